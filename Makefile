@@ -1,0 +1,47 @@
+# Motcua — the two commands a newcomer needs are `make up` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: up down status test lint unit bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+## up: install what is needed, start Kafka, PostgreSQL and the four services, print the endpoints
+up: $(STAMP)
+	$(PY) deploy/local/stack.py up
+
+## down: stop everything `make up` started
+down:
+	@if [ -x $(PY) ]; then $(PY) deploy/local/stack.py down; fi
+
+## status: what runs, on which port, with which pid and log file
+status: $(STAMP)
+	$(PY) deploy/local/stack.py status
+
+## lint: ruff and mypy
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+## test: lint, then every test against a throwaway Kafka + PostgreSQL (or the ones in the env)
+test: lint
+	$(PY) -m pytest
+
+## unit: the tests that need no Kafka or PostgreSQL
+unit: $(STAMP)
+	$(PY) -m pytest -m 'not integration'
+
+## bench: benchmarks against the real stack; figures go to bench/RESULTS.md
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean: down
+	rm -rf .stack .test-stack .cache

@@ -1,0 +1,618 @@
+"""Run Motcua on this machine as plain processes: Kafka (KRaft), PostgreSQL, the services.
+
+No Docker: the broker is the real Apache Kafka resolved from Maven Central by
+``deploy/kafka/pom.xml`` and started with ``java kafka.Kafka``; PostgreSQL is Debian's
+(installed with apt-get when missing), run as a private cluster on loopback. Everything
+it creates lives under one state folder (``.stack/`` by default, git-ignored), and
+``.stack/env`` is a shell-sourceable list of every endpoint.
+
+    python deploy/local/stack.py up             # the whole platform
+    python deploy/local/stack.py up --infra-only --state-dir .test-stack --any-port
+    python deploy/local/stack.py status
+    python deploy/local/stack.py down
+
+When ``KAFKA_BOOTSTRAP_SERVERS`` or ``DATABASE_URL`` is set, that Kafka or PostgreSQL is
+used as it is and not started here (``DATABASE_URL`` must be allowed to create roles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir  # noqa: E402
+from motcua.kafka import TOPICS, KafkaUnavailable, check_kafka, ensure_topics  # noqa: E402
+
+POM = ROOT / "deploy" / "kafka" / "pom.xml"
+KAFKA_LOG4J = ROOT / "deploy" / "kafka" / "log4j2.properties"
+JARS_CACHE = ROOT / ".cache"
+DATABASE_NAME = "motcua"
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    name: str
+    port_key: str
+    url_variable: str
+    uses_data_dir: bool
+
+
+SERVICE_PROCESSES: tuple[ServiceProcess, ...] = (
+    ServiceProcess("intake", "intake", "INTAKE_URL", uses_data_dir=False),
+    ServiceProcess("deadlines", "deadlines", "DEADLINES_URL", uses_data_dir=True),
+    ServiceProcess("ratings", "ratings", "RATINGS_URL", uses_data_dir=False),
+    ServiceProcess("reporting", "reporting", "REPORTING_URL", uses_data_dir=True),
+)
+PREFERRED_PORTS = {
+    "kafka": 9092,
+    "kafka_controller": 9093,
+    "postgres": 55432,
+    "intake": 8001,
+    "deadlines": 8002,
+    "ratings": 8003,
+    "reporting": 8004,
+}
+
+
+class StackError(RuntimeError):
+    """Something the user must act on; printed without a traceback."""
+
+
+def say(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+# --- small process helpers -------------------------------------------------------------
+
+
+def log_tail(path: Path, lines: int = 25) -> str:
+    if not path.exists():
+        return f"(no log at {path})"
+    text = path.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(f"    {line}" for line in text)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pid_alive(pid: int, marker: str) -> bool:
+    """True when ``pid`` runs and its command line contains ``marker`` (guards pid reuse)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    return marker in cmdline
+
+
+def wait_for(check: Callable[[], bool], *, timeout_s: float, interval_s: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval_s)
+    return check()
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def terminate(pid: int, marker: str, *, grace_s: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``: services commit what they finished on SIGTERM."""
+    if not pid_alive(pid, marker):
+        return
+    os.kill(pid, signal.SIGTERM)
+    if not wait_for(lambda: not pid_alive(pid, marker), timeout_s=grace_s):
+        say(f"pid {pid} ignored SIGTERM for {grace_s:.0f}s; killing it")
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not pid_alive(pid, marker), timeout_s=5)
+
+
+def run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(cmd), check=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+# --- the state folder ------------------------------------------------------------------
+
+
+class State:
+    """Ports, passwords and pids of one stack, kept in ``<dir>/state.json``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.logs = directory / "logs"
+        self.file = directory / "state.json"
+        self.data: dict[str, object] = (
+            json.loads(self.file.read_text()) if self.file.exists() else {}
+        )
+
+    def save(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.file.write_text(json.dumps(self.data, indent=2, sort_keys=True))
+        self.file.chmod(0o600)
+
+    def section(self, name: str) -> dict[str, object]:
+        value = self.data.setdefault(name, {})
+        assert isinstance(value, dict)
+        return value
+
+    def port(self, key: str, *, any_port: bool) -> int:
+        ports = self.section("ports")
+        if key in ports:
+            return int(str(ports[key]))
+        preferred = PREFERRED_PORTS[key]
+        chosen = preferred if not any_port and port_is_free(preferred) else free_port()
+        ports[key] = chosen
+        self.save()
+        return chosen
+
+    def secret(self, key: str) -> str:
+        secrets_ = self.section("secrets")
+        if key not in secrets_:
+            secrets_[key] = secrets.token_urlsafe(24)
+            self.save()
+        return str(secrets_[key])
+
+    def pid_file(self, name: str) -> Path:
+        return self.dir / f"{name}.pid"
+
+
+# --- Kafka -----------------------------------------------------------------------------
+
+
+def kafka_version() -> str:
+    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", POM.read_text())
+    if not match:
+        raise StackError(f"{POM} names no kafka.version")
+    return match.group(1)
+
+
+def kafka_jars() -> Path:
+    """Resolve the broker's jars with Maven once; later runs reuse the copy."""
+    target = JARS_CACHE / f"kafka-{kafka_version()}"
+    marker = target / ".complete"
+    if marker.exists():
+        return target
+    if shutil.which("mvn") is None or shutil.which("java") is None:
+        raise StackError("Kafka needs Java 17 and Maven on the PATH (apt-get install maven)")
+    say(f"resolving Apache Kafka {kafka_version()} from Maven Central into {target}")
+    shutil.rmtree(target, ignore_errors=True)
+    run(
+        [
+            "mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+            "-DincludeScope=runtime", f"-DoutputDirectory={target}",
+        ]
+    )
+    marker.write_text(kafka_version())
+    return target
+
+
+def kafka_properties(state: State, port: int, controller_port: int) -> Path:
+    data_dir = state.dir / "kafka" / "data"
+    path = state.dir / "kafka" / "server.properties"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+                f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                f"log.dirs={data_dir}",
+                "auto.create.topics.enable=false",
+                "num.partitions=6",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=6",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                "",
+            ]
+        )
+    )
+    return path
+
+
+def start_kafka(state: State, *, any_port: bool) -> str:
+    port = state.port("kafka", any_port=any_port)
+    controller_port = state.port("kafka_controller", any_port=any_port)
+    bootstrap = f"127.0.0.1:{port}"
+    pid_file = state.pid_file("kafka")
+    log = state.logs / "kafka.log"
+    if pid_file.exists() and pid_alive(int(pid_file.read_text()), "kafka.Kafka"):
+        say(f"Kafka already runs (pid {pid_file.read_text().strip()})")
+    else:
+        jars = kafka_jars()
+        classpath = f"{jars}/*"
+        config = kafka_properties(state, port, controller_port)
+        java = ["java", f"-Dlog4j2.configurationFile={KAFKA_LOG4J}", "-cp", classpath]
+        if not (state.dir / "kafka" / "data" / "meta.properties").exists():
+            cluster_id = str(state.section("kafka").get("cluster_id") or "")
+            if not cluster_id:
+                cluster_id = run(
+                    [*java, "kafka.tools.StorageTool", "random-uuid"], capture_output=True
+                ).stdout.strip().splitlines()[-1]
+                state.section("kafka")["cluster_id"] = cluster_id
+                state.save()
+            run(
+                [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
+                stdout=subprocess.DEVNULL,
+            )
+        state.logs.mkdir(parents=True, exist_ok=True)
+        heap = os.environ.get("KAFKA_HEAP_OPTS", "-Xms256m -Xmx1g")
+        with log.open("ab") as out:
+            process = subprocess.Popen(  # noqa: S603
+                [*java[:1], *shlex.split(heap), *java[1:], "kafka.Kafka", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        pid_file.write_text(str(process.pid))
+        say(f"Kafka {kafka_version()} (KRaft) starting on {bootstrap}, pid {process.pid}")
+    wait_for_kafka(bootstrap, log)
+    return bootstrap
+
+
+def wait_for_kafka(bootstrap: str, log: Path | None, timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            check_kafka(bootstrap, timeout_s=3)
+            return
+        except KafkaUnavailable as exc:
+            last_error = exc
+            time.sleep(0.5)
+    where = f"\n  broker log {log}, last lines:\n{log_tail(log)}" if log else ""
+    raise StackError(f"Kafka at {bootstrap} is not ready after {timeout_s:.0f}s: {last_error}{where}")
+
+
+# --- PostgreSQL ------------------------------------------------------------------------
+
+
+def postgres_bindir() -> Path:
+    """Debian's newest installed PostgreSQL; installs the ``postgresql`` package if none."""
+
+    def find() -> Path | None:
+        candidates = sorted(
+            Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+            key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+        )
+        if candidates:
+            return candidates[-1].parent
+        initdb = shutil.which("initdb")
+        return Path(initdb).resolve().parent if initdb else None
+
+    found = find()
+    if found:
+        return found
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise StackError("PostgreSQL is not installed: run `apt-get install postgresql` as root")
+    say("installing PostgreSQL from Debian's packages")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
+    run(["apt-get", "install", "-y", "-q", "postgresql"], env=env, stdout=subprocess.DEVNULL)
+    found = find()
+    if not found:
+        raise StackError("apt-get installed postgresql but no initdb was found")
+    return found
+
+
+def as_postgres_user(cmd: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root; as root we run it as the package's postgres user."""
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+def start_postgres(state: State, *, any_port: bool) -> str:
+    bindir = postgres_bindir()
+    port = state.port("postgres", any_port=any_port)
+    pg_dir = state.dir / "pg"
+    data = pg_dir / "data"
+    password = state.secret("postgres_password")
+    if not (data / "PG_VERSION").exists():
+        pg_dir.mkdir(parents=True, exist_ok=True)
+        pwfile = pg_dir / "pwfile"
+        pwfile.write_text(password + "\n")
+        if os.geteuid() == 0:
+            shutil.chown(pg_dir, "postgres", "postgres")
+            shutil.chown(pwfile, "postgres", "postgres")
+        run(
+            as_postgres_user(
+                [
+                    str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
+                    "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            stdout=subprocess.DEVNULL,
+        )
+        pwfile.unlink()
+        with (data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                "\n# motcua local stack\nlisten_addresses = '127.0.0.1'\n"
+                f"port = {port}\nunix_socket_directories = ''\nmax_connections = 200\n"
+                "fsync = on\nsynchronous_commit = on\n"
+            )
+    log = pg_dir / "postgres.log"
+    status = subprocess.run(
+        as_postgres_user([str(bindir / "pg_ctl"), "-D", str(data), "status"]),
+        capture_output=True, check=False,
+    )
+    if status.returncode == 0:
+        say(f"PostgreSQL already runs on 127.0.0.1:{port}")
+    else:
+        try:
+            run(
+                as_postgres_user(
+                    [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
+                     "start"]
+                ),
+                stdout=subprocess.DEVNULL,
+            )
+        except subprocess.CalledProcessError as exc:
+            raise StackError(f"PostgreSQL did not start; log {log}:\n{log_tail(log)}") from exc
+        say(f"PostgreSQL {bindir.parent.name} started on 127.0.0.1:{port}")
+    admin_base = f"postgresql://postgres:{quote(password, safe='')}@127.0.0.1:{port}"
+    import psycopg
+
+    with psycopg.connect(f"{admin_base}/postgres", autocommit=True) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+        ).fetchone():
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    return f"{admin_base}/{DATABASE_NAME}"
+
+
+def stop_postgres(state: State) -> None:
+    data = state.dir / "pg" / "data"
+    if not (data / "PG_VERSION").exists():
+        return
+    bindir = postgres_bindir()
+    subprocess.run(
+        as_postgres_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+        capture_output=True, check=False,
+    )
+    say("PostgreSQL stopped")
+
+
+# --- the services ----------------------------------------------------------------------
+
+
+def service_env(
+    state: State, service: ServiceProcess, *, bootstrap: str, database_url: str, port: int
+) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "DATABASE_URL": database_url,
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if service.uses_data_dir:
+        env["DATA_DIR"] = str(state.dir / "data" / service.name)
+    return env
+
+
+def start_services(
+    state: State, *, bootstrap: str, service_urls: dict[str, str], any_port: bool
+) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    started: list[tuple[ServiceProcess, int]] = []
+    for service in SERVICE_PROCESSES:
+        port = state.port(service.port_key, any_port=any_port)
+        urls[service.url_variable] = f"http://127.0.0.1:{port}"
+        pid_file = state.pid_file(service.name)
+        marker = f"services.{service.name}"
+        if pid_file.exists() and pid_alive(int(pid_file.read_text()), marker):
+            say(f"{service.name} already runs (pid {pid_file.read_text().strip()})")
+            continue
+        log = state.logs / f"{service.name}.log"
+        with log.open("ab") as out:
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", marker],
+                cwd=ROOT,
+                env=service_env(
+                    state, service, bootstrap=bootstrap,
+                    database_url=service_urls[service.name], port=port,
+                ),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        pid_file.write_text(str(process.pid))
+        started.append((service, port))
+    for service, port in started:
+        log = state.logs / f"{service.name}.log"
+        if not wait_for(lambda p=port: http_ok(f"http://127.0.0.1:{p}/healthz"), timeout_s=90):
+            raise StackError(
+                f"{service.name} did not answer /healthz on port {port}; log {log}:\n"
+                f"{log_tail(log)}"
+            )
+        say(f"{service.name} is up on http://127.0.0.1:{port}")
+    return urls
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def write_env(state: State, variables: dict[str, str]) -> Path:
+    path = state.dir / "env"
+    lines = ["# Written by deploy/local/stack.py; source it: . .stack/env"]
+    lines += [f"export {key}={shlex.quote(value)}" for key, value in variables.items()]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def up(state: State, *, infra_only: bool, any_port: bool) -> None:
+    state.dir.mkdir(parents=True, exist_ok=True)
+    state.logs.mkdir(parents=True, exist_ok=True)
+    external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    external_db = os.environ.get("DATABASE_URL")
+    if external_kafka:
+        say(f"using the Kafka at {external_kafka} (KAFKA_BOOTSTRAP_SERVERS)")
+        wait_for_kafka(external_kafka, None, timeout_s=30)
+        bootstrap = external_kafka
+    else:
+        bootstrap = start_kafka(state, any_port=any_port)
+    state.section("kafka")["external"] = bool(external_kafka)
+    created = ensure_topics(bootstrap, TOPICS)
+    say(f"topics: {len(TOPICS)} declared, {len(created)} created")
+
+    if external_db:
+        say("using the PostgreSQL named by DATABASE_URL")
+        admin_url = external_db
+    else:
+        admin_url = start_postgres(state, any_port=any_port)
+    state.section("postgres")["external"] = bool(external_db)
+    state.save()
+    passwords = {service: state.secret(f"db_{service}") for service in SERVICES}
+    service_urls = bootstrap_database(admin_url, passwords)
+    for service in SERVICES:
+        applied = apply_migrations(service_urls[service], migrations_dir(service))
+        if applied:
+            say(f"{service}: applied migrations {', '.join(applied)}")
+
+    variables = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": admin_url}
+    variables |= {f"{s.upper()}_DATABASE_URL": url for s, url in service_urls.items()}
+    if not infra_only:
+        variables |= start_services(
+            state, bootstrap=bootstrap, service_urls=service_urls, any_port=any_port
+        )
+    env_file = write_env(state, variables)
+    say(f"ready; endpoints in {env_file} (source it):")
+    for key, value in variables.items():
+        print(f"  {key}={value}")
+
+
+def component_pids(state: State) -> list[tuple[str, int, str]]:
+    found = []
+    for service in SERVICE_PROCESSES:
+        found.append((service.name, state.pid_file(service.name), f"services.{service.name}"))
+    found.append(("kafka", state.pid_file("kafka"), "kafka.Kafka"))
+    return [(name, int(f.read_text()), marker) for name, f, marker in found if f.exists()]
+
+
+def down(state: State) -> None:
+    for name, pid, marker in component_pids(state):
+        if pid_alive(pid, marker):
+            say(f"stopping {name} (pid {pid})")
+            terminate(pid, marker)
+        state.pid_file(name).unlink(missing_ok=True)
+    stop_postgres(state)
+
+
+def status(state: State) -> int:
+    if not state.file.exists():
+        say(f"no stack in {state.dir}; start one with `make up`")
+        return 1
+    ports = state.section("ports")
+    rows = []
+    all_up = True
+    for service in SERVICE_PROCESSES:
+        pid_file = state.pid_file(service.name)
+        pid = int(pid_file.read_text()) if pid_file.exists() else 0
+        alive = bool(pid) and pid_alive(pid, f"services.{service.name}")
+        port = ports.get(service.port_key, "-")
+        healthy = alive and http_ok(f"http://127.0.0.1:{port}/healthz")
+        all_up &= healthy
+        state_word = "up" if healthy else ("starting/unhealthy" if alive else "down")
+        rows.append((service.name, state_word, pid or "-", port, state.logs / f"{service.name}.log"))
+    if state.section("kafka").get("external"):
+        rows.append(("kafka", "external", "-", "-", "-"))
+    else:
+        pid_file = state.pid_file("kafka")
+        pid = int(pid_file.read_text()) if pid_file.exists() else 0
+        alive = bool(pid) and pid_alive(pid, "kafka.Kafka")
+        all_up &= alive
+        rows.append(("kafka", "up" if alive else "down", pid or "-", ports.get("kafka", "-"),
+                     state.logs / "kafka.log"))
+    if state.section("postgres").get("external"):
+        rows.append(("postgres", "external", "-", "-", "-"))
+    else:
+        pid_path = state.dir / "pg" / "data" / "postmaster.pid"
+        pid = int(pid_path.read_text().splitlines()[0]) if pid_path.exists() else 0
+        alive = bool(pid) and pid_alive(pid, "postgres")
+        all_up &= alive
+        rows.append(("postgres", "up" if alive else "down", pid or "-", ports.get("postgres", "-"),
+                     state.dir / "pg" / "postgres.log"))
+    print(f"{'component':<11} {'state':<19} {'pid':>8} {'port':>6}  log")
+    for name, word, pid, port, log in rows:
+        print(f"{name:<11} {word:<19} {pid!s:>8} {port!s:>6}  {log}")
+    return 0 if all_up else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".stack")
+    parser.add_argument("--infra-only", action="store_true", help="Kafka and PostgreSQL only")
+    parser.add_argument(
+        "--any-port", action="store_true", help="free ports instead of the usual ones"
+    )
+    args = parser.parse_args(argv)
+    state = State(args.state_dir.resolve())
+    try:
+        if args.command == "up":
+            up(state, infra_only=args.infra_only, any_port=args.any_port)
+        elif args.command == "down":
+            down(state)
+        else:
+            return status(state)
+    except StackError as exc:
+        print(f"[stack] error: {exc}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as exc:
+        print(f"[stack] error: {shlex.join(exc.cmd)} exited with {exc.returncode}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

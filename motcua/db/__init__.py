@@ -1,0 +1,16 @@
+"""PostgreSQL plumbing: per-service roles and schemas, migrations, connection pools."""
+
+from motcua.db._bootstrap import SERVICES, ServiceRole, bootstrap_database, service_url
+from motcua.db._migrations import apply_migrations, migrations_dir
+from motcua.db._pool import check_database, open_pool
+
+__all__ = [
+    "SERVICES",
+    "ServiceRole",
+    "apply_migrations",
+    "bootstrap_database",
+    "check_database",
+    "migrations_dir",
+    "open_pool",
+    "service_url",
+]

@@ -1,0 +1,67 @@
+"""The FastAPI application every HTTP service starts from."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.routing import Match
+
+from motcua.health import Check, run_checks
+from motcua.http._problems import install_problem_handlers
+from motcua.metrics import HTTP_REQUEST_SECONDS, render_metrics
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _route_of(request: Request) -> str:
+    """The route template, not the raw path, so metric labels stay few."""
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is Match.FULL:
+            return str(getattr(route, "path", request.url.path))
+    return "unmatched"
+
+
+def create_service_app(
+    *,
+    service: str,
+    version: str,
+    checks: Sequence[Check],
+    lifespan: Lifespan | None = None,
+    description: str = "",
+) -> FastAPI:
+    app = FastAPI(
+        title=f"Motcua {service}", version=version, description=description, lifespan=lifespan
+    )
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def _timing(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        HTTP_REQUEST_SECONDS.labels(request.method, _route_of(request), response.status_code).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness: the process serves requests.")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", tags=["ops"], summary="Readiness: Kafka and PostgreSQL answer now.")
+    def readyz() -> JSONResponse:
+        readiness = run_checks(checks)
+        return JSONResponse(readiness.as_dict(), status_code=200 if readiness.ready else 503)
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics.")
+    def metrics() -> Response:
+        body, content_type = render_metrics()
+        return Response(body, media_type=content_type)
+
+    return app

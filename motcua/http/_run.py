@@ -1,0 +1,24 @@
+"""Start a FastAPI service under uvicorn with the shared logging."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+from motcua.db import apply_migrations, migrations_dir
+from motcua.logging import configure_logging, logging_config
+from motcua.settings import ServiceSettings
+
+
+def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
+    """Migrate, then serve until SIGTERM; uvicorn finishes in-flight requests before exiting."""
+    configure_logging(service, settings.log_level)
+    if settings.migrate_on_start:
+        apply_migrations(settings.database_url, migrations_dir(service))
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=logging_config(service, settings.log_level),
+        timeout_graceful_shutdown=20,
+    )

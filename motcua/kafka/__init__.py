@@ -1,0 +1,14 @@
+"""Kafka plumbing: the topic list, admin helpers and the idempotent producer."""
+
+from motcua.kafka._admin import KafkaUnavailable, check_kafka, ensure_topics
+from motcua.kafka._topics import TOPICS, Topic, TopicSpec, dead_letter_topic
+
+__all__ = [
+    "TOPICS",
+    "KafkaUnavailable",
+    "Topic",
+    "TopicSpec",
+    "check_kafka",
+    "dead_letter_topic",
+    "ensure_topics",
+]

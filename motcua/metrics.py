@@ -1,0 +1,23 @@
+"""Prometheus metrics shared by every service (each service adds its own domain metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+HTTP_REQUEST_SECONDS = Histogram(
+    "motcua_http_request_duration_seconds",
+    "HTTP request latency by route and status.",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+READINESS = Gauge(
+    "motcua_dependency_up", "1 when the last readiness check of a dependency passed.", ["dependency"]
+)
+DEAD_LETTERS = Counter(
+    "motcua_dead_letters_total", "Messages sent to a dead-letter topic, by reason.", ["reason"]
+)
+
+
+def render_metrics() -> tuple[bytes, str]:
+    """The Prometheus exposition and its content type."""
+    return generate_latest(), CONTENT_TYPE_LATEST

@@ -1,0 +1,18 @@
+"""Ratings: invites every citizen to rate the service and takes their answers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from motcua.health import standard_checks
+from motcua.http import create_service_app
+from services.ratings.settings import RatingsSettings
+
+
+def create_app(settings: RatingsSettings) -> FastAPI:
+    return create_service_app(
+        service="ratings",
+        version="0.1.0",
+        checks=standard_checks(settings),
+        description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
+    )

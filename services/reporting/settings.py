@@ -1,0 +1,9 @@
+"""Settings of the reporting service, from the environment (see the README's settings table)."""
+
+from __future__ import annotations
+
+from motcua.streaming import StreamSettings
+
+
+class ReportingSettings(StreamSettings):
+    """Everything reporting reads from its environment."""
