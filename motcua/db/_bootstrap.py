@@ -20,10 +20,11 @@ SERVICES: tuple[str, ...] = ("intake", "deadlines", "ratings", "reporting")
 class ServiceRole:
     service: str
     password: str
+    prefix: str = "motcua"
 
     @property
     def role(self) -> str:
-        return f"motcua_{self.service}"
+        return f"{self.prefix}_{self.service}"
 
     @property
     def schema(self) -> str:
@@ -40,18 +41,20 @@ def service_url(admin_url: str, role: ServiceRole) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def bootstrap_database(admin_url: str, passwords: Mapping[str, str]) -> dict[str, str]:
+def bootstrap_database(
+    admin_url: str, passwords: Mapping[str, str], *, role_prefix: str = "motcua"
+) -> dict[str, str]:
     """Create (or update) each service's role and schema; return each service's URL.
 
     Idempotent: running it again resets the passwords to the given ones and changes
-    nothing else.
+    nothing else. Roles are cluster-wide, so tests pass their own ``role_prefix``.
     """
     urls: dict[str, str] = {}
     with psycopg.connect(admin_url, autocommit=True) as conn:
         database = conn.info.dbname
         conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
         for service in SERVICES:
-            role = ServiceRole(service, passwords[service])
+            role = ServiceRole(service, passwords[service], role_prefix)
             exists = conn.execute(
                 "SELECT 1 FROM pg_roles WHERE rolname = %s", (role.role,)
             ).fetchone()

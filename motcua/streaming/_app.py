@@ -35,6 +35,11 @@ class StreamSettings(ServiceSettings):
     topic_replication_factor: int = Field(
         default=1, ge=1, description="Replication factor of the topics Faust creates."
     )
+    consumer_session_timeout_s: float = Field(
+        default=10.0,
+        ge=6.0,
+        description="How long a dead worker keeps its partitions before the group moves them.",
+    )
 
 
 def create_faust_app(app_id: str, settings: StreamSettings, **options: Any) -> faust.App:
@@ -50,6 +55,8 @@ def create_faust_app(app_id: str, settings: StreamSettings, **options: Any) -> f
         topic_replication_factor=settings.topic_replication_factor,
         topic_allow_declare=True,
         producer_acks=-1,
+        broker_session_timeout=settings.consumer_session_timeout_s,
+        broker_heartbeat_interval=settings.consumer_session_timeout_s / 5,
         **options,
     )
     checks = standard_checks(settings)

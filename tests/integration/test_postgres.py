@@ -1,0 +1,64 @@
+"""The real PostgreSQL under the migrations: rows go in and out, and schemas stay private."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from motcua.db import apply_migrations, check_database, migrations_dir
+from tests.conftest import Database
+
+
+def test_outbox_row_is_written_and_read_back_through_psycopg(database: Database) -> None:
+    event_id = str(uuid.uuid4())
+    payload = {"type": "vn.motcua.dossier.received.v1", "data": {"unit_code": "000.00.12.H26"}}
+    with psycopg.connect(database.service_urls["intake"]) as conn:
+        conn.execute(
+            "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES (%s, %s, %s, %s)",
+            (event_id, "motcua.dossier-events", "k", Jsonb(payload)),
+        )
+    with psycopg.connect(database.service_urls["intake"]) as conn:
+        row = conn.execute(
+            "SELECT topic, payload, published_at FROM intake.outbox WHERE event_id = %s",
+            (event_id,),
+        ).fetchone()
+    assert row is not None
+    topic, stored, published_at = row
+    assert topic == "motcua.dossier-events"
+    assert stored == json.loads(json.dumps(payload))
+    assert published_at is None
+
+
+def test_migrations_are_recorded_and_not_applied_twice(database: Database) -> None:
+    assert apply_migrations(database.service_urls["intake"], migrations_dir("intake")) == []
+    with psycopg.connect(database.service_urls["intake"]) as conn:
+        applied = conn.execute("SELECT migration_id FROM _yoyo_migration").fetchall()
+    assert ("0001.outbox",) in applied
+
+
+def test_a_service_role_cannot_read_another_services_tables(database: Database) -> None:
+    with (
+        psycopg.connect(database.service_urls["deadlines"]) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("SELECT count(*) FROM intake.outbox")
+
+
+def test_each_role_lands_in_its_own_schema(database: Database) -> None:
+    for service, url in database.service_urls.items():
+        with psycopg.connect(url) as conn:
+            (schema,) = conn.execute("SELECT current_schema()").fetchone() or (None,)
+        assert schema == service
+
+
+def test_readiness_check_fails_on_a_wrong_password(database: Database) -> None:
+    url = database.service_urls["intake"]
+    user_and_password, host = url.split("://", 1)[1].split("@", 1)
+    wrong = f"postgresql://{user_and_password.split(':')[0]}:wrong@{host}"
+    with pytest.raises(psycopg.OperationalError):
+        check_database(wrong, timeout_s=2)
+    check_database(url, timeout_s=2)
