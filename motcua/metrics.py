@@ -11,7 +11,9 @@ HTTP_REQUEST_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 READINESS = Gauge(
-    "motcua_dependency_up", "1 when the last readiness check of a dependency passed.", ["dependency"]
+    "motcua_dependency_up",
+    "1 when the last readiness check of a dependency passed.",
+    ["dependency"],
 )
 DEAD_LETTERS = Counter(
     "motcua_dead_letters_total", "Messages sent to a dead-letter topic, by reason.", ["reason"]

@@ -72,7 +72,8 @@ def infra() -> Iterator[Infra]:
             pytest.fail(f"test stack did not start:\n{up.stdout}\n{up.stderr}")
         env = _read_env(TEST_STACK / "env")
         bootstrap, admin_url = env["KAFKA_BOOTSTRAP_SERVERS"], env["DATABASE_URL"]
-    assert bootstrap and admin_url
+    assert bootstrap
+    assert admin_url
     ensure_topics(bootstrap, TOPICS)
     try:
         yield Infra(bootstrap, admin_url)

@@ -145,7 +145,7 @@ def terminate(pid: int, marker: str, *, grace_s: float = 20.0) -> None:
 
 
 def run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(cmd), check=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+    return subprocess.run(list(cmd), check=True, text=True, **kwargs)  # type: ignore[call-overload]
 
 
 # --- the state folder ------------------------------------------------------------------
@@ -215,8 +215,14 @@ def kafka_jars() -> Path:
     shutil.rmtree(target, ignore_errors=True)
     run(
         [
-            "mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-            "-DincludeScope=runtime", f"-DoutputDirectory={target}",
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={target}",
         ]
     )
     marker.write_text(kafka_version())
@@ -271,9 +277,11 @@ def start_kafka(state: State, *, any_port: bool) -> str:
         if not (state.dir / "kafka" / "data" / "meta.properties").exists():
             cluster_id = str(state.section("kafka").get("cluster_id") or "")
             if not cluster_id:
-                cluster_id = run(
-                    [*java, "kafka.tools.StorageTool", "random-uuid"], capture_output=True
-                ).stdout.strip().splitlines()[-1]
+                cluster_id = (
+                    run([*java, "kafka.tools.StorageTool", "random-uuid"], capture_output=True)
+                    .stdout.strip()
+                    .splitlines()[-1]
+                )
                 state.section("kafka")["cluster_id"] = cluster_id
                 state.save()
             run(
@@ -283,7 +291,7 @@ def start_kafka(state: State, *, any_port: bool) -> str:
         state.logs.mkdir(parents=True, exist_ok=True)
         heap = os.environ.get("KAFKA_HEAP_OPTS", "-Xms256m -Xmx1g")
         with log.open("ab") as out:
-            process = subprocess.Popen(  # noqa: S603
+            process = subprocess.Popen(
                 [*java[:1], *shlex.split(heap), *java[1:], "kafka.Kafka", str(config)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -307,7 +315,9 @@ def wait_for_kafka(bootstrap: str, log: Path | None, timeout_s: float = 90.0) ->
             last_error = exc
             time.sleep(0.5)
     where = f"\n  broker log {log}, last lines:\n{log_tail(log)}" if log else ""
-    raise StackError(f"Kafka at {bootstrap} is not ready after {timeout_s:.0f}s: {last_error}{where}")
+    raise StackError(
+        f"Kafka at {bootstrap} is not ready after {timeout_s:.0f}s: {last_error}{where}"
+    )
 
 
 # --- PostgreSQL ------------------------------------------------------------------------
@@ -362,8 +372,14 @@ def start_postgres(state: State, *, any_port: bool) -> str:
         run(
             as_postgres_user(
                 [
-                    str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                    "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8",
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
                     "--locale=C.UTF-8",
                 ]
             ),
@@ -379,7 +395,8 @@ def start_postgres(state: State, *, any_port: bool) -> str:
     log = pg_dir / "postgres.log"
     status = subprocess.run(
         as_postgres_user([str(bindir / "pg_ctl"), "-D", str(data), "status"]),
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
     if status.returncode == 0:
         say(f"PostgreSQL already runs on 127.0.0.1:{port}")
@@ -387,8 +404,17 @@ def start_postgres(state: State, *, any_port: bool) -> str:
         try:
             run(
                 as_postgres_user(
-                    [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
-                     "start"]
+                    [
+                        str(bindir / "pg_ctl"),
+                        "-D",
+                        str(data),
+                        "-l",
+                        str(log),
+                        "-w",
+                        "-t",
+                        "60",
+                        "start",
+                    ]
                 ),
                 stdout=subprocess.DEVNULL,
             )
@@ -413,7 +439,8 @@ def stop_postgres(state: State) -> None:
     bindir = postgres_bindir()
     subprocess.run(
         as_postgres_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
     say("PostgreSQL stopped")
 
@@ -453,12 +480,15 @@ def start_services(
             continue
         log = state.logs / f"{service.name}.log"
         with log.open("ab") as out:
-            process = subprocess.Popen(  # noqa: S603
+            process = subprocess.Popen(
                 [sys.executable, "-m", marker],
                 cwd=ROOT,
                 env=service_env(
-                    state, service, bootstrap=bootstrap,
-                    database_url=service_urls[service.name], port=port,
+                    state,
+                    service,
+                    bootstrap=bootstrap,
+                    database_url=service_urls[service.name],
+                    port=port,
                 ),
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -469,7 +499,8 @@ def start_services(
         started.append((service, port))
     for service, port in started:
         log = state.logs / f"{service.name}.log"
-        if not wait_for(lambda p=port: http_ok(f"http://127.0.0.1:{p}/healthz"), timeout_s=90):
+        health = f"http://127.0.0.1:{port}/healthz"
+        if not wait_for(lambda url=health: http_ok(url), timeout_s=90):  # type: ignore[misc]
             raise StackError(
                 f"{service.name} did not answer /healthz on port {port}; log {log}:\n"
                 f"{log_tail(log)}"
@@ -548,44 +579,48 @@ def down(state: State) -> None:
     stop_postgres(state)
 
 
+def _pid_in(path: Path, *, first_line: bool = False) -> int:
+    if not path.exists():
+        return 0
+    text = path.read_text()
+    return int(text.splitlines()[0] if first_line else text)
+
+
 def status(state: State) -> int:
+    """Print one row per component; exit 1 unless everything is up."""
     if not state.file.exists():
         say(f"no stack in {state.dir}; start one with `make up`")
         return 1
     ports = state.section("ports")
-    rows = []
-    all_up = True
+    rows: list[tuple[str, str, int, object, object]] = []
     for service in SERVICE_PROCESSES:
-        pid_file = state.pid_file(service.name)
-        pid = int(pid_file.read_text()) if pid_file.exists() else 0
-        alive = bool(pid) and pid_alive(pid, f"services.{service.name}")
+        pid = _pid_in(state.pid_file(service.name))
         port = ports.get(service.port_key, "-")
+        alive = bool(pid) and pid_alive(pid, f"services.{service.name}")
         healthy = alive and http_ok(f"http://127.0.0.1:{port}/healthz")
-        all_up &= healthy
-        state_word = "up" if healthy else ("starting/unhealthy" if alive else "down")
-        rows.append((service.name, state_word, pid or "-", port, state.logs / f"{service.name}.log"))
-    if state.section("kafka").get("external"):
-        rows.append(("kafka", "external", "-", "-", "-"))
-    else:
-        pid_file = state.pid_file("kafka")
-        pid = int(pid_file.read_text()) if pid_file.exists() else 0
-        alive = bool(pid) and pid_alive(pid, "kafka.Kafka")
-        all_up &= alive
-        rows.append(("kafka", "up" if alive else "down", pid or "-", ports.get("kafka", "-"),
-                     state.logs / "kafka.log"))
-    if state.section("postgres").get("external"):
-        rows.append(("postgres", "external", "-", "-", "-"))
-    else:
-        pid_path = state.dir / "pg" / "data" / "postmaster.pid"
-        pid = int(pid_path.read_text().splitlines()[0]) if pid_path.exists() else 0
-        alive = bool(pid) and pid_alive(pid, "postgres")
-        all_up &= alive
-        rows.append(("postgres", "up" if alive else "down", pid or "-", ports.get("postgres", "-"),
-                     state.dir / "pg" / "postgres.log"))
-    print(f"{'component':<11} {'state':<19} {'pid':>8} {'port':>6}  log")
-    for name, word, pid, port, log in rows:
-        print(f"{name:<11} {word:<19} {pid!s:>8} {port!s:>6}  {log}")
-    return 0 if all_up else 1
+        word = "up" if healthy else ("unhealthy" if alive else "down")
+        rows.append((service.name, word, pid, port, state.logs / f"{service.name}.log"))
+    infra = [
+        ("kafka", state.pid_file("kafka"), "kafka.Kafka", state.logs / "kafka.log", False),
+        (
+            "postgres",
+            state.dir / "pg" / "data" / "postmaster.pid",
+            "postgres",
+            state.dir / "pg" / "postgres.log",
+            True,
+        ),
+    ]
+    for name, pid_path, marker, log, first_line in infra:
+        if state.section(name).get("external"):
+            rows.append((name, "external", 0, "-", "-"))
+            continue
+        pid = _pid_in(pid_path, first_line=first_line)
+        alive = bool(pid) and pid_alive(pid, marker)
+        rows.append((name, "up" if alive else "down", pid, ports.get(name, "-"), log))
+    print(f"{'component':<11} {'state':<10} {'pid':>8} {'port':>6}  log")
+    for name, word, pid, port, where in rows:
+        print(f"{name:<11} {word:<10} {pid or '-'!s:>8} {port!s:>6}  {where}")
+    return 0 if all(row[1] in ("up", "external") for row in rows) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,9 +45,9 @@ def create_service_app(
     ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
-        HTTP_REQUEST_SECONDS.labels(request.method, _route_of(request), response.status_code).observe(
-            time.perf_counter() - started
-        )
+        HTTP_REQUEST_SECONDS.labels(
+            request.method, _route_of(request), response.status_code
+        ).observe(time.perf_counter() - started)
         return response
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process serves requests.")

@@ -22,9 +22,7 @@ _log = logging.getLogger("motcua.http")
 class Problem(Exception):
     """Raise to answer with a problem+json body; ``extra`` members are added as they are."""
 
-    def __init__(
-        self, status: int, title: str, detail: str | None = None, **extra: Any
-    ) -> None:
+    def __init__(self, status: int, title: str, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or title)
         self.status = status
         self.title = title
@@ -74,9 +72,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         incident = str(uuid.uuid4())
-        _log.exception(
-            "unhandled error", extra={"incident": incident, "path": request.url.path}
-        )
-        return problem_response(
-            500, "Internal error", "the error was logged", incident=incident
-        )
+        _log.exception("unhandled error", extra={"incident": incident, "path": request.url.path})
+        return problem_response(500, "Internal error", "the error was logged", incident=incident)

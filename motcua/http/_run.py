@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import uvicorn
 from fastapi import FastAPI
 
@@ -13,6 +16,9 @@ from motcua.settings import ServiceSettings
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     """Migrate, then serve until SIGTERM; uvicorn finishes in-flight requests before exiting."""
     configure_logging(service, settings.log_level)
+    # uvicorn re-raises the SIGTERM it handled once its graceful shutdown is over; the
+    # work is done by then, so that second delivery ends the process with status 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if settings.migrate_on_start:
         apply_migrations(settings.database_url, migrations_dir(service))
     uvicorn.run(

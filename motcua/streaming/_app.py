@@ -14,8 +14,8 @@ import faust
 from pydantic import Field
 
 from motcua.db import apply_migrations, migrations_dir
-from motcua.health import standard_checks
 from motcua.health import run_checks as run_health_checks
+from motcua.health import standard_checks
 from motcua.logging import configure_logging, logging_config
 from motcua.metrics import render_metrics
 from motcua.settings import ServiceSettings

@@ -1,0 +1,33 @@
+"""Event contracts: CloudEvents 1.0 envelopes with one JSON Schema per event type.
+
+Every service validates what it produces and what it consumes through this package, so
+the schemas under ``schemas/`` are the single source of truth for what an event may
+carry, and in particular that no citizen personal data ever does.
+"""
+
+from motcua.contracts._envelope import (
+    decode_event,
+    encode_event,
+    new_event,
+    validate_data,
+    validate_event,
+)
+from motcua.contracts._errors import ContractError
+from motcua.contracts._registry import SCHEMAS_DIR_ENV, schema_id, schemas_dir
+from motcua.contracts._time import format_instant, parse_instant
+from motcua.contracts._types import EventType
+
+__all__ = [
+    "SCHEMAS_DIR_ENV",
+    "ContractError",
+    "EventType",
+    "decode_event",
+    "encode_event",
+    "format_instant",
+    "new_event",
+    "parse_instant",
+    "schema_id",
+    "schemas_dir",
+    "validate_data",
+    "validate_event",
+]

@@ -1,0 +1,154 @@
+"""Build, validate, encode and decode CloudEvents against their contracts.
+
+Producers call ``new_event``/``encode_event``; consumers call ``decode_event``. Both
+sides validate, so a bad event is stopped where it is made and, should one slip through
+(an older producer, a hand-written message), again where it is read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
+
+from motcua.contracts._errors import ROOT, ContractError, from_validation_error
+from motcua.contracts._registry import data_validator, envelope_validator
+from motcua.contracts._time import format_instant
+from motcua.contracts._types import EventType
+
+SPECVERSION = "1.0"
+DATACONTENTTYPE = "application/json"
+
+# (field, the field it must end with): a unit path lists the unit itself last.
+_PATH_ENDS_WITH = (("unit_path", "unit_code"), ("to_unit_path", "to_unit_code"))
+
+
+def validate_event(event: Mapping[str, Any]) -> None:
+    """Check a whole event: envelope, then ``data`` against its type's schema.
+
+    Raises ContractError naming the first field at fault.
+    """
+    _check(envelope_validator(), event, "")
+    event_type = _event_type(event["type"])
+    data = event["data"]
+    _check(data_validator(event_type), data, "data")
+    _check_invariants(event, data)
+
+
+def validate_data(event_type: EventType, data: Mapping[str, Any]) -> None:
+    """Check only a payload, e.g. before it is written to an outbox.
+
+    Field names in errors are prefixed with ``data.`` as in ``validate_event``.
+    """
+    _check(data_validator(_event_type(event_type)), data, "data")
+    _check_unit_paths(data)
+
+
+def new_event(
+    event_type: EventType,
+    *,
+    source: str,
+    subject: str,
+    data: Mapping[str, Any],
+    time: datetime,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A validated CloudEvent for ``data``.
+
+    ``time`` is when the fact happened at the desk, and must be timezone-aware.
+    ``event_id`` defaults to a fresh UUID; pass the upstream id when relaying one, so
+    consumers can deduplicate redeliveries. ``subject`` (the dossier id) is also the
+    partition key.
+    """
+    event: dict[str, Any] = {
+        "specversion": SPECVERSION,
+        "id": str(uuid4()) if event_id is None else event_id,
+        "source": source,
+        "type": str(event_type),
+        "time": format_instant(time),
+        "subject": subject,
+        "partitionkey": subject,
+        "datacontenttype": DATACONTENTTYPE,
+        "data": dict(data),
+    }
+    validate_event(event)
+    return event
+
+
+def encode_event(event: Mapping[str, Any]) -> bytes:
+    """Validate, then serialise as compact UTF-8 JSON (Vietnamese text left unescaped)."""
+    validate_event(event)
+    text = json.dumps(
+        event,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+        default=_json_default,
+    )
+    return text.encode("utf-8")
+
+
+def decode_event(raw: bytes) -> dict[str, Any]:
+    """Parse and validate a message value.
+
+    Anything that is not a UTF-8 JSON object raises ContractError on field ``$``, never a
+    JSON or Unicode error, so consumers need only one ``except`` to dead-letter a message.
+    """
+    if not raw:
+        raise ContractError(ROOT, "empty message")
+    try:
+        event = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise ContractError(ROOT, "not UTF-8") from None
+    except (ValueError, RecursionError):
+        raise ContractError(ROOT, "not valid JSON") from None
+    if not isinstance(event, dict):
+        raise ContractError(ROOT, "not a JSON object")
+    validate_event(event)
+    return event
+
+
+def _check(validator: Validator, instance: Any, prefix: str) -> None:
+    error = best_match(validator.iter_errors(instance))
+    if error is not None:
+        raise from_validation_error(error, prefix)
+
+
+def _event_type(value: str) -> EventType:
+    try:
+        return EventType(value)
+    except ValueError:
+        raise ContractError("type", "unknown event type (no contract)") from None
+
+
+def _check_invariants(event: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+    # Cross-field rules JSON Schema cannot say. Ordering per dossier relies on the key.
+    if event["partitionkey"] != event["subject"]:
+        raise ContractError("partitionkey", "must equal subject (the dossier id)")
+    if data.get("dossier_id") != event["subject"]:
+        raise ContractError("subject", "must equal data.dossier_id")
+    _check_unit_paths(data)
+
+
+def _check_unit_paths(data: Mapping[str, Any]) -> None:
+    for path_field, unit_field in _PATH_ENDS_WITH:
+        path = data.get(path_field)
+        if path and unit_field in data and path[-1] != data[unit_field]:
+            raise ContractError(f"data.{path_field}", f"must end with data.{unit_field}")
+
+
+def _reject_constant(name: str) -> Any:
+    msg = f"{name} is not JSON"
+    raise ValueError(msg)
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    msg = f"{type(value).__name__} is not JSON serialisable"
+    raise TypeError(msg)
