@@ -1,6 +1,7 @@
-"""``python -m bench``: the benchmarks that exist so far."""
+"""``python -m bench`` (``make bench``): the intake benchmark against the real stack."""
 
 import sys
 
-print("no benchmark yet: the intake benchmark arrives with the intake service", file=sys.stderr)
-sys.exit(1)
+from bench.intake import main
+
+sys.exit(main())

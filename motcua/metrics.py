@@ -18,6 +18,9 @@ READINESS = Gauge(
 DEAD_LETTERS = Counter(
     "motcua_dead_letters_total", "Messages sent to a dead-letter topic, by reason.", ["reason"]
 )
+CONSUMED = Counter(
+    "motcua_messages_consumed_total", "Messages a consumer finished with, by topic.", ["topic"]
+)
 
 
 def render_metrics() -> tuple[bytes, str]:

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir  # noqa: E402
+from motcua.documents import DEFAULT_FONT_DIR  # noqa: E402
 from motcua.kafka import TOPICS, KafkaUnavailable, check_kafka, ensure_topics  # noqa: E402
 
 POM = ROOT / "deploy" / "kafka" / "pom.xml"
@@ -323,6 +324,22 @@ def wait_for_kafka(bootstrap: str, log: Path | None, timeout_s: float = 90.0) ->
 # --- PostgreSQL ------------------------------------------------------------------------
 
 
+def apt_install(*packages: str) -> None:
+    """Install Debian packages the platform needs (as root; otherwise say what to run)."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise StackError(f"missing Debian packages: run `apt-get install {' '.join(packages)}`")
+    say(f"installing {', '.join(packages)} from Debian's packages")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
+    run(["apt-get", "install", "-y", "-q", *packages], env=env, stdout=subprocess.DEVNULL)
+
+
+def ensure_fonts() -> None:
+    """Receipts and apology letters are PDFs with Vietnamese text: DejaVu has every glyph."""
+    if not (DEFAULT_FONT_DIR / "DejaVuSans.ttf").exists():
+        apt_install("fonts-dejavu-core")
+
+
 def postgres_bindir() -> Path:
     """Debian's newest installed PostgreSQL; installs the ``postgresql`` package if none."""
 
@@ -339,12 +356,7 @@ def postgres_bindir() -> Path:
     found = find()
     if found:
         return found
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise StackError("PostgreSQL is not installed: run `apt-get install postgresql` as root")
-    say("installing PostgreSQL from Debian's packages")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
-    run(["apt-get", "install", "-y", "-q", "postgresql"], env=env, stdout=subprocess.DEVNULL)
+    apt_install("postgresql")
     found = find()
     if not found:
         raise StackError("apt-get installed postgresql but no initdb was found")
@@ -509,6 +521,67 @@ def start_services(
     return urls
 
 
+# --- intake's reference data, demo credentials and traffic ----------------------------
+
+
+def demo_key(state: State, name: str) -> str:
+    """Stable across `make up` runs, so a newcomer's copied key keeps working."""
+    return "mck_" + state.secret(f"demo_key_{name}")
+
+
+def seed_intake(state: State, intake_url: str) -> dict[str, str]:
+    """Load units and procedures; register the demo upstream system and the admin."""
+    env = {**os.environ, "DATABASE_URL": intake_url}
+    manage = [sys.executable, "-m", "services.intake.manage"]
+    run([*manage, "seed"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    import psycopg
+
+    with psycopg.connect(intake_url) as conn:
+        province = conn.execute(
+            "SELECT code FROM units WHERE name = 'Công an thành phố Hà Nội'"
+        ).fetchone()
+        root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
+    if not province or not root:
+        raise StackError("intake's seed has no Hà Nội police or no root unit")
+    credentials = {
+        "MOTCUA_DEMO_UPSTREAM_KEY": ("demo-hanoi-one-stop", province[0], ["dossiers:write"]),
+        "MOTCUA_DEMO_ADMIN_KEY": ("demo-admin", root[0], ["admin"]),
+    }
+    keys: dict[str, str] = {}
+    for variable, (name, unit, scopes) in credentials.items():
+        key = demo_key(state, name)
+        scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
+        run(
+            [*manage, "register-system", name, unit, *scope_args],
+            cwd=ROOT,
+            env={**env, "API_KEY": key},
+            stdout=subprocess.DEVNULL,
+        )
+        keys[variable] = key
+    keys["MOTCUA_DEMO_UPSTREAM_UNIT"] = province[0]
+    say(f"intake: reference data seeded; demo system bound to unit {province[0]}")
+    return keys
+
+
+def start_demo_traffic(state: State, variables: dict[str, str]) -> None:
+    pid_file = state.pid_file("demo")
+    if pid_file.exists() and pid_alive(int(pid_file.read_text()), "demo_traffic.py"):
+        return
+    log = state.logs / "demo.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "deploy" / "local" / "demo_traffic.py")],
+            cwd=ROOT,
+            env={**os.environ, **variables, "PYTHONUNBUFFERED": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pid_file.write_text(str(process.pid))
+    say(f"demo traffic started (pid {process.pid}, log {log}); stop it with `make down`")
+
+
 # --- commands --------------------------------------------------------------------------
 
 
@@ -521,9 +594,10 @@ def write_env(state: State, variables: dict[str, str]) -> Path:
     return path
 
 
-def up(state: State, *, infra_only: bool, any_port: bool) -> None:
+def up(state: State, *, infra_only: bool, any_port: bool, no_demo: bool) -> None:
     state.dir.mkdir(parents=True, exist_ok=True)
     state.logs.mkdir(parents=True, exist_ok=True)
+    ensure_fonts()
     external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     external_db = os.environ.get("DATABASE_URL")
     if external_kafka:
@@ -553,9 +627,12 @@ def up(state: State, *, infra_only: bool, any_port: bool) -> None:
     variables = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": admin_url}
     variables |= {f"{s.upper()}_DATABASE_URL": url for s, url in service_urls.items()}
     if not infra_only:
+        variables |= seed_intake(state, service_urls["intake"])
         variables |= start_services(
             state, bootstrap=bootstrap, service_urls=service_urls, any_port=any_port
         )
+        if not no_demo:
+            start_demo_traffic(state, variables)
     env_file = write_env(state, variables)
     say(f"ready; endpoints in {env_file} (source it):")
     for key, value in variables.items():
@@ -563,7 +640,7 @@ def up(state: State, *, infra_only: bool, any_port: bool) -> None:
 
 
 def component_pids(state: State) -> list[tuple[str, int, str]]:
-    found = []
+    found = [("demo", state.pid_file("demo"), "demo_traffic.py")]
     for service in SERVICE_PROCESSES:
         found.append((service.name, state.pid_file(service.name), f"services.{service.name}"))
     found.append(("kafka", state.pid_file("kafka"), "kafka.Kafka"))
@@ -600,6 +677,10 @@ def status(state: State) -> int:
         healthy = alive and http_ok(f"http://127.0.0.1:{port}/healthz")
         word = "up" if healthy else ("unhealthy" if alive else "down")
         rows.append((service.name, word, pid, port, state.logs / f"{service.name}.log"))
+    demo_pid = _pid_in(state.pid_file("demo"))
+    if demo_pid:
+        word = "up" if pid_alive(demo_pid, "demo_traffic.py") else "down"
+        rows.append(("demo", word, demo_pid, "-", state.logs / "demo.log"))
     infra = [
         ("kafka", state.pid_file("kafka"), "kafka.Kafka", state.logs / "kafka.log", False),
         (
@@ -631,11 +712,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--any-port", action="store_true", help="free ports instead of the usual ones"
     )
+    parser.add_argument("--no-demo", action="store_true", help="no demo traffic")
     args = parser.parse_args(argv)
     state = State(args.state_dir.resolve())
     try:
         if args.command == "up":
-            up(state, infra_only=args.infra_only, any_port=args.any_port)
+            up(state, infra_only=args.infra_only, any_port=args.any_port, no_demo=args.no_demo)
         elif args.command == "down":
             down(state)
         else:

@@ -2,17 +2,77 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from confluent_kafka import Producer
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from motcua.calendar import default_calendar
+from motcua.db import open_pool
 from motcua.health import standard_checks
-from motcua.http import create_service_app
+from motcua.http import create_service_app, problem_response
+from services.intake.auth import KeyStore
+from services.intake.dependencies import IntakeContext
+from services.intake.dossier.service import IntakeError, IntakeRules
+from services.intake.dossier.views import router as dossier_router
+from services.intake.inbound import InboundConsumer
+from services.intake.outbox import OutboxRelay, relay_producer_config
+from services.intake.reference.views import router as reference_router
 from services.intake.settings import IntakeSettings
 
 
+def rules_from(settings: IntakeSettings) -> IntakeRules:
+    key = settings.applicant_ref_key
+    return IntakeRules(
+        calendar=default_calendar(),
+        paper_cutoff=settings.paper_cutoff,
+        applicant_ref_key=key.get_secret_value().encode() if key else None,
+    )
+
+
 def create_app(settings: IntakeSettings) -> FastAPI:
-    return create_service_app(
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
+        rules = rules_from(settings)
+        app.state.intake = IntakeContext(settings, pool, rules, KeyStore())
+        stop = threading.Event()
+        workers: list[threading.Thread] = []
+        if settings.outbox_relay_enabled:
+            producer = Producer(relay_producer_config(settings.kafka_bootstrap_servers))
+            relay = OutboxRelay(
+                settings.database_url, producer, batch_size=settings.outbox_batch_size
+            )
+            workers.append(threading.Thread(target=relay.run, args=(stop,), name="outbox-relay"))
+        if settings.inbound_enabled:
+            inbound = InboundConsumer(settings.kafka_bootstrap_servers, pool, rules)
+            workers.append(threading.Thread(target=inbound.run, args=(stop,), name="inbound"))
+        for worker in workers:
+            worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.join(timeout=30)
+            pool.close()
+
+    app = create_service_app(
         service="intake",
         version="0.1.0",
         checks=standard_checks(settings),
-        description="Receives dossier events from upstream case systems.",
+        lifespan=lifespan,
+        description="Receives dossier events from upstream case systems, keeps the system of "
+        "record and publishes canonical events to Kafka through a transactional outbox.",
     )
+
+    @app.exception_handler(IntakeError)
+    async def _refused(_: Request, exc: IntakeError) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+
+    app.include_router(dossier_router)
+    app.include_router(reference_router)
+    return app

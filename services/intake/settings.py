@@ -2,8 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import time
+
+from pydantic import Field, SecretStr
+
 from motcua.settings import ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
     """Everything intake reads from its environment."""
+
+    paper_cutoff: time = Field(
+        default=time(15, 0),
+        description="Paper dossiers received after this local time start their clock the next "
+        "working day (Nghị định 61 Điều 18).",
+    )
+    applicant_ref_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key making applicant references stable per person; unset = a random "
+        "reference per dossier.",
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per process.")
+    outbox_relay_enabled: bool = Field(
+        default=True, description="Run the outbox relay inside the API process."
+    )
+    outbox_batch_size: int = Field(
+        default=1000, ge=1, description="Outbox rows the relay publishes per round."
+    )
+    inbound_enabled: bool = Field(
+        default=True,
+        description="Consume commands from the motcua.intake-commands topic in the API process.",
+    )
+    batch_max_items: int = Field(
+        default=1000, ge=1, description="Most events accepted by one `POST /v1/events:batch`."
+    )

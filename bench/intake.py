@@ -1,0 +1,304 @@
+"""Intake benchmark against the real stack: batch ingestion, single receipts, outbox lag.
+
+Brings up its own stack (``.bench-stack/``, free ports, no demo traffic) unless one is
+named by ``BENCH_ENV`` (a ``.stack/env``-style file), runs three measurements and writes
+them to ``bench/RESULTS.md`` with the machine and the command.
+
+1. batch ingestion: 1,000-item batches from several clients; events/s from the first
+   request until Kafka acknowledged the last event (the outbox is empty again);
+2. single ``POST /v1/dossiers``: closed-loop clients; requests/s and latency percentiles;
+3. outbox lag: receipts paced at a fixed rate; for each event, the Kafka timestamp of
+   its publication minus the commit time of its transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from confluent_kafka import Consumer, TopicPartition
+
+from motcua.kafka import Topic
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "RESULTS.md"
+NOTES_MARKER = "<!-- notes: kept across runs -->"
+
+
+@dataclass(frozen=True)
+class Stack:
+    intake_url: str
+    intake_db: str
+    kafka: str
+    key: str
+    unit: str
+    procedure: str
+
+
+def read_env(path: Path) -> dict[str, str]:
+    env = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("export "):
+            key, _, value = line.removeprefix("export ").partition("=")
+            env[key] = value.strip("'")
+    return env
+
+
+def open_stack() -> tuple[Stack, Callable[[], None]]:
+    named = os.environ.get("BENCH_ENV")
+    state = ROOT / ".bench-stack"
+    stack_cmd = [sys.executable, str(ROOT / "deploy/local/stack.py")]
+    if named:
+        env, stop = read_env(Path(named)), (lambda: None)
+    else:
+        subprocess.run(
+            [*stack_cmd, "up", "--any-port", "--no-demo", "--state-dir", str(state)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        env = read_env(state / "env")
+
+        def stop() -> None:
+            subprocess.run(
+                [*stack_cmd, "down", "--state-dir", str(state)],
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )
+
+    with psycopg.connect(env["INTAKE_DATABASE_URL"]) as conn:
+        communes = [
+            r[0]
+            for r in conn.execute(
+                "SELECT code FROM units WHERE level = 'commune' AND path @> ARRAY[%s]::text[]",
+                (env["MOTCUA_DEMO_UPSTREAM_UNIT"],),
+            )
+        ]
+        procedure = conn.execute(
+            "SELECT code FROM procedures WHERE processing_unit = 'working_days' LIMIT 1"
+        ).fetchone()
+    assert communes
+    assert procedure
+    return Stack(
+        env["INTAKE_URL"],
+        env["INTAKE_DATABASE_URL"],
+        env["KAFKA_BOOTSTRAP_SERVERS"],
+        env["MOTCUA_DEMO_UPSTREAM_KEY"],
+        communes[0],
+        procedure[0],
+    ), stop
+
+
+def command(stack: Stack) -> dict[str, Any]:
+    return {
+        "event_id": f"bench-{uuid.uuid4()}",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "procedure_code": stack.procedure,
+        "unit_code": stack.unit,
+        "channel": "online",
+        "applicant": {"full_name": "Nguyễn Văn Thử", "phone": "0912000111"},
+    }
+
+
+def unpublished(stack: Stack) -> int:
+    with psycopg.connect(stack.intake_db) as conn:
+        row = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()
+    return int(row[0]) if row else 0
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+async def bench_batch(stack: Stack, batches: int, clients: int) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {stack.key}"}
+    bodies = [
+        {"items": [{"kind": "receive", **command(stack)} for _ in range(1000)]}
+        for _ in range(batches)
+    ]
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    accepted = 0
+
+    async def client() -> None:
+        nonlocal accepted
+        async with httpx.AsyncClient(base_url=stack.intake_url, timeout=120) as http:
+            while not queue.empty():
+                body = queue.get_nowait()
+                response = await http.post("/v1/events:batch", json=body, headers=headers)
+                response.raise_for_status()
+                accepted += response.json()["accepted"]
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    committed = time.perf_counter() - started
+    while unpublished(stack):
+        await asyncio.sleep(0.05)
+    published = time.perf_counter() - started
+    return {
+        "events": accepted,
+        "committed_s": committed,
+        "published_s": published,
+        "events_per_s": accepted / published,
+    }
+
+
+async def bench_single(stack: Stack, requests: int, clients: int) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {stack.key}"}
+    latencies: list[float] = []
+    remaining = requests
+
+    async def client() -> None:
+        nonlocal remaining
+        async with httpx.AsyncClient(base_url=stack.intake_url, timeout=30) as http:
+            while remaining > 0:
+                remaining -= 1
+                started = time.perf_counter()
+                response = await http.post("/v1/dossiers", json=command(stack), headers=headers)
+                latencies.append(time.perf_counter() - started)
+                assert response.status_code == 201, response.text
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": pct(latencies, 50) * 1000,
+        "p99_ms": pct(latencies, 99) * 1000,
+        "max_ms": max(latencies) * 1000,
+    }
+
+
+async def bench_lag(stack: Stack, rate: float, seconds: float) -> dict[str, float]:
+    """Paced batches of ``rate / 10`` every 100 ms; lag per event from commit to Kafka."""
+    headers = {"Authorization": f"Bearer {stack.key}"}
+    per_tick = max(1, round(rate / 10))
+    ids: set[str] = set()
+    async with httpx.AsyncClient(base_url=stack.intake_url, timeout=30) as http:
+        next_tick = time.perf_counter()
+        end = next_tick + seconds
+        while next_tick < end:
+            items = [{"kind": "receive", **command(stack)} for _ in range(per_tick)]
+            response = await http.post("/v1/events:batch", json={"items": items}, headers=headers)
+            ids |= {r["body"]["event_id"] for r in response.json()["results"]}
+            next_tick += 0.1
+            await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
+    while unpublished(stack):
+        await asyncio.sleep(0.05)
+    with psycopg.connect(stack.intake_db) as conn:
+        committed = {
+            row[0]: row[1].timestamp()
+            for row in conn.execute(
+                "SELECT event_id, created_at FROM outbox WHERE event_id = ANY(%s)", (list(ids),)
+            )
+        }
+    consumer = Consumer({"bootstrap.servers": stack.kafka, "group.id": f"bench-{uuid.uuid4()}"})
+    topic = Topic.DOSSIER_EVENTS.value
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+    lags: list[float] = []
+    deadline = time.monotonic() + 60
+    while len(lags) < len(committed) and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is None or message.error():
+            continue
+        event_id = json.loads(message.value() or b"{}").get("id")
+        if event_id in committed:
+            lags.append(message.timestamp()[1] / 1000 - committed.pop(event_id))
+    consumer.close()
+    return {
+        "events": len(lags),
+        "rate": rate,
+        "p50_ms": pct(lags, 50) * 1000,
+        "p99_ms": pct(lags, 99) * 1000,
+        "max_ms": max(lags) * 1000,
+        "mean_ms": statistics.fmean(lags) * 1000,
+    }
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--singles", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--lag-rate", type=float, default=1000)
+    parser.add_argument("--lag-seconds", type=float, default=20)
+    args = parser.parse_args()
+    stack, stop = open_stack()
+    try:
+        batch = asyncio.run(bench_batch(stack, args.batches, clients=2))
+        single = asyncio.run(bench_single(stack, args.singles, args.clients))
+        lag = asyncio.run(bench_lag(stack, args.lag_rate, args.lag_seconds))
+    finally:
+        stop()
+    command_line = " ".join(sys.argv[1:])
+    rows = [
+        (
+            "batch ingestion, committed and published to Kafka",
+            "≥ 5,000 events/s",
+            f"{batch['events_per_s']:,.0f} events/s ({batch['events']:,} events committed in "
+            f"{batch['committed_s']:.1f} s, all published after {batch['published_s']:.1f} s)",
+        ),
+        (
+            f"single `POST /v1/dossiers` ({args.clients} clients)",
+            "≥ 1,000 req/s, p99 ≤ 50 ms",
+            f"{single['rps']:,.0f} req/s, p50 {single['p50_ms']:.1f} ms, "
+            f"p99 {single['p99_ms']:.1f} ms, max {single['max_ms']:.0f} ms",
+        ),
+        (
+            f"outbox lag at {lag['rate']:,.0f} events/s offered",
+            "p99 ≤ 200 ms",
+            f"p50 {lag['p50_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms, "
+            f"max {lag['max_ms']:.0f} ms over {lag['events']:,} events",
+        ),
+    ]
+    table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
+    report = (
+        "# Benchmark results\n\n"
+        f"Machine: {machine()}. Kafka and PostgreSQL as local processes of "
+        "`deploy/local/stack.py`, one intake process (uvicorn, relay in-process).\n"
+        f"Command: `make bench` (`python -m bench {command_line}`), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+        "| measurement | target | measured |\n| --- | --- | --- |\n" + table + "\n"
+    )
+    notes = ""
+    if RESULTS.exists() and NOTES_MARKER in RESULTS.read_text():
+        notes = RESULTS.read_text().split(NOTES_MARKER, 1)[1]
+    RESULTS.write_text(report + "\n" + NOTES_MARKER + notes)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Demo traffic for the local stack: a desk receiving dossiers and moving them along.
+
+Runs against intake's public API with the demo upstream key, at a gentle pace (a few
+events a second), so every service downstream has something to show. Stops on SIGTERM.
+
+    INTAKE_URL=… MOTCUA_DEMO_UPSTREAM_KEY=… python deploy/local/demo_traffic.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+NAMES = [
+    "Nguyễn Văn An",
+    "Trần Thị Bình",
+    "Lê Hoàng Cường",
+    "Phạm Thu Dung",
+    "Hoàng Minh Đức",
+    "Vũ Thị Hạnh",
+    "Đặng Quốc Huy",
+    "Bùi Thị Lan",
+    "Đỗ Văn Long",
+    "Ngô Thị Mai",
+]
+STEPS = {
+    "received": [("assign", 0.9), ("reject", 0.02)],
+    "in_progress": [("complete", 0.7), ("request_supplement", 0.1), ("pause", 0.05)],
+    "awaiting_supplement": [("receive_supplement", 1.0)],
+    "paused": [("resume", 1.0)],
+    "completed": [("return_result", 1.0)],
+}
+
+
+class Desk:
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.open: dict[str, str] = {}
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        request = urllib.request.Request(  # noqa: S310 (the local stack's own URL)
+            self.base_url + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def units_and_procedures(self) -> tuple[list[str], list[str]]:
+        _, units = self.call("GET", "/v1/units")
+        _, procedures = self.call("GET", "/v1/procedures")
+        communes = [unit["code"] for unit in units if unit["level"] == "commune"]
+        return communes or [units[0]["code"]], [p["code"] for p in procedures]
+
+    def receive(self, units: list[str], procedures: list[str]) -> None:
+        status, body = self.call(
+            "POST",
+            "/v1/dossiers",
+            {
+                "event_id": f"demo-{uuid.uuid4()}",
+                "occurred_at": datetime.now(UTC).isoformat(),
+                "procedure_code": random.choice(procedures),
+                "unit_code": random.choice(units),
+                "channel": random.choice(["in_person", "in_person", "online", "postal"]),
+                "applicant": {
+                    "full_name": random.choice(NAMES),
+                    "phone": f"09{random.randint(10_000_000, 99_999_999)}",
+                },
+            },
+        )
+        if status == 201:
+            self.open[body["dossier_code"]] = "received"
+
+    def advance(self, units: list[str]) -> None:
+        code = random.choice(list(self.open))
+        state = self.open[code]
+        options = STEPS.get(state, [])
+        weights = [weight for _, weight in options]
+        picks: list[str | None] = [name for name, _ in options]
+        transition = random.choices([*picks, None], [*weights, max(0.0, 1 - sum(weights))])[0]
+        if transition is None:
+            return
+        fields: dict[str, Any] = {"transition": transition}
+        fields |= {
+            "assign": {"to_unit_code": random.choice(units)},
+            "reject": {"reason": "Hồ sơ không đủ điều kiện theo quy định"},
+            "request_supplement": {"reason": "Thiếu bản sao giấy tờ chứng minh chỗ ở hợp pháp"},
+            "pause": {"reason_code": "other_agency"},
+            "complete": {"outcome": "granted"},
+            "return_result": {"channel": random.choice(["counter", "postal", "online"])},
+        }.get(transition, {})
+        status, body = self.call(
+            "POST",
+            f"/v1/dossiers/{code}/events",
+            {
+                "event_id": f"demo-{uuid.uuid4()}",
+                "occurred_at": datetime.now(UTC).isoformat(),
+                **fields,
+            },
+        )
+        if status == 200 and body["allowed_transitions"]:
+            self.open[code] = body["state"]
+        else:
+            self.open.pop(code, None)
+
+
+def main() -> int:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    desk = Desk(os.environ["INTAKE_URL"], os.environ["MOTCUA_DEMO_UPSTREAM_KEY"])
+    rate = float(os.environ.get("DEMO_EVENTS_PER_SECOND", "3"))
+    units, procedures = desk.units_and_procedures()
+    print(
+        f"demo traffic: {rate}/s over {len(units)} units, {len(procedures)} procedures", flush=True
+    )
+    while not stop.is_set():
+        try:
+            if not desk.open or random.random() < 0.4:
+                desk.receive(units, procedures)
+            else:
+                desk.advance(units)
+        except OSError as exc:
+            print(f"intake unreachable ({exc}); retrying", file=sys.stderr, flush=True)
+            stop.wait(2)
+        stop.wait(1 / rate)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""One command, whatever door it came through (batch item, Kafka message): parse and apply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import Connection
+from pydantic import TypeAdapter, ValidationError
+
+from services.intake.auth import Principal
+from services.intake.dossier.models import ReceiveDossier, TransitionCommand
+from services.intake.dossier.service import (
+    IntakeError,
+    IntakeRules,
+    Outcome,
+    apply_transition,
+    receive_dossier,
+)
+
+_transition: TypeAdapter[Any] = TypeAdapter(TransitionCommand)
+
+
+def invalid(error: ValidationError) -> IntakeError:
+    """A pydantic error as the 422 every door reports, naming each field."""
+    errors = [
+        {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+        for item in error.errors()
+    ]
+    fields = ", ".join(sorted({item["field"] for item in errors}))
+    return IntakeError(
+        422, "Invalid request", f"invalid fields: {fields}", errors=errors, reason="invalid"
+    )
+
+
+def _missing(field: str, detail: str) -> IntakeError:
+    return IntakeError(
+        422,
+        "Invalid request",
+        detail,
+        errors=[{"field": field, "message": detail}],
+        reason="invalid",
+    )
+
+
+def execute_command(
+    item: dict[str, Any], *, principal: Principal, rules: IntakeRules, db_session: Connection
+) -> Outcome:
+    """``{"kind": "receive", …}`` or ``{"kind": "transition", "dossier_code": …, …}``."""
+    fields = dict(item)
+    kind = fields.pop("kind", None)
+    try:
+        if kind == "receive":
+            receive = ReceiveDossier.model_validate(fields)
+            return receive_dossier(receive, principal=principal, rules=rules, db_session=db_session)
+        if kind == "transition":
+            code = fields.pop("dossier_code", None)
+            if not isinstance(code, str):
+                raise _missing("dossier_code", "a transition needs its dossier_code")
+            command = _transition.validate_python(fields)
+            return apply_transition(
+                code, command, principal=principal, rules=rules, db_session=db_session
+            )
+    except ValidationError as exc:
+        raise invalid(exc) from exc
+    raise _missing("kind", "kind must be 'receive' or 'transition'")

@@ -1,0 +1,149 @@
+"""The HTTP and Kafka contract of intake's commands, validated by pydantic.
+
+Upstream systems send *commands* (receive a dossier, record a transition); intake answers
+with the dossier as it now stands and publishes canonical events. Every command carries
+the upstream system's own ``event_id`` (idempotency) and ``occurred_at``, the instant it
+happened at the desk: dates are computed from it, never from arrival time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from services.intake.dossier.state import DossierState, Transition
+
+UnitCode = Annotated[
+    str, StringConstraints(pattern=r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")
+]
+ProcedureCode = Annotated[str, StringConstraints(pattern=r"^[0-9]\.[0-9]{6}$")]
+UpstreamEventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Channel = Literal["in_person", "postal", "online"]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: UpstreamEventId = Field(description="The upstream system's own id of this event.")
+    occurred_at: AwareDatetime = Field(description="When it happened at the desk (with offset).")
+
+
+class Applicant(BaseModel):
+    """Personal data: stored in intake's own tables only, never in an event or a log."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["citizen", "organisation"] = "citizen"
+    full_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    id_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{9,12}$")] | None = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{9,15}$")] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ReceiveDossier(Command):
+    procedure_code: ProcedureCode
+    unit_code: UnitCode = Field(description="The receiving unit (its one-stop desk).")
+    channel: Channel
+    applicant: Applicant
+    contact_preference: Literal["sms", "email", "phone", "post", "none"] = "sms"
+    documents: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=100, description="Documents received (on the receipt)."
+    )
+
+
+class Assign(Command):
+    transition: Literal[Transition.ASSIGN, Transition.TRANSFER]
+    to_unit_code: UnitCode
+    handler_ref: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class RequestSupplement(Command):
+    transition: Literal[Transition.REQUEST_SUPPLEMENT]
+    reason: Reason
+
+
+class ReceiveSupplement(Command):
+    transition: Literal[Transition.RECEIVE_SUPPLEMENT]
+
+
+class Pause(Command):
+    transition: Literal[Transition.PAUSE]
+    reason_code: Literal["external_verification", "other_agency", "force_majeure", "other"]
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class Resume(Command):
+    transition: Literal[Transition.RESUME]
+
+
+class Complete(Command):
+    transition: Literal[Transition.COMPLETE]
+    outcome: Literal["granted", "refused"]
+
+
+class ReturnResult(Command):
+    transition: Literal[Transition.RETURN_RESULT]
+    channel: Literal["counter", "postal", "online"]
+
+
+class Reject(Command):
+    transition: Literal[Transition.REJECT]
+    reason: Reason
+
+
+class Withdraw(Command):
+    transition: Literal[Transition.WITHDRAW]
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+TransitionCommand = Annotated[
+    Assign
+    | RequestSupplement
+    | ReceiveSupplement
+    | Pause
+    | Resume
+    | Complete
+    | ReturnResult
+    | Reject
+    | Withdraw,
+    Field(discriminator="transition"),
+]
+
+
+class TimelineEntry(BaseModel):
+    sequence: int
+    transition: str
+    occurred_at: datetime
+    recorded_at: datetime
+    event_id: str
+    details: dict[str, object]
+
+
+class DossierView(BaseModel):
+    dossier_id: UUID
+    dossier_code: str
+    procedure_code: str
+    unit_code: str
+    unit_path: list[str]
+    channel: Channel
+    state: DossierState
+    received_at: datetime
+    clock_started_at: datetime
+    due_at: datetime
+    original_due_at: datetime
+    paused_at: datetime | None
+    supplement_count: int
+    completed_at: datetime | None
+    overdue: bool
+    sequence: int
+    allowed_transitions: list[Transition]
+    timeline: list[TimelineEntry] | None = None

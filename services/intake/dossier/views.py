@@ -1,0 +1,406 @@
+"""Intake's HTTP API for dossiers: receive, transitions, batch, read, list, preview."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from psycopg import Connection, errors
+from psycopg.rows import dict_row
+from pydantic import AwareDatetime, BaseModel, Field
+
+from motcua.documents import render_pdf
+from motcua.http import Problem
+from services.intake.auth import Principal, Scope
+from services.intake.dependencies import IntakeContext, authenticated, context
+from services.intake.dossier import clock as dossier_clock
+from services.intake.dossier.commands import execute_command
+from services.intake.dossier.models import DossierView, ReceiveDossier, TransitionCommand
+from services.intake.dossier.service import (
+    IntakeError,
+    Outcome,
+    _view,
+    apply_transition,
+    get_dossier,
+    load_receipt,
+    receive_dossier,
+)
+from services.intake.dossier.state import DossierState
+from services.intake.metrics import REJECTS, REPLAYS
+
+router = APIRouter(prefix="/v1", tags=["dossiers"])
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+def _require(principal: Principal, scope: Scope) -> None:
+    if not principal.has(scope):
+        raise Problem(403, "Missing scope", f"this call needs the {scope.value} scope")
+
+
+def _run(ctx: IntakeContext, work: Callable[[Connection], Outcome], door: str) -> Outcome:
+    """Run one command in its own transaction; a lost race on the upstream id is a replay."""
+    try:
+        with ctx.pool.connection() as conn:
+            outcome = work(conn)
+    except errors.UniqueViolation:
+        with ctx.pool.connection() as conn:
+            outcome = work(conn)
+    except IntakeError as exc:
+        REJECTS.labels(exc.reason, door).inc()
+        raise
+    if outcome.replayed:
+        REPLAYS.labels(door).inc()
+    return outcome
+
+
+def _respond(outcome: Outcome) -> JSONResponse:
+    headers = {REPLAY_HEADER: "true"} if outcome.replayed else {}
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+
+def _wants_pdf(request: Request) -> bool:
+    return "application/pdf" in request.headers.get("accept", "")
+
+
+def _receipt_response(
+    code: str,
+    principal: Principal,
+    ctx: IntakeContext,
+    *,
+    pdf: bool,
+    status: int = 200,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    with ctx.pool.connection() as conn:
+        receipt = load_receipt(code, principal=principal, db_session=conn)
+    if pdf:
+        return Response(
+            render_pdf(receipt.document()),
+            status_code=status,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{code}.pdf"', **(headers or {})},
+        )
+    return JSONResponse(
+        {**(extra or {}), "receipt": receipt.as_json()}, status_code=status, headers=headers
+    )
+
+
+@router.post(
+    "/dossiers",
+    status_code=201,
+    summary="Receive a dossier: its code, appointment date and receipt (Mẫu 01).",
+    description="Answers JSON with the receipt's content, or the receipt as PDF when the "
+    "request says `Accept: application/pdf`.",
+    responses={201: {"content": {"application/pdf": {}}}, 401: {}, 403: {}, 409: {}, 422: {}},
+)
+def post_dossier(
+    command: ReceiveDossier,
+    request: Request,
+    principal: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+) -> Response:
+    _require(principal, Scope.WRITE)
+    outcome = _run(
+        ctx,
+        lambda conn: receive_dossier(
+            command, principal=principal, rules=ctx.rules, db_session=conn
+        ),
+        "http",
+    )
+    headers = {REPLAY_HEADER: "true"} if outcome.replayed else {}
+    headers["Location"] = f"/v1/dossiers/{outcome.body['dossier_code']}"
+    return _receipt_response(
+        outcome.body["dossier_code"],
+        principal,
+        ctx,
+        pdf=_wants_pdf(request),
+        status=outcome.status,
+        extra=outcome.body,
+        headers=headers,
+    )
+
+
+@router.get(
+    "/dossiers/{code}/receipt",
+    summary="The receipt (Mẫu 01): JSON, or PDF with `Accept: application/pdf`.",
+    responses={200: {"content": {"application/pdf": {}}}, 401: {}, 404: {}},
+)
+def get_receipt(
+    code: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+) -> Response:
+    _require(principal, Scope.READ)
+    return _receipt_response(code, principal, ctx, pdf=_wants_pdf(request))
+
+
+@router.post(
+    "/dossiers/{code}/events",
+    summary="Record a lifecycle transition; 409 names the current state and the allowed ones.",
+    responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}},
+)
+def post_transition(
+    code: str,
+    command: Annotated[TransitionCommand, Body()],
+    principal: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+) -> JSONResponse:
+    _require(principal, Scope.WRITE)
+    outcome = _run(
+        ctx,
+        lambda conn: apply_transition(
+            code, command, principal=principal, rules=ctx.rules, db_session=conn
+        ),
+        "http",
+    )
+    return _respond(outcome)
+
+
+class BatchRequest(BaseModel):
+    items: list[dict[str, Any]] = Field(
+        min_length=1,
+        description='Each item is `{"kind": "receive", …ReceiveDossier}` or `{"kind": '
+        '"transition", "dossier_code": …, …transition command}`.',
+    )
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    status: int
+    body: dict[str, Any]
+
+
+class BatchResponse(BaseModel):
+    accepted: int
+    replayed: int
+    refused: int
+    results: list[BatchItemResult]
+
+
+def _problem_body(exc: IntakeError) -> dict[str, Any]:
+    return {
+        "type": "about:blank",
+        "title": exc.title,
+        "status": exc.status,
+        "detail": exc.detail,
+        **exc.extra,
+    }
+
+
+@router.post(
+    "/events:batch",
+    summary="Up to BATCH_MAX_ITEMS commands in one call, with a result per item.",
+    response_model=BatchResponse,
+    responses={401: {}, 413: {}, 422: {}},
+)
+def post_batch(
+    batch: BatchRequest,
+    principal: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+) -> BatchResponse:
+    """Items run in order, each in its own savepoint of one transaction.
+
+    A refused item changes nothing and does not stop the others; later items see what the
+    earlier accepted ones wrote. The whole batch commits at once: if the commit fails the
+    call fails (503) and nothing at all is written, so retrying the batch is always safe.
+    """
+    _require(principal, Scope.WRITE)
+    if len(batch.items) > ctx.settings.batch_max_items:
+        raise Problem(
+            413,
+            "Batch too large",
+            f"{len(batch.items)} items; at most {ctx.settings.batch_max_items} per call",
+        )
+    results: list[BatchItemResult] = []
+    counts = {"accepted": 0, "replayed": 0, "refused": 0}
+    with ctx.pool.connection() as conn:
+        for index, item in enumerate(batch.items):
+            try:
+                with conn.transaction():
+                    outcome = execute_command(
+                        item, principal=principal, rules=ctx.rules, db_session=conn
+                    )
+            except IntakeError as exc:
+                REJECTS.labels(exc.reason, "batch").inc()
+                counts["refused"] += 1
+                results.append(
+                    BatchItemResult(index=index, status=exc.status, body=_problem_body(exc))
+                )
+                continue
+            except errors.UniqueViolation:
+                with conn.transaction():
+                    outcome = execute_command(
+                        item, principal=principal, rules=ctx.rules, db_session=conn
+                    )
+            counts["replayed" if outcome.replayed else "accepted"] += 1
+            if outcome.replayed:
+                REPLAYS.labels("batch").inc()
+            results.append(BatchItemResult(index=index, status=outcome.status, body=outcome.body))
+    return BatchResponse(results=results, **counts)
+
+
+@router.get(
+    "/dossiers/{code}",
+    response_model=DossierView,
+    summary="A dossier's state, due date and full timeline.",
+    responses={401: {}, 404: {}},
+)
+def read_dossier(
+    code: str,
+    principal: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+) -> DossierView:
+    _require(principal, Scope.READ)
+    with ctx.pool.connection() as conn:
+        return get_dossier(code, principal=principal, now=datetime.now(UTC), db_session=conn)
+
+
+class DossierPage(BaseModel):
+    items: list[DossierView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+def _encode_cursor(received_at: datetime, dossier_id: Any) -> str:
+    raw = json.dumps([received_at.isoformat(), str(dossier_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        received_at, dossier_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(received_at), str(dossier_id)
+    except (ValueError, TypeError) as exc:
+        raise Problem(
+            422,
+            "Invalid request",
+            "cursor is not one this API returned",
+            errors=[{"field": "cursor", "message": "malformed"}],
+        ) from exc
+
+
+@router.get(
+    "/dossiers",
+    response_model=DossierPage,
+    summary="Dossiers of a unit subtree, newest first, with cursor pagination.",
+    responses={401: {}, 403: {}, 422: {}},
+)
+def list_dossiers(
+    principal: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+    unit: Annotated[str | None, Query(description="A unit; its whole subtree is listed.")] = None,
+    procedure: Annotated[str | None, Query()] = None,
+    state: Annotated[DossierState | None, Query()] = None,
+    overdue: Annotated[bool | None, Query(description="Only (not) overdue open dossiers.")] = None,
+    received_from: Annotated[AwareDatetime | None, Query()] = None,
+    received_to: Annotated[AwareDatetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query()] = None,
+) -> DossierPage:
+    _require(principal, Scope.READ)
+    subtree = unit or principal.unit_code
+    clauses = ["unit_path @> ARRAY[%s]::text[]", "unit_path @> ARRAY[%s]::text[]"]
+    params: list[Any] = [principal.unit_code, subtree]
+    if procedure:
+        clauses.append("procedure_code = %s")
+        params.append(procedure)
+    if state:
+        clauses.append("state = %s")
+        params.append(state.value)
+    if overdue is not None:
+        late = "state IN ('received','in_progress') AND paused_at IS NULL AND due_at < now()"
+        clauses.append(late if overdue else f"NOT ({late})")
+    if received_from:
+        clauses.append("received_at >= %s")
+        params.append(received_from)
+    if received_to:
+        clauses.append("received_at < %s")
+        params.append(received_to)
+    if cursor:
+        after_at, after_id = _decode_cursor(cursor)
+        clauses.append("(received_at, id) < (%s, %s::uuid)")
+        params += [after_at, after_id]
+    query = (
+        "SELECT id, code, procedure_code, unit_code, unit_path, channel, state, received_at, "
+        "clock_started_at, due_at, original_due_at, paused_at, remaining_seconds, "
+        "supplement_count, completed_at, sequence FROM dossiers WHERE "
+        + " AND ".join(clauses)
+        + " ORDER BY received_at DESC, id DESC LIMIT %s"
+    )
+    params.append(limit + 1)
+    with ctx.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, params).fetchall()
+    now = datetime.now(UTC)
+    page = rows[:limit]
+    next_cursor = (
+        _encode_cursor(page[-1]["received_at"], page[-1]["id"]) if len(rows) > limit else None
+    )
+    return DossierPage(items=[_view(row, now) for row in page], next_cursor=next_cursor)
+
+
+class AppointmentPreview(BaseModel):
+    procedure_code: str
+    unit_code: str
+    received_at: datetime
+    clock_starts_at: datetime
+    due_at: datetime
+    processing_time: dict[str, Any]
+
+
+@router.get(
+    "/appointments/preview",
+    response_model=AppointmentPreview,
+    tags=["appointments"],
+    summary="The appointment date a receipt would get, without creating anything.",
+    responses={401: {}, 422: {}},
+)
+def preview_appointment(
+    procedure: Annotated[str, Query(description="Procedure code, e.g. 1.001612.")],
+    unit: Annotated[str, Query(description="Receiving unit code.")],
+    received_at: Annotated[AwareDatetime, Query(description="Receipt instant, with offset.")],
+    principal: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+    channel: Annotated[Literal["in_person", "postal", "online"], Query()] = "in_person",
+) -> AppointmentPreview:
+    with ctx.pool.connection() as conn:
+        found_unit = conn.execute("SELECT 1 FROM units WHERE code = %s", (unit,)).fetchone()
+        row = conn.execute(
+            "SELECT processing_amount, processing_unit FROM procedures WHERE code = %s AND active",
+            (procedure,),
+        ).fetchone()
+    if found_unit is None:
+        raise Problem(
+            422,
+            "Unknown reference",
+            f"no unit has code {unit}",
+            errors=[{"field": "unit", "message": "unknown unit"}],
+        )
+    if row is None:
+        raise Problem(
+            422,
+            "Unknown reference",
+            f"no active procedure has code {procedure}",
+            errors=[{"field": "procedure", "message": "unknown procedure"}],
+        )
+    processing = dossier_clock.ProcessingTime(row[0], row[1])
+    clock = dossier_clock.start(
+        ctx.rules.calendar,
+        received_at,
+        paper=channel != "online",
+        processing_time=processing,
+        cutoff=ctx.rules.paper_cutoff,
+    )
+    return AppointmentPreview(
+        procedure_code=procedure,
+        unit_code=unit,
+        received_at=received_at,
+        clock_starts_at=clock.started_at,
+        due_at=clock.due_at,
+        processing_time={"amount": processing.amount, "unit": processing.unit},
+    )

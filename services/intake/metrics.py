@@ -1,0 +1,33 @@
+"""Intake's domain metrics (the shared HTTP latency histogram lives in motcua.metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+RECEIVED = Counter(
+    "motcua_intake_dossiers_received_total",
+    "Dossiers received, by intake channel and receiving unit level.",
+    ["channel", "unit_level"],
+)
+TRANSITIONS = Counter(
+    "motcua_intake_transitions_total", "Lifecycle transitions recorded, by type.", ["transition"]
+)
+REJECTS = Counter(
+    "motcua_intake_commands_rejected_total",
+    "Commands refused (nothing written), by reason and door (http, batch, kafka).",
+    ["reason", "door"],
+)
+REPLAYS = Counter(
+    "motcua_intake_commands_replayed_total",
+    "Commands seen before, answered with their original outcome.",
+    ["door"],
+)
+OUTBOX_LAG = Gauge(
+    "motcua_intake_outbox_lag_seconds", "Age of the oldest unpublished outbox event."
+)
+OUTBOX_PUBLISHED = Counter(
+    "motcua_intake_outbox_published_total", "Outbox events published to Kafka."
+)
+PUBLISH_ERRORS = Counter(
+    "motcua_intake_publish_errors_total", "Outbox events Kafka did not acknowledge.", ["error"]
+)

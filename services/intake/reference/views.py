@@ -1,0 +1,57 @@
+"""Reference data over HTTP: anyone authenticated reads, the admin scope writes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from motcua.http import Problem
+from services.intake.auth import Principal, Scope
+from services.intake.dependencies import IntakeContext, authenticated, context
+from services.intake.reference.models import Procedure
+from services.intake.reference.service import list_procedures, list_units, upsert_procedure
+
+router = APIRouter(prefix="/v1", tags=["reference data"])
+
+
+@router.get("/procedures", summary="The procedure catalogue with legal processing times.")
+def get_procedures(
+    _: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+) -> list[dict[str, Any]]:
+    with ctx.pool.connection() as conn:
+        return list_procedures(db_session=conn)
+
+
+@router.put(
+    "/procedures/{code}",
+    summary="Create or change a procedure (admin scope).",
+    responses={403: {}, 422: {}},
+)
+def put_procedure(
+    code: str,
+    procedure: Procedure,
+    principal: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+) -> dict[str, Any]:
+    if not principal.has(Scope.ADMIN):
+        raise Problem(403, "Missing scope", "changing the catalogue needs the admin scope")
+    if procedure.code != code:
+        raise Problem(
+            422,
+            "Invalid request",
+            "the body's code differs from the path's",
+            errors=[{"field": "code", "message": f"must be {code}"}],
+        )
+    with ctx.pool.connection() as conn:
+        return upsert_procedure(procedure, db_session=conn)
+
+
+@router.get("/units", summary="Your unit subtree, root first.")
+def get_units(
+    principal: Annotated[Principal, Depends(authenticated)],
+    ctx: Annotated[IntakeContext, Depends(context)],
+) -> list[dict[str, Any]]:
+    with ctx.pool.connection() as conn:
+        return list_units(principal.unit_code, db_session=conn)

@@ -1,0 +1,70 @@
+"""The seed files: a valid unit tree of any depth and the legal times of DOMAIN.md."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from services.intake.reference.models import Procedure, Unit, UnitLevel
+from services.intake.reference.seed import load_procedures, load_units, unit_paths
+
+
+def test_units_load_parents_first_with_root_first_paths() -> None:
+    units = load_units()
+    paths = unit_paths(units)
+    seen: set[str] = set()
+    for unit in units:
+        assert unit.parent is None or unit.parent in seen
+        seen.add(unit.code)
+        assert paths[unit.code][-1] == unit.code
+        assert paths[unit.code][0] == "000.00.00.B01"
+
+
+def test_depth_is_data_three_and_four_level_branches() -> None:
+    units = {unit.code: unit for unit in load_units()}
+    depths = {len(path) for path in unit_paths(units.values()).values()}
+    assert {3, 4} <= depths
+    assert any(unit.level is UnitLevel.DISTRICT for unit in units.values())
+
+
+def _unit(code: str, parent: str | None) -> Unit:
+    return Unit(code=code, name=code, level=UnitLevel.COMMUNE, parent=parent)
+
+
+def test_loader_refuses_cycles_unknown_parents_and_duplicates() -> None:
+    with pytest.raises(ValueError, match="own ancestor"):
+        unit_paths(
+            [_unit("000.00.01.H01", "000.00.02.H01"), _unit("000.00.02.H01", "000.00.01.H01")]
+        )
+    with pytest.raises(ValueError, match="unknown parent"):
+        unit_paths([_unit("000.00.01.H01", "000.00.09.H01")])
+    with pytest.raises(ValueError, match="duplicate"):
+        unit_paths([_unit("000.00.01.H01", None), _unit("000.00.01.H01", None)])
+
+
+@pytest.mark.parametrize(
+    ("name_part", "days"),
+    [
+        ("Cấp thẻ căn cước", 7),
+        ("Đăng ký thường trú", 7),
+        ("Đăng ký tạm trú", 3),
+        ("Cấp hộ chiếu phổ thông ở trong nước tại Công an cấp tỉnh", 8),
+        ("Cấp hộ chiếu phổ thông ở trong nước tại Cục", 5),
+        ("Trình báo mất hộ chiếu", 1),
+    ],
+)
+def test_legal_processing_times_match_domain(name_part: str, days: int) -> None:
+    [procedure] = [p for p in load_procedures() if p.name.startswith(name_part)]
+    assert procedure.processing_time.amount == days
+    assert procedure.processing_time.unit == "working_days"
+
+
+def test_unconfirmed_times_are_flagged() -> None:
+    flagged = {p.field.value for p in load_procedures() if p.unconfirmed}
+    assert flagged == {"vehicle_registration", "fire_safety"}
+
+
+def test_extra_fields_are_refused_naming_the_field() -> None:
+    record = load_procedures()[0].model_dump(mode="json") | {"fee": 50_000}
+    with pytest.raises(ValidationError, match="fee"):
+        Procedure.model_validate(record)
