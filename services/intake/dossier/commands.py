@@ -43,7 +43,12 @@ def _missing(field: str, detail: str) -> IntakeError:
 
 
 def execute_command(
-    item: dict[str, Any], *, principal: Principal, rules: IntakeRules, db_session: Connection
+    item: dict[str, Any],
+    *,
+    principal: Principal,
+    rules: IntakeRules,
+    db_session: Connection,
+    maybe_replay: bool = True,
 ) -> Outcome:
     """``{"kind": "receive", …}`` or ``{"kind": "transition", "dossier_code": …, …}``."""
     fields = dict(item)
@@ -51,7 +56,13 @@ def execute_command(
     try:
         if kind == "receive":
             receive = ReceiveDossier.model_validate(fields)
-            return receive_dossier(receive, principal=principal, rules=rules, db_session=db_session)
+            return receive_dossier(
+                receive,
+                principal=principal,
+                rules=rules,
+                db_session=db_session,
+                maybe_replay=maybe_replay,
+            )
         if kind == "transition":
             code = fields.pop("dossier_code", None)
             if not isinstance(code, str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from motcua.calendar import WorkingCalendar
-from motcua.contracts import EventType, encode_event, format_instant, new_event
+from motcua.contracts import EventType, format_instant, new_event
 from motcua.kafka import Topic
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
@@ -50,6 +51,7 @@ from services.intake.dossier.state import (
     next_state,
 )
 from services.intake.metrics import RECEIVED, TRANSITIONS
+from services.intake.reference.catalog import ReferenceCatalog
 from services.intake.reference.models import PausePolicy
 
 SOURCE = "/motcua/intake"
@@ -71,9 +73,10 @@ class IntakeError(Exception):
 
 @dataclass(frozen=True)
 class IntakeRules:
-    """The configurable parts of the law (DOMAIN.md marks them so)."""
+    """The configurable parts of the law (DOMAIN.md marks them so), and the catalogue."""
 
     calendar: WorkingCalendar
+    catalog: ReferenceCatalog = field(default_factory=ReferenceCatalog)
     paper_cutoff: time = time(15)
     applicant_ref_key: bytes | None = None
 
@@ -115,13 +118,6 @@ def _applicant_ref(rules: IntakeRules, kind: str, id_number: str | None) -> str:
     return "apl_" + secrets.token_urlsafe(24)
 
 
-def _unit_path(unit_code: str, *, db_session: Connection) -> tuple[list[str], str] | None:
-    row = db_session.execute(
-        "SELECT path, level FROM units WHERE code = %s", (unit_code,)
-    ).fetchone()
-    return (list(row[0]), row[1]) if row else None
-
-
 def _next_code(unit_code: str, received_at: datetime, *, db_session: Connection) -> str:
     day = received_at.astimezone(LOCAL_ZONE).date()
     row = db_session.execute(
@@ -159,7 +155,8 @@ def _publish(
 
 
 def _dumps(event: dict[str, Any]) -> str:
-    return encode_event(event).decode()
+    """``new_event`` validated the event already; serialising it is all that is left."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
 def _record(
@@ -194,15 +191,22 @@ def _record(
 
 
 def receive_dossier(
-    command: ReceiveDossier, *, principal: Principal, rules: IntakeRules, db_session: Connection
+    command: ReceiveDossier,
+    *,
+    principal: Principal,
+    rules: IntakeRules,
+    db_session: Connection,
+    maybe_replay: bool = True,
 ) -> Outcome:
-    replayed = _replay(principal, command.event_id, db_session=db_session)
-    if replayed:
-        return replayed
-    unit = _unit_path(command.unit_code, db_session=db_session)
+    """``maybe_replay=False`` when the caller already knows the event id is new (batch)."""
+    if maybe_replay:
+        replayed = _replay(principal, command.event_id, db_session=db_session)
+        if replayed:
+            return replayed
+    unit = rules.catalog.unit(command.unit_code, db_session=db_session)
     if unit is None:
         raise _unknown("unit_code", f"no unit has code {command.unit_code}")
-    unit_path, unit_level = unit
+    unit_path, unit_level = unit.path, unit.level
     if not principal.covers(unit_path):
         raise IntakeError(
             403,
@@ -210,14 +214,10 @@ def receive_dossier(
             f"{principal.name} may write for the units under {principal.unit_code} only",
             reason="out_of_scope",
         )
-    procedure = db_session.execute(
-        "SELECT processing_amount, processing_unit, online_level FROM procedures "
-        "WHERE code = %s AND active",
-        (command.procedure_code,),
-    ).fetchone()
-    if procedure is None:
+    procedure = rules.catalog.procedure(command.procedure_code, db_session=db_session)
+    if procedure is None or not procedure.active:
         raise _unknown("procedure_code", f"no active procedure has code {command.procedure_code}")
-    processing = dossier_clock.ProcessingTime(procedure[0], procedure[1])
+    processing = procedure.processing_time
     clock = dossier_clock.start(
         rules.calendar,
         command.occurred_at,
@@ -281,7 +281,7 @@ def receive_dossier(
         "clock_starts_at": format_instant(clock.started_at),
         "processing_time": {"amount": processing.amount, "unit": processing.unit},
         "due_at": format_instant(clock.due_at),
-        "online_level": procedure[2],
+        "online_level": procedure.online_level,
     }
     event_id = _publish(
         EventType.DOSSIER_RECEIVED, dossier_id, data, command.occurred_at, db_session=db_session
@@ -366,13 +366,10 @@ def apply_transition(
             errors=[{"field": "occurred_at", "message": "before the dossier's receipt"}],
             reason="occurred_before_receipt",
         )
-    procedure = db_session.execute(
-        "SELECT processing_amount, processing_unit, pause_policy FROM procedures WHERE code = %s",
-        (dossier["procedure_code"],),
-    ).fetchone()
+    procedure = rules.catalog.procedure(dossier["procedure_code"], db_session=db_session)
     assert procedure is not None
-    processing = dossier_clock.ProcessingTime(procedure[0], procedure[1])
-    pause_stops_clock = procedure[2] != PausePolicy.CLOCK_RUNS
+    processing = procedure.processing_time
+    pause_stops_clock = procedure.pause_policy != PausePolicy.CLOCK_RUNS
     sequence = dossier["sequence"] + 1
     changes: dict[str, Any] = {"state": target.value, "sequence": sequence}
     data: dict[str, Any] = {
@@ -387,10 +384,10 @@ def apply_transition(
     running = dossier_clock.Clock(dossier["clock_started_at"], dossier["due_at"])
 
     if isinstance(command, Assign):
-        unit = _unit_path(command.to_unit_code, db_session=db_session)
-        if unit is None:
+        target_unit = rules.catalog.unit(command.to_unit_code, db_session=db_session)
+        if target_unit is None:
             raise _unknown("to_unit_code", f"no unit has code {command.to_unit_code}")
-        to_path = unit[0]
+        to_path = target_unit.path
         data |= {
             "kind": command.transition.value,
             "from_unit_code": dossier["unit_code"],

@@ -194,6 +194,19 @@ def _problem_body(exc: IntakeError) -> dict[str, Any]:
     }
 
 
+def _already_recorded(
+    items: list[dict[str, Any]], principal: Principal, conn: Connection
+) -> set[str]:
+    """The batch's event ids intake has recorded before, in one query instead of one each."""
+    ids = [item["event_id"] for item in items if isinstance(item.get("event_id"), str)]
+    rows = conn.execute(
+        "SELECT upstream_event_id FROM dossier_events "
+        "WHERE source_system = %s AND upstream_event_id = ANY(%s)",
+        (principal.system_id, ids),
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
 @router.post(
     "/events:batch",
     summary="Up to BATCH_MAX_ITEMS commands in one call, with a result per item.",
@@ -221,11 +234,16 @@ def post_batch(
     results: list[BatchItemResult] = []
     counts = {"accepted": 0, "replayed": 0, "refused": 0}
     with ctx.pool.connection() as conn:
+        seen = _already_recorded(batch.items, principal, conn)
         for index, item in enumerate(batch.items):
             try:
                 with conn.transaction():
                     outcome = execute_command(
-                        item, principal=principal, rules=ctx.rules, db_session=conn
+                        item,
+                        principal=principal,
+                        rules=ctx.rules,
+                        db_session=conn,
+                        maybe_replay=item.get("event_id") in seen,
                     )
             except IntakeError as exc:
                 REJECTS.labels(exc.reason, "batch").inc()

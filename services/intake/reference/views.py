@@ -45,7 +45,9 @@ def put_procedure(
             errors=[{"field": "code", "message": f"must be {code}"}],
         )
     with ctx.pool.connection() as conn:
-        return upsert_procedure(procedure, db_session=conn)
+        stored = upsert_procedure(procedure, db_session=conn)
+    ctx.rules.catalog.invalidate()
+    return stored
 
 
 @router.get("/units", summary="Your unit subtree, root first.")

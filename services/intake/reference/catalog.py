@@ -1,0 +1,70 @@
+"""Units and procedures as the hot path reads them: from memory, refreshed every few seconds.
+
+Every receipt needs its unit's path and its procedure's processing time; reading them
+from PostgreSQL each time costs two round trips per event. Reference data changes a few
+times a year, so a short-lived copy is safe: a change made through this process is seen
+at once, one made elsewhere within ``ttl_s``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from psycopg import Connection
+
+from services.intake.dossier.clock import ProcessingTime
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    path: list[str]
+    level: str
+
+
+@dataclass(frozen=True)
+class ProcedureInfo:
+    processing_time: ProcessingTime
+    online_level: str
+    pause_policy: str
+    active: bool
+
+
+class ReferenceCatalog:
+    def __init__(self, ttl_s: float = 10.0) -> None:
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._loaded_at = float("-inf")
+        self._units: dict[str, UnitInfo] = {}
+        self._procedures: dict[str, ProcedureInfo] = {}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded_at = float("-inf")
+
+    def _refresh(self, db_session: Connection) -> None:
+        if time.monotonic() - self._loaded_at < self.ttl_s:
+            return
+        units = {
+            code: UnitInfo(list(path), level)
+            for code, path, level in db_session.execute("SELECT code, path, level FROM units")
+        }
+        procedures = {
+            row[0]: ProcedureInfo(ProcessingTime(row[1], row[2]), *row[3:])
+            for row in db_session.execute(
+                "SELECT code, processing_amount, processing_unit, online_level, pause_policy, "
+                "active FROM procedures"
+            )
+        }
+        with self._lock:
+            self._units, self._procedures = units, procedures
+            self._loaded_at = time.monotonic()
+
+    def unit(self, code: str, *, db_session: Connection) -> UnitInfo | None:
+        self._refresh(db_session)
+        return self._units.get(code)
+
+    def procedure(self, code: str, *, db_session: Connection) -> ProcedureInfo | None:
+        self._refresh(db_session)
+        return self._procedures.get(code)
