@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -22,6 +24,7 @@ from services.intake.dossier import clock as dossier_clock
 from services.intake.dossier.commands import execute_command
 from services.intake.dossier.models import DossierView, ReceiveDossier, TransitionCommand
 from services.intake.dossier.service import (
+    LOCAL_ZONE,
     IntakeError,
     Outcome,
     _view,
@@ -35,6 +38,7 @@ from services.intake.metrics import REJECTS, REPLAYS
 
 router = APIRouter(prefix="/v1", tags=["dossiers"])
 REPLAY_HEADER = "Idempotent-Replayed"
+BATCH_ATTEMPTS = 3
 
 
 def _require(principal: Principal, scope: Scope) -> None:
@@ -175,6 +179,7 @@ class BatchItemResult(BaseModel):
     index: int
     status: int
     body: dict[str, Any]
+    replayed: bool = False
 
 
 class BatchResponse(BaseModel):
@@ -207,6 +212,75 @@ def _already_recorded(
     return {row[0] for row in rows}
 
 
+def _lock_code_counters(items: list[dict[str, Any]], conn: Connection) -> None:
+    """Take every daily-sequence counter the batch will use, in one global order.
+
+    Two batches receiving for the same units would otherwise lock the counters in their
+    own item orders and deadlock each other.
+    """
+    keys = set()
+    for item in items:
+        try:
+            at = datetime.fromisoformat(str(item["occurred_at"]))
+            if item.get("kind") == "receive" and at.tzinfo is not None:
+                keys.add((str(item["unit_code"]), at.astimezone(LOCAL_ZONE).date()))
+        except (KeyError, ValueError):
+            continue
+    if not keys:
+        return
+    units, days = zip(*sorted(keys), strict=True)
+    conn.execute(
+        "INSERT INTO dossier_code_counters (unit_code, day, last) "
+        "SELECT unit_code, day, 0 FROM unnest(%s::text[], %s::date[]) AS k(unit_code, day) "
+        "ORDER BY unit_code, day ON CONFLICT DO NOTHING",
+        (list(units), list(days)),
+    )
+    conn.execute(
+        "SELECT 1 FROM dossier_code_counters c "
+        "JOIN unnest(%s::text[], %s::date[]) AS k(unit_code, day) USING (unit_code, day) "
+        "ORDER BY c.unit_code, c.day FOR UPDATE OF c",
+        (list(units), list(days)),
+    )
+
+
+def _run_batch(
+    items: list[dict[str, Any]], principal: Principal, ctx: IntakeContext
+) -> tuple[list[BatchItemResult], list[str]]:
+    """One transaction, a savepoint per item; returns the results and the refusal reasons."""
+    results: list[BatchItemResult] = []
+    refusals: list[str] = []
+    with ctx.pool.connection() as conn:
+        _lock_code_counters(items, conn)
+        seen = _already_recorded(items, principal, conn)
+        for index, item in enumerate(items):
+            try:
+                with conn.transaction():
+                    outcome = execute_command(
+                        item,
+                        principal=principal,
+                        rules=ctx.rules,
+                        db_session=conn,
+                        maybe_replay=item.get("event_id") in seen,
+                    )
+            except IntakeError as exc:
+                refusals.append(exc.reason)
+                results.append(
+                    BatchItemResult(index=index, status=exc.status, body=_problem_body(exc))
+                )
+                continue
+            except errors.UniqueViolation:
+                with conn.transaction():
+                    outcome = execute_command(
+                        item, principal=principal, rules=ctx.rules, db_session=conn
+                    )
+            results.append(
+                BatchItemResult(
+                    index=index, status=outcome.status, body=outcome.body, replayed=outcome.replayed
+                )
+            )
+    return results, refusals
+
+
 @router.post(
     "/events:batch",
     summary="Up to BATCH_MAX_ITEMS commands in one call, with a result per item.",
@@ -231,36 +305,28 @@ def post_batch(
             "Batch too large",
             f"{len(batch.items)} items; at most {ctx.settings.batch_max_items} per call",
         )
-    results: list[BatchItemResult] = []
-    counts = {"accepted": 0, "replayed": 0, "refused": 0}
-    with ctx.pool.connection() as conn:
-        seen = _already_recorded(batch.items, principal, conn)
-        for index, item in enumerate(batch.items):
-            try:
-                with conn.transaction():
-                    outcome = execute_command(
-                        item,
-                        principal=principal,
-                        rules=ctx.rules,
-                        db_session=conn,
-                        maybe_replay=item.get("event_id") in seen,
-                    )
-            except IntakeError as exc:
-                REJECTS.labels(exc.reason, "batch").inc()
-                counts["refused"] += 1
-                results.append(
-                    BatchItemResult(index=index, status=exc.status, body=_problem_body(exc))
-                )
-                continue
-            except errors.UniqueViolation:
-                with conn.transaction():
-                    outcome = execute_command(
-                        item, principal=principal, rules=ctx.rules, db_session=conn
-                    )
-            counts["replayed" if outcome.replayed else "accepted"] += 1
-            if outcome.replayed:
-                REPLAYS.labels("batch").inc()
-            results.append(BatchItemResult(index=index, status=outcome.status, body=outcome.body))
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
+        try:
+            results, refusals = _run_batch(batch.items, principal, ctx)
+            break
+        except (errors.DeadlockDetected, errors.SerializationFailure):
+            # Nothing was committed: the whole batch may simply run again.
+            if attempt == BATCH_ATTEMPTS:
+                raise Problem(
+                    503,
+                    "Busy",
+                    "concurrent writes to the same dossiers; retry the batch",
+                    headers={"Retry-After": "1"},
+                ) from None
+            time.sleep(random.uniform(0.02, 0.1) * attempt)  # noqa: S311 (jitter)
+    for reason in refusals:
+        REJECTS.labels(reason, "batch").inc()
+    counts = {
+        "accepted": sum(1 for r in results if r.status < 300 and not r.replayed),
+        "replayed": sum(1 for r in results if r.replayed),
+        "refused": len(refusals),
+    }
+    REPLAYS.labels("batch").inc(counts["replayed"])
     return BatchResponse(results=results, **counts)
 
 

@@ -431,3 +431,37 @@ def test_receipt_is_returned_as_json_and_as_pdf_on_request(
     assert direct.status_code == 201
     assert direct.content.startswith(b"%PDF-")
     assert direct.headers["Location"].startswith("/v1/dossiers/")
+
+
+def test_concurrent_batches_over_the_same_units_do_not_deadlock(
+    client: TestClient, systems: Systems, intake_url: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with psycopg.connect(intake_url) as conn:
+        units = [
+            row[0]
+            for row in conn.execute(
+                "SELECT code FROM units WHERE path @> ARRAY[%s]::text[] ORDER BY code",
+                (systems.hanoi_province,),
+            )
+        ]
+    days = [f"2024-03-{day:02d}T09:00:00+07:00" for day in range(4, 9)]
+    items = [
+        {"kind": "receive", **receive_command(unit, occurred_at=day)}
+        for unit in units
+        for day in days
+    ]
+
+    def send(order: list[dict[str, object]]) -> list[int]:
+        fresh = [{**item, "event_id": str(uuid.uuid4())} for item in order]
+        response = client.post("/v1/events:batch", json={"items": fresh},
+                               headers=auth(systems.hanoi))
+        assert response.status_code == 200, response.text
+        return [result["status"] for result in response.json()["results"]]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(3):
+            forward, backward = pool.map(send, [items, items[::-1]])
+            assert set(forward) == {201}
+            assert set(backward) == {201}
