@@ -205,7 +205,7 @@ async def bench_lag(stack: Stack, rate: float, seconds: float) -> dict[str, floa
     per_tick = max(1, round(rate / 10))
     ids: set[str] = set()
     async with httpx.AsyncClient(base_url=stack.intake_url, timeout=30) as http:
-        next_tick = time.perf_counter()
+        next_tick = started = time.perf_counter()
         end = next_tick + seconds
         while next_tick < end:
             items = [{"kind": "receive", **command(stack)} for _ in range(per_tick)]
@@ -213,13 +213,19 @@ async def bench_lag(stack: Stack, rate: float, seconds: float) -> dict[str, floa
             ids |= {r["body"]["event_id"] for r in response.json()["results"]}
             next_tick += 0.1
             await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
+        achieved = len(ids) / (time.perf_counter() - started)
     while unpublished(stack):
         await asyncio.sleep(0.05)
     with psycopg.connect(stack.intake_db) as conn:
+        exact = conn.execute("SHOW track_commit_timestamp").fetchone() == ("on",)
+        # The commit instant when PostgreSQL records it; else the transaction's start, which
+        # counts the transaction's own duration as lag.
+        since = "pg_xact_commit_timestamp(xmin)" if exact else "created_at"
         committed = {
             row[0]: row[1].timestamp()
             for row in conn.execute(
-                "SELECT event_id, created_at FROM outbox WHERE event_id = ANY(%s)", (list(ids),)
+                f"SELECT event_id, {since} FROM outbox WHERE event_id = ANY(%s)",
+                (list(ids),),
             )
         }
     consumer = Consumer({"bootstrap.servers": stack.kafka, "group.id": f"bench-{uuid.uuid4()}"})
@@ -239,6 +245,8 @@ async def bench_lag(stack: Stack, rate: float, seconds: float) -> dict[str, floa
     return {
         "events": len(lags),
         "rate": rate,
+        "achieved": achieved,
+        "exact": exact,
         "p50_ms": pct(lags, 50) * 1000,
         "p99_ms": pct(lags, 99) * 1000,
         "max_ms": max(lags) * 1000,
@@ -293,7 +301,8 @@ def main() -> int:
             f"p99 {single['p99_ms']:.1f} ms, max {single['max_ms']:.0f} ms",
         ),
         (
-            f"outbox lag at {lag['rate']:,.0f} events/s offered",
+            f"outbox lag, {lag['rate']:,.0f} events/s offered ({lag['achieved']:,.0f}/s achieved;"
+            f" from {'the commit' if lag['exact'] else 'the transaction start'})",
             "p99 ≤ 200 ms",
             f"p50 {lag['p50_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms, "
             f"max {lag['max_ms']:.0f} ms over {lag['events']:,} events",

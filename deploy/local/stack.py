@@ -403,6 +403,8 @@ def start_postgres(state: State, *, any_port: bool) -> str:
                 "\n# motcua local stack\nlisten_addresses = '127.0.0.1'\n"
                 f"port = {port}\nunix_socket_directories = ''\nmax_connections = 200\n"
                 "fsync = on\nsynchronous_commit = on\n"
+                "# commit times let ops (and the benchmark) measure outbox lag from the commit\n"
+                "track_commit_timestamp = on\n"
             )
     log = pg_dir / "postgres.log"
     status = subprocess.run(
@@ -544,7 +546,11 @@ def seed_intake(state: State, intake_url: str) -> dict[str, str]:
     if not province or not root:
         raise StackError("intake's seed has no Hà Nội police or no root unit")
     credentials = {
-        "MOTCUA_DEMO_UPSTREAM_KEY": ("demo-hanoi-one-stop", province[0], ["dossiers:write"]),
+        "MOTCUA_DEMO_UPSTREAM_KEY": (
+            "demo-hanoi-one-stop",
+            province[0],
+            ["dossiers:write", "dossiers:read"],
+        ),
         "MOTCUA_DEMO_ADMIN_KEY": ("demo-admin", root[0], ["admin"]),
     }
     keys: dict[str, str] = {}

@@ -49,7 +49,8 @@ def _require(principal: Principal, scope: Scope) -> None:
 def _run(ctx: IntakeContext, work: Callable[[Connection], Outcome], door: str) -> Outcome:
     """Run one command in its own transaction; a lost race on the upstream id is a replay."""
     try:
-        with ctx.pool.connection() as conn:
+        # Pipeline mode: the inserts go out together instead of one round trip each.
+        with ctx.pool.connection() as conn, conn.pipeline():
             outcome = work(conn)
     except errors.UniqueViolation:
         with ctx.pool.connection() as conn:
@@ -249,7 +250,7 @@ def _run_batch(
     """One transaction, a savepoint per item; returns the results and the refusal reasons."""
     results: list[BatchItemResult] = []
     refusals: list[str] = []
-    with ctx.pool.connection() as conn:
+    with ctx.pool.connection() as conn, conn.pipeline():
         _lock_code_counters(items, conn)
         seen = _already_recorded(items, principal, conn)
         for index, item in enumerate(items):
