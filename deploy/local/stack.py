@@ -569,6 +569,27 @@ def seed_intake(state: State, intake_url: str) -> dict[str, str]:
     return keys
 
 
+def seed_officer(state: State, deadlines_url: str, unit_code: str) -> dict[str, str]:
+    """A demo duty officer watching the same subtree as the demo upstream system."""
+    username, password = "truc.hanoi", state.secret("demo_officer_password")
+    run(
+        [
+            sys.executable,
+            "-m",
+            "services.deadlines.manage",
+            "create-officer",
+            username,
+            unit_code,
+            "--name",
+            "Cán bộ trực Công an thành phố Hà Nội",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": deadlines_url, "OFFICER_PASSWORD": password},
+        stdout=subprocess.DEVNULL,
+    )
+    return {"MOTCUA_DEMO_OFFICER": username, "MOTCUA_DEMO_OFFICER_PASSWORD": password}
+
+
 def start_demo_traffic(state: State, variables: dict[str, str]) -> None:
     pid_file = state.pid_file("demo")
     if pid_file.exists() and pid_alive(int(pid_file.read_text()), "demo_traffic.py"):
@@ -634,6 +655,9 @@ def up(state: State, *, infra_only: bool, any_port: bool, no_demo: bool) -> None
     variables |= {f"{s.upper()}_DATABASE_URL": url for s, url in service_urls.items()}
     if not infra_only:
         variables |= seed_intake(state, service_urls["intake"])
+        variables |= seed_officer(
+            state, service_urls["deadlines"], variables["MOTCUA_DEMO_UPSTREAM_UNIT"]
+        )
         variables |= start_services(
             state, bootstrap=bootstrap, service_urls=service_urls, any_port=any_port
         )

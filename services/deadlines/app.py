@@ -6,10 +6,13 @@ import faust
 
 from motcua.streaming import create_faust_app
 from services.deadlines.settings import DeadlinesSettings
+from services.deadlines.web import install_officer_views
 
 
 def create_app(settings: DeadlinesSettings) -> faust.App:
-    return create_faust_app("motcua-deadlines", settings)
+    app = create_faust_app("motcua-deadlines", settings)
+    install_officer_views(app, settings.database_url)
+    return app
 
 
 settings = DeadlinesSettings()
