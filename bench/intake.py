@@ -220,7 +220,7 @@ async def bench_lag(stack: Stack, rate: float, seconds: float) -> dict[str, floa
         exact = conn.execute("SHOW track_commit_timestamp").fetchone() == ("on",)
         # The commit instant when PostgreSQL records it; else the transaction's start, which
         # counts the transaction's own duration as lag.
-        since = "pg_xact_commit_timestamp(xmin)" if exact else "created_at"
+        since = "pg_xact_commit_timestamp(created_xid::text::xid)" if exact else "created_at"
         committed = {
             row[0]: row[1].timestamp()
             for row in conn.execute(
