@@ -1,7 +1,7 @@
 """Intake benchmark against the real stack: batch ingestion, single receipts, outbox lag.
 
 Brings up its own stack (``.bench-stack/``, free ports, no demo traffic) unless one is
-named by ``BENCH_ENV`` (a ``.stack/env``-style file), runs three measurements and writes
+named by ``BENCH_ENV`` (a stack's ``endpoints.json``), runs three measurements and writes
 them to ``bench/RESULTS.md`` with the machine and the command.
 
 1. batch ingestion: 1,000-item batches from several clients; events/s from the first
@@ -52,21 +52,12 @@ class Stack:
     procedure: str
 
 
-def read_env(path: Path) -> dict[str, str]:
-    env = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("export "):
-            key, _, value = line.removeprefix("export ").partition("=")
-            env[key] = value.strip("'")
-    return env
-
-
 def open_stack() -> tuple[Stack, Callable[[], None]]:
     named = os.environ.get("BENCH_ENV")
     state = ROOT / ".bench-stack"
     stack_cmd = [sys.executable, str(ROOT / "deploy/local/stack.py")]
     if named:
-        env, stop = read_env(Path(named)), (lambda: None)
+        env, stop = json.loads(Path(named).read_text()), (lambda: None)
     else:
         subprocess.run(
             [*stack_cmd, "down", "--state-dir", str(state)], check=False, stdout=subprocess.DEVNULL
@@ -77,7 +68,7 @@ def open_stack() -> tuple[Stack, Callable[[], None]]:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        env = read_env(state / "env")
+        env = json.loads((state / "endpoints.json").read_text())
 
         def stop() -> None:
             subprocess.run(

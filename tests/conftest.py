@@ -8,6 +8,7 @@ Each session gets its own database and roles, so tests never disturb a running s
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -45,15 +46,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
-def _read_env(path: Path) -> dict[str, str]:
-    env = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("export "):
-            key, _, value = line.removeprefix("export ").partition("=")
-            env[key] = value.strip("'")
-    return env
-
-
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -70,7 +62,7 @@ def infra() -> Iterator[Infra]:
         )
         if up.returncode != 0:
             pytest.fail(f"test stack did not start:\n{up.stdout}\n{up.stderr}")
-        env = _read_env(TEST_STACK / "env")
+        env = json.loads((TEST_STACK / "endpoints.json").read_text())
         bootstrap, admin_url = env["KAFKA_BOOTSTRAP_SERVERS"], env["DATABASE_URL"]
     assert bootstrap
     assert admin_url

@@ -618,6 +618,9 @@ def write_env(state: State, variables: dict[str, str]) -> Path:
     lines += [f"export {key}={shlex.quote(value)}" for key, value in variables.items()]
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)
+    machine_readable = state.dir / "endpoints.json"
+    machine_readable.write_text(json.dumps(variables, indent=2))
+    machine_readable.chmod(0o600)
     return path
 
 
