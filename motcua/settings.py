@@ -29,6 +29,11 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     http_port: int = Field(default=8000, ge=1, le=65535, description="HTTP port.")
+    http_workers: int = Field(
+        default=1,
+        ge=1,
+        description="HTTP server processes (FastAPI services; one per core is a good start).",
+    )
     log_level: LogLevel = Field(default="INFO", description="Minimum level of the JSON logs.")
     migrate_on_start: bool = Field(
         default=True,

@@ -6,15 +6,18 @@ import signal
 import sys
 
 import uvicorn
-from fastapi import FastAPI
 
 from motcua.db import apply_migrations, migrations_dir
 from motcua.logging import configure_logging, logging_config
 from motcua.settings import ServiceSettings
 
 
-def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
-    """Migrate, then serve until SIGTERM; uvicorn finishes in-flight requests before exiting."""
+def serve(app_factory: str, settings: ServiceSettings, service: str) -> None:
+    """Migrate, then serve until SIGTERM; uvicorn finishes in-flight requests before exiting.
+
+    ``app_factory`` is the import path of a function building the app (``module:function``),
+    so ``HTTP_WORKERS`` processes can each build their own.
+    """
     configure_logging(service, settings.log_level)
     # uvicorn re-raises the SIGTERM it handled once its graceful shutdown is over; the
     # work is done by then, so that second delivery ends the process with status 0.
@@ -22,7 +25,9 @@ def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     if settings.migrate_on_start:
         apply_migrations(settings.database_url, migrations_dir(service))
     uvicorn.run(
-        app,
+        app_factory,
+        factory=True,
+        workers=settings.http_workers,
         host=settings.http_host,
         port=settings.http_port,
         log_config=logging_config(service, settings.log_level),

@@ -1,8 +1,6 @@
 """`python -m services.intake`: run the intake service."""
 
 from motcua.http import serve
-from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 
-settings = IntakeSettings()
-serve(create_app(settings), settings, "intake")
+serve("services.intake.app:app_from_environment", IntakeSettings(), "intake")

@@ -76,3 +76,8 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.include_router(dossier_router)
     app.include_router(reference_router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app as each server process builds it, from its own environment."""
+    return create_app(IntakeSettings())

@@ -16,3 +16,8 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         checks=standard_checks(settings),
         description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
     )
+
+
+def app_from_environment() -> FastAPI:
+    """The app as each server process builds it, from its own environment."""
+    return create_app(RatingsSettings())
