@@ -455,8 +455,9 @@ def test_concurrent_batches_over_the_same_units_do_not_deadlock(
 
     def send(order: list[dict[str, object]]) -> list[int]:
         fresh = [{**item, "event_id": str(uuid.uuid4())} for item in order]
-        response = client.post("/v1/events:batch", json={"items": fresh},
-                               headers=auth(systems.hanoi))
+        response = client.post(
+            "/v1/events:batch", json={"items": fresh}, headers=auth(systems.hanoi)
+        )
         assert response.status_code == 200, response.text
         return [result["status"] for result in response.json()["results"]]
 
