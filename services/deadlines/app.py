@@ -1,17 +1,151 @@
-"""Deadlines: follows every open dossier's clock and makes lateness impossible to ignore."""
+"""Deadlines: follows every open dossier's clock and makes lateness impossible to ignore.
+
+Three parts, all in one Faust worker:
+
+- ``track`` consumes dossier events into the ``clocks`` table (RocksDB + changelog) and
+  emits what an event itself settles (resolved late);
+- the timer pops the dossiers whose next check has come from a :class:`DueIndex` derived
+  from the table, and sends each a *check* on an internal topic keyed by dossier id;
+- ``check`` re-reads the clock, emits the alerts now due and marks them in the table.
+
+Table writes happen only while processing a stream event (Faust writes the changelog to
+that event's partition). Dossier events and checks share the key and the murmur2
+partitioner, so a dossier's clock, events and checks live on one partition and worker.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
 import faust
 
+from motcua.calendar import default_calendar
+from motcua.contracts import ContractError, decode_event, encode_event
+from motcua.kafka import Topic, dead_letter_topic
+from motcua.metrics import CONSUMED, DEAD_LETTERS
 from motcua.streaming import create_faust_app
+from services.deadlines.due_index import DueIndex
+from services.deadlines.metrics import ALERT_LAG, ALERTS, OPEN_DOSSIERS
+from services.deadlines.records import alert_event, clock_from_record, clock_to_record
 from services.deadlines.settings import DeadlinesSettings
+from services.deadlines.tracking import (
+    AlertKind,
+    DeadlinePolicy,
+    DossierClock,
+    apply_event,
+)
 from services.deadlines.web import install_officer_views
+
+_log = logging.getLogger("motcua.deadlines")
+CHECKS_TOPIC = "motcua-deadlines-checks"
 
 
 def create_app(settings: DeadlinesSettings) -> faust.App:
-    app = create_faust_app("motcua-deadlines", settings)
+    app = create_faust_app(settings.app_id, settings)
     install_officer_views(app, settings.database_url)
+    policy = DeadlinePolicy(default_calendar(), settings.due_soon_working_days)
+    dossier_events = app.topic(
+        Topic.DOSSIER_EVENTS.value, key_serializer="raw", value_serializer="raw"
+    )
+    checks = app.topic(
+        CHECKS_TOPIC,
+        partitions=settings.topic_partitions,
+        internal=True,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    alerts = app.topic(Topic.DEADLINE_ALERTS.value, key_serializer="raw", value_serializer="raw")
+    dead_letters = app.topic(
+        dead_letter_topic("deadlines").value, key_serializer="raw", value_serializer="raw"
+    )
+    clocks = app.Table("clocks", default=None, partitions=settings.topic_partitions)
+    index = DueIndex()
+
+    def schedule(clock: DossierClock | None) -> None:
+        if clock is None:
+            return
+        next_check = clock.next_check(policy)
+        index.schedule(clock.dossier_id, next_check.timestamp() if next_check else None)
+        OPEN_DOSSIERS.set(len(index))
+
+    async def emit(alerts_due: list[Any], clock: DossierClock, now: datetime) -> DossierClock:
+        for alert in alerts_due:
+            event = alert_event(alert, clock, now)
+            await alerts.send(key=clock.dossier_id.encode(), value=encode_event(event))
+            ALERTS.labels(alert.kind.value).inc()
+            if alert.kind is not AlertKind.RESOLVED_LATE:
+                became_due = (
+                    alert.due_at
+                    if alert.kind is AlertKind.OVERDUE
+                    else policy.calendar.apology_deadline(alert.due_at)
+                )
+                ALERT_LAG.observe(max(0.0, (now - became_due).total_seconds()))
+            clock = clock.mark(alert)
+        return clock
+
+    async def dead_letter(event: Any, reason: str, detail: str) -> None:
+        headers = [
+            ("motcua-dlq-service", b"deadlines"),
+            ("motcua-dlq-reason", reason.encode()),
+            ("motcua-dlq-detail", detail[:2000].encode()),
+            ("motcua-dlq-topic", event.message.topic.encode()),
+            ("motcua-dlq-partition", str(event.message.partition).encode()),
+            ("motcua-dlq-offset", str(event.message.offset).encode()),
+        ]
+        await dead_letters.send(key=event.key, value=event.value, headers=headers)
+        DEAD_LETTERS.labels(reason).inc()
+        _log.warning("event dead-lettered", extra={"reason": reason})
+
+    @app.agent(dossier_events)
+    async def track(stream: Any) -> None:
+        async for event in stream.events():
+            CONSUMED.labels(Topic.DOSSIER_EVENTS.value).inc()
+            try:
+                cloud_event = decode_event(event.value)
+                if not cloud_event["type"].startswith("vn.motcua.dossier."):
+                    raise ContractError("type", "not a dossier event")
+            except ContractError as exc:
+                await dead_letter(event, "contract_violation", str(exc))
+                continue
+            dossier_id = cloud_event["subject"]
+            before = clock_from_record(clocks.get(dossier_id))
+            after, settled = apply_event(before, cloud_event, policy)
+            if after is None or after == before:
+                continue
+            after = await emit(settled, after, datetime.now(UTC))
+            clocks[dossier_id] = clock_to_record(after)
+            schedule(after)
+
+    @app.agent(checks)
+    async def check(stream: Any) -> None:
+        async for key in stream.events():
+            dossier_id = key.key.decode()
+            clock = clock_from_record(clocks.get(dossier_id))
+            if clock is None:
+                continue
+            now = datetime.now(UTC)
+            due = clock.due_alerts(now, policy)
+            if due:
+                clock = await emit(due, clock, now)
+                clocks[dossier_id] = clock_to_record(clock)
+            schedule(clock)
+
+    @app.timer(interval=settings.tick_interval_s)
+    async def tick() -> None:
+        for dossier_id in index.pop_due(time.time()):
+            await checks.send(key=dossier_id.encode(), value=b"")
+
+    @clocks.on_recover
+    async def rebuild_index() -> None:
+        """After recovery or a rebalance, the index is derived again from the table."""
+        index.clear()
+        for _, record in clocks.items():
+            schedule(clock_from_record(record))
+        _log.info("due index rebuilt", extra={"open_dossiers": len(index)})
+
     return app
 
 

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from motcua.streaming import StreamSettings
 
 
 class DeadlinesSettings(StreamSettings):
     """Everything deadlines reads from its environment."""
+
+    app_id: str = Field(
+        default="motcua-deadlines",
+        description="Faust app id: the consumer group and the prefix of its table topics.",
+    )
+    due_soon_working_days: int = Field(
+        default=1,
+        ge=0,
+        description="Working days before the due date when the due-soon alert fires and the "
+        "apology letter is due (Nghị định 61/2018 Điều 19 khoản 9: one).",
+    )
+    tick_interval_s: float = Field(
+        default=0.2, gt=0, le=1.0, description="How often the timer looks for due checks."
+    )

@@ -36,6 +36,9 @@ def relay_producer_config(bootstrap_servers: str) -> dict[str, Any]:
         "message.timeout.ms": 0,
         "linger.ms": 5,
         "compression.type": "lz4",
+        # Java's (and aiokafka's) partitioner: a dossier's events land on the partition the
+        # stream processors' own keyed topics use, so their tables co-partition.
+        "partitioner": "murmur2_random",
         "log_level": 3,
     }
 

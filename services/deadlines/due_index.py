@@ -1,0 +1,49 @@
+"""Which dossier needs a look next: an in-memory index derived from the clocks table.
+
+Faust timers are in memory and a missed tick is lost, so the index never counts ticks: it
+holds the next instant each open dossier needs checking, rebuilt from the table after
+every recovery or rebalance. A tick pops what is due; its cost depends on what is due
+now, not on how many dossiers are open.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+
+class DueIndex:
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, str]] = []
+        self._next: dict[str, float] = {}
+
+    def __len__(self) -> int:
+        return len(self._next)
+
+    def schedule(self, dossier_id: str, at: float | None) -> None:
+        """Check ``dossier_id`` at ``at`` (epoch seconds); ``None`` forgets it."""
+        if at is None:
+            self._next.pop(dossier_id, None)
+        elif self._next.get(dossier_id) != at:
+            self._next[dossier_id] = at
+            heapq.heappush(self._heap, (at, dossier_id))
+        if len(self._heap) > 2 * len(self._next) + 1024:
+            self._compact()
+
+    def pop_due(self, now: float, limit: int = 10_000) -> list[str]:
+        """Dossiers whose check time has come, at most ``limit`` per call."""
+        due: list[str] = []
+        while self._heap and self._heap[0][0] <= now and len(due) < limit:
+            at, dossier_id = heapq.heappop(self._heap)
+            if self._next.get(dossier_id) == at:
+                del self._next[dossier_id]
+                due.append(dossier_id)
+        return due
+
+    def clear(self) -> None:
+        self._heap.clear()
+        self._next.clear()
+
+    def _compact(self) -> None:
+        """Drop superseded entries, so memory follows the open dossiers, not the events."""
+        self._heap = [(at, dossier_id) for dossier_id, at in self._next.items()]
+        heapq.heapify(self._heap)
