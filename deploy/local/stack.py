@@ -480,7 +480,12 @@ def service_env(
 
 
 def start_services(
-    state: State, *, bootstrap: str, service_urls: dict[str, str], any_port: bool
+    state: State,
+    *,
+    bootstrap: str,
+    service_urls: dict[str, str],
+    any_port: bool,
+    deadlines_intake_key: str,
 ) -> dict[str, str]:
     urls: dict[str, str] = {}
     started: list[tuple[ServiceProcess, int]] = []
@@ -493,17 +498,17 @@ def start_services(
             say(f"{service.name} already runs (pid {pid_file.read_text().strip()})")
             continue
         log = state.logs / f"{service.name}.log"
+        env = service_env(
+            state, service, bootstrap=bootstrap, database_url=service_urls[service.name], port=port
+        )
+        if service.name == "deadlines":
+            # Intake starts first, so its URL is known; the key was registered by the seed.
+            env |= {"INTAKE_URL": urls["INTAKE_URL"], "INTAKE_API_KEY": deadlines_intake_key}
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", marker],
                 cwd=ROOT,
-                env=service_env(
-                    state,
-                    service,
-                    bootstrap=bootstrap,
-                    database_url=service_urls[service.name],
-                    port=port,
-                ),
+                env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -552,6 +557,7 @@ def seed_intake(state: State, intake_url: str) -> dict[str, str]:
             ["dossiers:write", "dossiers:read"],
         ),
         "MOTCUA_DEMO_ADMIN_KEY": ("demo-admin", root[0], ["admin"]),
+        "DEADLINES_INTAKE_API_KEY": ("deadlines", root[0], ["dossiers:read"]),
     }
     keys: dict[str, str] = {}
     for variable, (name, unit, scopes) in credentials.items():
@@ -662,7 +668,11 @@ def up(state: State, *, infra_only: bool, any_port: bool, no_demo: bool) -> None
             state, service_urls["deadlines"], variables["MOTCUA_DEMO_UPSTREAM_UNIT"]
         )
         variables |= start_services(
-            state, bootstrap=bootstrap, service_urls=service_urls, any_port=any_port
+            state,
+            bootstrap=bootstrap,
+            service_urls=service_urls,
+            any_port=any_port,
+            deadlines_intake_key=variables["DEADLINES_INTAKE_API_KEY"],
         )
         if not no_demo:
             start_demo_traffic(state, variables)

@@ -1,12 +1,17 @@
 """Deadlines: follows every open dossier's clock and makes lateness impossible to ignore.
 
-Three parts, all in one Faust worker:
+The parts, all in one Faust worker:
 
-- ``track`` consumes dossier events into the ``clocks`` table (RocksDB + changelog) and
-  emits what an event itself settles (resolved late);
+- ``track`` consumes dossier events (and issued apology letters, whose new appointment
+  replaces the due date once) into the ``clocks`` table (RocksDB + changelog) and emits
+  what an event itself settles (resolved late);
 - the timer pops the dossiers whose next check has come from a :class:`DueIndex` derived
   from the table, and sends each a *check* on an internal topic keyed by dossier id;
-- ``check`` re-reads the clock, emits the alerts now due and marks them in the table.
+- ``check`` re-reads the clock, emits the alerts now due and marks them in the table;
+- every alert first lands on the board (PostgreSQL, with a draft apology letter for a
+  first lateness), then goes to Kafka, then is marked: a crash in between repeats the
+  idempotent board write and re-sends the alert under the same id;
+- the duty-officer board and letter confirmation are served by the worker's web server.
 
 Table writes happen only while processing a stream event (Faust writes the changelog to
 that event's partition). Dossier events and checks share the key and the murmur2
@@ -23,19 +28,36 @@ from typing import Any
 import faust
 
 from motcua.calendar import default_calendar
-from motcua.contracts import ContractError, decode_event, encode_event
+from motcua.contracts import ContractError, EventType, decode_event, encode_event, parse_instant
 from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
 from motcua.streaming import create_faust_app
+from services.deadlines.board.live import BoardFeed
+from services.deadlines.board.service import close_dossier, compliance, record_alert
+from services.deadlines.board.views import BoardConfig, install_board_views
+from services.deadlines.database import Database
 from services.deadlines.due_index import DueIndex
-from services.deadlines.metrics import ALERT_LAG, ALERTS, OPEN_DOSSIERS
+from services.deadlines.letters.intake_client import IntakeDirectory
+from services.deadlines.letters.service import IssuedVersion, mark_published, unpublished
+from services.deadlines.metrics import (
+    ALERT_LAG,
+    ALERTS,
+    CONSUMER_LAG,
+    LATE_WITHOUT_LETTER,
+    LETTERS,
+    LETTERS_PUBLISHED,
+    OPEN_DOSSIERS,
+    OVERDUE_NOW,
+)
 from services.deadlines.records import alert_event, clock_from_record, clock_to_record
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.tracking import (
+    Alert,
     AlertKind,
     DeadlinePolicy,
     DossierClock,
     apply_event,
+    reschedule,
 )
 from services.deadlines.web import install_officer_views
 
@@ -45,11 +67,16 @@ CHECKS_TOPIC = "motcua-deadlines-checks"
 
 def create_app(settings: DeadlinesSettings) -> faust.App:
     app = create_faust_app(settings.app_id, settings)
-    install_officer_views(app, settings.database_url)
+    db = Database(settings.database_url)
+    feed = BoardFeed(settings.database_url)
     policy = DeadlinePolicy(default_calendar(), settings.due_soon_working_days)
     dossier_events = app.topic(
-        Topic.DOSSIER_EVENTS.value, key_serializer="raw", value_serializer="raw"
+        Topic.DOSSIER_EVENTS.value,
+        Topic.APOLOGY_LETTERS.value,
+        key_serializer="raw",
+        value_serializer="raw",
     )
+    letters = app.topic(Topic.APOLOGY_LETTERS.value, key_serializer="raw", value_serializer="raw")
     checks = app.topic(
         CHECKS_TOPIC,
         partitions=settings.topic_partitions,
@@ -71,8 +98,9 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         index.schedule(clock.dossier_id, next_check.timestamp() if next_check else None)
         OPEN_DOSSIERS.set(len(index))
 
-    async def emit(alerts_due: list[Any], clock: DossierClock, now: datetime) -> DossierClock:
+    async def emit(alerts_due: list[Alert], clock: DossierClock, now: datetime) -> DossierClock:
         for alert in alerts_due:
+            await db.run_until_done(record_alert, alert, clock)
             event = alert_event(alert, clock, now)
             await alerts.send(key=clock.dossier_id.encode(), value=encode_event(event))
             ALERTS.labels(alert.kind.value).inc()
@@ -105,17 +133,25 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             CONSUMED.labels(Topic.DOSSIER_EVENTS.value).inc()
             try:
                 cloud_event = decode_event(event.value)
-                if not cloud_event["type"].startswith("vn.motcua.dossier."):
-                    raise ContractError("type", "not a dossier event")
+                kind = cloud_event["type"]
+                if not kind.startswith("vn.motcua.dossier.") and kind != EventType.APOLOGY_ISSUED:
+                    raise ContractError("type", "neither a dossier event nor an issued apology")
             except ContractError as exc:
                 await dead_letter(event, "contract_violation", str(exc))
                 continue
             dossier_id = cloud_event["subject"]
             before = clock_from_record(clocks.get(dossier_id))
-            after, settled = apply_event(before, cloud_event, policy)
+            settled: list[Alert]
+            if kind == EventType.APOLOGY_ISSUED:
+                after, settled = apologised(before, cloud_event["data"]), []
+            else:
+                after, settled = apply_event(before, cloud_event, policy)
             if after is None or after == before:
                 continue
             after = await emit(settled, after, datetime.now(UTC))
+            alerted = before is not None and (before.emitted or before.rescheduled)
+            if alerted and before is not None and before.open and not after.open:
+                await db.run_until_done(close_dossier, after)
             clocks[dossier_id] = clock_to_record(after)
             schedule(after)
 
@@ -137,6 +173,58 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     async def tick() -> None:
         for dossier_id in index.pop_due(time.time()):
             await checks.send(key=dossier_id.encode(), value=b"")
+
+    def apologised(clock: DossierClock | None, data: dict[str, Any]) -> DossierClock | None:
+        """The first version of a letter moves the appointment; corrections keep it."""
+        if clock is None or data["letter_version"] != 1 or data["episode"] != clock.episode:
+            return clock
+        return reschedule(clock, parse_instant(data["new_due_at"]), policy)
+
+    async def publish(issued: IssuedVersion) -> None:
+        """Send the ``apology issued`` event, wait for Kafka's ack, then mark it sent."""
+        key = issued.event["subject"].encode()
+        delivered = await letters.send(key=key, value=encode_event(issued.event))
+        await delivered
+        await db.run(mark_published, issued.letter_id, issued.version)
+        LETTERS_PUBLISHED.inc()
+
+    @app.timer(interval=10.0, on_leader=True)
+    async def republish() -> None:
+        """Letters whose event a crash lost between commit and Kafka's ack."""
+        for issued in await db.run(unpublished, older_than_s=30.0):
+            await publish(issued)
+
+    @app.timer(interval=5.0)
+    async def export_figures() -> None:
+        figures = await db.run(compliance)
+        OVERDUE_NOW.set(figures.overdue)
+        LATE_WITHOUT_LETTER.set(figures.late_without_letter)
+        LETTERS.labels("draft").set(figures.letters_draft)
+        LETTERS.labels("issued").set(figures.letters_issued)
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            position = consumer._read_offset.get(tp)  # type: ignore[attr-defined]
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                behind = highwater - (position + 1 if position is not None else 0)
+                CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, behind))
+
+    @app.task
+    async def listen_for_board_changes() -> None:
+        await feed.run()
+
+    install_officer_views(app, db)
+    install_board_views(
+        app,
+        db=db,
+        feed=feed,
+        directory=IntakeDirectory(settings.intake_url, settings.intake_api_key.get_secret_value()),
+        config=BoardConfig(
+            calendar=policy.calendar,
+            suggested_extension_days=settings.suggested_extension_working_days,
+            publish=publish,
+        ),
+    )
 
     @clocks.on_recover
     async def rebuild_index() -> None:

@@ -11,3 +11,22 @@ ALERT_LAG = Histogram(
     "Emit time minus the instant the alert became due.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 30.0, 300.0),
 )
+OVERDUE_NOW = Gauge(
+    "motcua_deadlines_overdue_dossiers", "Open dossiers past their due date (all units)."
+)
+LATE_WITHOUT_LETTER = Gauge(
+    "motcua_deadlines_late_without_letter",
+    "Overdue dossiers with no issued apology letter: zero in a healthy unit.",
+)
+LETTERS = Gauge(
+    "motcua_deadlines_apology_letters", "Apology letters of open dossiers, by status.", ["status"]
+)
+LETTERS_PUBLISHED = Counter(
+    "motcua_deadlines_letter_versions_published_total",
+    "Apology letter versions whose event Kafka acknowledged (by this worker).",
+)
+CONSUMER_LAG = Gauge(
+    "motcua_deadlines_consumer_lag",
+    "Records not yet read, per assigned partition.",
+    ["topic", "partition"],
+)

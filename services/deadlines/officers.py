@@ -83,3 +83,10 @@ def officer_for_session(token: str, *, db_session: Connection) -> Officer | None
         (hashlib.sha256(token.encode()).digest(),),
     ).fetchone()
     return Officer(*row) if row else None
+
+
+def close_session(token: str, *, db_session: Connection) -> None:
+    db_session.execute(
+        "DELETE FROM officer_sessions WHERE token_sha256 = %s",
+        (hashlib.sha256(token.encode()).digest(),),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from motcua.streaming import StreamSettings
 
@@ -22,4 +22,18 @@ class DeadlinesSettings(StreamSettings):
     )
     tick_interval_s: float = Field(
         default=0.2, gt=0, le=1.0, description="How often the timer looks for due checks."
+    )
+    intake_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="Intake's base URL, asked for the citizen's details when a letter is issued.",
+    )
+    intake_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Deadlines' read-only intake API key (scope dossiers:read, root unit).",
+    )
+    suggested_extension_working_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="The extension the apology-letter form suggests, in working days.",
     )

@@ -7,15 +7,15 @@ unit subtree they see. Errors are problem+json, like every Motcua API.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from http.cookies import SimpleCookie
 from typing import Any
 
 import faust
-import psycopg
+from psycopg import Connection
 
 from motcua.http import PROBLEM_JSON
+from services.deadlines.database import Database
 from services.deadlines.officers import (
     SESSION_LIFETIME,
     Officer,
@@ -27,12 +27,12 @@ from services.deadlines.officers import (
 SESSION_COOKIE = "motcua_session"
 
 
-def _problem(web: Any, status: int, title: str, detail: str, **extra: Any) -> Any:
+def problem(web: Any, status: int, title: str, detail: str, **extra: Any) -> Any:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return web.json(body, status=status, content_type=PROBLEM_JSON)
 
 
-def _officer_json(officer: Officer) -> dict[str, str]:
+def officer_json(officer: Officer) -> dict[str, str]:
     return {
         "username": officer.username,
         "display_name": officer.display_name,
@@ -40,15 +40,38 @@ def _officer_json(officer: Officer) -> dict[str, str]:
     }
 
 
-def install_officer_views(app: faust.App, database_url: str) -> None:
-    def login(username: str, password: str) -> tuple[Officer, str] | None:
-        with psycopg.connect(database_url) as conn:
-            officer = authenticate(username, password, db_session=conn)
-            return (officer, open_session(officer, db_session=conn)) if officer else None
+def log_in(username: str, password: str, *, db_session: Connection) -> tuple[Officer, str] | None:
+    """The officer and a new session token, or None for a wrong username or password."""
+    officer = authenticate(username, password, db_session=db_session)
+    return (officer, open_session(officer, db_session=db_session)) if officer else None
 
-    def whoami(token: str) -> Officer | None:
-        with psycopg.connect(database_url) as conn:
-            return officer_for_session(token, db_session=conn)
+
+def session_cookie(token: str, *, max_age_s: int | None = None) -> str:
+    """The Set-Cookie value: HttpOnly and SameSite=Strict, so scripts cannot read it and
+    other sites cannot post forms with it."""
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[SESSION_COOKIE] = token
+    cookie[SESSION_COOKIE].update(
+        {
+            "httponly": "true",
+            "samesite": "Strict",
+            "path": "/",
+            "max-age": str(
+                int(SESSION_LIFETIME.total_seconds()) if max_age_s is None else max_age_s
+            ),
+        }
+    )
+    return cookie[SESSION_COOKIE].OutputString()
+
+
+async def current_officer(request: Any, db: Database) -> Officer | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    return await db.run(officer_for_session, token)
+
+
+def install_officer_views(app: faust.App, db: Database) -> None:
 
     @app.page("/v1/session")
     class Session(faust.web.View):
@@ -59,7 +82,7 @@ def install_officer_views(app: faust.App, database_url: str) -> None:
                 if not isinstance(username, str) or not isinstance(password, str):
                     raise TypeError
             except (ValueError, KeyError, TypeError):
-                return _problem(
+                return problem(
                     self,
                     422,
                     "Invalid request",
@@ -69,32 +92,18 @@ def install_officer_views(app: faust.App, database_url: str) -> None:
                         {"field": "password", "message": "required"},
                     ],
                 )
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(None, login, username, password)
+            result = await db.run(log_in, username, password)
             if result is None:
-                return _problem(self, 401, "Unauthenticated", "wrong username or password")
+                return problem(self, 401, "Unauthenticated", "wrong username or password")
             officer, token = result
-            cookie: SimpleCookie = SimpleCookie()
-            cookie[SESSION_COOKIE] = token
-            cookie[SESSION_COOKIE].update(
-                {
-                    "httponly": "true",
-                    "samesite": "Strict",
-                    "path": "/",
-                    "max-age": str(int(SESSION_LIFETIME.total_seconds())),
-                }
-            )
-            header = cookie[SESSION_COOKIE].OutputString()
-            return self.json(_officer_json(officer), headers={"Set-Cookie": header})
+            return self.json(officer_json(officer), headers={"Set-Cookie": session_cookie(token)})
 
     @app.page("/v1/me")
     class Me(faust.web.View):
         async def get(self, request: Any) -> Any:
-            token = request.cookies.get(SESSION_COOKIE)
-            if not token:
-                return _problem(self, 401, "Unauthenticated", "log in at POST /v1/session")
-            loop = asyncio.get_running_loop()
-            officer = await loop.run_in_executor(None, whoami, token)
+            officer = await current_officer(request, db)
             if officer is None:
-                return _problem(self, 401, "Unauthenticated", "the session has expired")
-            return self.json(_officer_json(officer))
+                return problem(
+                    self, 401, "Unauthenticated", "log in at POST /v1/session (or it expired)"
+                )
+            return self.json(officer_json(officer))

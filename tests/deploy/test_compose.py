@@ -34,6 +34,7 @@ MOTCUA: dict[str, type[BaseSettings]] = {
 ONE_SHOT: dict[str, tuple[type[BaseSettings], set[str]]] = {
     "provision": (ProvisionSettings, {f"{s.upper()}_DB_PASSWORD" for s in MOTCUA}),
     "intake-seed": (IntakeSettings, set()),
+    "deadlines-intake-key": (IntakeSettings, {"API_KEY"}),
 }
 
 

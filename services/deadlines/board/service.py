@@ -1,0 +1,168 @@
+"""What the board lists, kept in PostgreSQL so every worker's board sees every alert.
+
+The worker that owns a dossier's partition records its alerts here; any worker's web
+server reads them for the officer's subtree. Each change is announced with
+``NOTIFY board`` (payload: the dossier's unit path), which the boards' live streams relay.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import Connection
+from psycopg.rows import dict_row
+
+from services.deadlines.officers import Officer
+from services.deadlines.tracking import Alert, AlertKind, DossierClock
+
+CHANNEL = "board"
+
+
+@dataclass(frozen=True)
+class BoardItem:
+    dossier_id: str
+    dossier_code: str
+    unit_code: str
+    procedure_code: str
+    episode: int
+    due_at: datetime
+    status: str
+    rescheduled: bool
+    acknowledged_by: str | None
+    letter_status: str | None
+    letter_number: str | None
+    letter_version: int | None
+
+    def seconds_left(self, now: datetime) -> float:
+        return (self.due_at - now).total_seconds()
+
+    @property
+    def needs_letter(self) -> bool:
+        """The officer's task: a letter is owed and still a draft."""
+        return self.letter_status == "draft"
+
+
+def announce(unit_path: tuple[str, ...] | list[str], *, db_session: Connection) -> None:
+    """Tell every board watching this unit path that its list changed."""
+    db_session.execute("SELECT pg_notify(%s, %s)", (CHANNEL, json.dumps(list(unit_path))))
+
+
+def record_alert(alert: Alert, clock: DossierClock, *, db_session: Connection) -> None:
+    """Put the dossier on the board and, for a first lateness, draft its apology letter.
+
+    Idempotent: a redelivered alert changes nothing and drafts no second letter.
+    """
+    if alert.kind is AlertKind.RESOLVED_LATE:
+        close_dossier(clock, db_session=db_session)
+        return
+    status = "overdue" if alert.kind is AlertKind.OVERDUE else "due_soon"
+    with db_session.transaction():
+        db_session.execute(
+            "INSERT INTO watched_dossiers (dossier_id, dossier_code, unit_code, unit_path, "
+            "procedure_code, episode, due_at, original_due_at, status, rescheduled) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (dossier_id) DO UPDATE SET dossier_code = EXCLUDED.dossier_code, "
+            "unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path, "
+            "episode = EXCLUDED.episode, due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
+            "rescheduled = EXCLUDED.rescheduled, updated_at = now(), "
+            "acknowledged_by = CASE WHEN watched_dossiers.status = EXCLUDED.status "
+            "  AND watched_dossiers.episode = EXCLUDED.episode "
+            "  THEN watched_dossiers.acknowledged_by END, "
+            "acknowledged_at = CASE WHEN watched_dossiers.status = EXCLUDED.status "
+            "  AND watched_dossiers.episode = EXCLUDED.episode "
+            "  THEN watched_dossiers.acknowledged_at END",
+            (
+                clock.dossier_id,
+                clock.dossier_code,
+                clock.unit_code,
+                list(clock.unit_path),
+                clock.procedure_code,
+                alert.episode,
+                alert.due_at,
+                clock.original_due_at,
+                status,
+                clock.rescheduled,
+            ),
+        )
+        if not clock.rescheduled:
+            db_session.execute(
+                "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (dossier_id, episode) DO NOTHING",
+                (clock.dossier_id, alert.episode, clock.unit_code, alert.due_at),
+            )
+        announce(clock.unit_path, db_session=db_session)
+
+
+def close_dossier(clock: DossierClock, *, db_session: Connection) -> None:
+    """The dossier is finished (on time, late, rejected or withdrawn): off the board."""
+    with db_session.transaction():
+        closed = db_session.execute(
+            "UPDATE watched_dossiers SET status = 'closed', updated_at = now() "
+            "WHERE dossier_id = %s AND status <> 'closed'",
+            (clock.dossier_id,),
+        )
+        if closed.rowcount:
+            announce(clock.unit_path, db_session=db_session)
+
+
+def acknowledge(officer: Officer, dossier_id: str, *, db_session: Connection) -> bool:
+    """The officer has seen the alert. False when the dossier is not on their board."""
+    with db_session.transaction():
+        row = db_session.execute(
+            "UPDATE watched_dossiers SET acknowledged_by = %s, acknowledged_at = now() "
+            "WHERE dossier_id = %s AND status <> 'closed' AND unit_path @> ARRAY[%s]::text[] "
+            "RETURNING unit_path",
+            (officer.username, dossier_id, officer.unit_code),
+        ).fetchone()
+        if row is None:
+            return False
+        announce(row[0], db_session=db_session)
+        return True
+
+
+def board_items(officer: Officer, *, db_session: Connection, limit: int = 500) -> list[BoardItem]:
+    """The officer's subtree only; most urgent first (least time left, most overdue)."""
+    with db_session.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            "SELECT w.dossier_id::text, w.dossier_code, w.unit_code, w.procedure_code, "
+            "w.episode, w.due_at, w.status, w.rescheduled, w.acknowledged_by, "
+            "l.status AS letter_status, l.letter_number, "
+            "(SELECT max(v.version) FROM apology_letter_versions v WHERE v.letter_id = l.id) "
+            "AS letter_version "
+            "FROM watched_dossiers w LEFT JOIN apology_letters l "
+            "ON l.dossier_id = w.dossier_id AND l.episode = w.episode "
+            "WHERE w.status IN ('due_soon', 'overdue') AND w.unit_path @> ARRAY[%s]::text[] "
+            "ORDER BY w.due_at, w.dossier_code LIMIT %s",
+            (officer.unit_code, limit),
+        ).fetchall()
+    return [BoardItem(**row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Compliance:
+    overdue: int
+    late_without_letter: int
+    letters_draft: int
+    letters_issued: int
+
+
+def compliance(*, db_session: Connection) -> Compliance:
+    """The figures inspection asks for; "late without a letter" is zero in a healthy unit."""
+    row: dict[str, Any] | None
+    with db_session.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "SELECT "
+            "(SELECT count(*) FROM watched_dossiers WHERE status = 'overdue') AS overdue, "
+            "(SELECT count(*) FROM watched_dossiers w WHERE w.status = 'overdue' "
+            "  AND NOT w.rescheduled AND NOT EXISTS (SELECT 1 FROM apology_letters l "
+            "  WHERE l.dossier_id = w.dossier_id AND l.episode = w.episode "
+            "  AND l.status = 'issued')) AS late_without_letter, "
+            "(SELECT count(*) FROM apology_letters l JOIN watched_dossiers w USING (dossier_id) "
+            "  WHERE l.status = 'draft' AND w.status <> 'closed') AS letters_draft, "
+            "(SELECT count(*) FROM apology_letters WHERE status = 'issued') AS letters_issued"
+        ).fetchone()
+    assert row is not None
+    return Compliance(**row)

@@ -1,0 +1,233 @@
+"""Apology letters in the deadlines schema: drafts become numbered letters, corrections
+become versions, and every version is published as an ``apology issued`` event.
+
+The uniqueness rule is the database's: one letter per (dossier, lateness episode), one
+number per (unit, year). Publishing follows the outbox idea: a version is committed with
+``published_at`` empty and marked once Kafka acknowledges its event; a timer republishes
+what a crash left behind, under the same event id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import Connection
+from psycopg.rows import dict_row
+
+from motcua.contracts import EventType, format_instant, new_event
+from services.deadlines.board.service import announce
+from services.deadlines.letters.models import LOCAL_ZONE, ApologyLetter, LetterRuleError
+from services.deadlines.officers import Officer
+
+LETTER_EVENT_NAMESPACE = uuid.UUID("0c5f3a49-3f0e-4f55-9f7e-61706f6c6f67")
+SOURCE = "/motcua/deadlines"
+
+
+class LetterNotFound(LookupError):
+    """No letter of that dossier is on this officer's board."""
+
+
+@dataclass(frozen=True)
+class LetterTask:
+    """What the officer confirms: the draft (or issued letter) and its dossier."""
+
+    letter_id: int
+    dossier_id: str
+    dossier_code: str
+    unit_code: str
+    unit_path: tuple[str, ...]
+    procedure_code: str
+    episode: int
+    status: str
+    letter_number: str | None
+    original_due_at: datetime
+    new_due_at: datetime | None
+    last_version: int
+    last_reason: str | None
+
+
+def letter_task(officer: Officer, dossier_id: str, *, db_session: Connection) -> LetterTask:
+    """The current episode's letter of a dossier in the officer's subtree."""
+    with db_session.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "SELECT l.id AS letter_id, l.dossier_id::text, w.dossier_code, l.unit_code, "
+            "w.unit_path, w.procedure_code, l.episode, l.status, l.letter_number, "
+            "l.original_due_at, l.new_due_at, "
+            "coalesce(v.version, 0) AS last_version, v.reason AS last_reason "
+            "FROM apology_letters l JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
+            "LEFT JOIN LATERAL (SELECT version, reason FROM apology_letter_versions "
+            "  WHERE letter_id = l.id ORDER BY version DESC LIMIT 1) v ON true "
+            "WHERE l.dossier_id = %s AND w.unit_path @> ARRAY[%s]::text[] "
+            "ORDER BY l.episode DESC LIMIT 1",
+            (dossier_id, officer.unit_code),
+        ).fetchone()
+    if row is None:
+        raise LetterNotFound(dossier_id)
+    row["unit_path"] = tuple(row["unit_path"])
+    return LetterTask(**row)
+
+
+@dataclass(frozen=True)
+class IssuedVersion:
+    letter_id: int
+    version: int
+    event: dict[str, Any]
+
+
+def issue_letter(
+    officer: Officer,
+    task: LetterTask,
+    *,
+    reason: str,
+    new_due_at: datetime,
+    issued_at: datetime,
+    render: Callable[[ApologyLetter], bytes],
+    letter_for: Callable[[str, int, datetime], ApologyLetter],
+    db_session: Connection,
+) -> IssuedVersion:
+    """Number and issue the draft, or add a corrected version of an issued letter.
+
+    The appointment moves once: a correction may reword the reason but not change the new
+    date (``LetterRuleError``). ``letter_for(number, version, new_due_at)`` builds the
+    content, ``render`` the PDF; both run inside the transaction, so a failure leaves the
+    draft as it was.
+    """
+    with db_session.transaction():
+        locked = db_session.execute(
+            "SELECT status, letter_number, letter_year, new_due_at FROM apology_letters "
+            "WHERE id = %s FOR UPDATE",
+            (task.letter_id,),
+        ).fetchone()
+        if locked is None:
+            raise LetterNotFound(task.dossier_id)
+        status, number, year, fixed_due_at = locked
+        if status == "issued" and fixed_due_at != new_due_at:
+            raise LetterRuleError(
+                "extension_working_days",
+                "the appointment was already moved once; a correction keeps the new date "
+                f"{fixed_due_at.astimezone(LOCAL_ZONE):%d/%m/%Y %H:%M}",
+            )
+        if status == "draft":
+            year = issued_at.astimezone(LOCAL_ZONE).year
+            counter = db_session.execute(
+                "INSERT INTO apology_letter_counters (unit_code, letter_year, last_number) "
+                "VALUES (%s, %s, 1) ON CONFLICT (unit_code, letter_year) "
+                "DO UPDATE SET last_number = apology_letter_counters.last_number + 1 "
+                "RETURNING last_number",
+                (task.unit_code, year),
+            ).fetchone()
+            assert counter is not None
+            number = f"{counter[0]}/PXL"
+            db_session.execute(
+                "UPDATE apology_letters SET status = 'issued', letter_number = %s, "
+                "letter_year = %s, new_due_at = %s, issued_at = %s WHERE id = %s",
+                (number, year, new_due_at, issued_at, task.letter_id),
+            )
+            db_session.execute(
+                "UPDATE watched_dossiers SET status = 'rescheduled', rescheduled = true, "
+                "due_at = %s, updated_at = now() WHERE dossier_id = %s",
+                (new_due_at, task.dossier_id),
+            )
+        version_row = db_session.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM apology_letter_versions "
+            "WHERE letter_id = %s",
+            (task.letter_id,),
+        ).fetchone()
+        assert version_row is not None
+        version = int(version_row[0])
+        pdf = render(letter_for(number, version, new_due_at))
+        db_session.execute(
+            "INSERT INTO apology_letter_versions (letter_id, version, reason, issued_by, "
+            "issued_at, pdf) VALUES (%s, %s, %s, %s, %s, %s)",
+            (task.letter_id, version, reason, officer.username, issued_at, pdf),
+        )
+        announce(task.unit_path, db_session=db_session)
+    event = apology_event(task, number, version, reason, new_due_at, issued_at)
+    return IssuedVersion(task.letter_id, version, event)
+
+
+def apology_event(
+    task: LetterTask,
+    letter_number: str,
+    version: int,
+    reason: str,
+    new_due_at: datetime,
+    issued_at: datetime,
+) -> dict[str, Any]:
+    """The ``apology issued`` event: no citizen data, only what downstream needs."""
+    return new_event(
+        EventType.APOLOGY_ISSUED,
+        source=SOURCE,
+        subject=task.dossier_id,
+        time=issued_at,
+        event_id=str(uuid.uuid5(LETTER_EVENT_NAMESPACE, f"{task.letter_id}:{version}")),
+        data={
+            "dossier_id": task.dossier_id,
+            "dossier_code": task.dossier_code,
+            "unit_code": task.unit_code,
+            "unit_path": list(task.unit_path),
+            "procedure_code": task.procedure_code,
+            "episode": task.episode,
+            "letter_number": letter_number,
+            "letter_version": version,
+            "original_due_at": format_instant(task.original_due_at.astimezone(LOCAL_ZONE)),
+            "new_due_at": format_instant(new_due_at.astimezone(LOCAL_ZONE)),
+            "reason": reason,
+            "issued_at": format_instant(issued_at.astimezone(LOCAL_ZONE)),
+        },
+    )
+
+
+def mark_published(letter_id: int, version: int, *, db_session: Connection) -> None:
+    db_session.execute(
+        "UPDATE apology_letter_versions SET published_at = now() "
+        "WHERE letter_id = %s AND version = %s",
+        (letter_id, version),
+    )
+
+
+def unpublished(*, older_than_s: float, db_session: Connection) -> list[IssuedVersion]:
+    """Versions whose event a crash may have lost, rebuilt exactly as first published."""
+    with db_session.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            "SELECT l.id AS letter_id, l.dossier_id::text, w.dossier_code, l.unit_code, "
+            "w.unit_path, w.procedure_code, l.episode, l.status, l.letter_number, "
+            "l.original_due_at, l.new_due_at, v.version, v.reason, v.issued_at "
+            "FROM apology_letter_versions v JOIN apology_letters l ON l.id = v.letter_id "
+            "JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
+            "WHERE v.published_at IS NULL "
+            "AND v.issued_at < now() - make_interval(secs => %s) ORDER BY v.issued_at LIMIT 100",
+            (older_than_s,),
+        ).fetchall()
+    versions = []
+    for row in rows:
+        version, reason, issued_at = row.pop("version"), row.pop("reason"), row.pop("issued_at")
+        row["unit_path"] = tuple(row["unit_path"])
+        task = LetterTask(**row, last_version=version, last_reason=reason)
+        assert task.letter_number is not None
+        assert task.new_due_at is not None
+        event = apology_event(task, task.letter_number, version, reason, task.new_due_at, issued_at)
+        versions.append(IssuedVersion(task.letter_id, version, event))
+    return versions
+
+
+def letter_pdf(
+    officer: Officer, dossier_id: str, version: int | None, *, db_session: Connection
+) -> tuple[str, int, bytes]:
+    """(number, version, PDF) of the dossier's latest letter, or of the version asked for."""
+    row = db_session.execute(
+        "SELECT l.letter_number, v.version, v.pdf FROM apology_letters l "
+        "JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
+        "JOIN apology_letter_versions v ON v.letter_id = l.id "
+        "WHERE l.dossier_id = %s AND w.unit_path @> ARRAY[%s]::text[] "
+        "AND (%s::int IS NULL OR v.version = %s::int) "
+        "ORDER BY l.episode DESC, v.version DESC LIMIT 1",
+        (dossier_id, officer.unit_code, version, version),
+    ).fetchone()
+    if row is None:
+        raise LetterNotFound(dossier_id)
+    return str(row[0]), int(row[1]), bytes(row[2])
