@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
@@ -145,7 +146,9 @@ def test_alerts_fire_on_time_once_each(infra: Infra, worker: Worker) -> None:
     assert worker.stop(signal.SIGTERM) == 0
 
 
-def test_sigkill_mid_stream_loses_no_alert(infra: Infra, worker: Worker) -> None:
+def test_sigkill_mid_stream_loses_no_alert_and_duplicates_no_letter(
+    infra: Infra, database: Database, worker: Worker
+) -> None:
     now = datetime.now(UTC)
     dues = {str(uuid.uuid4()): now + timedelta(seconds=3 + n * 0.4) for n in range(30)}
     _produce(infra, [(d.encode(), encode_event(_received(d, due))) for d, due in dues.items()])
@@ -164,6 +167,15 @@ def test_sigkill_mid_stream_loses_no_alert(infra: Infra, worker: Worker) -> None
         # Redelivery after a crash may repeat an alert, always under the same id.
         assert len(ids.get((dossier_id, "overdue"), set())) == 1, worker.log.read_text()[-3000:]
         assert len(ids.get((dossier_id, "due_soon"), set())) == 1
+    with psycopg.connect(database.service_urls["deadlines"]) as conn:
+        letters = dict(
+            conn.execute(
+                "SELECT dossier_id::text, count(*) FROM apology_letters "
+                "WHERE dossier_id = ANY(%s::uuid[]) GROUP BY dossier_id",
+                (list(dues),),
+            ).fetchall()
+        )
+    assert letters == dict.fromkeys(dues, 1)
 
 
 def test_poison_goes_to_the_dead_letter_topic_and_the_partition_moves_on(
