@@ -10,6 +10,7 @@ it creates lives under one state folder (``.stack/`` by default, git-ignored), a
     python deploy/local/stack.py up --infra-only --state-dir .test-stack --any-port
     python deploy/local/stack.py status
     python deploy/local/stack.py down
+    python deploy/local/stack.py browser        # Debian's chromium, for the browser tests
 
 When ``KAFKA_BOOTSTRAP_SERVERS`` or ``DATABASE_URL`` is set, that Kafka or PostgreSQL is
 used as it is and not started here (``DATABASE_URL`` must be allowed to create roles).
@@ -338,6 +339,17 @@ def ensure_fonts() -> None:
     """Receipts and apology letters are PDFs with Vietnamese text: DejaVu has every glyph."""
     if not (DEFAULT_FONT_DIR / "DejaVuSans.ttf").exists():
         apt_install("fonts-dejavu-core")
+
+
+def ensure_chromium() -> str:
+    """The duty-officer board's tests drive Debian's Chromium headless (``tests/browser.py``)."""
+    found = shutil.which("chromium")
+    if found is None:
+        apt_install("chromium")
+        found = shutil.which("chromium")
+    if found is None:
+        raise StackError("apt-get installed chromium but there is no `chromium` on the PATH")
+    return found
 
 
 def postgres_bindir() -> Path:
@@ -749,7 +761,7 @@ def status(state: State) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "browser"])
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".stack")
     parser.add_argument("--infra-only", action="store_true", help="Kafka and PostgreSQL only")
     parser.add_argument(
@@ -763,6 +775,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             up(state, infra_only=args.infra_only, any_port=args.any_port, no_demo=args.no_demo)
         elif args.command == "down":
             down(state)
+        elif args.command == "browser":
+            print(ensure_chromium())
         else:
             return status(state)
     except StackError as exc:

@@ -168,7 +168,7 @@ def test_sigkill_mid_stream_loses_no_alert_and_duplicates_no_letter(
         assert len(ids.get((dossier_id, "overdue"), set())) == 1, worker.log.read_text()[-3000:]
         assert len(ids.get((dossier_id, "due_soon"), set())) == 1
     with psycopg.connect(database.service_urls["deadlines"]) as conn:
-        letters = dict(
+        letters: dict[str, int] = dict(
             conn.execute(
                 "SELECT dossier_id::text, count(*) FROM apology_letters "
                 "WHERE dossier_id = ANY(%s::uuid[]) GROUP BY dossier_id",
