@@ -123,7 +123,9 @@ def acknowledge(officer: Officer, dossier_id: str, *, db_session: Connection) ->
         return True
 
 
-def board_items(officer: Officer, *, db_session: Connection, limit: int = 500) -> list[BoardItem]:
+def board_items(
+    officer: Officer, *, db_session: Connection, dossier_code: str | None = None, limit: int = 500
+) -> list[BoardItem]:
     """The officer's subtree only; most urgent first (least time left, most overdue)."""
     with db_session.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
@@ -135,8 +137,9 @@ def board_items(officer: Officer, *, db_session: Connection, limit: int = 500) -
             "FROM watched_dossiers w LEFT JOIN apology_letters l "
             "ON l.dossier_id = w.dossier_id AND l.episode = w.episode "
             "WHERE w.status IN ('due_soon', 'overdue') AND w.unit_path @> ARRAY[%s]::text[] "
+            "AND (%s::text IS NULL OR w.dossier_code = %s::text) "
             "ORDER BY w.due_at, w.dossier_code LIMIT %s",
-            (officer.unit_code, limit),
+            (officer.unit_code, dossier_code, dossier_code, limit),
         ).fetchall()
     return [BoardItem(**row) for row in rows]
 
@@ -149,20 +152,25 @@ class Compliance:
     letters_issued: int
 
 
-def compliance(*, db_session: Connection) -> Compliance:
-    """The figures inspection asks for; "late without a letter" is zero in a healthy unit."""
+def compliance(*, db_session: Connection, unit_code: str | None = None) -> Compliance:
+    """The figures inspection asks for, for every unit or one unit's subtree; "late without
+    a letter" is zero in a healthy unit."""
     row: dict[str, Any] | None
     with db_session.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
+            "WITH open AS (SELECT * FROM watched_dossiers WHERE status <> 'closed' "
+            "  AND (%(unit)s::text IS NULL OR unit_path @> ARRAY[%(unit)s::text])) "
             "SELECT "
-            "(SELECT count(*) FROM watched_dossiers WHERE status = 'overdue') AS overdue, "
-            "(SELECT count(*) FROM watched_dossiers w WHERE w.status = 'overdue' "
-            "  AND NOT w.rescheduled AND NOT EXISTS (SELECT 1 FROM apology_letters l "
+            "(SELECT count(*) FROM open WHERE status = 'overdue') AS overdue, "
+            "(SELECT count(*) FROM open w WHERE w.status = 'overdue' AND NOT w.rescheduled "
+            "  AND NOT EXISTS (SELECT 1 FROM apology_letters l "
             "  WHERE l.dossier_id = w.dossier_id AND l.episode = w.episode "
             "  AND l.status = 'issued')) AS late_without_letter, "
-            "(SELECT count(*) FROM apology_letters l JOIN watched_dossiers w USING (dossier_id) "
-            "  WHERE l.status = 'draft' AND w.status <> 'closed') AS letters_draft, "
-            "(SELECT count(*) FROM apology_letters WHERE status = 'issued') AS letters_issued"
+            "(SELECT count(*) FROM apology_letters l JOIN open w USING (dossier_id) "
+            "  WHERE l.status = 'draft') AS letters_draft, "
+            "(SELECT count(*) FROM apology_letters l JOIN open w USING (dossier_id) "
+            "  WHERE l.status = 'issued') AS letters_issued",
+            {"unit": unit_code},
         ).fetchone()
     assert row is not None
     return Compliance(**row)

@@ -310,7 +310,8 @@ def install_board_views(
             officer = await current_officer(request, db)
             if officer is None:
                 return problem(self, 401, "Unauthenticated", "log in at POST /v1/session")
-            items = await db.run(board_items, officer)
+            code = request.query.get("dossier_code") or None
+            items = await db.run(board_items, officer, dossier_code=code)
             return self.json(
                 {
                     "unit_code": officer.unit_code,

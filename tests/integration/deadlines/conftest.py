@@ -1,8 +1,136 @@
-"""Deadlines tests that need intake's seeded reference data and upstream systems reuse
-intake's fixtures."""
+"""Deadlines integration fixtures: the platform (intake and a deadlines worker as real
+processes) with two duty officers, one in Hà Nội and one in Hải Phòng."""
 
-from tests.integration.intake.conftest import (  # noqa: F401  (fixtures)
-    _procedure_codes,
-    intake_url,
-    systems,
-)
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from services.deadlines.officers import register_officer
+from services.intake.auth import Scope, register_system
+from tests.conftest import ROOT, Database, Infra
+from tests.integration.conftest import Systems, unit_in_province
+from tests.integration.deadlines.test_alerts import Worker
+from tests.integration.test_service_processes import _free_port
+
+PASSWORD = "mat-khau-truc-ban-2026"
+
+
+@dataclass(frozen=True)
+class Platform:
+    intake: str
+    deadlines: str
+    worker: Worker
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} never became ready:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def platform(
+    infra: Infra,
+    database: Database,
+    intake_url: str,
+    systems: Systems,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Platform]:
+    tmp = tmp_path_factory.mktemp("platform")
+    with psycopg.connect(intake_url) as conn:
+        root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
+        assert root
+        haiphong_province = unit_in_province(conn, "Hải Phòng", "province")
+        _, deadlines_key = register_system(
+            f"deadlines-{uuid.uuid4().hex[:6]}", root[0], [Scope.READ], db_session=conn
+        )
+    with psycopg.connect(database.service_urls["deadlines"]) as conn:
+        register_officer(
+            "truc.hanoi", "Trực ban Hà Nội", systems.hanoi_province, PASSWORD, db_session=conn
+        )
+        register_officer(
+            "truc.haiphong", "Trực ban Hải Phòng", haiphong_province, PASSWORD, db_session=conn
+        )
+    intake_port = _free_port()
+    intake_log = tmp / "intake.log"
+    with intake_log.open("wb") as out:
+        intake = subprocess.Popen(
+            [sys.executable, "-m", "services.intake"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
+                "DATABASE_URL": intake_url,
+                "HTTP_PORT": str(intake_port),
+                "INBOUND_ENABLED": "false",
+            },
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    worker = Worker(infra, database, tmp)
+    worker.env["INTAKE_URL"] = f"http://127.0.0.1:{intake_port}"
+    worker.env["INTAKE_API_KEY"] = deadlines_key
+    worker.start()
+    assert worker.process is not None
+    platform = Platform(
+        f"http://127.0.0.1:{intake_port}", f"http://127.0.0.1:{worker.env['HTTP_PORT']}", worker
+    )
+    try:
+        wait_until_up(platform.intake, intake, intake_log)
+        wait_until_up(platform.deadlines, worker.process, worker.log)
+        yield platform
+    finally:
+        for process in (intake, worker.process):
+            process.kill()
+            process.wait()
+
+
+def officer_client(platform: Platform, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=platform.deadlines, timeout=20)
+    response = client.post("/v1/session", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return client
+
+
+def board_json(client: httpx.Client, dossier_code: str) -> list[dict[str, Any]]:
+    """The officer's board, narrowed to one dossier (other tests' dossiers share it)."""
+    response = client.get("/v1/board", params={"dossier_code": dossier_code})
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def wait_for_item(client: httpx.Client, dossier_code: str, **expected: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        for item in board_json(client, dossier_code):
+            if expected.items() <= item.items():
+                return item
+        time.sleep(0.3)
+    pytest.fail(f"{dossier_code} never reached {expected}: {board_json(client, dossier_code)}")
+
+
+def metric(platform: Platform, name: str) -> float:
+    text = httpx.get(f"{platform.deadlines}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    pytest.fail(f"no metric {name}")

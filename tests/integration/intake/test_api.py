@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from motcua.calendar import default_calendar
 from tests.conftest import Infra
-from tests.integration.intake.conftest import (
+from tests.integration.conftest import (
     Systems,
     auth,
     parse,

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from motcua.kafka import Topic
 from services.intake.app import create_app
 from tests.conftest import Infra
-from tests.integration.intake.conftest import Systems, intake_settings, receive_command
+from tests.integration.conftest import Systems, receive_command
+from tests.integration.intake.conftest import intake_settings
 
 
 def _system_name(intake_url: str, unit_code: str) -> str:

@@ -15,13 +15,8 @@ from fastapi.testclient import TestClient
 
 from services.intake.app import create_app
 from tests.conftest import ROOT, Infra
-from tests.integration.intake.conftest import (
-    Systems,
-    auth,
-    intake_settings,
-    read_events,
-    receive_command,
-)
+from tests.integration.conftest import Systems, auth, read_events, receive_command
+from tests.integration.intake.conftest import intake_settings
 
 
 def _unpublished(intake_url: str, ids: set[str]) -> int:

@@ -1,0 +1,164 @@
+"""Integration fixtures shared by every service's tests: intake's reference data seeded into
+the session database, upstream systems with keys, and helpers to build and read dossier
+events."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from motcua.kafka import Topic
+from services.intake.auth import Scope, register_system
+from services.intake.reference.service import seed_reference_data
+from tests.conftest import Database, Infra
+
+
+@dataclass(frozen=True)
+class Systems:
+    """API keys of three upstream systems with different scopes."""
+
+    hanoi: str
+    haiphong: str
+    admin: str
+    hanoi_province: str
+    hanoi_commune: str
+    haiphong_commune: str
+
+
+def unit_in_province(conn: psycopg.Connection, province_name: str, level: str) -> str:
+    row = conn.execute(
+        "SELECT u.code FROM units u JOIN units p ON p.code = ANY(u.path) "
+        "WHERE p.level = 'province' AND p.name LIKE %s AND u.level = %s ORDER BY u.code LIMIT 1",
+        (f"%{province_name}%", level),
+    ).fetchone()
+    assert row, f"the seed has no {level} in {province_name}"
+    return str(row[0])
+
+
+@pytest.fixture(scope="session")
+def intake_url(database: Database) -> str:
+    url = database.service_urls["intake"]
+    with psycopg.connect(url) as conn:
+        seed_reference_data(db_session=conn)
+    load_procedure_codes(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def systems(intake_url: str) -> Systems:
+    with psycopg.connect(intake_url) as conn:
+        hanoi_province = unit_in_province(conn, "Hà Nội", "province")
+        haiphong_province = unit_in_province(conn, "Hải Phòng", "province")
+        root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
+        assert root
+        keys = {
+            "hanoi": register_system(
+                f"hanoi-{uuid.uuid4().hex[:6]}",
+                hanoi_province,
+                [Scope.WRITE, Scope.READ],
+                db_session=conn,
+            )[1],
+            "haiphong": register_system(
+                f"haiphong-{uuid.uuid4().hex[:6]}",
+                haiphong_province,
+                [Scope.WRITE, Scope.READ],
+                db_session=conn,
+            )[1],
+            "admin": register_system(
+                f"admin-{uuid.uuid4().hex[:6]}", root[0], [Scope.ADMIN], db_session=conn
+            )[1],
+        }
+        return Systems(
+            **keys,
+            hanoi_province=hanoi_province,
+            hanoi_commune=unit_in_province(conn, "Hà Nội", "commune"),
+            haiphong_commune=unit_in_province(conn, "Hải Phòng", "commune"),
+        )
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def receive_command(unit: str, **overrides: Any) -> dict[str, Any]:
+    command: dict[str, Any] = {
+        "event_id": f"up-{uuid.uuid4()}",
+        "occurred_at": "2025-04-21T09:30:00+07:00",
+        "procedure_code": _procedure_code("residence", 7),
+        "unit_code": unit,
+        "channel": "in_person",
+        "applicant": {
+            "full_name": "Nguyễn Thị Minh Khai",
+            "id_number": "001190012345",
+            "phone": "0912345678",
+            "address": "12 phố Hàng Bạc, phường Hoàn Kiếm, Hà Nội",
+        },
+        "contact_preference": "sms",
+        "documents": ["Tờ khai thay đổi thông tin cư trú (CT01)"],
+    }
+    command.update(overrides)
+    return command
+
+
+_PROCEDURES: dict[tuple[str, int], str] = {}
+
+
+def load_procedure_codes(intake_url: str) -> None:
+    with psycopg.connect(intake_url) as conn:
+        for code, field, amount, unit in conn.execute(
+            "SELECT code, field, processing_amount, processing_unit FROM procedures"
+        ):
+            if unit == "working_days":
+                _PROCEDURES.setdefault((field, amount), code)
+
+
+def _procedure_code(field: str, days: int) -> str:
+    return _PROCEDURES[(field, days)]
+
+
+def procedure_code(field: str, days: int) -> str:
+    return _procedure_code(field, days)
+
+
+def read_events(
+    infra: Infra, keys: set[str], *, expect: int, timeout_s: float = 30
+) -> list[dict[str, Any]]:
+    """Every dossier event in Kafka keyed by one of ``keys``, duplicates included.
+
+    Waits until ``expect`` distinct event ids have been read (or the timeout).
+    """
+    consumer = Consumer(
+        {
+            "bootstrap.servers": infra.bootstrap_servers,
+            "group.id": f"test-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+        }
+    )
+    topic = Topic.DOSSIER_EVENTS.value
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline and len({e["id"] for e in found}) < expect:
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            key = (message.key() or b"").decode()
+            if key in keys:
+                found.append(json.loads(message.value() or b"{}"))
+    finally:
+        consumer.close()
+    return found
+
+
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)

@@ -1,0 +1,207 @@
+"""The board and letters service layer on the real PostgreSQL: subtree scoping, idempotent
+alerts, one letter per episode, numbering, the once-only appointment and the compliance
+figures. Each test works in its own freshly created units, so figures are exact."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from services.deadlines.board.service import (
+    acknowledge,
+    board_items,
+    close_dossier,
+    compliance,
+    record_alert,
+)
+from services.deadlines.letters.models import ApologyLetter, LetterRuleError
+from services.deadlines.letters.service import (
+    issue_letter,
+    letter_pdf,
+    letter_task,
+    unpublished,
+)
+from services.deadlines.officers import Officer, register_officer
+from services.deadlines.tracking import Alert, AlertKind, DossierClock
+from tests.conftest import Database
+
+NOW = datetime(2025, 11, 18, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def conn(database: Database) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database.service_urls["deadlines"], autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture
+def units() -> tuple[str, str, str]:
+    """A fresh province with two communes, so no other test's dossiers are in the subtree."""
+    tag = uuid.uuid4().hex[:5].upper()
+    return (
+        f"{tag[:3]}.{tag[3:]}.00.T01",
+        f"{tag[:3]}.{tag[3:]}.01.T01",
+        f"{tag[:3]}.{tag[3:]}.02.T01",
+    )
+
+
+def _officer(conn: psycopg.Connection, unit: str) -> Officer:
+    return register_officer(
+        f"o-{unit}", f"Trực ban {unit}", unit, "mat-khau-du-dai-123", db_session=conn
+    )
+
+
+def _clock(province: str, commune: str, *, rescheduled: bool = False) -> DossierClock:
+    dossier_id = str(uuid.uuid4())
+    return DossierClock(
+        dossier_id=dossier_id,
+        dossier_code=f"{commune}-251110-{uuid.uuid4().int % 10000:04d}",  # unique enough
+        unit_code=commune,
+        unit_path=("000.00.00.B01", province, commune),
+        procedure_code="1.004222",
+        due_at=NOW,
+        original_due_at=NOW,
+        rescheduled=rescheduled,
+    )
+
+
+def _alert(clock: DossierClock, kind: AlertKind, episode: int = 1) -> Alert:
+    assert clock.due_at is not None
+    return Alert(kind, clock.dossier_id, episode, clock.due_at, rescheduled=clock.rescheduled)
+
+
+def _figures(conn: psycopg.Connection, province: str) -> tuple[int, int]:
+    """(overdue, late without letter) within one province, from the same SQL the metric uses."""
+    figures = compliance(db_session=conn, unit_code=province)
+    return figures.overdue, figures.late_without_letter
+
+
+def test_alerts_put_a_dossier_on_its_subtree_board_only_once(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, other = units
+    clock = _clock(province, commune)
+    for _ in range(2):
+        record_alert(_alert(clock, AlertKind.DUE_SOON), clock, db_session=conn)
+        record_alert(_alert(clock, AlertKind.OVERDUE), clock, db_session=conn)
+    for watcher in (province, commune):
+        [item] = board_items(_officer(conn, watcher), db_session=conn)
+        assert item.dossier_id == clock.dossier_id
+        assert item.status == "overdue"
+        assert item.needs_letter
+    assert board_items(_officer(conn, other), db_session=conn) == []
+    letters = conn.execute(
+        "SELECT count(*) FROM apology_letters WHERE dossier_id = %s", (clock.dossier_id,)
+    ).fetchone()
+    assert letters == (1,)
+    assert _figures(conn, province) == (1, 1)
+
+
+def test_acknowledging_is_limited_to_the_subtree(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, other = units
+    clock = _clock(province, commune)
+    record_alert(_alert(clock, AlertKind.OVERDUE), clock, db_session=conn)
+    assert not acknowledge(_officer(conn, other), clock.dossier_id, db_session=conn)
+    assert acknowledge(_officer(conn, commune), clock.dossier_id, db_session=conn)
+    [item] = board_items(_officer(conn, province), db_session=conn)
+    assert item.acknowledged_by == f"o-{commune}"
+
+
+def _issue(
+    conn: psycopg.Connection, officer: Officer, dossier_id: str, reason: str, new_due: datetime
+) -> int:
+    task = letter_task(officer, dossier_id, db_session=conn)
+    issued = issue_letter(
+        officer,
+        task,
+        reason=reason,
+        new_due_at=new_due,
+        issued_at=NOW,
+        render=lambda letter: f"PDF {letter.letter_number} v{letter.version}".encode(),
+        letter_for=lambda number, version, due: _letter(task.dossier_code, number, version, due),
+        db_session=conn,
+    )
+    assert issued.event["data"]["letter_version"] == issued.version
+    return issued.version
+
+
+def _letter(code: str, number: str, version: int, new_due: datetime) -> ApologyLetter:
+    return ApologyLetter(
+        agency="Công an xã thử nghiệm",
+        parent_agency=None,
+        place="Hà Nội",
+        letter_number=number,
+        version=version,
+        citizen_name="Trần Văn An",
+        citizen_address=None,
+        dossier_code=code,
+        procedure_name="Đăng ký thường trú",
+        received_at=NOW - timedelta(days=10),
+        original_due_at=NOW,
+        reason="Chờ xác minh",
+        new_due_at=new_due,
+        issued_at=NOW,
+    )
+
+
+def test_issuing_numbers_the_letter_moves_the_appointment_once_and_versions_corrections(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    officer = _officer(conn, commune)
+    first, second = _clock(province, commune), _clock(province, commune)
+    for clock in (first, second):
+        record_alert(_alert(clock, AlertKind.OVERDUE), clock, db_session=conn)
+    assert _figures(conn, province) == (2, 2)
+
+    new_due = NOW + timedelta(days=3)
+    assert _issue(conn, officer, first.dossier_id, "Chờ xác minh", new_due) == 1
+    assert _issue(conn, officer, second.dossier_id, "Chờ xác minh", new_due) == 1
+    numbers = {
+        letter_pdf(officer, clock.dossier_id, None, db_session=conn)[0] for clock in (first, second)
+    }
+    assert numbers == {"1/PXL", "2/PXL"}
+    assert _figures(conn, province) == (0, 0)
+    assert board_items(officer, db_session=conn) == []
+
+    assert _issue(conn, officer, first.dossier_id, "Chờ xác minh; đính chính", new_due) == 2
+    number, version, pdf = letter_pdf(officer, first.dossier_id, None, db_session=conn)
+    assert (version, pdf) == (2, f"PDF {number} v2".encode())
+    assert (
+        letter_pdf(officer, first.dossier_id, 1, db_session=conn)[2] == f"PDF {number} v1".encode()
+    )
+    with pytest.raises(LetterRuleError):
+        _issue(conn, officer, first.dossier_id, "Hẹn lần hai", new_due + timedelta(days=5))
+
+    stale = {(v.letter_id, v.version) for v in unpublished(older_than_s=0, db_session=conn)}
+    task = letter_task(officer, first.dossier_id, db_session=conn)
+    assert {(task.letter_id, 1), (task.letter_id, 2)} <= stale
+
+
+def test_a_rescheduled_dossier_late_again_is_escalated_without_a_second_letter(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    clock = _clock(province, commune, rescheduled=True)
+    record_alert(_alert(clock, AlertKind.OVERDUE, episode=2), clock, db_session=conn)
+    [item] = board_items(_officer(conn, commune), db_session=conn)
+    assert item.rescheduled
+    assert not item.needs_letter
+    assert _figures(conn, province) == (1, 0)
+
+
+def test_closing_takes_the_dossier_off_the_board(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    clock = _clock(province, commune)
+    record_alert(_alert(clock, AlertKind.DUE_SOON), clock, db_session=conn)
+    close_dossier(clock, db_session=conn)
+    assert board_items(_officer(conn, commune), db_session=conn) == []
+    assert compliance(db_session=conn, unit_code=province).letters_draft == 0
