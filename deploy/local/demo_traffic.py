@@ -17,8 +17,10 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+BACKLOG_SHARE = 0.15
 
 NAMES = [
     "Nguyễn Văn An",
@@ -67,12 +69,17 @@ class Desk:
         return communes or [units[0]["code"]], [p["code"] for p in procedures]
 
     def receive(self, units: list[str], procedures: list[str]) -> None:
+        received = datetime.now(UTC)
+        if random.random() < BACKLOG_SHARE:
+            # A desk catching up on paper dossiers: some are due soon or late on arrival,
+            # so the duty officer's board and the apology letters have work to show.
+            received -= timedelta(days=random.uniform(3, 20))
         status, body = self.call(
             "POST",
             "/v1/dossiers",
             {
                 "event_id": f"demo-{uuid.uuid4()}",
-                "occurred_at": datetime.now(UTC).isoformat(),
+                "occurred_at": received.isoformat(),
                 "procedure_code": random.choice(procedures),
                 "unit_code": random.choice(units),
                 "channel": random.choice(["in_person", "in_person", "online", "postal"]),
