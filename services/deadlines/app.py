@@ -33,7 +33,7 @@ from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
 from motcua.streaming import create_faust_app
 from services.deadlines.board.live import BoardFeed
-from services.deadlines.board.service import close_dossier, compliance, record_alert
+from services.deadlines.board.service import compliance, record_alert, sync_board
 from services.deadlines.board.views import BoardConfig, install_board_views
 from services.deadlines.database import Database
 from services.deadlines.due_index import DueIndex
@@ -149,9 +149,8 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             if after is None or after == before:
                 continue
             after = await emit(settled, after, datetime.now(UTC))
-            alerted = before is not None and (before.emitted or before.rescheduled)
-            if alerted and before is not None and before.open and not after.open:
-                await db.run_until_done(close_dossier, after)
+            if after.emitted or after.rescheduled:
+                await db.run_until_done(sync_board, after)
             clocks[dossier_id] = clock_to_record(after)
             schedule(after)
 

@@ -8,7 +8,7 @@ server reads them for the officer's subtree. Each change is announced with
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -96,16 +96,49 @@ def record_alert(alert: Alert, clock: DossierClock, *, db_session: Connection) -
         announce(clock.unit_path, db_session=db_session)
 
 
+def board_status(clock: DossierClock) -> str:
+    """Where a watched dossier stands, from its clock alone."""
+    if not clock.open:
+        return "closed"
+    if not clock.running:
+        return "stopped"
+    if f"{AlertKind.OVERDUE}:{clock.episode}" in clock.emitted:
+        return "overdue"
+    if f"{AlertKind.DUE_SOON}:{clock.episode}" in clock.emitted:
+        return "due_soon"
+    return "rescheduled" if clock.rescheduled else "stopped"
+
+
+def sync_board(clock: DossierClock, *, db_session: Connection) -> None:
+    """Follow a watched dossier's clock: closed, stopped, restarted, resumed, transferred.
+
+    A no-op for dossiers that never had an alert (they are not on any board).
+    """
+    with db_session.transaction():
+        changed = db_session.execute(
+            "UPDATE watched_dossiers SET status = %(status)s, episode = %(episode)s, "
+            "due_at = coalesce(%(due_at)s, due_at), unit_code = %(unit)s, "
+            "unit_path = %(path)s, rescheduled = %(rescheduled)s, updated_at = now() "
+            "WHERE dossier_id = %(id)s AND (status, episode, due_at, unit_code, rescheduled) "
+            "IS DISTINCT FROM (%(status)s, %(episode)s, coalesce(%(due_at)s, due_at), "
+            "%(unit)s, %(rescheduled)s) RETURNING unit_path",
+            {
+                "status": board_status(clock),
+                "episode": clock.episode,
+                "due_at": clock.due_at,
+                "unit": clock.unit_code,
+                "path": list(clock.unit_path),
+                "rescheduled": clock.rescheduled,
+                "id": clock.dossier_id,
+            },
+        ).fetchone()
+        if changed is not None:
+            announce(clock.unit_path, db_session=db_session)
+
+
 def close_dossier(clock: DossierClock, *, db_session: Connection) -> None:
     """The dossier is finished (on time, late, rejected or withdrawn): off the board."""
-    with db_session.transaction():
-        closed = db_session.execute(
-            "UPDATE watched_dossiers SET status = 'closed', updated_at = now() "
-            "WHERE dossier_id = %s AND status <> 'closed'",
-            (clock.dossier_id,),
-        )
-        if closed.rowcount:
-            announce(clock.unit_path, db_session=db_session)
+    sync_board(replace(clock, open=False), db_session=db_session)
 
 
 def acknowledge(officer: Officer, dossier_id: str, *, db_session: Connection) -> bool:
@@ -167,7 +200,8 @@ def compliance(*, db_session: Connection, unit_code: str | None = None) -> Compl
             "  WHERE l.dossier_id = w.dossier_id AND l.episode = w.episode "
             "  AND l.status = 'issued')) AS late_without_letter, "
             "(SELECT count(*) FROM apology_letters l JOIN open w USING (dossier_id) "
-            "  WHERE l.status = 'draft') AS letters_draft, "
+            "  WHERE l.status = 'draft' AND l.episode = w.episode "
+            "  AND w.status IN ('due_soon', 'overdue')) AS letters_draft, "
             "(SELECT count(*) FROM apology_letters l JOIN open w USING (dossier_id) "
             "  WHERE l.status = 'issued') AS letters_issued",
             {"unit": unit_code},

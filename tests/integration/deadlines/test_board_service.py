@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -17,6 +18,7 @@ from services.deadlines.board.service import (
     close_dossier,
     compliance,
     record_alert,
+    sync_board,
 )
 from services.deadlines.letters.models import ApologyLetter, LetterRuleError
 from services.deadlines.letters.service import (
@@ -205,3 +207,30 @@ def test_closing_takes_the_dossier_off_the_board(
     close_dossier(clock, db_session=conn)
     assert board_items(_officer(conn, commune), db_session=conn) == []
     assert compliance(db_session=conn, unit_code=province).letters_draft == 0
+
+
+def test_the_board_follows_the_clock_stopped_resumed_and_transferred(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, other = units
+    clock = _clock(province, commune)
+    alert = _alert(clock, AlertKind.DUE_SOON)
+    record_alert(alert, clock, db_session=conn)
+    clock = clock.mark(alert)
+    watcher = _officer(conn, commune)
+
+    sync_board(replace(clock, due_at=None), db_session=conn)  # supplement requested
+    assert board_items(watcher, db_session=conn) == []
+    sync_board(clock, db_session=conn)  # resumed with the same episode: still due soon
+    [item] = board_items(watcher, db_session=conn)
+    assert item.status == "due_soon"
+
+    moved = replace(clock, unit_code=other, unit_path=("000.00.00.B01", province, other))
+    sync_board(moved, db_session=conn)
+    assert board_items(watcher, db_session=conn) == []
+    [item] = board_items(_officer(conn, other), db_session=conn)
+    assert item.unit_code == other
+
+    restarted = replace(moved, episode=2, due_at=NOW + timedelta(days=7))
+    sync_board(restarted, db_session=conn)
+    assert board_items(_officer(conn, province), db_session=conn) == []
