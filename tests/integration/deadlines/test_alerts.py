@@ -142,7 +142,9 @@ def test_alerts_fire_on_time_once_each(infra: Infra, worker: Worker) -> None:
         for e in (json.loads(m.value()) for m in messages)
         if e["type"].endswith("overdue.v1")
     ]
-    assert all(timedelta(0) <= lag < timedelta(seconds=2) for lag in lags), lags
+    # Never early; prompt, not on some polling period. The p99 target (1 s) is measured by
+    # the benchmark on a quiet machine, not asserted here.
+    assert all(timedelta(0) <= lag < timedelta(seconds=10) for lag in lags), lags
     assert worker.stop(signal.SIGTERM) == 0
 
 

@@ -1,0 +1,380 @@
+"""Two deadlines workers in one consumer group: every alert exactly once across rebalances.
+
+The issue asks for each alert exactly once per dossier and lateness episode, across
+restarts (``test_alerts.py``) and across rebalances between two workers (here). Worker A
+starts alone while dossiers keep arriving, due over the next seconds; worker B joins
+(rebalance); a burst of dossiers arrives and A is killed with SIGKILL while both workers
+are sending its alerts (after the session timeout B takes A's partitions); A comes back on
+its own data directory, whose tables it restores from Kafka as it did not stop cleanly
+(rebalance); B stops with SIGTERM (a clean hand-over). Then every due-soon and overdue
+alert must be on the alerts topic, each as exactly one Kafka record.
+
+The broker is shared with other test sessions, whose deadlines workers consume the shared
+topics from the beginning and would alert on this test's dossiers too. So the workers here
+run on topics of their own: this module, run as ``python -m``, renames the topics in
+:class:`motcua.kafka.Topic` and then starts ``services.deadlines`` unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import motcua.kafka
+import motcua.kafka._topics
+from motcua.contracts import encode_event
+from motcua.kafka import Topic
+from services.deadlines.tracking import ALERT_NAMESPACE
+from tests.conftest import ROOT, Database, Infra
+from tests.integration.deadlines.test_alerts import Worker, _received
+
+SUFFIX_VARIABLE = "MOTCUA_TEST_TOPIC_SUFFIX"
+PARTITIONS = 6
+#: The topics the deadlines worker reads or writes, besides the ones Faust creates itself.
+WORKER_TOPICS = (
+    Topic.DOSSIER_EVENTS,
+    Topic.APOLOGY_LETTERS,
+    Topic.DEADLINE_ALERTS,
+    Topic.DLQ_DEADLINES,
+)
+EXPECTED_KINDS = ("due_soon", "overdue")
+
+
+def _isolated(topic: Topic, suffix: str) -> str:
+    return f"{topic.value}.{suffix}"
+
+
+def _run_worker_on_isolated_topics(suffix: str) -> None:
+    """Rename every platform topic, then run the deadlines worker exactly as deployed."""
+    isolated = StrEnum("Topic", {topic.name: _isolated(topic, suffix) for topic in Topic})  # type: ignore[misc]
+
+    def dead_letter_topic(service: str) -> Any:
+        return isolated[f"DLQ_{service.upper()}"]
+
+    for module in (motcua.kafka, motcua.kafka._topics):
+        vars(module).update(Topic=isolated, dead_letter_topic=dead_letter_topic)
+    runpy.run_module("services.deadlines", run_name="__main__")
+
+
+class GroupWorker(Worker):
+    """``test_alerts``' worker, in a consumer group shared with others, on isolated topics."""
+
+    def __init__(
+        self, infra: Infra, database: Database, tmp: Path, *, app_id: str, suffix: str
+    ) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        super().__init__(infra, database, tmp)
+        self.env.update(
+            {
+                "APP_ID": app_id,
+                SUFFIX_VARIABLE: suffix,
+                # The shortest allowed: a killed worker's partitions move after 6 s.
+                "CONSUMER_SESSION_TIMEOUT_S": "6",
+            }
+        )
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.deadlines.test_rebalance"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def tail(self, chars: int = 2500) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return f"--- worker {self.log.parent.name} ---\n{text[-chars:]}"
+
+
+class DossierStream(threading.Thread):
+    """Dossier-received events at a steady rate until stopped, and bursts on demand.
+
+    Due-soon fires one working day before the due date, so at once; the dues are spread
+    over 6-25 s after each receipt, so overdue alerts keep falling due through the test.
+    Only dossiers whose event the broker acknowledged are expected to alert.
+    """
+
+    def __init__(self, bootstrap_servers: str, topic: str, per_second: float = 3.0) -> None:
+        super().__init__(name="dossier-stream", daemon=True)
+        self._producer = Producer(
+            {"bootstrap.servers": bootstrap_servers, "partitioner": "murmur2_random"}
+        )
+        self._topic = topic
+        self._period = 1.0 / per_second
+        self._halt = threading.Event()
+        self._lock = threading.Lock()
+        self._dues: dict[str, datetime] = {}
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        n = 0
+        while not self._halt.wait(self._period):
+            self._send(str(uuid.uuid4()), timedelta(seconds=6 + (n * 7) % 20))
+            self._producer.poll(0)
+            n += 1
+        if self._producer.flush(15) != 0:
+            self.errors.append("dossier events left undelivered")
+
+    def burst(self, size: int, due_in: timedelta) -> set[str]:
+        """``size`` dossiers at once, all due at the same instant."""
+        dossier_ids = {str(uuid.uuid4()) for _ in range(size)}
+        for dossier_id in dossier_ids:
+            self._send(dossier_id, due_in)
+        if self._producer.flush(15) != 0:
+            self.errors.append("burst left undelivered")
+        return dossier_ids
+
+    def _send(self, dossier_id: str, due_in: timedelta) -> None:
+        due = datetime.now(UTC) + due_in
+
+        def delivered(error: Any, _message: Any) -> None:
+            if error is not None:
+                self.errors.append(str(error))
+                return
+            with self._lock:
+                self._dues[dossier_id] = due
+
+        self._producer.produce(
+            self._topic,
+            key=dossier_id.encode(),
+            value=encode_event(_received(dossier_id, due)),
+            on_delivery=delivered,
+        )
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self.ident is not None:
+            self.join(timeout=30)
+
+    def dues(self) -> dict[str, datetime]:
+        with self._lock:
+            return dict(self._dues)
+
+
+class AlertLog(threading.Thread):
+    """Every record of the (isolated) alerts topic, from its first offset, as it arrives."""
+
+    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+        super().__init__(name="alert-log", daemon=True)
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "group.id": f"t-{uuid.uuid4()}",
+                "enable.auto.commit": False,
+                # What downstream consumers see: aborted transactions' records do not count.
+                "isolation.level": "read_committed",
+            }
+        )
+        self._consumer.assign(
+            [TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTITIONS)]
+        )
+        self._halt = threading.Event()
+        self._lock = threading.Lock()
+        self._events: list[dict[str, Any]] = []
+
+    def run(self) -> None:
+        try:
+            while not self._halt.is_set():
+                message = self._consumer.poll(0.1)
+                if message is None or message.error() or message.value() is None:
+                    continue
+                event = json.loads(message.value() or b"")
+                with self._lock:
+                    self._events.append(event)
+        finally:
+            self._consumer.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self.ident is not None:
+            self.join(timeout=30)
+
+    def events(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._events)
+
+    def count(self, dossier_ids: Collection[str] | None = None) -> int:
+        with self._lock:
+            return sum(
+                1 for e in self._events if dossier_ids is None or e["subject"] in dossier_ids
+            )
+
+
+def _alert_key(event: dict[str, Any]) -> tuple[str, str, int]:
+    return event["subject"], event["type"].split(".")[3], int(event["data"]["episode"])
+
+
+def _records(events: list[dict[str, Any]]) -> Counter[tuple[str, str, int]]:
+    """Kafka records per (dossier, kind, episode): a repeated alert counts twice."""
+    return Counter(_alert_key(event) for event in events)
+
+
+def _wait_for(
+    what: str,
+    condition: Callable[[], bool],
+    timeout: float,
+    logs: Callable[[], str],
+    poll: float = 0.2,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{logs()}")
+        time.sleep(poll)
+
+
+@pytest.fixture
+def isolated_topics(infra: Infra) -> Iterator[str]:
+    """A suffix, and the worker's topics under it; they and the group go at the end."""
+    suffix = uuid.uuid4().hex[:8]
+    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
+    names = [_isolated(topic, suffix) for topic in WORKER_TOPICS]
+    created = admin.create_topics(
+        [NewTopic(name, num_partitions=PARTITIONS, replication_factor=1) for name in names],
+        operation_timeout=30,
+    )
+    for future in created.values():
+        future.result()
+    try:
+        yield suffix
+    finally:
+        app_id = _app_id(suffix)
+        existing = admin.list_topics(timeout=10).topics
+        doomed = [*names, *(name for name in existing if name.startswith(f"{app_id}-"))]
+        for future in admin.delete_topics(doomed, operation_timeout=30).values():
+            future.exception()
+        for future in admin.delete_consumer_groups([app_id], request_timeout=10).values():
+            future.exception()
+
+
+def _app_id(suffix: str) -> str:
+    return f"motcua-deadlines-rebalance-{suffix}"
+
+
+def test_two_workers_alert_exactly_once_across_rebalances(
+    infra: Infra, database: Database, tmp_path: Path, isolated_topics: str
+) -> None:
+    suffix = isolated_topics
+    app_id = _app_id(suffix)
+    a, b = (
+        GroupWorker(infra, database, tmp_path / name, app_id=app_id, suffix=suffix)
+        for name in ("a", "b")
+    )
+    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
+    stream = DossierStream(infra.bootstrap_servers, _isolated(Topic.DOSSIER_EVENTS, suffix))
+    alerts = AlertLog(infra.bootstrap_servers, _isolated(Topic.DEADLINE_ALERTS, suffix))
+    started = time.monotonic()
+    timeline: list[str] = []
+
+    def logs() -> str:
+        return "\n".join([*timeline, a.tail(), b.tail()])
+
+    def step(name: str) -> None:
+        timeline.append(f"{time.monotonic() - started:5.1f} s  {name}")
+
+    def group_of(members: int) -> Callable[[], bool]:
+        def stable() -> bool:
+            group = admin.describe_consumer_groups([app_id], request_timeout=10)[app_id].result()
+            return group.state == ConsumerGroupState.STABLE and len(group.members) == members
+
+        return stable
+
+    def more_alerts(n: int, dossier_ids: Collection[str] | None = None) -> Callable[[], bool]:
+        target = alerts.count(dossier_ids) + n
+        return lambda: alerts.count(dossier_ids) >= target
+
+    alerts.start()
+    try:
+        a.start()
+        _wait_for("worker A to join", group_of(1), 60, logs)
+        stream.start()
+        step("A alone, dossiers arriving")
+        _wait_for("A's first alerts", more_alerts(10), 60, logs)
+        b.start()
+        _wait_for("B to join A", group_of(2), 60, logs)
+        step("B joined")
+        _wait_for("alerts after B joined", more_alerts(10), 60, logs)
+        # Kill A while both are busy sending alerts: its last ones are in flight.
+        burst = stream.burst(60, due_in=timedelta(seconds=8))
+        _wait_for("the burst's first alerts", more_alerts(10, burst), 30, logs, poll=0.01)
+        assert a.stop(signal.SIGKILL) == -signal.SIGKILL
+        step(f"A killed, {alerts.count(burst)} of the burst's 120 alerts seen")
+        _wait_for("B alone after A's death", group_of(1), 60, logs)
+        step("B took A's partitions")
+        _wait_for("alerts after A's death", more_alerts(10), 60, logs)
+        a.start()
+        _wait_for("A to rejoin B", group_of(2), 60, logs)
+        step("A rejoined")
+        # Its table files may hold writes their changelog never got: restored from Kafka.
+        assert "last stop was not clean" in a.log.read_text(), a.tail()
+        _wait_for("alerts after A rejoined", more_alerts(10), 60, logs)
+        assert b.stop(signal.SIGTERM) == 0
+        step("B stopped")
+        _wait_for("A alone after B left", group_of(1), 60, logs)
+        _wait_for("alerts after B left", more_alerts(5), 60, logs)
+        stream.stop()
+        step("dossiers stopped")
+        assert not stream.errors, stream.errors
+        dues = stream.dues()
+        expected = {(d, kind, 1) for d in dues for kind in EXPECTED_KINDS}
+        settle = max(0.0, (max(dues.values()) - datetime.now(UTC)).total_seconds()) + 30
+        _wait_for(
+            "every expected alert",
+            lambda: expected <= set(_records(alerts.events())),
+            settle,
+            lambda: f"missing: {sorted(expected - set(_records(alerts.events())))}\n{logs()}",
+        )
+        step("every alert seen")
+        # A repeated alert (a check processed again, an alert sent again) would be here by now.
+        time.sleep(3)
+        assert a.stop(signal.SIGTERM) == 0
+    finally:
+        stream.stop()
+        alerts.stop()
+        for worker in (a, b):
+            if worker.process and worker.process.poll() is None:
+                worker.process.kill()
+                worker.process.wait()
+
+    events = alerts.events()
+    records = _records(events)
+    repeated = {key: n for key, n in records.items() if n > 1}
+    unexpected = set(records) - expected
+    extra = sum(repeated.values()) - len(repeated)
+    summary = (
+        f"{len(dues)} dossiers, {len(events)} alert records: "
+        f"{len(repeated)} alerts repeated ({extra} extra records), "
+        f"{len(unexpected)} unexpected; {time.monotonic() - started:.0f} s\n" + "\n".join(timeline)
+    )
+    print(f"\nrebalance: {summary}")
+    assert not repeated, f"{summary}\nrepeated: {sorted(repeated.items())[:10]}\n{logs()}"
+    assert not unexpected, f"{summary}\nunexpected: {sorted(unexpected)[:10]}"
+    wrong_ids = [
+        e
+        for e in events
+        if e["id"] != str(uuid.uuid5(ALERT_NAMESPACE, "{}:{}:{}".format(*_alert_key(e))))
+    ]
+    assert not wrong_ids, wrong_ids[:3]
+
+
+if __name__ == "__main__":
+    _run_worker_on_isolated_topics(os.environ[SUFFIX_VARIABLE])
