@@ -120,8 +120,9 @@ def main(argv: list[str] | None = None) -> int:
             "",
             f"Machine: {machine()}. Command: `python -m bench alert-lag --dossiers "
             f"{args.dossiers} --window-s {args.window_s:g} --lead-s {args.lead_s:g}`, "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. The stack's own deadlines worker (one process, RocksDB tables), every alert "
-            "also written to the board in PostgreSQL before it is sent.",
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. The stack's own deadlines worker "
+            "(one process, RocksDB tables); every alert is also written to the board in "
+            "PostgreSQL before it is sent.",
             "",
             "| dossiers falling due | rate | alerts read | lag p50 | p95 | p99 | max | target |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
