@@ -2,11 +2,18 @@
 
 Tables are RocksDB-backed (``rocksdict``) with changelog topics, so a worker killed with
 SIGKILL rebuilds its state from Kafka; the producer waits for all in-sync replicas.
+
+A table write reaches RocksDB at once but its changelog only a moment later (Faust buffers
+it), so a killed worker's files can hold writes Kafka never got: restarted on them it
+would trust state no other worker has. Only a clean stop leaves a mark in the data
+directory; without one the table files are discarded and restored from the changelogs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import shutil
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +26,9 @@ from motcua.health import standard_checks
 from motcua.logging import configure_logging, logging_config
 from motcua.metrics import render_metrics
 from motcua.settings import ServiceSettings
+
+CLEAN_STOP = ".clean-stop"
+_log = logging.getLogger("motcua.streaming")
 
 
 class StreamSettings(ServiceSettings):
@@ -83,6 +93,7 @@ def run_worker(app: faust.App, settings: StreamSettings, service: str) -> None:
     """Migrate, then run the worker; SIGTERM stops it cleanly, committing what it finished."""
     configure_logging(service, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    discard_tables_after_unclean_stop(app, settings.data_dir)
     if settings.migrate_on_start:
         apply_migrations(settings.database_url, migrations_dir(service))
     worker = faust.Worker(
@@ -91,4 +102,20 @@ def run_worker(app: faust.App, settings: StreamSettings, service: str) -> None:
         logging_config=logging_config(service, settings.log_level),
         redirect_stdouts=False,
     )
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as stop:
+        if stop.code in (0, None):  # stopped in order: changelogs flushed, offsets committed
+            (settings.data_dir / CLEAN_STOP).touch()
+        raise
+
+
+def discard_tables_after_unclean_stop(app: faust.App, data_dir: Path) -> None:
+    """Keep the table files only if the last run stopped cleanly; else restore from Kafka."""
+    marker = data_dir / CLEAN_STOP
+    tables = Path(app.conf.tabledir)
+    if marker.exists():
+        marker.unlink()
+    elif tables.exists():
+        _log.warning("last stop was not clean: tables restored from their changelogs")
+        shutil.rmtree(tables)

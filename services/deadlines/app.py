@@ -9,8 +9,9 @@ The parts, all in one Faust worker:
   from the table, and sends each a *check* on an internal topic keyed by dossier id;
 - ``check`` re-reads the clock, emits the alerts now due and marks them in the table;
 - every alert first lands on the board (PostgreSQL, with a draft apology letter for a
-  first lateness), then goes to Kafka, then is marked: a crash in between repeats the
-  idempotent board write and re-sends the alert under the same id;
+  first lateness), then goes to Kafka, then is marked: a crash before the send repeats the
+  idempotent board write; a crash after it leaves an alert the table does not know, which
+  the next owner finds at the tail of the alerts topic (``delivered``) and does not repeat;
 - the duty-officer board and letter confirmation are served by the worker's web server.
 
 Table writes happen only while processing a stream event (Faust writes the changelog to
@@ -20,6 +21,7 @@ partitioner, so a dossier's clock, events and checks live on one partition and w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -36,6 +38,7 @@ from services.deadlines.board.live import BoardFeed
 from services.deadlines.board.service import compliance, record_alert, sync_board
 from services.deadlines.board.views import BoardConfig, install_board_views
 from services.deadlines.database import Database
+from services.deadlines.delivered import alerts_already_sent
 from services.deadlines.due_index import DueIndex
 from services.deadlines.letters.intake_client import IntakeDirectory
 from services.deadlines.letters.service import IssuedVersion, mark_published, unpublished
@@ -62,7 +65,6 @@ from services.deadlines.tracking import (
 from services.deadlines.web import install_officer_views
 
 _log = logging.getLogger("motcua.deadlines")
-CHECKS_TOPIC = "motcua-deadlines-checks"
 
 
 def create_app(settings: DeadlinesSettings) -> faust.App:
@@ -70,6 +72,7 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     db = Database(settings.database_url)
     feed = BoardFeed(settings.database_url)
     policy = DeadlinePolicy(default_calendar(), settings.due_soon_working_days)
+    checks_topic = f"{settings.app_id}-checks"  # one per app, like its changelogs
     dossier_events = app.topic(
         Topic.DOSSIER_EVENTS.value,
         Topic.APOLOGY_LETTERS.value,
@@ -78,7 +81,7 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     )
     letters = app.topic(Topic.APOLOGY_LETTERS.value, key_serializer="raw", value_serializer="raw")
     checks = app.topic(
-        CHECKS_TOPIC,
+        checks_topic,
         partitions=settings.topic_partitions,
         internal=True,
         key_serializer="raw",
@@ -90,6 +93,8 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     )
     clocks = app.Table("clocks", default=None, partitions=settings.topic_partitions)
     index = DueIndex()
+    # Alerts found on the topic at the last recovery, per dossier, whose mark was lost.
+    delivered: dict[str, set[str]] = {}
 
     def schedule(clock: DossierClock | None) -> None:
         if clock is None:
@@ -100,6 +105,9 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
 
     async def emit(alerts_due: list[Alert], clock: DossierClock, now: datetime) -> DossierClock:
         for alert in alerts_due:
+            if alert.marker in delivered.get(clock.dossier_id, ()):
+                clock = clock.mark(alert)  # sent by a worker that died before marking it
+                continue
             await db.run_until_done(record_alert, alert, clock)
             event = alert_event(alert, clock, now)
             await alerts.send(key=clock.dossier_id.encode(), value=encode_event(event))
@@ -227,11 +235,29 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
 
     @clocks.on_recover
     async def rebuild_index() -> None:
-        """After recovery or a rebalance, the index is derived again from the table."""
+        """After recovery or a rebalance, the index is derived again from the table, and
+        the alerts a dead owner sent without marking them are looked up on the topic."""
         index.clear()
+        partitions = {
+            tp.partition for tp in app.assignor.assigned_actives() if tp.topic == checks_topic
+        }
+        found = await asyncio.get_running_loop().run_in_executor(
+            None,
+            alerts_already_sent,
+            settings.kafka_bootstrap_servers,
+            Topic.DEADLINE_ALERTS.value,
+            sorted(partitions),
+        )
+        delivered.clear()
         for _, record in clocks.items():
-            schedule(clock_from_record(record))
-        _log.info("due index rebuilt", extra={"open_dossiers": len(index)})
+            clock = clock_from_record(record)
+            if clock is not None and found.get(clock.dossier_id, set()) - clock.emitted:
+                delivered[clock.dossier_id] = found[clock.dossier_id] - clock.emitted
+            schedule(clock)
+        _log.info(
+            "due index rebuilt",
+            extra={"open_dossiers": len(index), "sent_unmarked": len(delivered)},
+        )
 
     return app
 
