@@ -1,6 +1,11 @@
 """Kafka plumbing: the topic list, admin helpers and the idempotent producer."""
 
-from motcua.kafka._admin import KafkaUnavailable, check_kafka, ensure_topics
+from motcua.kafka._admin import (
+    KafkaUnavailable,
+    check_kafka,
+    ensure_internal_topics,
+    ensure_topics,
+)
 from motcua.kafka._dead_letter import DeadLetter, send_to_dead_letter
 from motcua.kafka._topics import TOPICS, Topic, TopicSpec, dead_letter_topic
 
@@ -12,6 +17,7 @@ __all__ = [
     "TopicSpec",
     "check_kafka",
     "dead_letter_topic",
+    "ensure_internal_topics",
     "ensure_topics",
     "send_to_dead_letter",
 ]

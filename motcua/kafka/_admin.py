@@ -45,9 +45,8 @@ def ensure_topics(
     admin = _admin(bootstrap_servers)
     existing = set(admin.list_topics(timeout=timeout_s).topics)
     missing = [spec for spec in specs if spec.name not in existing]
-    if not missing:
-        return []
-    futures = admin.create_topics(
+    return _create(
+        admin,
         [
             NewTopic(
                 spec.name.value,
@@ -57,8 +56,41 @@ def ensure_topics(
             )
             for spec in missing
         ],
-        operation_timeout=timeout_s,
+        timeout_s,
     )
+
+
+def ensure_internal_topics(
+    bootstrap_servers: str,
+    names: Iterable[str],
+    *,
+    partitions: int,
+    replication_factor: int = 1,
+    timeout_s: float = 30.0,
+) -> list[str]:
+    """Create a stream processor's own topics before it joins its group.
+
+    Faust declares an agent's internal topic only as the agent starts; a first assignment
+    made before that leaves the agent without partitions until the next metadata refresh,
+    minutes later. Declared up front, the first assignment already includes them.
+    """
+    admin = _admin(bootstrap_servers)
+    existing = set(admin.list_topics(timeout=timeout_s).topics)
+    return _create(
+        admin,
+        [
+            NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)
+            for name in names
+            if name not in existing
+        ],
+        timeout_s,
+    )
+
+
+def _create(admin: AdminClient, topics: list[NewTopic], timeout_s: float) -> list[str]:
+    if not topics:
+        return []
+    futures = admin.create_topics(topics, operation_timeout=timeout_s)
     created = []
     for name, future in futures.items():
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from pydantic import Field
 from motcua.db import apply_migrations, migrations_dir
 from motcua.health import run_checks as run_health_checks
 from motcua.health import standard_checks
+from motcua.kafka import ensure_internal_topics
 from motcua.logging import configure_logging, logging_config
 from motcua.metrics import render_metrics
 from motcua.settings import ServiceSettings
@@ -89,10 +91,26 @@ def create_faust_app(app_id: str, settings: StreamSettings, **options: Any) -> f
     return app
 
 
-def run_worker(app: faust.App, settings: StreamSettings, service: str) -> None:
-    """Migrate, then run the worker; SIGTERM stops it cleanly, committing what it finished."""
+def run_worker(
+    app: faust.App,
+    settings: StreamSettings,
+    service: str,
+    *,
+    internal_topics: Sequence[str] = (),
+) -> None:
+    """Migrate, then run the worker; SIGTERM stops it cleanly, committing what it finished.
+
+    ``internal_topics`` (the agents' own topics) are created first, so the group's first
+    assignment includes them.
+    """
     configure_logging(service, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_internal_topics(
+        settings.kafka_bootstrap_servers,
+        internal_topics,
+        partitions=settings.topic_partitions,
+        replication_factor=settings.topic_replication_factor,
+    )
     discard_tables_after_unclean_stop(app, settings.data_dir)
     if settings.migrate_on_start:
         apply_migrations(settings.database_url, migrations_dir(service))

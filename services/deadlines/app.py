@@ -67,12 +67,17 @@ from services.deadlines.web import install_officer_views
 _log = logging.getLogger("motcua.deadlines")
 
 
+def checks_topic_name(settings: DeadlinesSettings) -> str:
+    """One per app id, like its changelogs, so two apps on one broker never share checks."""
+    return f"{settings.app_id}-checks"
+
+
 def create_app(settings: DeadlinesSettings) -> faust.App:
     app = create_faust_app(settings.app_id, settings)
     db = Database(settings.database_url)
     feed = BoardFeed(settings.database_url)
     policy = DeadlinePolicy(default_calendar(), settings.due_soon_working_days)
-    checks_topic = f"{settings.app_id}-checks"  # one per app, like its changelogs
+    checks_topic = checks_topic_name(settings)
     dossier_events = app.topic(
         Topic.DOSSIER_EVENTS.value,
         Topic.APOLOGY_LETTERS.value,

@@ -9,6 +9,7 @@ same list as JSON with problem+json errors.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -82,9 +83,17 @@ def install_board_views(
     directory: DossierDirectory,
     config: BoardConfig,
 ) -> None:
-    async def officer_or_login(request: Any) -> Officer | web.Response:
-        officer = await current_officer(request, db)
-        return officer if officer is not None else _redirect("/board/login")
+    def signed_in(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """Browser routes: the officer from the session cookie, or off to the login page."""
+
+        @functools.wraps(handler)
+        async def with_officer(view: Any, request: Any, **match: str) -> Any:
+            officer = await current_officer(request, db)
+            if officer is None:
+                return _redirect("/board/login")
+            return await handler(view, request, officer, **match)
+
+        return with_officer
 
     @app.page("/board/login")
     class Login(faust.web.View):
@@ -111,10 +120,8 @@ def install_board_views(
 
     @app.page("/board")
     class Board(faust.web.View):
-        async def get(self, request: Any) -> Any:
-            officer = await officer_or_login(request)
-            if isinstance(officer, web.Response):
-                return officer
+        @signed_in
+        async def get(self, request: Any, officer: Officer) -> Any:
             items = await db.run(board_items, officer)
             return _html(pages.board_page(officer, items, datetime.now(UTC)))
 
@@ -159,10 +166,8 @@ def install_board_views(
 
     @app.page("/board/dossiers/{dossier_id}/ack")
     class Acknowledge(faust.web.View):
-        async def post(self, request: Any, dossier_id: str) -> Any:
-            officer = await officer_or_login(request)
-            if isinstance(officer, web.Response):
-                return officer
+        @signed_in
+        async def post(self, request: Any, officer: Officer, dossier_id: str) -> Any:
             found = _dossier_id(dossier_id)
             if found is None or not await db.run(acknowledge, officer, found):
                 return _html(
@@ -192,10 +197,8 @@ def install_board_views(
 
     @app.page("/board/dossiers/{dossier_id}/letter")
     class Letter(faust.web.View):
-        async def get(self, request: Any, dossier_id: str) -> Any:
-            officer = await officer_or_login(request)
-            if isinstance(officer, web.Response):
-                return officer
+        @signed_in
+        async def get(self, request: Any, officer: Officer, dossier_id: str) -> Any:
             task = await task_of(officer, dossier_id)
             if task is None:
                 return not_found(officer)
@@ -203,10 +206,8 @@ def install_board_views(
                 pages.letter_page(officer, task, suggested_days=config.suggested_extension_days)
             )
 
-        async def post(self, request: Any, dossier_id: str) -> Any:
-            officer = await officer_or_login(request)
-            if isinstance(officer, web.Response):
-                return officer
+        @signed_in
+        async def post(self, request: Any, officer: Officer, dossier_id: str) -> Any:
             task = await task_of(officer, dossier_id)
             if task is None:
                 return not_found(officer)
@@ -284,10 +285,8 @@ def install_board_views(
 
     @app.page("/board/dossiers/{dossier_id}/letter.pdf")
     class LetterPdf(faust.web.View):
-        async def get(self, request: Any, dossier_id: str) -> Any:
-            officer = await officer_or_login(request)
-            if isinstance(officer, web.Response):
-                return officer
+        @signed_in
+        async def get(self, request: Any, officer: Officer, dossier_id: str) -> Any:
             found = _dossier_id(dossier_id)
             version_text = request.query.get("version")
             version = int(version_text) if version_text and version_text.isdigit() else None

@@ -25,12 +25,8 @@ def _log_in(page: Page, platform: Platform, username: str) -> None:
     expect(page).to_have_url(f"{platform.deadlines}/board")
 
 
-def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
-    page: Page, platform: Platform, systems: Systems, infra: Infra, tmp_path: Path
-) -> None:
-    _log_in(page, platform, "truc.hanoi")
-    updates_before = page.evaluate("+document.body.dataset.updates || 0")
-
+def _receive_late_dossier(platform: Platform, systems: Systems) -> dict[str, str]:
+    """A dossier received in 2025 through intake: overdue the moment deadlines sees it."""
     received = httpx.post(
         f"{platform.intake}/v1/dossiers",
         json=receive_command(systems.hanoi_commune),
@@ -38,7 +34,16 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
         timeout=20,
     )
     assert received.status_code == 201, received.text
-    code = received.json()["dossier_code"]
+    return dict(received.json())
+
+
+def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
+    page: Page, platform: Platform, systems: Systems, infra: Infra, tmp_path: Path
+) -> None:
+    _log_in(page, platform, "truc.hanoi")
+    updates_before = page.evaluate("+document.body.dataset.updates || 0")
+
+    code = _receive_late_dossier(platform, systems)["dossier_code"]
     posted = time.monotonic()
     row = page.locator("#rows tr", has_text=code)
     expect(row).to_be_visible(timeout=30_000)
@@ -67,14 +72,8 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
 def test_an_officer_never_sees_another_subtree(
     page: Page, platform: Platform, systems: Systems
 ) -> None:
-    received = httpx.post(
-        f"{platform.intake}/v1/dossiers",
-        json=receive_command(systems.hanoi_commune),
-        headers=auth(systems.hanoi),
-        timeout=20,
-    )
-    assert received.status_code == 201, received.text
-    code, dossier_id = received.json()["dossier_code"], received.json()["dossier_id"]
+    received = _receive_late_dossier(platform, systems)
+    code, dossier_id = received["dossier_code"], received["dossier_id"]
     hanoi = httpx.Client(base_url=platform.deadlines, timeout=20)
     hanoi.post("/v1/session", json={"username": "truc.hanoi", "password": PASSWORD})
     deadline = time.monotonic() + 30
