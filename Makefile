@@ -39,9 +39,9 @@ test: lint
 unit: $(STAMP)
 	$(PY) -m pytest -m 'not integration'
 
-## bench: benchmarks against the real stack; figures go to bench/RESULTS.md
+## bench: every benchmark (intake, deadlines timer, alert lag); figures go to bench/RESULTS.md
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench all
 
 clean: down
 	rm -rf .stack .test-stack .cache

@@ -1,7 +1,31 @@
-"""``python -m bench`` (``make bench``): the intake benchmark against the real stack."""
+"""``python -m bench [intake|deadlines|alert-lag|all] [options]``; ``make bench`` runs all.
+
+- ``intake`` (the default): ingestion, single receipts and outbox lag on a stack of its own;
+- ``deadlines``: the deadlines timer's index with up to 1,000,000 open dossiers, in process;
+- ``alert-lag``: the deadlines worker end to end, overdue alert time − due instant;
+- ``all``: the three in turn, each with its defaults.
+"""
 
 import sys
 
-from bench.intake import main
+BENCHES = ("intake", "deadlines", "alert-lag")
+which = sys.argv.pop(1) if sys.argv[1:2] in ([b] for b in (*BENCHES, "all")) else "intake"
+options = sys.argv[1:] if which != "all" else []
+status = 0
+for name in BENCHES if which == "all" else (which,):
+    if status:
+        break
+    if name == "intake":
+        from bench.intake import main as intake_main
 
-sys.exit(main())
+        sys.argv[1:] = options
+        status = intake_main()
+    elif name == "deadlines":
+        from bench.deadlines import main as deadlines_main
+
+        status = deadlines_main(options)
+    else:
+        from bench.alert_lag import main as alert_lag_main
+
+        status = alert_lag_main(options)
+sys.exit(status)
