@@ -57,6 +57,8 @@ def alert_event(alert: Alert, clock: DossierClock, now: datetime) -> dict[str, A
         assert alert.completed_at is not None
         data["completed_at"] = format_instant(alert.completed_at)
         data["late_working_days"] = alert.late_working_days or 0
+        if alert.portal_late is not None:
+            data["portal_late"] = alert.portal_late
     return new_event(
         ALERT_TYPES[alert.kind],
         source=SOURCE,

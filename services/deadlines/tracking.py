@@ -52,6 +52,7 @@ class Alert:
     rescheduled: bool = False
     completed_at: datetime | None = None
     late_working_days: float | None = None
+    portal_late: bool | None = None
 
     @property
     def event_id(self) -> str:
@@ -192,6 +193,7 @@ def apply_event(
             rescheduled=clock.rescheduled,
             completed_at=at,
             late_working_days=round(late, 2),
+            portal_late=clock.portal_late(at, policy.calendar),
         )
         return closed.mark(alert), [alert]
     if kind in (EventType.DOSSIER_REJECTED, EventType.DOSSIER_WITHDRAWN):

@@ -138,6 +138,7 @@ def test_completing_late_resolves_late_and_early_does_not() -> None:
     [late] = alerts
     assert late.kind is AlertKind.RESOLVED_LATE
     assert late.late_working_days == 1.0
+    assert late.portal_late is True  # no supplement waited: the portal agrees
     assert closed is not None
     assert not closed.open
     on_time, none = apply_event(
