@@ -113,16 +113,13 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             if alert.marker in delivered.get(clock.dossier_id, ()):
                 clock = clock.mark(alert)  # sent by a worker that died before marking it
                 continue
-            await db.run_until_done(record_alert, alert, clock)
+            if alert.kind is not AlertKind.RESOLVED_LATE:
+                await db.run_until_done(record_alert, alert, clock)
             event = alert_event(alert, clock, now)
             await alerts.send(key=clock.dossier_id.encode(), value=encode_event(event))
             ALERTS.labels(alert.kind.value).inc()
             if alert.kind is not AlertKind.RESOLVED_LATE:
-                became_due = (
-                    alert.due_at
-                    if alert.kind is AlertKind.OVERDUE
-                    else policy.calendar.apology_deadline(alert.due_at)
-                )
+                became_due = policy.became_due(alert.kind, alert.due_at)
                 ALERT_LAG.observe(max(0.0, (now - became_due).total_seconds()))
             clock = clock.mark(alert)
         return clock
@@ -206,14 +203,21 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         for issued in await db.run(unpublished, older_than_s=30.0):
             await publish(issued)
 
-    @app.timer(interval=5.0)
+    @app.timer(interval=5.0, on_leader=True)
     async def export_figures() -> None:
+        """Figures of the whole database: one worker (the leader) exports them, so a sum
+        over workers does not count them twice."""
         figures = await db.run(compliance)
         OVERDUE_NOW.set(figures.overdue)
         LATE_WITHOUT_LETTER.set(figures.late_without_letter)
         LETTERS.labels("draft").set(figures.letters_draft)
         LETTERS.labels("issued").set(figures.letters_issued)
+
+    @app.timer(interval=5.0)
+    async def export_consumer_lag() -> None:
+        """This worker's partitions only; those a rebalance took away disappear."""
         consumer = app.consumer
+        CONSUMER_LAG.clear()
         for tp in consumer.assignment():
             position = consumer._read_offset.get(tp)  # type: ignore[attr-defined]
             highwater = consumer.highwater(tp)

@@ -34,6 +34,9 @@ class AlertKind(StrEnum):
     RESOLVED_LATE = "resolved_late"
 
 
+ALERTED_IN_ADVANCE = (AlertKind.DUE_SOON, AlertKind.OVERDUE)  # the timer's; not resolved late
+
+
 @dataclass(frozen=True)
 class DeadlinePolicy:
     """The configurable parts of the apology rules (DOMAIN.md: unconfirmed under ND 118/2025)."""
@@ -41,6 +44,12 @@ class DeadlinePolicy:
     calendar: WorkingCalendar
     due_soon_working_days: int = 1
     reschedule_once: bool = True
+
+    def became_due(self, kind: AlertKind, due_at: datetime) -> datetime:
+        """The instant an alert of ``kind`` is due for a dossier due at ``due_at``."""
+        if kind is AlertKind.DUE_SOON:
+            return self.calendar.apology_deadline(due_at, self.due_soon_working_days)
+        return due_at
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,7 @@ class DossierClock:
         if not self.running:
             return []
         assert self.due_at is not None
-        soon = policy.calendar.apology_deadline(self.due_at, policy.due_soon_working_days)
-        candidates = [(AlertKind.DUE_SOON, soon), (AlertKind.OVERDUE, self.due_at)]
+        candidates = [(k, policy.became_due(k, self.due_at)) for k in ALERTED_IN_ADVANCE]
         return [(k, at) for k, at in candidates if f"{k}:{self.episode}" not in self.emitted]
 
     def next_check(self, policy: DeadlinePolicy) -> datetime | None:

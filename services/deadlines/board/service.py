@@ -8,7 +8,7 @@ server reads them for the officer's subtree. Each change is announced with
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -51,13 +51,12 @@ def announce(unit_path: tuple[str, ...] | list[str], *, db_session: Connection) 
 
 
 def record_alert(alert: Alert, clock: DossierClock, *, db_session: Connection) -> None:
-    """Put the dossier on the board and, for a first lateness, draft its apology letter.
+    """Put the dossier on the board for a due-soon or overdue alert and, for a first
+    lateness, draft its apology letter. (Resolved-late needs nothing: the completion's
+    ``sync_board`` takes the dossier off.)
 
     Idempotent: a redelivered alert changes nothing and drafts no second letter.
     """
-    if alert.kind is AlertKind.RESOLVED_LATE:
-        close_dossier(clock, db_session=db_session)
-        return
     status = "overdue" if alert.kind is AlertKind.OVERDUE else "due_soon"
     with db_session.transaction():
         db_session.execute(
@@ -134,11 +133,6 @@ def sync_board(clock: DossierClock, *, db_session: Connection) -> None:
         ).fetchone()
         if changed is not None:
             announce(clock.unit_path, db_session=db_session)
-
-
-def close_dossier(clock: DossierClock, *, db_session: Connection) -> None:
-    """The dossier is finished (on time, late, rejected or withdrawn): off the board."""
-    sync_board(replace(clock, open=False), db_session=db_session)
 
 
 def acknowledge(officer: Officer, dossier_id: str, *, db_session: Connection) -> bool:

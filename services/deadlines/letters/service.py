@@ -27,6 +27,13 @@ LETTER_EVENT_NAMESPACE = uuid.UUID("0c5f3a49-3f0e-4f55-9f7e-61706f6c6f67")
 SOURCE = "/motcua/deadlines"
 
 
+# A LetterTask's columns, from apology_letters l joined with watched_dossiers w.
+_TASK_COLUMNS = (
+    "l.id AS letter_id, l.dossier_id::text, w.dossier_code, l.unit_code, w.unit_path, "
+    "w.procedure_code, l.episode, l.status, l.letter_number, l.original_due_at, l.new_due_at"
+)
+
+
 class LetterNotFound(LookupError):
     """No letter of that dossier is on this officer's board."""
 
@@ -54,9 +61,7 @@ def letter_task(officer: Officer, dossier_id: str, *, db_session: Connection) ->
     """The current episode's letter of a dossier in the officer's subtree."""
     with db_session.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
-            "SELECT l.id AS letter_id, l.dossier_id::text, w.dossier_code, l.unit_code, "
-            "w.unit_path, w.procedure_code, l.episode, l.status, l.letter_number, "
-            "l.original_due_at, l.new_due_at, "
+            f"SELECT {_TASK_COLUMNS}, "
             "coalesce(v.version, 0) AS last_version, v.reason AS last_reason "
             "FROM apology_letters l JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
             "LEFT JOIN LATERAL (SELECT version, reason FROM apology_letter_versions "
@@ -194,9 +199,7 @@ def unpublished(*, older_than_s: float, db_session: Connection) -> list[IssuedVe
     """Versions whose event a crash may have lost, rebuilt exactly as first published."""
     with db_session.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            "SELECT l.id AS letter_id, l.dossier_id::text, w.dossier_code, l.unit_code, "
-            "w.unit_path, w.procedure_code, l.episode, l.status, l.letter_number, "
-            "l.original_due_at, l.new_due_at, v.version, v.reason, v.issued_at "
+            f"SELECT {_TASK_COLUMNS}, v.version, v.reason, v.issued_at "
             "FROM apology_letter_versions v JOIN apology_letters l ON l.id = v.letter_id "
             "JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
             "WHERE v.published_at IS NULL "

@@ -15,7 +15,6 @@ import pytest
 from services.deadlines.board.service import (
     acknowledge,
     board_items,
-    close_dossier,
     compliance,
     record_alert,
     sync_board,
@@ -204,7 +203,7 @@ def test_closing_takes_the_dossier_off_the_board(
     province, commune, _ = units
     clock = _clock(province, commune)
     record_alert(_alert(clock, AlertKind.DUE_SOON), clock, db_session=conn)
-    close_dossier(clock, db_session=conn)
+    sync_board(replace(clock, open=False), db_session=conn)  # completed, rejected, withdrawn
     assert board_items(_officer(conn, commune), db_session=conn) == []
     assert compliance(db_session=conn, unit_code=province).letters_draft == 0
 

@@ -16,6 +16,7 @@ import psycopg
 from pypdf import PdfReader
 
 from motcua.kafka import Topic
+from services.deadlines.board.service import compliance
 from tests.conftest import Database, Infra
 from tests.integration.conftest import Systems, auth, receive_command
 from tests.integration.deadlines.conftest import (
@@ -53,10 +54,19 @@ def test_late_dossier_gets_a_confirmed_numbered_letter_once(
     assert item["dossier_code"] == code
     assert all(i["dossier_id"] != dossier_id for i in board_json(haiphong, code))
     assert haiphong.get(f"/board/dossiers/{dossier_id}/letter").status_code == 404
-    deadline = time.monotonic() + 15
-    while metric(platform, "motcua_deadlines_late_without_letter") < 1:
-        assert time.monotonic() < deadline, "late-without-letter never counted the dossier"
+
+    def late_without_letter_in_database() -> int:
+        with psycopg.connect(database.service_urls["deadlines"]) as conn:
+            return compliance(db_session=conn).late_without_letter
+
+    # The exported figure is the database's (which counts this dossier), not a stale gauge.
+    deadline = time.monotonic() + 20
+    while (exported := metric(platform, "motcua_deadlines_late_without_letter")) != (
+        in_database := late_without_letter_in_database()
+    ):
+        assert time.monotonic() < deadline, f"exported {exported}, database says {in_database}"
         time.sleep(0.5)
+    assert exported >= 1
 
     blank = hanoi.post(f"/board/dossiers/{dossier_id}/letter", data={"reason": " "})
     assert blank.status_code == 422

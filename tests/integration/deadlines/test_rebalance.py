@@ -9,96 +9,52 @@ its own data directory, whose tables it restores from Kafka as it did not stop c
 (rebalance); B stops with SIGTERM (a clean hand-over). Then every due-soon and overdue
 alert must be on the alerts topic, each as exactly one Kafka record.
 
-The broker is shared with other test sessions, whose deadlines workers consume the shared
-topics from the beginning and would alert on this test's dossiers too. So the workers here
-run on topics of their own: this module, run as ``python -m``, renames the topics in
-:class:`motcua.kafka.Topic` and then starts ``services.deadlines`` unchanged.
+The workers run on the platform's topics, exactly as deployed; only this test's dossiers
+(fresh ids) are counted. Like every test here it expects a broker of its own (``make
+test`` starts one): another session's deadlines workers on the same broker would alert on
+these dossiers too.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import runpy
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
-import motcua.kafka
-import motcua.kafka._topics
 from motcua.contracts import encode_event
 from motcua.kafka import Topic
 from services.deadlines.tracking import ALERT_NAMESPACE
-from tests.conftest import ROOT, Database, Infra
+from tests.conftest import Database, Infra
 from tests.integration.deadlines.test_alerts import Worker, _received
 
-SUFFIX_VARIABLE = "MOTCUA_TEST_TOPIC_SUFFIX"
 PARTITIONS = 6
-#: The topics the deadlines worker reads or writes, besides the ones Faust creates itself.
-WORKER_TOPICS = (
-    Topic.DOSSIER_EVENTS,
-    Topic.APOLOGY_LETTERS,
-    Topic.DEADLINE_ALERTS,
-    Topic.DLQ_DEADLINES,
-)
 EXPECTED_KINDS = ("due_soon", "overdue")
 
 
-def _isolated(topic: Topic, suffix: str) -> str:
-    return f"{topic.value}.{suffix}"
-
-
-def _run_worker_on_isolated_topics(suffix: str) -> None:
-    """Rename every platform topic, then run the deadlines worker exactly as deployed."""
-    isolated = StrEnum("Topic", {topic.name: _isolated(topic, suffix) for topic in Topic})  # type: ignore[misc]
-
-    def dead_letter_topic(service: str) -> Any:
-        return isolated[f"DLQ_{service.upper()}"]
-
-    for module in (motcua.kafka, motcua.kafka._topics):
-        vars(module).update(Topic=isolated, dead_letter_topic=dead_letter_topic)
-    runpy.run_module("services.deadlines", run_name="__main__")
-
-
 class GroupWorker(Worker):
-    """``test_alerts``' worker, in a consumer group shared with others, on isolated topics."""
+    """``test_alerts``' worker, in a consumer group shared with another worker."""
 
-    def __init__(
-        self, infra: Infra, database: Database, tmp: Path, *, app_id: str, suffix: str
-    ) -> None:
+    def __init__(self, infra: Infra, database: Database, tmp: Path, *, app_id: str) -> None:
         tmp.mkdir(parents=True, exist_ok=True)
         super().__init__(infra, database, tmp)
         self.env.update(
             {
                 "APP_ID": app_id,
-                SUFFIX_VARIABLE: suffix,
                 # The shortest allowed: a killed worker's partitions move after 6 s.
                 "CONSUMER_SESSION_TIMEOUT_S": "6",
             }
         )
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.integration.deadlines.test_rebalance"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
 
     def tail(self, chars: int = 2500) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -123,6 +79,7 @@ class DossierStream(threading.Thread):
         self._halt = threading.Event()
         self._lock = threading.Lock()
         self._dues: dict[str, datetime] = {}
+        self._sent: set[str] = set()
         self.errors: list[str] = []
 
     def run(self) -> None:
@@ -153,6 +110,8 @@ class DossierStream(threading.Thread):
             with self._lock:
                 self._dues[dossier_id] = due
 
+        with self._lock:
+            self._sent.add(dossier_id)
         self._producer.produce(
             self._topic,
             key=dossier_id.encode(),
@@ -165,16 +124,22 @@ class DossierStream(threading.Thread):
         if self.ident is not None:
             self.join(timeout=30)
 
+    def sent(self, dossier_id: str) -> bool:
+        """Whether ``dossier_id`` is one of this stream's (asked before it can alert)."""
+        with self._lock:
+            return dossier_id in self._sent
+
     def dues(self) -> dict[str, datetime]:
         with self._lock:
             return dict(self._dues)
 
 
 class AlertLog(threading.Thread):
-    """Every record of the (isolated) alerts topic, from its first offset, as it arrives."""
+    """Every alert about the stream's dossiers, from the topic's first offset."""
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, bootstrap_servers: str, topic: str, ours: Callable[[str], bool]) -> None:
         super().__init__(name="alert-log", daemon=True)
+        self._ours = ours
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap_servers,
@@ -198,6 +163,8 @@ class AlertLog(threading.Thread):
                 if message is None or message.error() or message.value() is None:
                     continue
                 event = json.loads(message.value() or b"")
+                if not self._ours(event["subject"]):
+                    continue
                 with self._lock:
                     self._events.append(event)
         finally:
@@ -242,46 +209,14 @@ def _wait_for(
         time.sleep(poll)
 
 
-@pytest.fixture
-def isolated_topics(infra: Infra) -> Iterator[str]:
-    """A suffix, and the worker's topics under it; they and the group go at the end."""
-    suffix = uuid.uuid4().hex[:8]
-    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
-    names = [_isolated(topic, suffix) for topic in WORKER_TOPICS]
-    created = admin.create_topics(
-        [NewTopic(name, num_partitions=PARTITIONS, replication_factor=1) for name in names],
-        operation_timeout=30,
-    )
-    for future in created.values():
-        future.result()
-    try:
-        yield suffix
-    finally:
-        app_id = _app_id(suffix)
-        existing = admin.list_topics(timeout=10).topics
-        doomed = [*names, *(name for name in existing if name.startswith(f"{app_id}-"))]
-        for future in admin.delete_topics(doomed, operation_timeout=30).values():
-            future.exception()
-        for future in admin.delete_consumer_groups([app_id], request_timeout=10).values():
-            future.exception()
-
-
-def _app_id(suffix: str) -> str:
-    return f"motcua-deadlines-rebalance-{suffix}"
-
-
 def test_two_workers_alert_exactly_once_across_rebalances(
-    infra: Infra, database: Database, tmp_path: Path, isolated_topics: str
+    infra: Infra, database: Database, tmp_path: Path
 ) -> None:
-    suffix = isolated_topics
-    app_id = _app_id(suffix)
-    a, b = (
-        GroupWorker(infra, database, tmp_path / name, app_id=app_id, suffix=suffix)
-        for name in ("a", "b")
-    )
+    app_id = f"motcua-deadlines-rebalance-{uuid.uuid4().hex[:8]}"
+    a, b = (GroupWorker(infra, database, tmp_path / name, app_id=app_id) for name in ("a", "b"))
     admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
-    stream = DossierStream(infra.bootstrap_servers, _isolated(Topic.DOSSIER_EVENTS, suffix))
-    alerts = AlertLog(infra.bootstrap_servers, _isolated(Topic.DEADLINE_ALERTS, suffix))
+    stream = DossierStream(infra.bootstrap_servers, Topic.DOSSIER_EVENTS.value)
+    alerts = AlertLog(infra.bootstrap_servers, Topic.DEADLINE_ALERTS.value, stream.sent)
     started = time.monotonic()
     timeline: list[str] = []
 
@@ -374,7 +309,3 @@ def test_two_workers_alert_exactly_once_across_rebalances(
         if e["id"] != str(uuid.uuid5(ALERT_NAMESPACE, "{}:{}:{}".format(*_alert_key(e))))
     ]
     assert not wrong_ids, wrong_ids[:3]
-
-
-if __name__ == "__main__":
-    _run_worker_on_isolated_topics(os.environ[SUFFIX_VARIABLE])
