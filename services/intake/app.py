@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from confluent_kafka import Producer
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from services.intake.auth import KeyStore
 from services.intake.dependencies import IntakeContext
 from services.intake.dossier.service import IntakeError, IntakeRules
 from services.intake.dossier.views import router as dossier_router
+from services.intake.dossier.window import InstantWindow
 from services.intake.inbound import InboundConsumer
 from services.intake.outbox import OutboxRelay, relay_producer_config
 from services.intake.reference.views import router as reference_router
@@ -30,6 +32,10 @@ def rules_from(settings: IntakeSettings) -> IntakeRules:
         calendar=default_calendar(),
         paper_cutoff=settings.paper_cutoff,
         applicant_ref_key=key.get_secret_value().encode() if key else None,
+        window=InstantWindow(
+            max_past=timedelta(days=settings.occurred_at_max_past_days),
+            max_future=timedelta(seconds=settings.occurred_at_max_future_s),
+        ),
     )
 
 

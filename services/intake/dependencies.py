@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import ConnectionPool
 
 from motcua.http import Problem
-from services.intake.auth import KeyStore, Principal
+from services.intake.auth import KeyStore, Principal, Scope
 from services.intake.dossier.service import IntakeRules
 from services.intake.settings import IntakeSettings
 
@@ -27,15 +29,18 @@ def context(request: Request) -> IntakeContext:
     return ctx
 
 
+# Declared as security schemes (not plain headers) so the OpenAPI says how to authenticate.
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer mck_…`")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: mck_…`")
+
+
 def authenticated(
     request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    x_api_key: Annotated[str | None, Security(_api_key)],
 ) -> Principal:
     """The calling upstream system, from ``Authorization: Bearer <key>`` or ``X-API-Key``."""
-    api_key = x_api_key
-    if authorization and authorization.lower().startswith("bearer "):
-        api_key = authorization[7:].strip()
+    api_key = bearer.credentials.strip() if bearer else x_api_key
     challenge = {"WWW-Authenticate": 'Bearer realm="motcua-intake"'}
     if not api_key:
         raise Problem(401, "Unauthenticated", "send your system's API key", headers=challenge)
@@ -45,3 +50,18 @@ def authenticated(
     if principal is None:
         raise Problem(401, "Unauthenticated", "unknown or disabled API key", headers=challenge)
     return principal
+
+
+def scoped(scope: Scope) -> Callable[[Principal], Principal]:
+    """A dependency: the caller, refused 403 without ``scope``.
+
+    As a dependency it runs before the body is validated, so a caller who may not make the
+    call learns that (403), not what was wrong with the body (422).
+    """
+
+    def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if not principal.has(scope):
+            raise Problem(403, "Missing scope", f"this call needs the {scope.value} scope")
+        return principal
+
+    return check

@@ -122,20 +122,28 @@ class InboundConsumer:
             return DeadLetter("malformed_json", "a command is a JSON object")
         with self.pool.connection() as conn:
             name = system.decode(errors="replace") if isinstance(system, bytes) else system
+            if "\x00" in name:
+                return DeadLetter("unknown_system", "no upstream system's name has a NUL")
             principal = system_by_name(name, db_session=conn)
             if principal is None:
                 return DeadLetter("unknown_system", "no enabled upstream system has that name")
             if not principal.has(Scope.WRITE):
                 return DeadLetter("missing_scope", f"the system lacks {Scope.WRITE.value}")
             try:
-                with conn.transaction():
-                    outcome = execute_command(
-                        item, principal=principal, rules=self.rules, db_session=conn
-                    )
+                try:
+                    with conn.transaction():
+                        outcome = execute_command(
+                            item, principal=principal, rules=self.rules, db_session=conn
+                        )
+                except psycopg.errors.UniqueViolation:
+                    # The id was recorded meanwhile (another door): now a replay, or a
+                    # refusal if it came with a different request.
+                    with conn.transaction():
+                        outcome = execute_command(
+                            item, principal=principal, rules=self.rules, db_session=conn
+                        )
             except IntakeError as exc:
                 return DeadLetter(exc.reason, f"{exc.status} {exc.title}: {exc.detail}")
-            except psycopg.errors.UniqueViolation:
-                return None
         if outcome.replayed:
             REPLAYS.labels("kafka").inc()
         return None

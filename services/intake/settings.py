@@ -36,3 +36,16 @@ class IntakeSettings(ServiceSettings):
     batch_max_items: int = Field(
         default=1000, ge=1, description="Most events accepted by one `POST /v1/events:batch`."
     )
+    occurred_at_max_past_days: int = Field(
+        default=3653,
+        ge=1,
+        le=36500,
+        description="How far in the past a command's occurred_at may lie (days); older is 422.",
+    )
+    occurred_at_max_future_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=86400,
+        description="How far in the future a command's occurred_at may lie (clock skew, "
+        "seconds); later is 422.",
+    )

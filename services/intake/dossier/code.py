@@ -15,6 +15,7 @@ _DOSSIER_CODE = re.compile(
     r"^(?P<unit>[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2})"
     r"-(?P<day>[0-9]{6})-(?P<sequence>[0-9]{4})$"
 )
+DOSSIER_CODE_PATTERN = _DOSSIER_CODE.pattern
 MAX_PER_DAY = 9999
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg import Connection
 from pydantic import TypeAdapter, ValidationError
 
 from services.intake.auth import Principal
+from services.intake.dossier.code import DossierCode
 from services.intake.dossier.models import ReceiveDossier, TransitionCommand
 from services.intake.dossier.service import (
     IntakeError,
@@ -42,6 +44,29 @@ def _missing(field: str, detail: str) -> IntakeError:
     )
 
 
+def check_occurred_at(
+    at: datetime, rules: IntakeRules, *, field: str = "occurred_at", now: datetime | None = None
+) -> None:
+    """Refuse an instant outside the plausible window (see ``dossier.window``) with a 422."""
+    refusal = rules.window.refusal(at, now or datetime.now(UTC))
+    if refusal is not None:
+        raise IntakeError(
+            422,
+            "Invalid request",
+            refusal,
+            errors=[{"field": field, "message": refusal}],
+            reason="implausible_time",
+        )
+
+
+def check_dossier_code(code: str, *, field: str) -> None:
+    """A malformed code names no dossier: 422 before it reaches a query."""
+    try:
+        DossierCode.parse(code)
+    except ValueError as exc:
+        raise _missing(field, "not a dossier code (unit-YYMMDD-NNNN)") from exc
+
+
 def execute_command(
     item: dict[str, Any],
     *,
@@ -56,6 +81,7 @@ def execute_command(
     try:
         if kind == "receive":
             receive = ReceiveDossier.model_validate(fields)
+            check_occurred_at(receive.occurred_at, rules)
             return receive_dossier(
                 receive,
                 principal=principal,
@@ -67,7 +93,9 @@ def execute_command(
             code = fields.pop("dossier_code", None)
             if not isinstance(code, str):
                 raise _missing("dossier_code", "a transition needs its dossier_code")
+            check_dossier_code(code, field="dossier_code")
             command = _transition.validate_python(fields)
+            check_occurred_at(command.occurred_at, rules)
             return apply_transition(
                 code, command, principal=principal, rules=rules, db_session=db_session
             )

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from services.intake.dossier.state import DossierState, Transition
+from services.intake.inputs import InputModel
 
 UnitCode = Annotated[
     str, StringConstraints(pattern=r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")
@@ -25,17 +26,13 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 Channel = Literal["in_person", "postal", "online"]
 
 
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Command(InputModel):
     event_id: UpstreamEventId = Field(description="The upstream system's own id of this event.")
     occurred_at: AwareDatetime = Field(description="When it happened at the desk (with offset).")
 
 
-class Applicant(BaseModel):
+class Applicant(InputModel):
     """Personal data: stored in intake's own tables only, never in an event or a log."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["citizen", "organisation"] = "citizen"
     full_name: Annotated[

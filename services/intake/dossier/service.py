@@ -28,6 +28,7 @@ from motcua.kafka import Topic
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
 from services.intake.dossier.code import MAX_PER_DAY, DossierCode
+from services.intake.dossier.fingerprint import fingerprint
 from services.intake.dossier.models import (
     Assign,
     Complete,
@@ -50,6 +51,7 @@ from services.intake.dossier.state import (
     allowed_transitions,
     next_state,
 )
+from services.intake.dossier.window import InstantWindow
 from services.intake.metrics import RECEIVED, TRANSITIONS
 from services.intake.reference.catalog import ReferenceCatalog
 from services.intake.reference.models import PausePolicy
@@ -79,6 +81,7 @@ class IntakeRules:
     catalog: ReferenceCatalog = field(default_factory=ReferenceCatalog)
     paper_cutoff: time = time(15)
     applicant_ref_key: bytes | None = None
+    window: InstantWindow = field(default_factory=InstantWindow)
 
 
 @dataclass(frozen=True)
@@ -99,15 +102,43 @@ def _unknown(field_name: str, detail: str) -> IntakeError:
     )
 
 
-def _replay(principal: Principal, event_id: str, *, db_session: Connection) -> Outcome | None:
+def _replay(
+    principal: Principal, event_id: str, request: bytes, *, db_session: Connection
+) -> Outcome | None:
+    """The stored outcome when ``event_id`` was seen with this same request (fingerprint).
+
+    The same id with a different request is refused (422, as the IETF idempotency-key draft
+    and payment APIs do), naming what the id was first used for; rows older than the
+    fingerprint column replay as before.
+    """
     row = db_session.execute(
-        "SELECT outcome FROM dossier_events WHERE source_system = %s AND upstream_event_id = %s",
+        "SELECT e.outcome, e.request_sha256, e.transition, e.event_id, d.code "
+        "FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id "
+        "WHERE e.source_system = %s AND e.upstream_event_id = %s",
         (principal.system_id, event_id),
     ).fetchone()
     if row is None:
         return None
-    status, body = row[0]["status"], row[0]["body"]
-    return Outcome(status, body, replayed=True)
+    outcome, stored, transition, published_id, dossier_code = row
+    if stored is not None and bytes(stored) != request:
+        detail = (
+            f"event_id {event_id} was already used for {transition} of dossier {dossier_code} "
+            f"(event {published_id}) with a different request; a new command needs a new "
+            "event_id"
+        )
+        raise IntakeError(
+            422,
+            "Event id reused",
+            detail,
+            errors=[{"field": "event_id", "message": "already used for a different request"}],
+            original={
+                "transition": transition,
+                "dossier_code": dossier_code,
+                "event_id": published_id,
+            },
+            reason="event_id_reused",
+        )
+    return Outcome(outcome["status"], outcome["body"], replayed=True)
 
 
 def _applicant_ref(rules: IntakeRules, kind: str, id_number: str | None) -> str:
@@ -170,12 +201,14 @@ def _record(
     details: dict[str, Any],
     outcome: Outcome,
     *,
+    request: bytes,
     db_session: Connection,
 ) -> None:
+    """``request`` is the command's fingerprint, compared by :func:`_replay` later."""
     db_session.execute(
         "INSERT INTO dossier_events (dossier_id, sequence, source_system, upstream_event_id, "
-        "event_id, transition, occurred_at, details, outcome) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "event_id, transition, occurred_at, details, outcome, request_sha256) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             dossier_id,
             sequence,
@@ -186,6 +219,7 @@ def _record(
             occurred_at,
             Jsonb(details),
             Jsonb({"status": outcome.status, "body": outcome.body}),
+            request,
         ),
     )
 
@@ -200,7 +234,7 @@ def receive_dossier(
 ) -> Outcome:
     """``maybe_replay=False`` when the caller already knows the event id is new (batch)."""
     if maybe_replay:
-        replayed = _replay(principal, command.event_id, db_session=db_session)
+        replayed = _replay(principal, command.event_id, fingerprint(command), db_session=db_session)
         if replayed:
             return replayed
     unit = rules.catalog.unit(command.unit_code, db_session=db_session)
@@ -307,6 +341,7 @@ def receive_dossier(
         command.occurred_at,
         {"channel": command.channel, "documents": command.documents},
         outcome,
+        request=fingerprint(command),
         db_session=db_session,
     )
     RECEIVED.labels(command.channel, unit_level).inc()
@@ -328,7 +363,9 @@ def apply_transition(
     rules: IntakeRules,
     db_session: Connection,
 ) -> Outcome:
-    replayed = _replay(principal, command.event_id, db_session=db_session)
+    replayed = _replay(
+        principal, command.event_id, fingerprint(command, code), db_session=db_session
+    )
     if replayed:
         return replayed
     with db_session.cursor(row_factory=dict_row) as cursor:
@@ -338,12 +375,9 @@ def apply_transition(
     if dossier is None:
         raise IntakeError(404, "No such dossier", f"no dossier has code {code}", reason="not_found")
     if not principal.covers(dossier["unit_path"]):
-        raise IntakeError(
-            403,
-            "Outside your units",
-            f"{principal.name} may write for the units under {principal.unit_code} only",
-            reason="out_of_scope",
-        )
+        # As for reads: another subtree's dossier is reported missing, not forbidden, so
+        # writes are no oracle of which codes exist.
+        raise IntakeError(404, "No such dossier", f"no dossier has code {code}", reason="not_found")
     transition = Transition(command.transition)
     current = DossierState(dossier["state"])
     try:
@@ -484,6 +518,7 @@ def apply_transition(
         at,
         details,
         outcome,
+        request=fingerprint(command, code),
         db_session=db_session,
     )
     TRANSITIONS.labels(transition.value).inc()

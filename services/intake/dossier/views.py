@@ -6,11 +6,12 @@ import base64
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from psycopg import Connection, errors
 from psycopg.rows import dict_row
@@ -19,9 +20,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 from motcua.documents import render_pdf
 from motcua.http import Problem
 from services.intake.auth import Principal, Scope
-from services.intake.dependencies import IntakeContext, authenticated, context
+from services.intake.dependencies import IntakeContext, authenticated, context, scoped
 from services.intake.dossier import clock as dossier_clock
-from services.intake.dossier.commands import execute_command
+from services.intake.dossier.code import DOSSIER_CODE_PATTERN, UNIT_CODE
+from services.intake.dossier.commands import check_occurred_at, execute_command
 from services.intake.dossier.models import DossierView, ReceiveDossier, TransitionCommand
 from services.intake.dossier.service import (
     LOCAL_ZONE,
@@ -35,26 +37,33 @@ from services.intake.dossier.service import (
 )
 from services.intake.dossier.state import DossierState
 from services.intake.metrics import REJECTS, REPLAYS
+from services.intake.reference.models import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["dossiers"])
 REPLAY_HEADER = "Idempotent-Replayed"
 BATCH_ATTEMPTS = 3
 
+Writer = Annotated[Principal, Depends(scoped(Scope.WRITE))]
+Reader = Annotated[Principal, Depends(scoped(Scope.READ))]
+Code = Annotated[
+    str, Path(pattern=DOSSIER_CODE_PATTERN, description="National dossier code (unit-YYMMDD-NNNN).")
+]
 
-def _require(principal: Principal, scope: Scope) -> None:
-    if not principal.has(scope):
-        raise Problem(403, "Missing scope", f"this call needs the {scope.value} scope")
 
-
-def _run(ctx: IntakeContext, work: Callable[[Connection], Outcome], door: str) -> Outcome:
-    """Run one command in its own transaction; a lost race on the upstream id is a replay."""
+def _run(
+    ctx: IntakeContext, work: Callable[[Connection], Outcome], door: str, *, occurred_at: datetime
+) -> Outcome:
+    """Run one command in its own transaction; a lost race on the upstream id is a replay
+    (or, for a different request under the same id, its refusal)."""
     try:
-        # Pipeline mode: the inserts go out together instead of one round trip each.
-        with ctx.pool.connection() as conn, conn.pipeline():
-            outcome = work(conn)
-    except errors.UniqueViolation:
-        with ctx.pool.connection() as conn:
-            outcome = work(conn)
+        check_occurred_at(occurred_at, ctx.rules)
+        try:
+            # Pipeline mode: the inserts go out together instead of one round trip each.
+            with ctx.pool.connection() as conn, conn.pipeline():
+                outcome = work(conn)
+        except errors.UniqueViolation:
+            with ctx.pool.connection() as conn:
+                outcome = work(conn)
     except IntakeError as exc:
         REJECTS.labels(exc.reason, door).inc()
         raise
@@ -105,18 +114,18 @@ def _receipt_response(
     responses={201: {"content": {"application/pdf": {}}}, 401: {}, 403: {}, 409: {}, 422: {}},
 )
 def post_dossier(
+    principal: Writer,
     command: ReceiveDossier,
     request: Request,
-    principal: Annotated[Principal, Depends(authenticated)],
     ctx: Annotated[IntakeContext, Depends(context)],
 ) -> Response:
-    _require(principal, Scope.WRITE)
     outcome = _run(
         ctx,
         lambda conn: receive_dossier(
             command, principal=principal, rules=ctx.rules, db_session=conn
         ),
         "http",
+        occurred_at=command.occurred_at,
     )
     headers = {REPLAY_HEADER: "true"} if outcome.replayed else {}
     headers["Location"] = f"/v1/dossiers/{outcome.body['dossier_code']}"
@@ -134,15 +143,14 @@ def post_dossier(
 @router.get(
     "/dossiers/{code}/receipt",
     summary="The receipt (Mẫu 01): JSON, or PDF with `Accept: application/pdf`.",
-    responses={200: {"content": {"application/pdf": {}}}, 401: {}, 404: {}},
+    responses={200: {"content": {"application/pdf": {}}}, 401: {}, 403: {}, 404: {}, 422: {}},
 )
 def get_receipt(
-    code: str,
+    code: Code,
     request: Request,
-    principal: Annotated[Principal, Depends(authenticated)],
+    principal: Reader,
     ctx: Annotated[IntakeContext, Depends(context)],
 ) -> Response:
-    _require(principal, Scope.READ)
     return _receipt_response(code, principal, ctx, pdf=_wants_pdf(request))
 
 
@@ -152,18 +160,18 @@ def get_receipt(
     responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}},
 )
 def post_transition(
-    code: str,
+    principal: Writer,
+    code: Code,
     command: Annotated[TransitionCommand, Body()],
-    principal: Annotated[Principal, Depends(authenticated)],
     ctx: Annotated[IntakeContext, Depends(context)],
 ) -> JSONResponse:
-    _require(principal, Scope.WRITE)
     outcome = _run(
         ctx,
         lambda conn: apply_transition(
             code, command, principal=principal, rules=ctx.rules, db_session=conn
         ),
         "http",
+        occurred_at=command.occurred_at,
     )
     return _respond(outcome)
 
@@ -203,8 +211,16 @@ def _problem_body(exc: IntakeError) -> dict[str, Any]:
 def _already_recorded(
     items: list[dict[str, Any]], principal: Principal, conn: Connection
 ) -> set[str]:
-    """The batch's event ids intake has recorded before, in one query instead of one each."""
-    ids = [item["event_id"] for item in items if isinstance(item.get("event_id"), str)]
+    """The batch's event ids intake has recorded before, in one query instead of one each.
+
+    Only ids that could be valid are asked about (one with a NUL would fail the query; the
+    item's own validation refuses it).
+    """
+    ids = [
+        event_id
+        for item in items
+        if isinstance(event_id := item.get("event_id"), str) and "\x00" not in event_id
+    ]
     rows = conn.execute(
         "SELECT upstream_event_id FROM dossier_events "
         "WHERE source_system = %s AND upstream_event_id = ANY(%s)",
@@ -221,11 +237,14 @@ def _lock_code_counters(items: list[dict[str, Any]], conn: Connection) -> None:
     """
     keys = set()
     for item in items:
+        unit = item.get("unit_code")
+        if item.get("kind") != "receive" or not isinstance(unit, str) or not UNIT_CODE.match(unit):
+            continue  # not a receipt the item's validation would accept
         try:
             at = datetime.fromisoformat(str(item["occurred_at"]))
-            if item.get("kind") == "receive" and at.tzinfo is not None:
-                keys.add((str(item["unit_code"]), at.astimezone(LOCAL_ZONE).date()))
-        except (KeyError, ValueError):
+            if at.tzinfo is not None:
+                keys.add((unit, at.astimezone(LOCAL_ZONE).date()))
+        except (KeyError, ValueError, OverflowError):
             continue
     if not keys:
         return
@@ -244,6 +263,30 @@ def _lock_code_counters(items: list[dict[str, Any]], conn: Connection) -> None:
     )
 
 
+def _run_item(
+    item: dict[str, Any],
+    principal: Principal,
+    ctx: IntakeContext,
+    conn: Connection,
+    *,
+    maybe_replay: bool,
+) -> Outcome:
+    """One item in its own savepoint; an id recorded meanwhile (an earlier item of this
+    batch, a concurrent call) is then replayed, or refused if the request differs."""
+    try:
+        with conn.transaction():
+            return execute_command(
+                item,
+                principal=principal,
+                rules=ctx.rules,
+                db_session=conn,
+                maybe_replay=maybe_replay,
+            )
+    except errors.UniqueViolation:
+        with conn.transaction():
+            return execute_command(item, principal=principal, rules=ctx.rules, db_session=conn)
+
+
 def _run_batch(
     items: list[dict[str, Any]], principal: Principal, ctx: IntakeContext
 ) -> tuple[list[BatchItemResult], list[str]]:
@@ -254,26 +297,21 @@ def _run_batch(
         _lock_code_counters(items, conn)
         seen = _already_recorded(items, principal, conn)
         for index, item in enumerate(items):
+            event_id = item.get("event_id")
             try:
-                with conn.transaction():
-                    outcome = execute_command(
-                        item,
-                        principal=principal,
-                        rules=ctx.rules,
-                        db_session=conn,
-                        maybe_replay=item.get("event_id") in seen,
-                    )
+                outcome = _run_item(
+                    item,
+                    principal,
+                    ctx,
+                    conn,
+                    maybe_replay=isinstance(event_id, str) and event_id in seen,
+                )
             except IntakeError as exc:
                 refusals.append(exc.reason)
                 results.append(
                     BatchItemResult(index=index, status=exc.status, body=_problem_body(exc))
                 )
                 continue
-            except errors.UniqueViolation:
-                with conn.transaction():
-                    outcome = execute_command(
-                        item, principal=principal, rules=ctx.rules, db_session=conn
-                    )
             results.append(
                 BatchItemResult(
                     index=index, status=outcome.status, body=outcome.body, replayed=outcome.replayed
@@ -289,8 +327,8 @@ def _run_batch(
     responses={401: {}, 413: {}, 422: {}},
 )
 def post_batch(
+    principal: Writer,
     batch: BatchRequest,
-    principal: Annotated[Principal, Depends(authenticated)],
     ctx: Annotated[IntakeContext, Depends(context)],
 ) -> BatchResponse:
     """Items run in order, each in its own savepoint of one transaction.
@@ -299,7 +337,6 @@ def post_batch(
     earlier accepted ones wrote. The whole batch commits at once: if the commit fails the
     call fails (503) and nothing at all is written, so retrying the batch is always safe.
     """
-    _require(principal, Scope.WRITE)
     if len(batch.items) > ctx.settings.batch_max_items:
         raise Problem(
             413,
@@ -335,14 +372,13 @@ def post_batch(
     "/dossiers/{code}",
     response_model=DossierView,
     summary="A dossier's state, due date and full timeline.",
-    responses={401: {}, 404: {}},
+    responses={401: {}, 403: {}, 404: {}, 422: {}},
 )
 def read_dossier(
-    code: str,
-    principal: Annotated[Principal, Depends(authenticated)],
+    code: Code,
+    principal: Reader,
     ctx: Annotated[IntakeContext, Depends(context)],
 ) -> DossierView:
-    _require(principal, Scope.READ)
     with ctx.pool.connection() as conn:
         return get_dossier(code, principal=principal, now=datetime.now(UTC), db_session=conn)
 
@@ -360,8 +396,8 @@ def _encode_cursor(received_at: datetime, dossier_id: Any) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         received_at, dossier_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(received_at), str(dossier_id)
-    except (ValueError, TypeError) as exc:
+        return datetime.fromisoformat(received_at), str(uuid.UUID(dossier_id))
+    except (ValueError, TypeError, AttributeError) as exc:
         raise Problem(
             422,
             "Invalid request",
@@ -377,10 +413,13 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     responses={401: {}, 403: {}, 422: {}},
 )
 def list_dossiers(
-    principal: Annotated[Principal, Depends(authenticated)],
+    principal: Reader,
     ctx: Annotated[IntakeContext, Depends(context)],
-    unit: Annotated[str | None, Query(description="A unit; its whole subtree is listed.")] = None,
-    procedure: Annotated[str | None, Query()] = None,
+    unit: Annotated[
+        str | None,
+        Query(pattern=UNIT_CODE_PATTERN, description="A unit; its whole subtree is listed."),
+    ] = None,
+    procedure: Annotated[str | None, Query(pattern=PROCEDURE_CODE_PATTERN)] = None,
     state: Annotated[DossierState | None, Query()] = None,
     overdue: Annotated[bool | None, Query(description="Only (not) overdue open dossiers.")] = None,
     received_from: Annotated[AwareDatetime | None, Query()] = None,
@@ -388,7 +427,6 @@ def list_dossiers(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> DossierPage:
-    _require(principal, Scope.READ)
     subtree = unit or principal.unit_code
     clauses = ["unit_path @> ARRAY[%s]::text[]", "unit_path @> ARRAY[%s]::text[]"]
     params: list[Any] = [principal.unit_code, subtree]
@@ -446,13 +484,16 @@ class AppointmentPreview(BaseModel):
     responses={401: {}, 422: {}},
 )
 def preview_appointment(
-    procedure: Annotated[str, Query(description="Procedure code, e.g. 1.001612.")],
-    unit: Annotated[str, Query(description="Receiving unit code.")],
+    procedure: Annotated[
+        str, Query(pattern=PROCEDURE_CODE_PATTERN, description="Procedure code, e.g. 1.001612.")
+    ],
+    unit: Annotated[str, Query(pattern=UNIT_CODE_PATTERN, description="Receiving unit code.")],
     received_at: Annotated[AwareDatetime, Query(description="Receipt instant, with offset.")],
     principal: Annotated[Principal, Depends(authenticated)],
     ctx: Annotated[IntakeContext, Depends(context)],
     channel: Annotated[Literal["in_person", "postal", "online"], Query()] = "in_person",
 ) -> AppointmentPreview:
+    check_occurred_at(received_at, ctx.rules, field="received_at")
     with ctx.pool.connection() as conn:
         found_unit = conn.execute("SELECT 1 FROM units WHERE code = %s", (unit,)).fetchone()
         row = conn.execute(

@@ -11,13 +11,13 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
+
+from services.intake.inputs import InputModel
 
 UNIT_CODE_PATTERN = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$"
 """The agency identifier code (Thông tư 01/2018/TT-VPCP Điều 19: ``V1V2V3.Z1Z2.Y1Y2.MX1X2``)."""
@@ -83,8 +83,8 @@ class PausePolicy(StrEnum):
     """Pauses are recorded but do not stop the clock."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(InputModel):
+    """Frozen, closed, and no NUL character (seed files and the admin endpoint alike)."""
 
 
 class ProcessingTime(_Frozen):

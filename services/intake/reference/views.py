@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from motcua.http import Problem
 from services.intake.auth import Principal, Scope
-from services.intake.dependencies import IntakeContext, authenticated, context
-from services.intake.reference.models import Procedure
+from services.intake.dependencies import IntakeContext, authenticated, context, scoped
+from services.intake.reference.models import PROCEDURE_CODE_PATTERN, Procedure
 from services.intake.reference.service import list_procedures, list_units, upsert_procedure
 
 router = APIRouter(prefix="/v1", tags=["reference data"])
@@ -27,16 +27,15 @@ def get_procedures(
 @router.put(
     "/procedures/{code}",
     summary="Create or change a procedure (admin scope).",
-    responses={403: {}, 422: {}},
+    responses={401: {}, 403: {}, 422: {}},
 )
 def put_procedure(
-    code: str,
+    _: Annotated[Principal, Depends(scoped(Scope.ADMIN))],
+    code: Annotated[str, Path(pattern=PROCEDURE_CODE_PATTERN)],
     procedure: Procedure,
-    principal: Annotated[Principal, Depends(authenticated)],
     ctx: Annotated[IntakeContext, Depends(context)],
 ) -> dict[str, Any]:
-    if not principal.has(Scope.ADMIN):
-        raise Problem(403, "Missing scope", "changing the catalogue needs the admin scope")
+    """The scope is checked (a dependency) before the body is validated: 403 before 422."""
     if procedure.code != code:
         raise Problem(
             422,
