@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Match
 
 from motcua.health import Check, run_checks
-from motcua.http._problems import install_problem_handlers
+from motcua.http._problems import document_problems, install_problem_handlers
 from motcua.metrics import HTTP_REQUEST_SECONDS, render_metrics
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -26,6 +27,18 @@ def _route_of(request: Request) -> str:
     return "unmatched"
 
 
+def _document_problems_in_openapi(app: FastAPI) -> None:
+    """Wrap ``app.openapi`` so the served schema says problem+json for every error."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_service_app(
     *,
     service: str,
@@ -38,6 +51,7 @@ def create_service_app(
         title=f"Motcua {service}", version=version, description=description, lifespan=lifespan
     )
     install_problem_handlers(app)
+    _document_problems_in_openapi(app)
 
     @app.middleware("http")
     async def _timing(
@@ -54,12 +68,27 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["ops"], summary="Readiness: Kafka and PostgreSQL answer now.")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Readiness: Kafka and PostgreSQL answer now.",
+        responses={
+            503: {
+                "description": "A dependency does not answer: the same report, naming it.",
+                "content": {"application/json": {}},
+            }
+        },
+    )
     def readyz() -> JSONResponse:
         readiness = run_checks(checks)
         return JSONResponse(readiness.as_dict(), status_code=200 if readiness.ready else 503)
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics.")
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics (text exposition format).",
+        response_class=PlainTextResponse,
+    )
     def metrics() -> Response:
         body, content_type = render_metrics()
         return Response(body, media_type=content_type)

@@ -39,7 +39,7 @@ from services.intake.dossier.state import DossierState
 from services.intake.metrics import REJECTS, REPLAYS
 from services.intake.reference.models import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 
-router = APIRouter(prefix="/v1", tags=["dossiers"])
+router = APIRouter(prefix="/v1", tags=["dossiers"], responses={401: {}})
 REPLAY_HEADER = "Idempotent-Replayed"
 BATCH_ATTEMPTS = 3
 

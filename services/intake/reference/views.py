@@ -12,7 +12,7 @@ from services.intake.dependencies import IntakeContext, authenticated, context, 
 from services.intake.reference.models import PROCEDURE_CODE_PATTERN, Procedure
 from services.intake.reference.service import list_procedures, list_units, upsert_procedure
 
-router = APIRouter(prefix="/v1", tags=["reference data"])
+router = APIRouter(prefix="/v1", tags=["reference data"], responses={401: {}})
 
 
 @router.get("/procedures", summary="The procedure catalogue with legal processing times.")

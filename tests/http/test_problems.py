@@ -1,0 +1,73 @@
+"""Every HTTP error is a problem+json answer, a bug included, and the connection survives."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from motcua.http import PROBLEM_JSON, create_service_app
+from tests.live_server import live_server
+
+
+class Item(BaseModel):
+    name: str
+
+
+def _app() -> FastAPI:
+    app = create_service_app(service="probe", version="0", checks=[])
+
+    @app.get("/boom")
+    def boom() -> dict[str, str]:
+        raise RuntimeError("a bug")
+
+    @app.get("/peer")
+    def peer(request: Request) -> dict[str, int]:
+        """The client's port: the same port twice means the same TCP connection."""
+        assert request.client is not None
+        return {"port": request.client.port}
+
+    @app.post("/items", responses={422: {}})
+    def post_item(item: Item) -> dict[str, str]:
+        return {"name": item.name}
+
+    return app
+
+
+def test_an_unexpected_error_is_a_500_problem_and_the_keep_alive_connection_survives() -> None:
+    with live_server(_app()) as base, httpx.Client(base_url=base) as client:
+        before = client.get("/peer")
+        failed = client.get("/boom")
+        after = client.get("/peer")
+    assert failed.status_code == 500
+    assert failed.headers["content-type"] == PROBLEM_JSON
+    assert failed.headers.get("connection") != "close"
+    problem = failed.json()
+    assert problem["title"] == "Internal error"
+    assert problem["incident"]
+    assert "a bug" not in failed.text, "no internals reach the client"
+    # uvicorn used to drop the connection after such a 500 without saying so: the next
+    # request then failed with "connection reset", or (here) came on a new connection.
+    assert after.status_code == 200
+    assert after.json()["port"] == before.json()["port"], "the same connection served all three"
+
+
+def test_an_unreadable_body_is_a_422_naming_the_body_never_a_400() -> None:
+    client = TestClient(_app())
+    headers = {"content-type": "application/json"}
+    for body in (b'{"name": ', b'{"name": "\xff\xfe"}', b"[" * 100_000 + b"]" * 100_000):
+        response = client.post("/items", content=body, headers=headers)
+        assert response.status_code == 422, (body[:20], response.text)
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert [error["field"] for error in response.json()["errors"]] == ["body"]
+
+
+def test_the_openapi_documents_problems_and_metrics_as_text() -> None:
+    schema = TestClient(_app()).get("/openapi.json").json()
+    metrics = schema["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert list(metrics) == ["text/plain"]
+    invalid = schema["paths"]["/items"]["post"]["responses"]["422"]["content"]
+    assert list(invalid) == [PROBLEM_JSON]
+    assert "400" not in schema["paths"]["/items"]["post"]["responses"]
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
