@@ -16,7 +16,8 @@ from motcua.health import standard_checks
 from motcua.http import create_service_app, problem_response
 from services.intake.auth import KeyStore
 from services.intake.dependencies import IntakeContext
-from services.intake.dossier.service import IntakeError, IntakeRules
+from services.intake.dossier.errors import IntakeError
+from services.intake.dossier.service import IntakeRules
 from services.intake.dossier.views import router as dossier_router
 from services.intake.inbound import InboundConsumer
 from services.intake.outbox import OutboxRelay, relay_producer_config

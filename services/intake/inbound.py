@@ -27,7 +27,8 @@ from motcua.kafka import DeadLetter, Topic, send_to_dead_letter
 from motcua.metrics import CONSUMED
 from services.intake.auth import Scope, system_by_name
 from services.intake.dossier.commands import execute_command
-from services.intake.dossier.service import IntakeError, IntakeRules
+from services.intake.dossier.errors import IntakeError
+from services.intake.dossier.service import IntakeRules
 from services.intake.metrics import REJECTS, REPLAYS
 
 SYSTEM_HEADER = "motcua-system"
