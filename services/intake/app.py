@@ -31,6 +31,7 @@ def rules_from(settings: IntakeSettings) -> IntakeRules:
         calendar=default_calendar(),
         paper_cutoff=settings.paper_cutoff,
         applicant_ref_key=key.get_secret_value().encode() if key else None,
+        reschedule_once=settings.reschedule_once,
     )
 
 
@@ -49,7 +50,13 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             )
             workers.append(threading.Thread(target=relay.run, args=(stop,), name="outbox-relay"))
         if settings.inbound_enabled:
-            inbound = InboundConsumer(settings.kafka_bootstrap_servers, pool, rules)
+            inbound = InboundConsumer(
+                settings.kafka_bootstrap_servers,
+                pool,
+                rules,
+                group_id=settings.inbound_group_id,
+                apology_system=settings.apology_system,
+            )
             workers.append(threading.Thread(target=inbound.run, args=(stop,), name="inbound"))
         for worker in workers:
             worker.start()
