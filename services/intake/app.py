@@ -17,7 +17,8 @@ from motcua.health import standard_checks
 from motcua.http import create_service_app, problem_response
 from services.intake.auth import KeyStore
 from services.intake.dependencies import IntakeContext
-from services.intake.dossier.service import IntakeError, IntakeRules
+from services.intake.dossier.errors import IntakeError
+from services.intake.dossier.service import IntakeRules
 from services.intake.dossier.views import router as dossier_router
 from services.intake.dossier.window import InstantWindow
 from services.intake.inbound import InboundConsumer
@@ -36,6 +37,7 @@ def rules_from(settings: IntakeSettings) -> IntakeRules:
             max_past=timedelta(days=settings.occurred_at_max_past_days),
             max_future=timedelta(seconds=settings.occurred_at_max_future_s),
         ),
+        reschedule_once=settings.reschedule_once,
     )
 
 
@@ -54,7 +56,13 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             )
             workers.append(threading.Thread(target=relay.run, args=(stop,), name="outbox-relay"))
         if settings.inbound_enabled:
-            inbound = InboundConsumer(settings.kafka_bootstrap_servers, pool, rules)
+            inbound = InboundConsumer(
+                settings.kafka_bootstrap_servers,
+                pool,
+                rules,
+                group_id=settings.inbound_group_id,
+                apology_system=settings.apology_system,
+            )
             workers.append(threading.Thread(target=inbound.run, args=(stop,), name="inbound"))
         for worker in workers:
             worker.start()

@@ -32,13 +32,18 @@ def read(path: Path) -> dict[str, Any]:
     return content
 
 
+CONDITIONS = {"if", "then", "else"}
+"""Conditions on an enclosing object: they can forbid, never let a property in."""
+
+
 def object_schemas(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every subschema that describes an object, with its JSON pointer."""
     if isinstance(node, dict):
         if node.get("type") == "object" or "properties" in node:
             yield pointer, node
         for key, value in node.items():
-            yield from object_schemas(value, f"{pointer}/{key}")
+            if key not in CONDITIONS:
+                yield from object_schemas(value, f"{pointer}/{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from object_schemas(value, f"{pointer}/{index}")

@@ -81,14 +81,19 @@ def _figures(conn: psycopg.Connection, province: str) -> tuple[int, int]:
     return figures.overdue, figures.late_without_letter
 
 
+def _letter_due(clock: DossierClock) -> datetime:
+    """The apology deadline the worker would compute; the board only stores it."""
+    return clock.original_due_at - timedelta(days=1)
+
+
 def test_alerts_put_a_dossier_on_its_subtree_board_only_once(
     conn: psycopg.Connection, units: tuple[str, str, str]
 ) -> None:
     province, commune, other = units
     clock = _clock(province, commune)
     for _ in range(2):
-        record_alert(_alert(clock, AlertKind.DUE_SOON), clock, db_session=conn)
-        record_alert(_alert(clock, AlertKind.OVERDUE), clock, db_session=conn)
+        record_alert(_alert(clock, AlertKind.DUE_SOON), clock, _letter_due(clock), db_session=conn)
+        record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     for watcher in (province, commune):
         [item] = board_items(_officer(conn, watcher), db_session=conn)
         assert item.dossier_id == clock.dossier_id
@@ -107,7 +112,7 @@ def test_acknowledging_is_limited_to_the_subtree(
 ) -> None:
     province, commune, other = units
     clock = _clock(province, commune)
-    record_alert(_alert(clock, AlertKind.OVERDUE), clock, db_session=conn)
+    record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     assert not acknowledge(_officer(conn, other), clock.dossier_id, db_session=conn)
     assert acknowledge(_officer(conn, commune), clock.dossier_id, db_session=conn)
     [item] = board_items(_officer(conn, province), db_session=conn)
@@ -158,7 +163,7 @@ def test_issuing_numbers_the_letter_moves_the_appointment_once_and_versions_corr
     officer = _officer(conn, commune)
     first, second = _clock(province, commune), _clock(province, commune)
     for clock in (first, second):
-        record_alert(_alert(clock, AlertKind.OVERDUE), clock, db_session=conn)
+        record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     assert _figures(conn, province) == (2, 2)
 
     new_due = NOW + timedelta(days=3)
@@ -190,7 +195,9 @@ def test_a_rescheduled_dossier_late_again_is_escalated_without_a_second_letter(
 ) -> None:
     province, commune, _ = units
     clock = _clock(province, commune, rescheduled=True)
-    record_alert(_alert(clock, AlertKind.OVERDUE, episode=2), clock, db_session=conn)
+    record_alert(
+        _alert(clock, AlertKind.OVERDUE, episode=2), clock, _letter_due(clock), db_session=conn
+    )
     [item] = board_items(_officer(conn, commune), db_session=conn)
     assert item.rescheduled
     assert not item.needs_letter
@@ -202,7 +209,7 @@ def test_closing_takes_the_dossier_off_the_board(
 ) -> None:
     province, commune, _ = units
     clock = _clock(province, commune)
-    record_alert(_alert(clock, AlertKind.DUE_SOON), clock, db_session=conn)
+    record_alert(_alert(clock, AlertKind.DUE_SOON), clock, _letter_due(clock), db_session=conn)
     sync_board(replace(clock, open=False), db_session=conn)  # completed, rejected, withdrawn
     assert board_items(_officer(conn, commune), db_session=conn) == []
     assert compliance(db_session=conn, unit_code=province).letters_draft == 0
@@ -214,7 +221,7 @@ def test_the_board_follows_the_clock_stopped_resumed_and_transferred(
     province, commune, other = units
     clock = _clock(province, commune)
     alert = _alert(clock, AlertKind.DUE_SOON)
-    record_alert(alert, clock, db_session=conn)
+    record_alert(alert, clock, _letter_due(clock), db_session=conn)
     clock = clock.mark(alert)
     watcher = _officer(conn, commune)
 
