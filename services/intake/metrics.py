@@ -22,6 +22,12 @@ REPLAYS = Counter(
     "Commands seen before, answered with their original outcome.",
     ["door"],
 )
+BATCH_ABORTS = Counter(
+    "motcua_intake_batch_aborts_total",
+    "Batch transactions PostgreSQL aborted, by error (deadlock, serialization); each is run "
+    "again whole. Deadlocks stay at zero while batches lock in one global order.",
+    ["error"],
+)
 OUTBOX_LAG = Gauge(
     "motcua_intake_outbox_lag_seconds", "Age of the oldest unpublished outbox event."
 )

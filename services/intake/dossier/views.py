@@ -39,7 +39,7 @@ from services.intake.dossier.service import (
 )
 from services.intake.dossier.state import DossierState
 from services.intake.dossier.transitions import UpstreamTransition
-from services.intake.metrics import REJECTS, REPLAYS
+from services.intake.metrics import BATCH_ABORTS, REJECTS, REPLAYS
 from services.intake.reference.models import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["dossiers"], responses={401: {}})
@@ -327,7 +327,7 @@ def _run_batch(
     "/events:batch",
     summary="Up to BATCH_MAX_ITEMS commands in one call, with a result per item.",
     response_model=BatchResponse,
-    responses={401: {}, 413: {}, 422: {}},
+    responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
 )
 def post_batch(
     principal: Writer,
@@ -350,8 +350,11 @@ def post_batch(
         try:
             results, refusals = _run_batch(batch.items, principal, ctx)
             break
-        except (errors.DeadlockDetected, errors.SerializationFailure):
+        except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
             # Nothing was committed: the whole batch may simply run again.
+            BATCH_ABORTS.labels(
+                "deadlock" if isinstance(exc, errors.DeadlockDetected) else "serialization"
+            ).inc()
             if attempt == BATCH_ATTEMPTS:
                 raise Problem(
                     503,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from motcua.calendar import default_calendar
 from tests.conftest import Infra
@@ -433,9 +434,16 @@ def test_receipt_is_returned_as_json_and_as_pdf_on_request(
     assert direct.headers["Location"].startswith("/v1/dossiers/")
 
 
+def _batch_aborts(error: str) -> float:
+    return REGISTRY.get_sample_value("motcua_intake_batch_aborts_total", {"error": error}) or 0.0
+
+
 def test_concurrent_batches_over_the_same_units_do_not_deadlock(
     client: TestClient, systems: Systems, intake_url: str
 ) -> None:
+    """Opposite item orders over the same daily counters: without the global lock order
+    the two transactions deadlock, PostgreSQL aborts one, and the batch retry hides it
+    from the statuses; the abort counter does not."""
     from concurrent.futures import ThreadPoolExecutor
 
     with psycopg.connect(intake_url) as conn:
@@ -461,8 +469,10 @@ def test_concurrent_batches_over_the_same_units_do_not_deadlock(
         assert response.status_code == 200, response.text
         return [result["status"] for result in response.json()["results"]]
 
+    deadlocks_before = _batch_aborts("deadlock")
     with ThreadPoolExecutor(max_workers=2) as pool:
         for _ in range(3):
             forward, backward = pool.map(send, [items, items[::-1]])
             assert set(forward) == {201}
             assert set(backward) == {201}
+    assert _batch_aborts("deadlock") == deadlocks_before, "a batch deadlocked and was retried"
