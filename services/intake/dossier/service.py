@@ -47,7 +47,7 @@ from services.intake.dossier.transitions import (
     Dossier,
     Situation,
     allowed_transitions,
-    clock_state,
+    event_data,
     next_state,
 )
 from services.intake.metrics import RECEIVED, TRANSITIONS
@@ -386,7 +386,6 @@ def apply_transition(
         find_unit=lambda unit_code: rules.catalog.unit(unit_code, db_session=db_session),
     )
     effect = spec.handle(command, situation)
-    clock = clock_state(dossier, effect, target)
     sequence = dossier.sequence + 1
     after = effect.clock
     changes: dict[str, Any] = {
@@ -401,18 +400,7 @@ def apply_transition(
         ),
         **effect.changes,
     }
-    data: dict[str, Any] = {
-        "dossier_id": dossier.id,
-        "dossier_code": dossier.code,
-        "unit_code": changes.get("unit_code", dossier.unit_code),
-        "unit_path": list(changes.get("unit_path", dossier.unit_path)),
-        "procedure_code": dossier.procedure_code,
-        "sequence": sequence,
-        **effect.data,
-        "clock": clock.as_json(),
-    }
-    if transition in (Transition.ASSIGN, Transition.TRANSFER):
-        data["unit_code"], data["unit_path"] = dossier.unit_code, list(dossier.unit_path)
+    data = event_data(dossier, effect, target)
     assignments = ", ".join(f"{column} = %s" for column in changes)
     db_session.execute(
         f"UPDATE dossiers SET {assignments}, updated_at = now() WHERE id = %s",
