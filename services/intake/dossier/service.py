@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, format_instant, new_event
-from motcua.dossier import LOCAL_ZONE, ClockState
+from motcua.dossier import LOCAL_ZONE, ClockState, local_instant
 from motcua.kafka import Topic
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
@@ -412,7 +412,7 @@ def apply_transition(
         "dossier_code": dossier.code,
         "state": target.value,
         "sequence": sequence,
-        "due_at": format_instant(after.due_at),
+        "due_at": local_instant(after.due_at),
         "clock": data["clock"],
         "allowed_transitions": [t.value for t in allowed_transitions(target)],
         "event_id": event_id,

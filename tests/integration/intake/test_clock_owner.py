@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event, format_instant, new_event
+from motcua.dossier import local_instant
 from motcua.kafka import Topic
 from services.intake.app import create_app
 from services.intake.auth import Scope, register_system
@@ -65,7 +66,7 @@ def _receive(client: TestClient, systems: Systems, **overrides: Any) -> dict[str
         headers=auth(systems.hanoi),
     )
     assert response.status_code == 201, response.text
-    return dict(response.json())
+    return _view(client, systems, response.json()["dossier_code"])
 
 
 def _step(
@@ -193,11 +194,11 @@ def test_an_issued_letter_moves_the_appointment_once_and_every_read_shows_it(
 
     events = read_events(infra, {dossier["dossier_id"]}, expect=3)
     [moved] = [e for e in events if e["type"] == EventType.DOSSIER_RESCHEDULED.value]
-    assert moved["data"]["previous_due_at"] == format_instant(legal_due)
+    assert moved["data"]["previous_due_at"] == local_instant(legal_due)
     assert moved["data"]["clock"] == {
         "running": True,
-        "due_at": format_instant(new_due),
-        "original_due_at": format_instant(legal_due),
+        "due_at": local_instant(new_due),
+        "original_due_at": local_instant(legal_due),
         "rescheduled": True,
         "closed": False,
     }
