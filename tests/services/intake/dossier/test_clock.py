@@ -7,10 +7,13 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from motcua.calendar import default_calendar
 from motcua.dossier import ProcessingTime, TimeUnit
 from services.intake.dossier import clock
+from tests.calendar.test_properties import amounts, instants
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = default_calendar()
@@ -134,3 +137,25 @@ def test_a_calendar_day_pause_keeps_whole_days() -> None:
     running = started("2025-04-21 09:30", 10, "calendar_days")
     paused = clock.stop(CAL, running, vn("2025-04-25 16:59"), unit="calendar_days")
     assert paused.remaining == timedelta(days=10)  # to 5/5, whatever the hour
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=instants,
+    amount=amounts,
+    pause_after=amounts,
+    pause_length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30)),
+)
+def test_a_pause_never_brings_the_due_date_in_and_costs_no_processing_time(
+    start: datetime, amount: timedelta, pause_after: timedelta, pause_length: timedelta
+) -> None:
+    running = clock.Clock(start, CAL.add_working_time(start, amount))
+    paused_at = CAL.add_working_time(start, pause_after)
+    assume(paused_at <= running.due_at)
+    resumed_at = paused_at + pause_length
+    paused = clock.stop(CAL, running, paused_at, unit="working_hours")
+    resumed = clock.resume(CAL, paused, resumed_at, unit="working_hours")
+    assert resumed.due_at >= running.due_at
+    # The time the clock ran is exactly the legal time, the pause excluded.
+    ran = CAL.working_time_between(start, resumed.due_at, [(paused_at, resumed_at)])
+    assert ran == amount
