@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
+from motcua.calendar import TimeUnit
 from motcua.contracts import format_instant, parse_instant
 from motcua.dossier._codes import LOCAL_ZONE
-
-TimeUnit = Literal["working_days", "working_hours", "calendar_days"]
 
 
 @dataclass(frozen=True)

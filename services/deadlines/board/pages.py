@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
+from motcua.dossier import LOCAL_ZONE
 from services.deadlines.board.service import BoardItem
 from services.deadlines.letters.service import LetterTask
 from services.deadlines.officers import Officer
-
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 _STYLE = """
 body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d232b}
