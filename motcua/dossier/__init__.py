@@ -12,6 +12,7 @@ from motcua.dossier._clock import (
     TimeUnit,
     finished_late,
     is_overdue,
+    local_instant,
 )
 from motcua.dossier._codes import (
     DOSSIER_CODE_PATTERN,
@@ -30,4 +31,5 @@ __all__ = [
     "TimeUnit",
     "finished_late",
     "is_overdue",
+    "local_instant",
 ]

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
+from motcua.calendar import TimeUnit
 from motcua.contracts import format_instant, parse_instant
-
-TimeUnit = Literal["working_days", "working_hours", "calendar_days"]
+from motcua.dossier._codes import LOCAL_ZONE
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ class ClockState:
     def as_json(self) -> dict[str, Any]:
         return {
             "running": self.running,
-            "due_at": format_instant(self.due_at) if self.due_at else None,
-            "original_due_at": format_instant(self.original_due_at),
+            "due_at": local_instant(self.due_at) if self.due_at else None,
+            "original_due_at": local_instant(self.original_due_at),
             "rescheduled": self.rescheduled,
             "closed": self.closed,
         }
@@ -66,6 +66,11 @@ class ClockState:
             rescheduled=bool(data["rescheduled"]),
             closed=bool(data["closed"]),
         )
+
+
+def local_instant(moment: datetime) -> str:
+    """An instant as the desk reads it: RFC 3339 in Vietnam's time (+07:00)."""
+    return format_instant(moment.astimezone(LOCAL_ZONE))
 
 
 def is_overdue(*, running: bool, due_at: datetime | None, now: datetime) -> bool:

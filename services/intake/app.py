@@ -15,6 +15,7 @@ from motcua.calendar import default_calendar
 from motcua.db import open_pool
 from motcua.health import standard_checks
 from motcua.http import create_service_app, problem_response
+from motcua.kafka import Topic
 from services.intake.auth import KeyStore
 from services.intake.dependencies import IntakeContext
 from services.intake.dossier.errors import IntakeError
@@ -55,11 +56,14 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 settings.database_url, producer, batch_size=settings.outbox_batch_size
             )
             workers.append(threading.Thread(target=relay.run, args=(stop,), name="outbox-relay"))
-        if settings.inbound_enabled:
+        doors = [Topic.INTAKE_COMMANDS] if settings.inbound_enabled else []
+        doors += [Topic.APOLOGY_LETTERS] if settings.apology_letters_enabled else []
+        if doors:
             inbound = InboundConsumer(
                 settings.kafka_bootstrap_servers,
                 pool,
                 rules,
+                topics=doors,
                 group_id=settings.inbound_group_id,
                 apology_system=settings.apology_system,
             )

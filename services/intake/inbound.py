@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
@@ -45,7 +45,6 @@ from services.intake.metrics import REJECTS, REPLAYS
 
 SYSTEM_HEADER = "motcua-system"
 GROUP_ID = "motcua-intake-inbound"
-TOPICS = (Topic.INTAKE_COMMANDS.value, Topic.APOLOGY_LETTERS.value)
 _log = logging.getLogger("motcua.intake.inbound")
 
 
@@ -56,6 +55,7 @@ class InboundConsumer:
         pool: ConnectionPool,
         rules: IntakeRules,
         *,
+        topics: Sequence[Topic] = (Topic.INTAKE_COMMANDS, Topic.APOLOGY_LETTERS),
         group_id: str = GROUP_ID,
         apology_system: str = "deadlines",
         retry_wait_s: float = 2.0,
@@ -63,6 +63,7 @@ class InboundConsumer:
         self.bootstrap_servers = bootstrap_servers
         self.pool = pool
         self.rules = rules
+        self.topics = [topic.value for topic in topics]
         self.group_id = group_id
         self.apology_system = apology_system
         self.retry_wait_s = retry_wait_s
@@ -85,7 +86,7 @@ class InboundConsumer:
                 "log_level": 3,
             }
         )
-        consumer.subscribe(list(TOPICS))
+        consumer.subscribe(self.topics)
         try:
             while not stop.is_set():
                 message = consumer.poll(0.5)

@@ -33,6 +33,11 @@ class IntakeSettings(ServiceSettings):
         default=True,
         description="Consume commands from the motcua.intake-commands topic in the API process.",
     )
+    apology_letters_enabled: bool = Field(
+        default=True,
+        description="Apply the deadlines service's issued apology letters (motcua.apology-letters) "
+        "as the reschedule transition, in the API process.",
+    )
     inbound_group_id: str = Field(
         default="motcua-intake-inbound",
         description="Consumer group of intake's Kafka door (commands and issued apology letters).",

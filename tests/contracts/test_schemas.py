@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from motcua.contracts import ContractError, EventType, schema_id, schemas_dir, validate_event
+from motcua.dossier import DOSSIER_CODE_PATTERN, PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 from tests.contracts._examples import EVENTS_DIR, EXAMPLES_DIR, INVALID, VALID
 
 SCHEMA_FILES = sorted(
@@ -119,3 +121,12 @@ def test_dossier_events_carry_the_dossier_ref(event_type: EventType) -> None:
         assert set(common["$defs"]["dossier_ref"]["properties"]) <= set(schema["properties"])
     else:
         assert "dossier_id" in schema["required"]
+
+
+def test_the_contracts_codes_are_the_shared_packages() -> None:
+    """One definition of each national code: the schemas and ``motcua.dossier`` agree."""
+    codes = read(schemas_dir() / "common.v1.json")["$defs"]
+    assert codes["unit_code"]["pattern"] == UNIT_CODE_PATTERN
+    assert codes["procedure_code"]["pattern"] == PROCEDURE_CODE_PATTERN
+    unnamed = re.sub(r"\(\?P<\w+>|\)", "", DOSSIER_CODE_PATTERN)
+    assert codes["dossier_code"]["pattern"] == unnamed

@@ -160,5 +160,30 @@ def read_events(
     return found
 
 
+def read_dead_letters(
+    infra: Infra, topic: Topic, key: bytes, *, expect: int, timeout_s: float = 45
+) -> list[dict[str, bytes]]:
+    """The headers (and ``value``) of the dead letters keyed ``key``, once ``expect`` came."""
+    consumer = Consumer(
+        {"bootstrap.servers": infra.bootstrap_servers, "group.id": f"t-{uuid.uuid4()}"}
+    )
+    partitions = consumer.list_topics(topic.value, timeout=10).topics[topic.value].partitions
+    consumer.assign([TopicPartition(topic.value, p, 0) for p in partitions])
+    found: list[dict[str, bytes]] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(found) < expect and time.monotonic() < deadline:
+            message = consumer.poll(0.3)
+            if message is None or message.error() or message.key() != key:
+                continue
+            raw_headers = message.headers() or []
+            pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
+            headers = {k: v for k, v in pairs if isinstance(v, bytes)}
+            found.append({**headers, "value": message.value() or b""})
+    finally:
+        consumer.close()
+    return found
+
+
 def parse(text: str) -> datetime:
     return datetime.fromisoformat(text)

@@ -35,6 +35,8 @@ class BoardItem:
     letter_status: str | None
     letter_number: str | None
     letter_version: int | None
+    apology_deadline: datetime | None
+    """When the draft letter must go out: one working day before the due date by default."""
 
     def seconds_left(self, now: datetime) -> float:
         return (self.due_at - now).total_seconds()
@@ -173,7 +175,7 @@ def board_items(
         rows = cur.execute(
             "SELECT w.dossier_id::text, w.dossier_code, w.unit_code, w.procedure_code, "
             "w.episode, w.due_at, w.status, w.rescheduled, w.acknowledged_by, "
-            "l.status AS letter_status, l.letter_number, "
+            "l.status AS letter_status, l.letter_number, l.apology_deadline, "
             "(SELECT max(v.version) FROM apology_letter_versions v WHERE v.letter_id = l.id) "
             "AS letter_version "
             "FROM watched_dossiers w LEFT JOIN apology_letters l "

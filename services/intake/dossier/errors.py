@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from motcua.contracts import format_instant
+from motcua.dossier import local_instant
 
 
 class IntakeError(Exception):
@@ -38,13 +38,14 @@ def no_such_dossier(code: str) -> IntakeError:
 
 
 def out_of_order(at: datetime, last_event_at: datetime) -> IntakeError:
-    """Time moves forward: a dossier's events happen in the order intake records them."""
+    """Time moves forward: a dossier's events happen in the order intake records them.
+    Both instants are given in local time, as the desk wrote them."""
+    occurred, last = local_instant(at), local_instant(last_event_at)
     return IntakeError(
         409,
         "Event out of order",
-        f"occurred_at {format_instant(at)} is before the dossier's last recorded event at "
-        f"{format_instant(last_event_at)}",
-        occurred_at=format_instant(at),
-        last_event_at=format_instant(last_event_at),
+        f"occurred_at {occurred} is before the dossier's last recorded event at {last}",
+        occurred_at=occurred,
+        last_event_at=last,
         reason="out_of_order",
     )

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, format_instant, new_event
-from motcua.dossier import LOCAL_ZONE, ClockState
+from motcua.dossier import LOCAL_ZONE, ClockState, local_instant
 from motcua.kafka import Topic
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
@@ -48,7 +48,7 @@ from services.intake.dossier.transitions import (
     Dossier,
     Situation,
     allowed_transitions,
-    clock_state,
+    event_data,
     next_state,
 )
 from services.intake.dossier.window import InstantWindow
@@ -423,7 +423,6 @@ def apply_transition(
         find_unit=lambda unit_code: rules.catalog.unit(unit_code, db_session=db_session),
     )
     effect = spec.handle(command, situation)
-    clock = clock_state(dossier, effect, target)
     sequence = dossier.sequence + 1
     after = effect.clock
     changes: dict[str, Any] = {
@@ -438,18 +437,7 @@ def apply_transition(
         ),
         **effect.changes,
     }
-    data: dict[str, Any] = {
-        "dossier_id": dossier.id,
-        "dossier_code": dossier.code,
-        "unit_code": changes.get("unit_code", dossier.unit_code),
-        "unit_path": list(changes.get("unit_path", dossier.unit_path)),
-        "procedure_code": dossier.procedure_code,
-        "sequence": sequence,
-        **effect.data,
-        "clock": clock.as_json(),
-    }
-    if transition in (Transition.ASSIGN, Transition.TRANSFER):
-        data["unit_code"], data["unit_path"] = dossier.unit_code, list(dossier.unit_path)
+    data = event_data(dossier, effect, target)
     assignments = ", ".join(f"{column} = %s" for column in changes)
     db_session.execute(
         f"UPDATE dossiers SET {assignments}, updated_at = now() WHERE id = %s",
@@ -461,7 +449,7 @@ def apply_transition(
         "dossier_code": dossier.code,
         "state": target.value,
         "sequence": sequence,
-        "due_at": format_instant(after.due_at),
+        "due_at": local_instant(after.due_at),
         "clock": data["clock"],
         "allowed_transitions": [t.value for t in allowed_transitions(target)],
         "event_id": event_id,

@@ -18,7 +18,7 @@ from psycopg.rows import dict_row
 from pydantic import AwareDatetime, BaseModel, Field
 
 from motcua.documents import render_pdf
-from motcua.dossier import LOCAL_ZONE, ProcessingTime
+from motcua.dossier import LOCAL_ZONE, PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN, ProcessingTime
 from motcua.http import Problem
 from services.intake.auth import Principal, Scope
 from services.intake.dependencies import IntakeContext, authenticated, context, scoped
@@ -40,7 +40,6 @@ from services.intake.dossier.service import (
 from services.intake.dossier.state import DossierState
 from services.intake.dossier.transitions import UpstreamTransition
 from services.intake.metrics import BATCH_ABORTS, REJECTS, REPLAYS
-from services.intake.reference.models import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["dossiers"], responses={401: {}})
 REPLAY_HEADER = "Idempotent-Replayed"

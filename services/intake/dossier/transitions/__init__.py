@@ -32,6 +32,7 @@ from services.intake.dossier.transitions._spec import (
     Situation,
     TransitionSpec,
     clock_state,
+    event_data,
 )
 
 SPECS: dict[Transition, TransitionSpec[Any]] = {
@@ -88,5 +89,6 @@ __all__ = [
     "UpstreamTransition",
     "allowed_transitions",
     "clock_state",
+    "event_data",
     "next_state",
 ]

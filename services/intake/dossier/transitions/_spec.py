@@ -102,5 +102,20 @@ def clock_state(dossier: Dossier, effect: Effect, target: DossierState) -> Clock
     )
 
 
+def event_data(dossier: Dossier, effect: Effect, target: DossierState) -> dict[str, Any]:
+    """The ``data`` of the transition's event: the dossier as it stood (its unit before a
+    transfer, which the event names), the transition's own fields, and the clock after."""
+    return {
+        "dossier_id": dossier.id,
+        "dossier_code": dossier.code,
+        "unit_code": dossier.unit_code,
+        "unit_path": list(dossier.unit_path),
+        "procedure_code": dossier.procedure_code,
+        "sequence": dossier.sequence + 1,
+        **effect.data,
+        "clock": clock_state(dossier, effect, target).as_json(),
+    }
+
+
 WORKING = frozenset({DossierState.RECEIVED, DossierState.IN_PROGRESS})
 OPEN = frozenset(state for state in DossierState if state.is_open)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from motcua.contracts import EventType, format_instant
+from motcua.contracts import EventType
+from motcua.dossier import local_instant
 from services.intake.dossier import clock
 from services.intake.dossier.models import TransitionCommand
 from services.intake.dossier.state import DossierState, Transition
@@ -27,7 +28,7 @@ def handle(command: ReceiveSupplement, situation: Situation) -> Effect:
         cutoff=situation.paper_cutoff,
         not_before=dossier.rescheduled_due_at,
     )
-    return Effect(restarted, data={"clock_restarts_at": format_instant(restarted.started_at)})
+    return Effect(restarted, data={"clock_restarts_at": local_instant(restarted.started_at)})
 
 
 SPEC = TransitionSpec(

@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, StringConstraints
 
-from motcua.contracts import EventType, format_instant
+from motcua.contracts import EventType
+from motcua.dossier import local_instant
 from services.intake.dossier import clock
 from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.models import TransitionCommand
@@ -35,14 +36,14 @@ def handle(command: Reschedule, situation: Situation) -> Effect:
             409,
             "Already rescheduled",
             "the appointment may be moved once only; it was moved to "
-            f"{format_instant(dossier.rescheduled_due_at)}",
-            rescheduled_due_at=format_instant(dossier.rescheduled_due_at),
+            f"{local_instant(dossier.rescheduled_due_at)}",
+            rescheduled_due_at=local_instant(dossier.rescheduled_due_at),
             reason="already_rescheduled",
         )
     if command.new_due_at <= dossier.clock.due_at:
         detail = (
-            f"the new appointment {format_instant(command.new_due_at)} is not after the one "
-            f"in force, {format_instant(dossier.clock.due_at)}"
+            f"the new appointment {local_instant(command.new_due_at)} is not after the one "
+            f"in force, {local_instant(dossier.clock.due_at)}"
         )
         raise IntakeError(
             422,
@@ -56,8 +57,8 @@ def handle(command: Reschedule, situation: Situation) -> Effect:
     return Effect(
         moved,
         data={
-            "previous_due_at": format_instant(dossier.clock.due_at),
-            "new_due_at": format_instant(command.new_due_at),
+            "previous_due_at": local_instant(dossier.clock.due_at),
+            "new_due_at": local_instant(command.new_due_at),
             "letter_number": command.letter_number,
         },
         details={"letter_number": command.letter_number},
