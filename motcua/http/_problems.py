@@ -166,7 +166,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "invalid fields: body",
                 errors=[{"field": "body", "message": message}],
             )
-        title = str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase
+        title = str(exc.detail) if exc.detail else "HTTP error"
         response = problem_response(exc.status_code, title)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
