@@ -113,7 +113,15 @@ class InboundConsumer:
             consumer.close()
 
     def handle(self, message: Message, producer: Producer) -> None:
-        letter = self._apply(message)
+        try:
+            letter = self._apply(message)
+        except psycopg.OperationalError:
+            raise  # PostgreSQL is away: the caller retries the same message
+        except Exception as exc:
+            # A bug met by this message: dead-letter it with the error (logged with its
+            # trace) rather than stop the partition behind it, or the door, for good.
+            _log.exception("command failed unexpectedly", extra={"offset": message.offset()})
+            letter = DeadLetter("internal_error", f"{type(exc).__name__} (logged)")
         if letter is not None:
             REJECTS.labels(letter.reason, "kafka").inc()
             send_to_dead_letter(producer, "intake", message, letter)
@@ -174,6 +182,8 @@ class InboundConsumer:
             return DeadLetter(
                 "malformed_json", f"not JSON: {exc.msg if hasattr(exc, 'msg') else exc}"
             )
+        except RecursionError:
+            return DeadLetter("malformed_json", "not JSON this door reads: nested too deep")
         if not isinstance(item, dict):
             return DeadLetter("malformed_json", "a command is a JSON object")
         name = system.decode(errors="replace") if isinstance(system, bytes) else system

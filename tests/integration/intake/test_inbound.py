@@ -160,7 +160,9 @@ def test_bad_input_on_the_kafka_door_is_dead_lettered_with_its_reason(
         "kind": "receive",
         **receive_command(systems.hanoi_commune, occurred_at="0143-06-01T09:00:00+07:00"),
     }
+    too_deep = b"[" * 100_000 + b"]" * 100_000
     messages: list[tuple[bytes, list[tuple[str, str | bytes | None]]]] = [
+        (too_deep, [("motcua-system", system)]),
         (json.dumps(nul).encode(), [("motcua-system", system)]),
         (json.dumps(ancient).encode(), [("motcua-system", system)]),
         (json.dumps(good).encode(), [("motcua-system", b"hanoi\x00")]),
@@ -174,9 +176,16 @@ def test_bad_input_on_the_kafka_door_is_dead_lettered_with_its_reason(
 
     settings = intake_settings(infra, intake_url, outbox_relay_enabled=False)
     with TestClient(create_app(settings)):
-        letters = _dead_letters(infra, key, expect=4)
+        letters = _dead_letters(infra, key, expect=5)
     reasons = [letter["motcua-dlq-reason"].decode() for letter in letters]
-    assert reasons == ["invalid", "implausible_time", "unknown_system", "event_id_reused"]
+    assert reasons == [
+        "malformed_json",  # nesting too deep for the parser: the door goes on
+        "invalid",
+        "implausible_time",
+        "unknown_system",
+        "event_id_reused",
+    ]
+    letters = letters[1:]
     assert b"event_id" in letters[0]["motcua-dlq-detail"]
     assert b"0143-06-01" in letters[1]["motcua-dlq-detail"]
     [dossier_id] = _dossiers_of(intake_url, applicant["full_name"])
