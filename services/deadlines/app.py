@@ -39,7 +39,7 @@ from services.deadlines.board.service import compliance, record_alert, sync_boar
 from services.deadlines.board.views import BoardConfig, install_board_views
 from services.deadlines.database import Database
 from services.deadlines.delivered import alerts_already_sent
-from services.deadlines.due_index import DueIndex
+from services.deadlines.due_index import DueIndex, dispatch_due
 from services.deadlines.letters.intake_client import IntakeDirectory
 from services.deadlines.letters.service import IssuedVersion, mark_published, unpublished
 from services.deadlines.metrics import (
@@ -180,8 +180,10 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
 
     @app.timer(interval=settings.tick_interval_s)
     async def tick() -> None:
-        for dossier_id in index.pop_due(time.time()):
-            await checks.send(key=dossier_id.encode(), value=b"")
+        async def send_check(dossier_id: str) -> Any:
+            return await checks.send(key=dossier_id.encode(), value=b"")
+
+        await dispatch_due(index, time.time(), send_check)
 
     def apologised(clock: DossierClock | None, data: dict[str, Any]) -> DossierClock | None:
         """The first version of a letter moves the appointment; corrections keep it."""
