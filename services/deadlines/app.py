@@ -29,7 +29,7 @@ from typing import Any
 
 import faust
 
-from motcua.calendar import default_calendar
+from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.contracts import ContractError, EventType, decode_event, encode_event, parse_instant
 from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
@@ -37,6 +37,7 @@ from motcua.streaming import create_faust_app
 from services.deadlines.board.live import BoardFeed
 from services.deadlines.board.service import compliance, record_alert, sync_board
 from services.deadlines.board.views import BoardConfig, install_board_views
+from services.deadlines.calendar_watch import CalendarWatch, reschedule_all
 from services.deadlines.database import Database
 from services.deadlines.delivered import alerts_already_sent
 from services.deadlines.due_index import DueIndex, dispatch_due
@@ -76,7 +77,11 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     app = create_faust_app(settings.app_id, settings)
     db = Database(settings.database_url)
     feed = BoardFeed(settings.database_url)
-    policy = DeadlinePolicy(default_calendar(), settings.due_soon_working_days)
+    # The calendar as announced (motcua.calendar-overrides), followed live by a thread.
+    calendar = LiveCalendar()
+    calendar_feed = CalendarFeed(settings.kafka_bootstrap_servers, calendar)
+    calendar_watch = CalendarWatch(calendar)
+    policy = DeadlinePolicy(calendar, settings.due_soon_working_days)
     checks_topic = checks_topic_name(settings)
     dossier_events = app.topic(
         Topic.DOSSIER_EVENTS.value,
@@ -184,6 +189,17 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             return await checks.send(key=dossier_id.encode(), value=b"")
 
         await dispatch_due(index, time.time(), send_check)
+
+    @app.task
+    async def follow_calendar() -> None:
+        calendar_feed.start()
+
+    @app.timer(interval=1.0)
+    async def recheck_after_calendar_change() -> None:
+        """An announcement moves due-soon instants: every open dossier's next check again."""
+        if calendar_watch.changed():
+            count = await reschedule_all(clocks.values(), schedule)
+            _log.info("next checks recomputed after a calendar change", extra={"clocks": count})
 
     def apologised(clock: DossierClock | None, data: dict[str, Any]) -> DossierClock | None:
         """The first version of a letter moves the appointment; corrections keep it."""

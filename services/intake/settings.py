@@ -36,3 +36,10 @@ class IntakeSettings(ServiceSettings):
     batch_max_items: int = Field(
         default=1000, ge=1, description="Most events accepted by one `POST /v1/events:batch`."
     )
+    calendar_startup_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a starting process waits to have read every announced calendar "
+        "override (motcua.calendar-overrides) before it refuses to start: a due date computed "
+        "without them would be wrong on the receipt.",
+    )
