@@ -46,6 +46,7 @@ from services.deadlines.letters.service import IssuedVersion, mark_published, un
 from services.deadlines.metrics import (
     ALERT_LAG,
     ALERTS,
+    CALENDAR_OVERRIDES,
     CONSUMER_LAG,
     LATE_WITHOUT_LETTER,
     LETTERS,
@@ -197,6 +198,8 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     @app.timer(interval=1.0)
     async def recheck_after_calendar_change() -> None:
         """An announcement moves due-soon instants: every open dossier's next check again."""
+        overrides = calendar.overrides
+        CALENDAR_OVERRIDES.set(len(overrides.extra_days_off) + len(overrides.extra_working_days))
         if calendar_watch.changed():
             count = await reschedule_all(clocks.values(), schedule)
             _log.info("next checks recomputed after a calendar change", extra={"clocks": count})
