@@ -33,6 +33,17 @@ FLUSH_SLICE_S = 1.0
 PUBLISHED_RETENTION = "1 day"
 # How long a dossier whose event Kafka refused waits before that event is tried again.
 RETRY_AFTER_S = 1.0
+# Refusals that hold for every message to the topic, not for one request's messages.
+TOPIC_ERRORS = frozenset(
+    KafkaError(code).name()
+    for code in (
+        KafkaError._UNKNOWN_TOPIC,
+        KafkaError._UNKNOWN_PARTITION,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.TOPIC_EXCEPTION,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -125,9 +136,10 @@ class OutboxRelay:
             refused = self._send(wave)
             if len(wave) > 1:
                 # The broker refuses a whole request (every message for one partition), so
-                # an innocent event may share a refusal: each is tried again on its own.
+                # an innocent event may share a refusal: each is tried again on its own —
+                # unless the error is the topic's, which every event to it shares anyway.
                 for row in [row for row in wave if row.id in refused]:
-                    if not self._send([row]):
+                    if refused[row.id] not in TOPIC_ERRORS and not self._send([row]):
                         del refused[row.id]
             acknowledged = [row.id for row in wave if row.id not in refused]
             if acknowledged:

@@ -151,3 +151,46 @@ def test_a_refused_event_blocks_its_dossier_but_not_the_others(
         finally:
             conn.execute("DELETE FROM outbox WHERE event_id = ANY(%s)", (ids,))
             admin.delete_topics([topic])
+
+
+def test_an_event_for_a_missing_topic_blocks_its_dossier_until_the_topic_exists(
+    infra: Infra, intake_url: str
+) -> None:
+    present = f"test-relay-present-{uuid.uuid4().hex[:8]}"
+    missing = f"test-relay-missing-{uuid.uuid4().hex[:8]}"
+    admin = _create_topic(infra, present)
+    blocked, free = f"dossier-{uuid.uuid4()}", f"dossier-{uuid.uuid4()}"
+    first: dict[str, Any] = {"id": f"ev-{uuid.uuid4()}", "seq": 1}
+    second: dict[str, Any] = {"id": f"ev-{uuid.uuid4()}", "seq": 2}
+    other: dict[str, Any] = {"id": f"ev-{uuid.uuid4()}", "seq": 1}
+    ids = [first["id"], second["id"], other["id"]]
+    producer = Producer(relay_producer_config(infra.bootstrap_servers))
+    relay = OutboxRelay(intake_url, producer, batch_size=100_000)
+    with psycopg.connect(intake_url, autocommit=True) as conn:
+        try:
+            with conn.transaction():
+                _insert(conn, missing, blocked, first)  # auto-create is off: refused
+                _insert(conn, present, blocked, second)
+                _insert(conn, present, free, other)
+            deadline = time.monotonic() + 120
+            while other["id"] in _unpublished(conn, ids):
+                assert time.monotonic() < deadline, "the other dossier was held back"
+                relay.publish_batch(conn)
+            relay.publish_batch(conn)
+            assert _unpublished(conn, ids) == {first["id"], second["id"]}
+            assert _read_topic(infra, present, expect=2, timeout_s=5) == [(free, other["id"])]
+
+            admin.create_topics([NewTopic(missing, 1, 1)])[missing].result(30)
+            deadline = time.monotonic() + 120
+            while _unpublished(conn, ids):
+                assert time.monotonic() < deadline, "the refused event never went through"
+                time.sleep(RETRY_AFTER_S / 4)
+                relay.publish_batch(conn)
+            assert _read_topic(infra, missing, expect=1, timeout_s=30) == [(blocked, first["id"])]
+            assert _read_topic(infra, present, expect=2, timeout_s=30)[-1] == (
+                blocked,
+                second["id"],
+            )
+        finally:
+            conn.execute("DELETE FROM outbox WHERE event_id = ANY(%s)", (ids,))
+            admin.delete_topics([present, missing])
