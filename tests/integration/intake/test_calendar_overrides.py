@@ -7,6 +7,7 @@ dates, since every test of the session shares the compacted topic.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -15,16 +16,20 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 from fastapi.testclient import TestClient
 
 from motcua.calendar import CalendarOverride, OverrideKind, WorkingCalendar, overrides_from
 from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.contracts import decode_event
 from motcua.kafka import Topic
+from services.intake.app import create_app
 from tests.conftest import Infra
 from tests.integration.conftest import Systems, auth, parse, receive_command
+from tests.integration.intake.conftest import intake_settings
+from tests.integration.intake.test_inbound import _system_name
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -221,3 +226,61 @@ def _assert_on_topic(infra: Infra, day: date, expected: list[tuple[str, int]]) -
     finally:
         consumer.close()
     assert found == expected
+
+
+def test_the_kafka_door_counts_with_the_announcement_too(
+    infra: Infra, intake_url: str, systems: Systems
+) -> None:
+    friday, _ = _swap()
+    announced = overrides_from([CalendarOverride(friday, OverrideKind.DAY_OFF, "QĐ 77/QĐ-TTg")])
+    received = datetime.combine(friday - timedelta(days=7), datetime.min.time(), VN)
+    received = received.replace(hour=10)
+    expected = WorkingCalendar(overrides=announced).add_working_days(received, 7)
+    assert expected != WorkingCalendar().add_working_days(received, 7)
+    settings = intake_settings(infra, intake_url)  # relay and Kafka door in this process
+    with TestClient(create_app(settings)) as client:
+        url = f"/v1/calendar/overrides/{friday}"
+        body = {"kind": "day_off", "legal_basis": "QĐ 77/QĐ-TTg"}
+        assert client.put(url, json=body, headers=auth(systems.admin)).status_code == 201
+        try:
+            # Once this process's calendar has it (the preview shows it)…
+            def previewed() -> bool:
+                preview = client.get(
+                    "/v1/appointments/preview",
+                    params={
+                        "procedure": receive_command(systems.hanoi_commune)["procedure_code"],
+                        "unit": systems.hanoi_commune,
+                        "received_at": received.isoformat(),
+                    },
+                    headers=auth(systems.hanoi),
+                )
+                return parse(preview.json()["due_at"]) == expected
+
+            _wait_for(previewed, "the preview reflects the announcement")
+            # …a receipt through the Kafka door counts with it as well.
+            command = {
+                "kind": "receive",
+                **receive_command(systems.hanoi_commune, occurred_at=received.isoformat()),
+            }
+            system = _system_name(intake_url, systems.hanoi_province)
+            producer = Producer({"bootstrap.servers": infra.bootstrap_servers})
+            producer.produce(
+                Topic.INTAKE_COMMANDS.value,
+                key=f"upstream-{uuid.uuid4()}".encode(),
+                value=json.dumps(command).encode(),
+                headers=[("motcua-system", system.encode())],
+            )
+            assert producer.flush(10) == 0
+
+            def stored_due() -> datetime | None:
+                with psycopg.connect(intake_url) as conn:
+                    row = conn.execute(
+                        "SELECT d.due_at FROM dossiers d JOIN dossier_events e "
+                        "ON e.dossier_id = d.id WHERE e.upstream_event_id = %s",
+                        (command["event_id"],),
+                    ).fetchone()
+                return row[0] if row else None
+
+            assert _wait_for(stored_due, "the Kafka door received the dossier") == expected
+        finally:
+            client.delete(url, headers=auth(systems.admin))
