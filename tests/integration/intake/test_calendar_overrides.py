@@ -8,14 +8,20 @@ dates, since every test of the session shares the compacted topic.
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import psycopg
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -26,10 +32,11 @@ from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.contracts import decode_event
 from motcua.kafka import Topic
 from services.intake.app import create_app
-from tests.conftest import Infra
+from tests.conftest import ROOT, Infra
 from tests.integration.conftest import Systems, auth, parse, receive_command
 from tests.integration.intake.conftest import intake_settings
 from tests.integration.intake.test_inbound import _system_name
+from tests.integration.test_service_processes import _free_port
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -284,3 +291,61 @@ def test_the_kafka_door_counts_with_the_announcement_too(
             assert _wait_for(stored_due, "the Kafka door received the dossier") == expected
         finally:
             client.delete(url, headers=auth(systems.admin))
+
+
+def test_every_http_worker_process_takes_the_announcement_without_a_restart(
+    infra: Infra, intake_url: str, systems: Systems, tmp_path: Path
+) -> None:
+    friday, _ = _swap()
+    received = datetime.combine(friday - timedelta(days=7), datetime.min.time(), VN)
+    received = received.replace(hour=10)
+    announced = overrides_from([CalendarOverride(friday, OverrideKind.DAY_OFF, "QĐ 88/QĐ-TTg")])
+    expected = WorkingCalendar(overrides=announced).add_working_days(received, 7)
+    port, log = _free_port(), tmp_path / "intake.log"
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
+        "DATABASE_URL": intake_url,
+        "HTTP_PORT": str(port),
+        "HTTP_WORKERS": "2",
+        "INBOUND_ENABLED": "false",
+        "LOG_LEVEL": "INFO",
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.intake"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+
+    def lines(message: str) -> int:
+        return log.read_text().count(f'"{message}"')
+
+    try:
+        _wait_for(lambda: lines("calendar overrides loaded") == 2, "both workers loaded", 90)
+        url = f"{base}/v1/calendar/overrides/{friday}"
+        body = {"kind": "day_off", "legal_basis": "QĐ 88/QĐ-TTg"}
+        created = httpx.put(url, json=body, headers=auth(systems.admin), timeout=20)
+        assert created.status_code == 201, created.text
+        # Each worker process applies it from the topic (each logs the change once)…
+        _wait_for(lambda: lines("calendar overrides changed") >= 2, "both workers changed")
+        # …and whichever worker answers, new connections get the new date.
+        for _ in range(10):
+            preview = httpx.get(
+                f"{base}/v1/appointments/preview",
+                params={
+                    "procedure": receive_command(systems.hanoi_commune)["procedure_code"],
+                    "unit": systems.hanoi_commune,
+                    "received_at": received.isoformat(),
+                },
+                headers=auth(systems.hanoi),
+                timeout=20,
+            )
+            assert parse(preview.json()["due_at"]) == expected, preview.text
+        httpx.delete(url, headers=auth(systems.admin), timeout=20)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
