@@ -156,7 +156,7 @@ def _letter(code: str, number: str, version: int, new_due: datetime) -> ApologyL
     )
 
 
-def test_issuing_numbers_the_letter_moves_the_appointment_once_and_versions_corrections(
+def test_issuing_numbers_the_letter_and_versions_corrections_and_the_board_follows_intake(
     conn: psycopg.Connection, units: tuple[str, str, str]
 ) -> None:
     province, commune, _ = units
@@ -173,6 +173,10 @@ def test_issuing_numbers_the_letter_moves_the_appointment_once_and_versions_corr
         letter_pdf(officer, clock.dossier_id, None, db_session=conn)[0] for clock in (first, second)
     }
     assert numbers == {"1/PXL", "2/PXL"}
+    # Letters out, so none is late without one; the appointment is intake's to move.
+    assert _figures(conn, province) == (2, 0)
+    for clock in (first, second):  # intake's dossier.rescheduled, as the tracker applies it
+        sync_board(replace(clock, due_at=new_due, rescheduled=True, episode=2), db_session=conn)
     assert _figures(conn, province) == (0, 0)
     assert board_items(officer, db_session=conn) == []
 
