@@ -17,7 +17,7 @@ import pytest
 from motcua.contracts import format_instant
 from motcua.kafka import Topic
 from tests.conftest import Database, Infra
-from tests.integration.conftest import Systems, auth, parse, receive_command
+from tests.integration.conftest import Systems, auth, new_procedure, parse, receive_command
 from tests.integration.deadlines.conftest import (
     Platform,
     board_json,
@@ -175,19 +175,11 @@ def test_a_letter_while_a_supplement_is_awaited_leaves_the_clock_stopped_in_dead
 def test_a_pause_that_keeps_the_clock_running_keeps_the_dossier_overdue_on_the_board(
     platform: Platform, systems: Systems
 ) -> None:
-    procedure = f"9.{uuid.uuid4().int % 1_000_000:06d}"
+    body = new_procedure(pause_policy="clock_runs")
+    procedure = body["code"]
     created = httpx.put(
         f"{platform.intake}/v1/procedures/{procedure}",
-        json={
-            "code": procedure,
-            "name": "Thủ tục tạm dừng không dừng thời hạn",
-            "field": "residence",
-            "processing_time": {"amount": 3, "unit": "working_days"},
-            "online_level": "partial",
-            "result_channels": ["counter"],
-            "pause_policy": "clock_runs",
-            "basis": "Thử nghiệm",
-        },
+        json=body,
         headers=auth(systems.admin),
         timeout=20,
     )
