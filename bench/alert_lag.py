@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from bench.intake import machine, open_stack, pct
 from bench.results import write_section
 from motcua.contracts import EventType, encode_event, format_instant, new_event
+from motcua.dossier import ClockState
 from motcua.kafka import Topic
 
 SECTION = "## Alert lag (deadlines worker, end to end)"
@@ -49,8 +50,8 @@ def received_event(dossier_id: str, unit_path: list[str], procedure: str, due: d
                 "received_at": format_instant(received),
                 "clock_starts_at": format_instant(received),
                 "processing_time": {"amount": 7, "unit": "working_days"},
-                "due_at": format_instant(due),
                 "online_level": "full",
+                "clock": ClockState(running=True, due_at=due, original_due_at=due).as_json(),
             },
         )
     )

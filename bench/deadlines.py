@@ -55,7 +55,7 @@ from motcua.contracts import format_instant
 from services.deadlines.due_index import DueIndex
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.settings import DeadlinesSettings
-from services.deadlines.tracking import DeadlinePolicy, DossierClock
+from services.deadlines.tracking import AlertKind, DeadlinePolicy, DossierClock
 
 SECTION = "## Deadlines timer (DueIndex) — `make bench` → `python -m bench deadlines`"
 JSON = codecs.get_codec("json")  # the table's value serializer: what RocksDB hands back
@@ -146,7 +146,7 @@ def realistic_clock(
     if (
         due is not None
         and not state.startswith("overdue")
-        and cal.apology_deadline(due, policy.due_soon_working_days) <= start
+        and policy.became_due(AlertKind.DUE_SOON, due) <= start
     ):
         emitted |= {f"due_soon:{episode}"}
         state += ", due-soon sent"

@@ -569,7 +569,11 @@ def seed_intake(state: State, intake_url: str) -> dict[str, str]:
             ["dossiers:write", "dossiers:read"],
         ),
         "MOTCUA_DEMO_ADMIN_KEY": ("demo-admin", root[0], ["admin"]),
-        "DEADLINES_INTAKE_API_KEY": ("deadlines", root[0], ["dossiers:read"]),
+        "DEADLINES_INTAKE_API_KEY": (
+            "deadlines",
+            root[0],
+            ["dossiers:read", "dossiers:reschedule"],
+        ),
     }
     keys: dict[str, str] = {}
     for variable, (name, unit, scopes) in credentials.items():

@@ -19,6 +19,7 @@ class EventType(StrEnum):
     DOSSIER_SUPPLEMENT_RECEIVED = "vn.motcua.dossier.supplement_received.v1"
     DOSSIER_PAUSED = "vn.motcua.dossier.paused.v1"
     DOSSIER_RESUMED = "vn.motcua.dossier.resumed.v1"
+    DOSSIER_RESCHEDULED = "vn.motcua.dossier.rescheduled.v1"
     DOSSIER_COMPLETED = "vn.motcua.dossier.completed.v1"
     DOSSIER_RETURNED = "vn.motcua.dossier.returned.v1"
     DOSSIER_REJECTED = "vn.motcua.dossier.rejected.v1"

@@ -2,8 +2,9 @@
 
 The parts, all in one Faust worker:
 
-- ``track`` consumes dossier events (and issued apology letters, whose new appointment
-  replaces the due date once) into the ``clocks`` table (RocksDB + changelog) and emits
+- ``track`` consumes dossier events into the ``clocks`` table (RocksDB + changelog),
+  taking each dossier's clock as intake states it on the event (an issued apology letter
+  moves the due date only once intake has applied it: ``dossier.rescheduled``), and emits
   what an event itself settles (resolved late);
 - the timer pops the dossiers whose next check has come from a :class:`DueIndex` derived
   from the table, and sends each a *check* on an internal topic keyed by dossier id;
@@ -30,12 +31,17 @@ from typing import Any
 import faust
 
 from motcua.calendar_feed import CalendarFeed, LiveCalendar
-from motcua.contracts import ContractError, EventType, decode_event, encode_event, parse_instant
+from motcua.contracts import ContractError, decode_event, encode_event
 from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
 from motcua.streaming import create_faust_app
 from services.deadlines.board.live import BoardFeed
-from services.deadlines.board.service import compliance, record_alert, sync_board
+from services.deadlines.board.service import (
+    compliance,
+    compliance_by_unit,
+    record_alert,
+    sync_board,
+)
 from services.deadlines.board.views import BoardConfig, install_board_views
 from services.deadlines.calendar_watch import CalendarWatch, reschedule_all
 from services.deadlines.database import Database
@@ -50,6 +56,7 @@ from services.deadlines.metrics import (
     CONSUMER_LAG,
     LATE_WITHOUT_LETTER,
     LETTERS,
+    LETTERS_ISSUED_LATE,
     LETTERS_PUBLISHED,
     OPEN_DOSSIERS,
     OVERDUE_NOW,
@@ -61,8 +68,8 @@ from services.deadlines.tracking import (
     AlertKind,
     DeadlinePolicy,
     DossierClock,
+    UnknownEvent,
     apply_event,
-    reschedule,
 )
 from services.deadlines.web import install_officer_views
 
@@ -82,13 +89,14 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     calendar = LiveCalendar()
     calendar_feed = CalendarFeed(settings.kafka_bootstrap_servers, calendar)
     calendar_watch = CalendarWatch(calendar)
-    policy = DeadlinePolicy(calendar, settings.due_soon_working_days)
+    policy = DeadlinePolicy(
+        calendar,
+        apology_working_days=settings.apology_working_days,
+        due_soon_lead_working_days=settings.due_soon_lead_working_days,
+    )
     checks_topic = checks_topic_name(settings)
     dossier_events = app.topic(
-        Topic.DOSSIER_EVENTS.value,
-        Topic.APOLOGY_LETTERS.value,
-        key_serializer="raw",
-        value_serializer="raw",
+        Topic.DOSSIER_EVENTS.value, key_serializer="raw", value_serializer="raw"
     )
     letters = app.topic(Topic.APOLOGY_LETTERS.value, key_serializer="raw", value_serializer="raw")
     checks = app.topic(
@@ -120,7 +128,9 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
                 clock = clock.mark(alert)  # sent by a worker that died before marking it
                 continue
             if alert.kind is not AlertKind.RESOLVED_LATE:
-                await db.run_until_done(record_alert, alert, clock)
+                await db.run_until_done(
+                    record_alert, alert, clock, policy.apology_deadline(alert.due_at)
+                )
             event = alert_event(alert, clock, now)
             await alerts.send(key=clock.dossier_id.encode(), value=encode_event(event))
             ALERTS.labels(alert.kind.value).inc()
@@ -149,19 +159,14 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             CONSUMED.labels(Topic.DOSSIER_EVENTS.value).inc()
             try:
                 cloud_event = decode_event(event.value)
-                kind = cloud_event["type"]
-                if not kind.startswith("vn.motcua.dossier.") and kind != EventType.APOLOGY_ISSUED:
-                    raise ContractError("type", "neither a dossier event nor an issued apology")
-            except ContractError as exc:
+                if not cloud_event["type"].startswith("vn.motcua.dossier."):
+                    raise ContractError("type", "not a dossier event")
+                dossier_id = cloud_event["subject"]
+                before = clock_from_record(clocks.get(dossier_id))
+                after, settled = apply_event(before, cloud_event, policy)
+            except (ContractError, UnknownEvent) as exc:
                 await dead_letter(event, "contract_violation", str(exc))
                 continue
-            dossier_id = cloud_event["subject"]
-            before = clock_from_record(clocks.get(dossier_id))
-            settled: list[Alert]
-            if kind == EventType.APOLOGY_ISSUED:
-                after, settled = apologised(before, cloud_event["data"]), []
-            else:
-                after, settled = apply_event(before, cloud_event, policy)
             if after is None or after == before:
                 continue
             after = await emit(settled, after, datetime.now(UTC))
@@ -204,12 +209,6 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             count = await reschedule_all(clocks.values(), schedule)
             _log.info("next checks recomputed after a calendar change", extra={"clocks": count})
 
-    def apologised(clock: DossierClock | None, data: dict[str, Any]) -> DossierClock | None:
-        """The first version of a letter moves the appointment; corrections keep it."""
-        if clock is None or data["letter_version"] != 1 or data["episode"] != clock.episode:
-            return clock
-        return reschedule(clock, parse_instant(data["new_due_at"]), policy)
-
     async def publish(issued: IssuedVersion) -> None:
         """Send the ``apology issued`` event, wait for Kafka's ack, then mark it sent."""
         key = issued.event["subject"].encode()
@@ -229,8 +228,13 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         """Figures of the whole database: one worker (the leader) exports them, so a sum
         over workers does not count them twice."""
         figures = await db.run(compliance)
+        by_unit = await db.run(compliance_by_unit)
         OVERDUE_NOW.set(figures.overdue)
-        LATE_WITHOUT_LETTER.set(figures.late_without_letter)
+        LATE_WITHOUT_LETTER.clear()
+        LETTERS_ISSUED_LATE.clear()
+        for unit in by_unit:
+            LATE_WITHOUT_LETTER.labels(unit.unit_code).set(unit.late_without_letter)
+            LETTERS_ISSUED_LATE.labels(unit.unit_code).set(unit.letters_issued_late)
         LETTERS.labels("draft").set(figures.letters_draft)
         LETTERS.labels("issued").set(figures.letters_issued)
 

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from services.deadlines.tracking import AlertKind
+
 _log = logging.getLogger("motcua.deadlines.delivered")
 
 
@@ -67,7 +69,7 @@ def alerts_already_sent(
         starts = consumer.offsets_for_times(since, timeout=timeout_s)
         for _, message in _read(consumer, [tp for tp in starts if tp.offset >= 0], ends, timeout_s):
             event = json.loads(message.value() or b"")
-            kind = event["type"].split(".")[3]
+            kind = AlertKind.of_event_type(event["type"])
             found.setdefault(event["subject"], set()).add(f"{kind}:{event['data']['episode']}")
     except (KafkaException, TimeoutError, KeyError, ValueError) as exc:
         _log.warning("alerts already sent: not read", extra={"error": repr(exc)})

@@ -16,7 +16,13 @@ OVERDUE_NOW = Gauge(
 )
 LATE_WITHOUT_LETTER = Gauge(
     "motcua_deadlines_late_without_letter",
-    "Overdue dossiers with no issued apology letter: zero in a healthy unit.",
+    "Overdue dossiers with no issued apology letter, per handling unit: zero in a healthy unit.",
+    ["unit"],
+)
+LETTERS_ISSUED_LATE = Gauge(
+    "motcua_deadlines_letters_issued_late",
+    "Apology letters issued after their apology deadline, per unit (all time).",
+    ["unit"],
 )
 LETTERS = Gauge(
     "motcua_deadlines_apology_letters", "Apology letters of open dossiers, by status.", ["status"]

@@ -6,15 +6,10 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from motcua.contracts import EventType, format_instant, new_event, parse_instant
+from motcua.contracts import format_instant, new_event, parse_instant
 from services.deadlines.tracking import Alert, AlertKind, DossierClock
 
 SOURCE = "/motcua/deadlines"
-ALERT_TYPES = {
-    AlertKind.DUE_SOON: EventType.DEADLINE_DUE_SOON,
-    AlertKind.OVERDUE: EventType.DEADLINE_OVERDUE,
-    AlertKind.RESOLVED_LATE: EventType.DEADLINE_RESOLVED_LATE,
-}
 _INSTANTS = ("due_at", "original_due_at", "supplement_since")
 
 
@@ -60,7 +55,7 @@ def alert_event(alert: Alert, clock: DossierClock, now: datetime) -> dict[str, A
         if alert.portal_late is not None:
             data["portal_late"] = alert.portal_late
     return new_event(
-        ALERT_TYPES[alert.kind],
+        alert.kind.event_type,
         source=SOURCE,
         subject=clock.dossier_id,
         data=data,

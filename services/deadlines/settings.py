@@ -14,11 +14,19 @@ class DeadlinesSettings(StreamSettings):
         default="motcua-deadlines",
         description="Faust app id: the consumer group and the prefix of its table topics.",
     )
-    due_soon_working_days: int = Field(
+    apology_working_days: int = Field(
         default=1,
         ge=0,
-        description="Working days before the due date when the due-soon alert fires and the "
-        "apology letter is due (Nghị định 61/2018 Điều 19 khoản 9: one).",
+        le=30,
+        description="Working days before the due date by which the apology letter must go "
+        "out (Nghị định 61/2018 Điều 19 khoản 9: one).",
+    )
+    due_soon_lead_working_days: int = Field(
+        default=1,
+        ge=0,
+        le=30,
+        description="Working days before the apology deadline when the due-soon alert fires "
+        "and the draft letter appears, so the officer has time to issue it.",
     )
     tick_interval_s: float = Field(
         default=0.2, gt=0, le=1.0, description="How often the timer looks for due checks."

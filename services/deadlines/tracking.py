@@ -1,12 +1,18 @@
 """A dossier's deadline, followed from its lifecycle events. Pure: no Kafka, no clock reads.
 
-- The due date comes from intake's events (receipt, supplement restart, resume); while a
-  supplement is awaited or the dossier is paused the clock is stopped and nothing is due.
-- **Due soon** fires when the legal apology deadline arrives (one working day before the
-  due date by default, Nghị định 61/2018 Điều 19 khoản 9), **overdue** at the due instant,
-  **resolved late** when the result comes after it.
-- The apology letter's new appointment date replaces the due date **once**; a dossier that
-  misses the new date too is overdue again (escalated), never rescheduled a second time.
+- The due date is intake's: every dossier event states the clock (``motcua.dossier.
+  ClockState``), and the tracker takes it as it is — running with its appointment, stopped
+  (a supplement awaited, a pause that stops it: nothing is due), or closed. It never
+  computes a due date itself; what it keeps is its own: alerts, lateness episodes, and the
+  national portal's view.
+- **Due soon** fires a lead time (one working day by default) *before* the legal apology
+  deadline, so the duty officer has time to issue the letter; the apology deadline is one
+  working day before the due date (Nghị định 61/2018 Điều 19 khoản 9). **Overdue** fires at
+  the due instant, **resolved late** when the result comes after it.
+- A restarted clock (supplement received) or a rescheduled appointment (the apology
+  letter's new date, which intake applies once) opens a new lateness episode once an alert
+  has gone out; a rescheduled dossier that runs late again is escalated, never given a
+  second letter.
 - Each alert has an id derived from (dossier, kind, episode), so an alert re-sent after a
   crash is the same alert, and consumers count it once.
 - The national portal's view (supplement waiting time subtracted, more than one supplement
@@ -20,10 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, assert_never
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, parse_instant
+from motcua.dossier import ClockState, is_overdue
 
 ALERT_NAMESPACE = uuid.UUID("5b7f5a52-7e0a-4a8e-9a55-6d6f74637561")
 
@@ -33,8 +40,32 @@ class AlertKind(StrEnum):
     OVERDUE = "overdue"
     RESOLVED_LATE = "resolved_late"
 
+    @property
+    def event_type(self) -> EventType:
+        match self:
+            case AlertKind.DUE_SOON:
+                return EventType.DEADLINE_DUE_SOON
+            case AlertKind.OVERDUE:
+                return EventType.DEADLINE_OVERDUE
+            case AlertKind.RESOLVED_LATE:
+                return EventType.DEADLINE_RESOLVED_LATE
+            case _:
+                assert_never(self)
+
+    @classmethod
+    def of_event_type(cls, event_type: str) -> AlertKind:
+        """The kind of an alert on the topic; anything else there is an error."""
+        for kind in cls:
+            if kind.event_type == event_type:
+                return kind
+        raise ValueError(f"not a deadline alert: {event_type!r}")
+
 
 ALERTED_IN_ADVANCE = (AlertKind.DUE_SOON, AlertKind.OVERDUE)  # the timer's; not resolved late
+
+
+class UnknownEvent(ValueError):
+    """A dossier event type the tracker has no case for: dead-lettered, never guessed at."""
 
 
 @dataclass(frozen=True)
@@ -42,14 +73,26 @@ class DeadlinePolicy:
     """The configurable parts of the apology rules (DOMAIN.md: unconfirmed under ND 118/2025)."""
 
     calendar: WorkingCalendar
-    due_soon_working_days: int = 1
-    reschedule_once: bool = True
+    apology_working_days: int = 1
+    """The letter is due this many working days before the due date (Điều 19 khoản 9)."""
+    due_soon_lead_working_days: int = 1
+    """Due soon fires this many working days before the letter is due."""
+
+    def apology_deadline(self, due_at: datetime) -> datetime:
+        return self.calendar.apology_deadline(due_at, self.apology_working_days)
 
     def became_due(self, kind: AlertKind, due_at: datetime) -> datetime:
         """The instant an alert of ``kind`` is due for a dossier due at ``due_at``."""
-        if kind is AlertKind.DUE_SOON:
-            return self.calendar.apology_deadline(due_at, self.due_soon_working_days)
-        return due_at
+        match kind:
+            case AlertKind.DUE_SOON:
+                lead = self.calendar.hours.day_length * self.due_soon_lead_working_days
+                return self.calendar.subtract_working_time(self.apology_deadline(due_at), lead)
+            case AlertKind.OVERDUE:
+                return due_at
+            case AlertKind.RESOLVED_LATE:
+                raise ValueError("resolved late is settled by the completion, not by a time")
+            case _:
+                assert_never(kind)
 
 
 @dataclass(frozen=True)
@@ -107,11 +150,18 @@ class DossierClock:
         return min(times) if times else None
 
     def due_alerts(self, now: datetime, policy: DeadlinePolicy) -> list[Alert]:
-        assert self.due_at is not None or not self.running
+        """Due soon once its moment has come; overdue by the platform's one definition."""
+        if self.due_at is None or not self.running:
+            return []
+        due_at = self.due_at
         return [
-            Alert(kind, self.dossier_id, self.episode, self.due_at, rescheduled=self.rescheduled)
+            Alert(kind, self.dossier_id, self.episode, due_at, rescheduled=self.rescheduled)
             for kind, at in self._alert_times(policy)
-            if at <= now and self.due_at is not None
+            if (
+                is_overdue(running=True, due_at=due_at, now=now)
+                if kind is AlertKind.OVERDUE
+                else at <= now
+            )
         ]
 
     def mark(self, alert: Alert) -> DossierClock:
@@ -127,9 +177,23 @@ class DossierClock:
 
 
 def _new_episode(clock: DossierClock) -> int:
-    """A changed due date starts a new lateness episode once an alert has gone out."""
+    """A restarted or moved clock starts a new lateness episode once an alert has gone out."""
     already = any(marker.endswith(f":{clock.episode}") for marker in clock.emitted)
     return clock.episode + 1 if already else clock.episode
+
+
+def _received(event: Mapping[str, Any], state: ClockState) -> DossierClock:
+    data = event["data"]
+    return DossierClock(
+        dossier_id=data["dossier_id"],
+        dossier_code=data["dossier_code"],
+        unit_code=data["unit_code"],
+        unit_path=tuple(data["unit_path"]),
+        procedure_code=data["procedure_code"],
+        due_at=state.due_at,
+        original_due_at=state.original_due_at,
+        last_sequence=int(data["sequence"]),
+    )
 
 
 def apply_event(
@@ -137,80 +201,76 @@ def apply_event(
 ) -> tuple[DossierClock | None, list[Alert]]:
     """The clock after one dossier event, and any alert the event itself settles.
 
-    Redelivered or stale events (a sequence already seen) change nothing.
+    Redelivered or stale events (a sequence already seen) change nothing. An event type
+    without a case here raises :class:`UnknownEvent`.
     """
     kind, data = EventType(event["type"]), event["data"]
     at = parse_instant(event["time"])
+    state = ClockState.from_json(data["clock"])
     if kind is EventType.DOSSIER_RECEIVED:
-        if clock is not None:
-            return clock, []
-        due = parse_instant(data["due_at"])
-        return (
-            DossierClock(
-                dossier_id=data["dossier_id"],
-                dossier_code=data["dossier_code"],
-                unit_code=data["unit_code"],
-                unit_path=tuple(data["unit_path"]),
-                procedure_code=data["procedure_code"],
-                due_at=due,
-                original_due_at=due,
-                last_sequence=int(data["sequence"]),
-            ),
-            [],
-        )
-    if clock is None or int(data.get("sequence", 0)) <= clock.last_sequence:
+        return (clock, []) if clock is not None else (_received(event, state), [])
+    if clock is None or int(data["sequence"]) <= clock.last_sequence:
         return clock, []
     clock = replace(clock, last_sequence=int(data["sequence"]))
-    if kind is EventType.DOSSIER_ASSIGNED and data["kind"] == "transfer":
-        return replace(
-            clock, unit_code=data["to_unit_code"], unit_path=tuple(data["to_unit_path"])
-        ), []
-    if kind is EventType.DOSSIER_SUPPLEMENT_REQUESTED:
-        return replace(
-            clock,
-            due_at=None,
-            supplement_since=at,
-            supplement_requests=clock.supplement_requests + 1,
-        ), []
-    if kind is EventType.DOSSIER_SUPPLEMENT_RECEIVED:
-        waited = clock.supplement_waiting
-        if clock.supplement_since is not None:
-            waited += policy.calendar.working_time_between(clock.supplement_since, at)
-        return replace(
-            clock,
-            due_at=parse_instant(data["due_at"]),
-            episode=_new_episode(clock),
-            supplement_since=None,
-            supplement_waiting=waited,
-        ), []
-    if kind is EventType.DOSSIER_PAUSED:
-        return replace(clock, due_at=None), []
-    if kind is EventType.DOSSIER_RESUMED:
-        return replace(clock, due_at=parse_instant(data["due_at"])), []
-    if kind is EventType.DOSSIER_COMPLETED:
-        due = parse_instant(data["due_at"])
-        closed = replace(clock, open=False, due_at=due)
-        if at <= due:
-            return closed, []
-        late = policy.calendar.working_time_between(due, at) / policy.calendar.hours.day_length
-        alert = Alert(
-            AlertKind.RESOLVED_LATE,
-            clock.dossier_id,
-            clock.episode,
-            due,
-            rescheduled=clock.rescheduled,
-            completed_at=at,
-            late_working_days=round(late, 2),
-            portal_late=clock.portal_late(at, policy.calendar),
-        )
-        return closed.mark(alert), [alert]
-    if kind in (EventType.DOSSIER_REJECTED, EventType.DOSSIER_WITHDRAWN):
-        return replace(clock, open=False), []
-    return clock, []
+    settled: list[Alert] = []
+    match kind:
+        case EventType.DOSSIER_ASSIGNED:
+            if data["kind"] == "transfer":
+                clock = replace(
+                    clock, unit_code=data["to_unit_code"], unit_path=tuple(data["to_unit_path"])
+                )
+        case EventType.DOSSIER_SUPPLEMENT_REQUESTED:
+            clock = replace(
+                clock, supplement_since=at, supplement_requests=clock.supplement_requests + 1
+            )
+        case EventType.DOSSIER_SUPPLEMENT_RECEIVED:
+            waited = clock.supplement_waiting
+            if clock.supplement_since is not None:
+                waited += policy.calendar.working_time_between(clock.supplement_since, at)
+            clock = replace(
+                clock,
+                episode=_new_episode(clock),
+                supplement_since=None,
+                supplement_waiting=waited,
+            )
+        case EventType.DOSSIER_RESCHEDULED:
+            clock = replace(clock, episode=_new_episode(clock))
+        case EventType.DOSSIER_COMPLETED:
+            if data["late"]:
+                settled.append(_resolved_late(clock, state, at, policy))
+        case (
+            EventType.DOSSIER_PAUSED
+            | EventType.DOSSIER_RESUMED
+            | EventType.DOSSIER_RETURNED
+            | EventType.DOSSIER_REJECTED
+            | EventType.DOSSIER_WITHDRAWN
+        ):
+            pass  # the clock state below is all they change
+        case _:
+            raise UnknownEvent(f"no case for {kind}")
+    clock = replace(
+        clock,
+        due_at=state.due_at if state.running or state.closed else None,
+        rescheduled=state.rescheduled,
+        open=not state.closed,
+    )
+    for alert in settled:
+        clock = clock.mark(alert)
+    return clock, settled
 
 
-def reschedule(clock: DossierClock, new_due_at: datetime, policy: DeadlinePolicy) -> DossierClock:
-    """Apply the apology letter's new appointment date: once only, a later one is ignored."""
-    if not clock.open or (clock.rescheduled and policy.reschedule_once):
-        return clock
-    return replace(clock, due_at=new_due_at, rescheduled=True, episode=clock.episode + 1)
+def _resolved_late(
+    clock: DossierClock, state: ClockState, at: datetime, policy: DeadlinePolicy
+) -> Alert:
+    assert state.due_at is not None  # a closed clock keeps its appointment
+    late = policy.calendar.working_time_between(state.due_at, at)
+    return Alert(
+        AlertKind.RESOLVED_LATE,
+        clock.dossier_id,
+        clock.episode,
+        state.due_at,
+        rescheduled=state.rescheduled,
+        completed_at=at,
+        late_working_days=round(late / policy.calendar.hours.day_length, 2),
+        portal_late=clock.portal_late(at, policy.calendar),
+    )

@@ -15,10 +15,12 @@ from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.db import open_pool
 from motcua.health import standard_checks
 from motcua.http import create_service_app, problem_response
+from motcua.kafka import Topic
 from services.intake.auth import KeyStore
 from services.intake.calendar.views import router as calendar_router
 from services.intake.dependencies import IntakeContext
-from services.intake.dossier.service import IntakeError, IntakeRules
+from services.intake.dossier.errors import IntakeError
+from services.intake.dossier.service import IntakeRules
 from services.intake.dossier.views import router as dossier_router
 from services.intake.inbound import InboundConsumer
 from services.intake.outbox import OutboxRelay, relay_producer_config
@@ -32,6 +34,7 @@ def rules_from(settings: IntakeSettings, calendar: WorkingCalendar | None = None
         calendar=calendar or default_calendar(),
         paper_cutoff=settings.paper_cutoff,
         applicant_ref_key=key.get_secret_value().encode() if key else None,
+        reschedule_once=settings.reschedule_once,
     )
 
 
@@ -57,8 +60,17 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 settings.database_url, producer, batch_size=settings.outbox_batch_size
             )
             workers.append(threading.Thread(target=relay.run, args=(stop,), name="outbox-relay"))
-        if settings.inbound_enabled:
-            inbound = InboundConsumer(settings.kafka_bootstrap_servers, pool, rules)
+        doors = [Topic.INTAKE_COMMANDS] if settings.inbound_enabled else []
+        doors += [Topic.APOLOGY_LETTERS] if settings.apology_letters_enabled else []
+        if doors:
+            inbound = InboundConsumer(
+                settings.kafka_bootstrap_servers,
+                pool,
+                rules,
+                topics=doors,
+                group_id=settings.inbound_group_id,
+                apology_system=settings.apology_system,
+            )
             workers.append(threading.Thread(target=inbound.run, args=(stop,), name="inbound"))
         for worker in workers:
             worker.start()

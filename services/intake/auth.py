@@ -25,6 +25,8 @@ KEY_PREFIX = "mck_"
 class Scope(StrEnum):
     WRITE = "dossiers:write"
     READ = "dossiers:read"
+    RESCHEDULE = "dossiers:reschedule"
+    """The platform's deadlines service: its issued apology letters move appointments."""
     ADMIN = "admin"
 
 

@@ -1,12 +1,19 @@
-"""Kafka-native ingestion: upstream systems may produce commands to ``motcua.intake-commands``.
+"""Intake's Kafka door: upstream commands, and the platform's issued apology letters.
 
+Upstream systems may produce commands to ``motcua.intake-commands``.
 Each message is one command shaped like a batch item (``{"kind": "receive", …}`` or
 ``{"kind": "transition", "dossier_code": …, …}``), keyed by anything stable for the dossier,
 with a ``motcua-system`` header naming the upstream system. The broker authenticates the
 producer (SASL and topic ACLs in production); intake checks that the named system exists,
 is enabled and may write for the unit, exactly as over HTTP, through the same code path.
 
-A refused command goes to ``motcua.dlq.intake`` with the reason and is never retried; a
+Issued apology letters (``motcua.apology-letters``, produced by deadlines) become the
+``reschedule`` transition, as the system named by ``apology_system`` (it needs the
+``dossiers:reschedule`` scope): intake owns every due date, so the letter's new appointment
+counts once intake has applied it and published ``dossier.rescheduled``. The letter's event
+id is the idempotency key; a corrected version keeps the date and changes nothing here.
+
+A refused command or letter goes to ``motcua.dlq.intake`` with the reason and is never retried; a
 transient failure (PostgreSQL unreachable) is retried in place, so the partition waits
 rather than losing the command. Offsets are committed after the command's transaction
 (or its dead letter) is done: at least once, and the upstream event id makes it once.
@@ -17,17 +24,23 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
 from confluent_kafka import Consumer, Message, Producer
 from psycopg_pool import ConnectionPool
+from pydantic import ValidationError
 
+from motcua.contracts import ContractError, EventType, decode_event
 from motcua.kafka import DeadLetter, Topic, send_to_dead_letter
 from motcua.metrics import CONSUMED
-from services.intake.auth import Scope, system_by_name
-from services.intake.dossier.commands import execute_command
-from services.intake.dossier.service import IntakeError, IntakeRules
+from services.intake.auth import Principal, Scope, system_by_name
+from services.intake.dossier.commands import execute_command, invalid
+from services.intake.dossier.errors import IntakeError
+from services.intake.dossier.service import IntakeRules, Outcome, apply_transition
+from services.intake.dossier.state import Transition
+from services.intake.dossier.transitions.reschedule import Reschedule
 from services.intake.metrics import REJECTS, REPLAYS
 
 SYSTEM_HEADER = "motcua-system"
@@ -42,18 +55,24 @@ class InboundConsumer:
         pool: ConnectionPool,
         rules: IntakeRules,
         *,
+        topics: Sequence[Topic] = (Topic.INTAKE_COMMANDS, Topic.APOLOGY_LETTERS),
+        group_id: str = GROUP_ID,
+        apology_system: str = "deadlines",
         retry_wait_s: float = 2.0,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.pool = pool
         self.rules = rules
+        self.topics = [topic.value for topic in topics]
+        self.group_id = group_id
+        self.apology_system = apology_system
         self.retry_wait_s = retry_wait_s
 
     def run(self, stop: threading.Event) -> None:
         consumer = Consumer(
             {
                 "bootstrap.servers": self.bootstrap_servers,
-                "group.id": GROUP_ID,
+                "group.id": self.group_id,
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
                 "log_level": 3,
@@ -67,7 +86,7 @@ class InboundConsumer:
                 "log_level": 3,
             }
         )
-        consumer.subscribe([Topic.INTAKE_COMMANDS.value])
+        consumer.subscribe(self.topics)
         try:
             while not stop.is_set():
                 message = consumer.poll(0.5)
@@ -89,7 +108,7 @@ class InboundConsumer:
                 else:
                     break
                 consumer.commit(message=message, asynchronous=True)
-                CONSUMED.labels(Topic.INTAKE_COMMANDS.value).inc()
+                CONSUMED.labels(message.topic()).inc()
         finally:
             consumer.close()
 
@@ -108,6 +127,43 @@ class InboundConsumer:
             )
 
     def _apply(self, message: Message) -> DeadLetter | None:
+        if message.topic() == Topic.APOLOGY_LETTERS.value:
+            return self._apply_letter(message)
+        return self._apply_command(message)
+
+    def _apply_letter(self, message: Message) -> DeadLetter | None:
+        try:
+            event = decode_event(message.value() or b"")
+        except ContractError as exc:
+            return DeadLetter("contract_violation", str(exc))
+        if event["type"] != EventType.APOLOGY_ISSUED:
+            return DeadLetter("contract_violation", f"not an issued apology: {event['type']}")
+        data = event["data"]
+        if data["letter_version"] != 1:
+            return None  # a correction keeps the first version's date: nothing to move
+        try:
+            command = Reschedule.model_validate(
+                {
+                    "transition": Transition.RESCHEDULE,
+                    "event_id": event["id"],
+                    "occurred_at": data["issued_at"],
+                    "new_due_at": data["new_due_at"],
+                    "letter_number": data["letter_number"],
+                }
+            )
+        except ValidationError as exc:
+            error = invalid(exc)
+            return DeadLetter(error.reason, error.detail)
+        code = data["dossier_code"]
+        return self._run(
+            self.apology_system,
+            Scope.RESCHEDULE,
+            lambda principal, conn: apply_transition(
+                code, command, principal=principal, rules=self.rules, db_session=conn
+            ),
+        )
+
+    def _apply_command(self, message: Message) -> DeadLetter | None:
         headers = dict(message.headers() or [])
         system = headers.get(SYSTEM_HEADER)
         if not system:
@@ -120,18 +176,31 @@ class InboundConsumer:
             )
         if not isinstance(item, dict):
             return DeadLetter("malformed_json", "a command is a JSON object")
+        name = system.decode(errors="replace") if isinstance(system, bytes) else system
+        return self._run(
+            name,
+            Scope.WRITE,
+            lambda principal, conn: execute_command(
+                item, principal=principal, rules=self.rules, db_session=conn
+            ),
+        )
+
+    def _run(
+        self,
+        system: str,
+        scope: Scope,
+        work: Callable[[Principal, psycopg.Connection], Outcome],
+    ) -> DeadLetter | None:
+        """As ``system``, which must hold ``scope``: one transaction, or a dead letter."""
         with self.pool.connection() as conn:
-            name = system.decode(errors="replace") if isinstance(system, bytes) else system
-            principal = system_by_name(name, db_session=conn)
+            principal = system_by_name(system, db_session=conn)
             if principal is None:
                 return DeadLetter("unknown_system", "no enabled upstream system has that name")
-            if not principal.has(Scope.WRITE):
-                return DeadLetter("missing_scope", f"the system lacks {Scope.WRITE.value}")
+            if not principal.has(scope):
+                return DeadLetter("missing_scope", f"the system lacks {scope.value}")
             try:
                 with conn.transaction():
-                    outcome = execute_command(
-                        item, principal=principal, rules=self.rules, db_session=conn
-                    )
+                    outcome = work(principal, conn)
             except IntakeError as exc:
                 return DeadLetter(exc.reason, f"{exc.status} {exc.title}: {exc.detail}")
             except psycopg.errors.UniqueViolation:

@@ -33,6 +33,25 @@ class IntakeSettings(ServiceSettings):
         default=True,
         description="Consume commands from the motcua.intake-commands topic in the API process.",
     )
+    apology_letters_enabled: bool = Field(
+        default=True,
+        description="Apply the deadlines service's issued apology letters (motcua.apology-letters) "
+        "as the reschedule transition, in the API process.",
+    )
+    inbound_group_id: str = Field(
+        default="motcua-intake-inbound",
+        description="Consumer group of intake's Kafka door (commands and issued apology letters).",
+    )
+    apology_system: str = Field(
+        default="deadlines",
+        description="The registered system (scope dossiers:reschedule) whose issued apology "
+        "letters move a dossier's appointment.",
+    )
+    reschedule_once: bool = Field(
+        default=True,
+        description="An appointment may be moved once only (Nghị định 61 Điều 19 khoản 9; "
+        "unconfirmed under NĐ 118/2025, hence a setting).",
+    )
     batch_max_items: int = Field(
         default=1000, ge=1, description="Most events accepted by one `POST /v1/events:batch`."
     )

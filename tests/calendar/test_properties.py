@@ -153,27 +153,6 @@ def test_pauses_never_add_working_time(
         )
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    start=instants,
-    amount=amounts,
-    pause_after=amounts,
-    pause_length=st.timedeltas(min_value=ZERO, max_value=timedelta(days=30)),
-)
-def test_resuming_after_a_pause_never_brings_the_deadline_in(
-    start: datetime, amount: timedelta, pause_after: timedelta, pause_length: timedelta
-) -> None:
-    due = CAL.add_working_time(start, amount)
-    paused_at = CAL.add_working_time(start, pause_after)
-    assume(paused_at <= due)
-    resumed_at = paused_at + pause_length
-    remaining = CAL.working_time_between(paused_at, due)
-    resumed_due = CAL.add_working_time(resumed_at, remaining)
-    assert resumed_due >= due
-    # The time the clock ran is exactly the legal time, the pause excluded.
-    assert CAL.working_time_between(start, resumed_due, [(paused_at, resumed_at)]) == amount
-
-
 @settings(max_examples=200, deadline=None)
 @given(raw=instants, offset=amounts, days=st.integers(min_value=0, max_value=5))
 def test_the_apology_deadline_is_whole_working_days_before_the_due_date(

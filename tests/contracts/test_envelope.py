@@ -38,6 +38,13 @@ RETURNED: dict[str, Any] = {
     "procedure_code": "1.001612",
     "sequence": 8,
     "channel": "counter",
+    "clock": {
+        "running": False,
+        "due_at": "2025-06-27T17:00:00+07:00",
+        "original_due_at": "2025-06-27T17:00:00+07:00",
+        "rescheduled": False,
+        "closed": True,
+    },
 }
 REJECTED = {**RETURNED, "reason": "Hồ sơ không thuộc thẩm quyền giải quyết của đơn vị."}
 del REJECTED["channel"]
@@ -206,7 +213,7 @@ def test_data_must_be_an_object() -> None:
 
 def test_non_finite_numbers_are_refused() -> None:
     data = {
-        **{k: v for k, v in RETURNED.items() if k not in {"sequence", "channel"}},
+        **{k: v for k, v in RETURNED.items() if k not in {"sequence", "channel", "clock"}},
         "due_at": "2025-06-11T10:00:00+07:00",
         "episode": 1,
         "completed_at": "2025-06-17T15:00:00+07:00",

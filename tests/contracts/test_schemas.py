@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from motcua.contracts import ContractError, EventType, schema_id, schemas_dir, validate_event
+from motcua.dossier import DOSSIER_CODE_PATTERN, PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 from tests.contracts._examples import EVENTS_DIR, EXAMPLES_DIR, INVALID, VALID
 
 SCHEMA_FILES = sorted(
@@ -32,13 +34,18 @@ def read(path: Path) -> dict[str, Any]:
     return content
 
 
+CONDITIONS = {"if", "then", "else"}
+"""Conditions on an enclosing object: they can forbid, never let a property in."""
+
+
 def object_schemas(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every subschema that describes an object, with its JSON pointer."""
     if isinstance(node, dict):
         if node.get("type") == "object" or "properties" in node:
             yield pointer, node
         for key, value in node.items():
-            yield from object_schemas(value, f"{pointer}/{key}")
+            if key not in CONDITIONS:
+                yield from object_schemas(value, f"{pointer}/{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from object_schemas(value, f"{pointer}/{index}")
@@ -119,3 +126,12 @@ def test_dossier_events_carry_the_dossier_ref(event_type: EventType) -> None:
         assert set(common["$defs"]["dossier_ref"]["properties"]) <= set(schema["properties"])
     else:
         assert "dossier_id" in schema["required"]
+
+
+def test_the_contracts_codes_are_the_shared_packages() -> None:
+    """One definition of each national code: the schemas and ``motcua.dossier`` agree."""
+    codes = read(schemas_dir() / "common.v1.json")["$defs"]
+    assert codes["unit_code"]["pattern"] == UNIT_CODE_PATTERN
+    assert codes["procedure_code"]["pattern"] == PROCEDURE_CODE_PATTERN
+    unnamed = re.sub(r"\(\?P<\w+>|\)", "", DOSSIER_CODE_PATTERN)
+    assert codes["dossier_code"]["pattern"] == unnamed

@@ -128,6 +128,22 @@ def procedure_code(field: str, days: int) -> str:
     return _procedure_code(field, days)
 
 
+def new_procedure(**changes: Any) -> dict[str, Any]:
+    """The admin API's body for a procedure of a test's own (a fresh code in series 9)."""
+    code = f"9.{uuid.uuid4().int % 1_000_000:06d}"
+    return {
+        "code": code,
+        "name": "Thủ tục thử nghiệm",
+        "field": "residence",
+        "processing_time": {"amount": 3, "unit": "working_days"},
+        "online_level": "partial",
+        "result_channels": ["counter"],
+        "pause_policy": "resume_remaining",
+        "basis": "Thử nghiệm",
+        **changes,
+    }
+
+
 def read_events(
     infra: Infra, keys: set[str], *, expect: int, timeout_s: float = 30
 ) -> list[dict[str, Any]]:
@@ -155,6 +171,31 @@ def read_events(
             key = (message.key() or b"").decode()
             if key in keys:
                 found.append(json.loads(message.value() or b"{}"))
+    finally:
+        consumer.close()
+    return found
+
+
+def read_dead_letters(
+    infra: Infra, topic: Topic, key: bytes, *, expect: int, timeout_s: float = 45
+) -> list[dict[str, bytes]]:
+    """The headers (and ``value``) of the dead letters keyed ``key``, once ``expect`` came."""
+    consumer = Consumer(
+        {"bootstrap.servers": infra.bootstrap_servers, "group.id": f"t-{uuid.uuid4()}"}
+    )
+    partitions = consumer.list_topics(topic.value, timeout=10).topics[topic.value].partitions
+    consumer.assign([TopicPartition(topic.value, p, 0) for p in partitions])
+    found: list[dict[str, bytes]] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(found) < expect and time.monotonic() < deadline:
+            message = consumer.poll(0.3)
+            if message is None or message.error() or message.key() != key:
+                continue
+            raw_headers = message.headers() or []
+            pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
+            headers = {k: v for k, v in pairs if isinstance(v, bytes)}
+            found.append({**headers, "value": message.value() or b""})
     finally:
         consumer.close()
     return found

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
+from motcua.dossier import LOCAL_ZONE
 from services.deadlines.board.service import BoardItem
 from services.deadlines.letters.service import LetterTask
 from services.deadlines.officers import Officer
-
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 _STYLE = """
 body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d232b}
@@ -84,6 +82,13 @@ def _row(item: BoardItem, now: datetime) -> str:
     letter_link = f"/board/dossiers/{escape(item.dossier_id)}/letter"
     if item.needs_letter:
         letter = f'<a class="button task" href="{letter_link}">Lập phiếu xin lỗi</a>'
+        if item.apology_deadline is not None:
+            left = (item.apology_deadline - now).total_seconds()
+            letter += (
+                f'<br><span class="muted">Hạn gửi {_local(item.apology_deadline)}: </span>'
+                f'<span class="letter-left" data-due="{item.apology_deadline.timestamp():.0f}">'
+                f"{_remaining(left)}</span>"
+            )
     elif item.letter_status == "issued":
         letter = (
             f'<a href="{letter_link}.pdf" target="_blank">Phiếu {escape(item.letter_number or "")}'

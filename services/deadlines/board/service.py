@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from psycopg import Connection
 from psycopg.rows import dict_row
@@ -35,6 +35,8 @@ class BoardItem:
     letter_status: str | None
     letter_number: str | None
     letter_version: int | None
+    apology_deadline: datetime | None
+    """When the draft letter must go out: one working day before the due date by default."""
 
     def seconds_left(self, now: datetime) -> float:
         return (self.due_at - now).total_seconds()
@@ -50,14 +52,28 @@ def announce(unit_path: tuple[str, ...] | list[str], *, db_session: Connection) 
     db_session.execute("SELECT pg_notify(%s, %s)", (CHANNEL, json.dumps(list(unit_path))))
 
 
-def record_alert(alert: Alert, clock: DossierClock, *, db_session: Connection) -> None:
+def _board_status(kind: AlertKind) -> str:
+    match kind:
+        case AlertKind.DUE_SOON:
+            return "due_soon"
+        case AlertKind.OVERDUE:
+            return "overdue"
+        case AlertKind.RESOLVED_LATE:
+            raise ValueError("a resolved-late dossier leaves the board through sync_board")
+        case _:
+            assert_never(kind)
+
+
+def record_alert(
+    alert: Alert, clock: DossierClock, apology_deadline: datetime, *, db_session: Connection
+) -> None:
     """Put the dossier on the board for a due-soon or overdue alert and, for a first
-    lateness, draft its apology letter. (Resolved-late needs nothing: the completion's
-    ``sync_board`` takes the dossier off.)
+    lateness, draft its apology letter, due by ``apology_deadline``. (Resolved-late needs
+    nothing: the completion's ``sync_board`` takes the dossier off.)
 
     Idempotent: a redelivered alert changes nothing and drafts no second letter.
     """
-    status = "overdue" if alert.kind is AlertKind.OVERDUE else "due_soon"
+    status = _board_status(alert.kind)
     with db_session.transaction():
         db_session.execute(
             "INSERT INTO watched_dossiers (dossier_id, dossier_code, unit_code, unit_path, "
@@ -88,9 +104,10 @@ def record_alert(alert: Alert, clock: DossierClock, *, db_session: Connection) -
         )
         if not clock.rescheduled:
             db_session.execute(
-                "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (dossier_id, episode) DO NOTHING",
-                (clock.dossier_id, alert.episode, clock.unit_code, alert.due_at),
+                "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at, "
+                "apology_deadline) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (dossier_id, episode) DO NOTHING",
+                (clock.dossier_id, alert.episode, clock.unit_code, alert.due_at, apology_deadline),
             )
         announce(clock.unit_path, db_session=db_session)
 
@@ -158,7 +175,7 @@ def board_items(
         rows = cur.execute(
             "SELECT w.dossier_id::text, w.dossier_code, w.unit_code, w.procedure_code, "
             "w.episode, w.due_at, w.status, w.rescheduled, w.acknowledged_by, "
-            "l.status AS letter_status, l.letter_number, "
+            "l.status AS letter_status, l.letter_number, l.apology_deadline, "
             "(SELECT max(v.version) FROM apology_letter_versions v WHERE v.letter_id = l.id) "
             "AS letter_version "
             "FROM watched_dossiers w LEFT JOIN apology_letters l "
@@ -202,3 +219,28 @@ def compliance(*, db_session: Connection, unit_code: str | None = None) -> Compl
         ).fetchone()
     assert row is not None
     return Compliance(**row)
+
+
+@dataclass(frozen=True)
+class UnitCompliance:
+    unit_code: str
+    late_without_letter: int
+    letters_issued_late: int
+
+
+def compliance_by_unit(*, db_session: Connection) -> list[UnitCompliance]:
+    """Per handling unit: overdue dossiers with no letter, and letters that went out after
+    their apology deadline (all time). Units with neither are not listed."""
+    with db_session.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            "WITH without AS (SELECT w.unit_code, count(*) AS n FROM watched_dossiers w "
+            "  WHERE w.status = 'overdue' AND NOT w.rescheduled AND NOT EXISTS ("
+            "    SELECT 1 FROM apology_letters l WHERE l.dossier_id = w.dossier_id "
+            "    AND l.episode = w.episode AND l.status = 'issued') GROUP BY w.unit_code), "
+            "issued_late AS (SELECT unit_code, count(*) AS n FROM apology_letters "
+            "  WHERE status = 'issued' AND issued_at > apology_deadline GROUP BY unit_code) "
+            "SELECT unit_code, coalesce(without.n, 0) AS late_without_letter, "
+            "coalesce(issued_late.n, 0) AS letters_issued_late "
+            "FROM without FULL JOIN issued_late USING (unit_code) ORDER BY unit_code"
+        ).fetchall()
+    return [UnitCompliance(**row) for row in rows]

@@ -315,7 +315,14 @@ def install_board_views(
                 {
                     "unit_code": officer.unit_code,
                     "items": [
-                        {**asdict(item), "due_at": item.due_at.isoformat()} for item in items
+                        {
+                            **asdict(item),
+                            "due_at": item.due_at.isoformat(),
+                            "apology_deadline": item.apology_deadline.isoformat()
+                            if item.apology_deadline
+                            else None,
+                        }
+                        for item in items
                     ],
                 }
             )

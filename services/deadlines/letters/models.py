@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from motcua.calendar import WorkingCalendar
 from motcua.documents import Document, Paragraph, Row
+from motcua.dossier import LOCAL_ZONE
 
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_EXTENSION_WORKING_DAYS = 60
 MAX_REASON_LENGTH = 2000
 

@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-UNIT_CODE = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")
-_DOSSIER_CODE = re.compile(
-    r"^(?P<unit>[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2})"
-    r"-(?P<day>[0-9]{6})-(?P<sequence>[0-9]{4})$"
-)
+from motcua.dossier import DOSSIER_CODE_PATTERN, UNIT_CODE_PATTERN
+
+UNIT_CODE = re.compile(UNIT_CODE_PATTERN)
+_DOSSIER_CODE = re.compile(DOSSIER_CODE_PATTERN)
 MAX_PER_DAY = 9999
 
 

@@ -8,16 +8,12 @@ from psycopg import Connection
 from pydantic import TypeAdapter, ValidationError
 
 from services.intake.auth import Principal
-from services.intake.dossier.models import ReceiveDossier, TransitionCommand
-from services.intake.dossier.service import (
-    IntakeError,
-    IntakeRules,
-    Outcome,
-    apply_transition,
-    receive_dossier,
-)
+from services.intake.dossier.errors import IntakeError
+from services.intake.dossier.models import ReceiveDossier
+from services.intake.dossier.service import IntakeRules, Outcome, apply_transition, receive_dossier
+from services.intake.dossier.transitions import UpstreamTransition
 
-_transition: TypeAdapter[Any] = TypeAdapter(TransitionCommand)
+_transition: TypeAdapter[Any] = TypeAdapter(UpstreamTransition)
 
 
 def invalid(error: ValidationError) -> IntakeError:

@@ -14,12 +14,11 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from motcua.dossier import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 from services.intake.dossier.state import DossierState, Transition
 
-UnitCode = Annotated[
-    str, StringConstraints(pattern=r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")
-]
-ProcedureCode = Annotated[str, StringConstraints(pattern=r"^[0-9]\.[0-9]{6}$")]
+UnitCode = Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)]
+ProcedureCode = Annotated[str, StringConstraints(pattern=PROCEDURE_CODE_PATTERN)]
 UpstreamEventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Channel = Literal["in_person", "postal", "online"]
@@ -30,6 +29,12 @@ class Command(BaseModel):
 
     event_id: UpstreamEventId = Field(description="The upstream system's own id of this event.")
     occurred_at: AwareDatetime = Field(description="When it happened at the desk (with offset).")
+
+
+class TransitionCommand(Command):
+    """A command about an existing dossier; each transition module narrows ``transition``."""
+
+    transition: Transition
 
 
 class Applicant(BaseModel):
@@ -60,65 +65,6 @@ class ReceiveDossier(Command):
     )
 
 
-class Assign(Command):
-    transition: Literal[Transition.ASSIGN, Transition.TRANSFER]
-    to_unit_code: UnitCode
-    handler_ref: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-
-
-class RequestSupplement(Command):
-    transition: Literal[Transition.REQUEST_SUPPLEMENT]
-    reason: Reason
-
-
-class ReceiveSupplement(Command):
-    transition: Literal[Transition.RECEIVE_SUPPLEMENT]
-
-
-class Pause(Command):
-    transition: Literal[Transition.PAUSE]
-    reason_code: Literal["external_verification", "other_agency", "force_majeure", "other"]
-    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
-
-
-class Resume(Command):
-    transition: Literal[Transition.RESUME]
-
-
-class Complete(Command):
-    transition: Literal[Transition.COMPLETE]
-    outcome: Literal["granted", "refused"]
-
-
-class ReturnResult(Command):
-    transition: Literal[Transition.RETURN_RESULT]
-    channel: Literal["counter", "postal", "online"]
-
-
-class Reject(Command):
-    transition: Literal[Transition.REJECT]
-    reason: Reason
-
-
-class Withdraw(Command):
-    transition: Literal[Transition.WITHDRAW]
-    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
-
-
-TransitionCommand = Annotated[
-    Assign
-    | RequestSupplement
-    | ReceiveSupplement
-    | Pause
-    | Resume
-    | Complete
-    | ReturnResult
-    | Reject
-    | Withdraw,
-    Field(discriminator="transition"),
-]
-
-
 class TimelineEntry(BaseModel):
     sequence: int
     transition: str
@@ -140,6 +86,8 @@ class DossierView(BaseModel):
     clock_started_at: datetime
     due_at: datetime
     original_due_at: datetime
+    rescheduled: bool = Field(description="An apology letter moved the appointment (once).")
+    clock_running: bool = Field(description="The processing time is being counted now.")
     paused_at: datetime | None
     supplement_count: int
     completed_at: datetime | None

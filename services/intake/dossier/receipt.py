@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from motcua.documents import Document, Paragraph, Row
+from motcua.dossier import LOCAL_ZONE
 
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 CHANNELS = {"in_person": "trực tiếp", "postal": "qua dịch vụ bưu chính", "online": "trực tuyến"}
 UNITS = {"working_days": "ngày làm việc", "working_hours": "giờ làm việc", "calendar_days": "ngày"}
 

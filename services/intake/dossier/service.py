@@ -16,7 +16,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from psycopg import Connection
 from psycopg.rows import dict_row
@@ -24,30 +23,31 @@ from psycopg.types.json import Jsonb
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, format_instant, new_event
+from motcua.dossier import LOCAL_ZONE, ClockState, local_instant
 from motcua.kafka import Topic
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
 from services.intake.dossier.code import MAX_PER_DAY, DossierCode
+from services.intake.dossier.errors import (
+    IntakeError,
+    no_such_dossier,
+    out_of_order,
+    unknown_reference,
+)
 from services.intake.dossier.models import (
-    Assign,
-    Complete,
     DossierView,
-    Pause,
     ReceiveDossier,
-    Reject,
-    RequestSupplement,
-    ReturnResult,
     TimelineEntry,
     TransitionCommand,
-    Withdraw,
 )
 from services.intake.dossier.receipt import Receipt
-from services.intake.dossier.state import (
-    RULES,
-    DossierState,
-    IllegalTransition,
-    Transition,
+from services.intake.dossier.state import DossierState, IllegalTransition, Transition
+from services.intake.dossier.transitions import (
+    SPECS,
+    Dossier,
+    Situation,
     allowed_transitions,
+    event_data,
     next_state,
 )
 from services.intake.metrics import RECEIVED, TRANSITIONS
@@ -55,20 +55,6 @@ from services.intake.reference.catalog import ReferenceCatalog
 from services.intake.reference.models import PausePolicy
 
 SOURCE = "/motcua/intake"
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-class IntakeError(Exception):
-    """A command intake refuses; ``status`` follows HTTP so every door reports it alike."""
-
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.extra = status, title, detail, extra
-
-    @property
-    def reason(self) -> str:
-        """A short machine-readable reason, for metrics and dead-letter records."""
-        return str(self.extra.get("reason", self.title.lower().replace(" ", "_")))
 
 
 @dataclass(frozen=True)
@@ -79,6 +65,7 @@ class IntakeRules:
     catalog: ReferenceCatalog = field(default_factory=ReferenceCatalog)
     paper_cutoff: time = time(15)
     applicant_ref_key: bytes | None = None
+    reschedule_once: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,16 +74,6 @@ class Outcome:
     body: dict[str, Any]
     replayed: bool = False
     events: list[str] = field(default_factory=list)
-
-
-def _unknown(field_name: str, detail: str) -> IntakeError:
-    return IntakeError(
-        422,
-        "Unknown reference",
-        detail,
-        errors=[{"field": field_name, "message": detail}],
-        reason=f"unknown_{field_name}",
-    )
 
 
 def _replay(principal: Principal, event_id: str, *, db_session: Connection) -> Outcome | None:
@@ -205,7 +182,7 @@ def receive_dossier(
             return replayed
     unit = rules.catalog.unit(command.unit_code, db_session=db_session)
     if unit is None:
-        raise _unknown("unit_code", f"no unit has code {command.unit_code}")
+        raise unknown_reference("unit_code", f"no unit has code {command.unit_code}")
     unit_path, unit_level = unit.path, unit.level
     if not principal.covers(unit_path):
         raise IntakeError(
@@ -216,7 +193,9 @@ def receive_dossier(
         )
     procedure = rules.catalog.procedure(command.procedure_code, db_session=db_session)
     if procedure is None or not procedure.active:
-        raise _unknown("procedure_code", f"no active procedure has code {command.procedure_code}")
+        raise unknown_reference(
+            "procedure_code", f"no active procedure has code {command.procedure_code}"
+        )
     processing = procedure.processing_time
     clock = dossier_clock.start(
         rules.calendar,
@@ -247,8 +226,8 @@ def receive_dossier(
     db_session.execute(
         "INSERT INTO dossiers (id, code, procedure_code, unit_code, unit_path, channel, state, "
         "applicant_ref, contact_preference, received_at, clock_started_at, due_at, "
-        "original_due_at, sequence, source_system) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s)",
+        "original_due_at, sequence, source_system, last_event_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
         (
             dossier_id,
             code,
@@ -264,8 +243,12 @@ def receive_dossier(
             clock.due_at,
             clock.due_at,
             principal.system_id,
+            command.occurred_at,
         ),
     )
+    clock_json = ClockState(
+        running=True, due_at=clock.due_at, original_due_at=clock.due_at
+    ).as_json()
     data = {
         "dossier_id": str(dossier_id),
         "dossier_code": code,
@@ -280,8 +263,8 @@ def receive_dossier(
         "received_at": format_instant(command.occurred_at),
         "clock_starts_at": format_instant(clock.started_at),
         "processing_time": {"amount": processing.amount, "unit": processing.unit},
-        "due_at": format_instant(clock.due_at),
         "online_level": procedure.online_level,
+        "clock": clock_json,
     }
     event_id = _publish(
         EventType.DOSSIER_RECEIVED, dossier_id, data, command.occurred_at, db_session=db_session
@@ -294,6 +277,7 @@ def receive_dossier(
         "clock_started_at": format_instant(clock.started_at),
         "due_at": format_instant(clock.due_at),
         "processing_time": {"amount": processing.amount, "unit": processing.unit},
+        "clock": clock_json,
         "event_id": event_id,
     }
     outcome = Outcome(201, body, events=[event_id])
@@ -315,9 +299,43 @@ def receive_dossier(
 
 _DOSSIER_COLUMNS = (
     "id, code, procedure_code, unit_code, unit_path, channel, state, received_at, "
-    "clock_started_at, due_at, original_due_at, paused_at, remaining_seconds, "
-    "supplement_count, completed_at, sequence"
+    "clock_started_at, due_at, original_due_at, rescheduled_due_at, paused_at, "
+    "remaining_seconds, supplement_count, completed_at, sequence, last_event_at"
 )
+
+OVERDUE_SQL = (
+    "CASE WHEN completed_at IS NOT NULL THEN completed_at > due_at "
+    "ELSE state IN ('received', 'in_progress', 'awaiting_supplement', 'paused') "
+    "AND paused_at IS NULL AND due_at < now() END"
+)
+"""``motcua.dossier.is_overdue`` / ``finished_late`` in SQL, so a list filtered on it and
+each item's ``overdue`` field say the same (a test holds the two definitions together)."""
+
+VIEW_COLUMNS = f"{_DOSSIER_COLUMNS}, {OVERDUE_SQL} AS overdue"
+
+
+def _locked_dossier(row: dict[str, Any]) -> Dossier:
+    remaining = row["remaining_seconds"]
+    return Dossier(
+        id=str(row["id"]),
+        code=row["code"],
+        procedure_code=row["procedure_code"],
+        unit_code=row["unit_code"],
+        unit_path=tuple(row["unit_path"]),
+        channel=row["channel"],
+        state=DossierState(row["state"]),
+        clock=dossier_clock.Clock(
+            row["clock_started_at"],
+            row["due_at"],
+            row["paused_at"],
+            timedelta(seconds=remaining) if remaining is not None else None,
+        ),
+        original_due_at=row["original_due_at"],
+        rescheduled_due_at=row["rescheduled_due_at"],
+        supplement_count=row["supplement_count"],
+        sequence=row["sequence"],
+        last_event_at=row["last_event_at"],
+    )
 
 
 def apply_transition(
@@ -328,161 +346,87 @@ def apply_transition(
     rules: IntakeRules,
     db_session: Connection,
 ) -> Outcome:
+    """Apply one transition command (any of ``transitions.SPECS``) to a dossier."""
     replayed = _replay(principal, command.event_id, db_session=db_session)
     if replayed:
         return replayed
     with db_session.cursor(row_factory=dict_row) as cursor:
-        dossier = cursor.execute(
+        row = cursor.execute(
             f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE code = %s FOR UPDATE", (code,)
         ).fetchone()
-    if dossier is None:
-        raise IntakeError(404, "No such dossier", f"no dossier has code {code}", reason="not_found")
-    if not principal.covers(dossier["unit_path"]):
-        raise IntakeError(
-            403,
-            "Outside your units",
-            f"{principal.name} may write for the units under {principal.unit_code} only",
-            reason="out_of_scope",
-        )
+    if row is None or not principal.covers(row["unit_path"]):
+        raise no_such_dossier(code)
+    dossier = _locked_dossier(row)
     transition = Transition(command.transition)
-    current = DossierState(dossier["state"])
+    spec = SPECS[transition]
     try:
-        target = next_state(current, transition)
+        target = next_state(dossier.state, transition)
     except IllegalTransition as exc:
         raise IntakeError(
             409,
             "Illegal transition",
             str(exc),
-            current_state=current.value,
+            current_state=dossier.state.value,
             allowed_transitions=[t.value for t in exc.allowed],
             reason="illegal_transition",
         ) from exc
     at = command.occurred_at
-    if at < dossier["received_at"]:
-        raise IntakeError(
-            422,
-            "Invalid request",
-            "occurred_at is before the dossier was received",
-            errors=[{"field": "occurred_at", "message": "before the dossier's receipt"}],
-            reason="occurred_before_receipt",
-        )
-    procedure = rules.catalog.procedure(dossier["procedure_code"], db_session=db_session)
+    if at < dossier.last_event_at:
+        raise out_of_order(at, dossier.last_event_at)
+    procedure = rules.catalog.procedure(dossier.procedure_code, db_session=db_session)
     assert procedure is not None
-    processing = procedure.processing_time
-    pause_stops_clock = procedure.pause_policy != PausePolicy.CLOCK_RUNS
-    sequence = dossier["sequence"] + 1
-    changes: dict[str, Any] = {"state": target.value, "sequence": sequence}
-    data: dict[str, Any] = {
-        "dossier_id": str(dossier["id"]),
-        "dossier_code": dossier["code"],
-        "unit_code": dossier["unit_code"],
-        "unit_path": list(dossier["unit_path"]),
-        "procedure_code": dossier["procedure_code"],
+    situation = Situation(
+        dossier=dossier,
+        at=at,
+        calendar=rules.calendar,
+        processing_time=procedure.processing_time,
+        pause_stops_clock=procedure.pause_policy != PausePolicy.CLOCK_RUNS,
+        paper_cutoff=rules.paper_cutoff,
+        reschedule_once=rules.reschedule_once,
+        find_unit=lambda unit_code: rules.catalog.unit(unit_code, db_session=db_session),
+    )
+    effect = spec.handle(command, situation)
+    sequence = dossier.sequence + 1
+    after = effect.clock
+    changes: dict[str, Any] = {
+        "state": target.value,
         "sequence": sequence,
+        "last_event_at": at,
+        "clock_started_at": after.started_at,
+        "due_at": after.due_at,
+        "paused_at": after.stopped_at,
+        "remaining_seconds": (
+            int(after.remaining.total_seconds()) if after.remaining is not None else None
+        ),
+        **effect.changes,
     }
-    details: dict[str, Any] = {}
-    running = dossier_clock.Clock(dossier["clock_started_at"], dossier["due_at"])
-
-    if isinstance(command, Assign):
-        target_unit = rules.catalog.unit(command.to_unit_code, db_session=db_session)
-        if target_unit is None:
-            raise _unknown("to_unit_code", f"no unit has code {command.to_unit_code}")
-        to_path = target_unit.path
-        data |= {
-            "kind": command.transition.value,
-            "from_unit_code": dossier["unit_code"],
-            "to_unit_code": command.to_unit_code,
-            "to_unit_path": to_path,
-        }
-        if command.handler_ref:
-            data["handler_ref"] = command.handler_ref
-        if command.transition == Transition.TRANSFER:
-            changes |= {"unit_code": command.to_unit_code, "unit_path": to_path}
-        details = {k: data[k] for k in ("kind", "from_unit_code", "to_unit_code")}
-    elif isinstance(command, RequestSupplement):
-        data |= {"phase": "processing", "reason": command.reason}
-        changes |= {"paused_at": at, "supplement_count": dossier["supplement_count"] + 1}
-        details = {"reason": command.reason}
-    elif transition == Transition.RECEIVE_SUPPLEMENT:
-        restarted = dossier_clock.start(
-            rules.calendar,
-            at,
-            paper=dossier["channel"] != "online",
-            processing_time=processing,
-            cutoff=rules.paper_cutoff,
-        )
-        data |= {
-            "clock_restarts_at": format_instant(restarted.started_at),
-            "due_at": format_instant(restarted.due_at),
-        }
-        changes |= {
-            "paused_at": None,
-            "clock_started_at": restarted.started_at,
-            "due_at": restarted.due_at,
-        }
-    elif isinstance(command, Pause):
-        data["reason_code"] = command.reason_code
-        if command.reason:
-            data["reason"] = command.reason
-        if pause_stops_clock:
-            stopped = dossier_clock.stop(rules.calendar, running, at, unit=processing.unit)
-            assert stopped.remaining is not None
-            remaining = int(stopped.remaining.total_seconds())
-            changes |= {"paused_at": at, "remaining_seconds": remaining}
-        details = {"reason_code": command.reason_code, "clock_stopped": pause_stops_clock}
-    elif transition == Transition.RESUME and dossier["remaining_seconds"] is None:
-        data["due_at"] = format_instant(dossier["due_at"])
-    elif transition == Transition.RESUME:
-        stopped = dossier_clock.Clock(
-            dossier["clock_started_at"],
-            dossier["due_at"],
-            dossier["paused_at"],
-            timedelta(seconds=dossier["remaining_seconds"]),
-        )
-        resumed = dossier_clock.resume(rules.calendar, stopped, at, unit=processing.unit)
-        data["due_at"] = format_instant(resumed.due_at)
-        changes |= {"paused_at": None, "remaining_seconds": None, "due_at": resumed.due_at}
-    elif isinstance(command, Complete):
-        data |= {"outcome": command.outcome, "due_at": format_instant(dossier["due_at"])}
-        changes["completed_at"] = at
-        details = {"outcome": command.outcome, "late": at > dossier["due_at"]}
-    elif isinstance(command, ReturnResult):
-        data["channel"] = command.channel
-        details = {"channel": command.channel}
-    elif isinstance(command, Reject):
-        data["reason"] = command.reason
-        details = {"reason": command.reason}
-    elif isinstance(command, Withdraw) and command.reason:
-        data["reason"] = command.reason
-
+    data = event_data(dossier, effect, target)
     assignments = ", ".join(f"{column} = %s" for column in changes)
     db_session.execute(
         f"UPDATE dossiers SET {assignments}, updated_at = now() WHERE id = %s",
-        (*changes.values(), dossier["id"]),
+        (*changes.values(), dossier.id),
     )
-    event_id = _publish(
-        RULES[transition].event_type, dossier["id"], data, at, db_session=db_session
-    )
-    due: datetime = changes.get("due_at") or dossier["due_at"]
+    event_id = _publish(spec.event_type, uuid.UUID(dossier.id), data, at, db_session=db_session)
     body = {
-        "dossier_id": str(dossier["id"]),
-        "dossier_code": dossier["code"],
+        "dossier_id": dossier.id,
+        "dossier_code": dossier.code,
         "state": target.value,
         "sequence": sequence,
-        "due_at": format_instant(due),
+        "due_at": local_instant(after.due_at),
+        "clock": data["clock"],
         "allowed_transitions": [t.value for t in allowed_transitions(target)],
         "event_id": event_id,
     }
     outcome = Outcome(200, body, events=[event_id])
     _record(
-        dossier["id"],
+        uuid.UUID(dossier.id),
         sequence,
         principal,
         command.event_id,
         event_id,
         transition.value,
         at,
-        details,
+        effect.details,
         outcome,
         db_session=db_session,
     )
@@ -495,30 +439,22 @@ def get_dossier(
 ) -> DossierView:
     with db_session.cursor(row_factory=dict_row) as cursor:
         dossier = cursor.execute(
-            f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE code = %s", (code,)
+            f"SELECT {VIEW_COLUMNS} FROM dossiers WHERE code = %s", (code,)
         ).fetchone()
         if dossier is None or not principal.covers(dossier["unit_path"]):
-            # Out-of-scope dossiers are reported missing: their existence is not the caller's.
-            raise IntakeError(
-                404, "No such dossier", f"no dossier has code {code}", reason="not_found"
-            )
+            raise no_such_dossier(code)
         timeline = cursor.execute(
             "SELECT sequence, transition, occurred_at, recorded_at, event_id, details "
             "FROM dossier_events WHERE dossier_id = %s ORDER BY sequence",
             (dossier["id"],),
         ).fetchall()
-    view = _view(dossier, now)
+    view = view_of(dossier)
     return view.model_copy(update={"timeline": [TimelineEntry(**entry) for entry in timeline]})
 
 
-def _view(dossier: dict[str, Any], now: datetime) -> DossierView:
+def view_of(dossier: dict[str, Any]) -> DossierView:
+    """A row selected with ``VIEW_COLUMNS`` as the API shows it."""
     state = DossierState(dossier["state"])
-    finished_at = dossier["completed_at"]
-    if finished_at is not None:
-        overdue = finished_at > dossier["due_at"]
-    else:
-        clock_running = state.is_open and dossier["paused_at"] is None
-        overdue = clock_running and now > dossier["due_at"]
     return DossierView(
         dossier_id=dossier["id"],
         dossier_code=dossier["code"],
@@ -531,10 +467,12 @@ def _view(dossier: dict[str, Any], now: datetime) -> DossierView:
         clock_started_at=dossier["clock_started_at"],
         due_at=dossier["due_at"],
         original_due_at=dossier["original_due_at"],
+        rescheduled=dossier["rescheduled_due_at"] is not None,
+        clock_running=state.is_open and dossier["paused_at"] is None,
         paused_at=dossier["paused_at"],
         supplement_count=dossier["supplement_count"],
-        completed_at=finished_at,
-        overdue=overdue,
+        completed_at=dossier["completed_at"],
+        overdue=bool(dossier["overdue"]),
         sequence=dossier["sequence"],
         allowed_transitions=allowed_transitions(state),
     )

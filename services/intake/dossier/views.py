@@ -17,23 +17,26 @@ from psycopg.rows import dict_row
 from pydantic import AwareDatetime, BaseModel, Field
 
 from motcua.documents import render_pdf
+from motcua.dossier import LOCAL_ZONE, ProcessingTime
 from motcua.http import Problem
 from services.intake.auth import Principal, Scope
 from services.intake.dependencies import IntakeContext, authenticated, context
 from services.intake.dossier import clock as dossier_clock
 from services.intake.dossier.commands import execute_command
-from services.intake.dossier.models import DossierView, ReceiveDossier, TransitionCommand
+from services.intake.dossier.errors import IntakeError
+from services.intake.dossier.models import DossierView, ReceiveDossier
 from services.intake.dossier.service import (
-    LOCAL_ZONE,
-    IntakeError,
+    OVERDUE_SQL,
+    VIEW_COLUMNS,
     Outcome,
-    _view,
     apply_transition,
     get_dossier,
     load_receipt,
     receive_dossier,
+    view_of,
 )
 from services.intake.dossier.state import DossierState
+from services.intake.dossier.transitions import UpstreamTransition
 from services.intake.metrics import REJECTS, REPLAYS
 
 router = APIRouter(prefix="/v1", tags=["dossiers"])
@@ -153,7 +156,7 @@ def get_receipt(
 )
 def post_transition(
     code: str,
-    command: Annotated[TransitionCommand, Body()],
+    command: Annotated[UpstreamTransition, Body()],
     principal: Annotated[Principal, Depends(authenticated)],
     ctx: Annotated[IntakeContext, Depends(context)],
 ) -> JSONResponse:
@@ -382,7 +385,13 @@ def list_dossiers(
     unit: Annotated[str | None, Query(description="A unit; its whole subtree is listed.")] = None,
     procedure: Annotated[str | None, Query()] = None,
     state: Annotated[DossierState | None, Query()] = None,
-    overdue: Annotated[bool | None, Query(description="Only (not) overdue open dossiers.")] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(
+            description="Only (not) late dossiers: open ones whose clock runs past the "
+            "appointment in force, and finished ones whose result came after it."
+        ),
+    ] = None,
     received_from: Annotated[AwareDatetime | None, Query()] = None,
     received_to: Annotated[AwareDatetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -399,8 +408,7 @@ def list_dossiers(
         clauses.append("state = %s")
         params.append(state.value)
     if overdue is not None:
-        late = "state IN ('received','in_progress') AND paused_at IS NULL AND due_at < now()"
-        clauses.append(late if overdue else f"NOT ({late})")
+        clauses.append(OVERDUE_SQL if overdue else f"NOT ({OVERDUE_SQL})")
     if received_from:
         clauses.append("received_at >= %s")
         params.append(received_from)
@@ -412,21 +420,18 @@ def list_dossiers(
         clauses.append("(received_at, id) < (%s, %s::uuid)")
         params += [after_at, after_id]
     query = (
-        "SELECT id, code, procedure_code, unit_code, unit_path, channel, state, received_at, "
-        "clock_started_at, due_at, original_due_at, paused_at, remaining_seconds, "
-        "supplement_count, completed_at, sequence FROM dossiers WHERE "
+        f"SELECT {VIEW_COLUMNS} FROM dossiers WHERE "
         + " AND ".join(clauses)
         + " ORDER BY received_at DESC, id DESC LIMIT %s"
     )
     params.append(limit + 1)
     with ctx.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, params).fetchall()
-    now = datetime.now(UTC)
     page = rows[:limit]
     next_cursor = (
         _encode_cursor(page[-1]["received_at"], page[-1]["id"]) if len(rows) > limit else None
     )
-    return DossierPage(items=[_view(row, now) for row in page], next_cursor=next_cursor)
+    return DossierPage(items=[view_of(row) for row in page], next_cursor=next_cursor)
 
 
 class AppointmentPreview(BaseModel):
@@ -473,7 +478,7 @@ def preview_appointment(
             f"no active procedure has code {procedure}",
             errors=[{"field": "procedure", "message": "unknown procedure"}],
         )
-    processing = dossier_clock.ProcessingTime(row[0], row[1])
+    processing = ProcessingTime(row[0], row[1])
     clock = dossier_clock.start(
         ctx.rules.calendar,
         received_at,

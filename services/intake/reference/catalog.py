@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from psycopg import Connection
 
-from services.intake.dossier.clock import ProcessingTime
+from motcua.dossier import ProcessingTime
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-UNIT_CODE_PATTERN = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$"
-"""The agency identifier code (Thông tư 01/2018/TT-VPCP Điều 19: ``V1V2V3.Z1Z2.Y1Y2.MX1X2``)."""
-
-PROCEDURE_CODE_PATTERN = r"^[0-9]\.[0-9]{6}$"
-"""A procedure's code in the national catalogue of administrative procedures."""
+from motcua.dossier import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN, TimeUnit
 
 UnitCode = Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)]
 ProcedureCode = Annotated[str, StringConstraints(pattern=PROCEDURE_CODE_PATTERN)]
@@ -46,12 +42,6 @@ class ProcedureField(StrEnum):
     EXIT_ENTRY = "exit_entry"
     VEHICLE_REGISTRATION = "vehicle_registration"
     FIRE_SAFETY = "fire_safety"
-
-
-class TimeUnit(StrEnum):
-    WORKING_DAYS = "working_days"
-    WORKING_HOURS = "working_hours"
-    CALENDAR_DAYS = "calendar_days"
 
 
 class OnlineLevel(StrEnum):
@@ -91,7 +81,7 @@ class ProcessingTime(_Frozen):
     """The legal processing time, e.g. 7 working days."""
 
     amount: int = Field(strict=True, ge=0, le=10_000, description="How many units.")
-    unit: TimeUnit = TimeUnit.WORKING_DAYS
+    unit: TimeUnit = "working_days"
 
 
 class Unit(_Frozen):

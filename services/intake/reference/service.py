@@ -56,7 +56,7 @@ def upsert_procedure(procedure: Procedure, *, db_session: Connection) -> dict[st
                 procedure.name,
                 procedure.field.value,
                 procedure.processing_time.amount,
-                procedure.processing_time.unit.value,
+                procedure.processing_time.unit,
                 procedure.online_level.value,
                 [c.value for c in procedure.result_channels],
                 procedure.pause_policy.value,

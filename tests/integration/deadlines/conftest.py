@@ -62,8 +62,9 @@ def platform(
         root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
         assert root
         haiphong_province = unit_in_province(conn, "Hải Phòng", "province")
+        deadlines_system = f"deadlines-{uuid.uuid4().hex[:6]}"
         _, deadlines_key = register_system(
-            f"deadlines-{uuid.uuid4().hex[:6]}", root[0], [Scope.READ], db_session=conn
+            deadlines_system, root[0], [Scope.READ, Scope.RESCHEDULE], db_session=conn
         )
     with psycopg.connect(database.service_urls["deadlines"]) as conn:
         register_officer(
@@ -84,6 +85,9 @@ def platform(
                 "DATABASE_URL": intake_url,
                 "HTTP_PORT": str(intake_port),
                 "INBOUND_ENABLED": "false",
+                # Intake applies this module's issued letters, in a group of its own.
+                "APOLOGY_SYSTEM": deadlines_system,
+                "INBOUND_GROUP_ID": f"intake-{deadlines_system}",
             },
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -131,8 +135,13 @@ def wait_for_item(client: httpx.Client, dossier_code: str, **expected: Any) -> d
 
 
 def metric(platform: Platform, name: str) -> float:
+    """The metric's value summed over its label sets (zero when it has none yet)."""
     text = httpx.get(f"{platform.deadlines}/metrics", timeout=5).text
-    for line in text.splitlines():
-        if line.startswith(f"{name} "):
-            return float(line.split()[1])
-    pytest.fail(f"no metric {name}")
+    samples = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith((f"{name} ", f"{name}{{"))
+    ]
+    if not samples and f"# TYPE {name} " not in text:
+        pytest.fail(f"no metric {name}")
+    return sum(samples)

@@ -20,7 +20,9 @@ import psycopg
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event, format_instant, new_event
+from motcua.dossier import ClockState
 from motcua.kafka import Topic
 from tests.conftest import ROOT, Database, Infra
 from tests.integration.test_service_processes import _free_port
@@ -69,6 +71,7 @@ def worker(infra: Infra, database: Database, tmp_path: Path) -> Iterator[Worker]
 
 
 def _received(dossier_id: str, due: datetime) -> dict[str, Any]:
+    """A receipt as intake publishes it: the clock runs, due at ``due``."""
     received = datetime.now(UTC) - timedelta(days=3)
     return new_event(
         EventType.DOSSIER_RECEIVED,
@@ -89,8 +92,8 @@ def _received(dossier_id: str, due: datetime) -> dict[str, Any]:
             "received_at": format_instant(received),
             "clock_starts_at": format_instant(received),
             "processing_time": {"amount": 3, "unit": "working_days"},
-            "due_at": format_instant(due),
             "online_level": "full",
+            "clock": ClockState(running=True, due_at=due, original_due_at=due).as_json(),
         },
     )
 
@@ -131,12 +134,19 @@ def _kinds(messages: list[Any]) -> Counter[tuple[str, str]]:
 def test_alerts_fire_on_time_once_each(infra: Infra, worker: Worker) -> None:
     now = datetime.now(UTC)
     dues = {str(uuid.uuid4()): now + timedelta(seconds=4 + n % 5) for n in range(20)}
-    _produce(infra, [(d.encode(), encode_event(_received(d, due))) for d, due in dues.items()])
-    messages = _read(infra, Topic.DEADLINE_ALERTS.value, set(dues), time.monotonic() + 40)
+    # Due in ten working days: its due-soon moment (two working days before) is days away,
+    # so neither alert may come now — due soon is not simply sent at receipt.
+    later = str(uuid.uuid4())
+    far = default_calendar().add_working_days(now, 10)
+    events = [(d, _received(d, due)) for d, due in dues.items()] + [(later, _received(later, far))]
+    _produce(infra, [(d.encode(), encode_event(e)) for d, e in events])
+    messages = _read(infra, Topic.DEADLINE_ALERTS.value, {*dues, later}, time.monotonic() + 40)
     kinds = _kinds(messages)
     for dossier_id in dues:
         assert kinds[(dossier_id, "due_soon")] == 1, worker.log.read_text()[-3000:]
         assert kinds[(dossier_id, "overdue")] == 1
+    assert kinds[(later, "due_soon")] == 0
+    assert kinds[(later, "overdue")] == 0
     lags = [
         datetime.fromisoformat(e["time"]) - dues[e["subject"]]
         for e in (json.loads(m.value()) for m in messages)
@@ -148,14 +158,40 @@ def test_alerts_fire_on_time_once_each(infra: Infra, worker: Worker) -> None:
     assert worker.stop(signal.SIGTERM) == 0
 
 
+def _overdue_seen(infra: Infra, keys: set[str], *, at_least: int, timeout_s: float) -> int:
+    """Waits until ``at_least`` of ``keys`` have their overdue alert on the topic."""
+    deadline = time.monotonic() + timeout_s
+    seen: set[str] = set()
+    consumer = Consumer(
+        {"bootstrap.servers": infra.bootstrap_servers, "group.id": f"t-{uuid.uuid4()}"}
+    )
+    topic = Topic.DEADLINE_ALERTS.value
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+    try:
+        while len(seen) < at_least and time.monotonic() < deadline:
+            message = consumer.poll(0.1)
+            if message is None or message.error():
+                continue
+            key = (message.key() or b"").decode()
+            if key in keys and json.loads(message.value() or b"{}")["type"].endswith("overdue.v1"):
+                seen.add(key)
+    finally:
+        consumer.close()
+    return len(seen)
+
+
 def test_sigkill_mid_stream_loses_no_alert_and_duplicates_no_letter(
     infra: Infra, database: Database, worker: Worker
 ) -> None:
     now = datetime.now(UTC)
-    dues = {str(uuid.uuid4()): now + timedelta(seconds=3 + n * 0.4) for n in range(30)}
+    dues = {str(uuid.uuid4()): now + timedelta(seconds=4 + n * 0.5) for n in range(30)}
     _produce(infra, [(d.encode(), encode_event(_received(d, due))) for d, due in dues.items()])
-    time.sleep(8)
+    # Kill it mid-stream, proven: some overdue alerts are out, most are still to come.
+    assert _overdue_seen(infra, set(dues), at_least=5, timeout_s=40) >= 5
     assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
+    killed_at = datetime.now(UTC)
+    assert sum(due > killed_at for due in dues.values()) >= 10, "the kill came too late"
     shutil.rmtree(worker.data_dir, ignore_errors=True)
     worker.start()
     last_due = max(dues.values())

@@ -51,6 +51,7 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     assert page.evaluate("+document.body.dataset.updates") > updates_before, "not a live update"
     expect(row).to_contain_text("Quá hạn")
     expect(row.get_by_role("link", name="Lập phiếu xin lỗi")).to_be_visible()
+    expect(row.locator(".letter-left")).to_contain_text("Quá hạn")  # the letter was due in 2025
     page.screenshot(path=tmp_path / "board-live.png", full_page=True)
 
     row.get_by_role("button", name="Đã xem").click()

@@ -16,6 +16,7 @@ from services.deadlines.board.service import (
     acknowledge,
     board_items,
     compliance,
+    compliance_by_unit,
     record_alert,
     sync_board,
 )
@@ -81,14 +82,19 @@ def _figures(conn: psycopg.Connection, province: str) -> tuple[int, int]:
     return figures.overdue, figures.late_without_letter
 
 
+def _letter_due(clock: DossierClock) -> datetime:
+    """The apology deadline the worker would compute; the board only stores it."""
+    return clock.original_due_at - timedelta(days=1)
+
+
 def test_alerts_put_a_dossier_on_its_subtree_board_only_once(
     conn: psycopg.Connection, units: tuple[str, str, str]
 ) -> None:
     province, commune, other = units
     clock = _clock(province, commune)
     for _ in range(2):
-        record_alert(_alert(clock, AlertKind.DUE_SOON), clock, db_session=conn)
-        record_alert(_alert(clock, AlertKind.OVERDUE), clock, db_session=conn)
+        record_alert(_alert(clock, AlertKind.DUE_SOON), clock, _letter_due(clock), db_session=conn)
+        record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     for watcher in (province, commune):
         [item] = board_items(_officer(conn, watcher), db_session=conn)
         assert item.dossier_id == clock.dossier_id
@@ -107,7 +113,7 @@ def test_acknowledging_is_limited_to_the_subtree(
 ) -> None:
     province, commune, other = units
     clock = _clock(province, commune)
-    record_alert(_alert(clock, AlertKind.OVERDUE), clock, db_session=conn)
+    record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     assert not acknowledge(_officer(conn, other), clock.dossier_id, db_session=conn)
     assert acknowledge(_officer(conn, commune), clock.dossier_id, db_session=conn)
     [item] = board_items(_officer(conn, province), db_session=conn)
@@ -151,14 +157,14 @@ def _letter(code: str, number: str, version: int, new_due: datetime) -> ApologyL
     )
 
 
-def test_issuing_numbers_the_letter_moves_the_appointment_once_and_versions_corrections(
+def test_issuing_numbers_the_letter_and_versions_corrections_and_the_board_follows_intake(
     conn: psycopg.Connection, units: tuple[str, str, str]
 ) -> None:
     province, commune, _ = units
     officer = _officer(conn, commune)
     first, second = _clock(province, commune), _clock(province, commune)
     for clock in (first, second):
-        record_alert(_alert(clock, AlertKind.OVERDUE), clock, db_session=conn)
+        record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     assert _figures(conn, province) == (2, 2)
 
     new_due = NOW + timedelta(days=3)
@@ -168,6 +174,10 @@ def test_issuing_numbers_the_letter_moves_the_appointment_once_and_versions_corr
         letter_pdf(officer, clock.dossier_id, None, db_session=conn)[0] for clock in (first, second)
     }
     assert numbers == {"1/PXL", "2/PXL"}
+    # Letters out, so none is late without one; the appointment is intake's to move.
+    assert _figures(conn, province) == (2, 0)
+    for clock in (first, second):  # intake's dossier.rescheduled, as the tracker applies it
+        sync_board(replace(clock, due_at=new_due, rescheduled=True, episode=2), db_session=conn)
     assert _figures(conn, province) == (0, 0)
     assert board_items(officer, db_session=conn) == []
 
@@ -190,7 +200,9 @@ def test_a_rescheduled_dossier_late_again_is_escalated_without_a_second_letter(
 ) -> None:
     province, commune, _ = units
     clock = _clock(province, commune, rescheduled=True)
-    record_alert(_alert(clock, AlertKind.OVERDUE, episode=2), clock, db_session=conn)
+    record_alert(
+        _alert(clock, AlertKind.OVERDUE, episode=2), clock, _letter_due(clock), db_session=conn
+    )
     [item] = board_items(_officer(conn, commune), db_session=conn)
     assert item.rescheduled
     assert not item.needs_letter
@@ -202,7 +214,7 @@ def test_closing_takes_the_dossier_off_the_board(
 ) -> None:
     province, commune, _ = units
     clock = _clock(province, commune)
-    record_alert(_alert(clock, AlertKind.DUE_SOON), clock, db_session=conn)
+    record_alert(_alert(clock, AlertKind.DUE_SOON), clock, _letter_due(clock), db_session=conn)
     sync_board(replace(clock, open=False), db_session=conn)  # completed, rejected, withdrawn
     assert board_items(_officer(conn, commune), db_session=conn) == []
     assert compliance(db_session=conn, unit_code=province).letters_draft == 0
@@ -214,7 +226,7 @@ def test_the_board_follows_the_clock_stopped_resumed_and_transferred(
     province, commune, other = units
     clock = _clock(province, commune)
     alert = _alert(clock, AlertKind.DUE_SOON)
-    record_alert(alert, clock, db_session=conn)
+    record_alert(alert, clock, _letter_due(clock), db_session=conn)
     clock = clock.mark(alert)
     watcher = _officer(conn, commune)
 
@@ -233,3 +245,27 @@ def test_the_board_follows_the_clock_stopped_resumed_and_transferred(
     restarted = replace(moved, episode=2, due_at=NOW + timedelta(days=7))
     sync_board(restarted, db_session=conn)
     assert board_items(_officer(conn, province), db_session=conn) == []
+
+
+def test_letters_issued_after_their_apology_deadline_are_counted_per_unit(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    team = f"{uuid.uuid4().int % 1000:03d}.00.00.T{uuid.uuid4().int % 100:02d}"  # a unit of its own
+    officer = _officer(conn, commune)
+    late, in_time, unissued = (
+        replace(_clock(province, commune), unit_code=team, unit_path=(province, commune, team))
+        for _ in range(3)
+    )
+    record_alert(_alert(late, AlertKind.OVERDUE), late, NOW - timedelta(days=2), db_session=conn)
+    record_alert(
+        _alert(in_time, AlertKind.DUE_SOON), in_time, NOW + timedelta(days=1), db_session=conn
+    )
+    record_alert(
+        _alert(unissued, AlertKind.OVERDUE), unissued, NOW - timedelta(days=1), db_session=conn
+    )
+    for clock in (late, in_time):
+        _issue(conn, officer, clock.dossier_id, "Chờ xác minh", NOW + timedelta(days=5))
+    [figures] = [f for f in compliance_by_unit(db_session=conn) if f.unit_code == team]
+    assert figures.letters_issued_late == 1
+    assert figures.late_without_letter == 1

@@ -1,7 +1,7 @@
 """A calendar announcement reaches a running deadlines worker and moves a due-soon alert.
 
-A dossier's apology deadline (one working day before its due date) lies half an hour of
-working time ahead, on working day X, so no alert is due. The admin then records X as a
+A dossier's due-soon instant lies half an hour of working time ahead, on working day X,
+so no alert is due. The admin then records X as a
 day off through intake's API: the worker's live calendar takes it from the compacted
 topic, recomputes the dossier's next check, and the due-soon alert fires at once —
 no restart. The dossier's due date is not touched. X is withdrawn at the end (it is today
@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -23,11 +24,14 @@ from fastapi.testclient import TestClient
 from motcua.calendar import CalendarOverride, OverrideKind, WorkingCalendar, overrides_from
 from motcua.contracts import encode_event
 from motcua.kafka import Topic
+from services.deadlines.tracking import AlertKind, DeadlinePolicy
 from services.intake.app import create_app
 from tests.conftest import Infra
 from tests.integration.conftest import Systems, auth
 from tests.integration.deadlines.test_alerts import Worker, _produce, _read, _received, worker
 from tests.integration.intake.conftest import intake_settings
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
@@ -53,14 +57,15 @@ def test_a_new_day_off_moves_a_running_workers_due_soon_alert(
 ) -> None:
     plain = WorkingCalendar()
     now = datetime.now(UTC)
-    apology_at = plain.add_working_time(now, timedelta(minutes=30))
-    day_x: date = apology_at.date()
-    due = plain.add_working_time(apology_at, plain.hours.day_length)
-    assert plain.apology_deadline(due) == apology_at
-    moved = WorkingCalendar(
-        overrides=overrides_from([CalendarOverride(day_x, OverrideKind.DAY_OFF, "QĐ thử")])
-    ).apology_deadline(due)
-    assert moved < now, (moved, now)  # with X off, the deadline has passed already
+    due_soon_at = plain.add_working_time(now, timedelta(minutes=30))
+    day_x: date = due_soon_at.astimezone(VN).date()
+    # The worker's default policy: due soon one working day before the apology deadline,
+    # itself one working day before the due date.
+    due = plain.add_working_time(due_soon_at, plain.hours.day_length * 2)
+    assert DeadlinePolicy(plain).became_due(AlertKind.DUE_SOON, due) == due_soon_at
+    x_off = overrides_from([CalendarOverride(day_x, OverrideKind.DAY_OFF, "QĐ thử")])
+    moved = DeadlinePolicy(WorkingCalendar(overrides=x_off)).became_due(AlertKind.DUE_SOON, due)
+    assert moved < now, (moved, now)  # with X off, the alert is due already
 
     dossier, probe = str(uuid.uuid4()), str(uuid.uuid4())
     # The probe is due at once: its alert shows the worker is consuming.

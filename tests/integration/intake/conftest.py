@@ -14,10 +14,12 @@ from tests.conftest import Infra
 
 
 def intake_settings(infra: Infra, intake_url: str, **overrides: Any) -> IntakeSettings:
+    """Intake in-process; its Kafka doors stay shut unless a test opens them (with a
+    consumer group of its own), so no test consumes what another produced."""
     return IntakeSettings(
         kafka_bootstrap_servers=infra.bootstrap_servers,
         database_url=intake_url,
-        **overrides,
+        **{"apology_letters_enabled": False, **overrides},
     )
 
 

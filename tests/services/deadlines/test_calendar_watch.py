@@ -5,19 +5,28 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from motcua.calendar import CalendarOverride, OverrideKind, overrides_from
+from motcua.calendar import CalendarOverride, OverrideKind, WorkingCalendar, overrides_from
 from motcua.calendar_feed import LiveCalendar
 from services.deadlines.calendar_watch import CalendarWatch, reschedule_all
 from services.deadlines.due_index import DueIndex
 from services.deadlines.records import clock_to_record
-from services.deadlines.tracking import DeadlinePolicy, DossierClock
+from services.deadlines.tracking import AlertKind, DeadlinePolicy, DossierClock
 from tests.services.deadlines import test_tracking as tracking
+
+# An (invented) announcement: Wednesday 23/4/2025 is a day off.
+WEDNESDAY_OFF = overrides_from([CalendarOverride(date(2025, 4, 23), OverrideKind.DAY_OFF, "QĐ 9")])
 
 
 def test_a_new_day_off_moves_the_due_soon_check_and_not_the_due_date() -> None:
     live = LiveCalendar()
     policy = DeadlinePolicy(live)
-    clock = tracking.received(tracking.at(24, 9))  # due Thursday 24/4/2025 09:00
+    due = tracking.at(25, 9)  # Friday 25/4/2025 09:00
+    clock = tracking.received(due)
+    before = DeadlinePolicy(WorkingCalendar()).became_due(AlertKind.DUE_SOON, due)
+    after = DeadlinePolicy(WorkingCalendar(overrides=WEDNESDAY_OFF)).became_due(
+        AlertKind.DUE_SOON, due
+    )
+    assert after < before  # the day off pulls the due-soon alert earlier
     index = DueIndex()
     watch = CalendarWatch(live)
 
@@ -27,17 +36,14 @@ def test_a_new_day_off_moves_the_due_soon_check_and_not_the_due_date() -> None:
         index.schedule(found.dossier_id, next_check.timestamp() if next_check else None)
 
     schedule(clock)
-    assert clock.next_check(policy) == tracking.at(23, 9)
+    assert clock.next_check(policy) == before
     assert not watch.changed()
 
-    # An (invented) announcement: Wednesday 23/4/2025 is a day off.
-    live.replace(
-        overrides_from([CalendarOverride(date(2025, 4, 23), OverrideKind.DAY_OFF, "QĐ 9")])
-    )
+    live.replace(WEDNESDAY_OFF)
     assert watch.changed()
     assert not watch.changed()  # once per change
-    assert index.pop_due(tracking.at(22, 9).timestamp()) == []  # not yet rescheduled
+    assert index.pop_due(after.timestamp()) == []  # the index still has the old instant
     assert asyncio.run(reschedule_all([clock_to_record(clock)], schedule)) == 1
-    assert index.pop_due(tracking.at(22, 8).timestamp()) == []
-    assert index.pop_due(tracking.at(22, 9).timestamp()) == [clock.dossier_id]
-    assert clock.due_at == tracking.at(24, 9)
+    assert index.pop_due(after.timestamp() - 1) == []
+    assert index.pop_due(after.timestamp()) == [clock.dossier_id]
+    assert clock.due_at == due

@@ -26,6 +26,7 @@ def _item(**overrides: object) -> BoardItem:
         "letter_status": "draft",
         "letter_number": None,
         "letter_version": None,
+        "apology_deadline": None,
     }
     values.update(overrides)
     return BoardItem(**values)  # type: ignore[arg-type]
@@ -37,6 +38,14 @@ def test_a_due_soon_dossier_shows_time_left_and_the_letter_task() -> None:
     assert "Sắp đến hạn" in html
     assert "Lập phiếu xin lỗi" in html
     assert "Đã xem</button>" in html
+
+
+def test_a_draft_letter_shows_the_time_left_to_issue_it() -> None:
+    html = board_rows([_item(apology_deadline=NOW + timedelta(hours=2))], NOW)
+    assert "Hạn gửi 12:00 18/11/2025" in html  # 05:00 UTC is noon in Hà Nội
+    assert "Còn 2 giờ 0 phút" in html
+    late = board_rows([_item(apology_deadline=NOW - timedelta(minutes=45))], NOW)
+    assert "Quá hạn 0 giờ 45 phút" in late
 
 
 def test_an_overdue_rescheduled_dossier_is_escalated_without_a_second_letter() -> None:

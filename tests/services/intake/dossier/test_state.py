@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.intake.dossier.state import (
-    RULES,
-    DossierState,
-    IllegalTransition,
-    Transition,
-    allowed_transitions,
-    next_state,
-)
+from services.intake.dossier.state import DossierState, IllegalTransition, Transition
+from services.intake.dossier.transitions import SPECS, allowed_transitions, next_state
 
 S, T = DossierState, Transition
 
@@ -69,6 +63,15 @@ def test_completed_dossier_can_only_return_its_result() -> None:
     assert allowed_transitions(S.COMPLETED) == [T.RETURN_RESULT]
 
 
+def test_a_reschedule_keeps_the_state_and_is_not_offered_to_upstream_systems() -> None:
+    for state in (S.RECEIVED, S.IN_PROGRESS, S.AWAITING_SUPPLEMENT, S.PAUSED):
+        assert next_state(state, T.RESCHEDULE) is state
+        assert T.RESCHEDULE not in allowed_transitions(state)
+        assert allowed_transitions(state, "apology_letters") == [T.RESCHEDULE]
+    with pytest.raises(IllegalTransition):
+        next_state(S.COMPLETED, T.RESCHEDULE)
+
+
 def test_every_transition_has_a_rule_and_an_event_type() -> None:
-    assert set(RULES) == set(Transition)
-    assert all(rule.event_type.value.startswith("vn.motcua.dossier.") for rule in RULES.values())
+    assert set(SPECS) == set(Transition)
+    assert all(spec.event_type.value.startswith("vn.motcua.dossier.") for spec in SPECS.values())
