@@ -158,6 +158,11 @@ class CalendarFeed:
         if self._thread is not None:
             self._thread.join(timeout_s)
 
+    @property
+    def caught_up(self) -> bool:
+        """Everything on the topic when the feed started has been applied."""
+        return self._caught_up.is_set()
+
     def wait_caught_up(self, timeout_s: float) -> bool:
         """True once everything on the topic when the feed started has been applied."""
         return self._caught_up.wait(timeout_s)

@@ -191,6 +191,9 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
 
     @app.timer(interval=settings.tick_interval_s)
     async def tick() -> None:
+        if not calendar_feed.caught_up:  # a check now could use a calendar missing news
+            return
+
         async def send_check(dossier_id: str) -> Any:
             return await checks.send(key=dossier_id.encode(), value=b"")
 
