@@ -30,6 +30,7 @@ class EventType(StrEnum):
     APOLOGY_ISSUED = "vn.motcua.apology.issued.v1"
     RATING_INVITED = "vn.motcua.rating.invited.v1"
     RATING_SUBMITTED = "vn.motcua.rating.submitted.v1"
+    CALENDAR_OVERRIDE_CHANGED = "vn.motcua.calendar.override_changed.v1"
 
     @property
     def schema_name(self) -> str:

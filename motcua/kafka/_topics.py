@@ -20,6 +20,7 @@ class Topic(StrEnum):
     APOLOGY_LETTERS = "motcua.apology-letters"
     RATING_INVITATIONS = "motcua.rating-invitations"
     RATING_SUBMISSIONS = "motcua.rating-submissions"
+    CALENDAR_OVERRIDES = "motcua.calendar-overrides"
     DLQ_INTAKE = "motcua.dlq.intake"
     DLQ_DEADLINES = "motcua.dlq.deadlines"
     DLQ_RATINGS = "motcua.dlq.ratings"
@@ -63,6 +64,14 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(Topic.APOLOGY_LETTERS, "Apology letters (Mẫu 04) issued.", retention_days=90),
     TopicSpec(Topic.RATING_INVITATIONS, "Invitations sent to citizens to rate the service."),
     TopicSpec(Topic.RATING_SUBMISSIONS, "Accepted citizen ratings.", retention_days=90),
+    TopicSpec(
+        Topic.CALENDAR_OVERRIDES,
+        "Announced calendar overrides (days off, Saturdays worked), keyed by date; every "
+        "service that counts working time reads it from the beginning.",
+        # One partition: a handful of records a year, read whole by every process.
+        partitions=1,
+        cleanup_policy="compact",
+    ),
     *(
         TopicSpec(dead_letter_topic(service), f"Messages {service} gave up on, with the reason.")
         for service in ("intake", "deadlines", "ratings", "reporting")

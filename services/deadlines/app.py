@@ -30,7 +30,7 @@ from typing import Any
 
 import faust
 
-from motcua.calendar import default_calendar
+from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.contracts import ContractError, decode_event, encode_event
 from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
@@ -43,14 +43,16 @@ from services.deadlines.board.service import (
     sync_board,
 )
 from services.deadlines.board.views import BoardConfig, install_board_views
+from services.deadlines.calendar_watch import CalendarWatch, reschedule_all
 from services.deadlines.database import Database
 from services.deadlines.delivered import alerts_already_sent
-from services.deadlines.due_index import DueIndex
+from services.deadlines.due_index import DueIndex, dispatch_due
 from services.deadlines.letters.intake_client import IntakeDirectory
 from services.deadlines.letters.service import IssuedVersion, mark_published, unpublished
 from services.deadlines.metrics import (
     ALERT_LAG,
     ALERTS,
+    CALENDAR_OVERRIDES,
     CONSUMER_LAG,
     LATE_WITHOUT_LETTER,
     LETTERS,
@@ -83,8 +85,12 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     app = create_faust_app(settings.app_id, settings)
     db = Database(settings.database_url)
     feed = BoardFeed(settings.database_url)
+    # The calendar as announced (motcua.calendar-overrides), followed live by a thread.
+    calendar = LiveCalendar()
+    calendar_feed = CalendarFeed(settings.kafka_bootstrap_servers, calendar)
+    calendar_watch = CalendarWatch(calendar)
     policy = DeadlinePolicy(
-        default_calendar(),
+        calendar,
         apology_working_days=settings.apology_working_days,
         due_soon_lead_working_days=settings.due_soon_lead_working_days,
     )
@@ -185,8 +191,26 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
 
     @app.timer(interval=settings.tick_interval_s)
     async def tick() -> None:
-        for dossier_id in index.pop_due(time.time()):
-            await checks.send(key=dossier_id.encode(), value=b"")
+        if not calendar_feed.caught_up:  # a check now could use a calendar missing news
+            return
+
+        async def send_check(dossier_id: str) -> Any:
+            return await checks.send(key=dossier_id.encode(), value=b"")
+
+        await dispatch_due(index, time.time(), send_check)
+
+    @app.task
+    async def follow_calendar() -> None:
+        calendar_feed.start()
+
+    @app.timer(interval=1.0)
+    async def recheck_after_calendar_change() -> None:
+        """An announcement moves due-soon instants: every open dossier's next check again."""
+        overrides = calendar.overrides
+        CALENDAR_OVERRIDES.set(len(overrides.extra_days_off) + len(overrides.extra_working_days))
+        if calendar_watch.changed():
+            count = await reschedule_all(clocks.values(), schedule)
+            _log.info("next checks recomputed after a calendar change", extra={"clocks": count})
 
     async def publish(issued: IssuedVersion) -> None:
         """Send the ``apology issued`` event, wait for Kafka's ack, then mark it sent."""

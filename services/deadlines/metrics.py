@@ -36,3 +36,7 @@ CONSUMER_LAG = Gauge(
     "Records not yet read, per assigned partition.",
     ["topic", "partition"],
 )
+CALENDAR_OVERRIDES = Gauge(
+    "motcua_deadlines_calendar_overrides",
+    "Announced calendar overrides (days off and days worked) this worker counts time with.",
+)

@@ -30,7 +30,7 @@ from typing import Any, assert_never
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, parse_instant
-from motcua.dossier import ClockState
+from motcua.dossier import ClockState, is_overdue
 
 ALERT_NAMESPACE = uuid.UUID("5b7f5a52-7e0a-4a8e-9a55-6d6f74637561")
 
@@ -150,11 +150,18 @@ class DossierClock:
         return min(times) if times else None
 
     def due_alerts(self, now: datetime, policy: DeadlinePolicy) -> list[Alert]:
-        assert self.due_at is not None or not self.running
+        """Due soon once its moment has come; overdue by the platform's one definition."""
+        if self.due_at is None or not self.running:
+            return []
+        due_at = self.due_at
         return [
-            Alert(kind, self.dossier_id, self.episode, self.due_at, rescheduled=self.rescheduled)
+            Alert(kind, self.dossier_id, self.episode, due_at, rescheduled=self.rescheduled)
             for kind, at in self._alert_times(policy)
-            if at <= now and self.due_at is not None
+            if (
+                is_overdue(running=True, due_at=due_at, now=now)
+                if kind is AlertKind.OVERDUE
+                else at <= now
+            )
         ]
 
     def mark(self, alert: Alert) -> DossierClock:

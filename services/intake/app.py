@@ -11,12 +11,14 @@ from confluent_kafka import Producer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from motcua.calendar import default_calendar
+from motcua.calendar import WorkingCalendar, default_calendar
+from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.db import open_pool
 from motcua.health import standard_checks
 from motcua.http import create_service_app, problem_response
 from motcua.kafka import Topic
 from services.intake.auth import KeyStore
+from services.intake.calendar.views import router as calendar_router
 from services.intake.dependencies import IntakeContext
 from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.service import IntakeRules
@@ -28,10 +30,10 @@ from services.intake.reference.views import router as reference_router
 from services.intake.settings import IntakeSettings
 
 
-def rules_from(settings: IntakeSettings) -> IntakeRules:
+def rules_from(settings: IntakeSettings, calendar: WorkingCalendar | None = None) -> IntakeRules:
     key = settings.applicant_ref_key
     return IntakeRules(
-        calendar=default_calendar(),
+        calendar=calendar or default_calendar(),
         paper_cutoff=settings.paper_cutoff,
         applicant_ref_key=key.get_secret_value().encode() if key else None,
         window=InstantWindow(
@@ -45,8 +47,16 @@ def rules_from(settings: IntakeSettings) -> IntakeRules:
 def create_app(settings: IntakeSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Every process (each HTTP worker) follows the announced overrides itself, and
+        # starts serving only once it has read them all.
+        calendar = LiveCalendar()
+        feed = CalendarFeed(settings.kafka_bootstrap_servers, calendar)
+        feed.start()
+        if not feed.wait_caught_up(settings.calendar_startup_timeout_s):
+            feed.stop()
+            raise RuntimeError("calendar overrides not read in time; refusing to compute dates")
         pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
-        rules = rules_from(settings)
+        rules = rules_from(settings, calendar)
         app.state.intake = IntakeContext(settings, pool, rules, KeyStore())
         stop = threading.Event()
         workers: list[threading.Thread] = []
@@ -76,6 +86,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             stop.set()
             for worker in workers:
                 worker.join(timeout=30)
+            feed.stop()
             pool.close()
 
     app = create_service_app(
@@ -93,6 +104,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     app.include_router(dossier_router)
     app.include_router(reference_router)
+    app.include_router(calendar_router)
     return app
 
 

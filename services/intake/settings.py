@@ -64,7 +64,14 @@ class IntakeSettings(ServiceSettings):
     occurred_at_max_future_s: float = Field(
         default=300.0,
         ge=0,
-        le=86400,
+        le=100 * 366 * 86400,  # a test of far-off calendars may open it that far
         description="How far in the future a command's occurred_at may lie (clock skew, "
         "seconds); later is 422.",
+    )
+    calendar_startup_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a starting process waits to have read every announced calendar "
+        "override (motcua.calendar-overrides) before it refuses to start: a due date computed "
+        "without them would be wrong on the receipt.",
     )

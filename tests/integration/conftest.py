@@ -128,6 +128,22 @@ def procedure_code(field: str, days: int) -> str:
     return _procedure_code(field, days)
 
 
+def new_procedure(**changes: Any) -> dict[str, Any]:
+    """The admin API's body for a procedure of a test's own (a fresh code in series 9)."""
+    code = f"9.{uuid.uuid4().int % 1_000_000:06d}"
+    return {
+        "code": code,
+        "name": "Thủ tục thử nghiệm",
+        "field": "residence",
+        "processing_time": {"amount": 3, "unit": "working_days"},
+        "online_level": "partial",
+        "result_channels": ["counter"],
+        "pause_policy": "resume_remaining",
+        "basis": "Thử nghiệm",
+        **changes,
+    }
+
+
 def read_events(
     infra: Infra, keys: set[str], *, expect: int, timeout_s: float = 30
 ) -> list[dict[str, Any]]:

@@ -132,11 +132,6 @@ def issue_letter(
                 "letter_year = %s, new_due_at = %s, issued_at = %s WHERE id = %s",
                 (number, year, new_due_at, issued_at, task.letter_id),
             )
-            db_session.execute(
-                "UPDATE watched_dossiers SET status = 'rescheduled', rescheduled = true, "
-                "due_at = %s, updated_at = now() WHERE dossier_id = %s",
-                (new_due_at, task.dossier_id),
-            )
         version_row = db_session.execute(
             "SELECT coalesce(max(version), 0) + 1 FROM apology_letter_versions "
             "WHERE letter_id = %s",

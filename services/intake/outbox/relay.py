@@ -2,6 +2,9 @@
 
 - One relay publishes at a time (a PostgreSQL advisory lock; standbys wait), so the
   order of one dossier's events in Kafka is the order they committed in.
+- A dossier's next event is sent only once Kafka acknowledged the one before (a batch
+  goes out in waves, one row per message key each): an event Kafka refuses blocks the
+  later events of its dossier until it goes through, while other dossiers carry on.
 - The producer is idempotent with ``acks=all`` and no delivery timeout: while Kafka is
   down the relay stalls and the outbox lag grows (an alert), it never skips a row.
 - A row is marked published only after Kafka acknowledged it. A crash in between means
@@ -14,11 +17,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from services.intake.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED, PUBLISH_ERRORS
 
@@ -26,6 +31,27 @@ _log = logging.getLogger("motcua.intake.relay")
 ADVISORY_LOCK = 0x6D6F7463  # "motc": one relay per database
 FLUSH_SLICE_S = 1.0
 PUBLISHED_RETENTION = "1 day"
+# How long a dossier whose event Kafka refused waits before that event is tried again.
+RETRY_AFTER_S = 1.0
+# Refusals that hold for every message to the topic, not for one request's messages.
+TOPIC_ERRORS = frozenset(
+    KafkaError(code).name()
+    for code in (
+        KafkaError._UNKNOWN_TOPIC,
+        KafkaError._UNKNOWN_PARTITION,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.TOPIC_EXCEPTION,
+    )
+)
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    topic: str
+    key: str
+    payload: str
 
 
 def relay_producer_config(bootstrap_servers: str) -> dict[str, Any]:
@@ -59,6 +85,8 @@ class OutboxRelay:
         self.idle_wait_s = idle_wait_s
         self.on_batch = on_batch
         self._last_cleanup = 0.0
+        # Keys (dossiers) whose oldest event Kafka refused, until when they sit out.
+        self._held: dict[str, float] = {}
 
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop`` is set; the batch in flight is finished first."""
@@ -80,55 +108,97 @@ class OutboxRelay:
         self.producer.flush(10)
 
     def publish_batch(self, conn: psycopg.Connection) -> int:
+        """Publish one batch of committed rows, in waves of one row per dossier.
+
+        A wave sends each key's oldest unpublished row and waits for Kafka's answer; the
+        next row of a key goes out only once the previous one was acknowledged (and marked).
+        A row Kafka refuses (alone: the broker refuses whole requests, so a refused row is
+        tried again by itself) therefore holds back the later rows of its own key — never
+        those of another — and that key sits out for ``RETRY_AFTER_S`` before it is tried
+        again, first row first. Sending everything at once would let a later event of a
+        dossier overtake a refused earlier one.
+        """
+        now = time.monotonic()
+        self._held = {key: until for key, until in self._held.items() if until > now}
         rows = conn.execute(
             "SELECT id, topic, message_key, payload::text FROM outbox "
-            "WHERE published_at IS NULL ORDER BY id LIMIT %s",
-            (self.batch_size,),
+            "WHERE published_at IS NULL AND NOT (message_key = ANY(%s)) ORDER BY id LIMIT %s",
+            (list(self._held), self.batch_size),
         ).fetchall()
         if not rows:
             return 0
-        acknowledged: list[int] = []
-        failures: list[str] = []
+        pending: dict[str, deque[_Row]] = {}
+        for row_id, topic, key, payload in rows:
+            pending.setdefault(key, deque()).append(_Row(row_id, topic, key, payload))
+        published = 0
+        while pending:
+            wave = [queue[0] for queue in pending.values()]
+            refused = self._send(wave)
+            if len(wave) > 1:
+                # The broker refuses a whole request (every message for one partition), so
+                # an innocent event may share a refusal: each is tried again on its own —
+                # unless the error is the topic's, which every event to it shares anyway.
+                for row in [row for row in wave if row.id in refused]:
+                    if refused[row.id] not in TOPIC_ERRORS and not self._send([row]):
+                        del refused[row.id]
+            acknowledged = [row.id for row in wave if row.id not in refused]
+            if acknowledged:
+                conn.execute(
+                    "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", (acknowledged,)
+                )
+                OUTBOX_PUBLISHED.inc(len(acknowledged))
+                published += len(acknowledged)
+            for row in wave:
+                if row.id in refused:
+                    del pending[row.key]  # the rest of this key waits behind it
+                    self._held[row.key] = time.monotonic() + RETRY_AFTER_S
+                else:
+                    pending[row.key].popleft()
+                    if not pending[row.key]:
+                        del pending[row.key]
+            if refused:
+                for name in refused.values():
+                    PUBLISH_ERRORS.labels(name).inc()
+                _log.error(
+                    "Kafka refused outbox events; they and their dossiers' later events stay "
+                    "in the outbox and are retried",
+                    extra={"errors": sorted(set(refused.values())), "count": len(refused)},
+                )
+        if self.on_batch:
+            self.on_batch(published)
+        return published
+
+    def _send(self, wave: list[_Row]) -> dict[int, str]:
+        """Produce ``wave`` and wait for every delivery report; the refused rows' errors."""
+        refused: dict[int, str] = {}
 
         def delivered(row_id: int) -> Callable[[KafkaError | None, Message], None]:
             def callback(error: KafkaError | None, _: Message) -> None:
-                if error is None:
-                    acknowledged.append(row_id)
-                else:
-                    failures.append(error.name())
+                if error is not None:
+                    refused[row_id] = error.name()
 
             return callback
 
-        for row_id, topic, key, payload in rows:
+        for row in wave:
             while True:
                 try:
                     self.producer.produce(
-                        topic,
-                        key=key.encode(),
-                        value=payload.encode(),
-                        on_delivery=delivered(row_id),
+                        row.topic,
+                        key=row.key.encode(),
+                        value=row.payload.encode(),
+                        on_delivery=delivered(row.id),
                     )
                     break
                 except BufferError:
                     self.producer.poll(0.05)
+                except KafkaException as exc:
+                    # Refused before it left (too large for the producer, unknown topic…):
+                    # a delivery error like any other.
+                    refused[row.id] = exc.args[0].name() if exc.args else type(exc).__name__
+                    break
         while self.producer.flush(FLUSH_SLICE_S) > 0:
             _log.warning("Kafka has not acknowledged the outbox batch yet; waiting")
-        if acknowledged:
-            conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", (acknowledged,)
-            )
-            OUTBOX_PUBLISHED.inc(len(acknowledged))
-        for name in failures:
-            PUBLISH_ERRORS.labels(name).inc()
-        if failures:
-            _log.error(
-                "Kafka refused outbox events; they stay in the outbox and are retried",
-                extra={"errors": sorted(set(failures)), "count": len(failures)},
-            )
-            time.sleep(1.0)
-        if self.on_batch:
-            self.on_batch(len(acknowledged))
-        return len(acknowledged)
+        return refused
 
     def _update_lag(self, conn: psycopg.Connection) -> None:
         row = conn.execute(

@@ -16,6 +16,7 @@ from services.deadlines.board.service import (
     acknowledge,
     board_items,
     compliance,
+    compliance_by_unit,
     record_alert,
     sync_board,
 )
@@ -156,7 +157,7 @@ def _letter(code: str, number: str, version: int, new_due: datetime) -> ApologyL
     )
 
 
-def test_issuing_numbers_the_letter_moves_the_appointment_once_and_versions_corrections(
+def test_issuing_numbers_the_letter_and_versions_corrections_and_the_board_follows_intake(
     conn: psycopg.Connection, units: tuple[str, str, str]
 ) -> None:
     province, commune, _ = units
@@ -173,6 +174,10 @@ def test_issuing_numbers_the_letter_moves_the_appointment_once_and_versions_corr
         letter_pdf(officer, clock.dossier_id, None, db_session=conn)[0] for clock in (first, second)
     }
     assert numbers == {"1/PXL", "2/PXL"}
+    # Letters out, so none is late without one; the appointment is intake's to move.
+    assert _figures(conn, province) == (2, 0)
+    for clock in (first, second):  # intake's dossier.rescheduled, as the tracker applies it
+        sync_board(replace(clock, due_at=new_due, rescheduled=True, episode=2), db_session=conn)
     assert _figures(conn, province) == (0, 0)
     assert board_items(officer, db_session=conn) == []
 
@@ -240,3 +245,27 @@ def test_the_board_follows_the_clock_stopped_resumed_and_transferred(
     restarted = replace(moved, episode=2, due_at=NOW + timedelta(days=7))
     sync_board(restarted, db_session=conn)
     assert board_items(_officer(conn, province), db_session=conn) == []
+
+
+def test_letters_issued_after_their_apology_deadline_are_counted_per_unit(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    team = f"{uuid.uuid4().int % 1000:03d}.00.00.T{uuid.uuid4().int % 100:02d}"  # a unit of its own
+    officer = _officer(conn, commune)
+    late, in_time, unissued = (
+        replace(_clock(province, commune), unit_code=team, unit_path=(province, commune, team))
+        for _ in range(3)
+    )
+    record_alert(_alert(late, AlertKind.OVERDUE), late, NOW - timedelta(days=2), db_session=conn)
+    record_alert(
+        _alert(in_time, AlertKind.DUE_SOON), in_time, NOW + timedelta(days=1), db_session=conn
+    )
+    record_alert(
+        _alert(unissued, AlertKind.OVERDUE), unissued, NOW - timedelta(days=1), db_session=conn
+    )
+    for clock in (late, in_time):
+        _issue(conn, officer, clock.dossier_id, "Chờ xác minh", NOW + timedelta(days=5))
+    [figures] = [f for f in compliance_by_unit(db_session=conn) if f.unit_code == team]
+    assert figures.letters_issued_late == 1
+    assert figures.late_without_letter == 1

@@ -17,8 +17,13 @@ import pytest
 from motcua.contracts import format_instant
 from motcua.kafka import Topic
 from tests.conftest import Database, Infra
-from tests.integration.conftest import Systems, auth, parse, receive_command
-from tests.integration.deadlines.conftest import Platform, officer_client, wait_for_item
+from tests.integration.conftest import Systems, auth, new_procedure, parse, receive_command
+from tests.integration.deadlines.conftest import (
+    Platform,
+    board_json,
+    officer_client,
+    wait_for_item,
+)
 from tests.integration.deadlines.test_alerts import _read
 
 
@@ -106,3 +111,92 @@ def test_a_letter_reschedules_in_intake_and_a_later_pause_counts_from_the_new_da
     ]
     overdue = [a for a in alerts if a["type"].endswith("overdue.v1")]
     assert [a["data"]["episode"] for a in overdue] == [1], "overdue again before the new date"
+
+
+def _late_dossier(platform: Platform, systems: Systems, **overrides: Any) -> tuple[str, str]:
+    received = httpx.post(
+        f"{platform.intake}/v1/dossiers",
+        json=receive_command(systems.hanoi_commune, **overrides),
+        headers=auth(systems.hanoi),
+        timeout=20,
+    )
+    assert received.status_code == 201, received.text
+    return received.json()["dossier_id"], received.json()["dossier_code"]
+
+
+def _watched_status(database: Database, dossier_id: str) -> str | None:
+    with psycopg.connect(database.service_urls["deadlines"]) as conn:
+        row = conn.execute(
+            "SELECT status FROM watched_dossiers WHERE dossier_id = %s", (dossier_id,)
+        ).fetchone()
+    return str(row[0]) if row else None
+
+
+def test_a_letter_while_a_supplement_is_awaited_leaves_the_clock_stopped_in_deadlines(
+    platform: Platform, systems: Systems, database: Database
+) -> None:
+    dossier_id, code = _late_dossier(platform, systems)
+    officer = officer_client(platform, "truc.hanoi")
+    wait_for_item(officer, code, status="overdue", letter_status="draft")
+    _transition(
+        platform,
+        systems.hanoi,
+        code,
+        transition="request_supplement",
+        reason="Thiếu bản sao sổ hộ khẩu",
+    )
+    _wait(lambda: _watched_status(database, dossier_id) == "stopped", "the clock stopped")
+    issued = officer.post(
+        f"/board/dossiers/{dossier_id}/letter",
+        data={"reason": "Chờ công dân bổ sung hồ sơ", "extension_working_days": "5"},
+    )
+    assert issued.status_code == 303, issued.text
+
+    def rescheduled() -> bool:
+        got = httpx.get(
+            f"{platform.intake}/v1/dossiers/{code}", headers=auth(systems.hanoi), timeout=20
+        )
+        return bool(got.json()["rescheduled"])
+
+    _wait(rescheduled, "intake applied the letter")
+
+    def followed() -> bool:  # deadlines has read dossier.rescheduled
+        with psycopg.connect(database.service_urls["deadlines"]) as conn:
+            row = conn.execute(
+                "SELECT rescheduled FROM watched_dossiers WHERE dossier_id = %s", (dossier_id,)
+            ).fetchone()
+        return bool(row and row[0])
+
+    _wait(followed, "deadlines read the rescheduled event")
+    assert _watched_status(database, dossier_id) == "stopped"
+    assert all(i["dossier_id"] != dossier_id for i in board_json(officer, code))
+
+
+def test_a_pause_that_keeps_the_clock_running_keeps_the_dossier_overdue_on_the_board(
+    platform: Platform, systems: Systems
+) -> None:
+    body = new_procedure(pause_policy="clock_runs")
+    procedure = body["code"]
+    created = httpx.put(
+        f"{platform.intake}/v1/procedures/{procedure}",
+        json=body,
+        headers=auth(systems.admin),
+        timeout=20,
+    )
+    assert created.status_code in (200, 201), created.text
+    dossier_id, code = _late_dossier(platform, systems, procedure_code=procedure)
+    officer = officer_client(platform, "truc.hanoi")
+    wait_for_item(officer, code, status="overdue")
+    paused = _transition(platform, systems.hanoi, code, transition="pause", reason_code="other")
+    assert paused["clock"]["running"] is True
+    view = httpx.get(
+        f"{platform.intake}/v1/dossiers/{code}", headers=auth(systems.hanoi), timeout=20
+    ).json()
+    assert view["state"] == "paused"
+    assert view["overdue"] is True
+    # A stopped clock would take it off the board within a second; it must stay on it.
+    until = time.monotonic() + 5
+    while time.monotonic() < until:
+        [item] = [i for i in board_json(officer, code) if i["dossier_id"] == dossier_id]
+        assert item["status"] == "overdue"
+        time.sleep(0.5)

@@ -24,6 +24,7 @@ from tests.conftest import Infra
 from tests.integration.conftest import (
     Systems,
     auth,
+    new_procedure,
     parse,
     read_dead_letters,
     read_events,
@@ -297,21 +298,11 @@ def test_an_event_before_the_last_recorded_one_is_refused_naming_both(
 
 
 def _procedure(client: TestClient, systems: Systems, **changes: Any) -> str:
-    code = f"9.{uuid.uuid4().int % 1_000_000:06d}"
-    procedure = {
-        "code": code,
-        "name": "Thủ tục thử nghiệm",
-        "field": "residence",
-        "processing_time": {"amount": 3, "unit": "working_days"},
-        "online_level": "partial",
-        "result_channels": ["counter"],
-        "pause_policy": "resume_remaining",
-        "basis": "Thử nghiệm",
-        **changes,
-    }
-    response = client.put(f"/v1/procedures/{code}", json=procedure, headers=auth(systems.admin))
+    procedure = new_procedure(**changes)
+    path = f"/v1/procedures/{procedure['code']}"
+    response = client.put(path, json=procedure, headers=auth(systems.admin))
     assert response.status_code in (200, 201), response.text
-    return code
+    return str(procedure["code"])
 
 
 def test_the_overdue_filter_and_each_items_overdue_field_agree(

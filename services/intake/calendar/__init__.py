@@ -1,0 +1,1 @@
+"""Calendar announcements: recorded by an administrator, published through the outbox."""

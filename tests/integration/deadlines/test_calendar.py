@@ -1,0 +1,99 @@
+"""A calendar announcement reaches a running deadlines worker and moves a due-soon alert.
+
+A dossier's due-soon instant lies half an hour of working time ahead, on working day X,
+so no alert is due. The admin then records X as a
+day off through intake's API: the worker's live calendar takes it from the compacted
+topic, recomputes the dossier's next check, and the due-soon alert fires at once —
+no restart. The dossier's due date is not touched. X is withdrawn at the end (it is today
+or the next working day, and the rest of the session must see a normal calendar).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from motcua.calendar import CalendarOverride, OverrideKind, WorkingCalendar, overrides_from
+from motcua.contracts import encode_event
+from motcua.kafka import Topic
+from services.deadlines.tracking import AlertKind, DeadlinePolicy
+from services.intake.app import create_app
+from tests.conftest import Infra
+from tests.integration.conftest import Systems, auth
+from tests.integration.deadlines.test_alerts import Worker, _produce, _read, _received, worker
+from tests.integration.intake.conftest import intake_settings
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.fixture
+def intake(infra: Infra, intake_url: str) -> Iterator[TestClient]:
+    settings = intake_settings(infra, intake_url, inbound_enabled=False)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+__all__ = ["worker"]  # the fixture, shared with test_alerts
+
+
+def _metric(worker: Worker, name: str) -> float | None:
+    text = httpx.get(f"http://127.0.0.1:{worker.env['HTTP_PORT']}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    return None
+
+
+def test_a_new_day_off_moves_a_running_workers_due_soon_alert(
+    infra: Infra, worker: Worker, intake: TestClient, systems: Systems
+) -> None:
+    plain = WorkingCalendar()
+    now = datetime.now(UTC)
+    due_soon_at = plain.add_working_time(now, timedelta(minutes=30))
+    day_x: date = due_soon_at.astimezone(VN).date()
+    # The worker's default policy: due soon one working day before the apology deadline,
+    # itself one working day before the due date.
+    due = plain.add_working_time(due_soon_at, plain.hours.day_length * 2)
+    assert DeadlinePolicy(plain).became_due(AlertKind.DUE_SOON, due) == due_soon_at
+    x_off = overrides_from([CalendarOverride(day_x, OverrideKind.DAY_OFF, "QĐ thử")])
+    moved = DeadlinePolicy(WorkingCalendar(overrides=x_off)).became_due(AlertKind.DUE_SOON, due)
+    assert moved < now, (moved, now)  # with X off, the alert is due already
+
+    dossier, probe = str(uuid.uuid4()), str(uuid.uuid4())
+    # The probe is due at once: its alert shows the worker is consuming.
+    _produce(
+        infra,
+        [
+            (dossier.encode(), encode_event(_received(dossier, due))),
+            (probe.encode(), encode_event(_received(probe, now + timedelta(seconds=2)))),
+        ],
+    )
+    alerts = Topic.DEADLINE_ALERTS.value
+    assert _read(infra, alerts, {probe}, time.monotonic() + 60), worker.log.read_text()[-3000:]
+    assert _read(infra, alerts, {dossier}, time.monotonic() + 3) == []  # not due yet
+
+    url = f"/v1/calendar/overrides/{day_x}"
+    recorded = intake.put(
+        url,
+        json={"kind": "day_off", "legal_basis": "Quyết định 9999/QĐ-TTg", "note": "thử"},
+        headers=auth(systems.admin),
+    )
+    assert recorded.status_code == 201, recorded.text
+    try:
+        found = _read(infra, alerts, {dossier}, time.monotonic() + 30)
+        kinds = [json.loads(m.value())["type"] for m in found]
+        assert kinds == ["vn.motcua.deadline.due_soon.v1"], worker.log.read_text()[-3000:]
+        event = json.loads(found[0].value())
+        assert datetime.fromisoformat(event["data"]["due_at"]) == due  # the due date stays
+        listed = intake.get("/v1/calendar/overrides", headers=auth(systems.admin)).json()
+        assert _metric(worker, "motcua_deadlines_calendar_overrides") == len(listed)
+    finally:
+        intake.delete(url, headers=auth(systems.admin))

@@ -1,0 +1,365 @@
+"""An announcement recorded through intake's admin API reaches every calendar, live.
+
+The announcement has the usual shape ("Quyết định …: Friday X is a day off, Saturday Y is
+worked"), in a March of a random far-off year: no holiday there, and no other test's
+dates, since every test of the session shares the compacted topic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import psycopg
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from fastapi.testclient import TestClient
+
+from motcua.calendar import CalendarOverride, OverrideKind, WorkingCalendar, overrides_from
+from motcua.calendar_feed import CalendarFeed, LiveCalendar
+from motcua.contracts import decode_event
+from motcua.kafka import Topic
+from services.intake.app import create_app
+from tests.conftest import ROOT, Infra
+from tests.integration.conftest import Systems, auth, parse, receive_command
+from tests.integration.intake.conftest import intake_settings
+from tests.integration.intake.test_inbound import _system_name
+from tests.integration.test_service_processes import _free_port
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+FAR_FUTURE = 80 * 366 * 86400
+"""The receipts here are dated in a far-off year (see ``_swap``), which intake refuses by
+default as implausible (``OCCURRED_AT_MAX_FUTURE_S``); this module's intakes accept them."""
+
+
+@pytest.fixture
+def client(infra: Infra, intake_url: str) -> Iterator[TestClient]:
+    settings = intake_settings(
+        infra, intake_url, inbound_enabled=False, occurred_at_max_future_s=FAR_FUTURE
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _swap() -> tuple[date, date]:
+    """A Friday and the Saturday after next, in March of a random year with neither touched."""
+    year = random.randint(2040, 2095)
+    friday = date(year, 3, 9)
+    friday += timedelta(days=(4 - friday.weekday()) % 7)
+    return friday, friday + timedelta(days=8)
+
+
+def _wait_for(predicate: Callable[[], Any], what: str, timeout_s: float = 30) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(0.1)
+    pytest.fail(f"never: {what}")
+
+
+@pytest.fixture
+def swap(client: TestClient, systems: Systems) -> Iterator[tuple[date, date]]:
+    friday, saturday = _swap()
+    yield friday, saturday
+    for day in (friday, saturday):  # the session's other tests must see a normal calendar
+        client.delete(f"/v1/calendar/overrides/{day}", headers=auth(systems.admin))
+
+
+def _receive(client: TestClient, systems: Systems, received: datetime) -> dict[str, Any]:
+    command = receive_command(systems.hanoi_commune, occurred_at=received.isoformat())
+    response = client.post("/v1/dossiers", json=command, headers=auth(systems.hanoi))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_only_an_admin_records_an_announcement_and_bad_ones_are_named(
+    client: TestClient, systems: Systems, swap: tuple[date, date]
+) -> None:
+    friday, _ = swap
+    url = f"/v1/calendar/overrides/{friday}"
+    # No admin scope: 403 before the body is even looked at.
+    bodies: list[dict[str, Any]] = [
+        {"kind": "day_off", "legal_basis": "QĐ 1"},
+        {"kind": "nonsense"},
+    ]
+    for body in bodies:
+        refused = client.put(url, json=body, headers=auth(systems.hanoi))
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert client.delete(url, headers=auth(systems.hanoi)).status_code == 403
+
+    for path, invalid_body, field in (
+        (url, {"kind": "holiday", "legal_basis": "QĐ 1"}, "kind"),
+        (url, {"kind": "day_off"}, "legal_basis"),
+        (url, {"kind": "day_off", "legal_basis": "QĐ 1", "extra": 1}, "extra"),
+        ("/v1/calendar/overrides/2041-02-30", {"kind": "day_off", "legal_basis": "QĐ 1"}, "date"),
+        ("/v1/calendar/overrides/20410301", {"kind": "day_off", "legal_basis": "QĐ 1"}, "date"),
+        # A Sunday "off" changes nothing: a mistyped date, most likely.
+        (
+            f"/v1/calendar/overrides/{friday + timedelta(days=2)}",
+            {"kind": "day_off", "legal_basis": "QĐ 1"},
+            "kind",
+        ),
+    ):
+        invalid = client.put(path, json=invalid_body, headers=auth(systems.admin))
+        assert invalid.status_code == 422, (invalid_body, invalid.text)
+        assert invalid.headers["content-type"].startswith("application/problem+json")
+        assert field in {error["field"] for error in invalid.json()["errors"]}, invalid.text
+    listed = client.get("/v1/calendar/overrides", headers=auth(systems.hanoi)).json()
+    assert str(friday) not in {item["date"] for item in listed}
+    assert client.delete(url, headers=auth(systems.admin)).status_code == 404
+
+
+def test_an_announced_swap_changes_new_receipts_without_a_restart_and_reaches_the_feed(
+    client: TestClient, systems: Systems, infra: Infra, swap: tuple[date, date]
+) -> None:
+    friday, saturday = swap
+    basis = f"Quyết định {random.randint(100, 999)}/QĐ-TTg"
+    announced = overrides_from(
+        [
+            CalendarOverride(friday, OverrideKind.DAY_OFF, basis),
+            CalendarOverride(saturday, OverrideKind.WORKING_DAY, basis),
+        ]
+    )
+    plain, swapped = WorkingCalendar(), WorkingCalendar(overrides=announced)
+    # Receipts a week before the Friday (7 working days cross it) and on the Friday before
+    # the Saturday (one more working day lands on it).
+    week_before = datetime.combine(friday - timedelta(days=7), datetime.min.time(), VN)
+    week_before = week_before.replace(hour=10)
+    friday_after = week_before + timedelta(days=14)
+    before = _receive(client, systems, week_before)
+    assert parse(before["due_at"]) == plain.add_working_days(week_before, 7)
+
+    # A feed of this test's own: what deadlines (or any other process) runs.
+    feed_calendar = LiveCalendar()
+    feed = CalendarFeed(infra.bootstrap_servers, feed_calendar)
+    feed.start()
+    try:
+        assert feed.wait_caught_up(30)
+        recorded = []
+        for day, kind in ((friday, "day_off"), (saturday, "working_day")):
+            response = client.put(
+                f"/v1/calendar/overrides/{day}",
+                json={"kind": kind, "legal_basis": basis, "note": "Hoán đổi ngày làm việc"},
+                headers=auth(systems.admin),
+            )
+            assert response.status_code == 201, response.text
+            recorded.append(response.json())
+        assert [r["status"] for r in recorded] == ["in_force", "in_force"]
+        again = client.put(
+            f"/v1/calendar/overrides/{friday}",
+            json={"kind": "day_off", "legal_basis": basis, "note": "Hoán đổi ngày làm việc"},
+            headers=auth(systems.admin),
+        )
+        assert again.status_code == 200  # the same announcement again: nothing new
+        assert again.json()["revision"] == 1
+        listed = client.get("/v1/calendar/overrides", headers=auth(systems.hanoi)).json()
+        assert {(i["date"], i["kind"], i["legal_basis"]) for i in listed} >= {
+            (str(friday), "day_off", basis),
+            (str(saturday), "working_day", basis),
+        }
+
+        # Intake itself, same process, no restart: the next receipt uses the swap.
+        def receipt_swapped() -> dict[str, Any] | None:
+            body = _receive(client, systems, week_before)
+            return body if parse(body["due_at"]) != parse(before["due_at"]) else None
+
+        after = _wait_for(receipt_swapped, "a new receipt's due date reflects the swap")
+        assert parse(after["due_at"]) == swapped.add_working_days(week_before, 7)
+        assert parse(after["due_at"]) == parse(before["due_at"]) + timedelta(days=1)
+        on_saturday = _receive(client, systems, friday_after)
+        assert parse(on_saturday["due_at"]) == swapped.add_working_days(friday_after, 7)
+        assert parse(on_saturday["due_at"]) != plain.add_working_days(friday_after, 7)
+        preview = client.get(
+            "/v1/appointments/preview",
+            params={
+                "procedure": receive_command(systems.hanoi_commune)["procedure_code"],
+                "unit": systems.hanoi_commune,
+                "received_at": week_before.isoformat(),
+            },
+            headers=auth(systems.hanoi),
+        )
+        assert parse(preview.json()["due_at"]) == parse(after["due_at"]), preview.text
+        # Receipts already given keep their date.
+        stored = client.get(f"/v1/dossiers/{before['dossier_code']}", headers=auth(systems.hanoi))
+        assert parse(stored.json()["due_at"]) == parse(before["due_at"])
+
+        # The shared feed, as any other process has it.
+        _wait_for(
+            lambda: feed_calendar.snapshot().overrides.extra_days_off >= {friday},
+            "the feed sees the day off",
+        )
+        assert saturday in feed_calendar.overrides.extra_working_days
+        assert feed_calendar.add_working_days(week_before, 7) == parse(after["due_at"])
+
+        # Withdrawn: an explicit record on the topic, and the calendar is plain again.
+        withdrawn = client.delete(f"/v1/calendar/overrides/{friday}", headers=auth(systems.admin))
+        assert withdrawn.status_code == 200, withdrawn.text
+        assert withdrawn.json()["status"] == "withdrawn"
+        assert withdrawn.json()["revision"] == 2
+        _wait_for(
+            lambda: friday not in feed_calendar.overrides.extra_days_off,
+            "the feed sees the withdrawal",
+        )
+    finally:
+        feed.stop()
+
+    _assert_on_topic(infra, friday, [("in_force", 1), ("withdrawn", 2)])
+
+
+def _assert_on_topic(infra: Infra, day: date, expected: list[tuple[str, int]]) -> None:
+    """The compacted topic holds the date's records under the date as key, in order."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": infra.bootstrap_servers,
+            "group.id": f"test-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+        }
+    )
+    topic = Topic.CALENDAR_OVERRIDES.value
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+    found: list[tuple[str, int]] = []
+    deadline = time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline and len(found) < len(expected):
+            message = consumer.poll(0.3)
+            if message is None or message.error() or message.key() != str(day).encode():
+                continue
+            event = decode_event(message.value() or b"")
+            found.append((event["data"]["status"], event["data"]["revision"]))
+    finally:
+        consumer.close()
+    assert found == expected
+
+
+def test_the_kafka_door_counts_with_the_announcement_too(
+    infra: Infra, intake_url: str, systems: Systems
+) -> None:
+    friday, _ = _swap()
+    announced = overrides_from([CalendarOverride(friday, OverrideKind.DAY_OFF, "QĐ 77/QĐ-TTg")])
+    received = datetime.combine(friday - timedelta(days=7), datetime.min.time(), VN)
+    received = received.replace(hour=10)
+    expected = WorkingCalendar(overrides=announced).add_working_days(received, 7)
+    assert expected != WorkingCalendar().add_working_days(received, 7)
+    # Relay and Kafka door in this process.
+    settings = intake_settings(infra, intake_url, occurred_at_max_future_s=FAR_FUTURE)
+    with TestClient(create_app(settings)) as client:
+        url = f"/v1/calendar/overrides/{friday}"
+        body = {"kind": "day_off", "legal_basis": "QĐ 77/QĐ-TTg"}
+        assert client.put(url, json=body, headers=auth(systems.admin)).status_code == 201
+        try:
+            # Once this process's calendar has it (the preview shows it)…
+            def previewed() -> bool:
+                preview = client.get(
+                    "/v1/appointments/preview",
+                    params={
+                        "procedure": receive_command(systems.hanoi_commune)["procedure_code"],
+                        "unit": systems.hanoi_commune,
+                        "received_at": received.isoformat(),
+                    },
+                    headers=auth(systems.hanoi),
+                )
+                return parse(preview.json()["due_at"]) == expected
+
+            _wait_for(previewed, "the preview reflects the announcement")
+            # …a receipt through the Kafka door counts with it as well.
+            command = {
+                "kind": "receive",
+                **receive_command(systems.hanoi_commune, occurred_at=received.isoformat()),
+            }
+            system = _system_name(intake_url, systems.hanoi_province)
+            producer = Producer({"bootstrap.servers": infra.bootstrap_servers})
+            producer.produce(
+                Topic.INTAKE_COMMANDS.value,
+                key=f"upstream-{uuid.uuid4()}".encode(),
+                value=json.dumps(command).encode(),
+                headers=[("motcua-system", system.encode())],
+            )
+            assert producer.flush(10) == 0
+
+            def stored_due() -> datetime | None:
+                with psycopg.connect(intake_url) as conn:
+                    row = conn.execute(
+                        "SELECT d.due_at FROM dossiers d JOIN dossier_events e "
+                        "ON e.dossier_id = d.id WHERE e.upstream_event_id = %s",
+                        (command["event_id"],),
+                    ).fetchone()
+                return row[0] if row else None
+
+            assert _wait_for(stored_due, "the Kafka door received the dossier") == expected
+        finally:
+            client.delete(url, headers=auth(systems.admin))
+
+
+def test_every_http_worker_process_takes_the_announcement_without_a_restart(
+    infra: Infra, intake_url: str, systems: Systems, tmp_path: Path
+) -> None:
+    friday, _ = _swap()
+    received = datetime.combine(friday - timedelta(days=7), datetime.min.time(), VN)
+    received = received.replace(hour=10)
+    announced = overrides_from([CalendarOverride(friday, OverrideKind.DAY_OFF, "QĐ 88/QĐ-TTg")])
+    expected = WorkingCalendar(overrides=announced).add_working_days(received, 7)
+    port, log = _free_port(), tmp_path / "intake.log"
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
+        "DATABASE_URL": intake_url,
+        "HTTP_PORT": str(port),
+        "HTTP_WORKERS": "2",
+        "INBOUND_ENABLED": "false",
+        "LOG_LEVEL": "INFO",
+        "OCCURRED_AT_MAX_FUTURE_S": str(FAR_FUTURE),
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.intake"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+
+    def lines(message: str) -> int:
+        return log.read_text().count(f'"{message}"')
+
+    try:
+        _wait_for(lambda: lines("calendar overrides loaded") == 2, "both workers loaded", 90)
+        url = f"{base}/v1/calendar/overrides/{friday}"
+        body = {"kind": "day_off", "legal_basis": "QĐ 88/QĐ-TTg"}
+        created = httpx.put(url, json=body, headers=auth(systems.admin), timeout=20)
+        assert created.status_code == 201, created.text
+        # Each worker process applies it from the topic (each logs the change once)…
+        _wait_for(lambda: lines("calendar overrides changed") >= 2, "both workers changed")
+        # …and whichever worker answers, new connections get the new date.
+        for _ in range(10):
+            preview = httpx.get(
+                f"{base}/v1/appointments/preview",
+                params={
+                    "procedure": receive_command(systems.hanoi_commune)["procedure_code"],
+                    "unit": systems.hanoi_commune,
+                    "received_at": received.isoformat(),
+                },
+                headers=auth(systems.hanoi),
+                timeout=20,
+            )
+            assert parse(preview.json()["due_at"]) == expected, preview.text
+        httpx.delete(url, headers=auth(systems.admin), timeout=20)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
