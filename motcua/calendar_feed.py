@@ -195,10 +195,11 @@ class CalendarFeed:
                     ):
                         del targets[partition]
                 if changed and self.calendar.replace(overrides_from(self._announcements.values())):
-                    _log.info(
-                        "calendar overrides changed",
-                        extra={"overrides": len(self._announcements)},
-                    )
+                    if self._caught_up.is_set():  # the first load is logged once, below
+                        _log.info(
+                            "calendar overrides changed",
+                            extra={"overrides": len(self._announcements)},
+                        )
                     if self.on_change:
                         self.on_change(self.calendar)
                 if not targets and not self._caught_up.is_set():
