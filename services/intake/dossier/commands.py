@@ -41,10 +41,17 @@ def _missing(field: str, detail: str) -> IntakeError:
 
 
 def check_occurred_at(
-    at: datetime, rules: IntakeRules, *, field: str = "occurred_at", now: datetime | None = None
+    at: datetime,
+    rules: IntakeRules,
+    *,
+    field: str = "occurred_at",
+    now: datetime | None = None,
+    ahead: bool = False,
 ) -> None:
-    """Refuse an instant outside the plausible window (see ``dossier.window``) with a 422."""
-    refusal = rules.window.refusal(at, now or datetime.now(UTC))
+    """Refuse an instant outside the plausible window (see ``dossier.window``) with a 422;
+    ``ahead`` for a hypothetical instant (a preview), which may lie in the future."""
+    window = rules.window.looking_ahead() if ahead else rules.window
+    refusal = window.refusal(at, now or datetime.now(UTC))
     if refusal is not None:
         raise IntakeError(
             422,

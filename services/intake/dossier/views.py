@@ -500,7 +500,7 @@ def preview_appointment(
     ctx: Annotated[IntakeContext, Depends(context)],
     channel: Annotated[Literal["in_person", "postal", "online"], Query()] = "in_person",
 ) -> AppointmentPreview:
-    check_occurred_at(received_at, ctx.rules, field="received_at")
+    check_occurred_at(received_at, ctx.rules, field="received_at", ahead=True)
     with ctx.pool.connection() as conn:
         found_unit = conn.execute("SELECT 1 FROM units WHERE code = %s", (unit,)).fetchone()
         row = conn.execute(

@@ -19,6 +19,10 @@ class InstantWindow:
     max_past: timedelta = timedelta(days=3653)
     max_future: timedelta = timedelta(minutes=5)
 
+    def looking_ahead(self) -> InstantWindow:
+        """For a preview of a receipt yet to come: as far ahead as a desk may look back."""
+        return InstantWindow(self.max_past, max(self.max_future, self.max_past))
+
     def refusal(self, at: datetime, now: datetime) -> str | None:
         """Why ``at`` is implausible at ``now``, or None when it is within the window."""
         if at < now - self.max_past:

@@ -154,18 +154,29 @@ def test_an_implausible_occurred_at_is_422_on_every_rest_door(
     ]
     batch = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
     assert [r["status"] for r in batch.json()["results"]] == [422, 422]
-    preview = client.get(
-        "/v1/appointments/preview",
-        params={
-            "procedure": command["procedure_code"],
-            "unit": systems.hanoi_commune,
-            "received_at": occurred_at,
-        },
-        headers=auth(systems.hanoi),
-    )
-    assert preview.status_code == 422, preview.text
-    assert _fields(preview.json()) == ["received_at"]
     assert _counts(intake_url) == before
+
+
+def test_a_preview_may_look_ahead_but_not_to_an_implausible_year(
+    client: TestClient, systems: Systems
+) -> None:
+    def preview(received_at: str) -> Any:
+        return client.get(
+            "/v1/appointments/preview",
+            params={
+                "procedure": receive_command(systems.hanoi_commune)["procedure_code"],
+                "unit": systems.hanoi_commune,
+                "received_at": received_at,
+            },
+            headers=auth(systems.hanoi),
+        )
+
+    next_week = preview((datetime.now(UTC) + timedelta(days=7)).isoformat())
+    assert next_week.status_code == 200, next_week.text  # "if I bring it next week?"
+    for implausible in ("0143-06-01T09:00:00+07:00", "2999-01-01T09:00:00+07:00"):
+        refused = preview(implausible)
+        assert refused.status_code == 422, refused.text
+        assert _fields(refused.json()) == ["received_at"]
 
 
 def test_the_occurred_at_window_is_configurable(
