@@ -128,6 +128,18 @@ def procedure_code(field: str, days: int) -> str:
     return _procedure_code(field, days)
 
 
+def table_counts(intake_url: str) -> tuple[int, int, int, int]:
+    """Dossiers, outbox rows, timeline entries, applicants: what a refused command must not
+    change."""
+    with psycopg.connect(intake_url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM dossiers), (SELECT count(*) FROM outbox), "
+            "(SELECT count(*) FROM dossier_events), (SELECT count(*) FROM applicants)"
+        ).fetchone()
+    assert row
+    return row[0], row[1], row[2], row[3]
+
+
 def new_procedure(**changes: Any) -> dict[str, Any]:
     """The admin API's body for a procedure of a test's own (a fresh code in series 9)."""
     code = f"9.{uuid.uuid4().int % 1_000_000:06d}"

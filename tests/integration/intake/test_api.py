@@ -20,19 +20,10 @@ from tests.integration.conftest import (
     procedure_code,
     read_events,
     receive_command,
+    table_counts,
 )
 
 PROBLEM = "application/problem+json"
-
-
-def _counts(intake_url: str) -> tuple[int, int, int, int]:
-    with psycopg.connect(intake_url) as conn:
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM dossiers), (SELECT count(*) FROM outbox), "
-            "(SELECT count(*) FROM dossier_events), (SELECT count(*) FROM applicants)"
-        ).fetchone()
-    assert row
-    return row[0], row[1], row[2], row[3]
 
 
 def test_receive_returns_code_and_legal_due_date_and_publishes_the_event(
@@ -60,12 +51,12 @@ def test_replay_returns_the_original_outcome_and_writes_nothing(
     command = receive_command(systems.hanoi_commune)
     first = client.post("/v1/dossiers", json=command, headers=auth(systems.hanoi))
     assert first.status_code == 201
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     again = client.post("/v1/dossiers", json=command, headers=auth(systems.hanoi))
     assert again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before
 
 
 def test_no_credentials_is_401_problem(client: TestClient, systems: Systems) -> None:
@@ -82,13 +73,13 @@ def test_no_credentials_is_401_problem(client: TestClient, systems: Systems) -> 
 def test_unit_outside_the_callers_subtree_is_403_and_writes_nothing(
     client: TestClient, systems: Systems, intake_url: str
 ) -> None:
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     response = client.post(
         "/v1/dossiers", json=receive_command(systems.haiphong_commune), headers=auth(systems.hanoi)
     )
     assert response.status_code == 403
     assert response.headers["content-type"] == PROBLEM
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before
 
 
 @pytest.mark.parametrize(
@@ -105,7 +96,7 @@ def test_unit_outside_the_callers_subtree_is_403_and_writes_nothing(
 def test_bad_input_is_422_naming_the_field_and_writes_nothing(
     client: TestClient, systems: Systems, intake_url: str, overrides: dict[str, object], field: str
 ) -> None:
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     response = client.post(
         "/v1/dossiers",
         json=receive_command(systems.hanoi_commune, **overrides),
@@ -114,7 +105,7 @@ def test_bad_input_is_422_naming_the_field_and_writes_nothing(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM
     assert field in [error["field"] for error in response.json()["errors"]]
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before
 
 
 def test_illegal_transition_is_409_naming_state_and_allowed(
@@ -252,14 +243,14 @@ def test_batch_reports_each_item_and_partial_success_changes_only_the_good_items
         {"kind": "mystery"},
         {"kind": "receive", **good},
     ]
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     response = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
     assert response.status_code == 200, response.text
     body = response.json()
     assert [r["status"] for r in body["results"]] == [201, 403, 422, 404, 422, 201]
     assert (body["accepted"], body["replayed"], body["refused"]) == (1, 1, 4)
     assert body["results"][5]["body"] == body["results"][0]["body"]
-    after = _counts(intake_url)
+    after = table_counts(intake_url)
     assert after[0] == before[0] + 1
     assert after[2] == before[2] + 1
 
@@ -313,7 +304,7 @@ def test_list_filters_by_subtree_and_paginates_with_a_cursor(
 def test_preview_gives_the_appointment_without_writing(
     client: TestClient, systems: Systems, intake_url: str
 ) -> None:
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     # Paper, 16:00 on Tuesday 29/4/2025: after the cut-off, and 30/4–1/5 are holidays and
     # 2/5 a day off, so the clock starts on Monday 5/5.
     response = client.get(
@@ -328,7 +319,7 @@ def test_preview_gives_the_appointment_without_writing(
     assert response.status_code == 200, response.text
     body = response.json()
     assert parse(body["clock_starts_at"]).date().isoformat() == "2025-05-05"
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before
 
 
 def test_personal_data_reaches_neither_kafka_nor_the_logs(

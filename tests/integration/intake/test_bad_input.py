@@ -17,21 +17,11 @@ from fastapi.testclient import TestClient
 from services.intake.app import create_app
 from services.intake.auth import Scope, register_system
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, auth, receive_command
+from tests.integration.conftest import Systems, auth, receive_command, table_counts
 from tests.integration.intake.conftest import intake_settings
 
 PROBLEM = "application/problem+json"
 NUL = "\x00"
-
-
-def _counts(intake_url: str) -> tuple[int, int, int, int]:
-    with psycopg.connect(intake_url) as conn:
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM dossiers), (SELECT count(*) FROM outbox), "
-            "(SELECT count(*) FROM dossier_events), (SELECT count(*) FROM applicants)"
-        ).fetchone()
-    assert row
-    return row[0], row[1], row[2], row[3]
 
 
 def _fields(problem: dict[str, Any]) -> list[str]:
@@ -70,7 +60,7 @@ def test_a_nul_character_in_a_receipt_is_422_naming_the_field_on_rest_and_batch(
     overrides: dict[str, Any],
     field: str,
 ) -> None:
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     command = receive_command(systems.hanoi_commune, **overrides)
     single = client.post("/v1/dossiers", json=command, headers=auth(systems.hanoi))
     assert single.status_code == 422, single.text
@@ -85,14 +75,14 @@ def test_a_nul_character_in_a_receipt_is_422_naming_the_field_on_rest_and_batch(
     [result] = batch.json()["results"]
     assert result["status"] == 422
     assert field in _fields(result["body"])
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before
 
 
 def test_a_nul_character_in_a_transition_or_its_dossier_code_is_422(
     client: TestClient, systems: Systems, intake_url: str
 ) -> None:
     code = _receive(client, systems.hanoi, receive_command(systems.hanoi_commune))["dossier_code"]
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     reject = _transition(code, transition="reject", reason=f"thiếu{NUL}giấy tờ")
     single = client.post(f"/v1/dossiers/{code}/events", json=reject, headers=auth(systems.hanoi))
     assert single.status_code == 422, single.text
@@ -122,7 +112,7 @@ def test_a_nul_character_in_a_transition_or_its_dossier_code_is_422(
     path = client.get(f"/v1/dossiers/{code}%00", headers=auth(systems.hanoi))
     assert path.status_code == 422, path.text
     assert _fields(path.json()) == ["code"]
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before
 
 
 @pytest.mark.parametrize(
@@ -138,7 +128,7 @@ def test_an_implausible_occurred_at_is_422_on_every_rest_door(
     client: TestClient, systems: Systems, intake_url: str, occurred_at: str
 ) -> None:
     code = _receive(client, systems.hanoi, receive_command(systems.hanoi_commune))["dossier_code"]
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     command = receive_command(systems.hanoi_commune, occurred_at=occurred_at)
     single = client.post("/v1/dossiers", json=command, headers=auth(systems.hanoi))
     assert single.status_code == 422, single.text
@@ -154,7 +144,7 @@ def test_an_implausible_occurred_at_is_422_on_every_rest_door(
     ]
     batch = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
     assert [r["status"] for r in batch.json()["results"]] == [422, 422]
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before
 
 
 def test_a_preview_may_look_ahead_but_not_to_an_implausible_year(
@@ -209,7 +199,7 @@ def test_an_event_id_reused_for_a_different_receipt_is_refused_naming_the_origin
 ) -> None:
     first = receive_command(systems.hanoi_commune)
     created = _receive(client, systems.hanoi, first)
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     other = receive_command(
         systems.hanoi_commune, event_id=first["event_id"], applicant={"full_name": "Người Khác"}
     )
@@ -242,7 +232,7 @@ def test_an_event_id_reused_for_a_different_receipt_is_refused_naming_the_origin
     assert again.status_code == 201, again.text
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["dossier_code"] == created["dossier_code"]
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before
 
 
 def test_an_event_id_reused_for_a_different_transition_or_dossier_is_refused(
@@ -254,7 +244,7 @@ def test_an_event_id_reused_for_a_different_transition_or_dossier_is_refused(
     assign = _transition(code, transition="assign", to_unit_code=systems.hanoi_commune)
     done = client.post(f"/v1/dossiers/{code}/events", json=assign, headers=auth(key))
     assert done.status_code == 200, done.text
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     transfer = {**assign, "transition": "transfer"}
     attempts = [
         client.post(f"/v1/dossiers/{code}/events", json=transfer, headers=auth(key)),
@@ -273,7 +263,7 @@ def test_an_event_id_reused_for_a_different_transition_or_dossier_is_refused(
     assert [r["status"] for r in batch["results"]] == [422, 422, 200]
     assert batch["results"][2]["replayed"] is True
     assert batch["results"][2]["body"] == done.json()
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before
 
 
 def test_two_items_of_one_batch_with_one_event_id_apply_once_and_refuse_the_other(
@@ -281,14 +271,14 @@ def test_two_items_of_one_batch_with_one_event_id_apply_once_and_refuse_the_othe
 ) -> None:
     first = receive_command(systems.hanoi_commune)
     other = receive_command(systems.hanoi_commune, event_id=first["event_id"], channel="postal")
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     items = [{"kind": "receive", **first}, {"kind": "receive", **other}]
     batch = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
     assert batch.status_code == 200, batch.text
     results = batch.json()["results"]
     assert [r["status"] for r in results] == [201, 422]
     assert results[1]["body"]["original"]["dossier_code"] == results[0]["body"]["dossier_code"]
-    after = _counts(intake_url)
+    after = table_counts(intake_url)
     assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
 
 
@@ -325,7 +315,7 @@ def test_a_transition_on_another_subtrees_dossier_is_404_like_a_read(
     client: TestClient, systems: Systems, intake_url: str
 ) -> None:
     code = _receive(client, systems.hanoi, receive_command(systems.hanoi_commune))["dossier_code"]
-    before = _counts(intake_url)
+    before = table_counts(intake_url)
     step = _transition(code, transition="reject", reason="r")
     theirs = client.post(f"/v1/dossiers/{code}/events", json=step, headers=auth(systems.haiphong))
     missing = client.post(
@@ -336,4 +326,4 @@ def test_a_transition_on_another_subtrees_dossier_is_404_like_a_read(
     read = client.get(f"/v1/dossiers/{code}", headers=auth(systems.haiphong))
     assert theirs.status_code == missing.status_code == read.status_code == 404
     assert theirs.json()["title"] == missing.json()["title"] == "No such dossier"
-    assert _counts(intake_url) == before
+    assert table_counts(intake_url) == before

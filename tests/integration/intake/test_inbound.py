@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from motcua.kafka import Topic
 from services.intake.app import create_app
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, receive_command
+from tests.integration.conftest import Systems, read_dead_letters, receive_command
 from tests.integration.intake.conftest import intake_settings
 
 
@@ -26,29 +26,6 @@ def _system_name(intake_url: str, unit_code: str) -> str:
         ).fetchone()
     assert row
     return str(row[0])
-
-
-def _dead_letters(infra: Infra, key: bytes, expect: int) -> list[dict[str, bytes]]:
-    consumer = Consumer(
-        {"bootstrap.servers": infra.bootstrap_servers, "group.id": f"t-{uuid.uuid4()}"}
-    )
-    topic = Topic.DLQ_INTAKE.value
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-    found: list[dict[str, bytes]] = []
-    deadline = time.monotonic() + 60
-    try:
-        while len(found) < expect and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None or message.error() or message.key() != key:
-                continue
-            raw_headers = message.headers() or []
-            pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
-            headers = {k: v for k, v in pairs if isinstance(v, bytes)}
-            found.append({**headers, "value": message.value() or b""})
-    finally:
-        consumer.close()
-    return found
 
 
 def _kafka_replays() -> float:
@@ -117,7 +94,7 @@ def test_kafka_commands_apply_and_poison_goes_to_the_dead_letter_topic(
     replays_before = _kafka_replays()
     settings = intake_settings(infra, intake_url)
     with TestClient(create_app(settings)):
-        letters = _dead_letters(infra, key, expect=4)
+        letters = read_dead_letters(infra, Topic.DLQ_INTAKE, key, expect=4)
         # The last message repeats the good command: once it was answered as a replay, the
         # door has handled all six.
         deadline = time.monotonic() + 30
@@ -176,7 +153,7 @@ def test_bad_input_on_the_kafka_door_is_dead_lettered_with_its_reason(
 
     settings = intake_settings(infra, intake_url, outbox_relay_enabled=False)
     with TestClient(create_app(settings)):
-        letters = _dead_letters(infra, key, expect=5)
+        letters = read_dead_letters(infra, Topic.DLQ_INTAKE, key, expect=5)
     reasons = [letter["motcua-dlq-reason"].decode() for letter in letters]
     assert reasons == [
         "malformed_json",  # nesting too deep for the parser: the door goes on
