@@ -44,10 +44,6 @@ class ClockState:
         if self.closed and self.due_at is None:
             raise ValueError("a closed clock keeps the appointment it was judged against")
 
-    @property
-    def stopped(self) -> bool:
-        return not self.running and not self.closed
-
     def as_json(self) -> dict[str, Any]:
         return {
             "running": self.running,

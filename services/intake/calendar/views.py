@@ -1,7 +1,7 @@
 """Calendar announcements over HTTP: anyone authenticated reads, the admin scope writes.
 
-The scope is checked before the body is read, so a caller without it learns nothing
-about what a valid announcement looks like (403, never 422).
+The scope is checked (``scoped``) before the body is validated, so a caller without it
+learns nothing about what a valid announcement looks like (403, never 422).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.calendar import CalendarOverride, OverrideKind
 from motcua.calendar._announcements import LEGAL_BASIS_MAX, NOTE_MAX
@@ -23,7 +23,7 @@ from services.intake.calendar.service import (
     set_override,
     withdraw_override,
 )
-from services.intake.dependencies import IntakeContext, authenticated, context
+from services.intake.dependencies import IntakeContext, authenticated, context, scoped
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -46,11 +46,6 @@ class OverrideBody(BaseModel):
 def _invalid(errors: list[dict[str, str]]) -> Problem:
     fields = ", ".join(sorted({error["field"] for error in errors}))
     return Problem(422, "Invalid request", f"invalid fields: {fields}", errors=errors)
-
-
-def _require_admin(principal: Principal) -> None:
-    if not principal.has(Scope.ADMIN):
-        raise Problem(403, "Missing scope", "changing the calendar needs the admin scope")
 
 
 def _day(text: str) -> date:
@@ -78,22 +73,12 @@ def get_overrides(
 )
 def put_override(
     day: str,
-    principal: Annotated[Principal, Depends(authenticated)],
+    principal: Annotated[Principal, Depends(scoped(Scope.ADMIN))],
     ctx: Annotated[IntakeContext, Depends(context)],
     response: Response,
-    body: Annotated[Any, Body()] = None,
+    parsed: OverrideBody,
 ) -> dict[str, Any]:
-    _require_admin(principal)
     when = _day(day)
-    try:
-        parsed = OverrideBody.model_validate(body)
-    except ValidationError as exc:
-        raise _invalid(
-            [
-                {"field": ".".join(str(p) for p in error["loc"]) or "body", "message": error["msg"]}
-                for error in exc.errors()
-            ]
-        ) from None
     override = CalendarOverride(when, parsed.kind, parsed.legal_basis.strip(), parsed.note)
     try:
         with ctx.pool.connection() as conn:
@@ -115,10 +100,9 @@ def put_override(
 )
 def delete_override(
     day: str,
-    principal: Annotated[Principal, Depends(authenticated)],
+    principal: Annotated[Principal, Depends(scoped(Scope.ADMIN))],
     ctx: Annotated[IntakeContext, Depends(context)],
 ) -> dict[str, Any]:
-    _require_admin(principal)
     when = _day(day)
     with ctx.pool.connection() as conn:
         withdrawn = withdraw_override(when, principal, db_session=conn)

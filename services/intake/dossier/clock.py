@@ -24,7 +24,6 @@ from motcua.dossier import ProcessingTime, TimeUnit
 
 __all__ = [
     "Clock",
-    "ProcessingTime",
     "await_supplement",
     "reschedule",
     "restart",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event, format_instant, new_event
-from motcua.dossier import local_instant
+from motcua.dossier import finished_late, is_overdue, local_instant
 from motcua.kafka import Topic
 from services.intake.app import create_app
 from services.intake.auth import Scope, register_system
@@ -352,7 +352,16 @@ def test_the_overdue_filter_and_each_items_overdue_field_agree(
         completed_late["dossier_code"]: True,
     }
     for code, overdue in expected.items():
-        assert _view(door, systems, code)["overdue"] is overdue, code
+        view = _view(door, systems, code)
+        assert view["overdue"] is overdue, code
+        # The SQL behind the field is the shared package's definition.
+        due = parse(view["due_at"])
+        pure = (
+            finished_late(due_at=due, finished_at=parse(view["completed_at"]))
+            if view["completed_at"]
+            else is_overdue(running=view["clock_running"], due_at=due, now=datetime.now(UTC))
+        )
+        assert pure is overdue, code
     for flag in (True, False):
         listed = door.get(
             "/v1/dossiers",

@@ -31,7 +31,6 @@ from services.intake.dossier.transitions._spec import (
     Effect,
     Situation,
     TransitionSpec,
-    clock_state,
     event_data,
 )
 
@@ -88,7 +87,6 @@ __all__ = [
     "TransitionSpec",
     "UpstreamTransition",
     "allowed_transitions",
-    "clock_state",
     "event_data",
     "next_state",
 ]

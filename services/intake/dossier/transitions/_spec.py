@@ -88,7 +88,7 @@ class TransitionSpec(Generic[CommandT]):
         return self.target or current
 
 
-def clock_state(dossier: Dossier, effect: Effect, target: DossierState) -> ClockState:
+def _clock_state(dossier: Dossier, effect: Effect, target: DossierState) -> ClockState:
     """The clock as every event states it, after the transition."""
     rescheduled = effect.changes.get("rescheduled_due_at", dossier.rescheduled_due_at)
     closed = not target.is_open
@@ -113,7 +113,7 @@ def event_data(dossier: Dossier, effect: Effect, target: DossierState) -> dict[s
         "procedure_code": dossier.procedure_code,
         "sequence": dossier.sequence + 1,
         **effect.data,
-        "clock": clock_state(dossier, effect, target).as_json(),
+        "clock": _clock_state(dossier, effect, target).as_json(),
     }
 
 
