@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir  # noqa: E402
 from motcua.documents import DEFAULT_FONT_DIR  # noqa: E402
+from motcua.identity import write_keypair  # noqa: E402
 from motcua.kafka import TOPICS, KafkaUnavailable, check_kafka, ensure_topics  # noqa: E402
 
 POM = ROOT / "deploy" / "kafka" / "pom.xml"
@@ -491,6 +492,16 @@ def service_env(
     return env
 
 
+def officer_token_keys(state: State) -> tuple[Path, Path]:
+    """The Ed25519 pair of officers' sign-in tokens, made once (private: owner-only)."""
+    private, public = (
+        state.dir / "keys" / "officer-token.pem",
+        state.dir / "keys" / "officer-token.pub.pem",
+    )
+    write_keypair(private, public)
+    return private, public
+
+
 def start_services(
     state: State,
     *,
@@ -499,11 +510,12 @@ def start_services(
     any_port: bool,
     deadlines_intake_key: str,
 ) -> dict[str, str]:
-    urls: dict[str, str] = {}
+    ports = {s.name: state.port(s.port_key, any_port=any_port) for s in SERVICE_PROCESSES}
+    urls = {s.url_variable: f"http://127.0.0.1:{ports[s.name]}" for s in SERVICE_PROCESSES}
+    private_key, public_key = officer_token_keys(state)
     started: list[tuple[ServiceProcess, int]] = []
     for service in SERVICE_PROCESSES:
-        port = state.port(service.port_key, any_port=any_port)
-        urls[service.url_variable] = f"http://127.0.0.1:{port}"
+        port = ports[service.name]
         pid_file = state.pid_file(service.name)
         marker = f"services.{service.name}"
         if pid_file.exists() and pid_alive(int(pid_file.read_text()), marker):
@@ -513,9 +525,20 @@ def start_services(
         env = service_env(
             state, service, bootstrap=bootstrap, database_url=service_urls[service.name], port=port
         )
+        # One sign-in: deadlines signs officers' tokens, every service checks them with the
+        # public key; all listen on 127.0.0.1, so they share the token's cookie.
+        env |= {
+            "OFFICER_TOKEN_PUBLIC_KEY_FILE": str(public_key),
+            "SIGNIN_URL": urls["DEADLINES_URL"],
+        }
         if service.name == "deadlines":
-            # Intake starts first, so its URL is known; the key was registered by the seed.
-            env |= {"INTAKE_URL": urls["INTAKE_URL"], "INTAKE_API_KEY": deadlines_intake_key}
+            # Intake starts first, so it answers; the key was registered by the seed.
+            env |= {
+                "INTAKE_URL": urls["INTAKE_URL"],
+                "INTAKE_API_KEY": deadlines_intake_key,
+                "OFFICER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
+                "SIGNIN_RETURN_ORIGINS": f"{urls['RATINGS_URL']},{urls['REPORTING_URL']}",
+            }
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", marker],
@@ -604,6 +627,9 @@ def seed_officer(state: State, deadlines_url: str, unit_code: str) -> dict[str, 
             unit_code,
             "--name",
             "Cán bộ trực Công an thành phố Hà Nội",
+            # Every role, so one demo account opens every service's pages.
+            *("--role", "duty_officer", "--role", "unit_head"),
+            *("--role", "leader", "--role", "staff_entry"),
         ],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": deadlines_url, "OFFICER_PASSWORD": password},

@@ -104,7 +104,11 @@ class TokenVerifier:
         return cls(key, **options)
 
     def verify(self, token: str) -> Officer:
-        """The officer the token names; InvalidOfficerToken for anything else.
+        """The officer the token names; InvalidOfficerToken for anything else."""
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: str) -> tuple[Officer, datetime]:
+        """The officer the token names and when the token expires.
 
         Only EdDSA is accepted (never ``none`` or an HMAC keyed with the public key), and
         issuer, audience, expiry and every claim the services rely on are required.
@@ -129,6 +133,7 @@ class TokenVerifier:
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise InvalidOfficerToken("the token's roles are not a list of names")
         try:
-            return Officer(claims["sub"], name, unit, parse_roles(roles))
+            officer = Officer(claims["sub"], name, unit, parse_roles(roles))
         except ValueError as exc:
             raise InvalidOfficerToken(str(exc)) from None
+        return officer, datetime.fromtimestamp(claims["exp"], UTC)

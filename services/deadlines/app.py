@@ -71,7 +71,7 @@ from services.deadlines.tracking import (
     UnknownEvent,
     apply_event,
 )
-from services.deadlines.web import install_officer_views
+from services.deadlines.web import SignIn, install_officer_views
 
 _log = logging.getLogger("motcua.deadlines")
 
@@ -257,7 +257,8 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     async def listen_for_board_changes() -> None:
         await feed.run()
 
-    install_officer_views(app, db)
+    signin = SignIn.from_settings(settings)
+    install_officer_views(app, db, signin)
     install_board_views(
         app,
         db=db,

@@ -1,4 +1,5 @@
-"""``python -m services.deadlines.manage create-officer USERNAME UNIT_CODE [--name NAME]``.
+"""``python -m services.deadlines.manage create-officer USERNAME UNIT_CODE [--name NAME]
+[--role ROLE …]`` (roles: duty_officer, the default, unit_head, leader, staff_entry).
 
 The password comes from ``OFFICER_PASSWORD`` (the local stack sets it) or is generated and
 printed once.
@@ -14,6 +15,7 @@ import sys
 import psycopg
 
 from motcua.db import apply_migrations, migrations_dir
+from motcua.identity import Role, parse_roles
 from services.deadlines.officers import register_officer
 from services.deadlines.settings import DeadlinesSettings
 
@@ -25,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("username")
     create.add_argument("unit_code", help="the root of the unit subtree the officer watches")
     create.add_argument("--name", default=None, help="display name")
+    create.add_argument(
+        "--role",
+        action="append",
+        choices=[role.value for role in Role],
+        help="a role the officer holds (repeat for several; default duty_officer)",
+    )
     args = parser.parse_args(argv)
     settings = DeadlinesSettings()
     apply_migrations(settings.database_url, migrations_dir("deadlines"))
@@ -36,13 +44,15 @@ def main(argv: list[str] | None = None) -> int:
                 args.name or args.username,
                 args.unit_code,
                 password,
+                roles=parse_roles(args.role or [Role.DUTY_OFFICER]),
                 db_session=conn,
             )
         except ValueError as exc:
             print(f"create-officer: {exc}", file=sys.stderr)
             return 2
     shown = password if "OFFICER_PASSWORD" not in os.environ else "(from OFFICER_PASSWORD)"
-    print(f"officer {officer.username} watches {officer.unit_code}; password {shown}")
+    roles = ", ".join(sorted(officer.roles))
+    print(f"officer {officer.username} ({roles}) sees {officer.unit_code}; password {shown}")
     return 0
 
 

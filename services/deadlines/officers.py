@@ -1,7 +1,8 @@
-"""Duty officers: who may see the board, and which unit subtree they see.
+"""Officer accounts and sessions: deadlines owns them for the whole platform.
 
-An officer watches the subtree under one unit; every dossier event carries its unit's
-root-first path, so "in my subtree" is ``officer.unit_code in dossier.unit_path``.
+An officer sees the subtree under one unit (every dossier event carries its unit's
+root-first path, so "in my subtree" is ``officer.unit_code in dossier.unit_path``) and
+holds roles; both travel to the other services in the sign-in token (``motcua.identity``).
 """
 
 from __future__ import annotations
@@ -9,24 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import timedelta
 
 from psycopg import Connection
 
+from motcua.identity import Officer, Role, parse_roles
+
 SESSION_LIFETIME = timedelta(hours=12)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-
-
-@dataclass(frozen=True)
-class Officer:
-    username: str
-    display_name: str
-    unit_code: str
-
-    def sees(self, unit_path: Sequence[str]) -> bool:
-        return self.unit_code in unit_path
 
 
 def _hash(password: str, salt: bytes) -> bytes:
@@ -34,26 +26,35 @@ def _hash(password: str, salt: bytes) -> bytes:
 
 
 def register_officer(
-    username: str, display_name: str, unit_code: str, password: str, *, db_session: Connection
+    username: str,
+    display_name: str,
+    unit_code: str,
+    password: str,
+    *,
+    roles: Iterable[Role] = (Role.DUTY_OFFICER,),
+    db_session: Connection,
 ) -> Officer:
-    """Create the officer, or reset the password and unit of an existing one."""
+    """Create the officer, or reset the password, unit and roles of an existing one."""
     if len(password) < 12:
         raise ValueError("an officer's password has at least 12 characters")
+    granted = frozenset(roles)
+    if not granted:
+        raise ValueError("an officer holds at least one role")
     salt = secrets.token_bytes(16)
     db_session.execute(
         "INSERT INTO officers (username, display_name, unit_code, password_scrypt, "
-        "password_salt) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET "
-        "display_name = EXCLUDED.display_name, unit_code = EXCLUDED.unit_code, "
+        "password_salt, roles) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (username) "
+        "DO UPDATE SET display_name = EXCLUDED.display_name, unit_code = EXCLUDED.unit_code, "
         "password_scrypt = EXCLUDED.password_scrypt, password_salt = EXCLUDED.password_salt, "
-        "disabled_at = NULL",
-        (username, display_name, unit_code, _hash(password, salt), salt),
+        "roles = EXCLUDED.roles, disabled_at = NULL",
+        (username, display_name, unit_code, _hash(password, salt), salt, sorted(granted)),
     )
-    return Officer(username, display_name, unit_code)
+    return Officer(username, display_name, unit_code, granted)
 
 
 def authenticate(username: str, password: str, *, db_session: Connection) -> Officer | None:
     row = db_session.execute(
-        "SELECT display_name, unit_code, password_scrypt, password_salt FROM officers "
+        "SELECT display_name, unit_code, password_scrypt, password_salt, roles FROM officers "
         "WHERE username = %s AND disabled_at IS NULL",
         (username,),
     ).fetchone()
@@ -62,7 +63,7 @@ def authenticate(username: str, password: str, *, db_session: Connection) -> Off
         return None
     if not hmac.compare_digest(_hash(password, bytes(row[3])), bytes(row[2])):
         return None
-    return Officer(username, row[0], row[1])
+    return Officer(username, row[0], row[1], parse_roles(row[4]))
 
 
 def open_session(officer: Officer, *, db_session: Connection) -> str:
@@ -77,12 +78,12 @@ def open_session(officer: Officer, *, db_session: Connection) -> str:
 
 def officer_for_session(token: str, *, db_session: Connection) -> Officer | None:
     row = db_session.execute(
-        "SELECT o.username, o.display_name, o.unit_code FROM officer_sessions s "
+        "SELECT o.username, o.display_name, o.unit_code, o.roles FROM officer_sessions s "
         "JOIN officers o USING (username) WHERE s.token_sha256 = %s AND s.expires_at > now() "
         "AND o.disabled_at IS NULL",
         (hashlib.sha256(token.encode()).digest(),),
     ).fetchone()
-    return Officer(*row) if row else None
+    return Officer(row[0], row[1], row[2], parse_roles(row[3])) if row else None
 
 
 def close_session(token: str, *, db_session: Connection) -> None:

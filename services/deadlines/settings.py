@@ -45,3 +45,22 @@ class DeadlinesSettings(StreamSettings):
         le=60,
         description="The extension the apology-letter form suggests, in working days.",
     )
+    officer_token_private_key_file: str = Field(
+        default="",
+        description="PEM file of the Ed25519 private key that signs officers' sign-in "
+        "tokens (deadlines owns sign-in); the other services hold only its public key. "
+        "Unset: a key made up at start, so only deadlines' own pages work (a warning says so).",
+    )
+    officer_token_lifetime_s: int = Field(
+        default=600,
+        ge=60,
+        le=3600,
+        description="How long a sign-in token is good for; pages renew it from the session "
+        "(12 h), so this bounds how long a closed session stays usable elsewhere.",
+    )
+    signin_return_origins: str = Field(
+        default="",
+        description="Comma-separated origins (e.g. http://127.0.0.1:8003) of the other "
+        "services' pages, to which sign-in may send the browser back; any other `next` "
+        "goes to the board.",
+    )

@@ -1,30 +1,56 @@
-"""The deadlines service's HTTP endpoints for duty officers (on Faust's web server).
+"""Sign-in for the whole platform, on the deadlines worker's web server.
 
-``POST /v1/session`` logs an officer in (JSON ``{"username", "password"}``) and sets an
-HttpOnly, SameSite=Strict session cookie; ``GET /v1/me`` says who is logged in and which
-unit subtree they see. Errors are problem+json, like every Motcua API.
+Deadlines owns officer accounts and sessions. Signing in (the login page, or
+``POST /v1/session`` with JSON ``{"username", "password"}``) opens a session (12 h,
+HttpOnly, SameSite=Strict cookie, kept in PostgreSQL so signing out ends it at once) and
+hands out a short-lived sign-in token (``motcua.identity``: Ed25519-signed, username, unit,
+roles) in a cookie every Motcua service on the host reads. A service whose page finds no
+valid token sends the browser to ``GET /auth/continue?next=<page>``, which renews the
+token from the session and sends it back (or to the login page first). ``GET /v1/me``
+says who is signed in. Errors are problem+json, like every Motcua API.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import faust
+from aiohttp import web
 from psycopg import Connection
 
 from motcua.http import PROBLEM_JSON
+from motcua.identity import (
+    CONTINUE_PATH,
+    TOKEN_COOKIE,
+    InvalidOfficerToken,
+    Officer,
+    TokenIssuer,
+    TokenVerifier,
+    generate_keypair,
+    safe_next,
+    token_cookie,
+)
 from services.deadlines.database import Database
 from services.deadlines.officers import (
     SESSION_LIFETIME,
-    Officer,
     authenticate,
     officer_for_session,
     open_session,
 )
+from services.deadlines.settings import DeadlinesSettings
 
 SESSION_COOKIE = "motcua_session"
+LOGIN_PATH = "/board/login"
+HOME_PATH = "/board"
+
+_log = logging.getLogger("motcua.deadlines.signin")
 
 
 def problem(web: Any, status: int, title: str, detail: str, **extra: Any) -> Any:
@@ -32,11 +58,12 @@ def problem(web: Any, status: int, title: str, detail: str, **extra: Any) -> Any
     return web.json(body, status=status, content_type=PROBLEM_JSON)
 
 
-def officer_json(officer: Officer) -> dict[str, str]:
+def officer_json(officer: Officer) -> dict[str, Any]:
     return {
         "username": officer.username,
         "display_name": officer.display_name,
         "unit_code": officer.unit_code,
+        "roles": sorted(officer.roles),
     }
 
 
@@ -65,14 +92,79 @@ def session_cookie(token: str, *, max_age_s: int | None = None) -> str:
 
 
 async def current_officer(request: Any, db: Database) -> Officer | None:
+    """The officer of the session cookie: deadlines asks its own table, so a closed
+    session or a disabled account stops working here at once."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     return await db.run(officer_for_session, token)
 
 
-def install_officer_views(app: faust.App, db: Database) -> None:
+@dataclass(frozen=True)
+class SignIn:
+    """Issues sign-in tokens and decides where a signed-in browser may go next."""
 
+    issuer: TokenIssuer
+    return_origins: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, settings: DeadlinesSettings) -> SignIn:
+        lifetime = timedelta(seconds=settings.officer_token_lifetime_s)
+        if settings.officer_token_private_key_file:
+            pem = Path(settings.officer_token_private_key_file).read_bytes()
+        else:
+            _log.warning(
+                "OFFICER_TOKEN_PRIVATE_KEY_FILE is not set: sign-in tokens are signed with a "
+                "key made up at start, which the other services cannot check"
+            )
+            pem = generate_keypair()[0]
+        origins = tuple(o.strip() for o in settings.signin_return_origins.split(",") if o.strip())
+        return cls(TokenIssuer.from_pem(pem, lifetime=lifetime), origins)
+
+    @property
+    def lifetime_s(self) -> int:
+        return int(self.issuer.lifetime.total_seconds())
+
+    def token_cookie(self, officer: Officer) -> str:
+        return token_cookie(self.issuer.issue(officer), max_age_s=self.lifetime_s)
+
+    def next_page(self, asked: str | None) -> str:
+        return safe_next(asked, self.return_origins, HOME_PATH)
+
+    def signed_in(self, response: web.StreamResponse, officer: Officer, session: str) -> None:
+        """Both cookies on the response that ends a successful sign-in."""
+        response.headers.add("Set-Cookie", session_cookie(session))
+        response.headers.add("Set-Cookie", self.token_cookie(officer))
+
+    def signed_out(self, response: web.StreamResponse) -> None:
+        response.headers.add("Set-Cookie", session_cookie("", max_age_s=0))
+        response.headers.add("Set-Cookie", token_cookie("", max_age_s=0))
+
+    def renew(self, request: Any, response: web.StreamResponse, officer: Officer) -> None:
+        """Keep the shared token fresh while the officer works on deadlines' pages, so the
+        other services' pages open without a detour: renewed when missing, another
+        officer's, or past half its life."""
+        verifier = TokenVerifier(self.issuer.private_key.public_key(), self.issuer.issuer)
+        current = request.cookies.get(TOKEN_COOKIE)
+        if current:
+            try:
+                holder, expires_at = verifier.verify_until(current)
+            except InvalidOfficerToken:
+                pass
+            else:
+                left = expires_at - datetime.now(UTC)
+                if holder == officer and left > self.issuer.lifetime / 2:
+                    return
+        response.headers.add("Set-Cookie", self.token_cookie(officer))
+
+
+def login_location(next_page: str) -> str:
+    if next_page == HOME_PATH:
+        return LOGIN_PATH
+    return f"{LOGIN_PATH}?next={quote(next_page, safe='')}"
+
+
+def install_officer_views(app: faust.App, db: Database, signin: SignIn) -> None:
     @app.page("/v1/session")
     class Session(faust.web.View):
         async def post(self, request: Any) -> Any:
@@ -95,8 +187,19 @@ def install_officer_views(app: faust.App, db: Database) -> None:
             result = await db.run(log_in, username, password)
             if result is None:
                 return problem(self, 401, "Unauthenticated", "wrong username or password")
-            officer, token = result
-            return self.json(officer_json(officer), headers={"Set-Cookie": session_cookie(token)})
+            officer, session = result
+            token = signin.issuer.issue(officer)
+            response = web.json_response(
+                {
+                    **officer_json(officer),
+                    "token": token,
+                    "token_type": "Bearer",
+                    "expires_in": signin.lifetime_s,
+                }
+            )
+            response.headers.add("Set-Cookie", session_cookie(session))
+            response.headers.add("Set-Cookie", token_cookie(token, max_age_s=signin.lifetime_s))
+            return response
 
     @app.page("/v1/me")
     class Me(faust.web.View):
@@ -107,3 +210,16 @@ def install_officer_views(app: faust.App, db: Database) -> None:
                     self, 401, "Unauthenticated", "log in at POST /v1/session (or it expired)"
                 )
             return self.json(officer_json(officer))
+
+    @app.page(CONTINUE_PATH)
+    class Continue(faust.web.View):
+        async def get(self, request: Any) -> Any:
+            """The hand-off: a fresh token for the session's officer, then back to ``next``
+            (a page of this platform only); no session → the login page, then back."""
+            next_page = signin.next_page(request.query.get("next"))
+            officer = await current_officer(request, db)
+            if officer is None:
+                return web.Response(status=303, headers={"Location": login_location(next_page)})
+            response = web.Response(status=303, headers={"Location": next_page})
+            response.headers.add("Set-Cookie", signin.token_cookie(officer))
+            return response

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from motcua.identity import SignInSettings
 from motcua.settings import ServiceSettings
 
 
-class RatingsSettings(ServiceSettings):
+class RatingsSettings(ServiceSettings, SignInSettings):
     """Everything ratings reads from its environment."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from motcua.identity import SignInSettings
 from motcua.streaming import StreamSettings
 
 
-class ReportingSettings(StreamSettings):
+class ReportingSettings(StreamSettings, SignInSettings):
     """Everything reporting reads from its environment."""
