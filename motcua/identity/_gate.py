@@ -22,8 +22,8 @@ TOKEN_COOKIE = "motcua_officer"  # noqa: S105 (a cookie name)
 CONTINUE_PATH = "/auth/continue"
 
 
-class SignInSettings(BaseSettings):
-    """What a service with officers' pages needs to know about sign-in."""
+class TokenCheckSettings(BaseSettings):
+    """Which sign-in tokens a service trusts."""
 
     officer_token_public_key_file: str = Field(
         default="",
@@ -35,6 +35,17 @@ class SignInSettings(BaseSettings):
         description="The `iss` the sign-in tokens must carry (the deadlines service, or the "
         "OIDC realm's issuer URL).",
     )
+
+    def token_verifier(self) -> TokenVerifier | None:
+        if not self.officer_token_public_key_file:
+            return None
+        pem = Path(self.officer_token_public_key_file).read_bytes()
+        return TokenVerifier.from_pem(pem, issuer=self.officer_token_issuer)
+
+
+class SignInSettings(TokenCheckSettings):
+    """What a service with officers' pages needs to know about sign-in."""
+
     signin_url: str = Field(
         default="http://127.0.0.1:8002",
         description="Base URL of the sign-in service (deadlines): where a page without a "
@@ -84,11 +95,7 @@ class OfficerGate:
 
     @classmethod
     def from_settings(cls, settings: SignInSettings) -> OfficerGate:
-        verifier = None
-        if settings.officer_token_public_key_file:
-            pem = Path(settings.officer_token_public_key_file).read_bytes()
-            verifier = TokenVerifier.from_pem(pem, issuer=settings.officer_token_issuer)
-        return cls(verifier, settings.signin_url.rstrip("/"))
+        return cls(settings.token_verifier(), settings.signin_url.rstrip("/"))
 
     @property
     def configured(self) -> bool:

@@ -257,13 +257,14 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     async def listen_for_board_changes() -> None:
         await feed.run()
 
-    signin = SignIn.from_settings(settings)
+    signin = SignIn.from_settings(settings, db)
     install_officer_views(app, db, signin)
     install_board_views(
         app,
         db=db,
         feed=feed,
         directory=IntakeDirectory(settings.intake_url, settings.intake_api_key.get_secret_value()),
+        signin=signin,
         config=BoardConfig(
             calendar=policy.calendar,
             suggested_extension_days=settings.suggested_extension_working_days,

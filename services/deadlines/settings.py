@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from motcua.identity import TokenCheckSettings
 from motcua.streaming import StreamSettings
 
 
-class DeadlinesSettings(StreamSettings):
+class DeadlinesSettings(StreamSettings, TokenCheckSettings):
     """Everything deadlines reads from its environment."""
 
     app_id: str = Field(

@@ -36,6 +36,7 @@ from motcua.identity import (
     generate_keypair,
     safe_next,
     token_cookie,
+    token_from,
 )
 from services.deadlines.database import Database
 from services.deadlines.officers import (
@@ -91,24 +92,36 @@ def session_cookie(token: str, *, max_age_s: int | None = None) -> str:
     return cookie[SESSION_COOKIE].OutputString()
 
 
-async def current_officer(request: Any, db: Database) -> Officer | None:
-    """The officer of the session cookie: deadlines asks its own table, so a closed
-    session or a disabled account stops working here at once."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    return await db.run(officer_for_session, token)
-
-
 @dataclass(frozen=True)
 class SignIn:
-    """Issues sign-in tokens and decides where a signed-in browser may go next."""
+    """Issues sign-in tokens, finds the signed-in officer, and decides where a signed-in
+    browser may go next."""
 
+    db: Database
     issuer: TokenIssuer
+    verifier: TokenVerifier
+    """Deadlines' own public key, or an OIDC provider's (OFFICER_TOKEN_PUBLIC_KEY_FILE)."""
     return_origins: tuple[str, ...]
 
+    async def officer(self, request: Any) -> Officer | None:
+        """The session's officer — deadlines asks its own table, so a closed session or a
+        disabled account stops working here at once — else the sign-in token's, as on
+        every other service (how officers signed in by an OIDC provider get in)."""
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            officer = await self.db.run(officer_for_session, session)
+            if officer is not None:
+                return officer
+        token = token_from(request.cookies, request.headers.get("Authorization"))
+        if token:
+            try:
+                return self.verifier.verify(token)
+            except InvalidOfficerToken:
+                return None
+        return None
+
     @classmethod
-    def from_settings(cls, settings: DeadlinesSettings) -> SignIn:
+    def from_settings(cls, settings: DeadlinesSettings, db: Database) -> SignIn:
         lifetime = timedelta(seconds=settings.officer_token_lifetime_s)
         if settings.officer_token_private_key_file:
             pem = Path(settings.officer_token_private_key_file).read_bytes()
@@ -119,7 +132,11 @@ class SignIn:
             )
             pem = generate_keypair()[0]
         origins = tuple(o.strip() for o in settings.signin_return_origins.split(",") if o.strip())
-        return cls(TokenIssuer.from_pem(pem, lifetime=lifetime), origins)
+        issuer = TokenIssuer.from_pem(pem, lifetime=lifetime)
+        verifier = settings.token_verifier() or TokenVerifier(
+            issuer.private_key.public_key(), issuer.issuer
+        )
+        return cls(db, issuer, verifier, origins)
 
     @property
     def lifetime_s(self) -> int:
@@ -144,11 +161,10 @@ class SignIn:
         """Keep the shared token fresh while the officer works on deadlines' pages, so the
         other services' pages open without a detour: renewed when missing, another
         officer's, or past half its life."""
-        verifier = TokenVerifier(self.issuer.private_key.public_key(), self.issuer.issuer)
         current = request.cookies.get(TOKEN_COOKIE)
         if current:
             try:
-                holder, expires_at = verifier.verify_until(current)
+                holder, expires_at = self.verifier.verify_until(current)
             except InvalidOfficerToken:
                 pass
             else:
@@ -165,6 +181,8 @@ def login_location(next_page: str) -> str:
 
 
 def install_officer_views(app: faust.App, db: Database, signin: SignIn) -> None:
+    """The session API, ``/v1/me`` and the hand-off (the login page is the board's)."""
+
     @app.page("/v1/session")
     class Session(faust.web.View):
         async def post(self, request: Any) -> Any:
@@ -204,7 +222,7 @@ def install_officer_views(app: faust.App, db: Database, signin: SignIn) -> None:
     @app.page("/v1/me")
     class Me(faust.web.View):
         async def get(self, request: Any) -> Any:
-            officer = await current_officer(request, db)
+            officer = await signin.officer(request)
             if officer is None:
                 return problem(
                     self, 401, "Unauthenticated", "log in at POST /v1/session (or it expired)"
@@ -217,7 +235,7 @@ def install_officer_views(app: faust.App, db: Database, signin: SignIn) -> None:
             """The hand-off: a fresh token for the session's officer, then back to ``next``
             (a page of this platform only); no session → the login page, then back."""
             next_page = signin.next_page(request.query.get("next"))
-            officer = await current_officer(request, db)
+            officer = await signin.officer(request)
             if officer is None:
                 return web.Response(status=303, headers={"Location": login_location(next_page)})
             response = web.Response(status=303, headers={"Location": next_page})

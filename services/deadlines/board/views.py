@@ -43,7 +43,7 @@ from services.deadlines.letters.service import (
 from services.deadlines.officers import Officer, close_session
 from services.deadlines.web import (
     SESSION_COOKIE,
-    current_officer,
+    SignIn,
     log_in,
     problem,
     session_cookie,
@@ -81,6 +81,7 @@ def install_board_views(
     db: Database,
     feed: BoardFeed,
     directory: DossierDirectory,
+    signin: SignIn,
     config: BoardConfig,
 ) -> None:
     def signed_in(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -88,7 +89,7 @@ def install_board_views(
 
         @functools.wraps(handler)
         async def with_officer(view: Any, request: Any, **match: str) -> Any:
-            officer = await current_officer(request, db)
+            officer = await signin.officer(request)
             if officer is None:
                 return _redirect("/board/login")
             return await handler(view, request, officer, **match)
@@ -128,7 +129,7 @@ def install_board_views(
     @app.page("/board/rows")
     class Rows(faust.web.View):
         async def get(self, request: Any) -> Any:
-            officer = await current_officer(request, db)
+            officer = await signin.officer(request)
             if officer is None:
                 return _html("", 401)
             items = await db.run(board_items, officer)
@@ -138,7 +139,7 @@ def install_board_views(
     class Events(faust.web.View):
         async def get(self, request: Any) -> Any:
             """Server-sent events: ``changed`` whenever the officer's subtree changes."""
-            officer = await current_officer(request, db)
+            officer = await signin.officer(request)
             if officer is None:
                 return _html("", 401)
             response = web.StreamResponse(
@@ -306,7 +307,7 @@ def install_board_views(
     @app.page("/v1/board")
     class BoardJson(faust.web.View):
         async def get(self, request: Any) -> Any:
-            officer = await current_officer(request, db)
+            officer = await signin.officer(request)
             if officer is None:
                 return problem(self, 401, "Unauthenticated", "log in at POST /v1/session")
             code = request.query.get("dossier_code") or None
