@@ -16,6 +16,12 @@ from motcua.identity._gate import (
     token_from,
 )
 from motcua.identity._officer import Officer, Role, parse_roles
+from motcua.identity._pages import (
+    NotForYourRole,
+    SignInRequired,
+    SignInUnavailable,
+    page_officer,
+)
 from motcua.identity._tokens import (
     InvalidOfficerToken,
     TokenIssuer,
@@ -28,14 +34,18 @@ __all__ = [
     "CONTINUE_PATH",
     "TOKEN_COOKIE",
     "InvalidOfficerToken",
+    "NotForYourRole",
     "Officer",
     "OfficerGate",
     "Role",
+    "SignInRequired",
     "SignInSettings",
+    "SignInUnavailable",
     "TokenCheckSettings",
     "TokenIssuer",
     "TokenVerifier",
     "generate_keypair",
+    "page_officer",
     "parse_roles",
     "safe_next",
     "token_cookie",

@@ -17,6 +17,7 @@ import httpx
 import psycopg
 import pytest
 
+from motcua.identity import write_keypair
 from services.deadlines.officers import register_officer
 from services.intake.auth import Scope, register_system
 from tests.conftest import ROOT, Database, Infra
@@ -32,6 +33,10 @@ class Platform:
     intake: str
     deadlines: str
     worker: Worker
+    public_key: Path
+    """Checks the worker's sign-in tokens (ratings and reporting are given it)."""
+    page_ports: dict[str, int]
+    """Ports kept for ratings and reporting, whose pages sign-in may send browsers back to."""
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -92,13 +97,24 @@ def platform(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    private_key, public_key = tmp / "officer-token.pem", tmp / "officer-token.pub.pem"
+    write_keypair(private_key, public_key)
+    page_ports = {"ratings": _free_port(), "reporting": _free_port()}
     worker = Worker(infra, database, tmp)
     worker.env["INTAKE_URL"] = f"http://127.0.0.1:{intake_port}"
     worker.env["INTAKE_API_KEY"] = deadlines_key
+    worker.env["OFFICER_TOKEN_PRIVATE_KEY_FILE"] = str(private_key)
+    worker.env["SIGNIN_RETURN_ORIGINS"] = ",".join(
+        f"http://127.0.0.1:{port}" for port in page_ports.values()
+    )
     worker.start()
     assert worker.process is not None
     platform = Platform(
-        f"http://127.0.0.1:{intake_port}", f"http://127.0.0.1:{worker.env['HTTP_PORT']}", worker
+        f"http://127.0.0.1:{intake_port}",
+        f"http://127.0.0.1:{worker.env['HTTP_PORT']}",
+        worker,
+        public_key,
+        page_ports,
     )
     try:
         wait_until_up(platform.intake, intake, intake_log)

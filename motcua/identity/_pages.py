@@ -1,0 +1,48 @@
+"""What an officers' page does with the gate's answer, whatever the web framework: go and
+sign in, not for your role, sign-in not configured — or here is the officer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from motcua.identity._gate import OfficerGate
+from motcua.identity._officer import Officer, Role
+
+
+@dataclass(frozen=True)
+class SignInRequired(Exception):
+    """No valid token: the page answers 303 to ``location`` (the sign-in hand-off)."""
+
+    location: str
+
+
+@dataclass(frozen=True)
+class NotForYourRole(Exception):
+    """Signed in, but none of the roles the page is for: 403."""
+
+    officer: Officer
+    allowed: tuple[Role, ...]
+
+
+class SignInUnavailable(Exception):
+    """The service holds no public key to check tokens with: 503."""
+
+
+def page_officer(
+    gate: OfficerGate,
+    *,
+    page_url: str,
+    cookies: Mapping[str, str],
+    authorization: str | None,
+    roles: tuple[Role, ...] = (),
+) -> Officer:
+    """The officer a page may show itself to, or the exception saying why not."""
+    if not gate.configured:
+        raise SignInUnavailable
+    officer = gate.officer(cookies, authorization)
+    if officer is None:
+        raise SignInRequired(gate.sign_in_location(page_url))
+    if roles and not officer.has(*roles):
+        raise NotForYourRole(officer, roles)
+    return officer
