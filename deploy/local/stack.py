@@ -530,6 +530,9 @@ def start_services(
         env |= {
             "OFFICER_TOKEN_PUBLIC_KEY_FILE": str(public_key),
             "SIGNIN_URL": urls["DEADLINES_URL"],
+            "PAGES_BOARD_URL": f"{urls['DEADLINES_URL']}/board",
+            "PAGES_RATINGS_URL": f"{urls['RATINGS_URL']}/staff",
+            "PAGES_REPORTING_URL": f"{urls['REPORTING_URL']}/reports",
         }
         if service.name == "deadlines":
             # Intake starts first, so it answers; the key was registered by the seed.

@@ -53,6 +53,23 @@ class SignInSettings(TokenCheckSettings):
     )
 
 
+class PagesSettings(BaseSettings):
+    """Where each service's officer pages live, for the links between them in the header."""
+
+    pages_board_url: str = Field(
+        default="http://127.0.0.1:8002/board",
+        description="The duty-officer board (deadlines), as the browser reaches it.",
+    )
+    pages_ratings_url: str = Field(
+        default="http://127.0.0.1:8003/staff",
+        description="Ratings' staff pages, as the browser reaches them.",
+    )
+    pages_reporting_url: str = Field(
+        default="http://127.0.0.1:8004/reports",
+        description="Reporting's leaders' page, as the browser reaches it.",
+    )
+
+
 def token_cookie(token: str, *, max_age_s: int) -> str:
     """Set-Cookie for the token: HttpOnly; SameSite=Lax so a link from an e-mail or SMS
     opens a page signed in, while other sites still cannot post forms with it."""

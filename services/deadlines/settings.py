@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from motcua.identity import TokenCheckSettings
+from motcua.identity import PagesSettings, TokenCheckSettings
 from motcua.streaming import StreamSettings
 
 
-class DeadlinesSettings(StreamSettings, TokenCheckSettings):
+class DeadlinesSettings(StreamSettings, TokenCheckSettings, PagesSettings):
     """Everything deadlines reads from its environment."""
 
     app_id: str = Field(

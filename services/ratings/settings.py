@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from motcua.identity import SignInSettings
+from motcua.identity import PagesSettings, SignInSettings
 from motcua.settings import ServiceSettings
 
 
-class RatingsSettings(ServiceSettings, SignInSettings):
+class RatingsSettings(ServiceSettings, SignInSettings, PagesSettings):
     """Everything ratings reads from its environment."""

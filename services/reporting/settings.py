@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from motcua.identity import SignInSettings
+from motcua.identity import PagesSettings, SignInSettings
 from motcua.streaming import StreamSettings
 
 
-class ReportingSettings(StreamSettings, SignInSettings):
+class ReportingSettings(StreamSettings, SignInSettings, PagesSettings):
     """Everything reporting reads from its environment."""
