@@ -36,6 +36,7 @@ from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
 from motcua.streaming import create_faust_app
 from services.deadlines.board.live import BoardFeed
+from services.deadlines.board.names import NoReference
 from services.deadlines.board.service import (
     compliance,
     compliance_by_unit,
@@ -263,10 +264,14 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         db=db,
         feed=feed,
         directory=IntakeDirectory(settings.intake_url, settings.intake_api_key.get_secret_value()),
+        # Codes only until the catalogue-backed reference data (board-data branch) lands.
+        reference=NoReference(),
         config=BoardConfig(
             calendar=policy.calendar,
             suggested_extension_days=settings.suggested_extension_working_days,
             publish=publish,
+            ratings_url=settings.ratings_url or None,
+            reporting_url=settings.reporting_url or None,
         ),
     )
 

@@ -45,3 +45,11 @@ class DeadlinesSettings(StreamSettings):
         le=60,
         description="The extension the apology-letter form suggests, in working days.",
     )
+    ratings_url: str = Field(
+        default="",
+        description="The ratings service's pages, linked from the board's header; empty: no link.",
+    )
+    reporting_url: str = Field(
+        default="",
+        description="The reporting service's pages, linked from the header; empty: no link.",
+    )
