@@ -77,7 +77,10 @@ class BoardView:
 
 
 def _count_links(board_filter: BoardFilter, page: BoardPage) -> list[CountLink]:
-    wide = replace(board_filter, status=None, letter_to_issue=False)
+    """Each figure links to the rows it counts: the counts cover the filtered view whatever
+    status is picked, so each link keeps the filter and sets only the status or the
+    letter."""
+    wide = replace(board_filter, status=None)
     counts = page.counts
     links = [
         ("total", TEXTS["count_total"], counts.total, wide),
@@ -100,14 +103,14 @@ def _count_links(board_filter: BoardFilter, page: BoardPage) -> list[CountLink]:
             replace(wide, letter_to_issue=True),
         ),
     ]
+    current = {
+        "total": board_filter.status is None and not board_filter.letter_to_issue,
+        "due_soon": board_filter.status is BoardStatus.DUE_SOON,
+        "overdue": board_filter.status is BoardStatus.OVERDUE,
+        "letters_to_issue": board_filter.status is None and board_filter.letter_to_issue,
+    }
     return [
-        CountLink(
-            key,
-            label,
-            count,
-            f"/board{query_string(target)}",
-            target == board_filter,
-        )
+        CountLink(key, label, count, f"/board{query_string(target)}", current[key])
         for key, label, count, target in links
     ]
 

@@ -184,6 +184,11 @@ def test_counts_link_to_their_filter_keeping_the_others() -> None:
     assert _href(html, "count-total") == {"unit": [COMMUNE]}
     assert 'id="count-due_soon" href="/board?unit=' in html
     assert re.search(r'id="count-due_soon"[^>]*aria-current="true"', html)
+    drafts = _board({"letter": "to_issue", "status": "overdue"}, [_item()])
+    assert _href(drafts, "count-due_soon") == {"status": ["due_soon"], "letter": ["to_issue"]}
+    assert _href(drafts, "count-total") == {"letter": ["to_issue"]}
+    assert re.search(r'id="count-overdue"[^>]*aria-current="true"', drafts)
+    assert not re.search(r'id="count-letters_to_issue"[^>]*aria-current', drafts)
 
 
 def test_the_next_page_and_the_csv_keep_the_filter() -> None:
@@ -247,7 +252,7 @@ def test_the_letter_form_names_the_procedure_and_marks_the_field_in_error() -> N
     html = letter_page(
         LAYOUT,
         task,
-        Names(Reference()),  # type: ignore[arg-type]
+        Names(Reference()),
         suggested_days=5,
         error="reason: the reason for the delay is required",
         error_field="reason",
