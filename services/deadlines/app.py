@@ -36,6 +36,7 @@ from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
 from motcua.streaming import create_faust_app
 from services.deadlines.board.live import BoardFeed
+from services.deadlines.board.names import NoReference
 from services.deadlines.board.service import (
     compliance,
     compliance_by_unit,
@@ -264,11 +265,14 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         db=db,
         feed=feed,
         directory=IntakeDirectory(settings.intake_url, settings.intake_api_key.get_secret_value()),
+        reference=NoReference(),
         signin=signin,
         config=BoardConfig(
             calendar=policy.calendar,
             suggested_extension_days=settings.suggested_extension_working_days,
             publish=publish,
+            ratings_url=settings.pages_ratings_url or None,
+            reporting_url=settings.pages_reporting_url or None,
         ),
     )
 

@@ -8,13 +8,15 @@ server reads them for the officer's subtree. Each change is announced with
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, assert_never
 
 from psycopg import Connection
 from psycopg.rows import dict_row
 
+from services.deadlines.board.query import BoardFilter, BoardRequest, Cursor
 from services.deadlines.officers import Officer
 from services.deadlines.tracking import Alert, AlertKind, DossierClock
 
@@ -244,3 +246,93 @@ def compliance_by_unit(*, db_session: Connection) -> list[UnitCompliance]:
             "FROM without FULL JOIN issued_late USING (unit_code) ORDER BY unit_code"
         ).fetchall()
     return [UnitCompliance(**row) for row in rows]
+
+
+# --- Shim (templates branch): a stand-in for the city-scale ``board_page`` and
+# ``board_export`` written on the board-data branch, with the same signatures, built on
+# ``board_items`` (at most 500 rows, filtered in Python). The real ones replace it at merge.
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    due_soon: int
+    overdue: int
+    letters_to_issue: int
+    total: int
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    items: list[BoardItem]
+    counts: StatusCounts
+    next_cursor: Cursor | None
+
+
+def _matching(
+    officer: Officer,
+    board_filter: BoardFilter,
+    procedure_codes: Sequence[str] | None,
+    db_session: Connection,
+) -> list[BoardItem]:
+    items = board_items(officer, db_session=db_session, dossier_code=board_filter.dossier_code)
+    if board_filter.unit_code is not None:
+        within = Officer(officer.username, officer.display_name, board_filter.unit_code)
+        ids = {i.dossier_id for i in board_items(within, db_session=db_session)}
+        items = [i for i in items if i.dossier_id in ids]
+    return [
+        i
+        for i in items
+        if (board_filter.status is None or i.status == board_filter.status.value)
+        and (board_filter.procedure_code is None or i.procedure_code == board_filter.procedure_code)
+        and (procedure_codes is None or i.procedure_code in procedure_codes)
+        and (not board_filter.letter_to_issue or i.needs_letter)
+    ]
+
+
+def board_page(
+    officer: Officer,
+    request: BoardRequest,
+    *,
+    db_session: Connection,
+    procedure_codes: Sequence[str] | None = None,
+) -> BoardPage:
+    """One page of the filtered board; the counts are the whole filtered view's, whatever
+    status is picked."""
+    wide = replace(request.filter, status=None)
+    everything = _matching(officer, wide, procedure_codes, db_session)
+    counts = StatusCounts(
+        due_soon=sum(i.status == "due_soon" for i in everything),
+        overdue=sum(i.status == "overdue" for i in everything),
+        letters_to_issue=sum(i.needs_letter for i in everything),
+        total=len(everything),
+    )
+    rows = sorted(
+        _matching(officer, request.filter, procedure_codes, db_session),
+        key=lambda i: (i.due_at, i.dossier_code, i.dossier_id),
+    )
+    after = request.cursor
+    if after is not None:
+        rows = [
+            i
+            for i in rows
+            if (i.due_at, i.dossier_code, i.dossier_id)
+            > (after.due_at, after.dossier_code, after.dossier_id)
+        ]
+    page = rows[: request.limit]
+    last = page[-1] if len(rows) > request.limit else None
+    cursor = Cursor(last.due_at, last.dossier_code, last.dossier_id) if last else None
+    return BoardPage(page, counts, cursor)
+
+
+def board_export(
+    officer: Officer,
+    board_filter: BoardFilter,
+    *,
+    db_session: Connection,
+    procedure_codes: Sequence[str] | None = None,
+) -> Iterator[BoardItem]:
+    """Every row of the filtered board, in the board's order."""
+    yield from sorted(
+        _matching(officer, board_filter, procedure_codes, db_session),
+        key=lambda i: (i.due_at, i.dossier_code, i.dossier_id),
+    )

@@ -1,19 +1,31 @@
 """The duty-officer board in a real headless Chromium: log in, watch a late dossier appear
-live (server-sent events, no reload), acknowledge it, issue its apology letter."""
+live (server-sent events, no reload), acknowledge it, issue its apology letter; the pages
+pass an axe-core audit, work by keyboard, and work without JavaScript.
+
+Screenshots go to ``.test-artifacts/screenshots/`` (git-ignored)."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import Infra
+from tests.a11y.axe import assert_no_serious_violation
+from tests.conftest import ROOT, Infra
 from tests.integration.conftest import Systems, auth, receive_command
 from tests.integration.deadlines.conftest import PASSWORD, Platform
 
 pytest_plugins = ["tests.browser"]
+
+SCREENSHOTS = ROOT / ".test-artifacts" / "screenshots"
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    assert path.read_bytes().startswith(b"\x89PNG")
 
 
 def _log_in(page: Page, platform: Platform, username: str) -> None:
@@ -37,8 +49,17 @@ def _receive_late_dossier(platform: Platform, systems: Systems) -> dict[str, str
     return dict(received.json())
 
 
+def _wait_on_board(platform: Platform, code: str) -> None:
+    hanoi = httpx.Client(base_url=platform.deadlines, timeout=20)
+    hanoi.post("/v1/session", json={"username": "truc.hanoi", "password": PASSWORD})
+    deadline = time.monotonic() + 30
+    while not hanoi.get("/v1/board", params={"dossier_code": code}).json()["items"]:
+        assert time.monotonic() < deadline, "the dossier never reached the Hà Nội board"
+        time.sleep(0.3)
+
+
 def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
-    page: Page, platform: Platform, systems: Systems, infra: Infra, tmp_path: Path
+    page: Page, platform: Platform, systems: Systems, infra: Infra
 ) -> None:
     _log_in(page, platform, "truc.hanoi")
     updates_before = page.evaluate("+document.body.dataset.updates || 0")
@@ -52,7 +73,7 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     expect(row).to_contain_text("Quá hạn")
     expect(row.get_by_role("link", name="Lập phiếu xin lỗi")).to_be_visible()
     expect(row.locator(".letter-left")).to_contain_text("Quá hạn")  # the letter was due in 2025
-    page.screenshot(path=tmp_path / "board-live.png", full_page=True)
+    _shot(page, "board-live")
 
     row.get_by_role("button", name="Đã xem").click()
     expect(page.locator("#rows tr", has_text=code)).to_contain_text("Đã xem: truc.hanoi")
@@ -63,11 +84,91 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     page.get_by_role("button", name="Xác nhận và phát hành phiếu xin lỗi").click()
     expect(page.locator(".card")).to_contain_text("Đã phát hành phiếu số")
     expect(page.get_by_role("link", name="Mở / in phiếu")).to_be_visible()
-    page.screenshot(path=tmp_path / "letter-issued.png", full_page=True)
-    assert (tmp_path / "board-live.png").read_bytes().startswith(b"\x89PNG")
+    _shot(page, "letter-issued")
 
     page.goto(f"{platform.deadlines}/board")
     expect(page.locator("#rows")).not_to_contain_text(code)
+
+
+def _tab_until(page: Page, selector: str, presses: int = 60) -> None:
+    """Press Tab until ``selector`` has the focus, and check its focus is visible."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+            style = page.evaluate(
+                "() => { const s = getComputedStyle(document.activeElement);"
+                " return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+            )
+            assert style[0] != "none", f"{selector}: no visible focus {style}"
+            assert style[1] >= 2, f"{selector}: a focus outline too thin {style}"
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
+    page: Page, platform: Platform, systems: Systems
+) -> None:
+    received = _receive_late_dossier(platform, systems)
+    code = received["dossier_code"]
+    _wait_on_board(platform, code)
+
+    page.goto(f"{platform.deadlines}/board/login")
+    assert_no_serious_violation(page, "login")
+    _shot(page, "login")
+    _tab_until(page, "a.skip-link")
+    _tab_until(page, "#username")
+    page.keyboard.type("truc.hanoi")
+    _tab_until(page, "#password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{platform.deadlines}/board")
+    expect(page.locator("#rows tr", has_text=code)).to_be_visible()
+    assert_no_serious_violation(page, "board")
+    _shot(page, "board")
+
+    for control in ("#filter-unit", "#filter-status", "#filter-procedure", "#filter-field"):
+        _tab_until(page, control)
+    _tab_until(page, "#filter-letter")
+    page.keyboard.press("Space")
+    _tab_until(page, "form.filters button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(
+        f"{platform.deadlines}/board?unit=&status=&procedure=&field=&letter=to_issue"
+    )
+    expect(page.locator("#count-letters_to_issue")).to_have_attribute("aria-current", "true")
+    expect(page.locator("#rows tr", has_text=code)).to_be_visible()
+    assert_no_serious_violation(page, "filtered board")
+    _shot(page, "board-filtered")
+
+    page.goto(f"{platform.deadlines}/board?status=later")
+    expect(page.locator("#error-status")).to_be_visible()
+    assert_no_serious_violation(page, "refused filter")
+
+    page.goto(f"{platform.deadlines}/board/dossiers/{received['dossier_id']}/letter")
+    expect(page.locator("#reason")).to_be_visible()
+    assert_no_serious_violation(page, "letter form")
+    _tab_until(page, "#reason")
+    _tab_until(page, "#extension_working_days")
+    _shot(page, "letter-form")
+
+
+def test_the_board_works_without_javascript(
+    browser: Browser, platform: Platform, systems: Systems
+) -> None:
+    code = _receive_late_dossier(platform, systems)["dossier_code"]
+    _wait_on_board(platform, code)
+    context = browser.new_context(java_script_enabled=False, locale="vi-VN")
+    try:
+        page = context.new_page()
+        _log_in(page, platform, "truc.hanoi")
+        expect(page.locator("#rows tr", has_text=code)).to_contain_text("Quá hạn")
+        page.select_option("#filter-status", "due_soon")
+        page.get_by_role("button", name="Lọc").click()
+        expect(page.locator("#rows")).not_to_contain_text(code)
+        page.get_by_role("link", name="Bỏ lọc").click()
+        expect(page.locator("#rows tr", has_text=code)).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_an_officer_never_sees_another_subtree(
@@ -75,12 +176,7 @@ def test_an_officer_never_sees_another_subtree(
 ) -> None:
     received = _receive_late_dossier(platform, systems)
     code, dossier_id = received["dossier_code"], received["dossier_id"]
-    hanoi = httpx.Client(base_url=platform.deadlines, timeout=20)
-    hanoi.post("/v1/session", json={"username": "truc.hanoi", "password": PASSWORD})
-    deadline = time.monotonic() + 30
-    while not hanoi.get("/v1/board", params={"dossier_code": code}).json()["items"]:
-        assert time.monotonic() < deadline, "the dossier never reached the Hà Nội board"
-        time.sleep(0.3)
+    _wait_on_board(platform, code)
 
     _log_in(page, platform, "truc.haiphong")
     expect(page.locator("#rows")).not_to_contain_text(code)

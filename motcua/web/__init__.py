@@ -1,0 +1,37 @@
+"""The officers' pages, one look for every service: a Jinja2 environment with the shared
+base layout, one stylesheet served at ``/static/motcua.css``, and the Vietnamese texts
+kept together (:mod:`motcua.web.strings`)."""
+
+from motcua.web.static import (
+    StaticAssets,
+    add_aiohttp_static,
+    aiohttp_response,
+    install_faust_static,
+    mount_starlette_static,
+)
+from motcua.web.strings import FIELD_LABELS, STATUS_LABELS, TEXTS
+from motcua.web.templating import (
+    SHARED_TEMPLATES,
+    Layout,
+    NavLink,
+    SignedIn,
+    create_environment,
+    service_nav,
+)
+
+__all__ = [
+    "FIELD_LABELS",
+    "SHARED_TEMPLATES",
+    "STATUS_LABELS",
+    "TEXTS",
+    "Layout",
+    "NavLink",
+    "SignedIn",
+    "StaticAssets",
+    "add_aiohttp_static",
+    "aiohttp_response",
+    "create_environment",
+    "install_faust_static",
+    "mount_starlette_static",
+    "service_nav",
+]

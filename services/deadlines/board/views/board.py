@@ -1,0 +1,95 @@
+"""The board page, the rows its script reloads, and the acknowledge button."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from aiohttp import web
+
+from motcua.web import TEXTS
+from services.deadlines.board import pages
+from services.deadlines.board.query import BoardQueryError, BoardRequest
+from services.deadlines.board.service import BoardPage, acknowledge, board_page
+from services.deadlines.board.views.context import BoardContext, html, parse_dossier_id, redirect
+from services.deadlines.board.views.filters import resolve
+from services.deadlines.board.views.session import ACT_ROLES, signed_in, unauthorized
+from services.deadlines.officers import Officer
+
+_BACK = re.compile(r"\?[A-Za-z0-9_.~%+=&-]*")
+"""A query string an action may send the officer back to (nothing that leaves /board)."""
+
+
+def board_response(
+    ctx: BoardContext,
+    officer: Officer,
+    params: Mapping[str, str],
+    *,
+    request: BoardRequest | None = None,
+    page: BoardPage | None = None,
+    error: BoardQueryError | None = None,
+) -> web.Response:
+    """The board page; with ``error``, the form as sent and no rows, status 422."""
+    view = pages.board_view(
+        layout=ctx.layout(officer),
+        officer_unit=officer.unit_code,
+        request=request,
+        page=page,
+        raw=params,
+        error=error,
+        units=ctx.reference.units_within(officer.unit_code),
+        procedures=ctx.reference.procedures(),
+        names=ctx.names,
+        now=datetime.now(UTC),
+        can_act=officer.has(*ACT_ROLES),
+    )
+    return html(pages.board_page(view), 422 if error else 200)
+
+
+async def _page(ctx: BoardContext, officer: Officer, params: Mapping[str, str]) -> Any:
+    resolved = resolve(officer, params, ctx.reference)
+    found = await ctx.db.run(
+        board_page, officer, resolved.request, procedure_codes=resolved.procedure_codes
+    )
+    return resolved.request, found
+
+
+def install(app: faust.App, ctx: BoardContext) -> None:
+    @app.page("/board")
+    class Board(faust.web.View):
+        @signed_in(ctx)
+        async def get(self, request: Any, officer: Officer) -> Any:
+            try:
+                board_request, found = await _page(ctx, officer, request.query)
+            except BoardQueryError as exc:
+                return board_response(ctx, officer, request.query, error=exc)
+            return board_response(ctx, officer, request.query, request=board_request, page=found)
+
+    @app.page("/board/rows")
+    class Rows(faust.web.View):
+        @signed_in(ctx, unauthorized)
+        async def get(self, request: Any, officer: Officer) -> Any:
+            try:
+                board_request, found = await _page(ctx, officer, request.query)
+            except BoardQueryError:
+                return html("", 422)
+            cursor = board_request.cursor.encode() if board_request.cursor else ""
+            limit = request.query.get("limit", "")
+            back = pages.query_string(board_request.filter, cursor=cursor, limit=limit)
+            rows = pages.board_rows(
+                found.items, datetime.now(UTC), ctx.names, back, can_act=officer.has(*ACT_ROLES)
+            )
+            return html(rows)
+
+    @app.page("/board/dossiers/{dossier_id}/ack")
+    class Acknowledge(faust.web.View):
+        @signed_in(ctx, roles=ACT_ROLES)
+        async def post(self, request: Any, officer: Officer, dossier_id: str) -> Any:
+            found = parse_dossier_id(dossier_id)
+            if found is None or not await ctx.db.run(acknowledge, officer, found):
+                return ctx.message(officer, TEXTS["not_found"], TEXTS["not_on_board"], 404)
+            back = str((await request.post()).get("back", ""))
+            return redirect("/board" + (back if _BACK.fullmatch(back) else ""))

@@ -1,0 +1,77 @@
+"""What every board handler shares: its dependencies, the page chrome, small responses."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from motcua.calendar import WorkingCalendar
+from motcua.web import Layout, SignedIn, service_nav
+from services.deadlines.board import pages
+from services.deadlines.board.live import BoardFeed
+from services.deadlines.board.names import Names
+from services.deadlines.board.query import ReferenceData
+from services.deadlines.database import Database
+from services.deadlines.letters.intake_client import DossierDirectory
+from services.deadlines.letters.service import IssuedVersion
+from services.deadlines.officers import Officer
+from services.deadlines.web import SignIn
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    calendar: WorkingCalendar
+    suggested_extension_days: int
+    publish: Callable[[IssuedVersion], Awaitable[None]]
+    ratings_url: str | None = None
+    reporting_url: str | None = None
+
+
+@dataclass(frozen=True)
+class BoardContext:
+    db: Database
+    feed: BoardFeed
+    directory: DossierDirectory
+    reference: ReferenceData
+    signin: SignIn
+    config: BoardConfig
+
+    @property
+    def names(self) -> Names:
+        return Names(self.reference)
+
+    def layout(self, officer: Officer) -> Layout:
+        """The header of a signed-in page: who, which unit, the links to the other services."""
+        return Layout(
+            nav=service_nav(
+                "board",
+                board="/board",
+                ratings=self.config.ratings_url,
+                reporting=self.config.reporting_url,
+            ),
+            user=SignedIn(
+                officer.display_name, self.names.unit(officer.unit_code), "/board/logout"
+            ),
+        )
+
+    def message(self, officer: Officer, title: str, text: str, status: int) -> web.Response:
+        return html(pages.message_page(title, text, self.layout(officer)), status)
+
+
+def redirect(location: str, **headers: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location, **headers})
+
+
+def html(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+def parse_dossier_id(value: str) -> str | None:
+    """The path's dossier id, or None when it is not a UUID (a 404, never a 500)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None

@@ -1,0 +1,174 @@
+"""The apology-letter form (reason, extension), issuing and correcting it, and its PDF."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from aiohttp import web
+
+from motcua.documents import render_pdf
+from motcua.web import TEXTS
+from services.deadlines.board import pages
+from services.deadlines.board.views.context import BoardContext, html, parse_dossier_id, redirect
+from services.deadlines.board.views.session import ACT_ROLES, signed_in
+from services.deadlines.letters.intake_client import IntakeUnavailable
+from services.deadlines.letters.models import (
+    ApologyLetter,
+    LetterRuleError,
+    clean_reason,
+    new_appointment,
+)
+from services.deadlines.letters.service import (
+    LetterNotFound,
+    LetterTask,
+    issue_letter,
+    letter_pdf,
+    letter_task,
+)
+from services.deadlines.officers import Officer
+
+
+async def _task(ctx: BoardContext, officer: Officer, dossier_id: str) -> LetterTask | None:
+    found = parse_dossier_id(dossier_id)
+    if found is None:
+        return None
+    try:
+        return await ctx.db.run(letter_task, officer, found)
+    except LetterNotFound:
+        return None
+
+
+def _not_found(ctx: BoardContext, officer: Officer) -> web.Response:
+    return ctx.message(officer, TEXTS["not_found"], TEXTS["no_letter_here"], 404)
+
+
+def _new_due_at(ctx: BoardContext, task: LetterTask, form: Any, now: datetime) -> datetime:
+    """The appointment the letter gives: asked for on a draft, kept on a correction."""
+    if task.status != "draft":
+        assert task.new_due_at is not None
+        return task.new_due_at
+    try:
+        days = int(str(form.get("extension_working_days", "")))
+    except ValueError:
+        raise LetterRuleError(
+            "extension_working_days", "enter a whole number of working days"
+        ) from None
+    return new_appointment(task.original_due_at, days, now, ctx.config.calendar)
+
+
+def install(app: faust.App, ctx: BoardContext) -> None:
+    def form_page(
+        officer: Officer,
+        task: LetterTask,
+        *,
+        error: str | None = None,
+        field: str | None = None,
+        reason: str = "",
+        status: int = 200,
+    ) -> web.Response:
+        page = pages.letter_page(
+            ctx.layout(officer),
+            task,
+            ctx.names,
+            suggested_days=ctx.config.suggested_extension_days,
+            error=error,
+            error_field=field,
+            reason=reason,
+        )
+        return html(page, status)
+
+    @app.page("/board/dossiers/{dossier_id}/letter")
+    class Letter(faust.web.View):
+        @signed_in(ctx)
+        async def get(self, request: Any, officer: Officer, dossier_id: str) -> Any:
+            task = await _task(ctx, officer, dossier_id)
+            return _not_found(ctx, officer) if task is None else form_page(officer, task)
+
+        @signed_in(ctx, roles=ACT_ROLES)
+        async def post(self, request: Any, officer: Officer, dossier_id: str) -> Any:
+            task = await _task(ctx, officer, dossier_id)
+            if task is None:
+                return _not_found(ctx, officer)
+            form = await request.post()
+            raw_reason = str(form.get("reason", ""))
+            now = datetime.now(UTC)
+            try:
+                reason = clean_reason(raw_reason)
+                new_due_at = _new_due_at(ctx, task, form, now)
+            except LetterRuleError as exc:
+                return form_page(
+                    officer,
+                    task,
+                    error=f"{exc.field}: {exc.message}",
+                    field=exc.field,
+                    reason=raw_reason,
+                    status=422,
+                )
+            try:
+                particulars = await ctx.directory.particulars(task.dossier_code)
+            except IntakeUnavailable as exc:
+                message = TEXTS["letter_intake_down"].format(detail=exc)
+                return form_page(officer, task, error=message, reason=raw_reason, status=503)
+
+            def letter_for(number: str, version: int, due: datetime) -> ApologyLetter:
+                return ApologyLetter(
+                    agency=particulars.agency,
+                    parent_agency=particulars.parent_agency,
+                    place=particulars.place,
+                    letter_number=number,
+                    version=version,
+                    citizen_name=particulars.citizen_name,
+                    citizen_address=particulars.citizen_address,
+                    dossier_code=task.dossier_code,
+                    procedure_name=particulars.procedure_name,
+                    received_at=particulars.received_at,
+                    original_due_at=task.original_due_at,
+                    reason=reason,
+                    new_due_at=due,
+                    issued_at=now,
+                )
+
+            try:
+                issued = await ctx.db.run(
+                    issue_letter,
+                    officer,
+                    task,
+                    reason=reason,
+                    new_due_at=new_due_at,
+                    issued_at=now,
+                    render=lambda letter: render_pdf(letter.document()),
+                    letter_for=letter_for,
+                )
+            except LetterRuleError as exc:
+                return form_page(
+                    officer,
+                    task,
+                    error=f"{exc.field}: {exc.message}",
+                    field=exc.field,
+                    reason=raw_reason,
+                    status=409,
+                )
+            await ctx.config.publish(issued)
+            return redirect(f"/board/dossiers/{task.dossier_id}/letter")
+
+    @app.page("/board/dossiers/{dossier_id}/letter.pdf")
+    class LetterPdf(faust.web.View):
+        @signed_in(ctx)
+        async def get(self, request: Any, officer: Officer, dossier_id: str) -> Any:
+            found = parse_dossier_id(dossier_id)
+            version_text = request.query.get("version")
+            version = int(version_text) if version_text and version_text.isdigit() else None
+            if found is None or (version_text is not None and version is None):
+                return _not_found(ctx, officer)
+            try:
+                number, version, pdf = await ctx.db.run(letter_pdf, officer, found, version)
+            except LetterNotFound:
+                return _not_found(ctx, officer)
+            filename = f"phieu-xin-loi-{number.replace('/', '-')}-v{version}.pdf"
+            return web.Response(
+                body=pdf,
+                content_type="application/pdf",
+                headers={"Content-Disposition": f'inline; filename="{filename}"'},
+            )

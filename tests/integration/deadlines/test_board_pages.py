@@ -1,0 +1,141 @@
+"""The board's pages over HTTP against the real worker: the CSV export, refused filters
+(HTML and JSON), paging links that keep the filter, and the static files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from tests.integration.conftest import Systems, auth, receive_command
+from tests.integration.deadlines.conftest import Platform, officer_client, wait_for_item
+
+
+def _late_dossier(platform: Platform, systems: Systems, client: httpx.Client) -> str:
+    received = httpx.post(
+        f"{platform.intake}/v1/dossiers",
+        json=receive_command(systems.hanoi_commune),
+        headers=auth(systems.hanoi),
+        timeout=20,
+    )
+    assert received.status_code == 201, received.text
+    code = str(received.json()["dossier_code"])
+    wait_for_item(client, code, status="overdue", letter_status="draft")
+    return code
+
+
+def _link(html: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}" href="([^"]+)"', html)
+    assert found, f"no #{element_id} in the page"
+    return unescape(found.group(1))
+
+
+def test_the_csv_has_a_bom_vietnamese_headers_and_the_filtered_rows(
+    platform: Platform, systems: Systems
+) -> None:
+    hanoi = officer_client(platform, "truc.hanoi")
+    code = _late_dossier(platform, systems, hanoi)
+
+    response = hanoi.get("/board/export.csv", params={"status": "overdue", "dossier_code": code})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert re.fullmatch(
+        r'attachment; filename="bang-theo-doi-\d{2}-\d{2}-\d{4}\.csv"',
+        response.headers["content-disposition"],
+    )
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Mã hồ sơ", "Mã thủ tục", "Thủ tục"]
+    assert "Hạn gửi phiếu xin lỗi" in rows[0]
+    [row] = rows[1:]
+    record = dict(zip(rows[0], row, strict=True))
+    assert record["Mã hồ sơ"] == code
+    assert record["Tình trạng"] == "Quá hạn"
+    assert record["Phiếu xin lỗi"] == "Chưa ban hành"
+    assert re.fullmatch(r"\d{2}:\d{2} \d{2}/\d{2}/\d{4}", record["Hẹn trả"])
+
+    due_soon = hanoi.get("/board/export.csv", params={"status": "due_soon", "dossier_code": code})
+    assert due_soon.status_code == 200
+    assert code not in due_soon.content.decode("utf-8-sig")
+
+    haiphong = officer_client(platform, "truc.haiphong")
+    theirs = haiphong.get("/board/export.csv", params={"dossier_code": code})
+    assert code not in theirs.content.decode("utf-8-sig")
+
+
+def test_a_bad_filter_is_a_422_naming_the_field(platform: Platform) -> None:
+    hanoi = officer_client(platform, "truc.hanoi")
+    page = hanoi.get("/board", params={"status": "later", "procedure": "1.004222"})
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'id="error-status"' in page.text
+    assert 'aria-invalid="true"' in page.text
+    assert "Chọn một trạng thái trong danh sách." in page.text
+    assert 'value="1.004222"' in page.text  # the form keeps what the officer sent
+
+    api = hanoi.get("/v1/board", params={"limit": "0"})
+    assert api.status_code == 422
+    assert api.headers["content-type"].startswith("application/problem+json")
+    assert api.json()["errors"][0]["field"] == "limit"
+    assert hanoi.get("/v1/board", params={"cursor": "bm90IGEgY3Vyc29y"}).status_code == 422
+    assert hanoi.get("/board/export.csv", params={"field": "weather"}).status_code == 422
+
+
+def test_paging_links_keep_the_filter(platform: Platform, systems: Systems) -> None:
+    hanoi = officer_client(platform, "truc.hanoi")
+    _late_dossier(platform, systems, hanoi)
+    _late_dossier(platform, systems, hanoi)
+
+    first = hanoi.get("/board", params={"status": "overdue", "letter": "to_issue", "limit": "1"})
+    assert first.status_code == 200, first.text
+    next_url = _link(first.text, "next-page")
+    params = parse_qs(urlsplit(next_url).query)
+    assert params["status"] == ["overdue"]
+    assert params["letter"] == ["to_issue"]
+    assert params["limit"] == ["1"]
+    assert params["cursor"]
+    assert parse_qs(urlsplit(_link(first.text, "export")).query) == {
+        "status": ["overdue"],
+        "letter": ["to_issue"],
+    }
+
+    second = hanoi.get(next_url)
+    assert second.status_code == 200, second.text
+    codes = [re.findall(r"<td>([0-9.A-Z]+-\d{6}-\d{4})</td>", p.text) for p in (first, second)]
+    assert len(codes[0]) == len(codes[1]) == 1
+    assert codes[0] != codes[1]
+    back = parse_qs(urlsplit(_link(second.text, "first-page")).query)
+    assert back == {"status": ["overdue"], "letter": ["to_issue"], "limit": ["1"]}
+
+    api = hanoi.get("/v1/board", params={"status": "overdue", "limit": "1"}).json()
+    assert len(api["items"]) == 1
+    assert api["next_cursor"]
+    assert set(api["counts"]) == {"due_soon", "overdue", "letters_to_issue", "total"}
+    after = hanoi.get(
+        "/v1/board", params={"status": "overdue", "limit": "1", "cursor": api["next_cursor"]}
+    ).json()
+    assert after["items"][0]["dossier_id"] != api["items"][0]["dossier_id"]
+
+
+def test_the_stylesheet_and_script_are_served_with_a_cache_header(platform: Platform) -> None:
+    login = httpx.get(f"{platform.deadlines}/board/login", timeout=10).text
+    css_url = re.search(r'href="(/static/motcua\.css\?v=[0-9a-f]+)"', login)
+    assert css_url, login
+    versioned = httpx.get(f"{platform.deadlines}{css_url.group(1)}", timeout=10)
+    assert versioned.status_code == 200
+    assert versioned.headers["content-type"].startswith("text/css")
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = httpx.get(f"{platform.deadlines}/static/board.js", timeout=10)
+    assert plain.status_code == 200
+    assert plain.headers["cache-control"] == "public, max-age=300"
+    again = httpx.get(
+        f"{platform.deadlines}/static/board.js",
+        headers={"If-None-Match": plain.headers["etag"]},
+        timeout=10,
+    )
+    assert again.status_code == 304
+    assert httpx.get(f"{platform.deadlines}/static/..%2Fapp.py", timeout=10).status_code == 404
