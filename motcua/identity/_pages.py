@@ -4,25 +4,26 @@ sign in, not for your role, sign-in not configured — or here is the officer.""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from motcua.identity._gate import OfficerGate
 from motcua.identity._officer import Officer, Role
 
 
-@dataclass(frozen=True)
 class SignInRequired(Exception):
     """No valid token: the page answers 303 to ``location`` (the sign-in hand-off)."""
 
-    location: str
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
 
 
-@dataclass(frozen=True)
 class NotForYourRole(Exception):
     """Signed in, but none of the roles the page is for: 403."""
 
-    officer: Officer
-    allowed: tuple[Role, ...]
+    def __init__(self, officer: Officer, allowed: tuple[Role, ...]) -> None:
+        super().__init__(officer.username)
+        self.officer = officer
+        self.allowed = allowed
 
 
 class SignInUnavailable(Exception):

@@ -9,7 +9,7 @@ from motcua.web.static import (
     install_faust_static,
     mount_starlette_static,
 )
-from motcua.web.strings import FIELD_LABELS, STATUS_LABELS, TEXTS
+from motcua.web.strings import FIELD_LABELS, ROLE_LABELS, STATUS_LABELS, TEXTS
 from motcua.web.templating import (
     SHARED_TEMPLATES,
     Layout,
@@ -21,6 +21,7 @@ from motcua.web.templating import (
 
 __all__ = [
     "FIELD_LABELS",
+    "ROLE_LABELS",
     "SHARED_TEMPLATES",
     "STATUS_LABELS",
     "TEXTS",

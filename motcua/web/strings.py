@@ -31,6 +31,14 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "login_missing": "Nhập tên đăng nhập và mật khẩu.",
         "login_wrong": "Sai tên đăng nhập hoặc mật khẩu.",
         "forbidden_title": "Không có quyền",
+        "signin_unavailable_title": "Chưa cấu hình đăng nhập",
+        "signin_unavailable_text": "Dịch vụ chưa có khóa công khai để kiểm tra đăng nhập "
+        "(OFFICER_TOKEN_PUBLIC_KEY_FILE).",
+        "ratings_staff_title": "Đánh giá sự hài lòng",
+        "ratings_staff_only": "Trang này dành cho cán bộ nhập phiếu, thủ trưởng và lãnh đạo "
+        "đơn vị.",
+        "reporting_title": "Báo cáo kết quả giải quyết hồ sơ",
+        "reporting_leaders_only": "Trang này dành cho lãnh đạo và thủ trưởng đơn vị.",
         "not_acknowledged": "Chưa ai xem",
         "letter_owed": "Chưa ban hành phiếu",
         "forbidden_text": "Tài khoản của bạn không có vai trò được dùng chức năng này.",
@@ -174,3 +182,13 @@ def duration_words(seconds: float) -> str:
 def time_left(moment: datetime, now: datetime) -> str:
     """The ``time_left`` filter: ``{{ item.due_at | time_left(now) }}``."""
     return duration_words((moment - now).total_seconds())
+
+
+ROLE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "duty_officer": "Cán bộ trực",
+        "unit_head": "Thủ trưởng đơn vị",
+        "leader": "Lãnh đạo",
+        "staff_entry": "Cán bộ nhập phiếu",
+    }
+)

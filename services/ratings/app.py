@@ -7,15 +7,18 @@ from fastapi import FastAPI
 from motcua.health import standard_checks
 from motcua.http import create_service_app
 from services.ratings.settings import RatingsSettings
+from services.ratings.staff.pages import install_staff_pages
 
 
 def create_app(settings: RatingsSettings) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         service="ratings",
         version="0.1.0",
         checks=standard_checks(settings),
         description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
     )
+    install_staff_pages(app, settings)
+    return app
 
 
 def app_from_environment() -> FastAPI:

@@ -1,0 +1,132 @@
+"""Ratings' pages for officers (paper forms, the counter kiosk, follow-ups), behind the
+platform's one sign-in: the token is checked with the public key, never a session here.
+
+Until the issue "Ratings" fills them, ``/staff`` is the entry page: it shows who is signed
+in and the unit subtree their work will be limited to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment
+
+from motcua.identity import (
+    NotForYourRole,
+    Officer,
+    OfficerGate,
+    Role,
+    SignInRequired,
+    SignInUnavailable,
+    page_officer,
+)
+from motcua.web import (
+    ROLE_LABELS,
+    TEXTS,
+    Layout,
+    SignedIn,
+    StaticAssets,
+    create_environment,
+    mount_starlette_static,
+    service_nav,
+)
+from services.ratings.settings import RatingsSettings
+
+TEMPLATES = Path(__file__).parent.parent / "templates"
+STAFF_ROLES = (Role.STAFF_ENTRY, Role.UNIT_HEAD, Role.LEADER)
+"""Who works on ratings: staff entering paper forms, and the heads and leaders following up."""
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class StaffPages:
+    gate: OfficerGate
+    templates: Environment
+    settings: RatingsSettings
+
+    def layout(self, officer: Officer | None) -> Layout:
+        nav = service_nav(
+            "ratings",
+            board=self.settings.pages_board_url,
+            ratings=self.settings.pages_ratings_url,
+            reporting=self.settings.pages_reporting_url,
+        )
+        user = None
+        if officer is not None:
+            user = SignedIn(
+                officer.display_name, officer.unit_code, f"{self.gate.signin_url}/board/logout"
+            )
+        return Layout(nav=nav, user=user)
+
+    def render(
+        self, name: str, *, status: int = 200, officer: Officer | None, **context: object
+    ) -> HTMLResponse:
+        page = self.templates.get_template(name).render(
+            layout=self.layout(officer), officer=officer, **context
+        )
+        return HTMLResponse(page, status_code=status)
+
+
+def _pages(request: Request) -> StaffPages:
+    pages: StaffPages = request.app.state.staff_pages
+    return pages
+
+
+def staff_officer(request: Request) -> Officer:
+    return page_officer(
+        _pages(request).gate,
+        page_url=str(request.url),
+        cookies=request.cookies,
+        authorization=request.headers.get("authorization"),
+        roles=STAFF_ROLES,
+    )
+
+
+@router.get("/staff", response_class=HTMLResponse)
+def staff_home(
+    officer: Annotated[Officer, Depends(staff_officer)],
+    pages: Annotated[StaffPages, Depends(_pages)],
+) -> HTMLResponse:
+    roles = [ROLE_LABELS[role] for role in sorted(officer.roles)]
+    return pages.render(
+        "staff.html", officer=officer, title=TEXTS["ratings_staff_title"], roles=roles
+    )
+
+
+def install_staff_pages(app: FastAPI, settings: RatingsSettings) -> None:
+    assets = StaticAssets()
+    pages = StaffPages(
+        OfficerGate.from_settings(settings), create_environment(TEMPLATES, assets=assets), settings
+    )
+    app.state.staff_pages = pages
+    mount_starlette_static(app, assets)
+    app.include_router(router)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in(request: Request, exc: SignInRequired) -> Response:
+        return RedirectResponse(exc.location, status_code=303)
+
+    @app.exception_handler(NotForYourRole)
+    async def not_for_role(request: Request, exc: NotForYourRole) -> Response:
+        return pages.render(
+            "message.html",
+            status=403,
+            officer=exc.officer,
+            title=TEXTS["forbidden_title"],
+            message=TEXTS["ratings_staff_only"],
+        )
+
+    @app.exception_handler(SignInUnavailable)
+    async def unavailable(request: Request, exc: SignInUnavailable) -> Response:
+        return pages.render(
+            "message.html",
+            status=503,
+            officer=None,
+            title=TEXTS["signin_unavailable_title"],
+            message=TEXTS["signin_unavailable_text"],
+        )
