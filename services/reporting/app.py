@@ -5,11 +5,14 @@ from __future__ import annotations
 import faust
 
 from motcua.streaming import create_faust_app
+from services.reporting.pages import install_report_pages
 from services.reporting.settings import ReportingSettings
 
 
 def create_app(settings: ReportingSettings) -> faust.App:
-    return create_faust_app("motcua-reporting", settings)
+    app = create_faust_app("motcua-reporting", settings)
+    install_report_pages(app, settings)
+    return app
 
 
 settings = ReportingSettings()
