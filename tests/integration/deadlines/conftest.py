@@ -17,7 +17,7 @@ import httpx
 import psycopg
 import pytest
 
-from motcua.identity import write_keypair
+from motcua.identity import Role, write_keypair
 from services.deadlines.officers import register_officer
 from services.intake.auth import Scope, register_system
 from tests.conftest import ROOT, Database, Infra
@@ -73,7 +73,12 @@ def platform(
         )
     with psycopg.connect(database.service_urls["deadlines"]) as conn:
         register_officer(
-            "truc.hanoi", "Trực ban Hà Nội", systems.hanoi_province, PASSWORD, db_session=conn
+            "truc.hanoi",
+            "Trực ban Hà Nội",
+            systems.hanoi_province,
+            PASSWORD,
+            roles=set(Role),  # like the demo officer: every service's pages open for them
+            db_session=conn,
         )
         register_officer(
             "truc.haiphong", "Trực ban Hải Phòng", haiphong_province, PASSWORD, db_session=conn
@@ -107,6 +112,13 @@ def platform(
     worker.env["SIGNIN_RETURN_ORIGINS"] = ",".join(
         f"http://127.0.0.1:{port}" for port in page_ports.values()
     )
+    worker.env |= {
+        "PAGES_BOARD_URL": f"http://127.0.0.1:{worker.env['HTTP_PORT']}/board",
+        "PAGES_RATINGS_URL": f"http://127.0.0.1:{page_ports['ratings']}/staff",
+        "PAGES_REPORTING_URL": f"http://127.0.0.1:{page_ports['reporting']}/reports",
+        # Procedures a test adds are named on the board within seconds.
+        "REFERENCE_REFRESH_S": "2",
+    }
     worker.start()
     assert worker.process is not None
     platform = Platform(
