@@ -62,6 +62,7 @@ from services.deadlines.metrics import (
     OVERDUE_NOW,
 )
 from services.deadlines.records import alert_event, clock_from_record, clock_to_record
+from services.deadlines.reference import IntakeReference
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.tracking import (
     Alert,
@@ -257,6 +258,13 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     async def listen_for_board_changes() -> None:
         await feed.run()
 
+    # Procedure and unit names for the board, from intake's API, kept fresh in memory.
+    reference = IntakeReference(settings.intake_url, settings.intake_api_key.get_secret_value())
+
+    @app.task
+    async def follow_reference_data() -> None:
+        await reference.run(settings.reference_refresh_s)
+
     install_officer_views(app, db)
     install_board_views(
         app,
@@ -268,6 +276,7 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             suggested_extension_days=settings.suggested_extension_working_days,
             publish=publish,
         ),
+        reference=reference,
     )
 
     @clocks.on_recover

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,6 +59,8 @@ class Cursor:
             moment = datetime.fromisoformat(due_at)
             if moment.tzinfo is None or not (isinstance(code, str) and isinstance(dossier_id, str)):
                 raise ValueError
+            # The id is compared as a uuid in SQL: a malformed one must be a 422 here.
+            dossier_id = str(uuid.UUID(dossier_id))
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
             raise BoardQueryError("cursor", "not a cursor this board gave out") from None
         return cls(moment, code, dossier_id)
@@ -101,14 +104,16 @@ class BoardRequest:
 
 
 _MAX_TEXT = 64
+_MAX_CURSOR = 512
+"""A cursor the board gives out is ~140 characters (instant, dossier code, uuid)."""
 
 
-def _text(params: Mapping[str, str], name: str) -> str | None:
+def _text(params: Mapping[str, str], name: str, max_length: int = _MAX_TEXT) -> str | None:
     value = params.get(name, "").strip()
     if not value:
         return None
-    if len(value) > _MAX_TEXT or "\x00" in value:
-        raise BoardQueryError(name, f"at most {_MAX_TEXT} characters, no NUL")
+    if len(value) > max_length or "\x00" in value:
+        raise BoardQueryError(name, f"at most {max_length} characters, no NUL")
     return value
 
 
@@ -130,7 +135,7 @@ def parse_board_request(params: Mapping[str, str]) -> BoardRequest:
         limit = int(limit_text)
     else:
         raise BoardQueryError("limit", f"a whole number from 1 to {MAX_PAGE_SIZE}")
-    cursor_text = _text(params, "cursor")
+    cursor_text = _text(params, "cursor", _MAX_CURSOR)
     return BoardRequest(
         filter=BoardFilter(
             unit_code=_text(params, "unit"),

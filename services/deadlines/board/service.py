@@ -8,6 +8,8 @@ server reads them for the officer's subtree. Each change is announced with
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, assert_never
@@ -15,6 +17,7 @@ from typing import Any, assert_never
 from psycopg import Connection
 from psycopg.rows import dict_row
 
+from services.deadlines.board.query import BoardFilter, BoardRequest, Cursor
 from services.deadlines.officers import Officer
 from services.deadlines.tracking import Alert, AlertKind, DossierClock
 
@@ -167,25 +170,164 @@ def acknowledge(officer: Officer, dossier_id: str, *, db_session: Connection) ->
         return True
 
 
-def board_items(
-    officer: Officer, *, db_session: Connection, dossier_code: str | None = None, limit: int = 500
-) -> list[BoardItem]:
-    """The officer's subtree only; most urgent first (least time left, most overdue)."""
+@dataclass(frozen=True)
+class StatusCounts:
+    """The figures above the board: the whole filtered view, whatever status is picked
+    and however far the officer has paged."""
+
+    due_soon: int
+    overdue: int
+    letters_to_issue: int
+    total: int
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    items: list[BoardItem]
+    counts: StatusCounts
+    next_cursor: Cursor | None
+    """None on the last page."""
+
+
+_ITEM_COLUMNS = (
+    "w.dossier_id, w.dossier_code, w.unit_code, w.procedure_code, w.episode, w.due_at, "
+    "w.status, w.rescheduled, w.acknowledged_by, l.id AS letter_id, "
+    "l.status AS letter_status, l.letter_number, l.apology_deadline"
+)
+_FROM = (
+    "FROM watched_dossiers w LEFT JOIN apology_letters l "
+    "ON l.dossier_id = w.dossier_id AND l.episode = w.episode"
+)
+_ORDER = "ORDER BY w.due_at, w.dossier_code, w.dossier_id"
+# The letter's latest version, looked up for the rows shown only (the page's outer query).
+_ITEM_OUTER = (
+    "SELECT p.dossier_id::text AS dossier_id, p.dossier_code, p.unit_code, p.procedure_code, "
+    "p.episode, p.due_at, p.status, p.rescheduled, p.acknowledged_by, p.letter_status, "
+    "p.letter_number, p.apology_deadline, "
+    "(SELECT max(v.version) FROM apology_letter_versions v WHERE v.letter_id = p.letter_id) "
+    "AS letter_version "
+)
+
+
+def _view_conditions(
+    officer: Officer, board_filter: BoardFilter, procedure_codes: Sequence[str] | None
+) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE of the officer's filtered view, status filter and cursor aside (the counts
+    ignore both). Only the filters in use are written, so each plan fits its query."""
+    conditions = ["w.status IN ('due_soon', 'overdue')"]
+    params: dict[str, Any] = {}
+    # The subtree rule holds whatever unit is asked for: both must be on the dossier's path.
+    units = [officer.unit_code]
+    if board_filter.unit_code and board_filter.unit_code != officer.unit_code:
+        units.append(board_filter.unit_code)
+    conditions.append("w.unit_path @> %(units)s::text[]")
+    params["units"] = units
+    codes: list[str] | None = None
+    if procedure_codes is not None:
+        codes = list(dict.fromkeys(procedure_codes))
+    if board_filter.procedure_code is not None:
+        asked = board_filter.procedure_code
+        codes = [asked] if codes is None or asked in codes else []
+    if codes is not None and len(codes) == 1:
+        conditions.append("w.procedure_code = %(procedure)s")
+        params["procedure"] = codes[0]
+    elif codes is not None:
+        conditions.append("w.procedure_code = ANY(%(procedures)s::text[])")
+        params["procedures"] = codes
+    if board_filter.dossier_code is not None:
+        conditions.append("w.dossier_code = %(dossier_code)s")
+        params["dossier_code"] = board_filter.dossier_code
+    if board_filter.letter_to_issue:
+        conditions.append("l.status = 'draft'")
+    return conditions, params
+
+
+def _status_condition(board_filter: BoardFilter, params: dict[str, Any]) -> list[str]:
+    if board_filter.status is None:
+        return []
+    params["status"] = board_filter.status.value
+    return ["w.status = %(status)s"]
+
+
+def board_page(
+    officer: Officer,
+    request: BoardRequest,
+    *,
+    db_session: Connection,
+    procedure_codes: Sequence[str] | None = None,
+) -> BoardPage:
+    """One page of the officer's board, most urgent first (least time left, most overdue),
+    with the counts of the whole filtered view.
+
+    ``procedure_codes`` is a field filter resolved by the caller (the field's procedures
+    from the reference data); with ``procedure_code`` too, the two intersect. Keyset
+    paging: the page starts after the cursor, so rows added in front of it neither shift
+    nor repeat what follows.
+    """
+    conditions, params = _view_conditions(officer, request.filter, procedure_codes)
+    page_conditions = conditions + _status_condition(request.filter, params)
+    if request.cursor is not None:
+        page_conditions.append(
+            "(w.due_at, w.dossier_code, w.dossier_id) "
+            "> (%(after_due_at)s, %(after_code)s, %(after_id)s::uuid)"
+        )
+        params.update(
+            after_due_at=request.cursor.due_at,
+            after_code=request.cursor.dossier_code,
+            after_id=request.cursor.dossier_id,
+        )
+    params["limit"] = request.limit + 1  # one more row says whether a next page exists
     with db_session.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            "SELECT w.dossier_id::text, w.dossier_code, w.unit_code, w.procedure_code, "
-            "w.episode, w.due_at, w.status, w.rescheduled, w.acknowledged_by, "
-            "l.status AS letter_status, l.letter_number, l.apology_deadline, "
-            "(SELECT max(v.version) FROM apology_letter_versions v WHERE v.letter_id = l.id) "
-            "AS letter_version "
-            "FROM watched_dossiers w LEFT JOIN apology_letters l "
-            "ON l.dossier_id = w.dossier_id AND l.episode = w.episode "
-            "WHERE w.status IN ('due_soon', 'overdue') AND w.unit_path @> ARRAY[%s]::text[] "
-            "AND (%s::text IS NULL OR w.dossier_code = %s::text) "
-            "ORDER BY w.due_at, w.dossier_code LIMIT %s",
-            (officer.unit_code, dossier_code, dossier_code, limit),
+            f"{_ITEM_OUTER} FROM (SELECT {_ITEM_COLUMNS} {_FROM} "
+            f"WHERE {' AND '.join(page_conditions)} {_ORDER} LIMIT %(limit)s) p "
+            "ORDER BY p.due_at, p.dossier_code, p.dossier_id",
+            params,
         ).fetchall()
-    return [BoardItem(**row) for row in rows]
+        counts = cur.execute(
+            "SELECT count(*) FILTER (WHERE w.status = 'due_soon') AS due_soon, "
+            "count(*) FILTER (WHERE w.status = 'overdue') AS overdue, "
+            "count(*) FILTER (WHERE l.status = 'draft') AS letters_to_issue, "
+            f"count(*) AS total {_FROM} WHERE {' AND '.join(conditions)}",
+            params,
+        ).fetchone()
+    assert counts is not None
+    items = [BoardItem(**row) for row in rows[: request.limit]]
+    last = items[-1] if len(rows) > request.limit else None
+    return BoardPage(
+        items=items,
+        counts=StatusCounts(**counts),
+        next_cursor=Cursor(last.due_at, last.dossier_code, last.dossier_id) if last else None,
+    )
+
+
+def board_export(
+    officer: Officer,
+    board_filter: BoardFilter,
+    *,
+    db_session: Connection,
+    procedure_codes: Sequence[str] | None = None,
+    batch_size: int = 2000,
+) -> Iterator[BoardItem]:
+    """Every row of the officer's current view (status filter included), in the board's
+    order, for the CSV: read through a server-side cursor ``batch_size`` rows at a time,
+    so a city's 100,000 rows never sit in memory. The connection is held until the
+    iterator is exhausted or closed."""
+    conditions, params = _view_conditions(officer, board_filter, procedure_codes)
+    conditions += _status_condition(board_filter, params)
+    name = f"board_export_{uuid.uuid4().hex}"
+    with (
+        db_session.transaction(),
+        db_session.cursor(name, row_factory=dict_row) as cur,
+    ):
+        cur.itersize = batch_size
+        cur.execute(
+            f"{_ITEM_OUTER} FROM (SELECT {_ITEM_COLUMNS} {_FROM} "
+            f"WHERE {' AND '.join(conditions)}) p ORDER BY p.due_at, p.dossier_code, p.dossier_id",
+            params,
+        )
+        for row in cur:
+            yield BoardItem(**row)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from motcua.calendar import WorkingCalendar
 from motcua.documents import render_pdf
 from services.deadlines.board import pages
 from services.deadlines.board.live import BoardFeed
-from services.deadlines.board.service import acknowledge, board_items
+from services.deadlines.board.query import BoardFilter, BoardRequest, ReferenceData
+from services.deadlines.board.service import acknowledge, board_page
 from services.deadlines.database import Database
 from services.deadlines.letters.intake_client import DossierDirectory, IntakeUnavailable
 from services.deadlines.letters.models import (
@@ -82,7 +83,10 @@ def install_board_views(
     feed: BoardFeed,
     directory: DossierDirectory,
     config: BoardConfig,
+    reference: ReferenceData,
 ) -> None:
+    """``reference`` names procedures and units (unused until the board's templates)."""
+
     def signed_in(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         """Browser routes: the officer from the session cookie, or off to the login page."""
 
@@ -122,8 +126,8 @@ def install_board_views(
     class Board(faust.web.View):
         @signed_in
         async def get(self, request: Any, officer: Officer) -> Any:
-            items = await db.run(board_items, officer)
-            return _html(pages.board_page(officer, items, datetime.now(UTC)))
+            page = await db.run(board_page, officer, BoardRequest())
+            return _html(pages.board_page(officer, page.items, datetime.now(UTC)))
 
     @app.page("/board/rows")
     class Rows(faust.web.View):
@@ -131,8 +135,8 @@ def install_board_views(
             officer = await current_officer(request, db)
             if officer is None:
                 return _html("", 401)
-            items = await db.run(board_items, officer)
-            return _html(pages.board_rows(items, datetime.now(UTC)))
+            page = await db.run(board_page, officer, BoardRequest())
+            return _html(pages.board_rows(page.items, datetime.now(UTC)))
 
     @app.page("/board/events")
     class Events(faust.web.View):
@@ -310,7 +314,8 @@ def install_board_views(
             if officer is None:
                 return problem(self, 401, "Unauthenticated", "log in at POST /v1/session")
             code = request.query.get("dossier_code") or None
-            items = await db.run(board_items, officer, dossier_code=code)
+            asked = BoardRequest(BoardFilter(dossier_code=code))
+            items = (await db.run(board_page, officer, asked)).items
             return self.json(
                 {
                     "unit_code": officer.unit_code,

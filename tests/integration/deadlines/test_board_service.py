@@ -13,13 +13,15 @@ import psycopg
 import pytest
 
 from services.deadlines.board.service import (
+    BoardItem,
     acknowledge,
-    board_items,
+    board_page,
     compliance,
     compliance_by_unit,
     record_alert,
     sync_board,
 )
+from services.deadlines.board.query import BoardRequest
 from services.deadlines.letters.models import ApologyLetter, LetterRuleError
 from services.deadlines.letters.service import (
     issue_letter,
@@ -71,6 +73,11 @@ def _clock(province: str, commune: str, *, rescheduled: bool = False) -> Dossier
     )
 
 
+def _items(officer: Officer, conn: psycopg.Connection) -> list[BoardItem]:
+    """The first page of the officer's board, unfiltered."""
+    return board_page(officer, BoardRequest(), db_session=conn).items
+
+
 def _alert(clock: DossierClock, kind: AlertKind, episode: int = 1) -> Alert:
     assert clock.due_at is not None
     return Alert(kind, clock.dossier_id, episode, clock.due_at, rescheduled=clock.rescheduled)
@@ -96,11 +103,11 @@ def test_alerts_put_a_dossier_on_its_subtree_board_only_once(
         record_alert(_alert(clock, AlertKind.DUE_SOON), clock, _letter_due(clock), db_session=conn)
         record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     for watcher in (province, commune):
-        [item] = board_items(_officer(conn, watcher), db_session=conn)
+        [item] = _items(_officer(conn, watcher), conn)
         assert item.dossier_id == clock.dossier_id
         assert item.status == "overdue"
         assert item.needs_letter
-    assert board_items(_officer(conn, other), db_session=conn) == []
+    assert _items(_officer(conn, other), conn) == []
     letters = conn.execute(
         "SELECT count(*) FROM apology_letters WHERE dossier_id = %s", (clock.dossier_id,)
     ).fetchone()
@@ -116,7 +123,7 @@ def test_acknowledging_is_limited_to_the_subtree(
     record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     assert not acknowledge(_officer(conn, other), clock.dossier_id, db_session=conn)
     assert acknowledge(_officer(conn, commune), clock.dossier_id, db_session=conn)
-    [item] = board_items(_officer(conn, province), db_session=conn)
+    [item] = _items(_officer(conn, province), conn)
     assert item.acknowledged_by == f"o-{commune}"
 
 
@@ -179,7 +186,7 @@ def test_issuing_numbers_the_letter_and_versions_corrections_and_the_board_follo
     for clock in (first, second):  # intake's dossier.rescheduled, as the tracker applies it
         sync_board(replace(clock, due_at=new_due, rescheduled=True, episode=2), db_session=conn)
     assert _figures(conn, province) == (0, 0)
-    assert board_items(officer, db_session=conn) == []
+    assert _items(officer, conn) == []
 
     assert _issue(conn, officer, first.dossier_id, "Chờ xác minh; đính chính", new_due) == 2
     number, version, pdf = letter_pdf(officer, first.dossier_id, None, db_session=conn)
@@ -203,7 +210,7 @@ def test_a_rescheduled_dossier_late_again_is_escalated_without_a_second_letter(
     record_alert(
         _alert(clock, AlertKind.OVERDUE, episode=2), clock, _letter_due(clock), db_session=conn
     )
-    [item] = board_items(_officer(conn, commune), db_session=conn)
+    [item] = _items(_officer(conn, commune), conn)
     assert item.rescheduled
     assert not item.needs_letter
     assert _figures(conn, province) == (1, 0)
@@ -216,7 +223,7 @@ def test_closing_takes_the_dossier_off_the_board(
     clock = _clock(province, commune)
     record_alert(_alert(clock, AlertKind.DUE_SOON), clock, _letter_due(clock), db_session=conn)
     sync_board(replace(clock, open=False), db_session=conn)  # completed, rejected, withdrawn
-    assert board_items(_officer(conn, commune), db_session=conn) == []
+    assert _items(_officer(conn, commune), conn) == []
     assert compliance(db_session=conn, unit_code=province).letters_draft == 0
 
 
@@ -231,20 +238,20 @@ def test_the_board_follows_the_clock_stopped_resumed_and_transferred(
     watcher = _officer(conn, commune)
 
     sync_board(replace(clock, due_at=None), db_session=conn)  # supplement requested
-    assert board_items(watcher, db_session=conn) == []
+    assert _items(watcher, conn) == []
     sync_board(clock, db_session=conn)  # resumed with the same episode: still due soon
-    [item] = board_items(watcher, db_session=conn)
+    [item] = _items(watcher, conn)
     assert item.status == "due_soon"
 
     moved = replace(clock, unit_code=other, unit_path=("000.00.00.B01", province, other))
     sync_board(moved, db_session=conn)
-    assert board_items(watcher, db_session=conn) == []
-    [item] = board_items(_officer(conn, other), db_session=conn)
+    assert _items(watcher, conn) == []
+    [item] = _items(_officer(conn, other), conn)
     assert item.unit_code == other
 
     restarted = replace(moved, episode=2, due_at=NOW + timedelta(days=7))
     sync_board(restarted, db_session=conn)
-    assert board_items(_officer(conn, province), db_session=conn) == []
+    assert _items(_officer(conn, province), conn) == []
 
 
 def test_letters_issued_after_their_apology_deadline_are_counted_per_unit(
