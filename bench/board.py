@@ -181,16 +181,23 @@ def _instant(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def placements(rng: random.Random, city: int, others: int) -> list[tuple[int, bool]]:
+    """(province, on the board) of every dossier, the city's mixed among the others' as they
+    arrive over time, so the city's rows are spread over the whole table."""
+    rows = [(1, True)] * city + [(1, False)] * (city // 6)
+    rows += [(rng.randint(2, PROVINCES), n < others) for n in range(others + others // 6)]
+    rng.shuffle(rows)
+    return rows
+
+
 def dossier_rows(
-    rng: random.Random, count: int, provinces: list[int], now: datetime, officer: str
+    rng: random.Random, rows: list[tuple[int, bool]], now: datetime, officer: str
 ) -> Iterator[tuple[str, str, list[str]]]:
-    """(watched_dossiers line, letter lines, version lines) for ``count`` dossiers on the
-    board and a sixth as many off it, in text COPY format."""
+    """(watched_dossiers line, letter lines, version lines) per dossier, in text COPY
+    format."""
     codes = [p.code for p in procedures()]
     weights = [1 / (rank + 1) for rank in range(len(codes))]  # a few procedures dominate
-    off_board = count // 6
-    for n in range(count + off_board):
-        province = rng.choice(provinces)
+    for province, on_board in rows:
         path = ward_path(province, rng.randint(1, DISTRICTS), rng.randint(1, WARDS))
         dossier_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         procedure = rng.choices(codes, weights)[0]
@@ -207,7 +214,7 @@ def dossier_rows(
         code = f"{path[-1]}-{received:%y%m%d}-{rng.randrange(1, 10_000):04d}"
         rescheduled = rng.random() < 0.05
         episode = 2 if rescheduled else 1
-        if n < count:
+        if on_board:
             status = "overdue" if overdue else "due_soon"
         else:
             status = rng.choice(("stopped", "rescheduled", "closed"))
@@ -273,25 +280,26 @@ def load(url: str, city: int, others: int, now: datetime, officer: str, seed: in
             "CREATE TEMP TABLE bench_versions (dossier_id uuid, episode int, version int, "
             "reason text, issued_by text, issued_at timestamptz, pdf bytea)"
         )
-        batches = [(city, [1]), (others, list(range(2, PROVINCES + 1)))]
-        for count, provinces in batches:
-            watched_buf, letter_buf, version_buf = io.StringIO(), io.StringIO(), io.StringIO()
-            for watched, letter, version_lines in dossier_rows(rng, count, provinces, now, officer):
-                watched_buf.write(watched)
-                if letter:
-                    letter_buf.write(letter)
-                    letters += letter.count("\n")
-                for line in version_lines:
-                    version_buf.write(line)
-                    versions += 1
-            with conn.cursor() as cur:
-                for statement, buffer in (
-                    (watched_copy, watched_buf),
-                    (letters_copy, letter_buf),
-                    ("COPY bench_versions FROM STDIN", version_buf),
-                ):
-                    with cur.copy(statement) as copy:
-                        copy.write(buffer.getvalue())
+        watched_buf, letter_buf, version_buf = io.StringIO(), io.StringIO(), io.StringIO()
+        for watched, letter, version_lines in dossier_rows(
+            rng, placements(rng, city, others), now, officer
+        ):
+            watched_buf.write(watched)
+            if letter:
+                letter_buf.write(letter)
+                letters += letter.count("\n")
+            for line in version_lines:
+                version_buf.write(line)
+                versions += 1
+        with conn.cursor() as cur:
+            # Letters first: the board rows' trigger then finds each one's letter status.
+            for statement, buffer in (
+                (letters_copy, letter_buf),
+                ("COPY bench_versions FROM STDIN", version_buf),
+                (watched_copy, watched_buf),
+            ):
+                with cur.copy(statement) as copy:
+                    copy.write(buffer.getvalue())
         conn.execute(
             "INSERT INTO apology_letter_versions (letter_id, version, reason, issued_by, "
             "issued_at, pdf, published_at) SELECT l.id, v.version, v.reason, v.issued_by, "

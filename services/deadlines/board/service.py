@@ -238,7 +238,7 @@ def _view_conditions(
         conditions.append("w.dossier_code = %(dossier_code)s")
         params["dossier_code"] = board_filter.dossier_code
     if board_filter.letter_to_issue:
-        conditions.append("l.status = 'draft'")
+        conditions.append("w.letter_status = 'draft'")
     return conditions, params
 
 
@@ -284,11 +284,12 @@ def board_page(
             "ORDER BY p.due_at, p.dossier_code, p.dossier_id",
             params,
         ).fetchall()
+        # One pass over the view, no join: the letter's status is kept on the row.
         counts = cur.execute(
             "SELECT count(*) FILTER (WHERE w.status = 'due_soon') AS due_soon, "
             "count(*) FILTER (WHERE w.status = 'overdue') AS overdue, "
-            "count(*) FILTER (WHERE l.status = 'draft') AS letters_to_issue, "
-            f"count(*) AS total {_FROM} WHERE {' AND '.join(conditions)}",
+            "count(*) FILTER (WHERE w.letter_status = 'draft') AS letters_to_issue, "
+            f"count(*) AS total FROM watched_dossiers w WHERE {' AND '.join(conditions)}",
             params,
         ).fetchone()
     assert counts is not None
