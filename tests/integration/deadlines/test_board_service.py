@@ -491,3 +491,31 @@ def test_the_export_streams_the_whole_view_in_the_board_order(
     exported = list(board_export(officer, overdue, db_session=conn, batch_size=7))
     assert exported == [item for item in paged if item.status == "overdue"]
     assert len(exported) == 33
+
+
+def test_the_letter_to_issue_follows_the_current_episode(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    officer = _officer(conn, commune)
+    clock = _put(conn, province, commune)
+
+    def letters() -> tuple[int, list[str | None]]:
+        page = board_page(officer, BoardRequest(), db_session=conn)
+        return page.counts.letters_to_issue, [item.letter_status for item in page.items]
+
+    assert letters() == (1, ["draft"])
+    _issue(conn, officer, clock.dossier_id, "Chờ xác minh", NOW + timedelta(days=3))
+    assert letters() == (0, ["issued"])
+    # The clock restarted from zero (a supplement): a new episode owes a new letter.
+    restarted = replace(clock, episode=2, due_at=NOW + timedelta(days=2))
+    sync_board(restarted, db_session=conn)
+    record_alert(
+        _alert(restarted, AlertKind.OVERDUE, episode=2),
+        restarted,
+        _letter_due(restarted),
+        db_session=conn,
+    )
+    assert letters() == (1, ["draft"])
+    _issue(conn, officer, clock.dossier_id, "Chờ bổ sung", NOW + timedelta(days=6))
+    assert letters() == (0, ["issued"])
