@@ -222,6 +222,9 @@ def _view_conditions(
         units.append(board_filter.unit_code)
     conditions.append("w.unit_path @> %(units)s::text[]")
     params["units"] = units
+    if board_filter.field_code is not None and procedure_codes is None:
+        # Unresolved, the field would silently narrow nothing: a caller's mistake.
+        raise ValueError("a field filter needs its procedure_codes (from the reference data)")
     codes: list[str] | None = None
     if procedure_codes is not None:
         codes = list(dict.fromkeys(procedure_codes))

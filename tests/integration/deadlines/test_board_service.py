@@ -434,6 +434,9 @@ def test_every_filter_narrows_the_view_and_the_counts_ignore_only_status_and_cur
     assert view([x, y], procedure_code=x) == ({a1_, a4_, b1_}, (1, 2, 2, 3))
     assert view([x, y], procedure_code=z) == (set(), (0, 0, 0, 0))
     assert view([]) == (set(), (0, 0, 0, 0))  # a field with no procedure
+    assert view([x, y], field_code="residence") == view([x, y])
+    with pytest.raises(ValueError, match="procedure_codes"):
+        view(field_code="residence")  # a field the caller forgot to resolve
     assert view(letter_to_issue=True) == ({a1_, a2_, b1_, b2_}, (2, 2, 4, 4))
     assert view(dossier_code=a3.dossier_code) == ({a3_}, (0, 1, 0, 1))
     assert view(unit_code=commune, letter_to_issue=True, status=BoardStatus.OVERDUE) == (
