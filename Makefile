@@ -39,7 +39,7 @@ test: lint
 unit: $(STAMP)
 	$(PY) -m pytest -m 'not integration'
 
-## bench: every benchmark (intake, deadlines timer, alert lag); figures go to bench/RESULTS.md
+## bench: every benchmark (intake, deadlines timer, alert lag, board pages); figures go to bench/RESULTS.md
 bench: $(STAMP)
 	$(PY) -m bench all
 

@@ -1,14 +1,16 @@
-"""``python -m bench [intake|deadlines|alert-lag|all] [options]``; ``make bench`` runs all.
+"""``python -m bench [intake|deadlines|alert-lag|board|all] [options]``; ``make bench`` runs
+all.
 
 - ``intake`` (the default): ingestion, single receipts and outbox lag on a stack of its own;
 - ``deadlines``: the deadlines timer's index with up to 1,000,000 open dossiers, in process;
 - ``alert-lag``: the deadlines worker end to end, overdue alert time − due instant;
-- ``all``: the three in turn, each with its defaults.
+- ``board``: the duty officers' board pages with a city of 100,000 dossiers, in PostgreSQL;
+- ``all``: the four in turn, each with its defaults.
 """
 
 import sys
 
-BENCHES = ("intake", "deadlines", "alert-lag")
+BENCHES = ("intake", "deadlines", "alert-lag", "board")
 which = sys.argv.pop(1) if sys.argv[1:2] in ([b] for b in (*BENCHES, "all")) else "intake"
 options = sys.argv[1:] if which != "all" else []
 status = 0
@@ -24,6 +26,10 @@ for name in BENCHES if which == "all" else (which,):
         from bench.deadlines import main as deadlines_main
 
         status = deadlines_main(options)
+    elif name == "board":
+        from bench.board import main as board_main
+
+        status = board_main(options)
     else:
         from bench.alert_lag import main as alert_lag_main
 

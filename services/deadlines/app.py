@@ -36,7 +36,6 @@ from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
 from motcua.streaming import create_faust_app
 from services.deadlines.board.live import BoardFeed
-from services.deadlines.board.names import NoReference
 from services.deadlines.board.service import (
     compliance,
     compliance_by_unit,
@@ -63,6 +62,7 @@ from services.deadlines.metrics import (
     OVERDUE_NOW,
 )
 from services.deadlines.records import alert_event, clock_from_record, clock_to_record
+from services.deadlines.reference import IntakeReference
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.tracking import (
     Alert,
@@ -260,12 +260,18 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
 
     signin = SignIn.from_settings(settings, db)
     install_officer_views(app, db, signin)
+    # Procedure and unit names for the board, from intake's API, kept fresh in memory.
+    reference = IntakeReference(settings.intake_url, settings.intake_api_key.get_secret_value())
+
+    @app.task
+    async def follow_reference_data() -> None:
+        await reference.run(settings.reference_refresh_s)
+
     install_board_views(
         app,
         db=db,
         feed=feed,
         directory=IntakeDirectory(settings.intake_url, settings.intake_api_key.get_secret_value()),
-        reference=NoReference(),
         signin=signin,
         config=BoardConfig(
             calendar=policy.calendar,
@@ -274,6 +280,7 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             ratings_url=settings.pages_ratings_url or None,
             reporting_url=settings.pages_reporting_url or None,
         ),
+        reference=reference,
     )
 
     @clocks.on_recover

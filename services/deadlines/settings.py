@@ -40,6 +40,13 @@ class DeadlinesSettings(StreamSettings, TokenCheckSettings, PagesSettings):
         default=SecretStr(""),
         description="Deadlines' read-only intake API key (scope dossiers:read, root unit).",
     )
+    reference_refresh_s: float = Field(
+        default=300.0,
+        ge=1.0,
+        le=86_400.0,
+        description="How often the board reloads intake's procedure catalogue and unit tree "
+        "(names shown on the board); the last good copy is kept meanwhile.",
+    )
     suggested_extension_working_days: int = Field(
         default=5,
         ge=1,

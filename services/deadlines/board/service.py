@@ -8,8 +8,9 @@ server reads them for the officer's subtree. Each change is announced with
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, assert_never
 
@@ -169,25 +170,168 @@ def acknowledge(officer: Officer, dossier_id: str, *, db_session: Connection) ->
         return True
 
 
-def board_items(
-    officer: Officer, *, db_session: Connection, dossier_code: str | None = None, limit: int = 500
-) -> list[BoardItem]:
-    """The officer's subtree only; most urgent first (least time left, most overdue)."""
+@dataclass(frozen=True)
+class StatusCounts:
+    """The figures above the board: the whole filtered view, whatever status is picked
+    and however far the officer has paged."""
+
+    due_soon: int
+    overdue: int
+    letters_to_issue: int
+    total: int
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    items: list[BoardItem]
+    counts: StatusCounts
+    next_cursor: Cursor | None
+    """None on the last page."""
+
+
+_ITEM_COLUMNS = (
+    "w.dossier_id, w.dossier_code, w.unit_code, w.procedure_code, w.episode, w.due_at, "
+    "w.status, w.rescheduled, w.acknowledged_by, l.id AS letter_id, "
+    "l.status AS letter_status, l.letter_number, l.apology_deadline"
+)
+_FROM = (
+    "FROM watched_dossiers w LEFT JOIN apology_letters l "
+    "ON l.dossier_id = w.dossier_id AND l.episode = w.episode"
+)
+_ORDER = "ORDER BY w.due_at, w.dossier_code, w.dossier_id"
+# The letter's latest version, looked up for the rows shown only (the page's outer query).
+_ITEM_OUTER = (
+    "SELECT p.dossier_id::text AS dossier_id, p.dossier_code, p.unit_code, p.procedure_code, "
+    "p.episode, p.due_at, p.status, p.rescheduled, p.acknowledged_by, p.letter_status, "
+    "p.letter_number, p.apology_deadline, "
+    "(SELECT max(v.version) FROM apology_letter_versions v WHERE v.letter_id = p.letter_id) "
+    "AS letter_version "
+)
+
+
+def _view_conditions(
+    officer: Officer, board_filter: BoardFilter, procedure_codes: Sequence[str] | None
+) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE of the officer's filtered view, status filter and cursor aside (the counts
+    ignore both). Only the filters in use are written, so each plan fits its query."""
+    conditions = ["w.status IN ('due_soon', 'overdue')"]
+    params: dict[str, Any] = {}
+    # The subtree rule holds whatever unit is asked for: both must be on the dossier's path.
+    units = [officer.unit_code]
+    if board_filter.unit_code and board_filter.unit_code != officer.unit_code:
+        units.append(board_filter.unit_code)
+    conditions.append("w.unit_path @> %(units)s::text[]")
+    params["units"] = units
+    if board_filter.field_code is not None and procedure_codes is None:
+        # Unresolved, the field would silently narrow nothing: a caller's mistake.
+        raise ValueError("a field filter needs its procedure_codes (from the reference data)")
+    codes: list[str] | None = None
+    if procedure_codes is not None:
+        codes = list(dict.fromkeys(procedure_codes))
+    if board_filter.procedure_code is not None:
+        asked = board_filter.procedure_code
+        codes = [asked] if codes is None or asked in codes else []
+    if codes is not None and len(codes) == 1:
+        conditions.append("w.procedure_code = %(procedure)s")
+        params["procedure"] = codes[0]
+    elif codes is not None:
+        conditions.append("w.procedure_code = ANY(%(procedures)s::text[])")
+        params["procedures"] = codes
+    if board_filter.dossier_code is not None:
+        conditions.append("w.dossier_code = %(dossier_code)s")
+        params["dossier_code"] = board_filter.dossier_code
+    if board_filter.letter_to_issue:
+        conditions.append("w.letter_status = 'draft'")
+    return conditions, params
+
+
+def _status_condition(board_filter: BoardFilter, params: dict[str, Any]) -> list[str]:
+    if board_filter.status is None:
+        return []
+    params["status"] = board_filter.status.value
+    return ["w.status = %(status)s"]
+
+
+def board_page(
+    officer: Officer,
+    request: BoardRequest,
+    *,
+    db_session: Connection,
+    procedure_codes: Sequence[str] | None = None,
+) -> BoardPage:
+    """One page of the officer's board, most urgent first (least time left, most overdue),
+    with the counts of the whole filtered view.
+
+    ``procedure_codes`` is a field filter resolved by the caller (the field's procedures
+    from the reference data); with ``procedure_code`` too, the two intersect. Keyset
+    paging: the page starts after the cursor, so rows added in front of it neither shift
+    nor repeat what follows.
+    """
+    conditions, params = _view_conditions(officer, request.filter, procedure_codes)
+    page_conditions = conditions + _status_condition(request.filter, params)
+    if request.cursor is not None:
+        page_conditions.append(
+            "(w.due_at, w.dossier_code, w.dossier_id) "
+            "> (%(after_due_at)s, %(after_code)s, %(after_id)s::uuid)"
+        )
+        params.update(
+            after_due_at=request.cursor.due_at,
+            after_code=request.cursor.dossier_code,
+            after_id=request.cursor.dossier_id,
+        )
+    params["limit"] = request.limit + 1  # one more row says whether a next page exists
     with db_session.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            "SELECT w.dossier_id::text, w.dossier_code, w.unit_code, w.procedure_code, "
-            "w.episode, w.due_at, w.status, w.rescheduled, w.acknowledged_by, "
-            "l.status AS letter_status, l.letter_number, l.apology_deadline, "
-            "(SELECT max(v.version) FROM apology_letter_versions v WHERE v.letter_id = l.id) "
-            "AS letter_version "
-            "FROM watched_dossiers w LEFT JOIN apology_letters l "
-            "ON l.dossier_id = w.dossier_id AND l.episode = w.episode "
-            "WHERE w.status IN ('due_soon', 'overdue') AND w.unit_path @> ARRAY[%s]::text[] "
-            "AND (%s::text IS NULL OR w.dossier_code = %s::text) "
-            "ORDER BY w.due_at, w.dossier_code LIMIT %s",
-            (officer.unit_code, dossier_code, dossier_code, limit),
+            f"{_ITEM_OUTER} FROM (SELECT {_ITEM_COLUMNS} {_FROM} "
+            f"WHERE {' AND '.join(page_conditions)} {_ORDER} LIMIT %(limit)s) p "
+            "ORDER BY p.due_at, p.dossier_code, p.dossier_id",
+            params,
         ).fetchall()
-    return [BoardItem(**row) for row in rows]
+        # One pass over the view, no join: the letter's status is kept on the row.
+        counts = cur.execute(
+            "SELECT count(*) FILTER (WHERE w.status = 'due_soon') AS due_soon, "
+            "count(*) FILTER (WHERE w.status = 'overdue') AS overdue, "
+            "count(*) FILTER (WHERE w.letter_status = 'draft') AS letters_to_issue, "
+            f"count(*) AS total FROM watched_dossiers w WHERE {' AND '.join(conditions)}",
+            params,
+        ).fetchone()
+    assert counts is not None
+    items = [BoardItem(**row) for row in rows[: request.limit]]
+    last = items[-1] if len(rows) > request.limit else None
+    return BoardPage(
+        items=items,
+        counts=StatusCounts(**counts),
+        next_cursor=Cursor(last.due_at, last.dossier_code, last.dossier_id) if last else None,
+    )
+
+
+def board_export(
+    officer: Officer,
+    board_filter: BoardFilter,
+    *,
+    db_session: Connection,
+    procedure_codes: Sequence[str] | None = None,
+    batch_size: int = 2000,
+) -> Iterator[BoardItem]:
+    """Every row of the officer's current view (status filter included), in the board's
+    order, for the CSV: read through a server-side cursor ``batch_size`` rows at a time,
+    so a city's 100,000 rows never sit in memory. The connection is held until the
+    iterator is exhausted or closed."""
+    conditions, params = _view_conditions(officer, board_filter, procedure_codes)
+    conditions += _status_condition(board_filter, params)
+    name = f"board_export_{uuid.uuid4().hex}"
+    with (
+        db_session.transaction(),
+        db_session.cursor(name, row_factory=dict_row) as cur,
+    ):
+        cur.itersize = batch_size
+        cur.execute(
+            f"{_ITEM_OUTER} FROM (SELECT {_ITEM_COLUMNS} {_FROM} "
+            f"WHERE {' AND '.join(conditions)}) p ORDER BY p.due_at, p.dossier_code, p.dossier_id",
+            params,
+        )
+        for row in cur:
+            yield BoardItem(**row)
 
 
 @dataclass(frozen=True)
@@ -246,93 +390,3 @@ def compliance_by_unit(*, db_session: Connection) -> list[UnitCompliance]:
             "FROM without FULL JOIN issued_late USING (unit_code) ORDER BY unit_code"
         ).fetchall()
     return [UnitCompliance(**row) for row in rows]
-
-
-# --- Shim (templates branch): a stand-in for the city-scale ``board_page`` and
-# ``board_export`` written on the board-data branch, with the same signatures, built on
-# ``board_items`` (at most 500 rows, filtered in Python). The real ones replace it at merge.
-
-
-@dataclass(frozen=True)
-class StatusCounts:
-    due_soon: int
-    overdue: int
-    letters_to_issue: int
-    total: int
-
-
-@dataclass(frozen=True)
-class BoardPage:
-    items: list[BoardItem]
-    counts: StatusCounts
-    next_cursor: Cursor | None
-
-
-def _matching(
-    officer: Officer,
-    board_filter: BoardFilter,
-    procedure_codes: Sequence[str] | None,
-    db_session: Connection,
-) -> list[BoardItem]:
-    items = board_items(officer, db_session=db_session, dossier_code=board_filter.dossier_code)
-    if board_filter.unit_code is not None:
-        within = Officer(officer.username, officer.display_name, board_filter.unit_code)
-        ids = {i.dossier_id for i in board_items(within, db_session=db_session)}
-        items = [i for i in items if i.dossier_id in ids]
-    return [
-        i
-        for i in items
-        if (board_filter.status is None or i.status == board_filter.status.value)
-        and (board_filter.procedure_code is None or i.procedure_code == board_filter.procedure_code)
-        and (procedure_codes is None or i.procedure_code in procedure_codes)
-        and (not board_filter.letter_to_issue or i.needs_letter)
-    ]
-
-
-def board_page(
-    officer: Officer,
-    request: BoardRequest,
-    *,
-    db_session: Connection,
-    procedure_codes: Sequence[str] | None = None,
-) -> BoardPage:
-    """One page of the filtered board; the counts are the whole filtered view's, whatever
-    status is picked."""
-    wide = replace(request.filter, status=None)
-    everything = _matching(officer, wide, procedure_codes, db_session)
-    counts = StatusCounts(
-        due_soon=sum(i.status == "due_soon" for i in everything),
-        overdue=sum(i.status == "overdue" for i in everything),
-        letters_to_issue=sum(i.needs_letter for i in everything),
-        total=len(everything),
-    )
-    rows = sorted(
-        _matching(officer, request.filter, procedure_codes, db_session),
-        key=lambda i: (i.due_at, i.dossier_code, i.dossier_id),
-    )
-    after = request.cursor
-    if after is not None:
-        rows = [
-            i
-            for i in rows
-            if (i.due_at, i.dossier_code, i.dossier_id)
-            > (after.due_at, after.dossier_code, after.dossier_id)
-        ]
-    page = rows[: request.limit]
-    last = page[-1] if len(rows) > request.limit else None
-    cursor = Cursor(last.due_at, last.dossier_code, last.dossier_id) if last else None
-    return BoardPage(page, counts, cursor)
-
-
-def board_export(
-    officer: Officer,
-    board_filter: BoardFilter,
-    *,
-    db_session: Connection,
-    procedure_codes: Sequence[str] | None = None,
-) -> Iterator[BoardItem]:
-    """Every row of the filtered board, in the board's order."""
-    yield from sorted(
-        _matching(officer, board_filter, procedure_codes, db_session),
-        key=lambda i: (i.due_at, i.dossier_code, i.dossier_id),
-    )

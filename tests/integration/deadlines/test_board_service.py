@@ -8,13 +8,23 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
 
+from services.deadlines.board.query import (
+    BoardFilter,
+    BoardRequest,
+    BoardStatus,
+    parse_board_request,
+)
 from services.deadlines.board.service import (
+    BoardItem,
+    StatusCounts,
     acknowledge,
-    board_items,
+    board_export,
+    board_page,
     compliance,
     compliance_by_unit,
     record_alert,
@@ -71,6 +81,11 @@ def _clock(province: str, commune: str, *, rescheduled: bool = False) -> Dossier
     )
 
 
+def _items(officer: Officer, conn: psycopg.Connection) -> list[BoardItem]:
+    """The first page of the officer's board, unfiltered."""
+    return board_page(officer, BoardRequest(), db_session=conn).items
+
+
 def _alert(clock: DossierClock, kind: AlertKind, episode: int = 1) -> Alert:
     assert clock.due_at is not None
     return Alert(kind, clock.dossier_id, episode, clock.due_at, rescheduled=clock.rescheduled)
@@ -96,11 +111,11 @@ def test_alerts_put_a_dossier_on_its_subtree_board_only_once(
         record_alert(_alert(clock, AlertKind.DUE_SOON), clock, _letter_due(clock), db_session=conn)
         record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     for watcher in (province, commune):
-        [item] = board_items(_officer(conn, watcher), db_session=conn)
+        [item] = _items(_officer(conn, watcher), conn)
         assert item.dossier_id == clock.dossier_id
         assert item.status == "overdue"
         assert item.needs_letter
-    assert board_items(_officer(conn, other), db_session=conn) == []
+    assert _items(_officer(conn, other), conn) == []
     letters = conn.execute(
         "SELECT count(*) FROM apology_letters WHERE dossier_id = %s", (clock.dossier_id,)
     ).fetchone()
@@ -116,7 +131,7 @@ def test_acknowledging_is_limited_to_the_subtree(
     record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
     assert not acknowledge(_officer(conn, other), clock.dossier_id, db_session=conn)
     assert acknowledge(_officer(conn, commune), clock.dossier_id, db_session=conn)
-    [item] = board_items(_officer(conn, province), db_session=conn)
+    [item] = _items(_officer(conn, province), conn)
     assert item.acknowledged_by == f"o-{commune}"
 
 
@@ -179,7 +194,7 @@ def test_issuing_numbers_the_letter_and_versions_corrections_and_the_board_follo
     for clock in (first, second):  # intake's dossier.rescheduled, as the tracker applies it
         sync_board(replace(clock, due_at=new_due, rescheduled=True, episode=2), db_session=conn)
     assert _figures(conn, province) == (0, 0)
-    assert board_items(officer, db_session=conn) == []
+    assert _items(officer, conn) == []
 
     assert _issue(conn, officer, first.dossier_id, "Chờ xác minh; đính chính", new_due) == 2
     number, version, pdf = letter_pdf(officer, first.dossier_id, None, db_session=conn)
@@ -203,7 +218,7 @@ def test_a_rescheduled_dossier_late_again_is_escalated_without_a_second_letter(
     record_alert(
         _alert(clock, AlertKind.OVERDUE, episode=2), clock, _letter_due(clock), db_session=conn
     )
-    [item] = board_items(_officer(conn, commune), db_session=conn)
+    [item] = _items(_officer(conn, commune), conn)
     assert item.rescheduled
     assert not item.needs_letter
     assert _figures(conn, province) == (1, 0)
@@ -216,7 +231,7 @@ def test_closing_takes_the_dossier_off_the_board(
     clock = _clock(province, commune)
     record_alert(_alert(clock, AlertKind.DUE_SOON), clock, _letter_due(clock), db_session=conn)
     sync_board(replace(clock, open=False), db_session=conn)  # completed, rejected, withdrawn
-    assert board_items(_officer(conn, commune), db_session=conn) == []
+    assert _items(_officer(conn, commune), conn) == []
     assert compliance(db_session=conn, unit_code=province).letters_draft == 0
 
 
@@ -231,20 +246,20 @@ def test_the_board_follows_the_clock_stopped_resumed_and_transferred(
     watcher = _officer(conn, commune)
 
     sync_board(replace(clock, due_at=None), db_session=conn)  # supplement requested
-    assert board_items(watcher, db_session=conn) == []
+    assert _items(watcher, conn) == []
     sync_board(clock, db_session=conn)  # resumed with the same episode: still due soon
-    [item] = board_items(watcher, db_session=conn)
+    [item] = _items(watcher, conn)
     assert item.status == "due_soon"
 
     moved = replace(clock, unit_code=other, unit_path=("000.00.00.B01", province, other))
     sync_board(moved, db_session=conn)
-    assert board_items(watcher, db_session=conn) == []
-    [item] = board_items(_officer(conn, other), db_session=conn)
+    assert _items(watcher, conn) == []
+    [item] = _items(_officer(conn, other), conn)
     assert item.unit_code == other
 
     restarted = replace(moved, episode=2, due_at=NOW + timedelta(days=7))
     sync_board(restarted, db_session=conn)
-    assert board_items(_officer(conn, province), db_session=conn) == []
+    assert _items(_officer(conn, province), conn) == []
 
 
 def test_letters_issued_after_their_apology_deadline_are_counted_per_unit(
@@ -269,3 +284,241 @@ def test_letters_issued_after_their_apology_deadline_are_counted_per_unit(
     [figures] = [f for f in compliance_by_unit(db_session=conn) if f.unit_code == team]
     assert figures.letters_issued_late == 1
     assert figures.late_without_letter == 1
+
+
+def _put(
+    conn: psycopg.Connection,
+    province: str,
+    commune: str,
+    *,
+    kind: AlertKind = AlertKind.OVERDUE,
+    due_at: datetime = NOW,
+    code: str | None = None,
+    procedure: str = "1.004222",
+    rescheduled: bool = False,
+) -> DossierClock:
+    """A dossier on the board through the worker's own write, with its draft letter (none
+    when its appointment was already moved)."""
+    clock = replace(
+        _clock(province, commune, rescheduled=rescheduled),
+        due_at=due_at,
+        original_due_at=due_at,
+        procedure_code=procedure,
+    )
+    if code is not None:
+        clock = replace(clock, dossier_code=code)
+    record_alert(
+        _alert(clock, kind, episode=2 if rescheduled else 1),
+        clock,
+        _letter_due(clock),
+        db_session=conn,
+    )
+    return clock
+
+
+def _order(item: BoardItem) -> tuple[datetime, str, uuid.UUID]:
+    """The board's order, as PostgreSQL sorts it (a uuid compares as its 128 bits)."""
+    return item.due_at, item.dossier_code, uuid.UUID(item.dossier_id)
+
+
+def _all_pages(
+    officer: Officer, params: dict[str, str], conn: psycopg.Connection, **kwargs: Any
+) -> list[list[BoardItem]]:
+    """Every page, each next one asked with the cursor as the browser sends it back."""
+    pages: list[list[BoardItem]] = []
+    while True:
+        page = board_page(officer, parse_board_request(params), db_session=conn, **kwargs)
+        pages.append(page.items)
+        if page.next_cursor is None:
+            return pages
+        params = {**params, "cursor": page.next_cursor.encode()}
+
+
+def test_paging_through_more_than_500_dossiers_shows_each_once_in_the_board_order(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, other = units
+    for n in range(620):  # seven due instants: most rows tie on due_at and are ordered by code
+        unit = commune if n % 2 else other
+        due = NOW + timedelta(hours=n % 7)
+        kind = AlertKind.OVERDUE if n % 3 else AlertKind.DUE_SOON
+        _put(conn, province, unit, kind=kind, due_at=due, code=f"{unit}-251110-{n % 300:04d}")
+    officer = _officer(conn, province)
+    pages = _all_pages(officer, {"limit": "200"}, conn)
+    assert [len(page) for page in pages] == [200, 200, 200, 20]
+    items = [item for page in pages for item in page]
+    assert len({item.dossier_id for item in items}) == 620
+    assert items == sorted(items, key=_order)
+    first = board_page(officer, BoardRequest(), db_session=conn)
+    assert len(first.items) == 50
+    assert first.items == items[:50]
+    assert first.counts.total == 620
+    assert (first.counts.overdue, first.counts.due_soon) == (413, 207)
+    assert first.counts.letters_to_issue == 620
+
+
+def test_a_cursor_stays_put_when_dossiers_are_added_in_front_of_it(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    for n in range(30):
+        _put(conn, province, commune, due_at=NOW + timedelta(minutes=n))
+    officer = _officer(conn, commune)
+    before = [item for page in _all_pages(officer, {}, conn) for item in page]
+    first = board_page(officer, BoardRequest(limit=10), db_session=conn)
+    assert first.items == before[:10]
+    assert first.next_cursor is not None
+    last = first.items[-1]
+    for n in range(5):  # more urgent than anything shown: in front of the cursor
+        _put(conn, province, commune, due_at=NOW - timedelta(hours=n + 1))
+    # Due at the same instant as the last row shown: the code decides the side.
+    _put(conn, province, commune, due_at=last.due_at, code=last.dossier_code[:-1])
+    behind = _put(conn, province, commune, due_at=last.due_at, code=last.dossier_code + "9")
+    later = _put(conn, province, commune, due_at=NOW + timedelta(days=1))
+    rest = [
+        item
+        for page in _all_pages(officer, {"cursor": first.next_cursor.encode()}, conn)
+        for item in page
+    ]
+    assert [item.dossier_id for item in rest] == [
+        behind.dossier_id,
+        *(item.dossier_id for item in before[10:]),
+        later.dossier_id,
+    ]
+
+
+def _ids(items: list[BoardItem]) -> set[str]:
+    return {item.dossier_id for item in items}
+
+
+def test_every_filter_narrows_the_view_and_the_counts_ignore_only_status_and_cursor(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, other = units
+    x, y, z = "1.004222", "1.004223", "2.000001"  # x and y: one field's procedures
+    a1 = _put(conn, province, commune, procedure=x)
+    a2 = _put(conn, province, commune, kind=AlertKind.DUE_SOON, procedure=y)
+    a3 = _put(conn, province, commune, procedure=z)
+    a4 = _put(conn, province, commune, procedure=x, rescheduled=True)  # no letter owed
+    b1 = _put(conn, province, other, kind=AlertKind.DUE_SOON, procedure=x)
+    b2 = _put(conn, province, other, procedure=z)
+    closed = _put(conn, province, commune, procedure=x)
+    sync_board(replace(closed, open=False), db_session=conn)
+    _issue(conn, _officer(conn, commune), a3.dossier_id, "Chờ xác minh", NOW + timedelta(days=3))
+    officer = _officer(conn, province)
+
+    def view(
+        codes: list[str] | None = None, **narrowed: Any
+    ) -> tuple[set[str], tuple[int, int, int, int]]:
+        page = board_page(
+            officer,
+            BoardRequest(BoardFilter(**narrowed)),
+            db_session=conn,
+            procedure_codes=codes,
+        )
+        exported = list(
+            board_export(officer, BoardFilter(**narrowed), db_session=conn, procedure_codes=codes)
+        )
+        assert exported == page.items  # the CSV is the view, unpaged
+        c = page.counts
+        return _ids(page.items), (c.due_soon, c.overdue, c.letters_to_issue, c.total)
+
+    a1_, a2_, a3_, a4_, b1_, b2_ = (c.dossier_id for c in (a1, a2, a3, a4, b1, b2))
+    everything = (2, 4, 4, 6)
+    assert view() == ({a1_, a2_, a3_, a4_, b1_, b2_}, everything)
+    assert view(status=BoardStatus.OVERDUE) == ({a1_, a3_, a4_, b2_}, everything)
+    assert view(status=BoardStatus.DUE_SOON) == ({a2_, b1_}, everything)
+    assert view(unit_code=commune) == ({a1_, a2_, a3_, a4_}, (1, 3, 2, 4))
+    assert view(procedure_code=x) == ({a1_, a4_, b1_}, (1, 2, 2, 3))
+    assert view([x, y]) == ({a1_, a2_, a4_, b1_}, (2, 2, 3, 4))  # a field of two procedures
+    assert view([x, y], procedure_code=x) == ({a1_, a4_, b1_}, (1, 2, 2, 3))
+    assert view([x, y], procedure_code=z) == (set(), (0, 0, 0, 0))
+    assert view([]) == (set(), (0, 0, 0, 0))  # a field with no procedure
+    assert view([x, y], field_code="residence") == view([x, y])
+    with pytest.raises(ValueError, match="procedure_codes"):
+        view(field_code="residence")  # a field the caller forgot to resolve
+    assert view(letter_to_issue=True) == ({a1_, a2_, b1_, b2_}, (2, 2, 4, 4))
+    assert view(dossier_code=a3.dossier_code) == ({a3_}, (0, 1, 0, 1))
+    assert view(unit_code=commune, letter_to_issue=True, status=BoardStatus.OVERDUE) == (
+        {a1_},
+        (1, 1, 2, 2),
+    )
+    [issued] = board_page(
+        officer, BoardRequest(BoardFilter(dossier_code=a3.dossier_code)), db_session=conn
+    ).items
+    assert (issued.letter_status, issued.letter_version) == ("issued", 1)
+    assert issued.letter_number is not None
+    [draft] = board_page(
+        officer, BoardRequest(BoardFilter(dossier_code=a1.dossier_code)), db_session=conn
+    ).items
+    assert (draft.letter_status, draft.letter_version, draft.needs_letter) == ("draft", None, True)
+    assert draft.apology_deadline == _letter_due(a1)
+
+
+def test_no_unit_filter_reaches_outside_the_officers_subtree(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, other = units
+    mine = _put(conn, province, commune)
+    theirs = _put(conn, province, other)
+    elsewhere = _officer(conn, f"{uuid.uuid4().hex[:3].upper()}.00.00.T09")  # another province
+    neighbour = _officer(conn, other)
+    for unit in (commune, province, None):
+        narrowed = BoardFilter(unit_code=unit)
+        page = board_page(elsewhere, BoardRequest(narrowed), db_session=conn)
+        assert page.items == []
+        assert page.counts == StatusCounts(0, 0, 0, 0)
+        assert list(board_export(elsewhere, narrowed, db_session=conn)) == []
+    commune_only = BoardRequest(BoardFilter(unit_code=commune))
+    assert board_page(neighbour, commune_only, db_session=conn).items == []
+    # An ancestor of the officer's unit narrows nothing: the officer's subtree still bounds it.
+    above = board_page(neighbour, BoardRequest(BoardFilter(unit_code=province)), db_session=conn)
+    assert _ids(above.items) == {theirs.dossier_id}
+    assert _ids(board_page(_officer(conn, province), commune_only, db_session=conn).items) == {
+        mine.dossier_id
+    }
+
+
+def test_the_export_streams_the_whole_view_in_the_board_order(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    for n in range(45):
+        kind = AlertKind.OVERDUE if n % 4 else AlertKind.DUE_SOON
+        _put(conn, province, commune, kind=kind, due_at=NOW + timedelta(hours=n % 5))
+    officer = _officer(conn, commune)
+    paged = [item for page in _all_pages(officer, {"limit": "10"}, conn) for item in page]
+    everything = BoardFilter()
+    assert list(board_export(officer, everything, db_session=conn, batch_size=7)) == paged
+    overdue = BoardFilter(status=BoardStatus.OVERDUE)
+    exported = list(board_export(officer, overdue, db_session=conn, batch_size=7))
+    assert exported == [item for item in paged if item.status == "overdue"]
+    assert len(exported) == 33
+
+
+def test_the_letter_to_issue_follows_the_current_episode(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    officer = _officer(conn, commune)
+    clock = _put(conn, province, commune)
+
+    def letters() -> tuple[int, list[str | None]]:
+        page = board_page(officer, BoardRequest(), db_session=conn)
+        return page.counts.letters_to_issue, [item.letter_status for item in page.items]
+
+    assert letters() == (1, ["draft"])
+    _issue(conn, officer, clock.dossier_id, "Chờ xác minh", NOW + timedelta(days=3))
+    assert letters() == (0, ["issued"])
+    # The clock restarted from zero (a supplement): a new episode owes a new letter.
+    restarted = replace(clock, episode=2, due_at=NOW + timedelta(days=2))
+    sync_board(restarted, db_session=conn)
+    record_alert(
+        _alert(restarted, AlertKind.OVERDUE, episode=2),
+        restarted,
+        _letter_due(restarted),
+        db_session=conn,
+    )
+    assert letters() == (1, ["draft"])
+    _issue(conn, officer, clock.dossier_id, "Chờ bổ sung", NOW + timedelta(days=6))
+    assert letters() == (0, ["issued"])

@@ -1,0 +1,183 @@
+"""Names for the board: intake's procedure catalogue and unit tree, read over intake's HTTP
+API (``GET /v1/procedures``, ``GET /v1/units``) with deadlines' own key, never from
+intake's tables, and kept in memory.
+
+Events name a dossier's procedure and unit by code only; the board shows names and
+filters by field (lĩnh vực), which only the catalogue knows. Lookups are synchronous and
+served from the last good copy, refreshed in the background: an intake outage costs the
+board its names (it shows codes), never a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from services.deadlines.board.query import ProcedureRef, ReferenceData, UnitRef
+
+_log = logging.getLogger("motcua.deadlines.reference")
+
+Fetch = Callable[[str], Awaitable[Any]]
+"""Reads one of intake's paths (``/v1/units``) and returns its decoded JSON body."""
+
+
+class ReferenceUnavailable(RuntimeError):
+    """Intake's catalogue could not be read (or made no sense); the last copy stays."""
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    procedures: dict[str, ProcedureRef]
+    units: dict[str, UnitRef]
+    units_in_order: tuple[UnitRef, ...]
+    """Root first (shortest path), then by code: ``units_within``'s order."""
+
+    @classmethod
+    def of(cls, procedures: Iterable[ProcedureRef], units: Iterable[UnitRef]) -> _Snapshot:
+        by_code = {unit.code: unit for unit in units}
+        ordered = tuple(sorted(by_code.values(), key=lambda unit: (len(unit.path), unit.code)))
+        return cls({p.code: p for p in procedures}, by_code, ordered)
+
+
+_EMPTY = _Snapshot.of([], [])
+
+
+class _Catalogue:
+    """The lookups of :class:`ReferenceData` over one immutable snapshot, swapped whole, so
+    a reader on any thread sees the old copy or the new one, never half of each."""
+
+    def __init__(self, snapshot: _Snapshot = _EMPTY) -> None:
+        self._snapshot = snapshot
+
+    def procedure(self, code: str) -> ProcedureRef | None:
+        return self._snapshot.procedures.get(code)
+
+    def procedures(self) -> list[ProcedureRef]:
+        return sorted(self._snapshot.procedures.values(), key=lambda p: p.code)
+
+    def unit(self, code: str) -> UnitRef | None:
+        return self._snapshot.units.get(code)
+
+    def units_within(self, unit_code: str) -> list[UnitRef]:
+        """The unit and everything under it, root first, then by code."""
+        return [unit for unit in self._snapshot.units_in_order if unit_code in unit.path]
+
+
+class StaticReference(_Catalogue):
+    """Reference data given as lists: for tests, and for tools with no intake to ask."""
+
+    def __init__(self, procedures: Iterable[ProcedureRef] = (), units: Iterable[UnitRef] = ()):
+        super().__init__(_Snapshot.of(procedures, units))
+
+
+def _procedures(body: Any) -> list[ProcedureRef]:
+    if not isinstance(body, list):
+        raise ReferenceUnavailable("GET /v1/procedures is not a list")
+    try:
+        return [ProcedureRef(str(p["code"]), str(p["name"]), str(p["field"])) for p in body]
+    except (KeyError, TypeError) as exc:
+        raise ReferenceUnavailable(f"a procedure lacks a field: {exc!r}") from exc
+
+
+def _units(body: Any) -> list[UnitRef]:
+    if not isinstance(body, list):
+        raise ReferenceUnavailable("GET /v1/units is not a list")
+    try:
+        units = [UnitRef(str(u["code"]), str(u["name"]), tuple(map(str, u["path"]))) for u in body]
+    except (KeyError, TypeError) as exc:
+        raise ReferenceUnavailable(f"a unit lacks a field: {exc!r}") from exc
+    if any(not unit.path or unit.path[-1] != unit.code for unit in units):
+        raise ReferenceUnavailable("a unit's path does not end with the unit")
+    return units
+
+
+class IntakeReference(_Catalogue):
+    """The real reference data: intake's HTTP API, cached, refreshed by :meth:`run`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_s: float = 10.0,
+        fetch: Fetch | None = None,
+    ) -> None:
+        super().__init__()
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._fetch = fetch
+        self._failing = False
+        self.loaded = False
+        """True once a copy was read; until then every lookup answers None."""
+
+    async def _get(self, session: aiohttp.ClientSession, path: str) -> Any:
+        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
+        async with session.get(f"{self._base_url}{path}", headers=headers) as response:
+            if response.status != 200:
+                raise ReferenceUnavailable(f"intake answered {response.status} to {path}")
+            return await response.json()
+
+    async def _read(self) -> tuple[Any, Any]:
+        if self._fetch is not None:
+            return await self._fetch("/v1/procedures"), await self._fetch("/v1/units")
+        if not self._api_key:
+            raise ReferenceUnavailable("INTAKE_API_KEY is not set")
+        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+            return await self._get(session, "/v1/procedures"), await self._get(session, "/v1/units")
+
+    async def refresh(self) -> bool:
+        """Read both lists and swap them in; on any failure keep the last good copy. The
+        failure is logged when it starts and the recovery when it ends, not on every try."""
+        try:
+            procedures_body, units_body = await self._read()
+            snapshot = _Snapshot.of(_procedures(procedures_body), _units(units_body))
+        except (ReferenceUnavailable, aiohttp.ClientError, OSError, ValueError) as exc:
+            if not self._failing:
+                self._failing = True
+                _log.warning(
+                    "intake's reference data unavailable; the board keeps its last copy",
+                    extra={
+                        "error": f"{type(exc).__name__}: {exc}",
+                        "procedures": len(self._snapshot.procedures),
+                        "units": len(self._snapshot.units),
+                    },
+                )
+            return False
+        self._snapshot = snapshot
+        if self._failing or not self.loaded:
+            _log.info(
+                "intake's reference data loaded",
+                extra={"procedures": len(snapshot.procedures), "units": len(snapshot.units)},
+            )
+        self._failing = False
+        self.loaded = True
+        return True
+
+    async def run(self, interval_s: float) -> None:
+        """Load now, then again every ``interval_s``, until cancelled."""
+        while True:
+            await self.refresh()
+            await asyncio.sleep(interval_s)
+
+
+def procedures_of_field(reference: ReferenceData, field_code: str) -> list[str]:
+    """The procedure codes a field filter stands for (none while the catalogue is unknown)."""
+    return [p.code for p in reference.procedures() if p.field_code == field_code]
+
+
+def procedure_name(reference: ReferenceData, code: str) -> str:
+    """The procedure's name, or its code when the catalogue does not know it (yet)."""
+    found = reference.procedure(code)
+    return found.name if found else code
+
+
+def unit_name(reference: ReferenceData, code: str) -> str:
+    """The unit's name, or its code when the tree does not know it (yet)."""
+    found = reference.unit(code)
+    return found.name if found else code
