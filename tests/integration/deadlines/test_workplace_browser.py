@@ -125,9 +125,10 @@ def _wait_for_board(platform: Platform, procedure: str, total: int) -> None:
     counts: dict[str, int] = {}
     while time.monotonic() < deadline:
         response = client.get("/v1/board", params={"procedure": procedure, "limit": 1})
-        assert response.status_code == 200, response.text
-        counts = response.json()["counts"]
-        if counts["total"] == total:
+        # 422 until the worker's copy of intake's catalogue names the new procedure.
+        assert response.status_code in (200, 422), response.text
+        counts = response.json().get("counts", {})
+        if counts.get("total") == total:
             return
         time.sleep(0.5)
     pytest.fail(f"the board never held the {total} dossiers: {counts}")
