@@ -94,18 +94,19 @@ def install(app: faust.App, ctx: BoardContext) -> None:
             form = await request.post()
             raw_reason = str(form.get("reason", ""))
             now = datetime.now(UTC)
+
+            def refused(exc: LetterRuleError, status: int) -> Any:
+                """The form again, the broken rule by its field, the reason as typed."""
+                error = f"{exc.field}: {exc.message}"
+                return form_page(
+                    officer, task, error=error, field=exc.field, reason=raw_reason, status=status
+                )
+
             try:
                 reason = clean_reason(raw_reason)
                 new_due_at = _new_due_at(ctx, task, form, now)
             except LetterRuleError as exc:
-                return form_page(
-                    officer,
-                    task,
-                    error=f"{exc.field}: {exc.message}",
-                    field=exc.field,
-                    reason=raw_reason,
-                    status=422,
-                )
+                return refused(exc, 422)
             try:
                 particulars = await ctx.directory.particulars(task.dossier_code)
             except IntakeUnavailable as exc:
@@ -142,14 +143,7 @@ def install(app: faust.App, ctx: BoardContext) -> None:
                     letter_for=letter_for,
                 )
             except LetterRuleError as exc:
-                return form_page(
-                    officer,
-                    task,
-                    error=f"{exc.field}: {exc.message}",
-                    field=exc.field,
-                    reason=raw_reason,
-                    status=409,
-                )
+                return refused(exc, 409)
             await ctx.config.publish(issued)
             return redirect(f"/board/dossiers/{task.dossier_id}/letter")
 
