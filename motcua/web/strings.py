@@ -146,6 +146,18 @@ FILTER_ERRORS: Mapping[str, str] = MappingProxyType(
 )
 """What to tell an officer about a filter the board refused, per URL parameter."""
 
+LETTER_ERRORS: Mapping[str, str] = MappingProxyType(
+    {
+        "reason_required": "Nhập lý do chậm trả kết quả.",
+        "reason_too_long": "Lý do dài tối đa {most} ký tự.",
+        "extension_not_a_number": "Nhập số ngày làm việc gia hạn (một số nguyên).",
+        "extension_out_of_range": "Số ngày làm việc gia hạn từ 1 đến {most}.",
+        "appointment_fixed": "Ngày hẹn mới đã được ấn định một lần ({date}); bản đính chính "
+        "giữ nguyên ngày này.",
+    }
+)
+"""What to tell an officer about a letter the rules refuse, per rule (LetterRuleError)."""
+
 LOCAL_FORMAT = "%H:%M %d/%m/%Y"
 
 

@@ -21,21 +21,29 @@ MAX_REASON_LENGTH = 2000
 
 
 class LetterRuleError(ValueError):
-    """The officer's input breaks a rule of the apology letter; ``field`` names the input."""
+    """The officer's input breaks a rule of the apology letter; ``field`` names the input,
+    ``rule`` the rule (the pages say it in Vietnamese from it, with ``details``)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, rule: str, message: str, **details: object) -> None:
         super().__init__(message)
         self.field = field
+        self.rule = rule
         self.message = message
+        self.details = details
 
 
 def clean_reason(reason: str) -> str:
     """The reason as it will be printed: required, bounded, whitespace tidied."""
     text = " ".join(reason.split())
     if not text:
-        raise LetterRuleError("reason", "the reason for the delay is required")
+        raise LetterRuleError("reason", "reason_required", "the reason for the delay is required")
     if len(text) > MAX_REASON_LENGTH:
-        raise LetterRuleError("reason", f"at most {MAX_REASON_LENGTH} characters")
+        raise LetterRuleError(
+            "reason",
+            "reason_too_long",
+            f"at most {MAX_REASON_LENGTH} characters",
+            most=MAX_REASON_LENGTH,
+        )
     return text
 
 
@@ -51,7 +59,9 @@ def new_appointment(
     if not 1 <= extension_working_days <= MAX_EXTENSION_WORKING_DAYS:
         raise LetterRuleError(
             "extension_working_days",
+            "extension_out_of_range",
             f"between 1 and {MAX_EXTENSION_WORKING_DAYS} working days",
+            most=MAX_EXTENSION_WORKING_DAYS,
         )
     start = max(original_due_at, now.replace(second=0, microsecond=0))
     return calendar.add_working_days(start, extension_working_days).astimezone(LOCAL_ZONE)

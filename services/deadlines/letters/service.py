@@ -111,10 +111,12 @@ def issue_letter(
             raise LetterNotFound(task.dossier_id)
         status, number, year, fixed_due_at = locked
         if status == "issued" and fixed_due_at != new_due_at:
+            fixed = f"{fixed_due_at.astimezone(LOCAL_ZONE):%d/%m/%Y %H:%M}"
             raise LetterRuleError(
                 "extension_working_days",
-                "the appointment was already moved once; a correction keeps the new date "
-                f"{fixed_due_at.astimezone(LOCAL_ZONE):%d/%m/%Y %H:%M}",
+                "appointment_fixed",
+                f"the appointment was already moved once; a correction keeps the new date {fixed}",
+                date=fixed,
             )
         if status == "draft":
             year = issued_at.astimezone(LOCAL_ZONE).year

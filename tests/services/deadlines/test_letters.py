@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from pypdf import PdfReader
 
 from motcua.calendar import default_calendar
 from motcua.documents import render_pdf
+from motcua.web.strings import LETTER_ERRORS
 from services.deadlines.letters.models import (
     ApologyLetter,
     LetterRuleError,
@@ -117,3 +119,27 @@ def test_the_reason_is_required_and_tidied() -> None:
         assert error.value.field == "reason"
     with pytest.raises(LetterRuleError):
         clean_reason("x" * 2001)
+
+
+MAY_4 = datetime(2026, 5, 4, 9, 0, tzinfo=HANOI)
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        (lambda: clean_reason("   "), "Nhập lý do chậm trả kết quả."),
+        (lambda: clean_reason("x" * 2001), "Lý do dài tối đa 2000 ký tự."),
+        (
+            lambda: new_appointment(
+                datetime(2026, 5, 4, tzinfo=UTC), 0, datetime.now(UTC), CALENDAR
+            ),
+            "Số ngày làm việc gia hạn từ 1 đến",
+        ),
+    ],
+)
+def test_every_broken_rule_is_told_to_the_officer_in_vietnamese(
+    broken: Callable[[], object], expected: str
+) -> None:
+    with pytest.raises(LetterRuleError) as caught:
+        broken()
+    assert LETTER_ERRORS[caught.value.rule].format(**caught.value.details).startswith(expected)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from motcua.documents import render_pdf
 from motcua.web import TEXTS
+from motcua.web.strings import LETTER_ERRORS
 from services.deadlines.board import pages
 from services.deadlines.board.views.context import BoardContext, html, parse_dossier_id, redirect
 from services.deadlines.board.views.session import ACT_ROLES, signed_in
@@ -53,7 +54,7 @@ def _new_due_at(ctx: BoardContext, task: LetterTask, form: Any, now: datetime) -
         days = int(str(form.get("extension_working_days", "")))
     except ValueError:
         raise LetterRuleError(
-            "extension_working_days", "enter a whole number of working days"
+            "extension_working_days", "extension_not_a_number", "enter a whole number of days"
         ) from None
     return new_appointment(task.original_due_at, days, now, ctx.config.calendar)
 
@@ -97,7 +98,7 @@ def install(app: faust.App, ctx: BoardContext) -> None:
 
             def refused(exc: LetterRuleError, status: int) -> Any:
                 """The form again, the broken rule by its field, the reason as typed."""
-                error = f"{exc.field}: {exc.message}"
+                error = LETTER_ERRORS[exc.rule].format(**exc.details)
                 return form_page(
                     officer, task, error=error, field=exc.field, reason=raw_reason, status=status
                 )
