@@ -65,6 +65,7 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
 ) -> None:
     _log_in(page, platform, "truc.hanoi")
     updates_before = page.evaluate("+document.body.dataset.updates || 0")
+    total_before = int(page.locator("#count-total .count").inner_text())
 
     code = _receive_late_dossier(platform, systems)["dossier_code"]
     posted = time.monotonic()
@@ -72,6 +73,8 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     expect(row).to_be_visible(timeout=30_000)
     print(f"board showed {code} {time.monotonic() - posted:.2f}s after intake accepted it")
     assert page.evaluate("+document.body.dataset.updates") > updates_before, "not a live update"
+    # The counts at the top follow live too, with no reload.
+    assert int(page.locator("#count-total .count").inner_text()) > total_before
     expect(row).to_contain_text("Quá hạn")
     expect(row.get_by_role("link", name="Lập phiếu xin lỗi")).to_be_visible()
     expect(row.locator(".letter-left")).to_contain_text("Quá hạn")  # the letter was due in 2017

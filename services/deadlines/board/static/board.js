@@ -1,5 +1,5 @@
 // The board, live: countdowns tick every second and the rows reload when the server's
-// event stream says the officer's subtree changed. Without this script the page still
+// event stream says the officer's subtree changed, and the counts at the top with them. Without this script the page still
 // shows every row; a reload shows the new state.
 "use strict";
 (function () {
@@ -21,6 +21,12 @@
     if (response.status === 401) { location.href = "/board/login"; return; }
     if (!response.ok) return;
     rows.innerHTML = await response.text();
+    // The counts at the top follow the rows: the server sends them beside the fragment.
+    const counts = JSON.parse(response.headers.get("X-Board-Counts") || "{}");
+    for (const [key, value] of Object.entries(counts)) {
+      const cell = document.querySelector(`#count-${key} .count`);
+      if (cell) cell.textContent = value;
+    }
     document.body.dataset.updates = (+document.body.dataset.updates || 0) + 1;
   }
   new EventSource("/board/events").addEventListener("changed", reload);

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,7 +84,9 @@ def install(app: faust.App, ctx: BoardContext) -> None:
             rows = pages.board_rows(
                 found.items, datetime.now(UTC), ctx.names, back, can_act=officer.has(*ACT_ROLES)
             )
-            return html(rows)
+            response = html(rows)
+            response.headers["X-Board-Counts"] = json.dumps(asdict(found.counts))
+            return response
 
     @app.page("/board/dossiers/{dossier_id}/ack")
     class Acknowledge(faust.web.View):
