@@ -4,7 +4,10 @@ rows to Kafka in order, losing none.
 
 Each service keeps the table in its own schema (the same DDL in its migrations:
 ``outbox (id, event_id, topic, message_key, payload, created_at, published_at,
-created_xid)``).
+created_xid)``). A service's settings extend :class:`OutboxSettings`; its FastAPI lifespan
+runs ``with relay_in_background(settings, service=...)`` and, for a relay apart from the
+API, ``python -m services.<service>.relay`` calls :func:`run_relay`. Relays of different
+schemas run side by side; a service's standby relays wait for the active one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,18 @@ from typing import Any
 
 from psycopg import Connection
 from psycopg.types.json import Jsonb
+
+from motcua.outbox._metrics import OUTBOX_LAG, OUTBOX_PUBLISHED, PUBLISH_ERRORS
+from motcua.outbox._relay import (
+    PUBLISHED_RETENTION,
+    RETRY_AFTER_S,
+    OutboxRelay,
+    advisory_lock_id,
+    outbox_schema,
+    relay_producer_config,
+)
+from motcua.outbox._run import relay_from, relay_in_background, run_relay
+from motcua.outbox._settings import OutboxSettings
 
 
 def _dumps(event: Mapping[str, Any]) -> str:
@@ -31,4 +46,19 @@ def enqueue(event: Mapping[str, Any], *, topic: str, key: str, db_session: Conne
     return str(event["id"])
 
 
-__all__ = ["enqueue"]
+__all__ = [
+    "OUTBOX_LAG",
+    "OUTBOX_PUBLISHED",
+    "PUBLISHED_RETENTION",
+    "PUBLISH_ERRORS",
+    "RETRY_AFTER_S",
+    "OutboxRelay",
+    "OutboxSettings",
+    "advisory_lock_id",
+    "enqueue",
+    "outbox_schema",
+    "relay_from",
+    "relay_in_background",
+    "relay_producer_config",
+    "run_relay",
+]

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from confluent_kafka import Producer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -17,6 +16,7 @@ from motcua.db import open_pool
 from motcua.health import standard_checks
 from motcua.http import create_service_app, problem_response
 from motcua.kafka import Topic
+from motcua.outbox import relay_in_background
 from services.intake.auth import KeyStore
 from services.intake.calendar.views import router as calendar_router
 from services.intake.dependencies import IntakeContext
@@ -25,7 +25,6 @@ from services.intake.dossier.service import IntakeRules
 from services.intake.dossier.views import router as dossier_router
 from services.intake.dossier.window import InstantWindow
 from services.intake.inbound import InboundConsumer
-from services.intake.outbox import OutboxRelay, relay_producer_config
 from services.intake.reference.views import router as reference_router
 from services.intake.settings import IntakeSettings
 
@@ -60,12 +59,6 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         app.state.intake = IntakeContext(settings, pool, rules, KeyStore())
         stop = threading.Event()
         workers: list[threading.Thread] = []
-        if settings.outbox_relay_enabled:
-            producer = Producer(relay_producer_config(settings.kafka_bootstrap_servers))
-            relay = OutboxRelay(
-                settings.database_url, producer, batch_size=settings.outbox_batch_size
-            )
-            workers.append(threading.Thread(target=relay.run, args=(stop,), name="outbox-relay"))
         doors = [Topic.INTAKE_COMMANDS] if settings.inbound_enabled else []
         doors += [Topic.APOLOGY_LETTERS] if settings.apology_letters_enabled else []
         if doors:
@@ -81,7 +74,8 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         for worker in workers:
             worker.start()
         try:
-            yield
+            with relay_in_background(settings, service="intake"):
+                yield
         finally:
             stop.set()
             for worker in workers:

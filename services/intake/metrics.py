@@ -1,8 +1,9 @@
-"""Intake's domain metrics (the shared HTTP latency histogram lives in motcua.metrics)."""
+"""Intake's domain metrics (the shared HTTP latency histogram lives in motcua.metrics, the
+outbox relay's in motcua.outbox)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter
 
 RECEIVED = Counter(
     "motcua_intake_dossiers_received_total",
@@ -27,13 +28,4 @@ BATCH_ABORTS = Counter(
     "Batch transactions PostgreSQL aborted, by error (deadlock, serialization); each is run "
     "again whole. Deadlocks stay at zero while batches lock in one global order.",
     ["error"],
-)
-OUTBOX_LAG = Gauge(
-    "motcua_intake_outbox_lag_seconds", "Age of the oldest unpublished outbox event."
-)
-OUTBOX_PUBLISHED = Counter(
-    "motcua_intake_outbox_published_total", "Outbox events published to Kafka."
-)
-PUBLISH_ERRORS = Counter(
-    "motcua_intake_publish_errors_total", "Outbox events Kafka did not acknowledge.", ["error"]
 )

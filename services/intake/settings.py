@@ -6,10 +6,10 @@ from datetime import time
 
 from pydantic import Field, SecretStr
 
-from motcua.settings import ServiceSettings
+from motcua.outbox import OutboxSettings
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(OutboxSettings):
     """Everything intake reads from its environment."""
 
     paper_cutoff: time = Field(
@@ -23,12 +23,6 @@ class IntakeSettings(ServiceSettings):
         "reference per dossier.",
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per process.")
-    outbox_relay_enabled: bool = Field(
-        default=True, description="Run the outbox relay inside the API process."
-    )
-    outbox_batch_size: int = Field(
-        default=1000, ge=1, description="Outbox rows the relay publishes per round."
-    )
     inbound_enabled: bool = Field(
         default=True,
         description="Consume commands from the motcua.intake-commands topic in the API process.",

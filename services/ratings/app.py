@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from motcua.health import standard_checks
 from motcua.http import create_service_app
+from motcua.outbox import relay_in_background
 from services.ratings.settings import RatingsSettings
 from services.ratings.staff.pages import install_staff_pages
 
 
 def create_app(settings: RatingsSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Invitations and ratings reach Kafka only through the outbox (motcua.outbox).
+        with relay_in_background(settings, service="ratings"):
+            yield
+
     app = create_service_app(
         service="ratings",
         version="0.1.0",
         checks=standard_checks(settings),
+        lifespan=lifespan,
         description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
     )
     install_staff_pages(app, settings)

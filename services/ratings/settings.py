@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from motcua.identity import PagesSettings, SignInSettings
-from motcua.settings import ServiceSettings
+from motcua.outbox import OutboxSettings
 
 
-class RatingsSettings(ServiceSettings, SignInSettings, PagesSettings):
+class RatingsSettings(OutboxSettings, SignInSettings, PagesSettings):
     """Everything ratings reads from its environment."""

@@ -7,13 +7,11 @@ other workers, the Kafka door, deadlines) applies it from the compacted topic.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from typing import Any
 
 from psycopg import Connection
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from motcua.calendar import (
     CalendarOverride,
@@ -25,6 +23,7 @@ from motcua.calendar import (
 from motcua.calendar_feed import IN_FORCE, WITHDRAWN
 from motcua.contracts import EventType, new_event
 from motcua.kafka import Topic
+from motcua.outbox import enqueue
 from services.intake.auth import Principal
 
 SOURCE = "/motcua/intake"
@@ -90,15 +89,7 @@ def _publish(view: dict[str, Any], *, db_session: Connection) -> None:
         data=data,
         time=datetime.now(UTC),
     )
-    db_session.execute(
-        "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES (%s, %s, %s, %s)",
-        (
-            event["id"],
-            Topic.CALENDAR_OVERRIDES.value,
-            view["date"],
-            Jsonb(event, dumps=lambda value: json.dumps(value, ensure_ascii=False)),
-        ),
-    )
+    enqueue(event, topic=Topic.CALENDAR_OVERRIDES.value, key=view["date"], db_session=db_session)
 
 
 def set_override(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, format_instant, new_event
 from motcua.dossier import LOCAL_ZONE, ClockState, local_instant
 from motcua.kafka import Topic
+from motcua.outbox import enqueue
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
 from services.intake.dossier.code import MAX_PER_DAY, DossierCode
@@ -155,16 +155,9 @@ def _publish(
     db_session: Connection,
 ) -> str:
     event = new_event(event_type, source=SOURCE, subject=str(dossier_id), data=data, time=at)
-    db_session.execute(
-        "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES (%s, %s, %s, %s)",
-        (event["id"], Topic.DOSSIER_EVENTS.value, str(dossier_id), Jsonb(event, dumps=_dumps)),
+    return enqueue(
+        event, topic=Topic.DOSSIER_EVENTS.value, key=str(dossier_id), db_session=db_session
     )
-    return str(event["id"])
-
-
-def _dumps(event: dict[str, Any]) -> str:
-    """``new_event`` validated the event already; serialising it is all that is left."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
 def _record(

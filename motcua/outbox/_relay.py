@@ -1,19 +1,26 @@
 """Publish committed outbox rows to Kafka, in order, losing none.
 
-- One relay publishes at a time (a PostgreSQL advisory lock; standbys wait), so the
-  order of one dossier's events in Kafka is the order they committed in.
-- A dossier's next event is sent only once Kafka acknowledged the one before (a batch
-  goes out in waves, one row per message key each): an event Kafka refuses blocks the
-  later events of its dossier until it goes through, while other dossiers carry on.
+- One relay publishes a schema's outbox at a time (a PostgreSQL advisory lock whose id is
+  derived from the schema, so two services sharing a database never wait for each other;
+  standbys of one service do), so the order of one key's (dossier's, invitation's) events
+  in Kafka is the order they committed in.
+- A key's next event is sent only once Kafka acknowledged the one before (a batch goes
+  out in waves, one row per message key each): an event Kafka refuses blocks the later
+  events of its key until it goes through, while other keys carry on.
 - The producer is idempotent with ``acks=all`` and no delivery timeout: while Kafka is
   down the relay stalls and the outbox lag grows (an alert), it never skips a row.
 - A row is marked published only after Kafka acknowledged it. A crash in between means
   the row is published again after restart with the same CloudEvents id, which every
   consumer deduplicates: at least once, never under a new id.
+- Published rows are deleted after ``PUBLISHED_RETENTION``: the outbox is a queue, each
+  service keeps its history elsewhere.
+- A lost database connection is opened again (and the lock taken again) after
+  ``RECONNECT_AFTER_S``; nothing else stops the relay but ``stop``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -25,14 +32,14 @@ from typing import Any
 import psycopg
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from services.intake.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED, PUBLISH_ERRORS
+from motcua.outbox._metrics import OUTBOX_LAG, OUTBOX_PUBLISHED, PUBLISH_ERRORS
 
-_log = logging.getLogger("motcua.intake.relay")
-ADVISORY_LOCK = 0x6D6F7463  # "motc": one relay per database
 FLUSH_SLICE_S = 1.0
 PUBLISHED_RETENTION = "1 day"
-# How long a dossier whose event Kafka refused waits before that event is tried again.
+# How long a key whose event Kafka refused waits before that event is tried again.
 RETRY_AFTER_S = 1.0
+RECONNECT_AFTER_S = 5.0
+STANDBY_POLL_S = 1.0
 # Refusals that hold for every message to the topic, not for one request's messages.
 TOPIC_ERRORS = frozenset(
     KafkaError(code).name()
@@ -55,6 +62,8 @@ class _Row:
 
 
 def relay_producer_config(bootstrap_servers: str) -> dict[str, Any]:
+    """The producer every relay needs for its guarantees (idempotent, ``acks=all``, no
+    delivery timeout)."""
     return {
         "bootstrap.servers": bootstrap_servers,
         "enable.idempotence": True,
@@ -69,46 +78,82 @@ def relay_producer_config(bootstrap_servers: str) -> dict[str, Any]:
     }
 
 
+def advisory_lock_id(schema: str) -> int:
+    """The advisory lock of the relay of ``schema``'s outbox: stable across processes and
+    releases (a hash, not Python's per-process ``hash``), one per schema."""
+    digest = hashlib.sha256(f"motcua.outbox:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def outbox_schema(conn: psycopg.Connection) -> str:
+    """The schema whose ``outbox`` table the connection's search_path finds."""
+    row = conn.execute(
+        "SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = to_regclass('outbox')"
+    ).fetchone()
+    if row is None:
+        raise RuntimeError("no outbox table on the search path: are the migrations applied?")
+    return str(row[0])
+
+
 class OutboxRelay:
+    """The relay of one service's outbox (the table its database role's search_path finds);
+    ``service`` labels its metrics and names its logger."""
+
     def __init__(
         self,
         database_url: str,
         producer: Producer,
         *,
+        service: str,
         batch_size: int = 1000,
         idle_wait_s: float = 0.02,
-        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self.database_url = database_url
         self.producer = producer
+        self.service = service
         self.batch_size = batch_size
         self.idle_wait_s = idle_wait_s
-        self.on_batch = on_batch
+        self._log = logging.getLogger(f"motcua.{service}.relay")
+        self._lag = OUTBOX_LAG.labels(service)
+        self._published = OUTBOX_PUBLISHED.labels(service)
         self._last_cleanup = 0.0
-        # Keys (dossiers) whose oldest event Kafka refused, until when they sit out.
+        # Keys whose oldest event Kafka refused, until when they sit out.
         self._held: dict[str, float] = {}
 
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop`` is set; the batch in flight is finished first."""
+        while not stop.is_set():
+            try:
+                self._run_connected(stop)
+            except psycopg.OperationalError:
+                self._log.exception(
+                    "outbox relay lost its database connection; connecting again",
+                    extra={"retry_after_s": RECONNECT_AFTER_S},
+                )
+                stop.wait(RECONNECT_AFTER_S)
+        self.producer.flush(10)
+
+    def _run_connected(self, stop: threading.Event) -> None:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
+            schema = outbox_schema(conn)
+            lock = advisory_lock_id(schema)
             while not stop.is_set():
-                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK,)).fetchone()
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (lock,)).fetchone()
                 if row and row[0]:
                     break
-                stop.wait(1.0)
+                stop.wait(STANDBY_POLL_S)
             else:
                 return
-            _log.info("outbox relay active")
+            self._log.info("outbox relay active", extra={"schema": schema, "lock": lock})
             while not stop.is_set():
                 published = self.publish_batch(conn)
                 if published == 0:
                     self._update_lag(conn)
                     self._cleanup(conn)
                     stop.wait(self.idle_wait_s)
-        self.producer.flush(10)
 
     def publish_batch(self, conn: psycopg.Connection) -> int:
-        """Publish one batch of committed rows, in waves of one row per dossier.
+        """Publish one batch of committed rows, in waves of one row per key.
 
         A wave sends each key's oldest unpublished row and waits for Kafka's answer; the
         next row of a key goes out only once the previous one was acknowledged (and marked).
@@ -116,7 +161,7 @@ class OutboxRelay:
         tried again by itself) therefore holds back the later rows of its own key — never
         those of another — and that key sits out for ``RETRY_AFTER_S`` before it is tried
         again, first row first. Sending everything at once would let a later event of a
-        dossier overtake a refused earlier one.
+        key overtake a refused earlier one.
         """
         now = time.monotonic()
         self._held = {key: until for key, until in self._held.items() if until > now}
@@ -146,7 +191,7 @@ class OutboxRelay:
                 conn.execute(
                     "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", (acknowledged,)
                 )
-                OUTBOX_PUBLISHED.inc(len(acknowledged))
+                self._published.inc(len(acknowledged))
                 published += len(acknowledged)
             for row in wave:
                 if row.id in refused:
@@ -158,14 +203,12 @@ class OutboxRelay:
                         del pending[row.key]
             if refused:
                 for name in refused.values():
-                    PUBLISH_ERRORS.labels(name).inc()
-                _log.error(
-                    "Kafka refused outbox events; they and their dossiers' later events stay "
+                    PUBLISH_ERRORS.labels(self.service, name).inc()
+                self._log.error(
+                    "Kafka refused outbox events; they and their keys' later events stay "
                     "in the outbox and are retried",
                     extra={"errors": sorted(set(refused.values())), "count": len(refused)},
                 )
-        if self.on_batch:
-            self.on_batch(published)
         return published
 
     def _send(self, wave: list[_Row]) -> dict[int, str]:
@@ -197,7 +240,7 @@ class OutboxRelay:
                     refused[row.id] = exc.args[0].name() if exc.args else type(exc).__name__
                     break
         while self.producer.flush(FLUSH_SLICE_S) > 0:
-            _log.warning("Kafka has not acknowledged the outbox batch yet; waiting")
+            self._log.warning("Kafka has not acknowledged the outbox batch yet; waiting")
         return refused
 
     def _update_lag(self, conn: psycopg.Connection) -> None:
@@ -205,10 +248,11 @@ class OutboxRelay:
             "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox "
             "WHERE published_at IS NULL"
         ).fetchone()
-        OUTBOX_LAG.set(float(row[0]) if row else 0.0)
+        self._lag.set(float(row[0]) if row else 0.0)
 
     def _cleanup(self, conn: psycopg.Connection) -> None:
-        """Published rows are only kept a day: the timeline keeps the history."""
+        """Published rows are only kept a day: each service keeps its history elsewhere (intake
+        its timeline)."""
         if time.monotonic() - self._last_cleanup < 60:
             return
         self._last_cleanup = time.monotonic()

@@ -1,4 +1,6 @@
-"""The relay never lets a dossier's later event overtake one Kafka refused.
+"""The relay never lets a key's (here: a dossier's) later event overtake one Kafka refused.
+
+The rows sit in intake's outbox, the relay being any service's.
 
 A topic of this test's own with a small ``max.message.bytes`` makes the broker refuse an
 oversized event; the same dossier's next (small) event must wait in the outbox until the
@@ -26,10 +28,8 @@ from confluent_kafka.admin import (
     ConfigResource,
     NewTopic,
 )
-from psycopg.types.json import Jsonb
 
-from services.intake.outbox import OutboxRelay, relay_producer_config
-from services.intake.outbox.relay import RETRY_AFTER_S
+from motcua.outbox import RETRY_AFTER_S, OutboxRelay, enqueue, relay_producer_config
 from tests.conftest import Infra
 
 SMALL_LIMIT = 2_000
@@ -62,10 +62,7 @@ def _raise_limit(admin: AdminClient, name: str) -> None:
 
 
 def _insert(conn: psycopg.Connection, topic: str, key: str, data: dict[str, Any]) -> None:
-    conn.execute(
-        "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES (%s, %s, %s, %s)",
-        (data["id"], topic, key, Jsonb(data)),
-    )
+    enqueue(data, topic=topic, key=key, db_session=conn)
 
 
 def _read_topic(infra: Infra, topic: str, *, expect: int, timeout_s: float) -> list[Any]:
@@ -117,7 +114,7 @@ def test_a_refused_event_blocks_its_dossier_but_not_the_others(
     others: list[dict[str, Any]] = [{"id": f"ev-{uuid.uuid4()}", "seq": 1} for _ in range(FILLERS)]
     ids: list[str] = [first["id"], second["id"], *(event["id"] for event in others)]
     producer = Producer(relay_producer_config(infra.bootstrap_servers))
-    relay = OutboxRelay(intake_url, producer, batch_size=100_000)
+    relay = OutboxRelay(intake_url, producer, service="intake", batch_size=100_000)
     with psycopg.connect(intake_url, autocommit=True) as conn:
         try:
             with conn.transaction():
@@ -165,7 +162,7 @@ def test_an_event_for_a_missing_topic_blocks_its_dossier_until_the_topic_exists(
     other: dict[str, Any] = {"id": f"ev-{uuid.uuid4()}", "seq": 1}
     ids = [first["id"], second["id"], other["id"]]
     producer = Producer(relay_producer_config(infra.bootstrap_servers))
-    relay = OutboxRelay(intake_url, producer, batch_size=100_000)
+    relay = OutboxRelay(intake_url, producer, service="intake", batch_size=100_000)
     with psycopg.connect(intake_url, autocommit=True) as conn:
         try:
             with conn.transaction():
