@@ -13,15 +13,10 @@ from typing import Any
 
 import pytest
 from confluent_kafka import KafkaError
+from prometheus_client import REGISTRY
 
 import motcua.outbox._relay as relay_module
-from motcua.outbox import (
-    OUTBOX_PUBLISHED,
-    PUBLISH_ERRORS,
-    OutboxRelay,
-    advisory_lock_id,
-    relay_producer_config,
-)
+from motcua.outbox import OutboxRelay, advisory_lock_id, relay_producer_config
 from tests.conftest import ROOT
 
 Delivery = Callable[[KafkaError | None, Any], None]
@@ -71,6 +66,10 @@ class FakeOutbox:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._result
+
+
+def _sample(name: str, **labels: str) -> float | None:
+    return REGISTRY.get_sample_value(name, labels)
 
 
 def _relay(producer: FakeProducer, service: str = "unit") -> OutboxRelay:
@@ -124,13 +123,15 @@ def test_a_batch_goes_out_in_waves_and_a_refused_key_holds_back_only_its_own_row
     )
     producer = FakeProducer(refuse={"refused"})
     relay = _relay(producer, service="unit-waves")
-    published_before = OUTBOX_PUBLISHED.labels("unit-waves")._value.get()
 
     assert relay.publish_batch(outbox) == 2  # type: ignore[arg-type]
     assert outbox.published == [2, 4]
     assert producer.sent == [("free", "ok"), ("free", "ok")]
-    assert OUTBOX_PUBLISHED.labels("unit-waves")._value.get() == published_before + 2
-    assert PUBLISH_ERRORS.labels("unit-waves", "MSG_SIZE_TOO_LARGE")._value.get() >= 1
+    assert _sample("motcua_outbox_published_total", service="unit-waves") == 2
+    errors = _sample(
+        "motcua_outbox_publish_errors_total", service="unit-waves", error="MSG_SIZE_TOO_LARGE"
+    )
+    assert errors == 1
     # The refused key sits out: the next round does not even read its rows.
     assert relay.publish_batch(outbox) == 0  # type: ignore[arg-type]
 
