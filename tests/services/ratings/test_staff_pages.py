@@ -27,7 +27,9 @@ def keys(tmp_path: Path) -> tuple[TokenIssuer, Path]:
 
 @pytest.fixture
 def client(keys: tuple[TokenIssuer, Path]) -> Iterator[TestClient]:
-    settings = RatingsSettings(officer_token_public_key_file=str(keys[1]), signin_url=SIGNIN)
+    settings = RatingsSettings(
+        officer_token_public_key_file=str(keys[1]), signin_url=SIGNIN, outbox_relay_enabled=False
+    )
     with TestClient(create_app(settings), follow_redirects=False) as client:
         yield client
 
@@ -83,7 +85,8 @@ def test_a_token_from_another_key_is_sent_to_sign_in(client: TestClient) -> None
 
 
 def test_without_a_public_key_the_page_says_sign_in_is_not_configured() -> None:
-    with TestClient(create_app(RatingsSettings()), follow_redirects=False) as client:
+    settings = RatingsSettings(outbox_relay_enabled=False)
+    with TestClient(create_app(settings), follow_redirects=False) as client:
         response = client.get("/staff")
     assert response.status_code == 503
     assert "OFFICER_TOKEN_PUBLIC_KEY_FILE" in response.text
