@@ -70,14 +70,17 @@ class PagesSettings(BaseSettings):
     )
 
 
-def token_cookie(token: str, *, max_age_s: int) -> str:
+def token_cookie(token: str, *, max_age_s: int, secure: bool = False) -> str:
     """Set-Cookie for the token: HttpOnly; SameSite=Lax so a link from an e-mail or SMS
-    opens a page signed in, while other sites still cannot post forms with it."""
+    opens a page signed in, while other sites still cannot post forms with it; Secure
+    (HTTPS only) wherever the platform is served over TLS."""
     cookie: SimpleCookie = SimpleCookie()
     cookie[TOKEN_COOKIE] = token
     cookie[TOKEN_COOKIE].update(
         {"httponly": "true", "samesite": "Lax", "path": "/", "max-age": str(max_age_s)}
     )
+    if secure:
+        cookie[TOKEN_COOKIE]["secure"] = True
     return cookie[TOKEN_COOKIE].OutputString()
 
 

@@ -66,6 +66,11 @@ class DeadlinesSettings(StreamSettings, TokenCheckSettings, PagesSettings):
         description="How long a sign-in token is good for; pages renew it from the session "
         "(12 h), so this bounds how long a closed session stays usable elsewhere.",
     )
+    signin_cookies_secure: bool = Field(
+        default=False,
+        description="Mark the session and sign-in cookies Secure (sent over HTTPS only): "
+        "set it wherever the pages are served over TLS; the local stack speaks plain HTTP.",
+    )
     signin_return_origins: str = Field(
         default="",
         description="Comma-separated origins (e.g. http://127.0.0.1:8003) of the other "

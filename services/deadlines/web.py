@@ -74,9 +74,9 @@ def log_in(username: str, password: str, *, db_session: Connection) -> tuple[Off
     return (officer, open_session(officer, db_session=db_session)) if officer else None
 
 
-def session_cookie(token: str, *, max_age_s: int | None = None) -> str:
+def session_cookie(token: str, *, max_age_s: int | None = None, secure: bool = False) -> str:
     """The Set-Cookie value: HttpOnly and SameSite=Strict, so scripts cannot read it and
-    other sites cannot post forms with it."""
+    other sites cannot post forms with it; Secure behind TLS."""
     cookie: SimpleCookie = SimpleCookie()
     cookie[SESSION_COOKIE] = token
     cookie[SESSION_COOKIE].update(
@@ -89,6 +89,8 @@ def session_cookie(token: str, *, max_age_s: int | None = None) -> str:
             ),
         }
     )
+    if secure:
+        cookie[SESSION_COOKIE]["secure"] = True
     return cookie[SESSION_COOKIE].OutputString()
 
 
@@ -102,6 +104,7 @@ class SignIn:
     verifier: TokenVerifier
     """Deadlines' own public key, or an OIDC provider's (OFFICER_TOKEN_PUBLIC_KEY_FILE)."""
     return_origins: tuple[str, ...]
+    secure_cookies: bool = False
 
     async def officer(self, request: Any) -> Officer | None:
         """The session's officer — deadlines asks its own table, so a closed session or a
@@ -136,26 +139,33 @@ class SignIn:
         verifier = settings.token_verifier() or TokenVerifier(
             issuer.private_key.public_key(), issuer.issuer
         )
-        return cls(db, issuer, verifier, origins)
+        return cls(db, issuer, verifier, origins, settings.signin_cookies_secure)
 
     @property
     def lifetime_s(self) -> int:
         return int(self.issuer.lifetime.total_seconds())
 
     def token_cookie(self, officer: Officer) -> str:
-        return token_cookie(self.issuer.issue(officer), max_age_s=self.lifetime_s)
+        return self.token_cookie_of(self.issuer.issue(officer))
+
+    def token_cookie_of(self, token: str, *, max_age_s: int | None = None) -> str:
+        lifetime = self.lifetime_s if max_age_s is None else max_age_s
+        return token_cookie(token, max_age_s=lifetime, secure=self.secure_cookies)
+
+    def session_cookie(self, session: str, *, max_age_s: int | None = None) -> str:
+        return session_cookie(session, max_age_s=max_age_s, secure=self.secure_cookies)
 
     def next_page(self, asked: str | None) -> str:
         return safe_next(asked, self.return_origins, HOME_PATH)
 
     def signed_in(self, response: web.StreamResponse, officer: Officer, session: str) -> None:
         """Both cookies on the response that ends a successful sign-in."""
-        response.headers.add("Set-Cookie", session_cookie(session))
+        response.headers.add("Set-Cookie", self.session_cookie(session))
         response.headers.add("Set-Cookie", self.token_cookie(officer))
 
     def signed_out(self, response: web.StreamResponse) -> None:
-        response.headers.add("Set-Cookie", session_cookie("", max_age_s=0))
-        response.headers.add("Set-Cookie", token_cookie("", max_age_s=0))
+        response.headers.add("Set-Cookie", self.session_cookie("", max_age_s=0))
+        response.headers.add("Set-Cookie", self.token_cookie_of("", max_age_s=0))
 
     def renew(self, request: Any, response: web.StreamResponse, officer: Officer) -> None:
         """Keep the shared token fresh while the officer works on deadlines' pages, so the
@@ -215,8 +225,8 @@ def install_officer_views(app: faust.App, db: Database, signin: SignIn) -> None:
                     "expires_in": signin.lifetime_s,
                 }
             )
-            response.headers.add("Set-Cookie", session_cookie(session))
-            response.headers.add("Set-Cookie", token_cookie(token, max_age_s=signin.lifetime_s))
+            response.headers.add("Set-Cookie", signin.session_cookie(session))
+            response.headers.add("Set-Cookie", signin.token_cookie_of(token))
             return response
 
     @app.page("/v1/me")

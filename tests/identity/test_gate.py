@@ -72,3 +72,8 @@ def test_an_unconfigured_gate_lets_nobody_in() -> None:
     gate = OfficerGate.from_settings(SignInSettings())
     assert not gate.configured
     assert gate.officer({TOKEN_COOKIE: "anything"}, None) is None
+
+
+def test_behind_tls_the_cookie_is_secure_and_not_otherwise() -> None:
+    assert "Secure" in token_cookie("t", max_age_s=600, secure=True).split("; ")
+    assert "Secure" not in token_cookie("t", max_age_s=600).split("; ")
