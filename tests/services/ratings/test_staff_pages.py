@@ -27,7 +27,12 @@ def keys(tmp_path: Path) -> tuple[TokenIssuer, Path]:
 
 @pytest.fixture
 def client(keys: tuple[TokenIssuer, Path]) -> Iterator[TestClient]:
-    settings = RatingsSettings(officer_token_public_key_file=str(keys[1]), signin_url=SIGNIN)
+    settings = RatingsSettings(
+        officer_token_public_key_file=str(keys[1]),
+        signin_url=SIGNIN,
+        invitations_enabled=False,
+        delivery_enabled=False,
+    )
     with TestClient(create_app(settings), follow_redirects=False) as client:
         yield client
 
