@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from services.ratings.invitations.tokens import hash_token
 from tests.contracts._examples import VALID
 
 
-def _example(folder: str) -> dict[str, object]:
+def _example(folder: str) -> dict[str, Any]:
     return next(e.content for e in VALID if e.folder == folder)
 
 
@@ -35,7 +36,7 @@ def test_the_channel_follows_the_preference(preference: str, channel: str) -> No
 
 def test_a_returned_event_names_the_dossier() -> None:
     event = _example("dossier.returned.v1")
-    dossier = ClosedDossier.from_event(event)  # type: ignore[arg-type]
+    dossier = ClosedDossier.from_event(event)
     assert dossier is not None
     assert dossier.outcome == "returned"
     assert dossier.unit_path[-1] == dossier.unit_code
@@ -43,10 +44,10 @@ def test_a_returned_event_names_the_dossier() -> None:
 
 
 def test_a_rejection_invites_too_and_other_events_do_not() -> None:
-    rejected = ClosedDossier.from_event(_example("dossier.rejected.v1"))  # type: ignore[arg-type]
+    rejected = ClosedDossier.from_event(_example("dossier.rejected.v1"))
     assert rejected is not None
     assert rejected.outcome == "rejected"
-    assert ClosedDossier.from_event(_example("dossier.received.v1")) is None  # type: ignore[arg-type]
+    assert ClosedDossier.from_event(_example("dossier.received.v1")) is None
 
 
 def test_the_invitation_event_carries_no_token() -> None:
