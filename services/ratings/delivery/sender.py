@@ -243,7 +243,9 @@ class Sender:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.max_attempts),
                 wait=wait_exponential_jitter(
-                    initial=self.retry_initial_s, max=self.retry_max_s, jitter=self.retry_initial_s
+                    multiplier=self.retry_initial_s,
+                    max=self.retry_max_s,
+                    jitter=self.retry_initial_s,
                 ),
                 retry=retry_if_exception_type(TransientSendError),
                 reraise=True,
