@@ -35,17 +35,17 @@ def token_seal(settings: RatingsSettings) -> TokenSeal:
     return TokenSeal.from_setting(key.get_secret_value() if key else None)
 
 
-def channels(settings: RatingsSettings, pool: AsyncConnectionPool) -> dict[str, Channel]:
+def channels(settings: RatingsSettings) -> dict[str, Channel]:
     made: dict[str, Channel] = {
         "sms": (
             SmsGateway(settings.sms_gateway_url, settings.sms_gateway_token.get_secret_value())
             if settings.sms_gateway_url
-            else RecordingChannel("sms", pool)
+            else RecordingChannel("sms")
         ),
         "email": (
             SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from)
             if settings.smtp_host
-            else RecordingChannel("email", pool)
+            else RecordingChannel("email")
         ),
         "zalo": (
             ZaloOA(
@@ -54,7 +54,7 @@ def channels(settings: RatingsSettings, pool: AsyncConnectionPool) -> dict[str, 
                 settings.zalo_template_id,
             )
             if settings.zalo_oa_url
-            else RecordingChannel("zalo", pool)
+            else RecordingChannel("zalo")
         ),
     }
     return made
@@ -71,7 +71,7 @@ def build_sender(
     )
     return Sender(
         pool,
-        channels(settings, pool),
+        channels(settings),
         directory
         or IntakeContacts(settings.intake_url, settings.intake_api_key.get_secret_value()),
         seal,

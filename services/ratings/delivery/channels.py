@@ -17,7 +17,6 @@ from email.message import EmailMessage
 from typing import Protocol
 
 import aiohttp
-from psycopg_pool import AsyncConnectionPool
 
 from services.ratings.delivery.messages import Message, mask_email, mask_phone
 
@@ -163,28 +162,38 @@ class SmtpMailer:
 
 
 class RecordingChannel:
-    """Sends nothing: records what ``name`` would have sent, the destination masked."""
+    """Sends nothing: keeps what ``name`` would have sent, the destination masked, for the
+    sender to write to ``recorded_messages`` in the transaction that marks it sent (so a
+    message is recorded exactly when its delivery says sent)."""
 
-    def __init__(self, name: str, pool: AsyncConnectionPool) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
-        self._pool = pool
+        self._rows: list[tuple[str, str, str, str, str | None, str, str]] = []
 
     async def send(self, message: Message, destination: str) -> None:
         masked = mask_email(destination) if self.name == "email" else mask_phone(destination)
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO recorded_messages (invitation_id, channel, kind, destination_masked,"
-                " subject, link, body) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    message.invitation_id,
-                    self.name,
-                    message.kind,
-                    masked,
-                    message.subject,
-                    message.link,
-                    message.text,
-                ),
+        self._rows.append(
+            (
+                message.invitation_id,
+                self.name,
+                message.kind,
+                masked,
+                message.subject,
+                message.link,
+                message.text,
             )
+        )
+
+    def take(self) -> list[tuple[str, str, str, str, str | None, str, str]]:
+        """The messages recorded since the last call (the sender writes them)."""
+        rows, self._rows = self._rows, []
+        return rows
 
     async def close(self) -> None:
         return None
+
+
+RECORD_MESSAGES = (
+    "INSERT INTO recorded_messages (invitation_id, channel, kind, destination_masked, subject,"
+    " link, body) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)

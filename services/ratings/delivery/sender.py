@@ -30,7 +30,13 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from services.ratings.delivery.channels import Channel, SendFailed, TransientSendError
+from services.ratings.delivery.channels import (
+    RECORD_MESSAGES,
+    Channel,
+    RecordingChannel,
+    SendFailed,
+    TransientSendError,
+)
 from services.ratings.delivery.contacts import ContactDirectory, IntakeUnavailable
 from services.ratings.delivery.messages import Message, compose
 from services.ratings.delivery.plan import (
@@ -167,6 +173,9 @@ class Sender:
 
     async def round(self) -> int:
         """One batch: claim, deliver concurrently, write the outcomes. Returns how many."""
+        for channel in self.channels.values():
+            if isinstance(channel, RecordingChannel):
+                channel.take()  # a failed round's messages: their deliveries go again
         claimed = await self.claim()
         if not claimed:
             return 0
@@ -272,7 +281,16 @@ class Sender:
         DELIVERY_ATTEMPTS.labels(channel.name, "ok").inc()
 
     async def record(self, updates: Sequence[Update]) -> None:
+        """The round's outcomes, and what the recording channels kept, in one transaction."""
+        recorded = [
+            row
+            for channel in self.channels.values()
+            if isinstance(channel, RecordingChannel)
+            for row in channel.take()
+        ]
         async with self.pool.connection() as conn, conn.cursor() as cursor:
+            if recorded:
+                await cursor.executemany(RECORD_MESSAGES, recorded)
             await cursor.executemany(
                 _UPDATE,
                 [
