@@ -250,8 +250,7 @@ def report(runs: list[Run], argv: list[str]) -> str:
         "PostgreSQL of `deploy/local/stack.py`; ratings' consumer and sender in one process "
         "(threads, as in the API process), the recording channel writing every SMS, the "
         "contact from an in-process directory (no intake call). "
-        f"Command: `python -m bench invitations {' '.join(argv)}`".rstrip()
-        + f"`, {when}.",
+        f"Command: `{' '.join(['python -m bench invitations', *argv])}`, {when}.",
         "",
         "| run | dossiers | produced in | all created | all recorded as sent | "
         "sent/s | lag to created p50 / p99 | lag to sent p50 / p99 | target |",
