@@ -390,7 +390,8 @@ def apply_transition(
         return replayed
     with db_session.cursor(row_factory=dict_row) as cursor:
         row = cursor.execute(
-            f"SELECT {_DOSSIER_COLUMNS}, contact_preference FROM dossiers WHERE code = %s FOR UPDATE",
+            f"SELECT {_DOSSIER_COLUMNS}, contact_preference FROM dossiers "
+            "WHERE code = %s FOR UPDATE",
             (code,),
         ).fetchone()
     if row is None or not principal.covers(row["unit_path"]):
