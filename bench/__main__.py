@@ -1,16 +1,18 @@
-"""``python -m bench [intake|deadlines|alert-lag|board|all] [options]``; ``make bench`` runs
-all.
+"""``python -m bench [intake|deadlines|alert-lag|board|invitations|all] [options]``;
+``make bench`` runs all.
 
 - ``intake`` (the default): ingestion, single receipts and outbox lag on a stack of its own;
 - ``deadlines``: the deadlines timer's index with up to 1,000,000 open dossiers, in process;
 - ``alert-lag``: the deadlines worker end to end, overdue alert time − due instant;
 - ``board``: the duty officers' board pages with a city of 100,000 dossiers, in PostgreSQL;
-- ``all``: the four in turn, each with its defaults.
+- ``invitations``: rating invitations created and recorded as sent, at 1,000 returned
+  dossiers a second and from a backlog;
+- ``all``: the five in turn, each with its defaults.
 """
 
 import sys
 
-BENCHES = ("intake", "deadlines", "alert-lag", "board")
+BENCHES = ("intake", "deadlines", "alert-lag", "board", "invitations")
 which = sys.argv.pop(1) if sys.argv[1:2] in ([b] for b in (*BENCHES, "all")) else "intake"
 options = sys.argv[1:] if which != "all" else []
 status = 0
@@ -30,6 +32,10 @@ for name in BENCHES if which == "all" else (which,):
         from bench.board import main as board_main
 
         status = board_main(options)
+    elif name == "invitations":
+        from bench.invitations import main as invitations_main
+
+        status = invitations_main(options)
     else:
         from bench.alert_lag import main as alert_lag_main
 

@@ -86,7 +86,10 @@ class Desk:
                 "applicant": {
                     "full_name": random.choice(NAMES),
                     "phone": f"09{random.randint(10_000_000, 99_999_999)}",
+                    "email": f"cong.dan{random.randint(1, 9999)}@example.vn",
                 },
+                # How ratings will invite them (the staff messages page shows each channel).
+                "contact_preference": random.choice(["sms", "sms", "sms", "zalo", "email", "none"]),
             },
         )
         if status == 201:

@@ -509,6 +509,7 @@ def start_services(
     service_urls: dict[str, str],
     any_port: bool,
     deadlines_intake_key: str,
+    ratings_intake_key: str,
 ) -> dict[str, str]:
     ports = {s.name: state.port(s.port_key, any_port=any_port) for s in SERVICE_PROCESSES}
     urls = {s.url_variable: f"http://127.0.0.1:{ports[s.name]}" for s in SERVICE_PROCESSES}
@@ -541,6 +542,17 @@ def start_services(
                 "INTAKE_API_KEY": deadlines_intake_key,
                 "OFFICER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
                 "SIGNIN_RETURN_ORIGINS": f"{urls['RATINGS_URL']},{urls['REPORTING_URL']}",
+            }
+        if service.name == "ratings":
+            # Asks intake for the citizen's contact when an invitation is sent, with a key of
+            # its own; every channel records what it would send (no gateway is configured).
+            env |= {
+                "INTAKE_URL": urls["INTAKE_URL"],
+                "INTAKE_API_KEY": ratings_intake_key,
+                "RATINGS_PUBLIC_URL": urls["RATINGS_URL"],
+                "RATINGS_TOKEN_KEY": state.secret("ratings_token_key"),
+                # A demo is tried at any hour: the messages it records are not sent anyway.
+                "QUIET_HOURS": os.environ.get("QUIET_HOURS", ""),
             }
         with log.open("ab") as out:
             process = subprocess.Popen(
@@ -600,6 +612,7 @@ def seed_intake(state: State, intake_url: str) -> dict[str, str]:
             root[0],
             ["dossiers:read", "dossiers:reschedule"],
         ),
+        "RATINGS_INTAKE_API_KEY": ("ratings", root[0], ["dossiers:read"]),
     }
     keys: dict[str, str] = {}
     for variable, (name, unit, scopes) in credentials.items():
@@ -718,6 +731,7 @@ def up(state: State, *, infra_only: bool, any_port: bool, no_demo: bool) -> None
             service_urls=service_urls,
             any_port=any_port,
             deadlines_intake_key=variables["DEADLINES_INTAKE_API_KEY"],
+            ratings_intake_key=variables["RATINGS_INTAKE_API_KEY"],
         )
         if not no_demo:
             start_demo_traffic(state, variables)

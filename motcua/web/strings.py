@@ -204,3 +204,56 @@ ROLE_LABELS: Mapping[str, str] = MappingProxyType(
         "staff_entry": "Cán bộ nhập phiếu",
     }
 )
+
+
+INVITATION_MESSAGES: Mapping[str, str] = MappingProxyType(
+    {
+        # SMS: without diacritics, so it stays in the GSM alphabet and one 160-character
+        # message with the link (a Vietnamese text with accents is UCS-2: 70 characters).
+        "sms_invite": "Moi ong/ba danh gia su hai long ve ho so {code}: {link} (den {expires})",
+        "sms_reminder": "Nhac: ong/ba chua danh gia ho so {code}. Danh gia tai {link} "
+        "(den {expires})",
+        "email_subject_invite": "Mời ông/bà đánh giá sự hài lòng – hồ sơ {code}",
+        "email_subject_reminder": "Nhắc lại: mời ông/bà đánh giá sự hài lòng – hồ sơ {code}",
+        "email_invite": "Kính gửi ông/bà,\n\n{outcome_line}\n\nMời ông/bà dành một phút đánh giá "
+        "mức độ hài lòng về việc giải quyết hồ sơ (Nghị định 61/2018/NĐ-CP, Điều 31) tại:\n"
+        "{link}\n\nĐường dẫn dùng một lần, có hiệu lực đến {expires}.\n\nTrân trọng cảm ơn.",
+        "email_reminder": "Kính gửi ông/bà,\n\nÔng/bà chưa đánh giá việc giải quyết hồ sơ "
+        "{code}. Ý kiến của ông/bà giúp cơ quan phục vụ tốt hơn:\n{link}\n\nĐường dẫn có "
+        "hiệu lực đến {expires}.\n\nTrân trọng cảm ơn.",
+        "outcome_returned": "Hồ sơ {code} của ông/bà đã được trả kết quả.",
+        "outcome_rejected": "Hồ sơ {code} của ông/bà đã được trả lời từ chối giải quyết.",
+        "zalo_invite": "Mời ông/bà đánh giá sự hài lòng về hồ sơ {code}",
+        "zalo_reminder": "Nhắc lại: mời ông/bà đánh giá sự hài lòng về hồ sơ {code}",
+    }
+)
+"""What a citizen receives: ``{code}`` the dossier code, ``{link}`` the short link,
+``{expires}`` the last day it works (dd/mm/yyyy)."""
+
+INVITATION_PAGE_TEXTS: Mapping[str, str] = MappingProxyType(
+    {
+        "messages_title": "Lời mời đánh giá đã gửi",
+        "messages_intro": "Tin nhắn mời đánh giá mà các kênh ghi lại (môi trường thử: không tin "
+        "nào thật sự được gửi). Bấm đường dẫn để mở phiếu đánh giá như công dân.",
+        "messages_empty": "Chưa có tin nhắn nào.",
+        "col_recorded_at": "Thời điểm",
+        "col_dossier": "Hồ sơ",
+        "col_channel": "Kênh",
+        "col_kind": "Loại",
+        "col_destination": "Người nhận",
+        "col_link": "Đường dẫn",
+        "col_text": "Nội dung",
+        "col_error": "Lỗi cuối cùng",
+        "col_attempts": "Số lần thử",
+        "kind_invite": "Lời mời",
+        "kind_reminder": "Nhắc lại",
+        "channel_sms": "SMS",
+        "channel_email": "Thư điện tử",
+        "channel_zalo": "Zalo",
+        "channel_qr": "Mã QR",
+        "given_up_title": "Lời mời không gửi được",
+        "given_up_empty": "Không có lời mời nào bị bỏ dở.",
+        "next_page": "Trang sau",
+        "qr_label": "Mã QR",
+    }
+)

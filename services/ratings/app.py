@@ -7,19 +7,31 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from motcua.db import open_pool
 from motcua.health import standard_checks
 from motcua.http import create_service_app
 from motcua.outbox import relay_in_background
 from services.ratings.settings import RatingsSettings
+from services.ratings.staff.invitations import install_invitation_pages
 from services.ratings.staff.pages import install_staff_pages
+from services.ratings.workers import invitation_workers, token_seal
 
 
 def create_app(settings: RatingsSettings) -> FastAPI:
+    seal = token_seal(settings)
+    pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
+
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Invitations and ratings reach Kafka only through the outbox (motcua.outbox).
-        with relay_in_background(settings, service="ratings"):
-            yield
+        try:
+            with (
+                relay_in_background(settings, service="ratings"),
+                invitation_workers(settings, pool, seal),
+            ):
+                yield
+        finally:
+            pool.close()
 
     app = create_service_app(
         service="ratings",
@@ -29,6 +41,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
     )
     install_staff_pages(app, settings)
+    install_invitation_pages(app, pool, seal, settings.ratings_public_url)
     return app
 
 

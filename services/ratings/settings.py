@@ -2,9 +2,90 @@
 
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
+
 from motcua.identity import PagesSettings, SignInSettings
 from motcua.outbox import OutboxSettings
 
 
 class RatingsSettings(OutboxSettings, SignInSettings, PagesSettings):
     """Everything ratings reads from its environment."""
+
+    ratings_public_url: str = Field(
+        default="http://127.0.0.1:8003",
+        description="Public address of the rating form; links are `RATINGS_PUBLIC_URL/r/<token>`.",
+    )
+    db_pool_size: int = Field(default=10, ge=2, description="PostgreSQL connections per process.")
+    invitations_enabled: bool = Field(
+        default=True,
+        description="Consume returned and rejected dossiers (motcua.dossier-events) in the API "
+        "process and create their invitations.",
+    )
+    ratings_group_id: str = Field(
+        default="motcua-ratings", description="Consumer group of ratings' invitation consumer."
+    )
+    invitations_batch_size: int = Field(
+        default=500, ge=1, description="Dossier events the consumer handles per transaction."
+    )
+    invitation_expiry_days: int = Field(
+        default=30, ge=1, description="Days an invitation's link stays usable."
+    )
+    ratings_token_key: SecretStr | None = Field(
+        default=None,
+        description="Secret sealing tokens until their messages are sent (AES-GCM); unset = a "
+        "key of this process only.",
+    )
+    delivery_enabled: bool = Field(
+        default=True, description="Run the invitation sender in the API process."
+    )
+    intake_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="Intake's API, asked for the citizen's contact at send time.",
+    )
+    intake_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Ratings' read-only intake API key (scope dossiers:read, root unit).",
+    )
+    sms_gateway_url: str = Field(
+        default="", description="SMS gateway endpoint (HTTP POST JSON); empty = record only."
+    )
+    sms_gateway_token: SecretStr = Field(
+        default=SecretStr(""), description="Bearer token of the SMS gateway, if it needs one."
+    )
+    smtp_host: str = Field(default="", description="SMTP relay for e-mail; empty = record only.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP relay.")
+    smtp_from: str = Field(
+        default="khong-tra-loi@motcua.local", description="Sender address of invitation e-mails."
+    )
+    zalo_oa_url: str = Field(
+        default="", description="Zalo OA template-message endpoint; empty = record only."
+    )
+    zalo_oa_token: SecretStr = Field(default=SecretStr(""), description="Zalo OA access token.")
+    zalo_template_id: str = Field(
+        default="", description="Approved Zalo template of the invitation."
+    )
+    quiet_hours: str = Field(
+        default="21:00-07:00",
+        description="No message is sent in this local time window (`HH:MM-HH:MM`; empty = none).",
+    )
+    quiet_hours_zone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="Time zone of the quiet hours."
+    )
+    delivery_max_attempts: int = Field(
+        default=5, ge=1, description="Tries of one message before it is given up."
+    )
+    delivery_retry_initial_s: float = Field(
+        default=2.0, gt=0, description="First wait between tries (doubles, with jitter)."
+    )
+    delivery_retry_max_s: float = Field(
+        default=60.0, gt=0, description="Longest wait between tries."
+    )
+    delivery_batch_size: int = Field(
+        default=200, ge=1, description="Deliveries the sender takes per round."
+    )
+    delivery_concurrency: int = Field(
+        default=100, ge=1, description="Messages the sender has in flight at once."
+    )
+    reminder_after_days: float = Field(
+        default=3, gt=0, description="Days after the invitation an unanswered one is reminded."
+    )

@@ -71,6 +71,7 @@ def _dossier(state: DossierState) -> Dossier:
         supplement_count=1 if state is DossierState.AWAITING_SUPPLEMENT else 0,
         sequence=3,
         last_event_at=at,
+        contact_preference="zalo",
     )
 
 

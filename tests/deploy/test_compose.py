@@ -35,6 +35,7 @@ ONE_SHOT: dict[str, tuple[type[BaseSettings], set[str]]] = {
     "provision": (ProvisionSettings, {f"{s.upper()}_DB_PASSWORD" for s in MOTCUA}),
     "intake-seed": (IntakeSettings, set()),
     "deadlines-intake-key": (IntakeSettings, {"API_KEY"}),
+    "ratings-intake-key": (IntakeSettings, {"API_KEY"}),
     "officer-token-keys": (IntakeSettings, set()),
 }
 

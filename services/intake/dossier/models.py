@@ -23,6 +23,7 @@ ProcedureCode = Annotated[str, StringConstraints(pattern=PROCEDURE_CODE_PATTERN)
 UpstreamEventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Channel = Literal["in_person", "postal", "online"]
+ContactPreference = Literal["sms", "email", "zalo", "phone", "post", "none"]
 
 
 class Command(InputModel):
@@ -56,7 +57,7 @@ class ReceiveDossier(Command):
     unit_code: UnitCode = Field(description="The receiving unit (its one-stop desk).")
     channel: Channel
     applicant: Applicant
-    contact_preference: Literal["sms", "email", "phone", "post", "none"] = "sms"
+    contact_preference: ContactPreference = "sms"
     documents: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
         default_factory=list, max_length=100, description="Documents received (on the receipt)."
     )

@@ -363,6 +363,7 @@ def _locked_dossier(row: dict[str, Any]) -> Dossier:
         supplement_count=row["supplement_count"],
         sequence=row["sequence"],
         last_event_at=row["last_event_at"],
+        contact_preference=row["contact_preference"],
     )
 
 
@@ -382,7 +383,9 @@ def apply_transition(
         return replayed
     with db_session.cursor(row_factory=dict_row) as cursor:
         row = cursor.execute(
-            f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE code = %s FOR UPDATE", (code,)
+            f"SELECT {_DOSSIER_COLUMNS}, contact_preference FROM dossiers "
+            "WHERE code = %s FOR UPDATE",
+            (code,),
         ).fetchone()
     if row is None or not principal.covers(row["unit_path"]):
         raise no_such_dossier(code)

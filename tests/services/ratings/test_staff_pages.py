@@ -28,7 +28,11 @@ def keys(tmp_path: Path) -> tuple[TokenIssuer, Path]:
 @pytest.fixture
 def client(keys: tuple[TokenIssuer, Path]) -> Iterator[TestClient]:
     settings = RatingsSettings(
-        officer_token_public_key_file=str(keys[1]), signin_url=SIGNIN, outbox_relay_enabled=False
+        officer_token_public_key_file=str(keys[1]),
+        signin_url=SIGNIN,
+        outbox_relay_enabled=False,
+        invitations_enabled=False,
+        delivery_enabled=False,
     )
     with TestClient(create_app(settings), follow_redirects=False) as client:
         yield client
@@ -85,7 +89,9 @@ def test_a_token_from_another_key_is_sent_to_sign_in(client: TestClient) -> None
 
 
 def test_without_a_public_key_the_page_says_sign_in_is_not_configured() -> None:
-    settings = RatingsSettings(outbox_relay_enabled=False)
+    settings = RatingsSettings(
+        outbox_relay_enabled=False, invitations_enabled=False, delivery_enabled=False
+    )
     with TestClient(create_app(settings), follow_redirects=False) as client:
         response = client.get("/staff")
     assert response.status_code == 503

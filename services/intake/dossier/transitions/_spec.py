@@ -33,10 +33,18 @@ class Dossier:
     supplement_count: int
     sequence: int
     last_event_at: datetime
+    contact_preference: str
+    """From the receipt: closing events carry it, so ratings knows how to invite."""
 
     @property
     def paper(self) -> bool:
         return self.channel != "online"
+
+    @property
+    def invitation_fields(self) -> dict[str, str]:
+        """What a closing event tells ratings (no contact details): how to invite the
+        applicant, and how the dossier arrived (criterion 8 is asked of online ones)."""
+        return {"contact_preference": self.contact_preference, "received_channel": self.channel}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ class Reject(TransitionCommand):
 
 def handle(command: Reject, situation: Situation) -> Effect:
     reason = {"reason": command.reason}
-    return Effect(situation.dossier.clock, data=reason, details=reason)
+    data = {**reason, **situation.dossier.invitation_fields}
+    return Effect(situation.dossier.clock, data=data, details=reason)
 
 
 SPEC = TransitionSpec(

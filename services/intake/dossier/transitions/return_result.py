@@ -17,7 +17,8 @@ class ReturnResult(TransitionCommand):
 
 def handle(command: ReturnResult, situation: Situation) -> Effect:
     channel = {"channel": command.channel}
-    return Effect(situation.dossier.clock, data=channel, details=channel)
+    data = {**channel, **situation.dossier.invitation_fields}
+    return Effect(situation.dossier.clock, data=data, details=channel)
 
 
 SPEC = TransitionSpec(

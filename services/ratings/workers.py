@@ -1,0 +1,123 @@
+"""What the ratings process runs beside its pages, built from its settings: the invitation
+consumer and the sender, each in its own thread, and the channels the settings make real
+(the rest record what they would send: the local stack and the tests)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from services.ratings.delivery.channels import (
+    Channel,
+    RecordingChannel,
+    SmsGateway,
+    SmtpMailer,
+    ZaloOA,
+)
+from services.ratings.delivery.contacts import ContactDirectory, IntakeContacts
+from services.ratings.delivery.quiet_hours import QuietHours
+from services.ratings.delivery.sender import Sender
+from services.ratings.invitations.consumer import InvitationConsumer
+from services.ratings.invitations.sealing import TokenSeal
+from services.ratings.settings import RatingsSettings
+
+
+def quiet_hours(settings: RatingsSettings) -> QuietHours | None:
+    return QuietHours.parse(settings.quiet_hours, settings.quiet_hours_zone)
+
+
+def token_seal(settings: RatingsSettings) -> TokenSeal:
+    key = settings.ratings_token_key
+    return TokenSeal.from_setting(key.get_secret_value() if key else None)
+
+
+def channels(settings: RatingsSettings) -> dict[str, Channel]:
+    made: dict[str, Channel] = {
+        "sms": (
+            SmsGateway(settings.sms_gateway_url, settings.sms_gateway_token.get_secret_value())
+            if settings.sms_gateway_url
+            else RecordingChannel("sms")
+        ),
+        "email": (
+            SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from)
+            if settings.smtp_host
+            else RecordingChannel("email")
+        ),
+        "zalo": (
+            ZaloOA(
+                settings.zalo_oa_url,
+                settings.zalo_oa_token.get_secret_value(),
+                settings.zalo_template_id,
+            )
+            if settings.zalo_oa_url
+            else RecordingChannel("zalo")
+        ),
+    }
+    return made
+
+
+def build_sender(
+    settings: RatingsSettings,
+    seal: TokenSeal,
+    *,
+    directory: ContactDirectory | None = None,
+) -> Sender:
+    pool = AsyncConnectionPool(
+        settings.database_url, min_size=1, max_size=max(2, settings.db_pool_size), open=False
+    )
+    return Sender(
+        pool,
+        channels(settings),
+        directory
+        or IntakeContacts(settings.intake_url, settings.intake_api_key.get_secret_value()),
+        seal,
+        public_url=settings.ratings_public_url,
+        quiet=quiet_hours(settings),
+        max_attempts=settings.delivery_max_attempts,
+        retry_initial_s=settings.delivery_retry_initial_s,
+        retry_max_s=settings.delivery_retry_max_s,
+        reminder_after=timedelta(days=settings.reminder_after_days),
+        batch_size=settings.delivery_batch_size,
+        concurrency=settings.delivery_concurrency,
+    )
+
+
+def build_consumer(
+    settings: RatingsSettings, pool: ConnectionPool, seal: TokenSeal
+) -> InvitationConsumer:
+    return InvitationConsumer(
+        settings.kafka_bootstrap_servers,
+        pool,
+        seal,
+        group_id=settings.ratings_group_id,
+        lifetime_days=settings.invitation_expiry_days,
+        quiet=quiet_hours(settings),
+        batch_size=settings.invitations_batch_size,
+    )
+
+
+@contextmanager
+def invitation_workers(
+    settings: RatingsSettings, pool: ConnectionPool, seal: TokenSeal
+) -> Iterator[None]:
+    """The consumer and the sender run while the block does (each as its setting says)."""
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+    if settings.invitations_enabled:
+        consumer = build_consumer(settings, pool, seal)
+        threads.append(threading.Thread(target=consumer.run, args=(stop,), name="invitations"))
+    if settings.delivery_enabled:
+        sender = build_sender(settings, seal)
+        threads.append(threading.Thread(target=sender.run, args=(stop,), name="delivery"))
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
