@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from services.ratings.answers.criteria import Criterion, Level
@@ -109,3 +110,26 @@ class Recorded:
     submitted_at: datetime
     followup_id: UUID | None = None
     reasons: tuple[str, ...] = field(default=())
+
+
+INVITATION_COLUMNS = (
+    "id, dossier_id, dossier_code, unit_code, unit_path, procedure_code, online, "
+    "contact_preference, channel, expires_at, used_at"
+)
+"""The invitation row's columns an answer reads, in :func:`invitation_from_row`'s order."""
+
+
+def invitation_from_row(row: tuple[Any, ...]) -> Invitation:
+    return Invitation(
+        id=row[0],
+        dossier_id=row[1],
+        dossier_code=row[2],
+        unit_code=row[3],
+        unit_path=tuple(row[4]),
+        procedure_code=row[5],
+        online=row[6],
+        contact_preference=row[7],
+        channel=row[8],
+        expires_at=row[9],
+        used_at=row[10],
+    )

@@ -82,9 +82,9 @@ def parse_answer(
         else:
             chosen[Criterion(key)] = level
     for criterion in asked:
-        if criterion not in chosen and criterion not in OPTIONAL:
-            if not any(p.field == criterion.value for p in problems):
-                problems.append(FieldProblem(criterion.value, "level_required"))
+        named = any(p.field == criterion.value for p in problems)
+        if criterion not in chosen and criterion not in OPTIONAL and not named:
+            problems.append(FieldProblem(criterion.value, "level_required"))
     overall_level = _level(overall) if overall not in (None, "") else None
     if overall_level is None:
         code = "level_required" if overall in (None, "") else "level_invalid"
