@@ -88,7 +88,7 @@ def test_a_second_submission_is_409_saying_when(client: TestClient, ratings_db: 
     token = csrf_of(page.text)
     first = client.post(f"/r/{invited.token}", data={**happy_form(), "csrf_token": token})
     assert first.status_code == 303
-    second = client.post(f"/r/{invited.token}", data={**happy_form("0"), "csrf_token": token})
+    second = client.post(f"/r/{invited.token}", data={**happy_form(level="0"), "csrf_token": token})
     assert second.status_code == 409
     assert "Hồ sơ này đã được đánh giá lúc" in second.text
 
