@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
@@ -33,7 +34,7 @@ def _enter(client: TestClient, mode: str, code: str, form: dict[str, str]) -> tu
     return response.status_code, response.headers.get("location", ""), response.text
 
 
-def _row(url: str, dossier_id: uuid.UUID) -> tuple[object, ...]:
+def _row(url: str, dossier_id: uuid.UUID) -> tuple[tuple[Any, ...], ...]:
     with psycopg.connect(url) as conn:
         row = conn.execute(
             "SELECT channel, entered_by, staff_present, valid, invalid_reason, paper_serial "
