@@ -5,12 +5,13 @@ all.
 - ``deadlines``: the deadlines timer's index with up to 1,000,000 open dossiers, in process;
 - ``alert-lag``: the deadlines worker end to end, overdue alert time − due instant;
 - ``board``: the duty officers' board pages with a city of 100,000 dossiers, in PostgreSQL;
-- ``all``: the four in turn, each with its defaults.
+- ``ratings``: rating form submissions, open loop at 200/s, on one ratings process;
+- ``all``: the five in turn, each with its defaults.
 """
 
 import sys
 
-BENCHES = ("intake", "deadlines", "alert-lag", "board")
+BENCHES = ("intake", "deadlines", "alert-lag", "board", "ratings")
 which = sys.argv.pop(1) if sys.argv[1:2] in ([b] for b in (*BENCHES, "all")) else "intake"
 options = sys.argv[1:] if which != "all" else []
 status = 0
@@ -30,6 +31,10 @@ for name in BENCHES if which == "all" else (which,):
         from bench.board import main as board_main
 
         status = board_main(options)
+    elif name == "ratings":
+        from bench.ratings import main as ratings_main
+
+        status = ratings_main(options)
     else:
         from bench.alert_lag import main as alert_lag_main
 
