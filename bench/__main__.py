@@ -7,12 +7,13 @@
 - ``board``: the duty officers' board pages with a city of 100,000 dossiers, in PostgreSQL;
 - ``invitations``: rating invitations created and recorded as sent, at 1,000 returned
   dossiers a second and from a backlog;
+- ``ratings``: rating form submissions, open loop at 200/s, on one ratings process;
 - ``all``: the five in turn, each with its defaults.
 """
 
 import sys
 
-BENCHES = ("intake", "deadlines", "alert-lag", "board", "invitations")
+BENCHES = ("intake", "deadlines", "alert-lag", "board", "invitations", "ratings")
 which = sys.argv.pop(1) if sys.argv[1:2] in ([b] for b in (*BENCHES, "all")) else "intake"
 options = sys.argv[1:] if which != "all" else []
 status = 0
@@ -36,6 +37,10 @@ for name in BENCHES if which == "all" else (which,):
         from bench.invitations import main as invitations_main
 
         status = invitations_main(options)
+    elif name == "ratings":
+        from bench.ratings import main as ratings_main
+
+        status = ratings_main(options)
     else:
         from bench.alert_lag import main as alert_lag_main
 

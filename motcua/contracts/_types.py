@@ -30,6 +30,8 @@ class EventType(StrEnum):
     APOLOGY_ISSUED = "vn.motcua.apology.issued.v1"
     RATING_INVITED = "vn.motcua.rating.invited.v1"
     RATING_SUBMITTED = "vn.motcua.rating.submitted.v1"
+    RATING_FOLLOWUP_OPENED = "vn.motcua.rating.followup_opened.v1"
+    RATING_FOLLOWUP_CLOSED = "vn.motcua.rating.followup_closed.v1"
     CALENDAR_OVERRIDE_CHANGED = "vn.motcua.calendar.override_changed.v1"
 
     @property

@@ -19,11 +19,17 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def _route_of(request: Request) -> str:
-    """The route template, not the raw path, so metric labels stay few."""
+    """The route template, not the raw path, so metric labels stay few and never carry what
+    a path holds (a rating token, a dossier code). The router records the route it chose in
+    the scope; FastAPI keeps included routers unflattened, so their routes are found there
+    and not in ``app.router.routes``."""
+    chosen = request.scope.get("route")
+    if chosen is not None and getattr(chosen, "path", None):
+        return str(chosen.path)
     for route in request.app.router.routes:
         match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", request.url.path))
+        if match is Match.FULL and getattr(route, "path", None):
+            return str(route.path)
     return "unmatched"
 
 

@@ -109,6 +109,84 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "days": "ngày",
         "hours": "giờ",
         "minutes": "phút",
+        "rate_title": "Phiếu đánh giá sự hài lòng",
+        "rate_intro": "Ông/bà vui lòng cho biết mức độ hài lòng với việc giải quyết hồ sơ dưới "
+        "đây. Mỗi nội dung chọn một mức. Ý kiến của ông/bà giúp cơ quan phục vụ tốt hơn.",
+        "rate_basis": "Theo Nghị định số 61/2018/NĐ-CP, Điều 31.",
+        "rate_dossier": "Hồ sơ",
+        "rate_procedure": "Thủ tục",
+        "rate_unit": "Cơ quan giải quyết",
+        "rate_criteria_heading": "Các nội dung đánh giá",
+        "rate_optional": "(không bắt buộc)",
+        "rate_overall": "Đánh giá chung về việc giải quyết hồ sơ",
+        "rate_comment": "Ý kiến khác, góp ý hoặc phản ánh (không bắt buộc)",
+        "rate_comment_hint": "Tối đa 2.000 ký tự. Không ghi số giấy tờ tùy thân hay số điện thoại.",
+        "rate_chars_left": "Còn lại {n} ký tự",
+        "rate_submit": "Gửi đánh giá",
+        "rate_thanks_title": "Cảm ơn ông/bà đã đánh giá",
+        "rate_thanks_text": "Đánh giá của ông/bà đã được ghi nhận lúc {at}.",
+        "rate_followup_text": "Ý kiến chưa hài lòng của ông/bà đã được chuyển đến thủ trưởng "
+        "đơn vị để xem xét, trả lời trong 15 ngày làm việc.",
+        "rate_already_title": "Hồ sơ đã được đánh giá",
+        "rate_already_text": "Hồ sơ này đã được đánh giá lúc {at}. Mỗi hồ sơ chỉ được đánh giá "
+        "một lần.",
+        "rate_expired_title": "Đường dẫn đánh giá đã hết hạn",
+        "rate_expired_text": "Thời hạn đánh giá hồ sơ này đã kết thúc lúc {at}.",
+        "rate_unknown_title": "Không tìm thấy phiếu đánh giá",
+        "rate_unknown_text": "Đường dẫn không đúng hoặc không còn hiệu lực. Vui lòng kiểm tra lại "
+        "tin nhắn hoặc mã QR trên giấy hẹn.",
+        "rate_csrf_title": "Phiên làm việc đã hết hạn",
+        "rate_csrf_text": "Trang đánh giá đã mở quá lâu hoặc không hợp lệ. Vui lòng mở lại trang "
+        "và gửi lại.",
+        "rate_reload": "Mở lại trang đánh giá",
+        "rate_limited_title": "Quá nhiều yêu cầu",
+        "rate_limited_text": "Vui lòng thử lại sau {seconds} giây.",
+        "rate_errors_intro": "Phiếu chưa đầy đủ. Vui lòng xem lại các nội dung sau:",
+        "handling_title": "Đánh giá việc xử lý ý kiến",
+        "handling_intro": "Ý kiến của ông/bà đã được xử lý lúc {at}. Ông/bà có hài lòng với việc "
+        "tiếp nhận và xử lý ý kiến không?",
+        "handling_legend": "Mức độ hài lòng với việc xử lý ý kiến",
+        "handling_done": "Cảm ơn ông/bà. Đánh giá về việc xử lý ý kiến đã được ghi nhận.",
+        "staff_home_links": "Công việc",
+        "kiosk_title": "Kiosk đánh giá tại quầy",
+        "kiosk_intro": "Nhập mã hồ sơ trên giấy hẹn (hoặc quét mã QR), rồi trao máy cho công dân.",
+        "paper_title": "Nhập phiếu đánh giá giấy",
+        "phone_title": "Nhập đánh giá qua điện thoại",
+        "phone_intro": "Cán bộ hỏi ý kiến công dân qua điện thoại và nhập thay; đánh giá được "
+        "đánh dấu là nhập qua điện thoại.",
+        "find_dossier": "Mã hồ sơ",
+        "find_submit": "Tìm hồ sơ",
+        "dossier_not_found": "Không có hồ sơ mời đánh giá với mã này trong phạm vi đơn vị của bạn.",
+        "kiosk_open": "Mở phiếu cho công dân",
+        "kiosk_done": "Đã ghi nhận. Vui lòng trả máy cho cán bộ.",
+        "kiosk_next": "Phiếu cho hồ sơ khác",
+        "paper_serial": "Số sê-ri của phiếu",
+        "paper_validity": "Tình trạng phiếu",
+        "paper_valid": "Phiếu hợp lệ",
+        "paper_invalid": "Phiếu không hợp lệ, vì:",
+        "paper_staff_present": "Phiếu được điền tại quầy, có cán bộ bên cạnh",
+        "comment_is_complaint": "Ý kiến là phản ánh, kiến nghị: chuyển thủ trưởng đơn vị xử lý",
+        "entry_save": "Lưu phiếu",
+        "entry_saved": "Đã lưu phiếu của hồ sơ {code}.",
+        "entry_saved_invalid": "Đã lưu phiếu không hợp lệ của hồ sơ {code} (không tính vào "
+        "kết quả).",
+        "serial_used": "Số sê-ri {serial} đã được nhập cho một phiếu khác của đơn vị.",
+        "followups_title": "Theo dõi xử lý ý kiến không hài lòng",
+        "followups_empty": "Không có ý kiến nào cần xử lý.",
+        "followup_due": "Hạn trả lời",
+        "followup_reasons": "Nội dung",
+        "followup_opened": "Ngày ghi nhận",
+        "followup_comment": "Ý kiến của công dân",
+        "followup_action": "Kết quả xử lý (đã làm gì)",
+        "followup_close": "Đóng, đã xử lý",
+        "followup_closed_by": "Người xử lý",
+        "followup_handling": "Công dân đánh giá việc xử lý",
+        "followup_heads_only": "Chỉ thủ trưởng đơn vị đóng được ý kiến.",
+        "followup_action_required": "Nhập kết quả xử lý.",
+        "followup_action_too_long": "Kết quả xử lý dài tối đa 2.000 ký tự.",
+        "followup_already_closed": "Ý kiến này đã được đóng.",
+        "col_channel": "Kênh",
+        "col_serial": "Số phiếu",
     }
 )
 
@@ -257,3 +335,69 @@ INVITATION_PAGE_TEXTS: Mapping[str, str] = MappingProxyType(
         "qr_label": "Mã QR",
     }
 )
+
+RATING_CRITERIA: Mapping[str, str] = MappingProxyType(
+    {
+        "processing_time": "Thời gian giải quyết hồ sơ so với thời hạn quy định",
+        "agencies_contacted": "Số lượng cơ quan, đơn vị mà ông/bà phải liên hệ để giải quyết hồ sơ",
+        "visits": "Số lần ông/bà phải đi lại hoặc liên hệ với cơ quan để giải quyết hồ sơ",
+        "procedure_information": "Tính chính xác, đầy đủ của thông tin về thủ tục hành chính "
+        "được công khai",
+        "staff_conduct": "Thái độ, tác phong, sự hướng dẫn của cán bộ tiếp nhận và giải quyết "
+        "hồ sơ",
+        "lawful_cost": "Kết quả giải quyết đúng quy định; chi phí ông/bà phải trả (kể cả chi phí "
+        "không chính thức)",
+        "feedback_handling": "Việc tiếp nhận, xử lý ý kiến phản ánh, kiến nghị của ông/bà (nếu có)",
+        "online_service": "Chất lượng dịch vụ công trực tuyến",
+        "other": "Các nội dung khác (nếu có)",
+    }
+)
+"""The nine criteria of Nghị định 61/2018 Điều 31, as the rating form prints them."""
+
+RATING_LEVELS: Mapping[int, str] = MappingProxyType(
+    {2: "Rất hài lòng", 1: "Hài lòng", 0: "Không hài lòng"}
+)
+"""A level by its score."""
+
+INVALID_FORM_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        "unreadable": "Không đọc được",
+        "several_levels": "Đánh dấu nhiều mức ở một nội dung",
+        "unsigned": "Không có chữ ký",
+        "wrong_dossier": "Không đúng hồ sơ",
+    }
+)
+"""Why a paper form does not count."""
+
+RATING_CHANNELS: Mapping[str, str] = MappingProxyType(
+    {
+        "web": "Trực tuyến",
+        "kiosk": "Kiosk tại quầy",
+        "paper": "Phiếu giấy",
+        "phone": "Điện thoại (cán bộ nhập thay)",
+        "api": "Cổng dịch vụ công / VNeID",
+    }
+)
+
+FOLLOWUP_STANDINGS: Mapping[str, str] = MappingProxyType(
+    {"open": "Đang xử lý", "due_soon": "Sắp đến hạn", "overdue": "Quá hạn", "closed": "Đã xử lý"}
+)
+
+FOLLOWUP_REASONS: Mapping[str, str] = MappingProxyType(
+    {**RATING_CRITERIA, "overall": "Đánh giá chung", "complaint": "Phản ánh, kiến nghị"}
+)
+
+RATING_ERRORS: Mapping[str, str] = MappingProxyType(
+    {
+        "level_required": "Chọn một mức.",
+        "level_invalid": "Chọn một trong ba mức.",
+        "not_asked": "Nội dung này không được hỏi với hồ sơ này.",
+        "comment_too_long": "Ý kiến dài tối đa 2.000 ký tự.",
+        "text_invalid": "Nội dung có ký tự không hợp lệ.",
+        "serial_required": "Nhập số sê-ri in trên phiếu.",
+        "serial_invalid": "Số sê-ri chỉ gồm chữ, số và các dấu - / . (tối đa 40 ký tự).",
+        "reason_required": "Chọn lý do phiếu không hợp lệ.",
+        "serial_used": "Số sê-ri này đã được nhập cho một phiếu khác của đơn vị.",
+    }
+)
+"""What to tell the citizen (or staff) about an answer the rules refuse, per rule."""

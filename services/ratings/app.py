@@ -7,10 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from motcua.calendar import default_calendar
 from motcua.db import open_pool
 from motcua.health import standard_checks
 from motcua.http import create_service_app
 from motcua.outbox import relay_in_background
+from services.ratings.answers.views import api as answers_api
+from services.ratings.answers.views import router as answers_router
+from services.ratings.dependencies import RatingsContext, form_secret
+from services.ratings.metrics import unwatch_followups, watch_followups
+from services.ratings.protection import Csrf, RateLimits
 from services.ratings.settings import RatingsSettings
 from services.ratings.staff.invitations import install_invitation_pages
 from services.ratings.staff.pages import install_staff_pages
@@ -23,6 +29,19 @@ def create_app(settings: RatingsSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.ratings = RatingsContext(
+            settings=settings,
+            pool=pool,
+            calendar=default_calendar(),
+            csrf=Csrf(form_secret(settings)),
+            limits=RateLimits(
+                settings.rate_limit_per_address,
+                settings.rate_limit_per_token,
+                settings.rate_limit_storage_uri,
+            ),
+            templates=templates,
+        )
+        watch_followups(pool)
         # Invitations and ratings reach Kafka only through the outbox (motcua.outbox).
         try:
             with (
@@ -31,6 +50,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
             ):
                 yield
         finally:
+            unwatch_followups(pool)
             pool.close()
 
     app = create_service_app(
@@ -40,8 +60,10 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         lifespan=lifespan,
         description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
     )
-    install_staff_pages(app, settings)
+    templates = install_staff_pages(app, settings)
     install_invitation_pages(app, pool, seal, settings.ratings_public_url)
+    app.include_router(answers_router)
+    app.include_router(answers_api)
     return app
 
 

@@ -1,14 +1,14 @@
 """Ratings' pages for officers (paper forms, the counter kiosk, follow-ups), behind the
 platform's one sign-in: the token is checked with the public key, never a session here.
 
-Until the issue "Ratings" fills them, ``/staff`` is the entry page: it shows who is signed
-in and the unit subtree their work will be limited to.
+``/staff`` is the entry page: who is signed in, the unit subtree their work is limited to,
+and the work their roles allow (kiosk, paper and phone entry, follow-ups).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -30,15 +30,18 @@ from motcua.web import (
     Layout,
     SignedIn,
     StaticAssets,
-    create_environment,
     mount_starlette_static,
     service_nav,
 )
+from services.ratings.dependencies import NO_STORE, STATIC, templates_environment
 from services.ratings.settings import RatingsSettings
 
-TEMPLATES = Path(__file__).parent.parent / "templates"
 STAFF_ROLES = (Role.STAFF_ENTRY, Role.UNIT_HEAD, Role.LEADER)
 """Who works on ratings: staff entering paper forms, and the heads and leaders following up."""
+ENTRY_ROLES = (Role.STAFF_ENTRY, Role.UNIT_HEAD)
+"""Who enters answers (kiosk, paper, phone) and marks a comment as a complaint."""
+CLOSE_ROLES = (Role.UNIT_HEAD,)
+"""Who closes a follow-up: the unit's head."""
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,7 +72,7 @@ class StaffPages:
         page = self.templates.get_template(name).render(
             layout=self.layout(officer), officer=officer, **context
         )
-        return HTMLResponse(page, status_code=status)
+        return HTMLResponse(page, status_code=status, headers=NO_STORE)
 
 
 def _pages(request: Request) -> StaffPages:
@@ -77,14 +80,24 @@ def _pages(request: Request) -> StaffPages:
     return pages
 
 
-def staff_officer(request: Request) -> Officer:
-    return page_officer(
-        _pages(request).gate,
-        page_url=str(request.url),
-        cookies=request.cookies,
-        authorization=request.headers.get("authorization"),
-        roles=STAFF_ROLES,
-    )
+def officer_with(roles: tuple[Role, ...]) -> Callable[[Request], Officer]:
+    """A dependency: the signed-in officer holding one of ``roles`` (else sign in, or 403)."""
+
+    def officer(request: Request) -> Officer:
+        return page_officer(
+            _pages(request).gate,
+            page_url=str(request.url),
+            cookies=request.cookies,
+            authorization=request.headers.get("authorization"),
+            roles=roles,
+        )
+
+    return officer
+
+
+staff_officer = officer_with(STAFF_ROLES)
+entry_officer = officer_with(ENTRY_ROLES)
+head_officer = officer_with(CLOSE_ROLES)
 
 
 @router.get("/staff", response_class=HTMLResponse)
@@ -94,18 +107,28 @@ def staff_home(
 ) -> HTMLResponse:
     roles = [ROLE_LABELS[role] for role in sorted(officer.roles)]
     return pages.render(
-        "staff.html", officer=officer, title=TEXTS["ratings_staff_title"], roles=roles
+        "staff.html",
+        officer=officer,
+        title=TEXTS["ratings_staff_title"],
+        roles=roles,
+        enters=officer.has(*ENTRY_ROLES),
     )
 
 
-def install_staff_pages(app: FastAPI, settings: RatingsSettings) -> None:
-    assets = StaticAssets()
-    pages = StaffPages(
-        OfficerGate.from_settings(settings), create_environment(TEMPLATES, assets=assets), settings
-    )
+def install_staff_pages(app: FastAPI, settings: RatingsSettings) -> Environment:
+    """The staff pages, the static files, and the sign-in's answers; returns the templates
+    environment the citizens' pages share."""
+    from services.ratings.staff.entry import router as entry_router
+    from services.ratings.staff.followups import router as followups_router
+
+    assets = StaticAssets(STATIC)
+    templates = templates_environment(assets)
+    pages = StaffPages(OfficerGate.from_settings(settings), templates, settings)
     app.state.staff_pages = pages
     mount_starlette_static(app, assets)
     app.include_router(router)
+    app.include_router(entry_router)
+    app.include_router(followups_router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:
@@ -130,3 +153,5 @@ def install_staff_pages(app: FastAPI, settings: RatingsSettings) -> None:
             title=TEXTS["signin_unavailable_title"],
             message=TEXTS["signin_unavailable_text"],
         )
+
+    return templates

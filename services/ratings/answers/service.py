@@ -1,0 +1,226 @@
+"""Storing an answer: one valid rating per dossier, the invitation marked used, the event
+and any follow-up staged in the outbox, all in the caller's transaction.
+
+The invitation row is locked (``FOR UPDATE``) before anything is checked, so of two
+submissions racing for one dossier the second waits, then finds it used: one answer is
+stored, the other is told when the first was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from psycopg import Connection
+from psycopg.errors import UniqueViolation
+
+from motcua.calendar import WorkingCalendar
+from motcua.contracts import EventType
+from services.ratings.answers.criteria import Criterion
+from services.ratings.answers.events import publish, submitted_data
+from services.ratings.answers.models import (
+    INVITATION_COLUMNS,
+    Answer,
+    Entry,
+    Invitation,
+    Recorded,
+    invitation_from_row,
+)
+from services.ratings.answers.rules import followup_reasons
+from services.ratings.followups.service import open_followup
+from services.ratings.invitations.tokens import hash_token
+
+
+class AnswerError(Exception):
+    """Why an answer was not stored; nothing was written."""
+
+
+class UnknownInvitation(AnswerError):
+    """No invitation for this token, or no dossier of that code in the officer's subtree:
+    404, whichever it is (its existence is not the caller's business)."""
+
+
+class AlreadyRated(AnswerError):
+    def __init__(self, invitation: Invitation, at: datetime) -> None:
+        super().__init__(f"already rated at {at.isoformat()}")
+        self.invitation = invitation
+        self.at = at
+
+
+class Expired(AnswerError):
+    def __init__(self, invitation: Invitation) -> None:
+        super().__init__(f"expired at {invitation.expires_at.isoformat()}")
+        self.invitation = invitation
+        self.at = invitation.expires_at
+
+
+class SerialUsed(AnswerError):
+    def __init__(self, serial: str) -> None:
+        super().__init__(f"paper form serial {serial} already entered")
+        self.serial = serial
+
+
+BY_TOKEN = f"SELECT {INVITATION_COLUMNS} FROM rating_invitations WHERE token_sha256 = %s"
+"""The one query a token costs, whether it is known, unknown or malformed."""
+BY_CODE = (
+    f"SELECT {INVITATION_COLUMNS} FROM rating_invitations "
+    "WHERE dossier_code = %s AND unit_path @> ARRAY[%s]::text[]"
+)
+
+_LEVEL_COLUMNS = ", ".join(c.value for c in Criterion)
+_INSERT = (
+    "INSERT INTO ratings (id, invitation_id, dossier_id, dossier_code, unit_code, unit_path, "
+    "procedure_code, online, channel, entered_by, staff_present, valid, invalid_reason, "
+    f"paper_serial, {_LEVEL_COLUMNS}, overall, comment, comment_is_complaint, submitted_at) "
+    f"VALUES ({', '.join(['%s'] * (18 + len(Criterion)))})"
+)
+
+
+def invitation_by_token(token: str, *, db_session: Connection, lock: bool = False) -> Invitation:
+    """The invitation ``token`` opens. A malformed token is hashed and looked up like any
+    other, so it costs the same time as an unknown or a known one (no timing oracle)."""
+    query = BY_TOKEN + (" FOR UPDATE" if lock else "")
+    row = db_session.execute(query, (hash_token(token),)).fetchone()
+    if row is None:
+        raise UnknownInvitation(token[:4])
+    return invitation_from_row(row)
+
+
+def invitation_for_staff(
+    dossier_code: str, officer_unit: str, *, db_session: Connection, lock: bool = False
+) -> Invitation:
+    """The invitation of a dossier in the officer's subtree; any other is unknown (404)."""
+    query = BY_CODE + (" FOR UPDATE" if lock else "")
+    row = db_session.execute(query, (dossier_code.strip().upper(), officer_unit)).fetchone()
+    if row is None:
+        raise UnknownInvitation(dossier_code)
+    return invitation_from_row(row)
+
+
+def check_open(invitation: Invitation, now: datetime, *, expiry: bool = True) -> None:
+    """Used first (the citizen learns when), then expired."""
+    if invitation.used_at is not None:
+        raise AlreadyRated(invitation, invitation.used_at)
+    if expiry and invitation.expires_at <= now:
+        raise Expired(invitation)
+
+
+def open_for_token(token: str, now: datetime, *, db_session: Connection) -> Invitation:
+    """For the form page: the invitation, if it may still be answered."""
+    invitation = invitation_by_token(token, db_session=db_session)
+    check_open(invitation, now)
+    return invitation
+
+
+def submit_with_token(
+    token: str,
+    answer_for: Callable[[Invitation], Answer],
+    entry: Entry,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    db_session: Connection,
+) -> Recorded:
+    """The citizen's own answer (web form, API): the token is the only credential.
+
+    ``answer_for`` reads the answer once the invitation is known (criterion 8 is asked only
+    of an online dossier); its :class:`AnswerRefused` rolls the transaction back."""
+    invitation = invitation_by_token(token, db_session=db_session, lock=True)
+    check_open(invitation, now)
+    answer = answer_for(invitation)
+    return record(invitation, answer, entry, now=now, calendar=calendar, db_session=db_session)
+
+
+def submit_for_dossier(
+    dossier_code: str,
+    officer_unit: str,
+    answer_for: Callable[[Invitation], Answer | None],
+    entry: Entry,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    db_session: Connection,
+) -> Recorded:
+    """An answer staff enter (kiosk, paper, phone) for a dossier of their subtree. The
+    invitation's expiry does not apply: a paper form handed in on time may be typed in
+    later. An invalid paper form leaves the invitation unused."""
+    invitation = invitation_for_staff(dossier_code, officer_unit, db_session=db_session, lock=True)
+    if entry.valid:
+        check_open(invitation, now, expiry=False)
+    answer = answer_for(invitation)
+    return record(invitation, answer, entry, now=now, calendar=calendar, db_session=db_session)
+
+
+def record(
+    invitation: Invitation,
+    answer: Answer | None,
+    entry: Entry,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    db_session: Connection,
+) -> Recorded:
+    """Insert the rating (the invitation already locked), mark the invitation used when the
+    answer counts, stage its event and, for an unhappy answer, open the follow-up."""
+    rating_id = uuid.uuid4()
+    kept = answer if entry.valid else None
+    levels = [int(kept.levels[c]) if kept and c in kept.levels else None for c in Criterion]
+    try:
+        db_session.execute(
+            _INSERT,
+            (
+                rating_id,
+                invitation.id,
+                invitation.dossier_id,
+                invitation.dossier_code,
+                invitation.unit_code,
+                list(invitation.unit_path),
+                invitation.procedure_code,
+                invitation.online,
+                entry.channel.value,
+                entry.entered_by,
+                entry.staff_present,
+                entry.valid,
+                entry.invalid_reason.value if entry.invalid_reason else None,
+                entry.paper_serial,
+                *levels,
+                int(kept.overall) if kept else None,
+                answer.comment if answer else None,
+                entry.comment_is_complaint and bool(answer and answer.comment),
+                now,
+            ),
+        )
+    except UniqueViolation as exc:
+        if exc.diag.constraint_name == "ratings_paper_serial_unique" and entry.paper_serial:
+            raise SerialUsed(entry.paper_serial) from None
+        raise AlreadyRated(invitation, now) from None
+    if entry.valid:
+        db_session.execute(
+            "UPDATE rating_invitations SET used_at = %s WHERE id = %s", (now, invitation.id)
+        )
+    complaint = entry.comment_is_complaint and bool(answer and answer.comment)
+    reasons = followup_reasons(kept, complaint=complaint) if entry.valid else ()
+    publish(
+        EventType.RATING_SUBMITTED,
+        submitted_data(rating_id, invitation, entry, answer, followup=bool(reasons)),
+        at=now,
+        db_session=db_session,
+    )
+    followup_id = None
+    if reasons:
+        followup_id = open_followup(
+            rating_id, invitation, reasons, now=now, calendar=calendar, db_session=db_session
+        )
+    return Recorded(rating_id, invitation, entry, kept, now, followup_id, reasons)
+
+
+def followup_opened_for(invitation_id: UUID, *, db_session: Connection) -> bool:
+    """Whether the valid rating of this invitation opened a follow-up (the thanks page)."""
+    row = db_session.execute(
+        "SELECT 1 FROM ratings r JOIN rating_followups f ON f.rating_id = r.id "
+        "WHERE r.invitation_id = %s AND r.valid",
+        (invitation_id,),
+    ).fetchone()
+    return row is not None

@@ -1,0 +1,86 @@
+"""What every ratings request handler needs: the pool, the calendar, the guards, the pages.
+
+Built once per process in the app's lifespan (``app.state.ratings``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment
+from psycopg_pool import ConnectionPool
+
+from motcua.calendar import WorkingCalendar
+from motcua.web import Layout, StaticAssets, create_environment, strings
+from services.ratings.answers.criteria import LEVELS, OPTIONAL
+from services.ratings.protection import Csrf, RateLimits
+from services.ratings.settings import RatingsSettings
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+NO_STORE = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+"""Headers of every page that carries a token or a form: never cached, never leaked."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def templates_environment(assets: StaticAssets) -> Environment:
+    """The shared layout with ratings' own templates and the form's texts."""
+    env = create_environment(TEMPLATES, assets=assets)
+    env.globals.update(
+        criteria_texts=strings.RATING_CRITERIA,
+        level_texts=strings.RATING_LEVELS,
+        levels=[int(level) for level in LEVELS],
+        optional_criteria=OPTIONAL,
+        rating_errors=strings.RATING_ERRORS,
+        invalid_reasons=strings.INVALID_FORM_REASONS,
+        channel_labels=strings.RATING_CHANNELS,
+        standing_labels=strings.FOLLOWUP_STANDINGS,
+        reason_labels=strings.FOLLOWUP_REASONS,
+    )
+    return env
+
+
+def form_secret(settings: RatingsSettings) -> bytes:
+    secret = settings.form_secret
+    return secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+
+
+@dataclass(frozen=True)
+class RatingsContext:
+    settings: RatingsSettings
+    pool: ConnectionPool
+    calendar: WorkingCalendar
+    csrf: Csrf
+    limits: RateLimits
+    templates: Environment
+    now: Callable[[], datetime] = field(default=_utcnow)
+
+    def public_page(
+        self, name: str, *, status: int = 200, title: str, **context: object
+    ) -> HTMLResponse:
+        """A citizen's page: the shared layout without the officers' header links."""
+        html = self.templates.get_template(name).render(layout=Layout(), title=title, **context)
+        return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+
+def context(request: Request) -> RatingsContext:
+    ctx: RatingsContext = request.app.state.ratings
+    return ctx
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,360 @@
+"""Answers staff enter, behind the one sign-in: the counter's kiosk (the citizen answers on
+the staff tablet), paper forms (with their serial) and phone answers (entered on the
+citizen's behalf, flagged). A dossier is found by its code among the invitations of the
+officer's subtree; any other is 404. No token is needed: the sign-in vouches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from motcua.identity import Officer
+from motcua.web import TEXTS
+from motcua.web.strings import local_time
+from services.ratings.answers.criteria import criteria_for
+from services.ratings.answers.models import Answer, Channel, Entry, InvalidReason, Invitation
+from services.ratings.answers.rules import AnswerRefused, FieldProblem, parse_serial
+from services.ratings.answers.service import (
+    AlreadyRated,
+    SerialUsed,
+    UnknownInvitation,
+    check_open,
+    invitation_for_staff,
+    submit_for_dossier,
+)
+from services.ratings.answers.views import answer_from_form, counted, form_page
+from services.ratings.dependencies import NO_STORE, RatingsContext, context
+from services.ratings.forms import field_names, problems_by_field, read_form
+from services.ratings.metrics import REFUSED
+from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD
+from services.ratings.staff.pages import StaffPages, _pages, entry_officer
+
+router = APIRouter(include_in_schema=False)
+Mode = Literal["kiosk", "paper", "phone"]
+TITLES = {"kiosk": "kiosk_title", "paper": "paper_title", "phone": "phone_title"}
+INTROS = {"kiosk": "kiosk_intro", "paper": "", "phone": "phone_intro"}
+
+
+def find_page(
+    pages: StaffPages,
+    officer: Officer,
+    mode: Mode,
+    *,
+    dossier: str = "",
+    error: str = "",
+    saved: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    return pages.render(
+        "staff_find.html",
+        status=status,
+        officer=officer,
+        title=TEXTS[TITLES[mode]],
+        intro=TEXTS[INTROS[mode]] if INTROS[mode] else "",
+        action=f"/staff/{mode}",
+        dossier=dossier,
+        error=error,
+        saved=saved,
+    )
+
+
+def already_page(pages: StaffPages, officer: Officer, exc: AlreadyRated) -> HTMLResponse:
+    REFUSED.labels("already_rated").inc()
+    return pages.render(
+        "message.html",
+        status=409,
+        officer=officer,
+        title=TEXTS["rate_already_title"],
+        message=TEXTS["rate_already_text"].format(at=local_time(exc.at)),
+    )
+
+
+def entry_page(
+    ctx: RatingsContext,
+    pages: StaffPages,
+    request: Request,
+    officer: Officer,
+    mode: Mode,
+    invitation: Invitation,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The kiosk's citizen form, or the paper / phone entry form."""
+    action = f"/staff/{mode}/{invitation.dossier_code}"
+    if mode == "kiosk":
+        return form_page(ctx, request, invitation, action=action, values=values, errors=errors)
+    nonce, new = ctx.csrf.nonce(request.cookies)
+    response = pages.render(
+        "staff_entry.html",
+        status=status if not errors else (status if status != 200 else 422),
+        officer=officer,
+        title=TEXTS[TITLES[mode]],
+        intro=TEXTS[INTROS[mode]] if INTROS[mode] else "",
+        mode=mode,
+        invitation=invitation,
+        criteria=criteria_for(invitation.online),
+        values=values or {},
+        errors=errors or {},
+        field_names=field_names(),
+        action=action,
+        csrf_token=ctx.csrf.token(nonce, action),
+    )
+    if new:
+        response.set_cookie(
+            CSRF_COOKIE,
+            nonce,
+            httponly=True,
+            samesite="strict",
+            secure=ctx.settings.secure_cookies,
+            path="/",
+        )
+    return response
+
+
+def _open(
+    ctx: RatingsContext,
+    pages: StaffPages,
+    request: Request,
+    officer: Officer,
+    mode: Mode,
+    dossier: str | None,
+    saved: str | None,
+) -> HTMLResponse:
+    if not dossier:
+        note = ""
+        if saved:
+            key = "entry_saved_invalid" if request.query_params.get("invalid") else "entry_saved"
+            note = TEXTS[key].format(code=saved[:40])
+        return find_page(pages, officer, mode, saved=note)
+    with ctx.pool.connection() as conn:
+        try:
+            invitation = invitation_for_staff(dossier[:40], officer.unit_code, db_session=conn)
+            if mode != "paper":
+                check_open(invitation, ctx.now(), expiry=False)
+        except UnknownInvitation:
+            REFUSED.labels("unknown").inc()
+            return find_page(
+                pages,
+                officer,
+                mode,
+                dossier=dossier[:40],
+                error=TEXTS["dossier_not_found"],
+                status=404,
+            )
+        except AlreadyRated as exc:
+            return already_page(pages, officer, exc)
+    return entry_page(ctx, pages, request, officer, mode, invitation)
+
+
+def _open_route(mode: Mode) -> Callable[..., HTMLResponse]:
+    def open_entry(
+        request: Request,
+        officer: Annotated[Officer, Depends(entry_officer)],
+        pages: Annotated[StaffPages, Depends(_pages)],
+        ctx: Annotated[RatingsContext, Depends(context)],
+        dossier: str | None = None,
+        saved: str | None = None,
+    ) -> HTMLResponse:
+        return _open(ctx, pages, request, officer, mode, dossier, saved)
+
+    return open_entry
+
+
+def _entry(
+    mode: Mode, fields: dict[str, str], officer: Officer
+) -> tuple[Entry, list[FieldProblem]]:
+    """Who entered what, by which channel; for paper, the serial and the validity (with the
+    problems they have, reported beside the answer's)."""
+    complaint = fields.get("complaint") == "1"
+    if mode == "kiosk":
+        return Entry(Channel.KIOSK, officer.username, staff_present=True), []
+    if mode == "phone":
+        phone = Entry(
+            Channel.PHONE, officer.username, staff_present=True, comment_is_complaint=complaint
+        )
+        return phone, []
+    problems: list[FieldProblem] = []
+    serial = "-"
+    try:
+        serial = parse_serial(fields.get("paper_serial"))
+    except AnswerRefused as exc:
+        problems += exc.problems
+    validity = fields.get("validity", "valid")
+    reason = None
+    if validity != "valid":
+        try:
+            reason = InvalidReason(validity)
+        except ValueError:
+            problems.append(FieldProblem("invalid_reason", "reason_required"))
+    paper = Entry(
+        Channel.PAPER,
+        officer.username,
+        staff_present=fields.get("staff_present") == "1",
+        paper_serial=serial,
+        invalid_reason=reason,
+        comment_is_complaint=complaint and reason is None,
+    )
+    return paper, problems
+
+
+def _answer(fields: dict[str, str], entry: Entry, invitation: Invitation) -> Answer | None:
+    """The levels of a form that counts; an invalid paper form keeps none."""
+    return answer_from_form(fields, invitation) if entry.valid else None
+
+
+def _lookup(ctx: RatingsContext, code: str, officer: Officer) -> Invitation | None:
+    with ctx.pool.connection() as conn:
+        try:
+            return invitation_for_staff(code, officer.unit_code, db_session=conn)
+        except UnknownInvitation:
+            return None
+
+
+def _refused(
+    ctx: RatingsContext,
+    pages: StaffPages,
+    request: Request,
+    officer: Officer,
+    mode: Mode,
+    code: str,
+    fields: dict[str, str],
+    problems: list[FieldProblem],
+    entry: Entry,
+) -> HTMLResponse:
+    """The form again with every problem (422), or 404 when the dossier is not ours."""
+    REFUSED.labels("invalid").inc()
+    invitation = _lookup(ctx, code, officer)
+    if invitation is None:
+        return find_page(
+            pages, officer, mode, dossier=code, error=TEXTS["dossier_not_found"], status=404
+        )
+    try:
+        _answer(fields, entry, invitation)
+    except AnswerRefused as exc:
+        problems = problems + exc.problems
+    values = {k: v for k, v in fields.items() if k != CSRF_FIELD}
+    return entry_page(
+        ctx,
+        pages,
+        request,
+        officer,
+        mode,
+        invitation,
+        values=values,
+        errors=problems_by_field(problems),
+        status=422,
+    )
+
+
+def _submit(
+    ctx: RatingsContext,
+    pages: StaffPages,
+    request: Request,
+    officer: Officer,
+    mode: Mode,
+    code: str,
+    fields: dict[str, str],
+) -> Response:
+    entry, problems = _entry(mode, fields, officer)
+    if problems:
+        return _refused(ctx, pages, request, officer, mode, code, fields, problems, entry)
+    try:
+        with ctx.pool.connection() as conn:
+            recorded = submit_for_dossier(
+                code,
+                officer.unit_code,
+                lambda invitation: _answer(fields, entry, invitation),
+                entry,
+                now=ctx.now(),
+                calendar=ctx.calendar,
+                db_session=conn,
+            )
+    except AnswerRefused as exc:
+        return _refused(ctx, pages, request, officer, mode, code, fields, exc.problems, entry)
+    except SerialUsed:
+        REFUSED.labels("serial_used").inc()
+        invitation = _lookup(ctx, code, officer)
+        assert invitation is not None
+        values = {k: v for k, v in fields.items() if k != CSRF_FIELD}
+        return entry_page(
+            ctx,
+            pages,
+            request,
+            officer,
+            mode,
+            invitation,
+            values=values,
+            errors={"paper_serial": "serial_used"},
+            status=409,
+        )
+    except UnknownInvitation:
+        REFUSED.labels("unknown").inc()
+        return find_page(
+            pages, officer, mode, dossier=code[:40], error=TEXTS["dossier_not_found"], status=404
+        )
+    except AlreadyRated as exc:
+        return already_page(pages, officer, exc)
+    counted(recorded.entry, recorded.answer)
+    if mode == "kiosk":
+        return RedirectResponse("/staff/kiosk/done", status_code=303, headers=NO_STORE)
+    invalid = "&invalid=1" if not recorded.entry.valid else ""
+    return RedirectResponse(
+        f"/staff/{mode}?saved={recorded.invitation.dossier_code}{invalid}",
+        status_code=303,
+        headers=NO_STORE,
+    )
+
+
+def _submit_route(mode: Mode) -> Callable[..., Awaitable[Response]]:
+    async def submit_entry(
+        code: str,
+        request: Request,
+        officer: Annotated[Officer, Depends(entry_officer)],
+        pages: Annotated[StaffPages, Depends(_pages)],
+        ctx: Annotated[RatingsContext, Depends(context)],
+    ) -> Response:
+        fields = await read_form(request)
+        action = f"/staff/{mode}/{code}"
+        if fields is None or not ctx.csrf.valid(request.cookies, fields.get(CSRF_FIELD), action):
+            REFUSED.labels("csrf").inc()
+            return pages.render(
+                "message.html",
+                status=403,
+                officer=officer,
+                title=TEXTS["rate_csrf_title"],
+                message=TEXTS["rate_csrf_text"],
+            )
+        return await run_in_threadpool(
+            _submit, ctx, pages, request, officer, mode, code[:40], fields
+        )
+
+    return submit_entry
+
+
+for _mode in ("kiosk", "paper", "phone"):
+    router.add_api_route(f"/staff/{_mode}", _open_route(_mode), methods=["GET"])
+    router.add_api_route(f"/staff/{_mode}/{{code}}", _submit_route(_mode), methods=["POST"])
+
+
+@router.get("/staff/kiosk/done", response_class=HTMLResponse)
+def kiosk_done(
+    officer: Annotated[Officer, Depends(entry_officer)],
+    pages: Annotated[StaffPages, Depends(_pages)],
+) -> HTMLResponse:
+    return pages.render(
+        "staff_find.html",
+        officer=officer,
+        title=TEXTS["kiosk_title"],
+        intro=TEXTS["kiosk_intro"],
+        action="/staff/kiosk",
+        dossier="",
+        error="",
+        saved=TEXTS["kiosk_done"],
+    )
