@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -224,3 +225,31 @@ def followup_opened_for(invitation_id: UUID, *, db_session: Connection) -> bool:
         (invitation_id,),
     ).fetchone()
     return row is not None
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """One answer as the staff list shows it: no comment text, no citizen data."""
+
+    dossier_code: str
+    unit_code: str
+    channel: str
+    entered_by: str
+    staff_present: bool
+    valid: bool
+    invalid_reason: str | None
+    overall: int | None
+    submitted_at: datetime
+
+
+def recent_ratings(
+    unit_code: str, *, limit: int = 100, db_session: Connection
+) -> list[RatingSummary]:
+    """The latest answers of the unit's subtree, newest first (valid and invalid alike)."""
+    rows = db_session.execute(
+        "SELECT dossier_code, unit_code, channel, entered_by, staff_present, valid, "
+        "invalid_reason, overall, submitted_at FROM ratings "
+        "WHERE unit_path @> ARRAY[%s]::text[] ORDER BY submitted_at DESC, id LIMIT %s",
+        (unit_code, limit),
+    ).fetchall()
+    return [RatingSummary(*row) for row in rows]

@@ -120,6 +120,7 @@ def install_staff_pages(app: FastAPI, settings: RatingsSettings) -> Environment:
     environment the citizens' pages share."""
     from services.ratings.staff.entry import router as entry_router
     from services.ratings.staff.followups import router as followups_router
+    from services.ratings.staff.ratings import router as ratings_router
 
     assets = StaticAssets(STATIC)
     templates = templates_environment(assets)
@@ -129,6 +130,7 @@ def install_staff_pages(app: FastAPI, settings: RatingsSettings) -> Environment:
     app.include_router(router)
     app.include_router(entry_router)
     app.include_router(followups_router)
+    app.include_router(ratings_router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:

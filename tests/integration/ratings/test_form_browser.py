@@ -129,5 +129,9 @@ def test_the_kiosk_and_staff_pages_pass_the_audit(
         page.get_by_role("link", name=invited.dossier_code).click()
         assert_no_serious_violation(page, "follow-up")
         _shot(page, "staff-followup")
+        page.goto(f"{server}/staff/ratings")
+        expect(page.locator("#rating-rows")).to_contain_text(invited.dossier_code)
+        assert_no_serious_violation(page, "answers received")
+        _shot(page, "staff-ratings")
     finally:
         context.close()

@@ -233,3 +233,23 @@ def test_staff_mark_a_happy_answers_comment_as_a_complaint(
     assert opened["data"]["reasons"] == ["complaint"]
     no_csrf = client.post(f"/staff/ratings/{rating[0]}/complaint", data={})
     assert no_csrf.status_code == 403
+
+
+def test_an_answer_appears_on_the_staff_side_of_its_subtree_only(
+    client: TestClient, ratings_db: str, signer: Signer
+) -> None:
+    sign_in(client, signer, PROVINCE, Role.STAFF_ENTRY)
+    invited = invite(ratings_db)
+    status, _, _ = _enter(client, "kiosk", invited.dossier_code, happy_form())
+    assert status == 303
+    listed = client.get("/staff/ratings")
+    assert listed.status_code == 200
+    row = re.search(
+        rf"<tr>(?:(?!</tr>).)*{re.escape(invited.dossier_code)}.*?</tr>", listed.text, re.S
+    )
+    assert row, "the kiosk answer is not on the staff list"
+    assert "Kiosk tại quầy" in row.group(0)
+    assert "có cán bộ bên cạnh" in row.group(0)
+    assert "Rất hài lòng" in row.group(0)
+    sign_in(client, signer, OTHER_PROVINCE, Role.STAFF_ENTRY)
+    assert invited.dossier_code not in client.get("/staff/ratings").text
