@@ -157,9 +157,15 @@ def new_procedure(**changes: Any) -> dict[str, Any]:
 
 
 def read_events(
-    infra: Infra, keys: set[str], *, expect: int, timeout_s: float = 30
+    infra: Infra,
+    keys: set[str],
+    *,
+    expect: int,
+    timeout_s: float = 30,
+    topic_of: Topic = Topic.DOSSIER_EVENTS,
 ) -> list[dict[str, Any]]:
-    """Every dossier event in Kafka keyed by one of ``keys``, duplicates included.
+    """Every event in Kafka (dossier events unless ``topic_of`` says) keyed by one of
+    ``keys``, duplicates included.
 
     Waits until ``expect`` distinct event ids have been read (or the timeout).
     """
@@ -170,7 +176,7 @@ def read_events(
             "enable.auto.commit": False,
         }
     )
-    topic = Topic.DOSSIER_EVENTS.value
+    topic = topic_of.value
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
     consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
     found: list[dict[str, Any]] = []
