@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from confluent_kafka import Producer
@@ -26,12 +27,17 @@ from fastapi.testclient import TestClient
 from motcua.contracts import EventType, encode_event, new_event
 from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer, generate_keypair
 from motcua.kafka import Topic
+from services.intake.app import create_app as create_intake_app
+from services.intake.auth import Scope, register_system
 from services.ratings.app import create_app
 from services.ratings.delivery.contacts import Contact
 from services.ratings.delivery.sender import Sender
 from services.ratings.invitations.tokens import hash_token, new_token
 from services.ratings.settings import RatingsSettings
 from tests.conftest import Database, Infra
+from tests.integration.conftest import Systems, auth, receive_command
+from tests.integration.intake.conftest import intake_settings
+from tests.live_server import live_server
 
 UNIT_PATH = ["000.00.00.B01", "000.00.00.H01", "000.00.04.H01"]
 TOKEN_KEY = "khoa-niem-phong-ma-moi-cua-bai-kiem-thu"
@@ -276,3 +282,45 @@ def sign_in(
     officer = Officer(f"cb.{uuid.uuid4().hex[:6]}", "Cán bộ <thử>", unit, frozenset(roles))
     client.cookies.set(TOKEN_COOKIE, signer[0].issue(officer))
     return officer
+
+
+@dataclass(frozen=True)
+class ReturnedDossier:
+    intake: str
+    """The base URL of the intake that returned it (still serving inside the block)."""
+    ratings_key: str
+    """Ratings' own read-only intake key, to ask for the contact at send time."""
+    code: str
+    dossier_id: str
+
+
+@contextmanager
+def returned_through_intake(
+    infra: Infra, intake_url: str, systems: Systems, *, applicant: dict[str, str], **receipt: Any
+) -> Iterator[ReturnedDossier]:
+    """A real intake that received, completed and returned one dossier (its events on the
+    real Kafka), serving for as long as the block runs."""
+    with psycopg.connect(intake_url) as conn:
+        root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
+        assert root
+        _, ratings_key = register_system(
+            f"ratings-{uuid.uuid4().hex[:6]}", root[0], [Scope.READ], db_session=conn
+        )
+    with live_server(
+        create_intake_app(intake_settings(infra, intake_url, inbound_enabled=False))
+    ) as intake:
+        command = receive_command(systems.hanoi_commune, applicant=applicant, **receipt)
+        created = httpx.post(f"{intake}/v1/dossiers", json=command, headers=auth(systems.hanoi))
+        assert created.status_code == 201, created.text
+        code, dossier_id = created.json()["dossier_code"], created.json()["dossier_id"]
+        for at, step in (
+            ("2025-04-22T10:00:00+07:00", {"transition": "complete", "outcome": "granted"}),
+            ("2025-04-22T11:00:00+07:00", {"transition": "return_result", "channel": "counter"}),
+        ):
+            moved = httpx.post(
+                f"{intake}/v1/dossiers/{code}/events",
+                json={"event_id": f"up-{uuid.uuid4()}", "occurred_at": at, **step},
+                headers=auth(systems.hanoi),
+            )
+            assert moved.status_code == 200, moved.text
+        yield ReturnedDossier(intake, ratings_key, code, dossier_id)

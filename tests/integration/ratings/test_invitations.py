@@ -11,7 +11,6 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 import psycopg
 from confluent_kafka import Consumer, TopicPartition
 from fastapi.testclient import TestClient
@@ -19,15 +18,12 @@ from fastapi.testclient import TestClient
 from motcua.contracts import EventType
 from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer, generate_keypair
 from motcua.kafka import Topic
-from services.intake.app import create_app as create_intake_app
-from services.intake.auth import Scope, register_system
 from services.ratings.app import create_app
 from services.ratings.invitations.model import ClosedDossier
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.store import create_invitations
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, auth, read_dead_letters, receive_command
-from tests.integration.intake.conftest import intake_settings
+from tests.integration.conftest import Systems, read_dead_letters
 from tests.integration.ratings.conftest import (
     INVITATIONS,
     OUTBOX,
@@ -37,9 +33,9 @@ from tests.integration.ratings.conftest import (
     count,
     produce,
     ratings_settings,
+    returned_through_intake,
     wait_for,
 )
-from tests.live_server import live_server
 
 
 def _recorded(ratings_url: str, dossier_id: str) -> list[tuple[str, str, str, str, str]]:
@@ -56,41 +52,22 @@ def _recorded(ratings_url: str, dossier_id: str) -> list[tuple[str, str, str, st
 def test_a_returned_dossier_through_intake_is_invited_once_and_the_sms_recorded(
     infra: Infra, intake_url: str, ratings_url: str, systems: Systems
 ) -> None:
-    with psycopg.connect(intake_url) as conn:
-        root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
-        assert root
-        _, ratings_key = register_system(
-            f"ratings-{uuid.uuid4().hex[:6]}", root[0], [Scope.READ], db_session=conn
-        )
     phone = f"09{uuid.uuid4().int % 10**8:08d}"
-    with live_server(
-        create_intake_app(intake_settings(infra, intake_url, inbound_enabled=False))
-    ) as intake:
-        receipt = receive_command(
-            systems.hanoi_commune,
-            channel="online",
-            applicant={"full_name": "Nguyễn Thị Minh Khai", "phone": phone},
-        )
-        created = httpx.post(f"{intake}/v1/dossiers", json=receipt, headers=auth(systems.hanoi))
-        assert created.status_code == 201, created.text
-        code, dossier_id = created.json()["dossier_code"], created.json()["dossier_id"]
-        for at, step in (
-            ("2025-04-22T10:00:00+07:00", {"transition": "complete", "outcome": "granted"}),
-            ("2025-04-22T11:00:00+07:00", {"transition": "return_result", "channel": "counter"}),
-        ):
-            answer = httpx.post(
-                f"{intake}/v1/dossiers/{code}/events",
-                json={"event_id": f"up-{uuid.uuid4()}", "occurred_at": at, **step},
-                headers=auth(systems.hanoi),
-            )
-            assert answer.status_code == 200, answer.text
+    with returned_through_intake(
+        infra,
+        intake_url,
+        systems,
+        applicant={"full_name": "Nguyễn Thị Minh Khai", "phone": phone},
+        channel="online",
+    ) as returned:
+        code, dossier_id = returned.code, returned.dossier_id
         settings = ratings_settings(
             infra,
             ratings_url,
             invitations_enabled=True,
             delivery_enabled=True,
-            intake_url=intake,
-            intake_api_key=ratings_key,
+            intake_url=returned.intake,
+            intake_api_key=returned.ratings_key,
         )
         with TestClient(create_app(settings)):
             wait_for(lambda: len(_recorded(ratings_url, dossier_id)) == 1, what="the SMS")

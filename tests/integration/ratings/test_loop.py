@@ -8,20 +8,21 @@ from __future__ import annotations
 import json
 import uuid
 
-import httpx
 import psycopg
 from fastapi.testclient import TestClient
 
 from motcua.contracts import EventType
 from motcua.kafka import Topic
-from services.intake.app import create_app as create_intake_app
-from services.intake.auth import Scope, register_system
 from services.ratings.app import create_app
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, auth, read_events, receive_command
-from tests.integration.intake.conftest import intake_settings
-from tests.integration.ratings.conftest import csrf_of, happy_form, ratings_settings, wait_for
-from tests.live_server import live_server
+from tests.integration.conftest import Systems, read_events
+from tests.integration.ratings.conftest import (
+    csrf_of,
+    happy_form,
+    ratings_settings,
+    returned_through_intake,
+    wait_for,
+)
 
 COMMENT = "Cán bộ hướng dẫn tận tình <b>cảm ơn</b>"
 
@@ -39,40 +40,19 @@ def _link(ratings_url: str, dossier_id: str) -> str | None:
 def test_a_returned_dossier_is_rated_through_its_link_and_the_rating_reaches_kafka_once(
     infra: Infra, intake_url: str, ratings_url: str, systems: Systems
 ) -> None:
-    with psycopg.connect(intake_url) as conn:
-        root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
-        assert root
-        _, ratings_key = register_system(
-            f"ratings-{uuid.uuid4().hex[:6]}", root[0], [Scope.READ], db_session=conn
-        )
     phone = f"09{uuid.uuid4().int % 10**8:08d}"
-    with live_server(
-        create_intake_app(intake_settings(infra, intake_url, inbound_enabled=False))
-    ) as intake:
-        receipt = receive_command(
-            systems.hanoi_commune, applicant={"full_name": "Trần Văn Bình", "phone": phone}
-        )
-        created = httpx.post(f"{intake}/v1/dossiers", json=receipt, headers=auth(systems.hanoi))
-        assert created.status_code == 201, created.text
-        code, dossier_id = created.json()["dossier_code"], created.json()["dossier_id"]
-        for at, step in (
-            ("2025-04-22T10:00:00+07:00", {"transition": "complete", "outcome": "granted"}),
-            ("2025-04-22T11:00:00+07:00", {"transition": "return_result", "channel": "counter"}),
-        ):
-            moved = httpx.post(
-                f"{intake}/v1/dossiers/{code}/events",
-                json={"event_id": f"up-{uuid.uuid4()}", "occurred_at": at, **step},
-                headers=auth(systems.hanoi),
-            )
-            assert moved.status_code == 200, moved.text
+    with returned_through_intake(
+        infra, intake_url, systems, applicant={"full_name": "Trần Văn Bình", "phone": phone}
+    ) as returned:
+        dossier_id = returned.dossier_id
         settings = ratings_settings(
             infra,
             ratings_url,
             invitations_enabled=True,
             delivery_enabled=True,
             outbox_relay_enabled=True,
-            intake_url=intake,
-            intake_api_key=ratings_key,
+            intake_url=returned.intake,
+            intake_api_key=returned.ratings_key,
             form_secret="test-form-secret",
         )
         with TestClient(create_app(settings), follow_redirects=False) as ratings:
