@@ -315,6 +315,13 @@ INVITATION_MESSAGES: Mapping[str, str] = MappingProxyType(
         "outcome_rejected": "Hồ sơ {code} của ông/bà đã được trả lời từ chối giải quyết.",
         "zalo_invite": "Mời ông/bà đánh giá sự hài lòng về hồ sơ {code}",
         "zalo_reminder": "Nhắc lại: mời ông/bà đánh giá sự hài lòng về hồ sơ {code}",
+        "sms_followup": "Y kien cua ong/ba ve ho so {code} da duoc xu ly. Danh gia viec xu ly "
+        "tai {link}",
+        "email_subject_followup": "Ý kiến của ông/bà về hồ sơ {code} đã được xử lý",
+        "email_followup": "Kính gửi ông/bà,\n\n{outcome_line}\n\nÝ kiến chưa hài lòng của "
+        "ông/bà đã được thủ trưởng đơn vị xem xét và xử lý. Mời ông/bà cho biết mức độ hài "
+        "lòng về việc xử lý ý kiến tại:\n{link}\n\nTrân trọng cảm ơn.",
+        "zalo_followup": "Ý kiến của ông/bà về hồ sơ {code} đã được xử lý",
     }
 )
 """What a citizen receives: ``{code}`` the dossier code, ``{link}`` the short link,
@@ -337,6 +344,7 @@ INVITATION_PAGE_TEXTS: Mapping[str, str] = MappingProxyType(
         "col_attempts": "Số lần thử",
         "kind_invite": "Lời mời",
         "kind_reminder": "Nhắc lại",
+        "kind_followup": "Báo kết quả xử lý ý kiến",
         "channel_sms": "SMS",
         "channel_email": "Thư điện tử",
         "channel_zalo": "Zalo",

@@ -39,6 +39,11 @@ INVITATIONS_REMINDED = Counter(
     "Reminders sent for invitations still unanswered, by channel.",
     ["channel"],
 )
+FOLLOWUP_NOTICES = Counter(
+    "motcua_ratings_followup_notices_total",
+    "Citizens told that the follow-up of their unhappy answer was closed, by channel.",
+    ["channel"],
+)
 DELIVERY_ATTEMPTS = Counter(
     "motcua_ratings_delivery_attempts_total",
     "Tries of sending a message, by channel and result (ok, transient, permanent).",

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from motcua.web.strings import INVITATION_MESSAGES, local_date
 
-KINDS = ("invite", "reminder")
+KINDS = ("invite", "reminder", "followup")
 
 
 @dataclass(frozen=True)

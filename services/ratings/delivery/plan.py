@@ -24,11 +24,15 @@ class Due:
     expires_at: datetime
     used_at: datetime | None
     token_sealed: bytes | None
+    notice_status: str | None = None
 
     @property
     def kind(self) -> str:
-        """The invitation itself while it is pending, the reminder once it was sent."""
-        return "invite" if self.status == "pending" else "reminder"
+        """The invitation itself while it is pending, the notice of a closed follow-up
+        when one waits, else the reminder."""
+        if self.status == "pending":
+            return "invite"
+        return "followup" if self.notice_status == "pending" else "reminder"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class Update:
     sent_at: datetime | None = None
     reminder_due_at: datetime | None = None
     reminder_sent_at: datetime | None = None
+    notice_status: str | None = None
+    notice_sent_at: datetime | None = None
 
 
 def _base(due: Due, result: str) -> Update:
@@ -59,11 +65,19 @@ def _base(due: Due, result: str) -> Update:
         status=due.status,
         reminder_status=due.reminder_status,
         next_attempt_at=None,
+        notice_status=due.notice_status,
     )
 
 
 def before_sending(due: Due, now: datetime, quiet: QuietHours | None) -> Update | None:
     """None when the message should go now; otherwise what to write instead."""
+    if due.kind == "followup":
+        # Sent to a citizen who rated (and so used the link), whatever its expiry: they
+        # are told what was done, and may rate how it was handled.
+        allowed = next_allowed(quiet, now)
+        if allowed > now:
+            return replace(_base(due, "later"), next_attempt_at=allowed, last_error=None)
+        return None
     if due.used_at is not None:
         # Already rated (the slip's QR code, a kiosk): nothing more to send.
         if due.kind == "invite":
@@ -87,6 +101,13 @@ def after_sent(
     due: Due, now: datetime, attempts: int, *, reminder_after: timedelta, quiet: QuietHours | None
 ) -> Update:
     """Sent: an invitation plans its one reminder (outside quiet hours, before expiry)."""
+    if due.kind == "followup":
+        return replace(
+            _base(due, "notified"),
+            attempts_added=attempts,
+            notice_status="sent",
+            notice_sent_at=now,
+        )
     if due.kind == "invite":
         reminder_at = next_allowed(quiet, now + reminder_after)
         reminder_status = None if reminder_at < due.expires_at else "not_needed"
@@ -112,11 +133,15 @@ def after_failure(due: Due, attempts: int, error: str) -> Update:
     update = replace(_base(due, "given_up"), attempts_added=attempts, last_error=error)
     if due.kind == "invite":
         return replace(update, status="given_up")
+    if due.kind == "followup":
+        return replace(update, notice_status="given_up")
     return replace(update, reminder_status="given_up")
 
 
 def without_contact(due: Due) -> Update:
     """Intake knows no phone number or address for the channel: the QR code remains."""
+    if due.kind == "followup":
+        return replace(_base(due, "not_needed"), notice_status="not_needed")
     if due.kind == "invite":
         return replace(_base(due, "qr_only"), status="qr_only")
     return replace(_base(due, "not_needed"), reminder_status="not_needed")

@@ -53,6 +53,7 @@ from services.ratings.invitations.sealing import SealBroken, TokenSeal
 from services.ratings.invitations.tokens import short_link
 from services.ratings.metrics import (
     DELIVERY_ATTEMPTS,
+    FOLLOWUP_NOTICES,
     INVITATIONS_FAILED,
     INVITATIONS_REMINDED,
     INVITATIONS_SENT,
@@ -72,7 +73,7 @@ UPDATE invitation_deliveries d SET next_attempt_at = %(lease)s
 FROM due, rating_invitations i
 WHERE d.invitation_id = due.invitation_id AND i.id = d.invitation_id
 RETURNING d.invitation_id, d.status, d.reminder_status, d.attempts, d.token_sealed,
-          i.dossier_code, i.outcome, i.channel, i.expires_at, i.used_at
+          d.notice_status, i.dossier_code, i.outcome, i.channel, i.expires_at, i.used_at
 """
 
 _UPDATE = """
@@ -80,7 +81,8 @@ UPDATE invitation_deliveries SET
     status = %s, reminder_status = %s, next_attempt_at = %s, attempts = attempts + %s,
     last_error = %s, sent_at = COALESCE(%s, sent_at),
     reminder_due_at = COALESCE(%s, reminder_due_at),
-    reminder_sent_at = COALESCE(%s, reminder_sent_at), updated_at = now()
+    reminder_sent_at = COALESCE(%s, reminder_sent_at), notice_status = %s,
+    notice_sent_at = COALESCE(%s, notice_sent_at), updated_at = now()
 WHERE invitation_id = %s
 """
 
@@ -89,6 +91,9 @@ UPDATE invitation_deliveries d SET token_sealed = NULL
 FROM rating_invitations i
 WHERE i.id = d.invitation_id AND d.token_sealed IS NOT NULL
   AND (i.used_at IS NOT NULL OR i.expires_at <= %s)
+  AND d.notice_status IS DISTINCT FROM 'pending'
+  AND NOT EXISTS (SELECT 1 FROM ratings r JOIN rating_followups f ON f.rating_id = r.id
+                  WHERE r.invitation_id = i.id AND f.closed_at IS NULL)
 """
 
 
@@ -205,6 +210,7 @@ class Sender:
                 expires_at=row["expires_at"],
                 used_at=row["used_at"],
                 token_sealed=row["token_sealed"],
+                notice_status=row["notice_status"],
             )
             for row in rows
         ]
@@ -303,6 +309,8 @@ class Sender:
                         u.sent_at,
                         u.reminder_due_at,
                         u.reminder_sent_at,
+                        u.notice_status,
+                        u.notice_sent_at,
                         u.invitation_id,
                     )
                     for u in updates
@@ -313,6 +321,8 @@ class Sender:
                 INVITATIONS_SENT.labels(update.channel).inc()
             elif update.result == "reminded":
                 INVITATIONS_REMINDED.labels(update.channel).inc()
+            elif update.result == "notified":
+                FOLLOWUP_NOTICES.labels(update.channel).inc()
             elif update.result == "given_up":
                 INVITATIONS_FAILED.labels(update.channel, update.kind).inc()
                 _log.warning(
@@ -321,7 +331,8 @@ class Sender:
                 )
 
     async def forget_tokens(self) -> int:
-        """Unseal nothing more for invitations used or expired: drop their sealed tokens."""
+        """Unseal nothing more for invitations used or expired: drop their sealed tokens
+        (kept while a follow-up of the answer is open, until its notice went out)."""
         async with self.pool.connection() as conn:
             cursor = await conn.execute(_FORGET_TOKENS, (self.clock(),))
             return cursor.rowcount

@@ -171,8 +171,8 @@ def close_followup(
     calendar: WorkingCalendar,
     db_session: Connection,
 ) -> Followup:
-    """Close with what was done, and tell the citizen by the way they asked to be
-    contacted (the event names it; delivery sends)."""
+    """Close with what was done, and have the citizen told the way they asked to be
+    contacted: the notice is queued on the invitation's delivery, in this transaction."""
     followup = get_followup(
         followup_id, officer_unit, now=now, calendar=calendar, db_session=db_session, lock=True
     )
@@ -182,10 +182,18 @@ def close_followup(
         "UPDATE rating_followups f SET closed_at = %s, closed_by = %s, action_taken = %s "
         "FROM ratings r JOIN rating_invitations i ON i.id = r.invitation_id "
         "WHERE f.id = %s AND r.id = f.rating_id "
-        "RETURNING f.dossier_id, f.unit_path, i.contact_preference",
+        "RETURNING f.dossier_id, f.unit_path, i.contact_preference, i.id",
         (now, closed_by, action_taken, followup_id),
     ).fetchone()
     assert row is not None
+    # The citizen is told by the invitation's own channel; the sender sends it (a QR-only
+    # invitation has no channel to tell them by).
+    db_session.execute(
+        "UPDATE invitation_deliveries d SET notice_status = CASE WHEN i.channel = 'qr' "
+        "  THEN 'not_needed' ELSE 'pending' END, next_attempt_at = %s, updated_at = now() "
+        "FROM rating_invitations i WHERE i.id = d.invitation_id AND d.invitation_id = %s",
+        (now, row[3]),
+    )
     data = {
         "followup_id": str(followup.id),
         "rating_id": str(followup.rating_id),

@@ -24,6 +24,11 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from motcua.calendar import default_calendar
+from services.ratings.answers.criteria import Criterion, Level, criteria_for
+from services.ratings.answers.models import Answer, Channel, Entry
+from services.ratings.answers.service import submit_with_token
+from services.ratings.followups.service import close_followup
 from services.ratings.invitations.model import ClosedDossier, NewInvitation
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.store import create_invitations
@@ -269,3 +274,63 @@ def test_at_night_the_invitation_waits_for_the_morning(infra: Infra, ratings_url
         hour=7, minute=0, second=0, microsecond=0
     )
     assert recorded_kinds(ratings_url, invitation) == []
+
+
+def _links(ratings_url: str, invitation: NewInvitation) -> list[tuple[str, str]]:
+    with psycopg.connect(ratings_url) as conn:
+        rows = conn.execute(
+            "SELECT kind, link FROM recorded_messages WHERE invitation_id = %s ORDER BY id",
+            (invitation.id,),
+        ).fetchall()
+    return [(str(kind), str(link)) for kind, link in rows]
+
+
+def _sealed(ratings_url: str, invitation: NewInvitation) -> bool:
+    with psycopg.connect(ratings_url) as conn:
+        row = conn.execute(
+            "SELECT token_sealed IS NOT NULL FROM invitation_deliveries WHERE invitation_id = %s",
+            (invitation.id,),
+        ).fetchone()
+    assert row
+    return bool(row[0])
+
+
+def test_a_closed_follow_up_tells_the_citizen_by_the_same_channel_with_the_link(
+    infra: Infra, ratings_url: str
+) -> None:
+    settings = ratings_settings(infra, ratings_url)
+    invitation = invite(ratings_url, "sms")
+    calendar = default_calendar()
+    sender = build_sender(settings, TokenSeal(TOKEN_KEY), directory=FixedContacts())
+    with running(sender):
+        wait_for(lambda: delivery(ratings_url, invitation)["status"] == "sent", what="the SMS")
+        levels = {c: Level.VERY_SATISFIED for c in criteria_for(invitation.dossier.online)}
+        unhappy = Answer({**levels, Criterion.VISITS: Level.DISSATISFIED}, Level.SATISFIED)
+        with psycopg.connect(ratings_url) as conn, conn.transaction():
+            rated = submit_with_token(
+                invitation.token,
+                lambda _: unhappy,
+                Entry(channel=Channel.WEB),
+                now=datetime.now(UTC),
+                calendar=calendar,
+                db_session=conn,
+            )
+        assert rated.followup_id is not None
+        time.sleep(1.5)  # rounds of the sender: the token stays sealed while the follow-up is open
+        assert _sealed(ratings_url, invitation)
+        assert recorded_kinds(ratings_url, invitation) == ["invite"]
+        with psycopg.connect(ratings_url) as conn, conn.transaction():
+            close_followup(
+                rated.followup_id,
+                invitation.dossier.unit_path[0],
+                "truong.don.vi",
+                "Đã bố trí trả kết quả qua bưu điện để ông/bà không phải đi lại.",
+                now=datetime.now(UTC),
+                calendar=calendar,
+                db_session=conn,
+            )
+        wait_for(lambda: "followup" in recorded_kinds(ratings_url, invitation), what="notice")
+        wait_for(lambda: not _sealed(ratings_url, invitation), what="the token forgotten")
+    (invite_kind, invite_link), (notice_kind, notice_link) = _links(ratings_url, invitation)
+    assert (invite_kind, notice_kind) == ("invite", "followup")
+    assert notice_link == invite_link, "the notice carries the link to rate the handling"

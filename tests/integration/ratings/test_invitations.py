@@ -167,11 +167,6 @@ def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
 def test_the_staff_page_lists_the_subtrees_messages_and_the_qr_code(
     infra: Infra, ratings_url: str, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
-    from services.ratings.delivery.sender import Sender  # noqa: F401  (the page reads its rows)
-
-    assert isinstance(tmp_path, Path)
     private_pem, public_pem = generate_keypair()
     (tmp_path / "pub.pem").write_bytes(public_pem)
     issuer = TokenIssuer.from_pem(private_pem)
@@ -189,8 +184,9 @@ def test_the_staff_page_lists_the_subtrees_messages_and_the_qr_code(
         link = f"http://ratings.test/r/{invitation.token}"
         conn.execute(
             "INSERT INTO recorded_messages (invitation_id, channel, kind, destination_masked, "
-            "subject, link, body) VALUES (%s, 'email', 'invite', 'k***@e***.vn', 'Mời', %s, %s)",
-            (invitation.id, link, f"Mời đánh giá {link}"),
+            "subject, link, body) VALUES (%s, 'email', 'invite', 'k***@e***.vn', 'Mời', %s, %s), "
+            "(%s, 'email', 'followup', 'k***@e***.vn', 'Đã xử lý', %s, %s)",
+            (invitation.id, link, f"Mời đánh giá {link}", invitation.id, link, f"Xử lý {link}"),
         )
         conn.execute(
             "UPDATE invitation_deliveries SET status = 'given_up', attempts = 5, "
@@ -210,6 +206,7 @@ def test_the_staff_page_lists_the_subtrees_messages_and_the_qr_code(
         assert f'href="{link}"' in page.text
         assert "k***@e***.vn" in page.text
         assert "the SMTP server answered 451" in page.text
+        assert "Báo kết quả xử lý ý kiến" in page.text  # the follow-up's notice, labelled
         svg = client.get(f"/staff/invitations/{dossier.dossier_code}/qr.svg")
         assert svg.status_code == 200
         assert svg.headers["content-type"] == "image/svg+xml"

@@ -116,3 +116,29 @@ def test_intake_away_is_tried_later_without_counting_a_try() -> None:
     assert update.status == "pending"
     assert update.next_attempt_at == NOON + timedelta(minutes=1)
     assert update.attempts_added == 0
+
+
+NOTICE = replace(SENT, notice_status="pending", used_at=NOON - timedelta(days=20))
+
+
+def test_a_closed_follow_up_is_told_even_though_the_link_was_used_or_has_expired() -> None:
+    assert NOTICE.kind == "followup"
+    assert before_sending(NOTICE, NOON, NIGHT) is None
+    late = NOON + timedelta(days=31)
+    assert before_sending(replace(NOTICE, expires_at=NOON), late.replace(hour=12), NIGHT) is None
+
+
+def test_the_notice_waits_out_quiet_hours_too() -> None:
+    update = before_sending(NOTICE, datetime(2025, 6, 27, 22, tzinfo=VN), NIGHT)
+    assert update is not None
+    assert update.next_attempt_at == datetime(2025, 6, 28, 7, tzinfo=VN)
+    assert update.notice_status == "pending"
+
+
+def test_the_notice_sent_given_up_or_without_contact_settles_it_alone() -> None:
+    sent = after_sent(NOTICE, NOON, 1, reminder_after=timedelta(days=3), quiet=NIGHT)
+    assert (sent.result, sent.notice_status, sent.notice_sent_at) == ("notified", "sent", NOON)
+    assert (sent.status, sent.reminder_status, sent.next_attempt_at) == ("sent", None, None)
+    failed = after_failure(NOTICE, 5, "SMS gateway answered 503")
+    assert (failed.notice_status, failed.status) == ("given_up", "sent")
+    assert without_contact(NOTICE).notice_status == "not_needed"
