@@ -79,9 +79,12 @@ def before_sending(due: Due, now: datetime, quiet: QuietHours | None) -> Update 
             return replace(_base(due, "later"), next_attempt_at=allowed, last_error=None)
         return None
     if due.used_at is not None:
-        # Already rated (the slip's QR code, a kiosk): nothing more to send.
+        # Already rated (the slip's QR code, a kiosk): no invitation to send.
         if due.kind == "invite":
-            return replace(_base(due, "qr_only"), status="qr_only")
+            update = replace(_base(due, "qr_only"), status="qr_only")
+            # A follow-up closed before the invitation went out: its notice comes next.
+            pending = due.notice_status == "pending"
+            return replace(update, next_attempt_at=now) if pending else update
         return replace(_base(due, "not_needed"), reminder_status="not_needed")
     if now >= due.expires_at:
         if due.kind == "invite":

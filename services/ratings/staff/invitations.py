@@ -50,9 +50,12 @@ LIMIT %(limit)s
 
 _GIVEN_UP = """
 SELECT i.dossier_code, i.channel, d.status, d.reminder_status, d.attempts, d.last_error,
-       d.updated_at
+       d.updated_at,
+       CASE WHEN d.notice_status = 'given_up' THEN 'followup'
+            WHEN d.status = 'given_up' THEN 'invite' ELSE 'reminder' END AS kind
 FROM invitation_deliveries d JOIN rating_invitations i ON i.id = d.invitation_id
-WHERE (d.status = 'given_up' OR d.reminder_status = 'given_up')
+WHERE (d.status = 'given_up' OR d.reminder_status = 'given_up'
+       OR d.notice_status = 'given_up')
   AND %(unit)s = ANY(i.unit_path)
 ORDER BY d.updated_at DESC
 LIMIT %(limit)s

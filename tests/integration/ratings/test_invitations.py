@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -194,6 +195,23 @@ def test_the_staff_page_lists_the_subtrees_messages_and_the_qr_code(
             "WHERE invitation_id = %s",
             (invitation.id,),
         )
+        # Another invitation whose follow-up notice could not go out.
+        other = ClosedDossier.from_event(closed_event(str(uuid.uuid4()), contact_preference="sms"))
+        assert other is not None
+        (noticed,) = create_invitations(
+            [other],
+            now=datetime.now().astimezone(),
+            lifetime_days=30,
+            seal=TokenSeal(TOKEN_KEY),
+            quiet=None,
+            db_session=conn,
+        )
+        conn.execute(
+            "UPDATE invitation_deliveries SET status = 'sent', notice_status = 'given_up', "
+            "last_error = 'the token is no longer kept', next_attempt_at = NULL "
+            "WHERE invitation_id = %s",
+            (noticed.id,),
+        )
     settings = ratings_settings(
         infra, ratings_url, officer_token_public_key_file=str(tmp_path / "pub.pem")
     )
@@ -207,6 +225,17 @@ def test_the_staff_page_lists_the_subtrees_messages_and_the_qr_code(
         assert "k***@e***.vn" in page.text
         assert "the SMTP server answered 451" in page.text
         assert "Báo kết quả xử lý ý kiến" in page.text  # the follow-up's notice, labelled
+        given_up = page.text.split('id="given-up"', 1)[1] if 'id="given-up"' in page.text else ""
+        rows = re.findall(r"<tr>(.*?)</tr>", given_up, re.S)
+        kinds = {
+            code: row
+            for row in rows
+            for code in (dossier.dossier_code, other.dossier_code)
+            if code in row
+        }
+        assert "Lời mời" in kinds[dossier.dossier_code]
+        assert "Báo kết quả xử lý ý kiến" in kinds[other.dossier_code]
+        assert "the token is no longer kept" in kinds[other.dossier_code]
         svg = client.get(f"/staff/invitations/{dossier.dossier_code}/qr.svg")
         assert svg.status_code == 200
         assert svg.headers["content-type"] == "image/svg+xml"

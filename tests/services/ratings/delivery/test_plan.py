@@ -142,3 +142,15 @@ def test_the_notice_sent_given_up_or_without_contact_settles_it_alone() -> None:
     failed = after_failure(NOTICE, 5, "SMS gateway answered 503")
     assert (failed.notice_status, failed.status) == ("given_up", "sent")
     assert without_contact(NOTICE).notice_status == "not_needed"
+
+
+def test_a_notice_queued_before_the_invitation_went_out_comes_next() -> None:
+    rated_at_the_counter = replace(DUE, used_at=NOON, notice_status="pending")
+    assert rated_at_the_counter.kind == "invite"
+    update = before_sending(rated_at_the_counter, NOON, NIGHT)
+    assert update is not None
+    assert (update.status, update.next_attempt_at) == ("qr_only", NOON)
+    assert replace(rated_at_the_counter, status=update.status).kind == "followup"
+    plain = before_sending(replace(DUE, used_at=NOON), NOON, NIGHT)
+    assert plain is not None
+    assert plain.next_attempt_at is None
