@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,10 @@ def ratings_settings(infra: Infra, ratings_url: str, **overrides: Any) -> Rating
     return RatingsSettings(**values)
 
 
+def _random_day() -> date:
+    return date(2020, 1, 1) + timedelta(days=random.randrange(2_000))
+
+
 def closed_event(
     dossier_id: str,
     *,
@@ -77,7 +81,9 @@ def closed_event(
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "dossier_id": dossier_id,
-        "dossier_code": f"{unit_path[-1]}-250627-{uuid.uuid4().int % 10_000:04d}",
+        # A day of its own as well as a number: four random digits alone collide among
+        # the session's thousands of invitations, and a code names one dossier.
+        "dossier_code": f"{unit_path[-1]}-{_random_day():%y%m%d}-{uuid.uuid4().int % 10_000:04d}",
         "unit_code": unit_path[-1],
         "unit_path": list(unit_path),
         "procedure_code": "1.001612",
