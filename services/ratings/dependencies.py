@@ -12,14 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
 from psycopg_pool import ConnectionPool
 
 from motcua.calendar import WorkingCalendar
 from motcua.web import Layout, StaticAssets, create_environment, strings
 from services.ratings.answers.criteria import LEVELS, OPTIONAL
-from services.ratings.protection import Csrf, RateLimits
+from services.ratings.forms import read_form
+from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD, Csrf, RateLimits
 from services.ratings.settings import RatingsSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -75,6 +76,25 @@ class RatingsContext:
         """A citizen's page: the shared layout without the officers' header links."""
         html = self.templates.get_template(name).render(layout=Layout(), title=title, **context)
         return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+    def set_csrf_cookie(self, response: Response, nonce: str) -> None:
+        """The double-submit nonce every form's token is bound to (HttpOnly, Strict)."""
+        response.set_cookie(
+            CSRF_COOKIE,
+            nonce,
+            httponly=True,
+            samesite="strict",
+            secure=self.settings.secure_cookies,
+            path="/",
+        )
+
+    async def posted_form(self, request: Request, scope: str) -> dict[str, str] | None:
+        """The posted fields, or None when the body is unreadable or its CSRF token is not
+        one this form (``scope``) gave out: every form refuses both alike."""
+        fields = await read_form(request)
+        if fields is None or not self.csrf.valid(request.cookies, fields.get(CSRF_FIELD), scope):
+            return None
+        return fields
 
 
 def context(request: Request) -> RatingsContext:

@@ -35,9 +35,9 @@ from services.ratings.answers.service import (
 )
 from services.ratings.dependencies import NO_STORE, RatingsContext, client_address, context
 from services.ratings.followups.service import handling_for_invitation, rate_handling
-from services.ratings.forms import field_names, problems_by_field, read_form
+from services.ratings.forms import field_names, problems_by_field
 from services.ratings.metrics import INVALID_FORMS, REFUSED, SUBMITTED
-from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD
+from services.ratings.protection import CSRF_FIELD
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/v1", tags=["ratings"])
@@ -50,14 +50,7 @@ def with_csrf(
     nonce, new = ctx.csrf.nonce(request.cookies)
     response = render(ctx.csrf.token(nonce, scope))
     if new:
-        response.set_cookie(
-            CSRF_COOKIE,
-            nonce,
-            httponly=True,
-            samesite="strict",
-            secure=ctx.settings.secure_cookies,
-            path="/",
-        )
+        ctx.set_csrf_cookie(response, nonce)
     return response
 
 
@@ -207,8 +200,8 @@ async def submit_form(
 ) -> Response:
     if (limited := limited_page(ctx, request, token)) is not None:
         return limited
-    fields = await read_form(request)
-    if fields is None or not ctx.csrf.valid(request.cookies, fields.get(CSRF_FIELD), f"/r/{token}"):
+    fields = await ctx.posted_form(request, f"/r/{token}")
+    if fields is None:
         return csrf_page(ctx, f"/r/{token}")
     return await run_in_threadpool(_submit, ctx, request, token, fields)
 
@@ -289,9 +282,8 @@ async def submit_handling(
 ) -> Response:
     if (limited := limited_page(ctx, request, token)) is not None:
         return limited
-    fields = await read_form(request)
-    scope = f"/r/{token}/handling"
-    if fields is None or not ctx.csrf.valid(request.cookies, fields.get(CSRF_FIELD), scope):
+    fields = await ctx.posted_form(request, f"/r/{token}/handling")
+    if fields is None:
         return csrf_page(ctx, f"/r/{token}")
     return await run_in_threadpool(_rate_handling, ctx, request, token, fields)
 

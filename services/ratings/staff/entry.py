@@ -29,9 +29,9 @@ from services.ratings.answers.service import (
 )
 from services.ratings.answers.views import answer_from_form, counted, form_page
 from services.ratings.dependencies import NO_STORE, RatingsContext, context
-from services.ratings.forms import field_names, problems_by_field, read_form
+from services.ratings.forms import field_names, problems_by_field
 from services.ratings.metrics import REFUSED
-from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD
+from services.ratings.protection import CSRF_FIELD
 from services.ratings.staff.pages import StaffPages, _pages, entry_officer
 
 router = APIRouter(include_in_schema=False)
@@ -107,14 +107,7 @@ def entry_page(
         csrf_token=ctx.csrf.token(nonce, action),
     )
     if new:
-        response.set_cookie(
-            CSRF_COOKIE,
-            nonce,
-            httponly=True,
-            samesite="strict",
-            secure=ctx.settings.secure_cookies,
-            path="/",
-        )
+        ctx.set_csrf_cookie(response, nonce)
     return response
 
 
@@ -320,9 +313,9 @@ def _submit_route(mode: Mode) -> Callable[..., Awaitable[Response]]:
         pages: Annotated[StaffPages, Depends(_pages)],
         ctx: Annotated[RatingsContext, Depends(context)],
     ) -> Response:
-        fields = await read_form(request)
         action = f"/staff/{mode}/{code}"
-        if fields is None or not ctx.csrf.valid(request.cookies, fields.get(CSRF_FIELD), action):
+        fields = await ctx.posted_form(request, action)
+        if fields is None:
             REFUSED.labels("csrf").inc()
             return pages.render(
                 "message.html",

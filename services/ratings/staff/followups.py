@@ -25,8 +25,6 @@ from services.ratings.followups.service import (
     mark_complaint,
     unhandled_comments,
 )
-from services.ratings.forms import read_form
-from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD
 from services.ratings.staff.pages import (
     CLOSE_ROLES,
     ENTRY_ROLES,
@@ -38,17 +36,6 @@ from services.ratings.staff.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-
-
-def set_csrf_cookie(ctx: RatingsContext, response: Response, nonce: str) -> None:
-    response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="strict",
-        secure=ctx.settings.secure_cookies,
-        path="/",
-    )
 
 
 COMPLAINT_SCOPE = "/staff/ratings/complaint"
@@ -83,7 +70,7 @@ def followups_list(
         csrf_token=ctx.csrf.token(nonce, COMPLAINT_SCOPE),
     )
     if new:
-        set_csrf_cookie(ctx, response, nonce)
+        ctx.set_csrf_cookie(response, nonce)
     return response
 
 
@@ -129,7 +116,7 @@ def _detail(
         csrf_token=ctx.csrf.token(nonce, f"/staff/followups/{followup_id}"),
     )
     if new:
-        set_csrf_cookie(ctx, response, nonce)
+        ctx.set_csrf_cookie(response, nonce)
     return response
 
 
@@ -209,9 +196,8 @@ async def followup_close(
     pages: Annotated[StaffPages, Depends(_pages)],
     ctx: Annotated[RatingsContext, Depends(context)],
 ) -> Response:
-    fields = await read_form(request)
-    scope = f"/staff/followups/{followup_id}"
-    if fields is None or not ctx.csrf.valid(request.cookies, fields.get(CSRF_FIELD), scope):
+    fields = await ctx.posted_form(request, f"/staff/followups/{followup_id}")
+    if fields is None:
         return _csrf_refused(pages, officer)
     text = fields.get("action_taken", "")
     return await run_in_threadpool(_close, ctx, pages, request, officer, followup_id, text)
@@ -239,9 +225,8 @@ async def rating_complaint(
     pages: Annotated[StaffPages, Depends(_pages)],
     ctx: Annotated[RatingsContext, Depends(context)],
 ) -> Response:
-    fields = await read_form(request)
-    scope = COMPLAINT_SCOPE
-    if fields is None or not ctx.csrf.valid(request.cookies, fields.get(CSRF_FIELD), scope):
+    fields = await ctx.posted_form(request, COMPLAINT_SCOPE)
+    if fields is None:
         return _csrf_refused(pages, officer)
     followup_id = await run_in_threadpool(_mark, ctx, officer, rating_id)
     if followup_id is None:
