@@ -66,10 +66,14 @@ def test_a_returned_dossier_is_rated_through_its_link_and_the_rating_reaches_kaf
             sent = ratings.post(path, data={**answers, "csrf_token": csrf_of(form.text)})
             assert sent.status_code == 303, sent.text
             assert ratings.get(path).status_code == 409
+            # Asking for two and waiting the reads out: a duplicate or a second event would
+            # be read too, so "once" is checked, not assumed.
             submitted = read_events(
-                infra, {dossier_id}, expect=1, topic_of=Topic.RATING_SUBMISSIONS
+                infra, {dossier_id}, expect=2, timeout_s=8, topic_of=Topic.RATING_SUBMISSIONS
             )
-            invited = read_events(infra, {dossier_id}, expect=1, topic_of=Topic.RATING_INVITATIONS)
+            invited = read_events(
+                infra, {dossier_id}, expect=2, timeout_s=8, topic_of=Topic.RATING_INVITATIONS
+            )
     assert [e["type"] for e in invited] == [EventType.RATING_INVITED]
     assert [e["type"] for e in submitted] == [EventType.RATING_SUBMITTED]
     data = submitted[0]["data"]
