@@ -14,10 +14,9 @@ from typing import Any
 from uuid import uuid4
 
 from jsonschema.exceptions import best_match
-from jsonschema.protocols import Validator
 
 from motcua.contracts._errors import ROOT, ContractError, from_validation_error
-from motcua.contracts._registry import data_validator, envelope_validator
+from motcua.contracts._registry import Contract, data_contract, envelope_contract
 from motcua.contracts._time import format_instant
 from motcua.contracts._types import EventType
 
@@ -35,10 +34,10 @@ def validate_event(event: Mapping[str, Any]) -> None:
 
     Raises ContractError naming the first field at fault.
     """
-    _check(envelope_validator(), event, "")
+    _check(envelope_contract(), event, "")
     event_type = _event_type(event["type"])
     data = event["data"]
-    _check(data_validator(event_type), data, "data")
+    _check(data_contract(event_type), data, "data")
     _check_invariants(event, data)
 
 
@@ -47,7 +46,7 @@ def validate_data(event_type: EventType, data: Mapping[str, Any]) -> None:
 
     Field names in errors are prefixed with ``data.`` as in ``validate_event``.
     """
-    _check(data_validator(_event_type(event_type)), data, "data")
+    _check(data_contract(_event_type(event_type)), data, "data")
     _check_unit_paths(data)
 
 
@@ -115,8 +114,10 @@ def decode_event(raw: bytes) -> dict[str, Any]:
     return event
 
 
-def _check(validator: Validator, instance: Any, prefix: str) -> None:
-    error = best_match(validator.iter_errors(instance))
+def _check(contract: Contract, instance: Any, prefix: str) -> None:
+    if contract.accepts(instance):
+        return
+    error = best_match(contract.reference.iter_errors(instance))
     if error is not None:
         raise from_validation_error(error, prefix)
 

@@ -6,6 +6,8 @@ files keep their ``$ref``s (they are the contract other tools read), but each va
 compiled from a copy with every ``$ref`` replaced by its target, resolved once through a
 ``referencing.Registry``: resolving refs on every event made validation about five times
 slower. Our schemas have no recursive refs, so the copy is finite; a cycle is refused.
+The same copy is also compiled to code as a fast gate in front of the validator
+(``_gate.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 import os
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +27,7 @@ from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from motcua.contracts._gate import Gate, compile_gate
 from motcua.contracts._types import EventType
 
 if TYPE_CHECKING:
@@ -161,6 +165,19 @@ def _fold_all_of(schema: dict[str, Any]) -> dict[str, Any]:
     return folded
 
 
+@dataclass(frozen=True)
+class Contract:
+    """One schema's checks: the reference validator (jsonschema), whose errors name the
+    field, and the fast gate in front of it (None where it could not be trusted)."""
+
+    reference: Validator
+    gate: Gate | None
+
+    def accepts(self, instance: Any) -> bool:
+        """True: valid. False: ask ``reference`` (for the verdict and the error)."""
+        return self.gate is not None and self.gate(instance)
+
+
 class _Schemas:
     """Every schema file, the $ref registry over them, and the compiled validators."""
 
@@ -176,7 +193,7 @@ class _Schemas:
             self.ids[relative] = schema["$id"]
         self.registry: Registry[Any] = Registry().with_resources(resources).crawl()
         self._lock = threading.Lock()
-        self._validators: dict[str, Validator] = {}
+        self._contracts: dict[str, Contract] = {}
 
     def _read(self, relative: str) -> dict[str, Any]:
         path = self.root / relative
@@ -190,22 +207,23 @@ class _Schemas:
             raise RuntimeError(msg)
         return schema
 
-    def validator(self, relative: str) -> Validator:
-        """The compiled validator for one schema file, built on first use."""
-        found = self._validators.get(relative)
+    def contract(self, relative: str) -> Contract:
+        """The compiled checks for one schema file, built on first use."""
+        found = self._contracts.get(relative)
         if found is not None:
             return found
         with self._lock:
-            found = self._validators.get(relative)
+            found = self._contracts.get(relative)
             if found is None:
                 schema_uri = self.ids[relative]
                 schema = _inline_refs(
                     self.registry.contents(schema_uri), self.registry.resolver(schema_uri)
                 )
-                found = _Validator(
-                    schema, registry=self.registry, format_checker=self.format_checker
+                found = Contract(
+                    _Validator(schema, registry=self.registry, format_checker=self.format_checker),
+                    compile_gate(schema, self.format_checker),
                 )
-                self._validators[relative] = found
+                self._contracts[relative] = found
             return found
 
 
@@ -214,14 +232,24 @@ def _schemas() -> _Schemas:
     return _Schemas(schemas_dir())
 
 
+def envelope_contract() -> Contract:
+    """The checks for the CloudEvents envelope."""
+    return _schemas().contract(ENVELOPE_SCHEMA)
+
+
+def data_contract(event_type: EventType) -> Contract:
+    """The checks for the ``data`` of one event type."""
+    return _schemas().contract(event_type.schema_path)
+
+
 def envelope_validator() -> Validator:
-    """Validator for the CloudEvents envelope."""
-    return _schemas().validator(ENVELOPE_SCHEMA)
+    """The reference validator for the CloudEvents envelope."""
+    return envelope_contract().reference
 
 
 def data_validator(event_type: EventType) -> Validator:
-    """Validator for the ``data`` of one event type."""
-    return _schemas().validator(event_type.schema_path)
+    """The reference validator for the ``data`` of one event type."""
+    return data_contract(event_type).reference
 
 
 def schema_id(event_type: EventType) -> str:
