@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -18,6 +19,7 @@ from services.ratings.dependencies import RatingsContext, form_secret
 from services.ratings.metrics import unwatch_followups, watch_followups
 from services.ratings.protection import Csrf, RateLimits
 from services.ratings.settings import RatingsSettings
+from services.ratings.staff.grants import EntryGrants
 from services.ratings.staff.invitations import install_invitation_pages
 from services.ratings.staff.pages import install_staff_pages
 from services.ratings.workers import invitation_workers, token_seal
@@ -29,17 +31,19 @@ def create_app(settings: RatingsSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        secret = form_secret(settings)
         app.state.ratings = RatingsContext(
             settings=settings,
             pool=pool,
             calendar=default_calendar(),
-            csrf=Csrf(form_secret(settings)),
+            csrf=Csrf(secret),
             limits=RateLimits(
                 settings.rate_limit_per_address,
                 settings.rate_limit_per_token,
                 settings.rate_limit_storage_uri,
             ),
             templates=templates,
+            entry_grants=EntryGrants(secret, timedelta(seconds=settings.entry_form_lifetime_s)),
         )
         watch_followups(pool)
         # Invitations and ratings reach Kafka only through the outbox (motcua.outbox).

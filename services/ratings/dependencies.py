@@ -22,6 +22,7 @@ from services.ratings.answers.criteria import LEVELS, OPTIONAL
 from services.ratings.forms import read_form
 from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD, Csrf, RateLimits
 from services.ratings.settings import RatingsSettings
+from services.ratings.staff.grants import EntryGrants
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -68,6 +69,7 @@ class RatingsContext:
     csrf: Csrf
     limits: RateLimits
     templates: Environment
+    entry_grants: EntryGrants
     now: Callable[[], datetime] = field(default=_utcnow)
 
     def public_page(

@@ -94,6 +94,12 @@ class RatingsSettings(OutboxSettings, SignInSettings, PagesSettings):
         description="Key signing the forms' CSRF tokens; unset = a random key per process, "
         "so set it when HTTP_WORKERS > 1 (a form served by one worker is posted to another).",
     )
+    entry_form_lifetime_s: int = Field(
+        default=3600,
+        ge=60,
+        description="How long a kiosk, paper or phone entry form opened by a signed-in officer "
+        "may still be submitted when the officer's sign-in token has run out meanwhile.",
+    )
     rate_limit_per_address: str = Field(
         default="120/minute",
         description="Requests one client address may make to the public rating pages and API "

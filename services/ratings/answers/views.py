@@ -114,8 +114,10 @@ def form_page(
     action: str,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    entry_grant: str = "",
 ) -> HTMLResponse:
-    """The citizen's form (web and kiosk alike); 422 when it comes back with errors."""
+    """The citizen's form (web and kiosk alike; the kiosk's carries its officer's grant);
+    422 when it comes back with errors."""
 
     def render(csrf_token: str) -> HTMLResponse:
         return ctx.public_page(
@@ -129,6 +131,7 @@ def form_page(
             field_names=field_names(),
             action=action,
             csrf_token=csrf_token,
+            entry_grant=entry_grant,
         )
 
     return with_csrf(ctx, request, action, render)

@@ -1,19 +1,21 @@
 """Answers staff enter, behind the one sign-in: the counter's kiosk (the citizen answers on
 the staff tablet), paper forms (with their serial) and phone answers (entered on the
 citizen's behalf, flagged). A dossier is found by its code among the invitations of the
-officer's subtree; any other is 404. No token is needed: the sign-in vouches.
+officer's subtree; any other is 404. No token is needed: the sign-in vouches, and the
+form's grant when the sign-in ran out while the form was being filled in (``grants.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from motcua.identity import Officer
+from motcua.identity import Officer, SignInRequired
 from motcua.web import TEXTS
 from motcua.web.strings import local_time
 from services.ratings.answers.criteria import criteria_for
@@ -32,7 +34,13 @@ from services.ratings.dependencies import NO_STORE, RatingsContext, context
 from services.ratings.forms import field_names, problems_by_field
 from services.ratings.metrics import REFUSED
 from services.ratings.protection import CSRF_FIELD
-from services.ratings.staff.pages import StaffPages, _pages, entry_officer
+from services.ratings.staff.grants import GRANT_FIELD
+from services.ratings.staff.pages import (
+    StaffPages,
+    _pages,
+    entry_officer,
+    entry_officer_if_signed_in,
+)
 
 router = APIRouter(include_in_schema=False)
 Mode = Literal["kiosk", "paper", "phone"]
@@ -88,8 +96,11 @@ def entry_page(
 ) -> HTMLResponse:
     """The kiosk's citizen form, or the paper / phone entry form."""
     action = f"/staff/{mode}/{invitation.dossier_code}"
+    grant = ctx.entry_grants.issue(officer, action, now=ctx.now())
     if mode == "kiosk":
-        return form_page(ctx, request, invitation, action=action, values=values, errors=errors)
+        return form_page(
+            ctx, request, invitation, action=action, values=values, errors=errors, entry_grant=grant
+        )
     nonce, new = ctx.csrf.nonce(request.cookies)
     response = pages.render(
         "staff_entry.html",
@@ -105,6 +116,7 @@ def entry_page(
         field_names=field_names(),
         action=action,
         csrf_token=ctx.csrf.token(nonce, action),
+        entry_grant=grant,
     )
     if new:
         ctx.set_csrf_cookie(response, nonce)
@@ -202,6 +214,11 @@ def _answer(fields: dict[str, str], entry: Entry, invitation: Invitation) -> Ans
     return answer_from_form(fields, invitation) if entry.valid else None
 
 
+def _typed_values(fields: dict[str, str]) -> dict[str, str]:
+    """What was typed or ticked, to fill the form again (its tokens are issued anew)."""
+    return {k: v for k, v in fields.items() if k not in (CSRF_FIELD, GRANT_FIELD)}
+
+
 def _lookup(ctx: RatingsContext, code: str, officer: Officer) -> Invitation | None:
     with ctx.pool.connection() as conn:
         try:
@@ -232,7 +249,7 @@ def _refused(
         _answer(fields, entry, invitation)
     except AnswerRefused as exc:
         problems = problems + exc.problems
-    values = {k: v for k, v in fields.items() if k != CSRF_FIELD}
+    values = _typed_values(fields)
     return entry_page(
         ctx,
         pages,
@@ -275,7 +292,7 @@ def _submit(
         REFUSED.labels("serial_used").inc()
         invitation = _lookup(ctx, code, officer)
         assert invitation is not None
-        values = {k: v for k, v in fields.items() if k != CSRF_FIELD}
+        values = _typed_values(fields)
         return entry_page(
             ctx,
             pages,
@@ -309,12 +326,18 @@ def _submit_route(mode: Mode) -> Callable[..., Awaitable[Response]]:
     async def submit_entry(
         code: str,
         request: Request,
-        officer: Annotated[Officer, Depends(entry_officer)],
+        signed_in: Annotated[Officer | None, Depends(entry_officer_if_signed_in)],
         pages: Annotated[StaffPages, Depends(_pages)],
         ctx: Annotated[RatingsContext, Depends(context)],
     ) -> Response:
         action = f"/staff/{mode}/{code}"
         fields = await ctx.posted_form(request, action)
+        officer = signed_in
+        if fields is not None and officer is None:
+            officer = ctx.entry_grants.officer(fields.get(GRANT_FIELD), action, now=ctx.now())
+        if officer is None:
+            form = request.url.replace(path=f"/staff/{mode}", query=urlencode({"dossier": code}))
+            raise SignInRequired(pages.gate.sign_in_location(str(form)))
         if fields is None:
             REFUSED.labels("csrf").inc()
             return pages.render(

@@ -100,6 +100,15 @@ entry_officer = officer_with(ENTRY_ROLES)
 head_officer = officer_with(CLOSE_ROLES)
 
 
+def entry_officer_if_signed_in(request: Request) -> Officer | None:
+    """The signed-in entry officer, or None when the token is missing or has run out (an
+    entry form may still be posted on its grant, see ``grants.py``)."""
+    try:
+        return entry_officer(request)
+    except SignInRequired:
+        return None
+
+
 @router.get("/staff", response_class=HTMLResponse)
 def staff_home(
     officer: Annotated[Officer, Depends(staff_officer)],

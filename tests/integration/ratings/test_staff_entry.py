@@ -8,11 +8,12 @@ import re
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 from fastapi.testclient import TestClient
 
-from motcua.identity import Role, TokenIssuer
+from motcua.identity import TOKEN_COOKIE, Role, TokenIssuer
 from tests.integration.ratings.conftest import (
     DISTRICT,
     OTHER_PROVINCE,
@@ -63,6 +64,57 @@ def test_the_kiosk_opens_the_citizen_form_for_the_dossier_and_records_who_and_st
     assert (event["channel"], event["staff_present"]) == ("kiosk", True)
     again = client.get("/staff/kiosk", params={"dossier": invited.dossier_code})
     assert again.status_code == 409
+
+
+GRANT_INPUT = re.compile(r'name="entry_grant" value="([^"]+)"')
+
+
+def test_a_form_opened_before_the_sign_in_ran_out_is_still_saved_for_its_officer(
+    client: TestClient, ratings_db: str, signer: Signer
+) -> None:
+    officer = sign_in(client, signer, PROVINCE, Role.STAFF_ENTRY)
+    kept, forged = invite(ratings_db), invite(ratings_db)
+    pages = {
+        invited.dossier_code: client.get("/staff/kiosk", params={"dossier": invited.dossier_code})
+        for invited in (kept, forged)
+    }
+    client.cookies.delete(TOKEN_COOKIE)  # the ten-minute token ran out at the counter
+
+    page = pages[forged.dossier_code].text
+    grant = GRANT_INPUT.search(page)
+    assert grant is not None
+    payload, mac = grant.group(1).split(".")
+    response = client.post(
+        f"/staff/kiosk/{forged.dossier_code}",
+        data={**happy_form(), "csrf_token": csrf_of(page), "entry_grant": f"{payload}.x{mac}"},
+    )
+    assert response.status_code == 303
+    location = urlsplit(response.headers["location"])
+    assert location.netloc == "deadlines.test"
+    assert parse_qs(location.query)["next"] == [
+        f"http://testserver/staff/kiosk?dossier={forged.dossier_code}"
+    ]
+    assert _row(ratings_db, forged.dossier_id) == ()
+
+    page = pages[kept.dossier_code].text
+    grant = GRANT_INPUT.search(page)
+    assert grant is not None
+    response = client.post(
+        f"/staff/kiosk/{kept.dossier_code}",
+        data={**happy_form(), "csrf_token": csrf_of(page), "entry_grant": grant.group(1)},
+    )
+    assert (response.status_code, response.headers["location"]) == (303, "/staff/kiosk/done")
+    assert _row(ratings_db, kept.dossier_id) == (
+        ("kiosk", officer.username, True, True, None, None),
+    )
+    forged_page = pages[forged.dossier_code].text
+    again = client.post(
+        f"/staff/kiosk/{forged.dossier_code}",
+        data={**happy_form(), "csrf_token": csrf_of(forged_page), "entry_grant": grant.group(1)},
+    )
+    assert again.status_code == 303  # a grant is for its own form only
+    assert "deadlines.test" in again.headers["location"]
+    assert _row(ratings_db, forged.dossier_id) == ()
 
 
 def test_a_dossier_outside_the_officers_subtree_is_404(
