@@ -193,7 +193,12 @@ class RecordingChannel:
         return None
 
 
-RECORD_MESSAGES = (
-    "INSERT INTO recorded_messages (invitation_id, channel, kind, destination_masked, subject,"
-    " link, body) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-)
+RECORD_MESSAGES = """
+INSERT INTO recorded_messages (invitation_id, channel, kind, destination_masked, subject, link,
+    body)
+SELECT m.invitation_id, m.channel, m.kind, m.destination_masked, m.subject, m.link, m.body
+FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+    WITH ORDINALITY AS m(invitation_id, channel, kind, destination_masked, subject, link, body, n)
+ORDER BY m.n
+"""
+"""The rows :meth:`RecordingChannel.take` gave, one array per column, in one statement."""

@@ -76,14 +76,21 @@ RETURNING d.invitation_id, d.status, d.reminder_status, d.attempts, d.token_seal
           d.notice_status, i.dossier_code, i.outcome, i.channel, i.expires_at, i.used_at
 """
 
+# A round's outcomes in one statement: one array per column, a row per claimed delivery.
 _UPDATE = """
-UPDATE invitation_deliveries SET
-    status = %s, reminder_status = %s, next_attempt_at = %s, attempts = attempts + %s,
-    last_error = %s, sent_at = COALESCE(%s, sent_at),
-    reminder_due_at = COALESCE(%s, reminder_due_at),
-    reminder_sent_at = COALESCE(%s, reminder_sent_at), notice_status = %s,
-    notice_sent_at = COALESCE(%s, notice_sent_at), updated_at = now()
-WHERE invitation_id = %s
+UPDATE invitation_deliveries d SET
+    status = u.status, reminder_status = u.reminder_status,
+    next_attempt_at = u.next_attempt_at, attempts = d.attempts + u.attempts_added,
+    last_error = u.last_error, sent_at = COALESCE(u.sent_at, d.sent_at),
+    reminder_due_at = COALESCE(u.reminder_due_at, d.reminder_due_at),
+    reminder_sent_at = COALESCE(u.reminder_sent_at, d.reminder_sent_at),
+    notice_status = u.notice_status,
+    notice_sent_at = COALESCE(u.notice_sent_at, d.notice_sent_at), updated_at = now()
+FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::integer[], %s::text[],
+    %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::timestamptz[],
+    %s::uuid[]) AS u(status, reminder_status, next_attempt_at, attempts_added, last_error,
+    sent_at, reminder_due_at, reminder_sent_at, notice_status, notice_sent_at, invitation_id)
+WHERE d.invitation_id = u.invitation_id
 """
 
 _FORGET_TOKENS = """
@@ -95,6 +102,11 @@ WHERE i.id = d.invitation_id AND d.token_sealed IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM ratings r JOIN rating_followups f ON f.rating_id = r.id
                   WHERE r.invitation_id = i.id AND f.closed_at IS NULL)
 """
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    """Rows turned into one list per column, the parameters of an ``unnest`` statement."""
+    return [[row[i] for row in rows] for i in range(width)]
 
 
 def _utc_now() -> datetime:
@@ -294,28 +306,27 @@ class Sender:
             if isinstance(channel, RecordingChannel)
             for row in channel.take()
         ]
-        async with self.pool.connection() as conn, conn.cursor() as cursor:
-            if recorded:
-                await cursor.executemany(RECORD_MESSAGES, recorded)
-            await cursor.executemany(
-                _UPDATE,
-                [
-                    (
-                        u.status,
-                        u.reminder_status,
-                        u.next_attempt_at,
-                        u.attempts_added,
-                        u.last_error,
-                        u.sent_at,
-                        u.reminder_due_at,
-                        u.reminder_sent_at,
-                        u.notice_status,
-                        u.notice_sent_at,
-                        u.invitation_id,
-                    )
-                    for u in updates
-                ],
+        rows = [
+            (
+                u.status,
+                u.reminder_status,
+                u.next_attempt_at,
+                u.attempts_added,
+                u.last_error,
+                u.sent_at,
+                u.reminder_due_at,
+                u.reminder_sent_at,
+                u.notice_status,
+                u.notice_sent_at,
+                u.invitation_id,
             )
+            for u in updates
+        ]
+        async with self.pool.connection() as conn, conn.transaction():
+            if recorded:
+                await conn.execute(RECORD_MESSAGES, _columns(recorded, 7))
+            if rows:
+                await conn.execute(_UPDATE, _columns(rows, 11))
         for update in updates:
             if update.result == "sent":
                 INVITATIONS_SENT.labels(update.channel).inc()
