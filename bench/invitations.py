@@ -4,7 +4,7 @@ dossiers a second, created and recorded as sent?
 On Kafka and PostgreSQL of their own (``.bench-stack/``, or the stack named by
 ``BENCH_ENV``), the ratings service's consumer and sender run in this process as they run
 in the API process (two threads), the recording channel writing each SMS to
-``recorded_messages``. Two runs, each with its own dossiers and consumer group:
+``recorded_messages``. Two runs, each with its own dossiers, consumer group and database:
 
 - **paced**: returned dossiers produced at ``--rate`` a second for ``--seconds``; the lag
   of each from its produce time to its invitation's creation and to its SMS being
@@ -160,14 +160,12 @@ class Run:
     sent_lag_ms: list[float]
 
 
-def progress(url: str, ids: list[str]) -> tuple[int, int]:
-    with psycopg.connect(url) as conn:
-        row = conn.execute(
-            "SELECT count(*), count(d.sent_at) FROM rating_invitations i JOIN "
-            "invitation_deliveries d ON d.invitation_id = i.id "
-            "WHERE i.dossier_id = ANY(%s::uuid[])",
-            (ids,),
-        ).fetchone()
+def progress(conn: psycopg.Connection) -> tuple[int, int]:
+    """Invitations created and recorded as sent: the run's database holds only its own."""
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM rating_invitations), "
+        "(SELECT count(*) FROM invitation_deliveries WHERE sent_at IS NOT NULL)"
+    ).fetchone()
     assert row
     return int(row[0]), int(row[1])
 
@@ -216,18 +214,18 @@ def run(
         started = time.monotonic()
         produced = produce(bootstrap, values, rate)
     produce_s = time.monotonic() - started
-    ids = list(produced)
     created_at = sent_at = 0.0
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        created, sent = progress(url, ids)
-        now = time.monotonic() - started
-        if created == count and not created_at:
-            created_at = now
-        if sent == count:
-            sent_at = now
-            break
-        time.sleep(0.1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            created, sent = progress(conn)
+            now = time.monotonic() - started
+            if created == count and not created_at:
+                created_at = now
+            if sent == count:
+                sent_at = now
+                break
+            time.sleep(0.1)
     stop.set()
     for thread in threads:
         thread.join(60)
@@ -278,21 +276,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     bootstrap, admin_url, stop = open_stack()
     ensure_topics(bootstrap, TOPICS)
-    database = create_database(admin_url)
+    runs: list[Run] = []
     try:
-        paced = run(
-            "paced",
-            bootstrap,
-            database.url,
-            int(args.rate * args.seconds),
-            args.rate,
-            backlog=False,
-        )
-        print(f"paced: {paced}"[:300], flush=True)
-        flat = run("backlog", bootstrap, database.url, args.backlog, None, backlog=True)
+        for name, count, rate in (
+            ("paced", int(args.rate * args.seconds), args.rate),
+            ("backlog", args.backlog, None),
+        ):
+            database = create_database(admin_url)  # each run counts only its own
+            try:
+                runs.append(run(name, bootstrap, database.url, count, rate, backlog=rate is None))
+            finally:
+                drop_database(database)
+            print(f"{name}: {runs[-1]}"[:300], flush=True)
     finally:
-        drop_database(database)
         stop()
+    paced, flat = runs
     section = report([paced, flat], argv)
     print(section)
     if not args.no_write:

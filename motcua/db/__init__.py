@@ -3,6 +3,7 @@
 from motcua.db._bootstrap import SERVICES, ServiceRole, bootstrap_database, service_url
 from motcua.db._migrations import apply_migrations, migrations_dir
 from motcua.db._pool import check_database, open_pool
+from motcua.db._recordset import recordset
 
 __all__ = [
     "SERVICES",
@@ -12,5 +13,6 @@ __all__ = [
     "check_database",
     "migrations_dir",
     "open_pool",
+    "recordset",
     "service_url",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
+from motcua.db import recordset
 from motcua.outbox._metrics import OUTBOX_LAG, OUTBOX_PUBLISHED, PUBLISH_ERRORS
 from motcua.outbox._relay import (
     PUBLISHED_RETENTION,
@@ -56,12 +57,16 @@ def enqueue_many(
         raise ValueError(msg)
     if not events:
         return
+    rows = recordset(
+        {"id": str(event["id"]), "key": key, "payload": event}
+        for event, key in zip(events, keys, strict=True)
+    )
     db_session.execute(
         "INSERT INTO outbox (event_id, topic, message_key, payload) "
-        "SELECT e.id, %s, e.key, e.payload::jsonb "
-        "FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS e(id, key, payload, n) "
-        "ORDER BY e.n",
-        (topic, [str(e["id"]) for e in events], list(keys), [_dumps(dict(e)) for e in events]),
+        "SELECT e.id, %s, e.key, e.payload "
+        "FROM ROWS FROM (jsonb_to_recordset(%s) AS (id text, key text, payload jsonb)) "
+        "WITH ORDINALITY AS e(id, key, payload, n) ORDER BY e.n",
+        (topic, rows),
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from motcua.db import apply_migrations, check_database, migrations_dir
+from motcua.db import apply_migrations, check_database, migrations_dir, recordset
 from tests.conftest import Database
 
 
@@ -62,3 +64,49 @@ def test_readiness_check_fails_on_a_wrong_password(database: Database) -> None:
     with pytest.raises(psycopg.OperationalError):
         check_database(wrong, timeout_s=2)
     check_database(url, timeout_s=2)
+
+
+def test_a_recordset_brings_every_kind_of_value_back_as_it_went(database: Database) -> None:
+    instant = datetime(2026, 12, 2, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=7)))
+    rows: list[dict[str, Any]] = [
+        {
+            "id": uuid.uuid4(),
+            "text": "Hồ sơ \"trả\" \\ 'kết quả' {1,2}",
+            "at": instant,
+            "raw": b"\x00\xffsealed",
+            "path": ["000.00.00.B01", "000.00.04.H01"],
+            "flag": True,
+            "count": 3,
+            "doc": {"tên": "Đánh giá", "n": [1, None]},
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "text": None,
+            "at": None,
+            "raw": None,
+            "path": [],
+            "flag": None,
+            "count": None,
+            "doc": None,
+        },
+    ]
+    with psycopg.connect(database.service_urls["ratings"]) as conn:
+        back = conn.execute(
+            "SELECT r.id, r.text, r.at, decode(r.raw, 'hex'), r.path, r.flag, r.count, r.doc "
+            "FROM ROWS FROM (jsonb_to_recordset(%s) AS (id uuid, text text, at timestamptz, "
+            "raw text, path text[], flag boolean, count integer, doc jsonb)) WITH ORDINALITY "
+            "AS r(id, text, at, raw, path, flag, count, doc, n) ORDER BY r.n",
+            (recordset(rows),),
+        ).fetchall()
+    first, second = back
+    assert first == (
+        rows[0]["id"],
+        rows[0]["text"],
+        instant,
+        b"\x00\xffsealed",
+        ["000.00.00.B01", "000.00.04.H01"],
+        True,
+        3,
+        {"tên": "Đánh giá", "n": [1, None]},
+    )
+    assert second == (uuid.UUID(str(rows[1]["id"])), None, None, None, [], None, None, None)

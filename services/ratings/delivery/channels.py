@@ -168,23 +168,23 @@ class RecordingChannel:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._rows: list[tuple[str, str, str, str, str | None, str, str]] = []
+        self._rows: list[dict[str, str | None]] = []
 
     async def send(self, message: Message, destination: str) -> None:
         masked = mask_email(destination) if self.name == "email" else mask_phone(destination)
         self._rows.append(
-            (
-                message.invitation_id,
-                self.name,
-                message.kind,
-                masked,
-                message.subject,
-                message.link,
-                message.text,
-            )
+            {
+                "invitation_id": message.invitation_id,
+                "channel": self.name,
+                "kind": message.kind,
+                "destination_masked": masked,
+                "subject": message.subject,
+                "link": message.link,
+                "body": message.text,
+            }
         )
 
-    def take(self) -> list[tuple[str, str, str, str, str | None, str, str]]:
+    def take(self) -> list[dict[str, str | None]]:
         """The messages recorded since the last call (the sender writes them)."""
         rows, self._rows = self._rows, []
         return rows
@@ -197,8 +197,7 @@ RECORD_MESSAGES = """
 INSERT INTO recorded_messages (invitation_id, channel, kind, destination_masked, subject, link,
     body)
 SELECT m.invitation_id, m.channel, m.kind, m.destination_masked, m.subject, m.link, m.body
-FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
-    WITH ORDINALITY AS m(invitation_id, channel, kind, destination_masked, subject, link, body, n)
-ORDER BY m.n
+FROM jsonb_to_recordset(%s) AS m(invitation_id uuid, channel text, kind text,
+    destination_masked text, subject text, link text, body text)
 """
-"""The rows :meth:`RecordingChannel.take` gave, one array per column, in one statement."""
+"""The rows :meth:`RecordingChannel.take` gave, in one statement (``motcua.db.recordset``)."""

@@ -30,6 +30,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from motcua.db import recordset
 from services.ratings.delivery.channels import (
     RECORD_MESSAGES,
     Channel,
@@ -76,7 +77,7 @@ RETURNING d.invitation_id, d.status, d.reminder_status, d.attempts, d.token_seal
           d.notice_status, i.dossier_code, i.outcome, i.channel, i.expires_at, i.used_at
 """
 
-# A round's outcomes in one statement: one array per column, a row per claimed delivery.
+# A round's outcomes in one statement (motcua.db.recordset), a row per claimed delivery.
 _UPDATE = """
 UPDATE invitation_deliveries d SET
     status = u.status, reminder_status = u.reminder_status,
@@ -86,10 +87,10 @@ UPDATE invitation_deliveries d SET
     reminder_sent_at = COALESCE(u.reminder_sent_at, d.reminder_sent_at),
     notice_status = u.notice_status,
     notice_sent_at = COALESCE(u.notice_sent_at, d.notice_sent_at), updated_at = now()
-FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::integer[], %s::text[],
-    %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::timestamptz[],
-    %s::uuid[]) AS u(status, reminder_status, next_attempt_at, attempts_added, last_error,
-    sent_at, reminder_due_at, reminder_sent_at, notice_status, notice_sent_at, invitation_id)
+FROM jsonb_to_recordset(%s) AS u(invitation_id uuid, status text, reminder_status text,
+    next_attempt_at timestamptz, attempts_added integer, last_error text,
+    sent_at timestamptz, reminder_due_at timestamptz, reminder_sent_at timestamptz,
+    notice_status text, notice_sent_at timestamptz)
 WHERE d.invitation_id = u.invitation_id
 """
 
@@ -102,11 +103,6 @@ WHERE i.id = d.invitation_id AND d.token_sealed IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM ratings r JOIN rating_followups f ON f.rating_id = r.id
                   WHERE r.invitation_id = i.id AND f.closed_at IS NULL)
 """
-
-
-def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
-    """Rows turned into one list per column, the parameters of an ``unnest`` statement."""
-    return [[row[i] for row in rows] for i in range(width)]
 
 
 def _utc_now() -> datetime:
@@ -307,26 +303,26 @@ class Sender:
             for row in channel.take()
         ]
         rows = [
-            (
-                u.status,
-                u.reminder_status,
-                u.next_attempt_at,
-                u.attempts_added,
-                u.last_error,
-                u.sent_at,
-                u.reminder_due_at,
-                u.reminder_sent_at,
-                u.notice_status,
-                u.notice_sent_at,
-                u.invitation_id,
-            )
+            {
+                "invitation_id": u.invitation_id,
+                "status": u.status,
+                "reminder_status": u.reminder_status,
+                "next_attempt_at": u.next_attempt_at,
+                "attempts_added": u.attempts_added,
+                "last_error": u.last_error,
+                "sent_at": u.sent_at,
+                "reminder_due_at": u.reminder_due_at,
+                "reminder_sent_at": u.reminder_sent_at,
+                "notice_status": u.notice_status,
+                "notice_sent_at": u.notice_sent_at,
+            }
             for u in updates
         ]
         async with self.pool.connection() as conn, conn.transaction():
             if recorded:
-                await conn.execute(RECORD_MESSAGES, _columns(recorded, 7))
+                await conn.execute(RECORD_MESSAGES, (recordset(recorded),))
             if rows:
-                await conn.execute(_UPDATE, _columns(rows, 11))
+                await conn.execute(_UPDATE, (recordset(rows),))
         for update in updates:
             if update.result == "sent":
                 INVITATIONS_SENT.labels(update.channel).inc()

@@ -37,6 +37,7 @@ def test_a_batch_is_staged_in_its_order_as_single_events_would_be(database: Data
             enqueue(event, topic=topic, key=event["subject"], db_session=conn)
         rows = _rows(conn, [e["id"] for e in batch])
         single_rows = _rows(conn, [e["id"] for e in singles])
+        conn.rollback()  # read inside the transaction: no relay ever sees these rows
     assert rows == [(e["id"], topic, e["subject"], e) for e in batch]
     assert single_rows == [(e["id"], topic, e["subject"], e) for e in singles]
 
@@ -49,3 +50,4 @@ def test_a_batch_needs_one_key_per_event_and_may_be_empty(database: Database) ->
         enqueue_many([], topic=topic, keys=[], db_session=conn)
         staged = conn.execute("SELECT count(*) FROM outbox WHERE topic = %s", (topic,))
         assert staged.fetchone() == (0,)
+        conn.rollback()

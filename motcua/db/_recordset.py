@@ -1,0 +1,51 @@
+"""Many rows as one parameter: a JSON array for ``jsonb_to_recordset``.
+
+A batch written with ``executemany`` costs PostgreSQL one statement per row; written as
+``unnest`` of one array per column it costs one, but psycopg dumps list parameters element
+by element in Python (a regular-expression escape for every text), about 45 µs a row of
+13 columns here — a fifth of the ratings worker's time at 1,000 dossiers a second. One
+JSON document is written by the C encoder and parsed by PostgreSQL, about a fifth of
+that. The statement names each column's type once::
+
+    INSERT INTO t (a, b) SELECT r.a, r.b FROM jsonb_to_recordset(%s) AS r(a uuid, b text)
+
+and, where the rows' order matters (identity columns), numbers them::
+
+    FROM ROWS FROM (jsonb_to_recordset(%s) AS (a uuid, b text)) WITH ORDINALITY
+        AS r(a, b, n) ORDER BY r.n
+
+Instants travel as ISO 8601 with their offset, bytes as hex (``decode(r.x, 'hex')``),
+UUIDs as text; PostgreSQL reads each with its type's own input.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from psycopg.types.json import Jsonb
+
+
+def _value(value: object) -> object:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            msg = "a naive datetime has no instant; give it a time zone"
+            raise TypeError(msg)
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    msg = f"{type(value).__name__} cannot travel in a recordset"
+    raise TypeError(msg)
+
+
+def _dumps(rows: object) -> str:
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_value)
+
+
+def recordset(rows: Iterable[Mapping[str, object]]) -> Jsonb:
+    """``rows`` as the one ``jsonb`` parameter of ``jsonb_to_recordset``."""
+    return Jsonb(list(rows), dumps=_dumps)
