@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from pydantic import SecretStr
 
 from bench.board import BenchDatabase, drop_database
@@ -129,6 +129,22 @@ def returned_dossiers(count: int) -> list[tuple[str, bytes]]:
     return [(dossier_id, returned(dossier_id, n)) for n, dossier_id in enumerate(ids)]
 
 
+def start_group_at_the_end(bootstrap: str, group_id: str) -> None:
+    """Commit ``group_id`` at the end of the dossier events, so the run's consumer reads only
+    what the run produces (the earlier run's dossiers are still in the topic)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id})
+    try:
+        topic = Topic.DOSSIER_EVENTS.value
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        ends = [
+            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p))[1])
+            for p in partitions
+        ]
+        consumer.commit(offsets=ends, asynchronous=False)
+    finally:
+        consumer.close()
+
+
 def produce(
     bootstrap: str, values: list[tuple[str, bytes]], rate: float | None
 ) -> dict[str, float]:
@@ -193,6 +209,7 @@ def run(
         ratings_token_key=SecretStr(TOKEN_KEY),
         quiet_hours="",
     )
+    start_group_at_the_end(bootstrap, settings.ratings_group_id)
     seal = TokenSeal(TOKEN_KEY)
     pool = open_pool(url, max_size=4)
     stop = threading.Event()
@@ -219,6 +236,9 @@ def run(
     with psycopg.connect(url, autocommit=True) as conn:
         while time.monotonic() < deadline:
             created, sent = progress(conn)
+            if created > count:
+                msg = f"{created:,} invitations for {count:,} dossiers: not the run's own"
+                raise RuntimeError(msg)
             now = time.monotonic() - started
             if created == count and not created_at:
                 created_at = now
