@@ -1,11 +1,12 @@
 """Rating form submissions: ``POST /r/<token>`` sustained at a fixed offered rate.
 
-Against a real PostgreSQL (the stack named by ``BENCH_ENV``, else PostgreSQL of its own in
-``.bench-stack/``), in a throwaway database with the ratings migrations:
+Against a real Kafka and PostgreSQL (the stack named by ``BENCH_ENV``, else a stack of its
+own in ``.bench-stack/``), in a throwaway database with the ratings migrations:
 
 1. inserts ``--forms`` invitations (as the invitations helper writes them);
 2. starts one ratings process (uvicorn, as ``python -m services.ratings`` runs it, rate
-   limits opened for the one client address);
+   limits opened for the one client address), its outbox relay publishing every
+   ``rating.submitted`` to Kafka while the posts go on, as in service;
 3. opens every form once (``GET /r/<token>``: the CSRF cookie and token), untimed;
 4. posts the filled forms open-loop at ``--rate`` per second (each request sent at its
    scheduled instant, whatever the previous ones do), a fifth of them unhappy (a
@@ -32,10 +33,12 @@ import aiohttp
 import httpx
 import psycopg
 
-from bench.board import BenchDatabase, drop_database, open_postgres
+from bench.board import BenchDatabase, drop_database
 from bench.intake import ROOT, machine, pct
+from bench.invitations import open_stack
 from bench.results import write_section
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
+from motcua.kafka import TOPICS, ensure_topics
 from services.ratings.answers.criteria import criteria_for
 from services.ratings.invitations.tokens import hash_token, new_token
 from tests.live_server import free_port
@@ -156,12 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=TARGET_RPS, help="offered posts per second")
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md")
     args = parser.parse_args(argv)
-    admin_url, stop = open_postgres()
+    bootstrap, admin_url, stop = open_stack()
+    ensure_topics(bootstrap, TOPICS)
     database, url = create_database(admin_url)
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "FORM_SECRET": secrets.token_urlsafe(16),
         "RATE_LIMIT_PER_ADDRESS": "10000000/minute",
         "LOG_LEVEL": "WARNING",
@@ -199,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         stop()
     met = result["rps"] >= TARGET_RPS * 0.98 and result["p99_ms"] <= TARGET_P99_MS
     section = (
-        f"{SECTION}\n\nMachine: {machine()}; PostgreSQL of `deploy/local/stack.py`, one ratings "
-        "process (uvicorn, one worker), the load generator on the same 2 cores. Command: "
+        f"{SECTION}\n\nMachine: {machine()}; Kafka and PostgreSQL of `deploy/local/stack.py`, "
+        "one ratings process (uvicorn, one worker, its outbox relay publishing), the load "
+        "generator on the same 2 cores. Command: "
         f"`python -m bench ratings --forms {args.forms} --rate {args.rate:g}`, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
         "Each post: CSRF check, the invitation locked by its token hash, the rating inserted, "

@@ -5,7 +5,8 @@ CSRF is a signed double submit: a random nonce in an HttpOnly, SameSite=Strict c
 in the form an HMAC of that nonce and the form's scope (its path, or the officer's name),
 so a page of another site can neither read nor forge the pair. Rate limits use the
 ``limits`` library's sliding-window counters (constant work per hit), in process memory
-unless ``RATE_LIMIT_STORAGE_URI`` names a shared store.
+(``counters.py``: limits' own memory store walks every key each 10 ms) unless
+``RATE_LIMIT_STORAGE_URI`` names a shared store.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections.abc import Mapping
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
+
+from services.ratings.counters import SweptMemoryStorage
 
 CSRF_COOKIE = "motcua_csrf"
 CSRF_FIELD = "csrf_token"
@@ -58,7 +61,10 @@ class RateLimits:
     is None (go on) or the seconds to wait (429 with ``Retry-After``)."""
 
     def __init__(self, per_address: str, per_token: str, storage_uri: str) -> None:
-        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
+        storage = (
+            SweptMemoryStorage() if storage_uri == "memory://" else storage_from_string(storage_uri)
+        )
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._per_address = parse(per_address)
         self._per_token = parse(per_token)
 
