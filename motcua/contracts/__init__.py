@@ -13,7 +13,7 @@ from motcua.contracts._envelope import (
     validate_event,
 )
 from motcua.contracts._errors import ContractError
-from motcua.contracts._registry import SCHEMAS_DIR_ENV, schema_id, schemas_dir
+from motcua.contracts._registry import SCHEMAS_DIR_ENV, load_contracts, schema_id, schemas_dir
 from motcua.contracts._time import format_instant, parse_instant
 from motcua.contracts._types import EventType
 
@@ -24,6 +24,7 @@ __all__ = [
     "decode_event",
     "encode_event",
     "format_instant",
+    "load_contracts",
     "new_event",
     "parse_instant",
     "schema_id",

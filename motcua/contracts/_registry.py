@@ -1,7 +1,8 @@
 """Loads the JSON Schemas from disk and compiles each validator once.
 
 Validation sits on the hot path (every produced and consumed event), so schemas are read
-and checked on first use and the compiled validators are cached for the process. The
+and checked once (at start-up: ``load_contracts``) and the compiled validators are kept
+for the process. The
 files keep their ``$ref``s (they are the contract other tools read), but each validator is
 compiled from a copy with every ``$ref`` replaced by its target, resolved once through a
 ``referencing.Registry``: resolving refs on every event made validation about five times
@@ -18,7 +19,6 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,9 +227,29 @@ class _Schemas:
             return found
 
 
-@cache
+_loading = threading.Lock()
+_loaded: _Schemas | None = None
+
+
 def _schemas() -> _Schemas:
-    return _Schemas(schemas_dir())
+    global _loaded
+    found = _loaded
+    if found is None:
+        with _loading:  # one thread reads the files; the others wait for it, not redo it
+            if _loaded is None:
+                _loaded = _Schemas(schemas_dir())
+            found = _loaded
+    return found
+
+
+def load_contracts() -> None:
+    """Read every schema and compile every contract now. Services call it at start-up:
+    loaded on first use, the first requests after a deploy waited for it (a second and
+    more at 200 forms a second, ``python -m bench ratings``)."""
+    schemas = _schemas()
+    schemas.contract(ENVELOPE_SCHEMA)
+    for event_type in EventType:
+        schemas.contract(event_type.schema_path)
 
 
 def envelope_contract() -> Contract:
@@ -264,4 +284,6 @@ def schema_id_of(relative: str) -> str:
 
 def clear_cache() -> None:
     """Forget loaded schemas, so the next use re-reads them (tests, schema reloads)."""
-    _schemas.cache_clear()
+    global _loaded
+    with _loading:
+        _loaded = None

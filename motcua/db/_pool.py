@@ -6,9 +6,18 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 
-def open_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> ConnectionPool:
+def open_pool(
+    database_url: str, *, min_size: int | None = None, max_size: int = 10
+) -> ConnectionPool:
+    """A pool opening in the background; fixed at ``max_size`` unless ``min_size`` says
+    otherwise, so a burst of requests never waits for connections to be opened and
+    authenticated (SCRAM) while it is served."""
     pool = ConnectionPool(
-        database_url, min_size=min_size, max_size=max_size, open=False, name="motcua"
+        database_url,
+        min_size=max_size if min_size is None else min_size,
+        max_size=max_size,
+        open=False,
+        name="motcua",
     )
     pool.open(wait=False)
     return pool

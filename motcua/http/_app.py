@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from motcua.contracts import load_contracts
 from motcua.health import Check, run_checks
 from motcua.http._problems import document_problems, install_problem_handlers
 from motcua.metrics import HTTP_REQUEST_SECONDS, render_metrics
@@ -84,6 +85,7 @@ def create_service_app(
     lifespan: Lifespan | None = None,
     description: str = "",
 ) -> FastAPI:
+    load_contracts()  # every event the service makes or reads is checked against them
     app = FastAPI(
         title=f"Motcua {service}", version=version, description=description, lifespan=lifespan
     )

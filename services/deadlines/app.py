@@ -31,7 +31,7 @@ from typing import Any
 import faust
 
 from motcua.calendar_feed import CalendarFeed, LiveCalendar
-from motcua.contracts import ContractError, decode_event, encode_event
+from motcua.contracts import ContractError, decode_event, encode_event, load_contracts
 from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
 from motcua.streaming import create_faust_app
@@ -83,6 +83,7 @@ def checks_topic_name(settings: DeadlinesSettings) -> str:
 
 
 def create_app(settings: DeadlinesSettings) -> faust.App:
+    load_contracts()
     app = create_faust_app(settings.app_id, settings)
     db = Database(settings.database_url)
     feed = BoardFeed(settings.database_url)

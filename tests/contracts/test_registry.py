@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from motcua.contracts import SCHEMAS_DIR_ENV, EventType, _registry, schemas_dir
+from motcua.contracts import SCHEMAS_DIR_ENV, EventType, _registry, load_contracts, schemas_dir
 from tests.contracts._examples import INVALID, VALID
 
 
@@ -104,3 +106,37 @@ def test_missing_schemas_fail_loudly(
     monkeypatch.setenv(SCHEMAS_DIR_ENV, str(tmp_path))
     with pytest.raises(RuntimeError, match=SCHEMAS_DIR_ENV):
         _registry.envelope_validator()
+
+
+def test_threads_meeting_an_unloaded_registry_load_it_once(
+    monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    built: list[int] = []
+    original = _registry._Schemas.__init__
+
+    def counting(self: Any, root: Path) -> None:
+        built.append(1)
+        time.sleep(0.05)  # long enough for every thread to arrive while the first loads
+        original(self, root)
+
+    monkeypatch.setattr(_registry._Schemas, "__init__", counting)
+    barrier = threading.Barrier(8)
+
+    def first_use() -> None:
+        barrier.wait()
+        _registry.envelope_contract()
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert built == [1]
+
+
+def test_load_contracts_compiles_every_contract_up_front(fresh_cache: None) -> None:
+    load_contracts()
+    loaded = _registry._loaded
+    assert loaded is not None
+    expected = {_registry.ENVELOPE_SCHEMA, *(t.schema_path for t in EventType)}
+    assert set(loaded._contracts) == expected
