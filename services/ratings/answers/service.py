@@ -197,23 +197,25 @@ def record(
         if exc.diag.constraint_name == "ratings_paper_serial_unique" and entry.paper_serial:
             raise SerialUsed(entry.paper_serial) from None
         raise AlreadyRated(invitation, now) from None
-    if entry.valid:
-        db_session.execute(
-            "UPDATE rating_invitations SET used_at = %s WHERE id = %s", (now, invitation.id)
-        )
     complaint = entry.comment_is_complaint and bool(answer and answer.comment)
     reasons = followup_reasons(kept, complaint=complaint) if entry.valid else ()
-    publish(
-        EventType.RATING_SUBMITTED,
-        submitted_data(rating_id, invitation, entry, answer, followup=bool(reasons)),
-        at=now,
-        db_session=db_session,
-    )
     followup_id = None
-    if reasons:
-        followup_id = open_followup(
-            rating_id, invitation, reasons, now=now, calendar=calendar, db_session=db_session
+    # The rest in one round trip: the rating is in, nothing below is expected to fail.
+    with db_session.pipeline():
+        if entry.valid:
+            db_session.execute(
+                "UPDATE rating_invitations SET used_at = %s WHERE id = %s", (now, invitation.id)
+            )
+        publish(
+            EventType.RATING_SUBMITTED,
+            submitted_data(rating_id, invitation, entry, answer, followup=bool(reasons)),
+            at=now,
+            db_session=db_session,
         )
+        if reasons:
+            followup_id = open_followup(
+                rating_id, invitation, reasons, now=now, calendar=calendar, db_session=db_session
+            )
     return Recorded(rating_id, invitation, entry, kept, now, followup_id, reasons)
 
 
