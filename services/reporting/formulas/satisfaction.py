@@ -20,11 +20,12 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from services.reporting.formulas._rates import share
+
 OFFICER_CRITERIA = (1, 2, 3, 4, 7)
 """The criteria (numbers of Nghị định 61 Điều 31) an officer answers for."""
 
 _ONE_DECIMAL = Decimal("0.1")
-_RATE = Decimal("0.0001")  # a rate as a fraction: 0.9771 is 97.71%
 
 
 class AgencyBand(StrEnum):
@@ -39,15 +40,6 @@ class OfficerBand(StrEnum):
     FULL = "100"
     MOSTLY = "70_100"
     UNDER = "under_70"
-
-
-def _ratio(numerator: int, denominator: int, quantum: Decimal) -> Decimal | None:
-    if numerator < 0 or denominator < 0 or numerator > denominator:
-        msg = f"{numerator} of {denominator} is not a share"
-        raise ValueError(msg)
-    if denominator == 0:
-        return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(quantum, ROUND_HALF_UP)
 
 
 def criterion_score(points: int, rated: int) -> Decimal | None:
@@ -92,9 +84,9 @@ def officer_band(score: Decimal) -> OfficerBand:
 
 def satisfaction_rate(satisfied: int, valid: int) -> Decimal | None:
     """Satisfied valid answers over valid answers (invalid paper forms stay out)."""
-    return _ratio(satisfied, valid, _RATE)
+    return share(satisfied, valid)
 
 
 def response_rate(answered: int, invited: int) -> Decimal | None:
     """Dossiers with a valid answer over dossiers invited to rate."""
-    return _ratio(answered, invited, _RATE)
+    return share(answered, invited)

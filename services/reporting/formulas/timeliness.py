@@ -16,12 +16,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from motcua.dossier import LOCAL_ZONE, finished_late
-
-_RATE = Decimal("0.0001")
+from services.reporting.formulas._rates import share
 
 
 class Finish(StrEnum):
@@ -55,9 +54,4 @@ def portal_finish(
 def apology_compliance(letters_in_time: int, late: int) -> Decimal | None:
     """Late dossiers whose apology letter went out by its deadline, over late dossiers;
     None while nothing is late."""
-    if letters_in_time < 0 or late < 0 or letters_in_time > late:
-        msg = f"{letters_in_time} of {late} is not a share"
-        raise ValueError(msg)
-    if late == 0:
-        return None
-    return (Decimal(letters_in_time) / Decimal(late)).quantize(_RATE, ROUND_HALF_UP)
+    return share(letters_in_time, late)
