@@ -68,10 +68,13 @@ def agency_band(total: Decimal) -> AgencyBand:
 def officer_score(scores: Mapping[int, Decimal | None]) -> Decimal | None:
     """The sum of an officer's scores on criteria 1, 2, 3, 4 and 7 (at most 10); None
     until each of them has been rated."""
-    picked = [scores.get(number) for number in OFFICER_CRITERIA]
-    if any(score is None for score in picked):
-        return None
-    return sum((score for score in picked if score is not None), Decimal(0))
+    total = Decimal(0)
+    for number in OFFICER_CRITERIA:
+        score = scores.get(number)
+        if score is None:
+            return None
+        total += score
+    return total
 
 
 def officer_band(score: Decimal) -> OfficerBand:
