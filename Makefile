@@ -4,14 +4,21 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CHART_JS := services/reporting/static/chart.umd.min.js
 
 .PHONY: up down status test lint unit bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CHART_JS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
+
+# The leaders' page's charts: Chart.js from the npm registry at build time, pinned by the
+# lock file, served by reporting itself (no CDN).
+$(CHART_JS): services/reporting/web/package.json services/reporting/web/package-lock.json
+	npm ci --no-audit --no-fund --prefix services/reporting/web
+	cp services/reporting/web/node_modules/chart.js/dist/chart.umd.min.js $(CHART_JS)
 
 ## up: install what is needed, start Kafka, PostgreSQL and the four services, print the endpoints
 up: $(STAMP)

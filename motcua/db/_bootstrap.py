@@ -14,6 +14,9 @@ import psycopg
 from psycopg import sql
 
 SERVICES: tuple[str, ...] = ("intake", "deadlines", "ratings", "reporting")
+SCHEMA_CREATORS = frozenset({"reporting"})
+"""Services that may create schemas of their own: reporting rebuilds its figures into a
+fresh one (``python -m services.reporting.manage rebuild``)."""
 
 
 @dataclass(frozen=True)
@@ -79,5 +82,11 @@ def bootstrap_database(
                     sql.Identifier(database), sql.Identifier(role.role)
                 )
             )
+            if service in SCHEMA_CREATORS:
+                conn.execute(
+                    sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
+                        sql.Identifier(database), sql.Identifier(role.role)
+                    )
+                )
             urls[service] = service_url(admin_url, role)
     return urls

@@ -1,6 +1,6 @@
-"""`python -m services.reporting`: run the reporting Faust worker and its web server."""
+"""`python -m services.reporting`: run the reporting service."""
 
-from motcua.streaming import run_worker
-from services.reporting.app import app, settings
+from motcua.http import serve
+from services.reporting.settings import ReportingSettings
 
-run_worker(app, settings, "reporting")
+serve("services.reporting.app:app_from_environment", ReportingSettings(), "reporting")

@@ -1,19 +1,91 @@
-"""Reporting: live figures per unit, procedure and day for leaders and for ops."""
+"""Reporting: the official figures, live, for every unit and procedure — for leaders
+(``/reports``, ``/v1/reports``) and for ops (``/metrics``, Grafana)."""
 
 from __future__ import annotations
 
-import faust
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
-from motcua.streaming import create_faust_app
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+
+from motcua.calendar import default_calendar
+from motcua.db import open_pool
+from motcua.health import standard_checks
+from motcua.http import create_service_app
+from motcua.identity import OfficerGate
+from services.reporting.consumer import FactConsumer
+from services.reporting.context import ReportingContext
+from services.reporting.gauges import Exporter
+from services.reporting.intake import IntakeApi
 from services.reporting.pages import install_report_pages
 from services.reporting.settings import ReportingSettings
+from services.reporting.views import router
 
 
-def create_app(settings: ReportingSettings) -> faust.App:
-    app = create_faust_app("motcua-reporting", settings)
-    install_report_pages(app, settings)
+@contextmanager
+def reporting_workers(settings: ReportingSettings, pool: ConnectionPool) -> Iterator[None]:
+    """The fact consumer and the one-worker exporter run while the block does."""
+    stop = threading.Event()
+    threads = []
+    if settings.consumer_enabled:
+        consumer = FactConsumer(
+            settings.kafka_bootstrap_servers,
+            pool,
+            default_calendar(),
+            group_id=settings.reporting_group_id,
+            batch_size=settings.consumer_batch_size,
+        )
+        threads.append(threading.Thread(target=consumer.run, args=(stop,), name="facts"))
+    key = settings.intake_api_key.get_secret_value()
+    exporter = Exporter(
+        settings.database_url,
+        pool,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        lag_groups=[g.strip() for g in settings.lag_groups.split(",") if g.strip()],
+        intake=IntakeApi(settings.intake_url, key) if key else None,
+        interval_s=settings.gauges_interval_s,
+        reconcile_every_s=settings.reconcile_interval_s,
+    )
+    threads.append(threading.Thread(target=exporter.run, args=(stop,), name="gauges"))
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+
+def create_app(settings: ReportingSettings) -> FastAPI:
+    pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.reporting = ReportingContext(
+            settings=settings, pool=pool, gate=OfficerGate.from_settings(settings)
+        )
+        try:
+            with reporting_workers(settings, pool):
+                yield
+        finally:
+            pool.close()
+
+    app = create_service_app(
+        service="reporting",
+        version="0.1.0",
+        checks=standard_checks(settings),
+        lifespan=lifespan,
+        description="Official figures of dossier handling and citizens' satisfaction, per "
+        "unit, procedure, field and period, counted exactly once.",
+    )
+    install_report_pages(app)
+    app.include_router(router)
     return app
 
 
-settings = ReportingSettings()
-app = create_app(settings)
+def app_from_environment() -> FastAPI:
+    """The app as each server process builds it, from its own environment."""
+    return create_app(ReportingSettings())

@@ -2,9 +2,50 @@
 
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
+
 from motcua.identity import PagesSettings, SignInSettings
-from motcua.streaming import StreamSettings
+from motcua.settings import ServiceSettings
 
 
-class ReportingSettings(StreamSettings, SignInSettings, PagesSettings):
+class ReportingSettings(ServiceSettings, SignInSettings, PagesSettings):
     """Everything reporting reads from its environment."""
+
+    db_pool_size: int = Field(default=6, ge=2, description="PostgreSQL connections per process.")
+    consumer_enabled: bool = Field(
+        default=True,
+        description="Count events in this process (every process of the group shares the "
+        "partitions).",
+    )
+    reporting_group_id: str = Field(
+        default="motcua-reporting", description="Consumer group of reporting's fact consumer."
+    )
+    consumer_batch_size: int = Field(
+        default=2000, ge=1, description="Events stored per transaction at most."
+    )
+    intake_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="Intake's API: unit and procedure names, and the reconciliation's tally.",
+    )
+    intake_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Reporting's read-only intake API key (scope dossiers:read, root unit).",
+    )
+    reconcile_interval_s: float = Field(
+        default=60.0, gt=0, description="Seconds between reconciliations with intake."
+    )
+    gauges_interval_s: float = Field(
+        default=15.0, gt=0, description="Seconds between refreshes of the business gauges."
+    )
+    ranking_min_answers: int = Field(
+        default=30,
+        ge=1,
+        description="Valid answers a unit needs in the period to be ranked; below it the "
+        "ranking says 'not enough answers'.",
+    )
+    lag_groups: str = Field(
+        default="motcua-intake-inbound,motcua-deadlines,motcua-deadlines-delivered,"
+        "motcua-ratings,motcua-reporting",
+        description="Consumer groups whose lag reporting exports (comma-separated; a fixed "
+        "list keeps the label set bounded).",
+    )

@@ -373,6 +373,45 @@ def post_batch(
     return BatchResponse(results=results, **counts)
 
 
+class DossierTally(BaseModel):
+    unit_code: str
+    received: int = Field(description="Dossiers received in the subtree (and window).")
+    by_state: dict[str, int] = Field(description="How many are in each state now.")
+
+
+@router.get(
+    "/dossiers/tally",
+    response_model=DossierTally,
+    summary="How many dossiers a unit subtree holds, by state: what reporting reconciles "
+    "its figures with.",
+    responses={401: {}, 403: {}, 422: {}},
+)
+def tally_dossiers(
+    principal: Reader,
+    ctx: Annotated[IntakeContext, Depends(context)],
+    unit: Annotated[
+        str | None,
+        Query(pattern=UNIT_CODE_PATTERN, description="A unit; its whole subtree is counted."),
+    ] = None,
+    received_from: Annotated[AwareDatetime | None, Query()] = None,
+    received_to: Annotated[AwareDatetime | None, Query()] = None,
+) -> DossierTally:
+    subtree = unit or principal.unit_code
+    clauses = ["unit_path @> ARRAY[%s]::text[]", "unit_path @> ARRAY[%s]::text[]"]
+    params: list[Any] = [principal.unit_code, subtree]
+    if received_from:
+        clauses.append("received_at >= %s")
+        params.append(received_from)
+    if received_to:
+        clauses.append("received_at < %s")
+        params.append(received_to)
+    query = f"SELECT state, count(*) FROM dossiers WHERE {' AND '.join(clauses)} GROUP BY state"
+    with ctx.pool.connection() as conn:
+        rows = conn.execute(query, params).fetchall()
+    by_state = {state.value: 0 for state in DossierState} | {s: int(n) for s, n in rows}
+    return DossierTally(unit_code=subtree, received=sum(by_state.values()), by_state=by_state)
+
+
 @router.get(
     "/dossiers/{code}",
     response_model=DossierView,

@@ -1,0 +1,288 @@
+"""The facts reporting keeps, one per dossier, letter, invitation, rating and follow-up,
+and how each event changes them. Pure: no I/O, so a replay reproduces them exactly.
+
+Events of one dossier arrive in order on its partition, so a dossier's fact takes an
+event only when the event's sequence is newer than the last one applied; a redelivered or
+replayed event changes nothing. The other facts are keyed by what makes them one (the
+letter's episode, the rating's id), so applying one twice stores it once.
+
+Where a fact's instant comes from (the periods a figure counts it in):
+- received: ``received_at`` of ``dossier.received`` (the receipt);
+- finished: the time of ``dossier.completed`` (the result produced);
+- returned, rejected, withdrawn: the time of their event;
+- a letter: ``issued_at``; an invitation, a rating, a follow-up: their event's time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from motcua.calendar import WorkingCalendar
+from motcua.contracts import EventType, parse_instant
+from motcua.dossier import ClockState
+from services.reporting.formulas.timeliness import Finish, legal_finish, portal_finish
+
+CRITERIA = (
+    "processing_time",
+    "agencies_contacted",
+    "visits",
+    "procedure_information",
+    "staff_conduct",
+    "lawful_cost",
+    "feedback_handling",
+    "online_service",
+    "other",
+)
+"""The criteria of Nghị định 61 Điều 31 in their legal order: criterion n is CRITERIA[n-1]."""
+
+
+class DossierState:
+    IN_PROGRESS = "in_progress"
+    AWAITING_SUPPLEMENT = "awaiting_supplement"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class DossierFact:
+    dossier_id: str
+    dossier_code: str
+    unit_code: str
+    unit_path: tuple[str, ...]
+    procedure_code: str
+    channel: str
+    online_level: str | None
+    received_at: datetime
+    receipt_due_at: datetime
+    """The appointment on the receipt: the portal's view counts from it."""
+    due_at: datetime | None
+    state: str
+    last_sequence: int
+    rescheduled: bool = False
+    finished_at: datetime | None = None
+    outcome: str | None = None
+    legal_finish: Finish | None = None
+    portal_finish: Finish | None = None
+    supplement_requests: int = 0
+    supplement_since: datetime | None = None
+    supplement_waiting: timedelta = timedelta(0)
+    returned_at: datetime | None = None
+    returned_channel: str | None = None
+    ended_at: datetime | None = None
+    handler_ref: str | None = None
+    """The officer the dossier was last assigned to (an opaque reference, no name)."""
+
+
+def _received(data: Mapping[str, Any]) -> DossierFact:
+    state = ClockState.from_json(data["clock"])
+    return DossierFact(
+        dossier_id=data["dossier_id"],
+        dossier_code=data["dossier_code"],
+        unit_code=data["unit_code"],
+        unit_path=tuple(data["unit_path"]),
+        procedure_code=data["procedure_code"],
+        channel=data["channel"],
+        online_level=data.get("online_level"),
+        received_at=parse_instant(data["received_at"]),
+        receipt_due_at=state.original_due_at,
+        due_at=state.due_at,
+        state=DossierState.IN_PROGRESS,
+        last_sequence=int(data["sequence"]),
+    )
+
+
+def apply_dossier_event(
+    fact: DossierFact | None, event: Mapping[str, Any], calendar: WorkingCalendar
+) -> DossierFact | None:
+    """The dossier's fact after ``event``; the same fact when the event is not newer.
+
+    An event for a dossier never received here (its receipt expired from the topic before
+    a rebuild) leaves nothing: the dossier is not counted rather than counted half.
+    """
+    kind, data = EventType(event["type"]), event["data"]
+    if kind is EventType.DOSSIER_RECEIVED:
+        return fact if fact is not None else _received(data)
+    sequence = int(data["sequence"])
+    if fact is None or sequence <= fact.last_sequence:
+        return fact
+    at = parse_instant(event["time"])
+    clock = ClockState.from_json(data["clock"])
+    fact = replace(fact, last_sequence=sequence, due_at=clock.due_at, rescheduled=clock.rescheduled)
+    match kind:
+        case EventType.DOSSIER_ASSIGNED:
+            fact = replace(fact, handler_ref=data.get("handler_ref") or fact.handler_ref)
+            if data["kind"] == "transfer":
+                return replace(
+                    fact, unit_code=data["to_unit_code"], unit_path=tuple(data["to_unit_path"])
+                )
+            return fact
+        case EventType.DOSSIER_SUPPLEMENT_REQUESTED:
+            return replace(
+                fact,
+                state=DossierState.AWAITING_SUPPLEMENT,
+                supplement_requests=fact.supplement_requests + 1,
+                supplement_since=at,
+            )
+        case EventType.DOSSIER_SUPPLEMENT_RECEIVED:
+            waited = fact.supplement_waiting
+            if fact.supplement_since is not None:
+                waited += calendar.working_time_between(fact.supplement_since, at)
+            return replace(
+                fact,
+                state=DossierState.IN_PROGRESS,
+                supplement_since=None,
+                supplement_waiting=waited,
+            )
+        case EventType.DOSSIER_PAUSED:
+            return replace(fact, state=DossierState.PAUSED)
+        case EventType.DOSSIER_RESUMED:
+            return replace(fact, state=DossierState.IN_PROGRESS)
+        case EventType.DOSSIER_RESCHEDULED:
+            return fact
+        case EventType.DOSSIER_COMPLETED:
+            return _finished(fact, clock, at, data["outcome"], calendar)
+        case EventType.DOSSIER_RETURNED:
+            return replace(fact, returned_at=at, returned_channel=data["channel"])
+        case EventType.DOSSIER_REJECTED:
+            return replace(fact, state=DossierState.REJECTED, ended_at=at)
+        case EventType.DOSSIER_WITHDRAWN:
+            return replace(fact, state=DossierState.WITHDRAWN, ended_at=at)
+        case _:
+            msg = f"{kind} is not a dossier lifecycle event"
+            raise ValueError(msg)
+
+
+def _finished(
+    fact: DossierFact, clock: ClockState, at: datetime, outcome: str, calendar: WorkingCalendar
+) -> DossierFact:
+    due = clock.due_at or fact.due_at or fact.receipt_due_at
+    portal_due = calendar.add_working_time(fact.receipt_due_at, fact.supplement_waiting)
+    return replace(
+        fact,
+        state=DossierState.FINISHED,
+        finished_at=at,
+        outcome=outcome,
+        legal_finish=legal_finish(due_at=due, finished_at=at),
+        portal_finish=portal_finish(
+            portal_due_at=portal_due,
+            finished_at=at,
+            supplement_requests=fact.supplement_requests,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ApologyFact:
+    dossier_id: str
+    episode: int
+    unit_path: tuple[str, ...]
+    procedure_code: str
+    letter_number: str
+    issued_at: datetime
+    original_due_at: datetime
+    apology_deadline: datetime
+
+    @property
+    def in_time(self) -> bool:
+        return self.issued_at <= self.apology_deadline
+
+
+def apology_fact(event: Mapping[str, Any], calendar: WorkingCalendar) -> ApologyFact:
+    """A letter; its deadline is one working day before the appointment it moved."""
+    data = event["data"]
+    original_due_at = parse_instant(data["original_due_at"])
+    return ApologyFact(
+        dossier_id=data["dossier_id"],
+        episode=int(data["episode"]),
+        unit_path=tuple(data["unit_path"]),
+        procedure_code=data["procedure_code"],
+        letter_number=data["letter_number"],
+        issued_at=parse_instant(data["issued_at"]),
+        original_due_at=original_due_at,
+        apology_deadline=calendar.apology_deadline(original_due_at),
+    )
+
+
+@dataclass(frozen=True)
+class InvitationFact:
+    dossier_id: str
+    invitation_id: str
+    unit_path: tuple[str, ...]
+    procedure_code: str
+    invited_at: datetime
+
+
+def invitation_fact(event: Mapping[str, Any]) -> InvitationFact:
+    data = event["data"]
+    return InvitationFact(
+        dossier_id=data["dossier_id"],
+        invitation_id=data["invitation_id"],
+        unit_path=tuple(data["unit_path"]),
+        procedure_code=data["procedure_code"],
+        invited_at=parse_instant(event["time"]),
+    )
+
+
+@dataclass(frozen=True)
+class RatingFact:
+    rating_id: str
+    dossier_id: str
+    unit_path: tuple[str, ...]
+    procedure_code: str
+    channel: str
+    staff_present: bool
+    valid: bool
+    invalid_reason: str | None
+    overall: str | None
+    scores: tuple[int | None, ...]
+    """Points per criterion, criterion 1 first; None where it was not rated."""
+    submitted_at: datetime
+
+
+def rating_fact(event: Mapping[str, Any]) -> RatingFact:
+    data = event["data"]
+    scores = data.get("scores") or {}
+    return RatingFact(
+        rating_id=data["rating_id"],
+        dossier_id=data["dossier_id"],
+        unit_path=tuple(data["unit_path"]),
+        procedure_code=data["procedure_code"],
+        channel=data["channel"],
+        staff_present=bool(data["staff_present"]),
+        valid=bool(data["valid"]),
+        invalid_reason=data.get("invalid_reason"),
+        overall=data.get("overall"),
+        scores=tuple(scores.get(name) for name in CRITERIA),
+        submitted_at=parse_instant(event["time"]),
+    )
+
+
+@dataclass(frozen=True)
+class FollowupFact:
+    followup_id: str
+    dossier_id: str
+    unit_path: tuple[str, ...]
+    opened_at: datetime
+    due_at: datetime
+    closed_at: datetime | None = None
+    on_time: bool | None = None
+
+
+def followup_fact(event: Mapping[str, Any]) -> FollowupFact:
+    """A follow-up as its event states it; a closed one carries its opening too."""
+    data = event["data"]
+    closed = event["type"] == EventType.RATING_FOLLOWUP_CLOSED
+    return FollowupFact(
+        followup_id=data["followup_id"],
+        dossier_id=data["dossier_id"],
+        unit_path=tuple(data["unit_path"]),
+        opened_at=parse_instant(data["opened_at"]),
+        due_at=parse_instant(data["due_at"]),
+        closed_at=parse_instant(data["closed_at"]) if closed else None,
+        on_time=bool(data["on_time"]) if closed else None,
+    )

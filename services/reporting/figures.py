@@ -1,0 +1,251 @@
+"""Figures: the measures counted over reporting's facts for one unit subtree and period,
+optionally split by child unit, procedure or field, and the rates derived from them.
+
+Counting happens in PostgreSQL, one statement per fact source (``measures.SOURCES``);
+every rate is then a formula of ``formulas`` over those counts, so each number on a page
+can be shown beside the counts it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from psycopg import Connection
+
+from services.reporting.formulas import (
+    FORMULA_VERSION,
+    agency_band,
+    criterion_score,
+    portal766,
+    satisfaction_rate,
+)
+from services.reporting.formulas._rates import share
+from services.reporting.formulas.timeliness import apology_compliance
+from services.reporting.measures import MEASURES, OPEN_AT, SOURCES, Measure, Source
+from services.reporting.periods import Period
+
+
+class GroupBy(StrEnum):
+    NONE = "none"
+    UNIT = "unit"
+    PROCEDURE = "procedure"
+    FIELD = "field"
+    PROVINCE_FIELD = "province_field"
+    """``<province>|<field>``: the labels of the business gauges (not offered by the API)."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A unit subtree: the unit's code and its depth in the tree (the root is 1)."""
+
+    unit_code: str
+    depth: int
+
+
+@dataclass(frozen=True)
+class Filters:
+    procedure: str | None = None
+    field: str | None = None
+    channel: str | None = None
+    """The dossier's intake channel (in_person, online, postal)."""
+
+
+def _group_expression(group_by: GroupBy, alias: str) -> str:
+    match group_by:
+        case GroupBy.UNIT:
+            # A dossier of the unit itself is its own row; deeper ones roll up to the child.
+            return f"coalesce({alias}.unit_path[%(depth)s + 1], {alias}.unit_path[%(depth)s])"
+        case GroupBy.PROCEDURE:
+            return f"{alias}.procedure_code"
+        case GroupBy.FIELD:
+            return "coalesce(p.field, 'unknown')"
+        case GroupBy.PROVINCE_FIELD:
+            province = f"coalesce({alias}.unit_path[2], {alias}.unit_path[1])"
+            return f"{province} || '|' || coalesce(p.field, 'unknown')"
+        case _:
+            return "''"
+
+
+def _facts(source: Source, group_by: GroupBy, filters: Filters) -> str:
+    """``FROM … WHERE …`` over the source's facts in the scope, period and filters."""
+    a = source.alias
+    joins = []
+    where = [f"{a}.unit_path @> ARRAY[%(unit)s]::text[]"]
+    if source.instant:
+        where.append(f"{source.instant} >= %(start)s AND {source.instant} < %(end)s")
+    else:
+        where.append(OPEN_AT)
+    if group_by in (GroupBy.FIELD, GroupBy.PROVINCE_FIELD) or filters.field:
+        joins.append(f"LEFT JOIN procedures p ON p.code = {a}.procedure_code")
+    if filters.field:
+        where.append("coalesce(p.field, 'unknown') = %(field)s")
+    if filters.procedure:
+        where.append(f"{a}.procedure_code = %(procedure)s")
+    if filters.channel:
+        if source.table == "dossiers":
+            where.append(f"{a}.channel = %(channel)s")
+        else:
+            joins.append(f"JOIN dossiers dc ON dc.dossier_id = {a}.dossier_id")
+            where.append("dc.channel = %(channel)s")
+    return f"FROM {source.table} {a} {' '.join(joins)} WHERE {' AND '.join(where)}"
+
+
+def _statement(source: Source, measures: list[Measure], group_by: GroupBy, filters: Filters) -> str:
+    columns = ", ".join(f'{m.column()} AS "{m.name}"' for m in measures)
+    return (
+        f"SELECT {_group_expression(group_by, source.alias)} AS group_key, {columns} "
+        f"{_facts(source, group_by, filters)} GROUP BY group_key"
+    )
+
+
+def snapshot_instant(period: Period, now: datetime) -> datetime:
+    """An "in progress" figure is taken at the period's end, or now if that is later."""
+    return min(period.ends_at, now)
+
+
+def count(
+    scope: Scope,
+    period: Period,
+    *,
+    now: datetime,
+    group_by: GroupBy = GroupBy.NONE,
+    filters: Filters = Filters(),
+    db_session: Connection,
+) -> dict[str, dict[str, int]]:
+    """Every measure per group key ('' when not split)."""
+    params: dict[str, Any] = {
+        "unit": scope.unit_code,
+        "depth": scope.depth,
+        "start": period.starts_at,
+        "end": period.ends_at,
+        "at": snapshot_instant(period, now),
+        "procedure": filters.procedure,
+        "field": filters.field,
+        "channel": filters.channel,
+    }
+    counts: dict[str, dict[str, int]] = {}
+    for source in SOURCES.values():
+        measures = [m for m in MEASURES.values() if m.source == source.name]
+        cursor = db_session.execute(_statement(source, measures, group_by, filters), params)
+        names = [column.name for column in cursor.description or ()][1:]
+        for row in cursor:
+            group = counts.setdefault(str(row[0]), dict.fromkeys(MEASURES, 0))
+            group.update({name: int(value) for name, value in zip(names, row[1:], strict=True)})
+    if group_by is GroupBy.NONE:
+        counts.setdefault("", dict.fromkeys(MEASURES, 0))
+    return counts
+
+
+def dossiers_behind(
+    measure: Measure,
+    scope: Scope,
+    period: Period,
+    *,
+    now: datetime,
+    filters: Filters = Filters(),
+    limit: int = 500,
+    db_session: Connection,
+) -> list[str]:
+    """The codes of the dossiers a figure counts (codes only: no personal data)."""
+    source = SOURCES[measure.source]
+    query = (
+        f"SELECT DISTINCT k.dossier_code FROM (SELECT {source.dossier_id} AS dossier_id "
+        f"{_facts(source, GroupBy.NONE, filters)} AND ({measure.predicate})) AS hits "
+        "JOIN dossiers k ON k.dossier_id = hits.dossier_id "
+        "ORDER BY k.dossier_code LIMIT %(limit)s"
+    )
+    params = {
+        "unit": scope.unit_code,
+        "depth": scope.depth,
+        "start": period.starts_at,
+        "end": period.ends_at,
+        "at": snapshot_instant(period, now),
+        "procedure": filters.procedure,
+        "field": filters.field,
+        "channel": filters.channel,
+        "limit": limit,
+    }
+    return [row[0] for row in db_session.execute(query, params)]
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def derive(
+    counts: Mapping[str, int], *, procedures_online: int = 0, procedures: int = 0
+) -> dict[str, Any]:
+    """The rates, scores and bands of one group's counts (JSON-ready; None = no data)."""
+    scores = {
+        n: criterion_score(counts[f"criterion_{n}_points"], counts[f"criterion_{n}_rated"])
+        for n in range(1, 10)
+    }
+    rated = [s for s in scores.values() if s is not None]
+    total = sum(rated, Decimal(0)) if rated else None
+    finished = counts["finished"]
+    groups = (
+        portal766.timeliness(
+            on_time=counts["portal_early"]
+            + counts["portal_on_time"]
+            + counts["in_progress_on_time"],
+            handled=finished + counts["in_progress"],
+        ),
+        portal766.online_service(
+            procedures_online=procedures_online,
+            procedures=procedures,
+            online_dossiers=counts["received_online"],
+            dossiers=counts["received"],
+        ),
+        portal766.satisfaction(
+            followups_on_time=counts["followups_on_time"],
+            followups=counts["followups"],
+            late=counts["finished_late"],
+            dissatisfied=counts["ratings_dissatisfied"],
+            finished=finished,
+        ),
+    )
+    return {
+        "on_time_rate": _number(
+            share(counts["finished_early"] + counts["finished_on_time"], finished)
+        ),
+        "portal_on_time_rate": _number(
+            share(counts["portal_early"] + counts["portal_on_time"], finished)
+        ),
+        "apology_compliance": _number(
+            apology_compliance(counts["late_letter_in_time"], counts["finished_late"])
+        ),
+        "satisfaction_rate": _number(
+            satisfaction_rate(counts["ratings_satisfied"], counts["ratings_valid"])
+        ),
+        "satisfaction_766": _number(
+            portal766.handling_satisfaction(
+                late=counts["finished_late"],
+                dissatisfied=counts["ratings_dissatisfied"],
+                finished=finished,
+            )
+        ),
+        "response_rate": _number(share(counts["invited_answered"], counts["invited"])),
+        "criterion_scores": {str(n): _number(s) for n, s in scores.items()},
+        "agency_total": _number(total),
+        "agency_band": agency_band(total).value if total is not None else None,
+        "portal_766": [
+            {
+                "group": g.name,
+                "max_points": float(g.max_points),
+                "points": _number(g.points),
+                "parts": [
+                    {"part": p.name, "rate": _number(p.rate), "points": _number(p.points)}
+                    for p in g.parts
+                ],
+                "not_computed": list(g.not_computed),
+            }
+            for g in groups
+        ],
+        "portal_766_not_computed": portal766.NOT_COMPUTED_GROUPS,
+        "formula_version": FORMULA_VERSION,
+    }

@@ -1,0 +1,217 @@
+"""What reporting exports for ops beside its own counters, computed by one worker only.
+
+Every replica would compute the same business gauges and the same consumer lag, and a
+sum over replicas would count them several times (the trap Open Zaak documents). So the
+replica holding a PostgreSQL advisory lock exports them and the others export none; the
+lock is held on a connection of its own, so a worker that dies releases it at once and
+another takes over at its next tick.
+
+The same worker refreshes the unit and procedure names from intake and reconciles the
+figures with intake's tally.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import psycopg
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient
+from psycopg_pool import ConnectionPool
+
+from services.reporting import metrics
+from services.reporting.figures import Filters, GroupBy, Scope, count, derive
+from services.reporting.intake import IntakeApi, IntakeUnavailable, refresh_catalogue
+from services.reporting.periods import Granularity, Period
+from services.reporting.reconcile import compare, intake_counts, live_counts
+
+LOCK_KEY = 0x6D6F74637561_01  # "motcua" + 1: reporting's one exporter
+GAUGED = (
+    "received",
+    "finished_early",
+    "finished_on_time",
+    "finished_late",
+    "in_progress_on_time",
+    "in_progress_overdue",
+    "rejected",
+    "withdrawn",
+    "apology_letters",
+)
+LEVELS = {
+    "very_satisfied": "ratings_very_satisfied",
+    "satisfied": "ratings_satisfied_only",
+    "dissatisfied": "ratings_dissatisfied",
+    "invalid": "ratings_invalid",
+}
+_log = logging.getLogger("motcua.reporting.gauges")
+
+
+class Exporter:
+    def __init__(
+        self,
+        database_url: str,
+        pool: ConnectionPool,
+        *,
+        bootstrap_servers: str,
+        lag_groups: Sequence[str],
+        intake: IntakeApi | None,
+        interval_s: float = 15.0,
+        reconcile_every_s: float = 60.0,
+    ) -> None:
+        self.database_url = database_url
+        self.pool = pool
+        self.bootstrap_servers = bootstrap_servers
+        self.lag_groups = list(lag_groups)
+        self.intake = intake
+        self.interval_s = interval_s
+        self.reconcile_every_s = reconcile_every_s
+        self._lock_conn: psycopg.Connection | None = None
+        self._last_reconcile = 0.0
+
+    def holds_lock(self) -> bool:
+        try:
+            if self._lock_conn is None or self._lock_conn.closed:
+                self._lock_conn = psycopg.connect(self.database_url, autocommit=True)
+            row = self._lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+            return bool(row and row[0])
+        except psycopg.OperationalError:
+            self._lock_conn = None
+            return False
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                if self.holds_lock():
+                    self.tick()
+                else:
+                    _clear(everything=True)
+                stop.wait(self.interval_s)
+        finally:
+            if self._lock_conn is not None:
+                self._lock_conn.close()
+
+    def tick(self) -> None:
+        for step in (self.business, self.consumer_lag, self.reconcile_if_due):
+            try:
+                step()
+            except Exception:  # one failing step must not stop the others (logged)
+                _log.exception("gauge step failed", extra={"step": step.__name__})
+
+    def business(self) -> None:
+        now = datetime.now(UTC)
+        month = Period.containing(now, Granularity.MONTH)
+        with self.pool.connection() as conn:
+            groups = count(
+                Scope(_root(conn), 1),
+                month,
+                now=now,
+                group_by=GroupBy.PROVINCE_FIELD,
+                filters=Filters(),
+                db_session=conn,
+            )
+            provinces = count(
+                Scope(_root(conn), 1),
+                month,
+                now=now,
+                group_by=GroupBy.UNIT,
+                filters=Filters(),
+                db_session=conn,
+            )
+        _clear()
+        for key, counts in groups.items():
+            province, field = key.split("|", 1)
+            for measure in GAUGED:
+                metrics.DOSSIERS.labels(province, field, measure).set(counts[measure])
+            late_without = counts["late_without_letter"] + counts["overdue_without_letter"]
+            metrics.DOSSIERS.labels(province, field, "late_without_letter").set(late_without)
+            rate = derive(counts)["satisfaction_rate"]
+            if rate is not None:
+                metrics.SATISFACTION.labels(province, field).set(rate)
+        for province, counts in provinces.items():
+            figures = derive(counts)
+            for name, gauge in (
+                ("response_rate", metrics.RESPONSE),
+                ("apology_compliance", metrics.APOLOGY_COMPLIANCE),
+            ):
+                if figures[name] is not None:
+                    gauge.labels(province).set(figures[name])
+            for level, measure in LEVELS.items():
+                metrics.RATINGS.labels(province, level).set(counts[measure])
+
+    def consumer_lag(self) -> None:
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 3})
+        futures = admin.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group) for group in self.lag_groups]
+        )
+        committed: dict[tuple[str, str], list[TopicPartition]] = {}
+        for group, future in futures.items():
+            try:
+                result = future.result(timeout=10)
+            except Exception as exc:  # an unknown group has no lag to show yet
+                _log.debug("no offsets", extra={"group": group, "error": str(exc)})
+                continue
+            for tp in result.topic_partitions or ():
+                if tp.offset >= 0:
+                    committed.setdefault((group, tp.topic), []).append(tp)
+        probe = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap_servers,
+                "group.id": "motcua-lag-probe",
+                "log_level": 3,
+            }
+        )
+        try:
+            for (group, topic), partitions in committed.items():
+                lag = 0
+                for tp in partitions:
+                    _, high = probe.get_watermark_offsets(
+                        TopicPartition(topic, tp.partition), timeout=10, cached=False
+                    )
+                    lag += max(0, high - tp.offset)
+                metrics.CONSUMER_LAG.labels(group, topic).set(lag)
+        finally:
+            probe.close()
+
+    def reconcile_if_due(self) -> None:
+        if self.intake is None or time.monotonic() - self._last_reconcile < self.reconcile_every_s:
+            return
+        self._last_reconcile = time.monotonic()
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                refresh_catalogue(self.intake, db_session=conn)
+            tally = self.intake.tally()
+        except IntakeUnavailable as exc:
+            _log.warning("intake unavailable for reconciliation", extra={"error": str(exc)})
+            return
+        with self.pool.connection() as conn:
+            live = live_counts(tally["unit_code"], db_session=conn)
+        for difference in compare(live, intake_counts(tally["by_state"])):
+            metrics.RECONCILIATION_DIFFERENCE.labels(difference.measure).set(difference.difference)
+        metrics.RECONCILED_AT.set(time.time())
+
+
+def _root(conn: psycopg.Connection) -> str:
+    row = conn.execute(
+        "SELECT code FROM units WHERE array_length(unit_path, 1) = 1 ORDER BY code LIMIT 1"
+    ).fetchone()
+    return str(row[0]) if row else ""
+
+
+def _clear(*, everything: bool = False) -> None:
+    """Drop the business series (a province or field with nothing this month any more);
+    ``everything`` too for a worker that does not hold the lock."""
+    gauges = [
+        metrics.DOSSIERS,
+        metrics.SATISFACTION,
+        metrics.RESPONSE,
+        metrics.APOLOGY_COMPLIANCE,
+        metrics.RATINGS,
+    ]
+    if everything:
+        gauges += [metrics.CONSUMER_LAG, metrics.RECONCILIATION_DIFFERENCE]
+    for gauge in gauges:
+        gauge.clear()

@@ -1,0 +1,83 @@
+"""What reporting asks intake, through intake's API with its own read-only key (never
+intake's tables): unit and procedure names for the pages, and the tally of dossiers by
+state that the reconciliation compares the figures with."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import Connection
+
+from motcua.db import recordset
+
+
+class IntakeUnavailable(Exception):
+    """Intake did not answer, or answered with an error."""
+
+
+@dataclass(frozen=True)
+class IntakeApi:
+    base_url: str
+    api_key: str
+    timeout_s: float = 10.0
+
+    def _get(self, path: str, **query: str) -> Any:
+        url = f"{self.base_url.rstrip('/')}{path}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        request = urllib.request.Request(url, headers={"X-API-Key": self.api_key})  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
+                return json.loads(response.read())
+        except (OSError, ValueError) as exc:
+            raise IntakeUnavailable(f"{path}: {exc}") from None
+
+    def units(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/v1/units")
+        return result
+
+    def procedures(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/v1/procedures")
+        return result
+
+    def tally(self, unit_code: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(
+            "/v1/dossiers/tally", **({"unit": unit_code} if unit_code else {})
+        )
+        return result
+
+
+def refresh_catalogue(api: IntakeApi, *, db_session: Connection) -> tuple[int, int]:
+    """Copy intake's unit names and procedure fields; returns (units, procedures)."""
+    units = api.units()
+    procedures = api.procedures()
+    if units:
+        db_session.execute(
+            "INSERT INTO units (code, name, unit_path) SELECT r.code, r.name, r.path "
+            "FROM jsonb_to_recordset(%s) AS r(code text, name text, path text[]) "
+            "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, unit_path = EXCLUDED.unit_path",
+            (recordset({"code": u["code"], "name": u["name"], "path": u["path"]} for u in units),),
+        )
+    if procedures:
+        rows = recordset(
+            {
+                "code": p["code"],
+                "name": p["name"],
+                "field": p["field"],
+                "online_level": p.get("online_level"),
+            }
+            for p in procedures
+        )
+        db_session.execute(
+            "INSERT INTO procedures (code, name, field, online_level) "
+            "SELECT r.code, r.name, r.field, r.online_level FROM jsonb_to_recordset(%s) "
+            "AS r(code text, name text, field text, online_level text) "
+            "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, field = EXCLUDED.field, "
+            "online_level = EXCLUDED.online_level",
+            (rows,),
+        )
+    return len(units), len(procedures)

@@ -1,0 +1,128 @@
+"""``python -m services.reporting.manage``:
+
+- ``rebuild [--schema NAME] [--swap]`` replays every topic reporting counts from, from the
+  beginning, into a fresh schema (default ``reporting_rebuild``), and prints how long it
+  took. The live figures are untouched; the leaders' closed months, the API keys and the
+  catalogue names are copied over (they come from people, not from events). ``--swap``
+  then makes the rebuilt schema the live one (the old one is kept, renamed) — only while
+  no reporting process is connected, since a running one would keep its old tables.
+- ``create-key NAME UNIT_CODE`` makes an API key for a system reading the reports of the
+  unit's subtree, and prints it once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg import sql
+
+from motcua.calendar import default_calendar
+from motcua.db import apply_migrations, migrations_dir, open_pool
+from services.reporting.access import new_api_key
+from services.reporting.consumer import FactConsumer
+from services.reporting.settings import ReportingSettings
+
+COPIED = ("closed_periods", "api_keys", "units", "procedures")
+"""What a rebuild keeps from the live schema: what events cannot give back."""
+
+
+def with_search_path(database_url: str, schema: str) -> str:
+    """The URL with ``schema`` as its only search path (libpq ``options``)."""
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}options=-csearch_path%3D{schema}"
+
+
+def rebuild(settings: ReportingSettings, schema: str, *, swap: bool) -> int:
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        live_row = conn.execute("SELECT current_schema()").fetchone()
+        live = str(live_row[0]) if live_row else "reporting"
+        if schema == live:
+            print(f"rebuild: {schema} is the live schema; name another", file=sys.stderr)
+            return 2
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    url = with_search_path(settings.database_url, schema)
+    apply_migrations(url, migrations_dir("reporting"))
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in COPIED:
+            conn.execute(
+                sql.SQL("INSERT INTO {} SELECT * FROM {}.{} ON CONFLICT DO NOTHING").format(
+                    sql.Identifier(table), sql.Identifier(live), sql.Identifier(table)
+                )
+            )
+    pool = open_pool(url, max_size=2)
+    pool.open(wait=True)
+    started = time.monotonic()
+    try:
+        consumer = FactConsumer(
+            settings.kafka_bootstrap_servers,
+            pool,
+            default_calendar(),
+            group_id=f"{settings.reporting_group_id}-rebuild",
+            batch_size=settings.consumer_batch_size,
+        )
+        events = consumer.replay()
+    finally:
+        pool.close()
+    elapsed = time.monotonic() - started
+    rate = events / elapsed if elapsed > 0 else 0.0
+    print(f"rebuilt {schema}: {events} events in {elapsed:.1f} s ({rate:,.0f} events/s)")
+    if swap:
+        return _swap(settings, live, schema)
+    return 0
+
+
+def _swap(settings: ReportingSettings, live: str, rebuilt: str) -> int:
+    with psycopg.connect(settings.database_url) as conn:
+        others_row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = current_user "
+            "AND datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+        if others_row and others_row[0]:
+            print(
+                f"rebuild --swap: {others_row[0]} other connection(s) of this role are open; "
+                "stop the reporting processes first",
+                file=sys.stderr,
+            )
+            return 3
+        kept = f"{live}_before_{datetime.now(UTC):%Y%m%d%H%M%S}"
+        conn.execute(
+            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                sql.Identifier(live), sql.Identifier(kept)
+            )
+        )
+        conn.execute(
+            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                sql.Identifier(rebuilt), sql.Identifier(live)
+            )
+        )
+    print(f"{rebuilt} is now {live}; the previous figures are kept in {kept}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.reporting.manage")
+    commands = parser.add_subparsers(dest="command", required=True)
+    rebuild_cmd = commands.add_parser("rebuild", help="replay every topic into a fresh schema")
+    rebuild_cmd.add_argument("--schema", default="reporting_rebuild")
+    rebuild_cmd.add_argument("--swap", action="store_true", help="make it the live schema")
+    key_cmd = commands.add_parser("create-key", help="an API key for a unit subtree's reports")
+    key_cmd.add_argument("name")
+    key_cmd.add_argument("unit_code")
+    args = parser.parse_args(argv)
+    settings = ReportingSettings()
+    apply_migrations(settings.database_url, migrations_dir("reporting"))
+    if args.command == "rebuild":
+        return rebuild(settings, args.schema, swap=args.swap)
+    with psycopg.connect(settings.database_url) as conn:
+        key = new_api_key(args.name, args.unit_code, db_session=conn)
+    print(key)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,327 @@
+"""Reporting's API: ``/v1/reports/…``, every answer scoped to the caller's unit subtree,
+every table also as CSV and XLSX (``.csv``/``.xlsx`` after its path)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from psycopg import Connection
+
+from motcua.dossier import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
+from motcua.http import Problem
+from services.reporting import reports
+from services.reporting.access import NotAllowed, NotSignedIn, Reader, reader_of
+from services.reporting.context import ReportingContext, context
+from services.reporting.exports import Table, csv_response, xlsx_response
+from services.reporting.figures import Filters, GroupBy, dossiers_behind
+from services.reporting.formulas import FORMULA_VERSION
+from services.reporting.measures import MEASURES
+from services.reporting.periods import Granularity, InvalidPeriod, Period, series
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+Ctx = Annotated[ReportingContext, Depends(context)]
+UnitParam = Annotated[
+    str | None,
+    Query(pattern=UNIT_CODE_PATTERN, description="A unit of your subtree (default: yours)."),
+]
+PeriodParam = Annotated[
+    str | None,
+    Query(description="2026-11-05, 2026-11, 2026-Q4 or 2026 (default: this month)."),
+]
+ProcedureParam = Annotated[str | None, Query(pattern=PROCEDURE_CODE_PATTERN)]
+FieldParam = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$")]
+ChannelParam = Annotated[str | None, Query(pattern=r"^(in_person|online|postal)$")]
+FORMATS = ("json", "csv", "xlsx")
+
+
+def reader(request: Request, ctx: Ctx) -> Reader:
+    with ctx.pool.connection() as conn:
+        try:
+            return reader_of(
+                ctx.gate,
+                dict(request.cookies),
+                request.headers.get("authorization"),
+                db_session=conn,
+            )
+        except NotSignedIn as exc:
+            raise Problem(
+                401, "Not signed in", str(exc), headers={"WWW-Authenticate": "Bearer"}
+            ) from None
+        except NotAllowed as exc:
+            raise Problem(403, "Forbidden", str(exc)) from None
+
+
+ReaderDep = Annotated[Reader, Depends(reader)]
+
+
+def parse_period(text: str | None, now: datetime) -> Period:
+    if text is None:
+        return Period.containing(now, Granularity.MONTH)
+    try:
+        return Period.parse(text)
+    except InvalidPeriod as exc:
+        raise Problem(
+            422, "Invalid request", str(exc), errors=[{"field": "period", "message": str(exc)}]
+        ) from None
+
+
+def resolve_unit(code: str | None, who: Reader, conn: Connection) -> reports.Unit:
+    try:
+        return reports.unit_in_subtree(code or who.unit_code, who.unit_code, db_session=conn)
+    except reports.UnknownUnit:
+        raise Problem(404, "Unknown unit", f"no dossier names unit {code}") from None
+    except reports.OutsideSubtree:
+        raise Problem(403, "Forbidden", f"{code} is outside your unit's subtree") from None
+
+
+@contextmanager
+def _session(ctx: ReportingContext) -> Iterator[Connection]:
+    with ctx.pool.connection() as conn:
+        yield conn
+
+
+def _answer(
+    fmt: str, body: dict[str, Any], table: Callable[[], Table]
+) -> dict[str, Any] | Response:
+    if fmt == "csv":
+        return csv_response(table())
+    if fmt == "xlsx":
+        return xlsx_response(table())
+    return body
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise Problem(404, "Not found", f"no {fmt} export: use .csv or .xlsx")
+    return fmt
+
+
+@router.get("/summary", summary="The figures of a unit subtree for a period.")
+@router.get("/summary.{fmt}", include_in_schema=False)
+def get_summary(
+    who: ReaderDep,
+    ctx: Ctx,
+    unit: UnitParam = None,
+    period: PeriodParam = None,
+    procedure: ProcedureParam = None,
+    field: FieldParam = None,
+    channel: ChannelParam = None,
+    fmt: str = "json",
+) -> Any:
+    fmt = _format(fmt)
+    now = ctx.now()
+    filters = Filters(procedure, field, channel)
+    with _session(ctx) as conn:
+        target = resolve_unit(unit, who, conn)
+        body = reports.summary(
+            target, parse_period(period, now), filters=filters, now=now, db_session=conn
+        )
+    return _answer(fmt, body, lambda: Table.of_summary(body))
+
+
+def _breakdown(group_by: GroupBy) -> Callable[..., Any]:
+    def view(
+        who: ReaderDep,
+        ctx: Ctx,
+        unit: UnitParam = None,
+        period: PeriodParam = None,
+        procedure: ProcedureParam = None,
+        field: FieldParam = None,
+        channel: ChannelParam = None,
+        fmt: str = "json",
+    ) -> Any:
+        fmt = _format(fmt)
+        now = ctx.now()
+        with _session(ctx) as conn:
+            target = resolve_unit(unit, who, conn)
+            the_period = parse_period(period, now)
+            rows = reports.breakdown(
+                target,
+                the_period,
+                group_by,
+                filters=Filters(procedure, field, channel),
+                now=now,
+                db_session=conn,
+            )
+        body = {
+            "unit": {"code": target.code, "name": target.name},
+            "period": str(the_period),
+            "by": group_by.value,
+            "rows": rows,
+        }
+        return _answer(fmt, body, lambda: Table.of_rows(f"{group_by.value}s", rows))
+
+    return view
+
+
+for _path, _group, _summary in (
+    ("units", GroupBy.UNIT, "Drill-down: the unit's children (and its own dossiers)."),
+    ("procedures", GroupBy.PROCEDURE, "The figures per procedure."),
+    ("fields", GroupBy.FIELD, "The figures per field (lĩnh vực)."),
+):
+    router.add_api_route(f"/{_path}", _breakdown(_group), methods=["GET"], summary=_summary)
+    router.add_api_route(
+        f"/{_path}.{{fmt}}", _breakdown(_group), methods=["GET"], include_in_schema=False
+    )
+
+
+@router.get("/series", summary="A time series: one row per day, month, quarter or year.")
+@router.get("/series.{fmt}", include_in_schema=False)
+def get_series(
+    who: ReaderDep,
+    ctx: Ctx,
+    first: Annotated[str, Query(alias="from", description="The first period, e.g. 2026-01.")],
+    last: Annotated[str | None, Query(alias="to", description="The last (default: now).")] = None,
+    unit: UnitParam = None,
+    procedure: ProcedureParam = None,
+    field: FieldParam = None,
+    channel: ChannelParam = None,
+    fmt: str = "json",
+) -> Any:
+    fmt = _format(fmt)
+    now = ctx.now()
+    start = parse_period(first, now)
+    end = parse_period(last, now) if last else Period.containing(now, start.granularity)
+    try:
+        periods = series(start, end)
+    except InvalidPeriod as exc:
+        raise Problem(
+            422, "Invalid request", str(exc), errors=[{"field": "to", "message": str(exc)}]
+        ) from None
+    with _session(ctx) as conn:
+        target = resolve_unit(unit, who, conn)
+        rows = reports.time_series(
+            target, periods, filters=Filters(procedure, field, channel), now=now, db_session=conn
+        )
+    body = {"unit": {"code": target.code, "name": target.name}, "rows": rows}
+    return _answer(
+        fmt, body, lambda: Table.of_rows("series", [{"key": r["period"], **r} for r in rows])
+    )
+
+
+@router.get("/ranking", summary="The child units ranked (too few answers: not ranked).")
+@router.get("/ranking.{fmt}", include_in_schema=False)
+def get_ranking(
+    who: ReaderDep,
+    ctx: Ctx,
+    unit: UnitParam = None,
+    period: PeriodParam = None,
+    fmt: str = "json",
+) -> Any:
+    fmt = _format(fmt)
+    now = ctx.now()
+    with _session(ctx) as conn:
+        target = resolve_unit(unit, who, conn)
+        the_period = parse_period(period, now)
+        rows = reports.ranking(
+            target,
+            the_period,
+            min_answers=ctx.settings.ranking_min_answers,
+            now=now,
+            db_session=conn,
+        )
+    body = {
+        "unit": {"code": target.code, "name": target.name},
+        "period": str(the_period),
+        "min_answers": ctx.settings.ranking_min_answers,
+        "rows": rows,
+    }
+    return _answer(fmt, body, lambda: Table.of_rows("ranking", rows))
+
+
+@router.get("/officers", summary="Officers' scores on criteria 1, 2, 3, 4 and 7 (max 10).")
+@router.get("/officers.{fmt}", include_in_schema=False)
+def get_officers(
+    who: ReaderDep, ctx: Ctx, unit: UnitParam = None, period: PeriodParam = None, fmt: str = "json"
+) -> Any:
+    fmt = _format(fmt)
+    now = ctx.now()
+    with _session(ctx) as conn:
+        target = resolve_unit(unit, who, conn)
+        the_period = parse_period(period, now)
+        rows = reports.officers(target, the_period, db_session=conn)
+    body = {"unit": {"code": target.code}, "period": str(the_period), "rows": rows}
+    return _answer(fmt, body, lambda: Table.of_officers(rows))
+
+
+@router.get("/dossiers", summary="The dossiers behind a figure: codes only.")
+@router.get("/dossiers.{fmt}", include_in_schema=False)
+def get_dossiers(
+    who: ReaderDep,
+    ctx: Ctx,
+    measure: Annotated[str, Query(description="A measure's name, as in /v1/reports/formulas.")],
+    unit: UnitParam = None,
+    period: PeriodParam = None,
+    procedure: ProcedureParam = None,
+    field: FieldParam = None,
+    channel: ChannelParam = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    fmt: str = "json",
+) -> Any:
+    fmt = _format(fmt)
+    chosen = MEASURES.get(measure)
+    if chosen is None or not chosen.listable:
+        raise Problem(
+            422,
+            "Invalid request",
+            f"{measure!r} is not a listable measure",
+            errors=[{"field": "measure", "message": "see /v1/reports/formulas"}],
+        )
+    now = ctx.now()
+    with _session(ctx) as conn:
+        target = resolve_unit(unit, who, conn)
+        the_period = parse_period(period, now)
+        codes = dossiers_behind(
+            chosen,
+            target.scope,
+            the_period,
+            now=now,
+            filters=Filters(procedure, field, channel),
+            limit=limit,
+            db_session=conn,
+        )
+    body = {
+        "measure": measure,
+        "meaning": chosen.meaning,
+        "unit": {"code": target.code},
+        "period": str(the_period),
+        "dossier_codes": codes,
+        "truncated": len(codes) == limit,
+    }
+    return _answer(fmt, body, lambda: Table.of_codes(measure, codes))
+
+
+@router.get("/formulas", summary="What each figure counts and how each rate is computed.")
+def get_formulas(who: ReaderDep) -> dict[str, Any]:
+    from services.reporting.explain import RATES
+
+    return {
+        "formula_version": FORMULA_VERSION,
+        "measures": {
+            m.name: {"meaning": m.meaning, "counted_by": m.source, "listable": m.listable}
+            for m in MEASURES.values()
+        },
+        "rates": RATES,
+    }
+
+
+@router.post(
+    "/periods/{period}/close",
+    status_code=201,
+    summary="Close a month (chốt số liệu): freeze its figures with the formula version.",
+)
+def close_period(period: str, who: ReaderDep, ctx: Ctx, unit: UnitParam = None) -> dict[str, Any]:
+    now = ctx.now()
+    with ctx.pool.connection() as conn, conn.transaction():
+        target = resolve_unit(unit, who, conn)
+        try:
+            return reports.close_month(
+                target, parse_period(period, now), closed_by=who.name, now=now, db_session=conn
+            )
+        except reports.CannotClose as exc:
+            raise Problem(409, "Cannot close", str(exc)) from None

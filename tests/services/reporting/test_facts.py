@@ -1,0 +1,111 @@
+"""A dossier's fact follows its events once each, in the legal and the portal's view."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from motcua.calendar import default_calendar
+from services.reporting.facts import (
+    DossierFact,
+    DossierState,
+    apology_fact,
+    apply_dossier_event,
+    rating_fact,
+)
+from services.reporting.formulas.timeliness import Finish
+from tests.services.reporting.events import Dossier, at
+
+CALENDAR = default_calendar()
+
+
+def story(dossier: Dossier, *events: dict) -> DossierFact:  # type: ignore[type-arg]
+    fact = None
+    for event in events:
+        fact = apply_dossier_event(fact, event, CALENDAR)
+    assert fact is not None
+    return fact
+
+
+def test_a_dossier_finished_before_its_day_is_early_in_both_views() -> None:
+    d = Dossier(due_at=at(11, 9))
+    fact = story(d, d.received(), d.completed(at(10, 15)), d.returned(at(11, 8), "postal"))
+    assert fact.state == DossierState.FINISHED
+    assert (fact.legal_finish, fact.portal_finish) == (Finish.EARLY, Finish.EARLY)
+    assert fact.finished_at == at(10, 15)
+    assert (fact.returned_at, fact.returned_channel) == (at(11, 8), "postal")
+
+
+def test_a_supplement_restarts_the_legal_clock_but_the_portal_subtracts_the_wait() -> None:
+    # Due Wed 11th 09:00; asked for a supplement Tue 3rd 09:00, back Tue 10th 09:00: the
+    # legal clock restarts (due the 19th), the portal adds 5 working days (due the 18th).
+    d = Dossier(due_at=at(11, 9))
+    fact = story(
+        d,
+        d.received(),
+        d.supplement_requested(at(3, 9)),
+        d.supplement_received(at(10, 9), new_due=at(19, 9)),
+        d.completed(at(18, 16)),
+    )
+    assert fact.supplement_requests == 1
+    assert fact.supplement_waiting == timedelta(hours=40)
+    assert fact.legal_finish is Finish.EARLY
+    assert fact.portal_finish is Finish.LATE  # 18th 16:00 is after the portal's 18th 09:00
+
+
+def test_a_second_supplement_request_is_late_for_the_portal_whatever_the_dates() -> None:
+    d = Dossier(due_at=at(11, 9))
+    fact = story(
+        d,
+        d.received(),
+        d.supplement_requested(at(3, 9)),
+        d.supplement_received(at(3, 10), new_due=at(12, 10)),
+        d.supplement_requested(at(4, 9)),
+        d.supplement_received(at(4, 10), new_due=at(13, 10)),
+        d.completed(at(5, 9)),
+    )
+    assert (fact.legal_finish, fact.portal_finish) == (Finish.EARLY, Finish.LATE)
+
+
+def test_redelivered_and_stale_events_change_nothing() -> None:
+    d = Dossier()
+    received, completed = d.received(), d.completed(at(12, 9))
+    once = story(d, received, completed)
+    assert apply_dossier_event(once, completed, CALENDAR) is once
+    assert apply_dossier_event(once, received, CALENDAR) is once
+
+
+def test_an_event_without_its_receipt_leaves_nothing_to_count() -> None:
+    d = Dossier()
+    d.received()
+    assert apply_dossier_event(None, d.completed(at(5, 9)), CALENDAR) is None
+
+
+def test_rejection_withdrawal_and_the_last_handler_are_kept() -> None:
+    d = Dossier()
+    fact = story(d, d.received(), d.assigned(at(3, 9), "can-bo-7"), d.rejected(at(4, 9)))
+    assert (fact.state, fact.ended_at, fact.handler_ref) == (
+        DossierState.REJECTED,
+        at(4, 9),
+        "can-bo-7",
+    )
+    w = Dossier()
+    assert story(w, w.received(), w.withdrawn(at(5, 9))).state == DossierState.WITHDRAWN
+
+
+def test_a_letter_is_in_time_up_to_one_working_day_before_the_appointment() -> None:
+    d = Dossier(due_at=at(11, 9))  # Wednesday 09:00: the letter is due Tuesday 09:00
+    assert apology_fact(d.apology(at(10, 9), at(13, 9)), CALENDAR).in_time
+    late = apology_fact(d.apology(at(10, 9, minute=1), at(13, 9)), CALENDAR)
+    assert late.apology_deadline == at(10, 9)
+    assert not late.in_time
+
+
+def test_a_ratings_scores_are_kept_by_criterion_number() -> None:
+    d = Dossier()
+    fact = rating_fact(
+        d.rated(at(12, 9), "satisfied", scores={"processing_time": 1, "feedback_handling": 0})
+    )
+    assert (fact.scores[0], fact.scores[6]) == (1, 0)
+    assert fact.scores.count(None) == 7
+    invalid = rating_fact(d.rated(at(12, 9), valid=False, channel="paper"))
+    assert (invalid.valid, invalid.overall, invalid.invalid_reason) == (False, None, "unreadable")
