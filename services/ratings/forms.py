@@ -1,41 +1,13 @@
-"""Reading an HTML form's body and saying its problems back, for every ratings form.
-
-Forms are ``application/x-www-form-urlencoded`` (no uploads), parsed here with the
-standard library rather than a multipart parser the pages would never use.
-"""
+"""Saying a ratings form's problems back (the body is read by ``motcua.web.forms``)."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
-from fastapi import Request
-
 from motcua.web import TEXTS, strings
+from motcua.web.forms import MAX_FORM_BYTES, REPEATED, read_form
 from services.ratings.answers.criteria import Criterion
 from services.ratings.answers.rules import FieldProblem
 
-MAX_FORM_BYTES = 32_768
-"""Ten times what a full form with a 2,000-character comment takes."""
-REPEATED = "\x00repeated"
-"""The value of a field sent more than once (a tampered form): every rule refuses it."""
-
-
-async def read_form(request: Request) -> dict[str, str] | None:
-    """The fields, one value each; None when the body is too big, not UTF-8 or too many
-    fields."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=64)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    fields: dict[str, str] = {}
-    for key, value in pairs:
-        fields[key] = REPEATED if key in fields else value
-    return fields
+__all__ = ["MAX_FORM_BYTES", "REPEATED", "field_names", "problems_by_field", "read_form"]
 
 
 def problems_by_field(problems: list[FieldProblem]) -> dict[str, str]:

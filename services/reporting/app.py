@@ -39,16 +39,21 @@ def reporting_workers(settings: ReportingSettings, pool: ConnectionPool) -> Iter
         )
         threads.append(threading.Thread(target=consumer.run, args=(stop,), name="facts"))
     key = settings.intake_api_key.get_secret_value()
-    exporter = Exporter(
-        settings.database_url,
-        pool,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        lag_groups=[g.strip() for g in settings.lag_groups.split(",") if g.strip()],
-        intake=IntakeApi(settings.intake_url, key) if key else None,
-        interval_s=settings.gauges_interval_s,
-        reconcile_every_s=settings.reconcile_interval_s,
+    exporter = (
+        None
+        if not settings.exporter_enabled
+        else Exporter(
+            settings.database_url,
+            pool,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            lag_groups=[g.strip() for g in settings.lag_groups.split(",") if g.strip()],
+            intake=IntakeApi(settings.intake_url, key) if key else None,
+            interval_s=settings.gauges_interval_s,
+            reconcile_every_s=settings.reconcile_interval_s,
+        )
     )
-    threads.append(threading.Thread(target=exporter.run, args=(stop,), name="gauges"))
+    if exporter is not None:
+        threads.append(threading.Thread(target=exporter.run, args=(stop,), name="gauges"))
     for thread in threads:
         thread.start()
     try:

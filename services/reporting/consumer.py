@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import psycopg
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
@@ -52,7 +52,7 @@ class FactConsumer:
         calendar: WorkingCalendar,
         *,
         group_id: str = "motcua-reporting",
-        topics: Sequence[str] = TOPIC_NAMES,
+        topics: Mapping[str, str] | None = None,
         batch_size: int = 2000,
         retry_wait_s: float = 2.0,
         on_batch: Callable[[Applied], None] | None = None,
@@ -61,7 +61,9 @@ class FactConsumer:
         self.pool = pool
         self.calendar = calendar
         self.group_id = group_id
-        self.topics = list(topics)
+        self.roles = dict(topics or {name: name for name in TOPIC_NAMES})
+        """Each topic read, and which of reporting's topics it stands for."""
+        self.topics = list(self.roles)
         self.batch_size = batch_size
         self.retry_wait_s = retry_wait_s
         self.on_batch = on_batch
@@ -171,7 +173,7 @@ class FactConsumer:
         while not stop.is_set():
             try:
                 with self.pool.connection() as conn, conn.transaction():
-                    applied = apply_batch(records, self.calendar, db_session=conn)
+                    applied = apply_batch(records, self.calendar, roles=self.roles, db_session=conn)
                     for record, letter in applied.rejected:
                         source = by_offset[(record.topic, record.partition, record.offset)]
                         send_to_dead_letter(self.producer, SERVICE, source, letter)

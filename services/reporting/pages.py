@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment
 from psycopg import Connection
+from starlette.concurrency import run_in_threadpool
 
 from motcua.identity import (
     NotForYourRole,
@@ -35,6 +36,7 @@ from motcua.web import (
     mount_starlette_static,
     service_nav,
 )
+from motcua.web.forms import read_form
 from services.reporting import reports
 from services.reporting.access import REPORT_ROLES
 from services.reporting.context import ReportingContext, context
@@ -285,30 +287,34 @@ def dossiers_page(
 
 
 @router.post("/reports/close")
-def close_page(
-    request: Request,
-    officer: Leader,
-    ctx: Ctx,
-    unit: Annotated[str, Form()],
-    period: Annotated[str, Form()],
-) -> Response:
+async def close_page(request: Request, officer: Leader, ctx: Ctx) -> Response:
+    """Close a month for a unit. The sign-in cookie is SameSite=Lax, so another site's
+    form cannot post here signed in; a foreign Origin is refused as well."""
     origin = request.headers.get("origin")
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    if origin is not None and origin != own and urlsplit(origin).netloc != request.url.netloc:
+    if origin is not None and urlsplit(origin).netloc != request.url.netloc:
         raise _Refused(officer, 403, TEXTS["forbidden_text"])
+    form = await read_form(request) or {}
+    unit, period = form.get("unit", ""), form.get("period", "")
+    await run_in_threadpool(_close, ctx, officer, unit, period)
+    return RedirectResponse(
+        f"/reports?{urlencode({'unit': unit, 'period': period})}", status_code=303
+    )
+
+
+def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> None:
     now = ctx.now()
-    the_period = _period(period, officer, now)
+    try:
+        the_period = Period.parse(period)
+    except InvalidPeriod as exc:
+        raise _Refused(officer, 422, str(exc)) from None
     with ctx.pool.connection() as conn, conn.transaction():
-        target = _unit(unit, officer, conn)
+        target = _unit(unit or None, officer, conn)
         try:
             reports.close_month(
                 target, the_period, closed_by=officer.username, now=now, db_session=conn
             )
         except reports.CannotClose as exc:
             raise _Refused(officer, 409, str(exc)) from None
-    return RedirectResponse(
-        f"/reports?{urlencode({'unit': unit, 'period': period})}", status_code=303
-    )
 
 
 def install_report_pages(app: FastAPI) -> None:

@@ -17,6 +17,11 @@ class ReportingSettings(ServiceSettings, SignInSettings, PagesSettings):
         description="Count events in this process (every process of the group shares the "
         "partitions).",
     )
+    exporter_enabled: bool = Field(
+        default=True,
+        description="Take part in electing the one worker that exports the business gauges, "
+        "the consumer lag and the reconciliation.",
+    )
     reporting_group_id: str = Field(
         default="motcua-reporting", description="Consumer group of reporting's fact consumer."
     )

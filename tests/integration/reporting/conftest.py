@@ -1,0 +1,219 @@
+"""Reporting's integration fixtures. Each test gets topics of its own (standing for the four
+reporting counts from), a province of its own (so the session's other dossiers never fall
+in its subtree), a consumer group of its own, and the real Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import string
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from fastapi.testclient import TestClient
+
+from motcua.calendar import default_calendar
+from motcua.contracts import EventType, encode_event
+from motcua.db import open_pool
+from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer, generate_keypair
+from motcua.kafka import Topic
+from services.reporting.app import create_app
+from services.reporting.consumer import FactConsumer
+from services.reporting.settings import ReportingSettings
+from tests.conftest import Database, Infra
+from tests.services.reporting.events import ROOT, Dossier
+
+ROLE_OF_TYPE = {
+    **{t: Topic.DOSSIER_EVENTS for t in EventType if t.value.startswith("vn.motcua.dossier.")},
+    EventType.APOLOGY_ISSUED: Topic.APOLOGY_LETTERS,
+    EventType.RATING_INVITED: Topic.RATING_INVITATIONS,
+    EventType.RATING_SUBMITTED: Topic.RATING_SUBMISSIONS,
+    EventType.RATING_FOLLOWUP_OPENED: Topic.RATING_SUBMISSIONS,
+    EventType.RATING_FOLLOWUP_CLOSED: Topic.RATING_SUBMISSIONS,
+}
+
+
+def _code_part(n: int) -> str:
+    return "".join(random.choices(string.digits + string.ascii_uppercase, k=n))
+
+
+@dataclass(frozen=True)
+class Province:
+    """A province of the test's own, with two communes under it."""
+
+    code: str
+    communes: tuple[str, str]
+
+    @classmethod
+    def new(cls) -> Province:
+        prefix = _code_part(3)
+        return cls(
+            f"{prefix}.{_code_part(2)}.00.T{random.randrange(100):02d}",
+            (f"{prefix}.01.01.T01", f"{prefix}.01.02.T01"),
+        )
+
+    def path(self, commune: int = 0) -> tuple[str, ...]:
+        return (ROOT, self.code, self.communes[commune])
+
+    def dossier(self, commune: int = 0, **changes: Any) -> Dossier:
+        return Dossier(unit_path=self.path(commune), **changes)
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Four topics of the test's own, each standing for one of reporting's."""
+
+    infra: Infra
+    names: dict[Topic, str]
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return {name: role.value for role, name in self.names.items()}
+
+    def publish(self, events: Sequence[dict[str, Any]], *, raw: Sequence[bytes] = ()) -> None:
+        producer = Producer({"bootstrap.servers": self.infra.bootstrap_servers, "linger.ms": 5})
+        for event in events:
+            topic = self.names[ROLE_OF_TYPE[EventType(event["type"])]]
+            producer.produce(topic, key=event["subject"].encode(), value=encode_event(event))
+        for value in raw:
+            producer.produce(self.names[Topic.DOSSIER_EVENTS], key=b"poison", value=value)
+        assert producer.flush(30) == 0
+
+
+@pytest.fixture
+def topics(infra: Infra) -> Topics:
+    run = uuid.uuid4().hex[:8]
+    names = {role: f"test-{run}-{role.value}" for role in Topic if role.value in _COUNTED}
+    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
+    futures = admin.create_topics(
+        [NewTopic(name, num_partitions=3, replication_factor=1) for name in names.values()]
+    )
+    for future in futures.values():
+        future.result(timeout=30)
+    return Topics(infra, names)
+
+
+_COUNTED = {
+    Topic.DOSSIER_EVENTS.value,
+    Topic.APOLOGY_LETTERS.value,
+    Topic.RATING_INVITATIONS.value,
+    Topic.RATING_SUBMISSIONS.value,
+}
+
+
+@pytest.fixture
+def province() -> Province:
+    return Province.new()
+
+
+@pytest.fixture(scope="session")
+def reporting_db(database: Database) -> str:
+    return database.service_urls["reporting"]
+
+
+def consumer_for(
+    infra: Infra, url: str, topics: Topics, *, group_id: str | None = None, batch_size: int = 500
+) -> FactConsumer:
+    pool = open_pool(url, max_size=3)
+    pool.open(wait=True)
+    return FactConsumer(
+        infra.bootstrap_servers,
+        pool,
+        default_calendar(),
+        group_id=group_id or f"test-reporting-{uuid.uuid4().hex[:8]}",
+        topics=topics.roles,
+        batch_size=batch_size,
+        retry_wait_s=0.2,
+    )
+
+
+@contextmanager
+def consuming(consumer: FactConsumer) -> Iterator[None]:
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), name="test-facts")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        consumer.pool.close()
+
+
+def stored_offsets(url: str, topics: Topics) -> int:
+    """How many messages of the test's topics the stored offsets say were consumed."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(next_offset), 0) FROM consumed_offsets WHERE topic = ANY(%s)",
+            (list(topics.names.values()),),
+        ).fetchone()
+    assert row
+    return int(row[0])
+
+
+def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = "") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what or check}")
+
+
+@pytest.fixture(scope="session")
+def signer(tmp_path_factory: pytest.TempPathFactory) -> tuple[TokenIssuer, Path]:
+    private_pem, public_pem = generate_keypair()
+    public = tmp_path_factory.mktemp("keys") / "officer-token.pub.pem"
+    public.write_bytes(public_pem)
+    return TokenIssuer.from_pem(private_pem), public
+
+
+def reporting_settings(
+    infra: Infra, url: str, public_key: Path, **changes: Any
+) -> ReportingSettings:
+    values: dict[str, Any] = {
+        "kafka_bootstrap_servers": infra.bootstrap_servers,
+        "database_url": url,
+        "officer_token_public_key_file": str(public_key),
+        "signin_url": "http://deadlines.test",
+        "consumer_enabled": False,
+        "exporter_enabled": False,
+        "ranking_min_answers": 2,
+    }
+    values.update(changes)
+    return ReportingSettings(**values)
+
+
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+"""The tests' "now": December has begun, November is over and may be closed."""
+
+
+@pytest.fixture
+def client(
+    infra: Infra, reporting_db: str, signer: tuple[TokenIssuer, Path]
+) -> Iterator[TestClient]:
+    app = create_app(reporting_settings(infra, reporting_db, signer[1]))
+    with TestClient(app, follow_redirects=False) as test_client:
+        ctx = app.state.reporting
+        app.state.reporting = type(ctx)(ctx.settings, ctx.pool, ctx.gate, now=lambda: NOW)
+        yield test_client
+
+
+def sign_in(
+    client: TestClient, signer: tuple[TokenIssuer, Path], unit: str, *roles: Role
+) -> Officer:
+    officer = Officer(
+        f"ld.{uuid.uuid4().hex[:6]}", "Lãnh đạo thử", unit, frozenset(roles or (Role.LEADER,))
+    )
+    client.cookies.set(TOKEN_COOKIE, signer[0].issue(officer))
+    return officer
