@@ -55,13 +55,14 @@ class Filters:
     """The dossier's intake channel (in_person, online, postal)."""
 
 
-def _group_expression(group_by: GroupBy, alias: str) -> str:
+def _group_expression(group_by: GroupBy, source: Source) -> str:
+    alias = source.alias
     match group_by:
         case GroupBy.UNIT:
             # A dossier of the unit itself is its own row; deeper ones roll up to the child.
             return f"coalesce({alias}.unit_path[%(depth)s + 1], {alias}.unit_path[%(depth)s])"
         case GroupBy.PROCEDURE:
-            return f"{alias}.procedure_code"
+            return source.procedure_code
         case GroupBy.FIELD:
             return "coalesce(p.field, 'unknown')"
         case GroupBy.PROVINCE_FIELD:
@@ -81,11 +82,11 @@ def _facts(source: Source, group_by: GroupBy, filters: Filters) -> str:
     else:
         where.append(OPEN_AT)
     if group_by in (GroupBy.FIELD, GroupBy.PROVINCE_FIELD) or filters.field:
-        joins.append(f"LEFT JOIN procedures p ON p.code = {a}.procedure_code")
+        joins.append(f"LEFT JOIN procedures p ON p.code = {source.procedure_code}")
     if filters.field:
         where.append("coalesce(p.field, 'unknown') = %(field)s")
     if filters.procedure:
-        where.append(f"{a}.procedure_code = %(procedure)s")
+        where.append(f"{source.procedure_code} = %(procedure)s")
     if filters.channel:
         if source.table == "dossiers":
             where.append(f"{a}.channel = %(channel)s")
@@ -98,7 +99,7 @@ def _facts(source: Source, group_by: GroupBy, filters: Filters) -> str:
 def _statement(source: Source, measures: list[Measure], group_by: GroupBy, filters: Filters) -> str:
     columns = ", ".join(f'{m.column()} AS "{m.name}"' for m in measures)
     return (
-        f"SELECT {_group_expression(group_by, source.alias)} AS group_key, {columns} "
+        f"SELECT {_group_expression(group_by, source)} AS group_key, {columns} "
         f"{_facts(source, group_by, filters)} GROUP BY group_key"
     )
 

@@ -30,6 +30,12 @@ class Source:
     instant: str
     """SQL for the instant that places a fact in a period; empty for a snapshot."""
     dossier_id: str
+    procedure: str = ""
+    """SQL for the fact's procedure code (default: the table's own column)."""
+
+    @property
+    def procedure_code(self) -> str:
+        return self.procedure or f"{self.alias}.procedure_code"
 
 
 SOURCES: dict[str, Source] = {
@@ -43,7 +49,15 @@ SOURCES: dict[str, Source] = {
         Source("letters", "apologies", "a", "a.issued_at", "a.dossier_id"),
         Source("invited", "invitations", "i", "i.invited_at", "i.dossier_id"),
         Source("rated", "ratings", "r", "r.submitted_at", "r.dossier_id"),
-        Source("followups", "followups", "f", "f.opened_at", "f.dossier_id"),
+        Source(
+            "followups",
+            "followups",
+            "f",
+            "f.opened_at",
+            "f.dossier_id",
+            # A follow-up's event names no procedure: its dossier's.
+            "(SELECT x.procedure_code FROM dossiers x WHERE x.dossier_id = f.dossier_id)",
+        ),
     )
 }
 
