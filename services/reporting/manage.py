@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import psycopg
@@ -36,7 +37,15 @@ def with_search_path(database_url: str, schema: str) -> str:
     return f"{database_url}{separator}options=-csearch_path%3D{schema}"
 
 
-def rebuild(settings: ReportingSettings, schema: str, *, swap: bool) -> int:
+def rebuild(
+    settings: ReportingSettings,
+    schema: str,
+    *,
+    swap: bool,
+    topics: Mapping[str, str] | None = None,
+) -> int:
+    """``topics``: which topics to replay, standing for which of reporting's (the tests'
+    own); reporting's four by default."""
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         live_row = conn.execute("SELECT current_schema()").fetchone()
         live = str(live_row[0]) if live_row else "reporting"
@@ -64,6 +73,7 @@ def rebuild(settings: ReportingSettings, schema: str, *, swap: bool) -> int:
             default_calendar(),
             group_id=f"{settings.reporting_group_id}-rebuild",
             batch_size=settings.consumer_batch_size,
+            topics=topics,
         )
         events = consumer.replay()
     finally:
