@@ -15,7 +15,7 @@ from motcua.db import open_pool
 from motcua.health import standard_checks
 from motcua.http import create_service_app
 from motcua.identity import OfficerGate
-from services.reporting.consumer import FactConsumer
+from services.reporting.consumer import FactConsumer, topic_roles
 from services.reporting.context import ReportingContext
 from services.reporting.gauges import Exporter
 from services.reporting.intake import IntakeApi
@@ -36,6 +36,7 @@ def reporting_workers(settings: ReportingSettings, pool: ConnectionPool) -> Iter
             default_calendar(),
             group_id=settings.reporting_group_id,
             batch_size=settings.consumer_batch_size,
+            topics=topic_roles(settings.reporting_topic_prefix),
         )
         threads.append(threading.Thread(target=consumer.run, args=(stop,), name="facts"))
     key = settings.intake_api_key.get_secret_value()

@@ -33,6 +33,11 @@ TOPIC_NAMES: tuple[str, ...] = tuple(topic.value for topic in TOPICS)
 _log = logging.getLogger("motcua.reporting.consumer")
 
 
+def topic_roles(prefix: str = "") -> dict[str, str]:
+    """The topics to read, each standing for one of reporting's."""
+    return {f"{prefix}{name}": name for name in TOPIC_NAMES}
+
+
 def _record(message: Message) -> Record:
     kind, timestamp = message.timestamp()
     return Record(

@@ -24,7 +24,7 @@ from psycopg import sql
 from motcua.calendar import default_calendar
 from motcua.db import apply_migrations, migrations_dir, open_pool
 from services.reporting.access import new_api_key
-from services.reporting.consumer import FactConsumer
+from services.reporting.consumer import FactConsumer, topic_roles
 from services.reporting.settings import ReportingSettings
 
 COPIED = ("closed_periods", "api_keys", "units", "procedures")
@@ -73,7 +73,7 @@ def rebuild(
             default_calendar(),
             group_id=f"{settings.reporting_group_id}-rebuild",
             batch_size=settings.consumer_batch_size,
-            topics=topics,
+            topics=topics or topic_roles(settings.reporting_topic_prefix),
         )
         events = consumer.replay()
     finally:

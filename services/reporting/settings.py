@@ -25,6 +25,11 @@ class ReportingSettings(ServiceSettings, SignInSettings, PagesSettings):
     reporting_group_id: str = Field(
         default="motcua-reporting", description="Consumer group of reporting's fact consumer."
     )
+    reporting_topic_prefix: str = Field(
+        default="",
+        description="Read `<prefix>motcua.dossier-events` and the others instead of the "
+        "platform's topics (a shared cluster, the tests' own topics).",
+    )
     consumer_batch_size: int = Field(
         default=2000, ge=1, description="Events stored per transaction at most."
     )

@@ -77,6 +77,11 @@ class Topics:
     names: dict[Topic, str]
 
     @property
+    def prefix(self) -> str:
+        """``REPORTING_TOPIC_PREFIX`` for a reporting process reading these topics."""
+        return self.names[Topic.DOSSIER_EVENTS].removesuffix(Topic.DOSSIER_EVENTS.value)
+
+    @property
     def roles(self) -> dict[str, str]:
         return {name: role.value for role, name in self.names.items()}
 
@@ -92,15 +97,17 @@ class Topics:
 
 @pytest.fixture
 def topics(infra: Infra) -> Topics:
-    run = uuid.uuid4().hex[:8]
-    names = {role: f"test-{run}-{role.value}" for role in Topic if role.value in _COUNTED}
+    prefix = f"test-{uuid.uuid4().hex[:8]}-"
+    names = {role: f"{prefix}{role.value}" for role in Topic if role.value in _COUNTED}
     admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
     futures = admin.create_topics(
         [NewTopic(name, num_partitions=3, replication_factor=1) for name in names.values()]
     )
     for future in futures.values():
         future.result(timeout=30)
-    return Topics(infra, names)
+    topics = Topics(infra, names)
+    assert topics.prefix == prefix
+    return topics
 
 
 _COUNTED = {
