@@ -147,7 +147,7 @@ class Exporter:
         futures = admin.list_consumer_group_offsets(
             [ConsumerGroupTopicPartitions(group) for group in self.lag_groups]
         )
-        committed: dict[tuple[str, str], list[TopicPartition]] = {}
+        committed: dict[tuple[str, str], dict[int, int]] = {}
         for group, future in futures.items():
             try:
                 result = future.result(timeout=10)
@@ -155,8 +155,9 @@ class Exporter:
                 _log.debug("no offsets", extra={"group": group, "error": str(exc)})
                 continue
             for tp in result.topic_partitions or ():
+                offsets = committed.setdefault((group, tp.topic), {})
                 if tp.offset >= 0:
-                    committed.setdefault((group, tp.topic), []).append(tp)
+                    offsets[tp.partition] = tp.offset
         probe = Consumer(
             {
                 "bootstrap.servers": self.bootstrap_servers,
@@ -165,13 +166,17 @@ class Exporter:
             }
         )
         try:
-            for (group, topic), partitions in committed.items():
+            metadata = probe.list_topics(timeout=10)
+            for (group, topic), offsets in committed.items():
+                # A partition the group has not committed on yet is behind by all it holds.
                 lag = 0
-                for tp in partitions:
-                    _, high = probe.get_watermark_offsets(
-                        TopicPartition(topic, tp.partition), timeout=10, cached=False
+                for partition in (
+                    metadata.topics[topic].partitions if topic in metadata.topics else ()
+                ):
+                    low, high = probe.get_watermark_offsets(
+                        TopicPartition(topic, partition), timeout=10, cached=False
                     )
-                    lag += max(0, high - tp.offset)
+                    lag += max(0, high - offsets.get(partition, low))
                 metrics.CONSUMER_LAG.labels(group, topic).set(lag)
         finally:
             probe.close()
