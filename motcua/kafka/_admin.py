@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
 
 from motcua.kafka._topics import TopicSpec
 
@@ -39,17 +46,20 @@ def ensure_topics(
 ) -> list[str]:
     """Create the topics that do not exist yet; return the names created.
 
-    Existing topics are left alone (partition counts only ever grow by hand: growing them
-    silently would move dossiers between partitions and break per-dossier order).
+    An existing topic gets the declared configuration (a longer retention reaches the
+    topics already there), but never more partitions: those only ever grow by hand, since
+    growing them silently would move dossiers between partitions and break their order.
     """
     admin = _admin(bootstrap_servers)
     existing = set(admin.list_topics(timeout=timeout_s).topics)
+    specs = list(specs)
     missing = [spec for spec in specs if spec.name not in existing]
+    _configure(admin, [spec for spec in specs if spec.name in existing], timeout_s)
     return _create(
         admin,
         [
             NewTopic(
-                spec.name.value,
+                str(spec.name),
                 num_partitions=spec.partitions,
                 replication_factor=replication_factor,
                 config=spec.config(),
@@ -85,6 +95,24 @@ def ensure_internal_topics(
         ],
         timeout_s,
     )
+
+
+def _configure(admin: AdminClient, specs: list[TopicSpec], timeout_s: float) -> None:
+    if not specs:
+        return
+    resources = [
+        ConfigResource(
+            ResourceType.TOPIC,
+            str(spec.name),
+            incremental_configs=[
+                ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)
+                for name, value in spec.config().items()
+            ],
+        )
+        for spec in specs
+    ]
+    for future in admin.incremental_alter_configs(resources, request_timeout=timeout_s).values():
+        future.result()
 
 
 def _create(admin: AdminClient, topics: list[NewTopic], timeout_s: float) -> list[str]:

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 DAY_MS = 24 * 60 * 60 * 1000
+REBUILD_RETENTION_DAYS = 400
+"""What reporting rebuilds its figures from is kept more than a year (``manage rebuild``
+replays it into a fresh schema; a year's figures must come back whole)."""
 
 
 class Topic(StrEnum):
@@ -34,7 +37,8 @@ def dead_letter_topic(service: str) -> Topic:
 
 @dataclass(frozen=True)
 class TopicSpec:
-    name: Topic
+    name: str
+    """A :class:`Topic` of the platform (any name in the tests)."""
     purpose: str
     partitions: int = 6
     retention_days: int = 30
@@ -53,7 +57,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         Topic.DOSSIER_EVENTS,
         "Dossier lifecycle facts published by intake's outbox relay; keyed by dossier id.",
-        retention_days=90,
+        retention_days=REBUILD_RETENTION_DAYS,
     ),
     TopicSpec(
         Topic.INTAKE_COMMANDS,
@@ -61,9 +65,21 @@ TOPICS: tuple[TopicSpec, ...] = (
         retention_days=7,
     ),
     TopicSpec(Topic.DEADLINE_ALERTS, "Due-soon, overdue and resolved-late alerts."),
-    TopicSpec(Topic.APOLOGY_LETTERS, "Apology letters (Mẫu 04) issued.", retention_days=90),
-    TopicSpec(Topic.RATING_INVITATIONS, "Invitations sent to citizens to rate the service."),
-    TopicSpec(Topic.RATING_SUBMISSIONS, "Accepted citizen ratings.", retention_days=90),
+    TopicSpec(
+        Topic.APOLOGY_LETTERS,
+        "Apology letters (Mẫu 04) issued.",
+        retention_days=REBUILD_RETENTION_DAYS,
+    ),
+    TopicSpec(
+        Topic.RATING_INVITATIONS,
+        "Invitations sent to citizens to rate the service.",
+        retention_days=REBUILD_RETENTION_DAYS,
+    ),
+    TopicSpec(
+        Topic.RATING_SUBMISSIONS,
+        "Accepted citizen ratings and their follow-ups.",
+        retention_days=REBUILD_RETENTION_DAYS,
+    ),
     TopicSpec(
         Topic.CALENDAR_OVERRIDES,
         "Announced calendar overrides (days off, Saturdays worked), keyed by date; every "

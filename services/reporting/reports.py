@@ -46,6 +46,10 @@ def unit_in_subtree(code: str, reader_unit: str, *, db_session: Connection) -> U
         "SELECT code, name, unit_path FROM units WHERE code = %s", (code,)
     ).fetchone()
     if row is None:
+        if code == reader_unit:
+            # No dossier has named the reader's own unit yet (every ancestor of a counted
+            # dossier is in ``units``): its report is empty, not an error.
+            return Unit(code, code, (code,))
         raise UnknownUnit(code)
     unit = Unit(row[0], row[1], tuple(row[2]))
     if reader_unit not in unit.path:

@@ -153,7 +153,8 @@ def test_one_sign_in_opens_every_service_and_the_board_pages_through_a_city(
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(f"{pages.ratings}/staff")
-    expect(page.locator("#officer-unit")).to_contain_text(systems.hanoi_province)
+    expect(page.locator("#scope-unit")).to_be_visible()
+    expect(page.locator("#timeliness-heading")).to_have_text("Tiến độ giải quyết")
     _shot(page, "ratings")
 
     # The board, with the same sign-in: no login page on the way.
@@ -187,7 +188,8 @@ def test_one_sign_in_opens_every_service_and_the_board_pages_through_a_city(
     # Reporting's page, the same sign-in again.
     page.goto(f"{pages.reporting}/reports")
     expect(page).to_have_url(f"{pages.reporting}/reports")
-    expect(page.locator("#officer-unit")).to_contain_text(systems.hanoi_province)
+    expect(page.locator("#scope-unit")).to_be_visible()
+    expect(page.locator("#timeliness-heading")).to_have_text("Tiến độ giải quyết")
     _shot(page, "reporting")
 
     # Signing out on any page ends it everywhere: ratings sends the browser to sign in.

@@ -1,0 +1,42 @@
+"""The declared topics on a real broker: created with their configuration, and an existing
+topic brought to the declared retention without touching its partitions."""
+
+from __future__ import annotations
+
+import uuid
+
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
+
+from motcua.kafka import TOPICS, TopicSpec, ensure_topics
+from services.reporting.projection import TOPICS as REBUILT_FROM
+from tests.conftest import Infra
+
+YEAR_MS = 365 * 24 * 60 * 60 * 1000
+
+
+def _retention(admin: AdminClient, name: str) -> int:
+    resource = ConfigResource(ResourceType.TOPIC, name)
+    config = admin.describe_configs([resource])[resource].result(timeout=30)
+    return int(config["retention.ms"].value)
+
+
+def test_what_reporting_rebuilds_from_is_kept_more_than_a_year(infra: Infra) -> None:
+    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
+    specs = {spec.name: spec for spec in TOPICS}
+    for topic in REBUILT_FROM:
+        assert int(specs[topic].config()["retention.ms"]) > YEAR_MS
+        assert _retention(admin, topic.value) > YEAR_MS, topic
+
+
+def test_an_existing_topic_gets_the_declared_retention_and_keeps_its_partitions(
+    infra: Infra,
+) -> None:
+    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    admin.create_topics(
+        [NewTopic(name, num_partitions=2, replication_factor=1, config={"retention.ms": "1000"})]
+    )[name].result(timeout=30)
+    spec = TopicSpec(name, "a test's", partitions=6, retention_days=400)
+    assert ensure_topics(infra.bootstrap_servers, [spec]) == []
+    assert _retention(admin, name) == 400 * 24 * 60 * 60 * 1000
+    assert len(admin.list_topics(timeout=10).topics[name].partitions) == 2
