@@ -1,4 +1,5 @@
-"""``python -m bench [intake|deadlines|alert-lag|board|invitations|all] [options]``;
+"""``python -m bench [intake|deadlines|alert-lag|board|invitations|ratings|reporting|all]
+[options]``;
 ``make bench`` runs all.
 
 - ``intake`` (the default): ingestion, single receipts and outbox lag on a stack of its own;
@@ -8,12 +9,14 @@
 - ``invitations``: rating invitations created and recorded as sent, at 1,000 returned
   dossiers a second and from a backlog;
 - ``ratings``: rating form submissions, open loop at 200/s, on one ratings process;
-- ``all``: the five in turn, each with its defaults.
+- ``reporting``: events counted a second, event → visible in the summary, and a rebuild
+  of 1,000,000 events;
+- ``all``: every one in turn, each with its defaults.
 """
 
 import sys
 
-BENCHES = ("intake", "deadlines", "alert-lag", "board", "invitations", "ratings")
+BENCHES = ("intake", "deadlines", "alert-lag", "board", "invitations", "ratings", "reporting")
 which = sys.argv.pop(1) if sys.argv[1:2] in ([b] for b in (*BENCHES, "all")) else "intake"
 options = sys.argv[1:] if which != "all" else []
 status = 0
@@ -41,6 +44,10 @@ for name in BENCHES if which == "all" else (which,):
         from bench.ratings import main as ratings_main
 
         status = ratings_main(options)
+    elif name == "reporting":
+        from bench.reporting import main as reporting_main
+
+        status = reporting_main(options)
     else:
         from bench.alert_lag import main as alert_lag_main
 
