@@ -1,9 +1,14 @@
-"""Demo traffic for the local stack: a desk receiving dossiers and moving them along.
+"""Demo traffic for the local stack: a desk receiving dossiers and moving them along, and
+citizens answering the rating invitations they were sent.
 
 Runs against intake's public API with the demo upstream key, at a gentle pace (a few
-events a second), so every service downstream has something to show. Stops on SIGTERM.
+events a second), so every service downstream has something to show. The local stack's
+channels record each invitation instead of sending it (ratings' ``recorded_messages``):
+those records stand for the citizens' phones, and about two in three invited citizens
+answer through ratings' API, mostly happy. Stops on SIGTERM.
 
-    INTAKE_URL=… MOTCUA_DEMO_UPSTREAM_KEY=… python deploy/local/demo_traffic.py
+    INTAKE_URL=… MOTCUA_DEMO_UPSTREAM_KEY=… RATINGS_URL=… RATINGS_DATABASE_URL=… \
+        python deploy/local/demo_traffic.py
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import psycopg
 
 BACKLOG_SHARE = 0.15
 
@@ -128,12 +135,69 @@ class Desk:
             self.open.pop(code, None)
 
 
+class Citizens:
+    """Invited citizens reading their (recorded) messages and answering some."""
+
+    ANSWER_SHARE = 0.65
+    CRITERIA = (
+        "processing_time",
+        "agencies_contacted",
+        "visits",
+        "procedure_information",
+        "staff_conduct",
+        "lawful_cost",
+        "feedback_handling",
+    )
+
+    def __init__(self, ratings_url: str, ratings_database_url: str) -> None:
+        self.ratings_url = ratings_url.rstrip("/")
+        self.database_url = ratings_database_url
+        self.last_seen = 0
+
+    def answer_some(self) -> int:
+        with psycopg.connect(self.database_url) as conn:
+            rows = conn.execute(
+                "SELECT id, link FROM recorded_messages WHERE id > %s AND kind = 'invite' "
+                "ORDER BY id LIMIT 10",
+                (self.last_seen,),
+            ).fetchall()
+        answered = 0
+        for message_id, link in rows:
+            self.last_seen = max(self.last_seen, message_id)
+            if random.random() > self.ANSWER_SHARE:
+                continue
+            level = random.choices([2, 1, 0], [0.7, 0.25, 0.05])[0]
+            scores = {
+                c: min(2, max(0, level + random.choice([0, 0, 0, 1, -1]))) for c in self.CRITERIA
+            }
+            overall = {2: "very_satisfied", 1: "satisfied", 0: "dissatisfied"}[level]
+            body = {"token": link.rsplit("/", 1)[1], "scores": scores, "overall": overall}
+            request = urllib.request.Request(  # noqa: S310 (the local stack's own URL)
+                f"{self.ratings_url}/v1/ratings",
+                method="POST",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+                    answered += 1
+            except urllib.error.HTTPError:
+                pass  # expired, already rated, or rate-limited: the next one
+        return answered
+
+
 def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     desk = Desk(os.environ["INTAKE_URL"], os.environ["MOTCUA_DEMO_UPSTREAM_KEY"])
     rate = float(os.environ.get("DEMO_EVENTS_PER_SECOND", "3"))
     units, procedures = desk.units_and_procedures()
+    citizens = (
+        Citizens(os.environ["RATINGS_URL"], os.environ["RATINGS_DATABASE_URL"])
+        if os.environ.get("RATINGS_URL") and os.environ.get("RATINGS_DATABASE_URL")
+        else None
+    )
+    ticks = 0
     print(
         f"demo traffic: {rate}/s over {len(units)} units, {len(procedures)} procedures", flush=True
     )
@@ -143,8 +207,11 @@ def main() -> int:
                 desk.receive(units, procedures)
             else:
                 desk.advance(units)
-        except OSError as exc:
-            print(f"intake unreachable ({exc}); retrying", file=sys.stderr, flush=True)
+            ticks += 1
+            if citizens is not None and ticks % 10 == 0:
+                citizens.answer_some()
+        except (OSError, psycopg.Error) as exc:
+            print(f"intake or ratings unreachable ({exc}); retrying", file=sys.stderr, flush=True)
             stop.wait(2)
         stop.wait(1 / rate)
     return 0

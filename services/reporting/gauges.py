@@ -70,16 +70,23 @@ class Exporter:
         self.interval_s = interval_s
         self.reconcile_every_s = reconcile_every_s
         self._lock_conn: psycopg.Connection | None = None
+        self._held = False
         self._last_reconcile = 0.0
 
     def holds_lock(self) -> bool:
+        """Whether this worker is the exporter: it holds the lock, or has just taken it."""
         try:
             if self._lock_conn is None or self._lock_conn.closed:
                 self._lock_conn = psycopg.connect(self.database_url, autocommit=True)
+                self._held = False
+            if self._held:
+                self._lock_conn.execute("SELECT 1")  # the session, and so the lock, lives
+                return True
             row = self._lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
-            return bool(row and row[0])
+            self._held = bool(row and row[0])
+            return self._held
         except psycopg.OperationalError:
-            self._lock_conn = None
+            self._lock_conn, self._held = None, False
             return False
 
     def run(self, stop: threading.Event) -> None:
@@ -144,11 +151,12 @@ class Exporter:
 
     def consumer_lag(self) -> None:
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 3})
-        futures = admin.list_consumer_group_offsets(
-            [ConsumerGroupTopicPartitions(group) for group in self.lag_groups]
-        )
         committed: dict[tuple[str, str], dict[int, int]] = {}
-        for group, future in futures.items():
+        for group in self.lag_groups:
+            # One group per request: the client lists a single group's offsets at a time.
+            [future] = admin.list_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group)]
+            ).values()
             try:
                 result = future.result(timeout=10)
             except Exception as exc:  # an unknown group has no lag to show yet
@@ -184,14 +192,15 @@ class Exporter:
     def reconcile_if_due(self) -> None:
         if self.intake is None or time.monotonic() - self._last_reconcile < self.reconcile_every_s:
             return
-        self._last_reconcile = time.monotonic()
         try:
             with self.pool.connection() as conn, conn.transaction():
                 refresh_catalogue(self.intake, db_session=conn)
             tally = self.intake.tally()
         except IntakeUnavailable as exc:
+            # Tried again at the next tick, not a whole interval later.
             _log.warning("intake unavailable for reconciliation", extra={"error": str(exc)})
             return
+        self._last_reconcile = time.monotonic()
         with self.pool.connection() as conn:
             live = live_counts(tally["unit_code"], db_session=conn)
         for difference in compare(live, intake_counts(tally["by_state"])):

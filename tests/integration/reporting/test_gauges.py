@@ -44,14 +44,14 @@ def test_this_months_figures_and_every_groups_lag_are_exported_by_one_worker(
         reporting_db,
         pool,
         bootstrap_servers=infra.bootstrap_servers,
-        lag_groups=[group],
+        lag_groups=[group, f"{group}-never-started"],
         intake=None,
     )
     second = Exporter(
         reporting_db,
         pool,
         bootstrap_servers=infra.bootstrap_servers,
-        lag_groups=[group],
+        lag_groups=[group, f"{group}-never-started"],
         intake=None,
     )
     try:
@@ -67,8 +67,9 @@ def test_this_months_figures_and_every_groups_lag_are_exported_by_one_worker(
         assert _value(metrics.CONSUMER_LAG, group, dossier_topic) == 3
 
         assert first._lock_conn is not None
+        assert first.holds_lock()  # still the exporter at its next tick
         first._lock_conn.close()  # the exporting worker dies: its lock goes with it
-        assert second.holds_lock()
+        wait_for(second.holds_lock, timeout_s=10, what="the other worker to take over")
     finally:
         for exporter in (first, second):
             if exporter._lock_conn is not None:
