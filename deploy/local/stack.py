@@ -7,10 +7,12 @@ it creates lives under one state folder (``.stack/`` by default, git-ignored), a
 ``.stack/env`` is a shell-sourceable list of every endpoint.
 
     python deploy/local/stack.py up             # the whole platform
+    python deploy/local/stack.py up --with-prometheus   # … and a Prometheus scraping it
     python deploy/local/stack.py up --infra-only --state-dir .test-stack --any-port
     python deploy/local/stack.py status
     python deploy/local/stack.py down
     python deploy/local/stack.py browser        # Debian's chromium, for the browser tests
+    python deploy/local/stack.py prometheus     # Debian's prometheus (and promtool), for the tests
 
 When ``KAFKA_BOOTSTRAP_SERVERS`` or ``DATABASE_URL`` is set, that Kafka or PostgreSQL is
 used as it is and not started here (``DATABASE_URL`` must be allowed to create roles).
@@ -48,6 +50,7 @@ from motcua.kafka import TOPICS, KafkaUnavailable, check_kafka, ensure_topics  #
 POM = ROOT / "deploy" / "kafka" / "pom.xml"
 KAFKA_LOG4J = ROOT / "deploy" / "kafka" / "log4j2.properties"
 JARS_CACHE = ROOT / ".cache"
+PROMETHEUS_RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
 DATABASE_NAME = "motcua"
 
 
@@ -73,6 +76,7 @@ PREFERRED_PORTS = {
     "deadlines": 8002,
     "ratings": 8003,
     "reporting": 8004,
+    "prometheus": 9090,
 }
 
 
@@ -326,14 +330,15 @@ def wait_for_kafka(bootstrap: str, log: Path | None, timeout_s: float = 90.0) ->
 # --- PostgreSQL ------------------------------------------------------------------------
 
 
-def apt_install(*packages: str) -> None:
+def apt_install(*packages: str, recommends: bool = True) -> None:
     """Install Debian packages the platform needs (as root; otherwise say what to run)."""
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         raise StackError(f"missing Debian packages: run `apt-get install {' '.join(packages)}`")
     say(f"installing {', '.join(packages)} from Debian's packages")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    options = [] if recommends else ["--no-install-recommends"]
     run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
-    run(["apt-get", "install", "-y", "-q", *packages], env=env, stdout=subprocess.DEVNULL)
+    run(["apt-get", "install", "-y", "-q", *options, *packages], env=env, stdout=subprocess.DEVNULL)
 
 
 def ensure_fonts() -> None:
@@ -350,6 +355,19 @@ def ensure_chromium() -> str:
         found = shutil.which("chromium")
     if found is None:
         raise StackError("apt-get installed chromium but there is no `chromium` on the PATH")
+    return found
+
+
+def ensure_prometheus() -> str:
+    """Debian's Prometheus server and its ``promtool``: `up --with-prometheus` runs the one,
+    the alert rules' tests run the other. Recommends are left out: they would bring (and
+    might start) a node exporter nobody asked for."""
+    found = shutil.which("prometheus")
+    if found is None or shutil.which("promtool") is None:
+        apt_install("prometheus", recommends=False)
+        found = shutil.which("prometheus")
+    if found is None or shutil.which("promtool") is None:
+        raise StackError("apt-get installed prometheus but there is no `prometheus`/`promtool`")
     return found
 
 
@@ -578,6 +596,77 @@ def start_services(
     return urls
 
 
+# --- Prometheus ------------------------------------------------------------------------
+
+
+def prometheus_config(
+    targets: dict[str, str], *, interval_s: float, rule_files: Sequence[Path]
+) -> str:
+    """A scrape config with one job per service, named after it as in docker-compose (the
+    alerts and dashboards select on ``job``). JSON is YAML, so no YAML writer is needed."""
+    config = {
+        "global": {
+            "scrape_interval": f"{interval_s:g}s",
+            "evaluation_interval": f"{interval_s:g}s",
+        },
+        "rule_files": [str(path) for path in rule_files],
+        "scrape_configs": [
+            {"job_name": name, "static_configs": [{"targets": [target]}]}
+            for name, target in targets.items()
+        ],
+    }
+    return json.dumps(config, indent=2) + "\n"
+
+
+def prometheus_marker(state: State) -> str:
+    """What only this stack's Prometheus has on its command line (guards pid reuse)."""
+    return f"--storage.tsdb.path={state.dir / 'prometheus' / 'data'}"
+
+
+def start_prometheus(state: State, *, any_port: bool) -> str:
+    """Prometheus as a plain process, scraping the ports the state gave the services every
+    5 s, with the alert rules of docker-compose; a running one rereads its config (SIGHUP)."""
+    ports = state.section("ports")
+    targets = {
+        s.name: f"127.0.0.1:{ports[s.port_key]}" for s in SERVICE_PROCESSES if s.port_key in ports
+    }
+    if not targets:
+        raise StackError("no service has a port yet: Prometheus has nothing to scrape")
+    port = state.port("prometheus", any_port=any_port)
+    config = state.dir / "prometheus" / "prometheus.yml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(prometheus_config(targets, interval_s=5, rule_files=[PROMETHEUS_RULES]))
+    url = f"http://127.0.0.1:{port}"
+    pid_file, marker = state.pid_file("prometheus"), prometheus_marker(state)
+    log = state.logs / "prometheus.log"
+    if pid_file.exists() and pid_alive(int(pid_file.read_text()), marker):
+        os.kill(int(pid_file.read_text()), signal.SIGHUP)
+        say(f"Prometheus already runs (pid {pid_file.read_text().strip()}); config reloaded")
+        return url
+    binary = ensure_prometheus()
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                marker,
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=7d",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pid_file.write_text(str(process.pid))
+    if not wait_for(lambda: http_ok(f"{url}/-/ready"), timeout_s=60):
+        raise StackError(
+            f"Prometheus did not become ready on port {port}; log {log}:\n{log_tail(log)}"
+        )
+    say(f"Prometheus is up on {url} (pid {process.pid}), scraping {', '.join(targets)}")
+    return url
+
+
 # --- intake's reference data, demo credentials and traffic ----------------------------
 
 
@@ -688,7 +777,11 @@ def write_env(state: State, variables: dict[str, str]) -> Path:
     return path
 
 
-def up(state: State, *, infra_only: bool, any_port: bool, no_demo: bool) -> None:
+def up(
+    state: State, *, infra_only: bool, any_port: bool, no_demo: bool, with_prometheus: bool = False
+) -> None:
+    if infra_only and with_prometheus:
+        raise StackError("--with-prometheus scrapes the services: it cannot go with --infra-only")
     state.dir.mkdir(parents=True, exist_ok=True)
     state.logs.mkdir(parents=True, exist_ok=True)
     ensure_fonts()
@@ -733,6 +826,8 @@ def up(state: State, *, infra_only: bool, any_port: bool, no_demo: bool) -> None
             deadlines_intake_key=variables["DEADLINES_INTAKE_API_KEY"],
             ratings_intake_key=variables["RATINGS_INTAKE_API_KEY"],
         )
+        if with_prometheus:
+            variables["PROMETHEUS_URL"] = start_prometheus(state, any_port=any_port)
         if not no_demo:
             start_demo_traffic(state, variables)
     env_file = write_env(state, variables)
@@ -743,6 +838,7 @@ def up(state: State, *, infra_only: bool, any_port: bool, no_demo: bool) -> None
 
 def component_pids(state: State) -> list[tuple[str, int, str]]:
     found = [("demo", state.pid_file("demo"), "demo_traffic.py")]
+    found.append(("prometheus", state.pid_file("prometheus"), prometheus_marker(state)))
     for service in SERVICE_PROCESSES:
         found.append((service.name, state.pid_file(service.name), f"services.{service.name}"))
     found.append(("kafka", state.pid_file("kafka"), "kafka.Kafka"))
@@ -779,6 +875,13 @@ def status(state: State) -> int:
         healthy = alive and http_ok(f"http://127.0.0.1:{port}/healthz")
         word = "up" if healthy else ("unhealthy" if alive else "down")
         rows.append((service.name, word, pid, port, state.logs / f"{service.name}.log"))
+    prometheus_pid = _pid_in(state.pid_file("prometheus"))
+    if prometheus_pid:
+        port = ports.get("prometheus", "-")
+        alive = pid_alive(prometheus_pid, prometheus_marker(state))
+        healthy = alive and http_ok(f"http://127.0.0.1:{port}/-/ready")
+        word = "up" if healthy else ("unhealthy" if alive else "down")
+        rows.append(("prometheus", word, prometheus_pid, port, state.logs / "prometheus.log"))
     demo_pid = _pid_in(state.pid_file("demo"))
     if demo_pid:
         word = "up" if pid_alive(demo_pid, "demo_traffic.py") else "down"
@@ -808,22 +911,35 @@ def status(state: State) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("command", choices=["up", "down", "status", "browser"])
+    parser.add_argument("command", choices=["up", "down", "status", "browser", "prometheus"])
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".stack")
     parser.add_argument("--infra-only", action="store_true", help="Kafka and PostgreSQL only")
     parser.add_argument(
         "--any-port", action="store_true", help="free ports instead of the usual ones"
     )
     parser.add_argument("--no-demo", action="store_true", help="no demo traffic")
+    parser.add_argument(
+        "--with-prometheus",
+        action="store_true",
+        help="also run Prometheus (Debian's, installed if missing) scraping the services",
+    )
     args = parser.parse_args(argv)
     state = State(args.state_dir.resolve())
     try:
         if args.command == "up":
-            up(state, infra_only=args.infra_only, any_port=args.any_port, no_demo=args.no_demo)
+            up(
+                state,
+                infra_only=args.infra_only,
+                any_port=args.any_port,
+                no_demo=args.no_demo,
+                with_prometheus=args.with_prometheus,
+            )
         elif args.command == "down":
             down(state)
         elif args.command == "browser":
             print(ensure_chromium())
+        elif args.command == "prometheus":
+            print(ensure_prometheus())
         else:
             return status(state)
     except StackError as exc:

@@ -9,7 +9,14 @@ from motcua.web.static import (
     install_faust_static,
     mount_starlette_static,
 )
-from motcua.web.strings import FIELD_LABELS, ROLE_LABELS, STATUS_LABELS, TEXTS
+from motcua.web.strings import (
+    AGENCY_BAND_LABELS,
+    FIELD_LABELS,
+    PORTAL_766_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    TEXTS,
+)
 from motcua.web.templating import (
     SHARED_TEMPLATES,
     Layout,
@@ -20,7 +27,9 @@ from motcua.web.templating import (
 )
 
 __all__ = [
+    "AGENCY_BAND_LABELS",
     "FIELD_LABELS",
+    "PORTAL_766_LABELS",
     "ROLE_LABELS",
     "SHARED_TEMPLATES",
     "STATUS_LABELS",

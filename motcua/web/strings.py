@@ -292,6 +292,35 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType(
 )
 """The procedure catalogue's fields (lĩnh vực), in the catalogue's order."""
 
+AGENCY_BAND_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "xuat_sac": "Xuất sắc",
+        "tot": "Tốt",
+        "kha": "Khá",
+        "trung_binh": "Trung bình",
+        "yeu": "Yếu",
+    }
+)
+"""An agency's band by its Thông tư 01/2018 total (reporting)."""
+
+PORTAL_766_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "timeliness": "Tiến độ giải quyết",
+        "online_service": "Mức độ cung cấp dịch vụ trực tuyến",
+        "satisfaction": "Mức độ hài lòng",
+        "transparency": "Công khai, minh bạch",
+        "online_payment": "Thanh toán trực tuyến",
+        "digitisation": "Số hoá hồ sơ",
+        "on_time": "Hồ sơ đúng hạn",
+        "procedures_online": "Thủ tục cung cấp trực tuyến",
+        "online_dossiers": "Hồ sơ nộp trực tuyến",
+        "feedback_on_time": "Phản ánh, kiến nghị xử lý đúng hạn",
+        "handling": "Hài lòng về giải quyết thủ tục",
+        "feedback_satisfaction": "Hài lòng về xử lý phản ánh, kiến nghị",
+    }
+)
+"""Quyết định 766's indicator groups and their parts, as the national portal names them."""
+
 LETTER_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
     {"draft": "Chưa ban hành", "issued": "Đã ban hành"}
 )

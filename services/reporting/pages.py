@@ -27,7 +27,9 @@ from motcua.identity import (
     page_officer,
 )
 from motcua.web import (
+    AGENCY_BAND_LABELS,
     FIELD_LABELS,
+    PORTAL_766_LABELS,
     TEXTS,
     Layout,
     SignedIn,
@@ -50,13 +52,6 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 CHART_JS = "chart.umd.min.js"
 NO_STORE = {"Cache-Control": "no-store"}
-BAND_LABELS = {
-    "xuat_sac": "Xuất sắc",
-    "tot": "Tốt",
-    "kha": "Khá",
-    "trung_binh": "Trung bình",
-    "yeu": "Yếu",
-}
 SERIES_MONTHS = 12
 
 router = APIRouter(include_in_schema=False)
@@ -238,7 +233,8 @@ def reports_page(
         rates=RATES,
         percent=_percent,
         number=_number,
-        band_labels=BAND_LABELS,
+        band_labels=AGENCY_BAND_LABELS,
+        group_labels=PORTAL_766_LABELS,
         min_answers=ctx.settings.ranking_min_answers,
         closable=the_period.granularity is Granularity.MONTH and the_period.ends_at <= now,
         chart_available=(STATIC / CHART_JS).is_file(),
