@@ -66,7 +66,7 @@ SERVICE_PROCESSES: tuple[ServiceProcess, ...] = (
     ServiceProcess("intake", "intake", "INTAKE_URL", uses_data_dir=False),
     ServiceProcess("deadlines", "deadlines", "DEADLINES_URL", uses_data_dir=True),
     ServiceProcess("ratings", "ratings", "RATINGS_URL", uses_data_dir=False),
-    ServiceProcess("reporting", "reporting", "REPORTING_URL", uses_data_dir=True),
+    ServiceProcess("reporting", "reporting", "REPORTING_URL", uses_data_dir=False),
 )
 PREFERRED_PORTS = {
     "kafka": 9092,
@@ -528,6 +528,7 @@ def start_services(
     any_port: bool,
     deadlines_intake_key: str,
     ratings_intake_key: str,
+    reporting_intake_key: str,
 ) -> dict[str, str]:
     ports = {s.name: state.port(s.port_key, any_port=any_port) for s in SERVICE_PROCESSES}
     urls = {s.url_variable: f"http://127.0.0.1:{ports[s.name]}" for s in SERVICE_PROCESSES}
@@ -572,6 +573,9 @@ def start_services(
                 # A demo is tried at any hour: the messages it records are not sent anyway.
                 "QUIET_HOURS": os.environ.get("QUIET_HOURS", ""),
             }
+        if service.name == "reporting":
+            # Unit and procedure names, and the tally it reconciles its figures with.
+            env |= {"INTAKE_URL": urls["INTAKE_URL"], "INTAKE_API_KEY": reporting_intake_key}
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", marker],
@@ -702,6 +706,7 @@ def seed_intake(state: State, intake_url: str) -> dict[str, str]:
             ["dossiers:read", "dossiers:reschedule"],
         ),
         "RATINGS_INTAKE_API_KEY": ("ratings", root[0], ["dossiers:read"]),
+        "REPORTING_INTAKE_API_KEY": ("reporting", root[0], ["dossiers:read"]),
     }
     keys: dict[str, str] = {}
     for variable, (name, unit, scopes) in credentials.items():
@@ -825,6 +830,7 @@ def up(
             any_port=any_port,
             deadlines_intake_key=variables["DEADLINES_INTAKE_API_KEY"],
             ratings_intake_key=variables["RATINGS_INTAKE_API_KEY"],
+            reporting_intake_key=variables["REPORTING_INTAKE_API_KEY"],
         )
         if with_prometheus:
             variables["PROMETHEUS_URL"] = start_prometheus(state, any_port=any_port)
