@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import psycopg
@@ -28,7 +29,7 @@ from tests.integration.reporting.conftest import (
 from tests.services.reporting.events import Dossier, at
 
 
-def _count(infra: Infra, url: str, topics: Topics, events: list[dict]) -> None:  # type: ignore[type-arg]
+def _count(infra: Infra, url: str, topics: Topics, events: list[dict[str, Any]]) -> None:
     before = stored_offsets(url, topics)
     topics.publish(events)
     with consuming(consumer_for(infra, url, topics)):

@@ -29,7 +29,7 @@ from tests.integration.reporting.test_counting import november_story
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 
 
-def _figures(url: str, province: Province) -> dict[str, object]:
+def _figures(url: str, province: Province) -> dict[str, dict[str, dict[str, int]]]:
     scope = Scope(province.code, 2)
     with psycopg.connect(url) as conn:
         return {
@@ -47,7 +47,6 @@ def test_a_rebuild_from_the_topics_gives_the_live_figures(
     database: Database,
     topics: Topics,
     province: Province,
-    tmp_path: object,
 ) -> None:
     events, _ = november_story(province)
     extra = [province.dossier(i % 2) for i in range(40)]

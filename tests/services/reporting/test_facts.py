@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from motcua.calendar import default_calendar
 from services.reporting.facts import (
@@ -18,7 +19,7 @@ from tests.services.reporting.events import Dossier, at
 CALENDAR = default_calendar()
 
 
-def story(dossier: Dossier, *events: dict) -> DossierFact:  # type: ignore[type-arg]
+def story(dossier: Dossier, *events: dict[str, Any]) -> DossierFact:
     fact = None
     for event in events:
         fact = apply_dossier_event(fact, event, CALENDAR)
