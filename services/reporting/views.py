@@ -3,8 +3,8 @@ every table also as CSV and XLSX (``.csv``/``.xlsx`` after its path)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -79,12 +79,6 @@ def resolve_unit(code: str | None, who: Reader, conn: Connection) -> reports.Uni
         raise Problem(403, "Forbidden", f"{code} is outside your unit's subtree") from None
 
 
-@contextmanager
-def _session(ctx: ReportingContext) -> Iterator[Connection]:
-    with ctx.pool.connection() as conn:
-        yield conn
-
-
 def _answer(
     fmt: str, body: dict[str, Any], table: Callable[[], Table]
 ) -> dict[str, Any] | Response:
@@ -95,15 +89,22 @@ def _answer(
     return body
 
 
-def _format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise Problem(404, "Not found", f"no {fmt} export: use .csv or .xlsx")
-    return fmt
+@dataclass(frozen=True)
+class Asked:
+    """What a report is asked for: a unit of the reader's subtree, a period, the filters,
+    the export format, and the instant it is computed at."""
+
+    unit: reports.Unit
+    period: Period
+    filters: Filters
+    fmt: str
+    now: datetime
+
+    def unit_json(self) -> dict[str, str]:
+        return {"code": self.unit.code, "name": self.unit.name}
 
 
-@router.get("/summary", summary="The figures of a unit subtree for a period.")
-@router.get("/summary.{fmt}", include_in_schema=False)
-def get_summary(
+def asked(
     who: ReaderDep,
     ctx: Ctx,
     unit: UnitParam = None,
@@ -112,49 +113,34 @@ def get_summary(
     field: FieldParam = None,
     channel: ChannelParam = None,
     fmt: str = "json",
-) -> Any:
-    fmt = _format(fmt)
+) -> Asked:
+    if fmt not in FORMATS:
+        raise Problem(404, "Not found", f"no {fmt} export: use .csv or .xlsx")
     now = ctx.now()
-    filters = Filters(procedure, field, channel)
-    with _session(ctx) as conn:
+    with ctx.pool.connection() as conn:
         target = resolve_unit(unit, who, conn)
-        body = reports.summary(
-            target, parse_period(period, now), filters=filters, now=now, db_session=conn
-        )
-    return _answer(fmt, body, lambda: Table.of_summary(body))
+    return Asked(target, parse_period(period, now), Filters(procedure, field, channel), fmt, now)
+
+
+AskedDep = Annotated[Asked, Depends(asked)]
+
+
+@router.get("/summary", summary="The figures of a unit subtree for a period.")
+@router.get("/summary.{fmt}", include_in_schema=False)
+def get_summary(q: AskedDep, ctx: Ctx) -> Any:
+    with ctx.pool.connection() as conn:
+        body = reports.summary(q.unit, q.period, filters=q.filters, now=q.now, db_session=conn)
+    return _answer(q.fmt, body, lambda: Table.of_summary(body))
 
 
 def _breakdown(group_by: GroupBy) -> Callable[..., Any]:
-    def view(
-        who: ReaderDep,
-        ctx: Ctx,
-        unit: UnitParam = None,
-        period: PeriodParam = None,
-        procedure: ProcedureParam = None,
-        field: FieldParam = None,
-        channel: ChannelParam = None,
-        fmt: str = "json",
-    ) -> Any:
-        fmt = _format(fmt)
-        now = ctx.now()
-        with _session(ctx) as conn:
-            target = resolve_unit(unit, who, conn)
-            the_period = parse_period(period, now)
+    def view(q: AskedDep, ctx: Ctx) -> Any:
+        with ctx.pool.connection() as conn:
             rows = reports.breakdown(
-                target,
-                the_period,
-                group_by,
-                filters=Filters(procedure, field, channel),
-                now=now,
-                db_session=conn,
+                q.unit, q.period, group_by, filters=q.filters, now=q.now, db_session=conn
             )
-        body = {
-            "unit": {"code": target.code, "name": target.name},
-            "period": str(the_period),
-            "by": group_by.value,
-            "rows": rows,
-        }
-        return _answer(fmt, body, lambda: Table.of_rows(f"{group_by.value}s", rows))
+        body = {"unit": q.unit_json(), "period": str(q.period), "by": group_by.value, "rows": rows}
+        return _answer(q.fmt, body, lambda: Table.of_rows(f"{group_by.value}s", rows))
 
     return view
 
@@ -173,97 +159,54 @@ for _path, _group, _summary in (
 @router.get("/series", summary="A time series: one row per day, month, quarter or year.")
 @router.get("/series.{fmt}", include_in_schema=False)
 def get_series(
-    who: ReaderDep,
+    q: AskedDep,
     ctx: Ctx,
     first: Annotated[str, Query(alias="from", description="The first period, e.g. 2026-01.")],
     last: Annotated[str | None, Query(alias="to", description="The last (default: now).")] = None,
-    unit: UnitParam = None,
-    procedure: ProcedureParam = None,
-    field: FieldParam = None,
-    channel: ChannelParam = None,
-    fmt: str = "json",
 ) -> Any:
-    fmt = _format(fmt)
-    now = ctx.now()
-    start = parse_period(first, now)
-    end = parse_period(last, now) if last else Period.containing(now, start.granularity)
+    start = parse_period(first, q.now)
+    end = parse_period(last, q.now) if last else Period.containing(q.now, start.granularity)
     try:
         periods = series(start, end)
     except InvalidPeriod as exc:
         raise Problem(
             422, "Invalid request", str(exc), errors=[{"field": "to", "message": str(exc)}]
         ) from None
-    with _session(ctx) as conn:
-        target = resolve_unit(unit, who, conn)
-        rows = reports.time_series(
-            target, periods, filters=Filters(procedure, field, channel), now=now, db_session=conn
-        )
-    body = {"unit": {"code": target.code, "name": target.name}, "rows": rows}
+    with ctx.pool.connection() as conn:
+        rows = reports.time_series(q.unit, periods, filters=q.filters, now=q.now, db_session=conn)
+    body = {"unit": q.unit_json(), "rows": rows}
     return _answer(
-        fmt, body, lambda: Table.of_rows("series", [{"key": r["period"], **r} for r in rows])
+        q.fmt, body, lambda: Table.of_rows("series", [{"key": r["period"], **r} for r in rows])
     )
 
 
 @router.get("/ranking", summary="The child units ranked (too few answers: not ranked).")
 @router.get("/ranking.{fmt}", include_in_schema=False)
-def get_ranking(
-    who: ReaderDep,
-    ctx: Ctx,
-    unit: UnitParam = None,
-    period: PeriodParam = None,
-    fmt: str = "json",
-) -> Any:
-    fmt = _format(fmt)
-    now = ctx.now()
-    with _session(ctx) as conn:
-        target = resolve_unit(unit, who, conn)
-        the_period = parse_period(period, now)
-        rows = reports.ranking(
-            target,
-            the_period,
-            min_answers=ctx.settings.ranking_min_answers,
-            now=now,
-            db_session=conn,
-        )
-    body = {
-        "unit": {"code": target.code, "name": target.name},
-        "period": str(the_period),
-        "min_answers": ctx.settings.ranking_min_answers,
-        "rows": rows,
-    }
-    return _answer(fmt, body, lambda: Table.of_rows("ranking", rows))
+def get_ranking(q: AskedDep, ctx: Ctx) -> Any:
+    minimum = ctx.settings.ranking_min_answers
+    with ctx.pool.connection() as conn:
+        rows = reports.ranking(q.unit, q.period, min_answers=minimum, now=q.now, db_session=conn)
+    body = {"unit": q.unit_json(), "period": str(q.period), "min_answers": minimum, "rows": rows}
+    return _answer(q.fmt, body, lambda: Table.of_rows("ranking", rows))
 
 
 @router.get("/officers", summary="Officers' scores on criteria 1, 2, 3, 4 and 7 (max 10).")
 @router.get("/officers.{fmt}", include_in_schema=False)
-def get_officers(
-    who: ReaderDep, ctx: Ctx, unit: UnitParam = None, period: PeriodParam = None, fmt: str = "json"
-) -> Any:
-    fmt = _format(fmt)
-    now = ctx.now()
-    with _session(ctx) as conn:
-        target = resolve_unit(unit, who, conn)
-        the_period = parse_period(period, now)
-        rows = reports.officers(target, the_period, db_session=conn)
-    body = {"unit": {"code": target.code}, "period": str(the_period), "rows": rows}
-    return _answer(fmt, body, lambda: Table.of_officers(rows))
+def get_officers(q: AskedDep, ctx: Ctx) -> Any:
+    with ctx.pool.connection() as conn:
+        rows = reports.officers(q.unit, q.period, db_session=conn)
+    body = {"unit": q.unit_json(), "period": str(q.period), "rows": rows}
+    return _answer(q.fmt, body, lambda: Table.of_officers(rows))
 
 
 @router.get("/dossiers", summary="The dossiers behind a figure: codes only.")
 @router.get("/dossiers.{fmt}", include_in_schema=False)
 def get_dossiers(
-    who: ReaderDep,
+    q: AskedDep,
     ctx: Ctx,
     measure: Annotated[str, Query(description="A measure's name, as in /v1/reports/formulas.")],
-    unit: UnitParam = None,
-    period: PeriodParam = None,
-    procedure: ProcedureParam = None,
-    field: FieldParam = None,
-    channel: ChannelParam = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    fmt: str = "json",
 ) -> Any:
-    fmt = _format(fmt)
     chosen = MEASURES.get(measure)
     if chosen is None or not chosen.listable:
         raise Problem(
@@ -272,28 +215,25 @@ def get_dossiers(
             f"{measure!r} is not a listable measure",
             errors=[{"field": "measure", "message": "see /v1/reports/formulas"}],
         )
-    now = ctx.now()
-    with _session(ctx) as conn:
-        target = resolve_unit(unit, who, conn)
-        the_period = parse_period(period, now)
+    with ctx.pool.connection() as conn:
         codes = dossiers_behind(
             chosen,
-            target.scope,
-            the_period,
-            now=now,
-            filters=Filters(procedure, field, channel),
+            q.unit.scope,
+            q.period,
+            now=q.now,
+            filters=q.filters,
             limit=limit,
             db_session=conn,
         )
     body = {
         "measure": measure,
         "meaning": chosen.meaning,
-        "unit": {"code": target.code},
-        "period": str(the_period),
+        "unit": q.unit_json(),
+        "period": str(q.period),
         "dossier_codes": codes,
         "truncated": len(codes) == limit,
     }
-    return _answer(fmt, body, lambda: Table.of_codes(measure, codes))
+    return _answer(q.fmt, body, lambda: Table.of_codes(measure, codes))
 
 
 @router.get("/formulas", summary="What each figure counts and how each rate is computed.")

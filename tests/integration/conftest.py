@@ -9,12 +9,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
+from motcua.identity import TokenIssuer, generate_keypair
 from motcua.kafka import Topic
 from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
@@ -221,3 +223,13 @@ def read_dead_letters(
 
 def parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+@pytest.fixture(scope="session")
+def signer(tmp_path_factory: pytest.TempPathFactory) -> tuple[TokenIssuer, Path]:
+    """The platform's sign-in key pair: the issuer signs officers' tokens, the services
+    under test hold only the public key's file."""
+    private_pem, public_pem = generate_keypair()
+    public = tmp_path_factory.mktemp("keys") / "officer-token.pub.pem"
+    public.write_bytes(public_pem)
+    return TokenIssuer.from_pem(private_pem), public

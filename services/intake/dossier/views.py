@@ -373,6 +373,31 @@ def post_batch(
     return BatchResponse(results=results, **counts)
 
 
+def _in_subtree(
+    principal: Principal,
+    subtree: str,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+) -> tuple[list[str], list[Any]]:
+    """WHERE clauses and parameters: dossiers of ``subtree`` within the caller's own."""
+    params: list[Any] = [principal.unit_code, subtree]
+    clauses = ["unit_path @> ARRAY[%s]::text[]", "unit_path @> ARRAY[%s]::text[]"]
+    return clauses + _received_between(params, received_from, received_to), params
+
+
+def _received_between(
+    params: list[Any], received_from: datetime | None, received_to: datetime | None
+) -> list[str]:
+    clauses = []
+    if received_from:
+        clauses.append("received_at >= %s")
+        params.append(received_from)
+    if received_to:
+        clauses.append("received_at < %s")
+        params.append(received_to)
+    return clauses
+
+
 class DossierTally(BaseModel):
     unit_code: str
     received: int = Field(description="Dossiers received in the subtree (and window).")
@@ -397,14 +422,7 @@ def tally_dossiers(
     received_to: Annotated[AwareDatetime | None, Query()] = None,
 ) -> DossierTally:
     subtree = unit or principal.unit_code
-    clauses = ["unit_path @> ARRAY[%s]::text[]", "unit_path @> ARRAY[%s]::text[]"]
-    params: list[Any] = [principal.unit_code, subtree]
-    if received_from:
-        clauses.append("received_at >= %s")
-        params.append(received_from)
-    if received_to:
-        clauses.append("received_at < %s")
-        params.append(received_to)
+    clauses, params = _in_subtree(principal, subtree, received_from, received_to)
     query = f"SELECT state, count(*) FROM dossiers WHERE {' AND '.join(clauses)} GROUP BY state"
     with ctx.pool.connection() as conn:
         rows = conn.execute(query, params).fetchall()
@@ -477,9 +495,7 @@ def list_dossiers(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> DossierPage:
-    subtree = unit or principal.unit_code
-    clauses = ["unit_path @> ARRAY[%s]::text[]", "unit_path @> ARRAY[%s]::text[]"]
-    params: list[Any] = [principal.unit_code, subtree]
+    clauses, params = _in_subtree(principal, unit or principal.unit_code)
     if procedure:
         clauses.append("procedure_code = %s")
         params.append(procedure)
@@ -488,12 +504,7 @@ def list_dossiers(
         params.append(state.value)
     if overdue is not None:
         clauses.append(OVERDUE_SQL if overdue else f"NOT ({OVERDUE_SQL})")
-    if received_from:
-        clauses.append("received_at >= %s")
-        params.append(received_from)
-    if received_to:
-        clauses.append("received_at < %s")
-        params.append(received_to)
+    clauses += _received_between(params, received_from, received_to)
     if cursor:
         after_at, after_id = _decode_cursor(cursor)
         clauses.append("(received_at, id) < (%s, %s::uuid)")

@@ -25,7 +25,7 @@ from confluent_kafka import Producer
 from fastapi.testclient import TestClient
 
 from motcua.contracts import EventType, encode_event, new_event
-from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer, generate_keypair
+from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer
 from motcua.kafka import Topic
 from services.intake.app import create_app as create_intake_app
 from services.intake.auth import Scope, register_system
@@ -245,14 +245,6 @@ def outbox_events(url: str, dossier_id: uuid.UUID) -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def ratings_db(database: Database) -> str:
     return database.service_urls["ratings"]
-
-
-@pytest.fixture(scope="session")
-def signer(tmp_path_factory: pytest.TempPathFactory) -> tuple[TokenIssuer, Path]:
-    private_pem, public_pem = generate_keypair()
-    public = tmp_path_factory.mktemp("keys") / "officer-token.pub.pem"
-    public.write_bytes(public_pem)
-    return TokenIssuer.from_pem(private_pem), public
 
 
 def settings_for(

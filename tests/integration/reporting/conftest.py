@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event
 from motcua.db import open_pool
-from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer, generate_keypair
+from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer
 from motcua.kafka import Topic
 from services.reporting.app import create_app
 from services.reporting.consumer import FactConsumer
@@ -175,14 +175,6 @@ def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = ""
             return
         time.sleep(0.1)
     pytest.fail(f"timed out waiting for {what or check}")
-
-
-@pytest.fixture(scope="session")
-def signer(tmp_path_factory: pytest.TempPathFactory) -> tuple[TokenIssuer, Path]:
-    private_pem, public_pem = generate_keypair()
-    public = tmp_path_factory.mktemp("keys") / "officer-token.pub.pem"
-    public.write_bytes(public_pem)
-    return TokenIssuer.from_pem(private_pem), public
 
 
 def reporting_settings(
