@@ -20,6 +20,7 @@ from services.ratings.answers.models import Answer, Channel, Entry, Invitation
 from services.ratings.answers.rules import parse_answer
 from services.ratings.answers.service import AlreadyRated, submit_with_token
 from services.ratings.app import create_app
+from services.ratings.invitations.tokens import new_token
 from tests.conftest import Infra
 from tests.integration.ratings.conftest import (
     csrf_of,
@@ -113,23 +114,27 @@ def test_unknown_tampered_and_malformed_tokens_are_404(client: TestClient, token
     assert "Không tìm thấy phiếu đánh giá" in page.text
 
 
-def test_a_tampered_token_of_a_real_one_is_404_and_timed_like_a_known_one(
+def test_a_tampered_token_of_a_real_one_is_404_and_timed_like_any_unknown_one(
     client: TestClient, ratings_db: str
 ) -> None:
-    """Loose: the same single query answers both (tests/services/…/test_lookup.py proves
-    it); here the means stay within a factor of 3."""
+    """A token one character off a real one costs what a random or malformed one costs:
+    the same single hash lookup (tests/services/…/test_lookup.py proves it). The known
+    token's own page renders a form, so its time says nothing here; medians, not means,
+    so one garbage-collection pause cannot decide. Loose: within a factor of 3."""
     known = invite(ratings_db).token
     tampered = known[:-1] + ("A" if known[-1] != "A" else "B")
-    timings: dict[str, list[float]] = {"known": [], "tampered": [], "malformed": []}
+    unknown = new_token()
+    timings: dict[str, list[float]] = {"tampered": [], "unknown": [], "malformed": []}
+    assert client.get(f"/r/{known}").status_code == 200
     for _ in range(30):
-        for name, token in (("known", known), ("tampered", tampered), ("malformed", "x")):
+        for name, token in (("tampered", tampered), ("unknown", unknown), ("malformed", "x")):
             started = time.perf_counter()
             status = client.get(f"/r/{token}").status_code
             timings[name].append(time.perf_counter() - started)
-            assert status == (200 if name == "known" else 404)
-    means = {name: statistics.mean(values) for name, values in timings.items()}
-    print("mean seconds", means)
-    assert max(means.values()) < 3 * min(means.values())
+            assert status == 404
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    print("median seconds", medians)
+    assert max(medians.values()) < 3 * min(medians.values())
 
 
 def test_a_missing_or_foreign_csrf_token_is_refused(client: TestClient, ratings_db: str) -> None:
