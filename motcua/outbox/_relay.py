@@ -16,6 +16,10 @@
   service keeps its history elsewhere.
 - A lost database connection is opened again (and the lock taken again) after
   ``RECONNECT_AFTER_S``; nothing else stops the relay but ``stop``.
+- While Kafka is down the relay says so once, then every ten seconds with how long and
+  how often (``motcua.outage``); the lag gauge is read on its own schedule, so it grows
+  through the outage; ``stop`` ends the wait at once, leaving the unacknowledged rows
+  for the next start (they go out again under their ids).
 """
 
 from __future__ import annotations
@@ -32,9 +36,12 @@ from typing import Any
 import psycopg
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from motcua.outage import Outage
 from motcua.outbox._metrics import OUTBOX_LAG, OUTBOX_PUBLISHED, PUBLISH_ERRORS
 
-FLUSH_SLICE_S = 1.0
+FLUSH_SLICE_S = 0.5
+LAG_EVERY_S = 2.0
+STOP_FLUSH_S = 2.0
 PUBLISHED_RETENTION = "1 day"
 # How long a key whose event Kafka refused waits before that event is tried again.
 RETRY_AFTER_S = 1.0
@@ -51,6 +58,10 @@ TOPIC_ERRORS = frozenset(
         KafkaError.TOPIC_EXCEPTION,
     )
 )
+
+
+class _Stopping(Exception):
+    """``stop`` was set while Kafka had not acknowledged a wave: leave it unmarked."""
 
 
 @dataclass(frozen=True)
@@ -119,19 +130,45 @@ class OutboxRelay:
         self._last_cleanup = 0.0
         # Keys whose oldest event Kafka refused, until when they sit out.
         self._held: dict[str, float] = {}
+        self._kafka = Outage("Kafka", self._log)
+        self._stop = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
-        """Publish until ``stop`` is set; the batch in flight is finished first."""
+        """Publish until ``stop`` is set; the batch in flight is finished first, unless
+        Kafka is not acknowledging it (then it is left for the next start)."""
+        self._stop = stop
+        watcher = threading.Thread(
+            target=self._watch_lag, args=(stop,), name=f"{self.service}-outbox-lag", daemon=True
+        )
+        watcher.start()
+        database = Outage("PostgreSQL", self._log)
         while not stop.is_set():
             try:
                 self._run_connected(stop)
-            except psycopg.OperationalError:
-                self._log.exception(
-                    "outbox relay lost its database connection; connecting again",
-                    extra={"retry_after_s": RECONNECT_AFTER_S},
-                )
+                database.recovered()
+            except _Stopping:
+                break
+            except psycopg.OperationalError as exc:
+                database.failed(exc)
                 stop.wait(RECONNECT_AFTER_S)
-        self.producer.flush(10)
+        # What Kafka has not acknowledged by now is sent again after the restart.
+        self.producer.purge(in_queue=True, in_flight=False)
+        self.producer.flush(STOP_FLUSH_S)
+        watcher.join(timeout=LAG_EVERY_S + 1)
+
+    def _watch_lag(self, stop: threading.Event) -> None:
+        """The age of the oldest unpublished row, every ``LAG_EVERY_S``, on a connection of
+        its own: it must grow while the publishing loop waits for Kafka."""
+        conn: psycopg.Connection | None = None
+        while not stop.wait(LAG_EVERY_S):
+            try:
+                if conn is None or conn.closed:
+                    conn = psycopg.connect(self.database_url, autocommit=True, connect_timeout=5)
+                self._update_lag(conn)
+            except psycopg.OperationalError:
+                conn = None  # the publishing loop reports PostgreSQL's outage
+        if conn is not None:
+            conn.close()
 
     def _run_connected(self, stop: threading.Event) -> None:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
@@ -240,7 +277,10 @@ class OutboxRelay:
                     refused[row.id] = exc.args[0].name() if exc.args else type(exc).__name__
                     break
         while self.producer.flush(FLUSH_SLICE_S) > 0:
-            self._log.warning("Kafka has not acknowledged the outbox batch yet; waiting")
+            self._kafka.failed("the outbox batch is not acknowledged yet")
+            if self._stop.is_set():
+                raise _Stopping
+        self._kafka.recovered()
         return refused
 
     def _update_lag(self, conn: psycopg.Connection) -> None:
