@@ -131,6 +131,7 @@ class OutboxRelay:
         # Keys whose oldest event Kafka refused, until when they sit out.
         self._held: dict[str, float] = {}
         self._kafka = Outage("Kafka", self._log)
+        self._database = Outage("PostgreSQL", self._log)
         self._stop = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
@@ -141,15 +142,14 @@ class OutboxRelay:
             target=self._watch_lag, args=(stop,), name=f"{self.service}-outbox-lag", daemon=True
         )
         watcher.start()
-        database = Outage("PostgreSQL", self._log)
         while not stop.is_set():
             try:
                 self._run_connected(stop)
-                database.recovered()
+                self._database.recovered()
             except _Stopping:
                 break
             except psycopg.OperationalError as exc:
-                database.failed(exc)
+                self._database.failed(exc)
                 stop.wait(RECONNECT_AFTER_S)
         # What Kafka has not acknowledged by now is sent again after the restart.
         self.producer.purge(in_queue=True, in_flight=False)
@@ -181,6 +181,7 @@ class OutboxRelay:
                 stop.wait(STANDBY_POLL_S)
             else:
                 return
+            self._database.recovered()
             self._log.info("outbox relay active", extra={"schema": schema, "lock": lock})
             while not stop.is_set():
                 published = self.publish_batch(conn)
