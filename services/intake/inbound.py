@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from motcua.contracts import ContractError, EventType, decode_event
 from motcua.kafka import DeadLetter, Topic, send_to_dead_letter
 from motcua.metrics import CONSUMED
+from motcua.outage import Outage
 from services.intake.auth import Principal, Scope, system_by_name
 from services.intake.dossier.commands import execute_command, invalid
 from services.intake.dossier.errors import IntakeError
@@ -87,23 +88,23 @@ class InboundConsumer:
             }
         )
         consumer.subscribe(self.topics)
+        kafka, database = Outage("Kafka", _log), Outage("PostgreSQL", _log)
         try:
             while not stop.is_set():
                 message = consumer.poll(0.5)
                 if message is None:
                     continue
                 if message.error():
-                    _log.warning("consumer error", extra={"error": str(message.error())})
+                    kafka.failed(message.error())
                     continue
+                kafka.recovered()
                 while not stop.is_set():
                     try:
                         self.handle(message, producer)
+                        database.recovered()
                         break
                     except psycopg.OperationalError as exc:
-                        _log.warning(
-                            "PostgreSQL unavailable; retrying the command",
-                            extra={"error": type(exc).__name__},
-                        )
+                        database.failed(exc)
                         stop.wait(self.retry_wait_s)
                 else:
                     break

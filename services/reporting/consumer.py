@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool
 
 from motcua.calendar import WorkingCalendar
 from motcua.kafka import send_to_dead_letter
+from motcua.outage import Outage
 from services.reporting import store
 from services.reporting.metrics import EVENTS_APPLIED, LAST_APPLIED, VISIBLE_SECONDS
 from services.reporting.projection import TOPICS, Applied, Record, apply_batch
@@ -73,6 +74,8 @@ class FactConsumer:
         self.retry_wait_s = retry_wait_s
         self.on_batch = on_batch
         self._producer: Producer | None = None
+        self._kafka = Outage("Kafka", _log)
+        self._database = Outage("PostgreSQL", _log)
 
     def _config(self, **extra: object) -> dict[str, object]:
         return {
@@ -165,9 +168,11 @@ class FactConsumer:
         batch = []
         for message in messages:
             if message.error():
-                _log.warning("consumer error", extra={"error": str(message.error())})
+                self._kafka.failed(message.error())
             else:
                 batch.append(message)
+        if batch:
+            self._kafka.recovered()
         return batch
 
     def _apply_until_done(self, batch: Sequence[Message], stop: threading.Event) -> bool:
@@ -190,10 +195,15 @@ class FactConsumer:
                                 "offset": record.offset,
                             },
                         )
-            except (psycopg.OperationalError, RuntimeError) as exc:
-                _log.warning("batch not stored; retrying it", extra={"error": type(exc).__name__})
+            except psycopg.OperationalError as exc:
+                self._database.failed(exc)  # the batch is tried again whole
                 stop.wait(self.retry_wait_s)
                 continue
+            except RuntimeError as exc:
+                self._kafka.failed(exc)  # a dead letter Kafka did not acknowledge
+                stop.wait(self.retry_wait_s)
+                continue
+            self._database.recovered()
             self._observe(records, applied)
             return True
         return False

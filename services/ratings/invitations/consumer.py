@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool
 from motcua.contracts import ContractError, decode_event
 from motcua.kafka import DeadLetter, Topic, send_to_dead_letter
 from motcua.metrics import CONSUMED
+from motcua.outage import Outage
 from services.ratings.delivery.quiet_hours import QuietHours
 from services.ratings.invitations.model import ClosedDossier, NewInvitation
 from services.ratings.invitations.sealing import TokenSeal
@@ -61,6 +62,8 @@ class InvitationConsumer:
         self.batch_size = batch_size
         self.retry_wait_s = retry_wait_s
         self.clock = clock
+        self._kafka = Outage("Kafka", _log)
+        self._database = Outage("PostgreSQL", _log)
 
     def run(self, stop: threading.Event) -> None:
         consumer = Consumer(
@@ -96,11 +99,11 @@ class InvitationConsumer:
             consumer.close()
             producer.flush(10)
 
-    @staticmethod
-    def _is_error(message: Message) -> bool:
+    def _is_error(self, message: Message) -> bool:
         if message.error():
-            _log.warning("consumer error", extra={"error": str(message.error())})
+            self._kafka.failed(message.error())
             return True
+        self._kafka.recovered()
         return False
 
     def _handle_until_done(
@@ -109,12 +112,10 @@ class InvitationConsumer:
         while not stop.is_set():
             try:
                 self.handle(batch, producer)
+                self._database.recovered()
                 return True
             except psycopg.OperationalError as exc:
-                _log.warning(
-                    "PostgreSQL unavailable; retrying the batch",
-                    extra={"error": type(exc).__name__},
-                )
+                self._database.failed(exc)
                 stop.wait(self.retry_wait_s)
         return False
 
