@@ -1,13 +1,54 @@
 """JSON logs on stdout, one object a line, for every service.
 
 Log calls carry ids (dossier id, event id), never citizen data: payloads are not logged.
+
+A client library that loses its broker may log every reconnect attempt (aiokafka: thousands
+of lines a second). :class:`RepeatFilter` lets one logger's same warning through at most
+once every ``REPEAT_EVERY_S`` seconds, and the next one it lets through says how many were
+held back, so an outage costs a few lines, not hundreds of megabytes.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.config
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
+
+REPEAT_EVERY_S = 10.0
+
+
+class RepeatFilter(logging.Filter):
+    """One logger's same warning or error (its template, not its arguments) at most once
+    every ``every_s``; the record let through after a quiet spell carries ``repeated``."""
+
+    def __init__(
+        self, every_s: float = REPEAT_EVERY_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.every_s = every_s
+        self.clock = clock
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True  # storms are warnings and errors; the information lines stay whole
+        key = (record.name, str(record.msg))
+        now = self.clock()
+        with self._lock:
+            last, held = self._seen.get(key, (float("-inf"), 0))
+            if now - last < self.every_s:
+                self._seen[key] = (last, held + 1)
+                return False
+            self._seen[key] = (now, 0)
+            if len(self._seen) > 10_000:  # messages with ids in their text: forget the old
+                self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self.every_s}
+        if held:
+            record.repeated = held
+        return True
 
 
 def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
@@ -23,11 +64,13 @@ def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
                 "static_fields": {"service": service},
             }
         },
+        "filters": {"repeats": {"()": RepeatFilter}},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
                 "formatter": "json",
                 "stream": "ext://sys.stdout",
+                "filters": ["repeats"],
             }
         },
         "root": {"handlers": ["stdout"], "level": level},

@@ -43,3 +43,26 @@ def test_a_thousand_retries_a_second_make_a_line_every_ten_seconds(
 )
 def test_durations_read_as_an_operator_says_them(seconds: float, spoken: str) -> None:
     assert spoken_duration(seconds) == spoken
+
+
+def test_a_library_repeating_itself_is_held_to_a_line_every_ten_seconds() -> None:
+    from motcua.logging import RepeatFilter
+
+    clock = Clock()
+    repeats = RepeatFilter(clock=clock)
+
+    def record(msg: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("aiokafka", logging.ERROR, __file__, 1, msg, args, None)
+
+    passed = []
+    for i in range(25 * 1024):  # 25 s of a reconnect loop, a line every 1/1024 s
+        line = record("Unable connect to node with id %s: %s", 1, f"attempt {i}")
+        if repeats.filter(line):
+            passed.append(line)
+        clock.now += 1 / 1024
+    assert len(passed) == 3
+    assert [getattr(r, "repeated", 0) for r in passed] == [0, 10239, 10239]
+    other = record("Unable to update metadata from %s", 1)
+    assert repeats.filter(other), "another message is not held back by the first"
+    info = logging.LogRecord("motcua", logging.INFO, __file__, 1, "dossier received", (), None)
+    assert all(repeats.filter(info) for _ in range(3)), "information lines are never held"
