@@ -2,17 +2,20 @@
 
 from motcua.db._bootstrap import SERVICES, ServiceRole, bootstrap_database, service_url
 from motcua.db._migrations import apply_migrations, migrations_dir
+from motcua.db._own_role import NotTheServiceRole, own_database_url
 from motcua.db._pool import check_database, open_pool
 from motcua.db._recordset import recordset
 
 __all__ = [
     "SERVICES",
+    "NotTheServiceRole",
     "ServiceRole",
     "apply_migrations",
     "bootstrap_database",
     "check_database",
     "migrations_dir",
     "open_pool",
+    "own_database_url",
     "recordset",
     "service_url",
 ]

@@ -14,7 +14,7 @@ import sys
 
 import psycopg
 
-from motcua.db import apply_migrations, migrations_dir
+from motcua.db import NotTheServiceRole, apply_migrations, migrations_dir, own_database_url
 from motcua.identity import Role, parse_roles
 from services.deadlines.officers import register_officer
 from services.deadlines.settings import DeadlinesSettings
@@ -34,10 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         help="a role the officer holds (repeat for several; default duty_officer)",
     )
     args = parser.parse_args(argv)
-    settings = DeadlinesSettings()
-    apply_migrations(settings.database_url, migrations_dir("deadlines"))
+    try:
+        url = own_database_url("deadlines", DeadlinesSettings().database_url)
+    except NotTheServiceRole as exc:
+        print(f"deadlines.manage: {exc}", file=sys.stderr)
+        return 2
+    apply_migrations(url, migrations_dir("deadlines"))
     password = os.environ.get("OFFICER_PASSWORD") or secrets.token_urlsafe(12)
-    with psycopg.connect(settings.database_url) as conn:
+    with psycopg.connect(url) as conn:
         try:
             officer = register_officer(
                 args.username,

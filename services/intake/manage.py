@@ -4,7 +4,9 @@
     python -m services.intake.manage register-system NAME UNIT_CODE [--scope admin ...]
 
 ``register-system`` prints the new API key once; set ``API_KEY`` to choose it (the local
-stack does, so re-running ``make up`` keeps the demo keys stable).
+stack does, so re-running ``make up`` keeps the demo keys stable). It runs as intake's own
+role (``DATABASE_URL``, or ``INTAKE_DATABASE_URL`` after ``. .stack/env``) and refuses any
+other, saying which variable to set.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 
 import psycopg
 
-from motcua.db import apply_migrations, migrations_dir
+from motcua.db import NotTheServiceRole, apply_migrations, migrations_dir, own_database_url
 from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
 from services.intake.settings import IntakeSettings
@@ -32,9 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         "--scope", action="append", choices=[s.value for s in Scope], dest="scopes"
     )
     args = parser.parse_args(argv)
-    settings = IntakeSettings()
-    apply_migrations(settings.database_url, migrations_dir("intake"))
-    with psycopg.connect(settings.database_url) as conn:
+    try:
+        url = own_database_url("intake", IntakeSettings().database_url)
+    except NotTheServiceRole as exc:
+        print(f"intake.manage: {exc}", file=sys.stderr)
+        return 2
+    apply_migrations(url, migrations_dir("intake"))
+    with psycopg.connect(url) as conn:
         if args.command == "seed":
             units, procedures = seed_reference_data(db_session=conn)
             print(f"seeded {units} units and {procedures} procedures")

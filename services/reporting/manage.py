@@ -22,7 +22,13 @@ import psycopg
 from psycopg import sql
 
 from motcua.calendar import default_calendar
-from motcua.db import apply_migrations, migrations_dir, open_pool
+from motcua.db import (
+    NotTheServiceRole,
+    apply_migrations,
+    migrations_dir,
+    open_pool,
+    own_database_url,
+)
 from services.reporting.access import new_api_key
 from services.reporting.consumer import FactConsumer, topic_roles
 from services.reporting.settings import ReportingSettings
@@ -125,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     key_cmd.add_argument("unit_code")
     args = parser.parse_args(argv)
     settings = ReportingSettings()
+    try:
+        url = own_database_url("reporting", settings.database_url)
+    except NotTheServiceRole as exc:
+        print(f"reporting.manage: {exc}", file=sys.stderr)
+        return 2
+    settings = settings.model_copy(update={"database_url": url})
     apply_migrations(settings.database_url, migrations_dir("reporting"))
     if args.command == "rebuild":
         return rebuild(settings, args.schema, swap=args.swap)
