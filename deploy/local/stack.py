@@ -21,6 +21,7 @@ used as it is and not started here (``DATABASE_URL`` must be allowed to create r
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -34,7 +35,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -399,10 +401,47 @@ def as_postgres_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
+SHARED_PG_ROOT = Path("/var/lib/motcua-stack")
+
+
+def _postgres_can_reach(directory: Path) -> bool:
+    """Whether the postgres user may enter ``directory`` (a clone under a mode-700 home
+    cannot be, when we are root)."""
+    probe = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(directory)],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def postgres_dir(state: State) -> Path:
+    """Where this stack's PostgreSQL keeps its data and log: beside the rest of the state,
+    unless we are root and the postgres user cannot reach it — then under
+    ``/var/lib/motcua-stack/<the state directory's hash>``, which it can."""
+    local = state.dir / "pg"
+    if os.geteuid() != 0 or (local / "data" / "PG_VERSION").exists():
+        return local
+    state.dir.mkdir(parents=True, exist_ok=True)
+    if _postgres_can_reach(state.dir):
+        return local
+    digest = hashlib.sha256(str(state.dir.resolve()).encode()).hexdigest()[:16]
+    shared = SHARED_PG_ROOT / digest
+    marker = state.dir / "pg-elsewhere"
+    if shared.exists() and not marker.exists():
+        # Left by a state directory removed since (`make clean`): its password is gone too.
+        shutil.rmtree(shared)
+    SHARED_PG_ROOT.mkdir(mode=0o755, parents=True, exist_ok=True)
+    shared.mkdir(mode=0o700, exist_ok=True)
+    shutil.chown(shared, "postgres", "postgres")
+    marker.write_text(f"{shared}\n")
+    return shared
+
+
 def start_postgres(state: State, *, any_port: bool) -> str:
     bindir = postgres_bindir()
     port = state.port("postgres", any_port=any_port)
-    pg_dir = state.dir / "pg"
+    pg_dir = postgres_dir(state)
     data = pg_dir / "data"
     password = state.secret("postgres_password")
     if not (data / "PG_VERSION").exists():
@@ -478,7 +517,7 @@ def start_postgres(state: State, *, any_port: bool) -> str:
 
 
 def stop_postgres(state: State) -> None:
-    data = state.dir / "pg" / "data"
+    data = postgres_dir(state) / "data"
     if not (data / "PG_VERSION").exists():
         return
     bindir = postgres_bindir()
@@ -860,6 +899,33 @@ def down(state: State) -> None:
     stop_postgres(state)
 
 
+def _running(state: State) -> set[tuple[str, int]]:
+    alive = {(name, pid) for name, pid, marker in component_pids(state) if pid_alive(pid, marker)}
+    if (postgres_dir(state) / "data" / "postmaster.pid").exists():
+        alive.add(
+            ("postgres", _pid_in(postgres_dir(state) / "data" / "postmaster.pid", first_line=True))
+        )
+    return alive
+
+
+@contextmanager
+def stopped_on_failure(state: State) -> Iterator[None]:
+    """A start that fails stops what it started (a Kafka left running would hold its port
+    and its log for the next try), and leaves alone what already ran before it."""
+    before = _running(state)
+    try:
+        yield
+    except BaseException:
+        for name, pid, marker in component_pids(state):
+            if (name, pid) not in before and pid_alive(pid, marker):
+                say(f"start failed: stopping {name} (pid {pid}) again")
+                terminate(pid, marker)
+                state.pid_file(name).unlink(missing_ok=True)
+        if not any(name == "postgres" for name, _ in before):
+            stop_postgres(state)
+        raise
+
+
 def _pid_in(path: Path, *, first_line: bool = False) -> int:
     if not path.exists():
         return 0
@@ -896,9 +962,9 @@ def status(state: State) -> int:
         ("kafka", state.pid_file("kafka"), "kafka.Kafka", state.logs / "kafka.log", False),
         (
             "postgres",
-            state.dir / "pg" / "data" / "postmaster.pid",
+            postgres_dir(state) / "data" / "postmaster.pid",
             "postgres",
-            state.dir / "pg" / "postgres.log",
+            postgres_dir(state) / "postgres.log",
             True,
         ),
     ]
@@ -933,13 +999,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     state = State(args.state_dir.resolve())
     try:
         if args.command == "up":
-            up(
-                state,
-                infra_only=args.infra_only,
-                any_port=args.any_port,
-                no_demo=args.no_demo,
-                with_prometheus=args.with_prometheus,
-            )
+            with stopped_on_failure(state):
+                up(
+                    state,
+                    infra_only=args.infra_only,
+                    any_port=args.any_port,
+                    no_demo=args.no_demo,
+                    with_prometheus=args.with_prometheus,
+                )
         elif args.command == "down":
             down(state)
         elif args.command == "browser":
