@@ -39,7 +39,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from pydantic import SecretStr
 
 from bench.board import BenchDatabase, drop_database
-from bench.results import write_section
+from bench.results import pct, write_section
 from motcua.contracts import EventType, encode_event, new_event
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir, open_pool
 from motcua.kafka import TOPICS, Topic, ensure_topics
@@ -252,11 +252,6 @@ def run(
     pool.close()
     created_lag, sent_lag = lags(url, produced)
     return Run(name, count, produce_s, created_at, sent_at, created_lag, sent_lag)
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
 
 
 def report(runs: list[Run], argv: list[str]) -> str:

@@ -41,7 +41,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from bench.board import BenchDatabase, drop_database, open_postgres
-from bench.results import write_section
+from bench.results import pct, write_section
 from motcua.contracts import EventType, format_instant, new_event
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
 from motcua.dossier import ClockState
@@ -287,11 +287,6 @@ class Run:
     @property
     def rate(self) -> float:
         return self.events / self.applied_s if self.applied_s else 0.0
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
 
 
 def live_runs(bootstrap: str, admin_url: str, rate: float, seconds: float, flat: int) -> list[Run]:

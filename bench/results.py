@@ -19,3 +19,9 @@ def write_section(heading: str, section: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + NOTES_MARKER + "\n\n" + section
     RESULTS.write_text(text)
+
+
+def pct(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (nearest rank), 0 for no values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0

@@ -98,3 +98,14 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+SCREENSHOTS = ROOT / ".test-artifacts" / "screenshots"
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The whole page as ``.test-artifacts/screenshots/<name>.png`` (kept for a reviewer)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    assert path.read_bytes().startswith(b"\x89PNG")

@@ -899,20 +899,12 @@ def down(state: State) -> None:
     stop_postgres(state)
 
 
-def _running(state: State) -> set[tuple[str, int]]:
-    alive = {(name, pid) for name, pid, marker in component_pids(state) if pid_alive(pid, marker)}
-    if (postgres_dir(state) / "data" / "postmaster.pid").exists():
-        alive.add(
-            ("postgres", _pid_in(postgres_dir(state) / "data" / "postmaster.pid", first_line=True))
-        )
-    return alive
-
-
 @contextmanager
 def stopped_on_failure(state: State) -> Iterator[None]:
     """A start that fails stops what it started (a Kafka left running would hold its port
     and its log for the next try), and leaves alone what already ran before it."""
-    before = _running(state)
+    before = {(name, pid) for name, pid, marker in component_pids(state) if pid_alive(pid, marker)}
+    postgres_ran = (postgres_dir(state) / "data" / "postmaster.pid").exists()
     try:
         yield
     except BaseException:
@@ -921,7 +913,7 @@ def stopped_on_failure(state: State) -> Iterator[None]:
                 say(f"start failed: stopping {name} (pid {pid}) again")
                 terminate(pid, marker)
                 state.pid_file(name).unlink(missing_ok=True)
-        if not any(name == "postgres" for name, _ in before):
+        if not postgres_ran:
             stop_postgres(state)
         raise
 

@@ -7,6 +7,7 @@ from motcua.kafka._admin import (
     ensure_topics,
 )
 from motcua.kafka._dead_letter import DeadLetter, send_to_dead_letter
+from motcua.kafka._offsets import next_offsets
 from motcua.kafka._topics import TOPICS, Topic, TopicSpec, dead_letter_topic
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "dead_letter_topic",
     "ensure_internal_topics",
     "ensure_topics",
+    "next_offsets",
     "send_to_dead_letter",
 ]

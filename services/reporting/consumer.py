@@ -23,7 +23,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from psycopg_pool import ConnectionPool
 
 from motcua.calendar import WorkingCalendar
-from motcua.kafka import send_to_dead_letter
+from motcua.kafka import next_offsets, send_to_dead_letter
 from motcua.outage import Outage
 from services.reporting import store
 from services.reporting.metrics import EVENTS_APPLIED, LAST_APPLIED, VISIBLE_SECONDS
@@ -108,7 +108,7 @@ class FactConsumer:
             while not stop.is_set():
                 batch = self._poll(consumer)
                 if batch and self._apply_until_done(batch, stop):
-                    consumer.commit(offsets=_next_offsets(batch), asynchronous=True)
+                    consumer.commit(offsets=next_offsets(batch), asynchronous=True)
         finally:
             consumer.close()
             if self._producer is not None:
@@ -218,11 +218,3 @@ class FactConsumer:
         LAST_APPLIED.set(now)
         if self.on_batch is not None:
             self.on_batch(applied)
-
-
-def _next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:
-    highest: dict[tuple[str, int], int] = {}
-    for message in batch:
-        key = (str(message.topic()), int(message.partition() or 0))
-        highest[key] = max(highest.get(key, -1), int(message.offset() or 0))
-    return [TopicPartition(topic, p, offset + 1) for (topic, p), offset in highest.items()]

@@ -58,14 +58,6 @@ class Table:
         )
 
     @classmethod
-    def of_rows(cls, name: str, rows: Sequence[dict[str, Any]]) -> Table:
-        return cls.of_dicts(name, rows)
-
-    @classmethod
-    def of_officers(cls, rows: Sequence[dict[str, Any]]) -> Table:
-        return cls.of_dicts("officers", rows)
-
-    @classmethod
     def of_codes(cls, measure: str, codes: Sequence[str]) -> Table:
         return cls(measure, ("dossier_code",), tuple((code,) for code in codes))
 

@@ -109,6 +109,20 @@ def snapshot_instant(period: Period, now: datetime) -> datetime:
     return min(period.ends_at, now)
 
 
+def _params(scope: Scope, period: Period, now: datetime, filters: Filters) -> dict[str, Any]:
+    """The named parameters every statement over the facts takes."""
+    return {
+        "unit": scope.unit_code,
+        "depth": scope.depth,
+        "start": period.starts_at,
+        "end": period.ends_at,
+        "at": snapshot_instant(period, now),
+        "procedure": filters.procedure,
+        "field": filters.field,
+        "channel": filters.channel,
+    }
+
+
 def count(
     scope: Scope,
     period: Period,
@@ -119,16 +133,7 @@ def count(
     db_session: Connection,
 ) -> dict[str, dict[str, int]]:
     """Every measure per group key ('' when not split)."""
-    params: dict[str, Any] = {
-        "unit": scope.unit_code,
-        "depth": scope.depth,
-        "start": period.starts_at,
-        "end": period.ends_at,
-        "at": snapshot_instant(period, now),
-        "procedure": filters.procedure,
-        "field": filters.field,
-        "channel": filters.channel,
-    }
+    params = _params(scope, period, now, filters)
     counts: dict[str, dict[str, int]] = {}
     for source in SOURCES.values():
         measures = [m for m in MEASURES.values() if m.source == source.name]
@@ -160,17 +165,7 @@ def dossiers_behind(
         "JOIN dossiers k ON k.dossier_id = hits.dossier_id "
         "ORDER BY k.dossier_code LIMIT %(limit)s"
     )
-    params = {
-        "unit": scope.unit_code,
-        "depth": scope.depth,
-        "start": period.starts_at,
-        "end": period.ends_at,
-        "at": snapshot_instant(period, now),
-        "procedure": filters.procedure,
-        "field": filters.field,
-        "channel": filters.channel,
-        "limit": limit,
-    }
+    params = {**_params(scope, period, now, filters), "limit": limit}
     return [row[0] for row in db_session.execute(query, params)]
 
 

@@ -112,8 +112,9 @@ class Exporter:
         now = datetime.now(UTC)
         month = Period.containing(now, Granularity.MONTH)
         with self.pool.connection() as conn:
+            root = Scope(_root(conn), 1)
             groups = count(
-                Scope(_root(conn), 1),
+                root,
                 month,
                 now=now,
                 group_by=GroupBy.PROVINCE_FIELD,
@@ -121,7 +122,7 @@ class Exporter:
                 db_session=conn,
             )
             provinces = count(
-                Scope(_root(conn), 1),
+                root,
                 month,
                 now=now,
                 group_by=GroupBy.UNIT,
@@ -203,7 +204,7 @@ class Exporter:
         self._last_reconcile = time.monotonic()
         with self.pool.connection() as conn:
             live = live_counts(tally["unit_code"], db_session=conn)
-        for difference in compare(live, intake_counts(tally["by_state"])):
+        for difference in compare(live, intake_counts(tally)):
             metrics.RECONCILIATION_DIFFERENCE.labels(difference.measure).set(difference.difference)
         metrics.RECONCILED_AT.set(time.time())
 

@@ -176,12 +176,11 @@ def reports_page(
         children = reports.breakdown(
             target, the_period, GroupBy.UNIT, filters=filters, now=now, db_session=conn
         )
-        ranking = reports.ranking(
-            target,
-            the_period,
-            min_answers=ctx.settings.ranking_min_answers,
-            now=now,
-            db_session=conn,
+        minimum = ctx.settings.ranking_min_answers
+        ranking = (
+            reports.rank(target, children, min_answers=minimum)  # counted once, not twice
+            if filters == Filters()
+            else reports.ranking(target, the_period, min_answers=minimum, now=now, db_session=conn)
         )
         trend = reports.time_series(
             target,

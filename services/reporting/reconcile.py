@@ -11,22 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from psycopg import Connection
 
 from services.reporting.facts import DossierState
 
 _INTAKE_GROUPS: dict[str, tuple[str, ...]] = {
-    "received": (
-        "received",
-        "in_progress",
-        "awaiting_supplement",
-        "paused",
-        "completed",
-        "returned",
-        "rejected",
-        "withdrawn",
-    ),
     "finished": ("completed", "returned"),
     "in_progress": ("received", "in_progress", "awaiting_supplement", "paused"),
 }
@@ -44,11 +35,17 @@ class Difference:
         return self.live - self.intake
 
 
-def intake_counts(by_state: Mapping[str, int]) -> dict[str, int]:
-    return {
+MEASURES = ("received", "finished", "in_progress")
+
+
+def intake_counts(tally: Mapping[str, Any]) -> dict[str, int]:
+    """Intake's tally (``GET /v1/dossiers/tally``) in reporting's measures."""
+    by_state: Mapping[str, int] = tally["by_state"]
+    counts = {
         measure: sum(int(by_state.get(state, 0)) for state in states)
         for measure, states in _INTAKE_GROUPS.items()
     }
+    return {"received": int(tally["received"]), **counts}
 
 
 def live_counts(unit_code: str, *, db_session: Connection) -> dict[str, int]:
@@ -63,4 +60,4 @@ def live_counts(unit_code: str, *, db_session: Connection) -> dict[str, int]:
 
 
 def compare(live: Mapping[str, int], intake: Mapping[str, int]) -> list[Difference]:
-    return [Difference(m, int(live[m]), int(intake[m])) for m in _INTAKE_GROUPS]
+    return [Difference(m, int(live[m]), int(intake[m])) for m in MEASURES]

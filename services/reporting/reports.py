@@ -189,9 +189,14 @@ def ranking(
     now: datetime,
     db_session: Connection,
 ) -> list[dict[str, Any]]:
-    """The child units by their Thông tư 01/2018 total, then satisfaction; a unit with
-    fewer than ``min_answers`` valid answers is listed as not ranked, never ranked low."""
+    """The child units by their Thông tư 01/2018 total, then satisfaction."""
     rows = breakdown(unit, period, GroupBy.UNIT, filters=Filters(), now=now, db_session=db_session)
+    return rank(unit, rows, min_answers=min_answers)
+
+
+def rank(unit: Unit, rows: list[dict[str, Any]], *, min_answers: int) -> list[dict[str, Any]]:
+    """Rank a unit's drill-down rows; a child with fewer than ``min_answers`` valid
+    answers is listed as not ranked, never ranked low (the unit's own row is left out)."""
     rows = [r for r in rows if r["key"] != unit.code]
     ranked = [r for r in rows if r["counts"]["ratings_valid"] >= min_answers]
     ranked.sort(

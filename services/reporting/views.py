@@ -140,7 +140,7 @@ def _breakdown(group_by: GroupBy) -> Callable[..., Any]:
                 q.unit, q.period, group_by, filters=q.filters, now=q.now, db_session=conn
             )
         body = {"unit": q.unit_json(), "period": str(q.period), "by": group_by.value, "rows": rows}
-        return _answer(q.fmt, body, lambda: Table.of_rows(f"{group_by.value}s", rows))
+        return _answer(q.fmt, body, lambda: Table.of_dicts(f"{group_by.value}s", rows))
 
     return view
 
@@ -176,7 +176,7 @@ def get_series(
         rows = reports.time_series(q.unit, periods, filters=q.filters, now=q.now, db_session=conn)
     body = {"unit": q.unit_json(), "rows": rows}
     return _answer(
-        q.fmt, body, lambda: Table.of_rows("series", [{"key": r["period"], **r} for r in rows])
+        q.fmt, body, lambda: Table.of_dicts("series", [{"key": r["period"], **r} for r in rows])
     )
 
 
@@ -187,7 +187,7 @@ def get_ranking(q: AskedDep, ctx: Ctx) -> Any:
     with ctx.pool.connection() as conn:
         rows = reports.ranking(q.unit, q.period, min_answers=minimum, now=q.now, db_session=conn)
     body = {"unit": q.unit_json(), "period": str(q.period), "min_answers": minimum, "rows": rows}
-    return _answer(q.fmt, body, lambda: Table.of_rows("ranking", rows))
+    return _answer(q.fmt, body, lambda: Table.of_dicts("ranking", rows))
 
 
 @router.get("/officers", summary="Officers' scores on criteria 1, 2, 3, 4 and 7 (max 10).")
@@ -196,7 +196,7 @@ def get_officers(q: AskedDep, ctx: Ctx) -> Any:
     with ctx.pool.connection() as conn:
         rows = reports.officers(q.unit, q.period, db_session=conn)
     body = {"unit": q.unit_json(), "period": str(q.period), "rows": rows}
-    return _answer(q.fmt, body, lambda: Table.of_officers(rows))
+    return _answer(q.fmt, body, lambda: Table.of_dicts("officers", rows))
 
 
 @router.get("/dossiers", summary="The dossiers behind a figure: codes only.")

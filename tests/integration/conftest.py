@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -233,3 +234,13 @@ def signer(tmp_path_factory: pytest.TempPathFactory) -> tuple[TokenIssuer, Path]
     public = tmp_path_factory.mktemp("keys") / "officer-token.pub.pem"
     public.write_bytes(public_pem)
     return TokenIssuer.from_pem(private_pem), public
+
+
+def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = "") -> None:
+    """Poll ``check`` until it holds; fail naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what or check}")

@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -40,6 +39,7 @@ from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
 from tests.conftest import ROOT, Infra
 from tests.integration.conftest import auth, load_procedure_codes, receive_command, unit_in_province
+from tests.live_server import free_port
 
 OUTAGE_S = 60
 MAX_LOG_GROWTH = 1_000_000
@@ -53,12 +53,6 @@ def _stack() -> ModuleType:
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Broker:
@@ -136,7 +130,7 @@ class Platform:
                 for s in ("deadlines", "ratings", "reporting")
             }
         load_procedure_codes(urls["intake"])
-        self.ports = {s: _free_port() for s in SERVICES}
+        self.ports = {s: free_port() for s in SERVICES}
         self.urls = {s: f"http://127.0.0.1:{p}" for s, p in self.ports.items()}
         private, public = tmp / "officer.pem", tmp / "officer.pub.pem"
         write_keypair(private, public)

@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import psycopg
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, Message, Producer
 from psycopg_pool import ConnectionPool
 
 from motcua.contracts import ContractError, decode_event
-from motcua.kafka import DeadLetter, Topic, send_to_dead_letter
+from motcua.kafka import DeadLetter, Topic, next_offsets, send_to_dead_letter
 from motcua.metrics import CONSUMED
 from motcua.outage import Outage
 from services.ratings.delivery.quiet_hours import QuietHours
@@ -92,7 +92,7 @@ class InvitationConsumer:
                     continue
                 if not self._handle_until_done(batch, producer, stop):
                     break  # stopping with the batch undone: its offsets stay uncommitted
-                consumer.commit(offsets=_next_offsets(batch), asynchronous=False)
+                consumer.commit(offsets=next_offsets(batch), asynchronous=False)
                 for message in batch:
                     CONSUMED.labels(message.topic()).inc()
         finally:
@@ -175,12 +175,3 @@ class InvitationConsumer:
                 quiet=self.quiet,
                 db_session=conn,
             )
-
-
-def _next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:
-    """The offset to resume from on each partition the batch touched."""
-    highest: dict[tuple[str, int], int] = {}
-    for message in batch:
-        key = (str(message.topic()), int(message.partition() or 0))
-        highest[key] = max(highest.get(key, -1), int(message.offset() or 0))
-    return [TopicPartition(topic, p, offset + 1) for (topic, p), offset in highest.items()]

@@ -12,20 +12,12 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.a11y.axe import assert_no_serious_violation
-from tests.conftest import ROOT, Infra
+from tests.browser import screenshot
+from tests.conftest import Infra
 from tests.integration.conftest import Systems, auth, receive_command
 from tests.integration.deadlines.conftest import PASSWORD, Platform
 
 pytest_plugins = ["tests.browser"]
-
-SCREENSHOTS = ROOT / ".test-artifacts" / "screenshots"
-
-
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    assert path.read_bytes().startswith(b"\x89PNG")
 
 
 def _log_in(page: Page, platform: Platform, username: str) -> None:
@@ -78,7 +70,7 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     expect(row).to_contain_text("Quá hạn")
     expect(row.get_by_role("link", name="Lập phiếu xin lỗi")).to_be_visible()
     expect(row.locator(".letter-left")).to_contain_text("Quá hạn")  # the letter was due in 2017
-    _shot(page, "board-live")
+    screenshot(page, "board-live")
 
     row.get_by_role("button", name="Đã xem").click()
     expect(page.locator("#rows tr", has_text=code)).to_contain_text("Đã xem: truc.hanoi")
@@ -89,7 +81,7 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     page.get_by_role("button", name="Xác nhận và phát hành phiếu xin lỗi").click()
     expect(page.locator(".card")).to_contain_text("Đã phát hành phiếu số")
     expect(page.get_by_role("link", name="Mở / in phiếu")).to_be_visible()
-    _shot(page, "letter-issued")
+    screenshot(page, "letter-issued")
 
     page.goto(f"{platform.deadlines}/board")
     expect(page.locator("#rows")).not_to_contain_text(code)
@@ -119,7 +111,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
 
     page.goto(f"{platform.deadlines}/board/login")
     assert_no_serious_violation(page, "login")
-    _shot(page, "login")
+    screenshot(page, "login")
     _tab_until(page, "a.skip-link")
     _tab_until(page, "#username")
     page.keyboard.type("truc.hanoi")
@@ -129,7 +121,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     expect(page).to_have_url(f"{platform.deadlines}/board")
     expect(page.locator("#rows tr", has_text=code)).to_be_visible()
     assert_no_serious_violation(page, "board")
-    _shot(page, "board")
+    screenshot(page, "board")
 
     for control in ("#filter-unit", "#filter-status", "#filter-procedure", "#filter-field"):
         _tab_until(page, control)
@@ -143,7 +135,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     expect(page.locator("#count-letters_to_issue")).to_have_attribute("aria-current", "true")
     expect(page.locator("#rows tr", has_text=code)).to_be_visible()
     assert_no_serious_violation(page, "filtered board")
-    _shot(page, "board-filtered")
+    screenshot(page, "board-filtered")
 
     page.goto(f"{platform.deadlines}/board?status=later")
     expect(page.locator("#error-status")).to_be_visible()
@@ -154,7 +146,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     assert_no_serious_violation(page, "letter form")
     _tab_until(page, "#reason")
     _tab_until(page, "#extension_working_days")
-    _shot(page, "letter-form")
+    screenshot(page, "letter-form")
 
 
 def test_the_board_works_without_javascript(

@@ -26,6 +26,7 @@ from playwright.sync_api import Page, expect
 
 from motcua.identity import Role
 from services.deadlines.officers import register_officer
+from tests.browser import screenshot
 from tests.conftest import ROOT, Database, Infra
 from tests.integration.conftest import Systems, auth, new_procedure, receive_command
 from tests.integration.deadlines.conftest import (
@@ -37,7 +38,6 @@ from tests.integration.deadlines.conftest import (
 
 pytest_plugins = ["tests.browser"]
 
-SCREENSHOTS = ROOT / ".test-artifacts" / "screenshots"
 PROVINCE_DOSSIERS, COMMUNE_DOSSIERS = 120, 500
 
 
@@ -86,8 +86,7 @@ def pages(
 
 
 def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"workplace-{name}.png", full_page=True)
+    screenshot(page, f"workplace-{name}")
 
 
 def _city_of_late_dossiers(platform: Platform, systems: Systems) -> tuple[str, str]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import random
 import re
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -131,15 +130,6 @@ def count(ratings_url: str, sql: str, ids: Sequence[str]) -> int:
 
 INVITATIONS = "SELECT count(*) FROM rating_invitations WHERE dossier_id = ANY(%s::uuid[])"
 OUTBOX = "SELECT count(*) FROM outbox WHERE message_key = ANY(%s)"
-
-
-def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what or check}")
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 
 from tests.conftest import ROOT, Infra
+from tests.integration.conftest import wait_for
 from tests.integration.ratings.conftest import (
     INVITATIONS,
     OUTBOX,
@@ -22,7 +23,6 @@ from tests.integration.ratings.conftest import (
     closed_event,
     count,
     produce,
-    wait_for,
 )
 from tests.live_server import free_port
 

@@ -34,13 +34,13 @@ from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.store import create_invitations
 from services.ratings.workers import build_sender
 from tests.conftest import Infra
+from tests.integration.conftest import wait_for
 from tests.integration.ratings.conftest import (
     TOKEN_KEY,
     FixedContacts,
     closed_event,
     ratings_settings,
     running,
-    wait_for,
 )
 from tests.live_server import free_port
 

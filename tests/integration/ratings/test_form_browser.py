@@ -16,21 +16,14 @@ from motcua.identity import TOKEN_COOKIE, Role, TokenIssuer
 from services.ratings.answers.criteria import criteria_for
 from services.ratings.app import create_app
 from tests.a11y.axe import assert_no_serious_violation
-from tests.conftest import ROOT, Infra
+from tests.browser import screenshot
+from tests.conftest import Infra
 from tests.integration.ratings.conftest import PROVINCE, invite, settings_for
 from tests.live_server import live_server
 
 pytest_plugins = ["tests.browser"]
 
-SCREENSHOTS = ROOT / ".test-artifacts" / "screenshots"
 PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    assert path.read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.fixture
@@ -64,7 +57,7 @@ def test_a_citizen_fills_and_sends_the_form_on_a_phone(
             expect(page.locator("#comment-count")).to_be_hidden()
         if javascript:  # axe is a script: the no-JS run's pages are the same HTML
             assert_no_serious_violation(page, "rating form")
-        _shot(page, f"rating-form-{'js' if javascript else 'nojs'}")
+        screenshot(page, f"rating-form-{'js' if javascript else 'nojs'}")
         _fill(page, online=True, level="1")
         page.fill("#comment", "<script>alert('x')</script> Cán bộ nhiệt tình")
         page.get_by_role("button", name="Gửi đánh giá").click()
@@ -72,7 +65,7 @@ def test_a_citizen_fills_and_sends_the_form_on_a_phone(
         expect(page.locator("h2")).to_have_text("Cảm ơn ông/bà đã đánh giá")
         if javascript:
             assert_no_serious_violation(page, "thanks page")
-        _shot(page, f"rating-thanks-{'js' if javascript else 'nojs'}")
+        screenshot(page, f"rating-thanks-{'js' if javascript else 'nojs'}")
         page.goto(f"{server}/r/{invited.token}")
         expect(page.locator("h2")).to_have_text("Hồ sơ đã được đánh giá")
     finally:
@@ -94,7 +87,7 @@ def test_errors_are_summarised_by_keyboard_and_the_form_is_audited(
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_count(6)  # 5 required criteria left, overall
     assert_no_serious_violation(page, "form with errors")
-    _shot(page, "rating-form-errors")
+    screenshot(page, "rating-form-errors")
     expect(page.locator("#processing_time-0")).to_be_checked()
 
 
@@ -122,16 +115,16 @@ def test_the_kiosk_and_staff_pages_pass_the_audit(
         expect(page.locator("#saved")).to_contain_text("trả máy cho cán bộ")
         page.goto(f"{server}/staff/paper?dossier={invite(ratings_db).dossier_code}")
         assert_no_serious_violation(page, "paper entry")
-        _shot(page, "staff-paper-entry")
+        screenshot(page, "staff-paper-entry")
         page.goto(f"{server}/staff/followups")
         expect(page.locator("table").first).to_contain_text(invited.dossier_code)
         assert_no_serious_violation(page, "follow-ups")
         page.get_by_role("link", name=invited.dossier_code).click()
         assert_no_serious_violation(page, "follow-up")
-        _shot(page, "staff-followup")
+        screenshot(page, "staff-followup")
         page.goto(f"{server}/staff/ratings")
         expect(page.locator("#rating-rows")).to_contain_text(invited.dossier_code)
         assert_no_serious_violation(page, "answers received")
-        _shot(page, "staff-ratings")
+        screenshot(page, "staff-ratings")
     finally:
         context.close()

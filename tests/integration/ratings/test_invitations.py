@@ -24,7 +24,7 @@ from services.ratings.invitations.model import ClosedDossier
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.store import create_invitations
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, read_dead_letters
+from tests.integration.conftest import Systems, read_dead_letters, wait_for
 from tests.integration.ratings.conftest import (
     INVITATIONS,
     OUTBOX,
@@ -35,7 +35,6 @@ from tests.integration.ratings.conftest import (
     produce,
     ratings_settings,
     returned_through_intake,
-    wait_for,
 )
 
 

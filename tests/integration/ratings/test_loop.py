@@ -15,13 +15,12 @@ from motcua.contracts import EventType
 from motcua.kafka import Topic
 from services.ratings.app import create_app
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, read_events
+from tests.integration.conftest import Systems, read_events, wait_for
 from tests.integration.ratings.conftest import (
     csrf_of,
     happy_form,
     ratings_settings,
     returned_through_intake,
-    wait_for,
 )
 
 COMMENT = "Cán bộ hướng dẫn tận tình <b>cảm ơn</b>"

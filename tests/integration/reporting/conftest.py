@@ -7,9 +7,8 @@ from __future__ import annotations
 import random
 import string
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -166,15 +165,6 @@ def stored_offsets(url: str, topics: Topics) -> int:
         ).fetchone()
     assert row
     return int(row[0])
-
-
-def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what or check}")
 
 
 def reporting_settings(

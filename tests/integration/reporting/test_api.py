@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from motcua.identity import Role, TokenIssuer
 from services.reporting.access import new_api_key
 from tests.conftest import Infra
+from tests.integration.conftest import wait_for
 from tests.integration.reporting.conftest import (
     Province,
     Topics,
@@ -24,7 +25,6 @@ from tests.integration.reporting.conftest import (
     consuming,
     sign_in,
     stored_offsets,
-    wait_for,
 )
 from tests.services.reporting.events import Dossier, at
 

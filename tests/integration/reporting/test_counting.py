@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from motcua.identity import Role, TokenIssuer
 from services.reporting.projection import Applied
 from tests.conftest import Infra
+from tests.integration.conftest import wait_for
 from tests.integration.reporting.conftest import (
     Province,
     Topics,
@@ -19,7 +20,6 @@ from tests.integration.reporting.conftest import (
     consuming,
     sign_in,
     stored_offsets,
-    wait_for,
 )
 from tests.services.reporting.events import Dossier, at
 

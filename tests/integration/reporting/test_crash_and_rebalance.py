@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,7 +23,9 @@ import psycopg
 from services.reporting.figures import Scope, count
 from services.reporting.periods import Period
 from tests.conftest import ROOT, Infra
-from tests.integration.reporting.conftest import Province, Topics, stored_offsets, wait_for
+from tests.integration.conftest import wait_for
+from tests.integration.reporting.conftest import Province, Topics, stored_offsets
+from tests.live_server import free_port
 from tests.services.reporting.events import at
 
 DOSSIERS = 2000
@@ -69,17 +70,11 @@ def figures(url: str, province: Province) -> dict[str, int]:
     return counts[""]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def worker(
     infra: Infra, url: str, topics: Topics, group: str, log: Path, *, batch: int = 100
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,

@@ -11,13 +11,13 @@ from motcua.kafka import Topic
 from services.reporting import metrics
 from services.reporting.gauges import Exporter
 from tests.conftest import Infra
+from tests.integration.conftest import wait_for
 from tests.integration.reporting.conftest import (
     Province,
     Topics,
     consumer_for,
     consuming,
     stored_offsets,
-    wait_for,
 )
 
 

@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer
 from services.reporting.app import create_app
 from tests.a11y.axe import assert_no_serious_violation
-from tests.conftest import ROOT, Infra
+from tests.browser import screenshot
+from tests.conftest import Infra
+from tests.integration.conftest import wait_for
 from tests.integration.reporting.conftest import (
     Province,
     Topics,
@@ -24,22 +26,13 @@ from tests.integration.reporting.conftest import (
     consuming,
     reporting_settings,
     stored_offsets,
-    wait_for,
 )
 from tests.live_server import live_server
 from tests.services.reporting.events import at
 
 pytest_plugins = ["tests.browser"]
 
-SCREENSHOTS = ROOT / ".test-artifacts" / "screenshots"
 PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    assert path.read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.fixture
@@ -85,7 +78,7 @@ def test_a_leader_reads_opens_and_watches_the_figures_move(
                 "window.Chart.getChart(document.getElementById('trend-chart')) !== undefined"
             )
             assert_no_serious_violation(page, "reports page")
-            _shot(page, "reports-desktop")
+            screenshot(page, "reports-desktop")
 
             late = province.dossier(1, due_at=at(11, 9))
             topics.publish([late.received()])
@@ -126,6 +119,6 @@ def test_the_page_reads_on_a_phone_without_javascript(
         expect(page.locator("#trend tbody tr")).to_have_count(12)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
-        _shot(page, "reports-phone-nojs")
+        screenshot(page, "reports-phone-nojs")
     finally:
         context.close()

@@ -15,6 +15,7 @@ from services.reporting.figures import GroupBy, Scope, count
 from services.reporting.manage import rebuild, with_search_path
 from services.reporting.periods import Period
 from tests.conftest import ROOT, Database, Infra
+from tests.integration.conftest import wait_for
 from tests.integration.reporting.conftest import (
     Province,
     Topics,
@@ -22,7 +23,6 @@ from tests.integration.reporting.conftest import (
     consuming,
     reporting_settings,
     stored_offsets,
-    wait_for,
 )
 from tests.integration.reporting.test_counting import november_story
 

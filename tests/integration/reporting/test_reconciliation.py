@@ -21,9 +21,9 @@ from services.reporting.consumer import FactConsumer, topic_roles
 from services.reporting.gauges import Exporter
 from services.reporting.intake import IntakeApi
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, auth, receive_command
+from tests.integration.conftest import Systems, auth, receive_command, wait_for
 from tests.integration.intake.conftest import intake_settings
-from tests.integration.reporting.conftest import Province, consuming, wait_for
+from tests.integration.reporting.conftest import Province, consuming
 from tests.live_server import live_server
 
 
