@@ -29,7 +29,7 @@ from motcua.calendar import (
     overrides_from,
 )
 from motcua.contracts import ContractError, EventType, decode_event
-from motcua.kafka import Topic
+from motcua.kafka import Topic, client_config
 
 _log = logging.getLogger("motcua.calendar_feed")
 
@@ -169,14 +169,15 @@ class CalendarFeed:
 
     def run(self, stop: threading.Event) -> None:
         consumer = Consumer(
-            {
-                "bootstrap.servers": self.bootstrap_servers,
-                # Required by the client, never used: partitions are assigned, not subscribed.
-                "group.id": f"motcua-calendar-feed-{uuid.uuid4()}",
-                "enable.auto.commit": False,
-                "enable.partition.eof": False,
-                "log_level": 3,
-            }
+            client_config(
+                self.bootstrap_servers,
+                **{
+                    # Required by the client, never used: partitions are assigned.
+                    "group.id": f"motcua-calendar-feed-{uuid.uuid4()}",
+                    "enable.auto.commit": False,
+                    "enable.partition.eof": False,
+                },
+            )
         )
         try:
             targets = self._assign(consumer, stop)

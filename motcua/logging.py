@@ -30,13 +30,13 @@ class RepeatFilter(logging.Filter):
         super().__init__()
         self.every_s = every_s
         self.clock = clock
-        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._seen: dict[tuple[str, str, str], tuple[float, int]] = {}
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True  # storms are warnings and errors; the information lines stay whole
-        key = (record.name, str(record.msg))
+        key = (record.name, str(record.msg), _facility(record))
         now = self.clock()
         with self._lock:
             last, held = self._seen.get(key, (float("-inf"), 0))
@@ -49,6 +49,14 @@ class RepeatFilter(logging.Filter):
         if held:
             record.repeated = held
         return True
+
+
+def _facility(record: logging.LogRecord) -> str:
+    """librdkafka logs every line through one template, ``"%s [%s] %s"``, its facility
+    (``FAIL``, ``REQTMOUT``…) first: that names the condition the template does not."""
+    if record.name == "librdkafka" and isinstance(record.args, tuple) and record.args:
+        return str(record.args[0])
+    return ""
 
 
 def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:

@@ -6,20 +6,24 @@ from motcua.kafka._admin import (
     ensure_internal_topics,
     ensure_topics,
 )
+from motcua.kafka._client import LIBRDKAFKA_LOGGER, client_config, idempotent_producer_config
 from motcua.kafka._dead_letter import DeadLetter, send_to_dead_letter
 from motcua.kafka._offsets import next_offsets
 from motcua.kafka._topics import TOPICS, Topic, TopicSpec, dead_letter_topic
 
 __all__ = [
+    "LIBRDKAFKA_LOGGER",
     "TOPICS",
     "DeadLetter",
     "KafkaUnavailable",
     "Topic",
     "TopicSpec",
     "check_kafka",
+    "client_config",
     "dead_letter_topic",
     "ensure_internal_topics",
     "ensure_topics",
+    "idempotent_producer_config",
     "next_offsets",
     "send_to_dead_letter",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from confluent_kafka import KafkaException
@@ -26,10 +27,20 @@ def _admin(bootstrap_servers: str) -> AdminClient:
     return AdminClient({"bootstrap.servers": bootstrap_servers, "log_level": 0})
 
 
+@functools.cache
+def _health_admin(bootstrap_servers: str) -> AdminClient:
+    return _admin(bootstrap_servers)
+
+
 def check_kafka(bootstrap_servers: str, *, timeout_s: float = 3.0) -> int:
-    """Ask the cluster for its metadata for real; return the number of live brokers."""
+    """Ask the cluster for its metadata for real; return the number of live brokers.
+
+    One client per process serves every check: a client per call is freed by whichever
+    thread's garbage collection reaches it, and freed from one of librdkafka's own threads
+    it takes the process down.
+    """
     try:
-        metadata = _admin(bootstrap_servers).list_topics(timeout=timeout_s)
+        metadata = _health_admin(bootstrap_servers).list_topics(timeout=timeout_s)
     except KafkaException as exc:
         raise KafkaUnavailable(f"no metadata from {bootstrap_servers}: {exc}") from exc
     if not metadata.brokers:

@@ -36,6 +36,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from motcua.kafka import idempotent_producer_config
 from motcua.outage import Outage
 from motcua.outbox._metrics import OUTBOX_LAG, OUTBOX_PUBLISHED, PUBLISH_ERRORS
 
@@ -75,18 +76,17 @@ class _Row:
 def relay_producer_config(bootstrap_servers: str) -> dict[str, Any]:
     """The producer every relay needs for its guarantees (idempotent, ``acks=all``, no
     delivery timeout)."""
-    return {
-        "bootstrap.servers": bootstrap_servers,
-        "enable.idempotence": True,
-        "acks": "all",
-        "message.timeout.ms": 0,
-        "linger.ms": 5,
-        "compression.type": "lz4",
-        # Java's (and aiokafka's) partitioner: a dossier's events land on the partition the
-        # stream processors' own keyed topics use, so their tables co-partition.
-        "partitioner": "murmur2_random",
-        "log_level": 3,
-    }
+    return idempotent_producer_config(
+        bootstrap_servers,
+        **{
+            "message.timeout.ms": 0,
+            "linger.ms": 5,
+            "compression.type": "lz4",
+            # Java's (and aiokafka's) partitioner: a dossier's events land on the partition
+            # the stream processors' own keyed topics use, so their tables co-partition.
+            "partitioner": "murmur2_random",
+        },
+    )
 
 
 def advisory_lock_id(schema: str) -> int:

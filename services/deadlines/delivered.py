@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from motcua.kafka import client_config
 from services.deadlines.tracking import AlertKind
 
 _log = logging.getLogger("motcua.deadlines.delivered")
@@ -40,13 +41,15 @@ def alerts_already_sent(
     answer in time, rather than keeping the partitions from being processed.
     """
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap_servers,
-            "group.id": "motcua-deadlines-delivered",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "fetch.wait.max.ms": 50,
-        }
+        client_config(
+            bootstrap_servers,
+            **{
+                "group.id": "motcua-deadlines-delivered",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+                "fetch.wait.max.ms": 50,
+            },
+        )
     )
     found: dict[str, set[str]] = {}
     try:

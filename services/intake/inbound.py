@@ -33,7 +33,13 @@ from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
 from motcua.contracts import ContractError, EventType, decode_event
-from motcua.kafka import DeadLetter, Topic, send_to_dead_letter
+from motcua.kafka import (
+    DeadLetter,
+    Topic,
+    client_config,
+    idempotent_producer_config,
+    send_to_dead_letter,
+)
 from motcua.metrics import CONSUMED
 from motcua.outage import Outage
 from services.intake.auth import Principal, Scope, system_by_name
@@ -71,22 +77,16 @@ class InboundConsumer:
 
     def run(self, stop: threading.Event) -> None:
         consumer = Consumer(
-            {
-                "bootstrap.servers": self.bootstrap_servers,
-                "group.id": self.group_id,
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                "log_level": 3,
-            }
+            client_config(
+                self.bootstrap_servers,
+                **{
+                    "group.id": self.group_id,
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                },
+            )
         )
-        producer = Producer(
-            {
-                "bootstrap.servers": self.bootstrap_servers,
-                "enable.idempotence": True,
-                "acks": "all",
-                "log_level": 3,
-            }
-        )
+        producer = Producer(idempotent_producer_config(self.bootstrap_servers))
         consumer.subscribe(self.topics)
         kafka, database = Outage("Kafka", _log), Outage("PostgreSQL", _log)
         try:

@@ -23,7 +23,12 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from psycopg_pool import ConnectionPool
 
 from motcua.calendar import WorkingCalendar
-from motcua.kafka import next_offsets, send_to_dead_letter
+from motcua.kafka import (
+    client_config,
+    idempotent_producer_config,
+    next_offsets,
+    send_to_dead_letter,
+)
 from motcua.outage import Outage
 from services.reporting import store
 from services.reporting.metrics import EVENTS_APPLIED, LAST_APPLIED, VISIBLE_SECONDS
@@ -78,26 +83,20 @@ class FactConsumer:
         self._database = Outage("PostgreSQL", _log)
 
     def _config(self, **extra: object) -> dict[str, object]:
-        return {
-            "bootstrap.servers": self.bootstrap_servers,
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "auto.offset.reset": "earliest",
-            "log_level": 3,
-            **extra,
-        }
+        return client_config(
+            self.bootstrap_servers,
+            **{
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "auto.offset.reset": "earliest",
+                **extra,
+            },
+        )
 
     @property
     def producer(self) -> Producer:
         if self._producer is None:
-            self._producer = Producer(
-                {
-                    "bootstrap.servers": self.bootstrap_servers,
-                    "enable.idempotence": True,
-                    "acks": "all",
-                    "log_level": 3,
-                }
-            )
+            self._producer = Producer(idempotent_producer_config(self.bootstrap_servers))
         return self._producer
 
     def run(self, stop: threading.Event) -> None:

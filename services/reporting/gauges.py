@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import psycopg
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Consumer, TopicPartition
 from psycopg_pool import ConnectionPool
 
+from motcua.kafka import client_config
 from services.reporting import metrics
 from services.reporting.figures import Filters, GroupBy, Scope, count, derive
 from services.reporting.intake import IntakeApi, IntakeUnavailable, refresh_catalogue
@@ -72,6 +72,7 @@ class Exporter:
         self._lock_conn: psycopg.Connection | None = None
         self._held = False
         self._last_reconcile = 0.0
+        self._probes: dict[str, Consumer] = {}
 
     def holds_lock(self) -> bool:
         """Whether this worker is the exporter: it holds the lock, or has just taken it."""
@@ -98,8 +99,7 @@ class Exporter:
                     _clear(everything=True)
                 stop.wait(self.interval_s)
         finally:
-            if self._lock_conn is not None:
-                self._lock_conn.close()
+            self.close()
 
     def tick(self) -> None:
         for step in (self.business, self.consumer_lag, self.reconcile_if_due):
@@ -151,44 +151,65 @@ class Exporter:
                 metrics.RATINGS.labels(province, level).set(counts[measure])
 
     def consumer_lag(self) -> None:
-        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 3})
-        committed: dict[tuple[str, str], dict[int, int]] = {}
-        for group in self.lag_groups:
-            # One group per request: the client lists a single group's offsets at a time.
-            [future] = admin.list_consumer_group_offsets(
-                [ConsumerGroupTopicPartitions(group)]
-            ).values()
-            try:
-                result = future.result(timeout=10)
-            except Exception as exc:  # an unknown group has no lag to show yet
-                _log.debug("no offsets", extra={"group": group, "error": str(exc)})
-                continue
-            for tp in result.topic_partitions or ():
-                offsets = committed.setdefault((group, tp.topic), {})
-                if tp.offset >= 0:
-                    offsets[tp.partition] = tp.offset
-        probe = Consumer(
-            {
-                "bootstrap.servers": self.bootstrap_servers,
-                "group.id": "motcua-lag-probe",
-                "log_level": 3,
-            }
-        )
+        """Each group's lag per topic it has committed on, from plain consumers' OffsetFetch.
+
+        Not ``AdminClient.list_consumer_group_offsets``: against a broker whose group
+        coordinator is not up yet it crashes the process (SIGSEGV in confluent-kafka 2.16).
+        """
         try:
-            metadata = probe.list_topics(timeout=10)
-            for (group, topic), offsets in committed.items():
+            self._lag()
+        finally:
+            for probe in self._probes.values():
+                probe.poll(0)  # delivers the probes' queued log lines
+
+    def _lag(self) -> None:
+        metadata = self._probe(None).list_topics(timeout=10)
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic, info in metadata.topics.items()
+            if not topic.startswith("__")
+            for partition in info.partitions
+        ]
+        if not partitions:
+            return
+        watermarks: dict[tuple[str, int], tuple[int, int]] = {}
+        for group in self.lag_groups:
+            committed: dict[str, dict[int, int]] = {}
+            for tp in self._probe(group).committed(partitions, timeout=10):
+                if tp.error is None and tp.offset >= 0:
+                    committed.setdefault(tp.topic, {})[tp.partition] = tp.offset
+            for topic, offsets in committed.items():
                 # A partition the group has not committed on yet is behind by all it holds.
                 lag = 0
-                for partition in (
-                    metadata.topics[topic].partitions if topic in metadata.topics else ()
-                ):
-                    low, high = probe.get_watermark_offsets(
-                        TopicPartition(topic, partition), timeout=10, cached=False
-                    )
+                for partition in metadata.topics[topic].partitions:
+                    key = (topic, partition)
+                    if key not in watermarks:
+                        watermarks[key] = self._probe(None).get_watermark_offsets(
+                            TopicPartition(topic, partition), timeout=10, cached=False
+                        )
+                    low, high = watermarks[key]
                     lag += max(0, high - offsets.get(partition, low))
                 metrics.CONSUMER_LAG.labels(group, topic).set(lag)
-        finally:
+
+    def _probe(self, group: str | None) -> Consumer:
+        """A consumer kept for the exporter's life that never joins ``group``: it only asks
+        for the group's committed offsets (and, for ``None``, metadata and watermarks)."""
+        key = group or ""
+        if key not in self._probes:
+            self._probes[key] = Consumer(
+                client_config(
+                    self.bootstrap_servers,
+                    **{"group.id": group or "motcua-lag-probe", "enable.auto.commit": False},
+                )
+            )
+        return self._probes[key]
+
+    def close(self) -> None:
+        for probe in self._probes.values():
             probe.close()
+        self._probes.clear()
+        if self._lock_conn is not None:
+            self._lock_conn.close()
 
     def reconcile_if_due(self) -> None:
         if self.intake is None or time.monotonic() - self._last_reconcile < self.reconcile_every_s:

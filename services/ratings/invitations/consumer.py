@@ -22,7 +22,14 @@ from confluent_kafka import Consumer, Message, Producer
 from psycopg_pool import ConnectionPool
 
 from motcua.contracts import ContractError, decode_event
-from motcua.kafka import DeadLetter, Topic, next_offsets, send_to_dead_letter
+from motcua.kafka import (
+    DeadLetter,
+    Topic,
+    client_config,
+    idempotent_producer_config,
+    next_offsets,
+    send_to_dead_letter,
+)
 from motcua.metrics import CONSUMED
 from motcua.outage import Outage
 from services.ratings.delivery.quiet_hours import QuietHours
@@ -67,22 +74,16 @@ class InvitationConsumer:
 
     def run(self, stop: threading.Event) -> None:
         consumer = Consumer(
-            {
-                "bootstrap.servers": self.bootstrap_servers,
-                "group.id": self.group_id,
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                "log_level": 3,
-            }
+            client_config(
+                self.bootstrap_servers,
+                **{
+                    "group.id": self.group_id,
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                },
+            )
         )
-        producer = Producer(
-            {
-                "bootstrap.servers": self.bootstrap_servers,
-                "enable.idempotence": True,
-                "acks": "all",
-                "log_level": 3,
-            }
-        )
+        producer = Producer(idempotent_producer_config(self.bootstrap_servers))
         consumer.subscribe([Topic.DOSSIER_EVENTS.value])
         try:
             while not stop.is_set():

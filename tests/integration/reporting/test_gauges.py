@@ -72,6 +72,5 @@ def test_this_months_figures_and_every_groups_lag_are_exported_by_one_worker(
         wait_for(second.holds_lock, timeout_s=10, what="the other worker to take over")
     finally:
         for exporter in (first, second):
-            if exporter._lock_conn is not None:
-                exporter._lock_conn.close()
+            exporter.close()
         pool.close()
