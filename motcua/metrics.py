@@ -22,6 +22,15 @@ CONSUMED = Counter(
     "motcua_messages_consumed_total", "Messages a consumer finished with, by topic.", ["topic"]
 )
 
+LOOP_UP = Gauge(
+    "motcua_loop_up", "1 while a supervised background loop runs, 0 while it waits to restart.", ["loop"]
+)
+LOOP_RESTARTS = Counter(
+    "motcua_loop_restarts_total",
+    "Background loops restarted after they failed, by loop.",
+    ["loop"],
+)
+
 
 def render_metrics() -> tuple[bytes, str]:
     """The Prometheus exposition and its content type."""

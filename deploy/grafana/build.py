@@ -690,6 +690,12 @@ def pipeline() -> Dashboard:
                 ],
                 "Events Kafka acknowledged, and those it did not.",
             ),
+            Panel(
+                "Background loops running, by service and loop",
+                q("min by (job, loop) (motcua_loop_up)", "{{job}} {{loop}}"),
+                "1 while a supervised loop (relay, consumer, gauges) runs, 0 while it waits "
+                "to be restarted; /readyz says since when and why.",
+            ),
             Row("Dead letters and reconciliation"),
             Panel(
                 "Dead letters / min, by service and reason",

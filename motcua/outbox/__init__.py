@@ -5,7 +5,7 @@ rows to Kafka in order, losing none.
 Each service keeps the table in its own schema (the same DDL in its migrations:
 ``outbox (id, event_id, topic, message_key, payload, created_at, published_at,
 created_xid)``). A service's settings extend :class:`OutboxSettings`; its FastAPI lifespan
-runs ``with relay_in_background(settings, service=...)`` and, for a relay apart from the
+adds the relay to its supervised loops with :func:`supervise_relay` and, for a relay apart from the
 API, ``python -m services.<service>.relay`` calls :func:`run_relay`. Relays of different
 schemas run side by side; a service's standby relays wait for the active one.
 """
@@ -29,7 +29,7 @@ from motcua.outbox._relay import (
     outbox_schema,
     relay_producer_config,
 )
-from motcua.outbox._run import relay_from, relay_in_background, run_relay
+from motcua.outbox._run import relay_from, run_relay, supervise_relay
 from motcua.outbox._settings import OutboxSettings
 
 
@@ -83,7 +83,7 @@ __all__ = [
     "enqueue_many",
     "outbox_schema",
     "relay_from",
-    "relay_in_background",
     "relay_producer_config",
     "run_relay",
+    "supervise_relay",
 ]

@@ -16,6 +16,10 @@
   service keeps its history elsewhere.
 - A lost database connection is opened again (and the lock taken again) after
   ``RECONNECT_AFTER_S``; nothing else stops the relay but ``stop``.
+- A fatal producer error (the idempotent producer lost its sequence, was fenced…) leaves
+  the producer unusable for good: a new one from ``new_producer`` takes over, and the rows
+  the old one had not confirmed go out again under their ids. Anything else the relay
+  raises reaches its :class:`motcua.supervision.Supervisor`, which restarts it.
 - While Kafka is down the relay says so once, then every ten seconds with how long and
   how often (``motcua.outage``); the lag gauge is read on its own schedule, so it grows
   through the outage; ``stop`` ends the wait at once, leaving the unacknowledged rows
@@ -63,6 +67,15 @@ TOPIC_ERRORS = frozenset(
 
 class _Stopping(Exception):
     """``stop`` was set while Kafka had not acknowledged a wave: leave it unmarked."""
+
+
+class ProducerFatal(RuntimeError):
+    """The producer reported a fatal error: it cannot send again, a new one is needed."""
+
+
+def _is_fatal(error: KafkaError) -> bool:
+    """The error itself is fatal, or the producer refuses because it met one before."""
+    return bool(error.fatal()) or error.code() == KafkaError._FATAL
 
 
 @dataclass(frozen=True)
@@ -118,9 +131,11 @@ class OutboxRelay:
         service: str,
         batch_size: int = 1000,
         idle_wait_s: float = 0.02,
+        new_producer: Callable[[], Producer] | None = None,
     ) -> None:
         self.database_url = database_url
         self.producer = producer
+        self.new_producer = new_producer
         self.service = service
         self.batch_size = batch_size
         self.idle_wait_s = idle_wait_s
@@ -133,6 +148,7 @@ class OutboxRelay:
         self._kafka = Outage("Kafka", self._log)
         self._database = Outage("PostgreSQL", self._log)
         self._stop = threading.Event()
+        self._fatal: KafkaError | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop`` is set; the batch in flight is finished first, unless
@@ -148,6 +164,8 @@ class OutboxRelay:
                 self._database.recovered()
             except _Stopping:
                 break
+            except ProducerFatal as exc:
+                self._replace_producer(exc)
             except psycopg.OperationalError as exc:
                 self._database.failed(exc)
                 stop.wait(RECONNECT_AFTER_S)
@@ -155,6 +173,19 @@ class OutboxRelay:
         self.producer.purge(in_queue=True, in_flight=False)
         self.producer.flush(STOP_FLUSH_S)
         watcher.join(timeout=LAG_EVERY_S + 1)
+
+    def _replace_producer(self, fatal: ProducerFatal) -> None:
+        if self.new_producer is None:
+            raise fatal
+        self._log.error(
+            "the producer failed for good; a new one takes over and sends the unconfirmed "
+            "rows again under their ids",
+            extra={"error": str(fatal)},
+        )
+        self.producer.purge(in_queue=True, in_flight=True)
+        self.producer = self.new_producer()
+        self._fatal = None
+        PUBLISH_ERRORS.labels(self.service, "_FATAL").inc()
 
     def _watch_lag(self, stop: threading.Event) -> None:
         """The age of the oldest unpublished row, every ``LAG_EVERY_S``, on a connection of
@@ -257,6 +288,8 @@ class OutboxRelay:
             def callback(error: KafkaError | None, _: Message) -> None:
                 if error is not None:
                     refused[row_id] = error.name()
+                    if _is_fatal(error):
+                        self._fatal = error
 
             return callback
 
@@ -273,14 +306,21 @@ class OutboxRelay:
                 except BufferError:
                     self.producer.poll(0.05)
                 except KafkaException as exc:
+                    error = exc.args[0] if exc.args else None
+                    if isinstance(error, KafkaError) and _is_fatal(error):
+                        raise ProducerFatal(error.str()) from exc
                     # Refused before it left (too large for the producer, unknown topic…):
                     # a delivery error like any other.
-                    refused[row.id] = exc.args[0].name() if exc.args else type(exc).__name__
+                    refused[row.id] = error.name() if error else type(exc).__name__
                     break
         while self.producer.flush(FLUSH_SLICE_S) > 0:
+            if self._fatal is not None:
+                break
             self._kafka.failed("the outbox batch is not acknowledged yet")
             if self._stop.is_set():
                 raise _Stopping
+        if self._fatal is not None:
+            raise ProducerFatal(self._fatal.str())
         self._kafka.recovered()
         return refused
 

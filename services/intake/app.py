@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -13,10 +12,11 @@ from fastapi.responses import JSONResponse
 from motcua.calendar import WorkingCalendar, default_calendar
 from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.db import open_pool
-from motcua.health import standard_checks
+from motcua.health import Check, standard_checks
 from motcua.http import create_service_app, problem_response
 from motcua.kafka import Topic
-from motcua.outbox import relay_in_background
+from motcua.outbox import supervise_relay
+from motcua.supervision import Supervisor
 from services.intake.auth import KeyStore
 from services.intake.calendar.views import router as calendar_router
 from services.intake.dependencies import IntakeContext
@@ -44,6 +44,8 @@ def rules_from(settings: IntakeSettings, calendar: WorkingCalendar | None = None
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
+    loops = Supervisor("intake")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Every process (each HTTP worker) follows the announced overrides itself, and
@@ -57,8 +59,6 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
         rules = rules_from(settings, calendar)
         app.state.intake = IntakeContext(settings, pool, rules, KeyStore())
-        stop = threading.Event()
-        workers: list[threading.Thread] = []
         doors = [Topic.INTAKE_COMMANDS] if settings.inbound_enabled else []
         doors += [Topic.APOLOGY_LETTERS] if settings.apology_letters_enabled else []
         if doors:
@@ -70,23 +70,19 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 group_id=settings.inbound_group_id,
                 apology_system=settings.apology_system,
             )
-            workers.append(threading.Thread(target=inbound.run, args=(stop,), name="inbound"))
-        for worker in workers:
-            worker.start()
+            loops.add("inbound", inbound.run)
+        supervise_relay(loops, settings, service="intake")
         try:
-            with relay_in_background(settings, service="intake"):
+            with loops.running():
                 yield
         finally:
-            stop.set()
-            for worker in workers:
-                worker.join(timeout=30)
             feed.stop()
             pool.close()
 
     app = create_service_app(
         service="intake",
         version="0.1.0",
-        checks=standard_checks(settings),
+        checks=[*standard_checks(settings), Check("loops", loops.check)],
         lifespan=lifespan,
         description="Receives dossier events from upstream case systems, keeps the system of "
         "record and publishes canonical events to Kafka through a transactional outbox.",

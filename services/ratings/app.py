@@ -10,9 +10,10 @@ from fastapi import FastAPI
 
 from motcua.calendar import default_calendar
 from motcua.db import open_pool
-from motcua.health import standard_checks
+from motcua.health import Check, standard_checks
 from motcua.http import create_service_app
-from motcua.outbox import relay_in_background
+from motcua.outbox import supervise_relay
+from motcua.supervision import Supervisor
 from services.ratings.answers.views import api as answers_api
 from services.ratings.answers.views import router as answers_router
 from services.ratings.dependencies import RatingsContext, form_secret
@@ -22,12 +23,13 @@ from services.ratings.settings import RatingsSettings
 from services.ratings.staff.grants import EntryGrants
 from services.ratings.staff.invitations import install_invitation_pages
 from services.ratings.staff.pages import install_staff_pages
-from services.ratings.workers import invitation_workers, token_seal
+from services.ratings.workers import supervise_invitation_workers, token_seal
 
 
 def create_app(settings: RatingsSettings) -> FastAPI:
     seal = token_seal(settings)
     pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
+    loops = Supervisor("ratings")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,11 +49,10 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         )
         watch_followups(pool)
         # Invitations and ratings reach Kafka only through the outbox (motcua.outbox).
+        supervise_relay(loops, settings, service="ratings")
+        supervise_invitation_workers(loops, settings, pool, seal)
         try:
-            with (
-                relay_in_background(settings, service="ratings"),
-                invitation_workers(settings, pool, seal),
-            ):
+            with loops.running():
                 yield
         finally:
             unwatch_followups(pool)
@@ -60,7 +61,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
     app = create_service_app(
         service="ratings",
         version="0.1.0",
-        checks=standard_checks(settings),
+        checks=[*standard_checks(settings), Check("loops", loops.check)],
         lifespan=lifespan,
         description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
     )

@@ -4,13 +4,11 @@ consumer and the sender, each in its own thread, and the channels the settings m
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from motcua.supervision import Supervisor
 from services.ratings.delivery.channels import (
     Channel,
     RecordingChannel,
@@ -100,24 +98,11 @@ def build_consumer(
     )
 
 
-@contextmanager
-def invitation_workers(
-    settings: RatingsSettings, pool: ConnectionPool, seal: TokenSeal
-) -> Iterator[None]:
-    """The consumer and the sender run while the block does (each as its setting says)."""
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
+def supervise_invitation_workers(
+    supervisor: Supervisor, settings: RatingsSettings, pool: ConnectionPool, seal: TokenSeal
+) -> None:
+    """The consumer and the sender among the process's loops (each as its setting says)."""
     if settings.invitations_enabled:
-        consumer = build_consumer(settings, pool, seal)
-        threads.append(threading.Thread(target=consumer.run, args=(stop,), name="invitations"))
+        supervisor.add("invitations", build_consumer(settings, pool, seal).run)
     if settings.delivery_enabled:
-        sender = build_sender(settings, seal)
-        threads.append(threading.Thread(target=sender.run, args=(stop,), name="delivery"))
-    for thread in threads:
-        thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
+        supervisor.add("delivery", build_sender(settings, seal).run)

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
 from motcua.calendar import default_calendar
 from motcua.db import open_pool
-from motcua.health import standard_checks
+from motcua.health import Check, standard_checks
 from motcua.http import create_service_app
 from motcua.identity import OfficerGate
+from motcua.supervision import Supervisor
 from services.reporting.consumer import FactConsumer, topic_roles
 from services.reporting.context import ReportingContext
 from services.reporting.gauges import Exporter
@@ -24,11 +24,10 @@ from services.reporting.settings import ReportingSettings
 from services.reporting.views import router
 
 
-@contextmanager
-def reporting_workers(settings: ReportingSettings, pool: ConnectionPool) -> Iterator[None]:
-    """The fact consumer and the one-worker exporter run while the block does."""
-    stop = threading.Event()
-    threads = []
+def supervise_reporting_workers(
+    supervisor: Supervisor, settings: ReportingSettings, pool: ConnectionPool
+) -> None:
+    """The fact consumer and the one-worker exporter among the process's loops."""
     if settings.consumer_enabled:
         consumer = FactConsumer(
             settings.kafka_bootstrap_servers,
@@ -38,7 +37,7 @@ def reporting_workers(settings: ReportingSettings, pool: ConnectionPool) -> Iter
             batch_size=settings.consumer_batch_size,
             topics=topic_roles(settings.reporting_topic_prefix),
         )
-        threads.append(threading.Thread(target=consumer.run, args=(stop,), name="facts"))
+        supervisor.add("facts", consumer.run)
     key = settings.intake_api_key.get_secret_value()
     exporter = (
         None
@@ -54,27 +53,21 @@ def reporting_workers(settings: ReportingSettings, pool: ConnectionPool) -> Iter
         )
     )
     if exporter is not None:
-        threads.append(threading.Thread(target=exporter.run, args=(stop,), name="gauges"))
-    for thread in threads:
-        thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
+        supervisor.add("gauges", exporter.run)
 
 
 def create_app(settings: ReportingSettings) -> FastAPI:
     pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
+    loops = Supervisor("reporting")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.reporting = ReportingContext(
             settings=settings, pool=pool, gate=OfficerGate.from_settings(settings)
         )
+        supervise_reporting_workers(loops, settings, pool)
         try:
-            with reporting_workers(settings, pool):
+            with loops.running():
                 yield
         finally:
             pool.close()
@@ -82,7 +75,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     app = create_service_app(
         service="reporting",
         version="0.1.0",
-        checks=standard_checks(settings),
+        checks=[*standard_checks(settings), Check("loops", loops.check)],
         lifespan=lifespan,
         description="Official figures of dossier handling and citizens' satisfaction, per "
         "unit, procedure, field and period, counted exactly once.",

@@ -171,3 +171,39 @@ def test_a_database_it_cannot_reach_is_tried_again_quietly_until_stopped(
     assert [record.getMessage() for record in caplog.records] == [
         "PostgreSQL unreachable; retrying"
     ]
+
+
+class FatalProducer(FakeProducer):
+    """Fails every delivery with a fatal error, as an idempotent producer does once it has
+    lost its sequence: it can never send again."""
+
+    def flush(self, _timeout: float = 0) -> int:
+        for _, callback in self._waiting:
+            callback(KafkaError(KafkaError._FATAL, "sequence lost", fatal=True), None)
+        self._waiting.clear()
+        return 0
+
+
+def test_a_fatal_producer_error_marks_nothing_and_asks_for_a_new_producer() -> None:
+    outbox = FakeOutbox([(1, "t", "a", "{}"), (2, "t", "b", "{}")])
+    replacement = FakeProducer()
+    relay = OutboxRelay(
+        "postgresql://unused",
+        FatalProducer(),  # type: ignore[arg-type]
+        service="unit-fatal",
+        new_producer=lambda: replacement,  # type: ignore[arg-type,return-value]
+    )
+    with pytest.raises(relay_module.ProducerFatal) as fatal:
+        relay.publish_batch(outbox)  # type: ignore[arg-type]
+    assert outbox.published == []
+    relay._replace_producer(fatal.value)
+    assert relay.producer is replacement
+    assert relay.publish_batch(outbox) == 2  # type: ignore[arg-type]
+    assert outbox.published == [1, 2]
+    assert _sample("motcua_outbox_publish_errors_total", service="unit-fatal", error="_FATAL") == 1
+
+
+def test_without_a_way_to_make_a_producer_the_fatal_error_goes_to_the_supervisor() -> None:
+    relay = _relay(FatalProducer(), service="unit-fatal-alone")
+    with pytest.raises(relay_module.ProducerFatal):
+        relay._replace_producer(relay_module.ProducerFatal("sequence lost"))

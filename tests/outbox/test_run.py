@@ -1,5 +1,5 @@
 """How a service runs its relay: the settings every publishing service shares, and the
-thread its lifespan starts and stops."""
+supervised loop its lifespan starts and stops."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import threading
 import pytest
 from pydantic import ValidationError
 
-from motcua.outbox import OutboxSettings, relay_in_background
+from motcua.outbox import OutboxSettings, supervise_relay
+from motcua.supervision import Supervisor
 from services.intake.settings import IntakeSettings
 from services.ratings.settings import RatingsSettings
 
@@ -42,12 +43,16 @@ def test_intake_and_ratings_read_the_same_relay_settings(
 
 def test_the_relay_runs_in_a_thread_for_the_block_only() -> None:
     settings = _unreachable()
-    with relay_in_background(settings, service="unit-lifespan"):
+    loops = Supervisor("unit-lifespan")
+    supervise_relay(loops, settings, service="unit-lifespan")
+    with loops.running():
         assert len(_relay_threads("unit-lifespan")) == 1
     assert _relay_threads("unit-lifespan") == []
 
 
 def test_a_disabled_relay_starts_no_thread() -> None:
     settings = _unreachable(enabled=False)
-    with relay_in_background(settings, service="unit-disabled"):
+    loops = Supervisor("unit-disabled")
+    supervise_relay(loops, settings, service="unit-disabled")
+    with loops.running():
         assert _relay_threads("unit-disabled") == []

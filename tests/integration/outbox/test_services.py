@@ -8,6 +8,8 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,11 +21,27 @@ from psycopg.conninfo import conninfo_to_dict
 
 from motcua.contracts import EventType, new_event
 from motcua.kafka import Topic
-from motcua.outbox import advisory_lock_id, enqueue, relay_from, relay_in_background
+from motcua.outbox import (
+    OutboxSettings,
+    advisory_lock_id,
+    enqueue,
+    relay_from,
+    supervise_relay,
+)
+from motcua.supervision import Supervisor
 from services.intake.settings import IntakeSettings
 from services.ratings.app import create_app
 from services.ratings.settings import RatingsSettings
 from tests.conftest import Database, Infra
+
+
+@contextmanager
+def _relay_running(settings: OutboxSettings, *, service: str) -> Iterator[None]:
+    """The relay as the service's API process runs it: a supervised loop."""
+    loops = Supervisor(service)
+    supervise_relay(loops, settings, service=service)
+    with loops.running():
+        yield
 
 
 def _invitation() -> dict[str, Any]:
@@ -165,8 +183,8 @@ def test_intake_and_ratings_relays_run_side_by_side_in_one_database(
     events = {service: {"id": f"ev-{uuid.uuid4()}"} for service in urls}
     try:
         with (
-            relay_in_background(intake, service="intake"),
-            relay_in_background(ratings, service="ratings"),
+            _relay_running(intake, service="intake"),
+            _relay_running(ratings, service="ratings"),
         ):
             intake_holders = _wait_holders(database.admin_url, "intake")
             ratings_holders = _wait_holders(database.admin_url, "ratings")
