@@ -23,7 +23,9 @@ CONSUMED = Counter(
 )
 
 LOOP_UP = Gauge(
-    "motcua_loop_up", "1 while a supervised background loop runs, 0 while it waits to restart.", ["loop"]
+    "motcua_loop_up",
+    "1 while a supervised background loop runs, 0 while it waits to restart.",
+    ["loop"],
 )
 LOOP_RESTARTS = Counter(
     "motcua_loop_restarts_total",
