@@ -1,6 +1,7 @@
 """Alert lag end to end: the deadlines worker of a real stack, fed dossiers that fall due
 at a steady rate; lag = the Kafka timestamp of each overdue alert − the dossier's due
-instant (target: p99 ≤ 1 s).
+instant (target: p99 ≤ 1 s). With ``--window-s 0`` every dossier falls due at the same
+instant, a burst (target: the last alert out within 5 s of it).
 
 Dossier-received events go straight onto ``motcua.dossier-events`` (what intake's relay
 would publish), with due instants spread evenly over a window, so the worker sees a
@@ -26,6 +27,7 @@ from motcua.dossier import ClockState
 from motcua.kafka import Topic
 
 SECTION = "## Alert lag (deadlines worker, end to end)"
+BURST_SECTION = "## Alert burst (deadlines worker, end to end)"
 
 
 def received_event(dossier_id: str, unit_path: list[str], procedure: str, due: datetime) -> bytes:
@@ -114,10 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         stop()
     values = sorted(lags.values())
     missing = len(dues) - len(values)
-    rate = args.dossiers / args.window_s
+    burst = args.window_s == 0
+    spread = "at one instant" if burst else f"over {args.window_s:g} s"
+    rate = "burst" if burst else f"{args.dossiers / args.window_s:,.0f}/s"
+    target = "last ≤ 5,000 ms" if burst else "p99 ≤ 1,000 ms"
     section = "\n".join(
         [
-            SECTION,
+            BURST_SECTION if burst else SECTION,
             "",
             f"Machine: {machine()}. Command: `python -m bench alert-lag --dossiers "
             f"{args.dossiers} --window-s {args.window_s:g} --lead-s {args.lead_s:g}`, "
@@ -127,14 +132,14 @@ def main(argv: list[str] | None = None) -> int:
             "",
             "| dossiers falling due | rate | alerts read | lag p50 | p95 | p99 | max | target |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
-            f"| {args.dossiers:,} over {args.window_s:g} s | {rate:,.0f}/s | {len(values):,}"
+            f"| {args.dossiers:,} {spread} | {rate} | {len(values):,}"
             f"{f' ({missing} missing)' if missing else ''} | {pct(values, 50) * 1000:,.0f} ms | "
             f"{pct(values, 95) * 1000:,.0f} ms | {pct(values, 99) * 1000:,.0f} ms | "
-            f"{values[-1] * 1000:,.0f} ms | p99 ≤ 1,000 ms |",
+            f"{values[-1] * 1000:,.0f} ms | {target} |",
             "",
         ]
     )
     print(section)
     if not args.no_write:
-        write_section(SECTION, section)
+        write_section(BURST_SECTION if burst else SECTION, section)
     return 0 if not missing else 1

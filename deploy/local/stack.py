@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,9 @@ KAFKA_LOG4J = ROOT / "deploy" / "kafka" / "log4j2.properties"
 JARS_CACHE = ROOT / ".cache"
 PROMETHEUS_RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
 DATABASE_NAME = "motcua"
+# Each component's log rotates at this size, keeping this many older files.
+LOG_MAX_BYTES = int(os.environ.get("MOTCUA_LOG_MAX_MB", "20")) * 1024 * 1024
+LOG_BACKUPS = 3
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,32 @@ def terminate(pid: int, marker: str, *, grace_s: float = 20.0) -> None:
         say(f"pid {pid} ignored SIGTERM for {grace_s:.0f}s; killing it")
         os.kill(pid, signal.SIGKILL)
         wait_for(lambda: not pid_alive(pid, marker), timeout_s=5)
+
+
+@contextmanager
+def rotating_log(path: Path) -> Iterator[IO[bytes]]:
+    """Where a component's output goes: a pipe to ``rotate_log.py``, which keeps ``path``
+    under ``LOG_MAX_BYTES`` (and ``LOG_BACKUPS`` older files), so a log storm cannot fill
+    the disk. The writer outlives this call and ends with the component."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "deploy" / "local" / "rotate_log.py"),
+            str(path),
+            f"--max-bytes={LOG_MAX_BYTES}",
+            f"--backups={LOG_BACKUPS}",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    assert writer.stdin is not None
+    try:
+        yield writer.stdin
+    finally:
+        writer.stdin.close()  # the component holds the pipe's only write end now
 
 
 def run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -299,7 +329,7 @@ def start_kafka(state: State, *, any_port: bool) -> str:
             )
         state.logs.mkdir(parents=True, exist_ok=True)
         heap = os.environ.get("KAFKA_HEAP_OPTS", "-Xms256m -Xmx1g")
-        with log.open("ab") as out:
+        with rotating_log(log) as out:
             process = subprocess.Popen(
                 [*java[:1], *shlex.split(heap), *java[1:], "kafka.Kafka", str(config)],
                 stdout=out,
@@ -615,7 +645,7 @@ def start_services(
         if service.name == "reporting":
             # Unit and procedure names, and the tally it reconciles its figures with.
             env |= {"INTAKE_URL": urls["INTAKE_URL"], "INTAKE_API_KEY": reporting_intake_key}
-        with log.open("ab") as out:
+        with rotating_log(log) as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", marker],
                 cwd=ROOT,
@@ -687,7 +717,7 @@ def start_prometheus(state: State, *, any_port: bool) -> str:
         say(f"Prometheus already runs (pid {pid_file.read_text().strip()}); config reloaded")
         return url
     binary = ensure_prometheus()
-    with log.open("ab") as out:
+    with rotating_log(log) as out:
         process = subprocess.Popen(
             [
                 binary,
@@ -792,7 +822,7 @@ def start_demo_traffic(state: State, variables: dict[str, str]) -> None:
     if pid_file.exists() and pid_alive(int(pid_file.read_text()), "demo_traffic.py"):
         return
     log = state.logs / "demo.log"
-    with log.open("ab") as out:
+    with rotating_log(log) as out:
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "deploy" / "local" / "demo_traffic.py")],
             cwd=ROOT,

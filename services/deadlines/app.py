@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,21 +33,23 @@ import faust
 
 from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.contracts import ContractError, decode_event, encode_event, load_contracts
+from motcua.crash_points import crash_point
 from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
-from motcua.streaming import create_faust_app
+from motcua.streaming import as_current_event, create_faust_app
 from services.deadlines.board.live import BoardFeed
 from services.deadlines.board.service import (
+    AlertToRecord,
     compliance,
     compliance_by_unit,
-    record_alert,
+    record_alerts,
     sync_board,
 )
 from services.deadlines.board.views import BoardConfig, install_board_views
 from services.deadlines.calendar_watch import CalendarWatch, reschedule_all
 from services.deadlines.database import Database
 from services.deadlines.delivered import alerts_already_sent
-from services.deadlines.due_index import DueIndex, dispatch_due
+from services.deadlines.due_index import REBUILD_SLICE, DueIndex, dispatch_due
 from services.deadlines.letters.intake_client import IntakeDirectory
 from services.deadlines.letters.service import IssuedVersion, mark_published, unpublished
 from services.deadlines.metrics import (
@@ -75,6 +78,10 @@ from services.deadlines.tracking import (
 from services.deadlines.web import SignIn, install_officer_views
 
 _log = logging.getLogger("motcua.deadlines")
+
+# How long a batch of checks waits to fill: a lone check waits at most this, a burst of
+# thousands goes out in batches of ``check_batch_size``.
+CHECK_WITHIN_S = 0.02
 
 
 def checks_topic_name(settings: DeadlinesSettings) -> str:
@@ -124,23 +131,40 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         index.schedule(clock.dossier_id, next_check.timestamp() if next_check else None)
         OPEN_DOSSIERS.set(len(index))
 
-    async def emit(alerts_due: list[Alert], clock: DossierClock, now: datetime) -> DossierClock:
-        for alert in alerts_due:
-            if alert.marker in delivered.get(clock.dossier_id, ()):
-                clock = clock.mark(alert)  # sent by a worker that died before marking it
-                continue
-            if alert.kind is not AlertKind.RESOLVED_LATE:
-                await db.run_until_done(
-                    record_alert, alert, clock, policy.apology_deadline(alert.due_at)
-                )
-            event = alert_event(alert, clock, now)
-            await alerts.send(key=clock.dossier_id.encode(), value=encode_event(event))
-            ALERTS.labels(alert.kind.value).inc()
-            if alert.kind is not AlertKind.RESOLVED_LATE:
-                became_due = policy.became_due(alert.kind, alert.due_at)
-                ALERT_LAG.observe(max(0.0, (now - became_due).total_seconds()))
-            clock = clock.mark(alert)
-        return clock
+    async def emit(
+        due: Sequence[tuple[DossierClock, list[Alert]]], now: datetime
+    ) -> list[DossierClock]:
+        """Every dossier's due alerts: all on the board in one transaction, then to Kafka,
+        then marked in the returned clocks (in ``due``'s order)."""
+        to_send: list[tuple[DossierClock, list[Alert]]] = []
+        for clock, alerts_due in due:
+            unsent = []
+            for alert in alerts_due:
+                if alert.marker in delivered.get(clock.dossier_id, ()):
+                    clock = clock.mark(alert)  # sent by a worker that died before marking it
+                else:
+                    unsent.append(alert)
+            to_send.append((clock, unsent))
+        board = [
+            AlertToRecord(alert, clock, policy.apology_deadline(alert.due_at))
+            for clock, unsent in to_send
+            for alert in unsent
+            if alert.kind is not AlertKind.RESOLVED_LATE
+        ]
+        if board:
+            await db.run_until_done(record_alerts, board)
+        marked = []
+        for clock, unsent in to_send:
+            for alert in unsent:
+                event = alert_event(alert, clock, now)
+                await alerts.send(key=clock.dossier_id.encode(), value=encode_event(event))
+                ALERTS.labels(alert.kind.value).inc()
+                if alert.kind is not AlertKind.RESOLVED_LATE:
+                    became_due = policy.became_due(alert.kind, alert.due_at)
+                    ALERT_LAG.observe(max(0.0, (now - became_due).total_seconds()))
+                clock = clock.mark(alert)
+            marked.append(clock)
+        return marked
 
     async def dead_letter(event: Any, reason: str, detail: str) -> None:
         headers = [
@@ -171,7 +195,7 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
                 continue
             if after is None or after == before:
                 continue
-            after = await emit(settled, after, datetime.now(UTC))
+            [after] = await emit([(after, settled)], datetime.now(UTC))
             if after.emitted or after.rescheduled:
                 await db.run_until_done(sync_board, after)
             clocks[dossier_id] = clock_to_record(after)
@@ -179,17 +203,26 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
 
     @app.agent(checks)
     async def check(stream: Any) -> None:
-        async for key in stream.events():
-            dossier_id = key.key.decode()
-            clock = clock_from_record(clocks.get(dossier_id))
-            if clock is None:
-                continue
+        """Checks in batches (a burst of alerts falling due together shares its board
+        transactions); each clock is written back as its own check's event, so the table's
+        changelog and store keep the dossier's partition."""
+        async for batch in stream.take_events(settings.check_batch_size, within=CHECK_WITHIN_S):
             now = datetime.now(UTC)
-            due = clock.due_alerts(now, policy)
-            if due:
-                clock = await emit(due, clock, now)
-                clocks[dossier_id] = clock_to_record(clock)
-            schedule(clock)
+            latest: dict[str, tuple[Any, DossierClock]] = {}
+            for event in batch:
+                dossier_id = event.key.decode()
+                known = latest.get(dossier_id)
+                clock = known[1] if known else clock_from_record(clocks.get(dossier_id))
+                if clock is not None:
+                    latest[dossier_id] = (event, clock)
+            due = [(e, c, c.due_alerts(now, policy)) for e, c in latest.values()]
+            due = [(e, c, alerts_due) for e, c, alerts_due in due if alerts_due]
+            marked = await emit([(c, alerts_due) for _, c, alerts_due in due], now)
+            for (event, _, _), clock in zip(due, marked, strict=True):
+                with as_current_event(event):
+                    clocks[clock.dossier_id] = clock_to_record(clock)
+            for _, clock in latest.values():
+                schedule(clock)
 
     @app.timer(interval=settings.tick_interval_s)
     async def tick() -> None:
@@ -215,10 +248,13 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             _log.info("next checks recomputed after a calendar change", extra={"clocks": count})
 
     async def publish(issued: IssuedVersion) -> None:
-        """Send the ``apology issued`` event, wait for Kafka's ack, then mark it sent."""
+        """Send the ``apology issued`` event, wait for Kafka's ack, then mark it sent. A
+        crash before the mark sends it again (``republish``) under the same event id."""
+        crash_point("letter-committed")
         key = issued.event["subject"].encode()
         delivered = await letters.send(key=key, value=encode_event(issued.event))
         await delivered
+        crash_point("letter-sent")
         await db.run(mark_published, issued.letter_id, issued.version)
         LETTERS_PUBLISHED.inc()
 
@@ -284,11 +320,17 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         reference=reference,
     )
 
+    rebuilding: list[asyncio.Task[None]] = []
+
     @clocks.on_recover
     async def rebuild_index() -> None:
-        """After recovery or a rebalance, the index is derived again from the table, and
-        the alerts a dead owner sent without marking them are looked up on the topic."""
-        index.clear()
+        """After recovery or a rebalance the alerts a dead owner sent without marking them
+        are looked up on the topic (before any alert goes out), then the index is derived
+        again from the table in the background: processing resumes at once."""
+        for task in rebuilding:
+            task.cancel()
+        rebuilding.clear()
+        index.start_rebuild()
         partitions = {
             tp.partition for tp in app.assignor.assigned_actives() if tp.topic == checks_topic
         }
@@ -300,16 +342,27 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             sorted(partitions),
         )
         delivered.clear()
+        delivered.update(found)
+        rebuilding.append(asyncio.ensure_future(restore_index()))
+
+    async def restore_index() -> None:
+        started = time.monotonic()
         for count, (_, record) in enumerate(clocks.items(), 1):
-            if count % 10_000 == 0:
-                await asyncio.sleep(0)  # a million clocks take seconds: let the web answer
+            if count % REBUILD_SLICE == 0:
+                await asyncio.sleep(0)  # the agents, the timer and the web go on meanwhile
             clock = clock_from_record(record)
-            if clock is not None and found.get(clock.dossier_id, set()) - clock.emitted:
-                delivered[clock.dossier_id] = found[clock.dossier_id] - clock.emitted
-            schedule(clock)
+            if clock is not None:
+                next_check = clock.next_check(policy)
+                index.restore(clock.dossier_id, next_check.timestamp() if next_check else None)
+        index.finish_rebuild()
+        OPEN_DOSSIERS.set(len(index))
         _log.info(
             "due index rebuilt",
-            extra={"open_dossiers": len(index), "sent_unmarked": len(delivered)},
+            extra={
+                "open_dossiers": len(index),
+                "alerts_found_on_topic": len(delivered),
+                "seconds": round(time.monotonic() - started, 2),
+            },
         )
 
     return app

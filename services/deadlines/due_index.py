@@ -4,6 +4,12 @@ Faust timers are in memory and a missed tick is lost, so the index never counts 
 holds the next instant each open dossier needs checking, rebuilt from the table after
 every recovery or rebalance. A tick pops what is due; its cost depends on what is due
 now, not on how many dossiers are open.
+
+The rebuild runs beside the processing, a slice at a time (a million clocks take ~30 s of
+work; holding the worker's loop for it stopped alerts, events and the web for as long).
+While it runs, an event or check may schedule a dossier the rebuild has not reached yet:
+the rebuild then leaves it alone (:meth:`DueIndex.restore`), since what it read from the
+table may be older than what the event just decided.
 """
 
 from __future__ import annotations
@@ -16,17 +22,45 @@ from typing import Any
 
 _log = logging.getLogger("motcua.deadlines.due_index")
 
+# Clocks the index rebuild reads between two yields to the worker's loop (~30 ms of work).
+REBUILD_SLICE = 1_000
+
 
 class DueIndex:
     def __init__(self) -> None:
         self._heap: list[tuple[float, str]] = []
         self._next: dict[str, float] = {}
+        # While a rebuild runs: the dossiers scheduled by events and checks meanwhile.
+        self._fresh: set[str] | None = None
 
     def __len__(self) -> int:
         return len(self._next)
 
     def schedule(self, dossier_id: str, at: float | None) -> None:
         """Check ``dossier_id`` at ``at`` (epoch seconds); ``None`` forgets it."""
+        if self._fresh is not None:
+            self._fresh.add(dossier_id)
+        self._set(dossier_id, at)
+
+    def start_rebuild(self) -> None:
+        """Forget everything; :meth:`restore` fills the index again from the table."""
+        self.clear()
+        self._fresh = set()
+
+    def restore(self, dossier_id: str, at: float | None) -> None:
+        """The next check the rebuild read from the table, unless an event or check has
+        scheduled the dossier since the rebuild started."""
+        if self._fresh is None or dossier_id not in self._fresh:
+            self._set(dossier_id, at)
+
+    def finish_rebuild(self) -> None:
+        self._fresh = None
+
+    @property
+    def rebuilding(self) -> bool:
+        return self._fresh is not None
+
+    def _set(self, dossier_id: str, at: float | None) -> None:
         if at is None:
             self._next.pop(dossier_id, None)
         elif self._next.get(dossier_id) != at:

@@ -29,6 +29,12 @@ class DeadlinesSettings(StreamSettings, TokenCheckSettings, PagesSettings):
         description="Working days before the apology deadline when the due-soon alert fires "
         "and the draft letter appears, so the officer has time to issue it.",
     )
+    check_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Checks handled together: their alerts share one board transaction.",
+    )
     tick_interval_s: float = Field(
         default=0.2, gt=0, le=1.0, description="How often the timer looks for due checks."
     )

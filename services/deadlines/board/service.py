@@ -67,6 +67,13 @@ def _board_status(kind: AlertKind) -> str:
             assert_never(kind)
 
 
+@dataclass(frozen=True)
+class AlertToRecord:
+    alert: Alert
+    clock: DossierClock
+    apology_deadline: datetime
+
+
 def record_alert(
     alert: Alert, clock: DossierClock, apology_deadline: datetime, *, db_session: Connection
 ) -> None:
@@ -76,43 +83,60 @@ def record_alert(
 
     Idempotent: a redelivered alert changes nothing and drafts no second letter.
     """
+    record_alerts([AlertToRecord(alert, clock, apology_deadline)], db_session=db_session)
+
+
+def record_alerts(items: Sequence[AlertToRecord], *, db_session: Connection) -> None:
+    """:func:`record_alert` for many alerts in one transaction, pipelined, each board told
+    once: a burst of thousands of alerts falling due together costs a few commits, not one
+    each. Applied in order, so a dossier's due-soon then overdue leaves it overdue."""
+    if not items:
+        return
+    with db_session.transaction(), db_session.pipeline():
+        for item in items:
+            _record(item.alert, item.clock, item.apology_deadline, db_session)
+        for unit_path in dict.fromkeys(tuple(item.clock.unit_path) for item in items):
+            announce(unit_path, db_session=db_session)
+
+
+def _record(
+    alert: Alert, clock: DossierClock, apology_deadline: datetime, db_session: Connection
+) -> None:
     status = _board_status(alert.kind)
-    with db_session.transaction():
+    db_session.execute(
+        "INSERT INTO watched_dossiers (dossier_id, dossier_code, unit_code, unit_path, "
+        "procedure_code, episode, due_at, original_due_at, status, rescheduled) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (dossier_id) DO UPDATE SET dossier_code = EXCLUDED.dossier_code, "
+        "unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path, "
+        "episode = EXCLUDED.episode, due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
+        "rescheduled = EXCLUDED.rescheduled, updated_at = now(), "
+        "acknowledged_by = CASE WHEN watched_dossiers.status = EXCLUDED.status "
+        "  AND watched_dossiers.episode = EXCLUDED.episode "
+        "  THEN watched_dossiers.acknowledged_by END, "
+        "acknowledged_at = CASE WHEN watched_dossiers.status = EXCLUDED.status "
+        "  AND watched_dossiers.episode = EXCLUDED.episode "
+        "  THEN watched_dossiers.acknowledged_at END",
+        (
+            clock.dossier_id,
+            clock.dossier_code,
+            clock.unit_code,
+            list(clock.unit_path),
+            clock.procedure_code,
+            alert.episode,
+            alert.due_at,
+            clock.original_due_at,
+            status,
+            clock.rescheduled,
+        ),
+    )
+    if not clock.rescheduled:
         db_session.execute(
-            "INSERT INTO watched_dossiers (dossier_id, dossier_code, unit_code, unit_path, "
-            "procedure_code, episode, due_at, original_due_at, status, rescheduled) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (dossier_id) DO UPDATE SET dossier_code = EXCLUDED.dossier_code, "
-            "unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path, "
-            "episode = EXCLUDED.episode, due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
-            "rescheduled = EXCLUDED.rescheduled, updated_at = now(), "
-            "acknowledged_by = CASE WHEN watched_dossiers.status = EXCLUDED.status "
-            "  AND watched_dossiers.episode = EXCLUDED.episode "
-            "  THEN watched_dossiers.acknowledged_by END, "
-            "acknowledged_at = CASE WHEN watched_dossiers.status = EXCLUDED.status "
-            "  AND watched_dossiers.episode = EXCLUDED.episode "
-            "  THEN watched_dossiers.acknowledged_at END",
-            (
-                clock.dossier_id,
-                clock.dossier_code,
-                clock.unit_code,
-                list(clock.unit_path),
-                clock.procedure_code,
-                alert.episode,
-                alert.due_at,
-                clock.original_due_at,
-                status,
-                clock.rescheduled,
-            ),
+            "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at, "
+            "apology_deadline) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (dossier_id, episode) DO NOTHING",
+            (clock.dossier_id, alert.episode, clock.unit_code, alert.due_at, apology_deadline),
         )
-        if not clock.rescheduled:
-            db_session.execute(
-                "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at, "
-                "apology_deadline) VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (dossier_id, episode) DO NOTHING",
-                (clock.dossier_id, alert.episode, clock.unit_code, alert.due_at, apology_deadline),
-            )
-        announce(clock.unit_path, db_session=db_session)
 
 
 def board_status(clock: DossierClock) -> str:

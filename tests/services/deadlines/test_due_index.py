@@ -67,3 +67,24 @@ def test_a_put_back_never_overrides_a_newer_schedule() -> None:
     index.put_back("a", 20.0)
     assert index.pop_due(100.0) == []
     assert index.pop_due(500.0) == ["a"]
+
+
+def test_a_rebuild_never_overrides_what_an_event_decided_meanwhile() -> None:
+    index = DueIndex()
+    index.schedule("stale", 50.0)
+    index.start_rebuild()
+    assert len(index) == 0
+    assert index.rebuilding
+    # Events processed while the rebuild runs: one resumed clock, one stopped.
+    index.schedule("resumed", 100.0)
+    index.schedule("stopped", None)
+    # The rebuild reaches them with what it read before the events: it leaves them be.
+    index.restore("resumed", None)
+    index.restore("stopped", 40.0)
+    index.restore("untouched", 60.0)
+    index.finish_rebuild()
+    assert not index.rebuilding
+    assert index.pop_due(1_000.0) == ["untouched", "resumed"]
+    # After the rebuild an event's schedule and a restore are plain schedules again.
+    index.restore("later", 10.0)
+    assert index.pop_due(1_000.0) == ["later"]
