@@ -258,10 +258,12 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         await db.run(mark_published, issued.letter_id, issued.version)
         LETTERS_PUBLISHED.inc()
 
-    @app.timer(interval=10.0, on_leader=True)
+    republish_after = settings.letter_republish_after_s
+
+    @app.timer(interval=min(10.0, republish_after), on_leader=True)
     async def republish() -> None:
         """Letters whose event a crash lost between commit and Kafka's ack."""
-        for issued in await db.run(unpublished, older_than_s=30.0):
+        for issued in await db.run(unpublished, older_than_s=republish_after):
             await publish(issued)
 
     @app.timer(interval=5.0, on_leader=True)

@@ -29,6 +29,12 @@ class DeadlinesSettings(StreamSettings, TokenCheckSettings, PagesSettings):
         description="Working days before the apology deadline when the due-soon alert fires "
         "and the draft letter appears, so the officer has time to issue it.",
     )
+    letter_republish_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="An issued letter whose event is not confirmed this long after its "
+        "commit (the worker crashed in between) is sent again, under the same event id.",
+    )
     check_batch_size: int = Field(
         default=500,
         ge=1,

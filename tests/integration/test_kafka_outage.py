@@ -3,8 +3,10 @@ alone) and a database of its own, with the four services as ``make up`` runs the
 
 Phase one: the broker stops for a minute while a desk keeps receiving dossiers, then comes
 back. Checked: the outbox lag gauge rose above 30 s during the outage, no service's log
-grew by 1 MB, every service is ready again within 60 s, and every accepted dossier's
-receipt reached ``motcua.dossier-events`` exactly once. Phase two: intake asked to stop
+grew by 1 MB, every service is ready again within 60 s, the overdue alerts of dossiers
+that fell due during the outage were out within 30 s of the broker's return, a minute
+later new alerts were out within 1 s of their due instant again, and every accepted
+dossier's receipt reached ``motcua.dossier-events`` exactly once. Phase two: intake asked to stop
 during another outage exits within 10 s, and what it had not published goes out after it
 and the broker are back.
 """
@@ -23,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,8 +33,9 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
+from motcua.contracts import encode_event
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
 from motcua.identity import write_keypair
 from motcua.kafka import TOPICS, Topic, ensure_topics
@@ -39,6 +43,7 @@ from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
 from tests.conftest import ROOT, Infra
 from tests.integration.conftest import auth, load_procedure_codes, receive_command, unit_in_province
+from tests.integration.deadlines.test_alerts import _read, _received
 from tests.live_server import free_port
 
 OUTAGE_S = 60
@@ -240,6 +245,29 @@ class Desk(threading.Thread):
                 self.accepted.append(answer.json()["dossier_id"])
 
 
+def _fall_due(bootstrap: str, dues: dict[str, datetime]) -> None:
+    """Receipts straight onto the topic (as intake's relay publishes them), each dossier due
+    at its instant: deadlines follows them like any other."""
+    producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
+    for dossier_id, due in dues.items():
+        value = encode_event(_received(dossier_id, due))
+        producer.produce(Topic.DOSSIER_EVENTS.value, key=dossier_id.encode(), value=value)
+    assert producer.flush(10) == 0
+
+
+def _overdue_at(bootstrap: str, dossiers: set[str], within_s: float) -> dict[str, datetime]:
+    """When each dossier's overdue alert reached the broker (its Kafka timestamp)."""
+    infra = Infra(bootstrap_servers=bootstrap, admin_url="")
+    found: dict[str, datetime] = {}
+    deadline = time.monotonic() + within_s
+    while len(found) < len(dossiers) and time.monotonic() < deadline:
+        for message in _read(infra, Topic.DEADLINE_ALERTS.value, dossiers, time.monotonic() + 3):
+            if json.loads(message.value())["type"].endswith("overdue.v1"):
+                at = datetime.fromtimestamp(message.timestamp()[1] / 1000, UTC)
+                found.setdefault(message.key().decode(), at)
+    return found
+
+
 def _receipts(bootstrap: str) -> dict[str, list[str]]:
     """Every ``dossier.received`` on the broker: dossier id → the event ids seen."""
     consumer = Consumer(
@@ -283,6 +311,12 @@ def test_a_kafka_outage_under_traffic_loses_nothing_floods_nothing_and_recovers(
             assert time.monotonic() < deadline, platform.why_not_ready()
             time.sleep(0.5)
         desk.start()
+        # Dossiers that fall due in the middle of the outage about to begin.
+        outage_starts = datetime.now(UTC) + timedelta(seconds=5)
+        due_in_outage = {
+            str(uuid.uuid4()): outage_starts + timedelta(seconds=15 + n) for n in range(20)
+        }
+        _fall_due(broker.bootstrap, due_in_outage)
         time.sleep(5)
 
         # Phase one: a minute without the broker, the desk still receiving.
@@ -294,12 +328,24 @@ def test_a_kafka_outage_under_traffic_loses_nothing_floods_nothing_and_recovers(
             time.sleep(2)
         grown = {s: platform.log_size(s) - sizes[s] for s in SERVICES}
         broker.start()
-        restarted_at = time.monotonic()
+        restarted_at, back = time.monotonic(), datetime.now(UTC)
         assert highest_lag > 30, f"the outbox lag gauge showed at most {highest_lag} s"
         assert all(g < MAX_LOG_GROWTH for g in grown.values()), grown
         while not all(platform.ready(s) for s in SERVICES):
             assert time.monotonic() - restarted_at < 60, platform.why_not_ready()
             time.sleep(0.5)
+        caught_up = _overdue_at(broker.bootstrap, set(due_in_outage), within_s=45)
+        assert len(caught_up) == len(due_in_outage), "alerts due during the outage missing"
+        late = {d: (at - back).total_seconds() for d, at in caught_up.items()}
+        assert max(late.values()) <= 30, f"due during the outage, out after: {late}"
+        # A minute after the broker's return, new alerts are on time again.
+        first = max(back + timedelta(seconds=60), datetime.now(UTC) + timedelta(seconds=10))
+        due_after = {str(uuid.uuid4()): first + timedelta(seconds=n * 0.25) for n in range(20)}
+        _fall_due(broker.bootstrap, due_after)
+        on_time = _overdue_at(broker.bootstrap, set(due_after), within_s=90)
+        assert len(on_time) == len(due_after), "alerts due after the return missing"
+        lags = {d: (at - due_after[d]).total_seconds() for d, at in on_time.items()}
+        assert max(lags.values()) < 1, f"alert lag a minute after the return: {lags}"
 
         # Phase two: intake asked to stop while the broker is away.
         time.sleep(5)
