@@ -204,15 +204,19 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     @app.agent(checks)
     async def check(stream: Any) -> None:
         """Checks in batches (a burst of alerts falling due together shares its board
-        transactions); each clock is written back as its own check's event, so the table's
-        changelog and store keep the dossier's partition."""
+        transactions); each clock is read and written back as its own check's event, since
+        Faust reads and writes a table key in the current event's partition."""
         async for batch in stream.take_events(settings.check_batch_size, within=CHECK_WITHIN_S):
             now = datetime.now(UTC)
             latest: dict[str, tuple[Any, DossierClock]] = {}
             for event in batch:
                 dossier_id = event.key.decode()
                 known = latest.get(dossier_id)
-                clock = known[1] if known else clock_from_record(clocks.get(dossier_id))
+                if known:
+                    clock: DossierClock | None = known[1]
+                else:
+                    with as_current_event(event):  # a read looks in its event's partition
+                        clock = clock_from_record(clocks.get(dossier_id))
                 if clock is not None:
                     latest[dossier_id] = (event, clock)
             due = [(e, c, c.due_alerts(now, policy)) for e, c in latest.values()]

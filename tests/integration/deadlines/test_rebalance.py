@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    ConsumerGroupState,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
 
 from motcua.contracts import encode_event
@@ -186,6 +194,14 @@ class AlertLog(threading.Thread):
             )
 
 
+# What a fresh broker's group coordinator answers while it loads.
+STARTING_COORDINATOR = (
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+)
+
+
 def _alert_key(event: dict[str, Any]) -> tuple[str, str, int]:
     return event["subject"], event["type"].split(".")[3], int(event["data"]["episode"])
 
@@ -228,7 +244,13 @@ def test_two_workers_alert_exactly_once_across_rebalances(
 
     def group_of(members: int) -> Callable[[], bool]:
         def stable() -> bool:
-            group = admin.describe_consumer_groups([app_id], request_timeout=10)[app_id].result()
+            try:
+                described = admin.describe_consumer_groups([app_id], request_timeout=10)
+                group = described[app_id].result()
+            except KafkaException as exc:  # a fresh broker's group coordinator still loads
+                if exc.args[0].code() not in STARTING_COORDINATOR:
+                    raise
+                return False
             return group.state == ConsumerGroupState.STABLE and len(group.members) == members
 
         return stable
