@@ -36,7 +36,7 @@ class DeadlinesSettings(StreamSettings, TokenCheckSettings, PagesSettings):
         "commit (the worker crashed in between) is sent again, under the same event id.",
     )
     check_batch_size: int = Field(
-        default=500,
+        default=1000,
         ge=1,
         le=10_000,
         description="Checks handled together: their alerts share one board transaction.",

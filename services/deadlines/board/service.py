@@ -17,6 +17,7 @@ from typing import Any, assert_never
 from psycopg import Connection
 from psycopg.rows import dict_row
 
+from motcua.db import recordset
 from services.deadlines.board.query import BoardFilter, BoardRequest, Cursor
 from services.deadlines.officers import Officer
 from services.deadlines.tracking import Alert, AlertKind, DossierClock
@@ -87,56 +88,67 @@ def record_alert(
 
 
 def record_alerts(items: Sequence[AlertToRecord], *, db_session: Connection) -> None:
-    """:func:`record_alert` for many alerts in one transaction, pipelined, each board told
-    once: a burst of thousands of alerts falling due together costs a few commits, not one
-    each. Applied in order, so a dossier's due-soon then overdue leaves it overdue."""
+    """:func:`record_alert` for many alerts at once: two statements and a notice per board,
+    in one transaction, so a burst of thousands of alerts falling due together costs a few
+    commits, not one each. Applied in order: of a dossier's due-soon and overdue alerts in
+    one call, the overdue one is what its board row shows."""
     if not items:
         return
-    with db_session.transaction(), db_session.pipeline():
-        for item in items:
-            _record(item.alert, item.clock, item.apology_deadline, db_session)
-        for unit_path in dict.fromkeys(tuple(item.clock.unit_path) for item in items):
-            announce(unit_path, db_session=db_session)
-
-
-def _record(
-    alert: Alert, clock: DossierClock, apology_deadline: datetime, db_session: Connection
-) -> None:
-    status = _board_status(alert.kind)
-    db_session.execute(
-        "INSERT INTO watched_dossiers (dossier_id, dossier_code, unit_code, unit_path, "
-        "procedure_code, episode, due_at, original_due_at, status, rescheduled) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT (dossier_id) DO UPDATE SET dossier_code = EXCLUDED.dossier_code, "
-        "unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path, "
-        "episode = EXCLUDED.episode, due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
-        "rescheduled = EXCLUDED.rescheduled, updated_at = now(), "
-        "acknowledged_by = CASE WHEN watched_dossiers.status = EXCLUDED.status "
-        "  AND watched_dossiers.episode = EXCLUDED.episode "
-        "  THEN watched_dossiers.acknowledged_by END, "
-        "acknowledged_at = CASE WHEN watched_dossiers.status = EXCLUDED.status "
-        "  AND watched_dossiers.episode = EXCLUDED.episode "
-        "  THEN watched_dossiers.acknowledged_at END",
-        (
-            clock.dossier_id,
-            clock.dossier_code,
-            clock.unit_code,
-            list(clock.unit_path),
-            clock.procedure_code,
-            alert.episode,
-            alert.due_at,
-            clock.original_due_at,
-            status,
-            clock.rescheduled,
-        ),
+    last = {item.clock.dossier_id: item for item in items}
+    watched = recordset(
+        {
+            "dossier_id": item.clock.dossier_id,
+            "dossier_code": item.clock.dossier_code,
+            "unit_code": item.clock.unit_code,
+            "unit_path": list(item.clock.unit_path),
+            "procedure_code": item.clock.procedure_code,
+            "episode": item.alert.episode,
+            "due_at": item.alert.due_at,
+            "original_due_at": item.clock.original_due_at,
+            "status": _board_status(item.alert.kind),
+            "rescheduled": item.clock.rescheduled,
+        }
+        for item in last.values()
     )
-    if not clock.rescheduled:
+    letters = recordset(
+        {
+            "dossier_id": item.clock.dossier_id,
+            "episode": item.alert.episode,
+            "unit_code": item.clock.unit_code,
+            "original_due_at": item.alert.due_at,
+            "apology_deadline": item.apology_deadline,
+        }
+        for item in items
+        if not item.clock.rescheduled
+    )
+    with db_session.transaction(), db_session.pipeline():
+        db_session.execute(
+            "INSERT INTO watched_dossiers (dossier_id, dossier_code, unit_code, unit_path, "
+            "procedure_code, episode, due_at, original_due_at, status, rescheduled) "
+            "SELECT * FROM jsonb_to_recordset(%s) AS r(dossier_id uuid, dossier_code text, "
+            "unit_code text, unit_path text[], procedure_code text, episode int, "
+            "due_at timestamptz, original_due_at timestamptz, status text, rescheduled bool) "
+            "ON CONFLICT (dossier_id) DO UPDATE SET dossier_code = EXCLUDED.dossier_code, "
+            "unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path, "
+            "episode = EXCLUDED.episode, due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
+            "rescheduled = EXCLUDED.rescheduled, updated_at = now(), "
+            "acknowledged_by = CASE WHEN watched_dossiers.status = EXCLUDED.status "
+            "  AND watched_dossiers.episode = EXCLUDED.episode "
+            "  THEN watched_dossiers.acknowledged_by END, "
+            "acknowledged_at = CASE WHEN watched_dossiers.status = EXCLUDED.status "
+            "  AND watched_dossiers.episode = EXCLUDED.episode "
+            "  THEN watched_dossiers.acknowledged_at END",
+            (watched,),
+        )
         db_session.execute(
             "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at, "
-            "apology_deadline) VALUES (%s, %s, %s, %s, %s) "
-            "ON CONFLICT (dossier_id, episode) DO NOTHING",
-            (clock.dossier_id, alert.episode, clock.unit_code, alert.due_at, apology_deadline),
+            "apology_deadline) SELECT * FROM jsonb_to_recordset(%s) AS r(dossier_id uuid, "
+            "episode int, unit_code text, original_due_at timestamptz, "
+            "apology_deadline timestamptz) ON CONFLICT (dossier_id, episode) DO NOTHING",
+            (letters,),
         )
+        for unit_path in dict.fromkeys(tuple(item.clock.unit_path) for item in items):
+            announce(unit_path, db_session=db_session)
 
 
 def board_status(clock: DossierClock) -> str:

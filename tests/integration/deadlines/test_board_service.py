@@ -20,6 +20,7 @@ from services.deadlines.board.query import (
     parse_board_request,
 )
 from services.deadlines.board.service import (
+    AlertToRecord,
     BoardItem,
     StatusCounts,
     acknowledge,
@@ -28,6 +29,7 @@ from services.deadlines.board.service import (
     compliance,
     compliance_by_unit,
     record_alert,
+    record_alerts,
     sync_board,
 )
 from services.deadlines.letters.models import ApologyLetter, LetterRuleError
@@ -121,6 +123,44 @@ def test_alerts_put_a_dossier_on_its_subtree_board_only_once(
     ).fetchone()
     assert letters == (1,)
     assert _figures(conn, province) == (1, 1)
+
+
+def test_a_burst_recorded_at_once_leaves_the_board_as_one_alert_at_a_time_would(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    late, soon, moved = (
+        _clock(province, commune),
+        _clock(province, commune),
+        _clock(province, commune, rescheduled=True),
+    )
+    batch = [
+        AlertToRecord(_alert(late, AlertKind.DUE_SOON), late, _letter_due(late)),
+        AlertToRecord(_alert(soon, AlertKind.DUE_SOON), soon, _letter_due(soon)),
+        AlertToRecord(_alert(late, AlertKind.OVERDUE), late, _letter_due(late)),
+        AlertToRecord(_alert(moved, AlertKind.OVERDUE), moved, _letter_due(moved)),
+    ]
+    for _ in range(2):  # redelivered: nothing changes
+        record_alerts(batch, db_session=conn)
+    rows: dict[str, str] = dict(
+        conn.execute(
+            "SELECT dossier_id::text, status FROM watched_dossiers WHERE dossier_id = ANY(%s)",
+            ([late.dossier_id, soon.dossier_id, moved.dossier_id],),
+        ).fetchall()
+    )
+    assert rows == {
+        late.dossier_id: "overdue",
+        soon.dossier_id: "due_soon",
+        moved.dossier_id: "overdue",
+    }
+    letters = conn.execute(
+        "SELECT dossier_id::text, apology_deadline FROM apology_letters WHERE dossier_id = ANY(%s)",
+        ([late.dossier_id, soon.dossier_id, moved.dossier_id],),
+    ).fetchall()
+    # A letter is drafted at the first alert of a dossier not yet rescheduled, once.
+    assert sorted(letters) == sorted(
+        [(late.dossier_id, _letter_due(late)), (soon.dossier_id, _letter_due(soon))]
+    )
 
 
 def test_acknowledging_is_limited_to_the_subtree(
