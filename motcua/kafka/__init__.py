@@ -6,7 +6,12 @@ from motcua.kafka._admin import (
     ensure_internal_topics,
     ensure_topics,
 )
-from motcua.kafka._client import LIBRDKAFKA_LOGGER, client_config, idempotent_producer_config
+from motcua.kafka._client import (
+    LIBRDKAFKA_LOGGER,
+    client_config,
+    consumer_config,
+    idempotent_producer_config,
+)
 from motcua.kafka._dead_letter import DeadLetter, send_to_dead_letter
 from motcua.kafka._offsets import next_offsets
 from motcua.kafka._topics import TOPICS, Topic, TopicSpec, dead_letter_topic
@@ -20,6 +25,7 @@ __all__ = [
     "TopicSpec",
     "check_kafka",
     "client_config",
+    "consumer_config",
     "dead_letter_topic",
     "ensure_internal_topics",
     "ensure_topics",

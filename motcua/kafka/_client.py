@@ -25,6 +25,20 @@ def client_config(bootstrap_servers: str, **settings: Any) -> dict[str, Any]:
     }
 
 
+def consumer_config(bootstrap_servers: str, group_id: str, **settings: Any) -> dict[str, Any]:
+    """A group member that commits only what it has finished (never automatically) and,
+    new, starts from the beginning of what the topics keep."""
+    return client_config(
+        bootstrap_servers,
+        **{
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            **settings,
+        },
+    )
+
+
 def idempotent_producer_config(bootstrap_servers: str, **settings: Any) -> dict[str, Any]:
     """A producer that neither loses (``acks=all``) nor doubles (idempotent) what it sends."""
     return client_config(

@@ -36,7 +36,7 @@ from motcua.contracts import ContractError, EventType, decode_event
 from motcua.kafka import (
     DeadLetter,
     Topic,
-    client_config,
+    consumer_config,
     idempotent_producer_config,
     send_to_dead_letter,
 )
@@ -76,16 +76,7 @@ class InboundConsumer:
         self.retry_wait_s = retry_wait_s
 
     def run(self, stop: threading.Event) -> None:
-        consumer = Consumer(
-            client_config(
-                self.bootstrap_servers,
-                **{
-                    "group.id": self.group_id,
-                    "enable.auto.commit": False,
-                    "auto.offset.reset": "earliest",
-                },
-            )
-        )
+        consumer = Consumer(consumer_config(self.bootstrap_servers, self.group_id))
         producer = Producer(idempotent_producer_config(self.bootstrap_servers))
         consumer.subscribe(self.topics)
         kafka, database = Outage("Kafka", _log), Outage("PostgreSQL", _log)

@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool
 
 from motcua.calendar import WorkingCalendar
 from motcua.kafka import (
-    client_config,
+    consumer_config,
     idempotent_producer_config,
     next_offsets,
     send_to_dead_letter,
@@ -82,15 +82,10 @@ class FactConsumer:
         self._kafka = Outage("Kafka", _log)
         self._database = Outage("PostgreSQL", _log)
 
-    def _config(self, **extra: object) -> dict[str, object]:
-        return client_config(
-            self.bootstrap_servers,
-            **{
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "auto.offset.reset": "earliest",
-                **extra,
-            },
+    def _config(self, group_id: str) -> dict[str, object]:
+        # The offsets live with the figures; Kafka's committed ones are only a hint.
+        return consumer_config(
+            self.bootstrap_servers, group_id, **{"enable.auto.offset.store": False}
         )
 
     @property
@@ -101,7 +96,7 @@ class FactConsumer:
 
     def run(self, stop: threading.Event) -> None:
         """Count what the group assigns this worker until ``stop`` is set."""
-        consumer = Consumer(self._config(**{"group.id": self.group_id}))
+        consumer = Consumer(self._config(self.group_id))
         consumer.subscribe(self.topics, on_assign=self._seek_to_stored)
         try:
             while not stop.is_set():
@@ -128,7 +123,7 @@ class FactConsumer:
         """Every message of the topics from the beginning up to their ends now (or, when
         the schema already holds offsets, from there); returns how many were applied."""
         stop = stop or threading.Event()
-        consumer = Consumer(self._config(**{"group.id": f"{self.group_id}-replay"}))
+        consumer = Consumer(self._config(f"{self.group_id}-replay"))
         try:
             with self.pool.connection() as conn:
                 stored = store.stored_offsets(db_session=conn)

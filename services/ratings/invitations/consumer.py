@@ -25,7 +25,7 @@ from motcua.contracts import ContractError, decode_event
 from motcua.kafka import (
     DeadLetter,
     Topic,
-    client_config,
+    consumer_config,
     idempotent_producer_config,
     next_offsets,
     send_to_dead_letter,
@@ -73,16 +73,7 @@ class InvitationConsumer:
         self._database = Outage("PostgreSQL", _log)
 
     def run(self, stop: threading.Event) -> None:
-        consumer = Consumer(
-            client_config(
-                self.bootstrap_servers,
-                **{
-                    "group.id": self.group_id,
-                    "enable.auto.commit": False,
-                    "auto.offset.reset": "earliest",
-                },
-            )
-        )
+        consumer = Consumer(consumer_config(self.bootstrap_servers, self.group_id))
         producer = Producer(idempotent_producer_config(self.bootstrap_servers))
         consumer.subscribe([Topic.DOSSIER_EVENTS.value])
         try:

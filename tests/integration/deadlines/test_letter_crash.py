@@ -16,7 +16,7 @@ import pytest
 from motcua.crash_points import ENVIRONMENT_VARIABLE
 from motcua.kafka import Topic
 from tests.conftest import Database, Infra
-from tests.integration.conftest import Systems, auth, receive_command, wait_for
+from tests.integration.conftest import Systems, auth, wait_for
 from tests.integration.deadlines.conftest import (
     Platform,
     officer_client,
@@ -24,6 +24,7 @@ from tests.integration.deadlines.conftest import (
     wait_until_up,
 )
 from tests.integration.deadlines.test_alerts import _read
+from tests.integration.deadlines.test_spine import _late_dossier
 
 
 def _restart(platform: Platform, crash_at: str | None) -> None:
@@ -68,14 +69,7 @@ def test_a_letter_survives_a_sigkill_around_its_event_exactly_once(
     sent_before_the_crash: int,
 ) -> None:
     _restart(platform, crash_at)
-    received = httpx.post(
-        f"{platform.intake}/v1/dossiers",
-        json=receive_command(systems.hanoi_commune),  # received in 2025: long overdue
-        headers=auth(systems.hanoi),
-        timeout=20,
-    )
-    assert received.status_code == 201, received.text
-    dossier_id, code = received.json()["dossier_id"], received.json()["dossier_code"]
+    dossier_id, code = _late_dossier(platform, systems)
     officer = officer_client(platform, "truc.hanoi")
     wait_for_item(officer, code, status="overdue", letter_status="draft")
 
