@@ -35,6 +35,7 @@ import httpx
 import psycopg
 from confluent_kafka import Consumer, TopicPartition
 
+from bench.ceilings import measure
 from motcua.kafka import Topic
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +51,8 @@ class Stack:
     key: str
     units: list[str]
     procedure: str
+    admin_db: str
+    """The stack's superuser: the PostgreSQL ceiling copies into a schema of its own."""
 
 
 def open_stack() -> tuple[Stack, Callable[[], None]]:
@@ -98,6 +101,7 @@ def open_stack() -> tuple[Stack, Callable[[], None]]:
         env["MOTCUA_DEMO_UPSTREAM_KEY"],
         units,
         procedure[0],
+        env["DATABASE_URL"],
     ), stop
 
 
@@ -275,6 +279,10 @@ def main() -> int:
         print("single:", single, flush=True)
         lag = asyncio.run(bench_lag(stack, args.lag_rate, args.lag_seconds))
         print("lag:", lag, flush=True)
+        ceilings = measure(  # after ingestion: it copies the rows just written
+            stack.kafka, stack.admin_db
+        )
+        print("ceilings:", ceilings, flush=True)
     finally:
         stop()
     command_line = " ".join(sys.argv[1:])
@@ -283,13 +291,15 @@ def main() -> int:
             "batch ingestion, committed and published to Kafka",
             "≥ 5,000 events/s",
             f"{batch['events_per_s']:,.0f} events/s ({batch['events']:,} events committed in "
-            f"{batch['committed_s']:.1f} s, all published after {batch['published_s']:.1f} s)",
+            f"{batch['committed_s']:.1f} s, all published after {batch['published_s']:.1f} s); "
+            f"{ceilings.share(batch['events_per_s'])}",
         ),
         (
             f"single `POST /v1/dossiers` ({args.clients} clients)",
             "≥ 1,000 req/s, p99 ≤ 50 ms",
             f"{single['rps']:,.0f} req/s, p50 {single['p50_ms']:.1f} ms, "
-            f"p99 {single['p99_ms']:.1f} ms, max {single['max_ms']:.0f} ms",
+            f"p99 {single['p99_ms']:.1f} ms, max {single['max_ms']:.0f} ms; "
+            f"{ceilings.share(single['rps'])}",
         ),
         (
             f"outbox lag, {lag['rate']:,.0f} events/s offered ({lag['achieved']:,.0f}/s achieved;"
@@ -306,7 +316,13 @@ def main() -> int:
         "`deploy/local/stack.py`, one intake process (uvicorn, relay in-process).\n"
         f"Command: `make bench` (`python -m bench {command_line}`), "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
-        "| measurement | target | measured |\n| --- | --- | --- |\n" + table + "\n"
+        "| measurement | target | measured |\n| --- | --- | --- |\n" + table + "\n\n"
+        f"Ceilings of the same run (`bench/ceilings.py`): Kafka's `ProducerPerformance`, "
+        f"acks=all, idempotent, 700-byte records, 6 partitions: "
+        f"{ceilings.kafka_records_per_s:,.0f} records/s; PostgreSQL `COPY` of a dossier row "
+        f"plus an outbox row, 1,000 per transaction, logged, fsync on: "
+        f"{ceilings.postgres_dossiers_per_s:,.0f} dossiers/s. Goal: ≥ 25% of the lower "
+        f"({ceilings.lower * 0.25:,.0f}/s).\n"
     )
     notes = ""
     if RESULTS.exists() and NOTES_MARKER in RESULTS.read_text():

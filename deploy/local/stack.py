@@ -243,8 +243,10 @@ def kafka_version() -> str:
 
 
 def kafka_jars() -> Path:
-    """Resolve the broker's jars with Maven once; later runs reuse the copy."""
-    target = JARS_CACHE / f"kafka-{kafka_version()}"
+    """Resolve the broker's jars (and Kafka's own tools, for the benchmarks' ceiling) with
+    Maven once; later runs reuse the copy, until the pom changes."""
+    pom_digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:8]
+    target = JARS_CACHE / f"kafka-{kafka_version()}-{pom_digest}"
     marker = target / ".complete"
     if marker.exists():
         return target
