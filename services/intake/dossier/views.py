@@ -8,14 +8,14 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from psycopg import Connection, errors
 from psycopg.rows import dict_row
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
 
 from motcua.documents import render_pdf
 from motcua.dossier import LOCAL_ZONE, PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN, ProcessingTime
@@ -44,6 +44,8 @@ from services.intake.metrics import BATCH_ABORTS, REJECTS, REPLAYS
 router = APIRouter(prefix="/v1", tags=["dossiers"], responses={401: {}})
 REPLAY_HEADER = "Idempotent-Replayed"
 BATCH_ATTEMPTS = 3
+# ``ReceiveDossier.occurred_at``'s own type: the batch pre-locks counters by reading it so.
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
 Writer = Annotated[Principal, Depends(scoped(Scope.WRITE))]
 Reader = Annotated[Principal, Depends(scoped(Scope.READ))]
@@ -231,11 +233,11 @@ def _already_recorded(
     return {row[0] for row in rows}
 
 
-def _lock_code_counters(items: list[dict[str, Any]], conn: Connection) -> None:
-    """Take every daily-sequence counter the batch will use, in one global order.
+def counter_keys(items: list[dict[str, Any]]) -> set[tuple[str, date]]:
+    """The (unit, local day) daily-sequence counters the batch's receipts will take.
 
-    Two batches receiving for the same units would otherwise lock the counters in their
-    own item orders and deadlock each other.
+    ``occurred_at`` is read as the receipt model reads it (an ISO 8601 instant or a Unix
+    timestamp), or a receipt would lock its counter later than the others, out of order.
     """
     keys = set()
     for item in items:
@@ -243,11 +245,20 @@ def _lock_code_counters(items: list[dict[str, Any]], conn: Connection) -> None:
         if item.get("kind") != "receive" or not isinstance(unit, str) or not UNIT_CODE.match(unit):
             continue  # not a receipt the item's validation would accept
         try:
-            at = datetime.fromisoformat(str(item["occurred_at"]))
-            if at.tzinfo is not None:
-                keys.add((unit, at.astimezone(LOCAL_ZONE).date()))
-        except (KeyError, ValueError, OverflowError):
-            continue
+            at = _INSTANT.validate_python(item.get("occurred_at"))
+        except ValidationError:
+            continue  # refused by its own validation, before it takes a counter
+        keys.add((unit, at.astimezone(LOCAL_ZONE).date()))
+    return keys
+
+
+def _lock_code_counters(items: list[dict[str, Any]], conn: Connection) -> None:
+    """Take every daily-sequence counter the batch will use, in one global order.
+
+    Two batches receiving for the same units would otherwise lock the counters in their
+    own item orders and deadlock each other.
+    """
+    keys = counter_keys(items)
     if not keys:
         return
     units, days = zip(*sorted(keys), strict=True)
