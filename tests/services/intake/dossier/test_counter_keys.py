@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from services.intake.dossier.views import counter_keys
 
 
-def _receive(unit: str, occurred_at: object) -> dict[str, object]:
+def _receive(unit: str, occurred_at: object) -> dict[str, Any]:
     return {"kind": "receive", "unit_code": unit, "occurred_at": occurred_at}
 
 
@@ -26,7 +27,7 @@ def test_a_unix_timestamp_takes_its_counter_in_the_same_order_as_an_iso_instant(
 
 
 def test_items_their_own_validation_refuses_take_no_counter() -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         _receive("000.00.01.H01", "2026-11-30T17:30:00"),  # no offset: refused
         _receive("000.00.01.H01", "yesterday"),
         _receive("not a unit", "2026-11-30T17:30:00+00:00"),
