@@ -25,7 +25,8 @@ REPLAYS = Counter(
 )
 BATCH_ABORTS = Counter(
     "motcua_intake_batch_aborts_total",
-    "Batch transactions PostgreSQL aborted, by error (deadlock, serialization); each is run "
-    "again whole. Deadlocks stay at zero while batches lock in one global order.",
+    "Batch and single-request transactions PostgreSQL aborted, by error (deadlock, "
+    "serialization); each is run again whole. Deadlocks stay at zero while every writer "
+    "locks in one global order.",
     ["error"],
 )

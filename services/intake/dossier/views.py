@@ -58,22 +58,49 @@ def _run(
     ctx: IntakeContext, work: Callable[[Connection], Outcome], door: str, *, occurred_at: datetime
 ) -> Outcome:
     """Run one command in its own transaction; a lost race on the upstream id is a replay
-    (or, for a different request under the same id, its refusal)."""
+    (or, for a different request under the same id, its refusal). A transaction PostgreSQL
+    aborted (deadlock, serialization) committed nothing: it runs again, and after
+    ``BATCH_ATTEMPTS`` the caller is told to retry (503), never a bare 500."""
     try:
         check_occurred_at(occurred_at, ctx.rules)
-        try:
-            # Pipeline mode: the inserts go out together instead of one round trip each.
-            with ctx.pool.connection() as conn, conn.pipeline():
-                outcome = work(conn)
-        except errors.UniqueViolation:
-            with ctx.pool.connection() as conn:
-                outcome = work(conn)
+        for attempt in range(1, BATCH_ATTEMPTS + 1):
+            try:
+                outcome = _run_once(ctx, work)
+                break
+            except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
+                _aborted(exc, attempt, what="the request")
     except IntakeError as exc:
         REJECTS.labels(exc.reason, door).inc()
         raise
     if outcome.replayed:
         REPLAYS.labels(door).inc()
     return outcome
+
+
+def _run_once(ctx: IntakeContext, work: Callable[[Connection], Outcome]) -> Outcome:
+    try:
+        # Pipeline mode: the inserts go out together instead of one round trip each.
+        with ctx.pool.connection() as conn, conn.pipeline():
+            return work(conn)
+    except errors.UniqueViolation:
+        with ctx.pool.connection() as conn:
+            return work(conn)
+
+
+def _aborted(exc: errors.Error, attempt: int, *, what: str) -> None:
+    """Count a transaction PostgreSQL aborted; wait a jittered moment before the next
+    attempt, or, after the last, answer 503 with ``Retry-After``."""
+    BATCH_ABORTS.labels(
+        "deadlock" if isinstance(exc, errors.DeadlockDetected) else "serialization"
+    ).inc()
+    if attempt == BATCH_ATTEMPTS:
+        raise Problem(
+            503,
+            "Busy",
+            f"concurrent writes to the same dossiers; retry {what}",
+            headers={"Retry-After": "1"},
+        ) from None
+    time.sleep(random.uniform(0.02, 0.1) * attempt)  # noqa: S311 (jitter)
 
 
 def _respond(outcome: Outcome) -> JSONResponse:
@@ -361,18 +388,7 @@ def post_batch(
             results, refusals = _run_batch(batch.items, principal, ctx)
             break
         except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
-            # Nothing was committed: the whole batch may simply run again.
-            BATCH_ABORTS.labels(
-                "deadlock" if isinstance(exc, errors.DeadlockDetected) else "serialization"
-            ).inc()
-            if attempt == BATCH_ATTEMPTS:
-                raise Problem(
-                    503,
-                    "Busy",
-                    "concurrent writes to the same dossiers; retry the batch",
-                    headers={"Retry-After": "1"},
-                ) from None
-            time.sleep(random.uniform(0.02, 0.1) * attempt)  # noqa: S311 (jitter)
+            _aborted(exc, attempt, what="the batch")  # nothing committed: run it again
     for reason in refusals:
         REJECTS.labels(reason, "batch").inc()
     counts = {
