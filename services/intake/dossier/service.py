@@ -231,6 +231,9 @@ def receive_dossier(
         processing_time=processing,
         cutoff=rules.paper_cutoff,
     )
+    # Locks in the one global order: the day's counter first, then the applicant (a batch
+    # pre-locks every counter it needs before any applicant; the other order deadlocks).
+    code = _next_code(command.unit_code, command.occurred_at, db_session=db_session)
     applicant = command.applicant
     applicant_ref = _applicant_ref(rules, applicant.kind, applicant.id_number)
     db_session.execute(
@@ -249,7 +252,6 @@ def receive_dossier(
         ),
     )
     dossier_id = uuid.uuid4()
-    code = _next_code(command.unit_code, command.occurred_at, db_session=db_session)
     db_session.execute(
         "INSERT INTO dossiers (id, code, procedure_code, unit_code, unit_path, channel, state, "
         "applicant_ref, contact_preference, received_at, clock_started_at, due_at, "

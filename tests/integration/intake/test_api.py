@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -12,6 +15,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from motcua.calendar import default_calendar
+from services.intake.app import create_app
 from tests.conftest import Infra
 from tests.integration.conftest import (
     Systems,
@@ -22,6 +26,7 @@ from tests.integration.conftest import (
     receive_command,
     table_counts,
 )
+from tests.integration.intake.conftest import intake_settings
 
 PROBLEM = "application/problem+json"
 
@@ -467,3 +472,65 @@ def test_concurrent_batches_over_the_same_units_do_not_deadlock(
             assert set(forward) == {201}
             assert set(backward) == {201}
     assert _batch_aborts("deadlock") == deadlocks_before, "a batch deadlocked and was retried"
+
+
+def test_single_receipts_and_a_batch_for_the_same_applicants_do_not_deadlock(
+    infra: Infra, systems: Systems, intake_url: str
+) -> None:
+    """Stable applicant pseudonyms (a key) make the applicant's row a lock two writers
+    share. A batch takes its counters first and then each item's applicant; single
+    receipts for the batch's last applicants, on its counters, sent while it runs, take the
+    same locks: in the other order (applicant, then counter) they deadlock with it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = intake_settings(
+        infra, intake_url, inbound_enabled=False, applicant_ref_key=secrets.token_hex(16)
+    )
+    with psycopg.connect(intake_url) as conn:
+        units = [
+            row[0]
+            for row in conn.execute(
+                "SELECT code FROM units WHERE path @> ARRAY[%s]::text[] ORDER BY code LIMIT 5",
+                (systems.hanoi_province,),
+            )
+        ]
+    day = "2024-05-06T09:00:00+07:00"
+    people = [f"0011900{n:05d}" for n in range(300)]
+    batch_items = [
+        receive_command(
+            units[n % len(units)],
+            occurred_at=day,
+            applicant={"full_name": "Trần Văn Ba", "id_number": person, "phone": "0912345678"},
+        )
+        for n, person in enumerate(people)
+    ]
+    singles = [
+        receive_command(
+            units[n % len(units)],
+            occurred_at=day,
+            applicant={"full_name": "Trần Văn Ba", "id_number": person, "phone": "0912345678"},
+        )
+        for n, person in enumerate(people[-40:])
+    ]
+    with TestClient(create_app(settings)) as client:
+
+        def batch() -> list[int]:
+            items = [{"kind": "receive", **item} for item in batch_items]
+            response = client.post(
+                "/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi)
+            )
+            assert response.status_code == 200, response.text
+            return [result["status"] for result in response.json()["results"]]
+
+        def single(command: dict[str, Any]) -> int:
+            response = client.post("/v1/dossiers", json=command, headers=auth(systems.hanoi))
+            return response.status_code
+
+        deadlocks_before = _batch_aborts("deadlock")
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            batched = pool.submit(batch)
+            time.sleep(0.05)  # the batch holds its counters and works through its items
+            statuses = list(pool.map(single, singles))
+            assert set(batched.result()) == {201}
+        assert set(statuses) == {201}
+    assert _batch_aborts("deadlock") == deadlocks_before, "a receipt deadlocked with the batch"
