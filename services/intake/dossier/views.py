@@ -312,7 +312,9 @@ def _run_item(
     maybe_replay: bool,
 ) -> Outcome:
     """One item in its own savepoint; an id recorded meanwhile (an earlier item of this
-    batch, a concurrent call) is then replayed, or refused if the request differs."""
+    batch, a concurrent call) is then replayed, or refused if the request differs. A
+    second conflict is this item's refusal (409), not the batch's: its savepoint is rolled
+    back and the other items go on."""
     try:
         with conn.transaction():
             return execute_command(
@@ -323,8 +325,17 @@ def _run_item(
                 maybe_replay=maybe_replay,
             )
     except errors.UniqueViolation:
-        with conn.transaction():
-            return execute_command(item, principal=principal, rules=ctx.rules, db_session=conn)
+        try:
+            with conn.transaction():
+                return execute_command(item, principal=principal, rules=ctx.rules, db_session=conn)
+        except errors.UniqueViolation as again:
+            raise IntakeError(
+                409,
+                "Conflict",
+                f"a concurrent write holds what this item would write "
+                f"({again.diag.constraint_name or 'a unique constraint'}); send it again",
+                reason="conflict",
+            ) from None
 
 
 def _run_batch(

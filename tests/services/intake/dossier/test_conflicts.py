@@ -1,5 +1,6 @@
-"""A single request whose transaction PostgreSQL aborts (deadlock, serialization) runs
-again, and after the last attempt answers 503 with Retry-After — never a bare 500."""
+"""Conflicts between writers: a single request whose transaction PostgreSQL aborts (deadlock,
+serialization) runs again, then answers 503 with Retry-After — never a bare 500; a batch
+item that conflicts twice is refused alone."""
 
 from __future__ import annotations
 
@@ -67,3 +68,35 @@ def test_a_request_aborted_every_time_is_a_503_problem_to_retry() -> None:
     assert problem.value.headers == {"Retry-After": "1"}
     assert problem.value.detail == "concurrent writes to the same dossiers; retry the request"
     assert len(calls) == views.BATCH_ATTEMPTS
+
+
+class _BatchConnection(_Connection):
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield
+
+
+class _BatchPool:
+    @contextmanager
+    def connection(self) -> Iterator[_BatchConnection]:
+        yield _BatchConnection()
+
+
+def test_an_item_that_conflicts_twice_is_refused_alone_and_the_others_commit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(views, "_lock_code_counters", lambda *_: None)
+    monkeypatch.setattr(views, "_already_recorded", lambda *_: set())
+
+    def execute(item: dict[str, Any], **_: Any) -> Outcome:
+        if item["event_id"] == "conflicting":
+            raise errors.UniqueViolation("duplicate key")
+        return Outcome(201, {"event_id": item["event_id"]})
+
+    monkeypatch.setattr(views, "execute_command", execute)
+    items = [{"event_id": "first"}, {"event_id": "conflicting"}, {"event_id": "last"}]
+    context = SimpleNamespace(pool=_BatchPool(), rules=None)
+    results, refusals = views._run_batch(items, principal=None, ctx=context)  # type: ignore[arg-type]
+    assert [result.status for result in results] == [201, 409, 201]
+    assert refusals == ["conflict"]
+    assert results[1].body["title"] == "Conflict"
