@@ -45,7 +45,7 @@ from motcua.outage import Outage
 from services.intake.auth import Principal, Scope, system_by_name
 from services.intake.dossier.commands import execute_command, invalid
 from services.intake.dossier.errors import IntakeError
-from services.intake.dossier.service import IntakeRules, Outcome, apply_transition
+from services.intake.dossier.service import IntakeRules, Outcome, apply_transition, committed
 from services.intake.dossier.state import Transition
 from services.intake.dossier.transitions.reschedule import Reschedule
 from services.intake.metrics import REJECTS, REPLAYS
@@ -213,6 +213,7 @@ class InboundConsumer:
                         outcome = work(principal, conn)
             except IntakeError as exc:
                 return DeadLetter(exc.reason, f"{exc.status} {exc.title}: {exc.detail}")
+        committed([outcome])
         if outcome.replayed:
             REPLAYS.labels("kafka").inc()
         return None

@@ -30,3 +30,9 @@ BATCH_ABORTS = Counter(
     "locks in one global order.",
     ["error"],
 )
+BATCH_PATHS = Counter(
+    "motcua_intake_batch_paths_total",
+    "Batches by the path that wrote them: at once (no refusal, no replay, no conflict) or "
+    "item by item (a savepoint each, after the at-once attempt was rolled back).",
+    ["path"],
+)

@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -77,6 +78,16 @@ class Outcome:
     body: dict[str, Any]
     replayed: bool = False
     events: list[str] = field(default_factory=list)
+    counts: tuple[Callable[[], None], ...] = ()
+    """Metrics to count once the transaction has committed (:func:`committed`): a batch
+    tried at once and rolled back must not have counted its dossiers."""
+
+
+def committed(outcomes: Iterable[Outcome]) -> None:
+    """The transaction that produced ``outcomes`` committed: count them."""
+    for outcome in outcomes:
+        for count in outcome.counts:
+            count()
 
 
 def _replay(
@@ -323,8 +334,7 @@ def receive_dossier(
         request=fingerprint(command),
         db_session=db_session,
     )
-    RECEIVED.labels(command.channel, unit_level).inc()
-    return outcome
+    return replace(outcome, counts=(RECEIVED.labels(command.channel, unit_level).inc,))
 
 
 _DOSSIER_COLUMNS = (
@@ -466,8 +476,7 @@ def apply_transition(
         request=fingerprint(command, code),
         db_session=db_session,
     )
-    TRANSITIONS.labels(transition.value).inc()
-    return outcome
+    return replace(outcome, counts=(TRANSITIONS.labels(transition.value).inc,))
 
 
 def get_dossier(

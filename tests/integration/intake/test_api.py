@@ -260,6 +260,49 @@ def test_batch_reports_each_item_and_partial_success_changes_only_the_good_items
     assert after[2] == before[2] + 1
 
 
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_a_clean_batch_is_written_at_once_and_one_refusal_sends_it_item_by_item(
+    client: TestClient, systems: Systems, intake_url: str
+) -> None:
+    """Same results either way; the dossiers of an attempt rolled back are not counted."""
+    paths = "motcua_intake_batch_paths_total"
+    received = (
+        "motcua_intake_dossiers_received_total",
+        {"channel": "in_person", "unit_level": "commune"},
+    )
+    clean = [{"kind": "receive", **receive_command(systems.hanoi_commune)} for _ in range(5)]
+    at_once, counted = _sample(paths, path="at_once"), _sample(received[0], **received[1])
+    before = table_counts(intake_url)
+    response = client.post("/v1/events:batch", json={"items": clean}, headers=auth(systems.hanoi))
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["results"]] == [201] * 5
+    assert _sample(paths, path="at_once") == at_once + 1
+    assert _sample(received[0], **received[1]) == counted + 5
+    codes = [r["body"]["dossier_code"] for r in response.json()["results"]]
+    sequences = [int(code.rsplit("-", 1)[1]) for code in codes]
+    assert sequences == list(range(sequences[0], sequences[0] + 5)), "gapless, in order"
+
+    refused = receive_command(systems.hanoi_commune, procedure_code="9.999999")
+    mixed = [
+        {"kind": "receive", **receive_command(systems.hanoi_commune)},
+        {"kind": "receive", **refused},
+        {"kind": "receive", **receive_command(systems.hanoi_commune)},
+    ]
+    by_item, counted = _sample(paths, path="item_by_item"), _sample(received[0], **received[1])
+    response = client.post("/v1/events:batch", json={"items": mixed}, headers=auth(systems.hanoi))
+    assert [r["status"] for r in response.json()["results"]] == [201, 422, 201]
+    assert _sample(paths, path="item_by_item") == by_item + 1
+    assert _sample(received[0], **received[1]) == counted + 2, "the rolled-back try not counted"
+    after = table_counts(intake_url)
+    assert after[0] == before[0] + 7
+    codes = [response.json()["results"][i]["body"]["dossier_code"] for i in (0, 2)]
+    first, last = (int(code.rsplit("-", 1)[1]) for code in codes)
+    assert (first, last) == (sequences[-1] + 1, sequences[-1] + 2), "no number lost to the try"
+
+
 def test_batch_over_the_limit_is_413(client: TestClient, systems: Systems) -> None:
     items = [{"kind": "receive", **receive_command(systems.hanoi_commune)}] * 1001
     response = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
