@@ -11,7 +11,6 @@ intake's figures, so each figure reads as a share of what the parts underneath c
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -19,7 +18,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import psycopg
 from confluent_kafka.admin import AdminClient
@@ -48,21 +46,22 @@ class Ceilings:
         )
 
 
-def _stack() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("motcua_stack", ROOT / "deploy/local/stack.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+def _kafka_jars() -> str:
+    """The broker's jar directory, which holds kafka-tools too (``stack.py kafka-jars``)."""
+    found = subprocess.run(
+        [sys.executable, str(ROOT / "deploy/local/stack.py"), "kafka-jars"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return found.stdout.strip().splitlines()[-1]
 
 
 def kafka_ceiling(bootstrap: str, *, records: int = 500_000) -> float:
     """Records/s of Kafka's ``ProducerPerformance`` (acks=all, idempotent)."""
     topic = f"bench-ceiling-{uuid.uuid4().hex[:8]}"
     ensure_topics(bootstrap, [TopicSpec(topic, "bench ceiling", partitions=6, retention_days=1)])
-    jars = _stack().kafka_jars()
+    jars = _kafka_jars()
     try:
         run = subprocess.run(
             [

@@ -1007,7 +1007,9 @@ def status(state: State) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("command", choices=["up", "down", "status", "browser", "prometheus"])
+    parser.add_argument(
+        "command", choices=["up", "down", "status", "browser", "prometheus", "kafka-jars"]
+    )
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".stack")
     parser.add_argument("--infra-only", action="store_true", help="Kafka and PostgreSQL only")
     parser.add_argument(
@@ -1037,6 +1039,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(ensure_chromium())
         elif args.command == "prometheus":
             print(ensure_prometheus())
+        elif args.command == "kafka-jars":
+            print(kafka_jars())
         else:
             return status(state)
     except StackError as exc:

@@ -539,22 +539,13 @@ def test_single_receipts_and_a_batch_for_the_same_applicants_do_not_deadlock(
         ]
     day = "2024-05-06T09:00:00+07:00"
     people = [f"0011900{n:05d}" for n in range(300)]
-    batch_items = [
-        receive_command(
-            units[n % len(units)],
-            occurred_at=day,
-            applicant={"full_name": "Trần Văn Ba", "id_number": person, "phone": "0912345678"},
-        )
-        for n, person in enumerate(people)
-    ]
-    singles = [
-        receive_command(
-            units[n % len(units)],
-            occurred_at=day,
-            applicant={"full_name": "Trần Văn Ba", "id_number": person, "phone": "0912345678"},
-        )
-        for n, person in enumerate(people[-40:])
-    ]
+
+    def receipt(n: int, person: str) -> dict[str, Any]:
+        applicant = {"full_name": "Trần Văn Ba", "id_number": person, "phone": "0912345678"}
+        return receive_command(units[n % len(units)], occurred_at=day, applicant=applicant)
+
+    batch_items = [receipt(n, person) for n, person in enumerate(people)]
+    singles = [receipt(n, person) for n, person in enumerate(people[-40:])]
     with TestClient(create_app(settings)) as client:
 
         def batch() -> list[int]:
