@@ -39,7 +39,7 @@ class Ceilings:
         return min(self.kafka_records_per_s, self.postgres_dossiers_per_s)
 
     def share(self, rate: float) -> str:
-        """``rate`` as a share of each ceiling and of the lower one."""
+        """``rate`` as a share of each ceiling."""
         return (
             f"{rate / self.kafka_records_per_s:.1%} of Kafka's, "
             f"{rate / self.postgres_dossiers_per_s:.1%} of PostgreSQL's ceiling"
@@ -126,13 +126,11 @@ def postgres_ceiling(admin_url: str, *, limit: int = 20_000) -> float:
 
 def _rows(conn: psycopg.Connection, table: str, limit: int) -> list[bytes]:
     """Rows of intake's ``table`` in COPY's text format, one line each."""
-    lines: list[bytes] = []
     with conn.cursor().copy(
         f"COPY (SELECT * FROM intake.{table} ORDER BY 1 DESC LIMIT {int(limit)}) TO STDOUT"
     ) as copy:
         buffer = b"".join(bytes(chunk) for chunk in copy)
-    lines = [line + b"\n" for line in buffer.split(b"\n") if line]
-    return lines
+    return [line + b"\n" for line in buffer.split(b"\n") if line]
 
 
 def measure(bootstrap: str, admin_url: str) -> Ceilings:
