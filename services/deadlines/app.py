@@ -225,8 +225,9 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             for (event, _, _), clock in zip(due, marked, strict=True):
                 with as_current_event(event):
                     clocks[clock.dossier_id] = clock_to_record(clock)
+                latest[clock.dossier_id] = (event, clock)
             for _, clock in latest.values():
-                schedule(clock)
+                schedule(clock)  # marked: its next check is the next alert, not this one
 
     @app.timer(interval=settings.tick_interval_s)
     async def tick() -> None:
