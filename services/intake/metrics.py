@@ -32,7 +32,8 @@ BATCH_ABORTS = Counter(
 )
 BATCH_PATHS = Counter(
     "motcua_intake_batch_paths_total",
-    "Batches by the path that wrote them: at once (no refusal, no replay, no conflict) or "
-    "item by item (a savepoint each, after the at-once attempt was rolled back).",
+    "Batches by the path that wrote them: set-based (a few statements for the whole batch) "
+    "or item by item (a savepoint each, where the set-based path gave up: an event id twice "
+    "in the batch, a daily sequence running out, a concurrent write's conflict).",
     ["path"],
 )

@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from services.intake.auth import Principal
 from services.intake.dossier.code import DossierCode
 from services.intake.dossier.errors import IntakeError
-from services.intake.dossier.models import ReceiveDossier
+from services.intake.dossier.models import ReceiveDossier, TransitionCommand
 from services.intake.dossier.service import IntakeRules, Outcome, apply_transition, receive_dossier
 from services.intake.dossier.transitions import UpstreamTransition
 
@@ -70,6 +70,33 @@ def check_dossier_code(code: str, *, field: str) -> None:
         raise _missing(field, "not a dossier code (unit-YYMMDD-NNNN)") from exc
 
 
+Parsed = tuple[ReceiveDossier, None] | tuple[TransitionCommand, str]
+"""A command as validated: a receipt, or a transition and the code of its dossier."""
+
+
+def parse_command(item: dict[str, Any], *, rules: IntakeRules) -> Parsed:
+    """``{"kind": "receive", …}`` or ``{"kind": "transition", "dossier_code": …, …}``,
+    validated with no I/O; raises :class:`IntakeError` (422) naming what is wrong."""
+    fields = dict(item)
+    kind = fields.pop("kind", None)
+    try:
+        if kind == "receive":
+            receive = ReceiveDossier.model_validate(fields)
+            check_occurred_at(receive.occurred_at, rules)
+            return receive, None
+        if kind == "transition":
+            code = fields.pop("dossier_code", None)
+            if not isinstance(code, str):
+                raise _missing("dossier_code", "a transition needs its dossier_code")
+            check_dossier_code(code, field="dossier_code")
+            command = _transition.validate_python(fields)
+            check_occurred_at(command.occurred_at, rules)
+            return command, code
+    except ValidationError as exc:
+        raise invalid(exc) from exc
+    raise _missing("kind", "kind must be 'receive' or 'transition'")
+
+
 def execute_command(
     item: dict[str, Any],
     *,
@@ -78,30 +105,16 @@ def execute_command(
     db_session: Connection,
     maybe_replay: bool = True,
 ) -> Outcome:
-    """``{"kind": "receive", …}`` or ``{"kind": "transition", "dossier_code": …, …}``."""
-    fields = dict(item)
-    kind = fields.pop("kind", None)
-    try:
-        if kind == "receive":
-            receive = ReceiveDossier.model_validate(fields)
-            check_occurred_at(receive.occurred_at, rules)
-            return receive_dossier(
-                receive,
-                principal=principal,
-                rules=rules,
-                db_session=db_session,
-                maybe_replay=maybe_replay,
-            )
-        if kind == "transition":
-            code = fields.pop("dossier_code", None)
-            if not isinstance(code, str):
-                raise _missing("dossier_code", "a transition needs its dossier_code")
-            check_dossier_code(code, field="dossier_code")
-            command = _transition.validate_python(fields)
-            check_occurred_at(command.occurred_at, rules)
-            return apply_transition(
-                code, command, principal=principal, rules=rules, db_session=db_session
-            )
-    except ValidationError as exc:
-        raise invalid(exc) from exc
-    raise _missing("kind", "kind must be 'receive' or 'transition'")
+    """Parse ``item`` (:func:`parse_command`) and apply it."""
+    command, code = parse_command(item, rules=rules)
+    if code is None:
+        assert isinstance(command, ReceiveDossier)
+        return receive_dossier(
+            command,
+            principal=principal,
+            rules=rules,
+            db_session=db_session,
+            maybe_replay=maybe_replay,
+        )
+    assert isinstance(command, TransitionCommand)
+    return apply_transition(code, command, principal=principal, rules=rules, db_session=db_session)

@@ -12,20 +12,21 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from psycopg import Connection
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, format_instant, new_event
+from motcua.db import recordset
 from motcua.dossier import LOCAL_ZONE, ClockState, local_instant
 from motcua.kafka import Topic
-from motcua.outbox import enqueue
+from motcua.outbox import enqueue_many
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
 from services.intake.dossier.code import MAX_PER_DAY, DossierCode
@@ -54,7 +55,7 @@ from services.intake.dossier.transitions import (
 )
 from services.intake.dossier.window import InstantWindow
 from services.intake.metrics import RECEIVED, TRANSITIONS
-from services.intake.reference.catalog import ReferenceCatalog
+from services.intake.reference.catalog import ProcedureInfo, ReferenceCatalog
 from services.intake.reference.models import PausePolicy
 
 SOURCE = "/motcua/intake"
@@ -78,36 +79,46 @@ class Outcome:
     body: dict[str, Any]
     replayed: bool = False
     events: list[str] = field(default_factory=list)
-    counts: tuple[Callable[[], None], ...] = ()
+    counts: tuple[Callable[[float], None], ...] = ()
     """Metrics to count once the transaction has committed (:func:`committed`): a batch
     tried at once and rolled back must not have counted its dossiers."""
 
 
 def committed(outcomes: Iterable[Outcome]) -> None:
-    """The transaction that produced ``outcomes`` committed: count them."""
-    for outcome in outcomes:
-        for count in outcome.counts:
-            count()
+    """The transaction that produced ``outcomes`` committed: count them, each metric once
+    with its total (a batch of 1,000 receipts is a handful of increments, not 1,000)."""
+    totals = Counter(count for outcome in outcomes for count in outcome.counts)
+    for count, times in totals.items():
+        count(times)
 
 
 def _replay(
     principal: Principal, event_id: str, request: bytes, *, db_session: Connection
 ) -> Outcome | None:
-    """The stored outcome when ``event_id`` was seen with this same request (fingerprint).
+    """The stored outcome when ``event_id`` was seen with this same request (fingerprint)."""
+    row = db_session.execute(
+        f"SELECT {RECORDED_COLUMNS} FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id "
+        "WHERE e.source_system = %s AND e.upstream_event_id = %s",
+        (principal.system_id, event_id),
+    ).fetchone()
+    return None if row is None else replayed(row, event_id, request)
+
+
+RECORDED_COLUMNS = (
+    "e.upstream_event_id, e.outcome, e.request_sha256, e.transition, e.event_id, d.code"
+)
+"""What :func:`replayed` reads of a recorded upstream event (``e``) and its dossier (``d``)."""
+
+
+def replayed(recorded: tuple[Any, ...], event_id: str, request: bytes) -> Outcome:
+    """The outcome stored for ``event_id`` (a row of ``RECORDED_COLUMNS``), for the same
+    request (fingerprint) sent again.
 
     The same id with a different request is refused (422, as the IETF idempotency-key draft
     and payment APIs do), naming what the id was first used for; rows older than the
     fingerprint column replay as before.
     """
-    row = db_session.execute(
-        "SELECT e.outcome, e.request_sha256, e.transition, e.event_id, d.code "
-        "FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id "
-        "WHERE e.source_system = %s AND e.upstream_event_id = %s",
-        (principal.system_id, event_id),
-    ).fetchone()
-    if row is None:
-        return None
-    outcome, stored, transition, published_id, dossier_code = row
+    _, outcome, stored, transition, published_id, dossier_code = recorded
     if stored is not None and bytes(stored) != request:
         detail = (
             f"event_id {event_id} was already used for {transition} of dossier {dossier_code} "
@@ -137,8 +148,23 @@ def _applicant_ref(rules: IntakeRules, kind: str, id_number: str | None) -> str:
     return "apl_" + secrets.token_urlsafe(24)
 
 
-def _next_code(unit_code: str, received_at: datetime, *, db_session: Connection) -> str:
-    day = received_at.astimezone(LOCAL_ZONE).date()
+def sequence_exhausted(unit_code: str, day: date) -> IntakeError:
+    return IntakeError(
+        409,
+        "Daily sequence exhausted",
+        f"unit {unit_code} has received {MAX_PER_DAY} dossiers on {day}; the national code "
+        "format has four digits for the sequence",
+        reason="sequence_exhausted",
+    )
+
+
+def local_day(at: datetime) -> date:
+    """The day whose daily sequence numbers a receipt at ``at``."""
+    return at.astimezone(LOCAL_ZONE).date()
+
+
+def _next_sequence(unit_code: str, received_at: datetime, *, db_session: Connection) -> int:
+    day = local_day(received_at)
     row = db_session.execute(
         "INSERT INTO dossier_code_counters (unit_code, day, last) VALUES (%s, %s, 1) "
         "ON CONFLICT (unit_code, day) DO UPDATE SET last = dossier_code_counters.last + 1 "
@@ -147,82 +173,160 @@ def _next_code(unit_code: str, received_at: datetime, *, db_session: Connection)
     ).fetchone()
     assert row is not None
     if row[0] > MAX_PER_DAY:
-        raise IntakeError(
-            409,
-            "Daily sequence exhausted",
-            f"unit {unit_code} has received {MAX_PER_DAY} dossiers on {day}; the national code "
-            "format has four digits for the sequence",
-            reason="sequence_exhausted",
+        raise sequence_exhausted(unit_code, day)
+    return int(row[0])
+
+
+@dataclass(frozen=True)
+class Written:
+    """A change ready to write: its timeline entry, its event, and the outcome to answer.
+
+    Built with no lock held and no I/O; :func:`write` (one command) or the batch (many, in
+    a few statements) writes it.
+    """
+
+    dossier_id: uuid.UUID
+    sequence: int
+    principal: Principal
+    command_id: str
+    transition: str
+    occurred_at: datetime
+    details: dict[str, Any]
+    event: dict[str, Any]
+    outcome: Outcome
+    request: bytes
+
+    def timeline_row(self) -> dict[str, Any]:
+        """A ``dossier_events`` row; ``request`` is compared by :func:`replayed` later."""
+        return {
+            "dossier_id": self.dossier_id,
+            "sequence": self.sequence,
+            "source_system": self.principal.system_id,
+            "upstream_event_id": self.command_id,
+            "event_id": self.event["id"],
+            "transition": self.transition,
+            "occurred_at": self.occurred_at,
+            "details": self.details,
+            "outcome": {"status": self.outcome.status, "body": self.outcome.body},
+            "request": self.request,
+        }
+
+
+@dataclass(frozen=True)
+class NewDossier:
+    """A receipt ready to write: its dossier and applicant rows, and what it publishes."""
+
+    dossier: dict[str, Any]
+    applicant: dict[str, Any]
+    written: Written
+
+
+@dataclass(frozen=True)
+class PreparedReceipt:
+    """A receipt checked against the catalogue and the caller's scope, its clock started:
+    all it still needs is its daily sequence number."""
+
+    command: ReceiveDossier
+    unit_path: list[str]
+    unit_level: str
+    procedure: ProcedureInfo
+    clock: dossier_clock.Clock
+    applicant_ref: str
+    request: bytes
+
+    @property
+    def counter(self) -> tuple[str, date]:
+        return self.command.unit_code, local_day(self.command.occurred_at)
+
+    def numbered(self, sequence: int, principal: Principal) -> NewDossier:
+        """The receipt as the ``sequence``-th dossier of its unit's day."""
+        command = self.command
+        code = str(DossierCode(command.unit_code, local_day(command.occurred_at), sequence))
+        processing = self.procedure.processing_time
+        clock = self.clock
+        dossier_id = uuid.uuid4()
+        applicant = command.applicant
+        clock_json = ClockState(
+            running=True, due_at=clock.due_at, original_due_at=clock.due_at
+        ).as_json()
+        data = {
+            "dossier_id": str(dossier_id),
+            "dossier_code": code,
+            "unit_code": command.unit_code,
+            "unit_path": self.unit_path,
+            "procedure_code": command.procedure_code,
+            "sequence": 1,
+            "channel": command.channel,
+            "applicant_ref": self.applicant_ref,
+            "applicant_kind": applicant.kind,
+            "contact_preference": command.contact_preference,
+            "received_at": format_instant(command.occurred_at),
+            "clock_starts_at": format_instant(clock.started_at),
+            "processing_time": {"amount": processing.amount, "unit": processing.unit},
+            "online_level": self.procedure.online_level,
+            "clock": clock_json,
+        }
+        event = _event(EventType.DOSSIER_RECEIVED, dossier_id, data, command.occurred_at)
+        body = {
+            "dossier_id": str(dossier_id),
+            "dossier_code": code,
+            "state": DossierState.RECEIVED.value,
+            "received_at": format_instant(command.occurred_at),
+            "clock_started_at": format_instant(clock.started_at),
+            "due_at": format_instant(clock.due_at),
+            "processing_time": {"amount": processing.amount, "unit": processing.unit},
+            "clock": clock_json,
+            "event_id": event["id"],
+        }
+        outcome = Outcome(
+            201,
+            body,
+            events=[event["id"]],
+            counts=(RECEIVED.labels(command.channel, self.unit_level).inc,),
         )
-    return str(DossierCode(unit_code, day, row[0]))
-
-
-def _publish(
-    event_type: EventType,
-    dossier_id: uuid.UUID,
-    data: dict[str, Any],
-    at: datetime,
-    *,
-    db_session: Connection,
-) -> str:
-    event = new_event(event_type, source=SOURCE, subject=str(dossier_id), data=data, time=at)
-    return enqueue(
-        event, topic=Topic.DOSSIER_EVENTS.value, key=str(dossier_id), db_session=db_session
-    )
-
-
-def _record(
-    dossier_id: uuid.UUID,
-    sequence: int,
-    principal: Principal,
-    command_id: str,
-    event_id: str,
-    transition: str,
-    occurred_at: datetime,
-    details: dict[str, Any],
-    outcome: Outcome,
-    *,
-    request: bytes,
-    db_session: Connection,
-) -> None:
-    """``request`` is the command's fingerprint, compared by :func:`_replay` later."""
-    db_session.execute(
-        "INSERT INTO dossier_events (dossier_id, sequence, source_system, upstream_event_id, "
-        "event_id, transition, occurred_at, details, outcome, request_sha256) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (
+        dossier = {
+            "id": dossier_id,
+            "code": code,
+            "procedure_code": command.procedure_code,
+            "unit_code": command.unit_code,
+            "unit_path": self.unit_path,
+            "channel": command.channel,
+            "state": DossierState.RECEIVED.value,
+            "applicant_ref": self.applicant_ref,
+            "contact_preference": command.contact_preference,
+            "received_at": command.occurred_at,
+            "clock_started_at": clock.started_at,
+            "due_at": clock.due_at,
+            "source_system": principal.system_id,
+        }
+        written = Written(
             dossier_id,
-            sequence,
-            principal.system_id,
-            command_id,
-            event_id,
-            transition,
-            occurred_at,
-            Jsonb(details),
-            Jsonb({"status": outcome.status, "body": outcome.body}),
-            request,
-        ),
-    )
+            1,
+            principal,
+            command.event_id,
+            "receive",
+            command.occurred_at,
+            {"channel": command.channel, "documents": command.documents},
+            event,
+            outcome,
+            self.request,
+        )
+        return NewDossier(
+            dossier,
+            {"ref": self.applicant_ref, **applicant.model_dump()},
+            written,
+        )
 
 
-def receive_dossier(
-    command: ReceiveDossier,
-    *,
-    principal: Principal,
-    rules: IntakeRules,
-    db_session: Connection,
-    maybe_replay: bool = True,
-) -> Outcome:
-    """``maybe_replay=False`` when the caller already knows the event id is new (batch)."""
-    if maybe_replay:
-        replayed = _replay(principal, command.event_id, fingerprint(command), db_session=db_session)
-        if replayed:
-            return replayed
+def prepare_receipt(
+    command: ReceiveDossier, *, principal: Principal, rules: IntakeRules, db_session: Connection
+) -> PreparedReceipt:
+    """Check a receipt's unit, scope and procedure and start its clock (``db_session``
+    only refreshes the catalogue); raises :class:`IntakeError` for a refusal."""
     unit = rules.catalog.unit(command.unit_code, db_session=db_session)
     if unit is None:
         raise unknown_reference("unit_code", f"no unit has code {command.unit_code}")
-    unit_path, unit_level = unit.path, unit.level
-    if not principal.covers(unit_path):
+    if not principal.covers(unit.path):
         raise IntakeError(
             403,
             "Outside your units",
@@ -234,107 +338,107 @@ def receive_dossier(
         raise unknown_reference(
             "procedure_code", f"no active procedure has code {command.procedure_code}"
         )
-    processing = procedure.processing_time
     clock = dossier_clock.start(
         rules.calendar,
         command.occurred_at,
         paper=command.channel != "online",
-        processing_time=processing,
+        processing_time=procedure.processing_time,
         cutoff=rules.paper_cutoff,
     )
-    # Locks in the one global order: the day's counter first, then the applicant (a batch
-    # pre-locks every counter it needs before any applicant; the other order deadlocks).
-    code = _next_code(command.unit_code, command.occurred_at, db_session=db_session)
     applicant = command.applicant
-    applicant_ref = _applicant_ref(rules, applicant.kind, applicant.id_number)
+    return PreparedReceipt(
+        command,
+        unit.path,
+        unit.level,
+        procedure,
+        clock,
+        _applicant_ref(rules, applicant.kind, applicant.id_number),
+        fingerprint(command),
+    )
+
+
+def _event(
+    event_type: EventType, dossier_id: uuid.UUID, data: dict[str, Any], at: datetime
+) -> dict[str, Any]:
+    return new_event(event_type, source=SOURCE, subject=str(dossier_id), data=data, time=at)
+
+
+def write_new_dossiers(new: Sequence[NewDossier], *, db_session: Connection) -> None:
+    """Applicants, dossiers, timeline entries and events of ``new``, in four statements.
+
+    Applicants are upserted once each (the last receipt's contact details win, as they
+    would one receipt at a time) and in ``ref`` order, so concurrent writers lock them in
+    the same order.
+    """
+    applicants = {n.applicant["ref"]: n.applicant for n in new}
     db_session.execute(
         "INSERT INTO applicants (ref, kind, full_name, id_number, phone, email, address) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (ref) DO UPDATE SET "
+        "SELECT a.ref, a.kind, a.full_name, a.id_number, a.phone, a.email, a.address "
+        "FROM jsonb_to_recordset(%s) AS a(ref text, kind text, full_name text, id_number text, "
+        "phone text, email text, address text) ORDER BY a.ref "
+        "ON CONFLICT (ref) DO UPDATE SET "
         "full_name = EXCLUDED.full_name, phone = EXCLUDED.phone, email = EXCLUDED.email, "
         "address = EXCLUDED.address, updated_at = now()",
-        (
-            applicant_ref,
-            applicant.kind,
-            applicant.full_name,
-            applicant.id_number,
-            applicant.phone,
-            applicant.email,
-            applicant.address,
-        ),
+        (recordset(applicants[ref] for ref in sorted(applicants)),),
     )
-    dossier_id = uuid.uuid4()
     db_session.execute(
         "INSERT INTO dossiers (id, code, procedure_code, unit_code, unit_path, channel, state, "
         "applicant_ref, contact_preference, received_at, clock_started_at, due_at, "
         "original_due_at, sequence, source_system, last_event_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
-        (
-            dossier_id,
-            code,
-            command.procedure_code,
-            command.unit_code,
-            unit_path,
-            command.channel,
-            DossierState.RECEIVED.value,
-            applicant_ref,
-            command.contact_preference,
-            command.occurred_at,
-            clock.started_at,
-            clock.due_at,
-            clock.due_at,
-            principal.system_id,
-            command.occurred_at,
-        ),
+        "SELECT d.id, d.code, d.procedure_code, d.unit_code, d.unit_path, d.channel, d.state, "
+        "d.applicant_ref, d.contact_preference, d.received_at, d.clock_started_at, d.due_at, "
+        "d.due_at, 1, d.source_system, d.received_at "
+        "FROM jsonb_to_recordset(%s) AS d(id uuid, code text, procedure_code text, "
+        "unit_code text, unit_path text[], channel text, state text, applicant_ref text, "
+        "contact_preference text, received_at timestamptz, clock_started_at timestamptz, "
+        "due_at timestamptz, source_system uuid)",
+        (recordset(n.dossier for n in new),),
     )
-    clock_json = ClockState(
-        running=True, due_at=clock.due_at, original_due_at=clock.due_at
-    ).as_json()
-    data = {
-        "dossier_id": str(dossier_id),
-        "dossier_code": code,
-        "unit_code": command.unit_code,
-        "unit_path": unit_path,
-        "procedure_code": command.procedure_code,
-        "sequence": 1,
-        "channel": command.channel,
-        "applicant_ref": applicant_ref,
-        "applicant_kind": applicant.kind,
-        "contact_preference": command.contact_preference,
-        "received_at": format_instant(command.occurred_at),
-        "clock_starts_at": format_instant(clock.started_at),
-        "processing_time": {"amount": processing.amount, "unit": processing.unit},
-        "online_level": procedure.online_level,
-        "clock": clock_json,
-    }
-    event_id = _publish(
-        EventType.DOSSIER_RECEIVED, dossier_id, data, command.occurred_at, db_session=db_session
+    write_timeline([n.written for n in new], db_session=db_session)
+
+
+def write_timeline(written: Sequence[Written], *, db_session: Connection) -> None:
+    """The timeline entries of ``written`` and their events in the outbox, in order."""
+    db_session.execute(
+        "INSERT INTO dossier_events (dossier_id, sequence, source_system, upstream_event_id, "
+        "event_id, transition, occurred_at, details, outcome, request_sha256) "
+        "SELECT e.dossier_id, e.sequence, e.source_system, e.upstream_event_id, e.event_id, "
+        "e.transition, e.occurred_at, e.details, e.outcome, decode(e.request, 'hex') "
+        "FROM ROWS FROM (jsonb_to_recordset(%s) AS (dossier_id uuid, sequence int, "
+        "source_system uuid, upstream_event_id text, event_id text, transition text, "
+        "occurred_at timestamptz, details jsonb, outcome jsonb, request text)) "
+        "WITH ORDINALITY AS e(dossier_id, sequence, source_system, upstream_event_id, "
+        "event_id, transition, occurred_at, details, outcome, request, n) ORDER BY e.n",
+        (recordset(w.timeline_row() for w in written),),
     )
-    body = {
-        "dossier_id": str(dossier_id),
-        "dossier_code": code,
-        "state": DossierState.RECEIVED.value,
-        "received_at": format_instant(command.occurred_at),
-        "clock_started_at": format_instant(clock.started_at),
-        "due_at": format_instant(clock.due_at),
-        "processing_time": {"amount": processing.amount, "unit": processing.unit},
-        "clock": clock_json,
-        "event_id": event_id,
-    }
-    outcome = Outcome(201, body, events=[event_id])
-    _record(
-        dossier_id,
-        1,
-        principal,
-        command.event_id,
-        event_id,
-        "receive",
-        command.occurred_at,
-        {"channel": command.channel, "documents": command.documents},
-        outcome,
-        request=fingerprint(command),
+    enqueue_many(
+        [w.event for w in written],
+        topic=Topic.DOSSIER_EVENTS.value,
+        keys=[str(w.dossier_id) for w in written],
         db_session=db_session,
     )
-    return replace(outcome, counts=(RECEIVED.labels(command.channel, unit_level).inc,))
+
+
+def receive_dossier(
+    command: ReceiveDossier,
+    *,
+    principal: Principal,
+    rules: IntakeRules,
+    db_session: Connection,
+    maybe_replay: bool = True,
+) -> Outcome:
+    """``maybe_replay=False`` when the caller already knows the event id is new."""
+    if maybe_replay:
+        found = _replay(principal, command.event_id, fingerprint(command), db_session=db_session)
+        if found:
+            return found
+    prepared = prepare_receipt(command, principal=principal, rules=rules, db_session=db_session)
+    # Locks in the one global order: the day's counter first, then the applicant (a batch
+    # takes every counter it needs before any applicant; the other order deadlocks).
+    sequence = _next_sequence(command.unit_code, command.occurred_at, db_session=db_session)
+    new = prepared.numbered(sequence, principal)
+    write_new_dossiers([new], db_session=db_session)
+    return new.written.outcome
 
 
 _DOSSIER_COLUMNS = (
@@ -379,28 +483,30 @@ def _locked_dossier(row: dict[str, Any]) -> Dossier:
     )
 
 
-def apply_transition(
-    code: str,
+LOCK_DOSSIER_SQL = f"SELECT {_DOSSIER_COLUMNS}, contact_preference FROM dossiers"
+"""The columns :func:`plan_transition` reads, for a ``WHERE … FOR UPDATE``."""
+
+
+@dataclass(frozen=True)
+class PlannedTransition:
+    """A transition decided on a locked dossier: the columns it changes, and what it
+    writes to the timeline and publishes."""
+
+    changes: dict[str, Any]
+    written: Written
+
+
+def plan_transition(
+    row: dict[str, Any],
     command: TransitionCommand,
     *,
     principal: Principal,
     rules: IntakeRules,
     db_session: Connection,
-) -> Outcome:
-    """Apply one transition command (any of ``transitions.SPECS``) to a dossier."""
-    replayed = _replay(
-        principal, command.event_id, fingerprint(command, code), db_session=db_session
-    )
-    if replayed:
-        return replayed
-    with db_session.cursor(row_factory=dict_row) as cursor:
-        row = cursor.execute(
-            f"SELECT {_DOSSIER_COLUMNS}, contact_preference FROM dossiers "
-            "WHERE code = %s FOR UPDATE",
-            (code,),
-        ).fetchone()
-    if row is None or not principal.covers(row["unit_path"]):
-        raise no_such_dossier(code)
+) -> PlannedTransition:
+    """Decide ``command`` on the dossier ``row`` (locked, ``LOCK_DOSSIER_SQL``'s columns);
+    raises :class:`IntakeError` for a refusal. ``db_session`` only refreshes the
+    catalogue."""
     dossier = _locked_dossier(row)
     transition = Transition(command.transition)
     spec = SPECS[transition]
@@ -446,12 +552,8 @@ def apply_transition(
         **effect.changes,
     }
     data = event_data(dossier, effect, target)
-    assignments = ", ".join(f"{column} = %s" for column in changes)
-    db_session.execute(
-        f"UPDATE dossiers SET {assignments}, updated_at = now() WHERE id = %s",
-        (*changes.values(), dossier.id),
-    )
-    event_id = _publish(spec.event_type, uuid.UUID(dossier.id), data, at, db_session=db_session)
+    dossier_id = uuid.UUID(dossier.id)
+    event = _event(spec.event_type, dossier_id, data, at)
     body = {
         "dossier_id": dossier.id,
         "dossier_code": dossier.code,
@@ -460,23 +562,56 @@ def apply_transition(
         "due_at": local_instant(after.due_at),
         "clock": data["clock"],
         "allowed_transitions": [t.value for t in allowed_transitions(target)],
-        "event_id": event_id,
+        "event_id": event["id"],
     }
-    outcome = Outcome(200, body, events=[event_id])
-    _record(
-        uuid.UUID(dossier.id),
+    outcome = Outcome(
+        200, body, events=[event["id"]], counts=(TRANSITIONS.labels(transition.value).inc,)
+    )
+    written = Written(
+        dossier_id,
         sequence,
         principal,
         command.event_id,
-        event_id,
         transition.value,
         at,
         effect.details,
+        event,
         outcome,
-        request=fingerprint(command, code),
-        db_session=db_session,
+        fingerprint(command, dossier.code),
     )
-    return replace(outcome, counts=(TRANSITIONS.labels(transition.value).inc,))
+    return PlannedTransition(changes, written)
+
+
+def update_dossier(
+    dossier_id: uuid.UUID, changes: dict[str, Any], *, db_session: Connection
+) -> None:
+    assignments = ", ".join(f"{column} = %s" for column in changes)
+    db_session.execute(
+        f"UPDATE dossiers SET {assignments}, updated_at = now() WHERE id = %s",
+        (*changes.values(), dossier_id),
+    )
+
+
+def apply_transition(
+    code: str,
+    command: TransitionCommand,
+    *,
+    principal: Principal,
+    rules: IntakeRules,
+    db_session: Connection,
+) -> Outcome:
+    """Apply one transition command (any of ``transitions.SPECS``) to a dossier."""
+    found = _replay(principal, command.event_id, fingerprint(command, code), db_session=db_session)
+    if found:
+        return found
+    with db_session.cursor(row_factory=dict_row) as cursor:
+        row = cursor.execute(f"{LOCK_DOSSIER_SQL} WHERE code = %s FOR UPDATE", (code,)).fetchone()
+    if row is None or not principal.covers(row["unit_path"]):
+        raise no_such_dossier(code)
+    planned = plan_transition(row, command, principal=principal, rules=rules, db_session=db_session)
+    update_dossier(planned.written.dossier_id, planned.changes, db_session=db_session)
+    write_timeline([planned.written], db_session=db_session)
+    return planned.written.outcome
 
 
 def get_dossier(

@@ -23,6 +23,7 @@ from motcua.http import Problem
 from services.intake.auth import Principal, Scope
 from services.intake.dependencies import IntakeContext, authenticated, context, scoped
 from services.intake.dossier import clock as dossier_clock
+from services.intake.dossier.batch import NotSetBased, run_set_based
 from services.intake.dossier.code import DOSSIER_CODE_PATTERN, UNIT_CODE
 from services.intake.dossier.commands import check_occurred_at, execute_command
 from services.intake.dossier.errors import IntakeError
@@ -340,65 +341,47 @@ def _run_item(
             ) from None
 
 
-class _NotAtOnce(Exception):
-    """An item of the batch was refused, or conflicted: the batch goes item by item."""
-
-
 def _run_batch(
     items: list[dict[str, Any]], principal: Principal, ctx: IntakeContext
 ) -> tuple[list[BatchItemResult], list[str]]:
-    """The batch at once when every item goes through, else item by item; the results and
-    the refusal reasons are the same either way."""
-    at_once = _run_batch_at_once(items, principal, ctx)
-    if at_once is not None:
-        BATCH_PATHS.labels("at_once").inc()
-        return at_once, []
-    BATCH_PATHS.labels("item_by_item").inc()
-    return _run_batch_item_by_item(items, principal, ctx)
+    """The batch set-based, or item by item where that path gives up; the results and the
+    refusal reasons are the same either way."""
+    try:
+        results = _run_batch_set_based(items, principal, ctx)
+    except NotSetBased:
+        BATCH_PATHS.labels("item_by_item").inc()
+        return _run_batch_item_by_item(items, principal, ctx)
+    BATCH_PATHS.labels("set_based").inc()
+    return results
 
 
-def _run_batch_at_once(
+def _run_batch_set_based(
     items: list[dict[str, Any]], principal: Principal, ctx: IntakeContext
-) -> list[BatchItemResult] | None:
-    """Every item in one transaction with no savepoint, or nothing (``None``).
-
-    A savepoint per item forces a pipeline sync per item (a third of a batch's time). The
-    usual batch has no replay and no refusal, so it is first tried without: the first
-    refusal or conflict rolls the whole attempt back, and the item-by-item path runs it
-    again from nothing. A deadlock is left to the caller, which runs the batch again.
-    """
-    results: list[BatchItemResult] = []
-    outcomes: list[Outcome] = []
+) -> tuple[list[BatchItemResult], list[str]]:
+    """:func:`run_set_based` in one pipelined transaction (a deadlock is left to the
+    caller, which runs the batch again)."""
     try:
         with ctx.pool.connection() as conn, conn.pipeline(), conn.transaction():
-            _lock_code_counters(items, conn)
-            if _already_recorded(items, principal, conn):
-                raise _NotAtOnce  # replays answer from the record, one by one
-            for index, item in enumerate(items):
-                try:
-                    outcome = execute_command(
-                        item,
-                        principal=principal,
-                        rules=ctx.rules,
-                        db_session=conn,
-                        maybe_replay=False,
-                    )
-                except (IntakeError, errors.UniqueViolation) as exc:
-                    raise _NotAtOnce from exc
-                outcomes.append(outcome)
-                results.append(
-                    BatchItemResult(
-                        index=index,
-                        status=outcome.status,
-                        body=outcome.body,
-                        replayed=outcome.replayed,
-                    )
+            answers = run_set_based(items, principal=principal, rules=ctx.rules, db_session=conn)
+    except errors.UniqueViolation as exc:
+        # A pipeline reports a conflict at a later sync, the commit included.
+        raise NotSetBased("a concurrent write holds what the batch would write") from exc
+    results: list[BatchItemResult] = []
+    refusals: list[str] = []
+    for index, answer in enumerate(answers):
+        if isinstance(answer, IntakeError):
+            refusals.append(answer.reason)
+            results.append(
+                BatchItemResult(index=index, status=answer.status, body=_problem_body(answer))
+            )
+        else:
+            results.append(
+                BatchItemResult(
+                    index=index, status=answer.status, body=answer.body, replayed=answer.replayed
                 )
-    except (_NotAtOnce, errors.UniqueViolation):
-        # A conflict may surface at any later sync of the pipeline, the commit included.
-        return None
-    committed(outcomes)
-    return results
+            )
+    committed(answer for answer in answers if isinstance(answer, Outcome))
+    return results, refusals
 
 
 def _run_batch_item_by_item(

@@ -264,22 +264,23 @@ def _sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_a_clean_batch_is_written_at_once_and_one_refusal_sends_it_item_by_item(
+def test_a_batch_with_refusals_stays_set_based_and_loses_no_number(
     client: TestClient, systems: Systems, intake_url: str
 ) -> None:
-    """Same results either way; the dossiers of an attempt rolled back are not counted."""
+    """Refused items change nothing: the accepted ones around them take consecutive
+    numbers, and only what committed is counted."""
     paths = "motcua_intake_batch_paths_total"
     received = (
         "motcua_intake_dossiers_received_total",
         {"channel": "in_person", "unit_level": "commune"},
     )
     clean = [{"kind": "receive", **receive_command(systems.hanoi_commune)} for _ in range(5)]
-    at_once, counted = _sample(paths, path="at_once"), _sample(received[0], **received[1])
+    set_based, counted = _sample(paths, path="set_based"), _sample(received[0], **received[1])
     before = table_counts(intake_url)
     response = client.post("/v1/events:batch", json={"items": clean}, headers=auth(systems.hanoi))
     assert response.status_code == 200, response.text
     assert [r["status"] for r in response.json()["results"]] == [201] * 5
-    assert _sample(paths, path="at_once") == at_once + 1
+    assert _sample(paths, path="set_based") == set_based + 1
     assert _sample(received[0], **received[1]) == counted + 5
     codes = [r["body"]["dossier_code"] for r in response.json()["results"]]
     sequences = [int(code.rsplit("-", 1)[1]) for code in codes]
@@ -291,16 +292,80 @@ def test_a_clean_batch_is_written_at_once_and_one_refusal_sends_it_item_by_item(
         {"kind": "receive", **refused},
         {"kind": "receive", **receive_command(systems.hanoi_commune)},
     ]
-    by_item, counted = _sample(paths, path="item_by_item"), _sample(received[0], **received[1])
+    counted = _sample(received[0], **received[1])
     response = client.post("/v1/events:batch", json={"items": mixed}, headers=auth(systems.hanoi))
     assert [r["status"] for r in response.json()["results"]] == [201, 422, 201]
-    assert _sample(paths, path="item_by_item") == by_item + 1
-    assert _sample(received[0], **received[1]) == counted + 2, "the rolled-back try not counted"
+    assert _sample(paths, path="set_based") == set_based + 2
+    assert _sample(received[0], **received[1]) == counted + 2
     after = table_counts(intake_url)
     assert after[0] == before[0] + 7
     codes = [response.json()["results"][i]["body"]["dossier_code"] for i in (0, 2)]
     first, last = (int(code.rsplit("-", 1)[1]) for code in codes)
-    assert (first, last) == (sequences[-1] + 1, sequences[-1] + 2), "no number lost to the try"
+    assert (first, last) == (sequences[-1] + 1, sequences[-1] + 2), "no number lost to the refusal"
+
+
+def test_an_event_id_twice_in_one_batch_goes_item_by_item_and_the_second_replays(
+    client: TestClient, systems: Systems, intake_url: str
+) -> None:
+    paths = "motcua_intake_batch_paths_total"
+    twice = {"kind": "receive", **receive_command(systems.hanoi_commune)}
+    other = {"kind": "receive", **receive_command(systems.hanoi_commune)}
+    by_item = _sample(paths, path="item_by_item")
+    before = table_counts(intake_url)
+    response = client.post(
+        "/v1/events:batch", json={"items": [twice, other, twice]}, headers=auth(systems.hanoi)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [r["status"] for r in body["results"]] == [201, 201, 201]
+    assert [r["replayed"] for r in body["results"]] == [False, False, True]
+    assert body["results"][2]["body"] == body["results"][0]["body"]
+    assert _sample(paths, path="item_by_item") == by_item + 1
+    assert table_counts(intake_url)[0] == before[0] + 2
+
+
+def test_transitions_in_a_batch_see_the_ones_before_them(
+    client: TestClient, systems: Systems
+) -> None:
+    """Two transitions of one dossier in one batch: the second is decided on the state the
+    first left, and an illegal third is refused alone."""
+    receipt = client.post(
+        "/v1/dossiers", json=receive_command(systems.hanoi_commune), headers=auth(systems.hanoi)
+    )
+    assert receipt.status_code == 201, receipt.text
+    code = receipt.json()["dossier_code"]
+    at = receipt.json()["received_at"]
+
+    def transition(name: str, **fields: str) -> dict[str, str]:
+        return {
+            "kind": "transition",
+            "dossier_code": code,
+            "event_id": str(uuid.uuid4()),
+            "occurred_at": at,
+            "transition": name,
+            **fields,
+        }
+
+    items = [
+        transition("assign", to_unit_code=systems.hanoi_commune),
+        transition("request_supplement", reason="Thiếu ảnh"),
+        transition("complete", outcome="granted"),
+    ]
+    response = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [200, 200, 409], results
+    assert [r["body"].get("sequence") for r in results[:2]] == [2, 3]
+    assert results[1]["body"]["state"] == "awaiting_supplement"
+    assert results[2]["body"]["current_state"] == "awaiting_supplement"
+    dossier = client.get(f"/v1/dossiers/{code}", headers=auth(systems.hanoi)).json()
+    assert dossier["state"] == "awaiting_supplement"
+    assert dossier["supplement_count"] == 1
+    assert [entry["transition"] for entry in dossier["timeline"]] == [
+        "receive",
+        "assign",
+        "request_supplement",
+    ]
 
 
 def test_batch_over_the_limit_is_413(client: TestClient, systems: Systems) -> None:

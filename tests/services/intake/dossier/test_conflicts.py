@@ -96,7 +96,7 @@ def test_an_item_that_conflicts_twice_is_refused_alone_and_the_others_commit(
     monkeypatch.setattr(views, "execute_command", execute)
     items = [{"event_id": "first"}, {"event_id": "conflicting"}, {"event_id": "last"}]
     context = SimpleNamespace(pool=_BatchPool(), rules=None)
-    results, refusals = views._run_batch(items, principal=None, ctx=context)  # type: ignore[arg-type]
+    results, refusals = views._run_batch_item_by_item(items, principal=None, ctx=context)  # type: ignore[arg-type]
     assert [result.status for result in results] == [201, 409, 201]
     assert refusals == ["conflict"]
     assert results[1].body["title"] == "Conflict"
