@@ -4,7 +4,7 @@ from motcua.db._bootstrap import SERVICES, ServiceRole, bootstrap_database, serv
 from motcua.db._migrations import apply_migrations, migrations_dir
 from motcua.db._own_role import NotTheServiceRole, own_database_url
 from motcua.db._pool import check_database, open_pool
-from motcua.db._recordset import recordset
+from motcua.db._recordset import recordset, recordset_text
 
 __all__ = [
     "SERVICES",
@@ -17,5 +17,6 @@ __all__ = [
     "open_pool",
     "own_database_url",
     "recordset",
+    "recordset_text",
     "service_url",
 ]

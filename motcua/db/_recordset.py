@@ -49,3 +49,10 @@ def _dumps(rows: object) -> str:
 def recordset(rows: Iterable[Mapping[str, object]]) -> Jsonb:
     """``rows`` as the one ``jsonb`` parameter of ``jsonb_to_recordset``."""
     return Jsonb(list(rows), dumps=_dumps)
+
+
+def recordset_text(rows: Iterable[Mapping[str, object]]) -> str:
+    """``rows`` as JSON text, for ``jsonb_to_recordset(%s::jsonb)``: serialised now, not
+    when the statement is sent (a writer holding locks sends its statements back to back).
+    """
+    return _dumps(list(rows))

@@ -7,34 +7,33 @@ with no lock held (validation, scope, catalogue, clocks), then:
 
 1. one query: which of the batch's event ids were recorded before (each is replayed, or
    refused when its request differs);
-2. one round trip: every new receipt's daily sequence numbers allocated at once by one
-   sorted ``INSERT … ON CONFLICT … RETURNING``, and the dossiers the transitions name
-   locked ``FOR UPDATE`` in code order — the one lock order of every writer (counters,
-   then dossiers, then applicants);
+2. one query: the dossiers the transitions name, locked ``FOR UPDATE`` in code order;
 3. the transitions decided in memory, in item order, each seeing the ones before it;
-   then the writes, one multi-row statement per table, and the commit.
+   then the writes, sent together with the commit: every day's counter advanced once by
+   one sorted ``INSERT … ON CONFLICT … RETURNING``, and one multi-row statement per
+   table whose dossiers take their numbers from those counters in SQL
+   (:func:`~services.intake.dossier.service.write_new_dossiers`). The counters are
+   locked only while the writes and the commit run.
+
+Every writer locks in one order: dossiers, then counters, then applicants.
 
 A refused item changes nothing and the rest commit. Where this path could answer
 differently from one command at a time (an event id twice in the batch, a daily sequence
-running out, a unique constraint hit by a concurrent write) it raises :class:`NotSetBased`
-before anything commits, and the caller runs the batch item by item.
+running out, a unique constraint hit by a concurrent write) it raises :class:`NotSetBased`,
+or its commit fails, and the caller runs the batch item by item.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from psycopg import Connection, errors
+from psycopg import Connection
 from psycopg.rows import dict_row
 
-from motcua.db import recordset
 from services.intake.auth import Principal
-from services.intake.dossier.code import MAX_PER_DAY
 from services.intake.dossier.commands import Parsed, parse_command
 from services.intake.dossier.errors import IntakeError, no_such_dossier
 from services.intake.dossier.fingerprint import fingerprint
@@ -43,6 +42,7 @@ from services.intake.dossier.service import (
     LOCK_DOSSIER_SQL,
     RECORDED_COLUMNS,
     IntakeRules,
+    Numbering,
     Outcome,
     PreparedReceipt,
     Written,
@@ -76,9 +76,10 @@ def run_set_based(
     principal: Principal,
     rules: IntakeRules,
     db_session: Connection,
-) -> list[Result]:
-    """Every item's result, in order, the writes made in ``db_session``'s transaction
-    (the caller commits); raises :class:`NotSetBased` as the module says."""
+) -> tuple[list[Result], Numbering | None]:
+    """Every item's result, in order, the writes made in ``db_session``'s transaction;
+    raises :class:`NotSetBased` as the module says. The caller commits, then numbers the
+    new dossiers in the results (:meth:`Numbering.apply`)."""
     results: list[Result | None] = [None] * len(items)
     parsed: list[_Item] = []
     for index, raw in enumerate(items):
@@ -104,34 +105,22 @@ def run_set_based(
     fresh = [item for item in fresh if results[item.index] is None]
     receipts = [(item, item.receipt) for item in fresh if item.receipt is not None]
     transitions = [item for item in fresh if item.dossier_code is not None]
-    try:
-        sequences, dossiers = _allocate_and_lock(
-            [receipt for _, receipt in receipts],
-            {item.dossier_code for item in transitions if item.dossier_code is not None},
-            db_session,
-        )
-        new = [
-            receipt.numbered(sequence, principal)
-            for (_, receipt), sequence in zip(receipts, sequences, strict=True)
-        ]
-        for (item, _), dossier in zip(receipts, new, strict=True):
-            results[item.index] = dossier.written.outcome
-        new_codes = {dossier.dossier["code"] for dossier in new}
-        if any(item.dossier_code in new_codes for item in transitions):
-            raise NotSetBased("a transition names a dossier this batch receives")
-        changed, updates = _decide_transitions(
-            transitions, dossiers, results, principal, rules, db_session
-        )
-        if new:
-            write_new_dossiers(new, db_session=db_session)
-        for dossier_id, columns in updates.items():
-            update_dossier(dossier_id, columns, db_session=db_session)
-        if changed:
-            write_timeline(changed, db_session=db_session)
-    except errors.UniqueViolation as exc:
-        raise NotSetBased("a concurrent write holds what the batch would write") from exc
+    new = [receipt.new_dossier(principal) for _, receipt in receipts]
+    for (item, _), dossier in zip(receipts, new, strict=True):
+        results[item.index] = dossier.written.outcome
+    dossiers = _lock_dossiers(
+        {item.dossier_code for item in transitions if item.dossier_code is not None}, db_session
+    )
+    changed, updates = _decide_transitions(
+        transitions, dossiers, results, principal, rules, db_session
+    )
+    numbering = write_new_dossiers(new, db_session=db_session) if new else None
+    for dossier_id, columns in updates.items():
+        update_dossier(dossier_id, columns, db_session=db_session)
+    if changed:
+        write_timeline(changed, db_session=db_session)
     assert all(result is not None for result in results)
-    return [result for result in results if result is not None]
+    return [result for result in results if result is not None], numbering
 
 
 def _answer_replays(
@@ -163,50 +152,16 @@ def _answer_replays(
     return fresh
 
 
-def _allocate_and_lock(
-    receipts: Sequence[PreparedReceipt], codes: set[str], db_session: Connection
-) -> tuple[list[int], dict[str, dict[str, Any]]]:
-    """Each receipt's daily sequence number, in order, and the named dossiers' rows, locked:
-    two statements sent together, answered in one round trip.
-
-    One statement advances every counter by its day's count, in (unit, day) order; the
-    dossiers are locked in code order after them: the one lock order of every writer.
-    """
-    counts: dict[tuple[str, date], int] = defaultdict(int)
-    for receipt in receipts:
-        counts[receipt.counter] += 1
-    with db_session.cursor() as counters, db_session.cursor(row_factory=dict_row) as locked:
-        if counts:
-            counters.execute(
-                "INSERT INTO dossier_code_counters (unit_code, day, last) "
-                "SELECT k.unit_code, k.day, k.n FROM jsonb_to_recordset(%s) "
-                "AS k(unit_code text, day date, n integer) ORDER BY k.unit_code, k.day "
-                "ON CONFLICT (unit_code, day) DO UPDATE "
-                "SET last = dossier_code_counters.last + EXCLUDED.last "
-                "RETURNING unit_code, day, last",
-                (
-                    recordset(
-                        {"unit_code": unit, "day": day.isoformat(), "n": n}
-                        for (unit, day), n in sorted(counts.items())
-                    ),
-                ),
-            )
-        if codes:
-            locked.execute(
-                f"{LOCK_DOSSIER_SQL} WHERE code = ANY(%s) ORDER BY code FOR UPDATE",
-                (sorted(codes),),
-            )
-        following: dict[tuple[str, date], int] = {}
-        for unit, day, last in counters.fetchall() if counts else []:
-            if last > MAX_PER_DAY:
-                raise NotSetBased(f"unit {unit} runs out of sequence numbers on {day}")
-            following[(unit, day)] = last - counts[(unit, day)] + 1
-        dossiers = {row["code"]: row for row in locked.fetchall()} if codes else {}
-    sequences = []
-    for receipt in receipts:
-        sequences.append(following[receipt.counter])
-        following[receipt.counter] += 1
-    return sequences, dossiers
+def _lock_dossiers(codes: set[str], db_session: Connection) -> dict[str, dict[str, Any]]:
+    """The dossiers the transitions name, locked in code order (before any counter: the
+    one lock order of every writer)."""
+    if not codes:
+        return {}
+    with db_session.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(
+            f"{LOCK_DOSSIER_SQL} WHERE code = ANY(%s) ORDER BY code FOR UPDATE", (sorted(codes),)
+        ).fetchall()
+    return {row["code"]: row for row in rows}
 
 
 def _decide_transitions(

@@ -13,7 +13,7 @@ from datetime import date
 from motcua.dossier import DOSSIER_CODE_PATTERN, UNIT_CODE_PATTERN
 
 UNIT_CODE = re.compile(UNIT_CODE_PATTERN)
-_DOSSIER_CODE = re.compile(DOSSIER_CODE_PATTERN)
+DOSSIER_CODE = re.compile(DOSSIER_CODE_PATTERN)
 MAX_PER_DAY = 9999
 
 
@@ -34,7 +34,7 @@ class DossierCode:
 
     @classmethod
     def parse(cls, text: str) -> DossierCode:
-        match = _DOSSIER_CODE.match(text)
+        match = DOSSIER_CODE.match(text)
         if not match:
             raise ValueError(f"not a dossier code: {text!r}")
         day = match["day"]

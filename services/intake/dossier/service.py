@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from psycopg import Connection
+from psycopg import Connection, Cursor, errors
 from psycopg.rows import dict_row
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, format_instant, new_event
-from motcua.db import recordset
+from motcua.db import recordset_text
 from motcua.dossier import LOCAL_ZONE, ClockState, local_instant
 from motcua.kafka import Topic
 from motcua.outbox import enqueue_many
@@ -163,20 +163,6 @@ def local_day(at: datetime) -> date:
     return at.astimezone(LOCAL_ZONE).date()
 
 
-def _next_sequence(unit_code: str, received_at: datetime, *, db_session: Connection) -> int:
-    day = local_day(received_at)
-    row = db_session.execute(
-        "INSERT INTO dossier_code_counters (unit_code, day, last) VALUES (%s, %s, 1) "
-        "ON CONFLICT (unit_code, day) DO UPDATE SET last = dossier_code_counters.last + 1 "
-        "RETURNING last",
-        (unit_code, day),
-    ).fetchone()
-    assert row is not None
-    if row[0] > MAX_PER_DAY:
-        raise sequence_exhausted(unit_code, day)
-    return int(row[0])
-
-
 @dataclass(frozen=True)
 class Written:
     """A change ready to write: its timeline entry, its event, and the outcome to answer.
@@ -214,11 +200,25 @@ class Written:
 
 @dataclass(frozen=True)
 class NewDossier:
-    """A receipt ready to write: its dossier and applicant rows, and what it publishes."""
+    """A receipt ready to write: its dossier and applicant rows, and what it publishes.
+
+    Its daily sequence number is not known yet: the statement that writes the dossier
+    takes it from the counter (``k``-th of the ``n`` receipts of its unit's day in this
+    write), so the counter is locked only for the statements that write. The event was
+    validated with ``0000`` in its place, the same shape; :meth:`number` puts the real one
+    into what is answered, and the statements into what is stored and published.
+    """
 
     dossier: dict[str, Any]
     applicant: dict[str, Any]
     written: Written
+    counter: tuple[str, date]
+
+    def number(self, sequence: int) -> None:
+        code = str(DossierCode(*self.counter, sequence))
+        self.dossier["code"] = code
+        self.written.event["data"]["dossier_code"] = code
+        self.written.outcome.body["dossier_code"] = code
 
 
 @dataclass(frozen=True)
@@ -238,10 +238,11 @@ class PreparedReceipt:
     def counter(self) -> tuple[str, date]:
         return self.command.unit_code, local_day(self.command.occurred_at)
 
-    def numbered(self, sequence: int, principal: Principal) -> NewDossier:
-        """The receipt as the ``sequence``-th dossier of its unit's day."""
+    def new_dossier(self, principal: Principal) -> NewDossier:
+        """The receipt's rows and event, its sequence number still to come."""
         command = self.command
-        code = str(DossierCode(command.unit_code, local_day(command.occurred_at), sequence))
+        unit_code, day = self.counter
+        code = f"{unit_code}-{day:%y%m%d}-0000"
         processing = self.procedure.processing_time
         clock = self.clock
         dossier_id = uuid.uuid4()
@@ -286,7 +287,7 @@ class PreparedReceipt:
         )
         dossier = {
             "id": dossier_id,
-            "code": code,
+            "day": day.isoformat(),
             "procedure_code": command.procedure_code,
             "unit_code": command.unit_code,
             "unit_path": self.unit_path,
@@ -312,9 +313,7 @@ class PreparedReceipt:
             self.request,
         )
         return NewDossier(
-            dossier,
-            {"ref": self.applicant_ref, **applicant.model_dump()},
-            written,
+            dossier, {"ref": self.applicant_ref, **applicant.model_dump()}, written, self.counter
         )
 
 
@@ -363,54 +362,139 @@ def _event(
     return new_event(event_type, source=SOURCE, subject=str(dossier_id), data=data, time=at)
 
 
-def write_new_dossiers(new: Sequence[NewDossier], *, db_session: Connection) -> None:
-    """Applicants, dossiers, timeline entries and events of ``new``, in four statements.
+COUNTER_LIMIT = "dossier_code_counters_last_check"
+"""The constraint a receipt past the day's last sequence number violates."""
 
-    Applicants are upserted once each (the last receipt's contact details win, as they
-    would one receipt at a time) and in ``ref`` order, so concurrent writers lock them in
-    the same order.
+
+class Numbering:
+    """The sequence numbers of dossiers written by :func:`write_new_dossiers`, known once
+    the counter statement has answered (at the next sync of the pipeline)."""
+
+    def __init__(self, cursor: Cursor[Any], new: Sequence[NewDossier], counts: Counter[Any]):
+        self._cursor = cursor
+        self._new = new
+        self._counts = counts
+
+    def apply(self) -> None:
+        """Number each new dossier in what it answers; raises ``CheckViolation`` (on
+        :data:`COUNTER_LIMIT`) when a day has run out of numbers."""
+        with self._cursor as cursor:
+            following = {
+                (unit, day): last - self._counts[(unit, day)] + 1
+                for unit, day, last in cursor.fetchall()
+            }
+        for dossier in self._new:
+            dossier.number(following[dossier.counter])
+            following[dossier.counter] += 1
+
+
+def write_new_dossiers(new: Sequence[NewDossier], *, db_session: Connection) -> Numbering:
+    """Number and write ``new``: counters, applicants, dossiers, timeline and events, in
+    five statements sent together, every parameter serialised before the first is sent.
+
+    The locks are taken in the one global order: each day's counter (advanced once by its
+    count, in (unit, day) order), then the applicants (upserted once each, in ``ref``
+    order; the last receipt's contact details win, as one receipt at a time would). The
+    counters stay locked only while these statements and the commit run.
     """
+    counts: Counter[tuple[str, date]] = Counter(n.counter for n in new)
+    for dossier in new:  # k of n: its place among its day's receipts in this write
+        dossier.dossier["n"] = counts[dossier.counter]
+    taken: Counter[tuple[str, date]] = Counter()
+    for dossier in new:
+        taken[dossier.counter] += 1
+        dossier.dossier["k"] = taken[dossier.counter]
     applicants = {n.applicant["ref"]: n.applicant for n in new}
+    counters = recordset_text(
+        {"unit_code": unit, "day": day.isoformat(), "n": n}
+        for (unit, day), n in sorted(counts.items())
+    )
+    applicant_rows = recordset_text(applicants[ref] for ref in sorted(applicants))
+    dossier_rows = recordset_text(n.dossier for n in new)
+    timeline_rows = recordset_text(n.written.timeline_row() for n in new)
+    events = recordset_text(
+        {"id": n.written.event["id"], "key": str(n.written.dossier_id), "payload": n.written.event}
+        for n in new
+    )
+    cursor = db_session.cursor()
+    cursor.execute(
+        "INSERT INTO dossier_code_counters (unit_code, day, last) "
+        "SELECT k.unit_code, k.day, k.n FROM jsonb_to_recordset(%s::jsonb) "
+        "AS k(unit_code text, day date, n integer) ORDER BY k.unit_code, k.day "
+        "ON CONFLICT (unit_code, day) DO UPDATE "
+        "SET last = dossier_code_counters.last + EXCLUDED.last "
+        "RETURNING unit_code, day, last",
+        (counters,),
+    )
     db_session.execute(
         "INSERT INTO applicants (ref, kind, full_name, id_number, phone, email, address) "
         "SELECT a.ref, a.kind, a.full_name, a.id_number, a.phone, a.email, a.address "
-        "FROM jsonb_to_recordset(%s) AS a(ref text, kind text, full_name text, id_number text, "
-        "phone text, email text, address text) ORDER BY a.ref "
+        "FROM jsonb_to_recordset(%s::jsonb) AS a(ref text, kind text, full_name text, "
+        "id_number text, phone text, email text, address text) ORDER BY a.ref "
         "ON CONFLICT (ref) DO UPDATE SET "
         "full_name = EXCLUDED.full_name, phone = EXCLUDED.phone, email = EXCLUDED.email, "
         "address = EXCLUDED.address, updated_at = now()",
-        (recordset(applicants[ref] for ref in sorted(applicants)),),
+        (applicant_rows,),
     )
     db_session.execute(
         "INSERT INTO dossiers (id, code, procedure_code, unit_code, unit_path, channel, state, "
         "applicant_ref, contact_preference, received_at, clock_started_at, due_at, "
         "original_due_at, sequence, source_system, last_event_at) "
-        "SELECT d.id, d.code, d.procedure_code, d.unit_code, d.unit_path, d.channel, d.state, "
-        "d.applicant_ref, d.contact_preference, d.received_at, d.clock_started_at, d.due_at, "
-        "d.due_at, 1, d.source_system, d.received_at "
-        "FROM jsonb_to_recordset(%s) AS d(id uuid, code text, procedure_code text, "
-        "unit_code text, unit_path text[], channel text, state text, applicant_ref text, "
-        "contact_preference text, received_at timestamptz, clock_started_at timestamptz, "
-        "due_at timestamptz, source_system uuid)",
-        (recordset(n.dossier for n in new),),
+        f"SELECT d.id, {_CODE_SQL}, d.procedure_code, d.unit_code, d.unit_path, d.channel, "
+        "d.state, d.applicant_ref, d.contact_preference, d.received_at, d.clock_started_at, "
+        "d.due_at, d.due_at, 1, d.source_system, d.received_at "
+        "FROM jsonb_to_recordset(%s::jsonb) AS d(id uuid, day date, n integer, k integer, "
+        "procedure_code text, unit_code text, unit_path text[], channel text, state text, "
+        "applicant_ref text, contact_preference text, received_at timestamptz, "
+        "clock_started_at timestamptz, due_at timestamptz, source_system uuid) "
+        "JOIN dossier_code_counters c ON c.unit_code = d.unit_code AND c.day = d.day",
+        (dossier_rows,),
     )
-    write_timeline([n.written for n in new], db_session=db_session)
+    _insert_timeline(timeline_rows, db_session=db_session, numbered=True)
+    db_session.execute(
+        "INSERT INTO outbox (event_id, topic, message_key, payload) "
+        "SELECT e.id, %s, e.key, "
+        "jsonb_set(e.payload, '{data,dossier_code}', to_jsonb(d.code)) "
+        "FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (id text, key text, payload jsonb)) "
+        "WITH ORDINALITY AS e(id, key, payload, n) JOIN dossiers d ON d.id = e.key::uuid "
+        "ORDER BY e.n",
+        (Topic.DOSSIER_EVENTS.value, events),
+    )
+    return Numbering(cursor, new, counts)
 
 
-def write_timeline(written: Sequence[Written], *, db_session: Connection) -> None:
-    """The timeline entries of ``written`` and their events in the outbox, in order."""
+_CODE_SQL = (
+    "d.unit_code || '-' || to_char(d.day, 'YYMMDD') || '-' || "
+    "lpad((c.last - d.n + d.k)::text, 4, '0')"
+)
+"""``DossierCode``'s text in SQL, the sequence read from the counter just advanced (the
+check constraint keeps it to four digits)."""
+
+
+def _insert_timeline(rows: str, *, db_session: Connection, numbered: bool = False) -> None:
+    """``numbered``: the outcomes' ``body.dossier_code`` is taken from the dossier's row
+    (new dossiers, numbered by the statement that wrote them)."""
+    outcome = (
+        "jsonb_set(e.outcome, '{body,dossier_code}', to_jsonb(d.code))" if numbered else "e.outcome"
+    )
+    join = "JOIN dossiers d ON d.id = e.dossier_id " if numbered else ""
     db_session.execute(
         "INSERT INTO dossier_events (dossier_id, sequence, source_system, upstream_event_id, "
         "event_id, transition, occurred_at, details, outcome, request_sha256) "
         "SELECT e.dossier_id, e.sequence, e.source_system, e.upstream_event_id, e.event_id, "
-        "e.transition, e.occurred_at, e.details, e.outcome, decode(e.request, 'hex') "
-        "FROM ROWS FROM (jsonb_to_recordset(%s) AS (dossier_id uuid, sequence int, "
+        f"e.transition, e.occurred_at, e.details, {outcome}, decode(e.request, 'hex') "
+        "FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (dossier_id uuid, sequence int, "
         "source_system uuid, upstream_event_id text, event_id text, transition text, "
         "occurred_at timestamptz, details jsonb, outcome jsonb, request text)) "
         "WITH ORDINALITY AS e(dossier_id, sequence, source_system, upstream_event_id, "
-        "event_id, transition, occurred_at, details, outcome, request, n) ORDER BY e.n",
-        (recordset(w.timeline_row() for w in written),),
+        f"event_id, transition, occurred_at, details, outcome, request, n) {join}ORDER BY e.n",
+        (rows,),
     )
+
+
+def write_timeline(written: Sequence[Written], *, db_session: Connection) -> None:
+    """The timeline entries of ``written`` (transitions) and their events, in order."""
+    _insert_timeline(recordset_text(w.timeline_row() for w in written), db_session=db_session)
     enqueue_many(
         [w.event for w in written],
         topic=Topic.DOSSIER_EVENTS.value,
@@ -433,11 +517,13 @@ def receive_dossier(
         if found:
             return found
     prepared = prepare_receipt(command, principal=principal, rules=rules, db_session=db_session)
-    # Locks in the one global order: the day's counter first, then the applicant (a batch
-    # takes every counter it needs before any applicant; the other order deadlocks).
-    sequence = _next_sequence(command.unit_code, command.occurred_at, db_session=db_session)
-    new = prepared.numbered(sequence, principal)
-    write_new_dossiers([new], db_session=db_session)
+    new = prepared.new_dossier(principal)
+    try:  # a pipeline reports the error at whichever later statement it has reached
+        write_new_dossiers([new], db_session=db_session).apply()
+    except errors.CheckViolation as exc:
+        if exc.diag.constraint_name != COUNTER_LIMIT:
+            raise
+        raise sequence_exhausted(*prepared.counter) from None
     return new.written.outcome
 
 

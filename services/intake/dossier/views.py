@@ -24,7 +24,7 @@ from services.intake.auth import Principal, Scope
 from services.intake.dependencies import IntakeContext, authenticated, context, scoped
 from services.intake.dossier import clock as dossier_clock
 from services.intake.dossier.batch import NotSetBased, run_set_based
-from services.intake.dossier.code import DOSSIER_CODE_PATTERN, UNIT_CODE
+from services.intake.dossier.code import DOSSIER_CODE, DOSSIER_CODE_PATTERN, UNIT_CODE
 from services.intake.dossier.commands import check_occurred_at, execute_command
 from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.models import DossierView, ReceiveDossier
@@ -282,12 +282,27 @@ def counter_keys(items: list[dict[str, Any]]) -> set[tuple[str, date]]:
     return keys
 
 
-def _lock_code_counters(items: list[dict[str, Any]], conn: Connection) -> None:
-    """Take every daily-sequence counter the batch will use, in one global order.
+def _lock_in_order(items: list[dict[str, Any]], conn: Connection) -> None:
+    """Take the dossiers the batch's transitions name, then every daily-sequence counter
+    its receipts will use: the one global order of every writer (dossiers, counters,
+    applicants), whatever the items' order.
 
-    Two batches receiving for the same units would otherwise lock the counters in their
-    own item orders and deadlock each other.
+    Two batches for the same units or dossiers would otherwise lock them in their own
+    item orders and deadlock each other, or the set-based path.
     """
+    codes = sorted(
+        {
+            code
+            for item in items
+            if item.get("kind") == "transition"
+            and isinstance(code := item.get("dossier_code"), str)
+            and DOSSIER_CODE.match(code)
+        }
+    )
+    if codes:
+        conn.execute(
+            "SELECT 1 FROM dossiers WHERE code = ANY(%s) ORDER BY code FOR UPDATE", (codes,)
+        )
     keys = counter_keys(items)
     if not keys:
         return
@@ -361,11 +376,17 @@ def _run_batch_set_based(
     """:func:`run_set_based` in one pipelined transaction (a deadlock is left to the
     caller, which runs the batch again)."""
     try:
-        with ctx.pool.connection() as conn, conn.pipeline(), conn.transaction():
-            answers = run_set_based(items, principal=principal, rules=ctx.rules, db_session=conn)
-    except errors.UniqueViolation as exc:
-        # A pipeline reports a conflict at a later sync, the commit included.
-        raise NotSetBased("a concurrent write holds what the batch would write") from exc
+        with ctx.pool.connection() as conn, conn.pipeline():
+            with conn.transaction():
+                answers, numbering = run_set_based(
+                    items, principal=principal, rules=ctx.rules, db_session=conn
+                )
+            if numbering is not None:
+                numbering.apply()
+    except (errors.UniqueViolation, errors.CheckViolation) as exc:
+        # A pipeline reports a conflict (or a day out of numbers) at the commit's sync:
+        # nothing was written, and the item-by-item path answers each item.
+        raise NotSetBased("the commit refused the batch's writes") from exc
     results: list[BatchItemResult] = []
     refusals: list[str] = []
     for index, answer in enumerate(answers):
@@ -392,7 +413,7 @@ def _run_batch_item_by_item(
     outcomes: list[Outcome] = []
     refusals: list[str] = []
     with ctx.pool.connection() as conn, conn.pipeline():
-        _lock_code_counters(items, conn)
+        _lock_in_order(items, conn)
         seen = _already_recorded(items, principal, conn)
         for index, item in enumerate(items):
             event_id = item.get("event_id")

@@ -368,6 +368,46 @@ def test_transitions_in_a_batch_see_the_ones_before_them(
     ]
 
 
+def test_a_day_out_of_numbers_refuses_only_the_receipts_past_9999(
+    client: TestClient, systems: Systems, intake_url: str
+) -> None:
+    """The counter's check constraint is the limit: the batch's commit fails, the batch
+    goes item by item, the last number is given once and the rest are refused (409)."""
+    day = "2024-02-07"  # a day no other test receives on
+    with psycopg.connect(intake_url) as conn:
+        conn.execute(
+            "INSERT INTO dossier_code_counters (unit_code, day, last) VALUES (%s, %s, 9998) "
+            "ON CONFLICT (unit_code, day) DO UPDATE SET last = 9998",
+            (systems.hanoi_commune, day),
+        )
+    at = f"{day}T10:00:00+07:00"
+    items = [
+        {"kind": "receive", **receive_command(systems.hanoi_commune, occurred_at=at)}
+        for _ in range(3)
+    ]
+    before = table_counts(intake_url)
+    response = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 409, 409]
+    assert results[0]["body"]["dossier_code"] == f"{systems.hanoi_commune}-240207-9999"
+    assert {r["body"]["title"] for r in results[1:]} == {"Daily sequence exhausted"}
+    single = client.post(
+        "/v1/dossiers",
+        json=receive_command(systems.hanoi_commune, occurred_at=at),
+        headers=auth(systems.hanoi),
+    )
+    assert single.status_code == 409, single.text
+    assert single.json()["title"] == "Daily sequence exhausted"
+    assert table_counts(intake_url)[0] == before[0] + 1
+    with psycopg.connect(intake_url) as conn:
+        row = conn.execute(
+            "SELECT last FROM dossier_code_counters WHERE unit_code = %s AND day = %s",
+            (systems.hanoi_commune, day),
+        ).fetchone()
+    assert row == (9999,)
+
+
 def test_batch_over_the_limit_is_413(client: TestClient, systems: Systems) -> None:
     items = [{"kind": "receive", **receive_command(systems.hanoi_commune)}] * 1001
     response = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))

@@ -85,7 +85,7 @@ class _BatchPool:
 def test_an_item_that_conflicts_twice_is_refused_alone_and_the_others_commit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(views, "_lock_code_counters", lambda *_: None)
+    monkeypatch.setattr(views, "_lock_in_order", lambda *_: None)
     monkeypatch.setattr(views, "_already_recorded", lambda *_: set())
 
     def execute(item: dict[str, Any], **_: Any) -> Outcome:
