@@ -38,8 +38,9 @@ class Receipt:
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["received_at"] = self.received_at.isoformat()
-        data["due_at"] = self.due_at.isoformat()
+        # In Vietnam's time, whether built from the request or read back from the tables.
+        data["received_at"] = self.received_at.astimezone(LOCAL_ZONE).isoformat()
+        data["due_at"] = self.due_at.astimezone(LOCAL_ZONE).isoformat()
         data["documents"] = list(self.documents)
         return data
 

@@ -55,7 +55,7 @@ from services.intake.dossier.transitions import (
 )
 from services.intake.dossier.window import InstantWindow
 from services.intake.metrics import RECEIVED, TRANSITIONS
-from services.intake.reference.catalog import ProcedureInfo, ReferenceCatalog
+from services.intake.reference.catalog import ProcedureInfo, ReferenceCatalog, UnitInfo
 from services.intake.reference.models import PausePolicy
 
 SOURCE = "/motcua/intake"
@@ -82,6 +82,10 @@ class Outcome:
     counts: tuple[Callable[[float], None], ...] = ()
     """Metrics to count once the transaction has committed (:func:`committed`): a batch
     tried at once and rolled back must not have counted its dossiers."""
+    receipt: Callable[[], Receipt] | None = None
+    """Mẫu 01 of a dossier just received, from what the transaction wrote, once it is
+    numbered (never stored: it names the citizen; a replay reads it again with
+    :func:`load_receipt`)."""
 
 
 def committed(outcomes: Iterable[Outcome]) -> None:
@@ -227,8 +231,7 @@ class PreparedReceipt:
     all it still needs is its daily sequence number."""
 
     command: ReceiveDossier
-    unit_path: list[str]
-    unit_level: str
+    unit: UnitInfo
     procedure: ProcedureInfo
     clock: dossier_clock.Clock
     applicant_ref: str
@@ -237,6 +240,32 @@ class PreparedReceipt:
     @property
     def counter(self) -> tuple[str, date]:
         return self.command.unit_code, local_day(self.command.occurred_at)
+
+    def receipt(self, code: str) -> Receipt:
+        """Mẫu 01 as :func:`load_receipt` reads it back, from what this receipt wrote."""
+        command, applicant, processing = (
+            self.command,
+            self.command.applicant,
+            self.procedure.processing_time,
+        )
+        return Receipt(
+            agency=self.unit.name,
+            parent_agency=self.unit.parent_name,
+            agency_address=self.unit.address,
+            dossier_code=code,
+            procedure_code=command.procedure_code,
+            procedure_name=self.procedure.name,
+            applicant_name=applicant.full_name,
+            applicant_phone=applicant.phone,
+            applicant_email=applicant.email,
+            applicant_address=applicant.address,
+            channel=command.channel,
+            documents=tuple(command.documents),
+            processing_amount=processing.amount,
+            processing_unit=processing.unit,
+            received_at=command.occurred_at,
+            due_at=self.clock.due_at,
+        )
 
     def new_dossier(self, principal: Principal) -> NewDossier:
         """The receipt's rows and event, its sequence number still to come."""
@@ -254,7 +283,7 @@ class PreparedReceipt:
             "dossier_id": str(dossier_id),
             "dossier_code": code,
             "unit_code": command.unit_code,
-            "unit_path": self.unit_path,
+            "unit_path": self.unit.path,
             "procedure_code": command.procedure_code,
             "sequence": 1,
             "channel": command.channel,
@@ -283,14 +312,15 @@ class PreparedReceipt:
             201,
             body,
             events=[event["id"]],
-            counts=(RECEIVED.labels(command.channel, self.unit_level).inc,),
+            counts=(RECEIVED.labels(command.channel, self.unit.level).inc,),
+            receipt=lambda: self.receipt(body["dossier_code"]),
         )
         dossier = {
             "id": dossier_id,
             "day": day.isoformat(),
             "procedure_code": command.procedure_code,
             "unit_code": command.unit_code,
-            "unit_path": self.unit_path,
+            "unit_path": self.unit.path,
             "channel": command.channel,
             "state": DossierState.RECEIVED.value,
             "applicant_ref": self.applicant_ref,
@@ -347,8 +377,7 @@ def prepare_receipt(
     applicant = command.applicant
     return PreparedReceipt(
         command,
-        unit.path,
-        unit.level,
+        unit,
         procedure,
         clock,
         _applicant_ref(rules, applicant.kind, applicant.id_number),

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from psycopg import Connection, errors
 from psycopg.rows import dict_row
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from motcua.documents import render_pdf
 from motcua.dossier import LOCAL_ZONE, PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN, ProcessingTime
@@ -28,6 +29,7 @@ from services.intake.dossier.code import DOSSIER_CODE, DOSSIER_CODE_PATTERN, UNI
 from services.intake.dossier.commands import check_occurred_at, execute_command
 from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.models import DossierView, ReceiveDossier
+from services.intake.dossier.receipt import Receipt
 from services.intake.dossier.service import (
     OVERDUE_SQL,
     VIEW_COLUMNS,
@@ -124,9 +126,12 @@ def _receipt_response(
     status: int = 200,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    receipt: Receipt | None = None,
 ) -> Response:
-    with ctx.pool.connection() as conn:
-        receipt = load_receipt(code, principal=principal, db_session=conn)
+    """``receipt`` when the caller has it (a receipt just written); else it is read."""
+    if receipt is None:
+        with ctx.pool.connection() as conn:
+            receipt = load_receipt(code, principal=principal, db_session=conn)
     if pdf:
         return Response(
             render_pdf(receipt.document()),
@@ -147,11 +152,19 @@ def _receipt_response(
     "request says `Accept: application/pdf`.",
     responses={201: {"content": {"application/pdf": {}}}, 401: {}, 403: {}, 409: {}, 422: {}},
 )
-def post_dossier(
+async def post_dossier(
     principal: Writer,
     command: ReceiveDossier,
     request: Request,
     ctx: Annotated[IntakeContext, Depends(context)],
+) -> Response:
+    """Async, with the database work in one trip to the thread pool: each hop between
+    the event loop and a worker thread costs a request more than its SQL does."""
+    return await run_in_threadpool(_receive, command, principal, ctx, pdf=_wants_pdf(request))
+
+
+def _receive(
+    command: ReceiveDossier, principal: Principal, ctx: IntakeContext, *, pdf: bool
 ) -> Response:
     outcome = _run(
         ctx,
@@ -167,10 +180,11 @@ def post_dossier(
         outcome.body["dossier_code"],
         principal,
         ctx,
-        pdf=_wants_pdf(request),
+        pdf=pdf,
         status=outcome.status,
         extra=outcome.body,
         headers=headers,
+        receipt=outcome.receipt() if outcome.receipt else None,
     )
 
 

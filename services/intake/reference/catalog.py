@@ -21,6 +21,10 @@ from motcua.dossier import ProcessingTime
 class UnitInfo:
     path: list[str]
     level: str
+    name: str = ""
+    address: str | None = None
+    parent_name: str | None = None
+    """Name, address and parent's name: what a receipt (Mẫu 01) prints of its agency."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class ProcedureInfo:
     online_level: str
     pause_policy: str
     active: bool
+    name: str = ""
 
 
 class ReferenceCatalog:
@@ -47,14 +52,17 @@ class ReferenceCatalog:
         if time.monotonic() - self._loaded_at < self.ttl_s:
             return
         units = {
-            code: UnitInfo(list(path), level)
-            for code, path, level in db_session.execute("SELECT code, path, level FROM units")
+            code: UnitInfo(list(path), level, name, address, parent)
+            for code, path, level, name, address, parent in db_session.execute(
+                "SELECT u.code, u.path, u.level, u.name, u.address, p.name FROM units u "
+                "LEFT JOIN units p ON p.code = u.parent_code"
+            )
         }
         procedures = {
             row[0]: ProcedureInfo(ProcessingTime(row[1], row[2]), *row[3:])
             for row in db_session.execute(
                 "SELECT code, processing_amount, processing_unit, online_level, pause_policy, "
-                "active FROM procedures"
+                "active, name FROM procedures"
             )
         }
         with self._lock:

@@ -550,6 +550,13 @@ def test_receipt_is_returned_as_json_and_as_pdf_on_request(
     command = receive_command(systems.hanoi_commune)
     created = client.post("/v1/dossiers", json=command, headers=auth(systems.hanoi)).json()
     receipt = created["receipt"]
+    stored = client.get(
+        f"/v1/dossiers/{created['dossier_code']}/receipt", headers=auth(systems.hanoi)
+    )
+    assert stored.json()["receipt"] == receipt, "built from the request as read from the tables"
+    replayed = client.post("/v1/dossiers", json=command, headers=auth(systems.hanoi))
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.json()["receipt"] == receipt
     assert receipt["dossier_code"] == created["dossier_code"]
     assert receipt["applicant_name"] == command["applicant"]["full_name"]
     assert receipt["agency"].startswith("Công an phường")
