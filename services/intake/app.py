@@ -21,6 +21,7 @@ from services.intake.auth import KeyStore
 from services.intake.calendar.views import router as calendar_router
 from services.intake.dependencies import IntakeContext
 from services.intake.dossier.errors import IntakeError
+from services.intake.dossier.group_commit import GroupCommit
 from services.intake.dossier.service import IntakeRules
 from services.intake.dossier.views import router as dossier_router
 from services.intake.dossier.window import InstantWindow
@@ -58,7 +59,10 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             raise RuntimeError("calendar overrides not read in time; refusing to compute dates")
         pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
         rules = rules_from(settings, calendar)
-        app.state.intake = IntakeContext(settings, pool, rules, KeyStore())
+        receipts = GroupCommit(pool, rules, max_group=settings.group_commit_max)
+        for committer in range(1, settings.group_committers + 1):
+            loops.add(f"receipts-{committer}", receipts.run)
+        app.state.intake = IntakeContext(settings, pool, rules, KeyStore(), receipts)
         doors = [Topic.INTAKE_COMMANDS] if settings.inbound_enabled else []
         doors += [Topic.APOLOGY_LETTERS] if settings.apology_letters_enabled else []
         if doors:
@@ -75,6 +79,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         try:
             with loops.running():
                 yield
+                receipts.close()  # the committers finish what is queued, then stop
         finally:
             feed.stop()
             pool.close()

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from motcua.http import Problem
 from services.intake.auth import UNKNOWN, KeyStore, Principal, Scope
+from services.intake.dossier.group_commit import GroupCommit
 from services.intake.dossier.service import IntakeRules
 from services.intake.settings import IntakeSettings
 
@@ -23,6 +24,7 @@ class IntakeContext:
     pool: ConnectionPool
     rules: IntakeRules
     keys: KeyStore
+    receipts: GroupCommit
 
 
 async def context(request: Request) -> IntakeContext:

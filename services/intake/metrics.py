@@ -3,7 +3,7 @@ outbox relay's in motcua.outbox)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 RECEIVED = Counter(
     "motcua_intake_dossiers_received_total",
@@ -36,4 +36,9 @@ BATCH_PATHS = Counter(
     "or item by item (a savepoint each, where the set-based path gave up: an event id twice "
     "in the batch, a daily sequence running out, a concurrent write's conflict).",
     ["path"],
+)
+GROUP_SIZES = Histogram(
+    "motcua_intake_group_commit_receipts",
+    "Single receipts written by one group commit (one transaction, one fsync).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )

@@ -46,6 +46,15 @@ class IntakeSettings(OutboxSettings):
         description="An appointment may be moved once only (Nghị định 61 Điều 19 khoản 9; "
         "unconfirmed under NĐ 118/2025, hence a setting).",
     )
+    group_committers: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Threads per process committing single receipts together (group commit).",
+    )
+    group_commit_max: int = Field(
+        default=200, ge=1, le=1000, description="Most single receipts one group commit writes."
+    )
     batch_max_items: int = Field(
         default=1000, ge=1, description="Most events accepted by one `POST /v1/events:batch`."
     )

@@ -89,6 +89,29 @@ def run_set_based(
             results[index] = exc
             continue
         parsed.append(_Item(index, command[0], command[1]))
+    return _run_parsed(parsed, results, principal, rules, db_session)
+
+
+def run_receipts(
+    commands: Sequence[ReceiveDossier],
+    *,
+    principal: Principal,
+    rules: IntakeRules,
+    db_session: Connection,
+) -> tuple[list[Result], Numbering | None]:
+    """:func:`run_set_based` for receipts already validated (single requests committed
+    together, :mod:`~services.intake.dossier.group_commit`)."""
+    parsed = [_Item(index, command, None) for index, command in enumerate(commands)]
+    return _run_parsed(parsed, [None] * len(commands), principal, rules, db_session)
+
+
+def _run_parsed(
+    parsed: list[_Item],
+    results: list[Result | None],
+    principal: Principal,
+    rules: IntakeRules,
+    db_session: Connection,
+) -> tuple[list[Result], Numbering | None]:
     ids = [item.command.event_id for item in parsed]
     if len(set(ids)) != len(ids):
         raise NotSetBased("an event id appears twice in the batch")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import random
@@ -38,7 +39,6 @@ from services.intake.dossier.service import (
     committed,
     get_dossier,
     load_receipt,
-    receive_dossier,
     view_of,
 )
 from services.intake.dossier.state import DossierState
@@ -158,33 +158,42 @@ async def post_dossier(
     request: Request,
     ctx: Annotated[IntakeContext, Depends(context)],
 ) -> Response:
-    """Async, with the database work in one trip to the thread pool: each hop between
-    the event loop and a worker thread costs a request more than its SQL does."""
-    return await run_in_threadpool(_receive, command, principal, ctx, pdf=_wants_pdf(request))
-
-
-def _receive(
-    command: ReceiveDossier, principal: Principal, ctx: IntakeContext, *, pdf: bool
-) -> Response:
-    outcome = _run(
-        ctx,
-        lambda conn: receive_dossier(
-            command, principal=principal, rules=ctx.rules, db_session=conn
-        ),
-        "http",
-        occurred_at=command.occurred_at,
-    )
+    """Committed with the other receipts in flight (``group_commit``): one transaction
+    and one fsync for all of them; answered once its group committed."""
+    try:
+        check_occurred_at(command.occurred_at, ctx.rules)
+        outcome = await asyncio.wrap_future(ctx.receipts.submit(command, principal))
+    except IntakeError as exc:
+        REJECTS.labels(exc.reason, "http").inc()
+        raise
     headers = {REPLAY_HEADER: "true"} if outcome.replayed else {}
-    headers["Location"] = f"/v1/dossiers/{outcome.body['dossier_code']}"
+    if outcome.replayed:
+        REPLAYS.labels("http").inc()
+    code = outcome.body["dossier_code"]
+    headers["Location"] = f"/v1/dossiers/{code}"
+    pdf = _wants_pdf(request)
+    receipt = outcome.receipt() if outcome.receipt else None
+    if receipt is None or pdf:  # a replay reads it back; a PDF is rendered off the loop
+        return await run_in_threadpool(
+            _receipt_response,
+            code,
+            principal,
+            ctx,
+            pdf=pdf,
+            status=outcome.status,
+            extra=outcome.body,
+            headers=headers,
+            receipt=receipt,
+        )
     return _receipt_response(
-        outcome.body["dossier_code"],
+        code,
         principal,
         ctx,
-        pdf=pdf,
+        pdf=False,
         status=outcome.status,
         extra=outcome.body,
         headers=headers,
-        receipt=outcome.receipt() if outcome.receipt else None,
+        receipt=receipt,
     )
 
 
