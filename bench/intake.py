@@ -36,6 +36,7 @@ import psycopg
 from confluent_kafka import Consumer, TopicPartition
 
 from bench.ceilings import measure
+from bench.cpu import Phase, idle_rates, settle
 from motcua.kafka import Topic
 from services.intake.reference.catalog import ReferenceCatalog
 
@@ -301,9 +302,18 @@ def main() -> int:
     args = parser.parse_args()
     stack, stop = open_stack()
     try:
+        idle = idle_rates()
+        phase = Phase(idle)
         batch = asyncio.run(bench_batch(stack, args.batches, clients=2))
+        batch["settled_s"] = settle(idle)  # the consumers' share of the same events
+        cpu = phase.per_event_ms(int(batch["events"]))
+        print("cpu ms per event:", cpu, flush=True)
         print("batch:", batch, flush=True)
+        phase = Phase(idle)
         single = asyncio.run(bench_single(stack, args.singles, args.clients))
+        settle(idle)
+        single_cpu = phase.per_event_ms(int(single["requests"]))
+        print("cpu ms per single receipt:", single_cpu, flush=True)
         print("single:", single, flush=True)
         lag = asyncio.run(bench_lag(stack, args.lag_rate, args.lag_seconds))
         print("lag:", lag, flush=True)
@@ -351,6 +361,11 @@ def main() -> int:
         f"plus an outbox row, 1,000 per transaction, logged, fsync on: "
         f"{ceilings.postgres_dossiers_per_s:,.0f} dossiers/s. Goal: ≥ 25% of the lower "
         f"({ceilings.lower * 0.25:,.0f}/s).\n"
+        + "\nCPU per event across the platform (`bench/cpu.py`: user + system time of each "
+        "process, from the phase's start until every consumer is idle again, less its idle "
+        "use over that time), in ms: "
+        f"batch {cpu}; single receipts {single_cpu}. On 2 cores the platform can carry "
+        "about 2,000 ms ÷ the sum of a row's figures events per second.\n"
     )
     notes = ""
     if RESULTS.exists() and NOTES_MARKER in RESULTS.read_text():
