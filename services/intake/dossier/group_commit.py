@@ -128,12 +128,7 @@ class GroupCommit:
                 raise NotSetBased("the commit refused the group's writes") from exc
             except (errors.DeadlockDetected, errors.SerializationFailure):
                 if attempt == ATTEMPTS:
-                    raise Problem(
-                        503,
-                        "Busy",
-                        "concurrent writes to the same dossiers; retry the request",
-                        headers={"Retry-After": "1"},
-                    ) from None
+                    raise _busy() from None
                 time.sleep(random.uniform(0.02, 0.1) * attempt)  # noqa: S311 (jitter)
         raise AssertionError("unreachable")
 
@@ -155,13 +150,17 @@ class GroupCommit:
                 if attempt == 1:
                     raise
             except (errors.DeadlockDetected, errors.SerializationFailure):
-                raise Problem(
-                    503,
-                    "Busy",
-                    "concurrent writes to the same dossiers; retry the request",
-                    headers={"Retry-After": "1"},
-                ) from None
+                raise _busy() from None
         raise AssertionError("unreachable")
+
+
+def _busy() -> Problem:
+    return Problem(
+        503,
+        "Busy",
+        "concurrent writes to the same dossiers; retry the request",
+        headers={"Retry-After": "1"},
+    )
 
 
 def _settle(pending: _Pending, work: Callable[[_Pending], Outcome]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import random
 import time
@@ -173,28 +174,20 @@ async def post_dossier(
     headers["Location"] = f"/v1/dossiers/{code}"
     pdf = _wants_pdf(request)
     receipt = outcome.receipt() if outcome.receipt else None
-    if receipt is None or pdf:  # a replay reads it back; a PDF is rendered off the loop
-        return await run_in_threadpool(
-            _receipt_response,
-            code,
-            principal,
-            ctx,
-            pdf=pdf,
-            status=outcome.status,
-            extra=outcome.body,
-            headers=headers,
-            receipt=receipt,
-        )
-    return _receipt_response(
+    answer = functools.partial(
+        _receipt_response,
         code,
         principal,
         ctx,
-        pdf=False,
+        pdf=pdf,
         status=outcome.status,
         extra=outcome.body,
         headers=headers,
         receipt=receipt,
     )
+    if receipt is None or pdf:  # a replay reads it back; a PDF is rendered off the loop
+        return await run_in_threadpool(answer)
+    return answer()
 
 
 @router.get(
