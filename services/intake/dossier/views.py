@@ -49,6 +49,8 @@ from services.intake.metrics import BATCH_ABORTS, BATCH_PATHS, REJECTS, REPLAYS
 router = APIRouter(prefix="/v1", tags=["dossiers"], responses={401: {}})
 REPLAY_HEADER = "Idempotent-Replayed"
 BATCH_ATTEMPTS = 3
+RECEIPT_WAIT_S = 30.0
+"""How long a single receipt waits for its group commit before it is told to retry."""
 # ``ReceiveDossier.occurred_at``'s own type: the batch pre-locks counters by reading it so.
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
@@ -163,7 +165,17 @@ async def post_dossier(
     and one fsync for all of them; answered once its group committed."""
     try:
         check_occurred_at(command.occurred_at, ctx.rules)
-        outcome = await asyncio.wrap_future(ctx.receipts.submit(command, principal))
+        outcome = await asyncio.wait_for(
+            asyncio.wrap_future(ctx.receipts.submit(command, principal)), RECEIPT_WAIT_S
+        )
+    except TimeoutError:
+        # Its group may still commit: the same event_id sent again is then its replay.
+        raise Problem(
+            503,
+            "Busy",
+            "the receipt was not written in time; send it again with the same event_id",
+            headers={"Retry-After": "1"},
+        ) from None
     except IntakeError as exc:
         REJECTS.labels(exc.reason, "http").inc()
         raise

@@ -100,3 +100,23 @@ def test_an_item_that_conflicts_twice_is_refused_alone_and_the_others_commit(
     assert [result.status for result in results] == [201, 409, 201]
     assert refusals == ["conflict"]
     assert results[1].body["title"] == "Conflict"
+
+
+def test_a_receipt_whose_group_never_commits_is_a_503_to_send_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A committer that is down must not hold the request forever."""
+    import asyncio
+    from concurrent.futures import Future
+
+    monkeypatch.setattr(views, "RECEIPT_WAIT_S", 0.05)
+    never: Future[Outcome] = Future()
+    context = SimpleNamespace(rules=None, receipts=SimpleNamespace(submit=lambda *_: never))
+    command = SimpleNamespace(occurred_at=datetime.now(UTC))
+    with pytest.raises(Problem) as problem:
+        asyncio.run(
+            views.post_dossier(None, command, None, context)  # type: ignore[arg-type]
+        )
+    assert problem.value.status == 503
+    assert problem.value.headers == {"Retry-After": "1"}
+    assert "same event_id" in (problem.value.detail or "")
