@@ -26,14 +26,17 @@ or its commit fails, and the caller runs the batch item by item.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from psycopg import Connection
+from psycopg import Connection, errors
 from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
 
 from services.intake.auth import Principal
+from services.intake.dossier.code import DossierCode
 from services.intake.dossier.commands import Parsed, parse_command
 from services.intake.dossier.errors import IntakeError, no_such_dossier
 from services.intake.dossier.fingerprint import fingerprint
@@ -60,6 +63,27 @@ Result = Outcome | IntakeError
 
 class NotSetBased(Exception):
     """The batch must go item by item; nothing of this attempt was committed."""
+
+
+Write = Callable[[Connection], tuple[list[Result], Numbering | None]]
+
+
+def commit_set_based(pool: ConnectionPool, write: Write) -> list[Result]:
+    """``write`` (:func:`run_set_based` or :func:`run_receipts` on a connection) in one
+    pipelined transaction, its new dossiers numbered once it committed.
+
+    A pipeline reports a conflict, or a day out of numbers, at the commit's sync: nothing
+    was written, and it is :class:`NotSetBased`. A deadlock is left to the caller.
+    """
+    try:
+        with pool.connection() as conn, conn.pipeline():
+            with conn.transaction():
+                answers, numbering = write(conn)
+            if numbering is not None:
+                numbering.apply()
+    except (errors.UniqueViolation, errors.CheckViolation) as exc:
+        raise NotSetBased("the commit refused the writes") from exc
+    return answers
 
 
 @dataclass
@@ -134,6 +158,7 @@ def _run_parsed(
     dossiers = _lock_dossiers(
         {item.dossier_code for item in transitions if item.dossier_code is not None}, db_session
     )
+    _check_none_names_a_new_dossier(transitions, dossiers, {n.counter for n in new})
     changed, updates = _decide_transitions(
         transitions, dossiers, results, principal, rules, db_session
     )
@@ -173,6 +198,20 @@ def _answer_replays(
         except IntakeError as exc:
             results[item.index] = exc
     return fresh
+
+
+def _check_none_names_a_new_dossier(
+    transitions: list[_Item], dossiers: dict[str, dict[str, Any]], days: set[tuple[str, date]]
+) -> None:
+    """One item at a time, a transition could name a dossier an earlier receipt of the
+    batch created (its code guessed); here the new dossiers are numbered only as they are
+    written, so such a batch goes item by item rather than answer 404."""
+    for item in transitions:
+        code = item.dossier_code
+        if code is not None and code not in dossiers:
+            named = DossierCode.parse(code)
+            if (named.unit_code, named.received_on) in days:
+                raise NotSetBased("a transition may name a dossier this batch receives")
 
 
 def _lock_dossiers(codes: set[str], db_session: Connection) -> dict[str, dict[str, Any]]:

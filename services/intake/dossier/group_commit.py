@@ -30,7 +30,7 @@ from psycopg_pool import ConnectionPool
 
 from motcua.http import Problem
 from services.intake.auth import Principal
-from services.intake.dossier.batch import NotSetBased, run_receipts
+from services.intake.dossier.batch import NotSetBased, commit_set_based, run_receipts
 from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.models import ReceiveDossier
 from services.intake.dossier.service import IntakeRules, Outcome, committed, receive_dossier
@@ -113,19 +113,15 @@ class GroupCommit:
         """The group in one transaction; aborted ones (deadlock) run again, then 503."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with self.pool.connection() as conn, conn.pipeline():
-                    with conn.transaction():
-                        answers, numbering = run_receipts(
-                            [pending.command for pending in group],
-                            principal=principal,
-                            rules=self.rules,
-                            db_session=conn,
-                        )
-                    if numbering is not None:
-                        numbering.apply()
-                return answers
-            except (errors.UniqueViolation, errors.CheckViolation) as exc:
-                raise NotSetBased("the commit refused the group's writes") from exc
+                return commit_set_based(
+                    self.pool,
+                    lambda conn: run_receipts(
+                        [pending.command for pending in group],
+                        principal=principal,
+                        rules=self.rules,
+                        db_session=conn,
+                    ),
+                )
             except (errors.DeadlockDetected, errors.SerializationFailure):
                 if attempt == ATTEMPTS:
                     raise _busy() from None

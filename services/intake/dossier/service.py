@@ -209,8 +209,8 @@ class NewDossier:
     Its daily sequence number is not known yet: the statement that writes the dossier
     takes it from the counter (``k``-th of the ``n`` receipts of its unit's day in this
     write), so the counter is locked only for the statements that write. The event was
-    validated with ``0000`` in its place, the same shape; :meth:`number` puts the real one
-    into what is answered, and the statements into what is stored and published.
+    validated with ``0000`` in its place, the same shape; the statements put the real one
+    into what is stored and published, and :meth:`number` into what is answered.
     """
 
     dossier: dict[str, Any]
@@ -219,10 +219,7 @@ class NewDossier:
     counter: tuple[str, date]
 
     def number(self, sequence: int) -> None:
-        code = str(DossierCode(*self.counter, sequence))
-        self.dossier["code"] = code
-        self.written.event["data"]["dossier_code"] = code
-        self.written.outcome.body["dossier_code"] = code
+        self.written.outcome.body["dossier_code"] = str(DossierCode(*self.counter, sequence))
 
 
 @dataclass(frozen=True)
@@ -399,22 +396,19 @@ class Numbering:
     """The sequence numbers of dossiers written by :func:`write_new_dossiers`, known once
     the counter statement has answered (at the next sync of the pipeline)."""
 
-    def __init__(self, cursor: Cursor[Any], new: Sequence[NewDossier], counts: Counter[Any]):
+    def __init__(self, cursor: Cursor[Any], new: Sequence[NewDossier]):
         self._cursor = cursor
         self._new = new
-        self._counts = counts
 
     def apply(self) -> None:
-        """Number each new dossier in what it answers; raises ``CheckViolation`` (on
-        :data:`COUNTER_LIMIT`) when a day has run out of numbers."""
+        """Number each new dossier in what it answers, as :data:`_CODE_SQL` numbered its
+        row; raises ``CheckViolation`` (on :data:`COUNTER_LIMIT`) when a day has run out
+        of numbers."""
         with self._cursor as cursor:
-            following = {
-                (unit, day): last - self._counts[(unit, day)] + 1
-                for unit, day, last in cursor.fetchall()
-            }
+            last = {(unit, day): value for unit, day, value in cursor.fetchall()}
         for dossier in self._new:
-            dossier.number(following[dossier.counter])
-            following[dossier.counter] += 1
+            row = dossier.dossier
+            dossier.number(last[dossier.counter] - row["n"] + row["k"])
 
 
 def write_new_dossiers(new: Sequence[NewDossier], *, db_session: Connection) -> Numbering:
@@ -427,12 +421,10 @@ def write_new_dossiers(new: Sequence[NewDossier], *, db_session: Connection) -> 
     counters stay locked only while these statements and the commit run.
     """
     counts: Counter[tuple[str, date]] = Counter(n.counter for n in new)
-    for dossier in new:  # k of n: its place among its day's receipts in this write
-        dossier.dossier["n"] = counts[dossier.counter]
     taken: Counter[tuple[str, date]] = Counter()
-    for dossier in new:
+    for dossier in new:  # k of n: its place among its day's receipts in this write
         taken[dossier.counter] += 1
-        dossier.dossier["k"] = taken[dossier.counter]
+        dossier.dossier.update(k=taken[dossier.counter], n=counts[dossier.counter])
     applicants = {n.applicant["ref"]: n.applicant for n in new}
     counters = recordset_text(
         {"unit_code": unit, "day": day.isoformat(), "n": n}
@@ -489,7 +481,7 @@ def write_new_dossiers(new: Sequence[NewDossier], *, db_session: Connection) -> 
         "ORDER BY e.n",
         (Topic.DOSSIER_EVENTS.value, events),
     )
-    return Numbering(cursor, new, counts)
+    return Numbering(cursor, new)
 
 
 _CODE_SQL = (

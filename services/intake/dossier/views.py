@@ -26,7 +26,7 @@ from motcua.http import Problem
 from services.intake.auth import Principal, Scope
 from services.intake.dependencies import IntakeContext, authenticated, context, scoped
 from services.intake.dossier import clock as dossier_clock
-from services.intake.dossier.batch import NotSetBased, run_set_based
+from services.intake.dossier.batch import NotSetBased, commit_set_based, run_set_based
 from services.intake.dossier.code import DOSSIER_CODE, DOSSIER_CODE_PATTERN, UNIT_CODE
 from services.intake.dossier.commands import check_occurred_at, execute_command
 from services.intake.dossier.errors import IntakeError
@@ -401,20 +401,12 @@ def _run_batch(
 def _run_batch_set_based(
     items: list[dict[str, Any]], principal: Principal, ctx: IntakeContext
 ) -> tuple[list[BatchItemResult], list[str]]:
-    """:func:`run_set_based` in one pipelined transaction (a deadlock is left to the
-    caller, which runs the batch again)."""
-    try:
-        with ctx.pool.connection() as conn, conn.pipeline():
-            with conn.transaction():
-                answers, numbering = run_set_based(
-                    items, principal=principal, rules=ctx.rules, db_session=conn
-                )
-            if numbering is not None:
-                numbering.apply()
-    except (errors.UniqueViolation, errors.CheckViolation) as exc:
-        # A pipeline reports a conflict (or a day out of numbers) at the commit's sync:
-        # nothing was written, and the item-by-item path answers each item.
-        raise NotSetBased("the commit refused the batch's writes") from exc
+    """:func:`run_set_based` committed (a deadlock is left to the caller, which runs the
+    batch again)."""
+    answers = commit_set_based(
+        ctx.pool,
+        lambda conn: run_set_based(items, principal=principal, rules=ctx.rules, db_session=conn),
+    )
     results: list[BatchItemResult] = []
     refusals: list[str] = []
     for index, answer in enumerate(answers):

@@ -368,6 +368,34 @@ def test_transitions_in_a_batch_see_the_ones_before_them(
     ]
 
 
+def test_a_transition_naming_the_dossier_its_batch_receives_sees_it(
+    client: TestClient, systems: Systems
+) -> None:
+    """Item by item, an earlier receipt's dossier exists for a later transition (its code
+    guessed); the set-based path numbers dossiers only as it writes them, so it hands
+    such a batch to the item-by-item path rather than answer 404."""
+    at = "2024-04-09T10:00:00+07:00"  # a day no other test receives on: this is 0001
+    code = f"{systems.hanoi_commune}-240409-0001"
+    items = [
+        {"kind": "receive", **receive_command(systems.hanoi_commune, occurred_at=at)},
+        {
+            "kind": "transition",
+            "dossier_code": code,
+            "event_id": str(uuid.uuid4()),
+            "occurred_at": at,
+            "transition": "assign",
+            "to_unit_code": systems.hanoi_commune,
+        },
+    ]
+    by_item = _sample("motcua_intake_batch_paths_total", path="item_by_item")
+    response = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 200], results
+    assert results[0]["body"]["dossier_code"] == code
+    assert _sample("motcua_intake_batch_paths_total", path="item_by_item") == by_item + 1
+
+
 def test_a_day_out_of_numbers_refuses_only_the_receipts_past_9999(
     client: TestClient, systems: Systems, intake_url: str
 ) -> None:
