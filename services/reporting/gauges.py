@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import psycopg
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from psycopg_pool import ConnectionPool
 
 from motcua.kafka import client_config
@@ -47,6 +47,19 @@ LEVELS = {
     "dissatisfied": "ratings_dissatisfied",
     "invalid": "ratings_invalid",
 }
+# A broker still electing its group coordinator, or briefly out of reach: the next tick
+# retries, so a line without a stack trace is enough.
+PASSING_KAFKA_ERRORS = frozenset(
+    {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError._ALL_BROKERS_DOWN,
+    }
+)
+
 _log = logging.getLogger("motcua.reporting.gauges")
 
 
@@ -105,6 +118,14 @@ class Exporter:
         for step in (self.business, self.consumer_lag, self.reconcile_if_due):
             try:
                 step()
+            except KafkaException as error:
+                if error.args[0].code() not in PASSING_KAFKA_ERRORS:
+                    _log.exception("gauge step failed", extra={"step": step.__name__})
+                else:
+                    _log.warning(
+                        "gauge step deferred",
+                        extra={"step": step.__name__, "error": error.args[0].str()},
+                    )
             except Exception:  # one failing step must not stop the others (logged)
                 _log.exception("gauge step failed", extra={"step": step.__name__})
 
