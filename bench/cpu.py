@@ -37,6 +37,11 @@ def _processes() -> Iterator[tuple[str, Path]]:
                 break
 
 
+def pids(kind: str) -> list[int]:
+    """The pids of one kind's processes (``intake``, ``deadlines`` …), lowest first."""
+    return sorted(int(entry.name) for name, entry in _processes() if name == kind)
+
+
 def cpu_seconds() -> dict[str, float]:
     """CPU seconds so far, by process kind (the stack's processes only run once here)."""
     totals = dict.fromkeys(PROCESSES, 0.0)

@@ -37,6 +37,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from bench.ceilings import measure
 from bench.cpu import Phase, idle_rates, settle
+from bench.profile import Hotspots, Sampling, can_sample
 from motcua.kafka import Topic
 from services.intake.reference.catalog import ReferenceCatalog
 
@@ -278,6 +279,36 @@ async def bench_lag(stack: Stack, rate: float, seconds: float) -> dict[str, floa
     }
 
 
+def profile(
+    stack: Stack, batches: int, idle: dict[str, float]
+) -> tuple[dict[str, float], list[Hotspots]]:
+    """A second batch run with py-spy on intake and deadlines: where their time goes."""
+    if batches <= 0:
+        return {}, []
+    if not can_sample():
+        print("profile skipped: py-spy may not read other processes here", flush=True)
+        return {}, []
+    sampling = Sampling(("intake", "deadlines"))
+    with sampling:
+        run = asyncio.run(bench_batch(stack, batches, clients=2))
+    settle(idle)
+    for hotspots in sampling.hotspots:
+        print("profile:", hotspots.line(), flush=True)
+    return run, sampling.hotspots
+
+
+def _profile_report(run: dict[str, float], hotspots: list[Hotspots]) -> str:
+    if not hotspots:
+        return ""
+    lines = "".join(f"- {h.line()}\n" for h in hotspots)
+    return (
+        f"\nWhere the time goes (`bench/profile.py`: a second batch run, {run['events']:,} "
+        f"events at {run['events_per_s']:,.0f} events/s, under `py-spy record --gil "
+        "--nonblocking -r 100`; each share is of the samples holding the GIL, charged to the "
+        "innermost function of ours on the stack, or to the library when none is ours):\n" + lines
+    )
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -299,6 +330,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--lag-rate", type=float, default=1000)
     parser.add_argument("--lag-seconds", type=float, default=20)
+    parser.add_argument(
+        "--profile-batches",
+        type=int,
+        default=15,
+        help="batches of a second batch run under py-spy, to say what bounds it (0: none)",
+    )
     args = parser.parse_args()
     stack, stop = open_stack()
     try:
@@ -309,6 +346,7 @@ def main() -> int:
         cpu = phase.per_event_ms(int(batch["events"]))
         print("cpu ms per event:", cpu, flush=True)
         print("batch:", batch, flush=True)
+        profiled, hotspots = profile(stack, args.profile_batches, idle)
         phase = Phase(idle)
         single = asyncio.run(bench_single(stack, args.singles, args.clients))
         settle(idle)
@@ -366,6 +404,7 @@ def main() -> int:
         "use over that time), in ms: "
         f"batch {cpu}; single receipts {single_cpu}. On 2 cores the platform can carry "
         "about 2,000 ms ÷ the sum of a row's figures events per second.\n"
+        + _profile_report(profiled, hotspots)
     )
     notes = ""
     if RESULTS.exists() and NOTES_MARKER in RESULTS.read_text():
