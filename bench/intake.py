@@ -305,7 +305,8 @@ def _profile_report(run: dict[str, float], hotspots: list[Hotspots]) -> str:
         f"\nWhere the time goes (`bench/profile.py`: a second batch run, {run['events']:,} "
         f"events at {run['events_per_s']:,.0f} events/s, under `py-spy record --gil "
         "--nonblocking -r 100`; each share is of the samples holding the GIL, charged to the "
-        "innermost function of ours on the stack, or to the library when none is ours):\n" + lines
+        "innermost function of ours within the running asyncio task, or to the library whose "
+        "task it is when none is ours; then each package's own time):\n" + lines
     )
 
 
@@ -361,7 +362,7 @@ def main() -> int:
         print("ceilings:", ceilings, flush=True)
     finally:
         stop()
-    command_line = " ".join(sys.argv[1:])
+    command_line = "".join(f" {option}" for option in sys.argv[1:])
     rows = [
         (
             "batch ingestion, committed and published to Kafka",
@@ -390,7 +391,7 @@ def main() -> int:
         "# Benchmark results\n\n"
         f"Machine: {machine()}. Kafka and PostgreSQL as local processes of "
         "`deploy/local/stack.py`, one intake process (uvicorn, relay in-process).\n"
-        f"Command: `make bench` (`python -m bench {command_line}`), "
+        f"Command: `make bench` (its intake part: `python -m bench intake{command_line}`), "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
         "| measurement | target | measured |\n| --- | --- | --- |\n" + table + "\n\n"
         f"Ceilings of the same run (`bench/ceilings.py`): Kafka's `ProducerPerformance`, "

@@ -29,7 +29,14 @@ from types import TracebackType
 from bench.cpu import pids
 
 OWN_CODE = ("motcua/", "services/", "bench/")
-LOOP_DISPATCH = frozenset({"Handle._run (asyncio/events.py)", "_run (asyncio/events.py)"})
+LOOP_DISPATCH = frozenset(
+    {
+        "Handle._run (asyncio/events.py)",
+        "_run (asyncio/events.py)",
+        "BaseEventLoop._run_once (asyncio/base_events.py)",
+        "_run_once (asyncio/base_events.py)",
+    }
+)
 RATE = 100
 
 
