@@ -5,14 +5,18 @@ Runs against intake's public API with the demo upstream key, at a gentle pace (a
 events a second), so every service downstream has something to show. The local stack's
 channels record each invitation instead of sending it (ratings' ``recorded_messages``):
 those records stand for the citizens' phones, and about two in three invited citizens
-answer through ratings' API, mostly happy. Stops on SIGTERM.
+answer through ratings' API, mostly happy. The demo duty officer issues about two in
+three of the apology letters deadlines drafts, each after a while, so the leaders' apology
+compliance has letters in time, late and missing. Stops on SIGTERM.
 
     INTAKE_URL=… MOTCUA_DEMO_UPSTREAM_KEY=… RATINGS_URL=… RATINGS_DATABASE_URL=… \
-        python deploy/local/demo_traffic.py
+        DEADLINES_URL=… DEADLINES_DATABASE_URL=… MOTCUA_DEMO_OFFICER=… \
+        MOTCUA_DEMO_OFFICER_PASSWORD=… python deploy/local/demo_traffic.py
 """
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import random
@@ -20,6 +24,7 @@ import signal
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -186,6 +191,71 @@ class Citizens:
         return answered
 
 
+class DutyOfficer:
+    """The demo officer working through the drafted apology letters on the board's form."""
+
+    ISSUE_SHARE = 0.65
+    REASON = "Hồ sơ cần xác minh thêm thông tin tại cơ quan khác nên chưa trả kết quả đúng hẹn"
+
+    def __init__(self, deadlines_url: str, database_url: str, username: str, password: str) -> None:
+        self.deadlines_url = deadlines_url.rstrip("/")
+        self.database_url = database_url
+        self.credentials = {"username": username, "password": password}
+        self.browser = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.seen: set[str] = set()
+        self.signed_in = False
+
+    def _post(self, path: str, data: bytes, content_type: str) -> int:
+        request = urllib.request.Request(  # noqa: S310 (the local stack's own URL)
+            self.deadlines_url + path,
+            method="POST",
+            data=data,
+            headers={"Content-Type": content_type},
+        )
+        try:
+            with self.browser.open(request, timeout=30) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def issue_some(self) -> int:
+        """Issue some of the drafts waiting a minute or more; the others stay on the board."""
+        if not self.signed_in:
+            body = json.dumps(self.credentials).encode()
+            self.signed_in = self._post("/v1/session", body, "application/json") == 200
+            if not self.signed_in:
+                return 0
+        with psycopg.connect(self.database_url) as conn:
+            drafts = [
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT dossier_id FROM apology_letters WHERE status = 'draft' "
+                    "AND created_at < now() - interval '1 minute' ORDER BY created_at LIMIT 20"
+                )
+            ]
+        issued = 0
+        for dossier_id in drafts:
+            if dossier_id in self.seen:
+                continue
+            self.seen.add(dossier_id)
+            if random.random() > self.ISSUE_SHARE:
+                continue
+            form = {"reason": self.REASON, "extension_working_days": str(random.randint(2, 5))}
+            status = self._post(
+                f"/board/dossiers/{dossier_id}/letter",
+                urllib.parse.urlencode(form).encode(),
+                "application/x-www-form-urlencoded",
+            )
+            if status in (401, 403):
+                self.signed_in = False  # the session ended: sign in again next time
+                self.seen.discard(dossier_id)
+                return issued
+            issued += status == 200
+        return issued
+
+
 def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -197,6 +267,16 @@ def main() -> int:
         if os.environ.get("RATINGS_URL") and os.environ.get("RATINGS_DATABASE_URL")
         else None
     )
+    officer_settings = [
+        os.environ.get(name, "")
+        for name in (
+            "DEADLINES_URL",
+            "DEADLINES_DATABASE_URL",
+            "MOTCUA_DEMO_OFFICER",
+            "MOTCUA_DEMO_OFFICER_PASSWORD",
+        )
+    ]
+    officer = DutyOfficer(*officer_settings) if all(officer_settings) else None
     ticks = 0
     print(
         f"demo traffic: {rate}/s over {len(units)} units, {len(procedures)} procedures", flush=True
@@ -210,6 +290,8 @@ def main() -> int:
             ticks += 1
             if citizens is not None and ticks % 10 == 0:
                 citizens.answer_some()
+            if officer is not None and ticks % 30 == 0:
+                officer.issue_some()
         except (OSError, psycopg.Error) as exc:
             print(f"intake or ratings unreachable ({exc}); retrying", file=sys.stderr, flush=True)
             stop.wait(2)
