@@ -300,9 +300,14 @@ def profile(
         print("profile skipped: py-spy may not read other processes here", flush=True)
         return {}, []
     sampling = Sampling(("intake", "deadlines"))
-    with sampling:
-        run = asyncio.run(bench_batch(stack, batches, clients=2))
-    settle(idle)
+    try:
+        with sampling:
+            run = asyncio.run(bench_batch(stack, batches, clients=2))
+    except SystemExit as failed:  # the figures already measured are still written
+        print(f"profile skipped: {failed}", flush=True)
+        return {}, []
+    finally:
+        settle(idle)
     for hotspots in sampling.hotspots:
         print("profile:", hotspots.line(), flush=True)
     return run, sampling.hotspots
