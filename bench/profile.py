@@ -131,12 +131,16 @@ class Sampling:
         self._started = 0.0
 
     def __enter__(self) -> Sampling:
-        for kind in self.kinds:
-            found = pids(kind)
-            if not found:
-                raise SystemExit(f"no {kind} process to profile")
+        # Every process found and py-spy located before one sampler starts: a failure here
+        # leaves none running (``__exit__`` is not called when ``__enter__`` raises).
+        targets = {kind: pids(kind) for kind in self.kinds}
+        missing = [kind for kind, found in targets.items() if not found]
+        if missing:
+            raise SystemExit(f"no {', '.join(missing)} process to profile")
+        spy_binary = py_spy()
+        for kind, found in targets.items():
             output = Path(self._dir.name) / f"{kind}.txt"
-            command = [py_spy(), "record", "--gil", "--nonblocking", "--nolineno"]
+            command = [spy_binary, "record", "--gil", "--nonblocking", "--nolineno"]
             command += ["-r", str(RATE), "-f", "raw", "-o", str(output), "-p", str(found[0])]
             spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self._running.append((kind, spy, output))
