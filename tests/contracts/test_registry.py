@@ -15,7 +15,15 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from motcua.contracts import SCHEMAS_DIR_ENV, EventType, _registry, load_contracts, schemas_dir
+from motcua.contracts import (
+    SCHEMAS_DIR_ENV,
+    ContractError,
+    EventType,
+    _registry,
+    load_contracts,
+    schemas_dir,
+    validate_event,
+)
 from tests.contracts._examples import INVALID, VALID
 
 
@@ -95,9 +103,27 @@ def test_schemas_can_live_elsewhere(
 ) -> None:
     copy = tmp_path / "schemas"
     shutil.copytree(schemas_dir(), copy, ignore=shutil.ignore_patterns("examples"))
+    # The copy differs in one way the verdicts show: invitations need one more field.
+    invited = copy / EventType.RATING_INVITED.schema_path
+    schema = json.loads(invited.read_text(encoding="utf-8"))
+    schema["required"].append("only_in_the_copy")
+    invited.write_text(json.dumps(schema), encoding="utf-8")
     monkeypatch.setenv(SCHEMAS_DIR_ENV, str(copy))
+    refused = []
     for example in VALID:
-        _registry.envelope_validator().validate(example.content)
+        if example.content["type"] != EventType.RATING_INVITED:
+            validate_event(example.content)
+            continue
+        with pytest.raises(ContractError) as caught:
+            validate_event(example.content)
+        assert "only_in_the_copy" in str(caught.value), example.label
+        refused.append(example)
+    assert refused, "no rating.invited example to tell the copy from the repository's"
+
+    monkeypatch.delenv(SCHEMAS_DIR_ENV)
+    _registry.clear_cache()
+    for example in refused:  # the repository's own schemas accept them
+        validate_event(example.content)
 
 
 def test_missing_schemas_fail_loudly(
