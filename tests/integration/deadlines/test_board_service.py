@@ -99,6 +99,18 @@ def _figures(conn: psycopg.Connection, province: str) -> tuple[int, int]:
     return figures.overdue, figures.late_without_letter
 
 
+def _letters(conn: psycopg.Connection, clock: DossierClock) -> list[tuple[int, datetime, str]]:
+    """The dossier's letters as (episode, original due date, status), oldest episode first."""
+    return [
+        (int(episode), due, str(status))
+        for episode, due, status in conn.execute(
+            "SELECT episode, original_due_at, status FROM apology_letters "
+            "WHERE dossier_id = %s ORDER BY episode",
+            (clock.dossier_id,),
+        ).fetchall()
+    ]
+
+
 def _letter_due(clock: DossierClock) -> datetime:
     """The apology deadline the worker would compute; the board only stores it."""
     return clock.original_due_at - timedelta(days=1)
@@ -118,10 +130,9 @@ def test_alerts_put_a_dossier_on_its_subtree_board_only_once(
         assert item.status == "overdue"
         assert item.needs_letter
     assert _items(_officer(conn, other), conn) == []
-    letters = conn.execute(
-        "SELECT count(*) FROM apology_letters WHERE dossier_id = %s", (clock.dossier_id,)
-    ).fetchone()
-    assert letters == (1,)
+    # One draft, of the episode and due date its alerts carry; rows, not a count, so a
+    # letter drafted per alert (or for the wrong episode) shows.
+    assert _letters(conn, clock) == [(1, clock.due_at, "draft")]
     assert _figures(conn, province) == (1, 1)
 
 
@@ -154,12 +165,14 @@ def test_a_burst_recorded_at_once_leaves_the_board_as_one_alert_at_a_time_would(
         moved.dossier_id: "overdue",
     }
     letters = conn.execute(
-        "SELECT dossier_id::text, apology_deadline FROM apology_letters WHERE dossier_id = ANY(%s)",
+        "SELECT dossier_id::text, episode, apology_deadline FROM apology_letters "
+        "WHERE dossier_id = ANY(%s)",
         ([late.dossier_id, soon.dossier_id, moved.dossier_id],),
     ).fetchall()
-    # A letter is drafted at the first alert of a dossier not yet rescheduled, once.
+    # A letter is drafted at the first alert of a dossier not yet rescheduled, once, for
+    # the episode its alerts carry.
     assert sorted(letters) == sorted(
-        [(late.dossier_id, _letter_due(late)), (soon.dossier_id, _letter_due(soon))]
+        [(late.dossier_id, 1, _letter_due(late)), (soon.dossier_id, 1, _letter_due(soon))]
     )
 
 
@@ -560,5 +573,10 @@ def test_the_letter_to_issue_follows_the_current_episode(
         db_session=conn,
     )
     assert letters() == (1, ["draft"])
+    assert _letters(conn, clock) == [(1, clock.due_at, "issued"), (2, restarted.due_at, "draft")]
     _issue(conn, officer, clock.dossier_id, "Chờ bổ sung", NOW + timedelta(days=6))
     assert letters() == (0, ["issued"])
+    assert [(episode, status) for episode, _, status in _letters(conn, clock)] == [
+        (1, "issued"),
+        (2, "issued"),
+    ]
