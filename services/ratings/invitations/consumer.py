@@ -7,7 +7,9 @@ deliveries and their ``rating.invited`` outbox rows — and the offsets are comm
 after it: at least once from Kafka, exactly once in the database, since the insert is
 keyed on the dossier. A message that breaks its contract goes to ``motcua.dlq.ratings``
 with the reason and the partition carries on; PostgreSQL being away is waited out with
-the batch in hand.
+the batch in hand. The crash point ``invitations-committed`` (``MOTCUA_CRASH_AT``) lies
+after the transaction of a batch that created invitations and before its offsets: a kill
+there is what the redelivery and the keyed insert are for.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from confluent_kafka import Consumer, Message, Producer
 from psycopg_pool import ConnectionPool
 
 from motcua.contracts import ContractError, decode_event
+from motcua.crash_points import crash_point
 from motcua.kafka import (
     DeadLetter,
     Topic,
@@ -82,8 +85,11 @@ class InvitationConsumer:
                 batch = [m for m in messages if not self._is_error(m)]
                 if not batch:
                     continue
-                if not self._handle_until_done(batch, producer, stop):
+                created = self._handle_until_done(batch, producer, stop)
+                if created is None:
                     break  # stopping with the batch undone: its offsets stay uncommitted
+                if created:
+                    crash_point("invitations-committed")
                 consumer.commit(offsets=next_offsets(batch), asynchronous=False)
                 for message in batch:
                     CONSUMED.labels(message.topic()).inc()
@@ -100,16 +106,17 @@ class InvitationConsumer:
 
     def _handle_until_done(
         self, batch: Sequence[Message], producer: Producer, stop: threading.Event
-    ) -> bool:
+    ) -> list[NewInvitation] | None:
+        """The invitations the batch created (committed), or None when stopping first."""
         while not stop.is_set():
             try:
-                self.handle(batch, producer)
+                created = self.handle(batch, producer)
                 self._database.recovered()
-                return True
+                return created
             except psycopg.OperationalError as exc:
                 self._database.failed(exc)
                 stop.wait(self.retry_wait_s)
-        return False
+        return None
 
     def handle(self, batch: Sequence[Message], producer: Producer) -> list[NewInvitation]:
         """Invite for every closed dossier of ``batch``; dead-letter what breaks a contract."""

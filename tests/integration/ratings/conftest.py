@@ -6,11 +6,14 @@ officers' sign-in key, and officers of two subtrees."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import threading
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +23,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from fastapi.testclient import TestClient
 
 from motcua.contracts import EventType, encode_event, new_event
@@ -129,7 +132,149 @@ def count(ratings_url: str, sql: str, ids: Sequence[str]) -> int:
 
 
 INVITATIONS = "SELECT count(*) FROM rating_invitations WHERE dossier_id = ANY(%s::uuid[])"
-OUTBOX = "SELECT count(*) FROM outbox WHERE message_key = ANY(%s)"
+UNPUBLISHED = "SELECT count(*) FROM outbox WHERE message_key = ANY(%s) AND published_at IS NULL"
+
+Written = dict[str, tuple[int, int]]
+"""Where each produced event landed: its key's (partition, offset)."""
+
+
+def produce_where(infra: Infra, events: Sequence[dict[str, Any]]) -> Written:
+    """Produce like :func:`produce`, and say at which partition and offset each landed."""
+    written: Written = {}
+
+    def landed(error: KafkaError | None, message: Message) -> None:
+        assert error is None, error
+        key = (message.key() or b"").decode()
+        written[key] = (int(message.partition() or 0), int(message.offset() or 0))
+
+    producer = Producer({"bootstrap.servers": infra.bootstrap_servers, "linger.ms": 5})
+    for event in events:
+        producer.produce(
+            Topic.DOSSIER_EVENTS.value,
+            key=event["subject"].encode(),
+            value=encode_event(event),
+            on_delivery=landed,
+        )
+    assert producer.flush(30) == 0
+    assert len(written) == len(events)
+    return written
+
+
+def _client(infra: Infra, group: str) -> Consumer:
+    return Consumer(
+        {
+            "bootstrap.servers": infra.bootstrap_servers,
+            "group.id": group,
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+
+
+def _partitions(consumer: Consumer, topic: Topic) -> list[int]:
+    return sorted(consumer.list_topics(topic.value, timeout=10).topics[topic.value].partitions)
+
+
+def high_watermarks(infra: Infra, topic: Topic) -> dict[int, int]:
+    """Each partition's next offset now: where "from here on" starts, or "the end" is."""
+    consumer = _client(infra, f"test-watermarks-{uuid.uuid4().hex[:8]}")
+    try:
+        return {
+            p: consumer.get_watermark_offsets(TopicPartition(topic.value, p), timeout=10)[1]
+            for p in _partitions(consumer, topic)
+        }
+    finally:
+        consumer.close()
+
+
+def committed_offsets(infra: Infra, group: str, topic: Topic) -> dict[int, int]:
+    """The group's committed offset of each partition (negative where none), read by a
+    client that does not join the group."""
+    consumer = _client(infra, group)
+    try:
+        wanted = [TopicPartition(topic.value, p) for p in _partitions(consumer, topic)]
+        return {tp.partition: tp.offset for tp in consumer.committed(wanted, timeout=10)}
+    finally:
+        consumer.close()
+
+
+def start_group_at(infra: Infra, group: str, topic: Topic, offsets: Mapping[int, int]) -> None:
+    """Commit ``offsets`` for a group nobody has joined yet: its first member starts there
+    instead of at the beginning of everything the shared topic keeps."""
+    consumer = _client(infra, group)
+    try:
+        consumer.commit(
+            offsets=[TopicPartition(topic.value, p, o) for p, o in offsets.items()],
+            asynchronous=False,
+        )
+    finally:
+        consumer.close()
+    assert committed_offsets(infra, group, topic) == dict(offsets)
+
+
+def read_to_end(
+    infra: Infra, topic: Topic, since: Mapping[int, int], *, timeout_s: float = 60
+) -> list[Message]:
+    """Every message of ``topic`` from the offsets ``since`` up to its high watermarks as
+    they are when called: the whole of what was published in between, duplicates included."""
+    consumer = _client(infra, f"test-read-{uuid.uuid4().hex[:8]}")
+    try:
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic.value, p), timeout=10)[1]
+            for p in _partitions(consumer, topic)
+        }
+        pending = {p for p, end in ends.items() if end > since.get(p, 0)}
+        consumer.assign([TopicPartition(topic.value, p, since.get(p, 0)) for p in pending])
+        found: list[Message] = []
+        deadline = time.monotonic() + timeout_s
+        while pending:
+            assert time.monotonic() < deadline, f"partitions {pending} not read to {ends}"
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            partition, offset = int(message.partition() or 0), int(message.offset() or 0)
+            error = message.error()
+            if error is not None:
+                assert error.code() == KafkaError._PARTITION_EOF, error
+            elif offset < ends[partition]:
+                found.append(message)
+            if offset >= ends[partition] - (0 if error is not None else 1):
+                pending.discard(partition)
+        return found
+    finally:
+        consumer.close()
+
+
+def invited_events(
+    infra: Infra, ratings_url: str, dossier_ids: Sequence[str], since: Mapping[int, int]
+) -> Counter[str]:
+    """How many ``rating.invited`` messages this session's ratings published for each of
+    ``dossier_ids`` on its topic, read to the end from ``since``. Call it once the relay
+    has published them (no unpublished row left): the session's own outbox names its
+    events, so another session's ratings inviting the same dossiers from the shared
+    dossier topic is not counted."""
+    assert count(ratings_url, UNPUBLISHED, dossier_ids) == 0, "the relay has not caught up"
+    with psycopg.connect(ratings_url) as conn:
+        ours = {
+            str(row[0])
+            for row in conn.execute(
+                "SELECT event_id FROM outbox WHERE topic = %s AND message_key = ANY(%s)",
+                (Topic.RATING_INVITATIONS.value, list(dossier_ids)),
+            )
+        }
+    wanted = set(dossier_ids)
+    counted: Counter[str] = Counter()
+    for message in read_to_end(infra, Topic.RATING_INVITATIONS, since):
+        key = (message.key() or b"").decode()
+        if key not in wanted:
+            continue
+        event = json.loads(message.value() or b"{}")
+        if event["id"] not in ours:
+            continue
+        assert event["type"] == EventType.RATING_INVITED, event
+        assert event["data"]["dossier_id"] == key, event
+        counted[key] += 1
+    return counted
 
 
 @dataclass

@@ -27,11 +27,13 @@ from tests.conftest import Infra
 from tests.integration.conftest import Systems, read_dead_letters, wait_for
 from tests.integration.ratings.conftest import (
     INVITATIONS,
-    OUTBOX,
     TOKEN_KEY,
     UNIT_PATH,
+    UNPUBLISHED,
     closed_event,
     count,
+    high_watermarks,
+    invited_events,
     produce,
     ratings_settings,
     returned_through_intake,
@@ -107,19 +109,21 @@ def test_a_returned_dossier_through_intake_is_invited_once_and_the_sms_recorded(
 
 def test_the_same_event_three_times_makes_one_invitation(infra: Infra, ratings_url: str) -> None:
     dossier_id = str(uuid.uuid4())
+    output_from = high_watermarks(infra, Topic.RATING_INVITATIONS)
     event = closed_event(dossier_id, kind=EventType.DOSSIER_REJECTED, contact_preference="none")
     produce(infra, [event, event, event])
     settings = ratings_settings(infra, ratings_url, invitations_enabled=True)
     with TestClient(create_app(settings)):
-        wait_for(lambda: count(ratings_url, INVITATIONS, [dossier_id]) == 1, what="invitation")
+        wait_for(lambda: count(ratings_url, INVITATIONS, [dossier_id]) > 0, what="invitation")
         # The three copies are consumed once the group's offset is past them; then again,
         # in a new batch, under another group (a replay of the topic).
         produce(infra, [event])
     replay = ratings_settings(infra, ratings_url, invitations_enabled=True)
     with TestClient(create_app(replay)):
         wait_for(lambda: _group_done(infra, replay.ratings_group_id, dossier_id), what="replay")
-    assert count(ratings_url, INVITATIONS, [dossier_id]) == 1
-    assert count(ratings_url, OUTBOX, [dossier_id]) == 1
+        wait_for(lambda: count(ratings_url, UNPUBLISHED, [dossier_id]) == 0, what="published")
+        events = invited_events(infra, ratings_url, [dossier_id], output_from)
+    assert events == {dossier_id: 1}, "one rating.invited on the topic, however often consumed"
     with psycopg.connect(ratings_url) as conn:
         row = conn.execute(
             "SELECT i.outcome, i.channel, d.status, d.next_attempt_at FROM rating_invitations i "
@@ -156,7 +160,7 @@ def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
     settings = ratings_settings(infra, ratings_url, invitations_enabled=True)
     with TestClient(create_app(settings)):
         letters = read_dead_letters(infra, Topic.DLQ_RATINGS, b"poison", expect=2)
-        wait_for(lambda: count(ratings_url, INVITATIONS, [dossier_id]) == 1, what="invitation")
+        wait_for(lambda: count(ratings_url, INVITATIONS, [dossier_id]) > 0, what="invitation")
     reasons = {letter["motcua-dlq-reason"] for letter in letters[-2:]}
     assert reasons == {b"contract_violation"}
     details = b" ".join(letter["motcua-dlq-detail"] for letter in letters[-2:])
