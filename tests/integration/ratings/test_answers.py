@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from motcua.calendar import default_calendar
-from motcua.contracts import validate_event
+from motcua.contracts import EventType, validate_event
 from motcua.identity import TokenIssuer
 from services.ratings.answers.models import Answer, Channel, Entry, Invitation
 from services.ratings.answers.rules import parse_answer
@@ -286,11 +286,16 @@ def test_two_concurrent_submissions_store_one_and_refuse_the_other(ratings_db: s
         second.close()
     assert len(outcome) == 1
     assert isinstance(outcome[0], AlreadyRated)
+    # The partial unique index alone keeps one valid row; what it does not keep is the
+    # refused answer's event out of the outbox, nor the first answer from being replaced.
+    events = outbox_events(ratings_db, invited.dossier_id)
+    assert [e["type"] for e in events] == [EventType.RATING_SUBMITTED], events
+    assert events[0]["data"]["channel"] == Channel.WEB.value
     with psycopg.connect(ratings_db) as conn:
-        count = conn.execute(
-            "SELECT count(*) FROM ratings WHERE dossier_id = %s", (invited.dossier_id,)
-        ).fetchone()
-    assert count == (1,)
+        stored = conn.execute(
+            "SELECT id::text, channel FROM ratings WHERE dossier_id = %s", (invited.dossier_id,)
+        ).fetchall()
+    assert stored == [(events[0]["data"]["rating_id"], Channel.WEB.value)]
 
 
 def test_rate_limits_answer_429_with_retry_after(
