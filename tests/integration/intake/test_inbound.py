@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 
 import psycopg
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import KafkaError, Message, Producer
 from fastapi.testclient import TestClient
-from prometheus_client import REGISTRY
 
 from motcua.kafka import Topic
 from services.intake.app import create_app
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, read_dead_letters, receive_command
-from tests.integration.intake.conftest import intake_settings
+from tests.integration.conftest import Systems, receive_command
+from tests.integration.intake.conftest import door_group, intake_settings, wait_until_handled
+from tests.integration.test_service_processes import read_to_the_end
 
 
 def _system_name(intake_url: str, unit_code: str) -> str:
@@ -26,11 +27,6 @@ def _system_name(intake_url: str, unit_code: str) -> str:
         ).fetchone()
     assert row
     return str(row[0])
-
-
-def _kafka_replays() -> float:
-    labels = {"door": "kafka"}
-    return REGISTRY.get_sample_value("motcua_intake_commands_replayed_total", labels) or 0.0
 
 
 def _dossiers_of(intake_url: str, full_name: str) -> list[str]:
@@ -44,27 +40,72 @@ def _dossiers_of(intake_url: str, full_name: str) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def _messages_keyed(infra: Infra, key: str, *, settle_s: float) -> list[bytes]:
-    """Every message on motcua.dossier-events keyed ``key``, polling until ``settle_s``
-    have passed since the last one (or 30 s without any)."""
-    consumer = Consumer(
-        {"bootstrap.servers": infra.bootstrap_servers, "group.id": f"t-{uuid.uuid4()}"}
-    )
-    topic = Topic.DOSSIER_EVENTS.value
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-    found: list[bytes] = []
-    last = time.monotonic() + 30 - settle_s
-    try:
-        while time.monotonic() < last + settle_s:
-            message = consumer.poll(0.2)
-            if message is None or message.error() or message.key() != key.encode():
-                continue
-            found.append(message.value() or b"")
-            last = time.monotonic()
-    finally:
-        consumer.close()
-    return found
+Headers = list[tuple[str, str | bytes | None]]
+
+
+def _produce(
+    infra: Infra, key: bytes, messages: list[tuple[bytes, Headers]]
+) -> tuple[int, list[int]]:
+    """The commands on motcua.intake-commands under ``key``: their partition (one key, one
+    partition) and their offsets in order."""
+    offsets: dict[int, int] = {}
+    partitions: set[int] = set()
+
+    def delivered(index: int) -> Callable[[KafkaError | None, Message], None]:
+        def record(error: KafkaError | None, message: Message) -> None:
+            assert error is None, error
+            offset, partition = message.offset(), message.partition()
+            assert offset is not None
+            assert partition is not None
+            offsets[index] = offset
+            partitions.add(partition)
+
+        return record
+
+    producer = Producer({"bootstrap.servers": infra.bootstrap_servers})
+    for index, (value, headers) in enumerate(messages):
+        producer.produce(
+            Topic.INTAKE_COMMANDS.value,
+            key=key,
+            value=value,
+            headers=headers,
+            on_delivery=delivered(index),
+        )
+    assert producer.flush(10) == 0
+    [partition] = partitions
+    return partition, [offsets[index] for index in range(len(messages))]
+
+
+def _dead_letters(infra: Infra, key: bytes) -> list[dict[str, bytes]]:
+    """The headers (and ``value``) of every dead letter keyed ``key``, the topic read to
+    its end."""
+    letters = []
+    for message in read_to_the_end(infra.bootstrap_servers, Topic.DLQ_INTAKE.value):
+        if message.key() != key:
+            continue
+        raw_headers = message.headers() or []
+        pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
+        headers = {k: v for k, v in pairs if isinstance(v, bytes)}
+        letters.append({**headers, "value": message.value() or b""})
+    return letters
+
+
+def _published(infra: Infra, intake_url: str, dossier_id: str) -> list[bytes]:
+    """Every message keyed ``dossier_id`` on motcua.dossier-events, once the relay has
+    published all of the dossier's outbox rows."""
+    deadline = time.monotonic() + 30
+    with psycopg.connect(intake_url, autocommit=True) as conn:
+        while conn.execute(
+            "SELECT count(*) FROM outbox WHERE message_key = %s AND published_at IS NULL",
+            (dossier_id,),
+        ).fetchone() != (0,):
+            assert time.monotonic() < deadline, "the relay did not publish the dossier's events"
+            time.sleep(0.1)
+    return [
+        message.value() or b""
+        for message in read_to_the_end(infra.bootstrap_servers, Topic.DOSSIER_EVENTS.value)
+        if message.key() == dossier_id.encode()
+    ]
 
 
 def test_kafka_commands_apply_and_poison_goes_to_the_dead_letter_topic(
@@ -78,38 +119,36 @@ def test_kafka_commands_apply_and_poison_goes_to_the_dead_letter_topic(
         "kind": "receive",
         **receive_command(systems.hanoi_commune, procedure_code="9.999999"),
     }
-    messages: list[tuple[bytes, list[tuple[str, str | bytes | None]]]] = [
-        (b"{not json", [("motcua-system", system)]),
-        (json.dumps(good).encode(), []),
-        (json.dumps(good).encode(), [("motcua-system", b"no-such-system")]),
-        (json.dumps(refused).encode(), [("motcua-system", system)]),
-        (json.dumps(good).encode(), [("motcua-system", system)]),
-        (json.dumps(good).encode(), [("motcua-system", system)]),
-    ]
-    producer = Producer({"bootstrap.servers": infra.bootstrap_servers})
-    for value, headers in messages:
-        producer.produce(Topic.INTAKE_COMMANDS.value, key=key, value=value, headers=headers)
-    assert producer.flush(10) == 0
+    group = door_group(infra)
+    partition, offsets = _produce(
+        infra,
+        key,
+        [
+            (b"{not json", [("motcua-system", system)]),
+            (json.dumps(good).encode(), []),
+            (json.dumps(good).encode(), [("motcua-system", b"no-such-system")]),
+            (json.dumps(refused).encode(), [("motcua-system", system)]),
+            (json.dumps(good).encode(), [("motcua-system", system)]),
+            (json.dumps(good).encode(), [("motcua-system", system)]),  # a replay: nothing new
+        ],
+    )
 
-    replays_before = _kafka_replays()
-    settings = intake_settings(infra, intake_url)
+    settings = intake_settings(infra, intake_url, inbound_group_id=group)
     with TestClient(create_app(settings)):
-        letters = read_dead_letters(infra, Topic.DLQ_INTAKE, key, expect=4)
-        # The last message repeats the good command: once it was answered as a replay, the
-        # door has handled all six.
-        deadline = time.monotonic() + 30
-        while _kafka_replays() == replays_before and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert _kafka_replays() == replays_before + 1
+        wait_until_handled(infra, group, Topic.INTAKE_COMMANDS, partition, offsets[-1])
         dossier_ids = _dossiers_of(intake_url, good["applicant"]["full_name"])
         assert len(dossier_ids) == 1, "the good command behind the poison made one dossier"
-        published = _messages_keyed(infra, dossier_ids[0], settle_s=3)
+        published = _published(infra, intake_url, dossier_ids[0])
     with psycopg.connect(intake_url) as conn:
         row = conn.execute(
             "SELECT count(*) FROM outbox WHERE message_key = %s", (dossier_ids[0],)
         ).fetchone()
     assert row == (1,), "one event in the outbox for it"
     assert len(published) == 1, "and one message on motcua.dossier-events"
+    letters = _dead_letters(infra, key)
+    # One letter for each of the four refused commands, naming it; none for the others.
+    assert [int(letter["motcua-dlq-offset"]) for letter in letters] == offsets[:4]
+    assert {letter["motcua-dlq-partition"] for letter in letters} == {str(partition).encode()}
     reasons = [letter["motcua-dlq-reason"].decode() for letter in letters]
     assert reasons == [
         "malformed_json",
@@ -138,22 +177,34 @@ def test_bad_input_on_the_kafka_door_is_dead_lettered_with_its_reason(
         **receive_command(systems.hanoi_commune, occurred_at="0143-06-01T09:00:00+07:00"),
     }
     too_deep = b"[" * 100_000 + b"]" * 100_000
-    messages: list[tuple[bytes, list[tuple[str, str | bytes | None]]]] = [
-        (too_deep, [("motcua-system", system)]),
-        (json.dumps(nul).encode(), [("motcua-system", system)]),
-        (json.dumps(ancient).encode(), [("motcua-system", system)]),
-        (json.dumps(good).encode(), [("motcua-system", b"hanoi\x00")]),
-        (json.dumps(good).encode(), [("motcua-system", system)]),
-        (json.dumps(reused).encode(), [("motcua-system", system)]),
-    ]
-    producer = Producer({"bootstrap.servers": infra.bootstrap_servers})
-    for value, headers in messages:
-        producer.produce(Topic.INTAKE_COMMANDS.value, key=key, value=value, headers=headers)
-    assert producer.flush(10) == 0
+    group = door_group(infra)
+    partition, offsets = _produce(
+        infra,
+        key,
+        [
+            (too_deep, [("motcua-system", system)]),
+            (json.dumps(nul).encode(), [("motcua-system", system)]),
+            (json.dumps(ancient).encode(), [("motcua-system", system)]),
+            (json.dumps(good).encode(), [("motcua-system", b"hanoi\x00")]),
+            (json.dumps(good).encode(), [("motcua-system", system)]),
+            (json.dumps(reused).encode(), [("motcua-system", system)]),
+        ],
+    )
 
-    settings = intake_settings(infra, intake_url, outbox_relay_enabled=False)
+    settings = intake_settings(
+        infra, intake_url, outbox_relay_enabled=False, inbound_group_id=group
+    )
     with TestClient(create_app(settings)):
-        letters = read_dead_letters(infra, Topic.DLQ_INTAKE, key, expect=5)
+        wait_until_handled(infra, group, Topic.INTAKE_COMMANDS, partition, offsets[-1])
+    letters = _dead_letters(infra, key)
+    # Every command but the good one, each named by its offset.
+    assert [int(letter["motcua-dlq-offset"]) for letter in letters] == [
+        offsets[0],
+        offsets[1],
+        offsets[2],
+        offsets[3],
+        offsets[5],
+    ]
     reasons = [letter["motcua-dlq-reason"].decode() for letter in letters]
     assert reasons == [
         "malformed_json",  # nesting too deep for the parser: the door goes on
