@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient, NewTopic
 from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
@@ -33,6 +32,7 @@ from services.intake.settings import IntakeSettings
 from services.ratings.app import create_app
 from services.ratings.settings import RatingsSettings
 from tests.conftest import Database, Infra
+from tests.integration.test_service_processes import read_to_the_end
 
 
 @contextmanager
@@ -64,30 +64,14 @@ def _invitation() -> dict[str, Any]:
     )
 
 
-def _consume(infra: Infra, topic: str, ids: set[str], *, timeout_s: float) -> dict[str, str]:
-    """Message key by event id of ``ids`` on ``topic``, read by a consumer group of its own
-    from the start."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": infra.bootstrap_servers,
-            "group.id": f"test-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    found: dict[str, str] = {}
-    deadline = time.monotonic() + timeout_s
-    try:
-        while time.monotonic() < deadline and set(found) < ids:
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            event_id = json.loads(message.value() or b"{}").get("id")
-            if event_id in ids:
-                found[event_id] = (message.key() or b"").decode()
-    finally:
-        consumer.close()
+def _published_ids(infra: Infra, topic: str, ids: set[str]) -> list[tuple[str, str]]:
+    """(event id, message key) of every message of ``ids`` on ``topic``, read to its end,
+    duplicates included."""
+    found = []
+    for message in read_to_the_end(infra.bootstrap_servers, topic):
+        event_id = json.loads(message.value() or b"{}").get("id")
+        if event_id in ids:
+            found.append((event_id, (message.key() or b"").decode()))
     return found
 
 
@@ -150,7 +134,9 @@ def test_ratings_lifespan_relay_publishes_what_ratings_enqueued(
             event, topic=Topic.RATING_INVITATIONS.value, key=event["subject"], db_session=conn
         )
     settings = RatingsSettings(
-        kafka_bootstrap_servers=infra.bootstrap_servers, database_url=ratings_url
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        database_url=ratings_url,
+        invitations_enabled=False,  # no consumer group: only the relay is under test
     )
     with TestClient(create_app(settings)) as client:
         _wait_published(ratings_url, event_id)
@@ -159,8 +145,9 @@ def test_ratings_lifespan_relay_publishes_what_ratings_enqueued(
     assert 'motcua_outbox_lag_seconds{service="ratings"}' in metrics
     assert 'motcua_outbox_published_total{service="ratings"}' in metrics
 
-    found = _consume(infra, Topic.RATING_INVITATIONS.value, {event_id}, timeout_s=60)
-    assert found == {event_id: event["subject"]}
+    # Published once: the relay stopped with the app, so the topic's end is final for it.
+    found = _published_ids(infra, Topic.RATING_INVITATIONS.value, {event_id})
+    assert found == [(event_id, event["subject"])]
 
 
 def test_intake_and_ratings_relays_run_side_by_side_in_one_database(
@@ -200,8 +187,19 @@ def test_intake_and_ratings_relays_run_side_by_side_in_one_database(
             assert intake_holders != ratings_holders
             _wait_standing_by(database.admin_url, urls["ratings"])
             assert _lock_holders(database.admin_url, "ratings") == ratings_holders
-        found = _consume(infra, topic, {e["id"] for e in events.values()}, timeout_s=30)
-        assert found == {events["intake"]["id"]: "intake", events["ratings"]["id"]: "ratings"}
+        # The standby takes the lock once the active relay stops; stopped too, everything
+        # any relay published is on the topic, which is the test's own.
+        standby_stop.set()
+        standby.join(timeout=30)
+        assert not standby.is_alive()
+        found = _published_ids(infra, topic, {e["id"] for e in events.values()})
+        # Exactly once each (a relay standing by must not publish as well), in any order:
+        # the two services' relays run independently.
+        assert sorted(found) == sorted(
+            [(events["intake"]["id"], "intake"), (events["ratings"]["id"], "ratings")]
+        )
+        everything = read_to_the_end(infra.bootstrap_servers, topic)
+        assert len(everything) == 2, "nothing else on the test's own topic"
     finally:
         standby_stop.set()
         if standby.is_alive():
