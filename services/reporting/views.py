@@ -22,7 +22,8 @@ from services.reporting.formulas import FORMULA_VERSION
 from services.reporting.measures import MEASURES
 from services.reporting.periods import Granularity, InvalidPeriod, Period, series
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+# Every report asks who reads (401, 403) and for a unit of their subtree (403, 404).
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses={401: {}, 403: {}, 404: {}})
 
 Ctx = Annotated[ReportingContext, Depends(context)]
 UnitParam = Annotated[
@@ -254,6 +255,7 @@ def get_formulas(who: ReaderDep) -> dict[str, Any]:
     "/periods/{period}/close",
     status_code=201,
     summary="Close a month (chốt số liệu): freeze its figures with the formula version.",
+    responses={409: {}},
 )
 def close_period(period: str, who: ReaderDep, ctx: Ctx, unit: UnitParam = None) -> dict[str, Any]:
     now = ctx.now()
