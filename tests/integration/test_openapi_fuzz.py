@@ -1,33 +1,42 @@
 """Schemathesis over every FastAPI service's OpenAPI: no input is a 5xx, every status is
 documented.
 
-Each operation gets a few dozen generated requests, valid by the schema and not, sent to a
-real uvicorn server of the service over its real PostgreSQL, as a registered upstream
-system (the admin key for the catalogue, the writer's key for the rest). Intake gets a
-database of its own: the admin fuzz rewrites procedures, which other tests rely on.
+The services with an OpenAPI are intake, ratings and reporting (deadlines serves its board
+and sign-in with aiohttp: no OpenAPI, nothing to fuzz); ``test_every_openapi_is_fuzzed``
+keeps this list honest. Each operation gets a few dozen generated requests, valid by the
+schema and not, sent to a real uvicorn server of the service over its real PostgreSQL, as a
+registered upstream system (intake: the admin key for the catalogue, the writer's key for
+the rest; reporting: an API key of one province). Intake and reporting get a database of
+their own: the admin fuzz rewrites procedures and the reports' fuzz closes periods, which
+other tests rely on. No service consumes from Kafka or publishes to it here.
 
 Purely random commands stop at the first gate (an instant in the year 4000, a unit that
 does not exist), so half of the cases are *steered*: their instants moved into the last
 weeks, their codes replaced by real units, procedures and dossiers, batch items drawn
 from the single commands' own strategies; the other fields stay as generated, so those
-cases reach the database with the fuzzer's strings. Generation is derandomised so CI is
-repeatable; ``MOTCUA_FUZZ_EXAMPLES`` asks for more, ``MOTCUA_FUZZ_RANDOM=1`` for new ones.
+cases reach the database with the fuzzer's strings. Reporting's are steered to units of
+its seeded tree (the key's subtree, an ancestor, a sibling) and to periods that hold its
+seeded dossiers. Generation is derandomised so CI is repeatable; ``MOTCUA_FUZZ_EXAMPLES``
+asks for more, ``MOTCUA_FUZZ_RANDOM=1`` for new ones.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, get_type_hints
 
 import httpx
 import psycopg
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
@@ -35,16 +44,25 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
-from motcua.db import apply_migrations, bootstrap_database, migrations_dir
+from motcua.calendar import default_calendar
+from motcua.contracts import EventType, encode_event
+from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
+from motcua.identity import TokenIssuer
+from motcua.kafka import Topic
 from services.intake.app import create_app as create_intake
 from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
 from services.intake.settings import IntakeSettings
 from services.ratings.app import create_app as create_ratings
 from services.ratings.settings import RatingsSettings
+from services.reporting.access import new_api_key
+from services.reporting.app import create_app as create_reporting
+from services.reporting.projection import Record, apply_batch
+from services.reporting.settings import ReportingSettings
 from tests.conftest import Database, Infra
 from tests.integration.conftest import auth, unit_in_province
 from tests.live_server import live_server
+from tests.services.reporting.events import PROVINCE, ROOT, Dossier, at
 
 EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "40"))
 RANDOM = os.environ.get("MOTCUA_FUZZ_RANDOM") == "1"
@@ -61,13 +79,17 @@ class Facts:
     dossiers: list[str]
 
 
+Steer = Callable[[st.SearchStrategy[Case]], st.SearchStrategy[Case]]
+
+
 @dataclass(frozen=True)
 class Target:
     base_url: str
     schema: schemathesis.BaseSchema
     keys: dict[str, str]
     """Authorization per operation label (``PUT /v1/procedures/{code}``); ``*`` otherwise."""
-    facts: Facts | None = None
+    steer: Steer | None = None
+    """Positive cases made plausible, drawn as often as the generated ones."""
 
 
 _RECENT = st.datetimes(
@@ -125,28 +147,33 @@ def _steered(
 
 
 @pytest.fixture(scope="module")
-def fuzz_intake_url(infra: Infra) -> Iterator[str]:
-    """Intake's migrated, seeded schema in a database of its own, dropped afterwards."""
+def fuzz_urls(infra: Infra) -> Iterator[dict[str, str]]:
+    """Intake's migrated, seeded schema and reporting's migrated one in a database of their
+    own, dropped afterwards."""
     suffix = secrets.token_hex(4)
     name, prefix = f"motcua_fuzz_{suffix}", f"mf{suffix}"
     with psycopg.connect(infra.admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     admin_url = infra.admin_url.rsplit("/", 1)[0] + f"/{name}"
-    from motcua.db import SERVICES
-
     urls = bootstrap_database(
         admin_url, {s: secrets.token_urlsafe(16) for s in SERVICES}, role_prefix=prefix
     )
     apply_migrations(urls["intake"], migrations_dir("intake"))
+    apply_migrations(urls["reporting"], migrations_dir("reporting"))
     with psycopg.connect(urls["intake"]) as conn:
         seed_reference_data(db_session=conn)
     try:
-        yield urls["intake"]
+        yield urls
     finally:
         with psycopg.connect(infra.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             for service in SERVICES:
                 conn.execute(f'DROP ROLE IF EXISTS "{prefix}_{service}"')
+
+
+@pytest.fixture(scope="module")
+def fuzz_intake_url(fuzz_urls: dict[str, str]) -> str:
+    return fuzz_urls["intake"]
 
 
 def _object(case: Case) -> dict[str, Any]:
@@ -155,12 +182,12 @@ def _object(case: Case) -> dict[str, Any]:
     return case.body
 
 
-def _batch_items(target: Target) -> st.SearchStrategy[dict[str, Any]]:
+def _batch_items(
+    schema: schemathesis.BaseSchema, facts: Facts
+) -> st.SearchStrategy[dict[str, Any]]:
     """Batch items drawn from the single commands' strategies, steered, with their kind."""
-    assert target.facts is not None
-    facts = target.facts
-    receive = target.schema["/v1/dossiers"]["POST"].as_strategy()
-    transition = target.schema["/v1/dossiers/{code}/events"]["POST"].as_strategy()
+    receive = schema["/v1/dossiers"]["POST"].as_strategy()
+    transition = schema["/v1/dossiers/{code}/events"]["POST"].as_strategy()
 
     @st.composite
     def item(draw: st.DrawFn) -> dict[str, Any]:
@@ -178,8 +205,8 @@ def _operation_test(target: Target, operation: schemathesis.APIOperation) -> Cal
     key = target.keys.get(operation.label, target.keys["*"])
     positive = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
     strategy = st.one_of(positive, operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
-    if target.facts is not None:
-        strategy = st.one_of(strategy, _steered(positive, target.facts, _batch_items(target)))
+    if target.steer is not None:
+        strategy = st.one_of(strategy, target.steer(positive))
 
     @settings(
         max_examples=EXAMPLES,
@@ -195,17 +222,20 @@ def _operation_test(target: Target, operation: schemathesis.APIOperation) -> Cal
     return run
 
 
-def _fuzz(target: Target) -> dict[str, str]:
-    """Run every operation; the failures, by operation label (empty when all pass)."""
+def _fuzz(target: Target) -> tuple[set[str], dict[str, str]]:
+    """Run every operation; the operations run, and the failures by operation label
+    (empty when all pass)."""
+    fuzzed: set[str] = set()
     failures: dict[str, str] = {}
     for result in target.schema.get_all_operations():
         assert isinstance(result, Ok), result
         operation = result.ok()
+        fuzzed.add(operation.label)
         try:
             _operation_test(target, operation)()
         except (Exception, BaseExceptionGroup) as exc:  # run all; report every failure
             failures[operation.label] = f"{type(exc).__name__}: {exc}"
-    return failures
+    return fuzzed, failures
 
 
 def test_intake_answers_every_generated_request_with_a_documented_non_5xx_status(
@@ -252,7 +282,11 @@ def test_intake_answers_every_generated_request_with_a_documented_non_5xx_status
         schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
         keys = {"*": writer, "PUT /v1/procedures/{code}": admin}
         facts = Facts(units, procedures, dossiers)
-        failures = _fuzz(Target(base_url, schema, keys, facts))
+        items = _batch_items(schema, facts)
+        fuzzed, failures = _fuzz(
+            Target(base_url, schema, keys, lambda positive: _steered(positive, facts, items))
+        )
+    assert {"POST /v1/dossiers", "POST /v1/events:batch", "GET /healthz"} <= fuzzed, fuzzed
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 
 
@@ -262,8 +296,106 @@ def test_ratings_answers_every_generated_request_with_a_documented_non_5xx_statu
     settings_ = RatingsSettings(
         kafka_bootstrap_servers=infra.bootstrap_servers,
         database_url=database.service_urls["ratings"],
+        invitations_enabled=False,  # no consumer group: the fuzz reads nothing from Kafka
+        outbox_relay_enabled=False,  # and publishes nothing of it to the shared topics
     )
     with live_server(create_ratings(settings_)) as base_url:
         schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-        failures = _fuzz(Target(base_url, schema, {"*": "mck_ratings-has-no-keys"}))
+        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": "mck_ratings-has-no-keys"}))
+    assert {"POST /v1/ratings", "GET /healthz"} <= fuzzed, fuzzed
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+
+
+REPORTING_PERIODS = ("2026-11", "2026-11-05", "2026-Q4", "2026", "2025-12")
+"""Periods holding the seeded dossiers (November 2026), and one before them."""
+
+
+def _seed_reports(url: str) -> tuple[str, list[str]]:
+    """A few dossiers' lives in reporting's own tables, as its consumer applies them; the
+    province they lie in, and every unit of the tree (the root above it, two communes)."""
+    sibling = Dossier(unit_path=(ROOT, "000.00.00.H02", "000.00.02.H02"))
+    dossiers = [Dossier(), Dossier(unit_path=(ROOT, PROVINCE, "000.00.03.H01")), sibling]
+    events = []
+    for number, dossier in enumerate(dossiers):
+        events += [dossier.received(), dossier.assigned(at(3, 10), f"can-bo-{number}")]
+        events += [dossier.completed(at(9 + 3 * number, 9)), dossier.returned(at(17, 9))]
+        if number == 1:
+            events += [dossier.apology(at(10, 9), at(16, 9))]
+        events += [dossier.invited(at(17, 10)), dossier.rated(at(18, 9), "dissatisfied")]
+    topic_of = {
+        EventType.APOLOGY_ISSUED: Topic.APOLOGY_LETTERS,
+        EventType.RATING_INVITED: Topic.RATING_INVITATIONS,
+        EventType.RATING_SUBMITTED: Topic.RATING_SUBMISSIONS,
+    }
+    records = [
+        Record(
+            topic_of.get(EventType(event["type"]), Topic.DOSSIER_EVENTS).value,
+            0,
+            offset,
+            encode_event(event),
+        )
+        for offset, event in enumerate(events)
+    ]
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        applied = apply_batch(records, default_calendar(), db_session=conn)
+    assert not applied.rejected, applied.rejected
+    units = sorted({code for d in dossiers for code in d.unit_path})
+    return PROVINCE, units
+
+
+def _steered_reports(
+    strategy: st.SearchStrategy[Case], units: list[str]
+) -> st.SearchStrategy[Case]:
+    @st.composite
+    def steer(draw: st.DrawFn) -> Case:
+        case = draw(strategy)
+        query = dict(case.query or {})
+        if case.operation.get_parameter("unit", "query") is not None:
+            query["unit"] = draw(st.sampled_from(units))
+        if case.operation.get_parameter("period", "query") is not None:
+            query["period"] = draw(st.sampled_from(REPORTING_PERIODS))
+        case.query = query
+        return case
+
+    return steer()
+
+
+def test_reporting_answers_every_generated_request_with_a_documented_non_5xx_status(
+    infra: Infra, fuzz_urls: dict[str, str], signer: tuple[TokenIssuer, Path]
+) -> None:
+    url = fuzz_urls["reporting"]
+    province, units = _seed_reports(url)
+    with psycopg.connect(url) as conn:
+        key = new_api_key(f"fuzz-{uuid.uuid4().hex[:6]}", province, db_session=conn)
+    settings_ = ReportingSettings(
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        database_url=url,
+        officer_token_public_key_file=str(signer[1]),
+        consumer_enabled=False,  # no consumer group: the fuzz reads nothing from Kafka
+        exporter_enabled=False,
+    )
+    with live_server(create_reporting(settings_)) as base_url:
+        schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+
+        def steer(positive: st.SearchStrategy[Case]) -> st.SearchStrategy[Case]:
+            return _steered_reports(positive, units)
+
+        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": key}, steer))
+    assert {"GET /v1/reports/summary", "GET /v1/reports/dossiers", "GET /healthz"} <= fuzzed
+    assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+
+
+FUZZ_TEST = "test_{}_answers_every_generated_request_with_a_documented_non_5xx_status"
+
+
+def test_every_openapi_is_fuzzed() -> None:
+    """A service with an OpenAPI and no fuzz test above fails here, so "every" stays true."""
+    with_openapi = {
+        service
+        for service in SERVICES
+        if get_type_hints(importlib.import_module(f"services.{service}.app").create_app)["return"]
+        is FastAPI
+    }
+    fuzzed = {service for service in SERVICES if FUZZ_TEST.format(service) in globals()}
+    assert with_openapi == fuzzed
+    assert with_openapi == {"intake", "ratings", "reporting"}  # deadlines: aiohttp, no OpenAPI
