@@ -23,6 +23,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from psycopg_pool import ConnectionPool
 
 from motcua.calendar import WorkingCalendar
+from motcua.crash_points import crash_point
 from motcua.kafka import (
     consumer_config,
     idempotent_producer_config,
@@ -189,6 +190,7 @@ class FactConsumer:
                                 "offset": record.offset,
                             },
                         )
+                    crash_point("facts-written")  # the batch's facts and offsets, uncommitted
             except psycopg.OperationalError as exc:
                 self._database.failed(exc)  # the batch is tried again whole
                 stop.wait(self.retry_wait_s)
@@ -197,6 +199,7 @@ class FactConsumer:
                 self._kafka.failed(exc)  # a dead letter Kafka did not acknowledge
                 stop.wait(self.retry_wait_s)
                 continue
+            crash_point("facts-committed")  # in PostgreSQL; Kafka's offsets not yet
             self._database.recovered()
             self._observe(records, applied)
             return True

@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from fastapi.testclient import TestClient
 
@@ -165,6 +165,41 @@ def stored_offsets(url: str, topics: Topics) -> int:
         ).fetchone()
     assert row
     return int(row[0])
+
+
+def stored_by_partition(url: str, topics: Topics) -> dict[tuple[str, int], int]:
+    """The next offset to read of each partition of the test's topics, as stored."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT topic, partition, next_offset FROM consumed_offsets WHERE topic = ANY(%s)",
+            (list(topics.names.values()),),
+        ).fetchall()
+    return {(topic, partition): int(offset) for topic, partition, offset in rows if offset}
+
+
+def topic_ends(topics: Topics) -> dict[tuple[str, int], int]:
+    """The end (high watermark) of each non-empty partition of the test's topics, as Kafka
+    says: what a consumer that missed nothing has stored."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": topics.infra.bootstrap_servers,
+            "group.id": f"test-watermarks-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        metadata = consumer.list_topics(timeout=10)
+        ends = {}
+        for name in topics.names.values():
+            for partition in metadata.topics[name].partitions:
+                _, high = consumer.get_watermark_offsets(
+                    TopicPartition(name, partition), timeout=10
+                )
+                if high:
+                    ends[(name, partition)] = int(high)
+        return ends
+    finally:
+        consumer.close()
 
 
 def reporting_settings(
