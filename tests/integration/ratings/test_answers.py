@@ -251,7 +251,7 @@ def test_two_concurrent_submissions_store_one_and_refuse_the_other(ratings_db: s
     second = psycopg.connect(ratings_db)
     outcome: list[object] = []
     try:
-        submit_with_token(
+        stored_first = submit_with_token(
             invited.token,
             answer_for,
             Entry(Channel.WEB),
@@ -286,6 +286,9 @@ def test_two_concurrent_submissions_store_one_and_refuse_the_other(ratings_db: s
         second.close()
     assert len(outcome) == 1
     assert isinstance(outcome[0], AlreadyRated)
+    # Told when the first answer was (it waited on the lock, then found the invitation used),
+    # not merely refused by the unique index at its own time.
+    assert outcome[0].at == stored_first.submitted_at
     # The partial unique index alone keeps one valid row; what it does not keep is the
     # refused answer's event out of the outbox, nor the first answer from being replaced.
     events = outbox_events(ratings_db, invited.dossier_id)
