@@ -61,7 +61,8 @@ def group_at_the_end(bootstrap_servers: str, group: str, topics: Iterable[str]) 
                     TopicPartition(topic, partition), timeout=10, cached=False
                 )
                 ends.append(TopicPartition(topic, partition, high))
-        consumer.commit(offsets=ends, asynchronous=False)
+        if ends:
+            consumer.commit(offsets=ends, asynchronous=False)
     finally:
         consumer.close()
 
@@ -162,7 +163,7 @@ def _own_consumers(service: str, infra: Infra, run: str) -> OwnConsumers:
     return OwnConsumers(
         {"REPORTING_GROUP_ID": group, "REPORTING_TOPIC_PREFIX": prefix},
         group,
-        tuple(topics),
+        (),  # new and empty: nothing to skip (and a leader may not be elected yet)
         topics_made=topics,
     )
 

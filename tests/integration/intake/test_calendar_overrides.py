@@ -175,27 +175,35 @@ def test_an_announced_swap_changes_new_receipts_without_a_restart_and_reaches_th
             (str(saturday), "working_day", basis),
         }
 
-        # Intake itself, same process, no restart: the next receipt uses the swap.
-        def receipt_swapped() -> dict[str, Any] | None:
-            body = _receive(client, systems, week_before)
-            return body if parse(body["due_at"]) != parse(before["due_at"]) else None
+        # Intake itself, same process, no restart: once its calendar has both days (they
+        # are two records, which it may apply apart), the next receipts use the swap.
+        def previewed(received_at: datetime) -> datetime:
+            preview = client.get(
+                "/v1/appointments/preview",
+                params={
+                    "procedure": receive_command(systems.hanoi_commune)["procedure_code"],
+                    "unit": systems.hanoi_commune,
+                    "received_at": received_at.isoformat(),
+                },
+                headers=auth(systems.hanoi),
+            )
+            assert preview.status_code == 200, preview.text
+            return parse(preview.json()["due_at"])
 
-        after = _wait_for(receipt_swapped, "a new receipt's due date reflects the swap")
+        _wait_for(
+            lambda: (
+                previewed(week_before) != parse(before["due_at"])  # the Friday off
+                and previewed(friday_after) != plain.add_working_days(friday_after, 7)
+            ),  # Saturday
+            "intake's calendar has both days of the swap",
+        )
+        after = _receive(client, systems, week_before)
         assert parse(after["due_at"]) == swapped.add_working_days(week_before, 7)
         assert parse(after["due_at"]) == parse(before["due_at"]) + timedelta(days=1)
         on_saturday = _receive(client, systems, friday_after)
         assert parse(on_saturday["due_at"]) == swapped.add_working_days(friday_after, 7)
         assert parse(on_saturday["due_at"]) != plain.add_working_days(friday_after, 7)
-        preview = client.get(
-            "/v1/appointments/preview",
-            params={
-                "procedure": receive_command(systems.hanoi_commune)["procedure_code"],
-                "unit": systems.hanoi_commune,
-                "received_at": week_before.isoformat(),
-            },
-            headers=auth(systems.hanoi),
-        )
-        assert parse(preview.json()["due_at"]) == parse(after["due_at"]), preview.text
+        assert previewed(week_before) == parse(after["due_at"])
         # Receipts already given keep their date.
         stored = client.get(f"/v1/dossiers/{before['dossier_code']}", headers=auth(systems.hanoi))
         assert parse(stored.json()["due_at"]) == parse(before["due_at"])
