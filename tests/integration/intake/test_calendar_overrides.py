@@ -1,8 +1,8 @@
 """An announcement recorded through intake's admin API reaches every calendar, live.
 
 The announcement has the usual shape ("Quyết định …: Friday X is a day off, Saturday Y is
-worked"), in a March of a random far-off year: no holiday there, and no other test's
-dates, since every test of the session shares the compacted topic.
+worked"), in a March of a random far-off year: no holiday there, and none of the dates
+another test has in force, since every test of every session shares the compacted topic.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from tests.conftest import ROOT, Infra
 from tests.integration.conftest import Systems, auth, parse, receive_command
 from tests.integration.intake.conftest import door_group, intake_settings
 from tests.integration.intake.test_inbound import _system_name
-from tests.integration.test_service_processes import _free_port
+from tests.integration.test_service_processes import _free_port, read_to_the_end
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FAR_FUTURE = 80 * 366 * 86400
@@ -55,9 +55,21 @@ def client(infra: Infra, intake_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def _swap() -> tuple[date, date]:
-    """A Friday and the Saturday after next, in March of a random year with neither touched."""
-    year = random.randint(2040, 2095)
+def _years_in_use(infra: Infra) -> set[int]:
+    """Years with an announcement in force on the shared topic: another session's test
+    running now, or one that died before withdrawing its own."""
+    latest: dict[str, str] = {}
+    for message in read_to_the_end(infra.bootstrap_servers, Topic.CALENDAR_OVERRIDES.value):
+        latest[(message.key() or b"").decode()] = decode_event(message.value() or b"")["data"][
+            "status"
+        ]
+    return {int(day[:4]) for day, status in latest.items() if status == "in_force"}
+
+
+def _swap(infra: Infra) -> tuple[date, date]:
+    """A Friday and the Saturday after next, in March of a random year nobody announced
+    anything for."""
+    year = random.choice(sorted(set(range(2040, 2096)) - _years_in_use(infra)))
     friday = date(year, 3, 9)
     friday += timedelta(days=(4 - friday.weekday()) % 7)
     return friday, friday + timedelta(days=8)
@@ -73,8 +85,8 @@ def _wait_for(predicate: Callable[[], Any], what: str, timeout_s: float = 30) ->
 
 
 @pytest.fixture
-def swap(client: TestClient, systems: Systems) -> Iterator[tuple[date, date]]:
-    friday, saturday = _swap()
+def swap(client: TestClient, systems: Systems, infra: Infra) -> Iterator[tuple[date, date]]:
+    friday, saturday = _swap(infra)
     yield friday, saturday
     for day in (friday, saturday):  # the session's other tests must see a normal calendar
         client.delete(f"/v1/calendar/overrides/{day}", headers=auth(systems.admin))
@@ -260,7 +272,7 @@ def _assert_on_topic(infra: Infra, day: date, expected: list[tuple[str, int]]) -
 def test_the_kafka_door_counts_with_the_announcement_too(
     infra: Infra, intake_url: str, systems: Systems
 ) -> None:
-    friday, _ = _swap()
+    friday, _ = _swap(infra)
     announced = overrides_from([CalendarOverride(friday, OverrideKind.DAY_OFF, "QĐ 77/QĐ-TTg")])
     received = datetime.combine(friday - timedelta(days=7), datetime.min.time(), VN)
     received = received.replace(hour=10)
@@ -373,7 +385,7 @@ def _workers(server_pid: int, port: int) -> set[int]:
 def test_every_http_worker_process_takes_the_announcement_without_a_restart(
     infra: Infra, intake_url: str, systems: Systems, tmp_path: Path
 ) -> None:
-    friday, _ = _swap()
+    friday, _ = _swap(infra)
     received = datetime.combine(friday - timedelta(days=7), datetime.min.time(), VN)
     received = received.replace(hour=10)
     announced = overrides_from([CalendarOverride(friday, OverrideKind.DAY_OFF, "QĐ 88/QĐ-TTg")])
