@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,12 @@ from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer
 from motcua.kafka import Topic
 from services.reporting.app import create_app
 from services.reporting.consumer import FactConsumer
+from services.reporting.projection import TOPICS, Applied, Record, apply_batch
 from services.reporting.settings import ReportingSettings
 from tests.conftest import Database, Infra
 from tests.services.reporting.events import ROOT, Dossier
+
+CALENDAR = default_calendar()
 
 ROLE_OF_TYPE = {
     **{t: Topic.DOSSIER_EVENTS for t in EventType if t.value.startswith("vn.motcua.dossier.")},
@@ -92,6 +95,42 @@ class Topics:
         for value in raw:
             producer.produce(self.names[Topic.DOSSIER_EVENTS], key=b"poison", value=value)
         assert producer.flush(30) == 0
+
+
+@dataclass
+class Log:
+    """Events as the topics of a test's own would hold them: each at the next offset of
+    its partition. Nothing is published; the records go to ``apply_batch`` directly."""
+
+    prefix: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:8]}-")
+    records: list[Record] = field(default_factory=list)
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return {f"{self.prefix}{topic.value}": topic.value for topic in TOPICS}
+
+    @property
+    def ends(self) -> dict[tuple[str, int], int]:
+        ends: dict[tuple[str, int], int] = {}
+        for r in self.records:
+            ends[(r.topic, r.partition)] = max(ends.get((r.topic, r.partition), 0), r.offset + 1)
+        return ends
+
+    def append(self, partition: int, *events: dict[str, Any]) -> None:
+        for event in events:
+            topic = self.prefix + ROLE_OF_TYPE[EventType(event["type"])].value
+            offset = self.ends.get((topic, partition), 0)
+            self.records.append(Record(topic, partition, offset, encode_event(event)))
+
+    def offsets(self, first: int, end: int | None = None) -> list[Record]:
+        """Every partition's records from offset ``first`` up to ``end`` (excluded)."""
+        return [r for r in self.records if first <= r.offset and (end is None or r.offset < end)]
+
+
+def apply(url: str, log: Log, records: Sequence[Record]) -> Applied:
+    """One batch, one transaction, as ``FactConsumer`` applies it."""
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        return apply_batch(records, CALENDAR, roles=log.roles, db_session=conn)
 
 
 @pytest.fixture

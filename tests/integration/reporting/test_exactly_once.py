@@ -10,52 +10,20 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from motcua.calendar import default_calendar
-from motcua.contracts import EventType, encode_event, format_instant, new_event
-from services.reporting.projection import TOPICS, Applied, Record, apply_batch
+from motcua.contracts import EventType, format_instant, new_event
+from services.reporting.projection import apply_batch
 from tests.integration.conftest import wait_for
-from tests.integration.reporting.conftest import ROLE_OF_TYPE, Province
+from tests.integration.reporting.conftest import CALENDAR, Log, Province, apply
 from tests.services.reporting.events import Dossier, at
 
-CALENDAR = default_calendar()
 Dump = dict[str, list[str]]
-
-
-@dataclass
-class Log:
-    """Events as the topics of a test's own would hold them: each at the next offset of
-    its partition. Nothing is published; the records go to ``apply_batch`` directly."""
-
-    prefix: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:8]}-")
-    records: list[Record] = field(default_factory=list)
-
-    @property
-    def roles(self) -> dict[str, str]:
-        return {f"{self.prefix}{topic.value}": topic.value for topic in TOPICS}
-
-    @property
-    def ends(self) -> dict[tuple[str, int], int]:
-        ends: dict[tuple[str, int], int] = {}
-        for r in self.records:
-            ends[(r.topic, r.partition)] = max(ends.get((r.topic, r.partition), 0), r.offset + 1)
-        return ends
-
-    def append(self, partition: int, *events: dict[str, Any]) -> None:
-        for event in events:
-            topic = self.prefix + ROLE_OF_TYPE[EventType(event["type"])].value
-            offset = self.ends.get((topic, partition), 0)
-            self.records.append(Record(topic, partition, offset, encode_event(event)))
-
-    def offsets(self, first: int, end: int | None = None) -> list[Record]:
-        """Every partition's records from offset ``first`` up to ``end`` (excluded)."""
-        return [r for r in self.records if first <= r.offset and (end is None or r.offset < end)]
 
 
 def followup(
@@ -135,12 +103,6 @@ def story(province: Province) -> Story:
         followup(d1, d1_rating, closed_at=at(16, 10)),
     )
     return Story(log, (d1, d2, d3), (d1.sequence, d2.sequence, d3.sequence))
-
-
-def apply(url: str, log: Log, records: Sequence[Record]) -> Applied:
-    """One batch, one transaction, as ``FactConsumer`` applies it."""
-    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
-        return apply_batch(records, CALENDAR, roles=log.roles, db_session=conn)
 
 
 def dump(url: str) -> Dump:
