@@ -65,9 +65,9 @@ class Story:
 def story(province: Province) -> Story:
     """Three dossiers, each on its own partition, with a letter, invitations, answers and a
     follow-up. Offset 0 of every partition is a dossier's receipt or a first fact; offsets
-    1 and 2 are what a worker that lost its partitions was still applying (two letters'
-    second, a supplement asked and received, an answer and a follow-up opened but not yet
-    closed); the rest is what the new owner applied after them."""
+    1 and 2 are what a worker that lost its partitions was still applying (the second
+    letter, the second invitation, a supplement asked and received, an answer, and a
+    follow-up opened but not yet closed); the rest is what the new owner applied after."""
     log = Log()
     d1, d2, d3 = (province.dossier(i % 2, due_at=at(11, 9)) for i in range(3))
     log.append(
