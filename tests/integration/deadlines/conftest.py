@@ -146,10 +146,18 @@ def officer_client(platform: Platform, username: str) -> httpx.Client:
 
 
 def board_json(client: httpx.Client, dossier_code: str) -> list[dict[str, Any]]:
-    """The officer's board, narrowed to one dossier (other tests' dossiers share it)."""
-    response = client.get("/v1/board", params={"dossier_code": dossier_code})
-    assert response.status_code == 200, response.text
-    return list(response.json()["items"])
+    """The officer's board, narrowed to one dossier code, every page: a code is unique only
+    within one intake, and other sessions' dossiers may reach the board under it."""
+    items: list[dict[str, Any]] = []
+    params = {"dossier_code": dossier_code, "limit": "200"}
+    while True:
+        response = client.get("/v1/board", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items += body["items"]
+        if not body["next_cursor"]:
+            return items
+        params["cursor"] = body["next_cursor"]
 
 
 def wait_for_item(client: httpx.Client, dossier_code: str, **expected: Any) -> dict[str, Any]:

@@ -30,6 +30,29 @@ from tests.integration.test_service_processes import _free_port
 UNIT = ["000.00.00.B01", "000.00.00.H01", "000.00.01.H01"]
 
 
+_AT_THE_END: set[str] = set()
+"""App ids whose consumer group was started at the end of the dossier events."""
+
+
+def _start_at_the_end(bootstrap_servers: str, group: str, topic: str) -> None:
+    """Commit ``group``'s offsets at ``topic``'s end: its worker reads only what is sent from
+    now on, not every other session's dossiers on a broker the sessions share."""
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap_servers, "group.id": group, "enable.auto.commit": False}
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        ends = [
+            TopicPartition(
+                topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            )
+            for p in partitions
+        ]
+        consumer.commit(offsets=ends, asynchronous=False)
+    finally:
+        consumer.close()
+
+
 class Worker:
     def __init__(self, infra: Infra, database: Database, tmp: Path) -> None:
         self.data_dir = tmp / "data"
@@ -45,6 +68,10 @@ class Worker:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        app_id = self.env["APP_ID"]
+        if app_id not in _AT_THE_END:  # a restart, or a second worker of the group, goes on
+            _start_at_the_end(self.env["KAFKA_BOOTSTRAP_SERVERS"], app_id, Topic.DOSSIER_EVENTS)
+            _AT_THE_END.add(app_id)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "services.deadlines"],

@@ -23,8 +23,9 @@ def _late_dossier(platform: Platform, systems: Systems, client: httpx.Client) ->
         timeout=20,
     )
     assert received.status_code == 201, received.text
-    code = str(received.json()["dossier_code"])
-    wait_for_item(client, code, status="overdue", letter_status="draft")
+    code, dossier_id = str(received.json()["dossier_code"]), received.json()["dossier_id"]
+    # By id too: a code is only unique within one intake, and the topic is shared.
+    wait_for_item(client, code, dossier_id=dossier_id, status="overdue", letter_status="draft")
     return code
 
 

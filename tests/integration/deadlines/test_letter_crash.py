@@ -71,7 +71,7 @@ def test_a_letter_survives_a_sigkill_around_its_event_exactly_once(
     _restart(platform, crash_at)
     dossier_id, code = _late_dossier(platform, systems)
     officer = officer_client(platform, "truc.hanoi")
-    wait_for_item(officer, code, status="overdue", letter_status="draft")
+    wait_for_item(officer, code, dossier_id=dossier_id, status="overdue", letter_status="draft")
 
     try:
         answer = officer.post(

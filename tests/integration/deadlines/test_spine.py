@@ -24,7 +24,7 @@ from tests.integration.deadlines.conftest import (
     officer_client,
     wait_for_item,
 )
-from tests.integration.deadlines.test_alerts import _read
+from tests.integration.deadlines.test_alerts import read_to_end
 
 
 def _wait(predicate: Any, what: str, timeout_s: float = 45) -> Any:
@@ -65,7 +65,7 @@ def test_a_letter_reschedules_in_intake_and_a_later_pause_counts_from_the_new_da
     legal_due = parse(received.json()["due_at"])
 
     officer = officer_client(platform, "truc.hanoi")
-    wait_for_item(officer, code, status="overdue", letter_status="draft")
+    wait_for_item(officer, code, dossier_id=dossier_id, status="overdue", letter_status="draft")
     issued = officer.post(
         f"/board/dossiers/{dossier_id}/letter",
         data={
@@ -108,8 +108,7 @@ def test_a_letter_reschedules_in_intake_and_a_later_pause_counts_from_the_new_da
     status, due, episode = _wait(watched, "deadlines follows the resumed clock")
     assert (status, due, episode) == ("rescheduled", due_after_resume, 2)
     alerts = [
-        json.loads(m.value())
-        for m in _read(infra, Topic.DEADLINE_ALERTS.value, {dossier_id}, time.monotonic() + 5)
+        json.loads(m.value()) for m in read_to_end(infra, Topic.DEADLINE_ALERTS.value, {dossier_id})
     ]
     overdue = [a for a in alerts if a["type"].endswith("overdue.v1")]
     assert [a["data"]["episode"] for a in overdue] == [1], "overdue again before the new date"
@@ -139,7 +138,7 @@ def test_a_letter_while_a_supplement_is_awaited_leaves_the_clock_stopped_in_dead
 ) -> None:
     dossier_id, code = _late_dossier(platform, systems)
     officer = officer_client(platform, "truc.hanoi")
-    wait_for_item(officer, code, status="overdue", letter_status="draft")
+    wait_for_item(officer, code, dossier_id=dossier_id, status="overdue", letter_status="draft")
     _transition(
         platform,
         systems.hanoi,
@@ -188,7 +187,7 @@ def test_a_pause_that_keeps_the_clock_running_keeps_the_dossier_overdue_on_the_b
     assert created.status_code in (200, 201), created.text
     dossier_id, code = _late_dossier(platform, systems, procedure_code=procedure)
     officer = officer_client(platform, "truc.hanoi")
-    wait_for_item(officer, code, status="overdue")
+    wait_for_item(officer, code, dossier_id=dossier_id, status="overdue")
     paused = _transition(platform, systems.hanoi, code, transition="pause", reason_code="other")
     assert paused["clock"]["running"] is True
     view = httpx.get(
