@@ -33,10 +33,21 @@ class BoardStatus(StrEnum):
 class BoardQueryError(ValueError):
     """A filter or cursor the board cannot use, naming the parameter at fault."""
 
+    status = 422
+    title = "Invalid request"
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class OutsideSubtree(BoardQueryError):
+    """A unit the officer may not see: refused as reporting refuses it (403), not as a
+    malformed filter."""
+
+    status = 403
+    title = "Forbidden"
 
 
 @dataclass(frozen=True)

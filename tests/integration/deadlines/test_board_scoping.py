@@ -130,6 +130,7 @@ def _shows_csv(body: str, dossier: Dossier) -> bool:
 
 def _refused_json(response: httpx.Response) -> None:
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 403
     assert [error["field"] for error in response.json()["errors"]] == ["unit"]
 
 
@@ -197,7 +198,7 @@ def test_a_unit_outside_the_officers_subtree_is_refused_on_every_listing(
 
     client = officer_client(platform, scene.officer)
     answer = client.get(listing.path, params=params)
-    assert answer.status_code == 422, answer.text
+    assert answer.status_code == 403, answer.text
     listing.refused(answer)
     _no_foreign_dossier(scene, _text(answer), _echoes(client, listing.path, params, target.code))
 

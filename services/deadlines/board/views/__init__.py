@@ -4,8 +4,8 @@ the JSON API, and the static files.
 
 Every route resolves the officer through :mod:`.session` and scopes each query to the
 officer's subtree, so a dossier outside it is simply "not found". Browser routes answer
-with HTML (a form error re-renders the form with status 422); ``/v1/board`` answers JSON
-with problem+json errors.
+with HTML (a form error re-renders the form with status 422, or 403 for a unit outside
+the subtree); ``/v1/board`` answers JSON with problem+json errors.
 """
 
 from __future__ import annotations

@@ -45,8 +45,8 @@ def install(app: faust.App, ctx: BoardContext) -> None:
             except BoardQueryError as exc:
                 return problem(
                     self,
-                    422,
-                    "Invalid request",
+                    exc.status,
+                    exc.title,
                     str(exc),
                     errors=[{"field": exc.field, "message": exc.message}],
                 )

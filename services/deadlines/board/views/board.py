@@ -34,7 +34,8 @@ def board_response(
     page: BoardPage | None = None,
     error: BoardQueryError | None = None,
 ) -> web.Response:
-    """The board page; with ``error``, the form as sent and no rows, status 422."""
+    """The board page; with ``error``, the form as sent and no rows, with the error's
+    status (422, or 403 for a unit outside the subtree)."""
     view = pages.board_view(
         layout=ctx.layout(officer),
         officer_unit=officer.unit_code,
@@ -48,7 +49,7 @@ def board_response(
         now=datetime.now(UTC),
         can_act=officer.has(*ACT_ROLES),
     )
-    return html(pages.board_page(view), 422 if error else 200)
+    return html(pages.board_page(view), error.status if error else 200)
 
 
 async def _page(ctx: BoardContext, officer: Officer, params: Mapping[str, str]) -> Any:
@@ -76,8 +77,8 @@ def install(app: faust.App, ctx: BoardContext) -> None:
         async def get(self, request: Any, officer: Officer) -> Any:
             try:
                 board_request, found = await _page(ctx, officer, request.query)
-            except BoardQueryError:
-                return html("", 422)
+            except BoardQueryError as exc:
+                return html("", exc.status)
             cursor = board_request.cursor.encode() if board_request.cursor else ""
             limit = request.query.get("limit", "")
             back = pages.query_string(board_request.filter, cursor=cursor, limit=limit)

@@ -10,6 +10,7 @@ from motcua.web import FIELD_LABELS
 from services.deadlines.board.query import (
     BoardQueryError,
     BoardRequest,
+    OutsideSubtree,
     ReferenceData,
     parse_board_request,
 )
@@ -24,14 +25,15 @@ class Resolved:
 
 
 def resolve(officer: Officer, params: Mapping[str, str], reference: ReferenceData) -> Resolved:
-    """Parse the URL parameters; a unit outside the officer's subtree, an unknown procedure
-    or field is a :class:`BoardQueryError` naming the parameter. Checks needing reference
-    data are skipped when it knows nothing (the query is still scoped to the subtree)."""
+    """Parse the URL parameters; a unit outside the officer's subtree (403), an unknown
+    procedure or field (422) is a :class:`BoardQueryError` naming the parameter. Checks
+    needing reference data are skipped when it knows nothing (the query is still scoped
+    to the subtree)."""
     request = parse_board_request(params)
     board_filter = request.filter
     units = reference.units_within(officer.unit_code)
     if board_filter.unit_code and units and all(u.code != board_filter.unit_code for u in units):
-        raise BoardQueryError("unit", "not within your unit's subtree")
+        raise OutsideSubtree("unit", "not within your unit's subtree")
     procedures = reference.procedures()
     if (
         board_filter.procedure_code
