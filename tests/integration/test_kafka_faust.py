@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import ConsumerGroupTopicPartitions, Producer, TopicPartition
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.conftest import ROOT, Database, Infra
+from tests.integration.kafka_log import committed
 
 KEYS = [f"dossier-{n}" for n in range(8)]
 
@@ -121,11 +122,10 @@ def _produce(infra: Infra, topic: str, sequences: range, pause_s: float = 0.0) -
     assert producer.flush(30) == 0
 
 
-def _committed(admin: AdminClient, group: str, topic: str) -> int:
+def _committed(infra: Infra, group: str, topic: str) -> int:
     """How many messages of ``topic`` the group has committed: those will not be redelivered."""
-    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in range(6)])
-    result = admin.list_consumer_group_offsets([request])[group].result()
-    return sum(max(tp.offset, 0) for tp in result.topic_partitions)
+    offsets = committed(infra.bootstrap_servers, group, topic)
+    return sum(max(offset, 0) for offset in offsets.values())
 
 
 def _expected(sequences: range) -> dict[str, list[int]]:
@@ -162,12 +162,11 @@ def test_table_survives_sigkill_and_recovers_from_changelog(
 ) -> None:
     producer = ContinuousProducer(infra, topic)
     producer.start()
-    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
     group = worker.env["TEST_APP_ID"]
     deadline = time.monotonic() + 90
     # Kill only after offsets are committed: what they cover is never redelivered, so it can
     # come back after the kill through the changelog alone.
-    while _committed(admin, group, topic) < 100:
+    while _committed(infra, group, topic) < 100:
         assert time.monotonic() < deadline, "worker committed nothing"
         time.sleep(0.2)
     assert worker.stop(signal.SIGKILL) == -signal.SIGKILL

@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from motcua.contracts import encode_event
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
@@ -44,6 +44,7 @@ from services.intake.reference.service import seed_reference_data
 from tests.conftest import ROOT, Infra
 from tests.integration.conftest import auth, load_procedure_codes, receive_command, unit_in_province
 from tests.integration.deadlines.test_alerts import _read, _received
+from tests.integration.kafka_log import read_to_end
 from tests.live_server import free_port
 
 OUTAGE_S = 60
@@ -270,31 +271,11 @@ def _overdue_at(bootstrap: str, dossiers: set[str], within_s: float) -> dict[str
 
 def _receipts(bootstrap: str) -> dict[str, list[str]]:
     """Every ``dossier.received`` on the broker: dossier id → the event ids seen."""
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": f"outage-{uuid.uuid4()}", "log_level": 3}
-    )
-    topic = Topic.DOSSIER_EVENTS.value
     found: dict[str, list[str]] = {}
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in partitions
-        }
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        done: set[int] = {p for p, end in ends.items() if end == 0}
-        deadline = time.monotonic() + 60
-        while len(done) < len(ends) and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            event: dict[str, Any] = json.loads(message.value() or b"{}")
-            if event.get("type", "").endswith("dossier.received.v1"):
-                found.setdefault(event["subject"], []).append(event["id"])
-            if (message.offset() or 0) + 1 >= ends[message.partition() or 0]:
-                done.add(message.partition() or 0)
-    finally:
-        consumer.close()
+    for message in read_to_end(bootstrap, Topic.DOSSIER_EVENTS.value):
+        event: dict[str, Any] = json.loads(message.value() or b"{}")
+        if event.get("type", "").endswith("dossier.received.v1"):
+            found.setdefault(event["subject"], []).append(event["id"])
     return found
 
 

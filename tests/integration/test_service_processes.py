@@ -17,18 +17,18 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from motcua.kafka import Topic
 from services.reporting.consumer import TOPIC_NAMES
 from tests.conftest import ROOT, Database, Infra
+from tests.integration.kafka_log import start_group_at_end
 
 SERVICES = ("intake", "deadlines", "ratings", "reporting")
 
@@ -45,74 +45,6 @@ def _get(url: str) -> tuple[int, bytes, str]:
             return response.status, response.read(), response.headers["content-type"]
     except urllib.error.HTTPError as error:
         return error.code, error.read(), error.headers["content-type"]
-
-
-def group_at_the_end(bootstrap_servers: str, group: str, topics: Iterable[str]) -> None:
-    """Commit ``group``'s offsets at the present end of ``topics``: a new group of a test's
-    own then reads what is written from now on, not everything the topics keep."""
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap_servers, "group.id": group, "enable.auto.commit": False}
-    )
-    try:
-        ends = []
-        for topic in topics:
-            for partition in consumer.list_topics(topic, timeout=10).topics[topic].partitions:
-                _, high = consumer.get_watermark_offsets(
-                    TopicPartition(topic, partition), timeout=10, cached=False
-                )
-                ends.append(TopicPartition(topic, partition, high))
-        if ends:
-            consumer.commit(offsets=ends, asynchronous=False)
-    finally:
-        consumer.close()
-
-
-def read_to_the_end(bootstrap_servers: str, topic: str, *, timeout_s: float = 60) -> list[Message]:
-    """Every message ``topic`` holds, up to its end as it is when called."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap_servers,
-            "group.id": f"test-read-{uuid.uuid4()}",
-            "enable.auto.commit": False,
-        }
-    )
-    found: list[Message] = []
-    try:
-        ends: dict[int, int] = {}
-        starts = []
-        for partition in consumer.list_topics(topic, timeout=10).topics[topic].partitions:
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=10, cached=False
-            )
-            if high > low:
-                ends[partition] = high
-                starts.append(TopicPartition(topic, partition, low))
-        consumer.assign(starts)
-        deadline = time.monotonic() + timeout_s
-        while ends:
-            assert time.monotonic() < deadline, f"{topic} not read to its end: {ends}"
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            partition, offset = message.partition(), message.offset()
-            assert partition is not None
-            assert offset is not None
-            if partition in ends and offset < ends[partition]:
-                found.append(message)
-                if offset + 1 >= ends[partition]:
-                    del ends[partition]
-    finally:
-        consumer.close()
-    return found
-
-
-def committed_offset(bootstrap_servers: str, group: str, topic: str, partition: int) -> int:
-    """Where ``group`` resumes ``topic[partition]`` (asked as an admin: no member joins)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
-    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, partition)])
-    answer = admin.list_consumer_group_offsets([request])[group].result(timeout=10)
-    [found] = answer.topic_partitions
-    return int(found.offset)
 
 
 def wait_for_members(bootstrap_servers: str, group: str, *, timeout_s: float = 60) -> int:
@@ -172,7 +104,7 @@ def _own_consumers(service: str, infra: Infra, run: str) -> OwnConsumers:
 def _consuming_on_their_own(service: str, infra: Infra) -> Iterator[OwnConsumers]:
     own = _own_consumers(service, infra, uuid.uuid4().hex[:8])
     try:
-        group_at_the_end(infra.bootstrap_servers, own.group, own.reads)
+        start_group_at_end(infra.bootstrap_servers, own.group, own.reads)
         yield own
     finally:
         admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})

@@ -18,13 +18,14 @@ from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event, format_instant, new_event, parse_instant
 from motcua.dossier import ClockState
 from motcua.kafka import Topic
 from tests.conftest import ROOT, Database, Infra
+from tests.integration import kafka_log
 from tests.integration.test_service_processes import _free_port
 
 UNIT = ["000.00.00.B01", "000.00.00.H01", "000.00.01.H01"]
@@ -32,25 +33,6 @@ UNIT = ["000.00.00.B01", "000.00.00.H01", "000.00.01.H01"]
 
 _AT_THE_END: set[str] = set()
 """App ids whose consumer group was started at the end of the dossier events."""
-
-
-def _start_at_the_end(bootstrap_servers: str, group: str, topic: str) -> None:
-    """Commit ``group``'s offsets at ``topic``'s end: its worker reads only what is sent from
-    now on, not every other session's dossiers on a broker the sessions share."""
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap_servers, "group.id": group, "enable.auto.commit": False}
-    )
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = [
-            TopicPartition(
-                topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            )
-            for p in partitions
-        ]
-        consumer.commit(offsets=ends, asynchronous=False)
-    finally:
-        consumer.close()
 
 
 class Worker:
@@ -70,7 +52,9 @@ class Worker:
     def start(self) -> None:
         app_id = self.env["APP_ID"]
         if app_id not in _AT_THE_END:  # a restart, or a second worker of the group, goes on
-            _start_at_the_end(self.env["KAFKA_BOOTSTRAP_SERVERS"], app_id, Topic.DOSSIER_EVENTS)
+            kafka_log.start_group_at_end(
+                self.env["KAFKA_BOOTSTRAP_SERVERS"], app_id, [Topic.DOSSIER_EVENTS.value]
+            )
             _AT_THE_END.add(app_id)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
@@ -153,47 +137,9 @@ def _read(infra: Infra, topic: str, keys: set[str], until: float) -> list[Any]:
     return found
 
 
-def read_to_end(infra: Infra, topic: str, keys: set[str]) -> list[Any]:
-    """Every message of ``keys`` up to the high watermarks taken now, duplicates kept: what
-    the topic holds, not what a time window happened to reach on a shared broker."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": infra.bootstrap_servers,
-            "group.id": f"t-{uuid.uuid4()}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
-    found = []
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            for p in partitions
-        }
-        unread = {p for p, (low, high) in ends.items() if high > low}
-        consumer.assign([TopicPartition(topic, p, ends[p][0]) for p in unread])
-        deadline = time.monotonic() + 60
-        while unread:
-            assert time.monotonic() < deadline, f"{topic}: never read to its end"
-            message = consumer.poll(0.5)
-            if message is None:
-                continue
-            partition, offset = message.partition(), message.offset()
-            error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    unread.discard(partition)  # at the end, itself at or past the watermark
-                continue
-            assert partition is not None
-            assert offset is not None
-            if offset < ends[partition][1] and (message.key() or b"").decode() in keys:
-                found.append(message)
-            if offset + 1 >= ends[partition][1]:
-                unread.discard(partition)
-    finally:
-        consumer.close()
-    return found
+def read_to_end(infra: Infra, topic: str, keys: set[str]) -> list[Message]:
+    """``kafka_log.read_to_end`` under the name and arguments test_calendar imports."""
+    return kafka_log.read_to_end(infra.bootstrap_servers, topic, keys=keys)
 
 
 def _kinds(messages: list[Any]) -> Counter[tuple[str, str]]:
@@ -268,7 +214,10 @@ def test_sigkill_mid_stream_loses_no_alert_and_duplicates_no_letter(
     seen = _overdue_seen(infra, set(dues), at_least=len(dues), timeout_s=settle)
     assert seen == len(dues), worker.log.read_text()[-3000:]
     alerts = [
-        json.loads(m.value()) for m in read_to_end(infra, Topic.DEADLINE_ALERTS.value, set(dues))
+        json.loads(m.value() or b"")
+        for m in kafka_log.read_to_end(
+            infra.bootstrap_servers, Topic.DEADLINE_ALERTS.value, keys=set(dues)
+        )
     ]
     kinds = Counter((e["subject"], e["type"].split(".")[3], e["data"]["episode"]) for e in alerts)
     # Exactly one Kafka record each, of the dossier's one episode: an alert sent but not yet

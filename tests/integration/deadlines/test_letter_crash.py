@@ -23,8 +23,9 @@ from tests.integration.deadlines.conftest import (
     wait_for_item,
     wait_until_up,
 )
-from tests.integration.deadlines.test_alerts import _read, read_to_end
+from tests.integration.deadlines.test_alerts import _read
 from tests.integration.deadlines.test_spine import _late_dossier
+from tests.integration.kafka_log import read_to_end
 
 
 def _restart(platform: Platform, crash_at: str | None) -> None:
@@ -53,7 +54,10 @@ def _versions(database: Database, dossier_id: str) -> list[tuple[int, bool]]:
 
 def _events(infra: Infra, topic: Topic, dossier_id: str) -> list[Any]:
     """The dossier's events on ``topic`` up to its end, duplicates kept."""
-    return [json.loads(m.value()) for m in read_to_end(infra, topic.value, {dossier_id})]
+    return [
+        json.loads(m.value() or b"")
+        for m in read_to_end(infra.bootstrap_servers, topic.value, keys=[dossier_id])
+    ]
 
 
 @pytest.mark.parametrize(

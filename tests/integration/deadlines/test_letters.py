@@ -28,7 +28,7 @@ from tests.integration.deadlines.conftest import (
     officer_client,
     wait_for_item,
 )
-from tests.integration.deadlines.test_alerts import read_to_end
+from tests.integration.kafka_log import read_to_end
 
 
 def _text(pdf: bytes) -> str:
@@ -37,7 +37,10 @@ def _text(pdf: bytes) -> str:
 
 
 def _events(infra: Infra, topic: Topic, dossier_id: str) -> list[dict[str, Any]]:
-    return [json.loads(m.value()) for m in read_to_end(infra, topic.value, {dossier_id})]
+    return [
+        json.loads(m.value() or b"")
+        for m in read_to_end(infra.bootstrap_servers, topic.value, keys=[dossier_id])
+    ]
 
 
 def test_late_dossier_gets_a_confirmed_numbered_letter_once(

@@ -24,7 +24,7 @@ from tests.integration.deadlines.conftest import (
     officer_client,
     wait_for_item,
 )
-from tests.integration.deadlines.test_alerts import read_to_end
+from tests.integration.kafka_log import read_to_end
 
 
 def _wait(predicate: Any, what: str, timeout_s: float = 45) -> Any:
@@ -108,7 +108,10 @@ def test_a_letter_reschedules_in_intake_and_a_later_pause_counts_from_the_new_da
     status, due, episode = _wait(watched, "deadlines follows the resumed clock")
     assert (status, due, episode) == ("rescheduled", due_after_resume, 2)
     alerts = [
-        json.loads(m.value()) for m in read_to_end(infra, Topic.DEADLINE_ALERTS.value, {dossier_id})
+        json.loads(m.value() or b"")
+        for m in read_to_end(
+            infra.bootstrap_servers, Topic.DEADLINE_ALERTS.value, keys=[dossier_id]
+        )
     ]
     overdue = [a for a in alerts if a["type"].endswith("overdue.v1")]
     assert [a["data"]["episode"] for a in overdue] == [1], "overdue again before the new date"

@@ -14,7 +14,7 @@ from motcua.kafka import Topic
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from tests.conftest import Infra
-from tests.integration.test_service_processes import committed_offset, group_at_the_end
+from tests.integration.kafka_log import committed, start_group_at_end
 
 
 def intake_settings(infra: Infra, intake_url: str, **overrides: Any) -> IntakeSettings:
@@ -34,7 +34,7 @@ def door_group(infra: Infra, topics: Sequence[Topic] = (Topic.INTAKE_COMMANDS,))
     """A consumer group of the test's own for intake's door, at the end of ``topics``: the
     door reads what the test produces next, not what other tests left."""
     group = f"test-door-{uuid.uuid4()}"
-    group_at_the_end(infra.bootstrap_servers, group, [topic.value for topic in topics])
+    start_group_at_end(infra.bootstrap_servers, group, [topic.value for topic in topics])
     return group
 
 
@@ -44,7 +44,7 @@ def wait_until_handled(
     """Until ``group`` committed past offset ``last``: the door commits a message only once
     its transaction or its dead letter is done, so everything up to ``last`` was handled."""
     deadline = time.monotonic() + timeout_s
-    while committed_offset(infra.bootstrap_servers, group, topic.value, partition) <= last:
+    while committed(infra.bootstrap_servers, group, topic.value)[partition] <= last:
         assert time.monotonic() < deadline, f"{group} did not get past offset {last}"
         time.sleep(0.2)
 

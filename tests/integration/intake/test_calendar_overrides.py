@@ -38,7 +38,8 @@ from tests.conftest import ROOT, Infra
 from tests.integration.conftest import Systems, auth, parse, receive_command
 from tests.integration.intake.conftest import door_group, intake_settings
 from tests.integration.intake.test_inbound import _system_name
-from tests.integration.test_service_processes import _free_port, read_to_the_end
+from tests.integration.kafka_log import read_to_end
+from tests.integration.test_service_processes import _free_port
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FAR_FUTURE = 80 * 366 * 86400
@@ -59,7 +60,7 @@ def _years_in_use(infra: Infra) -> set[int]:
     """Years with an announcement in force on the shared topic: another session's test
     running now, or one that died before withdrawing its own."""
     latest: dict[str, str] = {}
-    for message in read_to_the_end(infra.bootstrap_servers, Topic.CALENDAR_OVERRIDES.value):
+    for message in read_to_end(infra.bootstrap_servers, Topic.CALENDAR_OVERRIDES.value):
         latest[(message.key() or b"").decode()] = decode_event(message.value() or b"")["data"][
             "status"
         ]

@@ -16,7 +16,7 @@ from services.intake.app import create_app
 from tests.conftest import Infra
 from tests.integration.conftest import Systems, receive_command
 from tests.integration.intake.conftest import door_group, intake_settings, wait_until_handled
-from tests.integration.test_service_processes import read_to_the_end
+from tests.integration.kafka_log import read_to_end
 
 
 def _system_name(intake_url: str, unit_code: str) -> str:
@@ -80,9 +80,7 @@ def _dead_letters(infra: Infra, key: bytes) -> list[dict[str, bytes]]:
     """The headers (and ``value``) of every dead letter keyed ``key``, the topic read to
     its end."""
     letters = []
-    for message in read_to_the_end(infra.bootstrap_servers, Topic.DLQ_INTAKE.value):
-        if message.key() != key:
-            continue
+    for message in read_to_end(infra.bootstrap_servers, Topic.DLQ_INTAKE.value, keys=[key]):
         raw_headers = message.headers() or []
         pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
         headers = {k: v for k, v in pairs if isinstance(v, bytes)}
@@ -103,8 +101,9 @@ def _published(infra: Infra, intake_url: str, dossier_id: str) -> list[bytes]:
             time.sleep(0.1)
     return [
         message.value() or b""
-        for message in read_to_the_end(infra.bootstrap_servers, Topic.DOSSIER_EVENTS.value)
-        if message.key() == dossier_id.encode()
+        for message in read_to_end(
+            infra.bootstrap_servers, Topic.DOSSIER_EVENTS.value, keys=[dossier_id]
+        )
     ]
 
 

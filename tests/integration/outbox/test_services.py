@@ -32,7 +32,7 @@ from services.intake.settings import IntakeSettings
 from services.ratings.app import create_app
 from services.ratings.settings import RatingsSettings
 from tests.conftest import Database, Infra
-from tests.integration.test_service_processes import read_to_the_end
+from tests.integration.kafka_log import read_to_end
 
 
 @contextmanager
@@ -68,7 +68,7 @@ def _published_ids(infra: Infra, topic: str, ids: set[str]) -> list[tuple[str, s
     """(event id, message key) of every message of ``ids`` on ``topic``, read to its end,
     duplicates included."""
     found = []
-    for message in read_to_the_end(infra.bootstrap_servers, topic):
+    for message in read_to_end(infra.bootstrap_servers, topic):
         event_id = json.loads(message.value() or b"{}").get("id")
         if event_id in ids:
             found.append((event_id, (message.key() or b"").decode()))
@@ -198,7 +198,7 @@ def test_intake_and_ratings_relays_run_side_by_side_in_one_database(
         assert sorted(found) == sorted(
             [(events["intake"]["id"], "intake"), (events["ratings"]["id"], "ratings")]
         )
-        everything = read_to_the_end(infra.bootstrap_servers, topic)
+        everything = read_to_end(infra.bootstrap_servers, topic)
         assert len(everything) == 2, "nothing else on the test's own topic"
     finally:
         standby_stop.set()

@@ -10,7 +10,6 @@ import json
 import random
 import re
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,7 +22,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, Message, Producer
 from fastapi.testclient import TestClient
 
 from motcua.contracts import EventType, encode_event, new_event
@@ -39,6 +38,7 @@ from services.ratings.settings import RatingsSettings
 from tests.conftest import Database, Infra
 from tests.integration.conftest import Systems, auth, receive_command
 from tests.integration.intake.conftest import intake_settings
+from tests.integration.kafka_log import read_to_end
 from tests.live_server import live_server
 
 UNIT_PATH = ["000.00.00.B01", "000.00.00.H01", "000.00.04.H01"]
@@ -160,91 +160,6 @@ def produce_where(infra: Infra, events: Sequence[dict[str, Any]]) -> Written:
     return written
 
 
-def _client(infra: Infra, group: str) -> Consumer:
-    return Consumer(
-        {
-            "bootstrap.servers": infra.bootstrap_servers,
-            "group.id": group,
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
-
-
-def _partitions(consumer: Consumer, topic: Topic) -> list[int]:
-    return sorted(consumer.list_topics(topic.value, timeout=10).topics[topic.value].partitions)
-
-
-def high_watermarks(infra: Infra, topic: Topic) -> dict[int, int]:
-    """Each partition's next offset now: where "from here on" starts, or "the end" is."""
-    consumer = _client(infra, f"test-watermarks-{uuid.uuid4().hex[:8]}")
-    try:
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(topic.value, p), timeout=10)[1]
-            for p in _partitions(consumer, topic)
-        }
-    finally:
-        consumer.close()
-
-
-def committed_offsets(infra: Infra, group: str, topic: Topic) -> dict[int, int]:
-    """The group's committed offset of each partition (negative where none), read by a
-    client that does not join the group."""
-    consumer = _client(infra, group)
-    try:
-        wanted = [TopicPartition(topic.value, p) for p in _partitions(consumer, topic)]
-        return {tp.partition: tp.offset for tp in consumer.committed(wanted, timeout=10)}
-    finally:
-        consumer.close()
-
-
-def start_group_at(infra: Infra, group: str, topic: Topic, offsets: Mapping[int, int]) -> None:
-    """Commit ``offsets`` for a group nobody has joined yet: its first member starts there
-    instead of at the beginning of everything the shared topic keeps."""
-    consumer = _client(infra, group)
-    try:
-        consumer.commit(
-            offsets=[TopicPartition(topic.value, p, o) for p, o in offsets.items()],
-            asynchronous=False,
-        )
-    finally:
-        consumer.close()
-    assert committed_offsets(infra, group, topic) == dict(offsets)
-
-
-def read_to_end(
-    infra: Infra, topic: Topic, since: Mapping[int, int], *, timeout_s: float = 60
-) -> list[Message]:
-    """Every message of ``topic`` from the offsets ``since`` up to its high watermarks as
-    they are when called: the whole of what was published in between, duplicates included."""
-    consumer = _client(infra, f"test-read-{uuid.uuid4().hex[:8]}")
-    try:
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic.value, p), timeout=10)[1]
-            for p in _partitions(consumer, topic)
-        }
-        pending = {p for p, end in ends.items() if end > since.get(p, 0)}
-        consumer.assign([TopicPartition(topic.value, p, since.get(p, 0)) for p in pending])
-        found: list[Message] = []
-        deadline = time.monotonic() + timeout_s
-        while pending:
-            assert time.monotonic() < deadline, f"partitions {pending} not read to {ends}"
-            message = consumer.poll(0.5)
-            if message is None:
-                continue
-            partition, offset = int(message.partition() or 0), int(message.offset() or 0)
-            error = message.error()
-            if error is not None:
-                assert error.code() == KafkaError._PARTITION_EOF, error
-            elif offset < ends[partition]:
-                found.append(message)
-            if offset >= ends[partition] - (0 if error is not None else 1):
-                pending.discard(partition)
-        return found
-    finally:
-        consumer.close()
-
-
 def invited_events(
     infra: Infra, ratings_url: str, dossier_ids: Sequence[str], since: Mapping[int, int]
 ) -> Counter[str]:
@@ -264,10 +179,10 @@ def invited_events(
         }
     wanted = set(dossier_ids)
     counted: Counter[str] = Counter()
-    for message in read_to_end(infra, Topic.RATING_INVITATIONS, since):
+    for message in read_to_end(
+        infra.bootstrap_servers, Topic.RATING_INVITATIONS.value, since=since, keys=wanted
+    ):
         key = (message.key() or b"").decode()
-        if key not in wanted:
-            continue
         event = json.loads(message.value() or b"{}")
         if event["id"] not in ours:
             continue

@@ -19,18 +19,16 @@ import pytest
 from motcua.crash_points import ENVIRONMENT_VARIABLE
 from motcua.kafka import Topic
 from tests.conftest import ROOT, Infra
+from tests.integration import kafka_log
 from tests.integration.conftest import wait_for
 from tests.integration.ratings.conftest import (
     TOKEN_KEY,
     UNPUBLISHED,
     Written,
     closed_event,
-    committed_offsets,
     count,
-    high_watermarks,
     invited_events,
     produce_where,
-    start_group_at,
 )
 from tests.live_server import free_port
 
@@ -90,9 +88,9 @@ def test_a_sigkill_between_the_invitations_and_the_offsets_commit_redelivers_the
 ) -> None:
     ids = [str(uuid.uuid4()) for _ in range(DOSSIERS)]
     group, log = f"test-crash-{uuid.uuid4().hex[:8]}", tmp_path / "ratings.log"
-    output_from = high_watermarks(infra, Topic.RATING_INVITATIONS)
+    output_from = kafka_log.ends(infra.bootstrap_servers, Topic.RATING_INVITATIONS.value)
     # The group starts where the test's events begin, not at the shared topic's beginning.
-    start_group_at(infra, group, Topic.DOSSIER_EVENTS, high_watermarks(infra, Topic.DOSSIER_EVENTS))
+    kafka_log.start_group_at_end(infra.bootstrap_servers, group, [Topic.DOSSIER_EVENTS.value])
     written = produce_where(infra, [closed_event(dossier_id) for dossier_id in ids])
     ends: dict[int, int] = {}
     for partition, offset in written.values():
@@ -108,7 +106,9 @@ def test_a_sigkill_between_the_invitations_and_the_offsets_commit_redelivers_the
     assert returncode == -signal.SIGKILL, f"it did not die at the crash point: {log.read_text()}"
 
     at_kill = _invitations(ratings_url, ids)
-    committed_at_kill = committed_offsets(infra, group, Topic.DOSSIER_EVENTS)
+    committed_at_kill = kafka_log.committed(
+        infra.bootstrap_servers, group, Topic.DOSSIER_EVENTS.value
+    )
     assert at_kill, "no invitation committed before the crash point"
     assert len(at_kill) < DOSSIERS, "the crash came after the whole run"
     uncovered = _uncovered(written, committed_at_kill, set(at_kill))
@@ -121,7 +121,8 @@ def test_a_sigkill_between_the_invitations_and_the_offsets_commit_redelivers_the
     try:
         wait_for(
             lambda: all(
-                committed_offsets(infra, group, Topic.DOSSIER_EVENTS).get(p, -1) >= end
+                kafka_log.committed(infra.bootstrap_servers, group, Topic.DOSSIER_EVENTS.value)[p]
+                >= end
                 for p, end in ends.items()
             ),
             timeout_s=180,
@@ -138,7 +139,9 @@ def test_a_sigkill_between_the_invitations_and_the_offsets_commit_redelivers_the
         second.terminate()
         second.wait(30)
 
-    committed_after = committed_offsets(infra, group, Topic.DOSSIER_EVENTS)
+    committed_after = kafka_log.committed(
+        infra.bootstrap_servers, group, Topic.DOSSIER_EVENTS.value
+    )
     assert _uncovered(written, committed_after, uncovered) == set(), "not read again"
     assert events == {dossier_id: 1 for dossier_id in ids}, {
         dossier_id: events[dossier_id] for dossier_id in ids if events[dossier_id] != 1

@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from confluent_kafka import Consumer, TopicPartition
 from fastapi.testclient import TestClient
 
 from motcua.contracts import EventType
@@ -24,6 +23,7 @@ from services.ratings.invitations.model import ClosedDossier
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.store import create_invitations
 from tests.conftest import Infra
+from tests.integration import kafka_log
 from tests.integration.conftest import Systems, read_dead_letters, wait_for
 from tests.integration.ratings.conftest import (
     INVITATIONS,
@@ -32,7 +32,6 @@ from tests.integration.ratings.conftest import (
     UNPUBLISHED,
     closed_event,
     count,
-    high_watermarks,
     invited_events,
     produce,
     ratings_settings,
@@ -109,7 +108,7 @@ def test_a_returned_dossier_through_intake_is_invited_once_and_the_sms_recorded(
 
 def test_the_same_event_three_times_makes_one_invitation(infra: Infra, ratings_url: str) -> None:
     dossier_id = str(uuid.uuid4())
-    output_from = high_watermarks(infra, Topic.RATING_INVITATIONS)
+    output_from = kafka_log.ends(infra.bootstrap_servers, Topic.RATING_INVITATIONS.value)
     event = closed_event(dossier_id, kind=EventType.DOSSIER_REJECTED, contact_preference="none")
     produce(infra, [event, event, event])
     settings = ratings_settings(infra, ratings_url, invitations_enabled=True)
@@ -135,19 +134,13 @@ def test_the_same_event_three_times_makes_one_invitation(infra: Infra, ratings_u
 
 def _group_done(infra: Infra, group: str, dossier_id: str) -> bool:
     """The group has committed past every message of the topic."""
-    consumer = Consumer({"bootstrap.servers": infra.bootstrap_servers, "group.id": group})
-    try:
-        topic = Topic.DOSSIER_EVENTS.value
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        wanted = [TopicPartition(topic, p) for p in partitions]
-        committed = consumer.committed(wanted, timeout=10)
-        for tp in committed:
-            _, high = consumer.get_watermark_offsets(tp, timeout=10)
-            if high > 0 and tp.offset < high:
-                return False
-        return True
-    finally:
-        consumer.close()
+    topic = Topic.DOSSIER_EVENTS.value
+    done = kafka_log.committed(infra.bootstrap_servers, group, topic)
+    return all(
+        done[p] >= end
+        for p, end in kafka_log.ends(infra.bootstrap_servers, topic).items()
+        if end > 0
+    )
 
 
 def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(

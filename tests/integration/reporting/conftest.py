@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from fastapi.testclient import TestClient
 
@@ -31,6 +31,7 @@ from services.reporting.consumer import FactConsumer
 from services.reporting.projection import TOPICS, Applied, Record, apply_batch
 from services.reporting.settings import ReportingSettings
 from tests.conftest import Database, Infra
+from tests.integration.kafka_log import ends
 from tests.services.reporting.events import ROOT, Dossier
 
 CALENDAR = default_calendar()
@@ -219,26 +220,12 @@ def stored_by_partition(url: str, topics: Topics) -> dict[tuple[str, int], int]:
 def topic_ends(topics: Topics) -> dict[tuple[str, int], int]:
     """The end (high watermark) of each non-empty partition of the test's topics, as Kafka
     says: what a consumer that missed nothing has stored."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": topics.infra.bootstrap_servers,
-            "group.id": f"test-watermarks-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-        }
-    )
-    try:
-        metadata = consumer.list_topics(timeout=10)
-        ends = {}
-        for name in topics.names.values():
-            for partition in metadata.topics[name].partitions:
-                _, high = consumer.get_watermark_offsets(
-                    TopicPartition(name, partition), timeout=10
-                )
-                if high:
-                    ends[(name, partition)] = int(high)
-        return ends
-    finally:
-        consumer.close()
+    return {
+        (name, partition): high
+        for name in topics.names.values()
+        for partition, high in ends(topics.infra.bootstrap_servers, name).items()
+        if high
+    }
 
 
 def reporting_settings(

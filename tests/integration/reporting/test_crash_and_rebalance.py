@@ -22,12 +22,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
 from motcua.crash_points import ENVIRONMENT_VARIABLE
 from services.reporting.figures import Scope, count
 from services.reporting.periods import Period
 from tests.conftest import ROOT, Infra
+from tests.integration import kafka_log
 from tests.integration.conftest import wait_for
 from tests.integration.reporting.conftest import (
     Province,
@@ -156,22 +156,12 @@ def applied(base: str) -> float:
 def kafka_committed(infra: Infra, group: str, topics: Topics) -> dict[tuple[str, int], int]:
     """The offsets the group committed in Kafka (what a consumer trusting Kafka would
     resume from); a partition it never committed is left out."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": infra.bootstrap_servers,
-            "group.id": group,
-            "enable.auto.commit": False,
-        }
-    )
-    try:
-        wanted = [TopicPartition(name, p) for name in topics.names.values() for p in range(3)]
-        return {
-            (tp.topic, tp.partition): tp.offset
-            for tp in consumer.committed(wanted, timeout=10)
-            if tp.offset >= 0
-        }
-    finally:
-        consumer.close()
+    return {
+        (name, partition): offset
+        for name in topics.names.values()
+        for partition, offset in kafka_log.committed(infra.bootstrap_servers, group, name).items()
+        if offset >= 0
+    }
 
 
 @pytest.mark.parametrize("crash_at", ["facts-written", "facts-committed"])
