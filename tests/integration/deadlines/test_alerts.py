@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event, format_instant, new_event, parse_instant
@@ -135,11 +135,6 @@ def _read(infra: Infra, topic: str, keys: set[str], until: float) -> list[Any]:
     finally:
         consumer.close()
     return found
-
-
-def read_to_end(infra: Infra, topic: str, keys: set[str]) -> list[Message]:
-    """``kafka_log.read_to_end`` under the name and arguments test_calendar imports."""
-    return kafka_log.read_to_end(infra.bootstrap_servers, topic, keys=keys)
 
 
 def _kinds(messages: list[Any]) -> Counter[tuple[str, str]]:

@@ -4,8 +4,11 @@ A dossier's due-soon instant lies half an hour of working time ahead, on working
 so no alert is due. The admin then records X as a
 day off through intake's API: the worker's live calendar takes it from the compacted
 topic, recomputes the dossier's next check, and the due-soon alert fires at once —
-no restart. The dossier's due date is not touched. X is withdrawn at the end (it is today
-or the next working day, and the rest of the session must see a normal calendar).
+no restart. The dossier's due date is not touched. X is withdrawn at the end, and the
+test waits until the worker has taken the withdrawal (it is today or the next working day,
+and the rest of the session must see the calendar it found). The compacted calendar topic
+is shared by everything on the broker, so the test computes with the calendar the worker
+sees (the topic read to its end), not with the bare package's.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,22 +25,17 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from motcua.calendar import CalendarOverride, OverrideKind, WorkingCalendar, overrides_from
+from motcua.calendar import WorkingCalendar
+from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.contracts import encode_event
 from motcua.kafka import Topic
 from services.deadlines.tracking import AlertKind, DeadlinePolicy
 from services.intake.app import create_app
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, auth
-from tests.integration.deadlines.test_alerts import (
-    Worker,
-    _produce,
-    _read,
-    _received,
-    read_to_end,
-    worker,
-)
+from tests.integration.conftest import Systems, auth, wait_for
+from tests.integration.deadlines.test_alerts import Worker, _produce, _read, _received, worker
 from tests.integration.intake.conftest import intake_settings
+from tests.integration.kafka_log import read_to_end
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -62,7 +61,7 @@ def _metric(worker: Worker, name: str) -> float | None:
 def test_a_new_day_off_moves_a_running_workers_due_soon_alert(
     infra: Infra, worker: Worker, intake: TestClient, systems: Systems
 ) -> None:
-    plain = WorkingCalendar()
+    plain = _calendar_in_force(infra)
     now = datetime.now(UTC)
     due_soon_at = plain.add_working_time(now, timedelta(minutes=30))
     day_x: date = due_soon_at.astimezone(VN).date()
@@ -70,7 +69,12 @@ def test_a_new_day_off_moves_a_running_workers_due_soon_alert(
     # itself one working day before the due date.
     due = plain.add_working_time(due_soon_at, plain.hours.day_length * 2)
     assert DeadlinePolicy(plain).became_due(AlertKind.DUE_SOON, due) == due_soon_at
-    x_off = overrides_from([CalendarOverride(day_x, OverrideKind.DAY_OFF, "QĐ thử")])
+    in_force = plain.overrides
+    x_off = replace(
+        in_force,
+        extra_days_off=in_force.extra_days_off | {day_x},
+        extra_working_days=in_force.extra_working_days - {day_x},
+    )
     moved = DeadlinePolicy(WorkingCalendar(overrides=x_off)).became_due(AlertKind.DUE_SOON, due)
     assert moved < now, (moved, now)  # with X off, the alert is due already
 
@@ -85,7 +89,8 @@ def test_a_new_day_off_moves_a_running_workers_due_soon_alert(
     )
     alerts = Topic.DEADLINE_ALERTS.value
     assert _read(infra, alerts, {probe}, time.monotonic() + 60), worker.log.read_text()[-3000:]
-    assert read_to_end(infra, alerts, {dossier}) == []  # not due yet: none on the whole topic
+    # Not due yet: none on the whole topic.
+    assert read_to_end(infra.bootstrap_servers, alerts, keys={dossier}) == []
 
     # The calendar topic is compacted and shared by every session on this broker: the
     # worker's count is compared with itself, before and after this one day.
@@ -109,4 +114,23 @@ def test_a_new_day_off_moves_a_running_workers_due_soon_alert(
         overrides_after = _metric(worker, "motcua_deadlines_calendar_overrides")
         assert overrides_after == overrides_before + 1, "the worker took exactly the new day"
     finally:
-        intake.delete(url, headers=auth(systems.admin))
+        withdrawn = intake.delete(url, headers=auth(systems.admin))
+        assert withdrawn.status_code == 200, withdrawn.text
+        wait_for(
+            lambda: _metric(worker, "motcua_deadlines_calendar_overrides") == overrides_before,
+            timeout_s=30,
+            what="the worker taking the withdrawal of the test's day off",
+        )
+
+
+def _calendar_in_force(infra: Infra) -> WorkingCalendar:
+    """The working calendar the worker has: the package's, with every announcement the
+    calendar topic holds in force."""
+    calendar = LiveCalendar()
+    feed = CalendarFeed(infra.bootstrap_servers, calendar)
+    feed.start()
+    try:
+        assert feed.wait_caught_up(30), "the calendar topic was not read to its end"
+        return calendar.snapshot()
+    finally:
+        feed.stop()
