@@ -44,7 +44,7 @@ from tests.deploy._prometheus import (
 )
 from tests.integration.conftest import auth, load_procedure_codes, receive_command, unit_in_province
 from tests.integration.ratings.conftest import csrf_of, happy_form
-from tests.integration.test_service_processes import _free_port
+from tests.live_server import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -156,7 +156,7 @@ def _environments(
 ) -> dict[str, dict[str, str]]:
     """Each service's environment as ``deploy/local/stack.py`` gives it, with consumer
     groups of this module's own (the session's other tests have theirs)."""
-    ports = {name: _free_port() for name in SERVICES}
+    ports = {name: free_port() for name in SERVICES}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     private_key, public_key = tmp / "officer-token.pem", tmp / "officer-token.pub.pem"
     write_keypair(private_key, public_key)
@@ -239,7 +239,7 @@ def platform(
     try:
         for name, env in environments.items():
             processes.start(name, [sys.executable, "-m", f"services.{name}"], env)
-        prometheus_port = _free_port()
+        prometheus_port = free_port()
         config = tmp / "prometheus.yml"
         _scrape_config({name: url.removeprefix("http://") for name, url in urls.items()}, config)
         processes.start(

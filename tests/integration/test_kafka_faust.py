@@ -26,21 +26,14 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.conftest import ROOT, Database, Infra
 from tests.integration.kafka_log import committed
+from tests.live_server import free_port
 
 KEYS = [f"dossier-{n}" for n in range(8)]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Worker:
     def __init__(self, infra: Infra, database: Database, topic: str, tmp: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.data_dir = tmp / "faust-data"
         self.log = tmp / "worker.log"
         self.env = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,14 +28,9 @@ from motcua.kafka import Topic
 from services.reporting.consumer import TOPIC_NAMES
 from tests.conftest import ROOT, Database, Infra
 from tests.integration.kafka_log import start_group_at_end
+from tests.live_server import free_port
 
 SERVICES = ("intake", "deadlines", "ratings", "reporting")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, bytes, str]:
@@ -124,7 +118,7 @@ def _consuming_on_their_own(service: str, infra: Infra) -> Iterator[OwnConsumers
 def test_service_process_serves_health_readiness_metrics_and_stops_on_sigterm(
     service: str, infra: Infra, database: Database, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / f"{service}.log"
     with _consuming_on_their_own(service, infra) as own:
         env = {

@@ -23,7 +23,7 @@ from services.intake.auth import Scope, register_system
 from tests.conftest import ROOT, Database, Infra
 from tests.integration.conftest import Systems, unit_in_province
 from tests.integration.deadlines.test_alerts import Worker
-from tests.integration.test_service_processes import _free_port
+from tests.live_server import free_port
 
 PASSWORD = "mat-khau-truc-ban-2026"
 
@@ -83,7 +83,7 @@ def platform(
         register_officer(
             "truc.haiphong", "Trực ban Hải Phòng", haiphong_province, PASSWORD, db_session=conn
         )
-    intake_port = _free_port()
+    intake_port = free_port()
     intake_log = tmp / "intake.log"
     with intake_log.open("wb") as out:
         intake = subprocess.Popen(
@@ -104,7 +104,7 @@ def platform(
         )
     private_key, public_key = tmp / "officer-token.pem", tmp / "officer-token.pub.pem"
     write_keypair(private_key, public_key)
-    page_ports = {"ratings": _free_port(), "reporting": _free_port()}
+    page_ports = {"ratings": free_port(), "reporting": free_port()}
     worker = Worker(infra, database, tmp)
     worker.env["INTAKE_URL"] = f"http://127.0.0.1:{intake_port}"
     worker.env["INTAKE_API_KEY"] = deadlines_key

@@ -26,7 +26,7 @@ from motcua.dossier import ClockState
 from motcua.kafka import Topic
 from tests.conftest import ROOT, Database, Infra
 from tests.integration import kafka_log
-from tests.integration.test_service_processes import _free_port
+from tests.live_server import free_port
 
 UNIT = ["000.00.00.B01", "000.00.00.H01", "000.00.01.H01"]
 
@@ -43,7 +43,7 @@ class Worker:
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
             "DATABASE_URL": database.service_urls["deadlines"],
-            "HTTP_PORT": str(_free_port()),
+            "HTTP_PORT": str(free_port()),
             "DATA_DIR": str(self.data_dir),
             "APP_ID": f"motcua-deadlines-test-{uuid.uuid4().hex[:8]}",
         }

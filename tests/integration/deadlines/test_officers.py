@@ -16,7 +16,7 @@ import pytest
 
 from services.deadlines.officers import authenticate, register_officer
 from tests.conftest import ROOT, Database, Infra
-from tests.integration.test_service_processes import _free_port
+from tests.live_server import free_port
 
 PASSWORD = "mật-khẩu-trực-ban-2026"
 
@@ -33,7 +33,7 @@ def deadlines(
             PASSWORD,
             db_session=conn,
         )
-    port = _free_port()
+    port = free_port()
     tmp: Path = tmp_path_factory.mktemp("deadlines")
     log = (tmp / "deadlines.log").open("wb")
     process = subprocess.Popen(

@@ -39,7 +39,7 @@ from tests.integration.conftest import Systems, auth, parse, receive_command
 from tests.integration.intake.conftest import door_group, intake_settings
 from tests.integration.intake.test_inbound import _system_name
 from tests.integration.kafka_log import read_to_end
-from tests.integration.test_service_processes import _free_port
+from tests.live_server import free_port
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FAR_FUTURE = 80 * 366 * 86400
@@ -392,7 +392,7 @@ def test_every_http_worker_process_takes_the_announcement_without_a_restart(
     announced = overrides_from([CalendarOverride(friday, OverrideKind.DAY_OFF, "QĐ 88/QĐ-TTg")])
     expected = WorkingCalendar(overrides=announced).add_working_days(received, 7)
     workers_wanted = 2
-    port, log = _free_port(), tmp_path / "intake.log"
+    port, log = free_port(), tmp_path / "intake.log"
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
