@@ -2,7 +2,7 @@
 
 Each service subclasses :class:`ServiceSettings` with its own fields. Names are the
 environment variables upper-cased (``kafka_bootstrap_servers`` ← ``KAFKA_BOOTSTRAP_SERVERS``),
-so docker-compose, the local stack and the README table all speak the same words.
+so docker-compose, the local stack and docs/settings.md all speak the same words.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The service that owns accounts (deadlines) holds the private key and issues the token at
 sign-in; every other service holds only the public key and checks it, with no database and
 no call to the issuer. An OIDC provider (Keycloak) replaces the issuer in production by
-signing the same claims; the verifiers only change the key they trust (see the README).
+signing the same claims; the verifiers only change the key they trust (docs/operations.md,
+"One sign-in for every service").
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ class UnknownEvent(ValueError):
 
 @dataclass(frozen=True)
 class DeadlinePolicy:
-    """The configurable parts of the apology rules (DOMAIN.md: unconfirmed under ND 118/2025)."""
+    """The apology rules' configurable parts (docs/domain.md: unconfirmed under ND 118/2025)."""
 
     calendar: WorkingCalendar
     apology_working_days: int = 1

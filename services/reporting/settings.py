@@ -1,4 +1,4 @@
-"""Settings of the reporting service, from the environment (see the README's settings table)."""
+"""Settings of the reporting service, from the environment (every one in docs/settings.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The calendar on real Vietnamese dates (DOMAIN.md "Counting time").
+"""The calendar on real Vietnamese dates (docs/domain.md, "Counting time").
 
 Each fact below comes from the ``holidays`` package alone: the default calendar has no
 overrides, so a failure here after a package upgrade means the package changed its data.

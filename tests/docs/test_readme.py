@@ -1,48 +1,42 @@
-"""The README's promises match the code: its settings table and its two commands."""
+"""The README is the front door: short, the two commands, and a link to every page of
+``docs/``."""
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 
 import pytest
-from pydantic_settings import BaseSettings
 
-from motcua.provision import ProvisionSettings
-from services.deadlines.settings import DeadlinesSettings
-from services.intake.settings import IntakeSettings
-from services.ratings.settings import RatingsSettings
-from services.reporting.settings import ReportingSettings
 from tests.conftest import ROOT
+from tests.docs.markdown import links
 
-README = (ROOT / "README.md").read_text()
-SETTINGS: list[type[BaseSettings]] = [
-    IntakeSettings,
-    DeadlinesSettings,
-    RatingsSettings,
-    ReportingSettings,
-    ProvisionSettings,
-]
-
-
-def _table_variables() -> set[str]:
-    section = README.split("## Settings", 1)[1]
-    return set(re.findall(r"^\| `([A-Z_<>]+)` \|", section, flags=re.MULTILINE))
-
-
-@pytest.mark.parametrize("settings", SETTINGS, ids=lambda cls: cls.__name__)
-def test_every_setting_is_in_the_readme_table(settings: type[BaseSettings]) -> None:
-    missing = {name.upper() for name in settings.model_fields} - _table_variables()
-    assert not missing, f"README settings table lacks {sorted(missing)}"
-
-
-def test_readme_table_names_no_setting_that_does_not_exist() -> None:
-    known = {name.upper() for cls in SETTINGS for name in cls.model_fields}
-    known |= {"<SERVICE>_DB_PASSWORD", "MOTCUA_SCHEMAS_DIR"}
-    assert _table_variables() - known == set()
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+MAX_README_LINES = 150
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    assert "make up" in README
-    assert "make test" in README
+    readme = README.read_text(encoding="utf-8")
+    assert "make up" in readme
+    assert "make test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_the_readme_stays_a_front_door() -> None:
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= MAX_README_LINES, f"README.md has {len(lines)} lines"
+
+
+@pytest.mark.parametrize(
+    "index", [README, DOCS / "README.md"], ids=lambda path: str(path.relative_to(ROOT))
+)
+def test_every_docs_page_is_linked_from_the_indexes(index: Path) -> None:
+    linked = {
+        (index.parent / link.target.split("#", 1)[0]).resolve()
+        for link in links(index.read_text(encoding="utf-8"))
+        if not link.external and link.target.split("#", 1)[0]
+    }
+    pages = {page.resolve() for page in DOCS.glob("*.md") if page.resolve() != index.resolve()}
+    missing = sorted(str(page.relative_to(ROOT)) for page in pages - linked)
+    assert missing == []

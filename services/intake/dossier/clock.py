@@ -1,4 +1,4 @@
-"""A dossier's legal clock (DOMAIN.md "The clock, supplements, pauses"). Pure.
+"""A dossier's legal clock (docs/domain.md, "The clock: supplements and pauses"). Pure.
 
 - Receipt: the clock starts at the receipt instant, or at the next working moment for a
   paper dossier received after the cut-off (Nghị định 61 Điều 18).

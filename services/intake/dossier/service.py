@@ -63,7 +63,7 @@ SOURCE = "/motcua/intake"
 
 @dataclass(frozen=True)
 class IntakeRules:
-    """The configurable parts of the law (DOMAIN.md marks them so), and the catalogue."""
+    """The configurable parts of the law (docs/domain.md marks them so), and the catalogue."""
 
     calendar: WorkingCalendar
     catalog: ReferenceCatalog = field(default_factory=ReferenceCatalog)

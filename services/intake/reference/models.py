@@ -2,7 +2,7 @@
 
 These models validate the seed files under ``data/`` and are also the input models of the
 admin endpoints, so they are frozen, forbid unknown fields, and name the field in every
-error. Legal processing times follow DOMAIN.md ("Police procedures and legal times").
+error. Legal processing times follow docs/domain.md ("Processing times").
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class ResultChannel(StrEnum):
 class PausePolicy(StrEnum):
     """What a pause for a reason outside the agency does to the clock (per procedure).
 
-    DOMAIN.md: the pause stops the clock and the remaining time continues on resume, but
+    docs/domain.md: the pause stops the clock and the remaining time continues on resume, but
     this is unconfirmed as a general rule, so each procedure says which applies.
     """
 

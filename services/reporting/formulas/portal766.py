@@ -1,5 +1,5 @@
 """The real-time indicator groups of Quyết định 766/QĐ-TTg that Motcua's data supports,
-as the national portal shows them (``DOMAIN.md``; reconstructed from the portal's API,
+as the national portal shows them (``docs/domain.md``; reconstructed from the portal's API,
 the Decision's text unread — unconfirmed).
 
 A part below its threshold scores ``rate × points ÷ threshold``; at or above it, full.

@@ -1,4 +1,4 @@
-"""Citizens' evaluation, scored as Thông tư 01/2018 Điều 13–15 says (``DOMAIN.md``).
+"""Citizens' evaluation, scored as Thông tư 01/2018 Điều 13–15 says (``docs/domain.md``).
 
 - A criterion's score is its points (2 / 1 / 0 per answer) over the answers that rated
   it, to one decimal; criterion 8 is rated only by online dossiers.

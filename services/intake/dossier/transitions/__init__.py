@@ -2,8 +2,8 @@
 to which), its command, its handler and its event type.
 
 Adding a transition is one module here (plus its ``Transition`` member and its event
-schema); ``tests/services/intake/dossier/test_transitions.py`` walks them all and checks
-each has a schema with examples, a handler, a case in deadlines' tracker and a README line.
+schema); ``tests/contracts/test_transitions.py`` walks them all and checks each has a
+schema with examples, a handler, a case in deadlines' tracker and a line in docs/intake.md.
 """
 
 from __future__ import annotations

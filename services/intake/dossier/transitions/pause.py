@@ -1,6 +1,6 @@
 """Pause for a reason outside the agency (another agency's verification, force majeure).
 
-Whether the clock stops is the procedure's pause policy (DOMAIN.md: unconfirmed as a
+Whether the clock stops is the procedure's pause policy (docs/domain.md: unconfirmed as a
 general rule); when it keeps running the dossier can still run late while paused.
 """
 

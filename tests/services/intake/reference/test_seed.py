@@ -1,4 +1,4 @@
-"""The seed files: a valid unit tree of any depth and the legal times of DOMAIN.md."""
+"""The seed files: a valid unit tree of any depth and the legal times of docs/domain.md."""
 
 from __future__ import annotations
 
