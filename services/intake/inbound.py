@@ -154,12 +154,17 @@ class InboundConsumer:
         except ValidationError as exc:
             error = invalid(exc)
             return DeadLetter(error.reason, error.detail)
-        code = data["dossier_code"]
+        code, dossier_id = data["dossier_code"], data["dossier_id"]
         return self._run(
             self.apology_system,
             Scope.RESCHEDULE,
             lambda principal, conn: apply_transition(
-                code, command, principal=principal, rules=self.rules, db_session=conn
+                code,
+                command,
+                principal=principal,
+                rules=self.rules,
+                db_session=conn,
+                dossier_id=dossier_id,
             ),
         )
 

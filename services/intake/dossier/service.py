@@ -706,14 +706,21 @@ def apply_transition(
     principal: Principal,
     rules: IntakeRules,
     db_session: Connection,
+    dossier_id: str | None = None,
 ) -> Outcome:
-    """Apply one transition command (any of ``transitions.SPECS``) to a dossier."""
+    """Apply one transition command (any of ``transitions.SPECS``) to a dossier.
+
+    ``dossier_id``, when the command's source knows it (an issued apology letter), must be
+    the coded dossier's: a letter about another dossier that happens to bear the same code
+    (another intake's, a restored database's) moves nobody's appointment."""
     found = _replay(principal, command.event_id, fingerprint(command, code), db_session=db_session)
     if found:
         return found
     with db_session.cursor(row_factory=dict_row) as cursor:
         row = cursor.execute(f"{LOCK_DOSSIER_SQL} WHERE code = %s FOR UPDATE", (code,)).fetchone()
     if row is None or not principal.covers(row["unit_path"]):
+        raise no_such_dossier(code)
+    if dossier_id is not None and str(row["id"]) != dossier_id:
         raise no_such_dossier(code)
     planned = plan_transition(row, command, principal=principal, rules=rules, db_session=db_session)
     update_dossier(planned.written.dossier_id, planned.changes, db_session=db_session)

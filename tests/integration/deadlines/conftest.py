@@ -18,11 +18,13 @@ import psycopg
 import pytest
 
 from motcua.identity import Role, write_keypair
+from motcua.kafka import Topic
 from services.deadlines.officers import register_officer
 from services.intake.auth import Scope, register_system
 from tests.conftest import ROOT, Database, Infra
 from tests.integration.conftest import Systems, unit_in_province
 from tests.integration.deadlines.test_alerts import Worker
+from tests.integration.kafka_log import start_group_at_end
 from tests.live_server import free_port
 
 PASSWORD = "mat-khau-truc-ban-2026"
@@ -83,6 +85,10 @@ def platform(
         register_officer(
             "truc.haiphong", "Trực ban Hải Phòng", haiphong_province, PASSWORD, db_session=conn
         )
+    # Intake applies the letters this module's worker issues from now on, not the ones of
+    # modules before it (whose dossier codes this intake's numbering may give again).
+    letters_group = f"intake-{deadlines_system}"
+    start_group_at_end(infra.bootstrap_servers, letters_group, [Topic.APOLOGY_LETTERS.value])
     intake_port = free_port()
     intake_log = tmp / "intake.log"
     with intake_log.open("wb") as out:
@@ -97,7 +103,7 @@ def platform(
                 "INBOUND_ENABLED": "false",
                 # Intake applies this module's issued letters, in a group of its own.
                 "APOLOGY_SYSTEM": deadlines_system,
-                "INBOUND_GROUP_ID": f"intake-{deadlines_system}",
+                "INBOUND_GROUP_ID": letters_group,
             },
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -31,6 +31,7 @@ from tests.integration.conftest import (
     receive_command,
 )
 from tests.integration.intake.conftest import intake_settings
+from tests.integration.kafka_log import start_group_at_end
 
 CALENDAR = default_calendar()
 
@@ -48,13 +49,17 @@ def deadlines_system(intake_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def door(infra: Infra, intake_url: str, deadlines_system: str) -> Iterator[TestClient]:
+    """Intake applying the letters published from now on: the letters topic is shared by
+    every test and run on the broker, and their dossier codes repeat across databases."""
+    group = f"test-{deadlines_system}"
+    start_group_at_end(infra.bootstrap_servers, group, [Topic.APOLOGY_LETTERS.value])
     settings = intake_settings(
         infra,
         intake_url,
         inbound_enabled=False,
         apology_letters_enabled=True,
         apology_system=deadlines_system,
-        inbound_group_id=f"test-{deadlines_system}",
+        inbound_group_id=group,
     )
     with TestClient(create_app(settings)) as client:
         yield client
@@ -207,6 +212,38 @@ def test_an_issued_letter_moves_the_appointment_once_and_every_read_shows_it(
         "rescheduled": True,
         "closed": False,
     }
+
+
+def test_a_letter_for_another_dossier_bearing_the_same_code_moves_nothing(
+    door: TestClient, systems: Systems, infra: Infra, intake_url: str
+) -> None:
+    """A letter names its dossier by id and code; a code alone (another intake's dossier,
+    a database restored under reused codes) must not move this citizen's appointment."""
+    dossier = _receive(door, systems)
+    code, legal_due = dossier["dossier_code"], parse(dossier["due_at"])
+    _step(
+        door,
+        systems,
+        code,
+        "2025-04-22T08:30:00+07:00",
+        transition="assign",
+        to_unit_code=systems.hanoi_commune,
+    )
+    stranger = {**dossier, "dossier_id": str(uuid.uuid4())}
+    # The letter the first test sees applied, but for another dossier id.
+    issued_at = CALENDAR.subtract_working_time(legal_due, timedelta(hours=10))
+    foreign = _letter(stranger, CALENDAR.add_working_days(legal_due, 5), issued_at)
+    _publish(infra, foreign)
+
+    refused = read_dead_letters(infra, Topic.DLQ_INTAKE, foreign[0], expect=1)
+    view = _view(door, systems, code)
+    assert [(r["motcua-dlq-reason"], r["motcua-dlq-topic"]) for r in refused] == [
+        (b"not_found", Topic.APOLOGY_LETTERS.value.encode())
+    ], view["timeline"][-1]
+    assert (view["rescheduled"], parse(view["due_at"])) == (False, legal_due)
+    assert EventType.DOSSIER_RESCHEDULED.value not in _outbox_types(
+        intake_url, dossier["dossier_id"]
+    )
 
 
 def test_a_pause_after_the_letter_counts_from_the_new_date(
