@@ -223,7 +223,3 @@ _CRITERIA: tuple[Measure, ...] = tuple(
 )
 
 MEASURES: dict[str, Measure] = {m.name: m for m in (*_BASE, *_CRITERIA)}
-
-
-def measures_of(source: str) -> list[Measure]:
-    return [m for m in MEASURES.values() if m.source == source]

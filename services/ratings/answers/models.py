@@ -32,7 +32,6 @@ class Channel(StrEnum):
     """The national portal or VNeID, through ``POST /v1/ratings`` with the token."""
 
 
-STAFF_CHANNELS = frozenset({Channel.KIOSK, Channel.PAPER, Channel.PHONE})
 CITIZEN = "citizen"
 """``entered_by`` of an answer the citizen sent themselves (web, API)."""
 

@@ -108,13 +108,6 @@ def check_open(invitation: Invitation, now: datetime, *, expiry: bool = True) ->
         raise Expired(invitation)
 
 
-def open_for_token(token: str, now: datetime, *, db_session: Connection) -> Invitation:
-    """For the form page: the invitation, if it may still be answered."""
-    invitation = invitation_by_token(token, db_session=db_session)
-    check_open(invitation, now)
-    return invitation
-
-
 def submit_with_token(
     token: str,
     answer_for: Callable[[Invitation], Answer],

@@ -47,8 +47,3 @@ def standing(
     if calendar.add_working_days(now, soon_days) >= due_at:
         return Standing.DUE_SOON
     return Standing.OPEN
-
-
-def due_soon_from(now: datetime, calendar: WorkingCalendar, soon_days: int) -> datetime:
-    """The due instant before which an open follow-up counts as due soon (for SQL)."""
-    return calendar.add_working_days(now, soon_days)

@@ -4,11 +4,9 @@ only as a SHA-256 hash. Whoever holds the token may rate that one dossier, once.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 
 TOKEN_BYTES = 16
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 def new_token() -> str:
@@ -18,11 +16,6 @@ def new_token() -> str:
 def hash_token(token: str) -> bytes:
     """What the database keeps: enough to find the invitation, useless to a reader."""
     return hashlib.sha256(token.encode()).digest()
-
-
-def looks_like_token(text: str) -> bool:
-    """Shape only (no database): a malformed token is answered like an unknown one."""
-    return TOKEN_PATTERN.fullmatch(text) is not None
 
 
 def short_link(public_url: str, token: str) -> str:
