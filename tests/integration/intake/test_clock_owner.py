@@ -87,6 +87,18 @@ def _step(
     return dict(response.json())
 
 
+def _assign_on_the_next_day(client: TestClient, systems: Systems, code: str) -> None:
+    """Handled the day after the receipt: a letter issued before the due date comes after."""
+    _step(
+        client,
+        systems,
+        code,
+        "2025-04-22T08:30:00+07:00",
+        transition="assign",
+        to_unit_code=systems.hanoi_commune,
+    )
+
+
 def _view(client: TestClient, systems: Systems, code: str) -> dict[str, Any]:
     response = client.get(f"/v1/dossiers/{code}", headers=auth(systems.hanoi))
     assert response.status_code == 200, response.text
@@ -160,14 +172,7 @@ def test_an_issued_letter_moves_the_appointment_once_and_every_read_shows_it(
 ) -> None:
     dossier = _receive(door, systems)
     code, legal_due = dossier["dossier_code"], parse(dossier["due_at"])
-    _step(
-        door,
-        systems,
-        code,
-        "2025-04-22T08:30:00+07:00",
-        transition="assign",
-        to_unit_code=systems.hanoi_commune,
-    )
+    _assign_on_the_next_day(door, systems, code)
     new_due = CALENDAR.add_working_days(legal_due, 5)
     issued_at = CALENDAR.subtract_working_time(legal_due, timedelta(hours=10))
     first = _letter(dossier, new_due, issued_at)
@@ -221,14 +226,7 @@ def test_a_letter_for_another_dossier_bearing_the_same_code_moves_nothing(
     a database restored under reused codes) must not move this citizen's appointment."""
     dossier = _receive(door, systems)
     code, legal_due = dossier["dossier_code"], parse(dossier["due_at"])
-    _step(
-        door,
-        systems,
-        code,
-        "2025-04-22T08:30:00+07:00",
-        transition="assign",
-        to_unit_code=systems.hanoi_commune,
-    )
+    _assign_on_the_next_day(door, systems, code)
     stranger = {**dossier, "dossier_id": str(uuid.uuid4())}
     # The letter the first test sees applied, but for another dossier id.
     issued_at = CALENDAR.subtract_working_time(legal_due, timedelta(hours=10))

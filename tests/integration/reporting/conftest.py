@@ -248,14 +248,21 @@ NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 """The tests' "now": December has begun, November is over and may be closed."""
 
 
+@contextmanager
+def reporting_at_now(infra: Infra, reporting_db: str, public_key: Path) -> Iterator[TestClient]:
+    """Reporting's app, its clock stopped at the tests' ``NOW``."""
+    app = create_app(reporting_settings(infra, reporting_db, public_key))
+    with TestClient(app, follow_redirects=False) as test_client:
+        ctx = app.state.reporting
+        app.state.reporting = type(ctx)(ctx.settings, ctx.pool, ctx.gate, now=lambda: NOW)
+        yield test_client
+
+
 @pytest.fixture
 def client(
     infra: Infra, reporting_db: str, signer: tuple[TokenIssuer, Path]
 ) -> Iterator[TestClient]:
-    app = create_app(reporting_settings(infra, reporting_db, signer[1]))
-    with TestClient(app, follow_redirects=False) as test_client:
-        ctx = app.state.reporting
-        app.state.reporting = type(ctx)(ctx.settings, ctx.pool, ctx.gate, now=lambda: NOW)
+    with reporting_at_now(infra, reporting_db, signer[1]) as test_client:
         yield test_client
 
 

@@ -20,10 +20,9 @@ from httpx import Response
 from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer
 from motcua.web import TEXTS
 from services.reporting.access import new_api_key
-from services.reporting.app import create_app
 from services.reporting.exports import XLSX
 from tests.conftest import Infra
-from tests.integration.reporting.conftest import NOW, Log, Province, apply, reporting_settings
+from tests.integration.reporting.conftest import Log, Province, apply, reporting_at_now
 from tests.services.reporting.events import ROOT, Dossier, at
 
 PERIOD = "2026-11"
@@ -87,10 +86,7 @@ def tree(reporting_db: str) -> Tree:
 def reports(
     infra: Infra, reporting_db: str, signer: tuple[TokenIssuer, Path]
 ) -> Iterator[TestClient]:
-    app = create_app(reporting_settings(infra, reporting_db, signer[1]))
-    with TestClient(app, follow_redirects=False) as test_client:
-        ctx = app.state.reporting
-        app.state.reporting = type(ctx)(ctx.settings, ctx.pool, ctx.gate, now=lambda: NOW)
+    with reporting_at_now(infra, reporting_db, signer[1]) as test_client:
         yield test_client
 
 
@@ -172,21 +168,12 @@ def test_an_api_route_refuses_a_unit_outside_the_reader_s_subtree(
     reader: str,
     relation: str,
 ) -> None:
-    headers = as_reader(reports, signer, tree, reader)
     unit = tree.unit(relation)
-    closed_before = closed_units(reporting_db)
-
-    answer = ask(reports, route, unit, headers)
-
-    text = text_of(answer)
-    assert tree.foreign.code not in text
-    assert tree.foreign_officer not in text
-    assert answer.status_code == 403, text
+    answer, _ = _refused(reports, signer, tree, reporting_db, route, reader, unit)
     assert answer.headers["content-type"].startswith("application/problem+json")
     problem = answer.json()
     assert problem["status"] == 403
     assert problem["detail"] == f"{unit} is outside your unit's subtree"
-    assert closed_units(reporting_db) == closed_before
 
 
 @pytest.mark.parametrize("relation", RELATIONS)
@@ -199,19 +186,32 @@ def test_a_leaders_page_refuses_a_unit_outside_the_reader_s_subtree(
     route: str,
     relation: str,
 ) -> None:
-    headers = as_reader(reports, signer, tree, "officer")
     unit = tree.unit(relation)
+    answer, text = _refused(reports, signer, tree, reporting_db, route, "officer", unit)
+    assert answer.headers["content-type"].startswith("text/html")
+    assert TEXTS["reporting_outside"] in text
+
+
+def _refused(
+    reports: TestClient,
+    signer: tuple[TokenIssuer, Path],
+    tree: Tree,
+    reporting_db: str,
+    route: str,
+    reader: str,
+    unit: str,
+) -> tuple[Response, str]:
+    """``route`` asked by ``reader`` for ``unit``: 403, nothing of the foreign unit in the
+    body (XLSX cells included), no month closed. The answer and its text, for the rest."""
+    headers = as_reader(reports, signer, tree, reader)
     closed_before = closed_units(reporting_db)
-
     answer = ask(reports, route, unit, headers)
-
     text = text_of(answer)
     assert tree.foreign.code not in text
     assert tree.foreign_officer not in text
     assert answer.status_code == 403, text
-    assert answer.headers["content-type"].startswith("text/html")
-    assert TEXTS["reporting_outside"] in text
     assert closed_units(reporting_db) == closed_before
+    return answer, text
 
 
 @pytest.mark.parametrize(
