@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 from motcua.identity import TokenIssuer, generate_keypair
 from motcua.kafka import Topic
@@ -213,13 +213,18 @@ def read_dead_letters(
             message = consumer.poll(0.3)
             if message is None or message.error() or message.key() != key:
                 continue
-            raw_headers = message.headers() or []
-            pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
-            headers = {k: v for k, v in pairs if isinstance(v, bytes)}
-            found.append({**headers, "value": message.value() or b""})
+            found.append(dead_letter(message))
     finally:
         consumer.close()
     return found
+
+
+def dead_letter(message: Message) -> dict[str, bytes]:
+    """A dead letter's headers by name, and its ``value`` (the message it holds)."""
+    raw_headers = message.headers() or []
+    pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
+    headers = {k: v for k, v in pairs if isinstance(v, bytes)}
+    return {**headers, "value": message.value() or b""}
 
 
 def parse(text: str) -> datetime:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import (
@@ -16,11 +16,37 @@ from confluent_kafka import (
     ConsumerGroupTopicPartitions,
     KafkaError,
     Message,
+    Producer,
     TopicPartition,
 )
 from confluent_kafka.admin import AdminClient
 
 from motcua.kafka import client_config
+
+Headers = list[tuple[str, str | bytes | None]]
+
+
+def produce_where(
+    bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes, Headers]]
+) -> list[tuple[int, int]]:
+    """Produce ``(key, value, headers)`` in order and say where each landed, as
+    ``(partition, offset)`` in the same order: what a test later reads back or a group's
+    committed offset is compared with."""
+    landed: dict[int, tuple[int, int]] = {}
+
+    def at(index: int) -> Any:
+        def record(error: KafkaError | None, message: Message) -> None:
+            assert error is None, error
+            landed[index] = (int(message.partition() or 0), int(message.offset() or 0))
+
+        return record
+
+    producer = Producer(client_config(bootstrap, **{"linger.ms": 5}))
+    for index, (key, value, headers) in enumerate(messages):
+        producer.produce(topic, key=key, value=value, headers=headers, on_delivery=at(index))
+    assert producer.flush(30) == 0
+    assert len(landed) == len(messages)
+    return [landed[index] for index in range(len(messages))]
 
 
 def _consumer(bootstrap: str, group: str, **settings: Any) -> Consumer:

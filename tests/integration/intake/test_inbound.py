@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
 
 import psycopg
-from confluent_kafka import KafkaError, Message, Producer
 from fastapi.testclient import TestClient
 
 from motcua.kafka import Topic
 from services.intake.app import create_app
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, receive_command
+from tests.integration.conftest import Systems, dead_letter, receive_command
 from tests.integration.intake.conftest import door_group, intake_settings, wait_until_handled
-from tests.integration.kafka_log import read_to_end
+from tests.integration.kafka_log import Headers, produce_where, read_to_end
 
 
 def _system_name(intake_url: str, unit_code: str) -> str:
@@ -40,52 +38,27 @@ def _dossiers_of(intake_url: str, full_name: str) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-Headers = list[tuple[str, str | bytes | None]]
-
-
 def _produce(
     infra: Infra, key: bytes, messages: list[tuple[bytes, Headers]]
 ) -> tuple[int, list[int]]:
     """The commands on motcua.intake-commands under ``key``: their partition (one key, one
     partition) and their offsets in order."""
-    offsets: dict[int, int] = {}
-    partitions: set[int] = set()
-
-    def delivered(index: int) -> Callable[[KafkaError | None, Message], None]:
-        def record(error: KafkaError | None, message: Message) -> None:
-            assert error is None, error
-            offset, partition = message.offset(), message.partition()
-            assert offset is not None
-            assert partition is not None
-            offsets[index] = offset
-            partitions.add(partition)
-
-        return record
-
-    producer = Producer({"bootstrap.servers": infra.bootstrap_servers})
-    for index, (value, headers) in enumerate(messages):
-        producer.produce(
-            Topic.INTAKE_COMMANDS.value,
-            key=key,
-            value=value,
-            headers=headers,
-            on_delivery=delivered(index),
-        )
-    assert producer.flush(10) == 0
-    [partition] = partitions
-    return partition, [offsets[index] for index in range(len(messages))]
+    landed = produce_where(
+        infra.bootstrap_servers,
+        Topic.INTAKE_COMMANDS.value,
+        [(key, value, headers) for value, headers in messages],
+    )
+    [partition] = {partition for partition, _ in landed}
+    return partition, [offset for _, offset in landed]
 
 
 def _dead_letters(infra: Infra, key: bytes) -> list[dict[str, bytes]]:
     """The headers (and ``value``) of every dead letter keyed ``key``, the topic read to
     its end."""
-    letters = []
-    for message in read_to_end(infra.bootstrap_servers, Topic.DLQ_INTAKE.value, keys=[key]):
-        raw_headers = message.headers() or []
-        pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
-        headers = {k: v for k, v in pairs if isinstance(v, bytes)}
-        letters.append({**headers, "value": message.value() or b""})
-    return letters
+    return [
+        dead_letter(message)
+        for message in read_to_end(infra.bootstrap_servers, Topic.DLQ_INTAKE.value, keys=[key])
+    ]
 
 
 def _published(infra: Infra, intake_url: str, dossier_id: str) -> list[bytes]:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import Producer
 from fastapi.testclient import TestClient
 
 from motcua.contracts import EventType, encode_event, new_event
@@ -36,6 +36,7 @@ from services.ratings.delivery.sender import Sender
 from services.ratings.invitations.tokens import hash_token, new_token
 from services.ratings.settings import RatingsSettings
 from tests.conftest import Database, Infra
+from tests.integration import kafka_log
 from tests.integration.conftest import Systems, auth, receive_command
 from tests.integration.intake.conftest import intake_settings
 from tests.integration.kafka_log import read_to_end
@@ -140,24 +141,12 @@ Written = dict[str, tuple[int, int]]
 
 def produce_where(infra: Infra, events: Sequence[dict[str, Any]]) -> Written:
     """Produce like :func:`produce`, and say at which partition and offset each landed."""
-    written: Written = {}
-
-    def landed(error: KafkaError | None, message: Message) -> None:
-        assert error is None, error
-        key = (message.key() or b"").decode()
-        written[key] = (int(message.partition() or 0), int(message.offset() or 0))
-
-    producer = Producer({"bootstrap.servers": infra.bootstrap_servers, "linger.ms": 5})
-    for event in events:
-        producer.produce(
-            Topic.DOSSIER_EVENTS.value,
-            key=event["subject"].encode(),
-            value=encode_event(event),
-            on_delivery=landed,
-        )
-    assert producer.flush(30) == 0
-    assert len(written) == len(events)
-    return written
+    where = kafka_log.produce_where(
+        infra.bootstrap_servers,
+        Topic.DOSSIER_EVENTS.value,
+        [(event["subject"].encode(), encode_event(event), []) for event in events],
+    )
+    return {event["subject"]: landed for event, landed in zip(events, where, strict=True)}
 
 
 def invited_events(
