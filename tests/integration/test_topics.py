@@ -10,6 +10,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, Resourc
 from motcua.kafka import TOPICS, TopicSpec, ensure_topics
 from services.reporting.projection import TOPICS as REBUILT_FROM
 from tests.conftest import Infra
+from tests.integration.conftest import wait_for
 
 YEAR_MS = 365 * 24 * 60 * 60 * 1000
 
@@ -38,5 +39,8 @@ def test_an_existing_topic_gets_the_declared_retention_and_keeps_its_partitions(
     )[name].result(timeout=30)
     spec = TopicSpec(name, "a test's", partitions=6, retention_days=400)
     assert ensure_topics(infra.bootstrap_servers, [spec]) == []
-    assert _retention(admin, name) == 400 * 24 * 60 * 60 * 1000
+    # The broker applies an accepted config change through its metadata log: a describe
+    # right after it may still answer the old value for a moment.
+    declared = 400 * 24 * 60 * 60 * 1000
+    wait_for(lambda: _retention(admin, name) == declared, timeout_s=30, what="the retention")
     assert len(admin.list_topics(timeout=10).topics[name].partitions) == 2
