@@ -19,9 +19,12 @@ from psycopg.errors import UniqueViolation
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType
-from services.ratings.answers.criteria import Criterion
-from services.ratings.answers.events import publish, submitted_data
-from services.ratings.answers.models import (
+from services.ratings.answers.rules import followup_reasons
+from services.ratings.criteria import Criterion
+from services.ratings.events import publish, submitted_data
+from services.ratings.followups.service import open_followup
+from services.ratings.invitations.tokens import hash_token
+from services.ratings.models import (
     INVITATION_COLUMNS,
     Answer,
     Entry,
@@ -29,9 +32,6 @@ from services.ratings.answers.models import (
     Recorded,
     invitation_from_row,
 )
-from services.ratings.answers.rules import followup_reasons
-from services.ratings.followups.service import open_followup
-from services.ratings.invitations.tokens import hash_token
 
 
 class AnswerError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from motcua.identity import Officer, Role
-from services.ratings.staff.grants import EntryGrants
+from services.ratings.grants import EntryGrants
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 OFFICER = Officer(

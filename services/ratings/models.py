@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from services.ratings.answers.criteria import Criterion, Level
+from services.ratings.criteria import Criterion, Level
 
 COMMENT_MAX = 2000
 """Characters of the optional comment (stored as text, shown escaped, never in an event)."""
