@@ -21,22 +21,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from motcua.calendar import WorkingCalendar
-from motcua.contracts import EventType, parse_instant
+from motcua.contracts import Criterion, EventType, parse_instant
 from motcua.dossier import ClockState
 from services.reporting.formulas.timeliness import Finish, legal_finish, portal_finish
-
-CRITERIA = (
-    "processing_time",
-    "agencies_contacted",
-    "visits",
-    "procedure_information",
-    "staff_conduct",
-    "lawful_cost",
-    "feedback_handling",
-    "online_service",
-    "other",
-)
-"""The criteria of Nghị định 61 Điều 31 in their legal order: criterion n is CRITERIA[n-1]."""
 
 
 class DossierState:
@@ -257,7 +244,7 @@ def rating_fact(event: Mapping[str, Any]) -> RatingFact:
         valid=bool(data["valid"]),
         invalid_reason=data.get("invalid_reason"),
         overall=data.get("overall"),
-        scores=tuple(scores.get(name) for name in CRITERIA),
+        scores=tuple(scores.get(criterion) for criterion in Criterion),
         submitted_at=parse_instant(event["time"]),
     )
 

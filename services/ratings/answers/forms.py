@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from motcua.contracts import Criterion
 from motcua.web import TEXTS, strings
 from services.ratings.answers.rules import FieldProblem
-from services.ratings.criteria import Criterion
 
 
 def problems_by_field(problems: list[FieldProblem]) -> dict[str, str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.ratings.criteria import OPTIONAL, Criterion, Level, criteria_for
+from motcua.contracts import Criterion
+from services.ratings.criteria import OPTIONAL, Level, criteria_for
 from services.ratings.models import COMMENT_MAX, SERIAL_MAX, Answer
 
 _KEYS = frozenset(c.value for c in Criterion)

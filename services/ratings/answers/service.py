@@ -18,9 +18,8 @@ from psycopg import Connection
 from psycopg.errors import UniqueViolation
 
 from motcua.calendar import WorkingCalendar
-from motcua.contracts import EventType
+from motcua.contracts import Criterion, EventType
 from services.ratings.answers.rules import followup_reasons
-from services.ratings.criteria import Criterion
 from services.ratings.events import publish, submitted_data
 from services.ratings.followups.service import open_followup
 from services.ratings.invitations.tokens import hash_token

@@ -25,8 +25,9 @@ import psycopg
 import pytest
 
 from motcua.calendar import default_calendar
+from motcua.contracts import Criterion
 from services.ratings.answers.service import submit_with_token
-from services.ratings.criteria import Criterion, Level, criteria_for
+from services.ratings.criteria import Level, criteria_for
 from services.ratings.followups.service import close_followup
 from services.ratings.invitations.model import ClosedDossier, NewInvitation
 from services.ratings.invitations.sealing import TokenSeal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from motcua.contracts import Criterion
 from motcua.web import strings
 from services.ratings.answers.rules import (
     AnswerRefused,
@@ -12,7 +13,7 @@ from services.ratings.answers.rules import (
     parse_answer,
     parse_serial,
 )
-from services.ratings.criteria import OPTIONAL, Criterion, Level, criteria_for
+from services.ratings.criteria import OPTIONAL, Level, criteria_for
 from services.ratings.models import Answer
 
 
