@@ -70,39 +70,45 @@ def import_graph(root: Path) -> dict[str, set[str]]:
     }
 
 
+class _StronglyConnected:
+    """Tarjan's algorithm: the groups of nodes each reaching every other of its group."""
+
+    def __init__(self, graph: dict[str, set[str]]) -> None:
+        self.graph = graph
+        self.index: dict[str, int] = {}
+        self.low: dict[str, int] = {}
+        self.stack: list[str] = []
+        self.on_stack: set[str] = set()
+        self.groups: list[list[str]] = []
+
+    def visit(self, node: str) -> None:
+        self.index[node] = self.low[node] = len(self.index)
+        self.stack.append(node)
+        self.on_stack.add(node)
+        for target in sorted(self.graph.get(node, ())):
+            if target not in self.index:
+                self.visit(target)
+                self.low[node] = min(self.low[node], self.low[target])
+            elif target in self.on_stack:
+                self.low[node] = min(self.low[node], self.index[target])
+        if self.low[node] == self.index[node]:
+            self.groups.append(self._pop_group(node))
+
+    def _pop_group(self, root: str) -> list[str]:
+        group: list[str] = []
+        while not group or group[-1] != root:
+            group.append(self.stack.pop())
+            self.on_stack.discard(group[-1])
+        return sorted(group)
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in sorted(graph.get(node, ())):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            group: list[str] = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                group.append(member)
-                if member == node:
-                    break
-            if len(group) > 1:
-                found.append(sorted(group))
-
+    """The strongly connected groups of more than one module."""
+    found = _StronglyConnected(graph)
     for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
+        if node not in found.index:
+            found.visit(node)
+    return [group for group in found.groups if len(group) > 1]
 
 
 def part_graphs(graph: dict[str, set[str]]) -> dict[str, dict[str, set[str]]]:
