@@ -157,7 +157,6 @@ def _choices(request: Request, officer: Officer) -> tuple[list[Any], list[Any]]:
     return units, procedures
 
 
-@router.get("/reports", response_class=HTMLResponse)
 def _report_figures(
     ctx: ReportingContext,
     target: reports.Unit,
@@ -205,6 +204,7 @@ def _chart(trend: list[dict[str, Any]]) -> str:
     )
 
 
+@router.get("/reports", response_class=HTMLResponse)
 def reports_page(
     request: Request,
     officer: Leader,
