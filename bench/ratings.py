@@ -39,7 +39,7 @@ from bench.invitations import open_stack
 from bench.results import write_section
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
 from motcua.kafka import TOPICS, ensure_topics
-from services.ratings.answers.criteria import criteria_for
+from services.ratings.criteria import criteria_for
 from services.ratings.invitations.tokens import hash_token, new_token
 from tests.live_server import free_port
 

@@ -32,6 +32,8 @@ from typing import Any
 
 import psycopg
 
+from motcua.contracts import Criterion
+
 BACKLOG_SHARE = 0.15
 
 NAMES = [
@@ -144,15 +146,10 @@ class Citizens:
     """Invited citizens reading their (recorded) messages and answering some."""
 
     ANSWER_SHARE = 0.65
-    CRITERIA = (
-        "processing_time",
-        "agencies_contacted",
-        "visits",
-        "procedure_information",
-        "staff_conduct",
-        "lawful_cost",
-        "feedback_handling",
+    CRITERIA = tuple(
+        c.value for c in Criterion if c not in (Criterion.ONLINE_SERVICE, Criterion.OTHER)
     )
+    """What the demo's citizens answer: 8 is for an online dossier only, 9 is left blank."""
 
     def __init__(self, ratings_url: str, ratings_database_url: str) -> None:
         self.ratings_url = ratings_url.rstrip("/")

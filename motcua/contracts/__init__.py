@@ -5,6 +5,7 @@ the schemas under ``schemas/`` are the single source of truth for what an event 
 carry, and in particular that no citizen personal data ever does.
 """
 
+from motcua.contracts._criteria import Criterion
 from motcua.contracts._envelope import (
     decode_event,
     encode_event,
@@ -20,6 +21,7 @@ from motcua.contracts._types import EventType
 __all__ = [
     "SCHEMAS_DIR_ENV",
     "ContractError",
+    "Criterion",
     "EventType",
     "decode_event",
     "encode_event",

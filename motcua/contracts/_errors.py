@@ -8,7 +8,7 @@ contract is there to keep out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -60,9 +60,7 @@ def from_validation_error(error: ValidationError, prefix: str = "") -> ContractE
     if keyword == "additionalProperties" and isinstance(instance, Mapping):
         extra = _first_extra_property(instance, schema)
         if extra is not None:
-            return ContractError(
-                join_path(prefix, [*path, extra]), "field is not allowed by the contract"
-            )
+            return ContractError(join_path(prefix, [*path, extra]), _NOT_ALLOWED)
     return ContractError(join_path(prefix, path), _reason(keyword, value))
 
 
@@ -78,44 +76,34 @@ def _first_extra_property(instance: Mapping[str, Any], schema: Any) -> str | Non
     return None
 
 
+_NOT_ALLOWED = "field is not allowed by the contract"
+_REASONS: Mapping[str, Callable[[Any], str]] = {
+    "type": lambda value: f"expected {_or(value)}",
+    "enum": lambda value: f"must be one of {_or(value)}",
+    "const": lambda value: f"must be {value!r}",
+    "pattern": lambda value: f"does not match pattern {value}",
+    "format": lambda value: f"is not a valid {value}",
+    "minLength": lambda value: f"shorter than {value} characters",
+    "maxLength": lambda value: f"longer than {value} characters",
+    "minimum": lambda value: f"less than {value}",
+    "maximum": lambda value: f"greater than {value}",
+    "exclusiveMinimum": lambda value: f"not greater than {value}",
+    "exclusiveMaximum": lambda value: f"not less than {value}",
+    "minItems": lambda value: f"fewer than {value} items",
+    "maxItems": lambda value: f"more than {value} items",
+    "uniqueItems": lambda _: "items are not unique",
+    "minProperties": lambda value: f"fewer than {value} fields",
+    "required": lambda _: "required field is missing",
+    "additionalProperties": lambda _: _NOT_ALLOWED,
+    "unevaluatedProperties": lambda _: _NOT_ALLOWED,
+    "None": lambda _: _NOT_ALLOWED,
+}
+"""How each broken keyword is said, from the keyword's value in the schema."""
+
+
 def _reason(keyword: str, value: Any) -> str:
-    match keyword:
-        case "type":
-            return f"expected {_or(value)}"
-        case "enum":
-            return f"must be one of {_or(value)}"
-        case "const":
-            return f"must be {value!r}"
-        case "pattern":
-            return f"does not match pattern {value}"
-        case "format":
-            return f"is not a valid {value}"
-        case "minLength":
-            return f"shorter than {value} characters"
-        case "maxLength":
-            return f"longer than {value} characters"
-        case "minimum":
-            return f"less than {value}"
-        case "maximum":
-            return f"greater than {value}"
-        case "exclusiveMinimum":
-            return f"not greater than {value}"
-        case "exclusiveMaximum":
-            return f"not less than {value}"
-        case "minItems":
-            return f"fewer than {value} items"
-        case "maxItems":
-            return f"more than {value} items"
-        case "uniqueItems":
-            return "items are not unique"
-        case "minProperties":
-            return f"fewer than {value} fields"
-        case "required":
-            return "required field is missing"
-        case "additionalProperties" | "unevaluatedProperties" | "None":
-            return "field is not allowed by the contract"
-        case _:
-            return f"violates '{keyword}'"
+    reason = _REASONS.get(keyword)
+    return reason(value) if reason is not None else f"violates '{keyword}'"
 
 
 def _or(value: Any) -> str:

@@ -20,7 +20,7 @@ Formats are checked by the reference's own format functions and patterns by
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsonschema_rs
@@ -39,6 +39,23 @@ _DATA_KEYWORDS = frozenset({"enum", "const"})
 _SUBSCHEMA_MAPS = frozenset({"properties"})
 
 
+_PLAIN_KEYWORDS = _DATA_KEYWORDS | {"type", "$schema", "$id", "required", "format"}
+"""Keywords whose value holds no subschema."""
+
+
+def _subschemas(schema: dict[str, Any]) -> Iterator[Any]:
+    """The schemas directly inside ``schema``: under ``properties``, in lists, or alone."""
+    for key, value in schema.items():
+        if key in _PLAIN_KEYWORDS:
+            continue
+        if key in _SUBSCHEMA_MAPS:
+            yield from value.values()
+        elif isinstance(value, list):
+            yield from value
+        elif isinstance(value, dict | bool):
+            yield value
+
+
 def _translatable(schema: Any) -> bool:
     if isinstance(schema, bool):
         return True
@@ -49,18 +66,7 @@ def _translatable(schema: Any) -> bool:
         return False
     if isinstance(schema.get("items"), list):
         return False  # not a 2020-12 schema (prefixItems' job)
-    for key, value in schema.items():
-        if key in _DATA_KEYWORDS or key in {"type", "$schema", "$id", "required", "format"}:
-            continue
-        if key in _SUBSCHEMA_MAPS:
-            if not all(_translatable(sub) for sub in value.values()):
-                return False
-        elif isinstance(value, list):
-            if not all(_translatable(sub) for sub in value):
-                return False
-        elif isinstance(value, dict | bool) and not _translatable(value):
-            return False
-    return True
+    return all(_translatable(sub) for sub in _subschemas(schema))
 
 
 def _patterns_as_formats(schema: Any, checks: dict[str, Callable[[str], bool]]) -> Any:

@@ -106,6 +106,22 @@ def _inline_refs(schema: Any, resolver: Resolver[Any], refs: tuple[int, ...] = (
         return schema  # a boolean schema
     if refs and "$id" in schema:
         resolver = resolver.in_subresource(DRAFT202012.create_resource(schema))
+    out = _inline_children(schema, resolver, refs)
+    ref = schema.get("$ref")
+    if ref is None:
+        return _fold_all_of(out)
+    target = _ref_target(ref, resolver, refs)
+    if isinstance(target, dict) and not target.keys() & out.keys():
+        return _fold_all_of({**out, **target})  # same meaning, one schema less to descend
+    # In 2020-12 a $ref applies alongside its sibling keywords, exactly as allOf would.
+    out["allOf"] = [target, *out.get("allOf", [])]
+    return _fold_all_of(out)
+
+
+def _inline_children(
+    schema: dict[str, Any], resolver: Resolver[Any], refs: tuple[int, ...]
+) -> dict[str, Any]:
+    """``schema``'s keywords but the dropped ones, each subschema with its refs inlined."""
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key in _DROPPED_KEYWORDS:
@@ -118,20 +134,17 @@ def _inline_refs(schema: Any, resolver: Resolver[Any], refs: tuple[int, ...] = (
             out[key] = {name: _inline_refs(sub, resolver, refs) for name, sub in value.items()}
         else:
             out[key] = value
-    ref = schema.get("$ref")
-    if ref is None:
-        return _fold_all_of(out)
+    return out
+
+
+def _ref_target(ref: str, resolver: Resolver[Any], refs: tuple[int, ...]) -> Any:
+    """What ``ref`` points at, its own refs inlined; a ref back into itself is refused."""
     resolved = resolver.lookup(ref)
     target_key = id(resolved.contents)  # the registry hands back the same object each time
     if target_key in refs:
         msg = f"recursive $ref {ref!r} cannot be inlined"
         raise RuntimeError(msg)
-    target = _inline_refs(resolved.contents, resolved.resolver, (*refs, target_key))
-    if isinstance(target, dict) and not target.keys() & out.keys():
-        return _fold_all_of({**out, **target})  # same meaning, one schema less to descend
-    # In 2020-12 a $ref applies alongside its sibling keywords, exactly as allOf would.
-    out["allOf"] = [target, *out.get("allOf", [])]
-    return _fold_all_of(out)
+    return _inline_refs(resolved.contents, resolved.resolver, (*refs, target_key))
 
 
 def _fold_all_of(schema: dict[str, Any]) -> dict[str, Any]:

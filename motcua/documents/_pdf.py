@@ -35,11 +35,9 @@ def _pdf(document: Document, font_dir: Path) -> FPDF:
     return pdf
 
 
-def render_pdf(document: Document, *, font_dir: Path = DEFAULT_FONT_DIR) -> bytes:
-    pdf = _pdf(document, font_dir)
-    small = 9 if document.page == "A5" else 11
+def _header(pdf: FPDF, document: Document, small: int) -> None:
+    """The agency and the number on the left, the nation and the motto on the right."""
     width = pdf.epw
-
     pdf.set_font("DejaVu", "", small)
     header_left = [document.parent_agency or "", document.agency]
     top = pdf.get_y()
@@ -67,6 +65,9 @@ def render_pdf(document: Document, *, font_dir: Path = DEFAULT_FONT_DIR) -> byte
     )
     pdf.set_y(max(left_bottom, pdf.get_y()) + 4)
 
+
+def _title(pdf: FPDF, document: Document, small: int) -> None:
+    width = pdf.epw
     pdf.set_font("DejaVu", "B", small + 3)
     pdf.multi_cell(width, 7, document.title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if document.subtitle:
@@ -74,6 +75,10 @@ def render_pdf(document: Document, *, font_dir: Path = DEFAULT_FONT_DIR) -> byte
         pdf.multi_cell(width, 5, document.subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
 
+
+def _body(pdf: FPDF, document: Document, small: int) -> None:
+    """Labelled rows and paragraphs, then the extra lines."""
+    width = pdf.epw
     for item in document.body:
         if isinstance(item, Row):
             pdf.set_font("DejaVu", "B", small)
@@ -89,6 +94,10 @@ def render_pdf(document: Document, *, font_dir: Path = DEFAULT_FONT_DIR) -> byte
         pdf.set_font("DejaVu", "", small)
         pdf.multi_cell(width, 5.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+
+def _recipients_and_signer(pdf: FPDF, document: Document, small: int) -> None:
+    """Who receives it on the left, the signer's title on the right."""
+    width = pdf.epw
     pdf.ln(4)
     bottom = pdf.get_y()
     if document.recipients:
@@ -102,4 +111,13 @@ def render_pdf(document: Document, *, font_dir: Path = DEFAULT_FONT_DIR) -> byte
     pdf.multi_cell(
         width * 0.55, 5, document.signer_title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
+
+
+def render_pdf(document: Document, *, font_dir: Path = DEFAULT_FONT_DIR) -> bytes:
+    pdf = _pdf(document, font_dir)
+    small = 9 if document.page == "A5" else 11
+    _header(pdf, document, small)
+    _title(pdf, document, small)
+    _body(pdf, document, small)
+    _recipients_and_signer(pdf, document, small)
     return bytes(pdf.output())

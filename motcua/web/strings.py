@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 
+from motcua.contracts import Criterion
 from motcua.dossier import LOCAL_ZONE
 
 TEXTS: Mapping[str, str] = MappingProxyType(
@@ -461,21 +462,24 @@ INVITATION_PAGE_TEXTS: Mapping[str, str] = MappingProxyType(
 
 RATING_CRITERIA: Mapping[str, str] = MappingProxyType(
     {
-        "processing_time": "Thời gian giải quyết hồ sơ so với thời hạn quy định",
-        "agencies_contacted": "Số lượng cơ quan, đơn vị mà ông/bà phải liên hệ để giải quyết hồ sơ",
-        "visits": "Số lần ông/bà phải đi lại hoặc liên hệ với cơ quan để giải quyết hồ sơ",
-        "procedure_information": "Tính chính xác, đầy đủ của thông tin về thủ tục hành chính "
-        "được công khai",
-        "staff_conduct": "Thái độ, tác phong, sự hướng dẫn của cán bộ tiếp nhận và giải quyết "
-        "hồ sơ",
-        "lawful_cost": "Kết quả giải quyết đúng quy định; chi phí ông/bà phải trả (kể cả chi phí "
-        "không chính thức)",
-        "feedback_handling": "Việc tiếp nhận, xử lý ý kiến phản ánh, kiến nghị của ông/bà (nếu có)",
-        "online_service": "Chất lượng dịch vụ công trực tuyến",
-        "other": "Các nội dung khác (nếu có)",
+        Criterion.PROCESSING_TIME: "Thời gian giải quyết hồ sơ so với thời hạn quy định",
+        Criterion.AGENCIES_CONTACTED: "Số lượng cơ quan, đơn vị mà ông/bà phải liên hệ để "
+        "giải quyết hồ sơ",
+        Criterion.VISITS: "Số lần ông/bà phải đi lại hoặc liên hệ với cơ quan để giải quyết hồ sơ",
+        Criterion.PROCEDURE_INFORMATION: "Tính chính xác, đầy đủ của thông tin về thủ tục hành "
+        "chính được công khai",
+        Criterion.STAFF_CONDUCT: "Thái độ, tác phong, sự hướng dẫn của cán bộ tiếp nhận và "
+        "giải quyết hồ sơ",
+        Criterion.LAWFUL_COST: "Kết quả giải quyết đúng quy định; chi phí ông/bà phải trả "
+        "(kể cả chi phí không chính thức)",
+        Criterion.FEEDBACK_HANDLING: "Việc tiếp nhận, xử lý ý kiến phản ánh, kiến nghị của "
+        "ông/bà (nếu có)",
+        Criterion.ONLINE_SERVICE: "Chất lượng dịch vụ công trực tuyến",
+        Criterion.OTHER: "Các nội dung khác (nếu có)",
     }
 )
-"""The nine criteria of Nghị định 61/2018 Điều 31, as the rating form prints them."""
+"""The nine criteria of Nghị định 61/2018 Điều 31, as the rating form prints them: one
+label for each of the contract's criteria (``motcua.contracts.Criterion``), in its order."""
 
 RATING_LEVELS: Mapping[int, str] = MappingProxyType(
     {2: "Rất hài lòng", 1: "Hài lòng", 0: "Không hài lòng"}

@@ -17,12 +17,12 @@ from motcua.supervision import Supervisor
 from services.ratings.answers.views import api as answers_api
 from services.ratings.answers.views import router as answers_router
 from services.ratings.dependencies import RatingsContext, form_secret
-from services.ratings.metrics import unwatch_followups, watch_followups
+from services.ratings.followups.gauges import unwatch_followups, watch_followups
+from services.ratings.grants import EntryGrants
 from services.ratings.protection import Csrf, RateLimits
 from services.ratings.settings import RatingsSettings
-from services.ratings.staff.grants import EntryGrants
+from services.ratings.staff.install import install_staff_pages
 from services.ratings.staff.invitations import install_invitation_pages
-from services.ratings.staff.pages import install_staff_pages
 from services.ratings.workers import supervise_invitation_workers, token_seal
 
 

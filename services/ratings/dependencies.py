@@ -18,11 +18,11 @@ from psycopg_pool import ConnectionPool
 
 from motcua.calendar import WorkingCalendar
 from motcua.web import Layout, StaticAssets, create_environment, strings
-from services.ratings.answers.criteria import LEVELS, OPTIONAL
-from services.ratings.forms import read_form
+from motcua.web.forms import read_form
+from services.ratings.criteria import LEVELS, OPTIONAL
+from services.ratings.grants import EntryGrants
 from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD, Csrf, RateLimits
 from services.ratings.settings import RatingsSettings
-from services.ratings.staff.grants import EntryGrants
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

@@ -2,8 +2,9 @@
 tokens on every form.
 
 CSRF is a signed double submit: a random nonce in an HttpOnly, SameSite=Strict cookie, and
-in the form an HMAC of that nonce and the form's scope (its path, or the officer's name),
-so a page of another site can neither read nor forge the pair. Rate limits use the
+in the form the signature (``itsdangerous``, HMAC-SHA256) of that nonce and the form's scope
+(its path, or the officer's name), so a page of another site can neither read nor forge
+the pair. Rate limits use the
 ``limits`` library's sliding-window counters (constant work per hit), in process memory
 (``counters.py``: limits' own memory store walks every key each 10 ms) unless
 ``RATE_LIMIT_STORAGE_URI`` names a shared store.
@@ -11,14 +12,13 @@ so a page of another site can neither read nor forge the pair. Rate limits use t
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import math
 import secrets
 import time
 from collections.abc import Mapping
 
+from itsdangerous import Signer
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
@@ -28,32 +28,31 @@ from services.ratings.counters import SweptMemoryStorage
 CSRF_COOKIE = "motcua_csrf"
 CSRF_FIELD = "csrf_token"
 _NONCE_BYTES = 16
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+_NONCE_LENGTH = 22
+"""Characters of a nonce: 16 random bytes, URL-safe base64 without padding."""
 
 
 class Csrf:
     def __init__(self, secret: bytes) -> None:
-        self._secret = secret
+        self._signer = Signer(
+            secret, salt="motcua-ratings-csrf", key_derivation="hmac", digest_method=hashlib.sha256
+        )
 
     def nonce(self, cookies: Mapping[str, str]) -> tuple[str, bool]:
         """The browser's nonce, or a new one (True: set the cookie)."""
         current = cookies.get(CSRF_COOKIE, "")
-        if len(current) == 22 and current.isascii():
+        if len(current) == _NONCE_LENGTH and current.isascii():
             return current, False
-        return _b64(secrets.token_bytes(_NONCE_BYTES)), True
+        return secrets.token_urlsafe(_NONCE_BYTES), True
 
     def token(self, nonce: str, scope: str) -> str:
-        mac = hmac.new(self._secret, f"{nonce}|{scope}".encode(), hashlib.sha256).digest()
-        return _b64(mac)
+        return self._signer.get_signature(f"{nonce}|{scope}").decode()
 
     def valid(self, cookies: Mapping[str, str], submitted: str | None, scope: str) -> bool:
         nonce = cookies.get(CSRF_COOKIE)
         if not nonce or not submitted:
             return False
-        return hmac.compare_digest(self.token(nonce, scope), submitted)
+        return self._signer.verify_signature(f"{nonce}|{scope}", submitted)
 
 
 class RateLimits:

@@ -17,10 +17,10 @@ from services.ratings.delivery.channels import (
     ZaloOA,
 )
 from services.ratings.delivery.contacts import ContactDirectory, IntakeContacts
-from services.ratings.delivery.quiet_hours import QuietHours
 from services.ratings.delivery.sender import Sender
 from services.ratings.invitations.consumer import InvitationConsumer
 from services.ratings.invitations.sealing import TokenSeal
+from services.ratings.quiet_hours import QuietHours
 from services.ratings.settings import RatingsSettings
 
 

@@ -15,28 +15,15 @@ Where a fact's instant comes from (the periods a figure counts it in):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from motcua.calendar import WorkingCalendar
-from motcua.contracts import EventType, parse_instant
+from motcua.contracts import Criterion, EventType, parse_instant
 from motcua.dossier import ClockState
 from services.reporting.formulas.timeliness import Finish, legal_finish, portal_finish
-
-CRITERIA = (
-    "processing_time",
-    "agencies_contacted",
-    "visits",
-    "procedure_information",
-    "staff_conduct",
-    "lawful_cost",
-    "feedback_handling",
-    "online_service",
-    "other",
-)
-"""The criteria of Nghị định 61 Điều 31 in their legal order: criterion n is CRITERIA[n-1]."""
 
 
 class DossierState:
@@ -96,6 +83,69 @@ def _received(data: Mapping[str, Any]) -> DossierFact:
     )
 
 
+@dataclass(frozen=True)
+class _Step:
+    """One lifecycle event as a dossier's fact reads it."""
+
+    data: Mapping[str, Any]
+    at: datetime
+    clock: ClockState
+    calendar: WorkingCalendar
+
+
+def _assigned(fact: DossierFact, step: _Step) -> DossierFact:
+    fact = replace(fact, handler_ref=step.data.get("handler_ref") or fact.handler_ref)
+    if step.data["kind"] == "transfer":
+        return replace(
+            fact, unit_code=step.data["to_unit_code"], unit_path=tuple(step.data["to_unit_path"])
+        )
+    return fact
+
+
+def _supplement_requested(fact: DossierFact, step: _Step) -> DossierFact:
+    return replace(
+        fact,
+        state=DossierState.AWAITING_SUPPLEMENT,
+        supplement_requests=fact.supplement_requests + 1,
+        supplement_since=step.at,
+    )
+
+
+def _supplement_received(fact: DossierFact, step: _Step) -> DossierFact:
+    waited = fact.supplement_waiting
+    if fact.supplement_since is not None:
+        waited += step.calendar.working_time_between(fact.supplement_since, step.at)
+    return replace(
+        fact, state=DossierState.IN_PROGRESS, supplement_since=None, supplement_waiting=waited
+    )
+
+
+def _completed(fact: DossierFact, step: _Step) -> DossierFact:
+    return _finished(fact, step.clock, step.at, step.data["outcome"], step.calendar)
+
+
+_LIFECYCLE: Mapping[EventType, Callable[[DossierFact, _Step], DossierFact]] = {
+    EventType.DOSSIER_ASSIGNED: _assigned,
+    EventType.DOSSIER_SUPPLEMENT_REQUESTED: _supplement_requested,
+    EventType.DOSSIER_SUPPLEMENT_RECEIVED: _supplement_received,
+    EventType.DOSSIER_PAUSED: lambda fact, _: replace(fact, state=DossierState.PAUSED),
+    EventType.DOSSIER_RESUMED: lambda fact, _: replace(fact, state=DossierState.IN_PROGRESS),
+    EventType.DOSSIER_RESCHEDULED: lambda fact, _: fact,
+    EventType.DOSSIER_COMPLETED: _completed,
+    EventType.DOSSIER_RETURNED: lambda fact, step: replace(
+        fact, returned_at=step.at, returned_channel=step.data["channel"]
+    ),
+    EventType.DOSSIER_REJECTED: lambda fact, step: replace(
+        fact, state=DossierState.REJECTED, ended_at=step.at
+    ),
+    EventType.DOSSIER_WITHDRAWN: lambda fact, step: replace(
+        fact, state=DossierState.WITHDRAWN, ended_at=step.at
+    ),
+}
+"""What each lifecycle event after the receipt does to the dossier's fact (its sequence,
+appointment and reschedule flag are taken from every one)."""
+
+
 def apply_dossier_event(
     fact: DossierFact | None, event: Mapping[str, Any], calendar: WorkingCalendar
 ) -> DossierFact | None:
@@ -113,48 +163,11 @@ def apply_dossier_event(
     at = parse_instant(event["time"])
     clock = ClockState.from_json(data["clock"])
     fact = replace(fact, last_sequence=sequence, due_at=clock.due_at, rescheduled=clock.rescheduled)
-    match kind:
-        case EventType.DOSSIER_ASSIGNED:
-            fact = replace(fact, handler_ref=data.get("handler_ref") or fact.handler_ref)
-            if data["kind"] == "transfer":
-                return replace(
-                    fact, unit_code=data["to_unit_code"], unit_path=tuple(data["to_unit_path"])
-                )
-            return fact
-        case EventType.DOSSIER_SUPPLEMENT_REQUESTED:
-            return replace(
-                fact,
-                state=DossierState.AWAITING_SUPPLEMENT,
-                supplement_requests=fact.supplement_requests + 1,
-                supplement_since=at,
-            )
-        case EventType.DOSSIER_SUPPLEMENT_RECEIVED:
-            waited = fact.supplement_waiting
-            if fact.supplement_since is not None:
-                waited += calendar.working_time_between(fact.supplement_since, at)
-            return replace(
-                fact,
-                state=DossierState.IN_PROGRESS,
-                supplement_since=None,
-                supplement_waiting=waited,
-            )
-        case EventType.DOSSIER_PAUSED:
-            return replace(fact, state=DossierState.PAUSED)
-        case EventType.DOSSIER_RESUMED:
-            return replace(fact, state=DossierState.IN_PROGRESS)
-        case EventType.DOSSIER_RESCHEDULED:
-            return fact
-        case EventType.DOSSIER_COMPLETED:
-            return _finished(fact, clock, at, data["outcome"], calendar)
-        case EventType.DOSSIER_RETURNED:
-            return replace(fact, returned_at=at, returned_channel=data["channel"])
-        case EventType.DOSSIER_REJECTED:
-            return replace(fact, state=DossierState.REJECTED, ended_at=at)
-        case EventType.DOSSIER_WITHDRAWN:
-            return replace(fact, state=DossierState.WITHDRAWN, ended_at=at)
-        case _:
-            msg = f"{kind} is not a dossier lifecycle event"
-            raise ValueError(msg)
+    transition = _LIFECYCLE.get(kind)
+    if transition is None:
+        msg = f"{kind} is not a dossier lifecycle event"
+        raise ValueError(msg)
+    return transition(fact, _Step(data, at, clock, calendar))
 
 
 def _finished(
@@ -257,7 +270,7 @@ def rating_fact(event: Mapping[str, Any]) -> RatingFact:
         valid=bool(data["valid"]),
         invalid_reason=data.get("invalid_reason"),
         overall=data.get("overall"),
-        scores=tuple(scores.get(name) for name in CRITERIA),
+        scores=tuple(scores.get(criterion) for criterion in Criterion),
         submitted_at=parse_instant(event["time"]),
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from psycopg import Connection
 
+from motcua.contracts import Criterion
 from services.reporting.formulas import (
     FORMULA_VERSION,
     agency_band,
@@ -173,16 +174,37 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def derive(
-    counts: Mapping[str, int], *, procedures_online: int = 0, procedures: int = 0
-) -> dict[str, Any]:
-    """The rates, scores and bands of one group's counts (JSON-ready; None = no data)."""
-    scores = {
-        n: criterion_score(counts[f"criterion_{n}_points"], counts[f"criterion_{n}_rated"])
-        for n in range(1, 10)
+def _rates(counts: Mapping[str, int]) -> dict[str, float | None]:
+    """The shares of one group's counts: in time, satisfied, answered, letters sent."""
+    finished = counts["finished"]
+    return {
+        "on_time_rate": _number(
+            share(counts["finished_early"] + counts["finished_on_time"], finished)
+        ),
+        "portal_on_time_rate": _number(
+            share(counts["portal_early"] + counts["portal_on_time"], finished)
+        ),
+        "apology_compliance": _number(
+            apology_compliance(counts["late_letter_in_time"], counts["finished_late"])
+        ),
+        "satisfaction_rate": _number(
+            satisfaction_rate(counts["ratings_satisfied"], counts["ratings_valid"])
+        ),
+        "satisfaction_766": _number(
+            portal766.handling_satisfaction(
+                late=counts["finished_late"],
+                dissatisfied=counts["ratings_dissatisfied"],
+                finished=finished,
+            )
+        ),
+        "response_rate": _number(share(counts["invited_answered"], counts["invited"])),
     }
-    rated = [s for s in scores.values() if s is not None]
-    total = sum(rated, Decimal(0)) if rated else None
+
+
+def _portal_766(
+    counts: Mapping[str, int], *, procedures_online: int, procedures: int
+) -> list[dict[str, Any]]:
+    """Decision 766's groups that counts can score, each with its parts."""
     finished = counts["finished"]
     groups = (
         portal766.timeliness(
@@ -205,43 +227,39 @@ def derive(
             finished=finished,
         ),
     )
+    return [
+        {
+            "group": g.name,
+            "max_points": float(g.max_points),
+            "points": _number(g.points),
+            "parts": [
+                {"part": p.name, "rate": _number(p.rate), "points": _number(p.points)}
+                for p in g.parts
+            ],
+            "not_computed": list(g.not_computed),
+        }
+        for g in groups
+    ]
+
+
+def derive(
+    counts: Mapping[str, int], *, procedures_online: int = 0, procedures: int = 0
+) -> dict[str, Any]:
+    """The rates, scores and bands of one group's counts (JSON-ready; None = no data)."""
+    scores = {
+        n: criterion_score(counts[f"criterion_{n}_points"], counts[f"criterion_{n}_rated"])
+        for n in (criterion.number for criterion in Criterion)
+    }
+    rated = [s for s in scores.values() if s is not None]
+    total = sum(rated, Decimal(0)) if rated else None
     return {
-        "on_time_rate": _number(
-            share(counts["finished_early"] + counts["finished_on_time"], finished)
-        ),
-        "portal_on_time_rate": _number(
-            share(counts["portal_early"] + counts["portal_on_time"], finished)
-        ),
-        "apology_compliance": _number(
-            apology_compliance(counts["late_letter_in_time"], counts["finished_late"])
-        ),
-        "satisfaction_rate": _number(
-            satisfaction_rate(counts["ratings_satisfied"], counts["ratings_valid"])
-        ),
-        "satisfaction_766": _number(
-            portal766.handling_satisfaction(
-                late=counts["finished_late"],
-                dissatisfied=counts["ratings_dissatisfied"],
-                finished=finished,
-            )
-        ),
-        "response_rate": _number(share(counts["invited_answered"], counts["invited"])),
+        **_rates(counts),
         "criterion_scores": {str(n): _number(s) for n, s in scores.items()},
         "agency_total": _number(total),
         "agency_band": agency_band(total).value if total is not None else None,
-        "portal_766": [
-            {
-                "group": g.name,
-                "max_points": float(g.max_points),
-                "points": _number(g.points),
-                "parts": [
-                    {"part": p.name, "rate": _number(p.rate), "points": _number(p.points)}
-                    for p in g.parts
-                ],
-                "not_computed": list(g.not_computed),
-            }
-            for g in groups
-        ],
+        "portal_766": _portal_766(
+            counts, procedures_online=procedures_online, procedures=procedures
+        ),
         "portal_766_not_computed": portal766.NOT_COMPUTED_GROUPS,
         "formula_version": FORMULA_VERSION,
     }

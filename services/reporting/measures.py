@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from motcua.contracts import Criterion
+
 
 @dataclass(frozen=True)
 class Source:
@@ -203,7 +205,7 @@ _BASE: tuple[Measure, ...] = (
 
 _CRITERIA: tuple[Measure, ...] = tuple(
     measure
-    for number in range(1, 10)
+    for number in (criterion.number for criterion in Criterion)
     for measure in (
         _m(
             f"criterion_{number}_points",

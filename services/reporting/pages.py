@@ -157,6 +157,53 @@ def _choices(request: Request, officer: Officer) -> tuple[list[Any], list[Any]]:
     return units, procedures
 
 
+def _report_figures(
+    ctx: ReportingContext,
+    target: reports.Unit,
+    period: Period,
+    filters: Filters,
+    now: datetime,
+    conn: Connection,
+) -> dict[str, Any]:
+    """What the report page shows of ``target``: its summary, its units, their ranking and
+    the months up to ``period``."""
+    summary = reports.summary(target, period, filters=filters, now=now, db_session=conn)
+    children = reports.breakdown(
+        target, period, GroupBy.UNIT, filters=filters, now=now, db_session=conn
+    )
+    minimum = ctx.settings.ranking_min_answers
+    ranking = (
+        reports.rank(target, children, min_answers=minimum)  # counted once, not twice
+        if filters == Filters()
+        else reports.ranking(target, period, min_answers=minimum, now=now, db_session=conn)
+    )
+    return {
+        "summary": summary,
+        "children": children,
+        "ranking": ranking,
+        "trend": reports.time_series(
+            target,
+            months_up_to(period, now, SERIES_MONTHS),
+            filters=filters,
+            now=now,
+            db_session=conn,
+        ),
+    }
+
+
+def _chart(trend: list[dict[str, Any]]) -> str:
+    """The trend as Chart.js draws it (JSON)."""
+    return json.dumps(
+        {
+            "labels": [row["period"] for row in trend],
+            "received": [row["counts"]["received"] for row in trend],
+            "finished_late": [row["counts"]["finished_late"] for row in trend],
+            "finished": [row["counts"]["finished"] for row in trend],
+            "satisfaction": [row["figures"]["satisfaction_rate"] for row in trend],
+        }
+    )
+
+
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(
     request: Request,
@@ -172,41 +219,11 @@ def reports_page(
     filters = Filters(procedure or None, field or None)
     with ctx.pool.connection() as conn:
         target = _unit(unit, officer, conn)
-        summary = reports.summary(target, the_period, filters=filters, now=now, db_session=conn)
-        children = reports.breakdown(
-            target, the_period, GroupBy.UNIT, filters=filters, now=now, db_session=conn
-        )
-        minimum = ctx.settings.ranking_min_answers
-        ranking = (
-            reports.rank(target, children, min_answers=minimum)  # counted once, not twice
-            if filters == Filters()
-            else reports.ranking(target, the_period, min_answers=minimum, now=now, db_session=conn)
-        )
-        trend = reports.time_series(
-            target,
-            months_up_to(the_period, now, SERIES_MONTHS),
-            filters=filters,
-            now=now,
-            db_session=conn,
-        )
+        shown = _report_figures(ctx, target, the_period, filters, now, conn)
     units, procedures = _choices(request, officer)
-    query = {
-        k: v
-        for k, v in (
-            ("unit", target.code),
-            ("period", str(the_period)),
-            ("procedure", procedure),
-            ("field", field),
-        )
-        if v
-    }
-    chart = {
-        "labels": [row["period"] for row in trend],
-        "received": [row["counts"]["received"] for row in trend],
-        "finished_late": [row["counts"]["finished_late"] for row in trend],
-        "finished": [row["counts"]["finished"] for row in trend],
-        "satisfaction": [row["figures"]["satisfaction_rate"] for row in trend],
-    }
+    pairs = (("unit", target.code), ("period", str(the_period)), ("procedure", procedure))
+    query = {k: v for k, v in (*pairs, ("field", field)) if v}
+    summary, children = shown["summary"], shown["children"]
     return _render(
         request,
         "reports.html",
@@ -216,9 +233,9 @@ def reports_page(
         counts=summary["counts"],
         figures=summary["figures"],
         children=[c for c in children if c["key"] != target.code or c["counts"]["received"]],
-        ranking=ranking,
-        trend=trend,
-        chart_json=json.dumps(chart),
+        ranking=shown["ranking"],
+        trend=shown["trend"],
+        chart_json=_chart(shown["trend"]),
         target=target,
         period=str(the_period),
         query=query,

@@ -80,20 +80,16 @@ class Applied:
     unit_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def apply_batch(
-    records: Sequence[Record],
-    calendar: WorkingCalendar,
-    *,
-    roles: Mapping[str, str] | None = None,
-    db_session: Connection,
-) -> Applied:
-    """Apply ``records`` (in their partitions' order) inside the caller's transaction.
+Decoded = tuple[str, Record, dict[str, object]]
+"""A message's role (the topic it stands for), the message, and its event."""
 
-    ``roles`` names which of reporting's topics a topic stands for, when it is called
-    otherwise (the tests give each their own topics); by default each is itself.
-    """
-    applied = Applied()
-    decoded: list[tuple[str, Record, dict[str, object]]] = []
+
+def _decoded(
+    records: Sequence[Record], roles: Mapping[str, str] | None, applied: Applied
+) -> list[Decoded]:
+    """The events of ``records`` that reporting reads; every offset is taken, and what
+    breaks its contract or comes on the wrong topic goes to ``applied.rejected``."""
+    decoded: list[Decoded] = []
     for record in records:
         key = (record.topic, record.partition)
         applied.offsets[key] = max(applied.offsets.get(key, 0), record.offset + 1)
@@ -108,38 +104,77 @@ def apply_batch(
             applied.rejected.append((record, letter))
             continue
         decoded.append((role, record, event))
+    return decoded
 
+
+@dataclass
+class _Facts:
+    """The facts one batch builds, written together at its end."""
+
+    dossiers: dict[str, DossierFact | None]
+    changed: set[str] = field(default_factory=set)
+    apologies: list[ApologyFact] = field(default_factory=list)
+    invitations: list[InvitationFact] = field(default_factory=list)
+    ratings: list[RatingFact] = field(default_factory=list)
+    followups: list[FollowupFact] = field(default_factory=list)
+
+    def add(
+        self, role: str, event: dict[str, object], calendar: WorkingCalendar, applied: Applied
+    ) -> None:
+        """Fold one event into its fact (a dossier's fact changes in place)."""
+        if role == Topic.DOSSIER_EVENTS.value:
+            dossier_id = str(event["data"]["dossier_id"])  # type: ignore[index]
+            before = self.dossiers.get(dossier_id)
+            after = apply_dossier_event(before, event, calendar)
+            if after is not before and after is not None:
+                self.dossiers[dossier_id] = after
+                self.changed.add(dossier_id)
+                applied.unit_paths[after.unit_code] = after.unit_path
+        elif event["type"] == EventType.APOLOGY_ISSUED:
+            self.apologies.append(apology_fact(event, calendar))
+        elif event["type"] == EventType.RATING_INVITED:
+            self.invitations.append(invitation_fact(event))
+        elif event["type"] == EventType.RATING_SUBMITTED:
+            self.ratings.append(rating_fact(event))
+        else:
+            self.followups.append(followup_fact(event))
+
+    def save(self, applied: Applied, db_session: Connection) -> None:
+        store.save_dossiers(
+            [fact for key in sorted(self.changed) if (fact := self.dossiers[key]) is not None],
+            db_session=db_session,
+        )
+        store.save_apologies(self.apologies, db_session=db_session)
+        store.save_invitations(self.invitations, db_session=db_session)
+        store.save_ratings(self.ratings, db_session=db_session)
+        store.save_followups(_latest_followups(self.followups), db_session=db_session)
+        store.save_units(applied.unit_paths, db_session=db_session)
+        store.save_offsets(applied.offsets, db_session=db_session)
+
+
+def apply_batch(
+    records: Sequence[Record],
+    calendar: WorkingCalendar,
+    *,
+    roles: Mapping[str, str] | None = None,
+    db_session: Connection,
+) -> Applied:
+    """Apply ``records`` (in their partitions' order) inside the caller's transaction.
+
+    ``roles`` names which of reporting's topics a topic stands for, when it is called
+    otherwise (the tests give each their own topics); by default each is itself.
+    """
+    applied = Applied()
+    decoded = _decoded(records, roles, applied)
     dossier_ids = {
         str(event["data"]["dossier_id"])  # type: ignore[index]
         for role, _, event in decoded
         if role == Topic.DOSSIER_EVENTS.value
     }
-    dossiers: dict[str, DossierFact | None] = dict(
-        store.load_dossiers(dossier_ids, db_session=db_session)
-    )
-    changed: set[str] = set()
-    apologies: list[ApologyFact] = []
-    invitations: list[InvitationFact] = []
-    ratings: list[RatingFact] = []
-    followups: list[FollowupFact] = []
+    facts = _Facts(dict(store.load_dossiers(dossier_ids, db_session=db_session)))
     for role, record, event in decoded:
         try:
-            if role == Topic.DOSSIER_EVENTS.value:
-                dossier_id = str(event["data"]["dossier_id"])  # type: ignore[index]
-                before = dossiers.get(dossier_id)
-                after = apply_dossier_event(before, event, calendar)
-                if after is not before and after is not None:
-                    dossiers[dossier_id] = after
-                    changed.add(dossier_id)
-                    applied.unit_paths[after.unit_code] = after.unit_path
-            elif event["type"] == EventType.APOLOGY_ISSUED:
-                apologies.append(apology_fact(event, calendar))
-            elif event["type"] == EventType.RATING_INVITED:
-                invitations.append(invitation_fact(event))
-            elif event["type"] == EventType.RATING_SUBMITTED:
-                ratings.append(rating_fact(event))
-            else:
-                followups.append(followup_fact(event))
+            facts.add(role, event, calendar, applied)
         except (KeyError, ValueError, TypeError) as exc:
             # A schema-valid event this code cannot read is a bug here: say which, move on.
             _log.exception("event not applied", extra={"offset": record.offset})
@@ -148,17 +183,7 @@ def apply_batch(
             )
             continue
         applied.events[record.topic] = applied.events.get(record.topic, 0) + 1
-
-    store.save_dossiers(
-        [fact for key in sorted(changed) if (fact := dossiers[key]) is not None],
-        db_session=db_session,
-    )
-    store.save_apologies(apologies, db_session=db_session)
-    store.save_invitations(invitations, db_session=db_session)
-    store.save_ratings(ratings, db_session=db_session)
-    store.save_followups(_latest_followups(followups), db_session=db_session)
-    store.save_units(applied.unit_paths, db_session=db_session)
-    store.save_offsets(applied.offsets, db_session=db_session)
+    facts.save(applied, db_session)
     return applied
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.ratings.answers.criteria import OPTIONAL, Criterion, Level, criteria_for
-from services.ratings.answers.models import COMMENT_MAX, SERIAL_MAX, Answer
+from motcua.contracts import Criterion
+from services.ratings.criteria import OPTIONAL, Level, criteria_for
+from services.ratings.models import COMMENT_MAX, SERIAL_MAX, Answer
 
 _KEYS = frozenset(c.value for c in Criterion)
 COMPLAINT = "complaint"
@@ -57,17 +58,11 @@ def clean_text(text: str | None, field: str, most: int) -> tuple[str | None, Fie
     return cleaned or None, None
 
 
-def parse_answer(
-    levels: Mapping[str, object], overall: object, comment: str | None, *, online: bool
-) -> Answer:
-    """The answer from what was sent, criterion key → level (text or integer).
-
-    Every asked criterion but the optional ones needs a level; criterion 8 is asked only of
-    an online dossier, so sending it for another is refused (``not_asked``), as is a key
-    that is no criterion. Raises :class:`AnswerRefused` listing every problem at once.
-    """
-    asked = criteria_for(online)
-    problems: list[FieldProblem] = []
+def _chosen_levels(
+    levels: Mapping[str, object], asked: tuple[Criterion, ...], problems: list[FieldProblem]
+) -> dict[Criterion, Level]:
+    """The levels sent for asked criteria; a level for anything else, or no level, is a
+    problem (appended to ``problems``)."""
     chosen: dict[Criterion, Level] = {}
     for key, value in levels.items():
         if key not in _KEYS or Criterion(key) not in asked:
@@ -81,14 +76,35 @@ def parse_answer(
             problems.append(FieldProblem(key, "level_invalid"))
         else:
             chosen[Criterion(key)] = level
+    return chosen
+
+
+def _overall_level(overall: object, problems: list[FieldProblem]) -> Level | None:
+    """The overall level, which every answer needs; else a problem in ``problems``."""
+    level = _level(overall) if overall not in (None, "") else None
+    if level is None:
+        code = "level_required" if overall in (None, "") else "level_invalid"
+        problems.append(FieldProblem("overall", code))
+    return level
+
+
+def parse_answer(
+    levels: Mapping[str, object], overall: object, comment: str | None, *, online: bool
+) -> Answer:
+    """The answer from what was sent, criterion key → level (text or integer).
+
+    Every asked criterion but the optional ones needs a level; criterion 8 is asked only of
+    an online dossier, so sending it for another is refused (``not_asked``), as is a key
+    that is no criterion. Raises :class:`AnswerRefused` listing every problem at once.
+    """
+    asked = criteria_for(online)
+    problems: list[FieldProblem] = []
+    chosen = _chosen_levels(levels, asked, problems)
     for criterion in asked:
         named = any(p.field == criterion.value for p in problems)
         if criterion not in chosen and criterion not in OPTIONAL and not named:
             problems.append(FieldProblem(criterion.value, "level_required"))
-    overall_level = _level(overall) if overall not in (None, "") else None
-    if overall_level is None:
-        code = "level_required" if overall in (None, "") else "level_invalid"
-        problems.append(FieldProblem("overall", code))
+    overall_level = _overall_level(overall, problems)
     text, problem = clean_text(comment, "comment", COMMENT_MAX)
     if problem:
         problems.append(problem)

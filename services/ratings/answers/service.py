@@ -18,10 +18,12 @@ from psycopg import Connection
 from psycopg.errors import UniqueViolation
 
 from motcua.calendar import WorkingCalendar
-from motcua.contracts import EventType
-from services.ratings.answers.criteria import Criterion
-from services.ratings.answers.events import publish, submitted_data
-from services.ratings.answers.models import (
+from motcua.contracts import Criterion, EventType
+from services.ratings.answers.rules import followup_reasons
+from services.ratings.events import publish, submitted_data
+from services.ratings.followups.service import open_followup
+from services.ratings.invitations.tokens import hash_token
+from services.ratings.models import (
     INVITATION_COLUMNS,
     Answer,
     Entry,
@@ -29,9 +31,6 @@ from services.ratings.answers.models import (
     Recorded,
     invitation_from_row,
 )
-from services.ratings.answers.rules import followup_reasons
-from services.ratings.followups.service import open_followup
-from services.ratings.invitations.tokens import hash_token
 
 
 class AnswerError(Exception):
@@ -147,6 +146,51 @@ def submit_for_dossier(
     return record(invitation, answer, entry, now=now, calendar=calendar, db_session=db_session)
 
 
+def _rating_row(
+    rating_id: UUID, invitation: Invitation, answer: Answer | None, entry: Entry, now: datetime
+) -> tuple[object, ...]:
+    """The ``ratings`` row in ``_INSERT``'s order: levels and overall only when it counts."""
+    kept = answer if entry.valid else None
+    levels = [int(kept.levels[c]) if kept and c in kept.levels else None for c in Criterion]
+    return (
+        rating_id,
+        invitation.id,
+        invitation.dossier_id,
+        invitation.dossier_code,
+        invitation.unit_code,
+        list(invitation.unit_path),
+        invitation.procedure_code,
+        invitation.online,
+        entry.channel.value,
+        entry.entered_by,
+        entry.staff_present,
+        entry.valid,
+        entry.invalid_reason.value if entry.invalid_reason else None,
+        entry.paper_serial,
+        *levels,
+        int(kept.overall) if kept else None,
+        answer.comment if answer else None,
+        entry.comment_is_complaint and bool(answer and answer.comment),
+        now,
+    )
+
+
+def _insert_rating(
+    row: tuple[object, ...],
+    invitation: Invitation,
+    entry: Entry,
+    now: datetime,
+    db_session: Connection,
+) -> None:
+    """Insert the row; a serial already entered, or a second rating of the dossier, says so."""
+    try:
+        db_session.execute(_INSERT, row)
+    except UniqueViolation as exc:
+        if exc.diag.constraint_name == "ratings_paper_serial_unique" and entry.paper_serial:
+            raise SerialUsed(entry.paper_serial) from None
+        raise AlreadyRated(invitation, now) from None
+
+
 def record(
     invitation: Invitation,
     answer: Answer | None,
@@ -159,37 +203,10 @@ def record(
     """Insert the rating (the invitation already locked), mark the invitation used when the
     answer counts, stage its event and, for an unhappy answer, open the follow-up."""
     rating_id = uuid.uuid4()
+    _insert_rating(
+        _rating_row(rating_id, invitation, answer, entry, now), invitation, entry, now, db_session
+    )
     kept = answer if entry.valid else None
-    levels = [int(kept.levels[c]) if kept and c in kept.levels else None for c in Criterion]
-    try:
-        db_session.execute(
-            _INSERT,
-            (
-                rating_id,
-                invitation.id,
-                invitation.dossier_id,
-                invitation.dossier_code,
-                invitation.unit_code,
-                list(invitation.unit_path),
-                invitation.procedure_code,
-                invitation.online,
-                entry.channel.value,
-                entry.entered_by,
-                entry.staff_present,
-                entry.valid,
-                entry.invalid_reason.value if entry.invalid_reason else None,
-                entry.paper_serial,
-                *levels,
-                int(kept.overall) if kept else None,
-                answer.comment if answer else None,
-                entry.comment_is_complaint and bool(answer and answer.comment),
-                now,
-            ),
-        )
-    except UniqueViolation as exc:
-        if exc.diag.constraint_name == "ratings_paper_serial_unique" and entry.paper_serial:
-            raise SerialUsed(entry.paper_serial) from None
-        raise AlreadyRated(invitation, now) from None
     complaint = entry.comment_is_complaint and bool(answer and answer.comment)
     reasons = followup_reasons(kept, complaint=complaint) if entry.valid else ()
     followup_id = None

@@ -20,8 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from motcua.http import Problem
 from motcua.web import TEXTS
 from motcua.web.strings import local_time
-from services.ratings.answers.criteria import Level, criteria_for
-from services.ratings.answers.models import COMMENT_MAX, Answer, Channel, Entry, Invitation
+from services.ratings.answers.forms import field_names, problems_by_field
 from services.ratings.answers.rules import AnswerRefused, parse_answer
 from services.ratings.answers.service import (
     AlreadyRated,
@@ -33,10 +32,11 @@ from services.ratings.answers.service import (
     invitation_by_token,
     submit_with_token,
 )
+from services.ratings.criteria import Level, criteria_for
 from services.ratings.dependencies import NO_STORE, RatingsContext, client_address, context
 from services.ratings.followups.service import handling_for_invitation, rate_handling
-from services.ratings.forms import field_names, problems_by_field
 from services.ratings.metrics import INVALID_FORMS, REFUSED, SUBMITTED
+from services.ratings.models import COMMENT_MAX, Answer, Channel, Entry, Invitation
 from services.ratings.protection import CSRF_FIELD
 
 router = APIRouter(include_in_schema=False)

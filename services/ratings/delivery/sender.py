@@ -49,7 +49,6 @@ from services.ratings.delivery.plan import (
     try_later,
     without_contact,
 )
-from services.ratings.delivery.quiet_hours import QuietHours
 from services.ratings.invitations.sealing import SealBroken, TokenSeal
 from services.ratings.invitations.tokens import short_link
 from services.ratings.metrics import (
@@ -59,6 +58,7 @@ from services.ratings.metrics import (
     INVITATIONS_REMINDED,
     INVITATIONS_SENT,
 )
+from services.ratings.quiet_hours import QuietHours
 
 _log = logging.getLogger("motcua.ratings.delivery")
 

@@ -16,10 +16,10 @@ from psycopg import Connection
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, format_instant
-from services.ratings.answers.criteria import Level
-from services.ratings.answers.events import publish
-from services.ratings.answers.models import INVITATION_COLUMNS, Invitation, invitation_from_row
+from services.ratings.criteria import Level
+from services.ratings.events import publish
 from services.ratings.followups.rules import Standing, response_due, standing
+from services.ratings.models import INVITATION_COLUMNS, Invitation, invitation_from_row
 
 
 class FollowupError(Exception):

@@ -35,11 +35,11 @@ from motcua.kafka import (
 )
 from motcua.metrics import CONSUMED
 from motcua.outage import Outage
-from services.ratings.delivery.quiet_hours import QuietHours
 from services.ratings.invitations.model import ClosedDossier, NewInvitation
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.store import create_invitations
 from services.ratings.metrics import INVITATIONS_CREATED
+from services.ratings.quiet_hours import QuietHours
 
 SERVICE = "ratings"
 _log = logging.getLogger("motcua.ratings.invitations")

@@ -18,8 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from motcua.identity import Officer, SignInRequired
 from motcua.web import TEXTS
 from motcua.web.strings import local_time
-from services.ratings.answers.criteria import criteria_for
-from services.ratings.answers.models import Answer, Channel, Entry, InvalidReason, Invitation
+from services.ratings.answers.forms import field_names, problems_by_field
 from services.ratings.answers.rules import AnswerRefused, FieldProblem, parse_serial
 from services.ratings.answers.service import (
     AlreadyRated,
@@ -30,11 +29,12 @@ from services.ratings.answers.service import (
     submit_for_dossier,
 )
 from services.ratings.answers.views import answer_from_form, counted, form_page
+from services.ratings.criteria import criteria_for
 from services.ratings.dependencies import NO_STORE, RatingsContext, context
-from services.ratings.forms import field_names, problems_by_field
+from services.ratings.grants import GRANT_FIELD
 from services.ratings.metrics import REFUSED
+from services.ratings.models import Answer, Channel, Entry, InvalidReason, Invitation
 from services.ratings.protection import CSRF_FIELD
-from services.ratings.staff.grants import GRANT_FIELD
 from services.ratings.staff.pages import (
     StaffPages,
     _pages,

@@ -11,17 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
 from motcua.identity import (
-    NotForYourRole,
     Officer,
     OfficerGate,
     Role,
     SignInRequired,
-    SignInUnavailable,
     page_officer,
 )
 from motcua.web import (
@@ -29,11 +27,9 @@ from motcua.web import (
     TEXTS,
     Layout,
     SignedIn,
-    StaticAssets,
-    mount_starlette_static,
     service_nav,
 )
-from services.ratings.dependencies import NO_STORE, STATIC, templates_environment
+from services.ratings.dependencies import NO_STORE
 from services.ratings.settings import RatingsSettings
 
 STAFF_ROLES = (Role.STAFF_ENTRY, Role.UNIT_HEAD, Role.LEADER)
@@ -122,47 +118,3 @@ def staff_home(
         roles=roles,
         enters=officer.has(*ENTRY_ROLES),
     )
-
-
-def install_staff_pages(app: FastAPI, settings: RatingsSettings) -> Environment:
-    """The staff pages, the static files, and the sign-in's answers; returns the templates
-    environment the citizens' pages share."""
-    from services.ratings.staff.entry import router as entry_router
-    from services.ratings.staff.followups import router as followups_router
-    from services.ratings.staff.ratings import router as ratings_router
-
-    assets = StaticAssets(STATIC)
-    templates = templates_environment(assets)
-    pages = StaffPages(OfficerGate.from_settings(settings), templates, settings)
-    app.state.staff_pages = pages
-    mount_starlette_static(app, assets)
-    app.include_router(router)
-    app.include_router(entry_router)
-    app.include_router(followups_router)
-    app.include_router(ratings_router)
-
-    @app.exception_handler(SignInRequired)
-    async def sign_in(request: Request, exc: SignInRequired) -> Response:
-        return RedirectResponse(exc.location, status_code=303)
-
-    @app.exception_handler(NotForYourRole)
-    async def not_for_role(request: Request, exc: NotForYourRole) -> Response:
-        return pages.render(
-            "message.html",
-            status=403,
-            officer=exc.officer,
-            title=TEXTS["forbidden_title"],
-            message=TEXTS["ratings_staff_only"],
-        )
-
-    @app.exception_handler(SignInUnavailable)
-    async def unavailable(request: Request, exc: SignInUnavailable) -> Response:
-        return pages.render(
-            "message.html",
-            status=503,
-            officer=None,
-            title=TEXTS["signin_unavailable_title"],
-            message=TEXTS["signin_unavailable_text"],
-        )
-
-    return templates

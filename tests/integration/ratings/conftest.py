@@ -255,7 +255,7 @@ def invite(
 
 
 def happy_form(online: bool = False, level: str = "2", **changes: str) -> dict[str, str]:
-    from services.ratings.answers.criteria import criteria_for
+    from services.ratings.criteria import criteria_for
 
     form = {c.value: level for c in criteria_for(online)}
     form["overall"] = level

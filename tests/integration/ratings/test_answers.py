@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, validate_event
 from motcua.identity import TokenIssuer
-from services.ratings.answers.models import Answer, Channel, Entry, Invitation
 from services.ratings.answers.rules import parse_answer
 from services.ratings.answers.service import AlreadyRated, submit_with_token
 from services.ratings.app import create_app
 from services.ratings.invitations.tokens import new_token
+from services.ratings.models import Answer, Channel, Entry, Invitation
 from tests.conftest import Infra
 from tests.integration.ratings.conftest import (
     csrf_of,

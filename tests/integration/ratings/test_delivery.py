@@ -25,13 +25,14 @@ import psycopg
 import pytest
 
 from motcua.calendar import default_calendar
-from services.ratings.answers.criteria import Criterion, Level, criteria_for
-from services.ratings.answers.models import Answer, Channel, Entry
+from motcua.contracts import Criterion
 from services.ratings.answers.service import submit_with_token
+from services.ratings.criteria import Level, criteria_for
 from services.ratings.followups.service import close_followup
 from services.ratings.invitations.model import ClosedDossier, NewInvitation
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.store import create_invitations
+from services.ratings.models import Answer, Channel, Entry
 from services.ratings.workers import build_sender
 from tests.conftest import Infra
 from tests.integration.conftest import wait_for

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from motcua.identity import TOKEN_COOKIE, Role, TokenIssuer
-from services.ratings.answers.criteria import criteria_for
 from services.ratings.app import create_app
+from services.ratings.criteria import criteria_for
 from tests.a11y.axe import assert_no_serious_violation
 from tests.browser import screenshot
 from tests.conftest import Infra

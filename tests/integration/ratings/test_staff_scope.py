@@ -24,12 +24,12 @@ from fastapi.testclient import TestClient
 
 from motcua.calendar import default_calendar
 from motcua.identity import Role, TokenIssuer
-from services.ratings.answers.models import Channel, Entry
 from services.ratings.answers.rules import parse_answer
 from services.ratings.answers.service import submit_with_token
 from services.ratings.app import create_app
 from services.ratings.followups.service import close_followup
 from services.ratings.invitations.sealing import TokenSeal
+from services.ratings.models import Channel, Entry
 from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD
 from services.ratings.staff.followups import COMPLAINT_SCOPE
 from tests.conftest import Infra

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from motcua.contracts import Criterion
 from motcua.web import strings
-from services.ratings.answers.criteria import OPTIONAL, Criterion, Level, criteria_for
-from services.ratings.answers.models import Answer
 from services.ratings.answers.rules import (
     AnswerRefused,
     FieldProblem,
@@ -14,6 +13,8 @@ from services.ratings.answers.rules import (
     parse_answer,
     parse_serial,
 )
+from services.ratings.criteria import OPTIONAL, Level, criteria_for
+from services.ratings.models import Answer
 
 
 def all_levels(online: bool, level: str = "2") -> dict[str, object]:

@@ -15,7 +15,7 @@ from services.ratings.delivery.plan import (
     try_later,
     without_contact,
 )
-from services.ratings.delivery.quiet_hours import QuietHours
+from services.ratings.quiet_hours import QuietHours
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NIGHT = QuietHours(time(21), time(7), VN)

@@ -1,32 +1,16 @@
-"""The official content of the rating form (Nghị định 61/2018 Điều 31): nine criteria, each
-answered on three levels scoring 2 / 1 / 0, and an overall level on the same scale.
+"""How the rating form asks (Nghị định 61/2018 Điều 31): each criterion answered on three
+levels scoring 2 / 1 / 0, an overall level on the same scale, which criteria a dossier is
+asked and which may be left blank.
 
-The keys are the event contract's (``rating.submitted.v1``'s ``scores``); the Vietnamese
-wording lives with every other page text in :mod:`motcua.web.strings`.
+The criteria themselves are the event contract's (``motcua.contracts.Criterion``); the
+Vietnamese wording lives with every other page text in :mod:`motcua.web.strings`.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 
-
-class Criterion(StrEnum):
-    """The nine criteria, in the Decree's order."""
-
-    PROCESSING_TIME = "processing_time"
-    AGENCIES_CONTACTED = "agencies_contacted"
-    VISITS = "visits"
-    PROCEDURE_INFORMATION = "procedure_information"
-    STAFF_CONDUCT = "staff_conduct"
-    LAWFUL_COST = "lawful_cost"
-    FEEDBACK_HANDLING = "feedback_handling"
-    ONLINE_SERVICE = "online_service"
-    OTHER = "other"
-
-    @property
-    def number(self) -> int:
-        """1–9 as printed on the paper form."""
-        return list(Criterion).index(self) + 1
+from motcua.contracts import Criterion
 
 
 class Level(IntEnum):

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from psycopg import Connection
 
-from motcua.contracts import EventType, format_instant, new_event
+from motcua.contracts import EventType, new_event
 from motcua.kafka import Topic
 from motcua.outbox import enqueue
-from services.ratings.answers.models import Answer, Entry, Invitation
+from services.ratings.models import Answer, Entry, Invitation
 
 SOURCE = "/motcua/ratings"
 
@@ -58,7 +58,3 @@ def publish(
     return enqueue(
         event, topic=Topic.RATING_SUBMISSIONS.value, key=data["dossier_id"], db_session=db_session
     )
-
-
-def instant(moment: datetime) -> str:
-    return format_instant(moment)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+from motcua.contracts import Criterion
 from motcua.web import TEXTS, strings
-from motcua.web.forms import MAX_FORM_BYTES, REPEATED, read_form
-from services.ratings.answers.criteria import Criterion
 from services.ratings.answers.rules import FieldProblem
-
-__all__ = ["MAX_FORM_BYTES", "REPEATED", "field_names", "problems_by_field", "read_form"]
 
 
 def problems_by_field(problems: list[FieldProblem]) -> dict[str, str]:

@@ -9,7 +9,8 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from services.ratings.answers.criteria import Criterion, Level
+from motcua.contracts import Criterion
+from services.ratings.criteria import Level
 
 COMMENT_MAX = 2000
 """Characters of the optional comment (stored as text, shown escaped, never in an event)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from motcua.identity import Officer, Role
-from services.ratings.staff.grants import EntryGrants
+from services.ratings.grants import EntryGrants
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 OFFICER = Officer(
@@ -27,7 +27,7 @@ def test_a_grant_signed_with_another_key_or_changed_is_refused() -> None:
     grant = GRANTS.issue(OFFICER, ACTION, now=NOW)
     other = EntryGrants(b"o" * 32, timedelta(minutes=60))
     assert other.officer(grant, ACTION, now=NOW) is None
-    payload, mac = grant.split(".")
+    payload, mac = grant.rsplit(".", 1)
     flipped = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
     assert GRANTS.officer(f"{flipped}.{mac}", ACTION, now=NOW) is None
     assert GRANTS.officer(f"{payload}.{mac[:-1]}", ACTION, now=NOW) is None
