@@ -76,3 +76,9 @@ def scoped(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     return check
+
+
+Caller = Annotated[Principal, Depends(authenticated)]
+Writer = Annotated[Principal, Depends(scoped(Scope.WRITE))]
+Reader = Annotated[Principal, Depends(scoped(Scope.READ))]
+Context = Annotated[IntakeContext, Depends(context)]

@@ -103,6 +103,18 @@ def parse_command(item: dict[str, Any], *, rules: IntakeRules) -> Parsed:
     raise _missing("kind", "kind must be 'receive' or 'transition'")
 
 
+def checked(
+    command: ReceiveDossier | TransitionCommand, rules: IntakeRules, dossier_code: str | None = None
+) -> Parsed | IntakeError:
+    """A command the HTTP layer already validated, its instant checked as
+    :func:`parse_command` checks it; its refusal returned, for the unit of work to count."""
+    try:
+        check_occurred_at(command.occurred_at, rules)
+    except IntakeError as exc:
+        return exc
+    return Parsed(command, dossier_code)
+
+
 def parsed_or_refused(item: dict[str, Any], *, rules: IntakeRules) -> Parsed | IntakeError:
     """:func:`parse_command`, its refusal returned rather than raised: a batch answers it
     as that item's result."""

@@ -26,7 +26,6 @@ from motcua.http import Problem
 from services.intake.auth import Principal
 from services.intake.dossier.commands import Parsed
 from services.intake.dossier.errors import IntakeError
-from services.intake.dossier.models import ReceiveDossier
 from services.intake.dossier.plans import Outcome
 from services.intake.dossier.unit_of_work import UnitOfWork
 from services.intake.metrics import GROUP_SIZES
@@ -37,7 +36,7 @@ _log = logging.getLogger("motcua.intake.group_commit")
 
 @dataclass(frozen=True)
 class _Pending:
-    command: ReceiveDossier
+    command: Parsed | IntakeError
     principal: Principal
     answer: Future[Outcome] = field(default_factory=Future)
 
@@ -51,7 +50,7 @@ class GroupCommit:
         self._queue: queue.Queue[_Pending] = queue.Queue()
         self._accepting = True
 
-    def submit(self, command: ReceiveDossier, principal: Principal) -> Future[Outcome]:
+    def submit(self, command: Parsed | IntakeError, principal: Principal) -> Future[Outcome]:
         """The receipt's outcome once its group committed; its exception is the
         :class:`IntakeError` refusing it, or the database error the app answers 503."""
         if not self._accepting:
@@ -85,7 +84,7 @@ class GroupCommit:
     def _commit(self, principal: Principal, group: list[_Pending]) -> None:
         GROUP_SIZES.observe(len(group))
         try:
-            answers = self.writes.write(principal, [Parsed(p.command) for p in group])
+            answers = self.writes.write(principal, [p.command for p in group], door="http")
         except Exception as exc:  # the group failed whole (PostgreSQL down…): each answers so
             _log.warning("a group of receipts failed", extra={"error": str(exc)})
             for pending in group:

@@ -34,6 +34,7 @@ from services.intake.dossier.state import DossierState, IllegalTransition, Trans
 from services.intake.dossier.transitions import (
     SPECS,
     Dossier,
+    Effect,
     Situation,
     allowed_transitions,
     event_data,
@@ -427,6 +428,22 @@ def _situation(
     )
 
 
+def _changes(target: DossierState, sequence: int, at: datetime, effect: Effect) -> dict[str, Any]:
+    """The dossier's columns the transition sets."""
+    after = effect.clock
+    remaining = after.remaining
+    return {
+        "state": target.value,
+        "sequence": sequence,
+        "last_event_at": at,
+        "clock_started_at": after.started_at,
+        "due_at": after.due_at,
+        "paused_at": after.stopped_at,
+        "remaining_seconds": int(remaining.total_seconds()) if remaining is not None else None,
+        **effect.changes,
+    }
+
+
 def plan_transition(
     row: dict[str, Any],
     command: TransitionCommand,
@@ -444,18 +461,7 @@ def plan_transition(
     at = command.occurred_at
     effect = SPECS[transition].handle(command, _situation(dossier, at, rules, db_session))
     sequence, after = dossier.sequence + 1, effect.clock
-    changes: dict[str, Any] = {
-        "state": target.value,
-        "sequence": sequence,
-        "last_event_at": at,
-        "clock_started_at": after.started_at,
-        "due_at": after.due_at,
-        "paused_at": after.stopped_at,
-        "remaining_seconds": (
-            int(after.remaining.total_seconds()) if after.remaining is not None else None
-        ),
-        **effect.changes,
-    }
+    changes = _changes(target, sequence, at, effect)
     data = event_data(dossier, effect, target)
     dossier_id = uuid.UUID(dossier.id)
     event = _event(SPECS[transition].event_type, dossier_id, data, at)

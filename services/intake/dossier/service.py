@@ -21,15 +21,16 @@ from typing import Any
 
 from psycopg import Connection, errors
 
-from motcua.dossier import ProcessingTime
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
 from services.intake.dossier import store
 from services.intake.dossier.code import DossierCode
-from services.intake.dossier.commands import Parsed
+from services.intake.dossier.commands import Parsed, check_occurred_at
 from services.intake.dossier.errors import IntakeError, no_such_dossier, unknown_reference
 from services.intake.dossier.fingerprint import fingerprint
 from services.intake.dossier.models import (
+    AppointmentPreview,
+    DossierTally,
     DossierView,
     ReceiveDossier,
     TimelineEntry,
@@ -415,29 +416,40 @@ def page_of_dossiers(
     return [view_of(row) for row in rows], next_cursor
 
 
+def tally(scope: store.Scope, *, db_session: Connection) -> DossierTally:
+    by_state = store.tally(scope, db_session=db_session)
+    return DossierTally(unit_code=scope.subtree, received=sum(by_state.values()), by_state=by_state)
+
+
 def appointment_preview(
     unit: str,
     procedure: str,
     received_at: datetime,
     *,
-    paper: bool,
+    channel: str,
     rules: IntakeRules,
     db_session: Connection,
-) -> tuple[dossier_clock.Clock, ProcessingTime]:
-    """The clock a receipt would start, without writing anything; 422 for an unknown unit
-    or an inactive procedure."""
-    found_unit, processing_time = store.appointment_reference(
-        unit, procedure, db_session=db_session
-    )
+) -> AppointmentPreview:
+    """The appointment a receipt would get, without writing anything; 422 for an
+    implausible instant, an unknown unit or an inactive procedure."""
+    check_occurred_at(received_at, rules, field="received_at", ahead=True)
+    found_unit, processing = store.appointment_reference(unit, procedure, db_session=db_session)
     if not found_unit:
         raise unknown_reference("unit", f"no unit has code {unit}")
-    if processing_time is None:
+    if processing is None:
         raise unknown_reference("procedure", f"no active procedure has code {procedure}")
     clock = dossier_clock.start(
         rules.calendar,
         received_at,
-        paper=paper,
-        processing_time=processing_time,
+        paper=channel != "online",
+        processing_time=processing,
         cutoff=rules.paper_cutoff,
     )
-    return clock, processing_time
+    return AppointmentPreview(
+        procedure_code=procedure,
+        unit_code=unit,
+        received_at=received_at,
+        clock_starts_at=clock.started_at,
+        due_at=clock.due_at,
+        processing_time={"amount": processing.amount, "unit": processing.unit},
+    )

@@ -37,7 +37,7 @@ from services.intake.dossier.plans import Outcome, Result, committed
 from services.intake.dossier.rules import IntakeRules
 from services.intake.dossier.service import NotSetBased, write_one_by_one, write_set_based
 from services.intake.dossier.store import Numbering
-from services.intake.metrics import BATCH_ABORTS, BATCH_PATHS
+from services.intake.metrics import BATCH_ABORTS, BATCH_PATHS, REJECTS, REPLAYS
 
 ATTEMPTS = 3
 RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
@@ -101,9 +101,17 @@ class UnitOfWork:
                 settle(done)
         return done
 
-    def write(self, principal: Principal, commands: Sequence[Parsed | IntakeError]) -> list[Result]:
+    def write(
+        self,
+        principal: Principal,
+        commands: Sequence[Parsed | IntakeError],
+        *,
+        door: str | None = None,
+    ) -> list[Result]:
         """Every command's result, in order, all of them committed in one transaction
-        (a refusal is its command's result and writes nothing); counted once committed."""
+        (a refusal is its command's result and writes nothing); counted once committed,
+        the refusals and replays under ``door`` when one is named (the Kafka door counts
+        its dead letters itself)."""
         try:
             results = self.run(
                 lambda conn: write_set_based(
@@ -123,7 +131,16 @@ class UnitOfWork:
             path = "item_by_item"
         BATCH_PATHS.labels(path).inc()
         committed(result for result in results if isinstance(result, Outcome))
+        if door is not None:
+            _count(results, door)
         return results
+
+
+def _count(results: list[Result], door: str) -> None:
+    for result in results:
+        if isinstance(result, IntakeError):
+            REJECTS.labels(result.reason, door).inc()
+    REPLAYS.labels(door).inc(sum(1 for r in results if isinstance(r, Outcome) and r.replayed))
 
 
 def _number(done: tuple[list[Result], Numbering | None]) -> None:

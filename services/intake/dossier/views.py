@@ -6,37 +6,46 @@ from __future__ import annotations
 import asyncio
 import functools
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from motcua.documents import render_pdf
 from motcua.dossier import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 from motcua.http import Problem
-from services.intake.auth import Principal, Scope
-from services.intake.dependencies import IntakeContext, authenticated, context, scoped
+from services.intake.auth import Principal
+from services.intake.dependencies import Caller, Context, IntakeContext, Reader, Writer
 from services.intake.dossier import service, store
 from services.intake.dossier.code import DOSSIER_CODE_PATTERN
-from services.intake.dossier.commands import Parsed, check_occurred_at, parsed_or_refused
+from services.intake.dossier.commands import Parsed, checked, parsed_or_refused
 from services.intake.dossier.errors import IntakeError
-from services.intake.dossier.models import DossierView, ReceiveDossier
-from services.intake.dossier.plans import Outcome, Result
-from services.intake.dossier.receipt import Receipt
+from services.intake.dossier.models import (
+    AppointmentPreview,
+    BatchItemResult,
+    BatchRequest,
+    BatchResponse,
+    DossierPage,
+    DossierTally,
+    DossierView,
+    ReceiveDossier,
+)
+from services.intake.dossier.plans import Outcome
 from services.intake.dossier.state import DossierState
 from services.intake.dossier.transitions import UpstreamTransition
-from services.intake.metrics import REJECTS, REPLAYS
 
 router = APIRouter(prefix="/v1", tags=["dossiers"], responses={401: {}})
 REPLAY_HEADER = "Idempotent-Replayed"
 RECEIPT_WAIT_S = 30.0
 """How long a single receipt waits for its group commit before it is told to retry."""
 
-Writer = Annotated[Principal, Depends(scoped(Scope.WRITE))]
-Reader = Annotated[Principal, Depends(scoped(Scope.READ))]
-Context = Annotated[IntakeContext, Depends(context)]
+Subtree = Annotated[
+    str | None, Query(pattern=UNIT_CODE_PATTERN, description="A unit: its whole subtree.")
+]
+Since = Annotated[AwareDatetime | None, Query(description="Received at or after.")]
+Before = Annotated[AwareDatetime | None, Query(description="Received before.")]
 Code = Annotated[
     str, Path(pattern=DOSSIER_CODE_PATTERN, description="National dossier code (unit-YYMMDD-NNNN).")
 ]
@@ -50,17 +59,17 @@ def _receipt_response(
     code: str,
     principal: Principal,
     ctx: IntakeContext,
-    *,
     pdf: bool,
-    status: int = 200,
-    extra: dict[str, Any] | None = None,
+    outcome: Outcome | None = None,
     headers: dict[str, str] | None = None,
-    receipt: Receipt | None = None,
 ) -> Response:
-    """``receipt`` when the caller has it (a receipt just written); else it is read."""
+    """The receipt of a dossier just written (``outcome``, which has it unless it is a
+    replay), else read back."""
+    receipt = outcome.receipt() if outcome and outcome.receipt else None
     if receipt is None:
         with ctx.pool.connection() as conn:
             receipt = service.load_receipt(code, principal=principal, db_session=conn)
+    status = outcome.status if outcome else 200
     if pdf:
         return Response(
             render_pdf(receipt.document()),
@@ -68,18 +77,16 @@ def _receipt_response(
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{code}.pdf"', **(headers or {})},
         )
-    return JSONResponse(
-        {**(extra or {}), "receipt": receipt.as_json()}, status_code=status, headers=headers
-    )
+    body = {**(outcome.body if outcome else {}), "receipt": receipt.as_json()}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _group_committed(
-    command: ReceiveDossier, principal: Principal, ctx: IntakeContext
+    command: Parsed | IntakeError, principal: Principal, ctx: IntakeContext
 ) -> Outcome:
     """The receipt written with the other receipts in flight (``group_commit``)."""
     try:
-        check_occurred_at(command.occurred_at, ctx.rules)
-        outcome = await asyncio.wait_for(
+        return await asyncio.wait_for(
             asyncio.wrap_future(ctx.receipts.submit(command, principal)), RECEIPT_WAIT_S
         )
     except TimeoutError:
@@ -90,12 +97,10 @@ async def _group_committed(
             "the receipt was not written in time; send it again with the same event_id",
             headers={"Retry-After": "1"},
         ) from None
-    except IntakeError as exc:
-        REJECTS.labels(exc.reason, "http").inc()
-        raise
-    if outcome.replayed:
-        REPLAYS.labels("http").inc()
-    return outcome
+
+
+def _replay_header(outcome: Outcome) -> dict[str, str]:
+    return {REPLAY_HEADER: "true"} if outcome.replayed else {}
 
 
 @router.post(
@@ -111,24 +116,12 @@ async def post_dossier(
 ) -> Response:
     """Committed with the other receipts in flight: one transaction and one fsync for all
     of them; answered once its group committed."""
-    outcome = await _group_committed(command, principal, ctx)
+    outcome = await _group_committed(checked(command, ctx.rules), principal, ctx)
     code = outcome.body["dossier_code"]
-    headers = {REPLAY_HEADER: "true"} if outcome.replayed else {}
-    headers["Location"] = f"/v1/dossiers/{code}"
+    headers = {"Location": f"/v1/dossiers/{code}", **_replay_header(outcome)}
     pdf = _wants_pdf(request)
-    receipt = outcome.receipt() if outcome.receipt else None
-    answer = functools.partial(
-        _receipt_response,
-        code,
-        principal,
-        ctx,
-        pdf=pdf,
-        status=outcome.status,
-        extra=outcome.body,
-        headers=headers,
-        receipt=receipt,
-    )
-    if receipt is None or pdf:  # a replay reads it back; a PDF is rendered off the loop
+    answer = functools.partial(_receipt_response, code, principal, ctx, pdf, outcome, headers)
+    if outcome.receipt is None or pdf:  # a replay reads it back; a PDF is rendered off the loop
         return await run_in_threadpool(answer)
     return answer()
 
@@ -139,7 +132,7 @@ async def post_dossier(
     responses={200: {"content": {"application/pdf": {}}}, 401: {}, 403: {}, 404: {}, 422: {}},
 )
 def get_receipt(code: Code, request: Request, principal: Reader, ctx: Context) -> Response:
-    return _receipt_response(code, principal, ctx, pdf=_wants_pdf(request))
+    return _receipt_response(code, principal, ctx, _wants_pdf(request))
 
 
 @router.post(
@@ -153,53 +146,10 @@ def post_transition(
     command: Annotated[UpstreamTransition, Body()],
     ctx: Context,
 ) -> JSONResponse:
-    try:
-        check_occurred_at(command.occurred_at, ctx.rules)
-        [result] = ctx.writes.write(principal, [Parsed(command, code)])
-        if isinstance(result, IntakeError):
-            raise result
-    except IntakeError as exc:
-        REJECTS.labels(exc.reason, "http").inc()
-        raise
-    if result.replayed:
-        REPLAYS.labels("http").inc()
-    headers = {REPLAY_HEADER: "true"} if result.replayed else {}
-    return JSONResponse(result.body, status_code=result.status, headers=headers)
-
-
-class BatchRequest(BaseModel):
-    items: list[dict[str, Any]] = Field(
-        min_length=1,
-        description='Each item is `{"kind": "receive", …ReceiveDossier}` or `{"kind": '
-        '"transition", "dossier_code": …, …transition command}`.',
-    )
-
-
-class BatchItemResult(BaseModel):
-    index: int
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
-
-    @classmethod
-    def of(cls, index: int, result: Result) -> BatchItemResult:
-        if isinstance(result, IntakeError):
-            body = {
-                "type": "about:blank",
-                "title": result.title,
-                "status": result.status,
-                "detail": result.detail,
-                **result.extra,
-            }
-            return cls(index=index, status=result.status, body=body)
-        return cls(index=index, status=result.status, body=result.body, replayed=result.replayed)
-
-
-class BatchResponse(BaseModel):
-    accepted: int
-    replayed: int
-    refused: int
-    results: list[BatchItemResult]
+    [result] = ctx.writes.write(principal, [checked(command, ctx.rules, code)], door="http")
+    if isinstance(result, IntakeError):
+        raise result
+    return JSONResponse(result.body, status_code=result.status, headers=_replay_header(result))
 
 
 @router.post(
@@ -222,25 +172,14 @@ def post_batch(principal: Writer, batch: BatchRequest, ctx: Context) -> BatchRes
             f"{len(batch.items)} items; at most {ctx.settings.batch_max_items} per call",
         )
     commands = [parsed_or_refused(item, rules=ctx.rules) for item in batch.items]
-    results = ctx.writes.write(principal, commands)
-    refusals = [result.reason for result in results if isinstance(result, IntakeError)]
-    for reason in refusals:
-        REJECTS.labels(reason, "batch").inc()
+    results = ctx.writes.write(principal, commands, door="batch")
     items = [BatchItemResult.of(index, result) for index, result in enumerate(results)]
-    replayed = sum(1 for item in items if item.replayed)
-    REPLAYS.labels("batch").inc(replayed)
     return BatchResponse(
         results=items,
         accepted=sum(1 for item in items if item.status < 300 and not item.replayed),
-        replayed=replayed,
-        refused=len(refusals),
+        replayed=sum(1 for item in items if item.replayed),
+        refused=sum(1 for result in results if isinstance(result, IntakeError)),
     )
-
-
-class DossierTally(BaseModel):
-    unit_code: str
-    received: int = Field(description="Dossiers received in the subtree (and window).")
-    by_state: dict[str, int] = Field(description="How many are in each state now.")
 
 
 @router.get(
@@ -253,18 +192,15 @@ class DossierTally(BaseModel):
 def tally_dossiers(
     principal: Reader,
     ctx: Context,
-    unit: Annotated[
-        str | None,
-        Query(pattern=UNIT_CODE_PATTERN, description="A unit; its whole subtree is counted."),
-    ] = None,
-    received_from: Annotated[AwareDatetime | None, Query()] = None,
-    received_to: Annotated[AwareDatetime | None, Query()] = None,
+    unit: Subtree = None,
+    received_from: Since = None,
+    received_to: Before = None,
 ) -> DossierTally:
-    subtree = unit or principal.unit_code
-    scope = store.Scope(principal.unit_code, subtree, received_from, received_to)
+    scope = store.Scope(
+        principal.unit_code, unit or principal.unit_code, received_from, received_to
+    )
     with ctx.pool.connection() as conn:
-        by_state = store.tally(scope, db_session=conn)
-    return DossierTally(unit_code=subtree, received=sum(by_state.values()), by_state=by_state)
+        return service.tally(scope, db_session=conn)
 
 
 @router.get(
@@ -276,11 +212,6 @@ def tally_dossiers(
 def read_dossier(code: Code, principal: Reader, ctx: Context) -> DossierView:
     with ctx.pool.connection() as conn:
         return service.get_dossier(code, principal=principal, db_session=conn)
-
-
-class DossierPage(BaseModel):
-    items: list[DossierView]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
 
 
 def _after(cursor: str | None) -> tuple[datetime, str] | None:
@@ -306,10 +237,7 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
 def list_dossiers(
     principal: Reader,
     ctx: Context,
-    unit: Annotated[
-        str | None,
-        Query(pattern=UNIT_CODE_PATTERN, description="A unit; its whole subtree is listed."),
-    ] = None,
+    unit: Subtree = None,
     procedure: Annotated[str | None, Query(pattern=PROCEDURE_CODE_PATTERN)] = None,
     state: Annotated[DossierState | None, Query()] = None,
     overdue: Annotated[
@@ -319,8 +247,8 @@ def list_dossiers(
             "appointment in force, and finished ones whose result came after it."
         ),
     ] = None,
-    received_from: Annotated[AwareDatetime | None, Query()] = None,
-    received_to: Annotated[AwareDatetime | None, Query()] = None,
+    received_from: Since = None,
+    received_to: Before = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> DossierPage:
@@ -331,15 +259,6 @@ def list_dossiers(
     with ctx.pool.connection() as conn:
         items, next_cursor = service.page_of_dossiers(scope, listing, limit, db_session=conn)
     return DossierPage(items=items, next_cursor=next_cursor)
-
-
-class AppointmentPreview(BaseModel):
-    procedure_code: str
-    unit_code: str
-    received_at: datetime
-    clock_starts_at: datetime
-    due_at: datetime
-    processing_time: dict[str, Any]
 
 
 @router.get(
@@ -355,25 +274,11 @@ def preview_appointment(
     ],
     unit: Annotated[str, Query(pattern=UNIT_CODE_PATTERN, description="Receiving unit code.")],
     received_at: Annotated[AwareDatetime, Query(description="Receipt instant, with offset.")],
-    principal: Annotated[Principal, Depends(authenticated)],
+    _: Caller,
     ctx: Context,
     channel: Annotated[Literal["in_person", "postal", "online"], Query()] = "in_person",
 ) -> AppointmentPreview:
-    check_occurred_at(received_at, ctx.rules, field="received_at", ahead=True)
     with ctx.pool.connection() as conn:
-        clock, processing = service.appointment_preview(
-            unit,
-            procedure,
-            received_at,
-            paper=channel != "online",
-            rules=ctx.rules,
-            db_session=conn,
+        return service.appointment_preview(
+            unit, procedure, received_at, channel=channel, rules=ctx.rules, db_session=conn
         )
-    return AppointmentPreview(
-        procedure_code=procedure,
-        unit_code=unit,
-        received_at=received_at,
-        clock_starts_at=clock.started_at,
-        due_at=clock.due_at,
-        processing_time={"amount": processing.amount, "unit": processing.unit},
-    )

@@ -62,7 +62,7 @@ def test_a_receipt_whose_group_never_commits_is_a_503_to_send_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A committer that is down must not hold the request forever."""
-    monkeypatch.setattr(views, "check_occurred_at", lambda *_: None)
+    monkeypatch.setattr(views, "checked", lambda command, *_: Parsed(command))
     monkeypatch.setattr(views, "RECEIPT_WAIT_S", 0.05)
     never: Future[Outcome] = Future()
     context = SimpleNamespace(rules=None, receipts=SimpleNamespace(submit=lambda *_: never))
