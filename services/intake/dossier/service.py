@@ -410,13 +410,13 @@ def load_receipt(code: str, *, principal: Principal, db_session: Connection) -> 
 
 
 def page_of_dossiers(
-    scope: store.Scope, listing: store.Listing, limit: int, *, db_session: Connection
+    scope: store.DossierScope, listing: store.Listing, limit: int, *, db_session: Connection
 ) -> tuple[list[DossierView], str | None]:
     rows, next_cursor = store.page_of(scope, listing, limit, db_session=db_session)
     return [view_of(row) for row in rows], next_cursor
 
 
-def tally(scope: store.Scope, *, db_session: Connection) -> DossierTally:
+def tally(scope: store.DossierScope, *, db_session: Connection) -> DossierTally:
     by_state = store.tally(scope, db_session=db_session)
     return DossierTally(unit_code=scope.subtree, received=sum(by_state.values()), by_state=by_state)
 

@@ -301,7 +301,7 @@ def receipt_row(code: str, *, db_session: Connection) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
-class Scope:
+class DossierScope:
     """Which dossiers a read covers: ``subtree``'s, within the caller's own unit's, and
     received within the window when one is given."""
 
@@ -323,7 +323,7 @@ class Scope:
         return clauses, params
 
 
-def tally(scope: Scope, *, db_session: Connection) -> dict[str, int]:
+def tally(scope: DossierScope, *, db_session: Connection) -> dict[str, int]:
     """How many dossiers ``scope`` holds in each state (zero for a state it has none in)."""
     clauses, params = scope.where()
     query = f"SELECT state, count(*) FROM dossiers WHERE {' AND '.join(clauses)} GROUP BY state"
@@ -357,7 +357,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def page_of(
-    scope: Scope, listing: Listing, limit: int, *, db_session: Connection
+    scope: DossierScope, listing: Listing, limit: int, *, db_session: Connection
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to ``limit`` dossiers, newest first (``VIEW_COLUMNS``), and the cursor of the
     next page (None on the last)."""

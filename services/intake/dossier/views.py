@@ -196,7 +196,7 @@ def tally_dossiers(
     received_from: Since = None,
     received_to: Before = None,
 ) -> DossierTally:
-    scope = store.Scope(
+    scope = store.DossierScope(
         principal.unit_code, unit or principal.unit_code, received_from, received_to
     )
     with ctx.pool.connection() as conn:
@@ -252,7 +252,7 @@ def list_dossiers(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> DossierPage:
-    scope = store.Scope(
+    scope = store.DossierScope(
         principal.unit_code, unit or principal.unit_code, received_from, received_to
     )
     listing = store.Listing(procedure, state, overdue, _after(cursor))
