@@ -358,7 +358,7 @@ def prepare_receipt(
     )
 
 
-def locked_dossier(row: dict[str, Any]) -> Dossier:
+def _locked_dossier(row: dict[str, Any]) -> Dossier:
     """A dossier row (``store.LOCK_DOSSIER_SQL``'s columns) as the transitions read it."""
     remaining = row["remaining_seconds"]
     return Dossier(
@@ -455,7 +455,7 @@ def plan_transition(
     """Decide ``command`` on the dossier ``row`` (locked, ``store.LOCK_DOSSIER_SQL``'s
     columns); raises :class:`IntakeError` for a refusal. ``db_session`` only refreshes
     the catalogue."""
-    dossier = locked_dossier(row)
+    dossier = _locked_dossier(row)
     transition = Transition(command.transition)
     target = _target(dossier, command)
     at = command.occurred_at

@@ -57,11 +57,12 @@ class NotSetBased(Exception):
     """The set must go one by one; nothing of this attempt was committed."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Item:
+    """A parsed command and its place in the set."""
+
     index: int
     parsed: Parsed
-    receipt: PreparedReceipt | None = None
 
 
 def write_set_based(
@@ -160,6 +161,8 @@ def _check_none_names_a_new_dossier(
     """One command at a time, a transition could name a dossier an earlier receipt of the
     set created (its code guessed); here the new dossiers are numbered only as they are
     written, so such a set goes one by one rather than answer 404."""
+    if not days:
+        return
     for item in transitions:
         code = item.parsed.dossier_code
         if code is not None and code not in dossiers:
