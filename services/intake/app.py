@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -22,7 +23,8 @@ from services.intake.calendar.views import router as calendar_router
 from services.intake.dependencies import IntakeContext
 from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.group_commit import GroupCommit
-from services.intake.dossier.service import IntakeRules
+from services.intake.dossier.rules import IntakeRules
+from services.intake.dossier.unit_of_work import UnitOfWork, unavailable
 from services.intake.dossier.views import router as dossier_router
 from services.intake.dossier.window import InstantWindow
 from services.intake.inbound import InboundConsumer
@@ -59,10 +61,11 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             raise RuntimeError("calendar overrides not read in time; refusing to compute dates")
         pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
         rules = rules_from(settings, calendar)
-        receipts = GroupCommit(pool, rules, max_group=settings.group_commit_max)
+        writes = UnitOfWork(pool, rules)
+        receipts = GroupCommit(writes, max_group=settings.group_commit_max)
         for committer in range(1, settings.group_committers + 1):
             loops.add(f"receipts-{committer}", receipts.run)
-        app.state.intake = IntakeContext(settings, pool, rules, KeyStore(), receipts)
+        app.state.intake = IntakeContext(settings, pool, rules, KeyStore(), writes, receipts)
         doors = [Topic.INTAKE_COMMANDS] if settings.inbound_enabled else []
         doors += [Topic.APOLOGY_LETTERS] if settings.apology_letters_enabled else []
         if doors:
@@ -96,6 +99,8 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     @app.exception_handler(IntakeError)
     async def _refused(_: Request, exc: IntakeError) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+
+    app.add_exception_handler(psycopg.OperationalError, unavailable)
 
     app.include_router(dossier_router)
     app.include_router(reference_router)

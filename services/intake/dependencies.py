@@ -14,7 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from motcua.http import Problem
 from services.intake.auth import UNKNOWN, KeyStore, Principal, Scope
 from services.intake.dossier.group_commit import GroupCommit
-from services.intake.dossier.service import IntakeRules
+from services.intake.dossier.rules import IntakeRules
+from services.intake.dossier.unit_of_work import UnitOfWork
 from services.intake.settings import IntakeSettings
 
 
@@ -24,6 +25,7 @@ class IntakeContext:
     pool: ConnectionPool
     rules: IntakeRules
     keys: KeyStore
+    writes: UnitOfWork
     receipts: GroupCommit
 
 
@@ -74,3 +76,9 @@ def scoped(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     return check
+
+
+Caller = Annotated[Principal, Depends(authenticated)]
+Writer = Annotated[Principal, Depends(scoped(Scope.WRITE))]
+Reader = Annotated[Principal, Depends(scoped(Scope.READ))]
+Context = Annotated[IntakeContext, Depends(context)]

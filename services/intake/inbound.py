@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -42,12 +42,13 @@ from motcua.kafka import (
 )
 from motcua.metrics import CONSUMED
 from motcua.outage import Outage
-from services.intake.auth import Principal, Scope, system_by_name
-from services.intake.dossier.commands import execute_command, invalid
+from services.intake.auth import Scope, system_by_name
+from services.intake.dossier.commands import Parsed, invalid, parsed_or_refused
 from services.intake.dossier.errors import IntakeError
-from services.intake.dossier.service import IntakeRules, Outcome, apply_transition, committed
+from services.intake.dossier.rules import IntakeRules
 from services.intake.dossier.state import Transition
 from services.intake.dossier.transitions.reschedule import Reschedule
+from services.intake.dossier.unit_of_work import UnitOfWork
 from services.intake.metrics import REJECTS, REPLAYS
 
 SYSTEM_HEADER = "motcua-system"
@@ -154,19 +155,8 @@ class InboundConsumer:
         except ValidationError as exc:
             error = invalid(exc)
             return DeadLetter(error.reason, error.detail)
-        code, dossier_id = data["dossier_code"], data["dossier_id"]
-        return self._run(
-            self.apology_system,
-            Scope.RESCHEDULE,
-            lambda principal, conn: apply_transition(
-                code,
-                command,
-                principal=principal,
-                rules=self.rules,
-                db_session=conn,
-                dossier_id=dossier_id,
-            ),
-        )
+        parsed = Parsed(command, data["dossier_code"], data["dossier_id"])
+        return self._run(self.apology_system, Scope.RESCHEDULE, parsed)
 
     def _apply_command(self, message: Message) -> DeadLetter | None:
         headers = dict(message.headers() or [])
@@ -184,20 +174,9 @@ class InboundConsumer:
         if not isinstance(item, dict):
             return DeadLetter("malformed_json", "a command is a JSON object")
         name = system.decode(errors="replace") if isinstance(system, bytes) else system
-        return self._run(
-            name,
-            Scope.WRITE,
-            lambda principal, conn: execute_command(
-                item, principal=principal, rules=self.rules, db_session=conn
-            ),
-        )
+        return self._run(name, Scope.WRITE, parsed_or_refused(item, rules=self.rules))
 
-    def _run(
-        self,
-        system: str,
-        scope: Scope,
-        work: Callable[[Principal, psycopg.Connection], Outcome],
-    ) -> DeadLetter | None:
+    def _run(self, system: str, scope: Scope, command: Parsed | IntakeError) -> DeadLetter | None:
         """As ``system``, which must hold ``scope``: one transaction, or a dead letter."""
         with self.pool.connection() as conn:
             if "\x00" in system:
@@ -207,18 +186,9 @@ class InboundConsumer:
                 return DeadLetter("unknown_system", "no enabled upstream system has that name")
             if not principal.has(scope):
                 return DeadLetter("missing_scope", f"the system lacks {scope.value}")
-            try:
-                try:
-                    with conn.transaction():
-                        outcome = work(principal, conn)
-                except psycopg.errors.UniqueViolation:
-                    # The id was recorded meanwhile (another door): now a replay, or a
-                    # refusal if it came with a different request.
-                    with conn.transaction():
-                        outcome = work(principal, conn)
-            except IntakeError as exc:
-                return DeadLetter(exc.reason, f"{exc.status} {exc.title}: {exc.detail}")
-        committed([outcome])
-        if outcome.replayed:
+        [result] = UnitOfWork(self.pool, self.rules).write(principal, [command])
+        if isinstance(result, IntakeError):
+            return DeadLetter(result.reason, f"{result.status} {result.title}: {result.detail}")
+        if result.replayed:
             REPLAYS.labels("kafka").inc()
         return None

@@ -25,16 +25,18 @@ REPLAYS = Counter(
 )
 BATCH_ABORTS = Counter(
     "motcua_intake_batch_aborts_total",
-    "Batch and single-request transactions PostgreSQL aborted, by error (deadlock, "
-    "serialization); each is run again whole. Deadlocks stay at zero while every writer "
-    "locks in one global order.",
+    "Write transactions PostgreSQL aborted (every door: single requests, groups of "
+    "receipts, batches, the Kafka door), by error (deadlock, serialization); each is run "
+    "again whole by the unit of work. Deadlocks stay at zero while every writer locks in "
+    "one global order.",
     ["error"],
 )
 BATCH_PATHS = Counter(
     "motcua_intake_batch_paths_total",
-    "Batches by the path that wrote them: set-based (a few statements for the whole batch) "
-    "or item by item (a savepoint each, where the set-based path gave up: an event id twice "
-    "in the batch, a daily sequence running out, a concurrent write's conflict).",
+    "Writes (a batch, a group of receipts, a single command) by the path that wrote them: "
+    "set-based (a few statements for the whole set) or item by item (a savepoint each, "
+    "where the set-based path gave up: an event id twice in the set, a daily sequence "
+    "running out, a concurrent write's conflict).",
     ["path"],
 )
 GROUP_SIZES = Histogram(

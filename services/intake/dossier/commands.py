@@ -1,18 +1,18 @@
-"""One command, whatever door it came through (batch item, Kafka message): parse and apply."""
+"""One command, whatever door it came through (request, batch item, Kafka message): parsed
+and checked with no I/O, before anything is written."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg import Connection
 from pydantic import TypeAdapter, ValidationError
 
-from services.intake.auth import Principal
 from services.intake.dossier.code import DossierCode
 from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.models import ReceiveDossier, TransitionCommand
-from services.intake.dossier.service import IntakeRules, Outcome, apply_transition, receive_dossier
+from services.intake.dossier.rules import IntakeRules
 from services.intake.dossier.transitions import UpstreamTransition
 
 _transition: TypeAdapter[Any] = TypeAdapter(UpstreamTransition)
@@ -70,8 +70,14 @@ def check_dossier_code(code: str, *, field: str) -> None:
         raise _missing(field, "not a dossier code (unit-YYMMDD-NNNN)") from exc
 
 
-Parsed = tuple[ReceiveDossier, None] | tuple[TransitionCommand, str]
-"""A command as validated: a receipt, or a transition and the code of its dossier."""
+@dataclass(frozen=True)
+class Parsed:
+    """A command as validated: a receipt, or a transition and the code of its dossier
+    (and its id, when the command's source knows it: an issued apology letter)."""
+
+    command: ReceiveDossier | TransitionCommand
+    dossier_code: str | None = None
+    dossier_id: str | None = None
 
 
 def parse_command(item: dict[str, Any], *, rules: IntakeRules) -> Parsed:
@@ -83,7 +89,7 @@ def parse_command(item: dict[str, Any], *, rules: IntakeRules) -> Parsed:
         if kind == "receive":
             receive = ReceiveDossier.model_validate(fields)
             check_occurred_at(receive.occurred_at, rules)
-            return receive, None
+            return Parsed(receive)
         if kind == "transition":
             code = fields.pop("dossier_code", None)
             if not isinstance(code, str):
@@ -91,30 +97,28 @@ def parse_command(item: dict[str, Any], *, rules: IntakeRules) -> Parsed:
             check_dossier_code(code, field="dossier_code")
             command = _transition.validate_python(fields)
             check_occurred_at(command.occurred_at, rules)
-            return command, code
+            return Parsed(command, code)
     except ValidationError as exc:
         raise invalid(exc) from exc
     raise _missing("kind", "kind must be 'receive' or 'transition'")
 
 
-def execute_command(
-    item: dict[str, Any],
-    *,
-    principal: Principal,
-    rules: IntakeRules,
-    db_session: Connection,
-    maybe_replay: bool = True,
-) -> Outcome:
-    """Parse ``item`` (:func:`parse_command`) and apply it."""
-    command, code = parse_command(item, rules=rules)
-    if code is None:
-        assert isinstance(command, ReceiveDossier)
-        return receive_dossier(
-            command,
-            principal=principal,
-            rules=rules,
-            db_session=db_session,
-            maybe_replay=maybe_replay,
-        )
-    assert isinstance(command, TransitionCommand)
-    return apply_transition(code, command, principal=principal, rules=rules, db_session=db_session)
+def checked(
+    command: ReceiveDossier | TransitionCommand, rules: IntakeRules, dossier_code: str | None = None
+) -> Parsed | IntakeError:
+    """A command the HTTP layer already validated, its instant checked as
+    :func:`parse_command` checks it; its refusal returned, for the unit of work to count."""
+    try:
+        check_occurred_at(command.occurred_at, rules)
+    except IntakeError as exc:
+        return exc
+    return Parsed(command, dossier_code)
+
+
+def parsed_or_refused(item: dict[str, Any], *, rules: IntakeRules) -> Parsed | IntakeError:
+    """:func:`parse_command`, its refusal returned rather than raised: a batch answers it
+    as that item's result."""
+    try:
+        return parse_command(item, rules=rules)
+    except IntakeError as exc:
+        return exc

@@ -1,4 +1,4 @@
-"""The HTTP and Kafka contract of intake's commands, validated by pydantic.
+"""The HTTP and Kafka contract of intake's commands and answers, validated by pydantic.
 
 Upstream systems send *commands* (receive a dossier, record a transition); intake answers
 with the dossier as it now stands and publishes canonical events. Every command carries
@@ -9,12 +9,13 @@ happened at the desk: dates are computed from it, never from arrival time.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from motcua.dossier import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
+from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.state import DossierState, Transition
 from services.intake.inputs import InputModel
 
@@ -93,3 +94,59 @@ class DossierView(BaseModel):
     sequence: int
     allowed_transitions: list[Transition]
     timeline: list[TimelineEntry] | None = None
+
+
+class BatchRequest(BaseModel):
+    items: list[dict[str, Any]] = Field(
+        min_length=1,
+        description='Each item is `{"kind": "receive", …ReceiveDossier}` or `{"kind": '
+        '"transition", "dossier_code": …, …transition command}`.',
+    )
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+    @classmethod
+    def of(cls, index: int, result: Any) -> BatchItemResult:
+        """``result``: an ``Outcome`` or the :class:`IntakeError` refusing the item."""
+        if isinstance(result, IntakeError):
+            body = {
+                "type": "about:blank",
+                "title": result.title,
+                "status": result.status,
+                "detail": result.detail,
+                **result.extra,
+            }
+            return cls(index=index, status=result.status, body=body)
+        return cls(index=index, status=result.status, body=result.body, replayed=result.replayed)
+
+
+class BatchResponse(BaseModel):
+    accepted: int
+    replayed: int
+    refused: int
+    results: list[BatchItemResult]
+
+
+class DossierTally(BaseModel):
+    unit_code: str
+    received: int = Field(description="Dossiers received in the subtree (and window).")
+    by_state: dict[str, int] = Field(description="How many are in each state now.")
+
+
+class DossierPage(BaseModel):
+    items: list[DossierView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class AppointmentPreview(BaseModel):
+    procedure_code: str
+    unit_code: str
+    received_at: datetime
+    clock_starts_at: datetime
+    due_at: datetime
+    processing_time: dict[str, Any]
