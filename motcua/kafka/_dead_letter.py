@@ -17,6 +17,10 @@ from motcua.metrics import DEAD_LETTERS
 MAX_DETAIL = 2000
 
 
+class DeadLetterNotAcknowledged(RuntimeError):
+    """Kafka did not acknowledge a dead letter: the source message's offset must not move."""
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     reason: str
@@ -47,5 +51,5 @@ def send_to_dead_letter(
         on_delivery=lambda error, _: errors.append(str(error)) if error else None,
     )
     if producer.flush(timeout_s) > 0 or errors:
-        raise RuntimeError(f"dead letter not acknowledged: {errors or 'timeout'}")
+        raise DeadLetterNotAcknowledged(f"dead letter not acknowledged: {errors or 'timeout'}")
     DEAD_LETTERS.labels(letter.reason).inc()
