@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from confluent_kafka import Message, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 from motcua.kafka import (
     Assigned,
@@ -34,6 +34,7 @@ from motcua.kafka import (
     from_beginning,
     read_range,
 )
+from motcua.kafka import _consumer as _consumer_module
 from motcua.metrics import CONSUMED, CONSUMER_LAG
 from tests.conftest import ROOT, Infra
 from tests.integration.conftest import dead_letter
@@ -295,6 +296,22 @@ def test_read_range_reads_from_its_start_to_the_ends_and_no_further(
     )
     assert [m.value() for m in read] == [b"m2", b"m3", b"m4"]
     assert read_range(infra.bootstrap_servers, lambda _: [], timeout_s=30) == []
+
+
+def test_a_loop_reading_until_the_end_leaves_what_came_after_it_started(
+    infra: Infra, topic: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _produce(infra, topic, 3)
+    ends_of = _consumer_module._Ends.of
+
+    def then_more_arrives(consumer: Consumer, start: Sequence[TopicPartition]) -> object:
+        ends = ends_of(consumer, start)
+        produce_where(infra.bootstrap_servers, topic, [(b"k", b"later", [])])
+        return ends
+
+    monkeypatch.setattr(_consumer_module._Ends, "of", then_more_arrives)
+    read = read_range(infra.bootstrap_servers, from_beginning(topic), timeout_s=30)
+    assert [m.value() for m in read] == [b"m0", b"m1", b"m2"]
 
 
 def test_read_range_gives_up_when_kafka_does_not_answer() -> None:
