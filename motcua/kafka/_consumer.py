@@ -336,9 +336,10 @@ class ConsumerLoop:
             else:
                 consumer.commit(offsets=next_offsets(batch), asynchronous=False)
         except KafkaException as exc:
-            # The work is done; the next batch's commit covers this one, and until then a
-            # restart only hands the handler what it has already made harmless.
-            self.kafka.failed(exc)
+            # The work is done (a rebalance took the partitions, or the broker left): the
+            # next batch's commit covers this one, and until then a restart or the new
+            # owner only hands the handler again what it has already made harmless.
+            self.log.warning("a batch's offsets not committed", extra={"error": str(exc)})
 
     def _observe(self, consumer: Consumer, batch: Sequence[Message]) -> None:
         for topic, count in Counter(str(m.topic()) for m in batch).items():
