@@ -173,7 +173,11 @@ def _key(message: Message) -> tuple[str, int]:
 
 
 class ConsumerLoop:
-    """One consumer: ``run(stop)`` it in a supervised thread."""
+    """One consumer: ``run(stop)`` it in a supervised thread.
+
+    ``name`` labels its lag; ``service`` names the dead-letter topic
+    (``motcua.dlq.<service>``); ``settings`` go to the client on top of the mode's.
+    """
 
     def __init__(
         self,
