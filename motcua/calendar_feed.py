@@ -3,7 +3,8 @@
 Intake records each announcement in its own table and publishes it, through its outbox,
 on the compacted topic ``motcua.calendar-overrides`` (key: the date; the latest record of
 a date is its truth, a withdrawal is an explicit record). :class:`CalendarFeed` reads that
-topic from the beginning in a thread of its own — no consumer group, every process reads
+topic from the beginning in a thread of its own, on :class:`motcua.kafka.ConsumerLoop`
+with every partition assigned — no consumer group, nothing committed, every process reads
 everything — and swaps the overrides of a :class:`LiveCalendar`, which callers hold like
 any :class:`WorkingCalendar`. Nothing restarts: the next deadline computed uses them.
 """
@@ -12,13 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Message
 
 from motcua.calendar import (
     CalendarOverride,
@@ -29,7 +29,7 @@ from motcua.calendar import (
     overrides_from,
 )
 from motcua.contracts import ContractError, EventType, decode_event
-from motcua.kafka import Topic, client_config
+from motcua.kafka import Assigned, ConsumerLoop, DeadLetters, Topic, from_beginning
 
 _log = logging.getLogger("motcua.calendar_feed")
 
@@ -142,7 +142,15 @@ class CalendarFeed:
         self.topic = topic
         self.on_change = on_change
         self._announcements: dict[date, CalendarOverride] = {}
-        self._caught_up = threading.Event()
+        self._loop = ConsumerLoop(
+            "calendar-feed",
+            bootstrap_servers,
+            [topic],
+            self.handle,
+            Assigned(from_beginning(topic)),
+            on_caught_up=self._loaded,
+            log=_log,
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -161,79 +169,30 @@ class CalendarFeed:
     @property
     def caught_up(self) -> bool:
         """Everything on the topic when the feed started has been applied."""
-        return self._caught_up.is_set()
+        return self._loop.caught_up
 
     def wait_caught_up(self, timeout_s: float) -> bool:
         """True once everything on the topic when the feed started has been applied."""
-        return self._caught_up.wait(timeout_s)
+        return self._loop.wait_caught_up(timeout_s)
 
     def run(self, stop: threading.Event) -> None:
-        consumer = Consumer(
-            client_config(
-                self.bootstrap_servers,
-                **{
-                    # Required by the client, never used: partitions are assigned.
-                    "group.id": f"motcua-calendar-feed-{uuid.uuid4()}",
-                    "enable.auto.commit": False,
-                    "enable.partition.eof": False,
-                },
-            )
-        )
-        try:
-            targets = self._assign(consumer, stop)
-            while not stop.is_set():
-                messages = consumer.consume(500, timeout=0.5)
-                changed = False
-                for message in messages:
-                    if message.error():
-                        continue
-                    changed |= self._apply(message)
-                    partition, offset = message.partition(), message.offset()
-                    if (
-                        partition in targets
-                        and offset is not None
-                        and offset + 1 >= targets[partition]
-                    ):
-                        del targets[partition]
-                if changed and self.calendar.replace(overrides_from(self._announcements.values())):
-                    if self._caught_up.is_set():  # the first load is logged once, below
-                        _log.info(
-                            "calendar overrides changed",
-                            extra={"overrides": len(self._announcements)},
-                        )
-                    if self.on_change:
-                        self.on_change(self.calendar)
-                if not targets and not self._caught_up.is_set():
-                    self._caught_up.set()
-                    _log.info(
-                        "calendar overrides loaded", extra={"overrides": len(self._announcements)}
-                    )
-        finally:
-            consumer.close()
+        self._loop.run(stop)
 
-    def _assign(self, consumer: Consumer, stop: threading.Event) -> dict[int, int]:
-        """Assign every partition from the start; the end offsets that mean caught up."""
-        while not stop.is_set():
-            try:
-                metadata = consumer.list_topics(self.topic, timeout=5)
-                partitions = sorted(metadata.topics[self.topic].partitions)
-                if not partitions:
-                    raise KafkaException(f"topic {self.topic} has no partitions")
-                targets: dict[int, int] = {}
-                for partition in partitions:
-                    low, high = consumer.get_watermark_offsets(
-                        TopicPartition(self.topic, partition), timeout=5
-                    )
-                    if high > low:
-                        targets[partition] = high
-                consumer.assign(
-                    [TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in partitions]
+    def handle(self, batch: Sequence[Message], _: DeadLetters) -> None:
+        """Apply a batch; swap the calendar's overrides if they changed."""
+        changed = False
+        for message in batch:
+            changed |= self._apply(message)
+        if changed and self.calendar.replace(overrides_from(self._announcements.values())):
+            if self.caught_up:  # the first load is logged once, when caught up
+                _log.info(
+                    "calendar overrides changed", extra={"overrides": len(self._announcements)}
                 )
-                return targets
-            except KafkaException as exc:
-                _log.warning("calendar overrides topic not readable yet", extra={"error": str(exc)})
-                stop.wait(1.0)
-        return {}
+            if self.on_change:
+                self.on_change(self.calendar)
+
+    def _loaded(self) -> None:
+        _log.info("calendar overrides loaded", extra={"overrides": len(self._announcements)})
 
     def _apply(self, message: Message) -> bool:
         value = message.value()

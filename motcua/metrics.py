@@ -21,6 +21,11 @@ DEAD_LETTERS = Counter(
 CONSUMED = Counter(
     "motcua_messages_consumed_total", "Messages a consumer finished with, by topic.", ["topic"]
 )
+CONSUMER_LAG = Gauge(
+    "motcua_consumer_lag_messages",
+    "Messages behind a partition's end after a consumer loop's last batch on it.",
+    ["consumer", "topic", "partition"],
+)
 
 LOOP_UP = Gauge(
     "motcua_loop_up",

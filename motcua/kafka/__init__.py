@@ -1,4 +1,5 @@
-"""Kafka plumbing: the topic list, admin helpers and the idempotent producer."""
+"""Kafka plumbing: the topic list, admin helpers, the idempotent producer and the one
+consumer loop."""
 
 from motcua.kafka._admin import (
     KafkaUnavailable,
@@ -12,14 +13,31 @@ from motcua.kafka._client import (
     consumer_config,
     idempotent_producer_config,
 )
-from motcua.kafka._dead_letter import DeadLetter, send_to_dead_letter
+from motcua.kafka._consumer import (
+    Assigned,
+    Commit,
+    ConsumerLoop,
+    DeadLetters,
+    Group,
+    Handler,
+    from_beginning,
+    read_range,
+)
+from motcua.kafka._dead_letter import DeadLetter, DeadLetterNotAcknowledged, send_to_dead_letter
 from motcua.kafka._offsets import next_offsets
 from motcua.kafka._topics import TOPICS, Topic, TopicSpec, dead_letter_topic
 
 __all__ = [
     "LIBRDKAFKA_LOGGER",
     "TOPICS",
+    "Assigned",
+    "Commit",
+    "ConsumerLoop",
     "DeadLetter",
+    "DeadLetterNotAcknowledged",
+    "DeadLetters",
+    "Group",
+    "Handler",
     "KafkaUnavailable",
     "Topic",
     "TopicSpec",
@@ -29,7 +47,9 @@ __all__ = [
     "dead_letter_topic",
     "ensure_internal_topics",
     "ensure_topics",
+    "from_beginning",
     "idempotent_producer_config",
     "next_offsets",
+    "read_range",
     "send_to_dead_letter",
 ]

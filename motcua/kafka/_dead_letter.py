@@ -7,6 +7,7 @@ and never vanishes. Ops read the reason from the headers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from confluent_kafka import Message, Producer
@@ -16,21 +17,47 @@ from motcua.metrics import DEAD_LETTERS
 
 MAX_DETAIL = 2000
 
+Headers = list[tuple[str, str | bytes | None]]
+SourceHeaders = Mapping[str, str | bytes | None] | Iterable[tuple[str, str | bytes | None]] | None
+
+
+class DeadLetterNotAcknowledged(RuntimeError):
+    """Kafka did not acknowledge a dead letter: the source message's offset must not move."""
+
 
 @dataclass(frozen=True)
 class DeadLetter:
     reason: str
     detail: str
 
-    def headers(self, service: str, source: Message) -> list[tuple[str, str | bytes | None]]:
+    def headers(self, service: str, source: Message) -> Headers:
+        """Why, and where the message came from, followed by its own headers."""
+        return self.headers_of(
+            service, str(source.topic()), source.partition(), source.offset(), source.headers()
+        )
+
+    def headers_of(
+        self,
+        service: str,
+        topic: str,
+        partition: int | None,
+        offset: int | None,
+        source_headers: SourceHeaders,
+    ) -> Headers:
+        """:meth:`headers` for a message held by another client than confluent-kafka's
+        (a stream processor's event)."""
         return [
             ("motcua-dlq-service", service.encode()),
             ("motcua-dlq-reason", self.reason.encode()),
             ("motcua-dlq-detail", self.detail[:MAX_DETAIL].encode()),
-            ("motcua-dlq-topic", str(source.topic()).encode()),
-            ("motcua-dlq-partition", str(source.partition()).encode()),
-            ("motcua-dlq-offset", str(source.offset()).encode()),
-            *(source.headers() or []),
+            ("motcua-dlq-topic", topic.encode()),
+            ("motcua-dlq-partition", str(partition).encode()),
+            ("motcua-dlq-offset", str(offset).encode()),
+            *(
+                source_headers.items()
+                if isinstance(source_headers, Mapping)
+                else source_headers or []
+            ),
         ]
 
 
@@ -47,5 +74,5 @@ def send_to_dead_letter(
         on_delivery=lambda error, _: errors.append(str(error)) if error else None,
     )
     if producer.flush(timeout_s) > 0 or errors:
-        raise RuntimeError(f"dead letter not acknowledged: {errors or 'timeout'}")
+        raise DeadLetterNotAcknowledged(f"dead letter not acknowledged: {errors or 'timeout'}")
     DEAD_LETTERS.labels(letter.reason).inc()

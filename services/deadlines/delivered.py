@@ -9,22 +9,26 @@ what it finds as sent.
 The alerts topic is keyed by dossier and partitioned like the checks topic, so each alert
 partition has one writer: the worker owning that partition. An unmarked alert is one of
 the last its writer sent before dying, so reading from ``lookback_s`` before the
-partition's last record is enough however long the partition stayed unowned.
+partition's last record is enough however long the partition stayed unowned. Both reads
+are :func:`motcua.kafka.read_range`: the consumer loop reading assigned partitions to
+their ends once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
-from motcua.kafka import client_config
+from motcua.kafka import read_range
 from services.deadlines.tracking import AlertKind
 
 _log = logging.getLogger("motcua.deadlines.delivered")
+
+_SETTINGS = {"fetch.wait.max.ms": 50}
+"""A tail is a few records: answer at once rather than wait for a fuller fetch."""
 
 
 def alerts_already_sent(
@@ -40,73 +44,55 @@ def alerts_already_sent(
     Gives up with a warning (and an empty answer: at-least-once again) if Kafka does not
     answer in time, rather than keeping the partitions from being processed.
     """
-    consumer = Consumer(
-        client_config(
-            bootstrap_servers,
-            **{
-                "group.id": "motcua-deadlines-delivered",
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-                "fetch.wait.max.ms": 50,
-            },
-        )
-    )
+    wanted = list(partitions)
     found: dict[str, set[str]] = {}
     try:
-        ends: dict[int, int] = {}
-        lasts: list[TopicPartition] = []
-        for partition in partitions:
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=timeout_s
-            )
-            if high > low:
-                ends[partition] = high
-                lasts.append(TopicPartition(topic, partition, high - 1))
-        if not ends:
+        lasts = read_range(
+            bootstrap_servers,
+            lambda consumer: _last_records(consumer, topic, wanted, timeout_s),
+            timeout_s=timeout_s,
+            settings=_SETTINGS,
+        )
+        since = _lookback(lasts, int(lookback_s * 1000))
+        if not since:
             return found
-        lookback_ms = int(lookback_s * 1000)
-        since = [
-            TopicPartition(topic, partition, max(0, last.timestamp()[1] - lookback_ms))
-            for partition, last in _read(consumer, lasts, ends, timeout_s)
-        ]
-        starts = consumer.offsets_for_times(since, timeout=timeout_s)
-        for _, message in _read(consumer, [tp for tp in starts if tp.offset >= 0], ends, timeout_s):
+        for message in read_range(
+            bootstrap_servers,
+            lambda consumer: [
+                tp for tp in consumer.offsets_for_times(since, timeout=timeout_s) if tp.offset >= 0
+            ],
+            timeout_s=timeout_s,
+            settings=_SETTINGS,
+        ):
             event = json.loads(message.value() or b"")
             kind = AlertKind.of_event_type(event["type"])
             found.setdefault(event["subject"], set()).add(f"{kind}:{event['data']['episode']}")
     except (KafkaException, TimeoutError, KeyError, ValueError) as exc:
         _log.warning("alerts already sent: not read", extra={"error": repr(exc)})
         return {}
-    finally:
-        consumer.close()
     return found
 
 
-def _read(
-    consumer: Consumer, start: list[TopicPartition], ends: dict[int, int], timeout_s: float
-) -> list[tuple[int, Message]]:
-    """Every record from ``start`` up to ``ends`` (exclusive), with its partition."""
-    consumer.assign(start)
-    pending = {tp.partition for tp in start if tp.offset < ends[tp.partition]}
-    messages: list[tuple[int, Message]] = []
-    deadline = time.monotonic() + timeout_s
-    while pending:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"alerts partitions {sorted(pending)} not read in time")
-        message = consumer.poll(0.2)
-        if message is None:
-            continue
-        partition, offset, error = message.partition(), message.offset(), message.error()
-        if partition is None:
-            continue
-        if error is not None:
-            if error.code() == KafkaError._PARTITION_EOF:
-                pending.discard(partition)
-            continue
-        if offset is None:
-            continue
-        if offset < ends[partition]:
-            messages.append((partition, message))
-        if offset + 1 >= ends[partition]:
-            pending.discard(partition)
-    return messages
+def _last_records(
+    consumer: Consumer, topic: str, partitions: list[int], timeout_s: float
+) -> list[TopicPartition]:
+    """Each partition that holds records, from its last one."""
+    lasts = []
+    for partition in partitions:
+        low, high = consumer.get_watermark_offsets(
+            TopicPartition(topic, partition), timeout=timeout_s
+        )
+        if high > low:
+            lasts.append(TopicPartition(topic, partition, high - 1))
+    return lasts
+
+
+def _lookback(lasts: list[Message], lookback_ms: int) -> list[TopicPartition]:
+    """Per partition, the instant ``lookback_ms`` before its last record (as read first)."""
+    since: dict[int, TopicPartition] = {}
+    for message in lasts:
+        partition = int(message.partition() or 0)
+        if partition not in since:
+            at = max(0, message.timestamp()[1] - lookback_ms)
+            since[partition] = TopicPartition(str(message.topic()), partition, at)
+    return list(since.values())

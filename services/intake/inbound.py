@@ -15,8 +15,9 @@ id is the idempotency key; a corrected version keeps the date and changes nothin
 
 A refused command or letter goes to ``motcua.dlq.intake`` with the reason and is never retried; a
 transient failure (PostgreSQL unreachable) is retried in place, so the partition waits
-rather than losing the command. Offsets are committed after the command's transaction
-(or its dead letter) is done: at least once, and the upstream event id makes it once.
+rather than losing the command. The door runs on :class:`motcua.kafka.ConsumerLoop`,
+committed after the command's transaction (or its dead letter) is done: at least once, and
+the upstream event id makes it once.
 """
 
 from __future__ import annotations
@@ -28,20 +29,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka import Message
 from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
 from motcua.contracts import ContractError, EventType, decode_event
-from motcua.kafka import (
-    DeadLetter,
-    Topic,
-    consumer_config,
-    idempotent_producer_config,
-    send_to_dead_letter,
-)
-from motcua.metrics import CONSUMED
-from motcua.outage import Outage
+from motcua.kafka import Commit, ConsumerLoop, DeadLetter, DeadLetters, Group, Topic
 from services.intake.auth import Scope, system_by_name
 from services.intake.dossier.commands import Parsed, invalid, parsed_or_refused
 from services.intake.dossier.errors import IntakeError
@@ -57,6 +50,9 @@ _log = logging.getLogger("motcua.intake.inbound")
 
 
 class InboundConsumer:
+    """The door's handler on :class:`motcua.kafka.ConsumerLoop` (group ``group_id``,
+    committed after each command's transaction or dead letter)."""
+
     def __init__(
         self,
         bootstrap_servers: str,
@@ -68,64 +64,40 @@ class InboundConsumer:
         apology_system: str = "deadlines",
         retry_wait_s: float = 2.0,
     ) -> None:
-        self.bootstrap_servers = bootstrap_servers
         self.pool = pool
         self.rules = rules
-        self.topics = [topic.value for topic in topics]
-        self.group_id = group_id
         self.apology_system = apology_system
-        self.retry_wait_s = retry_wait_s
+        # One command a batch: a command retried after an outage is then the only one
+        # handled again (a batch in one unit of work is intake's write path's to give).
+        self.loop = ConsumerLoop(
+            "intake-inbound",
+            bootstrap_servers,
+            [topic.value for topic in topics],
+            self.handle,
+            Group(group_id, Commit.AFTER_HANDLER),
+            service="intake",
+            batch_size=1,
+            retry_wait_s=retry_wait_s,
+            log=_log,
+        )
 
     def run(self, stop: threading.Event) -> None:
-        consumer = Consumer(consumer_config(self.bootstrap_servers, self.group_id))
-        producer = Producer(idempotent_producer_config(self.bootstrap_servers))
-        consumer.subscribe(self.topics)
-        kafka, database = Outage("Kafka", _log), Outage("PostgreSQL", _log)
-        try:
-            while not stop.is_set():
-                message = consumer.poll(0.5)
-                if message is None:
-                    continue
-                if message.error():
-                    kafka.failed(message.error())
-                    continue
-                kafka.recovered()
-                while not stop.is_set():
-                    try:
-                        self.handle(message, producer)
-                        database.recovered()
-                        break
-                    except psycopg.OperationalError as exc:
-                        database.failed(exc)
-                        stop.wait(self.retry_wait_s)
-                else:
-                    break
-                consumer.commit(message=message, asynchronous=True)
-                CONSUMED.labels(message.topic()).inc()
-        finally:
-            consumer.close()
+        self.loop.run(stop)
 
-    def handle(self, message: Message, producer: Producer) -> None:
-        try:
-            letter = self._apply(message)
-        except psycopg.OperationalError:
-            raise  # PostgreSQL is away: the caller retries the same message
-        except Exception as exc:
-            # A bug met by this message: dead-letter it with the error (logged with its
-            # trace) rather than stop the partition behind it, or the door, for good.
-            _log.exception("command failed unexpectedly", extra={"offset": message.offset()})
-            letter = DeadLetter("internal_error", f"{type(exc).__name__} (logged)")
-        if letter is not None:
-            REJECTS.labels(letter.reason, "kafka").inc()
-            send_to_dead_letter(producer, "intake", message, letter)
-            _log.info(
-                "command dead-lettered",
-                extra={
-                    "reason": letter.reason,
-                    "partition": message.partition(),
-                    "offset": message.offset(),
-                },
-            )
+    def handle(self, batch: Sequence[Message], dead_letters: DeadLetters) -> None:
+        for message in batch:
+            try:
+                letter = self._apply(message)
+            except psycopg.OperationalError:
+                raise  # PostgreSQL is away: the loop retries the same message
+            except Exception as exc:
+                # A bug met by this message: dead-letter it with the error (logged with its
+                # trace) rather than stop the partition behind it, or the door, for good.
+                _log.exception("command failed unexpectedly", extra={"offset": message.offset()})
+                letter = DeadLetter("internal_error", f"{type(exc).__name__} (logged)")
+            if letter is not None:
+                REJECTS.labels(letter.reason, "kafka").inc()
+                dead_letters.send(message, letter)
 
     def _apply(self, message: Message) -> DeadLetter | None:
         if message.topic() == Topic.APOLOGY_LETTERS.value:
