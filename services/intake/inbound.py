@@ -15,9 +15,11 @@ id is the idempotency key; a corrected version keeps the date and changes nothin
 
 A refused command or letter goes to ``motcua.dlq.intake`` with the reason and is never retried; a
 transient failure (PostgreSQL unreachable) is retried in place, so the partition waits
-rather than losing the command. The door runs on :class:`motcua.kafka.ConsumerLoop`,
-committed after the command's transaction (or its dead letter) is done: at least once, and
-the upstream event id makes it once.
+rather than losing the command. The door runs on :class:`motcua.kafka.ConsumerLoop`: a
+polled batch is written in runs of one upstream system, each run one unit of work
+(:class:`~services.intake.dossier.unit_of_work.UnitOfWork`), and committed once every run's
+transaction and every dead letter is done: at least once, and the upstream event id makes
+it once.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any, TypeVar
 
 import psycopg
 from confluent_kafka import Message
@@ -47,6 +51,7 @@ from services.intake.metrics import REJECTS, REPLAYS
 SYSTEM_HEADER = "motcua-system"
 GROUP_ID = "motcua-intake-inbound"
 _log = logging.getLogger("motcua.intake.inbound")
+T = TypeVar("T")
 
 
 class InboundConsumer:
@@ -62,13 +67,12 @@ class InboundConsumer:
         topics: Sequence[Topic] = (Topic.INTAKE_COMMANDS, Topic.APOLOGY_LETTERS),
         group_id: str = GROUP_ID,
         apology_system: str = "deadlines",
+        batch_size: int = 200,
         retry_wait_s: float = 2.0,
     ) -> None:
         self.pool = pool
         self.rules = rules
         self.apology_system = apology_system
-        # One command a batch: a command retried after an outage is then the only one
-        # handled again (a batch in one unit of work is intake's write path's to give).
         self.loop = ConsumerLoop(
             "intake-inbound",
             bootstrap_servers,
@@ -76,7 +80,7 @@ class InboundConsumer:
             self.handle,
             Group(group_id, Commit.AFTER_HANDLER),
             service="intake",
-            batch_size=1,
+            batch_size=batch_size,
             retry_wait_s=retry_wait_s,
             log=_log,
         )
@@ -85,26 +89,88 @@ class InboundConsumer:
         self.loop.run(stop)
 
     def handle(self, batch: Sequence[Message], dead_letters: DeadLetters) -> None:
-        for message in batch:
+        """The batch's commands written in runs of one system, each run one unit of work.
+
+        A run keeps the batch's order (a dossier's messages share a partition, so its
+        receipt is written before its transitions). A batch tried again after an outage
+        replays what was committed, by each command's event id."""
+        letters: dict[int, DeadLetter] = {}
+        commands: list[_Command] = []
+        for index, message in enumerate(batch):
+            read = self._guarded(index, message, self._apply)
+            if isinstance(read, DeadLetter):
+                letters[index] = read
+            elif read is not None:
+                commands.append(read)
+        for run in _runs_of_one_system(commands):
+            letters.update(self._write_run(run))
+        for index, message in enumerate(batch):
+            if index in letters:
+                REJECTS.labels(letters[index].reason, "kafka").inc()
+                dead_letters.send(message, letters[index])
+
+    def _guarded(
+        self, index: int, message: Message, work: Callable[[int, Message], T]
+    ) -> T | DeadLetter:
+        """``work`` on one message; a bug it meets dead-letters that message (its trace
+        logged) rather than stop the partition behind it, or the door, for good."""
+        try:
+            return work(index, message)
+        except psycopg.OperationalError:
+            raise  # PostgreSQL is away: the loop retries the same batch
+        except Exception as exc:
+            _log.exception("command failed unexpectedly", extra={"offset": message.offset()})
+            return DeadLetter("internal_error", f"{type(exc).__name__} (logged)")
+
+    def _write_run(self, run: list[_Command]) -> dict[int, DeadLetter]:
+        if len(run) > 1:
             try:
-                letter = self._apply(message)
+                return self._write(run)
             except psycopg.OperationalError:
-                raise  # PostgreSQL is away: the loop retries the same message
-            except Exception as exc:
-                # A bug met by this message: dead-letter it with the error (logged with its
-                # trace) rather than stop the partition behind it, or the door, for good.
-                _log.exception("command failed unexpectedly", extra={"offset": message.offset()})
-                letter = DeadLetter("internal_error", f"{type(exc).__name__} (logged)")
-            if letter is not None:
-                REJECTS.labels(letter.reason, "kafka").inc()
-                dead_letters.send(message, letter)
+                raise
+            except Exception:
+                _log.exception("a run of commands failed; writing them one by one")
+        letters: dict[int, DeadLetter] = {}
+        for item in run:
+            written = self._guarded(
+                item.index, item.message, lambda *_, one=item: self._write([one])
+            )
+            letters.update({item.index: written} if isinstance(written, DeadLetter) else written)
+        return letters
 
-    def _apply(self, message: Message) -> DeadLetter | None:
+    def _write(self, run: list[_Command]) -> dict[int, DeadLetter]:
+        """As the run's system, which must hold each command's scope: one transaction."""
+        first = run[0]
+        with self.pool.connection() as conn:
+            if "\x00" in first.system:
+                return _refuse(run, "unknown_system", "no upstream system's name has a NUL")
+            principal = system_by_name(first.system, db_session=conn)
+        if principal is None:
+            return _refuse(run, "unknown_system", "no enabled upstream system has that name")
+        letters = {
+            item.index: DeadLetter("missing_scope", f"the system lacks {item.scope.value}")
+            for item in run
+            if not principal.has(item.scope)
+        }
+        allowed = [item for item in run if item.index not in letters]
+        results = UnitOfWork(self.pool, self.rules).write(
+            principal, [item.command for item in allowed]
+        )
+        for item, result in zip(allowed, results, strict=True):
+            if isinstance(result, IntakeError):
+                letters[item.index] = DeadLetter(
+                    result.reason, f"{result.status} {result.title}: {result.detail}"
+                )
+            elif result.replayed:
+                REPLAYS.labels("kafka").inc()
+        return letters
+
+    def _apply(self, index: int, message: Message) -> _Command | DeadLetter | None:
         if message.topic() == Topic.APOLOGY_LETTERS.value:
-            return self._apply_letter(message)
-        return self._apply_command(message)
+            return self._apply_letter(index, message)
+        return self._apply_command(index, message)
 
-    def _apply_letter(self, message: Message) -> DeadLetter | None:
+    def _apply_letter(self, index: int, message: Message) -> _Command | DeadLetter | None:
         try:
             event = decode_event(message.value() or b"")
         except ContractError as exc:
@@ -128,9 +194,9 @@ class InboundConsumer:
             error = invalid(exc)
             return DeadLetter(error.reason, error.detail)
         parsed = Parsed(command, data["dossier_code"], data["dossier_id"])
-        return self._run(self.apology_system, Scope.RESCHEDULE, parsed)
+        return _Command(index, message, self.apology_system, Scope.RESCHEDULE, parsed)
 
-    def _apply_command(self, message: Message) -> DeadLetter | None:
+    def _apply_command(self, index: int, message: Message) -> _Command | DeadLetter:
         headers = dict(message.headers() or [])
         system = headers.get(SYSTEM_HEADER)
         if not system:
@@ -146,21 +212,26 @@ class InboundConsumer:
         if not isinstance(item, dict):
             return DeadLetter("malformed_json", "a command is a JSON object")
         name = system.decode(errors="replace") if isinstance(system, bytes) else system
-        return self._run(name, Scope.WRITE, parsed_or_refused(item, rules=self.rules))
+        command = parsed_or_refused(item, rules=self.rules)
+        return _Command(index, message, name, Scope.WRITE, command)
 
-    def _run(self, system: str, scope: Scope, command: Parsed | IntakeError) -> DeadLetter | None:
-        """As ``system``, which must hold ``scope``: one transaction, or a dead letter."""
-        with self.pool.connection() as conn:
-            if "\x00" in system:
-                return DeadLetter("unknown_system", "no upstream system's name has a NUL")
-            principal = system_by_name(system, db_session=conn)
-            if principal is None:
-                return DeadLetter("unknown_system", "no enabled upstream system has that name")
-            if not principal.has(scope):
-                return DeadLetter("missing_scope", f"the system lacks {scope.value}")
-        [result] = UnitOfWork(self.pool, self.rules).write(principal, [command])
-        if isinstance(result, IntakeError):
-            return DeadLetter(result.reason, f"{result.status} {result.title}: {result.detail}")
-        if result.replayed:
-            REPLAYS.labels("kafka").inc()
-        return None
+
+@dataclass(frozen=True)
+class _Command:
+    """A message's command, read and parsed (or refused by parsing), not yet written."""
+
+    index: int
+    message: Message
+    system: str
+    scope: Scope
+    command: Parsed | IntakeError
+
+
+def _runs_of_one_system(commands: list[_Command]) -> Iterator[list[_Command]]:
+    """Consecutive commands of one system, in the batch's order."""
+    for _, run in groupby(commands, key=lambda command: command.system):
+        yield list(run)
+
+
+def _refuse(run: list[_Command], reason: str, detail: str) -> dict[int, DeadLetter]:
+    return {item.index: DeadLetter(reason, detail) for item in run}

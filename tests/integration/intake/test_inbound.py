@@ -8,6 +8,7 @@ import uuid
 
 import psycopg
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from motcua.kafka import Topic
 from services.intake.app import create_app
@@ -193,3 +194,38 @@ def test_bad_input_on_the_kafka_door_is_dead_lettered_with_its_reason(
         row = conn.execute("SELECT code FROM dossiers WHERE id = %s", (dossier_id,)).fetchone()
     assert row
     assert row[0].encode() in letters[3]["motcua-dlq-detail"], "names the original dossier"
+
+
+def _writes() -> float:
+    """Units of work intake has written in this process, whichever path they took."""
+    return sum(
+        REGISTRY.get_sample_value("motcua_intake_batch_paths_total", {"path": path}) or 0.0
+        for path in ("set_based", "item_by_item")
+    )
+
+
+def test_a_polled_batch_is_written_as_one_unit_of_work_not_one_per_message(
+    infra: Infra, intake_url: str, systems: Systems
+) -> None:
+    system = _system_name(intake_url, systems.hanoi_province).encode()
+    key = f"upstream-{uuid.uuid4()}".encode()
+    names = [f"Người Lô {uuid.uuid4().hex[:8]}" for _ in range(40)]
+    commands = [
+        {"kind": "receive", **receive_command(systems.hanoi_commune, applicant={"full_name": n})}
+        for n in names
+    ]
+    group = door_group(infra)
+    partition, offsets = _produce(
+        infra, key, [(json.dumps(c).encode(), [("motcua-system", system)]) for c in commands]
+    )
+    settings = intake_settings(
+        infra, intake_url, outbox_relay_enabled=False, inbound_group_id=group
+    )
+    before = _writes()
+    with TestClient(create_app(settings)):
+        wait_until_handled(infra, group, Topic.INTAKE_COMMANDS, partition, offsets[-1])
+    assert all(len(_dossiers_of(intake_url, name)) == 1 for name in names)
+    # Forty commands already waiting on the partition arrive in a few polls, each one
+    # transaction: far fewer writes than messages.
+    assert 1 <= _writes() - before <= 10
+    assert _dead_letters(infra, key) == []
