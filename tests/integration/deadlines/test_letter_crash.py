@@ -1,8 +1,9 @@
 """SIGKILL of deadlines' outbox relay with an issued apology letter in hand: before its
 event went out, and after Kafka acknowledged the event but before the relay marked it.
 After the restart the letter's event goes out under its one id, and intake applies it once.
-(The worker answers the officer once the letter and its event are committed; the relay runs
-as its own process here, ``python -m services.deadlines.relay``, so it dies alone.)"""
+(The worker answers the officer once the letter and its event are committed; here its own
+relay is off and the relay runs as a process of its own, ``python -m
+services.deadlines.relay``, so that it dies alone.)"""
 
 from __future__ import annotations
 
@@ -25,28 +26,20 @@ from tests.integration.deadlines.conftest import (
     Platform,
     officer_client,
     wait_for_item,
-    wait_until_up,
 )
 from tests.integration.deadlines.test_alerts import _read
 from tests.integration.deadlines.test_spine import _late_dossier
 from tests.integration.kafka_log import read_to_end
 
 
-def _restart_without_relay(platform: Platform) -> None:
-    """The worker, its own relay off: the letter's event waits for the relay of the test."""
-    worker = platform.worker
-    assert worker.process is not None
-    if worker.process.poll() is None:
-        worker.stop(signal.SIGTERM)
-    worker.env["OUTBOX_RELAY_ENABLED"] = "false"
-    worker.start()
-    assert worker.process is not None
-    wait_until_up(platform.deadlines, worker.process, worker.log)
+@pytest.fixture(scope="module")
+def worker_env() -> dict[str, str]:
+    """The worker's own relay off: the test runs deadlines' relay itself, to kill it."""
+    return {"OUTBOX_RELAY_ENABLED": "false"}
 
 
 def _start_relay(platform: Platform, crash_at: str | None) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in platform.worker.env.items() if k != ENVIRONMENT_VARIABLE}
-    env["OUTBOX_RELAY_ENABLED"] = "true"
+    env = platform.worker.env | {"OUTBOX_RELAY_ENABLED": "true"}
     if crash_at:
         env[ENVIRONMENT_VARIABLE] = crash_at
     with platform.worker.log.open("ab") as out:
@@ -79,6 +72,16 @@ def _nothing_unpublished(database: Database) -> bool:
     return row == (0,)
 
 
+def _publish_what_is_staged(platform: Platform, database: Database) -> None:
+    """What earlier tests staged goes out through a relay that is then stopped."""
+    relay = _start_relay(platform, None)
+    try:
+        wait_for(lambda: _nothing_unpublished(database), timeout_s=60, what="an empty outbox")
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        relay.wait(timeout=60)
+
+
 def _events(infra: Infra, topic: Topic, dossier_id: str) -> list[Any]:
     """The dossier's events on ``topic`` up to its end, duplicates kept."""
     return [
@@ -99,9 +102,7 @@ def test_a_letter_survives_a_sigkill_around_its_event_exactly_once(
     crash_at: str,
     sent_before_the_crash: int,
 ) -> None:
-    # What earlier tests staged is out first, so the crash lands on this letter.
-    wait_for(lambda: _nothing_unpublished(database), timeout_s=60, what="an empty outbox")
-    _restart_without_relay(platform)
+    _publish_what_is_staged(platform, database)  # so the crash lands on this letter
     relay = _start_relay(platform, crash_at)
     try:
         dossier_id, code = _late_dossier(platform, systems)
