@@ -302,8 +302,8 @@ def load(url: str, city: int, others: int, now: datetime, officer: str, seed: in
                     copy.write(buffer.getvalue())
         conn.execute(
             "INSERT INTO apology_letter_versions (letter_id, version, reason, issued_by, "
-            "issued_at, pdf, published_at) SELECT l.id, v.version, v.reason, v.issued_by, "
-            "v.issued_at, v.pdf, v.issued_at FROM bench_versions v "
+            "issued_at, pdf) SELECT l.id, v.version, v.reason, v.issued_by, "
+            "v.issued_at, v.pdf FROM bench_versions v "
             "JOIN apology_letters l USING (dossier_id, episode)"
         )
     with psycopg.connect(url, autocommit=True) as conn:

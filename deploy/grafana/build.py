@@ -418,10 +418,12 @@ def deadlines() -> Dashboard:
             Panel(
                 "Letter versions published / min",
                 q(
-                    per_minute("motcua_deadlines_letter_versions_published_total", by="job"),
+                    per_minute(
+                        "motcua_outbox_published_total", by="job", where='service="deadlines"'
+                    ),
                     "published",
                 ),
-                "Apology letter versions Kafka acknowledged.",
+                "Apology letter versions Kafka acknowledged (deadlines' outbox relay).",
             ),
             Row("This month, by province (reporting)"),
             bars(

@@ -3,15 +3,26 @@
 Each service keeps its migrations in ``services/<name>/migrations``; yoyo's bookkeeping
 tables land in the role's own schema (its search_path), so services never share them.
 yoyo takes a database lock, so several workers starting at once migrate once.
+
+A table every service that wants it keeps alike (the outbox) is versioned once, beside the
+package that uses it (``motcua/outbox/migrations``). A service says it has one by
+depending on it: a migration of its own names one of the shared migrations
+(``-- depends: outbox.0001.table``), and then every migration of that shared set is
+applied to its schema too, recorded in its own yoyo tables like its own migrations.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from yoyo import get_backend, read_migrations
+from yoyo.migrations import Migration, MigrationList
 
-_SERVICES_ROOT = Path(__file__).resolve().parents[2] / "services"
+_ROOT = Path(__file__).resolve().parents[2]
+_SERVICES_ROOT = _ROOT / "services"
+SHARED_MIGRATIONS: tuple[Path, ...] = (_ROOT / "motcua" / "outbox" / "migrations",)
+"""The shared sets: each a directory whose migration ids are prefixed with its name."""
 
 
 def migrations_dir(service: str) -> Path:
@@ -25,10 +36,30 @@ def _yoyo_url(database_url: str) -> str:
     return f"{scheme}://{rest}"
 
 
+def _source(migration: Migration) -> Path:
+    return Path(migration.source_dir).resolve()
+
+
+def wanted_migrations(directory: Path, shared: Iterable[Path] = SHARED_MIGRATIONS) -> MigrationList:
+    """``directory``'s migrations, and each shared set one of them depends on."""
+    own = directory.resolve()
+    every = read_migrations(str(own), *(str(path) for path in shared))
+    wanted = {own} | {
+        _source(needed)
+        for migration in every
+        if _source(migration) == own
+        for needed in migration.depends
+    }
+    return MigrationList(
+        [migration for migration in every if _source(migration) in wanted], every.post_apply
+    )
+
+
 def apply_migrations(database_url: str, directory: Path) -> list[str]:
-    """Apply the pending migrations of ``directory``; return the ids applied."""
+    """Apply the pending migrations of ``directory`` (and of the shared sets it depends on);
+    return the ids applied."""
     backend = get_backend(_yoyo_url(database_url))
-    migrations = read_migrations(str(directory))
+    migrations = wanted_migrations(directory)
     with backend.lock():
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)

@@ -2,12 +2,14 @@
 its event commit in one transaction (:func:`enqueue`), and a relay publishes the committed
 rows to Kafka in order, losing none.
 
-Each service keeps the table in its own schema (the same DDL in its migrations:
-``outbox (id, event_id, topic, message_key, payload, created_at, published_at,
-created_xid)``). A service's settings extend :class:`OutboxSettings`; its FastAPI lifespan
-adds the relay to its supervised loops with :func:`supervise_relay` and, for a relay apart from the
-API, ``python -m services.<service>.relay`` calls :func:`run_relay`. Relays of different
-schemas run side by side; a service's standby relays wait for the active one.
+Each service keeps the table in its own schema, made by the one copy of its DDL in
+``motcua/outbox/migrations`` (``outbox (id, event_id, topic, message_key, payload,
+created_at, published_at, created_xid)``), which ``motcua.db`` applies to every service
+whose own migrations depend on it. A service's settings extend :class:`OutboxSettings`; its
+process adds the relay to its supervised loops with :func:`supervise_relay` (intake's and
+ratings' FastAPI lifespans, deadlines' worker) and, for a relay apart,
+``python -m services.<service>.relay`` calls :func:`run_relay`. Relays of different schemas
+run side by side; a service's standby relays wait for the active one.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from motcua.crash_points import crash_point
 from motcua.kafka import idempotent_producer_config
 from motcua.outage import Outage
 from motcua.outbox._metrics import OUTBOX_LAG, OUTBOX_PUBLISHED, PUBLISH_ERRORS
@@ -232,29 +233,14 @@ class OutboxRelay:
         again, first row first. Sending everything at once would let a later event of a
         key overtake a refused earlier one.
         """
-        now = time.monotonic()
-        self._held = {key: until for key, until in self._held.items() if until > now}
-        rows = conn.execute(
-            "SELECT id, topic, message_key, payload::text FROM outbox "
-            "WHERE published_at IS NULL AND NOT (message_key = ANY(%s)) ORDER BY id LIMIT %s",
-            (list(self._held), self.batch_size),
-        ).fetchall()
-        if not rows:
-            return 0
-        pending: dict[str, deque[_Row]] = {}
-        for row_id, topic, key, payload in rows:
-            pending.setdefault(key, deque()).append(_Row(row_id, topic, key, payload))
+        pending = self._pending(conn)
+        if pending:
+            crash_point("outbox-read")  # rows in hand, nothing sent
         published = 0
         while pending:
             wave = [queue[0] for queue in pending.values()]
-            refused = self._send(wave)
-            if len(wave) > 1:
-                # The broker refuses a whole request (every message for one partition), so
-                # an innocent event may share a refusal: each is tried again on its own —
-                # unless the error is the topic's, which every event to it shares anyway.
-                for row in [row for row in wave if row.id in refused]:
-                    if refused[row.id] not in TOPIC_ERRORS and not self._send([row]):
-                        del refused[row.id]
+            refused = self._send_wave(wave)
+            crash_point("outbox-acknowledged")  # Kafka has the wave; nothing marked yet
             acknowledged = [row.id for row in wave if row.id not in refused]
             if acknowledged:
                 conn.execute(
@@ -262,57 +248,105 @@ class OutboxRelay:
                 )
                 self._published.inc(len(acknowledged))
                 published += len(acknowledged)
-            for row in wave:
-                if row.id in refused:
-                    del pending[row.key]  # the rest of this key waits behind it
-                    self._held[row.key] = time.monotonic() + RETRY_AFTER_S
-                else:
-                    pending[row.key].popleft()
-                    if not pending[row.key]:
-                        del pending[row.key]
-            if refused:
-                for name in refused.values():
-                    PUBLISH_ERRORS.labels(self.service, name).inc()
-                self._log.error(
-                    "Kafka refused outbox events; they and their keys' later events stay "
-                    "in the outbox and are retried",
-                    extra={"errors": sorted(set(refused.values())), "count": len(refused)},
-                )
+            self._advance(pending, wave, refused)
         return published
+
+    def _pending(self, conn: psycopg.Connection) -> dict[str, deque[_Row]]:
+        """The batch's unpublished rows by key, oldest first, but for the keys sitting out."""
+        now = time.monotonic()
+        self._held = {key: until for key, until in self._held.items() if until > now}
+        rows = conn.execute(
+            "SELECT id, topic, message_key, payload::text FROM outbox "
+            "WHERE published_at IS NULL AND NOT (message_key = ANY(%s)) ORDER BY id LIMIT %s",
+            (list(self._held), self.batch_size),
+        ).fetchall()
+        pending: dict[str, deque[_Row]] = {}
+        for row_id, topic, key, payload in rows:
+            pending.setdefault(key, deque()).append(_Row(row_id, topic, key, payload))
+        return pending
+
+    def _send_wave(self, wave: list[_Row]) -> dict[int, str]:
+        """Send ``wave``; the rows Kafka refused, each tried again alone first.
+
+        The broker refuses a whole request (every message for one partition), so an
+        innocent event may share a refusal — unless the error is the topic's, which every
+        event to it shares anyway.
+        """
+        refused = self._send(wave)
+        if len(wave) > 1:
+            for row in [row for row in wave if row.id in refused]:
+                if refused[row.id] not in TOPIC_ERRORS and not self._send([row]):
+                    del refused[row.id]
+        return refused
+
+    def _advance(
+        self, pending: dict[str, deque[_Row]], wave: list[_Row], refused: dict[int, str]
+    ) -> None:
+        """Take the acknowledged rows off their keys' queues; a refused row's key sits out
+        with the rest of its queue."""
+        for row in wave:
+            if row.id in refused:
+                del pending[row.key]  # the rest of this key waits behind it
+                self._held[row.key] = time.monotonic() + RETRY_AFTER_S
+            else:
+                pending[row.key].popleft()
+                if not pending[row.key]:
+                    del pending[row.key]
+        if refused:
+            for name in refused.values():
+                PUBLISH_ERRORS.labels(self.service, name).inc()
+            self._log.error(
+                "Kafka refused outbox events; they and their keys' later events stay "
+                "in the outbox and are retried",
+                extra={"errors": sorted(set(refused.values())), "count": len(refused)},
+            )
 
     def _send(self, wave: list[_Row]) -> dict[int, str]:
         """Produce ``wave`` and wait for every delivery report; the refused rows' errors."""
         refused: dict[int, str] = {}
-
-        def delivered(row_id: int) -> Callable[[KafkaError | None, Message], None]:
-            def callback(error: KafkaError | None, _: Message) -> None:
-                if error is not None:
-                    refused[row_id] = error.name()
-                    if _is_fatal(error):
-                        self._fatal = error
-
-            return callback
-
         for row in wave:
-            while True:
-                try:
-                    self.producer.produce(
-                        row.topic,
-                        key=row.key.encode(),
-                        value=row.payload.encode(),
-                        on_delivery=delivered(row.id),
-                    )
-                    break
-                except BufferError:
-                    self.producer.poll(0.05)
-                except KafkaException as exc:
-                    error = exc.args[0] if exc.args else None
-                    if isinstance(error, KafkaError) and _is_fatal(error):
-                        raise ProducerFatal(error.str()) from exc
-                    # Refused before it left (too large for the producer, unknown topic…):
-                    # a delivery error like any other.
-                    refused[row.id] = error.name() if error else type(exc).__name__
-                    break
+            error = self._produce(row, self._on_delivery(row.id, refused))
+            if error is not None:
+                refused[row.id] = error
+        self._await_acknowledgements()
+        return refused
+
+    def _on_delivery(
+        self, row_id: int, refused: dict[int, str]
+    ) -> Callable[[KafkaError | None, Message], None]:
+        def callback(error: KafkaError | None, _: Message) -> None:
+            if error is not None:
+                refused[row_id] = error.name()
+                if _is_fatal(error):
+                    self._fatal = error
+
+        return callback
+
+    def _produce(
+        self, row: _Row, on_delivery: Callable[[KafkaError | None, Message], None]
+    ) -> str | None:
+        """Hand ``row`` to the producer, waiting for room in its queue; the error's name
+        if the producer refused it before it left (too large, unknown topic…): a delivery
+        error like any other."""
+        while True:
+            try:
+                self.producer.produce(
+                    row.topic,
+                    key=row.key.encode(),
+                    value=row.payload.encode(),
+                    on_delivery=on_delivery,
+                )
+                return None
+            except BufferError:
+                self.producer.poll(0.05)
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                if isinstance(error, KafkaError) and _is_fatal(error):
+                    raise ProducerFatal(error.str()) from exc
+                return str(error.name()) if error else type(exc).__name__
+
+    def _await_acknowledgements(self) -> None:
+        """Wait until Kafka answered for everything produced, saying so while it does not."""
         while self.producer.flush(FLUSH_SLICE_S) > 0:
             if self._fatal is not None:
                 break
@@ -322,7 +356,6 @@ class OutboxRelay:
         if self._fatal is not None:
             raise ProducerFatal(self._fatal.str())
         self._kafka.recovered()
-        return refused
 
     def _update_lag(self, conn: psycopg.Connection) -> None:
         row = conn.execute(

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import shutil
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ from motcua.kafka import ensure_internal_topics
 from motcua.logging import configure_logging, logging_config
 from motcua.metrics import render_metrics
 from motcua.settings import ServiceSettings
+from motcua.supervision import Supervisor
 
 CLEAN_STOP = ".clean-stop"
 _log = logging.getLogger("motcua.streaming")
@@ -97,11 +99,13 @@ def run_worker(
     service: str,
     *,
     internal_topics: Sequence[str] = (),
+    loops: Supervisor | None = None,
 ) -> None:
     """Migrate, then run the worker; SIGTERM stops it cleanly, committing what it finished.
 
     ``internal_topics`` (the agents' own topics) are created first, so the group's first
-    assignment includes them.
+    assignment includes them. ``loops`` (an outbox relay) run beside the worker, once the
+    migrations are applied, and are stopped with it.
     """
     configure_logging(service, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -121,7 +125,8 @@ def run_worker(
         redirect_stdouts=False,
     )
     try:
-        worker.execute_from_commandline()
+        with loops.running() if loops is not None else nullcontext():
+            worker.execute_from_commandline()
     except SystemExit as stop:
         if stop.code in (0, None):  # stopped in order: changelogs flushed, offsets committed
             (settings.data_dir / CLEAN_STOP).touch()

@@ -1,6 +1,11 @@
-"""`python -m services.deadlines`: run the deadlines Faust worker and its web server."""
+"""`python -m services.deadlines`: run the deadlines Faust worker and its web server, and
+beside them the outbox relay that publishes issued letters (``OUTBOX_RELAY_ENABLED``)."""
 
+from motcua.outbox import supervise_relay
 from motcua.streaming import run_worker
+from motcua.supervision import Supervisor
 from services.deadlines.app import app, checks_topic_name, settings
 
-run_worker(app, settings, "deadlines", internal_topics=[checks_topic_name(settings)])
+loops = Supervisor("deadlines")
+supervise_relay(loops, settings, service="deadlines")
+run_worker(app, settings, "deadlines", internal_topics=[checks_topic_name(settings)], loops=loops)

@@ -33,7 +33,6 @@ import faust
 
 from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.contracts import ContractError, decode_event, encode_event, load_contracts
-from motcua.crash_points import crash_point
 from motcua.kafka import Topic, dead_letter_topic
 from motcua.metrics import CONSUMED, DEAD_LETTERS
 from motcua.streaming import as_current_event, create_faust_app
@@ -51,7 +50,6 @@ from services.deadlines.database import Database
 from services.deadlines.delivered import alerts_already_sent
 from services.deadlines.due_index import REBUILD_SLICE, DueIndex, dispatch_due
 from services.deadlines.letters.intake_client import IntakeDirectory
-from services.deadlines.letters.service import IssuedVersion, mark_published, unpublished
 from services.deadlines.metrics import (
     ALERT_LAG,
     ALERTS,
@@ -60,7 +58,6 @@ from services.deadlines.metrics import (
     LATE_WITHOUT_LETTER,
     LETTERS,
     LETTERS_ISSUED_LATE,
-    LETTERS_PUBLISHED,
     OPEN_DOSSIERS,
     OVERDUE_NOW,
 )
@@ -107,7 +104,6 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     dossier_events = app.topic(
         Topic.DOSSIER_EVENTS.value, key_serializer="raw", value_serializer="raw"
     )
-    letters = app.topic(Topic.APOLOGY_LETTERS.value, key_serializer="raw", value_serializer="raw")
     checks = app.topic(
         checks_topic,
         partitions=settings.topic_partitions,
@@ -252,25 +248,6 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             count = await reschedule_all(clocks.values(), schedule)
             _log.info("next checks recomputed after a calendar change", extra={"clocks": count})
 
-    async def publish(issued: IssuedVersion) -> None:
-        """Send the ``apology issued`` event, wait for Kafka's ack, then mark it sent. A
-        crash before the mark sends it again (``republish``) under the same event id."""
-        crash_point("letter-committed")
-        key = issued.event["subject"].encode()
-        delivered = await letters.send(key=key, value=encode_event(issued.event))
-        await delivered
-        crash_point("letter-sent")
-        await db.run(mark_published, issued.letter_id, issued.version)
-        LETTERS_PUBLISHED.inc()
-
-    republish_after = settings.letter_republish_after_s
-
-    @app.timer(interval=min(10.0, republish_after), on_leader=True)
-    async def republish() -> None:
-        """Letters whose event a crash lost between commit and Kafka's ack."""
-        for issued in await db.run(unpublished, older_than_s=republish_after):
-            await publish(issued)
-
     @app.timer(interval=5.0, on_leader=True)
     async def export_figures() -> None:
         """Figures of the whole database: one worker (the leader) exports them, so a sum
@@ -320,7 +297,6 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         config=BoardConfig(
             calendar=policy.calendar,
             suggested_extension_days=settings.suggested_extension_working_days,
-            publish=publish,
             ratings_url=settings.pages_ratings_url or None,
             reporting_url=settings.pages_reporting_url or None,
         ),

@@ -27,10 +27,6 @@ LETTERS_ISSUED_LATE = Gauge(
 LETTERS = Gauge(
     "motcua_deadlines_apology_letters", "Apology letters of open dossiers, by status.", ["status"]
 )
-LETTERS_PUBLISHED = Counter(
-    "motcua_deadlines_letter_versions_published_total",
-    "Apology letter versions whose event Kafka acknowledged (by this worker).",
-)
 CONSUMER_LAG = Gauge(
     "motcua_deadlines_consumer_lag",
     "Records not yet read, per assigned partition.",

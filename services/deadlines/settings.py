@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from motcua.identity import PagesSettings, TokenCheckSettings
+from motcua.outbox import OutboxSettings
 from motcua.streaming import StreamSettings
 
 
-class DeadlinesSettings(StreamSettings, TokenCheckSettings, PagesSettings):
+class DeadlinesSettings(StreamSettings, OutboxSettings, TokenCheckSettings, PagesSettings):
     """Everything deadlines reads from its environment."""
 
     app_id: str = Field(
@@ -28,12 +29,6 @@ class DeadlinesSettings(StreamSettings, TokenCheckSettings, PagesSettings):
         le=30,
         description="Working days before the apology deadline when the due-soon alert fires "
         "and the draft letter appears, so the officer has time to issue it.",
-    )
-    letter_republish_after_s: float = Field(
-        default=30.0,
-        gt=0,
-        description="An issued letter whose event is not confirmed this long after its "
-        "commit (the worker crashed in between) is sent again, under the same event id.",
     )
     check_batch_size: int = Field(
         default=1000,

@@ -39,7 +39,7 @@ def test_migrations_are_recorded_and_not_applied_twice(database: Database) -> No
     assert apply_migrations(database.service_urls["intake"], migrations_dir("intake")) == []
     with psycopg.connect(database.service_urls["intake"]) as conn:
         applied = conn.execute("SELECT migration_id FROM _yoyo_migration").fetchall()
-    assert ("0001.outbox",) in applied
+    assert ("outbox.0001.table",) in applied  # motcua.outbox's, in intake's own schema
 
 
 def test_a_service_role_cannot_read_another_services_tables(database: Database) -> None:

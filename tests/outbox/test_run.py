@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from motcua.outbox import OutboxSettings, supervise_relay
 from motcua.supervision import Supervisor
+from services.deadlines.settings import DeadlinesSettings
 from services.intake.settings import IntakeSettings
 from services.ratings.settings import RatingsSettings
 
@@ -27,8 +28,8 @@ def _relay_threads(service: str) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == f"{service}-outbox-relay"]
 
 
-@pytest.mark.parametrize("settings", [IntakeSettings, RatingsSettings])
-def test_intake_and_ratings_read_the_same_relay_settings(
+@pytest.mark.parametrize("settings", [IntakeSettings, RatingsSettings, DeadlinesSettings])
+def test_every_publishing_service_reads_the_same_relay_settings(
     settings: type[OutboxSettings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert issubclass(settings, OutboxSettings)

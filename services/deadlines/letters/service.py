@@ -2,9 +2,9 @@
 become versions, and every version is published as an ``apology issued`` event.
 
 The uniqueness rule is the database's: one letter per (dossier, lateness episode), one
-number per (unit, year). Publishing follows the outbox idea: a version is committed with
-``published_at`` empty and marked once Kafka acknowledges its event; a timer republishes
-what a crash left behind, under the same event id.
+number per (unit, year). A version's event is staged in deadlines' outbox
+(:mod:`motcua.outbox`) in the transaction that issues it, and the relay publishes it: a
+letter is issued if and only if its event goes out, under its one id.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 
 from motcua.contracts import EventType, format_instant, new_event
+from motcua.kafka import Topic
+from motcua.outbox import enqueue
 from services.deadlines.board.service import announce
 from services.deadlines.letters.models import LOCAL_ZONE, ApologyLetter, LetterRuleError
 from services.deadlines.officers import Officer
@@ -78,9 +80,48 @@ def letter_task(officer: Officer, dossier_id: str, *, db_session: Connection) ->
 
 @dataclass(frozen=True)
 class IssuedVersion:
-    letter_id: int
     version: int
     event: dict[str, Any]
+
+
+def _numbered(
+    task: LetterTask, *, new_due_at: datetime, issued_at: datetime, db_session: Connection
+) -> str:
+    """Lock the letter and return its number: the draft's new one (which fixes the new
+    appointment), or the issued letter's own, whose appointment a correction keeps."""
+    locked = db_session.execute(
+        "SELECT status, letter_number, new_due_at FROM apology_letters WHERE id = %s FOR UPDATE",
+        (task.letter_id,),
+    ).fetchone()
+    if locked is None:
+        raise LetterNotFound(task.dossier_id)
+    status, number, fixed_due_at = locked
+    if status == "issued":
+        if fixed_due_at != new_due_at:
+            fixed = f"{fixed_due_at.astimezone(LOCAL_ZONE):%d/%m/%Y %H:%M}"
+            raise LetterRuleError(
+                "extension_working_days",
+                "appointment_fixed",
+                f"the appointment was already moved once; a correction keeps the new date {fixed}",
+                date=fixed,
+            )
+        return str(number)
+    year = issued_at.astimezone(LOCAL_ZONE).year
+    counter = db_session.execute(
+        "INSERT INTO apology_letter_counters (unit_code, letter_year, last_number) "
+        "VALUES (%s, %s, 1) ON CONFLICT (unit_code, letter_year) "
+        "DO UPDATE SET last_number = apology_letter_counters.last_number + 1 "
+        "RETURNING last_number",
+        (task.unit_code, year),
+    ).fetchone()
+    assert counter is not None
+    number = f"{counter[0]}/PXL"
+    db_session.execute(
+        "UPDATE apology_letters SET status = 'issued', letter_number = %s, "
+        "letter_year = %s, new_due_at = %s, issued_at = %s WHERE id = %s",
+        (number, year, new_due_at, issued_at, task.letter_id),
+    )
+    return number
 
 
 def issue_letter(
@@ -94,7 +135,8 @@ def issue_letter(
     letter_for: Callable[[str, int, datetime], ApologyLetter],
     db_session: Connection,
 ) -> IssuedVersion:
-    """Number and issue the draft, or add a corrected version of an issued letter.
+    """Number and issue the draft, or add a corrected version of an issued letter, and
+    stage its ``apology issued`` event in the outbox, all in one transaction.
 
     The appointment moves once: a correction may reword the reason but not change the new
     date (``LetterRuleError``). ``letter_for(number, version, new_due_at)`` builds the
@@ -102,38 +144,7 @@ def issue_letter(
     draft as it was.
     """
     with db_session.transaction():
-        locked = db_session.execute(
-            "SELECT status, letter_number, letter_year, new_due_at FROM apology_letters "
-            "WHERE id = %s FOR UPDATE",
-            (task.letter_id,),
-        ).fetchone()
-        if locked is None:
-            raise LetterNotFound(task.dossier_id)
-        status, number, year, fixed_due_at = locked
-        if status == "issued" and fixed_due_at != new_due_at:
-            fixed = f"{fixed_due_at.astimezone(LOCAL_ZONE):%d/%m/%Y %H:%M}"
-            raise LetterRuleError(
-                "extension_working_days",
-                "appointment_fixed",
-                f"the appointment was already moved once; a correction keeps the new date {fixed}",
-                date=fixed,
-            )
-        if status == "draft":
-            year = issued_at.astimezone(LOCAL_ZONE).year
-            counter = db_session.execute(
-                "INSERT INTO apology_letter_counters (unit_code, letter_year, last_number) "
-                "VALUES (%s, %s, 1) ON CONFLICT (unit_code, letter_year) "
-                "DO UPDATE SET last_number = apology_letter_counters.last_number + 1 "
-                "RETURNING last_number",
-                (task.unit_code, year),
-            ).fetchone()
-            assert counter is not None
-            number = f"{counter[0]}/PXL"
-            db_session.execute(
-                "UPDATE apology_letters SET status = 'issued', letter_number = %s, "
-                "letter_year = %s, new_due_at = %s, issued_at = %s WHERE id = %s",
-                (number, year, new_due_at, issued_at, task.letter_id),
-            )
+        number = _numbered(task, new_due_at=new_due_at, issued_at=issued_at, db_session=db_session)
         version_row = db_session.execute(
             "SELECT coalesce(max(version), 0) + 1 FROM apology_letter_versions "
             "WHERE letter_id = %s",
@@ -147,9 +158,12 @@ def issue_letter(
             "issued_at, pdf) VALUES (%s, %s, %s, %s, %s, %s)",
             (task.letter_id, version, reason, officer.username, issued_at, pdf),
         )
+        event = apology_event(task, number, version, reason, new_due_at, issued_at)
+        enqueue(
+            event, topic=Topic.APOLOGY_LETTERS.value, key=task.dossier_id, db_session=db_session
+        )
         announce(task.unit_path, db_session=db_session)
-    event = apology_event(task, number, version, reason, new_due_at, issued_at)
-    return IssuedVersion(task.letter_id, version, event)
+    return IssuedVersion(version, event)
 
 
 def apology_event(
@@ -182,37 +196,6 @@ def apology_event(
             "issued_at": format_instant(issued_at.astimezone(LOCAL_ZONE)),
         },
     )
-
-
-def mark_published(letter_id: int, version: int, *, db_session: Connection) -> None:
-    db_session.execute(
-        "UPDATE apology_letter_versions SET published_at = now() "
-        "WHERE letter_id = %s AND version = %s",
-        (letter_id, version),
-    )
-
-
-def unpublished(*, older_than_s: float, db_session: Connection) -> list[IssuedVersion]:
-    """Versions whose event a crash may have lost, rebuilt exactly as first published."""
-    with db_session.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            f"SELECT {_TASK_COLUMNS}, v.version, v.reason, v.issued_at "
-            "FROM apology_letter_versions v JOIN apology_letters l ON l.id = v.letter_id "
-            "JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
-            "WHERE v.published_at IS NULL "
-            "AND v.issued_at < now() - make_interval(secs => %s) ORDER BY v.issued_at LIMIT 100",
-            (older_than_s,),
-        ).fetchall()
-    versions = []
-    for row in rows:
-        version, reason, issued_at = row.pop("version"), row.pop("reason"), row.pop("issued_at")
-        row["unit_path"] = tuple(row["unit_path"])
-        task = LetterTask(**row, last_version=version, last_reason=reason)
-        assert task.letter_number is not None
-        assert task.new_due_at is not None
-        event = apology_event(task, task.letter_number, version, reason, task.new_due_at, issued_at)
-        versions.append(IssuedVersion(task.letter_id, version, event))
-    return versions
 
 
 def letter_pdf(

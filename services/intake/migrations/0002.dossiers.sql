@@ -1,5 +1,5 @@
 -- Intake's system of record: reference data, upstream systems, dossiers and their timeline.
--- depends: 0001.outbox
+-- depends: outbox.0001.table
 
 CREATE TABLE units (
     code         text PRIMARY KEY,

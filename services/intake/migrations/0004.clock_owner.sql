@@ -1,6 +1,6 @@
 -- Intake owns every dossier's due date: the apology letter's new appointment (once), and
 -- the instant of the last recorded event, so a later command cannot happen before it.
--- depends: 0003.outbox_commit_time
+-- depends: 0002.dossiers
 ALTER TABLE dossiers ADD COLUMN rescheduled_due_at timestamptz;
 ALTER TABLE dossiers ADD COLUMN last_event_at timestamptz;
 UPDATE dossiers d SET last_event_at = coalesce(

@@ -1,4 +1,4 @@
--- depends: 0003.outbox_commit_time
+-- depends: 0002.dossiers
 -- Working-calendar announcements (days off, Saturdays worked) the holidays package does
 -- not know yet: the system of record. One row per date; a withdrawal keeps the row (with
 -- withdrawn_at) so the revision keeps counting and the history of the date stays.

@@ -3,7 +3,7 @@
 -- dossier (criterion 8 is asked only then), why it was invited (a result returned or a
 -- refusal), and how the citizen wants to be contacted. The phone number or address is
 -- asked from intake at send time and never stored here.
--- depends: 0002.outbox
+-- depends: 0001.rating_invitations outbox.0001.table
 ALTER TABLE rating_invitations
     ADD COLUMN dossier_code       text    NOT NULL,
     ADD COLUMN unit_code          text    NOT NULL,

@@ -55,11 +55,18 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 @pytest.fixture(scope="module")
+def worker_env() -> dict[str, str]:
+    """Settings a module gives its deadlines worker on top of the platform's."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def platform(
     infra: Infra,
     database: Database,
     intake_url: str,
     systems: Systems,
+    worker_env: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Platform]:
     # Module scope: intake's relay must not outlive these tests, or it would publish the
@@ -124,7 +131,7 @@ def platform(
         "PAGES_REPORTING_URL": f"http://127.0.0.1:{page_ports['reporting']}/reports",
         # Procedures a test adds are named on the board within seconds.
         "REFERENCE_REFRESH_S": "2",
-    }
+    } | worker_env
     worker.start()
     assert worker.process is not None
     platform = Platform(

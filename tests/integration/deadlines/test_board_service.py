@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from motcua.kafka import Topic
 from services.deadlines.board.query import (
     BoardFilter,
     BoardRequest,
@@ -37,7 +38,6 @@ from services.deadlines.letters.service import (
     issue_letter,
     letter_pdf,
     letter_task,
-    unpublished,
 )
 from services.deadlines.officers import Officer, register_officer
 from services.deadlines.tracking import Alert, AlertKind, DossierClock
@@ -188,6 +188,15 @@ def test_acknowledging_is_limited_to_the_subtree(
     assert item.acknowledged_by == f"o-{commune}"
 
 
+def _staged(conn: psycopg.Connection, dossier_id: str) -> list[dict[str, Any]]:
+    """The dossier's events in deadlines' outbox, in the order the relay publishes them."""
+    rows = conn.execute(
+        "SELECT topic, payload FROM outbox WHERE message_key = %s ORDER BY id", (dossier_id,)
+    ).fetchall()
+    assert {topic for topic, _ in rows} <= {Topic.APOLOGY_LETTERS.value}
+    return [payload for _, payload in rows]
+
+
 def _issue(
     conn: psycopg.Connection, officer: Officer, dossier_id: str, reason: str, new_due: datetime
 ) -> int:
@@ -203,6 +212,7 @@ def _issue(
         db_session=conn,
     )
     assert issued.event["data"]["letter_version"] == issued.version
+    assert _staged(conn, dossier_id)[-1] == issued.event, "staged with the version, as issued"
     return issued.version
 
 
@@ -258,9 +268,9 @@ def test_issuing_numbers_the_letter_and_versions_corrections_and_the_board_follo
     with pytest.raises(LetterRuleError):
         _issue(conn, officer, first.dossier_id, "Hẹn lần hai", new_due + timedelta(days=5))
 
-    stale = {(v.letter_id, v.version) for v in unpublished(older_than_s=0, db_session=conn)}
-    task = letter_task(officer, first.dossier_id, db_session=conn)
-    assert {(task.letter_id, 1), (task.letter_id, 2)} <= stale
+    # Each version's event was staged in the outbox with it, for the relay to publish; the
+    # refused correction staged nothing.
+    assert [event["data"]["letter_version"] for event in _staged(conn, first.dossier_id)] == [1, 2]
 
 
 def test_a_rescheduled_dossier_late_again_is_escalated_without_a_second_letter(

@@ -1,11 +1,16 @@
-"""SIGKILL of the deadlines worker between an apology letter's database commit and its
-Kafka event, and between the event and its ``published`` mark: after the restart the
-letter's event goes out under its one id, and intake applies it once."""
+"""SIGKILL of deadlines' outbox relay with an issued apology letter in hand: before its
+event went out, and after Kafka acknowledged the event but before the relay marked it.
+After the restart the letter's event goes out under its one id, and intake applies it once.
+(The worker answers the officer once the letter and its event are committed; here its own
+relay is off and the relay runs as a process of its own, ``python -m
+services.deadlines.relay``, so that it dies alone.)"""
 
 from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -15,41 +20,66 @@ import pytest
 
 from motcua.crash_points import ENVIRONMENT_VARIABLE
 from motcua.kafka import Topic
-from tests.conftest import Database, Infra
+from tests.conftest import ROOT, Database, Infra
 from tests.integration.conftest import Systems, auth, wait_for
 from tests.integration.deadlines.conftest import (
     Platform,
     officer_client,
     wait_for_item,
-    wait_until_up,
 )
 from tests.integration.deadlines.test_alerts import _read
 from tests.integration.deadlines.test_spine import _late_dossier
 from tests.integration.kafka_log import read_to_end
 
 
-def _restart(platform: Platform, crash_at: str | None) -> None:
-    worker = platform.worker
-    assert worker.process is not None
-    if worker.process.poll() is None:
-        worker.stop(signal.SIGTERM)
-    worker.env.pop(ENVIRONMENT_VARIABLE, None)
-    worker.env["LETTER_REPUBLISH_AFTER_S"] = "3"
+@pytest.fixture(scope="module")
+def worker_env() -> dict[str, str]:
+    """The worker's own relay off: the test runs deadlines' relay itself, to kill it."""
+    return {"OUTBOX_RELAY_ENABLED": "false"}
+
+
+def _start_relay(platform: Platform, crash_at: str | None) -> subprocess.Popen[bytes]:
+    env = platform.worker.env | {"OUTBOX_RELAY_ENABLED": "true"}
     if crash_at:
-        worker.env[ENVIRONMENT_VARIABLE] = crash_at
-    worker.start()
-    assert worker.process is not None
-    wait_until_up(platform.deadlines, worker.process, worker.log)
+        env[ENVIRONMENT_VARIABLE] = crash_at
+    with platform.worker.log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.deadlines.relay"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _versions(database: Database, dossier_id: str) -> list[tuple[int, bool]]:
+    """The dossier's letter versions, each with whether its staged event was published."""
     with psycopg.connect(database.service_urls["deadlines"]) as conn:
         rows = conn.execute(
-            "SELECT v.version, v.published_at IS NOT NULL FROM apology_letter_versions v "
-            "JOIN apology_letters l ON l.id = v.letter_id WHERE l.dossier_id = %s",
+            "SELECT v.version, o.published_at IS NOT NULL FROM apology_letter_versions v "
+            "JOIN apology_letters l ON l.id = v.letter_id "
+            "JOIN outbox o ON o.message_key = l.dossier_id::text "
+            "AND (o.payload -> 'data' ->> 'letter_version')::int = v.version "
+            "WHERE l.dossier_id = %s",
             (dossier_id,),
         ).fetchall()
     return [(int(version), bool(published)) for version, published in rows]
+
+
+def _nothing_unpublished(database: Database) -> bool:
+    with psycopg.connect(database.service_urls["deadlines"]) as conn:
+        row = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()
+    return row == (0,)
+
+
+def _publish_what_is_staged(platform: Platform, database: Database) -> None:
+    """What earlier tests staged goes out through a relay that is then stopped."""
+    relay = _start_relay(platform, None)
+    try:
+        wait_for(lambda: _nothing_unpublished(database), timeout_s=60, what="an empty outbox")
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        relay.wait(timeout=60)
 
 
 def _events(infra: Infra, topic: Topic, dossier_id: str) -> list[Any]:
@@ -62,7 +92,7 @@ def _events(infra: Infra, topic: Topic, dossier_id: str) -> list[Any]:
 
 @pytest.mark.parametrize(
     ("crash_at", "sent_before_the_crash"),
-    [("letter-committed", 0), ("letter-sent", 1)],
+    [("outbox-read", 0), ("outbox-acknowledged", 1)],
 )
 def test_a_letter_survives_a_sigkill_around_its_event_exactly_once(
     platform: Platform,
@@ -72,12 +102,12 @@ def test_a_letter_survives_a_sigkill_around_its_event_exactly_once(
     crash_at: str,
     sent_before_the_crash: int,
 ) -> None:
-    _restart(platform, crash_at)
-    dossier_id, code = _late_dossier(platform, systems)
-    officer = officer_client(platform, "truc.hanoi")
-    wait_for_item(officer, code, dossier_id=dossier_id, status="overdue", letter_status="draft")
-
+    _publish_what_is_staged(platform, database)  # so the crash lands on this letter
+    relay = _start_relay(platform, crash_at)
     try:
+        dossier_id, code = _late_dossier(platform, systems)
+        officer = officer_client(platform, "truc.hanoi")
+        wait_for_item(officer, code, dossier_id=dossier_id, status="overdue", letter_status="draft")
         answer = officer.post(
             f"/board/dossiers/{dossier_id}/letter",
             data={
@@ -85,24 +115,27 @@ def test_a_letter_survives_a_sigkill_around_its_event_exactly_once(
                 "extension_working_days": "3",
             },
         )
-    except httpx.TransportError:
-        pass  # the worker died answering
-    else:
-        pytest.fail(f"the worker answered {answer.status_code}: {answer.text[:500]}")
-    worker = platform.worker.process
-    assert worker is not None
-    assert worker.wait(timeout=30) == -signal.SIGKILL, "it did not die at the crash point"
-    # Proven where it died: the letter committed, unmarked; its event out or not yet.
+        assert answer.status_code == 303, answer.text[:500]
+        assert relay.wait(timeout=30) == -signal.SIGKILL, "the relay did not die at the crash point"
+    finally:
+        if relay.poll() is None:
+            relay.kill()
+            relay.wait()
+    # Proven where it died: the letter committed with its event, unmarked; out or not yet.
     assert _versions(database, dossier_id) == [(1, False)]
     before = _events(infra, Topic.APOLOGY_LETTERS, dossier_id)
     assert len(before) == sent_before_the_crash
 
-    _restart(platform, None)
-    wait_for(
-        lambda: _versions(database, dossier_id) == [(1, True)],
-        timeout_s=90,
-        what="the letter's event republished and marked after the restart",
-    )
+    relay = _start_relay(platform, None)
+    try:
+        wait_for(
+            lambda: _versions(database, dossier_id) == [(1, True)],
+            timeout_s=90,
+            what="the letter's event published again and marked after the restart",
+        )
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        relay.wait(timeout=60)
     after = _events(infra, Topic.APOLOGY_LETTERS, dossier_id)
     assert len(after) == 1 + sent_before_the_crash
     assert len({event["id"] for event in after}) == 1, "one letter, one event id"

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from motcua.kafka import Topic
 from services.deadlines.board.service import compliance
 from tests.conftest import Database, Infra
-from tests.integration.conftest import Systems, auth, receive_command
+from tests.integration.conftest import Systems, auth, receive_command, wait_for
 from tests.integration.deadlines.conftest import (
     Platform,
     board_json,
@@ -113,8 +113,14 @@ def test_late_dossier_gets_a_confirmed_numbered_letter_once(
     assert f"Số: {printed.group(1)}" in v2
     assert "Sở Tư pháp" in v2
 
-    # Both versions were acknowledged by Kafka before the officer was answered: the topics,
-    # read to their end, hold each once, of the one episode the dossier's alerts carry.
+    # Both versions were committed with their events, which the outbox relay publishes: the
+    # topics, read to their end once both are out, hold each once, of the one episode the
+    # dossier's alerts carry.
+    wait_for(
+        lambda: len(_events(infra, Topic.APOLOGY_LETTERS, dossier_id)) >= 2,
+        timeout_s=30,
+        what="both versions' events published by the relay",
+    )
     alerts = _events(infra, Topic.DEADLINE_ALERTS, dossier_id)
     assert Counter((e["type"], e["data"]["episode"]) for e in alerts) == Counter(
         {("vn.motcua.deadline.due_soon.v1", 1): 1, ("vn.motcua.deadline.overdue.v1", 1): 1}
@@ -133,13 +139,21 @@ def test_late_dossier_gets_a_confirmed_numbered_letter_once(
             "SELECT episode, letter_number, status FROM apology_letters WHERE dossier_id = %s",
             (dossier_id,),
         ).fetchall()
-        unpublished = conn.execute(
-            "SELECT count(*) FROM apology_letter_versions v JOIN apology_letters l "
-            "ON l.id = v.letter_id WHERE l.dossier_id = %s AND v.published_at IS NULL",
-            (dossier_id,),
-        ).fetchone()
     assert letters == [(1, number, "issued")]
-    assert unpublished == (0,)
+
+    def staged() -> tuple[int, int]:
+        """(staged, of which unpublished) outbox rows of the dossier."""
+        with psycopg.connect(database.service_urls["deadlines"]) as conn:
+            row = conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE published_at IS NULL) FROM outbox "
+                "WHERE message_key = %s",
+                (dossier_id,),
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    # Marked once Kafka acknowledged them: both went out through the outbox, none is left.
+    wait_for(lambda: staged() == (2, 0), timeout_s=30, what="both versions marked published")
     # Off the board once intake has applied the new date (dossier.rescheduled).
     deadline = time.monotonic() + 30
     while any(i["dossier_id"] == dossier_id for i in board_json(hanoi, code)):

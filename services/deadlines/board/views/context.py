@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -16,7 +15,6 @@ from services.deadlines.board.names import Names
 from services.deadlines.board.query import ReferenceData
 from services.deadlines.database import Database
 from services.deadlines.letters.intake_client import DossierDirectory
-from services.deadlines.letters.service import IssuedVersion
 from services.deadlines.officers import Officer
 from services.deadlines.web import SignIn
 
@@ -25,7 +23,6 @@ from services.deadlines.web import SignIn
 class BoardConfig:
     calendar: WorkingCalendar
     suggested_extension_days: int
-    publish: Callable[[IssuedVersion], Awaitable[None]]
     ratings_url: str | None = None
     reporting_url: str | None = None
 

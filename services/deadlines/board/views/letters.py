@@ -133,7 +133,7 @@ def install(app: faust.App, ctx: BoardContext) -> None:
                 )
 
             try:
-                issued = await ctx.db.run(
+                await ctx.db.run(
                     issue_letter,
                     officer,
                     task,
@@ -145,7 +145,6 @@ def install(app: faust.App, ctx: BoardContext) -> None:
                 )
             except LetterRuleError as exc:
                 return refused(exc, 409)
-            await ctx.config.publish(issued)
             return redirect(f"/board/dossiers/{task.dossier_id}/letter")
 
     @app.page("/board/dossiers/{dossier_id}/letter.pdf")
