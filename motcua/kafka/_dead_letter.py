@@ -8,6 +8,7 @@ and never vanishes. Ops read the reason from the headers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from confluent_kafka import Message, Producer
 
@@ -17,12 +18,21 @@ from motcua.metrics import DEAD_LETTERS
 MAX_DETAIL = 2000
 
 
+class SourceMessage(Protocol):
+    """What a dead letter reads of its source: a Kafka message, or a Faust event's."""
+
+    def topic(self) -> str | None: ...
+    def partition(self) -> int | None: ...
+    def offset(self) -> int | None: ...
+    def headers(self) -> Any: ...
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     reason: str
     detail: str
 
-    def headers(self, service: str, source: Message) -> list[tuple[str, str | bytes | None]]:
+    def headers(self, service: str, source: SourceMessage) -> list[tuple[str, str | bytes | None]]:
         return [
             ("motcua-dlq-service", service.encode()),
             ("motcua-dlq-reason", self.reason.encode()),
