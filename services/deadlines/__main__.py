@@ -1,4 +1,5 @@
-"""`python -m services.deadlines`: run the deadlines Faust worker (its figures, /healthz and /readyz on HTTP_PORT; the officers' pages are `services.deadlines.officers_web`)."""
+"""`python -m services.deadlines`: run the deadlines Faust worker (its figures, /healthz
+and /readyz on HTTP_PORT; the officers' pages are `services.deadlines.officers_web`)."""
 
 from motcua.streaming import run_worker
 from services.deadlines.app import app, checks_topic_name, settings

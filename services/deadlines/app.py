@@ -27,21 +27,16 @@ import faust
 from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.contracts import load_contracts
 from motcua.kafka import Topic, dead_letter_topic
-from motcua.metrics import CONSUMED
 from motcua.streaming import create_faust_app
 from services.deadlines.calendar_watch import CalendarWatch, follow_changes
 from services.deadlines.checking import Agents
 from services.deadlines.database import Database
-from services.deadlines.due_index import dispatch_due
+from services.deadlines.due_index import DueIndex, dispatch_due
 from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag, export_figures
 from services.deadlines.recovery import Recovery
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.tracking import DeadlinePolicy
-
-# How long a batch of checks waits to fill: a lone check waits at most this, a burst of
-# thousands goes out in batches of ``check_batch_size``.
-CHECK_WITHIN_S = 0.02
 
 
 def checks_topic_name(settings: DeadlinesSettings) -> str:
@@ -51,6 +46,13 @@ def checks_topic_name(settings: DeadlinesSettings) -> str:
 
 def raw_topic(app: faust.App, name: str, **options: Any) -> Any:
     return app.topic(name, key_serializer="raw", value_serializer="raw", **options)
+
+
+async def send_due_checks(calendar_feed: CalendarFeed, index: DueIndex, checks: Any) -> None:
+    """The checks whose moment has come, each to its dossier's partition — not before the
+    calendar has caught up (a check now could use a calendar missing news)."""
+    if calendar_feed.caught_up:
+        await dispatch_due(index, time.time(), lambda d: checks.send(key=d.encode(), value=b""))
 
 
 def policy_of(settings: DeadlinesSettings, calendar: LiveCalendar) -> DeadlinePolicy:
@@ -78,21 +80,15 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
 
     @app.agent(raw_topic(app, Topic.DOSSIER_EVENTS.value))
     async def track(stream: Any) -> None:
-        async for event in stream.events():
-            CONSUMED.labels(Topic.DOSSIER_EVENTS.value).inc()
-            await agents.track(event)
+        await agents.track_all(stream)
 
     @app.agent(checks)
     async def check(stream: Any) -> None:
-        async for batch in stream.take_events(settings.check_batch_size, within=CHECK_WITHIN_S):
-            await agents.check(batch)
+        await agents.check_all(stream, settings.check_batch_size)
 
     @app.timer(interval=settings.tick_interval_s)
     async def tick() -> None:
-        if calendar_feed.caught_up:  # a check now could use a calendar missing news
-            await dispatch_due(
-                emitter.index, time.time(), lambda d: checks.send(key=d.encode(), value=b"")
-            )
+        await send_due_checks(calendar_feed, emitter.index, checks)
 
     @app.task
     async def follow_calendar() -> None:

@@ -14,12 +14,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from motcua.contracts import ContractError, decode_event
+from motcua.kafka import Topic
+from motcua.metrics import CONSUMED
 from motcua.streaming import as_current_event
 from services.deadlines.board.service import sync_board
 from services.deadlines.dead_letters import Send, dead_letter
 from services.deadlines.emitting import Emitter
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.tracking import DossierClock, UnknownEvent, apply_event
+
+# How long a batch of checks waits to fill: a lone check waits at most this, a burst of
+# thousands goes out in batches of ``check_batch_size``.
+CHECK_WITHIN_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,17 @@ class Agents:
     """The Faust table: dossier id → clock record."""
     emitter: Emitter
     dead_letters: Send
+
+    async def track_all(self, stream: Any) -> None:
+        """The ``track`` agent: the dossier events' stream, one event at a time."""
+        async for event in stream.events():
+            CONSUMED.labels(Topic.DOSSIER_EVENTS.value).inc()
+            await self.track(event)
+
+    async def check_all(self, stream: Any, batch_size: int) -> None:
+        """The ``check`` agent: the checks' stream, in batches."""
+        async for batch in stream.take_events(batch_size, within=CHECK_WITHIN_S):
+            await self.check(batch)
 
     async def track(self, event: Any) -> None:
         """One dossier event: its clock as intake states it; a poison event is dead-lettered."""

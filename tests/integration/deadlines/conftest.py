@@ -34,7 +34,12 @@ PASSWORD = "mat-khau-truc-ban-2026"
 class Platform:
     intake: str
     deadlines: str
+    """The officers' web: sign-in, the board, the letters."""
     worker: Worker
+    web: Worker
+    """The officers' web process (``services.deadlines.officers_web``)."""
+    worker_url: str
+    """The worker's own port: its figures, /healthz and /readyz."""
     public_key: Path
     """Checks the worker's sign-in tokens (ratings and reporting are given it)."""
     page_ports: dict[str, int]
@@ -125,23 +130,34 @@ def platform(
         # Procedures a test adds are named on the board within seconds.
         "REFERENCE_REFRESH_S": "2",
     }
+    web = Worker(infra, database, tmp, module="services.deadlines.officers_web")
+    web.env = {**worker.env, "HTTP_PORT": str(free_port())}
+    worker.env["PAGES_BOARD_URL"] = web.env["PAGES_BOARD_URL"] = (
+        f"http://127.0.0.1:{web.env['HTTP_PORT']}/board"
+    )
     worker.start()
+    web.start()
     assert worker.process is not None
+    assert web.process is not None
     platform = Platform(
         f"http://127.0.0.1:{intake_port}",
-        f"http://127.0.0.1:{worker.env['HTTP_PORT']}",
+        f"http://127.0.0.1:{web.env['HTTP_PORT']}",
         worker,
+        web,
+        f"http://127.0.0.1:{worker.env['HTTP_PORT']}",
         public_key,
         page_ports,
     )
     try:
         wait_until_up(platform.intake, intake, intake_log)
-        wait_until_up(platform.deadlines, worker.process, worker.log)
+        wait_until_up(platform.worker_url, worker.process, worker.log)
+        wait_until_up(platform.deadlines, web.process, web.log)
         yield platform
     finally:
-        for process in (intake, worker.process):
-            process.kill()
-            process.wait()
+        for process in (intake, worker.process, web.process):
+            if process is not None:
+                process.kill()
+                process.wait()
 
 
 def officer_client(platform: Platform, username: str) -> httpx.Client:
@@ -178,7 +194,7 @@ def wait_for_item(client: httpx.Client, dossier_code: str, **expected: Any) -> d
 
 def metric(platform: Platform, name: str) -> float:
     """The metric's value summed over its label sets (zero when it has none yet)."""
-    text = httpx.get(f"{platform.deadlines}/metrics", timeout=5).text
+    text = httpx.get(f"{platform.worker_url}/metrics", timeout=5).text
     samples = [
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()

@@ -1,6 +1,7 @@
-"""SIGKILL of the deadlines worker between an apology letter's database commit and its
-Kafka event, and between the event and its ``published`` mark: after the restart the
-letter's event goes out under its one id, and intake applies it once."""
+"""SIGKILL of deadlines' officers' web (which issues and publishes the letters) between an
+apology letter's database commit and its Kafka event, and between the event and its
+``published`` mark: after the restart the letter's event goes out under its one id, and
+intake applies it once."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from tests.integration.kafka_log import read_to_end
 
 
 def _restart(platform: Platform, crash_at: str | None) -> None:
-    worker = platform.worker
+    worker = platform.web
     assert worker.process is not None
     if worker.process.poll() is None:
         worker.stop(signal.SIGTERM)
@@ -89,7 +90,7 @@ def test_a_letter_survives_a_sigkill_around_its_event_exactly_once(
         pass  # the worker died answering
     else:
         pytest.fail(f"the worker answered {answer.status_code}: {answer.text[:500]}")
-    worker = platform.worker.process
+    worker = platform.web.process
     assert worker is not None
     assert worker.wait(timeout=30) == -signal.SIGKILL, "it did not die at the crash point"
     # Proven where it died: the letter committed, unmarked; its event out or not yet.
