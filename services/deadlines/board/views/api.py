@@ -17,6 +17,31 @@ from services.deadlines.board.views.session import ApiViewer, Ctx
 
 router = APIRouter(tags=["board"])
 
+_FILTERS = {
+    "unit": "A unit of the officer's subtree (its code).",
+    "status": "`due_soon` or `overdue`.",
+    "procedure": "A procedure of intake's catalogue (its code).",
+    "field": "A field (lĩnh vực) of the catalogue.",
+    "letter": "`to_issue`: only dossiers whose apology letter is still a draft.",
+    "dossier_code": "One dossier's code.",
+    "cursor": "The `next_cursor` of the previous page.",
+    "limit": "Rows per page, a whole number from 1 to 200.",
+}
+BOARD_PARAMETERS = {
+    "parameters": [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": text,
+        }
+        for name, text in _FILTERS.items()
+    ]
+}
+"""The page's filters, read from the query string as the page reads them
+(:func:`~services.deadlines.board.query.parse_board_request`), documented here."""
+
 
 def item_json(item: BoardItem, ctx: BoardContext) -> dict[str, Any]:
     procedure = ctx.reference.procedure(item.procedure_code)
@@ -33,6 +58,7 @@ def item_json(item: BoardItem, ctx: BoardContext) -> dict[str, Any]:
 @router.get(
     "/v1/board",
     summary="The officer's board: its filters, cursor and limit as on the page.",
+    openapi_extra=BOARD_PARAMETERS,
     responses={
         401: {"description": "Nobody is signed in."},
         403: {"description": "A unit outside the officer's subtree, or not their role."},
