@@ -119,6 +119,19 @@ def _consuming_on_their_own(service: str, infra: Infra) -> Iterator[OwnConsumers
             future.exception(timeout=30)
 
 
+def _first_health(base: str, process: subprocess.Popen[bytes], log: Path) -> tuple[int, bytes]:
+    """``/healthz``'s first answer, within 60 s of the start."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            status, body, _ = _get(f"{base}/healthz")
+            return status, body
+        except OSError:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"no /healthz in 60s:\n{log.read_text()}"
+            time.sleep(0.2)
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_process_serves_health_readiness_metrics_and_stops_on_sigterm(
     service: str, infra: Infra, database: Database, tmp_path: Path
@@ -145,15 +158,7 @@ def test_service_process_serves_health_readiness_metrics_and_stops_on_sigterm(
             )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    status, body, _ = _get(f"{base}/healthz")
-                    break
-                except OSError:
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, f"no /healthz in 60s:\n{log.read_text()}"
-                    time.sleep(0.2)
+            status, body = _first_health(base, process, log)
             assert status == 200
             assert json.loads(body)["status"] == "ok"
 

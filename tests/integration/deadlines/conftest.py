@@ -59,17 +59,8 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     pytest.fail(f"{url} never became ready:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="module")
-def platform(
-    infra: Infra,
-    database: Database,
-    intake_url: str,
-    systems: Systems,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Platform]:
-    # Module scope: intake's relay must not outlive these tests, or it would publish the
-    # outbox rows that intake's own relay tests mean to publish themselves.
-    tmp = tmp_path_factory.mktemp("platform")
+def _register(intake_url: str, deadlines_url: str, systems: Systems) -> tuple[str, str]:
+    """Deadlines' system on intake (its name and key) and the two duty officers."""
     with psycopg.connect(intake_url) as conn:
         root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
         assert root
@@ -78,7 +69,7 @@ def platform(
         _, deadlines_key = register_system(
             deadlines_system, root[0], [Scope.READ, Scope.RESCHEDULE], db_session=conn
         )
-    with psycopg.connect(database.service_urls["deadlines"]) as conn:
+    with psycopg.connect(deadlines_url) as conn:
         register_officer(
             "truc.hanoi",
             "Trực ban Hà Nội",
@@ -90,13 +81,18 @@ def platform(
         register_officer(
             "truc.haiphong", "Trực ban Hải Phòng", haiphong_province, PASSWORD, db_session=conn
         )
+    return deadlines_system, deadlines_key
+
+
+def _start_intake(
+    infra: Infra, intake_url: str, deadlines_system: str, log: Path
+) -> tuple[subprocess.Popen[bytes], int]:
     # Intake applies the letters this module's worker issues from now on, not the ones of
     # modules before it (whose dossier codes this intake's numbering may give again).
     letters_group = f"intake-{deadlines_system}"
     start_group_at_end(infra.bootstrap_servers, letters_group, [Topic.APOLOGY_LETTERS.value])
-    intake_port = free_port()
-    intake_log = tmp / "intake.log"
-    with intake_log.open("wb") as out:
+    port = free_port()
+    with log.open("wb") as out:
         intake = subprocess.Popen(
             [sys.executable, "-m", "services.intake"],
             cwd=ROOT,
@@ -104,7 +100,7 @@ def platform(
                 **os.environ,
                 "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
                 "DATABASE_URL": intake_url,
-                "HTTP_PORT": str(intake_port),
+                "HTTP_PORT": str(port),
                 "INBOUND_ENABLED": "false",
                 # Intake applies this module's issued letters, in a group of its own.
                 "APOLOGY_SYSTEM": deadlines_system,
@@ -113,34 +109,56 @@ def platform(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    return intake, port
+
+
+def _deadlines(
+    worker: Worker, web: Worker, intake: str, key: str, tmp: Path, page_ports: dict[str, int]
+) -> Path:
+    """The worker's and the officers' web's environment; the public key of sign-in."""
     private_key, public_key = tmp / "officer-token.pem", tmp / "officer-token.pub.pem"
     write_keypair(private_key, public_key)
-    page_ports = {"ratings": free_port(), "reporting": free_port()}
-    worker = Worker(infra, database, tmp)
-    worker.env["INTAKE_URL"] = f"http://127.0.0.1:{intake_port}"
-    worker.env["INTAKE_API_KEY"] = deadlines_key
-    worker.env["OFFICER_TOKEN_PRIVATE_KEY_FILE"] = str(private_key)
-    worker.env["SIGNIN_RETURN_ORIGINS"] = ",".join(
-        f"http://127.0.0.1:{port}" for port in page_ports.values()
-    )
     worker.env |= {
-        "PAGES_BOARD_URL": f"http://127.0.0.1:{worker.env['HTTP_PORT']}/board",
+        "INTAKE_URL": intake,
+        "INTAKE_API_KEY": key,
+        "OFFICER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
+        "SIGNIN_RETURN_ORIGINS": ",".join(f"http://127.0.0.1:{p}" for p in page_ports.values()),
         "PAGES_RATINGS_URL": f"http://127.0.0.1:{page_ports['ratings']}/staff",
         "PAGES_REPORTING_URL": f"http://127.0.0.1:{page_ports['reporting']}/reports",
         # Procedures a test adds are named on the board within seconds.
         "REFERENCE_REFRESH_S": "2",
     }
-    web = Worker(infra, database, tmp, module="services.deadlines.officers_web")
     web.env = {**worker.env, "HTTP_PORT": str(free_port())}
     worker.env["PAGES_BOARD_URL"] = web.env["PAGES_BOARD_URL"] = (
         f"http://127.0.0.1:{web.env['HTTP_PORT']}/board"
     )
+    return public_key
+
+
+@pytest.fixture(scope="module")
+def platform(
+    infra: Infra,
+    database: Database,
+    intake_url: str,
+    systems: Systems,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Platform]:
+    # Module scope: intake's relay must not outlive these tests, or it would publish the
+    # outbox rows that intake's own relay tests mean to publish themselves.
+    tmp = tmp_path_factory.mktemp("platform")
+    system, key = _register(intake_url, database.service_urls["deadlines"], systems)
+    intake, intake_port = _start_intake(infra, intake_url, system, tmp / "intake.log")
+    page_ports = {"ratings": free_port(), "reporting": free_port()}
+    worker = Worker(infra, database, tmp)
+    web = Worker(infra, database, tmp, module="services.deadlines.officers_web")
+    intake_base = f"http://127.0.0.1:{intake_port}"
+    public_key = _deadlines(worker, web, intake_base, key, tmp, page_ports)
     worker.start()
     web.start()
     assert worker.process is not None
     assert web.process is not None
     platform = Platform(
-        f"http://127.0.0.1:{intake_port}",
+        intake_base,
         f"http://127.0.0.1:{web.env['HTTP_PORT']}",
         worker,
         web,
@@ -149,15 +167,14 @@ def platform(
         page_ports,
     )
     try:
-        wait_until_up(platform.intake, intake, intake_log)
+        wait_until_up(platform.intake, intake, tmp / "intake.log")
         wait_until_up(platform.worker_url, worker.process, worker.log)
         wait_until_up(platform.deadlines, web.process, web.log)
         yield platform
     finally:
         for process in (intake, worker.process, web.process):
-            if process is not None:
-                process.kill()
-                process.wait()
+            process.kill()
+            process.wait()
 
 
 def officer_client(platform: Platform, username: str) -> httpx.Client:

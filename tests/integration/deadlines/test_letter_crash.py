@@ -61,6 +61,25 @@ def _events(infra: Infra, topic: Topic, dossier_id: str) -> list[Any]:
     ]
 
 
+def _issue_and_die(platform: Platform, officer: httpx.Client, dossier_id: str) -> None:
+    """Issue the dossier's letter; the officers' web dies at its crash point answering."""
+    try:
+        answer = officer.post(
+            f"/board/dossiers/{dossier_id}/letter",
+            data={
+                "reason": "Chờ xác minh của Công an tỉnh Quảng Ninh",
+                "extension_working_days": "3",
+            },
+        )
+    except httpx.TransportError:
+        pass  # the web died answering
+    else:
+        pytest.fail(f"the web answered {answer.status_code}: {answer.text[:500]}")
+    web = platform.web.process
+    assert web is not None
+    assert web.wait(timeout=30) == -signal.SIGKILL, "it did not die at the crash point"
+
+
 @pytest.mark.parametrize(
     ("crash_at", "sent_before_the_crash"),
     [("letter-committed", 0), ("letter-sent", 1)],
@@ -78,21 +97,7 @@ def test_a_letter_survives_a_sigkill_around_its_event_exactly_once(
     officer = officer_client(platform, "truc.hanoi")
     wait_for_item(officer, code, dossier_id=dossier_id, status="overdue", letter_status="draft")
 
-    try:
-        answer = officer.post(
-            f"/board/dossiers/{dossier_id}/letter",
-            data={
-                "reason": "Chờ xác minh của Công an tỉnh Quảng Ninh",
-                "extension_working_days": "3",
-            },
-        )
-    except httpx.TransportError:
-        pass  # the worker died answering
-    else:
-        pytest.fail(f"the worker answered {answer.status_code}: {answer.text[:500]}")
-    worker = platform.web.process
-    assert worker is not None
-    assert worker.wait(timeout=30) == -signal.SIGKILL, "it did not die at the crash point"
+    _issue_and_die(platform, officer, dossier_id)
     # Proven where it died: the letter committed, unmarked; its event out or not yet.
     assert _versions(database, dossier_id) == [(1, False)]
     before = _events(infra, Topic.APOLOGY_LETTERS, dossier_id)
