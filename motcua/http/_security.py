@@ -2,7 +2,9 @@
 
 A page may not be framed by any site (``frame-ancestors 'none'``: no clickjacking), loads
 scripts, styles, images and connections from its own origin only, is never sniffed into
-another type, and sends no referrer (a rating link's token never leaks to another site).
+another type, and sends its address to its own origin only (``same-origin``: a rating
+link's token never leaks to another site, while a form still posts with its true
+``Origin``, which reporting checks — ``no-referrer`` would make it ``null``).
 The interactive API documentation (``/docs``, ``/redoc``) is FastAPI's page: it loads its
 scripts from a CDN and starts them inline, so it gets the same policy widened for those,
 still unframeable.
@@ -25,7 +27,7 @@ API_DOCS_POLICY = (
 )
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 """Besides the content security policy; ``X-Frame-Options`` for browsers without CSP."""
