@@ -1,5 +1,5 @@
-"""The officers' web's parts without a server: the CSV's reader thread and the letter
-publisher, with the database and the producer faked."""
+"""The officers' web's parts without a server: the CSV's reader thread, the letter
+publisher and the token renewal, with the database and the producer faked."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from typing import Any, cast
 
 import pytest
 from confluent_kafka import KafkaException, Producer
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.testclient import TestClient
 
 from services.deadlines.board.views.export import BATCH, iterate_in_thread
+from services.deadlines.board.views.session import RENEWAL, RenewToken
 from services.deadlines.database import Database
 from services.deadlines.letters.publishing import LetterPublisher
 from services.deadlines.letters.service import IssuedVersion, mark_published
@@ -99,3 +103,34 @@ def test_a_letter_kafka_refused_stays_unmarked_for_the_republisher(
     with pytest.raises(KafkaException):
         asyncio.run(publisher(db, FakeProducer("broker down")).publish(ISSUED))
     assert db.calls == []
+
+
+def renewing_app() -> FastAPI:
+    """A page that renews the token, one that does not, and a stream that does."""
+    app = FastAPI()
+    app.add_middleware(RenewToken)
+
+    @app.get("/renewed")
+    def renewed(request: Request) -> PlainTextResponse:
+        setattr(request.state, RENEWAL, "motcua_officer=fresh; Path=/")
+        return PlainTextResponse("page")
+
+    @app.get("/fresh")
+    def fresh() -> PlainTextResponse:
+        return PlainTextResponse("page")
+
+    @app.get("/stream")
+    def stream(request: Request) -> StreamingResponse:
+        setattr(request.state, RENEWAL, "motcua_officer=fresh; Path=/")
+        return StreamingResponse(iter([b"a", b"b"]), media_type="text/plain")
+
+    return app
+
+
+def test_the_renewed_token_goes_out_with_whatever_the_handler_answered() -> None:
+    client = TestClient(renewing_app())
+    assert client.get("/renewed").headers.get_list("set-cookie") == ["motcua_officer=fresh; Path=/"]
+    assert "set-cookie" not in client.get("/fresh").headers
+    streamed = client.get("/stream")
+    assert streamed.text == "ab"
+    assert streamed.headers["set-cookie"] == "motcua_officer=fresh; Path=/"
