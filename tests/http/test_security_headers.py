@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
+from psycopg_pool import ConnectionPool
 from starlette.routing import BaseRoute, Mount
 
 from motcua.http import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, create_service_app
@@ -24,7 +25,7 @@ from services.reporting.app import create_app as reporting_app
 from services.reporting.settings import ReportingSettings
 
 NOWHERE = {
-    # Nothing answers here: a page that needs a dependency fails fast, headers and all.
+    # Nothing answers here: a check that still connects (readiness) fails fast.
     "kafka_bootstrap_servers": "127.0.0.1:9",
     "database_url": "postgresql://nobody@127.0.0.1:9/nothing",
     "readiness_timeout_s": 0.2,
@@ -33,7 +34,18 @@ PARAMETER = re.compile(r"\{[^}]+\}")
 SOME_ID = "00000000-0000-4000-8000-000000000000"
 
 
-def service_apps() -> dict[str, FastAPI]:
+def unopened_pool(url: str, **_: object) -> ConnectionPool:
+    """A pool that never connects: no thread keeps knocking on a closed port after the
+    test (other tests read the log)."""
+    return ConnectionPool(url, open=False)
+
+
+@pytest.fixture
+def service_apps(monkeypatch: pytest.MonkeyPatch) -> dict[str, FastAPI]:
+    """Each service's app as it is built, its lifespan not run: nothing connects, and a
+    page that needs a dependency fails fast, headers and all."""
+    for service in ("ratings", "reporting"):
+        monkeypatch.setattr(f"services.{service}.app.open_pool", unopened_pool)
     return {
         "intake": intake_app(IntakeSettings(**NOWHERE)),  # type: ignore[arg-type]
         "deadlines.officers_web": deadlines_app(DeadlinesSettings(**NOWHERE)),  # type: ignore[arg-type]
@@ -80,16 +92,18 @@ API_DOCS = {"/docs", "/redoc", "/docs/oauth2-redirect"}
 
 
 @pytest.mark.parametrize("service", ["intake", "deadlines.officers_web", "ratings", "reporting"])
-def test_every_page_of_every_service_sends_the_security_headers(service: str) -> None:
-    app = service_apps()[service]
+def test_every_page_of_every_service_sends_the_security_headers(
+    service: str, service_apps: dict[str, FastAPI]
+) -> None:
+    app = service_apps[service]
     paths = list(get_paths(app.routes))
     assert len(paths) > 5, paths  # the routes were found: the walk is not vacuous
     assert missing_headers(app) == {}
 
 
-def test_the_walk_finds_every_service_s_pages() -> None:
+def test_the_walk_finds_every_service_s_pages(service_apps: dict[str, FastAPI]) -> None:
     """The board, sign-in, the letter, the staff pages, the leaders' report are walked."""
-    walked = {path for app in service_apps().values() for path in get_paths(app.routes)}
+    walked = {path for app in service_apps.values() for path in get_paths(app.routes)}
     for page in ("/board", "/board/login", f"/board/dossiers/{SOME_ID}/letter", "/reports"):
         assert page in walked
     assert any(path.startswith("/staff") for path in walked)
