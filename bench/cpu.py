@@ -14,6 +14,8 @@ from pathlib import Path
 
 PROCESSES = {
     "intake": "-m services.intake",
+    # Before the worker's: the first kind whose marker a command line holds is its kind.
+    "deadlines-web": "-m services.deadlines.officers_web",
     "deadlines": "-m services.deadlines",
     "ratings": "-m services.ratings",
     "reporting": "-m services.reporting",

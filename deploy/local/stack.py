@@ -66,11 +66,33 @@ class ServiceProcess:
     port_key: str
     url_variable: str
     uses_data_dir: bool
+    module: str = ""
+    """``python -m`` this; default ``services.<name>``."""
+    service: str = ""
+    """The service it is part of (its database, its secrets); default ``name``."""
+
+    @property
+    def marker(self) -> str:
+        return self.module or f"services.{self.name}"
+
+    @property
+    def of(self) -> str:
+        return self.service or self.name
 
 
 SERVICE_PROCESSES: tuple[ServiceProcess, ...] = (
     ServiceProcess("intake", "intake", "INTAKE_URL", uses_data_dir=False),
-    ServiceProcess("deadlines", "deadlines", "DEADLINES_URL", uses_data_dir=True),
+    # Deadlines is two processes: the Faust worker, and the officers' web at the address
+    # officers use (DEADLINES_URL), which scales apart from the partitions.
+    ServiceProcess("deadlines", "deadlines_worker", "DEADLINES_WORKER_URL", uses_data_dir=True),
+    ServiceProcess(
+        "deadlines-web",
+        "deadlines",
+        "DEADLINES_URL",
+        uses_data_dir=False,
+        module="services.deadlines.officers_web",
+        service="deadlines",
+    ),
     ServiceProcess("ratings", "ratings", "RATINGS_URL", uses_data_dir=False),
     ServiceProcess("reporting", "reporting", "REPORTING_URL", uses_data_dir=False),
 )
@@ -80,6 +102,7 @@ PREFERRED_PORTS = {
     "postgres": 55432,
     "intake": 8001,
     "deadlines": 8002,
+    "deadlines_worker": 8012,
     "ratings": 8003,
     "reporting": 8004,
     "prometheus": 9090,
@@ -577,7 +600,7 @@ def service_env(
         "PYTHONUNBUFFERED": "1",
     }
     if service.uses_data_dir:
-        env["DATA_DIR"] = str(state.dir / "data" / service.name)
+        env["DATA_DIR"] = str(state.dir / "data" / service.of)
     return env
 
 
@@ -591,74 +614,92 @@ def officer_token_keys(state: State) -> tuple[Path, Path]:
     return private, public
 
 
+@dataclass(frozen=True)
+class IntakeKeys:
+    """The intake API keys the seed registered for the services that read intake."""
+
+    deadlines: str
+    ratings: str
+    reporting: str
+
+
+def process_env(
+    state: State, service: ServiceProcess, urls: dict[str, str], keys: IntakeKeys
+) -> dict[str, str]:
+    """What a process needs beyond the common settings: one sign-in (deadlines' officers'
+    web signs officers' tokens, every service checks them with the public key; all listen
+    on 127.0.0.1, so they share the token's cookie), and its own intake key."""
+    private_key, public_key = officer_token_keys(state)
+    env = {
+        "OFFICER_TOKEN_PUBLIC_KEY_FILE": str(public_key),
+        "SIGNIN_URL": urls["DEADLINES_URL"],
+        "PAGES_BOARD_URL": f"{urls['DEADLINES_URL']}/board",
+        "PAGES_RATINGS_URL": f"{urls['RATINGS_URL']}/staff",
+        "PAGES_REPORTING_URL": f"{urls['REPORTING_URL']}/reports",
+    }
+    if service.name == "deadlines-web":
+        # Intake starts first, so it answers; the key was registered by the seed.
+        env |= {
+            "INTAKE_URL": urls["INTAKE_URL"],
+            "INTAKE_API_KEY": keys.deadlines,
+            "OFFICER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
+            "SIGNIN_RETURN_ORIGINS": f"{urls['RATINGS_URL']},{urls['REPORTING_URL']}",
+        }
+    if service.name == "ratings":
+        # Asks intake for the citizen's contact when an invitation is sent, with a key of
+        # its own; every channel records what it would send (no gateway is configured).
+        env |= {
+            "INTAKE_URL": urls["INTAKE_URL"],
+            "INTAKE_API_KEY": keys.ratings,
+            "RATINGS_PUBLIC_URL": urls["RATINGS_URL"],
+            "RATINGS_TOKEN_KEY": state.secret("ratings_token_key"),
+            # A demo is tried at any hour: the messages it records are not sent anyway.
+            "QUIET_HOURS": os.environ.get("QUIET_HOURS", ""),
+        }
+    if service.name == "reporting":
+        # Unit and procedure names, and the tally it reconciles its figures with.
+        env |= {"INTAKE_URL": urls["INTAKE_URL"], "INTAKE_API_KEY": keys.reporting}
+    return env
+
+
+def start_process(service: ServiceProcess, state: State, env: dict[str, str]) -> bool:
+    """Start the process unless it already runs; True when it was started."""
+    pid_file = state.pid_file(service.name)
+    if pid_file.exists() and pid_alive(int(pid_file.read_text()), service.marker):
+        say(f"{service.name} already runs (pid {pid_file.read_text().strip()})")
+        return False
+    with rotating_log(state.logs / f"{service.name}.log") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", service.marker],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pid_file.write_text(str(process.pid))
+    return True
+
+
 def start_services(
     state: State,
     *,
     bootstrap: str,
     service_urls: dict[str, str],
     any_port: bool,
-    deadlines_intake_key: str,
-    ratings_intake_key: str,
-    reporting_intake_key: str,
+    keys: IntakeKeys,
 ) -> dict[str, str]:
     ports = {s.name: state.port(s.port_key, any_port=any_port) for s in SERVICE_PROCESSES}
     urls = {s.url_variable: f"http://127.0.0.1:{ports[s.name]}" for s in SERVICE_PROCESSES}
-    private_key, public_key = officer_token_keys(state)
     started: list[tuple[ServiceProcess, int]] = []
     for service in SERVICE_PROCESSES:
         port = ports[service.name]
-        pid_file = state.pid_file(service.name)
-        marker = f"services.{service.name}"
-        if pid_file.exists() and pid_alive(int(pid_file.read_text()), marker):
-            say(f"{service.name} already runs (pid {pid_file.read_text().strip()})")
-            continue
-        log = state.logs / f"{service.name}.log"
         env = service_env(
-            state, service, bootstrap=bootstrap, database_url=service_urls[service.name], port=port
+            state, service, bootstrap=bootstrap, database_url=service_urls[service.of], port=port
         )
-        # One sign-in: deadlines signs officers' tokens, every service checks them with the
-        # public key; all listen on 127.0.0.1, so they share the token's cookie.
-        env |= {
-            "OFFICER_TOKEN_PUBLIC_KEY_FILE": str(public_key),
-            "SIGNIN_URL": urls["DEADLINES_URL"],
-            "PAGES_BOARD_URL": f"{urls['DEADLINES_URL']}/board",
-            "PAGES_RATINGS_URL": f"{urls['RATINGS_URL']}/staff",
-            "PAGES_REPORTING_URL": f"{urls['REPORTING_URL']}/reports",
-        }
-        if service.name == "deadlines":
-            # Intake starts first, so it answers; the key was registered by the seed.
-            env |= {
-                "INTAKE_URL": urls["INTAKE_URL"],
-                "INTAKE_API_KEY": deadlines_intake_key,
-                "OFFICER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
-                "SIGNIN_RETURN_ORIGINS": f"{urls['RATINGS_URL']},{urls['REPORTING_URL']}",
-            }
-        if service.name == "ratings":
-            # Asks intake for the citizen's contact when an invitation is sent, with a key of
-            # its own; every channel records what it would send (no gateway is configured).
-            env |= {
-                "INTAKE_URL": urls["INTAKE_URL"],
-                "INTAKE_API_KEY": ratings_intake_key,
-                "RATINGS_PUBLIC_URL": urls["RATINGS_URL"],
-                "RATINGS_TOKEN_KEY": state.secret("ratings_token_key"),
-                # A demo is tried at any hour: the messages it records are not sent anyway.
-                "QUIET_HOURS": os.environ.get("QUIET_HOURS", ""),
-            }
-        if service.name == "reporting":
-            # Unit and procedure names, and the tally it reconciles its figures with.
-            env |= {"INTAKE_URL": urls["INTAKE_URL"], "INTAKE_API_KEY": reporting_intake_key}
-        with rotating_log(log) as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", marker],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        pid_file.write_text(str(process.pid))
-        started.append((service, port))
+        if start_process(service, state, env | process_env(state, service, urls, keys)):
+            started.append((service, port))
     for service, port in started:
         log = state.logs / f"{service.name}.log"
         health = f"http://127.0.0.1:{port}/healthz"
@@ -899,9 +940,11 @@ def up(
             bootstrap=bootstrap,
             service_urls=service_urls,
             any_port=any_port,
-            deadlines_intake_key=variables["DEADLINES_INTAKE_API_KEY"],
-            ratings_intake_key=variables["RATINGS_INTAKE_API_KEY"],
-            reporting_intake_key=variables["REPORTING_INTAKE_API_KEY"],
+            keys=IntakeKeys(
+                variables["DEADLINES_INTAKE_API_KEY"],
+                variables["RATINGS_INTAKE_API_KEY"],
+                variables["REPORTING_INTAKE_API_KEY"],
+            ),
         )
         if with_prometheus:
             variables["PROMETHEUS_URL"] = start_prometheus(state, any_port=any_port)
@@ -917,7 +960,7 @@ def component_pids(state: State) -> list[tuple[str, int, str]]:
     found = [("demo", state.pid_file("demo"), "demo_traffic.py")]
     found.append(("prometheus", state.pid_file("prometheus"), prometheus_marker(state)))
     for service in SERVICE_PROCESSES:
-        found.append((service.name, state.pid_file(service.name), f"services.{service.name}"))
+        found.append((service.name, state.pid_file(service.name), service.marker))
     found.append(("kafka", state.pid_file("kafka"), "kafka.Kafka"))
     return [(name, int(f.read_text()), marker) for name, f, marker in found if f.exists()]
 
@@ -967,7 +1010,7 @@ def status(state: State) -> int:
     for service in SERVICE_PROCESSES:
         pid = _pid_in(state.pid_file(service.name))
         port = ports.get(service.port_key, "-")
-        alive = bool(pid) and pid_alive(pid, f"services.{service.name}")
+        alive = bool(pid) and pid_alive(pid, service.marker)
         healthy = alive and http_ok(f"http://127.0.0.1:{port}/healthz")
         word = "up" if healthy else ("unhealthy" if alive else "down")
         rows.append((service.name, word, pid, port, state.logs / f"{service.name}.log"))
@@ -999,9 +1042,9 @@ def status(state: State) -> int:
         pid = _pid_in(pid_path, first_line=first_line)
         alive = bool(pid) and pid_alive(pid, marker)
         rows.append((name, "up" if alive else "down", pid, ports.get(name, "-"), log))
-    print(f"{'component':<11} {'state':<10} {'pid':>8} {'port':>6}  log")
+    print(f"{'component':<14} {'state':<10} {'pid':>8} {'port':>6}  log")
     for name, word, pid, port, where in rows:
-        print(f"{name:<11} {word:<10} {pid or '-'!s:>8} {port!s:>6}  {where}")
+        print(f"{name:<14} {word:<10} {pid or '-'!s:>8} {port!s:>6}  {where}")
     return 0 if all(row[1] in ("up", "external") for row in rows) else 1
 
 

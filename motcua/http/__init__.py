@@ -3,5 +3,15 @@
 from motcua.http._app import create_service_app
 from motcua.http._problems import PROBLEM_JSON, Problem, problem_response
 from motcua.http._run import serve
+from motcua.http._security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, SecurityHeaders
 
-__all__ = ["PROBLEM_JSON", "Problem", "create_service_app", "problem_response", "serve"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "PROBLEM_JSON",
+    "SECURITY_HEADERS",
+    "Problem",
+    "SecurityHeaders",
+    "create_service_app",
+    "problem_response",
+    "serve",
+]

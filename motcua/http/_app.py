@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from motcua.contracts import load_contracts
 from motcua.health import Check, run_checks
 from motcua.http._problems import document_problems, install_problem_handlers
+from motcua.http._security import SecurityHeaders
 from motcua.metrics import HTTP_REQUEST_SECONDS, render_metrics
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -93,6 +94,8 @@ def create_service_app(
     _document_problems_in_openapi(app)
 
     app.add_middleware(_RequestTiming)
+    docs = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    app.add_middleware(SecurityHeaders, api_docs=frozenset(d for d in docs if d))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process serves requests.")
     async def healthz() -> dict[str, str]:

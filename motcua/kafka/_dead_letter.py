@@ -7,8 +7,9 @@ and never vanishes. Ops read the reason from the headers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from confluent_kafka import Message, Producer
 
@@ -18,11 +19,19 @@ from motcua.metrics import DEAD_LETTERS
 MAX_DETAIL = 2000
 
 Headers = list[tuple[str, str | bytes | None]]
-SourceHeaders = Mapping[str, str | bytes | None] | Iterable[tuple[str, str | bytes | None]] | None
 
 
 class DeadLetterNotAcknowledged(RuntimeError):
     """Kafka did not acknowledge a dead letter: the source message's offset must not move."""
+
+
+class SourceMessage(Protocol):
+    """What a dead letter reads of its source: a Kafka message, or a Faust event's."""
+
+    def topic(self) -> str | None: ...
+    def partition(self) -> int | None: ...
+    def offset(self) -> int | None: ...
+    def headers(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -30,29 +39,16 @@ class DeadLetter:
     reason: str
     detail: str
 
-    def headers(self, service: str, source: Message) -> Headers:
+    def headers(self, service: str, source: SourceMessage) -> Headers:
         """Why, and where the message came from, followed by its own headers."""
-        return self.headers_of(
-            service, str(source.topic()), source.partition(), source.offset(), source.headers()
-        )
-
-    def headers_of(
-        self,
-        service: str,
-        topic: str,
-        partition: int | None,
-        offset: int | None,
-        source_headers: SourceHeaders,
-    ) -> Headers:
-        """:meth:`headers` for a message held by another client than confluent-kafka's
-        (a stream processor's event)."""
+        source_headers = source.headers()
         return [
             ("motcua-dlq-service", service.encode()),
             ("motcua-dlq-reason", self.reason.encode()),
             ("motcua-dlq-detail", self.detail[:MAX_DETAIL].encode()),
-            ("motcua-dlq-topic", topic.encode()),
-            ("motcua-dlq-partition", str(partition).encode()),
-            ("motcua-dlq-offset", str(offset).encode()),
+            ("motcua-dlq-topic", str(source.topic()).encode()),
+            ("motcua-dlq-partition", str(source.partition()).encode()),
+            ("motcua-dlq-offset", str(source.offset()).encode()),
             *(
                 source_headers.items()
                 if isinstance(source_headers, Mapping)

@@ -4,9 +4,6 @@ kept together (:mod:`motcua.web.strings`)."""
 
 from motcua.web.static import (
     StaticAssets,
-    add_aiohttp_static,
-    aiohttp_response,
-    install_faust_static,
     mount_starlette_static,
 )
 from motcua.web.strings import (
@@ -38,10 +35,7 @@ __all__ = [
     "NavLink",
     "SignedIn",
     "StaticAssets",
-    "add_aiohttp_static",
-    "aiohttp_response",
     "create_environment",
-    "install_faust_static",
     "mount_starlette_static",
     "service_nav",
 ]

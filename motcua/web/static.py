@@ -14,9 +14,7 @@ import mimetypes
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from aiohttp import web
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -67,48 +65,6 @@ class StaticAssets:
             "Cache-Control": IMMUTABLE if version == asset.version else SHORT,
             "ETag": asset.etag,
         }
-
-
-def aiohttp_response(
-    assets: StaticAssets, name: str, *, version: str | None, if_none_match: str | None
-) -> web.Response:
-    """The file as an aiohttp response (Faust's web server is aiohttp): 404, 304 or 200."""
-    asset = assets.get(name)
-    if asset is None:
-        return web.Response(status=404, text="not found")
-    headers = assets.headers(asset, version)
-    if if_none_match == asset.etag:
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=asset.body, content_type=asset.content_type, headers=headers)
-
-
-def add_aiohttp_static(router: web.UrlDispatcher, assets: StaticAssets) -> None:
-    """``GET /static/{name}`` on a plain aiohttp application."""
-
-    async def handler(request: web.Request) -> web.Response:
-        return aiohttp_response(
-            assets,
-            request.match_info["name"],
-            version=request.query.get("v"),
-            if_none_match=request.headers.get("If-None-Match"),
-        )
-
-    router.add_get("/static/{name}", handler)
-
-
-def install_faust_static(app: Any, assets: StaticAssets) -> None:
-    """``GET /static/{name}`` on a Faust app's web server (deadlines, reporting)."""
-    import faust
-
-    @app.page("/static/{name}")
-    class Static(faust.web.View):
-        async def get(self, request: Any, name: str) -> web.Response:
-            return aiohttp_response(
-                assets,
-                name,
-                version=request.query.get("v"),
-                if_none_match=request.headers.get("If-None-Match"),
-            )
 
 
 def starlette_endpoint(assets: StaticAssets) -> Callable[[Request], Awaitable[Response]]:

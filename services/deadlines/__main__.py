@@ -1,5 +1,6 @@
-"""`python -m services.deadlines`: run the deadlines Faust worker and its web server, and
-beside them the outbox relay that publishes issued letters (``OUTBOX_RELAY_ENABLED``)."""
+"""`python -m services.deadlines`: run the deadlines Faust worker (its figures, /healthz
+and /readyz on HTTP_PORT; the officers' pages are `services.deadlines.officers_web`), and
+beside it the outbox relay that publishes issued letters (``OUTBOX_RELAY_ENABLED``)."""
 
 from motcua.outbox import supervise_relay
 from motcua.streaming import run_worker

@@ -10,12 +10,16 @@ ever changes one.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from motcua.calendar_feed import LiveCalendar
+from services.deadlines.metrics import CALENDAR_OVERRIDES
 from services.deadlines.records import clock_from_record
 from services.deadlines.tracking import DossierClock
+
+_log = logging.getLogger("motcua.deadlines")
 
 
 class CalendarWatch:
@@ -43,3 +47,16 @@ async def reschedule_all(
             await asyncio.sleep(0)  # a million clocks take seconds: let the web answer
         schedule(clock_from_record(record))
     return count
+
+
+async def follow_changes(
+    watch: CalendarWatch,
+    records: Callable[[], Iterable[Any]],
+    schedule: Callable[[DossierClock | None], None],
+) -> None:
+    """Count the announced overrides; after a change, every open clock's next check again."""
+    overrides = watch.calendar.overrides
+    CALENDAR_OVERRIDES.set(len(overrides.extra_days_off) + len(overrides.extra_working_days))
+    if watch.changed():
+        count = await reschedule_all(records(), schedule)
+        _log.info("next checks recomputed after a calendar change", extra={"clocks": count})

@@ -205,13 +205,33 @@ def apply_event(
     without a case here raises :class:`UnknownEvent`.
     """
     kind, data = EventType(event["type"]), event["data"]
-    at = parse_instant(event["time"])
     state = ClockState.from_json(data["clock"])
     if kind is EventType.DOSSIER_RECEIVED:
         return (clock, []) if clock is not None else (_received(event, state), [])
     if clock is None or int(data["sequence"]) <= clock.last_sequence:
         return clock, []
     clock = replace(clock, last_sequence=int(data["sequence"]))
+    clock, settled = _after(clock, kind, event, state, policy)
+    clock = replace(
+        clock,
+        due_at=state.due_at if state.running or state.closed else None,
+        rescheduled=state.rescheduled,
+        open=not state.closed,
+    )
+    for alert in settled:
+        clock = clock.mark(alert)
+    return clock, settled
+
+
+def _after(
+    clock: DossierClock,
+    kind: EventType,
+    event: Mapping[str, Any],
+    state: ClockState,
+    policy: DeadlinePolicy,
+) -> tuple[DossierClock, list[Alert]]:
+    """What one kind of event changes beyond the clock state it carries."""
+    data, at = event["data"], parse_instant(event["time"])
     settled: list[Alert] = []
     match kind:
         case EventType.DOSSIER_ASSIGNED:
@@ -248,14 +268,6 @@ def apply_event(
             pass  # the clock state below is all they change
         case _:
             raise UnknownEvent(f"no case for {kind}")
-    clock = replace(
-        clock,
-        due_at=state.due_at if state.running or state.closed else None,
-        rescheduled=state.rescheduled,
-        open=not state.closed,
-    )
-    for alert in settled:
-        clock = clock.mark(alert)
     return clock, settled
 
 

@@ -1,4 +1,4 @@
-"""Sign-in for the whole platform, on the deadlines worker's web server.
+"""Sign-in for the whole platform, on deadlines' officers' web (``officers_web``).
 
 Deadlines owns officer accounts and sessions. Signing in (the login page, or
 ``POST /v1/session`` with JSON ``{"username", "password"}``) opens a session (12 h,
@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import faust
-from aiohttp import web
+from fastapi import APIRouter, Request
 from psycopg import Connection
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from motcua.http import PROBLEM_JSON
+from motcua.http import Problem
 from motcua.identity import (
     CONTINUE_PATH,
     TOKEN_COOKIE,
@@ -52,11 +52,6 @@ LOGIN_PATH = "/board/login"
 HOME_PATH = "/board"
 
 _log = logging.getLogger("motcua.deadlines.signin")
-
-
-def problem(web: Any, status: int, title: str, detail: str, **extra: Any) -> Any:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return web.json(body, status=status, content_type=PROBLEM_JSON)
 
 
 def officer_json(officer: Officer) -> dict[str, Any]:
@@ -106,7 +101,7 @@ class SignIn:
     return_origins: tuple[str, ...]
     secure_cookies: bool = False
 
-    async def officer(self, request: Any) -> Officer | None:
+    async def officer(self, request: Request) -> Officer | None:
         """The session's officer — deadlines asks its own table, so a closed session or a
         disabled account stops working here at once — else the sign-in token's, as on
         every other service (how officers signed in by an OIDC provider get in)."""
@@ -158,19 +153,19 @@ class SignIn:
     def next_page(self, asked: str | None) -> str:
         return safe_next(asked, self.return_origins, HOME_PATH)
 
-    def signed_in(self, response: web.StreamResponse, officer: Officer, session: str) -> None:
+    def signed_in(self, response: Response, officer: Officer, session: str) -> None:
         """Both cookies on the response that ends a successful sign-in."""
-        response.headers.add("Set-Cookie", self.session_cookie(session))
-        response.headers.add("Set-Cookie", self.token_cookie(officer))
+        response.headers.append("Set-Cookie", self.session_cookie(session))
+        response.headers.append("Set-Cookie", self.token_cookie(officer))
 
-    def signed_out(self, response: web.StreamResponse) -> None:
-        response.headers.add("Set-Cookie", self.session_cookie("", max_age_s=0))
-        response.headers.add("Set-Cookie", self.token_cookie_of("", max_age_s=0))
+    def signed_out(self, response: Response) -> None:
+        response.headers.append("Set-Cookie", self.session_cookie("", max_age_s=0))
+        response.headers.append("Set-Cookie", self.token_cookie_of("", max_age_s=0))
 
-    def renew(self, request: Any, response: web.StreamResponse, officer: Officer) -> None:
-        """Keep the shared token fresh while the officer works on deadlines' pages, so the
-        other services' pages open without a detour: renewed when missing, another
-        officer's, or past half its life."""
+    def renewal(self, request: Request, officer: Officer) -> str | None:
+        """The token cookie that keeps the shared token fresh while the officer works on
+        deadlines' pages, so the other services' pages open without a detour: a new one
+        when missing, another officer's, or past half its life; else None."""
         current = request.cookies.get(TOKEN_COOKIE)
         if current:
             try:
@@ -180,8 +175,8 @@ class SignIn:
             else:
                 left = expires_at - datetime.now(UTC)
                 if holder == officer and left > self.issuer.lifetime / 2:
-                    return
-        response.headers.add("Set-Cookie", self.token_cookie(officer))
+                    return None
+        return self.token_cookie(officer)
 
 
 def login_location(next_page: str) -> str:
@@ -190,64 +185,97 @@ def login_location(next_page: str) -> str:
     return f"{LOGIN_PATH}?next={quote(next_page, safe='')}"
 
 
-def install_officer_views(app: faust.App, db: Database, signin: SignIn) -> None:
-    """The session API, ``/v1/me`` and the hand-off (the login page is the board's)."""
+def signin(request: Request) -> SignIn:
+    """The process's sign-in, built in the app's lifespan."""
+    found: SignIn = request.app.state.signin
+    return found
 
-    @app.page("/v1/session")
-    class Session(faust.web.View):
-        async def post(self, request: Any) -> Any:
-            try:
-                body = json.loads(await request.read())
-                username, password = body["username"], body["password"]
-                if not isinstance(username, str) or not isinstance(password, str):
-                    raise TypeError
-            except (ValueError, KeyError, TypeError):
-                return problem(
-                    self,
-                    422,
-                    "Invalid request",
-                    "send JSON with username and password",
-                    errors=[
-                        {"field": "username", "message": "required"},
-                        {"field": "password", "message": "required"},
-                    ],
-                )
-            result = await db.run(log_in, username, password)
-            if result is None:
-                return problem(self, 401, "Unauthenticated", "wrong username or password")
-            officer, session = result
-            token = signin.issuer.issue(officer)
-            response = web.json_response(
-                {
-                    **officer_json(officer),
-                    "token": token,
-                    "token_type": "Bearer",
-                    "expires_in": signin.lifetime_s,
+
+async def _credentials(request: Request) -> tuple[str, str]:
+    try:
+        body = json.loads(await request.body())
+        username, password = body["username"], body["password"]
+        if not isinstance(username, str) or not isinstance(password, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise Problem(
+            422,
+            "Invalid request",
+            "send JSON with username and password",
+            errors=[
+                {"field": "username", "message": "required"},
+                {"field": "password", "message": "required"},
+            ],
+        ) from None
+    return username, password
+
+
+router = APIRouter(tags=["sign-in"])
+
+_CREDENTIALS = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
                 }
-            )
-            response.headers.add("Set-Cookie", signin.session_cookie(session))
-            response.headers.add("Set-Cookie", signin.token_cookie_of(token))
-            return response
+            }
+        },
+    }
+}
 
-    @app.page("/v1/me")
-    class Me(faust.web.View):
-        async def get(self, request: Any) -> Any:
-            officer = await signin.officer(request)
-            if officer is None:
-                return problem(
-                    self, 401, "Unauthenticated", "log in at POST /v1/session (or it expired)"
-                )
-            return self.json(officer_json(officer))
 
-    @app.page(CONTINUE_PATH)
-    class Continue(faust.web.View):
-        async def get(self, request: Any) -> Any:
-            """The hand-off: a fresh token for the session's officer, then back to ``next``
-            (a page of this platform only); no session → the login page, then back."""
-            next_page = signin.next_page(request.query.get("next"))
-            officer = await signin.officer(request)
-            if officer is None:
-                return web.Response(status=303, headers={"Location": login_location(next_page)})
-            response = web.Response(status=303, headers={"Location": next_page})
-            response.headers.add("Set-Cookie", signin.token_cookie(officer))
-            return response
+@router.post(
+    "/v1/session",
+    summary="Sign in: a session cookie and a sign-in token.",
+    openapi_extra=_CREDENTIALS,
+    responses={401: {"description": "Wrong username or password."}, 422: {}},
+)
+async def open_officer_session(request: Request) -> JSONResponse:
+    username, password = await _credentials(request)
+    found = signin(request)
+    result = await found.db.run(log_in, username, password)
+    if result is None:
+        raise Problem(401, "Unauthenticated", "wrong username or password")
+    officer, session = result
+    token = found.issuer.issue(officer)
+    response = JSONResponse(
+        {
+            **officer_json(officer),
+            "token": token,
+            "token_type": "Bearer",
+            "expires_in": found.lifetime_s,
+        }
+    )
+    response.headers.append("Set-Cookie", found.session_cookie(session))
+    response.headers.append("Set-Cookie", found.token_cookie_of(token))
+    return response
+
+
+@router.get(
+    "/v1/me",
+    summary="Who is signed in.",
+    responses={401: {"description": "Nobody is signed in."}},
+)
+async def me(request: Request) -> dict[str, Any]:
+    officer = await signin(request).officer(request)
+    if officer is None:
+        raise Problem(401, "Unauthenticated", "log in at POST /v1/session (or it expired)")
+    return officer_json(officer)
+
+
+@router.get(CONTINUE_PATH, include_in_schema=False)
+async def continue_signed_in(request: Request) -> Response:
+    """The hand-off: a fresh token for the session's officer, then back to ``next``
+    (a page of this platform only); no session → the login page, then back."""
+    found = signin(request)
+    next_page = found.next_page(request.query_params.get("next"))
+    officer = await found.officer(request)
+    if officer is None:
+        return RedirectResponse(login_location(next_page), status_code=303)
+    response = RedirectResponse(next_page, status_code=303)
+    response.headers.append("Set-Cookie", found.token_cookie(officer))
+    return response

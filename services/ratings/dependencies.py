@@ -26,13 +26,9 @@ from services.ratings.settings import RatingsSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-NO_STORE = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
-"""Headers of every page that carries a token or a form: never cached, never leaked."""
+NO_STORE = {"Cache-Control": "no-store"}
+"""Headers of every page that carries a token or a form: never cached (never leaked nor
+framed: the security headers every service sends, ``motcua.http``)."""
 
 
 def _utcnow() -> datetime:

@@ -28,11 +28,14 @@ SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 MOTCUA: dict[str, type[BaseSettings]] = {
     "intake": IntakeSettings,
     "deadlines": DeadlinesSettings,
+    "deadlines-web": DeadlinesSettings,
     "ratings": RatingsSettings,
     "reporting": ReportingSettings,
 }
+ROLES = ("intake", "deadlines", "ratings", "reporting")
+"""Each service's database role; deadlines' two processes (the worker, the web) share one."""
 ONE_SHOT: dict[str, tuple[type[BaseSettings], set[str]]] = {
-    "provision": (ProvisionSettings, {f"{s.upper()}_DB_PASSWORD" for s in MOTCUA}),
+    "provision": (ProvisionSettings, {f"{s.upper()}_DB_PASSWORD" for s in ROLES}),
     "intake-seed": (IntakeSettings, set()),
     "deadlines-intake-key": (IntakeSettings, {"API_KEY"}),
     "ratings-intake-key": (IntakeSettings, {"API_KEY"}),
@@ -91,7 +94,8 @@ def test_host_ports_are_unique() -> None:
 @pytest.mark.parametrize("name", list(MOTCUA))
 def test_services_use_their_own_role_and_wait_for_provisioning(name: str) -> None:
     service = SERVICES[name]
-    assert f"//motcua_{name}:" in service["environment"]["DATABASE_URL"]
+    role = name.removesuffix("-web")
+    assert f"//motcua_{role}:" in service["environment"]["DATABASE_URL"]
     assert service["environment"]["HTTP_HOST"] == "0.0.0.0"
     assert service["depends_on"]["provision"]["condition"] == "service_completed_successfully"
 

@@ -1,9 +1,10 @@
 """Every dashboard panel is backed by data: the four services as the real processes
-``make up`` starts, a real Prometheus (Debian's, installed on demand) scraping them every
-two seconds with the alert rules loaded, some traffic through the whole platform — dossiers
-received, moved, finished on time and late, rejected, withdrawn, left overdue, one rated
-through its SMS link, one bad request, one poison command — and then every panel's query,
-and every template variable's, through Prometheus's HTTP API: each must return data.
+``make up`` starts (deadlines as its worker and its officers' web), a real Prometheus
+(Debian's, installed on demand) scraping them every two seconds with the alert rules
+loaded, some traffic through the whole platform — dossiers received, moved, finished on
+time and late, rejected, withdrawn, left overdue, one rated through its SMS link, one bad
+request, one poison command — and then every panel's query, and every template
+variable's, through Prometheus's HTTP API: each must return data.
 
 Grafana's variables are given their "All" value and its interval macros fixed windows, as
 Grafana would on a dashboard opened over the last few minutes.
@@ -48,7 +49,9 @@ from tests.live_server import free_port
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ("intake", "deadlines", "ratings", "reporting")
+SERVICES = ("intake", "deadlines", "deadlines-web", "ratings", "reporting")
+"""The processes ``make up`` starts, by job name: deadlines is its worker and its web."""
+MODULES = {"deadlines-web": "services.deadlines.officers_web"}
 MACROS = {"$__rate_interval": "15s", "$__interval": "2s", "$__range": "5m"}
 LABEL_VALUES = re.compile(r"label_values\((?P<selector>.*),\s*(?P<label>\w+)\)$")
 QUERIES = panel_queries()
@@ -173,13 +176,12 @@ def _environments(
         "HTTP_HOST": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
         "OFFICER_TOKEN_PUBLIC_KEY_FILE": str(public_key),
-        "SIGNIN_URL": urls["deadlines"],
+        "SIGNIN_URL": urls["deadlines-web"],
     }
     special = {
         "intake": {"INBOUND_GROUP_ID": groups["intake"], "APOLOGY_SYSTEM": keys["apology_system"]},
-        "deadlines": {
-            "DATA_DIR": str(tmp / "deadlines-data"),
-            "APP_ID": groups["deadlines"],
+        "deadlines": {"DATA_DIR": str(tmp / "deadlines-data"), "APP_ID": groups["deadlines"]},
+        "deadlines-web": {
             "INTAKE_URL": urls["intake"],
             "INTAKE_API_KEY": keys["deadlines"],
             "OFFICER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
@@ -204,7 +206,7 @@ def _environments(
     return {
         name: {
             **common,
-            "DATABASE_URL": database.service_urls[name],
+            "DATABASE_URL": database.service_urls[name.removesuffix("-web")],
             "HTTP_PORT": str(ports[name]),
             **special[name],
         }
@@ -238,7 +240,8 @@ def platform(
     processes = Processes(logs)
     try:
         for name, env in environments.items():
-            processes.start(name, [sys.executable, "-m", f"services.{name}"], env)
+            module = MODULES.get(name, f"services.{name}")
+            processes.start(name, [sys.executable, "-m", module], env)
         prometheus_port = free_port()
         config = tmp / "prometheus.yml"
         _scrape_config({name: url.removeprefix("http://") for name, url in urls.items()}, config)

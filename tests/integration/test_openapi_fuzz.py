@@ -1,12 +1,13 @@
 """Schemathesis over every FastAPI service's OpenAPI: no input is a 5xx, every status is
 documented.
 
-The services with an OpenAPI are intake, ratings and reporting (deadlines serves its board
-and sign-in with aiohttp: no OpenAPI, nothing to fuzz); ``test_every_openapi_is_fuzzed``
-keeps this list honest. Each operation gets a few dozen generated requests, valid by the
-schema and not, sent to a real uvicorn server of the service over its real PostgreSQL, as a
-registered upstream system (intake: the admin key for the catalogue, the writer's key for
-the rest; reporting: an API key of one province). Intake and reporting get a database of
+The services with an OpenAPI are intake, deadlines (its officers' web: sign-in and the
+board's JSON; its worker serves no API), ratings and reporting;
+``test_every_openapi_is_fuzzed`` keeps this list honest. Each operation gets a few dozen
+generated requests, valid by the schema and not, sent to a real uvicorn server of the
+service over its real PostgreSQL, as a registered upstream system (intake: the admin key
+for the catalogue, the writer's key for the rest; reporting: an API key of one province;
+deadlines: a signed-in officer's token). Intake and reporting get a database of
 their own: the admin fuzz rewrites procedures and the reports' fuzz closes periods, which
 other tests rely on. No service consumes from Kafka or publishes to it here.
 
@@ -47,8 +48,10 @@ from schemathesis.specs.openapi.checks import content_type_conformance, status_c
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
-from motcua.identity import TokenIssuer
+from motcua.identity import Officer, Role, TokenIssuer
 from motcua.kafka import Topic
+from services.deadlines.officers_web import create_app as create_officers_web
+from services.deadlines.settings import DeadlinesSettings
 from services.intake.app import create_app as create_intake
 from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
@@ -385,7 +388,27 @@ def test_reporting_answers_every_generated_request_with_a_documented_non_5xx_sta
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 
 
+def test_deadlines_answers_every_generated_request_with_a_documented_non_5xx_status(
+    infra: Infra, database: Database, signer: tuple[TokenIssuer, Path]
+) -> None:
+    """The officers' web, as a signed-in duty officer of a province (a token the platform's
+    key signed): sign-in, who am I, and the board with the page's filters."""
+    officer = Officer("truc.fuzz", "Trực ban", "000.00.00.H01", frozenset({Role.DUTY_OFFICER}))
+    settings_ = DeadlinesSettings(
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        database_url=database.service_urls["deadlines"],
+        officer_token_public_key_file=str(signer[1]),
+    )
+    with live_server(create_officers_web(settings_)) as base_url:
+        schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": signer[0].issue(officer)}))
+    assert {"POST /v1/session", "GET /v1/me", "GET /v1/board", "GET /healthz"} <= fuzzed
+    assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+
+
 FUZZ_TEST = "test_{}_answers_every_generated_request_with_a_documented_non_5xx_status"
+APPS = {"deadlines": "services.deadlines.officers_web"}
+"""Where a service's FastAPI app is built, when not in ``services.<name>.app``."""
 
 
 def test_every_openapi_is_fuzzed() -> None:
@@ -393,9 +416,11 @@ def test_every_openapi_is_fuzzed() -> None:
     with_openapi = {
         service
         for service in SERVICES
-        if get_type_hints(importlib.import_module(f"services.{service}.app").create_app)["return"]
+        if get_type_hints(
+            importlib.import_module(APPS.get(service, f"services.{service}.app")).create_app
+        )["return"]
         is FastAPI
     }
     fuzzed = {service for service in SERVICES if FUZZ_TEST.format(service) in globals()}
     assert with_openapi == fuzzed
-    assert with_openapi == {"intake", "ratings", "reporting"}  # deadlines: aiohttp, no OpenAPI
+    assert with_openapi == {"intake", "deadlines", "ratings", "reporting"}

@@ -30,7 +30,8 @@ from tests.conftest import ROOT, Database, Infra
 from tests.integration.kafka_log import start_group_at_end
 from tests.live_server import free_port
 
-SERVICES = ("intake", "deadlines", "ratings", "reporting")
+SERVICES = ("intake", "deadlines", "deadlines.officers_web", "ratings", "reporting")
+"""The processes, by module under ``services``: deadlines is two (the worker, the pages)."""
 
 
 def _get(url: str) -> tuple[int, bytes, str]:
@@ -58,8 +59,8 @@ class OwnConsumers:
     """What a service's process consumes with, all of the test's own."""
 
     env: dict[str, str]
-    group: str
-    """The consumer group the process must join."""
+    group: str | None
+    """The consumer group the process must join (None: it joins none)."""
     reads: tuple[str, ...]
     """The topics it reads through that group."""
     topics_made: list[str] = field(default_factory=list)
@@ -69,6 +70,8 @@ class OwnConsumers:
 
 def _own_consumers(service: str, infra: Infra, run: str) -> OwnConsumers:
     group = f"test-{run}-{service}"
+    if service == "deadlines.officers_web":
+        return OwnConsumers({}, None, ())  # the calendar is read by assignment, in no group
     if service == "intake":
         reads = (Topic.INTAKE_COMMANDS.value, Topic.APOLOGY_LETTERS.value)
         return OwnConsumers({"INBOUND_GROUP_ID": group}, group, reads)
@@ -98,7 +101,8 @@ def _own_consumers(service: str, infra: Infra, run: str) -> OwnConsumers:
 def _consuming_on_their_own(service: str, infra: Infra) -> Iterator[OwnConsumers]:
     own = _own_consumers(service, infra, uuid.uuid4().hex[:8])
     try:
-        start_group_at_end(infra.bootstrap_servers, own.group, own.reads)
+        if own.group is not None:
+            start_group_at_end(infra.bootstrap_servers, own.group, own.reads)
         yield own
     finally:
         admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
@@ -109,9 +113,23 @@ def _consuming_on_their_own(service: str, infra: Infra) -> Iterator[OwnConsumers
         # Tidying only, so errors are not the test's (a group a member has not left yet
         # stays, empty, until the broker expires it); waited for, or nothing is sent.
         futures = list(admin.delete_topics(made).values()) if made else []
-        futures += admin.delete_consumer_groups([own.group]).values()
+        if own.group is not None:
+            futures += admin.delete_consumer_groups([own.group]).values()
         for future in futures:
             future.exception(timeout=30)
+
+
+def _first_health(base: str, process: subprocess.Popen[bytes], log: Path) -> tuple[int, bytes]:
+    """``/healthz``'s first answer, within 60 s of the start."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            status, body, _ = _get(f"{base}/healthz")
+            return status, body
+        except OSError:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"no /healthz in 60s:\n{log.read_text()}"
+            time.sleep(0.2)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -120,11 +138,12 @@ def test_service_process_serves_health_readiness_metrics_and_stops_on_sigterm(
 ) -> None:
     port = free_port()
     log = tmp_path / f"{service}.log"
+    name = service.split(".")[0]
     with _consuming_on_their_own(service, infra) as own:
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
-            "DATABASE_URL": database.service_urls[service],
+            "DATABASE_URL": database.service_urls[name],
             "HTTP_PORT": str(port),
             "DATA_DIR": str(tmp_path / "data"),
             **own.env,
@@ -139,22 +158,15 @@ def test_service_process_serves_health_readiness_metrics_and_stops_on_sigterm(
             )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    status, body, _ = _get(f"{base}/healthz")
-                    break
-                except OSError:
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, f"no /healthz in 60s:\n{log.read_text()}"
-                    time.sleep(0.2)
+            status, body = _first_health(base, process, log)
             assert status == 200
             assert json.loads(body)["status"] == "ok"
 
             status, body, _ = _get(f"{base}/readyz")
             assert status == 200, body
-            # Faust runs the deadlines worker's agents; the others' loops are supervised.
-            loops = {} if service == "deadlines" else {"loops": "ok"}
+            # Faust runs the deadlines worker's agents, the officers' web its few tasks; the
+            # others' loops are supervised.
+            loops = {} if name == "deadlines" else {"loops": "ok"}
             assert json.loads(body)["checks"] == {"kafka": "ok", "postgres": "ok", **loops}
 
             status, body, content_type = _get(f"{base}/metrics")
@@ -164,11 +176,12 @@ def test_service_process_serves_health_readiness_metrics_and_stops_on_sigterm(
 
             # The process consumes in the test's group (no one else knows its name), so
             # not in the one a running stack's process is in.
-            assert wait_for_members(infra.bootstrap_servers, own.group) == 1
+            if own.group is not None:
+                assert wait_for_members(infra.bootstrap_servers, own.group) == 1
         finally:
             process.send_signal(signal.SIGTERM)
             code = process.wait(timeout=45)
     assert code == 0, log.read_text()[-3000:]
     records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert records, "the service wrote no JSON log lines"
-    assert all(record["service"] == service for record in records)
+    assert all(record["service"] == name for record in records)

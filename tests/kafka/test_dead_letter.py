@@ -3,10 +3,34 @@ whichever client held the message."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from motcua.kafka import DeadLetter
-from motcua.kafka._dead_letter import MAX_DETAIL, SourceHeaders
+from motcua.kafka._dead_letter import MAX_DETAIL
+
+SourceHeaders = dict[str, bytes] | list[tuple[str, bytes]] | None
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A message as another client than confluent-kafka's holds it (headers as it gives them)."""
+
+    given: SourceHeaders
+
+    def topic(self) -> str:
+        return "motcua.dossier-events"
+
+    def partition(self) -> int:
+        return 3
+
+    def offset(self) -> int:
+        return 41
+
+    def headers(self) -> SourceHeaders:
+        return self.given
+
 
 WHY = [
     ("motcua-dlq-service", b"deadlines"),
@@ -30,6 +54,6 @@ def test_the_source_headers_follow_the_reason(
     source: SourceHeaders, kept: list[tuple[str, bytes]] | None
 ) -> None:
     letter = DeadLetter("contract_violation", "x" * (MAX_DETAIL + 10))
-    headers = letter.headers_of("deadlines", "motcua.dossier-events", 3, 41, source)
+    headers = letter.headers("deadlines", _Source(source))
     assert headers[: len(WHY)] == WHY
     assert headers[len(WHY) :] == (kept if kept is not None else source)

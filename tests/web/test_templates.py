@@ -20,7 +20,6 @@ from motcua.web import (
     Layout,
     SignedIn,
     StaticAssets,
-    aiohttp_response,
     create_environment,
     mount_starlette_static,
     service_nav,
@@ -121,13 +120,16 @@ def test_static_files_are_versioned_and_a_service_may_add_its_own(tmp_path: Path
     assert assets.get("../static.py") is None
     css = assets.get("motcua.css")
     assert css is not None
-    versioned = aiohttp_response(assets, "motcua.css", version=css.version, if_none_match=None)
-    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    assert versioned.content_type == "text/css"
-    cached = aiohttp_response(assets, "motcua.css", version=None, if_none_match=css.etag)
-    assert cached.status == 304
-    missing = aiohttp_response(assets, "nope.css", version=None, if_none_match=None)
-    assert missing.status == 404
+    app = FastAPI()
+    mount_starlette_static(app, assets)
+    with TestClient(app) as client:
+        versioned = client.get(f"/static/motcua.css?v={css.version}")
+        assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert versioned.headers["content-type"].startswith("text/css")
+        cached = client.get("/static/motcua.css", headers={"If-None-Match": css.etag})
+        assert cached.status_code == 304
+        missing = client.get("/static/nope.css")
+        assert missing.status_code == 404
 
 
 def test_a_fastapi_service_serves_the_stylesheet() -> None:

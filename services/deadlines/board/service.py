@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, assert_never
 
 from psycopg import Connection
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from motcua.db import recordset
 from services.deadlines.board.query import BoardFilter, BoardRequest, Cursor
@@ -87,15 +88,36 @@ def record_alert(
     record_alerts([AlertToRecord(alert, clock, apology_deadline)], db_session=db_session)
 
 
-def record_alerts(items: Sequence[AlertToRecord], *, db_session: Connection) -> None:
-    """:func:`record_alert` for many alerts at once: two statements and a notice per board,
-    in one transaction, so a burst of thousands of alerts falling due together costs a few
-    commits, not one each. Applied in order: of a dossier's due-soon and overdue alerts in
-    one call, the overdue one is what its board row shows."""
-    if not items:
-        return
-    last = {item.clock.dossier_id: item for item in items}
-    watched = recordset(
+_UPSERT_WATCHED = (
+    "INSERT INTO watched_dossiers (dossier_id, dossier_code, unit_code, unit_path, "
+    "procedure_code, episode, due_at, original_due_at, status, rescheduled) "
+    "SELECT * FROM jsonb_to_recordset(%s) AS r(dossier_id uuid, dossier_code text, "
+    "unit_code text, unit_path text[], procedure_code text, episode int, "
+    "due_at timestamptz, original_due_at timestamptz, status text, rescheduled bool) "
+    "ON CONFLICT (dossier_id) DO UPDATE SET dossier_code = EXCLUDED.dossier_code, "
+    "unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path, "
+    "episode = EXCLUDED.episode, due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
+    "rescheduled = EXCLUDED.rescheduled, updated_at = now(), "
+    "acknowledged_by = CASE WHEN watched_dossiers.status = EXCLUDED.status "
+    "  AND watched_dossiers.episode = EXCLUDED.episode "
+    "  THEN watched_dossiers.acknowledged_by END, "
+    "acknowledged_at = CASE WHEN watched_dossiers.status = EXCLUDED.status "
+    "  AND watched_dossiers.episode = EXCLUDED.episode "
+    "  THEN watched_dossiers.acknowledged_at END"
+)
+"""Each dossier's board row as its latest alert shows it; an acknowledgement holds only
+for the status and episode it was given for."""
+_DRAFT_LETTERS = (
+    "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at, "
+    "apology_deadline) SELECT * FROM jsonb_to_recordset(%s) AS r(dossier_id uuid, "
+    "episode int, unit_code text, original_due_at timestamptz, "
+    "apology_deadline timestamptz) ON CONFLICT (dossier_id, episode) DO NOTHING"
+)
+"""One draft letter per dossier and lateness episode."""
+
+
+def _watched_rows(items: Iterable[AlertToRecord]) -> Jsonb:
+    return recordset(
         {
             "dossier_id": item.clock.dossier_id,
             "dossier_code": item.clock.dossier_code,
@@ -108,9 +130,12 @@ def record_alerts(items: Sequence[AlertToRecord], *, db_session: Connection) -> 
             "status": _board_status(item.alert.kind),
             "rescheduled": item.clock.rescheduled,
         }
-        for item in last.values()
+        for item in items
     )
-    letters = recordset(
+
+
+def _letter_rows(items: Iterable[AlertToRecord]) -> Jsonb:
+    return recordset(
         {
             "dossier_id": item.clock.dossier_id,
             "episode": item.alert.episode,
@@ -121,32 +146,19 @@ def record_alerts(items: Sequence[AlertToRecord], *, db_session: Connection) -> 
         for item in items
         if not item.clock.rescheduled
     )
+
+
+def record_alerts(items: Sequence[AlertToRecord], *, db_session: Connection) -> None:
+    """:func:`record_alert` for many alerts at once: two statements and a notice per board,
+    in one transaction, so a burst of thousands of alerts falling due together costs a few
+    commits, not one each. Applied in order: of a dossier's due-soon and overdue alerts in
+    one call, the overdue one is what its board row shows."""
+    if not items:
+        return
+    last = {item.clock.dossier_id: item for item in items}
     with db_session.transaction(), db_session.pipeline():
-        db_session.execute(
-            "INSERT INTO watched_dossiers (dossier_id, dossier_code, unit_code, unit_path, "
-            "procedure_code, episode, due_at, original_due_at, status, rescheduled) "
-            "SELECT * FROM jsonb_to_recordset(%s) AS r(dossier_id uuid, dossier_code text, "
-            "unit_code text, unit_path text[], procedure_code text, episode int, "
-            "due_at timestamptz, original_due_at timestamptz, status text, rescheduled bool) "
-            "ON CONFLICT (dossier_id) DO UPDATE SET dossier_code = EXCLUDED.dossier_code, "
-            "unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path, "
-            "episode = EXCLUDED.episode, due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
-            "rescheduled = EXCLUDED.rescheduled, updated_at = now(), "
-            "acknowledged_by = CASE WHEN watched_dossiers.status = EXCLUDED.status "
-            "  AND watched_dossiers.episode = EXCLUDED.episode "
-            "  THEN watched_dossiers.acknowledged_by END, "
-            "acknowledged_at = CASE WHEN watched_dossiers.status = EXCLUDED.status "
-            "  AND watched_dossiers.episode = EXCLUDED.episode "
-            "  THEN watched_dossiers.acknowledged_at END",
-            (watched,),
-        )
-        db_session.execute(
-            "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at, "
-            "apology_deadline) SELECT * FROM jsonb_to_recordset(%s) AS r(dossier_id uuid, "
-            "episode int, unit_code text, original_due_at timestamptz, "
-            "apology_deadline timestamptz) ON CONFLICT (dossier_id, episode) DO NOTHING",
-            (letters,),
-        )
+        db_session.execute(_UPSERT_WATCHED, (_watched_rows(last.values()),))
+        db_session.execute(_DRAFT_LETTERS, (_letter_rows(items),))
         for unit_path in dict.fromkeys(tuple(item.clock.unit_path) for item in items):
             announce(unit_path, db_session=db_session)
 

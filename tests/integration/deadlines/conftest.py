@@ -34,7 +34,12 @@ PASSWORD = "mat-khau-truc-ban-2026"
 class Platform:
     intake: str
     deadlines: str
+    """The officers' web: sign-in, the board, the letters."""
     worker: Worker
+    web: Worker
+    """The officers' web process (``services.deadlines.officers_web``)."""
+    worker_url: str
+    """The worker's own port: its figures, /healthz and /readyz."""
     public_key: Path
     """Checks the worker's sign-in tokens (ratings and reporting are given it)."""
     page_ports: dict[str, int]
@@ -60,6 +65,82 @@ def worker_env() -> dict[str, str]:
     return {}
 
 
+def _register(intake_url: str, deadlines_url: str, systems: Systems) -> tuple[str, str]:
+    """Deadlines' system on intake (its name and key) and the two duty officers."""
+    with psycopg.connect(intake_url) as conn:
+        root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
+        assert root
+        haiphong_province = unit_in_province(conn, "Hải Phòng", "province")
+        deadlines_system = f"deadlines-{uuid.uuid4().hex[:6]}"
+        _, deadlines_key = register_system(
+            deadlines_system, root[0], [Scope.READ, Scope.RESCHEDULE], db_session=conn
+        )
+    with psycopg.connect(deadlines_url) as conn:
+        register_officer(
+            "truc.hanoi",
+            "Trực ban Hà Nội",
+            systems.hanoi_province,
+            PASSWORD,
+            roles=set(Role),  # like the demo officer: every service's pages open for them
+            db_session=conn,
+        )
+        register_officer(
+            "truc.haiphong", "Trực ban Hải Phòng", haiphong_province, PASSWORD, db_session=conn
+        )
+    return deadlines_system, deadlines_key
+
+
+def _start_intake(
+    infra: Infra, intake_url: str, deadlines_system: str, log: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    # Intake applies the letters this module's worker issues from now on, not the ones of
+    # modules before it (whose dossier codes this intake's numbering may give again).
+    letters_group = f"intake-{deadlines_system}"
+    start_group_at_end(infra.bootstrap_servers, letters_group, [Topic.APOLOGY_LETTERS.value])
+    port = free_port()
+    with log.open("wb") as out:
+        intake = subprocess.Popen(
+            [sys.executable, "-m", "services.intake"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
+                "DATABASE_URL": intake_url,
+                "HTTP_PORT": str(port),
+                "INBOUND_ENABLED": "false",
+                # Intake applies this module's issued letters, in a group of its own.
+                "APOLOGY_SYSTEM": deadlines_system,
+                "INBOUND_GROUP_ID": letters_group,
+            },
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return intake, port
+
+
+def _deadlines(
+    worker: Worker, web: Worker, intake: str, key: str, tmp: Path, page_ports: dict[str, int]
+) -> Path:
+    """The worker's and the officers' web's environment; the public key of sign-in."""
+    private_key, public_key = tmp / "officer-token.pem", tmp / "officer-token.pub.pem"
+    write_keypair(private_key, public_key)
+    worker.env |= {
+        "INTAKE_URL": intake,
+        "INTAKE_API_KEY": key,
+        "OFFICER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
+        "SIGNIN_RETURN_ORIGINS": ",".join(f"http://127.0.0.1:{p}" for p in page_ports.values()),
+        "PAGES_RATINGS_URL": f"http://127.0.0.1:{page_ports['ratings']}/staff",
+        "PAGES_REPORTING_URL": f"http://127.0.0.1:{page_ports['reporting']}/reports",
+        # Procedures a test adds are named on the board within seconds.
+        "REFERENCE_REFRESH_S": "2",
+    }
+    web.env = {**worker.env, "HTTP_PORT": str(free_port())}
+    worker.env["PAGES_BOARD_URL"] = web.env["PAGES_BOARD_URL"] = (
+        f"http://127.0.0.1:{web.env['HTTP_PORT']}/board"
+    )
+    return public_key
+
+
 @pytest.fixture(scope="module")
 def platform(
     infra: Infra,
@@ -72,81 +153,34 @@ def platform(
     # Module scope: intake's relay must not outlive these tests, or it would publish the
     # outbox rows that intake's own relay tests mean to publish themselves.
     tmp = tmp_path_factory.mktemp("platform")
-    with psycopg.connect(intake_url) as conn:
-        root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
-        assert root
-        haiphong_province = unit_in_province(conn, "Hải Phòng", "province")
-        deadlines_system = f"deadlines-{uuid.uuid4().hex[:6]}"
-        _, deadlines_key = register_system(
-            deadlines_system, root[0], [Scope.READ, Scope.RESCHEDULE], db_session=conn
-        )
-    with psycopg.connect(database.service_urls["deadlines"]) as conn:
-        register_officer(
-            "truc.hanoi",
-            "Trực ban Hà Nội",
-            systems.hanoi_province,
-            PASSWORD,
-            roles=set(Role),  # like the demo officer: every service's pages open for them
-            db_session=conn,
-        )
-        register_officer(
-            "truc.haiphong", "Trực ban Hải Phòng", haiphong_province, PASSWORD, db_session=conn
-        )
-    # Intake applies the letters this module's worker issues from now on, not the ones of
-    # modules before it (whose dossier codes this intake's numbering may give again).
-    letters_group = f"intake-{deadlines_system}"
-    start_group_at_end(infra.bootstrap_servers, letters_group, [Topic.APOLOGY_LETTERS.value])
-    intake_port = free_port()
-    intake_log = tmp / "intake.log"
-    with intake_log.open("wb") as out:
-        intake = subprocess.Popen(
-            [sys.executable, "-m", "services.intake"],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
-                "DATABASE_URL": intake_url,
-                "HTTP_PORT": str(intake_port),
-                "INBOUND_ENABLED": "false",
-                # Intake applies this module's issued letters, in a group of its own.
-                "APOLOGY_SYSTEM": deadlines_system,
-                "INBOUND_GROUP_ID": letters_group,
-            },
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    private_key, public_key = tmp / "officer-token.pem", tmp / "officer-token.pub.pem"
-    write_keypair(private_key, public_key)
+    system, key = _register(intake_url, database.service_urls["deadlines"], systems)
+    intake, intake_port = _start_intake(infra, intake_url, system, tmp / "intake.log")
     page_ports = {"ratings": free_port(), "reporting": free_port()}
     worker = Worker(infra, database, tmp)
-    worker.env["INTAKE_URL"] = f"http://127.0.0.1:{intake_port}"
-    worker.env["INTAKE_API_KEY"] = deadlines_key
-    worker.env["OFFICER_TOKEN_PRIVATE_KEY_FILE"] = str(private_key)
-    worker.env["SIGNIN_RETURN_ORIGINS"] = ",".join(
-        f"http://127.0.0.1:{port}" for port in page_ports.values()
-    )
-    worker.env |= {
-        "PAGES_BOARD_URL": f"http://127.0.0.1:{worker.env['HTTP_PORT']}/board",
-        "PAGES_RATINGS_URL": f"http://127.0.0.1:{page_ports['ratings']}/staff",
-        "PAGES_REPORTING_URL": f"http://127.0.0.1:{page_ports['reporting']}/reports",
-        # Procedures a test adds are named on the board within seconds.
-        "REFERENCE_REFRESH_S": "2",
-    } | worker_env
+    web = Worker(infra, database, tmp, module="services.deadlines.officers_web")
+    intake_base = f"http://127.0.0.1:{intake_port}"
+    public_key = _deadlines(worker, web, intake_base, key, tmp, page_ports)
+    worker.env.update(worker_env)
     worker.start()
+    web.start()
     assert worker.process is not None
+    assert web.process is not None
     platform = Platform(
-        f"http://127.0.0.1:{intake_port}",
-        f"http://127.0.0.1:{worker.env['HTTP_PORT']}",
+        intake_base,
+        f"http://127.0.0.1:{web.env['HTTP_PORT']}",
         worker,
+        web,
+        f"http://127.0.0.1:{worker.env['HTTP_PORT']}",
         public_key,
         page_ports,
     )
     try:
-        wait_until_up(platform.intake, intake, intake_log)
-        wait_until_up(platform.deadlines, worker.process, worker.log)
+        wait_until_up(platform.intake, intake, tmp / "intake.log")
+        wait_until_up(platform.worker_url, worker.process, worker.log)
+        wait_until_up(platform.deadlines, web.process, web.log)
         yield platform
     finally:
-        for process in (intake, worker.process):
+        for process in (intake, worker.process, web.process):
             process.kill()
             process.wait()
 
@@ -185,7 +219,7 @@ def wait_for_item(client: httpx.Client, dossier_code: str, **expected: Any) -> d
 
 def metric(platform: Platform, name: str) -> float:
     """The metric's value summed over its label sets (zero when it has none yet)."""
-    text = httpx.get(f"{platform.deadlines}/metrics", timeout=5).text
+    text = httpx.get(f"{platform.worker_url}/metrics", timeout=5).text
     samples = [
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()

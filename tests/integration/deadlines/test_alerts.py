@@ -36,9 +36,14 @@ _AT_THE_END: set[str] = set()
 
 
 class Worker:
-    def __init__(self, infra: Infra, database: Database, tmp: Path) -> None:
+    """The deadlines worker as a process; with ``module``, the officers' web instead."""
+
+    def __init__(
+        self, infra: Infra, database: Database, tmp: Path, module: str = "services.deadlines"
+    ) -> None:
+        self.module = module
         self.data_dir = tmp / "data"
-        self.log = tmp / "worker.log"
+        self.log = tmp / f"{module.rsplit('.', 1)[-1]}.log"
         self.env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
@@ -51,14 +56,15 @@ class Worker:
 
     def start(self) -> None:
         app_id = self.env["APP_ID"]
-        if app_id not in _AT_THE_END:  # a restart, or a second worker of the group, goes on
+        # A restart, or a second worker of the group, goes on (the web is in no group).
+        if app_id not in _AT_THE_END and self.module == "services.deadlines":
             kafka_log.start_group_at_end(
                 self.env["KAFKA_BOOTSTRAP_SERVERS"], app_id, [Topic.DOSSIER_EVENTS.value]
             )
             _AT_THE_END.add(app_id)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.deadlines"],
+                [sys.executable, "-m", self.module],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,

@@ -1,8 +1,8 @@
 """SIGKILL of deadlines' outbox relay with an issued apology letter in hand: before its
 event went out, and after Kafka acknowledged the event but before the relay marked it.
 After the restart the letter's event goes out under its one id, and intake applies it once.
-(The worker answers the officer once the letter and its event are committed; here its own
-relay is off and the relay runs as a process of its own, ``python -m
+(The officers' web answers the officer once the letter and its event are committed; here
+the worker's own relay is off and the relay runs as a process of its own, ``python -m
 services.deadlines.relay``, so that it dies alone.)"""
 
 from __future__ import annotations

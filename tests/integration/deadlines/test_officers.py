@@ -1,4 +1,5 @@
-"""Duty officers log in to the real deadlines process; wrong passwords and no cookie are 401."""
+"""Duty officers log in to deadlines' real officers' web process; wrong passwords and no
+cookie are 401."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def deadlines(
     tmp: Path = tmp_path_factory.mktemp("deadlines")
     log = (tmp / "deadlines.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.deadlines"],
+        [sys.executable, "-m", "services.deadlines.officers_web"],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -7,8 +7,9 @@ from datetime import date
 
 from motcua.calendar import CalendarOverride, OverrideKind, WorkingCalendar, overrides_from
 from motcua.calendar_feed import LiveCalendar
-from services.deadlines.calendar_watch import CalendarWatch, reschedule_all
+from services.deadlines.calendar_watch import CalendarWatch, follow_changes, reschedule_all
 from services.deadlines.due_index import DueIndex
+from services.deadlines.metrics import CALENDAR_OVERRIDES
 from services.deadlines.records import clock_to_record
 from services.deadlines.tracking import AlertKind, DeadlinePolicy, DossierClock
 from tests.services.deadlines import test_tracking as tracking
@@ -47,3 +48,25 @@ def test_a_new_day_off_moves_the_due_soon_check_and_not_the_due_date() -> None:
     assert index.pop_due(after.timestamp() - 1) == []
     assert index.pop_due(after.timestamp()) == [clock.dossier_id]
     assert clock.due_at == due
+
+
+def test_follow_changes_counts_the_overrides_and_reschedules_once_per_change() -> None:
+    live = LiveCalendar()
+    watch = CalendarWatch(live)
+    clock = tracking.received(tracking.at(25, 9))
+    scheduled: list[str] = []
+
+    def schedule(found: DossierClock | None) -> None:
+        assert found is not None
+        scheduled.append(found.dossier_id)
+
+    def follow() -> None:
+        asyncio.run(follow_changes(watch, lambda: [clock_to_record(clock)], schedule))
+
+    follow()
+    assert scheduled == []  # nothing announced yet
+    live.replace(WEDNESDAY_OFF)
+    follow()
+    follow()
+    assert scheduled == [clock.dossier_id]  # once for the one change
+    assert CALENDAR_OVERRIDES._value.get() == 1

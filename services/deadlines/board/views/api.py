@@ -6,15 +6,41 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import faust
+from fastapi import APIRouter, Request
 
+from motcua.http import Problem
 from services.deadlines.board.query import BoardQueryError
 from services.deadlines.board.service import BoardItem, board_page
 from services.deadlines.board.views.context import BoardContext
 from services.deadlines.board.views.filters import resolve
-from services.deadlines.board.views.session import signed_in, unauthorized_problem
-from services.deadlines.officers import Officer
-from services.deadlines.web import problem
+from services.deadlines.board.views.session import ApiViewer, Ctx
+
+router = APIRouter(tags=["board"])
+
+_FILTERS = {
+    "unit": "A unit of the officer's subtree (its code).",
+    "status": "`due_soon` or `overdue`.",
+    "procedure": "A procedure of intake's catalogue (its code).",
+    "field": "A field (lĩnh vực) of the catalogue.",
+    "letter": "`to_issue`: only dossiers whose apology letter is still a draft.",
+    "dossier_code": "One dossier's code.",
+    "cursor": "The `next_cursor` of the previous page.",
+    "limit": "Rows per page, a whole number from 1 to 200.",
+}
+BOARD_PARAMETERS = {
+    "parameters": [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": text,
+        }
+        for name, text in _FILTERS.items()
+    ]
+}
+"""The page's filters, read from the query string as the page reads them
+(:func:`~services.deadlines.board.query.parse_board_request`), documented here."""
 
 
 def item_json(item: BoardItem, ctx: BoardContext) -> dict[str, Any]:
@@ -29,32 +55,32 @@ def item_json(item: BoardItem, ctx: BoardContext) -> dict[str, Any]:
     }
 
 
-def install(app: faust.App, ctx: BoardContext) -> None:
-    @app.page("/v1/board")
-    class BoardJson(faust.web.View):
-        @signed_in(ctx, unauthorized_problem)
-        async def get(self, request: Any, officer: Officer) -> Any:
-            try:
-                resolved = resolve(officer, request.query, ctx.reference)
-                found = await ctx.db.run(
-                    board_page,
-                    officer,
-                    resolved.request,
-                    procedure_codes=resolved.procedure_codes,
-                )
-            except BoardQueryError as exc:
-                return problem(
-                    self,
-                    exc.status,
-                    exc.title,
-                    str(exc),
-                    errors=[{"field": exc.field, "message": exc.message}],
-                )
-            return self.json(
-                {
-                    "unit_code": officer.unit_code,
-                    "items": [item_json(item, ctx) for item in found.items],
-                    "counts": asdict(found.counts),
-                    "next_cursor": found.next_cursor.encode() if found.next_cursor else None,
-                }
-            )
+@router.get(
+    "/v1/board",
+    summary="The officer's board: its filters, cursor and limit as on the page.",
+    openapi_extra=BOARD_PARAMETERS,
+    responses={
+        401: {"description": "Nobody is signed in."},
+        403: {"description": "A unit outside the officer's subtree, or not their role."},
+        422: {"description": "A filter, cursor or limit the board does not know."},
+    },
+)
+async def board_json(request: Request, ctx: Ctx, officer: ApiViewer) -> dict[str, Any]:
+    try:
+        resolved = resolve(officer, request.query_params, ctx.reference)
+        found = await ctx.db.run(
+            board_page, officer, resolved.request, procedure_codes=resolved.procedure_codes
+        )
+    except BoardQueryError as exc:
+        raise Problem(
+            exc.status,
+            exc.title,
+            str(exc),
+            errors=[{"field": exc.field, "message": exc.message}],
+        ) from None
+    return {
+        "unit_code": officer.unit_code,
+        "items": [item_json(item, ctx) for item in found.items],
+        "counts": asdict(found.counts),
+        "next_cursor": found.next_cursor.encode() if found.next_cursor else None,
+    }

@@ -9,20 +9,29 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-import faust
-from aiohttp import web
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from motcua.web import TEXTS
+from motcua.web.forms import read_form
 from services.deadlines.board import pages
 from services.deadlines.board.query import BoardQueryError, BoardRequest
 from services.deadlines.board.service import BoardPage, acknowledge, board_page
 from services.deadlines.board.views.context import BoardContext, html, parse_dossier_id, redirect
 from services.deadlines.board.views.filters import resolve
-from services.deadlines.board.views.session import ACT_ROLES, signed_in, unauthorized
+from services.deadlines.board.views.session import (
+    ACT_ROLES,
+    Actor,
+    Ctx,
+    FragmentViewer,
+    Viewer,
+)
 from services.deadlines.officers import Officer
 
 _BACK = re.compile(r"\?[A-Za-z0-9_.~%+=&-]*")
 """A query string an action may send the officer back to (nothing that leaves /board)."""
+
+router = APIRouter(include_in_schema=False)
 
 
 def board_response(
@@ -33,7 +42,7 @@ def board_response(
     request: BoardRequest | None = None,
     page: BoardPage | None = None,
     error: BoardQueryError | None = None,
-) -> web.Response:
+) -> Response:
     """The board page; with ``error``, the form as sent and no rows, with the error's
     status (422, or 403 for a unit outside the subtree)."""
     view = pages.board_view(
@@ -60,41 +69,39 @@ async def _page(ctx: BoardContext, officer: Officer, params: Mapping[str, str]) 
     return resolved.request, found
 
 
-def install(app: faust.App, ctx: BoardContext) -> None:
-    @app.page("/board")
-    class Board(faust.web.View):
-        @signed_in(ctx)
-        async def get(self, request: Any, officer: Officer) -> Any:
-            try:
-                board_request, found = await _page(ctx, officer, request.query)
-            except BoardQueryError as exc:
-                return board_response(ctx, officer, request.query, error=exc)
-            return board_response(ctx, officer, request.query, request=board_request, page=found)
+@router.get("/board")
+async def board(request: Request, ctx: Ctx, officer: Viewer) -> Response:
+    params = request.query_params
+    try:
+        board_request, found = await _page(ctx, officer, params)
+    except BoardQueryError as exc:
+        return board_response(ctx, officer, params, error=exc)
+    return board_response(ctx, officer, params, request=board_request, page=found)
 
-    @app.page("/board/rows")
-    class Rows(faust.web.View):
-        @signed_in(ctx, unauthorized)
-        async def get(self, request: Any, officer: Officer) -> Any:
-            try:
-                board_request, found = await _page(ctx, officer, request.query)
-            except BoardQueryError as exc:
-                return html("", exc.status)
-            cursor = board_request.cursor.encode() if board_request.cursor else ""
-            limit = request.query.get("limit", "")
-            back = pages.query_string(board_request.filter, cursor=cursor, limit=limit)
-            rows = pages.board_rows(
-                found.items, datetime.now(UTC), ctx.names, back, can_act=officer.has(*ACT_ROLES)
-            )
-            response = html(rows)
-            response.headers["X-Board-Counts"] = json.dumps(asdict(found.counts))
-            return response
 
-    @app.page("/board/dossiers/{dossier_id}/ack")
-    class Acknowledge(faust.web.View):
-        @signed_in(ctx, roles=ACT_ROLES)
-        async def post(self, request: Any, officer: Officer, dossier_id: str) -> Any:
-            found = parse_dossier_id(dossier_id)
-            if found is None or not await ctx.db.run(acknowledge, officer, found):
-                return ctx.message(officer, TEXTS["not_found"], TEXTS["not_on_board"], 404)
-            back = str((await request.post()).get("back", ""))
-            return redirect("/board" + (back if _BACK.fullmatch(back) else ""))
+@router.get("/board/rows")
+async def rows(request: Request, ctx: Ctx, officer: FragmentViewer) -> Response:
+    try:
+        board_request, found = await _page(ctx, officer, request.query_params)
+    except BoardQueryError as exc:
+        return html("", exc.status)
+    cursor = board_request.cursor.encode() if board_request.cursor else ""
+    limit = request.query_params.get("limit", "")
+    back = pages.query_string(board_request.filter, cursor=cursor, limit=limit)
+    body = pages.board_rows(
+        found.items, datetime.now(UTC), ctx.names, back, can_act=officer.has(*ACT_ROLES)
+    )
+    response = html(body)
+    response.headers["X-Board-Counts"] = json.dumps(asdict(found.counts))
+    return response
+
+
+@router.post("/board/dossiers/{dossier_id}/ack")
+async def acknowledge_alert(
+    request: Request, dossier_id: str, ctx: Ctx, officer: Actor
+) -> Response:
+    found = parse_dossier_id(dossier_id)
+    if found is None or not await ctx.db.run(acknowledge, officer, found):
+        return ctx.message(officer, TEXTS["not_found"], TEXTS["not_on_board"], 404)
+    back = (await read_form(request) or {}).get("back", "")
+    return redirect("/board" + (back if _BACK.fullmatch(back) else ""))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from aiohttp import web
+from fastapi import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from motcua.calendar import WorkingCalendar
 from motcua.web import Layout, SignedIn, service_nav
@@ -54,16 +55,22 @@ class BoardContext:
             ),
         )
 
-    def message(self, officer: Officer, title: str, text: str, status: int) -> web.Response:
+    def message(self, officer: Officer, title: str, text: str, status: int) -> Response:
         return html(pages.message_page(title, text, self.layout(officer)), status)
 
 
-def redirect(location: str, **headers: str) -> web.Response:
-    return web.Response(status=303, headers={"Location": location, **headers})
+def board_context(request: Request) -> BoardContext:
+    """The process's board context, built in the app's lifespan."""
+    ctx: BoardContext = request.app.state.board
+    return ctx
 
 
-def html(body: str, status: int = 200) -> web.Response:
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+def redirect(location: str) -> Response:
+    return RedirectResponse(location, status_code=303)
+
+
+def html(body: str, status: int = 200) -> Response:
+    return HTMLResponse(body, status_code=status)
 
 
 def parse_dossier_id(value: str) -> str | None:

@@ -8,14 +8,14 @@ import concurrent.futures
 import csv
 import io
 import threading
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import aclosing
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-import faust
-from aiohttp import web
+from fastapi import APIRouter, Request
 from psycopg import Connection
+from starlette.responses import Response, StreamingResponse
 
 from motcua.web import TEXTS
 from motcua.web.strings import (
@@ -30,8 +30,8 @@ from services.deadlines.board.query import BoardQueryError
 from services.deadlines.board.service import BoardItem, board_export
 from services.deadlines.board.views.board import board_response
 from services.deadlines.board.views.context import BoardContext
-from services.deadlines.board.views.filters import resolve
-from services.deadlines.board.views.session import signed_in
+from services.deadlines.board.views.filters import Resolved, resolve
+from services.deadlines.board.views.session import Ctx, Viewer
 from services.deadlines.database import Database
 from services.deadlines.officers import Officer
 
@@ -88,46 +88,49 @@ def csv_lines(rows: Iterable[list[str]]) -> str:
     return out.getvalue()
 
 
-async def iterate_in_thread(
-    db: Database, work: Callable[..., Iterator[T]], /, *args: Any, **kwargs: Any
-) -> AsyncGenerator[list[T], None]:
-    """Batches of ``work(*args, db_session=…)``'s items, read on a pooled connection in a
-    thread. A bounded queue holds the reader back to the writer's pace; when the consumer
-    stops (the client went away) the reader stops within a second and frees its connection."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[list[T] | None] = asyncio.Queue(maxsize=4)
-    stop = threading.Event()
+class _Handoff(Generic[T]):
+    """Batches from a reader thread to the event loop through a bounded queue, which holds
+    the reader back to the consumer's pace; once ``stop`` is set the reader gives up
+    within a second."""
 
-    def put(batch: list[T] | None) -> bool:
-        future = asyncio.run_coroutine_threadsafe(queue.put(batch), loop)
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[list[T] | None] = asyncio.Queue(maxsize=4)
+        self.stop = threading.Event()
+
+    def put(self, batch: list[T] | None) -> bool:
+        """In the reader thread: False once the consumer has stopped."""
+        future = asyncio.run_coroutine_threadsafe(self.queue.put(batch), self.loop)
         while True:
             try:
                 future.result(timeout=1.0)
                 return True
             except concurrent.futures.TimeoutError:
-                if stop.is_set():
+                if self.stop.is_set():
                     future.cancel()
                     return False
 
-    def produce(*, db_session: Connection) -> None:
+    def produce(self, items: Iterable[T]) -> None:
+        """In the reader thread: every item in batches, then the end (None)."""
         batch: list[T] = []
-        for item in work(*args, db_session=db_session, **kwargs):
+        for item in items:
             batch.append(item)
             if len(batch) >= BATCH:
-                if not put(batch):
+                if not self.put(batch):
                     return
                 batch = []
-        if (not batch or put(batch)) and not stop.is_set():
-            put(None)
+        if (not batch or self.put(batch)) and not self.stop.is_set():
+            self.put(None)
 
-    reader = asyncio.ensure_future(db.run(produce))
-    try:
+    async def batches(self, reader: asyncio.Future[None]) -> AsyncGenerator[list[T], None]:
+        """The batches until the end, or the reader's error if it failed before it."""
         while True:
-            if reader.done() and queue.empty():
-                reader.result()  # the reader's error, if it failed before the end
+            if reader.done() and self.queue.empty():
+                reader.result()
                 return
-            getter = asyncio.ensure_future(queue.get())
-            await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            getter = asyncio.ensure_future(self.queue.get())
+            either: set[asyncio.Future[Any]] = {getter, reader}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             if not getter.done():
                 getter.cancel()
                 continue
@@ -135,42 +138,65 @@ async def iterate_in_thread(
             if batch is None:
                 return
             yield batch
+
+    def drain(self) -> None:
+        self.stop.set()
+        while not self.queue.empty():
+            self.queue.get_nowait()
+
+
+async def iterate_in_thread(
+    db: Database, work: Callable[..., Iterator[T]], /, *args: Any, **kwargs: Any
+) -> AsyncGenerator[list[T], None]:
+    """Batches of ``work(*args, db_session=…)``'s items, read on a pooled connection in a
+    thread; when the consumer stops (the client went away) the reader stops within a
+    second and frees its connection."""
+    handoff: _Handoff[T] = _Handoff(asyncio.get_running_loop())
+
+    def produce(*, db_session: Connection) -> None:
+        handoff.produce(work(*args, db_session=db_session, **kwargs))
+
+    reader = asyncio.ensure_future(db.run(produce))
+    try:
+        async with aclosing(handoff.batches(reader)) as batches:
+            async for batch in batches:
+                yield batch
     finally:
-        stop.set()
-        while not queue.empty():
-            queue.get_nowait()
+        handoff.drain()
         await asyncio.wait({reader})
 
 
-def install(app: faust.App, ctx: BoardContext) -> None:
-    @app.page("/board/export.csv")
-    class Export(faust.web.View):
-        @signed_in(ctx)
-        async def get(self, request: Any, officer: Officer) -> Any:
-            try:
-                resolved = resolve(officer, request.query, ctx.reference)
-            except BoardQueryError as exc:
-                return board_response(ctx, officer, request.query, error=exc)
-            filename = f"bang-theo-doi-{local_date(datetime.now(UTC)).replace('/', '-')}.csv"
-            response = web.StreamResponse(
-                headers={
-                    "Content-Type": "text/csv; charset=utf-8",
-                    "Content-Disposition": f'attachment; filename="{filename}"',
-                    "Cache-Control": "no-store",
-                }
-            )
-            await response.prepare(request)
-            await response.write((BOM + csv_lines([list(HEADERS)])).encode())
-            names = ctx.names
-            batches = iterate_in_thread(
-                ctx.db,
-                board_export,
-                officer,
-                resolved.request.filter,
-                procedure_codes=resolved.procedure_codes,
-            )
-            async with aclosing(batches):
-                async for batch in batches:
-                    await response.write(csv_lines(csv_row(i, names) for i in batch).encode())
-            await response.write_eof()
-            return response
+async def csv_body(ctx: BoardContext, officer: Officer, resolved: Resolved) -> AsyncIterator[bytes]:
+    """The file: the BOM and the headers, then the rows as they are read."""
+    yield (BOM + csv_lines([list(HEADERS)])).encode()
+    names = ctx.names
+    batches = iterate_in_thread(
+        ctx.db,
+        board_export,
+        officer,
+        resolved.request.filter,
+        procedure_codes=resolved.procedure_codes,
+    )
+    async with aclosing(batches):
+        async for batch in batches:
+            yield csv_lines(csv_row(i, names) for i in batch).encode()
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/board/export.csv")
+async def export_csv(request: Request, ctx: Ctx, officer: Viewer) -> Response:
+    try:
+        resolved = resolve(officer, request.query_params, ctx.reference)
+    except BoardQueryError as exc:
+        return board_response(ctx, officer, request.query_params, error=exc)
+    filename = f"bang-theo-doi-{local_date(datetime.now(UTC)).replace('/', '-')}.csv"
+    return StreamingResponse(
+        csv_body(ctx, officer, resolved),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
-import faust
-from aiohttp import web
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from motcua.documents import render_pdf
 from motcua.web import TEXTS
+from motcua.web.forms import read_form
 from motcua.web.strings import LETTER_ERRORS
 from services.deadlines.board import pages
 from services.deadlines.board.views.context import BoardContext, html, parse_dossier_id, redirect
-from services.deadlines.board.views.session import ACT_ROLES, signed_in
-from services.deadlines.letters.intake_client import IntakeUnavailable
+from services.deadlines.board.views.session import Actor, Ctx, Viewer
+from services.deadlines.letters.intake_client import DossierParticulars, IntakeUnavailable
 from services.deadlines.letters.models import (
     ApologyLetter,
     LetterRuleError,
@@ -41,17 +42,19 @@ async def _task(ctx: BoardContext, officer: Officer, dossier_id: str) -> LetterT
         return None
 
 
-def _not_found(ctx: BoardContext, officer: Officer) -> web.Response:
+def _not_found(ctx: BoardContext, officer: Officer) -> Response:
     return ctx.message(officer, TEXTS["not_found"], TEXTS["no_letter_here"], 404)
 
 
-def _new_due_at(ctx: BoardContext, task: LetterTask, form: Any, now: datetime) -> datetime:
+def _new_due_at(
+    ctx: BoardContext, task: LetterTask, form: Mapping[str, str], now: datetime
+) -> datetime:
     """The appointment the letter gives: asked for on a draft, kept on a correction."""
     if task.status != "draft":
         assert task.new_due_at is not None
         return task.new_due_at
     try:
-        days = int(str(form.get("extension_working_days", "")))
+        days = int(form.get("extension_working_days", ""))
     except ValueError:
         raise LetterRuleError(
             "extension_working_days", "extension_not_a_number", "enter a whole number of days"
@@ -59,110 +62,127 @@ def _new_due_at(ctx: BoardContext, task: LetterTask, form: Any, now: datetime) -
     return new_appointment(task.original_due_at, days, now, ctx.config.calendar)
 
 
-def install(app: faust.App, ctx: BoardContext) -> None:
-    def form_page(
-        officer: Officer,
-        task: LetterTask,
-        *,
-        error: str | None = None,
-        field: str | None = None,
-        reason: str = "",
-        status: int = 200,
-    ) -> web.Response:
-        page = pages.letter_page(
-            ctx.layout(officer),
-            task,
-            ctx.names,
-            suggested_days=ctx.config.suggested_extension_days,
-            error=error,
-            error_field=field,
+def _form_page(
+    ctx: BoardContext,
+    officer: Officer,
+    task: LetterTask,
+    *,
+    error: str | None = None,
+    field: str | None = None,
+    reason: str = "",
+    status: int = 200,
+) -> Response:
+    page = pages.letter_page(
+        ctx.layout(officer),
+        task,
+        ctx.names,
+        suggested_days=ctx.config.suggested_extension_days,
+        error=error,
+        error_field=field,
+        reason=reason,
+    )
+    return html(page, status)
+
+
+def _refused(
+    ctx: BoardContext,
+    officer: Officer,
+    task: LetterTask,
+    exc: LetterRuleError,
+    reason: str,
+    status: int,
+) -> Response:
+    """The form again, the broken rule by its field, the reason as typed."""
+    error = LETTER_ERRORS[exc.rule].format(**exc.details)
+    return _form_page(
+        ctx, officer, task, error=error, field=exc.field, reason=reason, status=status
+    )
+
+
+def _letter_for(
+    particulars: DossierParticulars, task: LetterTask, reason: str, issued_at: datetime
+) -> Callable[[str, int, datetime], ApologyLetter]:
+    """The letter of a number, version and new appointment, the rest as intake states it."""
+
+    def letter_for(number: str, version: int, due: datetime) -> ApologyLetter:
+        return ApologyLetter(
+            agency=particulars.agency,
+            parent_agency=particulars.parent_agency,
+            place=particulars.place,
+            letter_number=number,
+            version=version,
+            citizen_name=particulars.citizen_name,
+            citizen_address=particulars.citizen_address,
+            dossier_code=task.dossier_code,
+            procedure_name=particulars.procedure_name,
+            received_at=particulars.received_at,
+            original_due_at=task.original_due_at,
             reason=reason,
+            new_due_at=due,
+            issued_at=issued_at,
         )
-        return html(page, status)
 
-    @app.page("/board/dossiers/{dossier_id}/letter")
-    class Letter(faust.web.View):
-        @signed_in(ctx)
-        async def get(self, request: Any, officer: Officer, dossier_id: str) -> Any:
-            task = await _task(ctx, officer, dossier_id)
-            return _not_found(ctx, officer) if task is None else form_page(officer, task)
+    return letter_for
 
-        @signed_in(ctx, roles=ACT_ROLES)
-        async def post(self, request: Any, officer: Officer, dossier_id: str) -> Any:
-            task = await _task(ctx, officer, dossier_id)
-            if task is None:
-                return _not_found(ctx, officer)
-            form = await request.post()
-            raw_reason = str(form.get("reason", ""))
-            now = datetime.now(UTC)
 
-            def refused(exc: LetterRuleError, status: int) -> Any:
-                """The form again, the broken rule by its field, the reason as typed."""
-                error = LETTER_ERRORS[exc.rule].format(**exc.details)
-                return form_page(
-                    officer, task, error=error, field=exc.field, reason=raw_reason, status=status
-                )
+router = APIRouter(include_in_schema=False)
+LETTER_PATH = "/board/dossiers/{dossier_id}/letter"
 
-            try:
-                reason = clean_reason(raw_reason)
-                new_due_at = _new_due_at(ctx, task, form, now)
-            except LetterRuleError as exc:
-                return refused(exc, 422)
-            try:
-                particulars = await ctx.directory.particulars(task.dossier_code)
-            except IntakeUnavailable as exc:
-                message = TEXTS["letter_intake_down"].format(detail=exc)
-                return form_page(officer, task, error=message, reason=raw_reason, status=503)
 
-            def letter_for(number: str, version: int, due: datetime) -> ApologyLetter:
-                return ApologyLetter(
-                    agency=particulars.agency,
-                    parent_agency=particulars.parent_agency,
-                    place=particulars.place,
-                    letter_number=number,
-                    version=version,
-                    citizen_name=particulars.citizen_name,
-                    citizen_address=particulars.citizen_address,
-                    dossier_code=task.dossier_code,
-                    procedure_name=particulars.procedure_name,
-                    received_at=particulars.received_at,
-                    original_due_at=task.original_due_at,
-                    reason=reason,
-                    new_due_at=due,
-                    issued_at=now,
-                )
+@router.get(LETTER_PATH)
+async def letter_form(dossier_id: str, ctx: Ctx, officer: Viewer) -> Response:
+    task = await _task(ctx, officer, dossier_id)
+    return _not_found(ctx, officer) if task is None else _form_page(ctx, officer, task)
 
-            try:
-                await ctx.db.run(
-                    issue_letter,
-                    officer,
-                    task,
-                    reason=reason,
-                    new_due_at=new_due_at,
-                    issued_at=now,
-                    render=lambda letter: render_pdf(letter.document()),
-                    letter_for=letter_for,
-                )
-            except LetterRuleError as exc:
-                return refused(exc, 409)
-            return redirect(f"/board/dossiers/{task.dossier_id}/letter")
 
-    @app.page("/board/dossiers/{dossier_id}/letter.pdf")
-    class LetterPdf(faust.web.View):
-        @signed_in(ctx)
-        async def get(self, request: Any, officer: Officer, dossier_id: str) -> Any:
-            found = parse_dossier_id(dossier_id)
-            version_text = request.query.get("version")
-            version = int(version_text) if version_text and version_text.isdigit() else None
-            if found is None or (version_text is not None and version is None):
-                return _not_found(ctx, officer)
-            try:
-                number, version, pdf = await ctx.db.run(letter_pdf, officer, found, version)
-            except LetterNotFound:
-                return _not_found(ctx, officer)
-            filename = f"phieu-xin-loi-{number.replace('/', '-')}-v{version}.pdf"
-            return web.Response(
-                body=pdf,
-                content_type="application/pdf",
-                headers={"Content-Disposition": f'inline; filename="{filename}"'},
-            )
+@router.post(LETTER_PATH)
+async def issue(request: Request, dossier_id: str, ctx: Ctx, officer: Actor) -> Response:
+    task = await _task(ctx, officer, dossier_id)
+    if task is None:
+        return _not_found(ctx, officer)
+    form = await read_form(request) or {}
+    raw_reason = form.get("reason", "")
+    now = datetime.now(UTC)
+    try:
+        reason = clean_reason(raw_reason)
+        new_due_at = _new_due_at(ctx, task, form, now)
+    except LetterRuleError as exc:
+        return _refused(ctx, officer, task, exc, raw_reason, 422)
+    try:
+        particulars = await ctx.directory.particulars(task.dossier_code)
+    except IntakeUnavailable as exc:
+        message = TEXTS["letter_intake_down"].format(detail=exc)
+        return _form_page(ctx, officer, task, error=message, reason=raw_reason, status=503)
+    try:
+        await ctx.db.run(
+            issue_letter,
+            officer,
+            task,
+            reason=reason,
+            new_due_at=new_due_at,
+            issued_at=now,
+            render=lambda letter: render_pdf(letter.document()),
+            letter_for=_letter_for(particulars, task, reason, now),
+        )
+    except LetterRuleError as exc:
+        return _refused(ctx, officer, task, exc, raw_reason, 409)
+    return redirect(f"/board/dossiers/{task.dossier_id}/letter")
+
+
+@router.get(LETTER_PATH + ".pdf")
+async def letter_pdf_file(request: Request, dossier_id: str, ctx: Ctx, officer: Viewer) -> Response:
+    found = parse_dossier_id(dossier_id)
+    version_text = request.query_params.get("version")
+    version = int(version_text) if version_text and version_text.isdigit() else None
+    if found is None or (version_text is not None and version is None):
+        return _not_found(ctx, officer)
+    try:
+        number, version, pdf = await ctx.db.run(letter_pdf, officer, found, version)
+    except LetterNotFound:
+        return _not_found(ctx, officer)
+    filename = f"phieu-xin-loi-{number.replace('/', '-')}-v{version}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )

@@ -4,42 +4,38 @@ script reloads its rows."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import AsyncIterator
 
-import faust
-from aiohttp import web
+from fastapi import APIRouter
+from starlette.responses import StreamingResponse
 
-from services.deadlines.board.views.context import BoardContext
-from services.deadlines.board.views.session import signed_in, unauthorized
-from services.deadlines.officers import Officer
+from services.deadlines.board.live import BoardFeed
+from services.deadlines.board.views.session import Ctx, FragmentViewer
 
 KEEPALIVE_S = 15.0
 
+router = APIRouter(include_in_schema=False)
 
-def install(app: faust.App, ctx: BoardContext) -> None:
-    @app.page("/board/events")
-    class Events(faust.web.View):
-        @signed_in(ctx, unauthorized)
-        async def get(self, request: Any, officer: Officer) -> Any:
-            response = web.StreamResponse(
-                headers={
-                    "Content-Type": "text/event-stream",
-                    "Cache-Control": "no-store",
-                    "X-Accel-Buffering": "no",
-                }
-            )
-            await response.prepare(request)
-            with ctx.feed.subscribe(officer.unit_code) as subscriber:
-                try:
-                    await response.write(b"retry: 1000\n\n")
-                    while True:
-                        try:
-                            await asyncio.wait_for(subscriber.changed.wait(), KEEPALIVE_S)
-                        except TimeoutError:
-                            await response.write(b": keepalive\n\n")
-                            continue
-                        subscriber.changed.clear()
-                        await response.write(b"event: changed\ndata: {}\n\n")
-                except (ConnectionResetError, asyncio.CancelledError):
-                    pass
-            return response
+
+async def changes(feed: BoardFeed, unit_code: str) -> AsyncIterator[bytes]:
+    """The stream's lines: a retry hint, then ``changed`` per change in the subtree, a
+    keep-alive comment when nothing happened for a while; until the browser goes away."""
+    with feed.subscribe(unit_code) as subscriber:
+        yield b"retry: 1000\n\n"
+        while True:
+            try:
+                await asyncio.wait_for(subscriber.changed.wait(), KEEPALIVE_S)
+            except TimeoutError:
+                yield b": keepalive\n\n"
+                continue
+            subscriber.changed.clear()
+            yield b"event: changed\ndata: {}\n\n"
+
+
+@router.get("/board/events")
+async def events(ctx: Ctx, officer: FragmentViewer) -> StreamingResponse:
+    return StreamingResponse(
+        changes(ctx.feed, officer.unit_code),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,97 @@
+"""What the worker's two agents do with what they read: ``track`` takes each dossier event
+into the ``clocks`` table (and emits what the event itself settles), ``check`` re-reads
+the clocks whose next check has come and emits the alerts now due.
+
+Table reads and writes happen while their event is the current one: Faust reads and
+writes a table key in the current event's partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from motcua.contracts import ContractError, decode_event
+from motcua.kafka import Topic
+from motcua.metrics import CONSUMED
+from motcua.streaming import as_current_event
+from services.deadlines.board.service import sync_board
+from services.deadlines.dead_letters import Send, dead_letter
+from services.deadlines.emitting import Emitter
+from services.deadlines.records import clock_from_record, clock_to_record
+from services.deadlines.tracking import DossierClock, UnknownEvent, apply_event
+
+# How long a batch of checks waits to fill: a lone check waits at most this, a burst of
+# thousands goes out in batches of ``check_batch_size``.
+CHECK_WITHIN_S = 0.02
+
+
+@dataclass(frozen=True)
+class Agents:
+    clocks: MutableMapping[str, Any]
+    """The Faust table: dossier id → clock record."""
+    emitter: Emitter
+    dead_letters: Send
+
+    async def track_all(self, stream: Any) -> None:
+        """The ``track`` agent: the dossier events' stream, one event at a time."""
+        async for event in stream.events():
+            CONSUMED.labels(Topic.DOSSIER_EVENTS.value).inc()
+            await self.track(event)
+
+    async def check_all(self, stream: Any, batch_size: int) -> None:
+        """The ``check`` agent: the checks' stream, in batches."""
+        async for batch in stream.take_events(batch_size, within=CHECK_WITHIN_S):
+            await self.check(batch)
+
+    async def track(self, event: Any) -> None:
+        """One dossier event: its clock as intake states it; a poison event is dead-lettered."""
+        try:
+            cloud_event = decode_event(event.value)
+            if not cloud_event["type"].startswith("vn.motcua.dossier."):
+                raise ContractError("type", "not a dossier event")
+            dossier_id = cloud_event["subject"]
+            before = clock_from_record(self.clocks.get(dossier_id))
+            after, settled = apply_event(before, cloud_event, self.emitter.policy)
+        except (ContractError, UnknownEvent) as exc:
+            await dead_letter(self.dead_letters, event, "contract_violation", str(exc))
+            return
+        if after is None or after == before:
+            return
+        [after] = await self.emitter.emit([(after, settled)], datetime.now(UTC))
+        if after.emitted or after.rescheduled:
+            await self.emitter.db.run_until_done(sync_board, after)
+        self.clocks[dossier_id] = clock_to_record(after)
+        self.emitter.schedule(after)
+
+    def _latest(self, batch: Sequence[Any]) -> dict[str, tuple[Any, DossierClock]]:
+        """Each checked dossier's clock (read once), with its last check in the batch."""
+        latest: dict[str, tuple[Any, DossierClock]] = {}
+        for event in batch:
+            dossier_id = event.key.decode()
+            if dossier_id in latest:
+                latest[dossier_id] = (event, latest[dossier_id][1])
+                continue
+            with as_current_event(event):  # a read looks in its event's partition
+                clock = clock_from_record(self.clocks.get(dossier_id))
+            if clock is not None:
+                latest[dossier_id] = (event, clock)
+        return latest
+
+    async def check(self, batch: Sequence[Any]) -> None:
+        """A batch of checks (a burst of alerts falling due together shares its board
+        transactions); each clock is written back as its own check's event."""
+        now = datetime.now(UTC)
+        latest = self._latest(batch)
+        policy = self.emitter.policy
+        due = [(e, c, c.due_alerts(now, policy)) for e, c in latest.values()]
+        due = [(e, c, alerts_due) for e, c, alerts_due in due if alerts_due]
+        marked = await self.emitter.emit([(c, alerts_due) for _, c, alerts_due in due], now)
+        for (event, _, _), clock in zip(due, marked, strict=True):
+            with as_current_event(event):
+                self.clocks[clock.dossier_id] = clock_to_record(clock)
+            latest[clock.dossier_id] = (event, clock)
+        for _, clock in latest.values():
+            self.emitter.schedule(clock)  # marked: its next check is the next alert

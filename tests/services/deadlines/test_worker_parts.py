@@ -1,0 +1,193 @@
+"""The deadlines worker's parts, each without Faust, Kafka or PostgreSQL: what they send,
+record, mark and schedule, with the stream, the table and the database faked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any, cast
+
+from faust.streams import _current_event
+
+from motcua.kafka import DeadLetter
+from services.deadlines.board.service import record_alerts, sync_board
+from services.deadlines.checking import Agents
+from services.deadlines.database import Database
+from services.deadlines.dead_letters import FaustSource
+from services.deadlines.emitting import Emitter
+from services.deadlines.figures import export_consumer_lag
+from services.deadlines.metrics import CONSUMER_LAG
+from services.deadlines.records import clock_from_record, clock_to_record
+from services.deadlines.tracking import AlertKind, DossierClock
+from tests.services.deadlines.test_tracking import (
+    DOSSIER,
+    POLICY,
+    at,
+    clock_json,
+    received,
+    rescheduled,
+)
+
+
+@dataclass
+class FakeDb:
+    """Records the work it is given instead of running it."""
+
+    calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] = field(default_factory=list)
+
+    async def run(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append((work, args))
+
+    run_until_done = run
+
+
+@dataclass
+class Sent:
+    messages: list[tuple[bytes, dict[str, Any]]] = field(default_factory=list)
+
+    async def __call__(self, key: bytes, value: bytes) -> None:
+        self.messages.append((key, json.loads(value)))
+
+
+def emitter(db: FakeDb, sent: Sent) -> Emitter:
+    return Emitter(POLICY, cast(Database, db), sent)
+
+
+def test_due_alerts_go_on_the_board_then_to_kafka_then_are_marked() -> None:
+    db, sent = FakeDb(), Sent()
+    clock = received(at(24, 9))
+    due = clock.due_alerts(at(24, 10), POLICY)
+    [marked] = asyncio.run(emitter(db, sent).emit([(clock, due)], at(24, 10)))
+    [(work, (board,))] = db.calls
+    assert work is record_alerts
+    assert [r.alert.kind for r in board] == [AlertKind.DUE_SOON, AlertKind.OVERDUE]
+    assert [key for key, _ in sent.messages] == [DOSSIER.encode()] * 2
+    assert [m["id"] for _, m in sent.messages] == [a.event_id for a in due]
+    assert marked.due_alerts(at(24, 10), POLICY) == []
+
+
+def test_an_alert_a_dead_owner_sent_is_marked_and_not_sent_again() -> None:
+    db, sent = FakeDb(), Sent()
+    clock = received(at(24, 9))
+    soon, overdue = clock.due_alerts(at(24, 10), POLICY)
+    parts = emitter(db, sent)
+    parts.delivered[DOSSIER] = {soon.marker}
+    [marked] = asyncio.run(parts.emit([(clock, [soon, overdue])], at(24, 10)))
+    assert [m["id"] for _, m in sent.messages] == [overdue.event_id]
+    assert marked.due_alerts(at(24, 10), POLICY) == []
+
+
+def test_schedule_puts_the_next_check_in_the_index_and_drops_a_finished_clock() -> None:
+    parts = emitter(FakeDb(), Sent())
+    clock = received(at(24, 9))
+    parts.schedule(clock)
+    assert parts.index.pop_due((at(22, 9) - timedelta(seconds=1)).timestamp()) == []
+    assert parts.index.pop_due(at(22, 9).timestamp()) == [DOSSIER]
+    done = clock
+    for alert in clock.due_alerts(at(24, 10), POLICY):
+        done = done.mark(alert)
+    parts.schedule(done)
+    assert len(parts.index) == 0
+
+
+@dataclass
+class FakeEvent:
+    key: bytes
+    value: bytes
+    message: Any = None
+
+
+def faust_message(headers: Any) -> Any:
+    return SimpleNamespace(topic="motcua.dossier-events", partition=3, offset=41, headers=headers)
+
+
+def test_a_faust_event_is_dead_lettered_with_the_shared_record_and_its_own_headers() -> None:
+    source = FaustSource(faust_message([("traceparent", b"00-abc")]))
+    headers = dict(DeadLetter("contract_violation", "bad").headers("deadlines", source))
+    assert headers["motcua-dlq-reason"] == b"contract_violation"
+    assert headers["motcua-dlq-topic"] == b"motcua.dossier-events"
+    assert headers["motcua-dlq-offset"] == b"41"
+    assert headers["traceparent"] == b"00-abc"
+    as_mapping = FaustSource(faust_message({"traceparent": b"00-def"}))
+    assert ("traceparent", b"00-def") in as_mapping.headers()
+
+
+def test_track_dead_letters_a_poison_event_and_leaves_the_table_alone() -> None:
+    letters: list[dict[str, Any]] = []
+
+    async def send(**message: Any) -> None:
+        letters.append(message)
+
+    clocks: dict[str, Any] = {}
+    agents = Agents(clocks, emitter(FakeDb(), Sent()), send)
+    poison = FakeEvent(b"k", b"{not json", faust_message([("origin", b"intake")]))
+    asyncio.run(agents.track(poison))
+    [letter] = letters
+    assert letter["value"] == b"{not json"
+    headers = dict(letter["headers"])
+    assert headers["motcua-dlq-reason"] == b"contract_violation"
+    assert headers["origin"] == b"intake"
+    assert clocks == {}
+
+
+def test_track_stores_the_clock_an_event_states_and_schedules_its_next_check() -> None:
+    db = FakeDb()
+    clocks: dict[str, Any] = {DOSSIER: clock_to_record(received(at(24, 9)))}
+    agents = Agents(clocks, emitter(db, Sent()), lambda **_: asyncio.sleep(0))
+    moved = rescheduled(2, clock_json(at(30, 9), rescheduled=True), at(30, 9))
+    asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(moved).encode())))
+    clock = clock_from_record(clocks[DOSSIER])
+    assert isinstance(clock, DossierClock)
+    assert clock.due_at == at(30, 9)
+    assert [work for work, _ in db.calls] == [sync_board]  # a rescheduled clock's board row
+    assert len(agents.emitter.index) == 1
+
+
+@dataclass(frozen=True)
+class Partition:
+    topic: str
+    partition: int
+
+
+def test_consumer_lag_is_the_highwater_less_the_next_offset_per_partition() -> None:
+    tp = Partition("motcua.dossier-events", 2)
+    consumer = SimpleNamespace(
+        assignment=lambda: [tp], _read_offset={tp: 9}, highwater=lambda _: 25
+    )
+    export_consumer_lag(consumer)
+    assert CONSUMER_LAG.labels("motcua.dossier-events", "2")._value.get() == 15
+    export_consumer_lag(SimpleNamespace(assignment=list, _read_offset={}, highwater=None))
+    assert CONSUMER_LAG._metrics == {}  # a partition taken away disappears
+
+
+class WatchedTable(dict[str, Any]):
+    """A table that notes under which event each key was written (Faust's partition)."""
+
+    written_under: dict[str, Any]
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.written_under = {}
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        current = _current_event.get(None)
+        self.written_under[key] = current() if current else None
+        super().__setitem__(key, value)
+
+
+def test_a_batch_of_checks_emits_once_per_dossier_and_writes_under_its_last_check() -> None:
+    sent = Sent()
+    clock = received(at(24, 9))
+    clocks = WatchedTable({DOSSIER: clock_to_record(clock)})
+    agents = Agents(clocks, emitter(FakeDb(), sent), lambda **_: asyncio.sleep(0))
+    first, last = FakeEvent(DOSSIER.encode(), b""), FakeEvent(DOSSIER.encode(), b"")
+    asyncio.run(agents.check([first, last]))  # now is long after the due instant
+    assert len(sent.messages) == 2  # due soon and overdue, once each
+    assert clocks.written_under[DOSSIER] is last
+    marked = clock_from_record(clocks[DOSSIER])
+    assert marked is not None
+    assert marked.due_alerts(at(24, 10), POLICY) == []
