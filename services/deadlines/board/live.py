@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from services.deadlines.board.service import CHANNEL
+from services.deadlines.board_changes import CHANNEL
 
 _log = logging.getLogger("motcua.deadlines.board")
 

@@ -1,13 +1,12 @@
 """What the board lists, kept in PostgreSQL so every worker's board sees every alert.
 
-The worker that owns a dossier's partition records its alerts here; any worker's web
-server reads them for the officer's subtree. Each change is announced with
-``NOTIFY board`` (payload: the dossier's unit path), which the boards' live streams relay.
+The worker that owns a dossier's partition records its alerts here; the officers' web
+reads them for the officer's subtree. Each change is announced
+(:mod:`services.deadlines.board_changes`), which the boards' live streams relay.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,10 +19,9 @@ from psycopg.types.json import Jsonb
 
 from motcua.db import recordset
 from services.deadlines.board.query import BoardFilter, BoardRequest, Cursor
+from services.deadlines.board_changes import announce
 from services.deadlines.officers import Officer
 from services.deadlines.tracking import Alert, AlertKind, DossierClock
-
-CHANNEL = "board"
 
 
 @dataclass(frozen=True)
@@ -50,11 +48,6 @@ class BoardItem:
     def needs_letter(self) -> bool:
         """The officer's task: a letter is owed and still a draft."""
         return self.letter_status == "draft"
-
-
-def announce(unit_path: tuple[str, ...] | list[str], *, db_session: Connection) -> None:
-    """Tell every board watching this unit path that its list changed."""
-    db_session.execute("SELECT pg_notify(%s, %s)", (CHANNEL, json.dumps(list(unit_path))))
 
 
 def _board_status(kind: AlertKind) -> str:

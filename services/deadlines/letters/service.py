@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from motcua.contracts import EventType, format_instant, new_event
 from motcua.kafka import Topic
 from motcua.outbox import enqueue
-from services.deadlines.board.service import announce
+from services.deadlines.board_changes import announce
 from services.deadlines.letters.models import LOCAL_ZONE, ApologyLetter, LetterRuleError
 from services.deadlines.officers import Officer
 
