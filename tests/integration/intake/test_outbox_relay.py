@@ -60,6 +60,20 @@ def _published(intake_url: str, ids: set[str]) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def _wait_until_the_server_is_done_with_what_it_sent(intake_url: str) -> None:
+    """A frozen client's last statements (a mark and its COMMIT, pipelined) may still be
+    running on the server: the table stops moving once none of intake's other sessions is
+    active. Intake's app is closed here, so those sessions are the relay's."""
+    deadline = time.monotonic() + 10
+    with psycopg.connect(intake_url, autocommit=True) as conn:
+        while conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = current_user "
+            "AND pid <> pg_backend_pid() AND state = 'active'"
+        ).fetchone() != (0,):
+            assert time.monotonic() < deadline, "the server never finished the relay's work"
+            time.sleep(0.01)
+
+
 def _start_relay(infra: Infra, intake_url: str, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -126,7 +140,8 @@ def test_relay_killed_mid_publication_loses_nothing_and_keeps_each_dossiers_orde
         assert relay.poll() is None, log.read_text()
         assert time.monotonic() < deadline, f"relay published nothing:\n{log.read_text()}"
         time.sleep(0.005)
-    relay.send_signal(signal.SIGSTOP)  # frozen: the table cannot move any more
+    relay.send_signal(signal.SIGSTOP)  # frozen: it sends nothing more
+    _wait_until_the_server_is_done_with_what_it_sent(intake_url)
     published, unpublished = _published(intake_url, dossier_ids)
     relay.send_signal(signal.SIGKILL)
     relay.wait()
