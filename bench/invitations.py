@@ -42,8 +42,8 @@ from bench.board import BenchDatabase, drop_database
 from bench.results import pct, write_section
 from motcua.contracts import EventType, encode_event, new_event
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir, open_pool
+from motcua.delivery import Contact
 from motcua.kafka import TOPICS, Topic, ensure_topics
-from services.ratings.delivery.contacts import Contact
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.settings import RatingsSettings
 from services.ratings.workers import build_consumer, build_sender

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from motcua.delivery import DeliverySettings
 from motcua.identity import PagesSettings, SignInSettings
 from motcua.outbox import OutboxSettings
 
 
-class RatingsSettings(OutboxSettings, SignInSettings, PagesSettings):
+class RatingsSettings(OutboxSettings, DeliverySettings, SignInSettings, PagesSettings):
     """Everything ratings reads from its environment."""
 
     ratings_public_url: str = Field(
@@ -45,40 +46,6 @@ class RatingsSettings(OutboxSettings, SignInSettings, PagesSettings):
     intake_api_key: SecretStr = Field(
         default=SecretStr(""),
         description="Ratings' read-only intake API key (scope dossiers:read, root unit).",
-    )
-    sms_gateway_url: str = Field(
-        default="", description="SMS gateway endpoint (HTTP POST JSON); empty = record only."
-    )
-    sms_gateway_token: SecretStr = Field(
-        default=SecretStr(""), description="Bearer token of the SMS gateway, if it needs one."
-    )
-    smtp_host: str = Field(default="", description="SMTP relay for e-mail; empty = record only.")
-    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP relay.")
-    smtp_from: str = Field(
-        default="khong-tra-loi@motcua.local", description="Sender address of invitation e-mails."
-    )
-    zalo_oa_url: str = Field(
-        default="", description="Zalo OA template-message endpoint; empty = record only."
-    )
-    zalo_oa_token: SecretStr = Field(default=SecretStr(""), description="Zalo OA access token.")
-    zalo_template_id: str = Field(
-        default="", description="Approved Zalo template of the invitation."
-    )
-    quiet_hours: str = Field(
-        default="21:00-07:00",
-        description="No message is sent in this local time window (`HH:MM-HH:MM`; empty = none).",
-    )
-    quiet_hours_zone: str = Field(
-        default="Asia/Ho_Chi_Minh", description="Time zone of the quiet hours."
-    )
-    delivery_max_attempts: int = Field(
-        default=5, ge=1, description="Tries of one message before it is given up."
-    )
-    delivery_retry_initial_s: float = Field(
-        default=2.0, gt=0, description="First wait between tries (doubles, with jitter)."
-    )
-    delivery_retry_max_s: float = Field(
-        default=60.0, gt=0, description="Longest wait between tries."
     )
     delivery_batch_size: int = Field(
         default=200, ge=1, description="Deliveries the sender takes per round."

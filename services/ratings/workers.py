@@ -8,54 +8,23 @@ from datetime import timedelta
 
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from motcua.supervision import Supervisor
-from services.ratings.delivery.channels import (
-    Channel,
-    RecordingChannel,
-    SmsGateway,
-    SmtpMailer,
-    ZaloOA,
+from motcua.delivery import (
+    ContactDirectory,
+    IntakeContacts,
+    build_channels,
+    quiet_hours,
+    retry_policy,
 )
-from services.ratings.delivery.contacts import ContactDirectory, IntakeContacts
+from motcua.supervision import Supervisor
 from services.ratings.delivery.sender import Sender
 from services.ratings.invitations.consumer import InvitationConsumer
 from services.ratings.invitations.sealing import TokenSeal
-from services.ratings.quiet_hours import QuietHours
 from services.ratings.settings import RatingsSettings
-
-
-def quiet_hours(settings: RatingsSettings) -> QuietHours | None:
-    return QuietHours.parse(settings.quiet_hours, settings.quiet_hours_zone)
 
 
 def token_seal(settings: RatingsSettings) -> TokenSeal:
     key = settings.ratings_token_key
     return TokenSeal.from_setting(key.get_secret_value() if key else None)
-
-
-def channels(settings: RatingsSettings) -> dict[str, Channel]:
-    made: dict[str, Channel] = {
-        "sms": (
-            SmsGateway(settings.sms_gateway_url, settings.sms_gateway_token.get_secret_value())
-            if settings.sms_gateway_url
-            else RecordingChannel("sms")
-        ),
-        "email": (
-            SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from)
-            if settings.smtp_host
-            else RecordingChannel("email")
-        ),
-        "zalo": (
-            ZaloOA(
-                settings.zalo_oa_url,
-                settings.zalo_oa_token.get_secret_value(),
-                settings.zalo_template_id,
-            )
-            if settings.zalo_oa_url
-            else RecordingChannel("zalo")
-        ),
-    }
-    return made
 
 
 def build_sender(
@@ -69,15 +38,13 @@ def build_sender(
     )
     return Sender(
         pool,
-        channels(settings),
+        build_channels(settings),
         directory
         or IntakeContacts(settings.intake_url, settings.intake_api_key.get_secret_value()),
         seal,
         public_url=settings.ratings_public_url,
         quiet=quiet_hours(settings),
-        max_attempts=settings.delivery_max_attempts,
-        retry_initial_s=settings.delivery_retry_initial_s,
-        retry_max_s=settings.delivery_retry_max_s,
+        retry=retry_policy(settings),
         reminder_after=timedelta(days=settings.reminder_after_days),
         batch_size=settings.delivery_batch_size,
         concurrency=settings.delivery_concurrency,

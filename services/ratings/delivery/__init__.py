@@ -1,3 +1,2 @@
-"""Delivering rating invitations: the channels (SMS gateway, e-mail, Zalo OA, or the local
-recording), the contact asked from intake at send time, quiet hours, retries and the
-reminder."""
+"""Delivering rating invitations on the shared ``motcua.delivery``: what ratings' messages
+say, when the reminder and the follow-up notice go, and its table of deliveries."""

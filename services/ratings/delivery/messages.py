@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from motcua.delivery import Message
 from motcua.web.strings import INVITATION_MESSAGES, local_date
 
 KINDS = ("invite", "reminder", "followup")
-
-
-@dataclass(frozen=True)
-class Message:
-    """One message to one citizen; the destination is added by the channel at send time."""
-
-    invitation_id: str
-    dossier_code: str
-    channel: str
-    kind: str
-    link: str
-    subject: str | None
-    text: str
 
 
 def compose(
@@ -50,18 +37,3 @@ def compose(
         msg = f"no message for channel {channel!r}"
         raise ValueError(msg)
     return Message(invitation_id, dossier_code, channel, kind, link, subject, text)
-
-
-def mask_phone(phone: str) -> str:
-    """``0912345678`` → ``09******78``: enough for an officer to tell two apart, no more."""
-    if len(phone) <= 4:
-        return "*" * len(phone)
-    return phone[:2] + "*" * (len(phone) - 4) + phone[-2:]
-
-
-def mask_email(address: str) -> str:
-    """``khai.nguyen@example.vn`` → ``k***@e***.vn``."""
-    local, _, domain = address.partition("@")
-    name, _, tld = domain.rpartition(".")
-    masked_domain = f"{name[:1]}***.{tld}" if name else f"{tld[:1]}***"
-    return f"{local[:1]}***@{masked_domain}"

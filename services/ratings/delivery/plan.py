@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from services.ratings.quiet_hours import QuietHours, next_allowed
+from motcua.delivery import QuietHours, next_allowed
 
 
 @dataclass(frozen=True)

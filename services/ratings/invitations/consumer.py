@@ -25,12 +25,12 @@ from psycopg_pool import ConnectionPool
 
 from motcua.contracts import ContractError, decode_event
 from motcua.crash_points import crash_point
+from motcua.delivery import QuietHours
 from motcua.kafka import Commit, ConsumerLoop, DeadLetter, DeadLetters, Group, Topic
 from services.ratings.invitations.model import ClosedDossier, NewInvitation
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.store import create_invitations
 from services.ratings.metrics import INVITATIONS_CREATED
-from services.ratings.quiet_hours import QuietHours
 
 SERVICE = "ratings"
 _log = logging.getLogger("motcua.ratings.invitations")

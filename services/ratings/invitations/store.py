@@ -16,12 +16,12 @@ from psycopg import Connection
 
 from motcua.contracts import EventType, new_event
 from motcua.db import recordset
+from motcua.delivery import QuietHours, next_allowed
 from motcua.kafka import Topic
 from motcua.outbox import enqueue_many
 from services.ratings.invitations.model import QR, ClosedDossier, NewInvitation, new_invitation
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.tokens import new_token
-from services.ratings.quiet_hours import QuietHours, next_allowed
 
 SOURCE = "/motcua/ratings"
 

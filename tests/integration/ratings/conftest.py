@@ -26,12 +26,12 @@ from confluent_kafka import Producer
 from fastapi.testclient import TestClient
 
 from motcua.contracts import EventType, encode_event, new_event
+from motcua.delivery import Contact
 from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer
 from motcua.kafka import Topic
 from services.intake.app import create_app as create_intake_app
 from services.intake.auth import Scope, register_system
 from services.ratings.app import create_app
-from services.ratings.delivery.contacts import Contact
 from services.ratings.delivery.sender import Sender
 from services.ratings.invitations.tokens import hash_token, new_token
 from services.ratings.settings import RatingsSettings

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.ratings.delivery.messages import compose, mask_email, mask_phone
+from motcua.delivery import mask_email, mask_phone
+from services.ratings.delivery.messages import compose
 from services.ratings.invitations.tokens import new_token, short_link
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

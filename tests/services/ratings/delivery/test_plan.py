@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from motcua.delivery import QuietHours
 from services.ratings.delivery.plan import (
     Due,
     after_failure,
@@ -15,7 +16,6 @@ from services.ratings.delivery.plan import (
     try_later,
     without_contact,
 )
-from services.ratings.quiet_hours import QuietHours
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NIGHT = QuietHours(time(21), time(7), VN)

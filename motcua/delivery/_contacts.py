@@ -1,9 +1,9 @@
-"""The citizen's phone number and e-mail address, asked from intake at send time with
-ratings' own read-only key and forgotten once the message is handed to its channel:
-never stored in ratings' tables, events or logs.
+"""The citizen's phone number and e-mail address, asked from intake at send time with the
+sending service's own read-only key and forgotten once the message is handed to its
+channel: never stored in the service's tables, events or logs.
 
 Intake's receipt endpoint (``GET /v1/dossiers/{code}/receipt``) is the one that names the
-citizen; deadlines asks it the same way for its letters.
+citizen.
 """
 
 from __future__ import annotations

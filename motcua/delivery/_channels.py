@@ -1,6 +1,7 @@
 """The channels behind one interface: the SMS gateway and Zalo OA (HTTP), e-mail (SMTP),
 and the recording channel of the local stack and the tests, which keeps what it would
-have sent in ``recorded_messages`` so a demo user can follow the link.
+have sent for the sender to write to its service's ``recorded_messages`` (so a demo user
+can follow the link).
 
 A channel raises :class:`TransientSendError` for what may pass (timeouts, 5xx, 429: the
 sender retries) and :class:`PermanentSendError` for what will not (a refused number).
@@ -18,7 +19,8 @@ from typing import Protocol
 
 import aiohttp
 
-from services.ratings.delivery.messages import Message, mask_email, mask_phone
+from motcua.delivery._masking import mask_destination
+from motcua.delivery._message import Message
 
 
 class SendFailed(RuntimeError):
@@ -87,7 +89,7 @@ class SmsGateway(_HttpChannel):
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     async def send(self, message: Message, destination: str) -> None:
-        body = {"to": destination, "text": message.text, "reference": message.invitation_id}
+        body = {"to": destination, "text": message.text, "reference": message.reference}
         await self._post("SMS gateway", self._url, body, self._headers)
 
 
@@ -113,7 +115,7 @@ class ZaloOA(_HttpChannel):
                 "link": message.link,
                 "text": message.text,
             },
-            "tracking_id": f"{message.invitation_id}:{message.kind}",
+            "tracking_id": f"{message.reference}:{message.kind}",
         }
         answer = await self._post("Zalo OA", self._url, body, self._headers)
         try:
@@ -163,21 +165,20 @@ class SmtpMailer:
 
 class RecordingChannel:
     """Sends nothing: keeps what ``name`` would have sent, the destination masked, for the
-    sender to write to ``recorded_messages`` in the transaction that marks it sent (so a
-    message is recorded exactly when its delivery says sent)."""
+    sender to write to its service's ``recorded_messages`` in the transaction that marks it
+    sent (so a message is recorded exactly when its delivery says sent)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._rows: list[dict[str, str | None]] = []
 
     async def send(self, message: Message, destination: str) -> None:
-        masked = mask_email(destination) if self.name == "email" else mask_phone(destination)
         self._rows.append(
             {
-                "invitation_id": message.invitation_id,
+                "reference": message.reference,
                 "channel": self.name,
                 "kind": message.kind,
-                "destination_masked": masked,
+                "destination_masked": mask_destination(self.name, destination),
                 "subject": message.subject,
                 "link": message.link,
                 "body": message.text,
@@ -191,13 +192,3 @@ class RecordingChannel:
 
     async def close(self) -> None:
         return None
-
-
-RECORD_MESSAGES = """
-INSERT INTO recorded_messages (invitation_id, channel, kind, destination_masked, subject, link,
-    body)
-SELECT m.invitation_id, m.channel, m.kind, m.destination_masked, m.subject, m.link, m.body
-FROM jsonb_to_recordset(%s) AS m(invitation_id uuid, channel text, kind text,
-    destination_masked text, subject text, link text, body text)
-"""
-"""The rows :meth:`RecordingChannel.take` gave, in one statement (``motcua.db.recordset``)."""

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.ratings.quiet_hours import QuietHours, next_allowed
+from motcua.delivery import QuietHours, next_allowed
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NIGHT = QuietHours(time(21), time(7), VN)

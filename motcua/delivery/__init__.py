@@ -1,0 +1,69 @@
+"""Message delivery every service shares: the channels (SMS gateway, SMTP, Zalo OA and
+the recording channel of the local stack), retries with capped backoff and jitter, quiet
+hours, masking of contacts, the citizen's contact asked from intake at send time, and the
+sender loop over a service's own table of messages.
+
+A service keeps its texts, its table and its rules: it implements a
+:class:`DeliveryStore` over its table, subclasses :class:`SenderLoop` with what one
+message's delivery is (compose the text, :func:`send_with_retries`), and its settings
+extend :class:`DeliverySettings` (:func:`build_channels`, :func:`quiet_hours`,
+:func:`retry_policy`). See docs/delivery.md.
+"""
+
+from __future__ import annotations
+
+from motcua.delivery._channels import (
+    Channel,
+    PermanentSendError,
+    RecordingChannel,
+    SendFailed,
+    SmsGateway,
+    SmtpMailer,
+    TransientSendError,
+    ZaloOA,
+)
+from motcua.delivery._contacts import Contact, ContactDirectory, IntakeContacts, IntakeUnavailable
+from motcua.delivery._masking import mask_destination, mask_email, mask_phone
+from motcua.delivery._message import Message
+from motcua.delivery._quiet_hours import QuietHours, next_allowed
+from motcua.delivery._retry import AttemptSeen, RetryPolicy, Sent, send_with_retries
+from motcua.delivery._sender import DeliveryStore, RecordedRow, SenderLoop, utc_now
+from motcua.delivery._settings import (
+    DeliverySettings,
+    build_channels,
+    quiet_hours,
+    retry_policy,
+)
+
+__all__ = [
+    "AttemptSeen",
+    "Channel",
+    "Contact",
+    "ContactDirectory",
+    "DeliverySettings",
+    "DeliveryStore",
+    "IntakeContacts",
+    "IntakeUnavailable",
+    "Message",
+    "PermanentSendError",
+    "QuietHours",
+    "RecordedRow",
+    "RecordingChannel",
+    "RetryPolicy",
+    "SendFailed",
+    "SenderLoop",
+    "Sent",
+    "SmsGateway",
+    "SmtpMailer",
+    "TransientSendError",
+    "ZaloOA",
+    "build_channels",
+    "mask_destination",
+    "mask_email",
+    "mask_phone",
+    "next_allowed",
+    "quiet_hours",
+    "retry_policy",
+    "send_with_retries",
+    "utc_now",
+]

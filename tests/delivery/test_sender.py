@@ -1,0 +1,128 @@
+"""The sender loop over a service's own store: a round claims what is due with a lease,
+delivers each, and hands the outcomes and the recorded messages to the store together; a
+delivery that raises becomes the service's crash outcome, not a lost round."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from motcua.delivery import (
+    Contact,
+    Message,
+    RecordedRow,
+    RecordingChannel,
+    RetryPolicy,
+    SenderLoop,
+    send_with_retries,
+)
+
+NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Store:
+    """A table of messages in memory."""
+
+    due: list[str]
+    claims: list[tuple[datetime, int, datetime]] = field(default_factory=list)
+    records: list[tuple[list[str], list[RecordedRow]]] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+    async def open(self) -> None:
+        self.events.append("open")
+
+    async def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[str]:
+        self.claims.append((now, limit, lease_until))
+        taken, self.due = self.due[:limit], self.due[limit:]
+        return taken
+
+    async def record(self, outcomes: Sequence[str], recorded: Sequence[RecordedRow]) -> None:
+        self.records.append((list(outcomes), list(recorded)))
+
+    async def sweep(self, now: datetime) -> None:
+        self.events.append("sweep")
+
+    async def close(self) -> None:
+        self.events.append("close")
+
+
+class Directory:
+    async def contact(self, dossier_code: str) -> Contact:
+        return Contact("0912345678", None)
+
+
+class Loop(SenderLoop[str, str]):
+    async def deliver(self, item: str) -> str:
+        if item == "broken":
+            raise RuntimeError("a bug")
+        channel = self.channels["sms"]
+        contact = await self.directory.contact("D-1")
+        assert contact.phone is not None
+        message = Message(item, "D-1", "sms", "notice", "https://x/l", None, f"text {item}")
+        sent = await send_with_retries(channel, message, contact.phone, RetryPolicy())
+        return f"{item}:sent after {sent.attempts}"
+
+    def crashed(self, item: str, error: Exception) -> str:
+        return f"{item}:crashed {type(error).__name__}"
+
+    def log_extra(self, item: str) -> dict[str, object]:
+        return {"reference": item}
+
+
+def _loop(store: Store, batch_size: int = 200) -> Loop:
+    return Loop(
+        store,
+        {"sms": RecordingChannel("sms")},
+        Directory(),
+        clock=lambda: NOW,
+        batch_size=batch_size,
+    )
+
+
+def test_a_round_claims_with_a_lease_and_records_outcomes_with_the_messages() -> None:
+    store = Store(["a", "b", "c"])
+    loop = _loop(store, batch_size=2)
+    assert asyncio.run(loop.round()) == 2
+    assert store.claims == [(NOW, 2, NOW + timedelta(minutes=10))]
+    [(outcomes, recorded)] = store.records
+    assert outcomes == ["a:sent after 1", "b:sent after 1"]
+    assert [(row["reference"], row["destination_masked"]) for row in recorded] == [
+        ("a", "09******78"),
+        ("b", "09******78"),
+    ]
+
+
+def test_a_delivery_that_raises_is_the_services_crash_outcome() -> None:
+    store = Store(["broken", "ok"])
+    assert asyncio.run(_loop(store).round()) == 2
+    [(outcomes, recorded)] = store.records
+    assert outcomes == ["broken:crashed RuntimeError", "ok:sent after 1"]
+    assert [row["reference"] for row in recorded] == ["ok"]
+
+
+def test_nothing_due_records_nothing() -> None:
+    store = Store([])
+    assert asyncio.run(_loop(store).round()) == 0
+    assert store.records == []
+
+
+def test_running_until_stopped_opens_sweeps_and_closes_the_store() -> None:
+    store = Store(["a"])
+    stop = threading.Event()
+    loop = _loop(store)
+
+    async def stop_after_the_first_round() -> None:
+        while not store.records:
+            await asyncio.sleep(0.01)
+        stop.set()
+
+    async def main() -> None:
+        await asyncio.gather(loop.run_async(stop), stop_after_the_first_round())
+
+    asyncio.run(main())
+    assert store.events == ["open", "sweep", "close"]
+    assert store.records[0][0] == ["a:sent after 1"]
