@@ -34,10 +34,9 @@ class FaustSource:
     def offset(self) -> int:
         return int(self.message.offset)
 
-    def headers(self) -> list[tuple[str, bytes]]:
-        """Faust gives a list of pairs, or a mapping: pairs either way."""
-        found = self.message.headers or []
-        return list(found.items()) if isinstance(found, dict) else list(found)
+    def headers(self) -> Any:
+        """As Faust gives them, a list of pairs or a mapping: the shared record takes both."""
+        return self.message.headers
 
 
 async def dead_letter(send: Send, event: Any, reason: str, detail: str) -> None:

@@ -71,8 +71,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         if doors:
             inbound = InboundConsumer(
                 settings.kafka_bootstrap_servers,
-                pool,
-                rules,
+                writes,
                 topics=doors,
                 group_id=settings.inbound_group_id,
                 apology_system=settings.apology_system,

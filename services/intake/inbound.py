@@ -34,7 +34,6 @@ from typing import Any, TypeVar
 
 import psycopg
 from confluent_kafka import Message
-from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
 from motcua.contracts import ContractError, EventType, decode_event
@@ -42,7 +41,6 @@ from motcua.kafka import Commit, ConsumerLoop, DeadLetter, DeadLetters, Group, T
 from services.intake.auth import Scope, system_by_name
 from services.intake.dossier.commands import Parsed, invalid, parsed_or_refused
 from services.intake.dossier.errors import IntakeError
-from services.intake.dossier.rules import IntakeRules
 from services.intake.dossier.state import Transition
 from services.intake.dossier.transitions.reschedule import Reschedule
 from services.intake.dossier.unit_of_work import UnitOfWork
@@ -61,8 +59,7 @@ class InboundConsumer:
     def __init__(
         self,
         bootstrap_servers: str,
-        pool: ConnectionPool,
-        rules: IntakeRules,
+        writes: UnitOfWork,
         *,
         topics: Sequence[Topic] = (Topic.INTAKE_COMMANDS, Topic.APOLOGY_LETTERS),
         group_id: str = GROUP_ID,
@@ -70,8 +67,9 @@ class InboundConsumer:
         batch_size: int = 200,
         retry_wait_s: float = 2.0,
     ) -> None:
-        self.pool = pool
-        self.rules = rules
+        self.writes = writes
+        self.pool = writes.pool
+        self.rules = writes.rules
         self.apology_system = apology_system
         self.loop = ConsumerLoop(
             "intake-inbound",
@@ -153,9 +151,7 @@ class InboundConsumer:
             if not principal.has(item.scope)
         }
         allowed = [item for item in run if item.index not in letters]
-        results = UnitOfWork(self.pool, self.rules).write(
-            principal, [item.command for item in allowed]
-        )
+        results = self.writes.write(principal, [item.command for item in allowed])
         for item, result in zip(allowed, results, strict=True):
             if isinstance(result, IntakeError):
                 letters[item.index] = DeadLetter(
