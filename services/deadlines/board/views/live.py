@@ -4,7 +4,7 @@ script reloads its rows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from fastapi import APIRouter
 from starlette.responses import StreamingResponse
@@ -17,10 +17,16 @@ KEEPALIVE_S = 15.0
 router = APIRouter(include_in_schema=False)
 
 
-async def changes(feed: BoardFeed, unit_code: str) -> AsyncIterator[bytes]:
-    """The stream's lines: a retry hint, then ``changed`` per change in the subtree, a
-    keep-alive comment when nothing happened for a while; until the browser goes away."""
+async def changes(feed: BoardFeed, unit_code: str) -> AsyncGenerator[bytes, None]:
+    """The stream's lines: a retry hint and a first ``changed``, then one per change in
+    the subtree, a keep-alive comment when nothing happened for a while; until the browser
+    goes away.
+
+    The first ``changed`` is there because the page was rendered before this subscription
+    began (and a reconnecting browser missed what happened while it was away): a change in
+    that gap would otherwise leave the page stale until the next one."""
     with feed.subscribe(unit_code) as subscriber:
+        subscriber.changed.set()
         yield b"retry: 1000\n\n"
         while True:
             try:
