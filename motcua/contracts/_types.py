@@ -28,6 +28,7 @@ class EventType(StrEnum):
     DEADLINE_OVERDUE = "vn.motcua.deadline.overdue.v1"
     DEADLINE_RESOLVED_LATE = "vn.motcua.deadline.resolved_late.v1"
     APOLOGY_ISSUED = "vn.motcua.apology.issued.v1"
+    APOLOGY_DELIVERY_UPDATED = "vn.motcua.apology.delivery_updated.v1"
     RATING_INVITED = "vn.motcua.rating.invited.v1"
     RATING_SUBMITTED = "vn.motcua.rating.submitted.v1"
     RATING_FOLLOWUP_OPENED = "vn.motcua.rating.followup_opened.v1"

@@ -24,8 +24,19 @@ from motcua.delivery._channels import (
 )
 from motcua.delivery._contacts import Contact, ContactDirectory, IntakeContacts, IntakeUnavailable
 from motcua.delivery._masking import mask_destination, mask_email, mask_phone
-from motcua.delivery._message import Message
+from motcua.delivery._message import Attachment, Message
 from motcua.delivery._quiet_hours import QuietHours, next_allowed
+from motcua.delivery._receipts import (
+    FINAL_STATES,
+    RECEIPT_STATES,
+    SIGNATURE_HEADER,
+    DeliveryState,
+    Receipt,
+    Verdict,
+    judge,
+    sign,
+    verify,
+)
 from motcua.delivery._retry import AttemptSeen, RetryPolicy, Sent, send_with_retries
 from motcua.delivery._sender import DeliveryStore, RecordedRow, SenderLoop, utc_now
 from motcua.delivery._settings import (
@@ -36,17 +47,23 @@ from motcua.delivery._settings import (
 )
 
 __all__ = [
+    "FINAL_STATES",
+    "RECEIPT_STATES",
+    "SIGNATURE_HEADER",
+    "Attachment",
     "AttemptSeen",
     "Channel",
     "Contact",
     "ContactDirectory",
     "DeliverySettings",
+    "DeliveryState",
     "DeliveryStore",
     "IntakeContacts",
     "IntakeUnavailable",
     "Message",
     "PermanentSendError",
     "QuietHours",
+    "Receipt",
     "RecordedRow",
     "RecordingChannel",
     "RetryPolicy",
@@ -56,8 +73,10 @@ __all__ = [
     "SmsGateway",
     "SmtpMailer",
     "TransientSendError",
+    "Verdict",
     "ZaloOA",
     "build_channels",
+    "judge",
     "mask_destination",
     "mask_email",
     "mask_phone",
@@ -65,5 +84,7 @@ __all__ = [
     "quiet_hours",
     "retry_policy",
     "send_with_retries",
+    "sign",
     "utc_now",
+    "verify",
 ]

@@ -144,6 +144,14 @@ class SmtpMailer:
         mail["To"] = destination
         mail["Subject"] = message.subject or ""
         mail.set_content(message.text)
+        if message.attachment is not None:
+            maintype, _, subtype = message.attachment.content_type.partition("/")
+            mail.add_attachment(
+                message.attachment.content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=message.attachment.filename,
+            )
         await asyncio.to_thread(self._deliver, mail)
 
     def _deliver(self, mail: EmailMessage) -> None:
@@ -182,6 +190,7 @@ class RecordingChannel:
                 "subject": message.subject,
                 "link": message.link,
                 "body": message.text,
+                "attachment": message.attachment.filename if message.attachment else None,
             }
         )
 

@@ -23,6 +23,12 @@ class IntakeUnavailable(RuntimeError):
 class Contact:
     phone: str | None
     email: str | None
+    name: str | None = None
+    address: str | None = None
+    """Where a printed letter is posted."""
+    preference: str | None = None
+    """The citizen's contact preference as intake holds it (``sms``, ``email``, ``zalo``,
+    ``phone``, ``post``, ``none``)."""
 
     def destination(self, channel: str) -> str | None:
         """Where ``channel`` sends: Zalo OA reaches the citizen by phone number."""
@@ -54,7 +60,13 @@ class IntakeContacts:
                 if response.status != 200:
                     raise IntakeUnavailable(f"intake answered {response.status}")
                 receipt = (await response.json())["receipt"]
-            return Contact(receipt.get("applicant_phone"), receipt.get("applicant_email"))
+            return Contact(
+                receipt.get("applicant_phone"),
+                receipt.get("applicant_email"),
+                name=receipt.get("applicant_name"),
+                address=receipt.get("applicant_address"),
+                preference=receipt.get("contact_preference"),
+            )
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
             raise IntakeUnavailable(f"no receipt from intake: {type(exc).__name__}") from exc
 

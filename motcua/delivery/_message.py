@@ -6,6 +6,16 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file an e-mail carries (the apology letter's PDF); the other channels send its
+    message's link instead."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Message:
     """One message to one citizen; the destination is added by the channel at send time,
     so the message itself never holds a contact."""
@@ -18,3 +28,4 @@ class Message:
     link: str
     subject: str | None
     text: str
+    attachment: Attachment | None = None

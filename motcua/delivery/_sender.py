@@ -29,7 +29,8 @@ OutcomeT_contra = TypeVar("OutcomeT_contra", contravariant=True)
 
 RecordedRow = Mapping[str, str | None]
 """A message the recording channel kept (``reference``, ``channel``, ``kind``,
-``destination_masked``, ``subject``, ``link``, ``body``)."""
+``destination_masked``, ``subject``, ``link``, ``body``, ``attachment``: the file's name
+or None)."""
 
 
 class DeliveryStore(Protocol[ItemT_co, OutcomeT_contra]):

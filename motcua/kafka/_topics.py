@@ -21,6 +21,7 @@ class Topic(StrEnum):
     INTAKE_COMMANDS = "motcua.intake-commands"
     DEADLINE_ALERTS = "motcua.deadline-alerts"
     APOLOGY_LETTERS = "motcua.apology-letters"
+    APOLOGY_DELIVERIES = "motcua.apology-deliveries"
     RATING_INVITATIONS = "motcua.rating-invitations"
     RATING_SUBMISSIONS = "motcua.rating-submissions"
     CALENDAR_OVERRIDES = "motcua.calendar-overrides"
@@ -68,6 +69,12 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         Topic.APOLOGY_LETTERS,
         "Apology letters (Mẫu 04) issued.",
+        retention_days=REBUILD_RETENTION_DAYS,
+    ),
+    TopicSpec(
+        Topic.APOLOGY_DELIVERIES,
+        "Where each apology letter's notice to the citizen stands (sent, delivered, failed, "
+        "posted), keyed by dossier id; no contact data.",
         retention_days=REBUILD_RETENTION_DAYS,
     ),
     TopicSpec(

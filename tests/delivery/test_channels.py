@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from motcua.delivery import (
+    Attachment,
     DeliverySettings,
     Message,
     RecordingChannel,
@@ -35,9 +36,21 @@ def test_the_recording_channel_keeps_the_message_with_the_destination_masked() -
             "subject": None,
             "link": "https://x/r/t",
             "body": "Mời đánh giá",
+            "attachment": None,
         }
     ]
     assert channel.take() == []
+
+
+def test_the_recording_channel_names_an_attachment_and_keeps_none_of_its_bytes() -> None:
+    channel = RecordingChannel("email")
+    pdf = Attachment("phieu-xin-loi-1-PXL.pdf", "application/pdf", b"%PDF-1.7 ...")
+    message = Message("m-2", "D-2", "email", "letter", "https://x/l/t", "Phiếu", "Kính gửi", pdf)
+    asyncio.run(channel.send(message, "khai.nguyen@example.vn"))
+    (row,) = channel.take()
+    assert row["attachment"] == "phieu-xin-loi-1-PXL.pdf"
+    assert row["destination_masked"] == "k***@e***.vn"
+    assert b"%PDF" not in repr(row).encode()
 
 
 @pytest.mark.parametrize(
