@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import psutil
 import psycopg
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -334,53 +335,27 @@ def test_the_kafka_door_counts_with_the_announcement_too(
             client.delete(url, headers=auth(systems.admin))
 
 
-def _children(pid: int) -> set[int]:
-    """The processes whose parent is ``pid``."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # ended meanwhile
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.add(int(entry.name))
-    return found
-
-
-def _sockets_of(pid: int) -> set[int]:
-    """The inodes of the sockets process ``pid`` holds open."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(int(target[len("socket:[") : -1]))
-    return inodes
-
-
-def _server_socket(port: int, *, peer_port: int | None) -> int:
-    """The inode of the TCP socket on 127.0.0.1:``port``: the one whose peer is
-    ``peer_port``, or the listening one for None."""
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local, remote, state, inode = fields[1], fields[2], fields[3], int(fields[9])
-        if int(local.split(":")[1], 16) != port:
-            continue
-        if peer_port is None and state == "0A":  # LISTEN
-            return inode
-        if peer_port is not None and int(remote.split(":")[1], 16) == peer_port:
-            return inode
-    pytest.fail(f"no socket on port {port} for peer {peer_port}")
-
-
 def _workers(server_pid: int, port: int) -> set[int]:
-    """The HTTP worker processes: the server's children accepting on its listening socket."""
-    listening = _server_socket(port, peer_port=None)
-    return {child for child in _children(server_pid) if listening in _sockets_of(child)}
+    """The HTTP worker processes: the server's children listening on its port."""
+    return {
+        child.pid
+        for child in psutil.Process(server_pid).children()
+        if any(
+            held.status == psutil.CONN_LISTEN and held.laddr.port == port
+            for held in child.net_connections(kind="tcp")
+        )
+    }
+
+
+def _accepting_worker(workers: set[int], port: int, peer_port: int) -> int:
+    """The worker holding the server's end of the connection from ``peer_port``."""
+    [worker] = [
+        pid
+        for pid in workers
+        for held in psutil.Process(pid).net_connections(kind="tcp")
+        if held.laddr.port == port and held.raddr and held.raddr.port == peer_port
+    ]
+    return worker
 
 
 def test_every_http_worker_process_takes_the_announcement_without_a_restart(
@@ -432,8 +407,7 @@ def test_every_http_worker_process_takes_the_announcement_without_a_restart(
             body = response.read()
             assert response.status == 200, body
             assert connection.sock is not None
-            inode = _server_socket(port, peer_port=connection.sock.getsockname()[1])
-            [worker] = [pid for pid in workers if inode in _sockets_of(pid)]
+            worker = _accepting_worker(workers, port, connection.sock.getsockname()[1])
         finally:
             connection.close()
         return parse(json.loads(body)["due_at"]), worker
