@@ -149,6 +149,8 @@ def test_a_final_state_is_never_overwritten_nor_a_newer_one_by_an_older_event() 
     final = notices(sent, failed)
     assert apply_notice_event(final, failed) is final  # redelivered
     assert apply_notice_event(final, sent) is final  # an older state after a final one
+    contradicting = d.notice("delivered", at(9, 15, minute=40), message_id=sms)
+    assert apply_notice_event(final, contradicting) is final  # a final state stays
     later = notices(sent, bounced)
     assert apply_notice_event(later, sent) is later  # older than the state kept
     assert not final.reached_in_time
