@@ -164,8 +164,7 @@ def apology_delivery() -> list[Panel]:
     return [
         bars(
             "Apology compliance on delivery",
-            "max by (province) "
-            f"(motcua_reporting_apology_delivery_compliance_ratio{{{PROVINCE}}})",
+            f"max by (province) (motcua_reporting_apology_delivery_compliance_ratio{{{PROVINCE}}})",
             "{{province}}",
             "Late dossiers whose apology letter reached the citizen by the legal deadline: "
             "sent or posted in time, and not failed.",
