@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,15 +16,20 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from motcua.calendar import default_calendar
+from motcua.contracts import encode_event
 from motcua.db import open_pool
 from motcua.identity import Role, TokenIssuer
+from motcua.kafka import Topic
 from services.reporting import metrics
 from services.reporting.gauges import Exporter
-from tests.conftest import Infra
+from services.reporting.projection import Record
+from tests.conftest import ROOT, Infra
 from tests.integration.conftest import wait_for
 from tests.integration.reporting.conftest import (
+    Log,
     Province,
     Topics,
+    apply,
     consumer_for,
     consuming,
     sign_in,
@@ -219,3 +225,32 @@ def test_this_months_delivery_compliance_and_failures_are_gauged(
     finally:
         exporter.close()
         pool.close()
+
+
+def test_a_notice_event_that_breaks_its_contract_or_comes_on_another_topic_is_dead_lettered(
+    reporting_db: str, province: Province
+) -> None:
+    log = Log()
+    d = _late(province)
+    smuggled = json.loads(
+        (
+            ROOT / "schemas/examples/apology.delivery_updated.v1/invalid-citizen-phone.json"
+        ).read_text()
+    )["event"]
+    notice = d.notice("delivered", at(9, 16), message_id=_message(), sent_at=at(9, 15))
+    deliveries = f"{log.prefix}{Topic.APOLOGY_DELIVERIES.value}"
+    letters = f"{log.prefix}{Topic.APOLOGY_LETTERS.value}"
+    records = [
+        Record(deliveries, 0, 0, json.dumps(smuggled).encode()),
+        Record(letters, 0, 0, encode_event(notice)),
+        Record(deliveries, 0, 1, encode_event(notice)),
+    ]
+    applied = apply(reporting_db, log, records)
+    assert [(r.topic, r.offset, letter.reason) for r, letter in applied.rejected] == [
+        (deliveries, 0, "contract_violation"),
+        (letters, 0, "unexpected_type"),
+    ]
+    assert "destination" in applied.rejected[0][1].detail
+    assert applied.events == {deliveries: 1}
+    assert applied.offsets == {(deliveries, 0): 2, (letters, 0): 1}
+    assert _notices(reporting_db, d) == [("sms", "delivered", True)]
