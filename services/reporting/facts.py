@@ -240,8 +240,6 @@ class NoticeFact:
     episode: int
     letter_version: int
     message_id: str
-    unit_path: tuple[str, ...]
-    procedure_code: str
     channel: str
     state: DeliveryState
     reason: str | None
@@ -268,8 +266,6 @@ def _notice(event: Mapping[str, Any]) -> NoticeFact:
         episode=int(data["episode"]),
         letter_version=int(data["letter_version"]),
         message_id=data["message_id"],
-        unit_path=tuple(data["unit_path"]),
-        procedure_code=data["procedure_code"],
         channel=data["channel"],
         state=DeliveryState(data["state"]),
         reason=data.get("reason"),

@@ -227,9 +227,8 @@ def save_followups(facts: Sequence[FollowupFact], *, db_session: Connection) -> 
 
 _NOTICE_COLUMNS = (
     "dossier_id uuid, episode integer, letter_version integer, message_id uuid, "
-    "unit_path text[], procedure_code text, channel text, state text, reason text, "
-    "sent_at timestamptz, apology_deadline timestamptz, occurred_at timestamptz, "
-    "reached_in_time boolean"
+    "channel text, state text, reason text, sent_at timestamptz, "
+    "apology_deadline timestamptz, occurred_at timestamptz, reached_in_time boolean"
 )
 _NOTICE_NAMES = [c.split()[0] for c in _NOTICE_COLUMNS.split(", ")]
 _UPSERT_NOTICES = f"""
@@ -258,7 +257,6 @@ def load_notices(
                 **row,
                 "dossier_id": str(row["dossier_id"]),
                 "message_id": str(row["message_id"]),
-                "unit_path": tuple(row["unit_path"]),
                 "state": DeliveryState(row["state"]),
             }
         )
@@ -277,8 +275,6 @@ def save_notices(facts: Sequence[NoticeFact], *, db_session: Connection) -> None
                 "episode": f.episode,
                 "letter_version": f.letter_version,
                 "message_id": f.message_id,
-                "unit_path": list(f.unit_path),
-                "procedure_code": f.procedure_code,
                 "channel": f.channel,
                 "state": f.state.value,
                 "reason": f.reason,
