@@ -159,6 +159,27 @@ PROVINCE = 'province=~"$province"'
 UNIT = f', {PROVINCE}, field=~"$field"'
 
 
+def apology_delivery() -> list[Panel]:
+    """Whether the letters reached the citizens, for the provinces chosen."""
+    return [
+        bars(
+            "Apology compliance on delivery",
+            f"max by (province) (motcua_reporting_apology_delivery_compliance_ratio{{{PROVINCE}}})",
+            "{{province}}",
+            "Late dossiers whose apology letter reached the citizen by the legal deadline: "
+            "sent or posted in time, and not failed.",
+            unit="percentunit",
+        ),
+        bars(
+            "Apology letters not delivered",
+            f"max by (province) (motcua_reporting_apology_delivery_failures{{{PROVINCE}}})",
+            "{{province}}",
+            "This month's letters whose every notice failed for good (the alert's figure).",
+            red_from=1,
+        ),
+    ]
+
+
 def national() -> Dashboard:
     return Dashboard(
         "motcua-national",
@@ -219,6 +240,21 @@ def national() -> Dashboard:
                 "{{province}}",
                 "Late dossiers whose apology letter went out by the legal deadline.",
                 unit="percentunit",
+            ),
+            bars(
+                "Apology compliance on delivery, lowest provinces",
+                "bottomk(15, max by (province) "
+                "(motcua_reporting_apology_delivery_compliance_ratio))",
+                "{{province}}",
+                "Late dossiers whose apology letter reached the citizen by the legal deadline.",
+                unit="percentunit",
+            ),
+            bars(
+                "Apology letters not delivered, top provinces",
+                "topk(15, max by (province) (motcua_reporting_apology_delivery_failures))",
+                "{{province}}",
+                "This month's letters whose every notice failed for good (the alert's figure).",
+                red_from=1,
             ),
             Row("Live"),
             Panel(
@@ -329,6 +365,7 @@ def unit_drilldown() -> Dashboard:
                 "{{province}}",
                 "Apology letters issued this month.",
             ),
+            *apology_delivery(),
         ],
         [
             Variable("province", "Province", "label_values(motcua_reporting_dossiers, province)"),
@@ -452,6 +489,7 @@ def deadlines() -> Dashboard:
                 "{{province}}",
                 "Dossiers finished after their appointment this month.",
             ),
+            *apology_delivery(),
         ],
         [
             Variable("province", "Province", "label_values(motcua_reporting_dossiers, province)"),

@@ -45,6 +45,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "reporting_answers": "Số phiếu hợp lệ",
         "reporting_apology": "Xin lỗi khi trễ hạn",
         "reporting_apology_compliance": "Tỷ lệ xin lỗi đúng hạn",
+        "reporting_apology_delivery": "Xin lỗi đến được công dân đúng hạn",
         "reporting_back": "← Về báo cáo",
         "reporting_band": "Xếp loại",
         "reporting_by_field": "Theo lĩnh vực",

@@ -10,6 +10,12 @@ RATES: dict[str, str] = {
     "portal's view: supplement waiting subtracted, more than one supplement request is late",
     "apology_compliance": "late_letter_in_time ÷ finished_late — late dossiers whose apology "
     "letter went out at the latest one working day before the appointment",
+    "apology_delivery_compliance": "late_letter_reached_in_time ÷ finished_late — late "
+    "dossiers whose apology letter reached the citizen in time: a notice of the letter (SMS, "
+    "Zalo, e-mail, or the printed letter posted) was sent no later than its apology deadline "
+    "and has not failed since (a notice failed for good hands the letter to the next "
+    "channel, whose notice then decides; one failed for now does not count until it is "
+    "delivered)",
     "satisfaction_rate": "ratings_satisfied ÷ ratings_valid — valid answers only; invalid "
     "paper forms (ratings_invalid) are counted apart, never in the denominator",
     "satisfaction_766": "1 − (finished_late + ratings_dissatisfied) ÷ finished — Quyết định "

@@ -11,6 +11,10 @@ Where a fact's instant comes from (the periods a figure counts it in):
 - finished: the time of ``dossier.completed`` (the result produced);
 - returned, rejected, withdrawn: the time of their event;
 - a letter: ``issued_at``; an invitation, a rating, a follow-up: their event's time.
+
+A letter's notice (one message to the citizen on one channel) keeps its latest state: a
+final one (delivered, failed for good, posted) never changes, and an event older than the
+state kept changes nothing, so a redelivered or replayed event is harmless.
 """
 
 from __future__ import annotations
@@ -22,8 +26,15 @@ from typing import Any
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts import Criterion, EventType, parse_instant
+from motcua.delivery import FINAL_STATES, DeliveryState
 from motcua.dossier import ClockState
-from services.reporting.formulas.timeliness import Finish, legal_finish, portal_finish
+from services.reporting.formulas.timeliness import (
+    REACHING_STATES,
+    Finish,
+    legal_finish,
+    notice_reached_in_time,
+    portal_finish,
+)
 
 
 class DossierState:
@@ -219,6 +230,78 @@ def apology_fact(event: Mapping[str, Any], calendar: WorkingCalendar) -> Apology
         original_due_at=original_due_at,
         apology_deadline=calendar.apology_deadline(original_due_at),
     )
+
+
+@dataclass(frozen=True)
+class NoticeFact:
+    """One notice of an apology letter version, as its latest event left it."""
+
+    dossier_id: str
+    episode: int
+    letter_version: int
+    message_id: str
+    channel: str
+    state: DeliveryState
+    reason: str | None
+    sent_at: datetime | None
+    """When its provider accepted it (or the letter was posted); None while never."""
+    apology_deadline: datetime
+    occurred_at: datetime
+
+    @property
+    def key(self) -> tuple[str, int, int, str]:
+        return (self.dossier_id, self.episode, self.letter_version, self.message_id)
+
+    @property
+    def reached_in_time(self) -> bool:
+        return notice_reached_in_time(
+            state=self.state, sent_at=self.sent_at, apology_deadline=self.apology_deadline
+        )
+
+
+def _notice(event: Mapping[str, Any]) -> NoticeFact:
+    data = event["data"]
+    return NoticeFact(
+        dossier_id=data["dossier_id"],
+        episode=int(data["episode"]),
+        letter_version=int(data["letter_version"]),
+        message_id=data["message_id"],
+        channel=data["channel"],
+        state=DeliveryState(data["state"]),
+        reason=data.get("reason"),
+        sent_at=parse_instant(data["sent_at"]) if "sent_at" in data else None,
+        apology_deadline=parse_instant(data["apology_deadline"]),
+        occurred_at=parse_instant(data["occurred_at"]),
+    )
+
+
+def notice_key(event: Mapping[str, Any]) -> tuple[str, int, int, str]:
+    """The notice an ``apology.delivery_updated`` event is about."""
+    data = event["data"]
+    return (
+        data["dossier_id"],
+        int(data["episode"]),
+        int(data["letter_version"]),
+        data["message_id"],
+    )
+
+
+def apply_notice_event(current: NoticeFact | None, event: Mapping[str, Any]) -> NoticeFact:
+    """The notice after ``event``; ``current`` itself when its state is final or the event
+    is older than it.
+
+    The time it was sent is kept once known (a receipt may not repeat it); a notice sent,
+    delivered or posted whose events never said when it was sent was sent by then.
+    """
+    incoming = _notice(event)
+    if current is not None and (
+        current.state in FINAL_STATES or incoming.occurred_at < current.occurred_at
+    ):
+        return current
+    sent_at = incoming.sent_at or (current.sent_at if current is not None else None)
+    if sent_at is None and incoming.state in REACHING_STATES:
+        sent_at = incoming.occurred_at
+    return replace(incoming, sent_at=sent_at)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from services.reporting.formulas import (
     satisfaction_rate,
 )
 from services.reporting.formulas._rates import share
-from services.reporting.formulas.timeliness import apology_compliance
+from services.reporting.formulas.timeliness import apology_compliance, apology_delivery_compliance
 from services.reporting.measures import MEASURES, OPEN_AT, SOURCES, Measure, Source
 from services.reporting.periods import Period
 
@@ -175,7 +175,8 @@ def _number(value: Decimal | None) -> float | None:
 
 
 def _rates(counts: Mapping[str, int]) -> dict[str, float | None]:
-    """The shares of one group's counts: in time, satisfied, answered, letters sent."""
+    """The shares of one group's counts: in time, satisfied, answered, letters sent and
+    letters that reached the citizen."""
     finished = counts["finished"]
     return {
         "on_time_rate": _number(
@@ -186,6 +187,11 @@ def _rates(counts: Mapping[str, int]) -> dict[str, float | None]:
         ),
         "apology_compliance": _number(
             apology_compliance(counts["late_letter_in_time"], counts["finished_late"])
+        ),
+        "apology_delivery_compliance": _number(
+            apology_delivery_compliance(
+                counts["late_letter_reached_in_time"], counts["finished_late"]
+            )
         ),
         "satisfaction_rate": _number(
             satisfaction_rate(counts["ratings_satisfied"], counts["ratings_valid"])

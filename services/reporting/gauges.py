@@ -165,9 +165,13 @@ class Exporter:
             for name, gauge in (
                 ("response_rate", metrics.RESPONSE),
                 ("apology_compliance", metrics.APOLOGY_COMPLIANCE),
+                ("apology_delivery_compliance", metrics.APOLOGY_DELIVERY_COMPLIANCE),
             ):
                 if figures[name] is not None:
                     gauge.labels(province).set(figures[name])
+            metrics.APOLOGY_DELIVERY_FAILURES.labels(province).set(
+                counts["apology_letters_undelivered"]
+            )
             for level, measure in LEVELS.items():
                 metrics.RATINGS.labels(province, level).set(counts[measure])
 
@@ -266,6 +270,8 @@ def _clear(*, everything: bool = False) -> None:
         metrics.SATISFACTION,
         metrics.RESPONSE,
         metrics.APOLOGY_COMPLIANCE,
+        metrics.APOLOGY_DELIVERY_COMPLIANCE,
+        metrics.APOLOGY_DELIVERY_FAILURES,
         metrics.RATINGS,
     ]
     if everything:

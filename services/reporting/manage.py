@@ -51,7 +51,7 @@ def rebuild(
     topics: Mapping[str, str] | None = None,
 ) -> int:
     """``topics``: which topics to replay, standing for which of reporting's (the tests'
-    own); reporting's four by default."""
+    own); reporting's five by default."""
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         live_row = conn.execute("SELECT current_schema()").fetchone()
         live = str(live_row[0]) if live_row else "reporting"

@@ -73,6 +73,19 @@ _HAS_LETTER = "EXISTS (SELECT 1 FROM apologies x WHERE x.dossier_id = d.dossier_
 _HAS_LETTER_IN_TIME = (
     "EXISTS (SELECT 1 FROM apologies x WHERE x.dossier_id = d.dossier_id AND x.in_time)"
 )
+_REACHED_IN_TIME = (
+    "EXISTS (SELECT 1 FROM apology_notices n WHERE n.dossier_id = d.dossier_id "
+    "AND n.reached_in_time)"
+)
+"""A notice of one of the dossier's letters was sent (or posted) by the letter's apology
+deadline and has not failed (``formulas.timeliness.notice_reached_in_time``)."""
+_UNDELIVERED = (
+    "EXISTS (SELECT 1 FROM apology_notices n WHERE n.dossier_id = a.dossier_id "
+    "AND n.episode = a.episode GROUP BY n.letter_version "
+    "HAVING bool_and(n.state = 'failed_permanent'))"
+)
+"""A version of the letter whose every notice failed for good: no channel has carried it
+(a fall-back to post counts once the letter is posted)."""
 _ANSWERED = "EXISTS (SELECT 1 FROM ratings y WHERE y.dossier_id = i.dossier_id AND y.valid)"
 _SATISFIED = "r.valid AND r.overall IN ('very_satisfied', 'satisfied')"
 
@@ -134,6 +147,13 @@ _BASE: tuple[Measure, ...] = (
         "Hồ sơ quá hạn đã có văn bản xin lỗi gửi đúng hạn (chậm nhất 1 ngày làm việc trước hạn)",
     ),
     _m(
+        "late_letter_reached_in_time",
+        "finished",
+        f"d.legal_finish = 'late' AND {_REACHED_IN_TIME}",
+        "Hồ sơ quá hạn có văn bản xin lỗi đến được công dân đúng hạn (đã gửi chậm nhất 1 ngày "
+        "làm việc trước hạn, không bị lỗi)",
+    ),
+    _m(
         "late_without_letter",
         "finished",
         f"d.legal_finish = 'late' AND NOT {_HAS_LETTER}",
@@ -166,6 +186,12 @@ _BASE: tuple[Measure, ...] = (
     _m("returned_online", "returned", "d.returned_channel = 'online'", "Trả trực tuyến"),
     _m("apology_letters", "letters", "true", "Văn bản xin lỗi đã phát hành"),
     _m("apology_letters_in_time", "letters", "a.in_time", "Văn bản xin lỗi phát hành đúng hạn"),
+    _m(
+        "apology_letters_undelivered",
+        "letters",
+        _UNDELIVERED,
+        "Văn bản xin lỗi không gửi được đến công dân (mọi kênh đã gửi đều lỗi hẳn)",
+    ),
     _m("invited", "invited", "true", "Hồ sơ được mời đánh giá"),
     _m("invited_answered", "invited", _ANSWERED, "Hồ sơ được mời đã có đánh giá hợp lệ"),
     _m("ratings_valid", "rated", "r.valid", "Phiếu đánh giá hợp lệ"),

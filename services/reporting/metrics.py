@@ -52,6 +52,16 @@ APOLOGY_COMPLIANCE = Gauge(
     "This month's late dossiers whose letter went out in time over late dossiers.",
     ["province"],
 )
+APOLOGY_DELIVERY_COMPLIANCE = Gauge(
+    "motcua_reporting_apology_delivery_compliance_ratio",
+    "This month's late dossiers whose letter reached the citizen in time over late dossiers.",
+    ["province"],
+)
+APOLOGY_DELIVERY_FAILURES = Gauge(
+    "motcua_reporting_apology_delivery_failures",
+    "This month's apology letters whose every notice failed for good (not reached the citizen).",
+    ["province"],
+)
 RATINGS = Gauge(
     "motcua_reporting_ratings",
     "This month's answers by overall level (invalid: paper forms that do not count).",

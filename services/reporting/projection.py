@@ -25,17 +25,21 @@ from services.reporting.facts import (
     DossierFact,
     FollowupFact,
     InvitationFact,
+    NoticeFact,
     RatingFact,
     apology_fact,
     apply_dossier_event,
+    apply_notice_event,
     followup_fact,
     invitation_fact,
+    notice_key,
     rating_fact,
 )
 
 TOPICS: tuple[Topic, ...] = (
     Topic.DOSSIER_EVENTS,
     Topic.APOLOGY_LETTERS,
+    Topic.APOLOGY_DELIVERIES,
     Topic.RATING_INVITATIONS,
     Topic.RATING_SUBMISSIONS,
 )
@@ -46,6 +50,7 @@ _EXPECTED: dict[str, frozenset[EventType]] = {
         t for t in EventType if t.value.startswith("vn.motcua.dossier.")
     ),
     Topic.APOLOGY_LETTERS.value: frozenset({EventType.APOLOGY_ISSUED}),
+    Topic.APOLOGY_DELIVERIES.value: frozenset({EventType.APOLOGY_DELIVERY_UPDATED}),
     Topic.RATING_INVITATIONS.value: frozenset({EventType.RATING_INVITED}),
     Topic.RATING_SUBMISSIONS.value: frozenset(
         {
@@ -112,7 +117,9 @@ class _Facts:
     """The facts one batch builds, written together at its end."""
 
     dossiers: dict[str, DossierFact | None]
+    notices: dict[tuple[str, int, int, str], NoticeFact]
     changed: set[str] = field(default_factory=set)
+    changed_notices: set[tuple[str, int, int, str]] = field(default_factory=set)
     apologies: list[ApologyFact] = field(default_factory=list)
     invitations: list[InvitationFact] = field(default_factory=list)
     ratings: list[RatingFact] = field(default_factory=list)
@@ -132,6 +139,8 @@ class _Facts:
                 applied.unit_paths[after.unit_code] = after.unit_path
         elif event["type"] == EventType.APOLOGY_ISSUED:
             self.apologies.append(apology_fact(event, calendar))
+        elif event["type"] == EventType.APOLOGY_DELIVERY_UPDATED:
+            self._notice(event)
         elif event["type"] == EventType.RATING_INVITED:
             self.invitations.append(invitation_fact(event))
         elif event["type"] == EventType.RATING_SUBMITTED:
@@ -139,12 +148,23 @@ class _Facts:
         else:
             self.followups.append(followup_fact(event))
 
+    def _notice(self, event: dict[str, object]) -> None:
+        key = notice_key(event)
+        before = self.notices.get(key)
+        after = apply_notice_event(before, event)
+        if after is not before:
+            self.notices[key] = after
+            self.changed_notices.add(key)
+
     def save(self, applied: Applied, db_session: Connection) -> None:
         store.save_dossiers(
             [fact for key in sorted(self.changed) if (fact := self.dossiers[key]) is not None],
             db_session=db_session,
         )
         store.save_apologies(self.apologies, db_session=db_session)
+        store.save_notices(
+            [self.notices[key] for key in sorted(self.changed_notices)], db_session=db_session
+        )
         store.save_invitations(self.invitations, db_session=db_session)
         store.save_ratings(self.ratings, db_session=db_session)
         store.save_followups(_latest_followups(self.followups), db_session=db_session)
@@ -166,12 +186,12 @@ def apply_batch(
     """
     applied = Applied()
     decoded = _decoded(records, roles, applied)
-    dossier_ids = {
-        str(event["data"]["dossier_id"])  # type: ignore[index]
-        for role, _, event in decoded
-        if role == Topic.DOSSIER_EVENTS.value
-    }
-    facts = _Facts(dict(store.load_dossiers(dossier_ids, db_session=db_session)))
+    facts = _Facts(
+        dict(
+            store.load_dossiers(_dossiers_of(decoded, Topic.DOSSIER_EVENTS), db_session=db_session)
+        ),
+        store.load_notices(_dossiers_of(decoded, Topic.APOLOGY_DELIVERIES), db_session=db_session),
+    )
     for role, record, event in decoded:
         try:
             facts.add(role, event, calendar, applied)
@@ -185,6 +205,15 @@ def apply_batch(
         applied.events[record.topic] = applied.events.get(record.topic, 0) + 1
     facts.save(applied, db_session)
     return applied
+
+
+def _dossiers_of(decoded: Sequence[Decoded], role: Topic) -> set[str]:
+    """The dossiers the batch's events of ``role`` are about."""
+    return {
+        str(event["data"]["dossier_id"])  # type: ignore[index]
+        for r, _, event in decoded
+        if r == role.value
+    }
 
 
 def _latest_followups(followups: Sequence[FollowupFact]) -> list[FollowupFact]:

@@ -1,9 +1,10 @@
 """Reporting's facts and consumed offsets in PostgreSQL (reporting's own schema).
 
 Every write is guarded so that applying it twice changes nothing: a dossier's row only
-moves forward in its sequence, the other facts are inserted once by their key, an offset
-only grows. That makes a replayed batch — after a crash between the commit and the next
-poll, or by a worker that lost its partition mid-batch — harmless.
+moves forward in its sequence, a letter's notice only to a newer state and never out of a
+final one, the other facts are inserted once by their key, an offset only grows. That
+makes a replayed batch — after a crash between the commit and the next poll, or by a
+worker that lost its partition mid-batch — harmless.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 
 from motcua.db import recordset
+from motcua.delivery import FINAL_STATES, DeliveryState
 from services.reporting.facts import (
     ApologyFact,
     DossierFact,
     FollowupFact,
     InvitationFact,
+    NoticeFact,
     RatingFact,
 )
 from services.reporting.formulas.timeliness import Finish
@@ -220,6 +223,69 @@ def save_followups(facts: Sequence[FollowupFact], *, db_session: Connection) -> 
             for f in facts
         )
         db_session.execute(_UPSERT_FOLLOWUPS, (rows,))
+
+
+_NOTICE_COLUMNS = (
+    "dossier_id uuid, episode integer, letter_version integer, message_id uuid, "
+    "channel text, state text, reason text, sent_at timestamptz, "
+    "apology_deadline timestamptz, occurred_at timestamptz, reached_in_time boolean"
+)
+_NOTICE_NAMES = [c.split()[0] for c in _NOTICE_COLUMNS.split(", ")]
+_UPSERT_NOTICES = f"""
+INSERT INTO apology_notices ({", ".join(_NOTICE_NAMES)})
+SELECT {", ".join(f"r.{n}" for n in _NOTICE_NAMES)}
+FROM jsonb_to_recordset(%s) AS r({_NOTICE_COLUMNS})
+ON CONFLICT (dossier_id, episode, letter_version, message_id) DO UPDATE SET
+    {", ".join(f"{n} = EXCLUDED.{n}" for n in _NOTICE_NAMES[4:])}
+WHERE apology_notices.state NOT IN ({", ".join(f"'{s.value}'" for s in sorted(FINAL_STATES))})
+    AND apology_notices.occurred_at <= EXCLUDED.occurred_at
+"""
+_SELECT_NOTICES = f"""
+SELECT {", ".join(_NOTICE_NAMES[:-1])} FROM apology_notices WHERE dossier_id = ANY(%s::uuid[])
+"""
+
+
+def load_notices(
+    dossier_ids: Iterable[str], *, db_session: Connection
+) -> dict[tuple[str, int, int, str], NoticeFact]:
+    """The notices of these dossiers' letters, by (dossier, episode, version, message)."""
+    with db_session.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(_SELECT_NOTICES, (list(dossier_ids),)).fetchall()
+    facts = (
+        NoticeFact(
+            **{
+                **row,
+                "dossier_id": str(row["dossier_id"]),
+                "message_id": str(row["message_id"]),
+                "state": DeliveryState(row["state"]),
+            }
+        )
+        for row in rows
+    )
+    return {fact.key: fact for fact in facts}
+
+
+def save_notices(facts: Sequence[NoticeFact], *, db_session: Connection) -> None:
+    """Each notice's latest state; the guard keeps a final state, and a newer one, from
+    being overwritten by a batch applied late (a worker that lost its partitions)."""
+    if facts:
+        rows = recordset(
+            {
+                "dossier_id": f.dossier_id,
+                "episode": f.episode,
+                "letter_version": f.letter_version,
+                "message_id": f.message_id,
+                "channel": f.channel,
+                "state": f.state.value,
+                "reason": f.reason,
+                "sent_at": f.sent_at,
+                "apology_deadline": f.apology_deadline,
+                "occurred_at": f.occurred_at,
+                "reached_in_time": f.reached_in_time,
+            }
+            for f in facts
+        )
+        db_session.execute(_UPSERT_NOTICES, (rows,))
 
 
 def stored_offsets(*, db_session: Connection) -> dict[tuple[str, int], int]:

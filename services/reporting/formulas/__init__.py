@@ -16,7 +16,7 @@ from services.reporting.formulas.satisfaction import (
     satisfaction_rate,
 )
 
-FORMULA_VERSION = "2026.12-1"
+FORMULA_VERSION = "2026.12-2"
 
 __all__ = [
     "FORMULA_VERSION",

@@ -11,6 +11,9 @@
   is late whatever the dates.
 - **Apology compliance**: late dossiers whose letter went out by the legal apology
   deadline, over late dossiers — no anchor system reports it.
+- **Apology compliance on delivery**: late dossiers whose letter *reached the citizen* in
+  time, over late dossiers: a notice of the letter was sent (or the printed letter posted)
+  by the apology deadline and has not failed since.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from motcua.delivery import DeliveryState
 from motcua.dossier import LOCAL_ZONE, finished_late
 from services.reporting.formulas._rates import share
 
@@ -55,3 +59,24 @@ def apology_compliance(letters_in_time: int, late: int) -> Decimal | None:
     """Late dossiers whose apology letter went out by its deadline, over late dossiers;
     None while nothing is late."""
     return share(letters_in_time, late)
+
+
+REACHING_STATES = frozenset({DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.POSTED})
+"""A notice in one of these states is on its way or there; a failed one (for now or for
+good) is not, whenever it was sent."""
+
+
+def notice_reached_in_time(
+    *, state: DeliveryState, sent_at: datetime | None, apology_deadline: datetime
+) -> bool:
+    """Whether one notice of a letter counts as the letter reaching the citizen in time:
+    accepted by its provider (or posted) no later than the apology deadline, and not failed
+    since. A permanent failure is what sends the letter on to the next channel, whose own
+    notice then decides."""
+    return state in REACHING_STATES and sent_at is not None and sent_at <= apology_deadline
+
+
+def apology_delivery_compliance(reached_in_time: int, late: int) -> Decimal | None:
+    """Late dossiers whose apology letter reached the citizen by its deadline, over late
+    dossiers; None while nothing is late."""
+    return share(reached_in_time, late)

@@ -1,4 +1,4 @@
-"""Reporting's integration fixtures. Each test gets topics of its own (standing for the four
+"""Reporting's integration fixtures. Each test gets topics of its own (standing for the five
 reporting counts from), a province of its own (so the session's other dossiers never fall
 in its subtree), a consumer group of its own, and the real Kafka and PostgreSQL."""
 
@@ -39,6 +39,7 @@ CALENDAR = default_calendar()
 ROLE_OF_TYPE = {
     **{t: Topic.DOSSIER_EVENTS for t in EventType if t.value.startswith("vn.motcua.dossier.")},
     EventType.APOLOGY_ISSUED: Topic.APOLOGY_LETTERS,
+    EventType.APOLOGY_DELIVERY_UPDATED: Topic.APOLOGY_DELIVERIES,
     EventType.RATING_INVITED: Topic.RATING_INVITATIONS,
     EventType.RATING_SUBMITTED: Topic.RATING_SUBMISSIONS,
     EventType.RATING_FOLLOWUP_OPENED: Topic.RATING_SUBMISSIONS,
@@ -74,7 +75,7 @@ class Province:
 
 @dataclass(frozen=True)
 class Topics:
-    """Four topics of the test's own, each standing for one of reporting's."""
+    """Five topics of the test's own, each standing for one of reporting's."""
 
     infra: Infra
     names: dict[Topic, str]
@@ -137,7 +138,7 @@ def apply(url: str, log: Log, records: Sequence[Record]) -> Applied:
 @pytest.fixture
 def topics(infra: Infra) -> Topics:
     prefix = f"test-{uuid.uuid4().hex[:8]}-"
-    names = {role: f"{prefix}{role.value}" for role in Topic if role.value in _COUNTED}
+    names = {role: f"{prefix}{role.value}" for role in TOPICS}
     admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
     futures = admin.create_topics(
         [NewTopic(name, num_partitions=3, replication_factor=1) for name in names.values()]
@@ -147,14 +148,6 @@ def topics(infra: Infra) -> Topics:
     topics = Topics(infra, names)
     assert topics.prefix == prefix
     return topics
-
-
-_COUNTED = {
-    Topic.DOSSIER_EVENTS.value,
-    Topic.APOLOGY_LETTERS.value,
-    Topic.RATING_INVITATIONS.value,
-    Topic.RATING_SUBMISSIONS.value,
-}
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Reporting counts once because every write of a batch is guarded: a dossier's row only
-moves forward in its sequence, the other facts are inserted once by their key, a follow-up
-is never reopened, an offset only grows (``services/reporting/store.py``). These tests go
+moves forward in its sequence, a letter's notice only to a newer state and never out of a
+final one, the other facts are inserted once by their key, a follow-up is never reopened,
+an offset only grows (``services/reporting/store.py``). These tests go
 through ``projection.apply_batch`` in one transaction each, as the consumer does, against
 the real PostgreSQL, and compare a dump of every table of reporting's schema before and
 after the batch that must change nothing."""
@@ -63,11 +64,12 @@ class Story:
 
 
 def story(province: Province) -> Story:
-    """Three dossiers, each on its own partition, with a letter, invitations, answers and a
-    follow-up. Offset 0 of every partition is a dossier's receipt or a first fact; offsets
-    1 and 2 are what a worker that lost its partitions was still applying (the second
-    letter, the second invitation, a supplement asked and received, an answer, and a
-    follow-up opened but not yet closed); the rest is what the new owner applied after."""
+    """Three dossiers, each on its own partition, with a letter and its notices,
+    invitations, answers and a follow-up. Offset 0 of every partition is a dossier's
+    receipt or a first fact; offsets 1 and 2 are what a worker that lost its partitions was
+    still applying (the second letter, the second invitation, a supplement asked and
+    received, an answer, a follow-up opened but not yet closed, notices sent and failed
+    for now); the rest is what the new owner applied after (the notices delivered)."""
     log = Log()
     d1, d2, d3 = (province.dossier(i % 2, due_at=at(11, 9)) for i in range(3))
     log.append(
@@ -93,6 +95,14 @@ def story(province: Province) -> Story:
         d3.returned(at(17, 9)),
     )
     log.append(2, d3.apology(at(10, 9), at(16, 9)), d3.apology(at(13, 9), at(18, 9), episode=2))
+    sms, zalo = str(uuid.uuid4()), str(uuid.uuid4())
+    log.append(
+        2,
+        d3.notice("failed_permanent", at(10, 9), message_id=sms, fallback_channel="zalo"),
+        d3.notice("sent", at(10, 9, minute=5), message_id=zalo, channel="zalo", sent_at=at(10, 9)),
+        d3.notice("failed_temporary", at(10, 9, minute=6), message_id=zalo, channel="zalo"),
+        d3.notice("delivered", at(10, 9, minute=9), message_id=zalo, channel="zalo"),
+    )
     log.append(0, d1.invited(at(10, 9)), d3.invited(at(16, 10)))
     d1_rating = d1.rated(at(11, 9), "dissatisfied")
     log.append(
@@ -122,7 +132,8 @@ def dump(url: str) -> Dump:
             )
             for table in tables
         }
-    assert {"dossiers", "apologies", "invitations", "ratings", "followups"} <= every.keys()
+    assert {"dossiers", "apologies", "apology_notices", "invitations", "ratings"} <= every.keys()
+    assert "followups" in every
     assert {"units", "consumed_offsets"} <= every.keys()
     return every
 

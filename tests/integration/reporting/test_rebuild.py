@@ -25,6 +25,7 @@ from tests.integration.reporting.conftest import (
     stored_offsets,
 )
 from tests.integration.reporting.test_counting import november_story
+from tests.integration.reporting.test_delivery import november as november_notices
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 
@@ -49,6 +50,7 @@ def test_a_rebuild_from_the_topics_gives_the_live_figures(
     province: Province,
 ) -> None:
     events, _ = november_story(province)
+    events += november_notices(province)[0]  # five late dossiers, their letters' notices
     extra = [province.dossier(i % 2) for i in range(40)]
     events += [d.received() for d in extra] + [
         d.completed(datetime(2026, 11, 20, 3, tzinfo=UTC)) for d in extra[::3]
@@ -58,7 +60,8 @@ def test_a_rebuild_from_the_topics_gives_the_live_figures(
     with consuming(consumer_for(infra, reporting_db, topics)):
         wait_for(lambda: stored_offsets(reporting_db, topics) == len(events) + 10, what="live")
     live = _figures(reporting_db, province)
-    assert live["2026-11/none"][""]["received"] == 47
+    assert live["2026-11/none"][""]["received"] == 52
+    assert live["2026-11/none"][""]["late_letter_reached_in_time"] == 2
 
     schema = f"rebuild_{uuid.uuid4().hex[:8]}"
     settings = reporting_settings(infra, reporting_db, ROOT / "nothing.pem")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from motcua.calendar import default_calendar
 from motcua.contracts import EventType, format_instant, new_event, validate_event
 from motcua.dossier import LOCAL_ZONE, ClockState
 
@@ -182,6 +183,49 @@ class Dossier:
                 "reason": "Cần xác minh thêm thông tin tại địa phương khác.",
                 "issued_at": format_instant(issued),
             },
+        )
+        validate_event(event)
+        return event
+
+    def notice(
+        self,
+        state: str,
+        when: datetime,
+        *,
+        message_id: str,
+        sent_at: datetime | None = None,
+        channel: str = "sms",
+        episode: int = 1,
+        letter_version: int = 1,
+        fallback_channel: str | None = None,
+    ) -> dict[str, Any]:
+        """Where one notice of the dossier's letter stands, as deadlines publishes it; the
+        deadline is one working day before the appointment the letter moved."""
+        deadline = default_calendar().apology_deadline(self.original_due_at or self.due_at)
+        data: dict[str, Any] = {
+            **self._ref(),
+            "episode": episode,
+            "letter_number": f"{episode}/PXL",
+            "letter_version": letter_version,
+            "message_id": message_id,
+            "channel": channel,
+            "state": state,
+            "apology_deadline": format_instant(deadline),
+            "occurred_at": format_instant(when),
+        }
+        if sent_at is not None:
+            data["sent_at"] = format_instant(sent_at)
+        if state.startswith("failed"):
+            data["reason"] = "Cổng SMS: số máy không tồn tại (lỗi 410)"
+        if fallback_channel is not None:
+            data["fallback_channel"] = fallback_channel
+        event = new_event(
+            EventType.APOLOGY_DELIVERY_UPDATED,
+            source="/motcua/deadlines",
+            subject=self.dossier_id,
+            time=when,
+            event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{message_id}:{state}")),
+            data=data,
         )
         validate_event(event)
         return event

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from motcua.calendar import default_calendar
+from motcua.delivery import DeliveryState
 from services.reporting.facts import (
     DossierFact,
     DossierState,
+    NoticeFact,
     apology_fact,
     apply_dossier_event,
+    apply_notice_event,
+    notice_key,
     rating_fact,
 )
 from services.reporting.formulas.timeliness import Finish
@@ -110,3 +115,61 @@ def test_a_ratings_scores_are_kept_by_criterion_number() -> None:
     assert fact.scores.count(None) == 7
     invalid = rating_fact(d.rated(at(12, 9), valid=False, channel="paper"))
     assert (invalid.valid, invalid.overall, invalid.invalid_reason) == (False, None, "unreadable")
+
+
+def notices(*events: dict[str, Any]) -> NoticeFact:
+    fact = None
+    for event in events:
+        fact = apply_notice_event(fact, event)
+    assert fact is not None
+    return fact
+
+
+def test_a_notice_keeps_its_latest_state_and_when_it_was_sent() -> None:
+    d = Dossier(due_at=at(11, 9))  # the letter is due to reach the citizen by Tue 10th 09:00
+    sms = str(uuid.uuid4())
+    sent = d.notice("sent", at(9, 15), message_id=sms, sent_at=at(9, 15))
+    delivered = d.notice("delivered", at(9, 16), message_id=sms)  # the receipt names no time
+    fact = notices(sent, delivered)
+    assert fact.key == notice_key(delivered) == (d.dossier_id, 1, 1, sms)
+    assert (fact.state, fact.sent_at, fact.apology_deadline) == (
+        DeliveryState.DELIVERED,
+        at(9, 15),
+        at(10, 9),
+    )
+    assert fact.reached_in_time
+
+
+def test_a_final_state_is_never_overwritten_nor_a_newer_one_by_an_older_event() -> None:
+    d = Dossier(due_at=at(11, 9))
+    sms = str(uuid.uuid4())
+    sent = d.notice("sent", at(9, 15), message_id=sms, sent_at=at(9, 15))
+    bounced = d.notice("failed_temporary", at(9, 15, minute=20), message_id=sms, sent_at=at(9, 15))
+    failed = d.notice("failed_permanent", at(9, 15, minute=30), message_id=sms, sent_at=at(9, 15))
+    final = notices(sent, failed)
+    assert apply_notice_event(final, failed) is final  # redelivered
+    assert apply_notice_event(final, sent) is final  # an older state after a final one
+    contradicting = d.notice("delivered", at(9, 15, minute=40), message_id=sms)
+    assert apply_notice_event(final, contradicting) is final  # a final state stays
+    later = notices(sent, bounced)
+    assert apply_notice_event(later, sent) is later  # older than the state kept
+    assert not final.reached_in_time
+    assert not later.reached_in_time  # failed for now: not there
+
+
+def test_a_notice_sent_after_the_deadline_does_not_reach_in_time() -> None:
+    d = Dossier(due_at=at(11, 9))
+    sms = str(uuid.uuid4())
+    late = notices(
+        d.notice("sent", at(10, 9, minute=1), message_id=sms, sent_at=at(10, 9, minute=1)),
+        d.notice("delivered", at(10, 9, minute=2), message_id=sms, sent_at=at(10, 9, minute=1)),
+    )
+    assert not late.reached_in_time
+
+
+def test_a_notice_delivered_or_posted_without_a_sent_time_was_sent_by_then() -> None:
+    d = Dossier(due_at=at(11, 9))
+    delivered = notices(d.notice("delivered", at(9, 16), message_id=str(uuid.uuid4())))
+    assert (delivered.sent_at, delivered.reached_in_time) == (at(9, 16), True)
+    posted = notices(d.notice("posted", at(10, 10), message_id=str(uuid.uuid4()), channel="post"))
+    assert (posted.sent_at, posted.reached_in_time) == (at(10, 10), False)

@@ -7,11 +7,14 @@ from decimal import Decimal
 
 import pytest
 
+from motcua.delivery import DeliveryState
 from motcua.dossier import LOCAL_ZONE
 from services.reporting.formulas.timeliness import (
     Finish,
     apology_compliance,
+    apology_delivery_compliance,
     legal_finish,
+    notice_reached_in_time,
     portal_finish,
 )
 
@@ -51,3 +54,39 @@ def test_apology_compliance_is_a_share_of_the_late_dossiers() -> None:
     assert apology_compliance(0, 0) is None
     with pytest.raises(ValueError, match="not a share"):
         apology_compliance(5, 4)
+
+
+LETTER_DEADLINE = datetime(2026, 12, 3, 17, 0, tzinfo=LOCAL_ZONE)  # a working day before DUE
+BEFORE = datetime(2026, 12, 3, 9, 0, tzinfo=LOCAL_ZONE)
+AFTER = datetime(2026, 12, 3, 10, 0, 1, tzinfo=UTC)  # 17:00:01 in Hà Nội
+
+
+@pytest.mark.parametrize(
+    ("state", "sent_at", "expected"),
+    [
+        (DeliveryState.DELIVERED, BEFORE, True),
+        (DeliveryState.SENT, BEFORE, True),  # accepted in time, no receipt yet
+        (DeliveryState.POSTED, BEFORE, True),
+        (DeliveryState.DELIVERED, LETTER_DEADLINE, True),  # by the deadline, not before it
+        (DeliveryState.DELIVERED, AFTER, False),
+        (DeliveryState.SENT, AFTER, False),
+        (DeliveryState.FAILED_PERMANENT, BEFORE, False),
+        (DeliveryState.FAILED_TEMPORARY, BEFORE, False),  # counts once delivered
+        (DeliveryState.QUEUED, None, False),
+        (DeliveryState.FAILED_PERMANENT, None, False),  # failed before it was accepted
+    ],
+)
+def test_a_notice_reaches_in_time_when_sent_by_the_deadline_and_not_failed(
+    state: DeliveryState, sent_at: datetime | None, expected: bool
+) -> None:
+    assert (
+        notice_reached_in_time(state=state, sent_at=sent_at, apology_deadline=LETTER_DEADLINE)
+        is expected
+    )
+
+
+def test_apology_compliance_on_delivery_is_a_share_of_the_late_dossiers() -> None:
+    assert apology_delivery_compliance(1, 3) == Decimal("0.3333")
+    assert apology_delivery_compliance(0, 0) is None
+    with pytest.raises(ValueError, match="not a share"):
+        apology_delivery_compliance(4, 3)
