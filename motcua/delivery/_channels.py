@@ -173,6 +173,8 @@ class SmtpMailer:
         mail["From"] = self._from
         mail["To"] = destination
         mail["Subject"] = message.subject or ""
+        # A bounce quotes it: the bounce processor's way back to the message's receipt.
+        mail["Message-ID"] = f"<{message.reference}@{self._from.rpartition('@')[2]}>"
         mail.set_content(message.text)
         if message.attachment is not None:
             maintype, _, subtype = message.attachment.content_type.partition("/")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -22,12 +23,15 @@ from motcua.delivery import (
     RecordingAnswers,
     RecordingChannel,
     SmsGateway,
+    SmtpMailer,
     ZaloOA,
     build_channels,
     callback_url,
+    sign,
     verify,
 )
 from motcua.delivery._answers import DEMO_FAILURES, TOLD_TO_FAIL, demo_fails, receipt_body
+from tests.conftest import ROOT
 
 SECRET = "s3cret"
 
@@ -218,3 +222,34 @@ def test_recording_receipts_need_the_base_url_and_each_recording_channels_secret
     assert all(
         isinstance(c, RecordingChannel) for n, c in build_channels(settings).items() if n != "email"
     )
+
+
+def test_an_email_names_its_reference_in_its_message_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bounce processor finds the message's reference in the bounced mail."""
+    sent: list[Any] = []
+
+    class Relay:
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
+        def __enter__(self) -> Relay:
+            return self
+
+        def __exit__(self, *args: Any) -> None: ...
+
+        def send_message(self, mail: Any) -> None:
+            sent.append(mail)
+
+    monkeypatch.setattr("smtplib.SMTP", Relay)
+    mailer = SmtpMailer("127.0.0.1", 25, "danhgia@ca.gov.vn")
+    reference = "5f0c7a8e-2b1d-4c3e-9f6a-0d1e2f3a4b5c"
+    asyncio.run(mailer.send(message(reference), "khai.nguyen@example.vn"))
+    assert sent[0]["Message-ID"] == f"<{reference}@ca.gov.vn>"
+
+
+def test_the_worked_example_of_the_docs_is_what_sign_computes() -> None:
+    page = (ROOT / "docs" / "delivery.md").read_text(encoding="utf-8")
+    body = re.search(r'^    (\{"reference".*\})$', page, re.MULTILINE)
+    header = re.search(rf"^    {SIGNATURE_HEADER}: (t=(\d+),v1=[0-9a-f]+)$", page, re.MULTILINE)
+    assert body
+    assert header
+    assert sign("bi-mat-chung", body.group(1).encode(), int(header.group(2))) == header.group(1)
