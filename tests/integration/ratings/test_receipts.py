@@ -6,10 +6,12 @@ what became of each message."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,16 @@ import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from motcua.delivery import SIGNATURE_HEADER, sign
+from motcua.delivery import SIGNATURE_HEADER, DeliveryState, Receipt, Verdict, sign
 from motcua.delivery._answers import demo_fails
 from motcua.identity import Role, TokenIssuer
 from services.ratings.app import create_app
-from services.ratings.delivery.messages import message_id
+from services.ratings.delivery.messages import compose, message_id
+from services.ratings.delivery.plan import Update
+from services.ratings.delivery.receipts import receipt_applier
+from services.ratings.delivery.sender import InvitationDeliveries
 from services.ratings.invitations.model import NewInvitation
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.workers import build_sender
@@ -204,3 +210,49 @@ def test_the_recording_channel_answers_through_the_webhook(
         expected = "failed_permanent" if demo_fails(reference) else "delivered"
         assert answered["state"] == expected, reference
         assert answered["sent_at"] is not None, "the sender's record kept the receipt's state"
+
+
+def test_a_receipt_before_the_senders_record_keeps_its_state(ratings_db: str) -> None:
+    """A fast provider: the receipt lands on the queued message, then the round's record
+    says sent — the message stays delivered, with when it was sent."""
+    invitation = invite(ratings_db, "sms")
+    composed = compose(
+        invitation_id=invitation.id,
+        dossier_code=invitation.dossier.dossier_code,
+        outcome="returned",
+        channel="sms",
+        kind="invite",
+        link="http://ratings.test/r/x",
+        expires_at=datetime.now(UTC) + timedelta(days=30),
+    )
+    now = datetime.now(UTC)
+    sent = Update(
+        invitation_id=invitation.id,
+        result="sent",
+        kind="invite",
+        channel="sms",
+        status="sent",
+        reminder_status=None,
+        next_attempt_at=None,
+        sent_at=now,
+        message_id=composed.reference,
+    )
+
+    async def race() -> None:
+        store = InvitationDeliveries(AsyncConnectionPool(ratings_db, open=False))
+        await store.open()
+        try:
+            await store.queue(composed, invitation.id)
+            with ConnectionPool(ratings_db) as pool:
+                apply = receipt_applier(pool)
+                arrived = Receipt(composed.reference, DeliveryState.DELIVERED, None, now)
+                assert apply("sms", arrived) is Verdict.APPLIED
+            await store.record([sent], [])
+        finally:
+            await store.close()
+
+    asyncio.run(race())
+    kept = message(ratings_db, composed.reference)
+    assert kept["state"] == "delivered"
+    assert kept["sent_at"] == now
+    assert kept["delivered_at"] == now
