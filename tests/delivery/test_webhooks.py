@@ -76,9 +76,9 @@ def post(
     channel: str = "sms",
     secret: str = "sms-secret",  # noqa: S107 (a test secret)
     at: int = NOW,
-    signature: str | None = "",
+    signature: str | bytes | None = "",
 ) -> Any:
-    headers = {"Content-Type": "application/json"}
+    headers: dict[str, str | bytes] = {"Content-Type": "application/json"}
     if signature == "":
         headers[SIGNATURE_HEADER] = sign(secret, raw, at)
     elif signature is not None:
@@ -125,6 +125,7 @@ def test_a_failure_not_said_permanent_is_temporary(
         ("old", {"at": NOW - 301}),
         ("from the future", {"at": NOW + 301}),
         ("garbled", {"signature": "v1=abc"}),
+        ("not ASCII", {"signature": f"t={NOW},v1=\u00e9\u00e9".encode("latin-1")}),
     ],
 )
 def test_an_unsigned_or_badly_signed_receipt_is_401_and_applies_nothing(
