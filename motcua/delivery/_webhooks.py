@@ -18,7 +18,7 @@ and one names a dependency local to :func:`receipts_router`.
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -121,12 +121,11 @@ def _secret_of(secrets: ReceiptSecrets) -> Callable[[str], str]:
     return lambda channel: secrets.get(channel, "")
 
 
-def receipts_router(
-    apply: ApplyReceipt, secrets: ReceiptSecrets, *, now: Callable[[], float] = time.time
-) -> APIRouter:
-    """The webhook, for a service to ``include_router``."""
-    secret_of = _secret_of(secrets)
-    router = APIRouter(tags=["delivery receipts"])
+def _signed_receipt(
+    secret_of: Callable[[str], str], now: Callable[[], float]
+) -> Callable[..., Awaitable[ReceiptBody]]:
+    """The dependency reading a receipt: its signature over the raw body first (nothing
+    unsigned is even parsed), then the body."""
 
     async def signed_receipt(
         request: Request,
@@ -140,8 +139,6 @@ def receipts_router(
             ),
         ] = None,
     ) -> ReceiptBody:
-        """The signature over the raw body first (nothing unsigned is even parsed), then
-        the body."""
         raw = await request.body()
         if not secret_of(channel):
             raise Problem(401, "Receipts refused", f"no receipt secret is set for {channel}")
@@ -152,6 +149,16 @@ def receipts_router(
         except ValidationError as exc:
             errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
             raise RequestValidationError(errors) from None
+
+    return signed_receipt
+
+
+def receipts_router(
+    apply: ApplyReceipt, secrets: ReceiptSecrets, *, now: Callable[[], float] = time.time
+) -> APIRouter:
+    """The webhook, for a service to ``include_router``."""
+    signed_receipt = _signed_receipt(_secret_of(secrets), now)
+    router = APIRouter(tags=["delivery receipts"])
 
     @router.post(
         "/v1/delivery-receipts/{channel}",
