@@ -623,6 +623,23 @@ class IntakeKeys:
     reporting: str
 
 
+def receipts_env(state: State, service: ServiceProcess, urls: dict[str, str]) -> dict[str, str]:
+    """The recording channels answer like providers, the demo's way (most delivered, a
+    few failed), on the webhook of the service's web: ratings' own, deadlines' on the
+    officers' web (its sender runs in the worker, so both processes get the same)."""
+    base = urls["DEADLINES_URL"] if service.of == "deadlines" else urls["RATINGS_URL"]
+    return {
+        "RECORDING_RECEIPTS": os.environ.get("RECORDING_RECEIPTS", "demo"),
+        "DELIVERY_CALLBACK_BASE_URL": base,
+        **{
+            f"DELIVERY_RECEIPT_SECRET_{channel.upper()}": state.secret(
+                f"{service.of}_receipt_secret_{channel}"
+            )
+            for channel in ("sms", "zalo", "email")
+        },
+    }
+
+
 def process_env(
     state: State, service: ServiceProcess, urls: dict[str, str], keys: IntakeKeys
 ) -> dict[str, str]:
@@ -637,6 +654,8 @@ def process_env(
         "PAGES_RATINGS_URL": f"{urls['RATINGS_URL']}/staff",
         "PAGES_REPORTING_URL": f"{urls['REPORTING_URL']}/reports",
     }
+    if service.of in ("deadlines", "ratings"):
+        env |= receipts_env(state, service, urls)
     if service.name == "deadlines-web":
         # Intake starts first, so it answers; the key was registered by the seed.
         env |= {

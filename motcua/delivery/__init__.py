@@ -7,11 +7,13 @@ A service keeps its texts, its table and its rules: it implements a
 :class:`DeliveryStore` over its table, subclasses :class:`SenderLoop` with what one
 message's delivery is (compose the text, :func:`send_with_retries`), and its settings
 extend :class:`DeliverySettings` (:func:`build_channels`, :func:`quiet_hours`,
-:func:`retry_policy`). See docs/delivery.md.
+:func:`retry_policy`). Providers report back on the webhook of :func:`receipts_router`,
+applied by the service's own function. See docs/delivery.md.
 """
 
 from __future__ import annotations
 
+from motcua.delivery._answers import RecordingAnswers, RecordingReceiptsMode
 from motcua.delivery._channels import (
     Channel,
     PermanentSendError,
@@ -42,14 +44,24 @@ from motcua.delivery._sender import DeliveryStore, RecordedRow, SenderLoop, utc_
 from motcua.delivery._settings import (
     DeliverySettings,
     build_channels,
+    callback_url,
     quiet_hours,
+    receipt_secret,
     retry_policy,
+)
+from motcua.delivery._webhooks import (
+    ApplyReceipt,
+    ReceiptAnswer,
+    ReceiptBody,
+    ReceiptSecrets,
+    receipts_router,
 )
 
 __all__ = [
     "FINAL_STATES",
     "RECEIPT_STATES",
     "SIGNATURE_HEADER",
+    "ApplyReceipt",
     "Attachment",
     "AttemptSeen",
     "Channel",
@@ -64,8 +76,13 @@ __all__ = [
     "PermanentSendError",
     "QuietHours",
     "Receipt",
+    "ReceiptAnswer",
+    "ReceiptBody",
+    "ReceiptSecrets",
     "RecordedRow",
+    "RecordingAnswers",
     "RecordingChannel",
+    "RecordingReceiptsMode",
     "RetryPolicy",
     "SendFailed",
     "SenderLoop",
@@ -76,12 +93,15 @@ __all__ = [
     "Verdict",
     "ZaloOA",
     "build_channels",
+    "callback_url",
     "judge",
     "mask_destination",
     "mask_email",
     "mask_phone",
     "next_allowed",
     "quiet_hours",
+    "receipt_secret",
+    "receipts_router",
     "retry_policy",
     "send_with_retries",
     "sign",

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import json
 import smtplib
+from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Protocol
 
 import aiohttp
 
+from motcua.delivery._answers import Answerer, RecordingAnswers
 from motcua.delivery._masking import mask_destination
 from motcua.delivery._message import Message
 
@@ -77,37 +79,63 @@ class _HttpChannel:
             await self._session.close()
 
 
+def _with_callback(body: Mapping[str, object], callback_url: str | None) -> dict[str, object]:
+    """The request's body, telling the provider where to post its receipt."""
+    return {**body, "callback_url": callback_url} if callback_url else dict(body)
+
+
 class SmsGateway(_HttpChannel):
     """An SMS gateway's HTTP API: ``POST SMS_GATEWAY_URL`` with ``{"to", "text",
-    "reference"}`` (and ``Authorization: Bearer SMS_GATEWAY_TOKEN`` when set)."""
+    "reference", "callback_url"}`` (and ``Authorization: Bearer SMS_GATEWAY_TOKEN`` when
+    set); the gateway posts its receipt of ``reference`` to ``callback_url``."""
 
     name = "sms"
 
-    def __init__(self, url: str, token: str | None = None, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        callback_url: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
         super().__init__(timeout_s)
         self._url = url
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._callback_url = callback_url
 
     async def send(self, message: Message, destination: str) -> None:
         body = {"to": destination, "text": message.text, "reference": message.reference}
-        await self._post("SMS gateway", self._url, body, self._headers)
+        await self._post(
+            "SMS gateway", self._url, _with_callback(body, self._callback_url), self._headers
+        )
 
 
 class ZaloOA(_HttpChannel):
     """Zalo OA's template message (ZNS) API: ``POST ZALO_OA_URL`` with the OA's access token,
-    the phone number in international form, the approved template and its fields."""
+    the phone number in international form, the approved template and its fields; the
+    message's reference as ``tracking_id``, which Zalo's delivery callback names."""
 
     name = "zalo"
 
-    def __init__(self, url: str, token: str, template_id: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        template_id: str,
+        *,
+        callback_url: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
         super().__init__(timeout_s)
         self._url = url
         self._headers = {"access_token": token}
         self._template_id = template_id
+        self._callback_url = callback_url
 
     async def send(self, message: Message, destination: str) -> None:
         phone = "84" + destination[1:] if destination.startswith("0") else destination.lstrip("+")
-        body = {
+        body: dict[str, object] = {
             "phone": phone,
             "template_id": self._template_id,
             "template_data": {
@@ -115,9 +143,11 @@ class ZaloOA(_HttpChannel):
                 "link": message.link,
                 "text": message.text,
             },
-            "tracking_id": f"{message.reference}:{message.kind}",
+            "tracking_id": message.reference,
         }
-        answer = await self._post("Zalo OA", self._url, body, self._headers)
+        answer = await self._post(
+            "Zalo OA", self._url, _with_callback(body, self._callback_url), self._headers
+        )
         try:
             error = json.loads(answer or b"{}").get("error", 0)
         except (ValueError, AttributeError):
@@ -143,6 +173,8 @@ class SmtpMailer:
         mail["From"] = self._from
         mail["To"] = destination
         mail["Subject"] = message.subject or ""
+        # A bounce quotes it: the bounce processor's way back to the message's receipt.
+        mail["Message-ID"] = f"<{message.reference}@{self._from.rpartition('@')[2]}>"
         mail.set_content(message.text)
         if message.attachment is not None:
             maintype, _, subtype = message.attachment.content_type.partition("/")
@@ -174,11 +206,13 @@ class SmtpMailer:
 class RecordingChannel:
     """Sends nothing: keeps what ``name`` would have sent, the destination masked, for the
     sender to write to its service's ``recorded_messages`` in the transaction that marks it
-    sent (so a message is recorded exactly when its delivery says sent)."""
+    sent (so a message is recorded exactly when its delivery says sent). Given
+    ``answers``, it then posts the receipt a provider would (``RECORDING_RECEIPTS``)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, answers: RecordingAnswers | None = None) -> None:
         self.name = name
         self._rows: list[dict[str, str | None]] = []
+        self._answerer = Answerer(name, answers) if answers is not None else None
 
     async def send(self, message: Message, destination: str) -> None:
         self._rows.append(
@@ -193,6 +227,8 @@ class RecordingChannel:
                 "attachment": message.attachment.filename if message.attachment else None,
             }
         )
+        if self._answerer is not None:
+            self._answerer.answer(message.reference)
 
     def take(self) -> list[dict[str, str | None]]:
         """The messages recorded since the last call (the sender writes them)."""
@@ -200,4 +236,5 @@ class RecordingChannel:
         return rows
 
     async def close(self) -> None:
-        return None
+        if self._answerer is not None:
+            await self._answerer.close()

@@ -106,4 +106,5 @@ def verify(secret: str, header: str | None, body: bytes, now: int) -> bool:
         return False
     if abs(now - at) > SIGNATURE_TOLERANCE_S:
         return False
-    return hmac.compare_digest(sign(secret, body, at), f"t={at},v1={parts.get('v1', '')}")
+    expected, given = sign(secret, body, at), f"t={at},v1={parts.get('v1', '')}"
+    return hmac.compare_digest(expected.encode(), given.encode())  # any text, not only ASCII

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Self
 
+from pydantic import Field, SecretStr, model_validator
+
+from motcua.delivery._answers import RecordingAnswers, RecordingReceiptsMode
 from motcua.delivery._channels import Channel, RecordingChannel, SmsGateway, SmtpMailer, ZaloOA
 from motcua.delivery._quiet_hours import QuietHours
 from motcua.delivery._retry import RetryPolicy
@@ -46,29 +49,98 @@ class DeliverySettings(ServiceSettings):
     delivery_retry_max_s: float = Field(
         default=60.0, gt=0, description="Longest wait between tries."
     )
+    delivery_receipt_secret_sms: SecretStr = Field(
+        default=SecretStr(""),
+        description="Secret the SMS gateway signs its receipts with; empty = refuse them all.",
+    )
+    delivery_receipt_secret_zalo: SecretStr = Field(
+        default=SecretStr(""),
+        description="Secret Zalo OA's receipts are signed with; empty = refuse them all.",
+    )
+    delivery_receipt_secret_email: SecretStr = Field(
+        default=SecretStr(""),
+        description="Secret the mail system's bounce processor signs with; empty = refuse all.",
+    )
+    delivery_callback_base_url: str = Field(
+        default="",
+        description="This service's public address providers post receipts to "
+        "(`<base>/v1/delivery-receipts/<channel>`); empty = the providers are told elsewhere.",
+    )
+    recording_receipts: RecordingReceiptsMode = Field(
+        default="none",
+        description="How a recording channel answers: `none`, `delivered`, `failed` or `demo`.",
+    )
+
+    @model_validator(mode="after")
+    def _recording_receipts_can_be_posted(self) -> Self:
+        """A recording channel told to answer needs where, and the secret to sign with."""
+        if self.recording_receipts == "none":
+            return self
+        if not self.delivery_callback_base_url:
+            raise ValueError("RECORDING_RECEIPTS needs DELIVERY_CALLBACK_BASE_URL")
+        for channel in recording_channels(self):
+            if not receipt_secret(self, channel):
+                name = f"DELIVERY_RECEIPT_SECRET_{channel.upper()}"
+                raise ValueError(f"RECORDING_RECEIPTS needs {name} (the {channel} channel records)")
+        return self
+
+
+def recording_channels(settings: DeliverySettings) -> list[str]:
+    """The channels whose endpoint is empty: they record instead of sending."""
+    endpoints = {
+        "sms": settings.sms_gateway_url,
+        "email": settings.smtp_host,
+        "zalo": settings.zalo_oa_url,
+    }
+    return [channel for channel, endpoint in endpoints.items() if not endpoint]
+
+
+def receipt_secret(settings: DeliverySettings, channel: str) -> str:
+    """The secret ``channel``'s receipts are signed with ("" for an unknown channel)."""
+    secret: SecretStr | None = getattr(settings, f"delivery_receipt_secret_{channel}", None)
+    return secret.get_secret_value() if secret is not None else ""
+
+
+def callback_url(settings: DeliverySettings, channel: str) -> str | None:
+    """Where ``channel``'s provider posts its receipts (this service's own webhook)."""
+    base = settings.delivery_callback_base_url.rstrip("/")
+    return f"{base}/v1/delivery-receipts/{channel}" if base else None
+
+
+def _recording(settings: DeliverySettings, channel: str) -> RecordingChannel:
+    url = callback_url(settings, channel)
+    if settings.recording_receipts == "none" or url is None:
+        return RecordingChannel(channel)
+    answers = RecordingAnswers(settings.recording_receipts, url, receipt_secret(settings, channel))
+    return RecordingChannel(channel, answers)
 
 
 def build_channels(settings: DeliverySettings) -> dict[str, Channel]:
     """The channels the settings make real; the rest record what they would send."""
     return {
         "sms": (
-            SmsGateway(settings.sms_gateway_url, settings.sms_gateway_token.get_secret_value())
+            SmsGateway(
+                settings.sms_gateway_url,
+                settings.sms_gateway_token.get_secret_value(),
+                callback_url=callback_url(settings, "sms"),
+            )
             if settings.sms_gateway_url
-            else RecordingChannel("sms")
+            else _recording(settings, "sms")
         ),
         "email": (
             SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from)
             if settings.smtp_host
-            else RecordingChannel("email")
+            else _recording(settings, "email")
         ),
         "zalo": (
             ZaloOA(
                 settings.zalo_oa_url,
                 settings.zalo_oa_token.get_secret_value(),
                 settings.zalo_template_id,
+                callback_url=callback_url(settings, "zalo"),
             )
             if settings.zalo_oa_url
-            else RecordingChannel("zalo")
+            else _recording(settings, "zalo")
         ),
     }
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from motcua.delivery import DeliverySettings
 from motcua.identity import PagesSettings, TokenCheckSettings
 from motcua.outbox import OutboxSettings
 from motcua.streaming import StreamSettings
 
 
-class DeadlinesSettings(StreamSettings, OutboxSettings, TokenCheckSettings, PagesSettings):
+class DeadlinesSettings(
+    StreamSettings, OutboxSettings, DeliverySettings, TokenCheckSettings, PagesSettings
+):
     """Everything deadlines reads from its environment."""
 
     app_id: str = Field(

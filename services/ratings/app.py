@@ -10,12 +10,14 @@ from fastapi import FastAPI
 
 from motcua.calendar import default_calendar
 from motcua.db import open_pool
+from motcua.delivery import receipt_secret, receipts_router
 from motcua.health import Check, standard_checks
 from motcua.http import create_service_app
 from motcua.outbox import supervise_relay
 from motcua.supervision import Supervisor
 from services.ratings.answers.views import api as answers_api
 from services.ratings.answers.views import router as answers_router
+from services.ratings.delivery.receipts import receipt_applier
 from services.ratings.dependencies import RatingsContext, form_secret
 from services.ratings.followups.gauges import unwatch_followups, watch_followups
 from services.ratings.grants import EntryGrants
@@ -69,6 +71,10 @@ def create_app(settings: RatingsSettings) -> FastAPI:
     install_invitation_pages(app, pool, seal, settings.ratings_public_url)
     app.include_router(answers_router)
     app.include_router(answers_api)
+    # The providers' receipts of invitation messages (docs/delivery.md).
+    app.include_router(
+        receipts_router(receipt_applier(pool), lambda channel: receipt_secret(settings, channel))
+    )
     return app
 
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from motcua.delivery import Message
 from motcua.web.strings import INVITATION_MESSAGES, local_date
 
 KINDS = ("invite", "reminder", "followup")
+
+_MESSAGES = uuid.UUID("6f1d3c52-8a4e-4b7f-9c21-5e0a7d3b9f64")
+"""The namespace of the messages' references (uuid5)."""
+
+
+def message_id(invitation_id: str, kind: str) -> str:
+    """The reference of an invitation's message of ``kind``: its own (a provider's receipt
+    names one message, not the invitation), and the same if the message goes twice."""
+    return str(uuid.uuid5(_MESSAGES, f"{invitation_id}/{kind}"))
 
 
 def compose(
@@ -36,4 +46,5 @@ def compose(
     else:
         msg = f"no message for channel {channel!r}"
         raise ValueError(msg)
-    return Message(invitation_id, dossier_code, channel, kind, link, subject, text)
+    reference = message_id(invitation_id, kind)
+    return Message(reference, dossier_code, channel, kind, link, subject, text)

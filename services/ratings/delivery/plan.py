@@ -54,6 +54,8 @@ class Update:
     reminder_sent_at: datetime | None = None
     notice_status: str | None = None
     notice_sent_at: datetime | None = None
+    message_id: str | None = None
+    """The message handed to its channel this round (sent or given up), if one was."""
 
 
 def _base(due: Due, result: str) -> Update:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from motcua.delivery import (
     Channel,
     ContactDirectory,
     IntakeUnavailable,
+    Message,
     QuietHours,
     RecordedRow,
     RetryPolicy,
@@ -99,11 +101,33 @@ WHERE i.id = d.invitation_id AND d.token_sealed IS NOT NULL
 
 
 _RECORD_MESSAGES = """
-INSERT INTO recorded_messages (invitation_id, channel, kind, destination_masked, subject, link,
-    body)
-SELECT m.reference, m.channel, m.kind, m.destination_masked, m.subject, m.link, m.body
+INSERT INTO recorded_messages (invitation_id, message_id, channel, kind, destination_masked,
+    subject, link, body)
+SELECT q.invitation_id, q.id, m.channel, m.kind, m.destination_masked, m.subject, m.link, m.body
 FROM jsonb_to_recordset(%s) AS m(reference uuid, channel text, kind text,
     destination_masked text, subject text, link text, body text)
+JOIN invitation_messages q ON q.id = m.reference
+"""
+
+# Queued just before the channel takes it, so a receipt faster than the round's record
+# finds it; taken again as it is if the message goes twice.
+_QUEUE_MESSAGE = """
+INSERT INTO invitation_messages (id, invitation_id, kind, channel)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (id) DO NOTHING
+"""
+
+# Sent or given up, unless a receipt got there first: a receipt's state is never
+# overwritten (motcua.delivery.judge applied it to the queued message).
+_MESSAGE_OUTCOMES = """
+UPDATE invitation_messages q SET
+    state = CASE WHEN q.state <> 'queued' THEN q.state
+                 WHEN u.sent THEN 'sent' ELSE 'failed_permanent' END,
+    reason = CASE WHEN q.state = 'queued' AND NOT u.sent THEN u.reason ELSE q.reason END,
+    sent_at = CASE WHEN u.sent THEN COALESCE(q.sent_at, u.at) ELSE q.sent_at END,
+    failed_at = CASE WHEN q.state = 'queued' AND NOT u.sent THEN u.at ELSE q.failed_at END
+FROM jsonb_to_recordset(%s) AS u(id uuid, sent boolean, reason text, at timestamptz)
+WHERE q.id = u.id
 """
 
 
@@ -136,6 +160,16 @@ def _row(update: Update) -> dict[str, object]:
         "reminder_sent_at": update.reminder_sent_at,
         "notice_status": update.notice_status,
         "notice_sent_at": update.notice_sent_at,
+    }
+
+
+def _message_outcome(update: Update) -> dict[str, object]:
+    sent = update.result != "given_up"
+    return {
+        "id": update.message_id,
+        "sent": sent,
+        "reason": None if sent else update.last_error,
+        "at": update.sent_at or update.reminder_sent_at or update.notice_sent_at or utc_now(),
     }
 
 
@@ -178,13 +212,23 @@ class InvitationDeliveries:
     async def record(self, outcomes: Sequence[Update], recorded: Sequence[RecordedRow]) -> None:
         """The round's outcomes, and what the recording channels kept, in one transaction."""
         rows = [_row(update) for update in outcomes]
+        messages = [_message_outcome(u) for u in outcomes if u.message_id is not None]
         async with self.pool.connection() as conn, conn.transaction():
             if recorded:
                 await conn.execute(_RECORD_MESSAGES, (recordset(recorded),))
+            if messages:
+                await conn.execute(_MESSAGE_OUTCOMES, (recordset(messages),))
             if rows:
                 await conn.execute(_UPDATE, (recordset(rows),))
         for update in outcomes:
             _count(update)
+
+    async def queue(self, message: Message, invitation_id: str) -> None:
+        """The message, queued before its channel takes it (its receipt may come first)."""
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                _QUEUE_MESSAGE, (message.reference, invitation_id, message.kind, message.channel)
+            )
 
     async def sweep(self, now: datetime) -> None:
         """Unseal nothing more for invitations used or expired: drop their sealed tokens
@@ -222,8 +266,9 @@ class Sender(SenderLoop[Due, Update]):
         poll_s: float = 0.5,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        self.deliveries = InvitationDeliveries(pool)
         super().__init__(
-            InvitationDeliveries(pool),
+            self.deliveries,
             channels,
             directory,
             batch_size=batch_size,
@@ -281,9 +326,16 @@ class Sender(SenderLoop[Due, Update]):
             link=link,
             expires_at=due.expires_at,
         )
+        await self.deliveries.queue(message, due.invitation_id)
         sent = await send_with_retries(channel, message, destination, self.retry, _seen)
         if sent.failure is not None:
-            return after_failure(due, sent.attempts, sent.failure.reason)
-        return after_sent(
-            due, self.clock(), sent.attempts, reminder_after=self.reminder_after, quiet=self.quiet
-        )
+            update = after_failure(due, sent.attempts, sent.failure.reason)
+        else:
+            update = after_sent(
+                due,
+                self.clock(),
+                sent.attempts,
+                reminder_after=self.reminder_after,
+                quiet=self.quiet,
+            )
+        return replace(update, message_id=message.reference)

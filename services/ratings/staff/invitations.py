@@ -1,5 +1,6 @@
 """Staff pages of the invitations, behind the same sign-in and subtree rule as ``/staff``:
-the messages the recording channel kept (so a demo user can follow a link and rate), the
+the messages the recording channel kept (so a demo user can follow a link and rate) with
+what their receipts said (sent, delivered, failed and why), the
 invitations given up with their last error, and the QR code of an invitation's link for
 the hand-over slip and the counter. An invitation outside the officer's subtree is a 404.
 """
@@ -41,8 +42,9 @@ def _invitations(request: Request) -> InvitationPages:
 
 _MESSAGES = """
 SELECT m.id, m.recorded_at, m.channel, m.kind, m.destination_masked, m.subject, m.link,
-       m.body, i.dossier_code
+       m.body, i.dossier_code, COALESCE(q.state, 'sent') AS state, q.reason
 FROM recorded_messages m JOIN rating_invitations i ON i.id = m.invitation_id
+LEFT JOIN invitation_messages q ON q.id = m.message_id
 WHERE %(unit)s = ANY(i.unit_path) AND (%(before)s::bigint IS NULL OR m.id < %(before)s)
 ORDER BY m.id DESC
 LIMIT %(limit)s

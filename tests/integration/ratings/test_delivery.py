@@ -28,6 +28,7 @@ from motcua.calendar import default_calendar
 from motcua.contracts import Criterion
 from services.ratings.answers.service import submit_with_token
 from services.ratings.criteria import Level, criteria_for
+from services.ratings.delivery.messages import message_id
 from services.ratings.followups.service import close_followup
 from services.ratings.invitations.model import ClosedDossier, NewInvitation
 from services.ratings.invitations.sealing import TokenSeal
@@ -210,8 +211,9 @@ def test_the_sms_gateway_failing_twice_is_retried_and_the_third_call_sends(
     state = delivery(ratings_url, invitation)
     assert state["attempts"] == 3
     assert state["last_error"] is None
-    assert gateway.calls[invitation.id] == 3
-    sms = gateway.bodies[invitation.id]
+    reference = message_id(invitation.id, "invite")  # the message's own, not the invitation's
+    assert gateway.calls[reference] == 3
+    sms = gateway.bodies[reference]
     assert sms["to"] == "0912345678"
     assert f"http://ratings.test/r/{invitation.token}" in sms["text"]
 
@@ -229,7 +231,7 @@ def test_a_gateway_that_keeps_failing_is_given_up_with_its_last_error(
     assert state["attempts"] == 3
     assert state["last_error"] == "SMS gateway answered 503"
     assert state["next_attempt_at"] is None
-    assert gateway.calls[invitation.id] == 3
+    assert gateway.calls[message_id(invitation.id, "invite")] == 3
     assert "0912345678" not in state["last_error"]
 
 
