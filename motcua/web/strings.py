@@ -126,6 +126,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "counts_label": "Số hồ sơ theo tình trạng",
         "count_total": "Tất cả",
         "count_letters_to_issue": "Phiếu xin lỗi cần ban hành",
+        "count_letters_undelivered": "Phiếu chưa đến công dân đúng hạn",
         "filter_legend": "Lọc hồ sơ",
         "filter_unit": "Đơn vị",
         "filter_status": "Trạng thái",
@@ -151,6 +152,8 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "csv_letter_deadline": "Hạn gửi phiếu xin lỗi",
         "csv_letter_number": "Số phiếu",
         "csv_acknowledged_by": "Người đã xem",
+        "csv_delivery": "Gửi đến công dân",
+        "csv_delivery_flag": "Cảnh báo gửi phiếu",
         "overdue_again": "Quá hạn lần hai — báo cáo lãnh đạo",
         "write_letter": "Lập phiếu xin lỗi",
         "letter_due": "Hạn gửi",
@@ -352,7 +355,34 @@ LETTER_ERRORS: Mapping[str, str] = MappingProxyType(
 )
 """What to tell an officer about a letter the rules refuse, per rule (LetterRuleError)."""
 
+DELIVERY_TEXTS: Mapping[str, str] = MappingProxyType(
+    {
+        "none": "Chưa gửi đến công dân",
+        "queued": "Chờ gửi",
+        "queued_on": "Chờ gửi ({channel})",
+        "post_waiting": "Chờ in gửi bưu điện",
+        "post_printing": "Đã vào đợt in, chờ gửi bưu điện",
+        "sent": "Đã gửi, chờ xác nhận ({channel})",
+        "delivered": "Đã đến công dân {at} ({channel})",
+        "failed_temporary": "Gửi chưa được ({channel}): {reason} — sẽ gửi lại",
+        "failed_permanent": "Gửi không thành công ({channel}): {reason}",
+        "moved_on": "Gửi không thành công ({channel}): {reason} — chuyển {next}",
+        "posted": "Đã gửi bưu điện {at}",
+        "no_reason": "không rõ lý do",
+        "flag_missing": "Chưa đến công dân — đã quá hạn gửi phiếu {deadline}",
+        "flag_late": "Đến công dân sau hạn gửi phiếu {deadline}",
+    }
+)
+"""Where an issued apology letter stands with the citizen, as the board says it
+(:mod:`services.deadlines.board.delivery`)."""
+
+CHANNEL_LABELS: Mapping[str, str] = MappingProxyType(
+    {"sms": "SMS", "zalo": "Zalo", "email": "thư điện tử", "post": "bưu điện"}
+)
+"""A notice's channel, as the board names it."""
+
 LOCAL_FORMAT = "%H:%M %d/%m/%Y"
+SHORT_FORMAT = "%H:%M %d/%m"
 
 
 def status_label(status: str) -> str:
@@ -366,6 +396,11 @@ def field_label(field_code: str) -> str:
 def local_time(moment: datetime) -> str:
     """``HH:MM dd/mm/YYYY`` in Hà Nội time, how dates are written on Vietnamese papers."""
     return moment.astimezone(LOCAL_ZONE).strftime(LOCAL_FORMAT)
+
+
+def short_time(moment: datetime) -> str:
+    """``HH:MM dd/mm`` in Hà Nội time: when a notice reached the citizen, at a glance."""
+    return moment.astimezone(LOCAL_ZONE).strftime(SHORT_FORMAT)
 
 
 def local_date(moment: datetime) -> str:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from motcua.web import FIELD_LABELS, STATUS_LABELS, TEXTS, Layout, StaticAssets, create_environment
 from motcua.web.strings import FILTER_ERRORS
+from services.deadlines.board.delivery import describe
 from services.deadlines.board.names import Names
 from services.deadlines.board.query import (
     DEFAULT_PAGE_SIZE,
@@ -31,6 +32,7 @@ HERE = Path(__file__).parent
 ASSETS = StaticAssets(HERE / "static")
 ENV = create_environment(HERE / "templates", assets=ASSETS)
 ENV.globals["filter_errors"] = FILTER_ERRORS
+ENV.filters["delivery"] = describe
 FILTER_FIELDS = ("unit", "status", "procedure", "field", "letter")
 
 
@@ -102,14 +104,22 @@ def _count_links(board_filter: BoardFilter, page: BoardPage) -> list[CountLink]:
             "letters_to_issue",
             TEXTS["count_letters_to_issue"],
             counts.letters_to_issue,
-            replace(wide, letter_to_issue=True),
+            replace(wide, letter_to_issue=True, letter_undelivered=False),
+        ),
+        (
+            "letters_undelivered",
+            TEXTS["count_letters_undelivered"],
+            counts.letters_undelivered,
+            replace(wide, letter_to_issue=False, letter_undelivered=True),
         ),
     ]
+    letter_rule = board_filter.letter_to_issue or board_filter.letter_undelivered
     current = {
-        "total": board_filter.status is None and not board_filter.letter_to_issue,
+        "total": board_filter.status is None and not letter_rule,
         "due_soon": board_filter.status is BoardStatus.DUE_SOON,
         "overdue": board_filter.status is BoardStatus.OVERDUE,
         "letters_to_issue": board_filter.status is None and board_filter.letter_to_issue,
+        "letters_undelivered": board_filter.status is None and board_filter.letter_undelivered,
     }
     return [
         CountLink(key, label, count, f"/board{query_string(target)}", current[key])
@@ -168,7 +178,12 @@ def board_view(
         if request
         else {name: raw.get(name, "")[:64] for name in FILTER_FIELDS}
     )
-    hidden = {"dossier_code": board_filter.dossier_code or "", "limit": limit}
+    hidden = {
+        "dossier_code": board_filter.dossier_code or "",
+        "limit": limit,
+        # Kept through the form, whose checkbox is the other letter rule.
+        "letter": "undelivered" if board_filter.letter_undelivered else "",
+    }
     options = _unit_options(units, officer_unit, names)
     chosen = form.get("unit")
     if chosen and all(o.code != chosen for o in options):
