@@ -345,6 +345,23 @@ def _status_condition(board_filter: BoardFilter, params: dict[str, Any]) -> list
     return ["w.status = %(status)s"]
 
 
+def _undelivered(
+    officer: Officer,
+    board_filter: BoardFilter,
+    procedure_codes: Sequence[str] | None,
+    db_session: Connection,
+) -> int:
+    """The "not reached in time" figure: the rows its link lists (the filter with that
+    letter rule instead of any other)."""
+    asked = replace(board_filter, letter_to_issue=False, letter_undelivered=True)
+    conditions, params = _view_conditions(officer, asked, procedure_codes)
+    row = db_session.execute(
+        f"SELECT count(*) FROM watched_dossiers w WHERE {' AND '.join(conditions)}", params
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def board_page(
     officer: Officer,
     request: BoardRequest,
@@ -361,11 +378,6 @@ def board_page(
     nor repeat what follows.
     """
     conditions, params = _view_conditions(officer, request.filter, procedure_codes)
-    # The "not reached in time" figure links to its rows: the filter with that letter rule.
-    undelivered_filter = replace(request.filter, letter_to_issue=False, letter_undelivered=True)
-    undelivered_conditions, undelivered_params = _view_conditions(
-        officer, undelivered_filter, procedure_codes
-    )
     page_conditions = conditions + _status_condition(request.filter, params)
     if request.cursor is not None:
         page_conditions.append(
@@ -393,18 +405,15 @@ def board_page(
             f"count(*) AS total FROM watched_dossiers w WHERE {' AND '.join(conditions)}",
             params,
         ).fetchone()
-        undelivered = cur.execute(
-            "SELECT count(*) AS n FROM watched_dossiers w "
-            f"WHERE {' AND '.join(undelivered_conditions)}",
-            undelivered_params,
-        ).fetchone()
     assert counts is not None
-    assert undelivered is not None
     items = [_item(row) for row in rows[: request.limit]]
     last = items[-1] if len(rows) > request.limit else None
     return BoardPage(
         items=items,
-        counts=StatusCounts(**counts, letters_undelivered=undelivered["n"]),
+        counts=StatusCounts(
+            **counts,
+            letters_undelivered=_undelivered(officer, request.filter, procedure_codes, db_session),
+        ),
         next_cursor=Cursor(last.due_at, last.dossier_code, last.dossier_id) if last else None,
     )
 
