@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 from motcua.web import FIELD_LABELS, STATUS_LABELS, TEXTS, Layout, StaticAssets, create_environment
 from motcua.web.strings import FILTER_ERRORS
-from services.deadlines.board.delivery import describe
+from services.deadlines.board.delivery import LetterDelivery, describe
 from services.deadlines.board.names import Names
 from services.deadlines.board.query import (
     DEFAULT_PAGE_SIZE,
@@ -26,7 +26,14 @@ from services.deadlines.board.query import (
     UnitRef,
 )
 from services.deadlines.board.service import BoardItem, BoardPage
+from services.deadlines.letters.intake_client import DossierParticulars
 from services.deadlines.letters.service import LetterTask
+from services.deadlines.notices.print_batch import (
+    NO_ADDRESS,
+    BatchSummary,
+    PostLetter,
+    PrintBatch,
+)
 
 HERE = Path(__file__).parent
 ASSETS = StaticAssets(HERE / "static")
@@ -263,3 +270,63 @@ def letter_page(
 
 def message_page(title: str, text: str, layout: Layout) -> str:
     return ENV.get_template("message.html").render(title=title, layout=layout, text=text)
+
+
+def post_page(
+    layout: Layout,
+    waiting: Sequence[PostLetter],
+    batches: Sequence[BatchSummary],
+    names: Names,
+    *,
+    can_act: bool,
+    error: str | None = None,
+) -> str:
+    """The letters waiting to be posted and the latest print batches."""
+    return ENV.get_template("post.html").render(
+        title=TEXTS["post_title"],
+        layout=layout,
+        waiting=waiting,
+        batches=batches,
+        names=names,
+        can_act=can_act,
+        error=error,
+    )
+
+
+def _posting_state(letter: PostLetter, posted_at: datetime | None) -> str:
+    delivery = LetterDelivery(
+        letter_number=letter.letter_number,
+        apology_deadline=None,
+        reached_at=None,
+        channel="post",
+        state=letter.state,
+        reason=NO_ADDRESS,
+        at=posted_at,
+        in_batch=True,
+    )
+    return " ".join(describe(delivery, posted_at or datetime.now(UTC)).lines)
+
+
+def batch_page(
+    layout: Layout,
+    batch: PrintBatch,
+    addressees: Mapping[str, DossierParticulars] | None,
+    *,
+    can_act: bool,
+    error: str | None = None,
+) -> str:
+    """One print batch: each letter with the citizen's name and address as intake gives
+    them now (``addressees`` by notice id; None when intake could not be asked), a letter
+    with no address said so."""
+    return ENV.get_template("post_batch.html").render(
+        title=TEXTS["post_batch_title"].format(id=batch.summary.id),
+        layout=layout,
+        batch=batch,
+        addressees=addressees,
+        states={
+            letter.notice_id: _posting_state(letter, batch.summary.posted_at)
+            for letter in batch.letters
+        },
+        can_act=can_act,
+        error=error,
+    )
