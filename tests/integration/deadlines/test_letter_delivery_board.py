@@ -229,7 +229,9 @@ def test_the_print_batch_prints_the_address_and_the_letter_and_is_posted_once(
     assert with_address.code not in haiphong.get("/board/post").text
     assert haiphong.post("/board/post/batches").status_code == 409  # none of theirs waits
 
+    assert _delivery(hanoi, with_address)["text"] == ["Chờ in gửi bưu điện"]
     batch = _batch_of(hanoi.post("/board/post/batches"))
+    assert _delivery(hanoi, with_address)["text"] == ["Đã vào đợt in, chờ gửi bưu điện"]
     assert with_address.code not in hanoi.get("/board/post").text  # no longer waiting
     page = hanoi.get(f"/board/post/batches/{batch}")
     assert page.status_code == 200
