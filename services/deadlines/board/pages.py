@@ -162,6 +162,17 @@ def _fields(procedures: Sequence[ProcedureRef]) -> list[tuple[str, str]]:
     return list(known.items())
 
 
+def _hidden(board_filter: BoardFilter, limit: str) -> dict[str, str]:
+    """What the filter form carries besides its controls: the dossier code, the page size,
+    and the "not reached the citizen" rule (the form's checkbox is the other letter rule)."""
+    hidden = {
+        "dossier_code": board_filter.dossier_code or "",
+        "limit": limit,
+        "letter": "undelivered" if board_filter.letter_undelivered else "",
+    }
+    return {key: value for key, value in hidden.items() if value}
+
+
 def board_view(
     *,
     layout: Layout,
@@ -185,12 +196,7 @@ def board_view(
         if request
         else {name: raw.get(name, "")[:64] for name in FILTER_FIELDS}
     )
-    hidden = {
-        "dossier_code": board_filter.dossier_code or "",
-        "limit": limit,
-        # Kept through the form, whose checkbox is the other letter rule.
-        "letter": "undelivered" if board_filter.letter_undelivered else "",
-    }
+    hidden = _hidden(board_filter, limit)
     options = _unit_options(units, officer_unit, names)
     chosen = form.get("unit")
     if chosen and all(o.code != chosen for o in options):
@@ -212,7 +218,7 @@ def board_view(
         units=options,
         procedures=_procedure_groups(procedures),
         fields=_fields(procedures),
-        hidden={k: v for k, v in hidden.items() if v},
+        hidden=hidden,
         rows_query=query_string(board_filter, cursor=cursor, limit=limit),
         next_url=next_url,
         first_url=first_url,
