@@ -127,6 +127,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "counts_label": "Số hồ sơ theo tình trạng",
         "count_total": "Tất cả",
         "count_letters_to_issue": "Phiếu xin lỗi cần ban hành",
+        "count_letters_undelivered": "Phiếu chưa đến công dân đúng hạn",
         "filter_legend": "Lọc hồ sơ",
         "filter_unit": "Đơn vị",
         "filter_status": "Trạng thái",
@@ -152,6 +153,41 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "csv_letter_deadline": "Hạn gửi phiếu xin lỗi",
         "csv_letter_number": "Số phiếu",
         "csv_acknowledged_by": "Người đã xem",
+        "csv_delivery": "Gửi đến công dân",
+        "post_title": "Thư gửi bưu điện",
+        "post_link": "Thư gửi bưu điện",
+        "post_hint": "Phiếu xin lỗi của công dân nhận qua bưu điện (không có điện thoại, thư "
+        "điện tử, hoặc các kênh khác gửi không thành công). Tạo đợt in trong ngày, tải tệp PDF "
+        "(mỗi phiếu có trang địa chỉ cho phong bì cửa sổ DL), gửi bưu điện rồi đánh dấu đã gửi.",
+        "post_waiting": "Phiếu chờ in",
+        "post_waiting_none": "Không có phiếu nào chờ in.",
+        "post_create": "Tạo đợt in hôm nay",
+        "post_nothing_waiting": "Không có phiếu nào chờ in để tạo đợt mới.",
+        "post_batches": "Các đợt in gần đây",
+        "post_batches_none": "Chưa có đợt in nào.",
+        "post_batch": "Đợt in số",
+        "post_batch_title": "Đợt in thư gửi bưu điện số {id}",
+        "post_created": "Tạo lúc",
+        "post_created_by": "Người tạo",
+        "post_letters": "Số phiếu",
+        "post_state": "Tình trạng",
+        "post_not_posted": "Chưa gửi",
+        "post_posted": "Đã gửi bưu điện {at} — {by}",
+        "post_queued_since": "Chờ từ",
+        "post_citizen": "Công dân",
+        "post_address": "Địa chỉ",
+        "post_no_address": "Không có địa chỉ trên hồ sơ: không in nhãn được, phiếu này không "
+        "gửi bưu điện được — liên hệ công dân. Khi đánh dấu đã gửi, phiếu được ghi là gửi "
+        "không thành công.",
+        "post_intake_down": "Chưa lấy được tên và địa chỉ công dân từ hệ thống tiếp nhận "
+        "({detail}); thử lại sau.",
+        "post_none_printable": "Không phiếu nào trong đợt này có địa chỉ để in.",
+        "post_download": "Tải tệp PDF để in",
+        "post_mark": "Đã gửi bưu điện",
+        "post_mark_hint": "Bấm sau khi đã gửi các thư của đợt này ở bưu điện.",
+        "post_not_found": "Không có đợt in này trong phạm vi bạn theo dõi.",
+        "post_label_reference": "Hồ sơ {dossier} — Phiếu xin lỗi số {number} (bản {version})",
+        "csv_delivery_flag": "Cảnh báo gửi phiếu",
         "overdue_again": "Quá hạn lần hai — báo cáo lãnh đạo",
         "write_letter": "Lập phiếu xin lỗi",
         "letter_due": "Hạn gửi",
@@ -353,7 +389,34 @@ LETTER_ERRORS: Mapping[str, str] = MappingProxyType(
 )
 """What to tell an officer about a letter the rules refuse, per rule (LetterRuleError)."""
 
+DELIVERY_TEXTS: Mapping[str, str] = MappingProxyType(
+    {
+        "none": "Chưa gửi đến công dân",
+        "queued": "Chờ gửi",
+        "queued_on": "Chờ gửi ({channel})",
+        "post_waiting": "Chờ in gửi bưu điện",
+        "post_printing": "Đã vào đợt in, chờ gửi bưu điện",
+        "sent": "Đã gửi, chờ xác nhận ({channel})",
+        "delivered": "Đã đến công dân {at} ({channel})",
+        "failed_temporary": "Gửi chưa được ({channel}): {reason} — sẽ gửi lại",
+        "failed_permanent": "Gửi không thành công ({channel}): {reason}",
+        "moved_on": "Gửi không thành công ({channel}): {reason} — chuyển {next}",
+        "posted": "Đã gửi bưu điện {at}",
+        "no_reason": "không rõ lý do",
+        "flag_missing": "Chưa đến công dân — đã quá hạn gửi phiếu {deadline}",
+        "flag_late": "Đến công dân sau hạn gửi phiếu {deadline}",
+    }
+)
+"""Where an issued apology letter stands with the citizen, as the board says it
+(:mod:`services.deadlines.board.delivery`)."""
+
+CHANNEL_LABELS: Mapping[str, str] = MappingProxyType(
+    {"sms": "SMS", "zalo": "Zalo", "email": "thư điện tử", "post": "bưu điện"}
+)
+"""A notice's channel, as the board names it."""
+
 LOCAL_FORMAT = "%H:%M %d/%m/%Y"
+SHORT_FORMAT = "%H:%M %d/%m"
 
 
 def status_label(status: str) -> str:
@@ -367,6 +430,11 @@ def field_label(field_code: str) -> str:
 def local_time(moment: datetime) -> str:
     """``HH:MM dd/mm/YYYY`` in Hà Nội time, how dates are written on Vietnamese papers."""
     return moment.astimezone(LOCAL_ZONE).strftime(LOCAL_FORMAT)
+
+
+def short_time(moment: datetime) -> str:
+    """``HH:MM dd/mm`` in Hà Nội time: when a notice reached the citizen, at a glance."""
+    return moment.astimezone(LOCAL_ZONE).strftime(SHORT_FORMAT)
 
 
 def local_date(moment: datetime) -> str:

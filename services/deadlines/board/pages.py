@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 from motcua.web import FIELD_LABELS, STATUS_LABELS, TEXTS, Layout, StaticAssets, create_environment
 from motcua.web.strings import FILTER_ERRORS
+from services.deadlines.board.delivery import LetterDelivery, describe
 from services.deadlines.board.names import Names
 from services.deadlines.board.query import (
     DEFAULT_PAGE_SIZE,
@@ -25,12 +26,20 @@ from services.deadlines.board.query import (
     UnitRef,
 )
 from services.deadlines.board.service import BoardItem, BoardPage
+from services.deadlines.letters.intake_client import DossierParticulars
 from services.deadlines.letters.service import LetterTask
+from services.deadlines.notices.print_batch import (
+    NO_ADDRESS,
+    BatchSummary,
+    PostLetter,
+    PrintBatch,
+)
 
 HERE = Path(__file__).parent
 ASSETS = StaticAssets(HERE / "static")
 ENV = create_environment(HERE / "templates", assets=ASSETS)
 ENV.globals["filter_errors"] = FILTER_ERRORS
+ENV.filters["delivery"] = describe
 FILTER_FIELDS = ("unit", "status", "procedure", "field", "letter")
 
 
@@ -102,14 +111,22 @@ def _count_links(board_filter: BoardFilter, page: BoardPage) -> list[CountLink]:
             "letters_to_issue",
             TEXTS["count_letters_to_issue"],
             counts.letters_to_issue,
-            replace(wide, letter_to_issue=True),
+            replace(wide, letter_to_issue=True, letter_undelivered=False),
+        ),
+        (
+            "letters_undelivered",
+            TEXTS["count_letters_undelivered"],
+            counts.letters_undelivered,
+            replace(wide, letter_to_issue=False, letter_undelivered=True),
         ),
     ]
+    letter_rule = board_filter.letter_to_issue or board_filter.letter_undelivered
     current = {
-        "total": board_filter.status is None and not board_filter.letter_to_issue,
+        "total": board_filter.status is None and not letter_rule,
         "due_soon": board_filter.status is BoardStatus.DUE_SOON,
         "overdue": board_filter.status is BoardStatus.OVERDUE,
         "letters_to_issue": board_filter.status is None and board_filter.letter_to_issue,
+        "letters_undelivered": board_filter.status is None and board_filter.letter_undelivered,
     }
     return [
         CountLink(key, label, count, f"/board{query_string(target)}", current[key])
@@ -145,6 +162,17 @@ def _fields(procedures: Sequence[ProcedureRef]) -> list[tuple[str, str]]:
     return list(known.items())
 
 
+def _hidden(board_filter: BoardFilter, limit: str) -> dict[str, str]:
+    """What the filter form carries besides its controls: the dossier code, the page size,
+    and the "not reached the citizen" rule (the form's checkbox is the other letter rule)."""
+    hidden = {
+        "dossier_code": board_filter.dossier_code or "",
+        "limit": limit,
+        "letter": "undelivered" if board_filter.letter_undelivered else "",
+    }
+    return {key: value for key, value in hidden.items() if value}
+
+
 def board_view(
     *,
     layout: Layout,
@@ -168,7 +196,7 @@ def board_view(
         if request
         else {name: raw.get(name, "")[:64] for name in FILTER_FIELDS}
     )
-    hidden = {"dossier_code": board_filter.dossier_code or "", "limit": limit}
+    hidden = _hidden(board_filter, limit)
     options = _unit_options(units, officer_unit, names)
     chosen = form.get("unit")
     if chosen and all(o.code != chosen for o in options):
@@ -190,7 +218,7 @@ def board_view(
         units=options,
         procedures=_procedure_groups(procedures),
         fields=_fields(procedures),
-        hidden={k: v for k, v in hidden.items() if v},
+        hidden=hidden,
         rows_query=query_string(board_filter, cursor=cursor, limit=limit),
         next_url=next_url,
         first_url=first_url,
@@ -248,3 +276,63 @@ def letter_page(
 
 def message_page(title: str, text: str, layout: Layout) -> str:
     return ENV.get_template("message.html").render(title=title, layout=layout, text=text)
+
+
+def post_page(
+    layout: Layout,
+    waiting: Sequence[PostLetter],
+    batches: Sequence[BatchSummary],
+    names: Names,
+    *,
+    can_act: bool,
+    error: str | None = None,
+) -> str:
+    """The letters waiting to be posted and the latest print batches."""
+    return ENV.get_template("post.html").render(
+        title=TEXTS["post_title"],
+        layout=layout,
+        waiting=waiting,
+        batches=batches,
+        names=names,
+        can_act=can_act,
+        error=error,
+    )
+
+
+def _posting_state(letter: PostLetter, posted_at: datetime | None) -> str:
+    delivery = LetterDelivery(
+        letter_number=letter.letter_number,
+        apology_deadline=None,
+        reached_at=None,
+        channel="post",
+        state=letter.state,
+        reason=NO_ADDRESS,
+        at=posted_at,
+        in_batch=True,
+    )
+    return " ".join(describe(delivery, posted_at or datetime.now(UTC)).lines)
+
+
+def batch_page(
+    layout: Layout,
+    batch: PrintBatch,
+    addressees: Mapping[str, DossierParticulars] | None,
+    *,
+    can_act: bool,
+    error: str | None = None,
+) -> str:
+    """One print batch: each letter with the citizen's name and address as intake gives
+    them now (``addressees`` by notice id; None when intake could not be asked), a letter
+    with no address said so."""
+    return ENV.get_template("post_batch.html").render(
+        title=TEXTS["post_batch_title"].format(id=batch.summary.id),
+        layout=layout,
+        batch=batch,
+        addressees=addressees,
+        states={
+            letter.notice_id: _posting_state(letter, batch.summary.posted_at)
+            for letter in batch.letters
+        },
+        can_act=can_act,
+        error=error,
+    )

@@ -84,7 +84,9 @@ class BoardFilter:
     ``unit_code`` must lie within the officer's subtree (checked where the tree is known);
     ``field_code`` selects the procedures of one field (lĩnh vực), resolved through the
     catalogue since events name the procedure only; ``letter_to_issue`` keeps the
-    dossiers whose apology letter is still a draft.
+    dossiers whose apology letter is still a draft; ``letter_undelivered`` the dossiers
+    whose issued letter had not reached the citizen by its apology deadline (rescheduled
+    ones too, which have left the board otherwise).
     """
 
     unit_code: str | None = None
@@ -93,6 +95,7 @@ class BoardFilter:
     field_code: str | None = None
     letter_to_issue: bool = False
     dossier_code: str | None = None
+    letter_undelivered: bool = False
 
     def query_params(self) -> dict[str, str]:
         """The filter as URL parameters (for links, the next page and the CSV)."""
@@ -101,10 +104,13 @@ class BoardFilter:
             "status": self.status.value if self.status else None,
             "procedure": self.procedure_code,
             "field": self.field_code,
-            "letter": "to_issue" if self.letter_to_issue else None,
+            "letter": _LETTER_PARAM.get((self.letter_to_issue, self.letter_undelivered)),
             "dossier_code": self.dossier_code,
         }
         return {key: value for key, value in params.items() if value}
+
+
+_LETTER_PARAM = {(True, False): "to_issue", (False, True): "undelivered"}
 
 
 @dataclass(frozen=True)
@@ -130,15 +136,16 @@ def _text(params: Mapping[str, str], name: str, max_length: int = _MAX_TEXT) -> 
 
 def parse_board_request(params: Mapping[str, str]) -> BoardRequest:
     """The request from URL parameters (``unit``, ``status``, ``procedure``, ``field``,
-    ``letter=to_issue``, ``dossier_code``, ``cursor``, ``limit``); empty means unset."""
+    ``letter=to_issue`` or ``letter=undelivered``, ``dossier_code``, ``cursor``,
+    ``limit``); empty means unset."""
     status_text = _text(params, "status")
     try:
         status = BoardStatus(status_text) if status_text else None
     except ValueError:
         raise BoardQueryError("status", "one of due_soon, overdue") from None
     letter = _text(params, "letter")
-    if letter not in (None, "to_issue"):
-        raise BoardQueryError("letter", "to_issue or empty")
+    if letter not in (None, "to_issue", "undelivered"):
+        raise BoardQueryError("letter", "to_issue, undelivered or empty")
     limit_text = _text(params, "limit")
     if limit_text is None:
         limit = DEFAULT_PAGE_SIZE
@@ -155,6 +162,7 @@ def parse_board_request(params: Mapping[str, str]) -> BoardRequest:
             field_code=_text(params, "field"),
             letter_to_issue=letter == "to_issue",
             dossier_code=_text(params, "dossier_code"),
+            letter_undelivered=letter == "undelivered",
         ),
         cursor=Cursor.decode(cursor_text) if cursor_text else None,
         limit=limit,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, assert_never
 
@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from motcua.db import recordset
+from services.deadlines.board.delivery import LetterDelivery
 from services.deadlines.board.query import BoardFilter, BoardRequest, Cursor
 from services.deadlines.board_changes import announce
 from services.deadlines.officers import Officer
@@ -40,6 +41,8 @@ class BoardItem:
     letter_version: int | None
     apology_deadline: datetime | None
     """When the draft letter must go out: one working day before the due date by default."""
+    delivery: LetterDelivery | None = None
+    """Whether the dossier's latest issued letter reached the citizen (None: no letter)."""
 
     def seconds_left(self, now: datetime) -> float:
         return (self.due_at - now).total_seconds()
@@ -220,6 +223,9 @@ class StatusCounts:
     overdue: int
     letters_to_issue: int
     total: int
+    letters_undelivered: int = 0
+    """Issued letters that had not reached the citizen by their apology deadline
+    (rescheduled dossiers included: :data:`_UNDELIVERED`)."""
 
 
 @dataclass(frozen=True)
@@ -240,14 +246,58 @@ _FROM = (
     "ON l.dossier_id = w.dossier_id AND l.episode = w.episode"
 )
 _ORDER = "ORDER BY w.due_at, w.dossier_code, w.dossier_id"
+_REACHED = (
+    "(SELECT min(CASE WHEN n.state = 'delivered' THEN coalesce(n.delivered_at, n.updated_at) "
+    "ELSE n.sent_at END) FROM letter_notices n "
+    "WHERE n.letter_id = {letter}.id AND n.state IN ('delivered', 'posted'))"
+)
+"""When a notice of the letter (any version) first reached the citizen."""
+_UNDELIVERED = (
+    "EXISTS (SELECT 1 FROM apology_letters u WHERE u.dossier_id = w.dossier_id "
+    "AND u.status = 'issued' AND u.episode = (SELECT max(e.episode) FROM apology_letters e "
+    "  WHERE e.dossier_id = w.dossier_id AND e.status = 'issued') "
+    f"AND u.apology_deadline < coalesce({_REACHED.format(letter='u')}, now()))"
+)
+"""The dossier's latest issued letter had not reached the citizen by its apology deadline
+(:func:`services.deadlines.board.delivery.is_flagged` is the same rule)."""
+_DELIVERY_JOIN = (
+    "LEFT JOIN LATERAL (SELECT d.id, d.letter_number, d.apology_deadline, "
+    f"{_REACHED.format(letter='d')} AS reached_at, "
+    "(SELECT max(dv.version) FROM apology_letter_versions dv WHERE dv.letter_id = d.id) "
+    "AS version FROM apology_letters d WHERE d.dossier_id = p.dossier_id "
+    "AND d.status = 'issued' ORDER BY d.episode DESC LIMIT 1) dl ON true "
+    "LEFT JOIN LATERAL (SELECT n.channel, n.state, n.reason, n.print_batch_id IS NOT NULL "
+    "AS in_batch, CASE n.state WHEN 'delivered' THEN n.delivered_at "
+    "  WHEN 'failed_temporary' THEN n.failed_at WHEN 'failed_permanent' THEN n.failed_at "
+    "  ELSE n.sent_at END AS at, f.channel AS failed_channel, f.reason AS failed_reason "
+    "FROM letter_notices n LEFT JOIN letter_notices f ON f.id = n.follows_notice_id "
+    "WHERE n.letter_id = dl.id AND n.letter_version = dl.version "
+    "ORDER BY n.created_at DESC, n.follows_notice_id IS NOT NULL DESC, n.id LIMIT 1) dn ON true"
+)
+"""The row's latest issued letter (any episode: a rescheduled dossier's too) and the latest
+notice of its latest version, with the notice whose permanent failure it follows."""
+_DELIVERY_COLUMNS = (
+    ", dl.letter_number AS d_letter_number, dl.apology_deadline AS d_apology_deadline, "
+    "dl.reached_at AS d_reached_at, dn.channel AS d_channel, dn.state AS d_state, "
+    "dn.reason AS d_reason, dn.at AS d_at, coalesce(dn.in_batch, false) AS d_in_batch, "
+    "dn.failed_channel AS d_failed_channel, dn.failed_reason AS d_failed_reason "
+)
 # The letter's latest version, looked up for the rows shown only (the page's outer query).
 _ITEM_OUTER = (
     "SELECT p.dossier_id::text AS dossier_id, p.dossier_code, p.unit_code, p.procedure_code, "
     "p.episode, p.due_at, p.status, p.rescheduled, p.acknowledged_by, p.letter_status, "
     "p.letter_number, p.apology_deadline, "
     "(SELECT max(v.version) FROM apology_letter_versions v WHERE v.letter_id = p.letter_id) "
-    "AS letter_version "
+    f"AS letter_version {_DELIVERY_COLUMNS}"
 )
+
+
+def _item(row: dict[str, Any]) -> BoardItem:
+    """A board row, its ``d_`` columns gathered into the letter's delivery."""
+    found = {key[2:]: row.pop(key) for key in [k for k in row if k.startswith("d_")]}
+    number = found.pop("letter_number")
+    delivery = LetterDelivery(letter_number=number, **found) if number else None
+    return BoardItem(**row, delivery=delivery)
 
 
 def _view_conditions(
@@ -256,6 +306,8 @@ def _view_conditions(
     """The WHERE of the officer's filtered view, status filter and cursor aside (the counts
     ignore both). Only the filters in use are written, so each plan fits its query."""
     conditions = ["w.status IN ('due_soon', 'overdue')"]
+    if board_filter.letter_undelivered:
+        conditions = ["w.status IN ('due_soon', 'overdue', 'rescheduled')", _UNDELIVERED]
     params: dict[str, Any] = {}
     # The subtree rule holds whatever unit is asked for: both must be on the dossier's path.
     units = [officer.unit_code]
@@ -293,6 +345,23 @@ def _status_condition(board_filter: BoardFilter, params: dict[str, Any]) -> list
     return ["w.status = %(status)s"]
 
 
+def _undelivered(
+    officer: Officer,
+    board_filter: BoardFilter,
+    procedure_codes: Sequence[str] | None,
+    db_session: Connection,
+) -> int:
+    """The "not reached in time" figure: the rows its link lists (the filter with that
+    letter rule instead of any other)."""
+    asked = replace(board_filter, letter_to_issue=False, letter_undelivered=True)
+    conditions, params = _view_conditions(officer, asked, procedure_codes)
+    row = db_session.execute(
+        f"SELECT count(*) FROM watched_dossiers w WHERE {' AND '.join(conditions)}", params
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def board_page(
     officer: Officer,
     request: BoardRequest,
@@ -325,7 +394,7 @@ def board_page(
         rows = cur.execute(
             f"{_ITEM_OUTER} FROM (SELECT {_ITEM_COLUMNS} {_FROM} "
             f"WHERE {' AND '.join(page_conditions)} {_ORDER} LIMIT %(limit)s) p "
-            "ORDER BY p.due_at, p.dossier_code, p.dossier_id",
+            f"{_DELIVERY_JOIN} ORDER BY p.due_at, p.dossier_code, p.dossier_id",
             params,
         ).fetchall()
         # One pass over the view, no join: the letter's status is kept on the row.
@@ -337,11 +406,14 @@ def board_page(
             params,
         ).fetchone()
     assert counts is not None
-    items = [BoardItem(**row) for row in rows[: request.limit]]
+    items = [_item(row) for row in rows[: request.limit]]
     last = items[-1] if len(rows) > request.limit else None
     return BoardPage(
         items=items,
-        counts=StatusCounts(**counts),
+        counts=StatusCounts(
+            **counts,
+            letters_undelivered=_undelivered(officer, request.filter, procedure_codes, db_session),
+        ),
         next_cursor=Cursor(last.due_at, last.dossier_code, last.dossier_id) if last else None,
     )
 
@@ -368,11 +440,12 @@ def board_export(
         cur.itersize = batch_size
         cur.execute(
             f"{_ITEM_OUTER} FROM (SELECT {_ITEM_COLUMNS} {_FROM} "
-            f"WHERE {' AND '.join(conditions)}) p ORDER BY p.due_at, p.dossier_code, p.dossier_id",
+            f"WHERE {' AND '.join(conditions)}) p {_DELIVERY_JOIN} "
+            "ORDER BY p.due_at, p.dossier_code, p.dossier_id",
             params,
         )
         for row in cur:
-            yield BoardItem(**row)
+            yield _item(row)
 
 
 @dataclass(frozen=True)

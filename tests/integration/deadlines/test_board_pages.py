@@ -115,7 +115,13 @@ def test_paging_links_keep_the_filter(platform: Platform, systems: Systems) -> N
     api = hanoi.get("/v1/board", params={"status": "overdue", "limit": "1"}).json()
     assert len(api["items"]) == 1
     assert api["next_cursor"]
-    assert set(api["counts"]) == {"due_soon", "overdue", "letters_to_issue", "total"}
+    assert set(api["counts"]) == {
+        "due_soon",
+        "overdue",
+        "letters_to_issue",
+        "letters_undelivered",
+        "total",
+    }
     after = hanoi.get(
         "/v1/board", params={"status": "overdue", "limit": "1", "cursor": api["next_cursor"]}
     ).json()

@@ -124,3 +124,9 @@ def test_a_tampered_cursor_is_refused_as_a_cursor(text: str) -> None:
 def test_a_cursors_id_is_normalised_as_postgresql_would_print_it() -> None:
     shouted = _encoded([CURSOR.due_at.isoformat(), "code", CURSOR.dossier_id.upper()])
     assert Cursor.decode(shouted).dossier_id == CURSOR.dossier_id
+
+
+def test_the_undelivered_letter_rule_is_read_and_written_back() -> None:
+    request = parse_board_request({"letter": "undelivered", "status": "overdue"})
+    assert request.filter == BoardFilter(status=BoardStatus.OVERDUE, letter_undelivered=True)
+    assert request.filter.query_params() == {"status": "overdue", "letter": "undelivered"}

@@ -10,6 +10,7 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 from motcua.web import Layout, SignedIn
+from services.deadlines.board.delivery import LetterDelivery
 from services.deadlines.board.names import Names, NoReference
 from services.deadlines.board.pages import board_page, board_rows, board_view, letter_page
 from services.deadlines.board.query import (
@@ -260,3 +261,37 @@ def test_the_letter_form_names_the_procedure_and_marks_the_field_in_error() -> N
     assert "thủ tục Đăng ký thường trú" in html
     assert 'aria-invalid="true" aria-describedby="error-reason"' in html
     assert 'value="5"' in html
+
+
+def test_the_undelivered_count_links_to_its_rows_and_the_form_keeps_it() -> None:
+    html = _board({"unit": COMMUNE, "letter": "undelivered"}, [_item()])
+    assert _href(html, "count-letters_undelivered") == {
+        "unit": [COMMUNE],
+        "letter": ["undelivered"],
+    }
+    assert re.search(r'id="count-letters_undelivered"[^>]*aria-current="true"', html)
+    assert _href(html, "count-letters_to_issue") == {"unit": [COMMUNE], "letter": ["to_issue"]}
+    assert 'value="to_issue" checked' not in html
+    assert '<input type="hidden" name="letter" value="undelivered">' in html
+
+
+def test_a_row_says_where_its_letter_stands_and_flags_it_in_words() -> None:
+    delivery = LetterDelivery(
+        letter_number="7/PXL",
+        apology_deadline=NOW - timedelta(hours=1),
+        reached_at=None,
+        channel="zalo",
+        state="queued",
+        failed_channel="sms",
+        failed_reason="số không tồn tại",
+    )
+    html = _rows(
+        [_item(letter_status="issued", letter_number="7/PXL", delivery=delivery)],
+    )
+    assert "Gửi không thành công (SMS): số không tồn tại — chuyển Zalo" in html
+    assert "Chờ gửi (Zalo)" in html
+    assert '<strong class="delivery-flag">Chưa đến công dân — đã quá hạn gửi phiếu' in html
+    # A rescheduled dossier's row has no letter of its own episode: its last letter shows.
+    moved = _rows([_item(status="rescheduled", letter_status=None, delivery=delivery)])
+    assert ">Phiếu 7/PXL</a>" in moved
+    assert "Chờ gửi (Zalo)" in moved

@@ -4,11 +4,13 @@ problem+json errors naming the parameter at fault."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from motcua.http import Problem
+from services.deadlines.board.delivery import LetterDelivery, describe
 from services.deadlines.board.query import BoardQueryError
 from services.deadlines.board.service import BoardItem, board_page
 from services.deadlines.board.views.context import BoardContext
@@ -22,7 +24,9 @@ _FILTERS = {
     "status": "`due_soon` or `overdue`.",
     "procedure": "A procedure of intake's catalogue (its code).",
     "field": "A field (lĩnh vực) of the catalogue.",
-    "letter": "`to_issue`: only dossiers whose apology letter is still a draft.",
+    "letter": "`to_issue`: only dossiers whose apology letter is still a draft; "
+    "`undelivered`: only dossiers whose issued letter had not reached the citizen by its "
+    "apology deadline (rescheduled dossiers included).",
     "dossier_code": "One dossier's code.",
     "cursor": "The `next_cursor` of the previous page.",
     "limit": "Rows per page, a whole number from 1 to 200.",
@@ -43,13 +47,35 @@ BOARD_PARAMETERS = {
 (:func:`~services.deadlines.board.query.parse_board_request`), documented here."""
 
 
-def item_json(item: BoardItem, ctx: BoardContext) -> dict[str, Any]:
+def _instant(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def delivery_json(delivery: LetterDelivery | None, now: datetime) -> dict[str, Any] | None:
+    """Where the dossier's latest issued letter stands with the citizen, in data and in the
+    board's words; ``flagged`` when it had not reached them by its apology deadline."""
+    if delivery is None:
+        return None
+    shown = describe(delivery, now)
+    return {
+        **asdict(delivery),
+        "apology_deadline": _instant(delivery.apology_deadline),
+        "reached_at": _instant(delivery.reached_at),
+        "at": _instant(delivery.at),
+        "text": list(shown.lines),
+        "flagged": shown.flagged,
+        "flag": shown.flag,
+    }
+
+
+def item_json(item: BoardItem, ctx: BoardContext, now: datetime) -> dict[str, Any]:
     procedure = ctx.reference.procedure(item.procedure_code)
     unit = ctx.reference.unit(item.unit_code)
     return {
         **asdict(item),
         "due_at": item.due_at.isoformat(),
-        "apology_deadline": item.apology_deadline.isoformat() if item.apology_deadline else None,
+        "apology_deadline": _instant(item.apology_deadline),
+        "delivery": delivery_json(item.delivery, now),
         "procedure_name": procedure.name if procedure else None,
         "unit_name": unit.name if unit else None,
     }
@@ -71,6 +97,7 @@ async def board_json(request: Request, ctx: Ctx, officer: ApiViewer) -> dict[str
         found = await ctx.db.run(
             board_page, officer, resolved.request, procedure_codes=resolved.procedure_codes
         )
+        now = datetime.now(UTC)
     except BoardQueryError as exc:
         raise Problem(
             exc.status,
@@ -80,7 +107,7 @@ async def board_json(request: Request, ctx: Ctx, officer: ApiViewer) -> dict[str
         ) from None
     return {
         "unit_code": officer.unit_code,
-        "items": [item_json(item, ctx) for item in found.items],
+        "items": [item_json(item, ctx, now) for item in found.items],
         "counts": asdict(found.counts),
         "next_cursor": found.next_cursor.encode() if found.next_cursor else None,
     }

@@ -25,6 +25,7 @@ from motcua.web.strings import (
     local_time,
     status_label,
 )
+from services.deadlines.board.delivery import describe
 from services.deadlines.board.names import Names
 from services.deadlines.board.query import BoardQueryError
 from services.deadlines.board.service import BoardItem, board_export
@@ -51,6 +52,8 @@ HEADERS = (
     TEXTS["col_letter"],
     TEXTS["csv_letter_number"],
     TEXTS["csv_acknowledged_by"],
+    TEXTS["csv_delivery"],
+    TEXTS["csv_delivery_flag"],
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -60,9 +63,10 @@ def _cell(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
-def csv_row(item: BoardItem, names: Names) -> list[str]:
+def csv_row(item: BoardItem, names: Names, now: datetime) -> list[str]:
     field_code = names.field_of(item.procedure_code)
     status = TEXTS["overdue_again"] if item.status == "overdue" and item.rescheduled else None
+    delivery = describe(item.delivery, now) if item.delivery else None
     return [
         _cell(value)
         for value in (
@@ -78,6 +82,8 @@ def csv_row(item: BoardItem, names: Names) -> list[str]:
             LETTER_STATUS_LABELS.get(item.letter_status or "", ""),
             item.letter_number or "",
             item.acknowledged_by or "",
+            "; ".join(delivery.lines) if delivery else "",
+            (delivery.flag or "") if delivery else "",
         )
     ]
 
@@ -169,7 +175,7 @@ async def iterate_in_thread(
 async def csv_body(ctx: BoardContext, officer: Officer, resolved: Resolved) -> AsyncIterator[bytes]:
     """The file: the BOM and the headers, then the rows as they are read."""
     yield (BOM + csv_lines([list(HEADERS)])).encode()
-    names = ctx.names
+    names, now = ctx.names, datetime.now(UTC)
     batches = iterate_in_thread(
         ctx.db,
         board_export,
@@ -179,7 +185,7 @@ async def csv_body(ctx: BoardContext, officer: Officer, resolved: Resolved) -> A
     )
     async with aclosing(batches):
         async for batch in batches:
-            yield csv_lines(csv_row(i, names) for i in batch).encode()
+            yield csv_lines(csv_row(i, names, now) for i in batch).encode()
 
 
 router = APIRouter(include_in_schema=False)
