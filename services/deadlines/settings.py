@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from motcua.delivery import DeliverySettings
 from motcua.identity import PagesSettings, TokenCheckSettings
 from motcua.outbox import OutboxSettings
 from motcua.streaming import StreamSettings
 
 
-class DeadlinesSettings(StreamSettings, OutboxSettings, TokenCheckSettings, PagesSettings):
+class DeadlinesSettings(
+    StreamSettings, OutboxSettings, DeliverySettings, TokenCheckSettings, PagesSettings
+):
     """Everything deadlines reads from its environment."""
 
     app_id: str = Field(
@@ -83,4 +86,16 @@ class DeadlinesSettings(StreamSettings, OutboxSettings, TokenCheckSettings, Page
         description="Comma-separated origins (e.g. http://127.0.0.1:8003) of the other "
         "services' pages, to which sign-in may send the browser back; any other `next` "
         "goes to the board.",
+    )
+    letter_notices_enabled: bool = Field(
+        default=True,
+        description="Run the sender of the apology letters' notices in the worker process.",
+    )
+    letter_public_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="The officers' web as a citizen's browser reaches it: a notice's link is "
+        "`LETTER_PUBLIC_URL/l/<token>`.",
+    )
+    letter_link_ttl_days: int = Field(
+        default=30, ge=1, le=365, description="Days a notice's link to the letter stays usable."
     )
