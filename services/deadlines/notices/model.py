@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from motcua.delivery import Attachment, Contact, Message, QuietHours, next_allowed
-from services.deadlines.letters.models import LOCAL_ZONE
+from motcua.dossier import LOCAL_ZONE
 from services.deadlines.notices.events import NoticeFacts
 
 POST = "post"
