@@ -16,7 +16,7 @@ import pytest
 from motcua.http import PROBLEM_JSON
 from tests.conftest import Database
 from tests.integration.conftest import Systems, auth, receive_command, wait_for
-from tests.integration.deadlines.conftest import Platform, officer_client, wait_for_item
+from tests.integration.deadlines.conftest import Platform, metric, officer_client, wait_for_item
 
 EMAIL = "khai.nguyen@example.vn"
 REASON = "Chờ kết quả xác minh thông tin cư trú từ Công an tỉnh Quảng Ninh"
@@ -106,6 +106,7 @@ def test_each_issued_version_reaches_the_citizen_once_with_a_link_to_that_versio
     assert {a.headers["content-type"] for a in answers} == {PROBLEM_JSON}
     assert len({a.content for a in answers}) == 1, "every unknown link answers alike"
     assert command["applicant"]["phone"] not in json.dumps(_notices(database, dossier_id))
+    assert metric(platform, "motcua_letter_notices_total") >= 2, "counted on the worker's port"
 
 
 def test_an_email_citizen_gets_the_pdf_and_a_post_citizen_waits_for_the_print_batch(

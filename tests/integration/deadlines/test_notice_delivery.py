@@ -22,7 +22,7 @@ from motcua.delivery import Contact, DeliveryState, Receipt, RecordingChannel, V
 from services.deadlines.board.service import record_alert
 from services.deadlines.letters.models import ApologyLetter
 from services.deadlines.letters.service import issue_letter, letter_task
-from services.deadlines.notices.links import linked_pdf
+from services.deadlines.notices.links import forget_expired, linked_pdf
 from services.deadlines.notices.receipts import apply_receipt
 from services.deadlines.notices.sender import NoticeSender, build_sender
 from services.deadlines.notices.store import claim, record_round
@@ -204,6 +204,11 @@ def test_each_version_is_sent_once_by_sms_with_a_link_to_that_version(
         assert pdf.endswith(f"v{notice['letter_version']}".encode())
         assert linked_pdf(token + "x", now=datetime.now(UTC), db_session=conn) is None
         assert linked_pdf(token, now=NOW + timedelta(days=31), db_session=conn) is None
+    forget_expired(NOW + timedelta(days=31), db_session=conn)
+    for notice in notices:
+        [sms] = _recorded(conn, notice["id"])
+        token = sms["link"].removeprefix(f"{PUBLIC}/l/")
+        assert linked_pdf(token, now=NOW, db_session=conn) is None, "expired links are forgotten"
     events = _events(conn, dossier_id)
     assert [(e["letter_version"], e["channel"], e["state"]) for e in events] == [
         (1, "sms", "sent"),
