@@ -664,6 +664,15 @@ def process_env(
             "OFFICER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
             "SIGNIN_RETURN_ORIGINS": f"{urls['RATINGS_URL']},{urls['REPORTING_URL']}",
         }
+    if service.name == "deadlines":
+        # The worker sends the letters' notices: the citizen's contact from intake, the
+        # link to the officers' web; every channel records (no gateway is configured).
+        env |= {
+            "INTAKE_URL": urls["INTAKE_URL"],
+            "INTAKE_API_KEY": keys.deadlines,
+            "LETTER_PUBLIC_URL": urls["DEADLINES_URL"],
+            "QUIET_HOURS": os.environ.get("QUIET_HOURS", ""),
+        }
     if service.name == "ratings":
         # Asks intake for the citizen's contact when an invitation is sent, with a key of
         # its own; every channel records what it would send (no gateway is configured).

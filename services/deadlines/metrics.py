@@ -36,3 +36,9 @@ CALENDAR_OVERRIDES = Gauge(
     "motcua_deadlines_calendar_overrides",
     "Announced calendar overrides (days off and days worked) this worker counts time with.",
 )
+LETTER_NOTICES = Counter(
+    "motcua_letter_notices_total",
+    "Apology letter notices moved to a state (queued to print, sent, delivered, failed), "
+    "by channel.",
+    ["channel", "state"],
+)

@@ -87,3 +87,15 @@ class DeadlinesSettings(
         "services' pages, to which sign-in may send the browser back; any other `next` "
         "goes to the board.",
     )
+    letter_notices_enabled: bool = Field(
+        default=True,
+        description="Run the sender of the apology letters' notices in the worker process.",
+    )
+    letter_public_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="The officers' web as a citizen's browser reaches it: a notice's link is "
+        "`LETTER_PUBLIC_URL/l/<token>`.",
+    )
+    letter_link_ttl_days: int = Field(
+        default=30, ge=1, le=365, description="Days a notice's link to the letter stays usable."
+    )

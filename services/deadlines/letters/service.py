@@ -23,6 +23,7 @@ from motcua.kafka import Topic
 from motcua.outbox import enqueue
 from services.deadlines.board_changes import announce
 from services.deadlines.letters.models import LOCAL_ZONE, ApologyLetter, LetterRuleError
+from services.deadlines.notices.moves import stage_notice
 from services.deadlines.officers import Officer
 
 LETTER_EVENT_NAMESPACE = uuid.UUID("0c5f3a49-3f0e-4f55-9f7e-61706f6c6f67")
@@ -136,7 +137,8 @@ def issue_letter(
     db_session: Connection,
 ) -> IssuedVersion:
     """Number and issue the draft, or add a corrected version of an issued letter, and
-    stage its ``apology issued`` event in the outbox, all in one transaction.
+    stage its ``apology issued`` event in the outbox and its notice to the citizen
+    (``letter_notices``), all in one transaction.
 
     The appointment moves once: a correction may reword the reason but not change the new
     date (``LetterRuleError``). ``letter_for(number, version, new_due_at)`` builds the
@@ -162,6 +164,8 @@ def issue_letter(
         enqueue(
             event, topic=Topic.APOLOGY_LETTERS.value, key=task.dossier_id, db_session=db_session
         )
+        # The citizen is told of every version (a correction once more).
+        stage_notice(task.letter_id, version, issued_at, db_session=db_session)
         announce(task.unit_path, db_session=db_session)
     return IssuedVersion(version, event)
 

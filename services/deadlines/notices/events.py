@@ -15,7 +15,7 @@ from typing import Any
 
 from motcua.contracts import EventType, format_instant, new_event
 from motcua.delivery import DeliveryState
-from services.deadlines.letters.models import LOCAL_ZONE
+from motcua.dossier import LOCAL_ZONE
 
 NOTICE_EVENT_NAMESPACE = uuid.UUID("5d0b7f1e-9c2a-4e63-8f4d-6e6f74696365")
 SOURCE = "/motcua/deadlines"

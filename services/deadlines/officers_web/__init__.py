@@ -24,6 +24,7 @@ from services.deadlines.board.live import BoardFeed
 from services.deadlines.board.views import BoardConfig, BoardContext, install_board_views
 from services.deadlines.database import Database
 from services.deadlines.letters.intake_client import IntakeDirectory
+from services.deadlines.notices.link_view import router as letter_link_router
 from services.deadlines.reference import IntakeReference
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.web import SignIn
@@ -85,6 +86,7 @@ def create_app(settings: DeadlinesSettings) -> FastAPI:
     )
     app.include_router(signin_router)
     install_board_views(app)
+    app.include_router(letter_link_router)
     return app
 
 

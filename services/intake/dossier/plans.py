@@ -221,6 +221,7 @@ class PreparedReceipt:
             applicant_phone=applicant.phone,
             applicant_email=applicant.email,
             applicant_address=applicant.address,
+            contact_preference=command.contact_preference,
             channel=command.channel,
             documents=tuple(command.documents),
             processing_amount=processing.amount,

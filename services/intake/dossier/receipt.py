@@ -29,6 +29,9 @@ class Receipt:
     applicant_phone: str | None
     applicant_email: str | None
     applicant_address: str | None
+    contact_preference: str
+    """How the citizen asked to be told (``sms``, ``email``, ``zalo``, ``phone``, ``post``,
+    ``none``): the services that write to them read it here, at send time."""
     channel: str
     documents: tuple[str, ...]
     processing_amount: int

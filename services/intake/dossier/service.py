@@ -403,6 +403,7 @@ def load_receipt(code: str, *, principal: Principal, db_session: Connection) -> 
         applicant_phone=row["phone"],
         applicant_email=row["email"],
         applicant_address=row["address"],
+        contact_preference=row["contact_preference"],
         channel=row["channel"],
         documents=tuple(row["details"].get("documents", [])),
         processing_amount=row["processing_amount"],

@@ -285,7 +285,8 @@ def receipt_row(code: str, *, db_session: Connection) -> dict[str, Any] | None:
     """What Mẫu 01 names, from intake's own tables (the receiving unit is in the code)."""
     with db_session.cursor(row_factory=dict_row) as cursor:
         return cursor.execute(
-            "SELECT d.code, d.unit_path, d.channel, d.received_at, d.original_due_at, "
+            "SELECT d.code, d.unit_path, d.channel, d.contact_preference, d.received_at, "
+            "d.original_due_at, "
             "d.procedure_code, p.name AS procedure_name, p.processing_amount, "
             "p.processing_unit, a.full_name, a.phone, a.email, a.address, "
             "u.name AS agency, u.address AS agency_address, parent.name AS parent_agency, "

@@ -34,8 +34,9 @@ from tests.integration.kafka_log import read_to_end
 
 @pytest.fixture(scope="module")
 def worker_env() -> dict[str, str]:
-    """The worker's own relay off: the test runs deadlines' relay itself, to kill it."""
-    return {"OUTBOX_RELAY_ENABLED": "false"}
+    """The worker's own relay off: the test runs deadlines' relay itself, to kill it; and
+    its notice sender, so that the outbox holds only the letters' events."""
+    return {"OUTBOX_RELAY_ENABLED": "false", "LETTER_NOTICES_ENABLED": "false"}
 
 
 def _start_relay(platform: Platform, crash_at: str | None) -> subprocess.Popen[bytes]:

@@ -142,12 +142,13 @@ def test_late_dossier_gets_a_confirmed_numbered_letter_once(
     assert letters == [(1, number, "issued")]
 
     def staged() -> tuple[int, int]:
-        """(staged, of which unpublished) outbox rows of the dossier."""
+        """(staged, of which unpublished) letter rows of the dossier in the outbox (its
+        notices' delivery events go to their own topic)."""
         with psycopg.connect(database.service_urls["deadlines"]) as conn:
             row = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE published_at IS NULL) FROM outbox "
-                "WHERE message_key = %s",
-                (dossier_id,),
+                "WHERE message_key = %s AND topic = %s",
+                (dossier_id, Topic.APOLOGY_LETTERS.value),
             ).fetchone()
         assert row is not None
         return int(row[0]), int(row[1])

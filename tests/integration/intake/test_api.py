@@ -587,6 +587,7 @@ def test_receipt_is_returned_as_json_and_as_pdf_on_request(
     assert replayed.json()["receipt"] == receipt
     assert receipt["dossier_code"] == created["dossier_code"]
     assert receipt["applicant_name"] == command["applicant"]["full_name"]
+    assert receipt["contact_preference"] == command["contact_preference"]
     assert receipt["agency"].startswith("Công an phường")
     assert receipt["documents"] == command["documents"]
 
