@@ -6,15 +6,15 @@ A ``post`` notice waits ``queued`` with no batch. Creating a batch takes every w
 notice of the officer's subtree; marking it posted (once: a second time changes nothing)
 moves each notice to ``posted`` with ``sent_at`` the posting time, or to
 ``failed_permanent`` when intake had no address for the citizen (nothing was printed for
-them), and stages each notice's event in deadlines' outbox and announces the boards, in
-one transaction. A batch belongs to a subtree when every letter in it does; any other
-officer gets "not found".
+them), and publishes each move as the sender does (its event in deadlines' outbox, the
+boards told), in one transaction. A batch belongs to a subtree when every letter in it
+does; any other officer gets "not found".
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,10 +22,7 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 
 from motcua.delivery import DeliveryState
-from motcua.kafka import Topic
-from motcua.outbox import enqueue
-from services.deadlines.board_changes import announce
-from services.deadlines.notices.events import NoticeFacts, notice_event
+from services.deadlines.notices.moves import lock_notice, publish
 from services.deadlines.officers import Officer
 
 NO_ADDRESS = "không có địa chỉ của công dân trên hồ sơ"
@@ -53,20 +50,6 @@ class PostLetter:
     episode: int
     apology_deadline: datetime
     queued_at: datetime
-
-    @property
-    def facts(self) -> NoticeFacts:
-        return NoticeFacts(
-            dossier_id=self.dossier_id,
-            dossier_code=self.dossier_code,
-            unit_code=self.unit_code,
-            unit_path=self.unit_path,
-            procedure_code=self.procedure_code,
-            episode=self.episode,
-            letter_number=self.letter_number,
-            letter_version=self.letter_version,
-            apology_deadline=self.apology_deadline,
-        )
 
 
 @dataclass(frozen=True)
@@ -195,38 +178,34 @@ def letter_pdfs(
 
 
 def _post_one(
-    letter: PostLetter, *, addressed: bool, posted_at: datetime, db_session: Connection
+    notice_id: str, *, addressed: bool, posted_at: datetime, db_session: Connection
 ) -> None:
-    """One queued notice posted (or failed for want of an address), and its event staged;
-    nothing for a notice no longer queued."""
+    """One queued notice posted (or failed for want of an address) and published as every
+    notice's move is (:func:`moves.publish`); nothing for a notice no longer queued."""
+    notice = lock_notice(notice_id, channel="post", db_session=db_session)
+    if notice is None or notice.state != DeliveryState.QUEUED:
+        return
     state = DeliveryState.POSTED if addressed else DeliveryState.FAILED_PERMANENT
-    moved = db_session.execute(
+    db_session.execute(
         "UPDATE letter_notices SET state = %(state)s, next_attempt_at = NULL, "
         "sent_at = CASE WHEN %(posted)s THEN %(at)s ELSE sent_at END, "
         "failed_at = CASE WHEN %(posted)s THEN failed_at ELSE %(at)s END, "
         "reason = CASE WHEN %(posted)s THEN reason ELSE %(reason)s END, updated_at = now() "
-        "WHERE id = %(id)s AND state = 'queued'",
+        "WHERE id = %(id)s",
         {
             "state": state.value,
             "posted": addressed,
             "at": posted_at,
             "reason": NO_ADDRESS,
-            "id": letter.notice_id,
+            "id": notice_id,
         },
-    ).rowcount
-    if moved == 0:
-        return
-    event = notice_event(
-        letter.facts,
-        message_id=letter.notice_id,
-        channel="post",
-        state=state,
-        occurred_at=posted_at,
-        sent_at=posted_at if addressed else None,
-        reason=None if addressed else NO_ADDRESS,
     )
-    enqueue(
-        event, topic=Topic.APOLOGY_DELIVERIES.value, key=letter.dossier_id, db_session=db_session
+    publish(
+        replace(notice, sent_at=posted_at if addressed else None),
+        state,
+        posted_at,
+        reason=None if addressed else NO_ADDRESS,
+        db_session=db_session,
     )
 
 
@@ -258,7 +237,7 @@ def mark_posted(
         batch = print_batch(officer, batch_id, db_session=db_session)
         for letter in batch.letters:
             addressed = letter.notice_id not in unaddressed
-            _post_one(letter, addressed=addressed, posted_at=posted_at, db_session=db_session)
-        for unit_path in dict.fromkeys(letter.unit_path for letter in batch.letters):
-            announce(unit_path, db_session=db_session)
+            _post_one(
+                letter.notice_id, addressed=addressed, posted_at=posted_at, db_session=db_session
+            )
     return True

@@ -15,9 +15,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from motcua.calendar_feed import CalendarFeed, LiveCalendar
+from motcua.delivery import Receipt, Verdict, receipt_secret, receipts_router
 from motcua.health import standard_checks
 from motcua.http import create_service_app
 from services.deadlines.board.live import BoardFeed
@@ -25,6 +26,7 @@ from services.deadlines.board.views import BoardConfig, BoardContext, install_bo
 from services.deadlines.database import Database
 from services.deadlines.letters.intake_client import IntakeDirectory
 from services.deadlines.notices.link_view import router as letter_link_router
+from services.deadlines.notices.receipts import apply_receipt
 from services.deadlines.reference import IntakeReference
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.web import SignIn
@@ -50,6 +52,18 @@ def board_context(
             reporting_url=settings.pages_reporting_url or None,
         ),
     )
+
+
+def letter_receipts(app: FastAPI, settings: DeadlinesSettings) -> APIRouter:
+    """The providers' signed webhook for the letters' notices (the worker sends them; the
+    receipts come here, to the process with the public address)."""
+
+    def apply(channel: str, receipt: Receipt) -> Verdict | None:
+        db: Database = app.state.board.db
+        with db.pool.connection() as conn:
+            return apply_receipt(channel, receipt, db_session=conn)
+
+    return receipts_router(apply, lambda channel: receipt_secret(settings, channel))
 
 
 def create_app(settings: DeadlinesSettings) -> FastAPI:
@@ -87,6 +101,7 @@ def create_app(settings: DeadlinesSettings) -> FastAPI:
     app.include_router(signin_router)
     install_board_views(app)
     app.include_router(letter_link_router)
+    app.include_router(letter_receipts(app, settings))
     return app
 
 

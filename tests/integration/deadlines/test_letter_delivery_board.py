@@ -4,8 +4,9 @@ of letters to post: its page, its one PDF read back, marking it posted once (the
 move, one event each in deadlines' outbox), another subtree seeing none of it, and the
 pages passing an axe-core audit.
 
-The notices are inserted as the sender stages them (a letter version's notice on a
-channel); the sender itself is not part of these tests.
+Issuing a letter stages its first notice (no channel yet); the states after it are
+written here as the sender and the receipts would write them, with the module's sender
+off (tests/integration/deadlines/test_letter_notices.py runs the real one).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -47,6 +49,12 @@ class Issued:
     number: str
     name: str
     address: str | None
+
+
+@pytest.fixture(scope="module")
+def worker_env() -> dict[str, str]:
+    """The notice sender off: these tests write the notices' states themselves."""
+    return {"LETTER_NOTICES_ENABLED": "false"}
 
 
 def _deadlines(database: Database) -> psycopg.Connection[Any]:
@@ -145,7 +153,7 @@ def test_the_board_says_where_the_letter_stands_and_flags_it(
     assert all(i["dossier_id"] != letter.dossier_id for i in board_json(hanoi, letter.code))
 
     delivery = _delivery(hanoi, letter)
-    assert delivery["text"] == ["Chưa gửi đến công dân"]
+    assert delivery["text"] == ["Chờ gửi"]  # staged with the letter, its channel not yet fixed
     assert delivery["flagged"] is True
     assert delivery["flag"].startswith("Chưa đến công dân — đã quá hạn gửi phiếu")
 
