@@ -300,14 +300,23 @@ def _item(row: dict[str, Any]) -> BoardItem:
     return BoardItem(**row, delivery=delivery)
 
 
+def _watched(board_filter: BoardFilter) -> list[str]:
+    """Which dossiers the view starts from: those on the watch; and a rescheduled one,
+    which has left the watch but not its letter, when asked by its code (a citizen on the
+    phone) or when its letter has not reached the citizen in time."""
+    if board_filter.letter_undelivered:
+        return ["w.status IN ('due_soon', 'overdue', 'rescheduled')", _UNDELIVERED]
+    if board_filter.dossier_code is not None:
+        return ["w.status IN ('due_soon', 'overdue', 'rescheduled')"]
+    return ["w.status IN ('due_soon', 'overdue')"]
+
+
 def _view_conditions(
     officer: Officer, board_filter: BoardFilter, procedure_codes: Sequence[str] | None
 ) -> tuple[list[str], dict[str, Any]]:
     """The WHERE of the officer's filtered view, status filter and cursor aside (the counts
     ignore both). Only the filters in use are written, so each plan fits its query."""
-    conditions = ["w.status IN ('due_soon', 'overdue')"]
-    if board_filter.letter_undelivered:
-        conditions = ["w.status IN ('due_soon', 'overdue', 'rescheduled')", _UNDELIVERED]
+    conditions = _watched(board_filter)
     params: dict[str, Any] = {}
     # The subtree rule holds whatever unit is asked for: both must be on the dossier's path.
     units = [officer.unit_code]

@@ -61,7 +61,8 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 @pytest.fixture(scope="module")
 def worker_env() -> dict[str, str]:
-    """Settings a module gives its deadlines worker on top of the platform's."""
+    """Settings a module gives its deadlines worker (and its officers' web) on top of the
+    platform's."""
     return {}
 
 
@@ -161,6 +162,7 @@ def platform(
     intake_base = f"http://127.0.0.1:{intake_port}"
     public_key = _deadlines(worker, web, intake_base, key, tmp, page_ports)
     worker.env.update(worker_env)
+    web.env.update(worker_env)  # the settings they share (the receipts' secrets, say)
     worker.start()
     web.start()
     assert worker.process is not None

@@ -150,7 +150,9 @@ def test_the_board_says_where_the_letter_stands_and_flags_it(
             timeout_s=45,
             what="intake's reschedule reaching the board",
         )
-    assert all(i["dossier_id"] != letter.dossier_id for i in board_json(hanoi, letter.code))
+    [asked] = [i for i in board_json(hanoi, letter.code) if i["dossier_id"] == letter.dossier_id]
+    assert asked["status"] == "rescheduled"  # found by its code, with its letter's delivery
+    assert asked["delivery"]["letter_number"] == letter.number
 
     delivery = _delivery(hanoi, letter)
     assert delivery["text"] == ["Chờ gửi"]  # staged with the letter, its channel not yet fixed
