@@ -36,6 +36,7 @@ from motcua.contracts import Criterion
 
 BACKLOG_SHARE = 0.15
 
+STREETS = ("phố Hàng Bạc", "phố Lý Thường Kiệt", "đường Giải Phóng", "ngõ 12 phố Huế")
 NAMES = [
     "Nguyễn Văn An",
     "Trần Thị Bình",
@@ -101,9 +102,14 @@ class Desk:
                     "full_name": random.choice(NAMES),
                     "phone": f"09{random.randint(10_000_000, 99_999_999)}",
                     "email": f"cong.dan{random.randint(1, 9999)}@example.vn",
+                    "address": f"Số {random.randint(1, 200)} {random.choice(STREETS)}, Hà Nội",
                 },
-                # How ratings will invite them (the staff messages page shows each channel).
-                "contact_preference": random.choice(["sms", "sms", "sms", "zalo", "email", "none"]),
+                # How ratings invites them and deadlines sends their apology letter (the
+                # staff messages page and the board show each channel; post and none wait
+                # for the duty officer's print batch).
+                "contact_preference": random.choice(
+                    ["sms", "sms", "sms", "zalo", "email", "post", "none"]
+                ),
             },
         )
         if status == 201:
