@@ -5,9 +5,12 @@ events."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +25,7 @@ from motcua.kafka import Topic
 from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
 from tests.conftest import Database, Infra
+from tests.live_server import free_port
 
 
 @dataclass(frozen=True)
@@ -249,3 +253,35 @@ def wait_for(check: Callable[[], bool], *, timeout_s: float = 60, what: str = ""
             return
         time.sleep(0.1)
     pytest.fail(f"timed out waiting for {what or check}")
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A real SMTP server process (aiosmtpd) writing what it receives to a maildir:
+    ``(port, maildir)``."""
+    port, maildir = free_port(), tmp_path / "maildir"
+    log = (tmp_path / "smtpd.log").open("wb")
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"),
+            *("-c", "aiosmtpd.handlers.Mailbox", str(maildir)),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not maildir.exists() or _closed(port):
+            assert process.poll() is None, (tmp_path / "smtpd.log").read_text()
+            assert time.monotonic() < deadline, "the SMTP server did not start"
+            time.sleep(0.1)
+        yield port, maildir
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+def _closed(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0

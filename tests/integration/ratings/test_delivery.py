@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import mailbox
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -44,7 +41,6 @@ from tests.integration.ratings.conftest import (
     ratings_settings,
     running,
 )
-from tests.live_server import free_port
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -91,38 +87,8 @@ def recorded_kinds(ratings_url: str, invitation: NewInvitation) -> list[str]:
 # --- e-mail to a real SMTP server -----------------------------------------------------
 
 
-@pytest.fixture
-def smtp_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    port, maildir = free_port(), tmp_path / "maildir"
-    log = (tmp_path / "smtpd.log").open("wb")
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"),
-            *("-c", "aiosmtpd.handlers.Mailbox", str(maildir)),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not maildir.exists() or _closed(port):
-            assert process.poll() is None, (tmp_path / "smtpd.log").read_text()
-            assert time.monotonic() < deadline, "the SMTP server did not start"
-            time.sleep(0.1)
-        yield port, maildir
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
-
-
 def _subject(mail: mailbox.MaildirMessage) -> str:
     return str(make_header(decode_header(mail["Subject"])))
-
-
-def _closed(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def test_an_email_invitation_reaches_a_real_smtp_server(
