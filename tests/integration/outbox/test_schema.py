@@ -205,7 +205,9 @@ def test_letters_the_old_worker_had_not_published_are_staged_in_the_outbox(
 
     applied = apply_migrations(url, migrations_dir("deadlines"))
 
-    assert applied == ["outbox.0001.table", "0008.letters_through_outbox"]
+    # The outbox and the move onto it first; the migrations written since come after.
+    assert applied[:2] == ["outbox.0001.table", "0008.letters_through_outbox"]
+    assert all(name > "0008" for name in applied[2:]), applied
     assert _shape(url) == _shape(database.service_urls["deadlines"])
     assert task.letter_number is not None
     assert task.new_due_at is not None
