@@ -41,10 +41,10 @@ from motcua.kafka import Commit, ConsumerLoop, DeadLetter, DeadLetters, Group, T
 from services.intake.auth import Scope, system_by_name
 from services.intake.dossier.commands import Parsed, invalid, parsed_or_refused
 from services.intake.dossier.errors import IntakeError
-from services.intake.dossier.state import Transition
+from services.intake.dossier.state import DossierState, Transition
 from services.intake.dossier.transitions.reschedule import Reschedule
 from services.intake.dossier.unit_of_work import UnitOfWork
-from services.intake.metrics import REJECTS, REPLAYS
+from services.intake.metrics import LETTERS_FOR_FINISHED, REJECTS, REPLAYS
 
 SYSTEM_HEADER = "motcua-system"
 GROUP_ID = "motcua-intake-inbound"
@@ -153,7 +153,13 @@ class InboundConsumer:
         allowed = [item for item in run if item.index not in letters]
         results = self.writes.write(principal, [item.command for item in allowed])
         for item, result in zip(allowed, results, strict=True):
-            if isinstance(result, IntakeError):
+            if isinstance(result, IntakeError) and _nothing_to_move(item, result):
+                LETTERS_FOR_FINISHED.inc()
+                _log.info(
+                    "apology letter for a finished dossier: no appointment to move",
+                    extra={"offset": item.message.offset(), "state": result.extra["current_state"]},
+                )
+            elif isinstance(result, IntakeError):
                 letters[item.index] = DeadLetter(
                     result.reason, f"{result.status} {result.title}: {result.detail}"
                 )
@@ -210,6 +216,19 @@ class InboundConsumer:
         name = system.decode(errors="replace") if isinstance(system, bytes) else system
         command = parsed_or_refused(item, rules=self.rules)
         return _Command(index, message, name, Scope.WRITE, command)
+
+
+def _nothing_to_move(item: _Command, error: IntakeError) -> bool:
+    """A letter for a dossier whose result was given before the letter arrived (issued
+    late, or the result came first): the apology stands, the appointment it would move is
+    gone. Not a poison message, so no dead letter for operations to chase."""
+    state = error.extra.get("current_state")
+    return (
+        item.scope is Scope.RESCHEDULE
+        and error.reason == "illegal_transition"
+        and state is not None
+        and not DossierState(state).is_open
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,11 @@ REPLAYS = Counter(
     "Commands seen before, answered with their original outcome.",
     ["door"],
 )
+LETTERS_FOR_FINISHED = Counter(
+    "motcua_intake_letters_for_finished_dossiers_total",
+    "Issued apology letters for dossiers whose result was given before the letter arrived: "
+    "no appointment left to move, so nothing is written and nothing is dead-lettered.",
+)
 BATCH_ABORTS = Counter(
     "motcua_intake_batch_aborts_total",
     "Write transactions PostgreSQL aborted (every door: single requests, groups of "

@@ -3,6 +3,7 @@ and every clock rule holds on real sequences of events (real PostgreSQL and Kafk
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -242,6 +243,45 @@ def test_a_letter_for_another_dossier_bearing_the_same_code_moves_nothing(
     assert EventType.DOSSIER_RESCHEDULED.value not in _outbox_types(
         intake_url, dossier["dossier_id"]
     )
+
+
+def test_a_letter_for_a_dossier_finished_before_it_arrived_moves_nothing_and_is_no_poison(
+    door: TestClient, systems: Systems, infra: Infra, intake_url: str
+) -> None:
+    """Issued after the result was given: the apology stands, there is no appointment
+    left to move. Nothing is written, nothing dead-lettered, and it is counted; the letter
+    after it on the same partition (for a dossier intake does not have) still is."""
+    dossier = _receive(door, systems)
+    code, legal_due = dossier["dossier_code"], parse(dossier["due_at"])
+    _assign_on_the_next_day(door, systems, code)
+    finished_at = CALENDAR.add_working_days(legal_due, 2)
+    _step(
+        door, systems, code, format_instant(finished_at), transition="complete", outcome="granted"
+    )
+    before = _view(door, systems, code)
+    counted = _letters_for_finished(door)
+    issued_at = finished_at + timedelta(hours=1)
+    late_letter = _letter(dossier, CALENDAR.add_working_days(legal_due, 5), issued_at)
+    stranger = _letter({**dossier, "dossier_id": str(uuid.uuid4())}, legal_due, issued_at)
+    _publish(infra, late_letter, (late_letter[0], stranger[1]))  # one key: one partition, in order
+
+    [first] = read_dead_letters(infra, Topic.DLQ_INTAKE, late_letter[0], expect=1)
+    assert first["motcua-dlq-reason"] == b"not_found", "the finished dossier's letter was refused"
+    assert _view(door, systems, code)["timeline"] == before["timeline"]
+    assert EventType.DOSSIER_RESCHEDULED.value not in _outbox_types(
+        intake_url, dossier["dossier_id"]
+    )
+    assert _letters_for_finished(door) == counted + 1
+
+
+def _letters_for_finished(client: TestClient) -> float:
+    found = re.search(
+        r"^motcua_intake_letters_for_finished_dossiers_total (\S+)$",
+        client.get("/metrics").text,
+        re.MULTILINE,
+    )
+    assert found, "the counter is exported"
+    return float(found.group(1))
 
 
 def test_a_pause_after_the_letter_counts_from_the_new_date(
