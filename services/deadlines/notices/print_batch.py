@@ -35,20 +35,14 @@ class BatchNotFound(LookupError):
 
 @dataclass(frozen=True)
 class PostLetter:
-    """A letter version to post: its notice and what the label and the event name."""
+    """A letter version to post: its notice and what the page and the label show."""
 
     notice_id: str
     state: str
-    letter_id: int
     letter_version: int
     letter_number: str
-    dossier_id: str
     dossier_code: str
     unit_code: str
-    unit_path: tuple[str, ...]
-    procedure_code: str
-    episode: int
-    apology_deadline: datetime
     queued_at: datetime
 
 
@@ -69,11 +63,8 @@ class PrintBatch:
 
 
 _LETTER_COLUMNS = (
-    "n.id::text AS notice_id, n.state, n.letter_id, n.letter_version, l.letter_number, "
-    "l.dossier_id::text AS dossier_id, w.dossier_code, l.unit_code, w.unit_path, "
-    "w.procedure_code, l.episode, "
-    "coalesce(l.apology_deadline, l.original_due_at) AS apology_deadline, "
-    "n.created_at AS queued_at"
+    "n.id::text AS notice_id, n.state, n.letter_version, l.letter_number, w.dossier_code, "
+    "l.unit_code, n.created_at AS queued_at"
 )
 _LETTER_FROM = (
     "FROM letter_notices n JOIN apology_letters l ON l.id = n.letter_id "
@@ -96,7 +87,7 @@ _SUMMARY = (
 
 
 def _letters(rows: list[dict[str, Any]]) -> list[PostLetter]:
-    return [PostLetter(**{**row, "unit_path": tuple(row["unit_path"])}) for row in rows]
+    return [PostLetter(**row) for row in rows]
 
 
 def letters_to_post(officer: Officer, *, db_session: Connection) -> list[PostLetter]:
