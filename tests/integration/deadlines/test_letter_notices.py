@@ -7,6 +7,7 @@ same 404. No contact reaches deadlines' logs or its events."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -130,19 +131,32 @@ def test_an_email_citizen_gets_the_pdf_and_a_post_citizen_waits_for_the_print_ba
 def test_no_contact_in_deadlines_logs_or_events(
     platform: Platform, systems: Systems, database: Database
 ) -> None:
-    """After the tests above: the worker's and the web's logs, and every delivery event
-    deadlines staged, name no phone, e-mail or address."""
-    command = receive_command(systems.hanoi_commune)
+    """A citizen of this test's own, reached by e-mail: the worker's and the web's logs,
+    and every delivery event deadlines staged for the dossier, name none of their phone,
+    e-mail or address."""
+    tag = uuid.uuid4().hex[:8]
+    applicant = receive_command(systems.hanoi_commune)["applicant"] | {
+        "phone": f"09{int(tag, 16) % 10**8:08d}",
+        "email": f"khai.{tag}@example.vn",
+        "address": f"Số 9 ngõ {tag} phố Hàng Bạc, Hoàn Kiếm, Hà Nội",
+    }
+    dossier_id, _ = _late_dossier(
+        platform, systems, applicant=applicant, contact_preference="email"
+    )
+    _issue(platform, dossier_id, REASON)
+    wait_for(lambda: _settled(database, dossier_id, 1), timeout_s=45, what="the e-mail")
     with psycopg.connect(database.service_urls["deadlines"]) as conn:
         events = [
             row[0]
             for row in conn.execute(
-                "SELECT payload FROM outbox WHERE topic = 'motcua.apology-deliveries'"
+                "SELECT payload FROM outbox WHERE topic = 'motcua.apology-deliveries' "
+                "AND message_key = %s",
+                (dossier_id,),
             )
         ]
-    assert events, "the tests above staged delivery events"
+    assert [e["data"]["state"] for e in events] == ["sent"], "this citizen's notice was staged"
     staged = json.dumps(events, ensure_ascii=False)
     logs = platform.worker.log.read_text() + platform.web.log.read_text()
-    for contact in (command["applicant"]["phone"], EMAIL, command["applicant"]["address"]):
+    for contact in (applicant["phone"], applicant["email"], applicant["address"]):
         assert contact not in staged
         assert contact not in logs

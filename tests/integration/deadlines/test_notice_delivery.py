@@ -9,7 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from motcua.delivery import Contact, DeliveryState, Receipt, RecordingChannel, Verdict
+from motcua.supervision import Supervisor
 from services.deadlines.board.service import record_alert
 from services.deadlines.letters.models import ApologyLetter
 from services.deadlines.letters.service import issue_letter, letter_task
@@ -160,16 +161,11 @@ def _sender(url: str, contacts: Contacts, **settings: Any) -> NoticeSender:
     return build_sender(DeadlinesSettings(**(values | settings)), directory=contacts)
 
 
-@contextmanager
-def running(sender: NoticeSender) -> Iterator[None]:
-    stop = threading.Event()
-    thread = threading.Thread(target=sender.run, args=(stop,), name="test-notices")
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+def running(sender: NoticeSender) -> AbstractContextManager[None]:
+    """The sender as the worker runs it: a supervised loop, stopped when the block ends."""
+    loops = Supervisor("test-deadlines")
+    loops.add("letter-notices", sender.run)
+    return loops.running()
 
 
 def _settled(conn: psycopg.Connection, dossier_id: str, count: int) -> bool:
