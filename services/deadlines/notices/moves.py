@@ -97,23 +97,21 @@ def publish(
     fallback_channel: str | None = None,
     db_session: Connection,
 ) -> None:
-    """A state the notice reached: its event staged in the outbox (once: the event's id
-    is the notice's and the state's), the boards of its unit told, the counter moved."""
+    """A state the notice reached: its event staged in the outbox when the state is new
+    for the notice (the event's id is the notice's and the state's, so consumers see each
+    state once), the boards of its unit told, the counter moved."""
     assert notice.channel is not None
-    event = notice_event(
-        notice.facts,
-        message_id=notice.notice_id,
-        channel=notice.channel,
-        state=state,
-        occurred_at=at,
-        sent_at=notice.sent_at,
-        reason=reason,
-        fallback_channel=fallback_channel,
-    )
-    staged = db_session.execute(
-        "SELECT 1 FROM outbox WHERE event_id = %s", (event["id"],)
-    ).fetchone()
-    if staged is None:
+    if notice.state != state:  # a retry failing again is no new state: no second event
+        event = notice_event(
+            notice.facts,
+            message_id=notice.notice_id,
+            channel=notice.channel,
+            state=state,
+            occurred_at=at,
+            sent_at=notice.sent_at,
+            reason=reason,
+            fallback_channel=fallback_channel,
+        )
         enqueue(
             event,
             topic=Topic.APOLOGY_DELIVERIES.value,

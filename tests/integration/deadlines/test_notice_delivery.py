@@ -248,11 +248,13 @@ def test_a_post_citizen_waits_for_the_print_batch(
 
 
 class Refusing(ThreadingHTTPServer):
-    """An SMS gateway that refuses every message (400), counting them."""
+    """An SMS gateway that refuses every message (400 unless told another status),
+    counting them."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _RefusingHandler)
         self.references: list[str] = []
+        self.status = 400
 
     @property
     def url(self) -> str:
@@ -265,7 +267,7 @@ class _RefusingHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.references.append(body["reference"])
-        self.send_response(400)
+        self.send_response(self.server.status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(json.dumps({"error": f"invalid number {body['to']}"}).encode())
@@ -315,6 +317,37 @@ def _sent_notice(conn: psycopg.Connection, url: str) -> tuple[str, str]:
         wait_for(lambda: _settled(conn, dossier_id, 1), what="the SMS")
     [notice] = _notices(conn, dossier_id)
     return dossier_id, notice["id"]
+
+
+def test_a_notice_failing_for_now_twice_is_published_once(
+    conn: psycopg.Connection, url: str, refusing: Refusing
+) -> None:
+    """The gateway down (503) on two rounds: tried again each time, one event for the
+    state, however many times the notice comes back to it."""
+    refusing.status = 503
+    officer, dossier_id = _late_dossier(conn)
+    _issue(conn, officer, dossier_id, "Chờ xác minh")
+
+    def attempts() -> int:
+        row = conn.execute(
+            "SELECT n.attempts FROM letter_notices n JOIN apology_letters l ON l.id = n.letter_id "
+            "WHERE l.dossier_id = %s",
+            (dossier_id,),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    with running(_sender(url, Contacts(), sms_gateway_url=refusing.url, delivery_max_attempts=1)):
+        wait_for(lambda: attempts() == 1, what="the first round's failure")
+        conn.execute(  # its retry due now rather than in a quarter of an hour
+            "UPDATE letter_notices n SET next_attempt_at = now() FROM apology_letters l "
+            "WHERE l.id = n.letter_id AND l.dossier_id = %s",
+            (dossier_id,),
+        )
+        wait_for(lambda: attempts() == 2, what="the second round's failure")
+    [notice] = _notices(conn, dossier_id)
+    assert notice["state"] == "failed_temporary"
+    assert len(refusing.references) == 2
+    assert [e["state"] for e in _events(conn, dossier_id)] == ["failed_temporary"]
 
 
 def _receipt(reference: str, state: DeliveryState, reason: str | None = None) -> Receipt:
