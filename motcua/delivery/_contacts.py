@@ -23,9 +23,6 @@ class IntakeUnavailable(RuntimeError):
 class Contact:
     phone: str | None
     email: str | None
-    name: str | None = None
-    address: str | None = None
-    """Where a printed letter is posted."""
     preference: str | None = None
     """The citizen's contact preference as intake holds it (``sms``, ``email``, ``zalo``,
     ``phone``, ``post``, ``none``)."""
@@ -63,8 +60,6 @@ class IntakeContacts:
             return Contact(
                 receipt.get("applicant_phone"),
                 receipt.get("applicant_email"),
-                name=receipt.get("applicant_name"),
-                address=receipt.get("applicant_address"),
                 preference=receipt.get("contact_preference"),
             )
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:

@@ -48,9 +48,7 @@ class Contacts:
     email: str | None = EMAIL
 
     async def contact(self, dossier_code: str) -> Contact:
-        return Contact(
-            self.phone, self.email, name="Trần Văn An", address=ADDRESS, preference=self.preference
-        )
+        return Contact(self.phone, self.email, preference=self.preference)
 
 
 @pytest.fixture
