@@ -44,18 +44,21 @@ import psycopg
 from bench.intake import ROOT, machine, pct
 from bench.results import write_section
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
+from motcua.reference import (
+    ProcedureRef,
+    ReferenceData,
+    StaticReference,
+    UnitRef,
+    procedures_of_field,
+)
 from services.deadlines.board.query import (
     BoardFilter,
     Cursor,
-    ProcedureRef,
-    ReferenceData,
-    UnitRef,
     parse_board_request,
 )
 from services.deadlines.board.service import board_export, board_page
 from services.deadlines.database import Database
 from services.deadlines.officers import Officer, register_officer
-from services.deadlines.reference import StaticReference, procedures_of_field
 
 SECTION = "## Duty-officer board (page queries) — `python -m bench board`"
 TARGET_P95_MS = 200.0

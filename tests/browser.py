@@ -109,3 +109,69 @@ def screenshot(page: Page, name: str) -> None:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+WIDTHS = {"desktop": 1366, "phone": 390}
+"""The two screens every page is judged at: a 1366 px office monitor and a 390 px phone."""
+
+_LAYOUT_PROBLEMS = """() => {
+  const viewport = document.documentElement.clientWidth;
+  const problems = [];
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (el.classList.length ? '.' + [...el.classList].join('.') : '') +
+    ' "' + (el.innerText || '').trim().slice(0, 40) + '"';
+  if (document.documentElement.scrollWidth > viewport + 1) {
+    problems.push('the page scrolls sideways: ' + document.documentElement.scrollWidth +
+      ' px of content in ' + viewport + ' px');
+  }
+  for (const el of document.body.querySelectorAll('*')) {
+    const rect = el.getBoundingClientRect();
+    if (rect.width <= 1 || rect.height <= 1) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || el.closest('[hidden], .visually-hidden')) continue;
+    if (el.matches('.skip-link') && rect.bottom <= 0) continue;
+    const clipsX = ['hidden', 'clip', 'auto', 'scroll'].includes(style.overflowX);
+    const clipsY = ['hidden', 'clip'].includes(style.overflowY);
+    if (clipsX && el.scrollWidth > el.clientWidth + 1) {
+      problems.push(name(el) + ' hides ' + (el.scrollWidth - el.clientWidth) +
+        ' px of its content sideways');
+    } else if (clipsY && el.scrollHeight > el.clientHeight + 1) {
+      problems.push(name(el) + ' cuts off ' + (el.scrollHeight - el.clientHeight) +
+        ' px of its content');
+    } else if (style.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1) {
+      problems.push(name(el) + ' shortens its text with an ellipsis');
+    }
+    if (rect.right > viewport + 1 && style.position !== 'fixed') {
+      problems.push(name(el) + ' reaches ' + Math.round(rect.right) + ' px, past the ' +
+        viewport + ' px screen');
+    }
+  }
+  return [...new Set(problems)].slice(0, 15);
+}"""
+
+
+def layout_problems(page: Page) -> list[str]:
+    """What a person would find overflowing or cut off on the page as it is now: sideways
+    scrolling, content hidden by an ``overflow`` or an ellipsis, anything past the screen."""
+    return list(page.evaluate(_LAYOUT_PROBLEMS))
+
+
+def assert_fits(page: Page, name: str) -> None:
+    """Screenshot the page at 1366 and 390 px (``<name>-desktop.png``, ``<name>-phone.png``)
+    and fail on content that overflows its container or is cut off at either width.
+
+    The check runs in the driver, so it works with JavaScript off and under the pages' CSP.
+    """
+    original = page.viewport_size
+    found: dict[str, list[str]] = {}
+    try:
+        for label, width in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": 900})
+            screenshot(page, f"{name}-{label}")
+            problems = layout_problems(page)
+            if problems:
+                found[f"{width} px"] = problems
+    finally:
+        if original:
+            page.set_viewport_size(original)
+    assert not found, f"{name}: content overflows or is cut off: {found}"

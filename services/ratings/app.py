@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -14,6 +16,7 @@ from motcua.delivery import receipt_secret, receipts_router
 from motcua.health import Check, standard_checks
 from motcua.http import create_service_app
 from motcua.outbox import supervise_relay
+from motcua.reference import IntakeReference
 from motcua.supervision import Supervisor
 from services.ratings.answers.views import api as answers_api
 from services.ratings.answers.views import router as answers_router
@@ -36,6 +39,8 @@ def create_app(settings: RatingsSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secret = form_secret(settings)
+        reference = IntakeReference(settings.intake_url, settings.intake_api_key.get_secret_value())
+        refreshing = asyncio.create_task(reference.run(settings.reference_refresh_s))
         app.state.ratings = RatingsContext(
             settings=settings,
             pool=pool,
@@ -48,6 +53,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
             ),
             templates=templates,
             entry_grants=EntryGrants(secret, timedelta(seconds=settings.entry_form_lifetime_s)),
+            reference=reference,
         )
         watch_followups(pool)
         # Invitations and ratings reach Kafka only through the outbox (motcua.outbox).
@@ -57,6 +63,9 @@ def create_app(settings: RatingsSettings) -> FastAPI:
             with loops.running():
                 yield
         finally:
+            refreshing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refreshing
             unwatch_followups(pool)
             pool.close()
 

@@ -17,6 +17,7 @@ from jinja2 import Environment
 from psycopg_pool import ConnectionPool
 
 from motcua.calendar import WorkingCalendar
+from motcua.reference import Names, NoReference, ReferenceData
 from motcua.web import Layout, StaticAssets, create_environment, strings
 from motcua.web.forms import read_form
 from services.ratings.criteria import LEVELS, OPTIONAL
@@ -66,7 +67,13 @@ class RatingsContext:
     limits: RateLimits
     templates: Environment
     entry_grants: EntryGrants
+    reference: ReferenceData = field(default_factory=NoReference)
+    """Intake's unit tree and procedure catalogue, cached: names instead of codes."""
     now: Callable[[], datetime] = field(default=_utcnow)
+
+    @property
+    def names(self) -> Names:
+        return Names(self.reference)
 
     def public_page(
         self, name: str, *, status: int = 200, title: str, **context: object

@@ -47,6 +47,13 @@ class RatingsSettings(OutboxSettings, DeliverySettings, SignInSettings, PagesSet
         default=SecretStr(""),
         description="Ratings' read-only intake API key (scope dossiers:read, root unit).",
     )
+    reference_refresh_s: float = Field(
+        default=300.0,
+        ge=1.0,
+        le=86_400.0,
+        description="How often the pages reload intake's unit tree and procedure catalogue "
+        "(names, head titles, public phones).",
+    )
     delivery_batch_size: int = Field(
         default=200, ge=1, description="Deliveries the sender takes per round."
     )

@@ -12,18 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from motcua.reference import Names, ProcedureRef, UnitRef
 from motcua.web import FIELD_LABELS, STATUS_LABELS, TEXTS, Layout, StaticAssets, create_environment
 from motcua.web.strings import FILTER_ERRORS
 from services.deadlines.board.delivery import LetterDelivery, describe
-from services.deadlines.board.names import Names
 from services.deadlines.board.query import (
     DEFAULT_PAGE_SIZE,
     BoardFilter,
     BoardQueryError,
     BoardRequest,
     BoardStatus,
-    ProcedureRef,
-    UnitRef,
 )
 from services.deadlines.board.service import BoardItem, BoardPage
 from services.deadlines.letters.intake_client import DossierParticulars

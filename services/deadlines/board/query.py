@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -167,35 +166,3 @@ def parse_board_request(params: Mapping[str, str]) -> BoardRequest:
         cursor=Cursor.decode(cursor_text) if cursor_text else None,
         limit=limit,
     )
-
-
-@dataclass(frozen=True)
-class ProcedureRef:
-    code: str
-    name: str
-    field_code: str
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    code: str
-    name: str
-    path: tuple[str, ...]
-    """Root first, ending with the unit itself."""
-
-
-class ReferenceData(Protocol):
-    """Names of procedures and units, from intake's published catalogue (cached).
-
-    When intake cannot be reached the board still works and shows codes.
-    """
-
-    def procedure(self, code: str) -> ProcedureRef | None: ...
-
-    def procedures(self) -> list[ProcedureRef]: ...
-
-    def unit(self, code: str) -> UnitRef | None: ...
-
-    def units_within(self, unit_code: str) -> list[UnitRef]:
-        """The unit and everything under it, root first, then by code."""
-        ...

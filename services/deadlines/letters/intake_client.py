@@ -29,6 +29,8 @@ class DossierParticulars:
     citizen_address: str | None
     procedure_name: str
     received_at: datetime
+    agency_head_title: str | None = None
+    """The position the agency's head signs with; None when intake's data has none."""
 
     @property
     def place(self) -> str:
@@ -70,6 +72,7 @@ class IntakeDirectory:
                 agency=body["agency"],
                 parent_agency=body.get("parent_agency"),
                 agency_address=body.get("agency_address"),
+                agency_head_title=body.get("agency_head_title"),
                 citizen_name=body["applicant_name"],
                 citizen_address=body.get("applicant_address"),
                 procedure_name=body["procedure_name"],

@@ -21,13 +21,13 @@ from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.delivery import Receipt, Verdict, receipt_secret, receipts_router
 from motcua.health import standard_checks
 from motcua.http import create_service_app
+from motcua.reference import IntakeReference
 from services.deadlines.board.live import BoardFeed
 from services.deadlines.board.views import BoardConfig, BoardContext, install_board_views
 from services.deadlines.database import Database
 from services.deadlines.letters.intake_client import IntakeDirectory
 from services.deadlines.notices.link_view import router as letter_link_router
 from services.deadlines.notices.receipts import apply_receipt
-from services.deadlines.reference import IntakeReference
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.web import SignIn
 from services.deadlines.web import router as signin_router

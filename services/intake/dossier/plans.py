@@ -214,6 +214,8 @@ class PreparedReceipt:
             agency=self.unit.name,
             parent_agency=self.unit.parent_name,
             agency_address=self.unit.address,
+            agency_head_title=self.unit.head_title,
+            agency_phone=self.unit.public_phone,
             dossier_code=code,
             procedure_code=command.procedure_code,
             procedure_name=self.procedure.name,

@@ -22,6 +22,10 @@ class Receipt:
     agency: str
     parent_agency: str | None
     agency_address: str | None
+    agency_head_title: str | None
+    """The position the agency's head signs with ("Trưởng Công an phường")."""
+    agency_phone: str | None
+    """The agency's public number for citizens' questions."""
     dossier_code: str
     procedure_code: str
     procedure_name: str

@@ -396,6 +396,8 @@ def load_receipt(code: str, *, principal: Principal, db_session: Connection) -> 
         agency=row["agency"],
         parent_agency=row["parent_agency"],
         agency_address=row["agency_address"],
+        agency_head_title=row["agency_head_title"],
+        agency_phone=row["agency_phone"],
         dossier_code=row["code"],
         procedure_code=row["procedure_code"],
         procedure_name=row["procedure_name"],

@@ -290,6 +290,7 @@ def receipt_row(code: str, *, db_session: Connection) -> dict[str, Any] | None:
             "d.procedure_code, p.name AS procedure_name, p.processing_amount, "
             "p.processing_unit, a.full_name, a.phone, a.email, a.address, "
             "u.name AS agency, u.address AS agency_address, parent.name AS parent_agency, "
+            "u.head_title AS agency_head_title, u.public_phone AS agency_phone, "
             "e.details "
             "FROM dossiers d JOIN procedures p ON p.code = d.procedure_code "
             "JOIN applicants a ON a.ref = d.applicant_ref "

@@ -24,7 +24,10 @@ class UnitInfo:
     name: str = ""
     address: str | None = None
     parent_name: str | None = None
-    """Name, address and parent's name: what a receipt (Mẫu 01) prints of its agency."""
+    head_title: str | None = None
+    public_phone: str | None = None
+    """Name, address, parent's name, head's title and public phone: what a receipt (Mẫu 01)
+    and the letters print of their agency."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,10 @@ class ReferenceCatalog:
         if time.monotonic() - self._loaded_at < self.ttl_s:
             return
         units = {
-            code: UnitInfo(list(path), level, name, address, parent)
-            for code, path, level, name, address, parent in db_session.execute(
-                "SELECT u.code, u.path, u.level, u.name, u.address, p.name FROM units u "
+            code: UnitInfo(list(path), level, name, address, parent, head_title, phone)
+            for code, path, level, name, address, parent, head_title, phone in db_session.execute(
+                "SELECT u.code, u.path, u.level, u.name, u.address, p.name, u.head_title, "
+                "u.public_phone FROM units u "
                 "LEFT JOIN units p ON p.code = u.parent_code"
             )
         }

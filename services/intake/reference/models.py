@@ -23,6 +23,9 @@ from services.intake.inputs import InputModel
 UnitCode = Annotated[str, StringConstraints(pattern=UNIT_CODE_PATTERN)]
 ProcedureCode = Annotated[str, StringConstraints(pattern=PROCEDURE_CODE_PATTERN)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+PublicPhone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9][0-9 .]{7,18}$")
+]
 Basis = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
@@ -91,6 +94,16 @@ class Unit(_Frozen):
     level: UnitLevel
     parent: UnitCode | None = Field(description="The parent unit's code; null for the root.")
     address: Name | None = Field(default=None, description="Short address line for letters.")
+    head_title: Name | None = Field(
+        default=None,
+        description="The position the unit's head signs with, e.g. 'Trưởng Công an phường' "
+        "(letters print it in capitals above the signature).",
+    )
+    public_phone: PublicPhone | None = Field(
+        default=None,
+        description="The number citizens may call about a dossier, shown on every page and "
+        "message they get, e.g. '024 3942 1234'.",
+    )
 
     @field_validator("parent")
     @classmethod

@@ -22,16 +22,20 @@ def upsert_units(units: Iterable[Unit], *, db_session: Connection) -> int:
     paths = unit_paths(units, known=existing)
     for unit in units:
         db_session.execute(
-            "INSERT INTO units (code, parent_code, name, level, address, path) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET "
+            "INSERT INTO units (code, parent_code, name, level, address, head_title, "
+            "public_phone, path) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (code) DO UPDATE SET "
             "parent_code = EXCLUDED.parent_code, name = EXCLUDED.name, level = EXCLUDED.level, "
-            "address = EXCLUDED.address, path = EXCLUDED.path",
+            "address = EXCLUDED.address, head_title = EXCLUDED.head_title, "
+            "public_phone = EXCLUDED.public_phone, path = EXCLUDED.path",
             (
                 unit.code,
                 unit.parent,
                 unit.name,
                 unit.level.value,
                 unit.address,
+                unit.head_title,
+                unit.public_phone,
                 list(paths[unit.code]),
             ),
         )
@@ -76,7 +80,8 @@ def list_procedures(*, db_session: Connection) -> list[dict[str, Any]]:
 def list_units(root: str, *, db_session: Connection) -> list[dict[str, Any]]:
     with db_session.cursor(row_factory=dict_row) as cursor:
         return cursor.execute(
-            "SELECT code, parent_code, name, level, path FROM units "
+            "SELECT code, parent_code, name, level, address, head_title, public_phone, path "
+            "FROM units "
             "WHERE path @> ARRAY[%s]::text[] ORDER BY array_length(path, 1), code",
             (root,),
         ).fetchall()

@@ -9,16 +9,13 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+from motcua.reference import Names, NoReference, ProcedureRef, ReferenceData, UnitRef
 from motcua.web import Layout, SignedIn
 from services.deadlines.board.delivery import LetterDelivery
-from services.deadlines.board.names import Names, NoReference
 from services.deadlines.board.pages import board_page, board_rows, board_view, letter_page
 from services.deadlines.board.query import (
     BoardQueryError,
     Cursor,
-    ProcedureRef,
-    ReferenceData,
-    UnitRef,
     parse_board_request,
 )
 from services.deadlines.board.service import BoardItem, BoardPage, StatusCounts

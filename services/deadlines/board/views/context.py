@@ -9,11 +9,10 @@ from fastapi import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from motcua.calendar import WorkingCalendar
+from motcua.reference import Names, ReferenceData
 from motcua.web import Layout, SignedIn, service_nav
 from services.deadlines.board import pages
 from services.deadlines.board.live import BoardFeed
-from services.deadlines.board.names import Names
-from services.deadlines.board.query import ReferenceData
 from services.deadlines.database import Database
 from services.deadlines.letters.intake_client import DossierDirectory
 from services.deadlines.officers import Officer

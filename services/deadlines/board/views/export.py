@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from psycopg import Connection
 from starlette.responses import Response, StreamingResponse
 
+from motcua.reference import Names
 from motcua.web import TEXTS
 from motcua.web.strings import (
     FIELD_LABELS,
@@ -26,7 +27,6 @@ from motcua.web.strings import (
     status_label,
 )
 from services.deadlines.board.delivery import describe
-from services.deadlines.board.names import Names
 from services.deadlines.board.query import BoardQueryError
 from services.deadlines.board.service import BoardItem, board_export
 from services.deadlines.board.views.board import board_response

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from motcua.reference import ReferenceData
 from motcua.web import FIELD_LABELS
 from services.deadlines.board.query import (
     BoardQueryError,
     BoardRequest,
     OutsideSubtree,
-    ReferenceData,
     parse_board_request,
 )
 from services.deadlines.officers import Officer

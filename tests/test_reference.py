@@ -12,10 +12,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from services.deadlines.board.query import ProcedureRef, UnitRef
-from services.deadlines.reference import (
+from motcua.reference import (
     IntakeReference,
+    ProcedureRef,
     StaticReference,
+    UnitRef,
     procedure_name,
     procedures_of_field,
     unit_name,
@@ -39,6 +40,9 @@ UNITS: list[dict[str, Any]] = [
         "parent_code": CITY,
         "name": "Phường Hoàn Kiếm",
         "level": "commune",
+        "address": "phường Hoàn Kiếm, Hà Nội",
+        "head_title": "Trưởng Công an phường",
+        "public_phone": "024 3942 1234",
         "path": [ROOT, CITY, WARD],
     },
     {
@@ -102,7 +106,15 @@ def test_the_catalogue_is_read_with_deadlines_key_and_looked_up_from_memory() ->
             "1.004222", "Đăng ký thường trú", "residence"
         )
         assert [p.code for p in reference.procedures()] == ["1.004194", "1.004222", "2.000889"]
-        assert reference.unit(WARD) == UnitRef(WARD, "Phường Hoàn Kiếm", (ROOT, CITY, WARD))
+        assert reference.unit(WARD) == UnitRef(
+            WARD,
+            "Phường Hoàn Kiếm",
+            (ROOT, CITY, WARD),
+            level="commune",
+            address="phường Hoàn Kiếm, Hà Nội",
+            head_title="Trưởng Công an phường",
+            public_phone="024 3942 1234",
+        )
         assert [u.code for u in reference.units_within(CITY)] == [CITY, WARD]
         assert [u.code for u in reference.units_within(ROOT)] == [
             ROOT,
@@ -140,7 +152,7 @@ def test_an_outage_keeps_the_last_good_copy_and_is_logged_once(
         assert len(warnings) == 1
         assert "unavailable" in warnings[0].getMessage()
 
-    with caplog.at_level(logging.INFO, logger="motcua.deadlines.reference"):
+    with caplog.at_level(logging.INFO, logger="motcua.reference"):
         asyncio.run(_with_intake(scenario))
 
 
@@ -160,7 +172,7 @@ def test_recovery_after_an_outage_is_logged_and_a_new_outage_logged_again(
         intake.status = 502
         assert not await reference.refresh()
 
-    with caplog.at_level(logging.INFO, logger="motcua.deadlines.reference"):
+    with caplog.at_level(logging.INFO, logger="motcua.reference"):
         asyncio.run(_with_intake(scenario))
     levels = [r.levelno for r in caplog.records]
     assert levels == [logging.WARNING, logging.INFO, logging.WARNING]

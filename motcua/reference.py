@@ -1,11 +1,11 @@
-"""Names for the board: intake's procedure catalogue and unit tree, read over intake's HTTP
-API (``GET /v1/procedures``, ``GET /v1/units``) with deadlines' own key, never from
-intake's tables, and kept in memory.
+"""Names for every page: intake's procedure catalogue and unit tree, read over intake's
+HTTP API (``GET /v1/procedures``, ``GET /v1/units``) with the service's own key, never
+from intake's tables, and kept in memory.
 
-Events name a dossier's procedure and unit by code only; the board shows names and
-filters by field (lĩnh vực), which only the catalogue knows. Lookups are synchronous and
-served from the last good copy, refreshed in the background: an intake outage costs the
-board its names (it shows codes), never a page.
+Events name a dossier's procedure and unit by code only; pages show names, a unit's head
+title and public phone, and filter by field (lĩnh vực), which only the catalogue knows.
+Lookups are synchronous and served from the last good copy, refreshed in the background:
+an intake outage costs a page its names (it shows codes), never the page.
 """
 
 from __future__ import annotations
@@ -14,13 +14,50 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
-from services.deadlines.board.query import ProcedureRef, ReferenceData, UnitRef
+_log = logging.getLogger("motcua.reference")
 
-_log = logging.getLogger("motcua.deadlines.reference")
+
+@dataclass(frozen=True)
+class ProcedureRef:
+    code: str
+    name: str
+    field_code: str
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    code: str
+    name: str
+    path: tuple[str, ...]
+    """Root first, ending with the unit itself."""
+    level: str | None = None
+    address: str | None = None
+    head_title: str | None = None
+    """The position the unit's head signs with ("Trưởng Công an phường")."""
+    public_phone: str | None = None
+    """The number citizens may call about a dossier (seed 000)."""
+
+
+class ReferenceData(Protocol):
+    """Names of procedures and units, from intake's published catalogue (cached).
+
+    When intake cannot be reached the pages still work and show codes.
+    """
+
+    def procedure(self, code: str) -> ProcedureRef | None: ...
+
+    def procedures(self) -> list[ProcedureRef]: ...
+
+    def unit(self, code: str) -> UnitRef | None: ...
+
+    def units_within(self, unit_code: str) -> list[UnitRef]:
+        """The unit and everything under it, root first, then by code."""
+        ...
+
 
 Fetch = Callable[[str], Awaitable[Any]]
 """Reads one of intake's paths (``/v1/units``) and returns its decoded JSON body."""
@@ -88,7 +125,18 @@ def _units(body: Any) -> list[UnitRef]:
     if not isinstance(body, list):
         raise ReferenceUnavailable("GET /v1/units is not a list")
     try:
-        units = [UnitRef(str(u["code"]), str(u["name"]), tuple(map(str, u["path"]))) for u in body]
+        units = [
+            UnitRef(
+                str(u["code"]),
+                str(u["name"]),
+                tuple(map(str, u["path"])),
+                level=u.get("level"),
+                address=u.get("address"),
+                head_title=u.get("head_title"),
+                public_phone=u.get("public_phone"),
+            )
+            for u in body
+        ]
     except (KeyError, TypeError) as exc:
         raise ReferenceUnavailable(f"a unit lacks a field: {exc!r}") from exc
     if any(not unit.path or unit.path[-1] != unit.code for unit in units):
@@ -141,7 +189,7 @@ class IntakeReference(_Catalogue):
             if not self._failing:
                 self._failing = True
                 _log.warning(
-                    "intake's reference data unavailable; the board keeps its last copy",
+                    "intake's reference data unavailable; the pages keep its last copy",
                     extra={
                         "error": f"{type(exc).__name__}: {exc}",
                         "procedures": len(self._snapshot.procedures),
@@ -181,3 +229,37 @@ def unit_name(reference: ReferenceData, code: str) -> str:
     """The unit's name, or its code when the tree does not know it (yet)."""
     found = reference.unit(code)
     return found.name if found else code
+
+
+class Names:
+    def __init__(self, reference: ReferenceData) -> None:
+        self.reference = reference
+
+    def procedure(self, code: str) -> str:
+        found = self.reference.procedure(code)
+        return found.name if found else code
+
+    def unit(self, code: str) -> str:
+        found = self.reference.unit(code)
+        return found.name if found else code
+
+    def field_of(self, procedure_code: str) -> str | None:
+        found = self.reference.procedure(procedure_code)
+        return found.field_code if found else None
+
+
+class NoReference:
+    """Reference data that knows nothing: every page shows codes. For tests and tools
+    with no catalogue."""
+
+    def procedure(self, code: str) -> ProcedureRef | None:
+        return None
+
+    def procedures(self) -> list[ProcedureRef]:
+        return []
+
+    def unit(self, code: str) -> UnitRef | None:
+        return None
+
+    def units_within(self, unit_code: str) -> list[UnitRef]:
+        return []
