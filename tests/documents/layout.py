@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pdfplumber
 from pdfplumber.page import Page
@@ -15,6 +16,7 @@ from pdfplumber.page import Page
 from motcua.documents._model import MOTTO, NATION
 
 MM = 72 / 25.4
+SCREENSHOTS = Path(__file__).resolve().parents[2] / ".test-artifacts" / "screenshots"
 PAGE = (210.0, 297.0)
 MARGINS = {"top": 20.0, "bottom": 20.0, "left": 30.0, "right": 15.0}
 HEADING_SPLIT_MM = 100.0
@@ -61,6 +63,19 @@ class Rule:
 def opened(pdf: bytes) -> Iterator[list[Page]]:
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         yield list(document.pages)
+
+
+def save_pages(pdf: bytes, name: str) -> list[Path]:
+    """Each page as ``.test-artifacts/screenshots/<name>-p<n>.png`` at 120 dpi, for a
+    reviewer to look at the printed document."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with opened(pdf) as pages:
+        for page in pages:
+            path = SCREENSHOTS / f"{name}-p{page.page_number}.png"
+            page.to_image(resolution=120).save(path)
+            paths.append(path)
+    return paths
 
 
 def lines(page: Page, left_mm: float = 0.0, right_mm: float = PAGE[0]) -> list[Line]:

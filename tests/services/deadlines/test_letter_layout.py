@@ -3,6 +3,8 @@ administrative documents (Nghị định 30/2020/NĐ-CP, Phụ lục I), by text
 
 from __future__ import annotations
 
+import pytest
+
 from motcua.documents import render_pdf
 from services.deadlines.letters.models import head_title_of
 from tests.documents.layout import (
@@ -15,6 +17,7 @@ from tests.documents.layout import (
     line,
     lines,
     opened,
+    save_pages,
 )
 from tests.services.deadlines.test_letters import _letter
 
@@ -28,7 +31,9 @@ def _pdf(**overrides: object) -> bytes:
 
 
 def test_the_letter_is_a4_in_a_times_metric_serif_within_the_margins() -> None:
-    with opened(_pdf()) as pages:
+    pdf = _pdf()
+    save_pages(pdf, "letter-mau-04")
+    with opened(pdf) as pages:
         assert len(pages) == 1
         assert_a4_with_margins(pages[0])
         assert_serif(pages)
@@ -100,12 +105,22 @@ def test_recipients_sit_bottom_left_in_their_sizes() -> None:
 
 
 def test_the_head_signs_with_the_title_intake_gives() -> None:
-    with opened(_pdf(agency_head_title="Trưởng Công an phường")) as pages:
-        assert_signature_block(pages[0], "TRƯỞNG CÔNG AN PHƯỜNG", NOTE)
+    pdf = _pdf(agency="Công an thành phố Hạ Long", agency_head_title="Trưởng Công an thành phố")
+    with opened(pdf) as pages:
+        assert_signature_block(pages[0], "TRƯỞNG CÔNG AN THÀNH PHỐ", NOTE)
         right = lines(pages[0], HEADING_SPLIT_MM)
-        signer = line(right, "TRƯỞNG CÔNG AN PHƯỜNG")
+        signer = line(right, "TRƯỞNG CÔNG AN THÀNH PHỐ")
         label = line(lines(pages[0], 0, HEADING_SPLIT_MM), "Nơi nhận:")
         assert abs(signer.top - label.top) < 1, "the signer is level with Nơi nhận"
+
+
+@pytest.mark.parametrize("sentences", range(18, 34))
+def test_there_is_room_to_sign_wherever_the_body_ends(sentences: int) -> None:
+    """Letters of growing length put the signature ever lower on the page: the block moves
+    to the next page rather than lose the room for the signature, the seal and the name."""
+    pdf = _pdf(reason="Chờ kết quả xác minh của Công an tỉnh Quảng Ninh. " * sentences)
+    with opened(pdf) as pages:
+        assert_signature_block(pages[-1], "TRƯỞNG CÔNG AN PHƯỜNG", NOTE)
 
 
 def test_without_a_title_in_intake_the_unit_kind_gives_it() -> None:
@@ -118,7 +133,9 @@ def test_without_a_title_in_intake_the_unit_kind_gives_it() -> None:
 
 
 def test_a_long_letter_numbers_its_pages_and_keeps_the_signature_whole() -> None:
-    with opened(_pdf(reason="Chờ kết quả xác minh của Công an tỉnh Quảng Ninh. " * 40)) as pages:
+    pdf = _pdf(reason="Chờ kết quả xác minh của Công an tỉnh Quảng Ninh. " * 40)
+    save_pages(pdf, "letter-mau-04-long")
+    with opened(pdf) as pages:
         assert len(pages) == 2
         for page in pages:
             assert_a4_with_margins(page)
