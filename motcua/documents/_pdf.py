@@ -183,14 +183,14 @@ def _signature(pdf: FPDF, document: Document, top: float) -> float:
     return pdf.get_y() + SIGNATURE_ROOM_MM
 
 
-def _closing_height(pdf: FPDF, document: Document) -> float:
+def _closing_height(document: Document) -> float:
     lines = len(document.recipients) + len(document.signature_lines())
     return lines * line_height(BODY_PT) + SIGNATURE_ROOM_MM + 4
 
 
 def _closing(pdf: FPDF, document: Document) -> None:
     """Recipients and signature side by side, kept together on one page."""
-    if pdf.get_y() + _closing_height(pdf, document) > pdf.page_break_trigger:
+    if pdf.get_y() + _closing_height(document) > pdf.page_break_trigger:
         pdf.add_page()
     top = pdf.get_y() + 2
     bottom = max(_recipients(pdf, document, top), _signature(pdf, document, top))
