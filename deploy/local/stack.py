@@ -399,9 +399,16 @@ def apt_install(*packages: str, recommends: bool = True) -> None:
 
 
 def ensure_fonts() -> None:
-    """Receipts and apology letters are PDFs with Vietnamese text: DejaVu has every glyph."""
-    if not (DEFAULT_FONT_DIR / "DejaVuSans.ttf").exists():
-        apt_install("fonts-dejavu-core")
+    """Receipts and apology letters are PDFs in Liberation Serif 2 (Times New Roman's
+    metrics, every Vietnamese letter); the pages ask for DejaVu Sans, which the browser
+    tests' Chromium draws them with."""
+    wanted = {
+        "fonts-liberation2": DEFAULT_FONT_DIR / "LiberationSerif-Regular.ttf",
+        "fonts-dejavu-core": Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    }
+    missing = [package for package, font in wanted.items() if not font.exists()]
+    if missing:
+        apt_install(*missing)
 
 
 def ensure_chromium() -> str:

@@ -146,6 +146,6 @@ def test_dockerfile_ships_the_source_tree_the_code_reads() -> None:
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\S+) ", dockerfile, flags=re.MULTILINE))
     assert {"motcua", "services", "schemas"} <= copied
-    assert "fonts-dejavu-core" in dockerfile
+    assert "fonts-liberation2" in dockerfile
     build = SERVICES["intake"]["build"]
     assert (ROOT / build["context"] / build["dockerfile"]).exists()

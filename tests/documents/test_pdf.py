@@ -23,8 +23,8 @@ SAMPLE = Document(
         Paragraph("Xin trân trọng cáo lỗi và hẹn lại ngày trả kết quả.", bold=True),
     ),
     recipients=("Như trên", "Lưu: VT"),
-    signer_title="TRƯỞNG CÔNG AN PHƯỜNG",
-    page="A5",
+    signer_title="Trưởng Công an phường",
+    signer_note="(Ký, ghi rõ họ tên, đóng dấu)",
 )
 
 
@@ -46,5 +46,5 @@ def test_every_word_with_its_diacritics_survives_rendering() -> None:
 
 
 def test_a_missing_font_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(FontMissing, match="fonts-dejavu-core"):
+    with pytest.raises(FontMissing, match="fonts-liberation2"):
         render_pdf(SAMPLE, font_dir=tmp_path)

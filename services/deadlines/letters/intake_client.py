@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from motcua.documents import place_name
+
 
 class IntakeUnavailable(RuntimeError):
     """Intake could not say who the citizen is; the letter stays a draft."""
@@ -34,10 +36,8 @@ class DossierParticulars:
 
     @property
     def place(self) -> str:
-        """The locality a letter is dated from: the last part of the agency's address."""
-        if self.agency_address:
-            return self.agency_address.rsplit(",", 1)[-1].strip()
-        return ""
+        """The place a letter is dated from, named in the agency's address."""
+        return place_name(self.agency_address)
 
 
 class DossierDirectory(Protocol):

@@ -18,6 +18,21 @@ from motcua.dossier import LOCAL_ZONE
 
 MAX_EXTENSION_WORKING_DAYS = 60
 MAX_REASON_LENGTH = 2000
+SIGNER_NOTE = "(Ký, ghi rõ họ tên, đóng dấu)"
+HEAD_TITLES = (
+    ("Công an phường ", "Trưởng Công an phường"),
+    ("Công an xã ", "Trưởng Công an xã"),
+    ("Công an đặc khu ", "Trưởng Công an đặc khu"),
+    ("Công an thị trấn ", "Trưởng Công an thị trấn"),
+    ("Công an tỉnh ", "Giám đốc"),
+    ("Phòng ", "Trưởng phòng"),
+    ("Cục ", "Cục trưởng"),
+    ("Bộ ", "Bộ trưởng"),
+)
+"""The head's title by the kind of unit its name starts with, for a unit whose data has
+none; "Công an thành phố" is left out: a city's police is led by a Giám đốc when the city
+is a province, by a Trưởng Công an thành phố when it is not."""
+ANY_HEAD = "Thủ trưởng cơ quan"
 
 
 class LetterRuleError(ValueError):
@@ -67,6 +82,14 @@ def new_appointment(
     return calendar.add_working_days(start, extension_working_days).astimezone(LOCAL_ZONE)
 
 
+def head_title_of(agency: str) -> str:
+    """The title a unit's head signs with, read from the kind of unit its name states."""
+    for prefix, title in HEAD_TITLES:
+        if agency.lower().startswith(prefix.lower()):
+            return title
+    return ANY_HEAD
+
+
 def _local(moment: datetime) -> datetime:
     return moment.astimezone(LOCAL_ZONE)
 
@@ -94,14 +117,12 @@ class ApologyLetter:
     reason: str
     new_due_at: datetime
     issued_at: datetime
+    agency_head_title: str | None = None
+    """The position the agency's head signs with, as intake's unit data states it."""
 
     def document(self) -> Document:
         issued = _local(self.issued_at)
-        addressee = self.citizen_name
-        if self.citizen_address:
-            addressee += f", địa chỉ: {self.citizen_address}"
         body: tuple[Row | Paragraph, ...] = (
-            Row("Kính gửi", addressee),
             Paragraph(
                 f"Ngày {_local(self.received_at):%d/%m/%Y}, {self.agency} tiếp nhận hồ sơ "
                 f"đề nghị giải quyết thủ tục hành chính: {self.procedure_name}, "
@@ -118,7 +139,7 @@ class ApologyLetter:
                 "kết quả như sau:",
             ),
             Row("Thời gian trả kết quả", _day(self.new_due_at)),
-            Paragraph("Mong nhận được sự thông cảm của ông/bà. Trân trọng!"),
+            Paragraph("Mong nhận được sự thông cảm của ông/bà. Trân trọng."),
         )
         return Document(
             parent_agency=self.parent_agency,
@@ -126,9 +147,11 @@ class ApologyLetter:
             number=self.letter_number,
             title="PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
             subtitle="(Mẫu số 04)" if self.version == 1 else f"(Mẫu số 04 — bản {self.version})",
+            addressee=self.citizen_name,
+            addressee_address=self.citizen_address,
             body=body,
             place_and_date=f"{self.place}, ngày {issued:%d} tháng {issued:%m} năm {issued:%Y}",
             recipients=("Như trên", "Bộ phận Tiếp nhận và Trả kết quả", "Lưu: VT"),
-            signer_title=f"THỦ TRƯỞNG {self.agency.upper()}",
-            page="A5",
+            signer_title=self.agency_head_title or head_title_of(self.agency),
+            signer_note=SIGNER_NOTE,
         )

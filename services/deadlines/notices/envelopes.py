@@ -7,8 +7,8 @@ top, marked in the left margin) so its top panel faces the window of a DL envelo
 common DL window). The address block is 85×45 mm, 20 mm from the left and 45 mm from the
 top of the sheet: a 5 mm return line (the agency) over the citizen's name and address.
 The dossier code and the letter's number are printed below the top fold, inside the
-envelope, so the post office sees the address only. Vietnamese text in DejaVu, embedded
-as in every Motcua document (:mod:`motcua.documents`).
+envelope, so the post office sees the address only. The font is the letters' own serif,
+embedded as in every Motcua document (:mod:`motcua.documents`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from pypdf import PdfReader, PdfWriter
 
-from motcua.documents import DEFAULT_FONT_DIR, FontMissing
+from motcua.documents import DEFAULT_FONT_DIR, FAMILY, add_fonts
 
 SHEET_MM = (210.0, 297.0)
 FOLDS_MM = (105.0, 210.0)
@@ -47,13 +47,8 @@ class PostalLabel:
 
 
 def _sheet(font_dir: Path) -> FPDF:
-    regular = font_dir / "DejaVuSans.ttf"
-    bold = font_dir / "DejaVuSans-Bold.ttf"
-    if not regular.exists() or not bold.exists():
-        raise FontMissing(f"no DejaVu fonts in {font_dir}: apt-get install fonts-dejavu-core")
     pdf = FPDF(unit="mm", format=SHEET_MM)
-    pdf.add_font("DejaVu", "", str(regular))
-    pdf.add_font("DejaVu", "B", str(bold))
+    add_fonts(pdf, font_dir)
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(ADDRESS_LEFT_MM, ADDRESS_TOP_MM)
     return pdf
@@ -65,13 +60,13 @@ def _address_page(pdf: FPDF, label: PostalLabel) -> None:
     for fold in FOLDS_MM:  # fold marks in the margin
         pdf.line(3, fold, 8, fold)
     pdf.set_xy(ADDRESS_LEFT_MM, ADDRESS_TOP_MM)
-    pdf.set_font("DejaVu", "", 7)
+    pdf.set_font(FAMILY, "", 7)
     pdf.cell(
         ADDRESS_WIDTH_MM, RETURN_LINE_MM, label.sender[:90], new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
-    pdf.set_font("DejaVu", "B", 11)
+    pdf.set_font(FAMILY, "B", 11)
     pdf.multi_cell(ADDRESS_WIDTH_MM, 6, label.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("DejaVu", "", 10)
+    pdf.set_font(FAMILY, "", 10)
     pdf.multi_cell(
         ADDRESS_WIDTH_MM,
         5,
@@ -81,7 +76,7 @@ def _address_page(pdf: FPDF, label: PostalLabel) -> None:
         new_y=YPos.NEXT,
     )
     pdf.set_xy(ADDRESS_LEFT_MM, REFERENCE_TOP_MM)
-    pdf.set_font("DejaVu", "", 9)
+    pdf.set_font(FAMILY, "", 9)
     pdf.multi_cell(SHEET_MM[0] - 2 * ADDRESS_LEFT_MM, 5, label.reference)
 
 

@@ -10,11 +10,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from motcua.documents import Document, Paragraph, Row
+from motcua.documents import Document, Paragraph, Row, place_name
 from motcua.dossier import LOCAL_ZONE
 
 CHANNELS = {"in_person": "trực tiếp", "postal": "qua dịch vụ bưu chính", "online": "trực tuyến"}
 UNITS = {"working_days": "ngày làm việc", "working_hours": "giờ làm việc", "calendar_days": "ngày"}
+SIGNER_NOTE = "(Ký, ghi rõ họ tên)"
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,15 @@ class Receipt:
             ),
             Row("Nhận kết quả tại", self.agency_address or self.agency),
         ]
+        place = place_name(self.agency_address)
+        date = f"ngày {received:%d} tháng {received:%m} năm {received:%Y}"
         return Document(
             parent_agency=self.parent_agency,
             agency=self.agency,
             title="GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
             body=tuple(body),
-            place_and_date=f"ngày {received:%d} tháng {received:%m} năm {received:%Y}",
+            place_and_date=f"{place}, {date}" if place else date.capitalize(),
             signer_title="NGƯỜI TIẾP NHẬN HỒ SƠ",
+            signer_note=SIGNER_NOTE,
             subtitle="(Mẫu số 01)",
         )

@@ -32,8 +32,11 @@ from tests.integration.kafka_log import read_to_end
 
 
 def _text(pdf: bytes) -> str:
+    """The PDF's words in reading order, one space between: a phrase reads the same wherever
+    the layout wraps its lines."""
     pages = PdfReader(io.BytesIO(pdf)).pages
-    return unicodedata.normalize("NFC", "\n".join(page.extract_text() for page in pages))
+    words = "\n".join(page.extract_text() for page in pages).split()
+    return unicodedata.normalize("NFC", " ".join(words))
 
 
 def _events(infra: Infra, topic: Topic, dossier_id: str) -> list[dict[str, Any]]:

@@ -49,11 +49,11 @@ def _letter(**overrides: object) -> ApologyLetter:
 def test_the_letter_says_what_mau_04_requires() -> None:
     text = _letter().document().text()
     for expected in (
-        "Công an thành phố Hà Nội",
+        "CÔNG AN THÀNH PHỐ HÀ NỘI\nCÔNG AN PHƯỜNG HOÀN KIẾM",
         "Công an phường Hoàn Kiếm",
         "Số: 7/PXL",
         "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
-        "Kính gửi: Nguyễn Thị Minh Khai, địa chỉ: 12 phố Hàng Bạc",
+        "Kính gửi: Nguyễn Thị Minh Khai\nĐịa chỉ: 12 phố Hàng Bạc",
         "Ngày 10/11/2025",
         "Đăng ký thường trú, mã hồ sơ 000.00.01.H01-251110-0042",
         "09 giờ 30 phút, ngày 19/11/2025",
@@ -63,7 +63,8 @@ def test_the_letter_says_what_mau_04_requires() -> None:
         "Thời gian trả kết quả: 09 giờ 30 phút, ngày 24/11/2025",
         "Nơi nhận:",
         "Hà Nội, ngày 18 tháng 11 năm 2025",
-        "THỦ TRƯỞNG",
+        "Trân trọng./.",
+        "TRƯỞNG CÔNG AN PHƯỜNG\n(Ký, ghi rõ họ tên, đóng dấu)",
     ):
         assert expected in text, expected
 

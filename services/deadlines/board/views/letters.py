@@ -120,6 +120,7 @@ def _letter_for(
             reason=reason,
             new_due_at=due,
             issued_at=issued_at,
+            agency_head_title=particulars.agency_head_title,
         )
 
     return letter_for
