@@ -62,6 +62,7 @@ def counted(
 
 _OFFICER = ("processing_time", "agencies_contacted", "visits", "procedure_information")
 NOVEMBER = {"period": "2026-11"}
+RECEIVED = "Hồ sơ tiếp nhận trong kỳ (theo thời điểm tiếp nhận)"
 
 
 def test_the_drill_down_ranks_communes_and_leaves_thin_ones_unranked(
@@ -132,14 +133,15 @@ def test_every_table_exports_as_csv_and_xlsx_with_the_same_rows(
     assert as_csv.status_code == 200
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
-    assert {r["key"]: r["counts.received"] for r in rows} == {
+    # Headed for a leader: the code, the unit's name, each figure by what it means.
+    assert {r["Mã"]: r[RECEIVED] for r in rows} == {
         province.communes[0]: "2",
         province.communes[1]: "1",
     }
     as_xlsx = client.get("/v1/reports/units.xlsx", params=NOVEMBER)
     sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx.content)).active
     header = [cell.value for cell in sheet[1]]
-    received = header.index("counts.received")
+    received = header.index(RECEIVED)
     assert {r[0]: r[received] for r in sheet.iter_rows(min_row=2, values_only=True)} == {
         province.communes[0]: 2,
         province.communes[1]: 1,

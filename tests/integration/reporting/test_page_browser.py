@@ -85,7 +85,7 @@ def test_a_leader_reads_opens_and_watches_the_figures_move(
             expect(received).to_have_text("4", timeout=20_000)  # refreshed without a reload
 
             page.locator('a.figure-link:has([data-measure="finished_late"])').first.click()
-            expect(page.locator("#dossier-codes li")).to_have_text([dossiers[0].code])
+            expect(page.locator("#dossier-list a.code")).to_have_text([dossiers[0].code])
             assert_no_serious_violation(page, "dossiers behind a figure")
 
             page.goto(f"{server}/reports?period=2026-11")
