@@ -91,6 +91,7 @@ class BadPeriod(ValueError):
 
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
+_QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
 _YEAR = re.compile(r"^\d{4}$")
 BAD_PERIOD = (
     "Kỳ báo cáo “{text}” không đúng. Chọn tháng (ví dụ tháng 11/2026), quý (ví dụ quý IV/2026) "
@@ -99,17 +100,19 @@ BAD_PERIOD = (
 
 
 def picked_period(params: Mapping[str, str]) -> Period | None:
-    """The period the pickers chose (``kind`` = month, quarter or year, with ``month``,
-    ``quarter`` and ``year``), or the ``period`` of a link; None when nothing was chosen."""
-    kind = params.get("kind", "")
+    """The period the pickers chose (``kind`` = month, quarter or year, with ``month``
+    1–12, ``quarter`` 1–4 and ``year``), or the ``period`` of a link (``2026-11``); None
+    when nothing was chosen."""
+    kind, year = params.get("kind", ""), params.get("year", "").strip()
     if kind == "month":
-        return _parsed(params.get("month", ""), _MONTH)
+        month = params.get("month", "")
+        text = f"{year}-{int(month):02d}" if month.isdigit() else f"{year}-{month}"
+        return _parsed(text, _MONTH, shown=f"{month}/{year}")
     if kind == "quarter":
-        year, quarter = params.get("year", ""), params.get("quarter", "")
-        text = f"{year}-Q{quarter}" if quarter in {"1", "2", "3", "4"} else f"{year} {quarter}"
-        return _parsed(text, None, shown=f"quý {quarter}/{year}")
+        quarter = params.get("quarter", "")
+        return _parsed(f"{year}-Q{quarter}", _QUARTER, shown=f"quý {quarter}/{year}")
     if kind == "year":
-        return _parsed(params.get("year", ""), _YEAR)
+        return _parsed(year, _YEAR)
     if kind:
         raise BadPeriod(BAD_PERIOD.format(text=kind))
     text = params.get("period", "")

@@ -142,7 +142,12 @@ def _picks_periods(page: Page, server: str, unit: str) -> None:
     page.fill("#year", "2026")
     page.get_by_role("button", name="Lọc").click()
     expect(page.locator("#period-name")).to_have_text("Quý IV/2026")
-    answer = page.goto(f"{server}/reports?unit={unit}&kind=month&month=11/2026&shown=2026-Q4")
+    page.select_option("#kind", "year")
+    page.get_by_role("button", name="Lọc").click()
+    expect(page.locator("#period-name")).to_have_text("Năm 2026")
+    page.select_option("#kind", "quarter")
+    page.get_by_role("button", name="Lọc").click()
+    answer = page.goto(f"{server}/reports?unit={unit}&period=11/2026&shown=2026-Q4")
     assert answer is not None
     assert answer.status == 422
     expect(page.locator("#period-error")).to_contain_text("Kỳ báo cáo “11/2026” không đúng")
