@@ -152,6 +152,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "reporting_nothing_now": "Không có.",
         "reporting_see_list": "Xem danh sách",
         "reporting_followups_link": "Mở trang xử lý phản ánh",
+        "reporting_followup_due": "Hạn xử lý",
         "reporting_on_time_views": "Ba cách tính tỷ lệ đúng hạn",
         "reporting_how_differs": "Khác nhau ở đâu",
         "reporting_766_rate": "Tỷ lệ đúng hạn theo QĐ 766",

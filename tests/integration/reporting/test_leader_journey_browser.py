@@ -32,6 +32,7 @@ from tests.integration.reporting.conftest import (
     reporting_settings,
     stored_offsets,
 )
+from tests.integration.reporting.test_exactly_once import followup
 from tests.live_server import live_server
 from tests.services.reporting.events import Dossier, at
 
@@ -66,11 +67,13 @@ def _name_the_catalogue(url: str, province: Province, procedure: str) -> None:
 def november(
     infra: Infra, reporting_db: str, topics: Topics, province: Province
 ) -> dict[str, Dossier]:
-    """Commune 0: a dossier finished late without a letter (officer can-bo-a) and one still
+    """Commune 0: a dossier finished late without a letter (officer can-bo-a; its rating's
+    follow-up overdue) and one still
     open long past its appointment; commune 1: one finished on time. October: one received
     and finished."""
     procedure = f"9.{random.randrange(10**6):06d}"
     late = province.dossier(0, due_at=at(11, 9), procedure_code=procedure)
+    rating = late.rated(at(12, 10), "very_satisfied", scores={n: 2 for n in CRITERIA_1_TO_4})
     stuck = province.dossier(0, due_at=at(5, 9), procedure_code=procedure)
     on_time = province.dossier(1, due_at=at(11, 9), procedure_code=procedure)
     october = province.dossier(1, received_at=at(20, 9, month=10), due_at=at(29, 9, month=10))
@@ -78,7 +81,8 @@ def november(
         late.received(),
         late.assigned(at(2, 10), "can-bo-a"),
         late.completed(at(12, 9)),
-        late.rated(at(12, 10), "very_satisfied", scores={n: 2 for n in CRITERIA_1_TO_4}),
+        rating,
+        followup(late, rating),  # opened 13/11, due 20/11, never closed
         stuck.received(),
         on_time.received(),
         on_time.completed(at(9, 9)),
@@ -134,6 +138,11 @@ def _reads_the_report(page: Page, d: dict[str, Dossier]) -> None:
     expect(page.locator("#attention-overdue")).to_contain_text(PROCEDURE_NAME)
     expect(page.locator("#attention-letters .figure-value")).to_have_text("1")
     expect(page.locator("#attention-worst")).to_contain_text(COMMUNE_NAMES[0])
+    expect(page.locator("#attention-followups li")).to_have_text(
+        [f"{d['late'].code} · Hạn xử lý 20/11/2026 (quá hạn)"]
+    )
+    tick = "window.Chart.getChart(document.getElementById('trend-chart'))"
+    assert page.evaluate(f"{tick}.options.scales.y.ticks.callback(60000)") == "60.000"
 
 
 def _picks_periods(page: Page, server: str, unit: str) -> None:
@@ -168,7 +177,7 @@ def _opens_a_dossier(page: Page, late: Dossier) -> None:
     row.locator("a.code").click()
     expect(page.locator("#dossier-procedure")).to_have_text(PROCEDURE_NAME)
     expect(page.locator("#timeline [data-step]")).to_have_text(
-        ["Tiếp nhận hồ sơ", "Có kết quả giải quyết", "Công dân đánh giá"]
+        ["Tiếp nhận hồ sơ", "Có kết quả giải quyết", "Công dân đánh giá", "Mở phản ánh cần xử lý"]
     )
     _checked(page, "reports-dossier")
 
