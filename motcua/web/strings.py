@@ -153,6 +153,8 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "reporting_see_list": "Xem danh sách",
         "reporting_followups_link": "Mở trang xử lý phản ánh",
         "reporting_followup_due": "Hạn xử lý",
+        "reporting_cannot_close": "Chỉ chốt được số liệu của một tháng đã kết thúc, và mỗi "
+        "tháng chỉ chốt một lần.",
         "reporting_on_time_views": "Ba cách tính tỷ lệ đúng hạn",
         "reporting_how_differs": "Khác nhau ở đâu",
         "reporting_766_rate": "Tỷ lệ đúng hạn theo QĐ 766",

@@ -48,7 +48,14 @@ from services.reporting.exports import not_enough
 from services.reporting.figures import Filters, dossiers_behind
 from services.reporting.measures import MEASURES
 from services.reporting.periods import Granularity, Period
-from services.reporting.wording import BadPeriod, number, percent, period_name, picked_period
+from services.reporting.wording import (
+    BadPeriod,
+    instant,
+    number,
+    percent,
+    period_name,
+    picked_period,
+)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -114,6 +121,7 @@ def _render(
             percent=percent,
             number=number,
             period_name=period_name,
+            instant=instant,
             **values,
         )
     )
@@ -359,8 +367,8 @@ def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> N
             reports.close_month(
                 target, the_period, closed_by=officer.username, now=now, db_session=conn
             )
-        except reports.CannotClose as exc:
-            raise _Refused(officer, 409, str(exc)) from None
+        except reports.CannotClose:
+            raise _Refused(officer, 409, TEXTS["reporting_cannot_close"]) from None
 
 
 def install_report_pages(app: FastAPI) -> None:

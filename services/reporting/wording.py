@@ -9,9 +9,10 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from motcua.web import TEXTS
+from motcua.web.strings import local_time
 from services.reporting.periods import Granularity, InvalidPeriod, Period
 
 NOTHING = TEXTS["reporting_nothing"]
@@ -56,6 +57,11 @@ def change(now: float | None, before: float | None, *, rate: bool = False) -> Ch
     else:
         amount = number(abs(difference))
     return Change(arrow, f"{arrow} {amount}", f"{words} {amount} so với kỳ trước")
+
+
+def instant(text: str) -> str:
+    """An ISO instant as stored in JSON (a month's closing), written ``HH:MM dd/mm/YYYY``."""
+    return local_time(datetime.fromisoformat(text))
 
 
 def previous(period: Period) -> Period:

@@ -10,6 +10,7 @@ from services.reporting.periods import Period
 from services.reporting.wording import (
     BadPeriod,
     change,
+    instant,
     number,
     percent,
     period_name,
@@ -83,6 +84,10 @@ def test_the_pickers_choose_a_month_a_quarter_or_a_year(
 def test_a_bad_period_is_told_in_vietnamese(params: dict[str, str], shown: str) -> None:
     with pytest.raises(BadPeriod, match=f"Kỳ báo cáo “{shown}” không đúng"):
         picked_period(params)
+
+
+def test_an_instant_reads_in_vietnam_time() -> None:
+    assert instant("2026-12-02T03:00:00+00:00") == "10:00 02/12/2026"
 
 
 def test_nothing_picked_is_no_period() -> None:
