@@ -227,3 +227,40 @@ def test_a_closed_month_is_frozen_and_a_late_event_shows_as_a_correction(
         "difference": 1,
     }
     assert summary["closed"]["formula_version"]
+
+
+def test_a_dossier_page_shows_only_the_readers_own_subtree(
+    client: TestClient,
+    signer: tuple[TokenIssuer, Path],
+    province: Province,
+    counted: dict[str, Dossier],
+) -> None:
+    code = counted["a1"].code
+    sign_in(client, signer, province.communes[1])
+    foreign = client.get(f"/reports/dossiers/{code}")
+    assert foreign.status_code == 404
+    assert "Không có hồ sơ này trong phạm vi của bạn." in foreign.text
+    assert code not in foreign.text
+    sign_in(client, signer, province.code)
+    own = client.get(f"/reports/dossiers/{code}", params={"back": "https://elsewhere.example"})
+    assert own.status_code == 200
+    assert 'data-step="received">Tiếp nhận hồ sơ' in own.text
+    assert 'id="dossier-officer">can-bo-a' in own.text
+    assert 'href="https://elsewhere.example"' not in own.text  # back stays on /reports
+
+
+def test_a_bad_period_on_the_page_is_an_inline_vietnamese_error(
+    client: TestClient,
+    signer: tuple[TokenIssuer, Path],
+    province: Province,
+    counted: dict[str, Dossier],
+) -> None:
+    sign_in(client, signer, province.code)
+    page = client.get("/reports", params={"kind": "month", "month": "13", "year": "2026"})
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Kỳ báo cáo “13/2026” không đúng" in page.text
+    assert 'id="period-name">Tháng 12/2026' in page.text  # this month's report, kept
+    listed = client.get("/reports/dossiers", params={"measure": "finished", "period": "2026-13"})
+    assert listed.status_code == 422
+    assert "Kỳ báo cáo “2026-13” không đúng" in listed.text
