@@ -1,6 +1,7 @@
 """What a leader acts on, read from reporting's own facts: the dossiers behind a figure with
 their procedure, appointment, days late, apology letter and officer; one dossier's timeline
-(the events reporting has projected); and the "attention now" lists — the oldest overdue
+(its lifecycle steps as projected in ``dossier_steps``, its letters, their notices, its
+rating and follow-ups); and the "attention now" lists — the oldest overdue
 dossiers and the follow-ups coming due."""
 
 from __future__ import annotations
@@ -119,7 +120,12 @@ def timeline(code: str, unit_code: str, *, db_session: Connection) -> list[Step]
         followups = cur.execute(
             "SELECT opened_at, closed_at FROM followups WHERE dossier_id = %s", (dossier_id,)
         ).fetchall()
-    steps = _dossier_steps(fact)
+        projected = cur.execute(
+            "SELECT at, step, detail FROM dossier_steps WHERE dossier_id = %s ORDER BY sequence",
+            (dossier_id,),
+        ).fetchall()
+    steps = [Step(r["at"], r["step"], r["detail"] or "") for r in projected]
+    steps = steps or _dossier_steps(fact)
     steps += [
         Step(
             r["issued_at"], "letter_in_time" if r["in_time"] else "letter_late", r["letter_number"]
@@ -134,11 +140,13 @@ def timeline(code: str, unit_code: str, *, db_session: Connection) -> list[Step]
 
 
 def _dossier_steps(fact: dict[str, Any]) -> list[Step]:
+    """A dossier's steps read off its fact, for one projected before ``dossier_steps``
+    existed: the receipt, the latest supplement request, the result, its return, an end."""
     steps = [Step(fact["received_at"], "received", fact["channel"])]
     if fact["supplement_since"] is not None:
         steps.append(Step(fact["supplement_since"], "supplement_requested"))
     if fact["finished_at"] is not None:
-        steps.append(Step(fact["finished_at"], "finished", fact["legal_finish"] or ""))
+        steps.append(Step(fact["finished_at"], "completed", fact["outcome"] or ""))
     if fact["returned_at"] is not None:
         steps.append(Step(fact["returned_at"], "returned", fact["returned_channel"] or ""))
     if fact["ended_at"] is not None:

@@ -177,7 +177,13 @@ def _opens_a_dossier(page: Page, late: Dossier) -> None:
     row.locator("a.code").click()
     expect(page.locator("#dossier-procedure")).to_have_text(PROCEDURE_NAME)
     expect(page.locator("#timeline [data-step]")).to_have_text(
-        ["Tiếp nhận hồ sơ", "Có kết quả giải quyết", "Công dân đánh giá", "Mở phản ánh cần xử lý"]
+        [
+            "Tiếp nhận hồ sơ",
+            "Giao xử lý",
+            "Có kết quả giải quyết",
+            "Công dân đánh giá",
+            "Mở phản ánh cần xử lý",
+        ]
     )
     _checked(page, "reports-dossier")
 
