@@ -109,8 +109,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "reporting_summary": "Tổng hợp",
         "reporting_timeliness": "Tiến độ giải quyết",
         "reporting_trend": "Diễn biến 12 tháng",
-        "reporting_trend_chart": "Biểu đồ hồ sơ tiếp nhận, giải quyết, quá hạn và tỷ lệ hài "
-        "lòng theo tháng; số liệu ở bảng bên dưới",
+        "reporting_trend_chart": "Biểu đồ theo tháng; số liệu ở bảng phía trên",
         "reporting_trend_table": "Số liệu theo tháng",
         "reporting_units": "Theo đơn vị trực thuộc",
         "reporting_units_caption": "Bấm tên đơn vị để xem chi tiết",

@@ -143,6 +143,8 @@ def _reads_the_report(page: Page, d: dict[str, Dossier]) -> None:
     )
     tick = "window.Chart.getChart(document.getElementById('trend-chart'))"
     assert page.evaluate(f"{tick}.options.scales.y.ticks.callback(60000)") == "60.000"
+    resolved = "window.Chart.getChart(document.getElementById('trend-finished-chart'))"
+    assert page.evaluate(f"{resolved}.data.datasets.map(d => d.data.at(-1))") == [2, 1]
 
 
 def _picks_periods(page: Page, server: str, unit: str) -> None:
