@@ -126,7 +126,10 @@ class Desk:
             return
         fields: dict[str, Any] = {"transition": transition}
         fields |= {
-            "assign": {"to_unit_code": random.choice(units)},
+            "assign": {  # a named handler: reporting scores officers by it
+                "to_unit_code": random.choice(units),
+                "handler_ref": f"can-bo-{random.randrange(1, 9):02d}",
+            },
             "reject": {"reason": "Hồ sơ không đủ điều kiện theo quy định"},
             "request_supplement": {"reason": "Thiếu bản sao giấy tờ chứng minh chỗ ở hợp pháp"},
             "pause": {"reason_code": "other_agency"},

@@ -1,5 +1,8 @@
-"""Every report table as CSV (UTF-8 with a BOM, so Excel reads Vietnamese right) and as
-XLSX (XlsxWriter): the same rows, headed by each column's name."""
+"""Every report table as a leader forwards it: CSV (UTF-8 with a BOM, so Excel reads
+Vietnamese right) and XLSX (XlsxWriter), with Vietnamese column headers, names beside
+codes, percentages written "80,18%", bands and standings in words, "chưa có" where nothing
+was there to count, and a file name saying what, which unit and which period
+(``bao-cao_cong-an-phuong-tay-ho_2026-11.csv``). The JSON answers keep the raw values."""
 
 from __future__ import annotations
 
@@ -12,58 +15,190 @@ from typing import Any
 import xlsxwriter
 from fastapi import Response
 
+from motcua.contracts import Criterion
+from motcua.web import AGENCY_BAND_LABELS, TEXTS
+from motcua.web.strings import RATING_CRITERIA, local_date
+from services.reporting.measures import MEASURES
+from services.reporting.wording import number, percent, slug
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+RATE_LABELS: dict[str, str] = {
+    "on_time_rate": TEXTS["reporting_on_time_rate"],
+    "portal_on_time_rate": TEXTS["reporting_portal_rate"],
+    "apology_compliance": TEXTS["reporting_apology_compliance"],
+    "apology_delivery_compliance": TEXTS["reporting_apology_delivery"],
+    "satisfaction_rate": TEXTS["reporting_satisfaction_valid"],
+    "satisfaction_766": TEXTS["reporting_satisfaction_766"],
+    "response_rate": TEXTS["reporting_response_rate"],
+}
+COUNTED = tuple(name for name in MEASURES if not name.startswith("criterion_"))
+"""The counts every export lists (the criteria are given as their scores)."""
 
-def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            _flat(f"{prefix}.{key}" if prefix else str(key), inner, out)
-    elif isinstance(value, list):
-        return  # nested lists (the 766 groups) have their own table in the summary
-    else:
-        out[prefix] = value
+
+def criterion_label(number_: int) -> str:
+    """``Tiêu chí 1: Thời gian giải quyết …`` (Nghị định 61 Điều 31)."""
+    return (
+        f"{TEXTS['reporting_criterion']} {number_}: {RATING_CRITERIA[list(Criterion)[number_ - 1]]}"
+    )
+
+
+def not_enough(valid: int, minimum: int) -> str:
+    """``Chưa đủ phiếu (12/30)``: a unit too few answered for is neither scored nor graded."""
+    return f"{TEXTS['reporting_not_ranked']} ({valid}/{minimum})"
+
+
+def grade(row: dict[str, Any], minimum: int) -> tuple[str, str]:
+    """The agency total and band of a report row, or why there is none."""
+    valid = row["counts"]["ratings_valid"]
+    if valid < minimum:
+        return not_enough(valid, minimum), ""
+    figures = row["figures"]
+    band = figures["agency_band"]
+    return number(figures["agency_total"]), AGENCY_BAND_LABELS[band] if band else percent(None)
 
 
 @dataclass(frozen=True)
 class Table:
+    """One export: its file name's stem, its sheet name, its header and rows."""
+
     name: str
+    sheet: str
     header: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
 
-    @classmethod
-    def of_dicts(cls, name: str, dicts: Sequence[dict[str, Any]]) -> Table:
-        flat = []
-        for item in dicts:
-            row: dict[str, Any] = {}
-            _flat("", item, row)
-            flat.append(row)
-        header: list[str] = []
-        for row in flat:
-            header += [k for k in row if k not in header]
-        return cls(name, tuple(header), tuple(tuple(r.get(k) for k in header) for r in flat))
 
-    @classmethod
-    def of_summary(cls, body: dict[str, Any]) -> Table:
-        return cls.of_dicts(
-            "summary",
-            [
-                {
-                    "unit": body["unit"]["code"],
-                    "period": body["period"],
-                    "counts": body["counts"],
-                    "figures": body["figures"],
-                }
-            ],
+@dataclass(frozen=True)
+class Naming:
+    """What every file of one report is named after: the unit's name and the period."""
+
+    unit_name: str
+    period: str
+
+    def stem(self, what: str) -> str:
+        return f"{what}_{slug(self.unit_name)}_{self.period}"
+
+
+def _figure_cells(row: dict[str, Any], minimum: int) -> list[Any]:
+    counts, figures = row["counts"], row["figures"]
+    scores = [number(figures["criterion_scores"][str(c.number)]) for c in Criterion]
+    return [
+        *(counts[name] for name in COUNTED),
+        *(percent(figures[rate]) for rate in RATE_LABELS),
+        *scores,
+        *grade(row, minimum),
+    ]
+
+
+def _figure_header() -> list[str]:
+    return [
+        *(MEASURES[name].meaning for name in COUNTED),
+        *RATE_LABELS.values(),
+        *(criterion_label(c.number) for c in Criterion),
+        TEXTS["reporting_agency_total"],
+        TEXTS["reporting_band"],
+    ]
+
+
+def of_groups(
+    naming: Naming, what: str, key_header: str, rows: Sequence[dict[str, Any]], minimum: int
+) -> Table:
+    """Units, procedures, fields or periods: one row each, code and name first."""
+    header = (TEXTS["reporting_code"], key_header, *_figure_header())
+    body = tuple((r["key"], r.get("name", r["key"]), *_figure_cells(r, minimum)) for r in rows)
+    return Table(naming.stem(what), key_header, header, body)
+
+
+def of_ranking(naming: Naming, rows: Sequence[dict[str, Any]], minimum: int) -> Table:
+    header = (
+        TEXTS["reporting_rank"],
+        TEXTS["reporting_code"],
+        TEXTS["filter_unit"],
+        TEXTS["reporting_agency_total"],
+        TEXTS["reporting_band"],
+        TEXTS["reporting_satisfaction_valid"],
+        TEXTS["reporting_answers"],
+    )
+    body = tuple(
+        (
+            r["rank"] if r["ranked"] else TEXTS["reporting_not_ranked"],
+            r["key"],
+            r["name"],
+            *grade(r, minimum),
+            percent(r["figures"]["satisfaction_rate"]),
+            r["counts"]["ratings_valid"],
         )
+        for r in rows
+    )
+    return Table(naming.stem("xep-hang"), TEXTS["reporting_ranking"], header, body)
 
-    @classmethod
-    def of_codes(cls, measure: str, codes: Sequence[str]) -> Table:
-        return cls(measure, ("dossier_code",), tuple((code,) for code in codes))
+
+def of_summary(naming: Naming, body: dict[str, Any], minimum: int) -> Table:
+    """The summary read down the page: one figure a row, with its value."""
+    header = (TEXTS["reporting_measure"], TEXTS["reporting_value"])
+    rows = [
+        (TEXTS["filter_unit"], body["unit"]["name"]),
+        (TEXTS["reporting_code"], body["unit"]["code"]),
+        (TEXTS["reporting_period"], body["period"]),
+        *zip(_figure_header(), _figure_cells(body, minimum), strict=True),
+    ]
+    return Table(naming.stem("bao-cao"), TEXTS["reporting_summary"], header, tuple(rows))
+
+
+def of_officers(naming: Naming, rows: Sequence[dict[str, Any]]) -> Table:
+    numbers = [int(n) for n in rows[0]["criterion_scores"]] if rows else [1, 2, 3, 4, 7]
+    header = (
+        TEXTS["reporting_officer"],
+        TEXTS["reporting_answers"],
+        *(criterion_label(n) for n in numbers),
+        TEXTS["reporting_officer_score"],
+        TEXTS["reporting_officer_band"],
+    )
+    body = tuple(
+        (
+            r["handler_ref"],
+            r["answers"],
+            *(number(r["criterion_scores"][str(n)]) for n in numbers),
+            number(r["score"]),
+            TEXTS[f"reporting_officer_band_{r['band']}"] if r["band"] else percent(None),
+        )
+        for r in rows
+    )
+    return Table(naming.stem("diem-can-bo"), TEXTS["reporting_officers"], header, body)
+
+
+def of_dossiers(naming: Naming, measure: str, rows: Sequence[dict[str, Any]]) -> Table:
+    header = (
+        TEXTS["reporting_dossier_code"],
+        TEXTS["filter_procedure"],
+        TEXTS["filter_unit"],
+        TEXTS["reporting_received_on"],
+        TEXTS["reporting_due"],
+        TEXTS["reporting_days_late"],
+        TEXTS["reporting_letter"],
+        TEXTS["reporting_officer"],
+    )
+    body = tuple(
+        (
+            r["code"],
+            r["procedure"],
+            r["unit"],
+            local_date(r["received_at"]),
+            local_date(r["due_at"]) if r["due_at"] else percent(None),
+            r["days_late"] or 0,
+            TEXTS[f"reporting_letter_{r['letter']}"],
+            r["handler_ref"] or TEXTS["reporting_no_officer"],
+        )
+        for r in rows
+    )
+    title = MEASURES[measure].meaning
+    return Table(
+        naming.stem(f"ho-so-{slug(title)}"[:80]), TEXTS["reporting_dossiers_sheet"], header, body
+    )
 
 
 def _disposition(table: Table, suffix: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="motcua-{table.name}.{suffix}"'}
+    return {"Content-Disposition": f'attachment; filename="{table.name}.{suffix}"'}
 
 
 def csv_response(table: Table) -> Response:
@@ -82,11 +217,11 @@ def csv_response(table: Table) -> Response:
 def xlsx_bytes(table: Table) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
-    sheet = book.add_worksheet(table.name[:31])
-    bold = book.add_format({"bold": True})
+    sheet = book.add_worksheet(table.sheet[:31])
+    bold = book.add_format({"bold": True, "text_wrap": True})
     sheet.write_row(0, 0, table.header, bold)
-    for number, row in enumerate(table.rows, start=1):
-        sheet.write_row(number, 0, ["" if v is None else v for v in row])
+    for row_number, row in enumerate(table.rows, start=1):
+        sheet.write_row(row_number, 0, ["" if v is None else v for v in row])
     sheet.freeze_panes(1, 0)
     book.close()
     return buffer.getvalue()

@@ -181,6 +181,35 @@ def apply_dossier_event(
     return transition(fact, _Step(data, at, clock, calendar))
 
 
+@dataclass(frozen=True)
+class DossierStep:
+    """One lifecycle event a dossier's fact took: a step of its timeline."""
+
+    dossier_id: str
+    sequence: int
+    step: str
+    at: datetime
+    detail: str | None
+
+
+_STEP_DETAIL = ("handler_ref", "channel", "outcome", "reason_code")
+"""What a step shows beside it, the first of these its event has."""
+
+
+def dossier_step(event: Mapping[str, Any]) -> DossierStep:
+    """The timeline's step for a dossier event the fact took (its receipt at the receipt)."""
+    data = event["data"]
+    kind = EventType(event["type"])
+    at = data["received_at"] if kind is EventType.DOSSIER_RECEIVED else event["time"]
+    return DossierStep(
+        dossier_id=data["dossier_id"],
+        sequence=int(data["sequence"]),
+        step=kind.name.removeprefix("DOSSIER_").lower(),
+        at=parse_instant(at),
+        detail=next((str(data[k]) for k in _STEP_DETAIL if data.get(k)), None),
+    )
+
+
 def _finished(
     fact: DossierFact, clock: ClockState, at: datetime, outcome: str, calendar: WorkingCalendar
 ) -> DossierFact:

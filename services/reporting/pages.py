@@ -7,7 +7,6 @@ and the page reads fully without JavaScript. With JavaScript the figures refresh
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from jinja2 import Environment
 from psycopg import Connection
 from starlette.concurrency import run_in_threadpool
 
+from motcua.contracts import Criterion
 from motcua.identity import (
     NotForYourRole,
     Officer,
@@ -39,20 +39,29 @@ from motcua.web import (
     service_nav,
 )
 from motcua.web.forms import read_form
-from services.reporting import reports
+from motcua.web.strings import RATING_CRITERIA
+from services.reporting import casework, page_values, reports
 from services.reporting.access import REPORT_ROLES
 from services.reporting.context import ReportingContext, context
-from services.reporting.explain import RATES
-from services.reporting.figures import Filters, GroupBy, dossiers_behind
+from services.reporting.explain import EXPLANATIONS
+from services.reporting.exports import not_enough
+from services.reporting.figures import Filters, dossiers_behind
 from services.reporting.measures import MEASURES
-from services.reporting.periods import Granularity, InvalidPeriod, Period, months_up_to
+from services.reporting.periods import Granularity, Period
+from services.reporting.wording import (
+    BadPeriod,
+    instant,
+    number,
+    percent,
+    period_name,
+    picked_period,
+)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 CHART_JS = "chart.umd.min.js"
 NO_STORE = {"Cache-Control": "no-store"}
-SERIES_MONTHS = 12
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,6 +86,14 @@ def _templates(request: Request) -> Environment:
     return env
 
 
+def _unit_name(ctx: ReportingContext, code: str) -> str:
+    """The header's unit: its name from reporting's catalogue (the code until intake's
+    catalogue has named it)."""
+    with ctx.pool.connection() as conn:
+        row = conn.execute("SELECT name FROM units WHERE code = %s", (code,)).fetchone()
+    return str(row[0]) if row else code
+
+
 def _render(
     request: Request, name: str, officer: Officer | None, *, status: int = 200, **values: Any
 ) -> HTMLResponse:
@@ -91,26 +108,24 @@ def _render(
     user = None
     if officer is not None:
         user = SignedIn(
-            officer.display_name, officer.unit_code, f"{ctx.gate.signin_url}/board/logout"
+            officer.display_name,
+            _unit_name(ctx, officer.unit_code),
+            f"{ctx.gate.signin_url}/board/logout",
         )
     page = (
         _templates(request)
         .get_template(name)
-        .render(layout=Layout(nav=nav, user=user), officer=officer, **values)
+        .render(
+            layout=Layout(nav=nav, user=user),
+            officer=officer,
+            percent=percent,
+            number=number,
+            period_name=period_name,
+            instant=instant,
+            **values,
+        )
     )
     return HTMLResponse(page, status_code=status, headers=NO_STORE)
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.2f}%".replace(".", ",")
-
-
-def _number(value: float | int | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.1f}".replace(".", ",")
-    return f"{int(value):,}".replace(",", ".")
 
 
 def _message(
@@ -129,9 +144,10 @@ class _Refused(Exception):
 
 def _period(text: str | None, officer: Officer, now: datetime) -> Period:
     try:
-        return Period.parse(text) if text else Period.containing(now, Granularity.MONTH)
-    except InvalidPeriod as exc:
+        chosen = picked_period({"period": text or ""})
+    except BadPeriod as exc:
         raise _Refused(officer, 422, str(exc)) from None
+    return chosen or Period.containing(now, Granularity.MONTH)
 
 
 def _unit(code: str | None, officer: Officer, conn: Connection) -> reports.Unit:
@@ -157,51 +173,17 @@ def _choices(request: Request, officer: Officer) -> tuple[list[Any], list[Any]]:
     return units, procedures
 
 
-def _report_figures(
-    ctx: ReportingContext,
-    target: reports.Unit,
-    period: Period,
-    filters: Filters,
-    now: datetime,
-    conn: Connection,
-) -> dict[str, Any]:
-    """What the report page shows of ``target``: its summary, its units, their ranking and
-    the months up to ``period``."""
-    summary = reports.summary(target, period, filters=filters, now=now, db_session=conn)
-    children = reports.breakdown(
-        target, period, GroupBy.UNIT, filters=filters, now=now, db_session=conn
-    )
-    minimum = ctx.settings.ranking_min_answers
-    ranking = (
-        reports.rank(target, children, min_answers=minimum)  # counted once, not twice
-        if filters == Filters()
-        else reports.ranking(target, period, min_answers=minimum, now=now, db_session=conn)
-    )
-    return {
-        "summary": summary,
-        "children": children,
-        "ranking": ranking,
-        "trend": reports.time_series(
-            target,
-            months_up_to(period, now, SERIES_MONTHS),
-            filters=filters,
-            now=now,
-            db_session=conn,
-        ),
-    }
-
-
-def _chart(trend: list[dict[str, Any]]) -> str:
-    """The trend as Chart.js draws it (JSON)."""
-    return json.dumps(
-        {
-            "labels": [row["period"] for row in trend],
-            "received": [row["counts"]["received"] for row in trend],
-            "finished_late": [row["counts"]["finished_late"] for row in trend],
-            "finished": [row["counts"]["finished"] for row in trend],
-            "satisfaction": [row["figures"]["satisfaction_rate"] for row in trend],
-        }
-    )
+def _shown_period(params: dict[str, str], now: datetime) -> tuple[Period, str | None]:
+    """The period the pickers chose; on a bad choice, the one shown before (``shown``, or
+    this month) and the inline error."""
+    try:
+        return picked_period(params) or Period.containing(now, Granularity.MONTH), None
+    except BadPeriod as exc:
+        try:
+            before = picked_period({"period": params.get("shown", "")})
+        except BadPeriod:
+            before = None
+        return before or Period.containing(now, Granularity.MONTH), str(exc)
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -210,34 +192,34 @@ def reports_page(
     officer: Leader,
     ctx: Ctx,
     unit: str | None = None,
-    period: str | None = None,
     procedure: str | None = None,
     field: str | None = None,
 ) -> Response:
     now = ctx.now()
-    the_period = _period(period, officer, now)
+    the_period, error = _shown_period(dict(request.query_params), now)
     filters = Filters(procedure or None, field or None)
     with ctx.pool.connection() as conn:
         target = _unit(unit, officer, conn)
-        shown = _report_figures(ctx, target, the_period, filters, now, conn)
+        asked = page_values.Asked(
+            target, the_period, filters, now, ctx.settings.ranking_min_answers
+        )
+        shown = page_values.report(asked, conn)
     units, procedures = _choices(request, officer)
     pairs = (("unit", target.code), ("period", str(the_period)), ("procedure", procedure))
     query = {k: v for k, v in (*pairs, ("field", field)) if v}
-    summary, children = shown["summary"], shown["children"]
     return _render(
         request,
         "reports.html",
         officer,
+        status=422 if error else 200,
         title=TEXTS["reporting_title"],
-        summary=summary,
-        counts=summary["counts"],
-        figures=summary["figures"],
-        children=[c for c in children if c["key"] != target.code or c["counts"]["received"]],
-        ranking=shown["ranking"],
-        trend=shown["trend"],
-        chart_json=_chart(shown["trend"]),
+        **shown,
+        counts=shown["summary"]["counts"],
+        figures=shown["summary"]["figures"],
         target=target,
         period=str(the_period),
+        the_period=the_period,
+        period_error=error,
         query=query,
         qs=lambda **extra: urlencode({**query, **{k: v for k, v in extra.items() if v}}),
         units=units,
@@ -245,15 +227,51 @@ def reports_page(
         fields=FIELD_LABELS,
         selected_procedure=procedure or "",
         selected_field=field or "",
-        measures=MEASURES,
-        rates=RATES,
-        percent=_percent,
-        number=_number,
-        band_labels=AGENCY_BAND_LABELS,
-        group_labels=PORTAL_766_LABELS,
-        min_answers=ctx.settings.ranking_min_answers,
+        **_page_constants(ctx),
         closable=the_period.granularity is Granularity.MONTH and the_period.ends_at <= now,
-        chart_available=(STATIC / CHART_JS).is_file(),
+    )
+
+
+def _page_constants(ctx: ReportingContext) -> dict[str, Any]:
+    return {
+        "measures": MEASURES,
+        "explanations": EXPLANATIONS,
+        "band_labels": AGENCY_BAND_LABELS,
+        "group_labels": PORTAL_766_LABELS,
+        "criteria": [(c.number, RATING_CRITERIA[c]) for c in Criterion],
+        "min_answers": ctx.settings.ranking_min_answers,
+        "not_enough": not_enough,
+        "followups_url": f"{ctx.settings.pages_ratings_url}/staff/followups",
+        "chart_available": (STATIC / CHART_JS).is_file(),
+    }
+
+
+@router.get("/reports/print", response_class=HTMLResponse)
+def print_page(
+    request: Request, officer: Leader, ctx: Ctx, unit: str | None = None, period: str | None = None
+) -> Response:
+    """A unit's period on A4 paper: the figures, the on-time views, the criteria, the units."""
+    now = ctx.now()
+    the_period = _period(period, officer, now)
+    with ctx.pool.connection() as conn:
+        target = _unit(unit, officer, conn)
+        asked = page_values.Asked(
+            target, the_period, Filters(), now, ctx.settings.ranking_min_answers
+        )
+        shown = page_values.report(asked, conn)
+    return _render(
+        request,
+        "print.html",
+        officer,
+        title=f"{TEXTS['reporting_print']} · {target.name} · {period_name(the_period)}",
+        **shown,
+        counts=shown["summary"]["counts"],
+        figures=shown["summary"]["figures"],
+        target=target,
+        the_period=the_period,
+        printed_at=now,
+        back=urlencode({"unit": target.code, "period": str(the_period)}),
+        **_page_constants(ctx),
     )
 
 
@@ -283,6 +301,7 @@ def dossiers_page(
             filters=Filters(procedure or None, field or None),
             db_session=conn,
         )
+        rows = casework.dossier_rows(codes, target.code, now=now, db_session=conn)
     back = {"unit": target.code, "period": str(the_period), "procedure": procedure, "field": field}
     return _render(
         request,
@@ -291,10 +310,33 @@ def dossiers_page(
         title=chosen.meaning,
         measure=chosen,
         target=target,
-        period=str(the_period),
-        codes=codes,
+        the_period=the_period,
+        rows=rows,
         back=urlencode({k: v for k, v in back.items() if v}),
         export=urlencode({"measure": measure, **{k: v for k, v in back.items() if v}}),
+    )
+
+
+@router.get("/reports/dossiers/{code}", response_class=HTMLResponse)
+def dossier_page(
+    request: Request, officer: Leader, ctx: Ctx, code: str, back: str = ""
+) -> Response:
+    """One dossier of the reader's subtree: its particulars and timeline, as reporting
+    has projected them from the events."""
+    now = ctx.now()
+    with ctx.pool.connection() as conn:
+        row = casework.particulars(code, officer.unit_code, now=now, db_session=conn)
+        steps = casework.timeline(code, officer.unit_code, db_session=conn)
+    if row is None or steps is None:
+        raise _Refused(officer, 404, TEXTS["reporting_no_dossier"])
+    return _render(
+        request,
+        "dossier.html",
+        officer,
+        title=f"{TEXTS['reporting_dossier_code']} {code}",
+        row=row,
+        steps=steps,
+        back=back if back.startswith("/reports") else "/reports",
     )
 
 
@@ -316,8 +358,8 @@ async def close_page(request: Request, officer: Leader, ctx: Ctx) -> Response:
 def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> None:
     now = ctx.now()
     try:
-        the_period = Period.parse(period)
-    except InvalidPeriod as exc:
+        the_period = picked_period({"period": period}) or Period.containing(now, Granularity.MONTH)
+    except BadPeriod as exc:
         raise _Refused(officer, 422, str(exc)) from None
     with ctx.pool.connection() as conn, conn.transaction():
         target = _unit(unit or None, officer, conn)
@@ -325,8 +367,8 @@ def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> N
             reports.close_month(
                 target, the_period, closed_by=officer.username, now=now, db_session=conn
             )
-        except reports.CannotClose as exc:
-            raise _Refused(officer, 409, str(exc)) from None
+        except reports.CannotClose:
+            raise _Refused(officer, 409, TEXTS["reporting_cannot_close"]) from None
 
 
 def install_report_pages(app: FastAPI) -> None:

@@ -23,6 +23,7 @@ from services.reporting import store
 from services.reporting.facts import (
     ApologyFact,
     DossierFact,
+    DossierStep,
     FollowupFact,
     InvitationFact,
     NoticeFact,
@@ -30,6 +31,7 @@ from services.reporting.facts import (
     apology_fact,
     apply_dossier_event,
     apply_notice_event,
+    dossier_step,
     followup_fact,
     invitation_fact,
     notice_key,
@@ -124,6 +126,7 @@ class _Facts:
     invitations: list[InvitationFact] = field(default_factory=list)
     ratings: list[RatingFact] = field(default_factory=list)
     followups: list[FollowupFact] = field(default_factory=list)
+    steps: list[DossierStep] = field(default_factory=list)
 
     def add(
         self, role: str, event: dict[str, object], calendar: WorkingCalendar, applied: Applied
@@ -136,6 +139,7 @@ class _Facts:
             if after is not before and after is not None:
                 self.dossiers[dossier_id] = after
                 self.changed.add(dossier_id)
+                self.steps.append(dossier_step(event))
                 applied.unit_paths[after.unit_code] = after.unit_path
         elif event["type"] == EventType.APOLOGY_ISSUED:
             self.apologies.append(apology_fact(event, calendar))
@@ -161,6 +165,7 @@ class _Facts:
             [fact for key in sorted(self.changed) if (fact := self.dossiers[key]) is not None],
             db_session=db_session,
         )
+        store.save_steps(self.steps, db_session=db_session)
         store.save_apologies(self.apologies, db_session=db_session)
         store.save_notices(
             [self.notices[key] for key in sorted(self.changed_notices)], db_session=db_session

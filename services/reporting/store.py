@@ -21,6 +21,7 @@ from motcua.delivery import FINAL_STATES, DeliveryState
 from services.reporting.facts import (
     ApologyFact,
     DossierFact,
+    DossierStep,
     FollowupFact,
     InvitationFact,
     NoticeFact,
@@ -151,6 +152,30 @@ ON CONFLICT (followup_id) DO UPDATE SET closed_at = EXCLUDED.closed_at,
     on_time = EXCLUDED.on_time
 WHERE followups.closed_at IS NULL AND EXCLUDED.closed_at IS NOT NULL
 """
+
+
+_INSERT_STEPS = """
+INSERT INTO dossier_steps (dossier_id, sequence, step, at, detail)
+SELECT r.dossier_id, r.sequence, r.step, r.at, r.detail
+FROM jsonb_to_recordset(%s) AS r(dossier_id uuid, sequence integer, step text,
+    at timestamptz, detail text)
+ON CONFLICT (dossier_id, sequence) DO NOTHING
+"""
+
+
+def save_steps(steps: Sequence[DossierStep], *, db_session: Connection) -> None:
+    if steps:
+        rows = recordset(
+            {
+                "dossier_id": s.dossier_id,
+                "sequence": s.sequence,
+                "step": s.step,
+                "at": s.at,
+                "detail": s.detail,
+            }
+            for s in steps
+        )
+        db_session.execute(_INSERT_STEPS, (rows,))
 
 
 def save_apologies(facts: Sequence[ApologyFact], *, db_session: Connection) -> None:

@@ -13,10 +13,12 @@ from psycopg import Connection
 
 from motcua.dossier import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 from motcua.http import Problem
-from services.reporting import reports
+from motcua.web import TEXTS
+from services.reporting import casework, exports, reports
 from services.reporting.access import NotAllowed, NotSignedIn, Reader, reader_of
 from services.reporting.context import ReportingContext, context
-from services.reporting.exports import Table, csv_response, xlsx_response
+from services.reporting.explain import EXPLANATIONS, RATES
+from services.reporting.exports import Naming, Table, csv_response, xlsx_response
 from services.reporting.figures import Filters, GroupBy, dossiers_behind
 from services.reporting.formulas import FORMULA_VERSION
 from services.reporting.measures import MEASURES
@@ -104,6 +106,11 @@ class Asked:
     def unit_json(self) -> dict[str, str]:
         return {"code": self.unit.code, "name": self.unit.name}
 
+    @property
+    def naming(self) -> Naming:
+        """The exports' file names: what, the unit's name and the period."""
+        return Naming(self.unit.name, str(self.period))
+
 
 def asked(
     who: ReaderDep,
@@ -131,7 +138,8 @@ AskedDep = Annotated[Asked, Depends(asked)]
 def get_summary(q: AskedDep, ctx: Ctx) -> Any:
     with ctx.pool.connection() as conn:
         body = reports.summary(q.unit, q.period, filters=q.filters, now=q.now, db_session=conn)
-    return _answer(q.fmt, body, lambda: Table.of_summary(body))
+    minimum = ctx.settings.ranking_min_answers
+    return _answer(q.fmt, body, lambda: exports.of_summary(q.naming, body, minimum))
 
 
 def _breakdown(group_by: GroupBy) -> Callable[..., Any]:
@@ -141,9 +149,20 @@ def _breakdown(group_by: GroupBy) -> Callable[..., Any]:
                 q.unit, q.period, group_by, filters=q.filters, now=q.now, db_session=conn
             )
         body = {"unit": q.unit_json(), "period": str(q.period), "by": group_by.value, "rows": rows}
-        return _answer(q.fmt, body, lambda: Table.of_dicts(f"{group_by.value}s", rows))
+        minimum = ctx.settings.ranking_min_answers
+        what, header = _GROUP_FILES[group_by]
+        return _answer(
+            q.fmt, body, lambda: exports.of_groups(q.naming, what, header, rows, minimum)
+        )
 
     return view
+
+
+_GROUP_FILES = {
+    GroupBy.UNIT: ("theo-don-vi", TEXTS["filter_unit"]),
+    GroupBy.PROCEDURE: ("theo-thu-tuc", TEXTS["filter_procedure"]),
+    GroupBy.FIELD: ("theo-linh-vuc", TEXTS["filter_field"]),
+}
 
 
 for _path, _group, _summary in (
@@ -176,8 +195,14 @@ def get_series(
     with ctx.pool.connection() as conn:
         rows = reports.time_series(q.unit, periods, filters=q.filters, now=q.now, db_session=conn)
     body = {"unit": q.unit_json(), "rows": rows}
+    series_rows = [{"key": r["period"], **r} for r in rows]
+    minimum = ctx.settings.ranking_min_answers
     return _answer(
-        q.fmt, body, lambda: Table.of_dicts("series", [{"key": r["period"], **r} for r in rows])
+        q.fmt,
+        body,
+        lambda: exports.of_groups(
+            q.naming, "dien-bien", TEXTS["reporting_period"], series_rows, minimum
+        ),
     )
 
 
@@ -188,7 +213,7 @@ def get_ranking(q: AskedDep, ctx: Ctx) -> Any:
     with ctx.pool.connection() as conn:
         rows = reports.ranking(q.unit, q.period, min_answers=minimum, now=q.now, db_session=conn)
     body = {"unit": q.unit_json(), "period": str(q.period), "min_answers": minimum, "rows": rows}
-    return _answer(q.fmt, body, lambda: Table.of_dicts("ranking", rows))
+    return _answer(q.fmt, body, lambda: exports.of_ranking(q.naming, rows, minimum))
 
 
 @router.get("/officers", summary="Officers' scores on criteria 1, 2, 3, 4 and 7 (max 10).")
@@ -197,7 +222,7 @@ def get_officers(q: AskedDep, ctx: Ctx) -> Any:
     with ctx.pool.connection() as conn:
         rows = reports.officers(q.unit, q.period, db_session=conn)
     body = {"unit": q.unit_json(), "period": str(q.period), "rows": rows}
-    return _answer(q.fmt, body, lambda: Table.of_dicts("officers", rows))
+    return _answer(q.fmt, body, lambda: exports.of_officers(q.naming, rows))
 
 
 @router.get("/dossiers", summary="The dossiers behind a figure: codes only.")
@@ -234,13 +259,15 @@ def get_dossiers(
         "dossier_codes": codes,
         "truncated": len(codes) == limit,
     }
-    return _answer(q.fmt, body, lambda: Table.of_codes(measure, codes))
+    if q.fmt == "json":
+        return body
+    with ctx.pool.connection() as conn:
+        details = casework.dossier_rows(codes, q.unit.code, now=q.now, db_session=conn)
+    return _answer(q.fmt, body, lambda: exports.of_dossiers(q.naming, measure, details))
 
 
 @router.get("/formulas", summary="What each figure counts and how each rate is computed.")
 def get_formulas(who: ReaderDep) -> dict[str, Any]:
-    from services.reporting.explain import RATES
-
     return {
         "formula_version": FORMULA_VERSION,
         "measures": {
@@ -248,6 +275,7 @@ def get_formulas(who: ReaderDep) -> dict[str, Any]:
             for m in MEASURES.values()
         },
         "rates": RATES,
+        "explanations": EXPLANATIONS,
     }
 
 

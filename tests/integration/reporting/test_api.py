@@ -62,6 +62,7 @@ def counted(
 
 _OFFICER = ("processing_time", "agencies_contacted", "visits", "procedure_information")
 NOVEMBER = {"period": "2026-11"}
+RECEIVED = "Hồ sơ tiếp nhận trong kỳ (theo thời điểm tiếp nhận)"
 
 
 def test_the_drill_down_ranks_communes_and_leaves_thin_ones_unranked(
@@ -132,14 +133,15 @@ def test_every_table_exports_as_csv_and_xlsx_with_the_same_rows(
     assert as_csv.status_code == 200
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
-    assert {r["key"]: r["counts.received"] for r in rows} == {
+    # Headed for a leader: the code, the unit's name, each figure by what it means.
+    assert {r["Mã"]: r[RECEIVED] for r in rows} == {
         province.communes[0]: "2",
         province.communes[1]: "1",
     }
     as_xlsx = client.get("/v1/reports/units.xlsx", params=NOVEMBER)
     sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx.content)).active
     header = [cell.value for cell in sheet[1]]
-    received = header.index("counts.received")
+    received = header.index(RECEIVED)
     assert {r[0]: r[received] for r in sheet.iter_rows(min_row=2, values_only=True)} == {
         province.communes[0]: 2,
         province.communes[1]: 1,
@@ -225,3 +227,40 @@ def test_a_closed_month_is_frozen_and_a_late_event_shows_as_a_correction(
         "difference": 1,
     }
     assert summary["closed"]["formula_version"]
+
+
+def test_a_dossier_page_shows_only_the_readers_own_subtree(
+    client: TestClient,
+    signer: tuple[TokenIssuer, Path],
+    province: Province,
+    counted: dict[str, Dossier],
+) -> None:
+    code = counted["a1"].code
+    sign_in(client, signer, province.communes[1])
+    foreign = client.get(f"/reports/dossiers/{code}")
+    assert foreign.status_code == 404
+    assert "Không có hồ sơ này trong phạm vi của bạn." in foreign.text
+    assert code not in foreign.text
+    sign_in(client, signer, province.code)
+    own = client.get(f"/reports/dossiers/{code}", params={"back": "https://elsewhere.example"})
+    assert own.status_code == 200
+    assert 'data-step="received">Tiếp nhận hồ sơ' in own.text
+    assert 'id="dossier-officer">can-bo-a' in own.text
+    assert 'href="https://elsewhere.example"' not in own.text  # back stays on /reports
+
+
+def test_a_bad_period_on_the_page_is_an_inline_vietnamese_error(
+    client: TestClient,
+    signer: tuple[TokenIssuer, Path],
+    province: Province,
+    counted: dict[str, Dossier],
+) -> None:
+    sign_in(client, signer, province.code)
+    page = client.get("/reports", params={"kind": "month", "month": "13", "year": "2026"})
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Kỳ báo cáo “13/2026” không đúng" in page.text
+    assert 'id="period-name">Tháng 12/2026' in page.text  # this month's report, kept
+    listed = client.get("/reports/dossiers", params={"measure": "finished", "period": "2026-13"})
+    assert listed.status_code == 422
+    assert "Kỳ báo cáo “2026-13” không đúng" in listed.text

@@ -22,6 +22,7 @@ from motcua.identity import Role, TokenIssuer
 from motcua.kafka import Topic
 from services.reporting import metrics
 from services.reporting.gauges import Exporter
+from services.reporting.measures import MEASURES
 from services.reporting.projection import Record
 from tests.conftest import ROOT, Infra
 from tests.integration.conftest import wait_for
@@ -158,9 +159,10 @@ def test_a_letter_counts_when_it_reached_the_citizen_by_its_deadline(
     assert "Xin lỗi đến được công dân đúng hạn" in page.text
     assert 'data-rate="apology_delivery_compliance">40,00%' in page.text
     exported = client.get("/v1/reports/summary.csv", params={"period": "2026-11"})
-    [columns] = csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))
-    assert columns["figures.apology_delivery_compliance"] == "0.4"
-    assert columns["counts.late_letter_reached_in_time"] == "2"
+    # The summary export reads down: one figure a row, by its Vietnamese name.
+    columns = dict(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert columns["Xin lỗi đến được công dân đúng hạn"] == "40,00%"
+    assert columns[MEASURES["late_letter_reached_in_time"].meaning] == "2"
 
 
 def test_redelivered_and_stale_notice_events_change_nothing(

@@ -132,7 +132,14 @@ def dump(url: str) -> Dump:
             )
             for table in tables
         }
-    assert {"dossiers", "apologies", "apology_notices", "invitations", "ratings"} <= every.keys()
+    assert {
+        "dossiers",
+        "dossier_steps",
+        "apologies",
+        "apology_notices",
+        "invitations",
+    } <= every.keys()
+    assert "ratings" in every
     assert "followups" in every
     assert {"units", "consumed_offsets"} <= every.keys()
     return every

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, ViewportSize, expect
 from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer
 from services.reporting.app import create_app
 from tests.a11y.axe import assert_no_serious_violation
-from tests.browser import screenshot
+from tests.browser import assert_fits, screenshot
 from tests.conftest import Infra
 from tests.integration.conftest import wait_for
 from tests.integration.reporting.conftest import (
@@ -85,7 +85,7 @@ def test_a_leader_reads_opens_and_watches_the_figures_move(
             expect(received).to_have_text("4", timeout=20_000)  # refreshed without a reload
 
             page.locator('a.figure-link:has([data-measure="finished_late"])').first.click()
-            expect(page.locator("#dossier-codes li")).to_have_text([dossiers[0].code])
+            expect(page.locator("#dossier-list a.code")).to_have_text([dossiers[0].code])
             assert_no_serious_violation(page, "dossiers behind a figure")
 
             page.goto(f"{server}/reports?period=2026-11")
@@ -120,5 +120,6 @@ def test_the_page_reads_on_a_phone_without_javascript(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
         screenshot(page, "reports-phone-nojs")
+        assert_fits(page, "reports-nojs")  # 1366 and 390 px, tables as cards on the phone
     finally:
         context.close()

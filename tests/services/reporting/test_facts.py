@@ -7,7 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from motcua.calendar import default_calendar
+from motcua.contracts import EventType
 from motcua.delivery import DeliveryState
+from motcua.web import TEXTS
 from services.reporting.facts import (
     DossierFact,
     DossierState,
@@ -15,6 +17,7 @@ from services.reporting.facts import (
     apology_fact,
     apply_dossier_event,
     apply_notice_event,
+    dossier_step,
     notice_key,
     rating_fact,
 )
@@ -173,3 +176,31 @@ def test_a_notice_delivered_or_posted_without_a_sent_time_was_sent_by_then() -> 
     assert (delivered.sent_at, delivered.reached_in_time) == (at(9, 16), True)
     posted = notices(d.notice("posted", at(10, 10), message_id=str(uuid.uuid4()), channel="post"))
     assert (posted.sent_at, posted.reached_in_time) == (at(10, 10), False)
+
+
+def test_each_lifecycle_event_is_a_step_of_the_timeline_with_what_a_leader_reads() -> None:
+    d = Dossier(received_at=at(2, 9), due_at=at(11, 9))
+    events = [
+        d.received(),
+        d.assigned(at(2, 10), "can-bo-a"),
+        d.completed(at(12, 9)),
+        d.returned(at(13, 8), "postal"),
+    ]
+    steps = [dossier_step(e) for e in events]
+    assert [(s.sequence, s.step, s.at, s.detail) for s in steps] == [
+        (1, "received", at(2, 9), "in_person"),
+        (2, "assigned", at(2, 10), "can-bo-a"),
+        (3, "completed", at(12, 9), "granted"),
+        (4, "returned", at(13, 8), "postal"),
+    ]
+    assert {s.dossier_id for s in steps} == {d.dossier_id}
+
+
+def test_every_step_of_a_timeline_has_its_vietnamese_words() -> None:
+    d = Dossier()
+    received = dossier_step(d.received())
+    names = {kind.name.removeprefix("DOSSIER_").lower() for kind in EventType}
+    assert received.step in names
+    for kind in EventType:
+        if kind.name.startswith("DOSSIER_"):
+            assert TEXTS[f"reporting_step_{kind.name.removeprefix('DOSSIER_').lower()}"]
