@@ -469,36 +469,56 @@ ROLE_LABELS: Mapping[str, str] = MappingProxyType(
 )
 
 
+MESSAGE_SENDER: Mapping[str, str] = MappingProxyType(
+    {
+        "agency_unknown": "Cơ quan giải quyết hồ sơ",
+        "hotline": "Hỏi đáp: {phone}.",
+    }
+)
+"""Who a citizen's message comes from: the agency's name and its public phone."""
+
+
+def sender_words(agency: str | None, phone: str | None) -> dict[str, str]:
+    """``{agency}`` and ``{hotline}`` of a message: the unit's name (a neutral name when
+    intake gave none) and " Hỏi đáp: <phone>." (nothing without a public phone)."""
+    hotline = " " + MESSAGE_SENDER["hotline"].format(phone=phone) if phone else ""
+    return {"agency": agency or MESSAGE_SENDER["agency_unknown"], "hotline": hotline}
+
+
 INVITATION_MESSAGES: Mapping[str, str] = MappingProxyType(
     {
-        # SMS: without diacritics, so it stays in the GSM alphabet and one 160-character
-        # message with the link (a Vietnamese text with accents is UCS-2: 70 characters).
-        "sms_invite": "Moi ong/ba danh gia su hai long ve ho so {code}: {link} (den {expires})",
-        "sms_reminder": "Nhac: ong/ba chua danh gia ho so {code}. Danh gia tai {link} "
-        "(den {expires})",
+        # SMS in Vietnamese with accents, naming the agency and its phone so the text does
+        # not read like a scam; SMS_ALPHABET=gsm7 strips the accents (docs/delivery.md).
+        "sms_invite": "{agency} mời ông/bà đánh giá việc giải quyết hồ sơ {code} (đến "
+        "{expires}).{hotline} Đánh giá tại: {link}",
+        "sms_reminder": "Nhắc lại: {agency} mời ông/bà đánh giá hồ sơ {code} (đến "
+        "{expires}).{hotline} Đánh giá tại: {link}",
         "email_subject_invite": "Mời ông/bà đánh giá sự hài lòng – hồ sơ {code}",
         "email_subject_reminder": "Nhắc lại: mời ông/bà đánh giá sự hài lòng – hồ sơ {code}",
-        "email_invite": "Kính gửi ông/bà,\n\n{outcome_line}\n\nMời ông/bà dành một phút đánh giá "
-        "mức độ hài lòng về việc giải quyết hồ sơ (Nghị định 61/2018/NĐ-CP, Điều 31) tại:\n"
-        "{link}\n\nĐường dẫn dùng một lần, có hiệu lực đến {expires}.\n\nTrân trọng cảm ơn.",
+        "email_invite": "Kính gửi ông/bà,\n\n{outcome_line}\n\n{agency} mời ông/bà dành một "
+        "phút đánh giá mức độ hài lòng về việc giải quyết hồ sơ (Nghị định 61/2018/NĐ-CP, "
+        "Điều 31) tại:\n{link}\n\nĐường dẫn dùng một lần, có hiệu lực đến {expires}.\n\n"
+        "Trân trọng cảm ơn.\n{agency}.{hotline}",
         "email_reminder": "Kính gửi ông/bà,\n\nÔng/bà chưa đánh giá việc giải quyết hồ sơ "
-        "{code}. Ý kiến của ông/bà giúp cơ quan phục vụ tốt hơn:\n{link}\n\nĐường dẫn có "
-        "hiệu lực đến {expires}.\n\nTrân trọng cảm ơn.",
+        "{code}. Ý kiến của ông/bà giúp {agency} phục vụ tốt hơn:\n{link}\n\nĐường dẫn có "
+        "hiệu lực đến {expires}.\n\nTrân trọng cảm ơn.\n{agency}.{hotline}",
         "outcome_returned": "Hồ sơ {code} của ông/bà đã được trả kết quả.",
         "outcome_rejected": "Hồ sơ {code} của ông/bà đã được trả lời từ chối giải quyết.",
-        "zalo_invite": "Mời ông/bà đánh giá sự hài lòng về hồ sơ {code}",
-        "zalo_reminder": "Nhắc lại: mời ông/bà đánh giá sự hài lòng về hồ sơ {code}",
-        "sms_followup": "Y kien cua ong/ba ve ho so {code} da duoc xu ly. Danh gia viec xu ly "
-        "tai {link}",
+        "zalo_invite": "{agency} mời ông/bà đánh giá sự hài lòng về hồ sơ {code}.{hotline}",
+        "zalo_reminder": "Nhắc lại: {agency} mời ông/bà đánh giá sự hài lòng về hồ sơ "
+        "{code}.{hotline}",
+        "sms_followup": "{agency} đã xử lý ý kiến của ông/bà về hồ sơ {code}.{hotline} Đánh "
+        "giá việc xử lý tại: {link}",
         "email_subject_followup": "Ý kiến của ông/bà về hồ sơ {code} đã được xử lý",
         "email_followup": "Kính gửi ông/bà,\n\n{outcome_line}\n\nÝ kiến chưa hài lòng của "
-        "ông/bà đã được thủ trưởng đơn vị xem xét và xử lý. Mời ông/bà cho biết mức độ hài "
-        "lòng về việc xử lý ý kiến tại:\n{link}\n\nTrân trọng cảm ơn.",
-        "zalo_followup": "Ý kiến của ông/bà về hồ sơ {code} đã được xử lý",
+        "ông/bà đã được thủ trưởng {agency} xem xét và xử lý. Mời ông/bà cho biết mức độ hài "
+        "lòng về việc xử lý ý kiến tại:\n{link}\n\nTrân trọng cảm ơn.\n{agency}.{hotline}",
+        "zalo_followup": "{agency} đã xử lý ý kiến của ông/bà về hồ sơ {code}.{hotline}",
     }
 )
 """What a citizen receives: ``{code}`` the dossier code, ``{link}`` the short link,
-``{expires}`` the last day it works (dd/mm/yyyy)."""
+``{expires}`` the last day it works (dd/mm/yyyy), ``{agency}`` and ``{hotline}`` who
+sends it (:func:`sender_words`)."""
 
 INVITATION_PAGE_TEXTS: Mapping[str, str] = MappingProxyType(
     {
