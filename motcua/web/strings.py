@@ -629,7 +629,7 @@ RATING_CHANNELS: Mapping[str, str] = MappingProxyType(
 )
 
 FOLLOWUP_STANDINGS: Mapping[str, str] = MappingProxyType(
-    {"open": "Đang xử lý", "due_soon": "Sắp đến hạn", "overdue": "Quá hạn", "closed": "Đã xử lý"}
+    {"open": "Còn hạn", "due_soon": "Sắp đến hạn", "overdue": "Quá hạn", "closed": "Đã xử lý"}
 )
 
 FOLLOWUP_REASONS: Mapping[str, str] = MappingProxyType(
