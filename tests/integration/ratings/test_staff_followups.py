@@ -67,7 +67,7 @@ class Units:
 
 def answer(url: str, invited: Invited, comment: str | None = None, **levels: str) -> UUID | None:
     """The citizen's answer through the form's own service; the follow-up it opened."""
-    form = happy_form(**levels)
+    form = happy_form(False, "2", **levels)
     overall = form.pop("overall")
     with psycopg.connect(url) as conn:
         recorded = submit_with_token(
