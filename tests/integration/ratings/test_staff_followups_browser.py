@@ -47,6 +47,22 @@ def _check(page: Page, name: str, javascript: bool) -> None:
         assert_no_serious_violation(page, name)
 
 
+def _cards_on_a_phone(page: Page) -> None:
+    """At 390 px each row is a card: no header row, the cells one under the other."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    try:
+        expect(page.locator("#followup-rows thead")).to_be_hidden()
+        first, second = (
+            page.locator("#followup-rows tbody tr").first.locator("td").nth(i) for i in (0, 1)
+        )
+        top, below = first.bounding_box(), second.bounding_box()
+        assert top is not None
+        assert below is not None
+        assert below["y"] >= top["y"] + top["height"] - 1, (top, below)
+    finally:
+        page.set_viewport_size({"width": 1366, "height": 900})
+
+
 def _walk(page: Page, server: str, w: World, javascript: bool) -> None:
     page.goto(f"{server}/staff/followups")
     triage = page.locator("section.triage")
@@ -56,6 +72,7 @@ def _walk(page: Page, server: str, w: World, javascript: bool) -> None:
     expect(page.locator("#followup-rows")).to_contain_text(PROCEDURE_NAME)
     expect(page.locator("#count-overdue .count")).to_have_text("1")
     _check(page, "list", javascript)
+    _cards_on_a_phone(page)
 
     triage.get_by_role("button", name="Ý kiến là phản ánh, kiến nghị").click()
     expect(page.locator("#followup-heading")).to_contain_text(w.commented.dossier_code)
