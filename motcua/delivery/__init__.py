@@ -1,7 +1,8 @@
 """Message delivery every service shares: the channels (SMS gateway, SMTP, Zalo OA and
 the recording channel of the local stack), retries with capped backoff and jitter, quiet
-hours, masking of contacts, the citizen's contact asked from intake at send time, and the
-sender loop over a service's own table of messages.
+hours, masking of contacts, the SMS alphabet (:func:`sms_text`, :func:`sms_segments`),
+the citizen's contact (and the agency's name and phone) asked from intake at send time,
+and the sender loop over a service's own table of messages.
 
 A service keeps its texts, its table and its rules: it implements a
 :class:`DeliveryStore` over its table, subclasses :class:`SenderLoop` with what one
@@ -49,6 +50,7 @@ from motcua.delivery._settings import (
     receipt_secret,
     retry_policy,
 )
+from motcua.delivery._sms import SmsAlphabet, is_gsm7, sms_segments, sms_text
 from motcua.delivery._webhooks import (
     ApplyReceipt,
     ReceiptAnswer,
@@ -87,6 +89,7 @@ __all__ = [
     "SendFailed",
     "SenderLoop",
     "Sent",
+    "SmsAlphabet",
     "SmsGateway",
     "SmtpMailer",
     "TransientSendError",
@@ -94,6 +97,7 @@ __all__ = [
     "ZaloOA",
     "build_channels",
     "callback_url",
+    "is_gsm7",
     "judge",
     "mask_destination",
     "mask_email",
@@ -105,6 +109,8 @@ __all__ = [
     "retry_policy",
     "send_with_retries",
     "sign",
+    "sms_segments",
+    "sms_text",
     "utc_now",
     "verify",
 ]

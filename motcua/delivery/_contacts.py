@@ -1,6 +1,7 @@
 """The citizen's phone number and e-mail address, asked from intake at send time with the
 sending service's own read-only key and forgotten once the message is handed to its
-channel: never stored in the service's tables, events or logs.
+channel: never stored in the service's tables, events or logs. The same answer names the
+agency handling the dossier and its public phone, so a message says who sends it.
 
 Intake's receipt endpoint (``GET /v1/dossiers/{code}/receipt``) is the one that names the
 citizen.
@@ -26,6 +27,10 @@ class Contact:
     preference: str | None = None
     """The citizen's contact preference as intake holds it (``sms``, ``email``, ``zalo``,
     ``phone``, ``post``, ``none``)."""
+    agency: str | None = None
+    """The name of the unit handling the dossier ("Công an phường Tây Hồ")."""
+    agency_phone: str | None = None
+    """The unit's public number for citizens' questions ("024 3835 1185")."""
 
     def destination(self, channel: str) -> str | None:
         """Where ``channel`` sends: Zalo OA reaches the citizen by phone number."""
@@ -61,6 +66,8 @@ class IntakeContacts:
                 receipt.get("applicant_phone"),
                 receipt.get("applicant_email"),
                 preference=receipt.get("contact_preference"),
+                agency=receipt.get("agency"),
+                agency_phone=receipt.get("agency_phone"),
             )
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
             raise IntakeUnavailable(f"no receipt from intake: {type(exc).__name__}") from exc

@@ -11,6 +11,7 @@ from motcua.delivery._answers import RecordingAnswers, RecordingReceiptsMode
 from motcua.delivery._channels import Channel, RecordingChannel, SmsGateway, SmtpMailer, ZaloOA
 from motcua.delivery._quiet_hours import QuietHours
 from motcua.delivery._retry import RetryPolicy
+from motcua.delivery._sms import SmsAlphabet
 from motcua.settings import ServiceSettings
 
 
@@ -22,6 +23,11 @@ class DeliverySettings(ServiceSettings):
     )
     sms_gateway_token: SecretStr = Field(
         default=SecretStr(""), description="Bearer token of the SMS gateway, if it needs one."
+    )
+    sms_alphabet: SmsAlphabet = Field(
+        default="unicode",
+        description="`unicode`: SMS in Vietnamese with accents (UCS-2, 70 characters a message); "
+        "`gsm7`: accents stripped (160 characters a message, reads worse).",
     )
     smtp_host: str = Field(default="", description="SMTP relay for e-mail; empty = record only.")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP relay.")

@@ -408,6 +408,33 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "followup_action_required": "Nhập kết quả xử lý.",
         "followup_action_too_long": "Kết quả xử lý dài tối đa 2.000 ký tự.",
         "followup_already_closed": "Ý kiến này đã được đóng.",
+        "followups_triage_title": "Ý kiến cần quyết định",
+        "followups_triage_intro": "Ý kiến công dân viết kèm đánh giá, chưa ai xem xét. Đọc "
+        "từng ý kiến: nếu là phản ánh, kiến nghị thì chuyển thủ trưởng đơn vị xử lý.",
+        "followups_open_title": "Ý kiến đang chờ xử lý",
+        "followups_closed_title": "Ý kiến đã xử lý",
+        "followups_counts_label": "Số ý kiến chưa xử lý theo hạn trả lời",
+        "followups_filter_legend": "Lọc danh sách",
+        "followups_filter_state": "Tình trạng",
+        "followups_filter_unit": "Đơn vị",
+        "followups_filter_reason": "Nội dung không hài lòng",
+        "followups_filter_apply": "Lọc",
+        "followups_filter_clear": "Bỏ lọc",
+        "followups_state_all": "Tất cả ý kiến chưa xử lý",
+        "followups_state_overdue": "Quá hạn trả lời",
+        "followups_state_due_soon": "Sắp đến hạn (trong 3 ngày làm việc)",
+        "followups_state_open": "Còn hạn",
+        "followups_state_closed": "Đã xử lý",
+        "followups_unit_all": "Mọi đơn vị trong phạm vi",
+        "followups_reason_all": "Mọi nội dung",
+        "followups_refused_state": "Tình trạng đã chọn không có trong danh sách.",
+        "followups_refused_unit": "Đơn vị đã chọn không thuộc phạm vi của bạn.",
+        "followups_refused_reason": "Nội dung đã chọn không có trong danh sách.",
+        "followups_filtered_empty": "Không có ý kiến nào khớp bộ lọc.",
+        "followup_closed_notice": "Đã đóng phản ánh về hồ sơ {code}: công dân sẽ được báo "
+        "kết quả xử lý và được mời đánh giá việc xử lý.",
+        "followup_closed_view": "Xem ý kiến đã đóng",
+        "followup_back": "Về danh sách ý kiến",
         "col_channel": "Kênh",
         "col_serial": "Số phiếu",
     }
@@ -568,36 +595,56 @@ ROLE_LABELS: Mapping[str, str] = MappingProxyType(
 )
 
 
+MESSAGE_SENDER: Mapping[str, str] = MappingProxyType(
+    {
+        "agency_unknown": "Cơ quan giải quyết hồ sơ",
+        "hotline": "Hỏi đáp: {phone}.",
+    }
+)
+"""Who a citizen's message comes from: the agency's name and its public phone."""
+
+
+def sender_words(agency: str | None, phone: str | None) -> dict[str, str]:
+    """``{agency}`` and ``{hotline}`` of a message: the unit's name (a neutral name when
+    intake gave none) and " Hỏi đáp: <phone>." (nothing without a public phone)."""
+    hotline = " " + MESSAGE_SENDER["hotline"].format(phone=phone) if phone else ""
+    return {"agency": agency or MESSAGE_SENDER["agency_unknown"], "hotline": hotline}
+
+
 INVITATION_MESSAGES: Mapping[str, str] = MappingProxyType(
     {
-        # SMS: without diacritics, so it stays in the GSM alphabet and one 160-character
-        # message with the link (a Vietnamese text with accents is UCS-2: 70 characters).
-        "sms_invite": "Moi ong/ba danh gia su hai long ve ho so {code}: {link} (den {expires})",
-        "sms_reminder": "Nhac: ong/ba chua danh gia ho so {code}. Danh gia tai {link} "
-        "(den {expires})",
+        # SMS in Vietnamese with accents, naming the agency and its phone so the text does
+        # not read like a scam; SMS_ALPHABET=gsm7 strips the accents (docs/delivery.md).
+        "sms_invite": "{agency} mời ông/bà đánh giá việc giải quyết hồ sơ {code} (đến "
+        "{expires}).{hotline} Đánh giá tại: {link}",
+        "sms_reminder": "Nhắc lại: {agency} mời ông/bà đánh giá hồ sơ {code} (đến "
+        "{expires}).{hotline} Đánh giá tại: {link}",
         "email_subject_invite": "Mời ông/bà đánh giá sự hài lòng – hồ sơ {code}",
         "email_subject_reminder": "Nhắc lại: mời ông/bà đánh giá sự hài lòng – hồ sơ {code}",
-        "email_invite": "Kính gửi ông/bà,\n\n{outcome_line}\n\nMời ông/bà dành một phút đánh giá "
-        "mức độ hài lòng về việc giải quyết hồ sơ (Nghị định 61/2018/NĐ-CP, Điều 31) tại:\n"
-        "{link}\n\nĐường dẫn dùng một lần, có hiệu lực đến {expires}.\n\nTrân trọng cảm ơn.",
+        "email_invite": "Kính gửi ông/bà,\n\n{outcome_line}\n\n{agency} mời ông/bà dành một "
+        "phút đánh giá mức độ hài lòng về việc giải quyết hồ sơ (Nghị định 61/2018/NĐ-CP, "
+        "Điều 31) tại:\n{link}\n\nĐường dẫn dùng một lần, có hiệu lực đến {expires}.\n\n"
+        "Trân trọng cảm ơn.\n{agency}.{hotline}",
         "email_reminder": "Kính gửi ông/bà,\n\nÔng/bà chưa đánh giá việc giải quyết hồ sơ "
-        "{code}. Ý kiến của ông/bà giúp cơ quan phục vụ tốt hơn:\n{link}\n\nĐường dẫn có "
-        "hiệu lực đến {expires}.\n\nTrân trọng cảm ơn.",
+        "{code}. Ý kiến của ông/bà giúp {agency} phục vụ tốt hơn:\n{link}\n\nĐường dẫn có "
+        "hiệu lực đến {expires}.\n\nTrân trọng cảm ơn.\n{agency}.{hotline}",
         "outcome_returned": "Hồ sơ {code} của ông/bà đã được trả kết quả.",
         "outcome_rejected": "Hồ sơ {code} của ông/bà đã được trả lời từ chối giải quyết.",
-        "zalo_invite": "Mời ông/bà đánh giá sự hài lòng về hồ sơ {code}",
-        "zalo_reminder": "Nhắc lại: mời ông/bà đánh giá sự hài lòng về hồ sơ {code}",
-        "sms_followup": "Y kien cua ong/ba ve ho so {code} da duoc xu ly. Danh gia viec xu ly "
-        "tai {link}",
+        "zalo_invite": "{agency} mời ông/bà đánh giá sự hài lòng về hồ sơ {code}.{hotline}",
+        "zalo_reminder": "Nhắc lại: {agency} mời ông/bà đánh giá sự hài lòng về hồ sơ "
+        "{code}.{hotline}",
+        "sms_followup": "{agency} đã xử lý ý kiến của ông/bà về hồ sơ {code}.{hotline} Đánh "
+        "giá việc xử lý tại: {link}",
         "email_subject_followup": "Ý kiến của ông/bà về hồ sơ {code} đã được xử lý",
         "email_followup": "Kính gửi ông/bà,\n\n{outcome_line}\n\nÝ kiến chưa hài lòng của "
-        "ông/bà đã được thủ trưởng đơn vị xem xét và xử lý. Mời ông/bà cho biết mức độ hài "
-        "lòng về việc xử lý ý kiến tại:\n{link}\n\nTrân trọng cảm ơn.",
-        "zalo_followup": "Ý kiến của ông/bà về hồ sơ {code} đã được xử lý",
+        "ông/bà đã được thủ trưởng {agency} xem xét và xử lý. Mời ông/bà cho biết mức độ hài "
+        "lòng về việc xử lý ý kiến tại:\n{link}\n\nTrân trọng cảm ơn.\n{agency}.{hotline}",
+        "zalo_followup": "{agency} đã xử lý ý kiến của ông/bà về hồ sơ {code}.{hotline}",
     }
 )
 """What a citizen receives: ``{code}`` the dossier code, ``{link}`` the short link,
-``{expires}`` the last day it works (dd/mm/yyyy)."""
+``{expires}`` the last day it works (dd/mm/yyyy), ``{agency}`` and ``{hotline}`` who
+sends it (:func:`sender_words`)."""
 
 INVITATION_PAGE_TEXTS: Mapping[str, str] = MappingProxyType(
     {
@@ -681,7 +728,7 @@ RATING_CHANNELS: Mapping[str, str] = MappingProxyType(
 )
 
 FOLLOWUP_STANDINGS: Mapping[str, str] = MappingProxyType(
-    {"open": "Đang xử lý", "due_soon": "Sắp đến hạn", "overdue": "Quá hạn", "closed": "Đã xử lý"}
+    {"open": "Còn hạn", "due_soon": "Sắp đến hạn", "overdue": "Quá hạn", "closed": "Đã xử lý"}
 )
 
 FOLLOWUP_REASONS: Mapping[str, str] = MappingProxyType(

@@ -44,6 +44,7 @@ def build_sender(
         seal,
         public_url=settings.ratings_public_url,
         quiet=quiet_hours(settings),
+        alphabet=settings.sms_alphabet,
         retry=retry_policy(settings),
         reminder_after=timedelta(days=settings.reminder_after_days),
         batch_size=settings.delivery_batch_size,

@@ -8,8 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from motcua.delivery import Attachment, Contact, Message, QuietHours, next_allowed
+from motcua.delivery import (
+    Attachment,
+    Contact,
+    Message,
+    QuietHours,
+    SmsAlphabet,
+    next_allowed,
+    sms_text,
+)
 from motcua.dossier import LOCAL_ZONE
+from motcua.web.strings import sender_words
 from services.deadlines.notices.events import NoticeFacts
 
 POST = "post"
@@ -25,23 +34,26 @@ KIND = "apology"
 
 TEXTS = {
     "sms": (
-        "Hồ sơ {code} chậm trả kết quả, cơ quan giải quyết xin lỗi ông/bà. "
-        "Ngày hẹn trả kết quả mới: {due}. Xem phiếu xin lỗi: {link}"
+        "{agency} xin lỗi ông/bà: hồ sơ {code} chậm trả kết quả, hẹn lại {due}."
+        "{hotline} Phiếu xin lỗi: {link}"
     ),
     "zalo": (
-        "Cơ quan giải quyết hồ sơ {code} xin lỗi ông/bà vì hồ sơ chậm trả kết quả. "
-        "Ngày hẹn trả kết quả mới: {due}. Phiếu xin lỗi số {number}: {link}"
+        "{agency} xin lỗi ông/bà vì hồ sơ {code} chậm trả kết quả. Ngày hẹn trả kết quả "
+        "mới: {due}.{hotline} Phiếu xin lỗi số {number}: {link}"
     ),
     "email_subject": "Phiếu xin lỗi và hẹn lại ngày trả kết quả hồ sơ {code}",
     "email": (
         "Kính gửi ông/bà,\n\n"
-        "Hồ sơ {code} của ông/bà chậm trả kết quả so với ngày hẹn. Cơ quan giải quyết "
+        "Hồ sơ {code} của ông/bà chậm trả kết quả so với ngày hẹn. {agency} "
         "thành thật xin lỗi ông/bà và hẹn trả kết quả vào {due}.\n\n"
         "Phiếu xin lỗi số {number} được gửi kèm thư này (tệp PDF); ông/bà cũng có thể "
         "xem tại: {link}\n\n"
-        "Thư này được gửi tự động, xin ông/bà không trả lời thư."
+        "Thư này được gửi tự động, xin ông/bà không trả lời thư.\n{agency}.{hotline}"
     ),
 }
+"""In Vietnamese with accents, naming the agency and its public phone (``{agency}``,
+``{hotline}``: :func:`motcua.web.strings.sender_words`) so the notice does not read like
+a scam; an SMS follows ``SMS_ALPHABET``."""
 
 
 def _preferred(preference: str | None) -> str | None:
@@ -92,18 +104,24 @@ def compose(
     channel: str,
     new_due_at: datetime,
     link: str,
+    sender: Contact,
+    alphabet: SmsAlphabet = "unicode",
     pdf: bytes | None = None,
 ) -> Message:
-    """The notice on ``channel``: SMS and Zalo carry the code, the new appointment and the
-    link; e-mail says the same at more length, with the letter's PDF attached."""
+    """The notice on ``channel``: SMS and Zalo carry the agency, its phone, the code, the
+    new appointment and the link; e-mail says the same at more length, with the letter's
+    PDF attached. ``sender`` is intake's answer (the agency's name and public phone)."""
     words = {
         "code": facts.dossier_code,
         "due": appointment(new_due_at),
         "link": link,
         "number": facts.letter_number,
+        **sender_words(sender.agency, sender.agency_phone),
     }
     if channel in NEEDS_PHONE:
         text = TEXTS[channel].format(**words)
+        if channel == "sms":
+            text = sms_text(text, alphabet)
         return Message(notice_id, facts.dossier_code, channel, KIND, link, None, text)
     if channel != "email":
         msg = f"no message for channel {channel!r}"

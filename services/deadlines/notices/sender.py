@@ -23,6 +23,7 @@ from motcua.delivery import (
     QuietHours,
     RetryPolicy,
     SenderLoop,
+    SmsAlphabet,
     build_channels,
     quiet_hours,
     retry_policy,
@@ -67,6 +68,7 @@ class NoticeSender(SenderLoop[Due, Update]):
         public_url: str,
         quiet: QuietHours | None,
         retry: RetryPolicy,
+        alphabet: SmsAlphabet = "unicode",
         poll_s: float = 0.5,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -75,6 +77,7 @@ class NoticeSender(SenderLoop[Due, Update]):
         self.public_url = public_url
         self.quiet = quiet
         self.retry = retry
+        self.alphabet: SmsAlphabet = alphabet
 
     def log_extra(self, item: Due) -> dict[str, object]:
         return {"notice_id": item.notice_id, "letter_id": item.letter_id}
@@ -116,6 +119,8 @@ class NoticeSender(SenderLoop[Due, Update]):
             channel=channel_name,
             new_due_at=due.new_due_at,
             link=short_link(self.public_url, token),
+            sender=contact,
+            alphabet=self.alphabet,
             pdf=pdf,
         )
         sent = await send_with_retries(channel, message, destination, self.retry)
@@ -147,6 +152,7 @@ def build_sender(
         public_url=settings.letter_public_url,
         quiet=quiet_hours(settings),
         retry=retry_policy(settings),
+        alphabet=settings.sms_alphabet,
     )
 
 

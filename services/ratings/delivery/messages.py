@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from motcua.delivery import Message
-from motcua.web.strings import INVITATION_MESSAGES, local_date
+from motcua.delivery import Contact, Message, SmsAlphabet, sms_text
+from motcua.web.strings import INVITATION_MESSAGES, local_date, sender_words
 
 KINDS = ("invite", "reminder", "followup")
 
@@ -29,14 +29,23 @@ def compose(
     kind: str,
     link: str,
     expires_at: datetime,
+    sender: Contact,
+    alphabet: SmsAlphabet = "unicode",
 ) -> Message:
+    """The message of ``kind`` on ``channel``, naming the agency and its public phone
+    (from ``sender``, intake's answer) so the citizen knows who writes."""
     if kind not in KINDS:
         msg = f"unknown message kind {kind!r}"
         raise ValueError(msg)
-    words = {"code": dossier_code, "link": link, "expires": local_date(expires_at)}
+    words = {
+        "code": dossier_code,
+        "link": link,
+        "expires": local_date(expires_at),
+        **sender_words(sender.agency, sender.agency_phone),
+    }
     subject: str | None = None
     if channel == "sms":
-        text = INVITATION_MESSAGES[f"sms_{kind}"].format(**words)
+        text = sms_text(INVITATION_MESSAGES[f"sms_{kind}"].format(**words), alphabet)
     elif channel == "email":
         subject = INVITATION_MESSAGES[f"email_subject_{kind}"].format(**words)
         outcome_line = INVITATION_MESSAGES[f"outcome_{outcome}"].format(**words)

@@ -32,6 +32,7 @@ from motcua.delivery import (
     RecordedRow,
     RetryPolicy,
     SenderLoop,
+    SmsAlphabet,
     send_with_retries,
     utc_now,
 )
@@ -258,6 +259,7 @@ class Sender(SenderLoop[Due, Update]):
         *,
         public_url: str,
         quiet: QuietHours | None,
+        alphabet: SmsAlphabet = "unicode",
         retry: RetryPolicy = _RETRY,
         reminder_after: timedelta = timedelta(days=3),
         batch_size: int = 200,
@@ -280,6 +282,7 @@ class Sender(SenderLoop[Due, Update]):
         self.seal = seal
         self.public_url = public_url
         self.quiet = quiet
+        self.alphabet: SmsAlphabet = alphabet
         self.retry = retry
         self.reminder_after = reminder_after
 
@@ -325,6 +328,8 @@ class Sender(SenderLoop[Due, Update]):
             kind=due.kind,
             link=link,
             expires_at=due.expires_at,
+            sender=contact,
+            alphabet=self.alphabet,
         )
         await self.deliveries.queue(message, due.invitation_id)
         sent = await send_with_retries(channel, message, destination, self.retry, _seen)

@@ -6,6 +6,8 @@ Vietnamese calendar (:mod:`motcua.calendar`) as every other legal time is.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -47,3 +49,64 @@ def standing(
     if calendar.add_working_days(now, soon_days) >= due_at:
         return Standing.DUE_SOON
     return Standing.OPEN
+
+
+STATES = ("overdue", "due_soon", "open", "closed")
+"""What the list can be narrowed to: one standing (``""`` is every open follow-up)."""
+
+
+@dataclass(frozen=True)
+class FollowupFilter:
+    """What an officer narrowed the list to; every part optional."""
+
+    state: str = ""
+    """``""`` (every open follow-up) or one of :data:`STATES`."""
+    unit_code: str = ""
+    """A unit of the officer's subtree: its follow-ups and those below it."""
+    reason: str = ""
+    """A criterion answered "Không hài lòng", ``overall`` or ``complaint``."""
+
+    @property
+    def closed(self) -> bool:
+        return self.state == Standing.CLOSED
+
+
+EVERY_OPEN = FollowupFilter()
+"""The list as it opens: every open follow-up of the subtree."""
+
+
+class FilterRefused(ValueError):
+    """A filter value the list does not offer (the page says which, in Vietnamese)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def parse_filter(
+    state: str, unit_code: str, reason: str, *, units: Collection[str], reasons: Collection[str]
+) -> FollowupFilter:
+    """The filter from the query, each value one the page offered: ``units`` are the codes
+    of the officer's subtree (empty when intake's tree is not known yet: the query keeps
+    the subtree anyway)."""
+    if state not in ("", *STATES):
+        raise FilterRefused("state")
+    if unit_code and units and unit_code not in units:
+        raise FilterRefused("unit")
+    if reason and reason not in reasons:
+        raise FilterRefused("reason")
+    return FollowupFilter(state, unit_code, reason)
+
+
+def due_window(
+    state: str, now: datetime, calendar: WorkingCalendar, soon_days: int = DUE_SOON_WORKING_DAYS
+) -> tuple[datetime | None, datetime | None]:
+    """The due instants (after, up to and including) an open follow-up of ``state`` has,
+    the same bounds :func:`standing` draws; ``(None, None)`` for no bound."""
+    soon = calendar.add_working_days(now, soon_days)
+    windows: dict[str, tuple[datetime | None, datetime | None]] = {
+        "overdue": (None, now),
+        "due_soon": (now, soon),
+        "open": (soon, None),
+    }
+    return windows.get(state, (None, None))

@@ -18,7 +18,14 @@ from motcua.calendar import WorkingCalendar
 from motcua.contracts import EventType, format_instant
 from services.ratings.criteria import Level
 from services.ratings.events import publish
-from services.ratings.followups.rules import Standing, response_due, standing
+from services.ratings.followups.rules import (
+    EVERY_OPEN,
+    FollowupFilter,
+    Standing,
+    due_window,
+    response_due,
+    standing,
+)
 from services.ratings.models import INVITATION_COLUMNS, Invitation, invitation_from_row
 
 
@@ -40,6 +47,7 @@ class Followup:
     rating_id: UUID
     dossier_code: str
     unit_code: str
+    procedure_code: str
     reasons: tuple[str, ...]
     opened_at: datetime
     due_at: datetime
@@ -98,9 +106,9 @@ def open_followup(
 
 
 _SELECT = (
-    "SELECT f.id, f.rating_id, f.dossier_code, f.unit_code, f.reasons, f.opened_at, f.due_at, "
-    "f.closed_at, f.closed_by, f.action_taken, f.handling_level, r.comment, r.channel "
-    "FROM rating_followups f JOIN ratings r ON r.id = f.rating_id "
+    "SELECT f.id, f.rating_id, f.dossier_code, f.unit_code, r.procedure_code, f.reasons, "
+    "f.opened_at, f.due_at, f.closed_at, f.closed_by, f.action_taken, f.handling_level, "
+    "r.comment, r.channel FROM rating_followups f JOIN ratings r ON r.id = f.rating_id "
 )
 
 
@@ -110,16 +118,17 @@ def _followup(row: tuple[Any, ...], now: datetime, calendar: WorkingCalendar) ->
         rating_id=row[1],
         dossier_code=row[2],
         unit_code=row[3],
-        reasons=tuple(row[4]),
-        opened_at=row[5],
-        due_at=row[6],
-        closed_at=row[7],
-        closed_by=row[8],
-        action_taken=row[9],
-        handling_level=row[10],
-        comment=row[11],
-        channel=row[12],
-        standing=standing(row[6], row[7], now, calendar),
+        procedure_code=row[4],
+        reasons=tuple(row[5]),
+        opened_at=row[6],
+        due_at=row[7],
+        closed_at=row[8],
+        closed_by=row[9],
+        action_taken=row[10],
+        handling_level=row[11],
+        comment=row[12],
+        channel=row[13],
+        standing=standing(row[7], row[8], now, calendar),
     )
 
 
@@ -128,18 +137,68 @@ def list_followups(
     *,
     now: datetime,
     calendar: WorkingCalendar,
-    closed: bool = False,
+    narrowed: FollowupFilter = EVERY_OPEN,
     limit: int = 200,
     db_session: Connection,
 ) -> list[Followup]:
-    """The subtree's open follow-ups, most urgent first (or the latest closed ones)."""
+    """The subtree's open follow-ups, most urgent first (or the latest closed ones), as
+    narrowed to a standing, a unit of the subtree and a reason."""
+    closed = narrowed.closed
     where = "f.closed_at IS NOT NULL" if closed else "f.closed_at IS NULL"
     order = "f.closed_at DESC" if closed else "f.due_at, f.id"
+    after, until = due_window(narrowed.state, now, calendar)
     rows = db_session.execute(
-        f"{_SELECT} WHERE f.unit_path @> ARRAY[%s]::text[] AND {where} ORDER BY {order} LIMIT %s",
-        (officer_unit, limit),
+        f"{_SELECT} WHERE f.unit_path @> ARRAY[%(officer)s]::text[] AND {where} "
+        "AND (%(unit)s = '' OR f.unit_path @> ARRAY[%(unit)s]::text[]) "
+        "AND (%(reason)s = '' OR %(reason)s = ANY(f.reasons)) "
+        "AND (%(after)s::timestamptz IS NULL OR f.due_at > %(after)s) "
+        "AND (%(until)s::timestamptz IS NULL OR f.due_at <= %(until)s) "
+        f"ORDER BY {order} LIMIT %(limit)s",
+        {
+            "officer": officer_unit,
+            "unit": narrowed.unit_code,
+            "reason": narrowed.reason,
+            "after": after,
+            "until": until,
+            "limit": limit,
+        },
     ).fetchall()
     return [_followup(row, now, calendar) for row in rows]
+
+
+def open_tally(
+    officer_unit: str,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    narrowed: FollowupFilter = EVERY_OPEN,
+    db_session: Connection,
+) -> dict[str, int]:
+    """How many open follow-ups of the subtree (narrowed to a unit and a reason, not to a
+    standing) are overdue, due soon and on time: the list's tiles."""
+    bounds = {state: due_window(state, now, calendar) for state in ("overdue", "open")}
+    row = db_session.execute(
+        "SELECT count(*) FILTER (WHERE f.due_at <= %(now)s), "
+        "count(*) FILTER (WHERE f.due_at > %(now)s AND f.due_at <= %(soon)s), "
+        "count(*) FILTER (WHERE f.due_at > %(soon)s) "
+        "FROM rating_followups f WHERE f.unit_path @> ARRAY[%(officer)s]::text[] "
+        "AND f.closed_at IS NULL "
+        "AND (%(unit)s = '' OR f.unit_path @> ARRAY[%(unit)s]::text[]) "
+        "AND (%(reason)s = '' OR %(reason)s = ANY(f.reasons))",
+        {
+            "now": bounds["overdue"][1],
+            "soon": bounds["open"][0],
+            "officer": officer_unit,
+            "unit": narrowed.unit_code,
+            "reason": narrowed.reason,
+        },
+    ).fetchone()
+    assert row is not None
+    return {
+        Standing.OVERDUE.value: int(row[0]),
+        Standing.DUE_SOON.value: int(row[1]),
+        Standing.OPEN.value: int(row[2]),
+    }
 
 
 def get_followup(
@@ -305,6 +364,8 @@ class Comment:
 
     rating_id: UUID
     dossier_code: str
+    unit_code: str
+    procedure_code: str
     channel: str
     comment: str
     submitted_at: datetime
@@ -313,8 +374,10 @@ class Comment:
 def unhandled_comments(
     officer_unit: str, *, limit: int = 50, db_session: Connection
 ) -> list[Comment]:
+    """The subtree's comments waiting for staff to say whether each is a complaint."""
     rows = db_session.execute(
-        "SELECT r.id, r.dossier_code, r.channel, r.comment, r.submitted_at FROM ratings r "
+        "SELECT r.id, r.dossier_code, r.unit_code, r.procedure_code, r.channel, r.comment, "
+        "r.submitted_at FROM ratings r "
         "WHERE r.unit_path @> ARRAY[%s]::text[] AND r.valid AND r.comment IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM rating_followups f WHERE f.rating_id = r.id) "
         "ORDER BY r.submitted_at DESC LIMIT %s",

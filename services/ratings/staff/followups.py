@@ -1,28 +1,42 @@
-"""Follow-ups of unhappy answers on the staff side: the subtree's list (open, due soon,
-overdue; the latest closed), one follow-up with the citizen's comment (escaped), closing it
-with what was done (the unit's head), and marking a comment as a complaint (staff)."""
+"""Follow-ups of unhappy answers on the staff side: the comments waiting for staff to say
+whether each is a complaint first, then the subtree's list (open, due soon, overdue; the
+latest closed) narrowed by standing, unit and reason, with units and procedures by name;
+one follow-up with the citizen's comment (escaped), closing it with what was done (the
+unit's head, confirmed on the list), and marking a comment as a complaint (staff)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from psycopg import Connection
 from starlette.concurrency import run_in_threadpool
 
 from motcua.identity import Officer
 from motcua.web import TEXTS
+from motcua.web.strings import FOLLOWUP_REASONS
 from services.ratings.answers.rules import clean_text
 from services.ratings.dependencies import NO_STORE, RatingsContext, context
-from services.ratings.followups.rules import ACTION_MAX, Standing
+from services.ratings.followups.rules import (
+    ACTION_MAX,
+    EVERY_OPEN,
+    STATES,
+    FilterRefused,
+    FollowupFilter,
+    parse_filter,
+)
 from services.ratings.followups.service import (
+    Followup,
     FollowupClosed,
     FollowupNotFound,
     close_followup,
     get_followup,
     list_followups,
     mark_complaint,
+    open_tally,
     unhandled_comments,
 )
 from services.ratings.staff.pages import (
@@ -41,31 +55,87 @@ router = APIRouter(include_in_schema=False)
 COMPLAINT_SCOPE = "/staff/ratings/complaint"
 
 
+@dataclass(frozen=True)
+class _Narrowing:
+    """The list's filter as asked, the subtree's units it offers, and why a value the
+    page did not offer was refused ("" when none was)."""
+
+    narrowed: FollowupFilter
+    units: list[tuple[str, str]]
+    refused: str = ""
+
+
+def _narrowing(
+    ctx: RatingsContext, officer: Officer, state: str, unit: str, reason: str
+) -> _Narrowing:
+    units = [(u.code, u.name) for u in ctx.reference.units_within(officer.unit_code)]
+    try:
+        narrowed = parse_filter(
+            state,
+            unit,
+            reason,
+            units=[code for code, _ in units],
+            reasons=list(FOLLOWUP_REASONS),
+        )
+    except FilterRefused as refused:
+        return _Narrowing(EVERY_OPEN, units, TEXTS[f"followups_refused_{refused.field}"])
+    return _Narrowing(narrowed, units)
+
+
+def _closed_notice(
+    ctx: RatingsContext, officer: Officer, closed_id: str, conn: Connection
+) -> Followup | None:
+    """The follow-up just closed (the confirmation names it), if it is one of the subtree."""
+    try:
+        followup_id = UUID(closed_id)
+    except ValueError:
+        return None
+    try:
+        found = get_followup(
+            followup_id, officer.unit_code, now=ctx.now(), calendar=ctx.calendar, db_session=conn
+        )
+    except FollowupNotFound:
+        return None
+    return found if found.closed_at is not None else None
+
+
 @router.get("/staff/followups", response_class=HTMLResponse)
 def followups_list(
     request: Request,
     officer: Annotated[Officer, Depends(staff_officer)],
     pages: Annotated[StaffPages, Depends(_pages)],
     ctx: Annotated[RatingsContext, Depends(context)],
-    closed: bool = False,
+    state: str = "",
+    unit: str = "",
+    reason: str = "",
+    closed_id: str = "",
 ) -> HTMLResponse:
-    now = ctx.now()
+    """Comments waiting for a decision first, then the follow-ups, narrowed as asked."""
+    now, narrowing = ctx.now(), _narrowing(ctx, officer, state, unit, reason)
+    narrowed = narrowing.narrowed
     with ctx.pool.connection() as conn:
         items = list_followups(
-            officer.unit_code, now=now, calendar=ctx.calendar, closed=closed, db_session=conn
+            officer.unit_code, now=now, calendar=ctx.calendar, narrowed=narrowed, db_session=conn
+        )
+        tally = open_tally(
+            officer.unit_code, now=now, calendar=ctx.calendar, narrowed=narrowed, db_session=conn
         )
         comments = unhandled_comments(officer.unit_code, db_session=conn)
-    tally = {standing.value: 0 for standing in Standing}
-    for item in items:
-        tally[item.standing.value] += 1
+        just_closed = _closed_notice(ctx, officer, closed_id, conn) if closed_id else None
     nonce, new = ctx.csrf.nonce(request.cookies)
     response = pages.render(
         "followups.html",
+        status=422 if narrowing.refused else 200,
         officer=officer,
         title=TEXTS["followups_title"],
         items=items,
         tally=tally,
-        closed=closed,
+        narrowed=narrowed,
+        units=narrowing.units,
+        refused=narrowing.refused,
+        states=STATES,
+        just_closed=just_closed,
+        names=ctx.names,
         comments=comments if officer.has(*ENTRY_ROLES) else [],
         csrf_token=ctx.csrf.token(nonce, COMPLAINT_SCOPE),
     )
@@ -109,6 +179,7 @@ def _detail(
         officer=officer,
         title=TEXTS["followups_title"],
         item=item,
+        names=ctx.names,
         can_close=officer.has(*CLOSE_ROLES),
         can_mark=officer.has(*ENTRY_ROLES),
         error=error,
@@ -185,7 +256,10 @@ def _close(
             error=TEXTS["followup_already_closed"],
             status=409,
         )
-    return RedirectResponse(f"/staff/followups/{followup_id}", status_code=303, headers=NO_STORE)
+    # Back to the list, which confirms what was closed (and can be reloaded harmlessly).
+    return RedirectResponse(
+        f"/staff/followups?closed_id={followup_id}", status_code=303, headers=NO_STORE
+    )
 
 
 @router.post("/staff/followups/{followup_id}/close", response_class=HTMLResponse)

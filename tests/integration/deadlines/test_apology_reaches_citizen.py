@@ -109,7 +109,7 @@ def _late_letter(platform: Platform, systems: Systems, citizen: Citizen) -> Lett
 def _notices(database: Database, letter: Letter) -> list[dict[str, Any]]:
     with psycopg.connect(database.service_urls["deadlines"]) as conn:
         cursor = conn.execute(
-            "SELECT n.id::text, n.channel, n.state, n.reason, n.next_attempt_at, m.link "
+            "SELECT n.id::text, n.channel, n.state, n.reason, n.next_attempt_at, m.link, m.body "
             "FROM letter_notices n JOIN apology_letters l ON l.id = n.letter_id "
             "LEFT JOIN recorded_messages m ON m.notice_id = n.id "
             "WHERE l.dossier_id = %s ORDER BY n.created_at, m.id",
@@ -178,6 +178,14 @@ def test_a_receipt_marks_the_letter_delivered_once_and_a_forged_one_changes_noth
     since = ends(infra.bootstrap_servers, Topic.APOLOGY_DELIVERIES.value)
     letter = _late_letter(platform, systems, Citizen.new())
     sms = _sent_on(database, letter, "sms")
+    with psycopg.connect(database.service_urls["intake"]) as conn:
+        unit = conn.execute(
+            "SELECT name, public_phone FROM units WHERE code = %s", (systems.hanoi_commune,)
+        ).fetchone()
+    assert unit is not None
+    assert unit[1], "the seed gives every unit a public phone"
+    assert sms["body"].startswith(f"{unit[0]} xin lỗi ông/bà"), "intake's name of the unit"
+    assert f"Hỏi đáp: {unit[1]}." in sms["body"]
     public = httpx.Client(base_url=platform.deadlines, timeout=20)  # the citizen's phone
     opened = public.get("/l/" + sms["link"].rsplit("/l/", 1)[1])
     assert opened.status_code == 200

@@ -36,6 +36,7 @@ from tests.integration.conftest import wait_for
 NOW = datetime.now(UTC).replace(microsecond=0)
 PHONE, EMAIL = "0912345678", "khai.nguyen@example.vn"
 ADDRESS = "12 phố Hàng Bạc, phường Hoàn Kiếm, Hà Nội"
+AGENCY, AGENCY_PHONE = "Công an phường Tây Hồ", "024 3835 1185"
 PUBLIC = "http://thu.test"
 
 
@@ -48,7 +49,13 @@ class Contacts:
     email: str | None = EMAIL
 
     async def contact(self, dossier_code: str) -> Contact:
-        return Contact(self.phone, self.email, preference=self.preference)
+        return Contact(
+            self.phone,
+            self.email,
+            preference=self.preference,
+            agency=AGENCY,
+            agency_phone=AGENCY_PHONE,
+        )
 
 
 @pytest.fixture
@@ -192,6 +199,8 @@ def test_each_version_is_sent_once_by_sms_with_a_link_to_that_version(
         assert sms["destination_masked"] == "09******78"
         assert sms["link"].startswith(f"{PUBLIC}/l/")
         assert sms["link"] in sms["body"]
+        assert sms["body"].startswith(f"{AGENCY} xin lỗi ông/bà")
+        assert f"Hỏi đáp: {AGENCY_PHONE}." in sms["body"]
         token = sms["link"].removeprefix(f"{PUBLIC}/l/")
         pdf = linked_pdf(token, now=datetime.now(UTC), db_session=conn)
         assert pdf is not None
@@ -225,6 +234,7 @@ def test_an_email_citizen_gets_the_pdf_attached(conn: psycopg.Connection, url: s
     assert mail["attachment"] == "phieu-xin-loi-1-PXL-v1.pdf"
     assert mail["destination_masked"] == "k***@e***.vn"
     assert "Phiếu xin lỗi" in mail["subject"]
+    assert mail["body"].endswith(f"{AGENCY}. Hỏi đáp: {AGENCY_PHONE}.")
 
 
 @pytest.mark.parametrize("preference", ["post", "none"])

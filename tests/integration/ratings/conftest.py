@@ -181,6 +181,9 @@ def invited_events(
     return counted
 
 
+AGENCY, AGENCY_PHONE = "Công an phường Tây Hồ", "024 3835 1185"
+
+
 @dataclass
 class FixedContacts:
     """Every dossier's applicant has the same phone and address (a test of a channel)."""
@@ -189,7 +192,7 @@ class FixedContacts:
     email: str | None = "khai.nguyen@example.vn"
 
     async def contact(self, dossier_code: str) -> Contact:
-        return Contact(self.phone, self.email)
+        return Contact(self.phone, self.email, agency=AGENCY, agency_phone=AGENCY_PHONE)
 
 
 @contextmanager

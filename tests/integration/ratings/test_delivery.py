@@ -35,6 +35,8 @@ from services.ratings.workers import build_sender
 from tests.conftest import Infra
 from tests.integration.conftest import wait_for
 from tests.integration.ratings.conftest import (
+    AGENCY,
+    AGENCY_PHONE,
     TOKEN_KEY,
     FixedContacts,
     closed_event,
@@ -182,6 +184,8 @@ def test_the_sms_gateway_failing_twice_is_retried_and_the_third_call_sends(
     sms = gateway.bodies[reference]
     assert sms["to"] == "0912345678"
     assert f"http://ratings.test/r/{invitation.token}" in sms["text"]
+    assert sms["text"].startswith(f"{AGENCY} mời ông/bà đánh giá")
+    assert f"Hỏi đáp: {AGENCY_PHONE}." in sms["text"]
 
 
 def test_a_gateway_that_keeps_failing_is_given_up_with_its_last_error(

@@ -117,7 +117,7 @@ def test_the_kiosk_and_staff_pages_pass_the_audit(
         assert_no_serious_violation(page, "paper entry")
         screenshot(page, "staff-paper-entry")
         page.goto(f"{server}/staff/followups")
-        expect(page.locator("table").first).to_contain_text(invited.dossier_code)
+        expect(page.locator("#followup-rows")).to_contain_text(invited.dossier_code)
         assert_no_serious_violation(page, "follow-ups")
         page.get_by_role("link", name=invited.dossier_code).click()
         assert_no_serious_violation(page, "follow-up")

@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from motcua.delivery import SIGNATURE_HEADER, DeliveryState, Receipt, Verdict, sign
+from motcua.delivery import SIGNATURE_HEADER, Contact, DeliveryState, Receipt, Verdict, sign
 from motcua.delivery._answers import demo_fails
 from motcua.identity import Role, TokenIssuer
 from services.ratings.app import create_app
@@ -224,6 +224,7 @@ def test_a_receipt_before_the_senders_record_keeps_its_state(ratings_db: str) ->
         kind="invite",
         link="http://ratings.test/r/x",
         expires_at=datetime.now(UTC) + timedelta(days=30),
+        sender=Contact(None, None),
     )
     now = datetime.now(UTC)
     sent = Update(

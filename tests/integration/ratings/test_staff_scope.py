@@ -239,7 +239,7 @@ ROUTES = [
     ),
     Route(
         "followups-closed",
-        _get(lambda w: "/staff/followups", closed="true"),
+        _get(lambda w: "/staff/followups", state="closed"),
         200,
         None,
         lambda w: w.closed.dossier_code,

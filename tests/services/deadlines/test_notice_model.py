@@ -3,11 +3,13 @@ sender writes after a try, and the short link's token."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from motcua.delivery import Contact, QuietHours
+from motcua.delivery import Contact, QuietHours, is_gsm7, sms_segments
 from services.deadlines.notices.events import NoticeFacts
 from services.deadlines.notices.links import new_token, short_link, token_hash
 from services.deadlines.notices.model import (
@@ -37,6 +39,13 @@ FACTS = NoticeFacts(
 NEW_DUE = datetime(2025, 6, 16, 1, 30, tzinfo=UTC)  # 08:30 in Hà Nội
 NOW = datetime(2025, 6, 11, 3, tzinfo=UTC)  # 10:00 in Hà Nội
 LINK = "https://motcua.test/l/abc"
+WARD = Contact(PHONE, None, agency="Công an phường Tây Hồ", agency_phone="024 3835 1185")
+SEED = Path(__file__).parents[3] / "services/intake/reference/data/units.json"
+LONGEST = max(
+    json.loads(SEED.read_text(encoding="utf-8"))["items"], key=lambda unit: len(unit["name"])
+)
+UNICODE_BUDGET, GSM7_BUDGET = 4, 2
+"""SMS messages the notice may cost with the seed's longest unit name (docs/delivery.md)."""
 
 
 def _due(**changes: object) -> Due:
@@ -95,19 +104,44 @@ def test_a_fixed_channel_and_plan_are_kept() -> None:
 
 @pytest.mark.parametrize("channel", ["sms", "zalo"])
 def test_a_text_message_carries_the_code_the_new_appointment_and_the_link(channel: str) -> None:
-    message = compose("n-1", FACTS, channel=channel, new_due_at=NEW_DUE, link=LINK)
+    message = compose("n-1", FACTS, channel=channel, new_due_at=NEW_DUE, link=LINK, sender=WARD)
     assert FACTS.dossier_code in message.text
+    assert message.text.startswith("Công an phường Tây Hồ xin lỗi ông/bà")
+    assert "Hỏi đáp: 024 3835 1185." in message.text
     assert "08 giờ 30 phút, ngày 16/06/2025" in message.text
     assert message.text.endswith(LINK)
     assert "xin lỗi ông/bà" in message.text
     assert (message.reference, message.link, message.attachment) == ("n-1", LINK, None)
 
 
+def test_the_sms_keeps_its_budget_and_its_alphabet() -> None:
+    link = "https://motcua.congan.gov.vn/l/" + "x" * 32  # a real token's length
+    sender = Contact(PHONE, None, agency=LONGEST["name"], agency_phone=LONGEST["public_phone"])
+    accented = compose("n-1", FACTS, channel="sms", new_due_at=NEW_DUE, link=link, sender=sender)
+    assert sms_segments(accented.text) <= UNICODE_BUDGET, len(accented.text)
+    plain = compose(
+        "n-1", FACTS, channel="sms", new_due_at=NEW_DUE, link=link, sender=sender, alphabet="gsm7"
+    )
+    assert is_gsm7(plain.text)
+    assert "xin loi ong/ba" in plain.text
+    assert "08 gio 30 phut, ngay 16/06/2025" in plain.text
+    assert plain.text.endswith(link)
+    assert sms_segments(plain.text) <= GSM7_BUDGET, len(plain.text)
+    zalo = compose(
+        "n-1", FACTS, channel="zalo", new_due_at=NEW_DUE, link=link, sender=WARD, alphabet="gsm7"
+    )
+    assert "xin lỗi ông/bà" in zalo.text, "Zalo carries Unicode whatever the SMS alphabet"
+
+
 def test_an_email_attaches_the_letter_version_pdf() -> None:
-    message = compose("n-1", FACTS, channel="email", new_due_at=NEW_DUE, link=LINK, pdf=b"%PDF")
+    message = compose(
+        "n-1", FACTS, channel="email", new_due_at=NEW_DUE, link=LINK, sender=WARD, pdf=b"%PDF"
+    )
     assert message.subject is not None
     assert FACTS.dossier_code in message.subject
     assert "08 giờ 30 phút, ngày 16/06/2025" in message.text
+    assert "Công an phường Tây Hồ thành thật xin lỗi ông/bà" in message.text
+    assert message.text.endswith("Công an phường Tây Hồ. Hỏi đáp: 024 3835 1185.")
     assert message.attachment is not None
     assert message.attachment.filename == "phieu-xin-loi-15-PXL-v2.pdf"
     assert (message.attachment.content_type, message.attachment.content) == (
@@ -115,9 +149,9 @@ def test_an_email_attaches_the_letter_version_pdf() -> None:
         b"%PDF",
     )
     with pytest.raises(ValueError, match="PDF"):
-        compose("n-1", FACTS, channel="email", new_due_at=NEW_DUE, link=LINK)
+        compose("n-1", FACTS, channel="email", new_due_at=NEW_DUE, link=LINK, sender=WARD)
     with pytest.raises(ValueError, match="post"):
-        compose("n-1", FACTS, channel="post", new_due_at=NEW_DUE, link=LINK)
+        compose("n-1", FACTS, channel="post", new_due_at=NEW_DUE, link=LINK, sender=WARD)
 
 
 def test_at_night_the_notice_waits_for_the_morning() -> None:
