@@ -51,6 +51,12 @@ INVALID_FORMS = Counter(
     "Invalid paper forms recorded (counted apart, out of the denominator), by reason.",
     ["reason"],
 )
+PHONE_CALLS = Counter(
+    "motcua_ratings_phone_calls_total",
+    "Calls made to ask a citizen for a rating, by outcome (answered, unreachable, declined): "
+    "counted apart from the ratings.",
+    ["outcome"],
+)
 REFUSED = Counter(
     "motcua_ratings_refused_total",
     "Answers refused, by reason (unknown, already_rated, expired, invalid, csrf, "

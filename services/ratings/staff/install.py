@@ -11,6 +11,7 @@ from motcua.identity import NotForYourRole, OfficerGate, SignInRequired, SignInU
 from motcua.web import TEXTS, StaticAssets, mount_starlette_static
 from services.ratings.dependencies import STATIC, templates_environment
 from services.ratings.settings import RatingsSettings
+from services.ratings.staff.calls import router as calls_router
 from services.ratings.staff.entry import router as entry_router
 from services.ratings.staff.followups import router as followups_router
 from services.ratings.staff.pages import StaffPages, router
@@ -27,6 +28,7 @@ def install_staff_pages(app: FastAPI, settings: RatingsSettings) -> Environment:
     mount_starlette_static(app, assets)
     app.include_router(router)
     app.include_router(entry_router)
+    app.include_router(calls_router)
     app.include_router(followups_router)
     app.include_router(ratings_router)
 

@@ -63,10 +63,19 @@ class StaffPages:
         return Layout(nav=nav, user=user)
 
     def render(
-        self, name: str, *, status: int = 200, officer: Officer | None, **context: object
+        self,
+        name: str,
+        *,
+        status: int = 200,
+        officer: Officer | None,
+        kiosk: bool = False,
+        **context: object,
     ) -> HTMLResponse:
+        """A staff page; in ``kiosk`` mode (the citizen holds the tablet) without the
+        officers' header: no links to the other services, no name, no sign-out."""
+        layout = Layout() if kiosk else self.layout(officer)
         page = self.templates.get_template(name).render(
-            layout=self.layout(officer), officer=officer, **context
+            layout=layout, officer=officer, kiosk=kiosk, **context
         )
         return HTMLResponse(page, status_code=status, headers=NO_STORE)
 
