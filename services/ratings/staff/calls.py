@@ -2,7 +2,8 @@
 recorded: who, when) and recording a call that ended without a rating (unreachable,
 declined), counted apart: ``PHONE_CALLS`` and the ``phone_calls`` table, never a rating.
 
-Both need a signed-in entry officer and the page's CSRF token of that step.
+Both need a signed-in entry officer and the phone entry page's CSRF token (one per page,
+bound to the dossier's entry form).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ async def reveal_number(
 ) -> Response:
     """The phone entry page with the number shown, once the unmasking is recorded."""
     code = code[:CODE_MAX]
-    fields = await ctx.posted_form(request, f"/staff/phone/{code}/reveal")
+    fields = await ctx.posted_form(request, f"/staff/phone/{code}")
     if fields is None:
         return csrf_refused(pages, officer, "phone")
     return await run_in_threadpool(_reveal, ctx, pages, request, officer, code)
@@ -93,7 +94,7 @@ async def record_outcome(
 ) -> Response:
     """A call that ended without a rating: recorded, counted, the search again."""
     code = code[:CODE_MAX]
-    fields = await ctx.posted_form(request, f"/staff/phone/{code}/call")
+    fields = await ctx.posted_form(request, f"/staff/phone/{code}")
     if fields is None:
         return csrf_refused(pages, officer, "phone")
     outcome = fields.get("outcome", "")

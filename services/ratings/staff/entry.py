@@ -178,7 +178,6 @@ def entry_page(
         field_names=field_names(criteria),
         action=action,
         csrf_token=ctx.csrf.token(nonce, action),
-        phone_csrf={step: ctx.csrf.token(nonce, f"{action}/{step}") for step in ("reveal", "call")},
         phone=phone,
         entry_grant=grant,
     )

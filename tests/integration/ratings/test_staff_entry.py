@@ -18,6 +18,7 @@ from tests.integration.ratings.conftest import (
     DISTRICT,
     OTHER_PROVINCE,
     PROVINCE,
+    Invited,
     csrf_of,
     happy_form,
     invite,
@@ -45,6 +46,15 @@ def _row(url: str, dossier_id: uuid.UUID) -> tuple[tuple[Any, ...], ...]:
     return tuple(row)
 
 
+def _rating_id(url: str, invited: Invited) -> uuid.UUID:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT id FROM ratings WHERE dossier_id = %s AND valid", (invited.dossier_id,)
+        ).fetchone()
+    assert row, "no rating stored"
+    return uuid.UUID(str(row[0]))
+
+
 def test_the_kiosk_opens_the_citizen_form_for_the_dossier_and_records_who_and_staff(
     client: TestClient, ratings_db: str, signer: Signer
 ) -> None:
@@ -55,7 +65,10 @@ def test_the_kiosk_opens_the_citizen_form_for_the_dossier_and_records_who_and_st
     assert "Gửi đánh giá" in page.text
     assert 'class="public"' in page.text
     status, location, _ = _enter(client, "kiosk", invited.dossier_code, happy_form())
-    assert (status, location) == (303, "/staff/kiosk/done")
+    assert (status, location) == (
+        303,
+        f"/staff/kiosk/done?rating={_rating_id(ratings_db, invited)}",
+    )
     assert "trả máy cho cán bộ" in client.get(location).text
     assert _row(ratings_db, invited.dossier_id) == (
         ("kiosk", officer.username, True, True, None, None),
@@ -103,7 +116,10 @@ def test_a_form_opened_before_the_sign_in_ran_out_is_still_saved_for_its_officer
         f"/staff/kiosk/{kept.dossier_code}",
         data={**happy_form(), "csrf_token": csrf_of(page), "entry_grant": grant.group(1)},
     )
-    assert (response.status_code, response.headers["location"]) == (303, "/staff/kiosk/done")
+    assert (response.status_code, response.headers["location"]) == (
+        303,
+        f"/staff/kiosk/done?rating={_rating_id(ratings_db, kept)}",
+    )
     assert _row(ratings_db, kept.dossier_id) == (
         ("kiosk", officer.username, True, True, None, None),
     )
