@@ -289,6 +289,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "kiosk_back": "Quay về màn hình nhập mã",
         "kiosk_return_in": "Màn hình sẽ quay về sau {seconds} giây.",
         "kiosk_return_now": "Quay về ngay",
+        "kiosk_stay": "Giữ màn hình này",
         "kiosk_open": "Mở phiếu cho công dân",
         "kiosk_done": "Đã ghi nhận. Vui lòng trả máy cho cán bộ.",
         "kiosk_next": "Phiếu cho hồ sơ khác",

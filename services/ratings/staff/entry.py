@@ -58,6 +58,7 @@ CODE_MAX = 40
 """Characters of a typed dossier code kept (a national code has 25: ``unit-YYMMDD-NNNN``)."""
 KIOSK_RETURN_S = 10
 """Seconds the kiosk's thank-you stays before the search comes back for the next citizen."""
+KIOSK_SEARCH = "/staff/kiosk"
 
 
 def find_page(
@@ -461,21 +462,28 @@ def kiosk_done(
     pages: Annotated[StaffPages, Depends(_pages)],
     ctx: Annotated[RatingsContext, Depends(context)],
     rating: UUID | None = None,
+    stay: bool = False,
 ) -> HTMLResponse:
     """The citizen's thank-you on the kiosk: their rating's reference, the unit's number,
-    and the search again after ``KIOSK_RETURN_S`` seconds (a meta refresh: no script)."""
+    and the search again after ``KIOSK_RETURN_S`` seconds. The return is the HTTP
+    ``Refresh`` header (no script needed); "stay" turns it off (WCAG 2.2.1: a time limit
+    the person can switch off), and "return now" does not wait."""
     unit = None
     if rating is not None:
         with ctx.pool.connection() as conn:
             unit = rated_unit(rating, officer.unit_code, db_session=conn)
     ref = ctx.reference.unit(unit) if unit else None
-    return pages.render(
+    page = pages.render(
         "kiosk_thanks.html",
         officer=officer,
         kiosk=True,
         title=TEXTS["rate_thanks_title"],
         reference=rating_reference(rating) if unit and rating else "",
         public_phone=ref.public_phone if ref else None,
-        seconds=KIOSK_RETURN_S,
-        back="/staff/kiosk",
+        seconds=0 if stay else KIOSK_RETURN_S,
+        stay_url=f"/staff/kiosk/done?{urlencode({'rating': rating or '', 'stay': 1})}",
+        back=KIOSK_SEARCH,
     )
+    if not stay:
+        page.headers["Refresh"] = f"{KIOSK_RETURN_S};url={KIOSK_SEARCH}"
+    return page
