@@ -36,11 +36,11 @@ def create_app(settings: RatingsSettings) -> FastAPI:
     seal = token_seal(settings)
     pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
     loops = Supervisor("ratings")
+    reference = IntakeReference(settings.intake_url, settings.intake_api_key.get_secret_value())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secret = form_secret(settings)
-        reference = IntakeReference(settings.intake_url, settings.intake_api_key.get_secret_value())
         refreshing = asyncio.create_task(reference.run(settings.reference_refresh_s))
         intake = IntakeCounter(settings.intake_url, settings.intake_api_key.get_secret_value())
         app.state.ratings = RatingsContext(
@@ -80,7 +80,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         lifespan=lifespan,
         description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
     )
-    templates = install_staff_pages(app, settings)
+    templates = install_staff_pages(app, settings, reference)
     install_invitation_pages(app, pool, seal, settings.ratings_public_url)
     app.include_router(answers_router)
     app.include_router(answers_api)

@@ -111,6 +111,12 @@ class Counter:
         assert procedure
         return str(unit[0]), str(procedure[0]), str(unit[1])
 
+    def unit_name(self, code: str) -> str:
+        with psycopg.connect(self.intake_db) as conn:
+            row = conn.execute("SELECT name FROM units WHERE code = %s", (code,)).fetchone()
+        assert row
+        return str(row[0])
+
     def officer_context(self, browser: Browser, *roles: Role, **options: Any) -> BrowserContext:
         officer = Officer(
             f"quay.{uuid.uuid4().hex[:6]}",
@@ -285,6 +291,8 @@ def test_paper_entry_valid_invalid_and_a_serial_used_twice(
     try:
         page = context.new_page()
         _paper(page, counter, invalid.dossier_code, f"{serial}-K")
+        province = counter.unit_name(counter.systems.hanoi_province)
+        expect(page.locator(".officer-unit")).to_have_text(f"Đơn vị {province}")
         expect(page.get_by_text("Phiếu không hợp lệ, vì:", exact=True)).to_have_count(1)
         expect(page.locator(".answers")).to_be_visible()
         _checked_page(page, "paper-form")
@@ -396,7 +404,8 @@ def test_phone_entry_unmasks_on_demand_and_records_each_calls_outcome(
 def test_the_messages_page_is_full_width_and_says_what_became_of_each_link(
     browser: Browser, counter: Counter
 ) -> None:
-    unit = f"TEST.{uuid.uuid4().hex[:8]}"
+    n = uuid.uuid4().int  # a unit of the test's own, so its page lists only these messages
+    unit = f"{n % 1000:03d}.{n // 10**3 % 100:02d}.{n // 10**5 % 100:02d}.Z{n // 10**7 % 100:02d}"
     states = {}
     with psycopg.connect(counter.ratings_db) as conn:
         for state in ("unopened", "opened", "used"):
