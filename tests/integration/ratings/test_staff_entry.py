@@ -321,3 +321,39 @@ def test_an_answer_appears_on_the_staff_side_of_its_subtree_only(
     assert "Rất hài lòng" in row.group(0)
     sign_in(client, signer, OTHER_PROVINCE, Role.STAFF_ENTRY)
     assert invited.dossier_code not in client.get("/staff/ratings").text
+
+
+def test_a_citizens_own_answer_is_listed_as_theirs_in_vietnamese(
+    client: TestClient, ratings_db: str, signer: Signer
+) -> None:
+    invited = invite(ratings_db)
+    page = client.get(f"/r/{invited.token}")
+    client.post(f"/r/{invited.token}", data={**happy_form(), "csrf_token": csrf_of(page.text)})
+    sign_in(client, signer, PROVINCE, Role.STAFF_ENTRY)
+    listed = client.get("/staff/ratings").text
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{re.escape(invited.dossier_code)}.*?</tr>", listed, re.S)
+    assert row, "the citizen's answer is not on the staff list"
+    assert "Công dân tự đánh giá" in row.group(0)
+    assert ">citizen<" not in row.group(0)
+
+
+def test_an_invalid_paper_form_asks_its_reason_once_and_no_levels(
+    client: TestClient, ratings_db: str, signer: Signer
+) -> None:
+    sign_in(client, signer, PROVINCE, Role.STAFF_ENTRY)
+    invited = invite(ratings_db)
+    page = client.get("/staff/paper", params={"dossier": invited.dossier_code})
+    assert page.text.count("Phiếu không hợp lệ, vì:") == 1
+    assert '<div class="answers">' in page.text
+    status, _, html = _enter(client, "paper", invited.dossier_code, {"validity": "unreadable"})
+    assert status == 422  # the serial is missing; the levels are not asked
+    assert 'href="#paper_serial"' in html
+    assert 'href="#processing_time"' not in html
+    assert '<div class="answers" hidden>' in html
+    assert 'id="validity-unreadable" checked' in html
+    forged = client.post(
+        f"/staff/paper/{invited.dossier_code}",
+        data={"paper_serial": "PX-1", "validity": "torn", "csrf_token": csrf_of(page.text)},
+    )
+    assert forged.status_code == 422
+    assert 'id="invalid_reason-error"' in forged.text  # under its own heading
