@@ -59,7 +59,7 @@ PHONE_CALLS = Counter(
 )
 REFUSED = Counter(
     "motcua_ratings_refused_total",
-    "Answers refused, by reason (unknown, already_rated, expired, invalid, csrf, "
-    "rate_limited, serial_used).",
+    "Answers refused, by reason (unknown, not_returned, already_rated, expired, invalid, "
+    "csrf, rate_limited, serial_used).",
     ["reason"],
 )

@@ -107,7 +107,6 @@ def not_found_page(
 ) -> HTMLResponse:
     """No invitation of that code in the officer's subtree: 409 when intake has the dossier
     there still being handled (not yet returned), else 404 (unknown, or not ours)."""
-    REFUSED.labels("unknown").inc()
     key, status = "dossier_not_found", 404
     try:
         found = from_thread.run(ctx.intake.dossier, code)
@@ -115,6 +114,7 @@ def not_found_page(
         found = None
     if found is not None and officer.sees(found.unit_path) and not found.finished:
         key, status = "dossier_not_returned", 409
+    REFUSED.labels("not_returned" if status == 409 else "unknown").inc()
     return find_page(pages, officer, mode, dossier=code, error=TEXTS[key], status=status)
 
 
