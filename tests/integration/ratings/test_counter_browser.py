@@ -319,6 +319,12 @@ def test_paper_entry_valid_invalid_and_a_serial_used_twice(
             "Số sê-ri này đã được nhập cho một phiếu khác của đơn vị."
         )
         _checked_page(page, "paper-serial-used")
+
+        page.goto(f"{counter.ratings}/staff/ratings")
+        row = page.locator("#rating-rows tr", has_text=valid.dossier_code)
+        expect(row).to_contain_text(counter.unit_name(valid.unit_code))
+        expect(row).to_contain_text("Phiếu giấy")
+        _checked_page(page, "staff-ratings")
     finally:
         context.close()
     with psycopg.connect(counter.ratings_db) as conn:
