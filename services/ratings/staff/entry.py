@@ -10,7 +10,7 @@ form's grant when the sign-in ran out while the form was being filled in (``gran
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -126,6 +126,21 @@ def summary_texts(errors: dict[str, str]) -> tuple[str, str]:
     return TEXTS["error_summary"], TEXTS["rate_errors_intro"]
 
 
+def _form_context(
+    ctx: RatingsContext, invitation: Invitation, values: dict[str, str] | None
+) -> dict[str, Any]:
+    """The dossier by its names, the criteria asked of it, what was typed."""
+    criteria = criteria_for(invitation.online)
+    return {
+        "invitation": invitation,
+        "unit_name": ctx.names.unit(invitation.unit_code),
+        "procedure_name": ctx.names.procedure(invitation.procedure_code),
+        "criteria": criteria,
+        "field_names": field_names(criteria),
+        "values": values or {},
+    }
+
+
 def entry_page(
     ctx: RatingsContext,
     pages: StaffPages,
@@ -156,12 +171,9 @@ def entry_page(
         )
     nonce, new = ctx.csrf.nonce(request.cookies)
     errors = errors or {}
-    criteria = criteria_for(invitation.online)
-    phone = (
-        phone_view(ctx.intake, invitation.dossier_code, revealed=revealed)
-        if mode == "phone"
-        else None
-    )
+    phone = None
+    if mode == "phone":
+        phone = phone_view(ctx.intake, invitation.dossier_code, revealed=revealed)
     response = pages.render(
         "staff_entry.html",
         status=status if not errors else (status if status != 200 else 422),
@@ -169,18 +181,13 @@ def entry_page(
         title=TEXTS[TITLES[mode]],
         intro=TEXTS[INTROS[mode]] if INTROS[mode] else "",
         mode=mode,
-        invitation=invitation,
-        unit_name=ctx.names.unit(invitation.unit_code),
-        procedure_name=ctx.names.procedure(invitation.procedure_code),
-        criteria=criteria,
-        values=values or {},
         errors=errors,
         summary=summary_texts(errors),
-        field_names=field_names(criteria),
         action=action,
         csrf_token=ctx.csrf.token(nonce, action),
         phone=phone,
         entry_grant=grant,
+        **_form_context(ctx, invitation, values),
     )
     if new:
         ctx.set_csrf_cookie(response, nonce)
