@@ -336,6 +336,8 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "rate_submit": "Gửi đánh giá",
         "rate_thanks_title": "Cảm ơn ông/bà đã đánh giá",
         "rate_thanks_text": "Đánh giá của ông/bà đã được ghi nhận lúc {at}.",
+        "rate_reference": "Mã đánh giá của ông/bà",
+        "rate_call_us": "Nếu cần phản ánh thêm, gọi {phone}.",
         "rate_followup_text": "Ý kiến chưa hài lòng của ông/bà đã được chuyển đến thủ trưởng "
         "đơn vị để xem xét, trả lời trong 15 ngày làm việc.",
         "rate_already_title": "Hồ sơ đã được đánh giá",
@@ -365,9 +367,28 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "phone_title": "Nhập đánh giá qua điện thoại",
         "phone_intro": "Cán bộ hỏi ý kiến công dân qua điện thoại và nhập thay; đánh giá được "
         "đánh dấu là nhập qua điện thoại.",
+        "phone_number": "Số điện thoại của công dân",
+        "phone_reveal": "Hiện số",
+        "phone_revealed_note": "Lần hiện số này đã được ghi lại (người xem, thời điểm).",
+        "phone_none": "Công dân không để lại số điện thoại.",
+        "phone_unavailable": "Chưa lấy được số điện thoại từ hệ thống tiếp nhận; vui lòng thử "
+        "lại sau.",
+        "phone_outcome": "Kết quả cuộc gọi (không đánh giá)",
+        "phone_outcome_hint": "Nếu công dân đồng ý, điền phiếu bên dưới; nếu không, ghi kết "
+        "quả cuộc gọi ở đây. Cuộc gọi không thành được đếm riêng, không tính là đánh giá.",
+        "phone_record": "Ghi kết quả cuộc gọi",
+        "phone_call_saved": "Đã ghi kết quả cuộc gọi hồ sơ {code}: {outcome}.",
+        "phone_answers": "Phiếu đánh giá qua điện thoại",
         "find_dossier": "Mã hồ sơ",
         "find_submit": "Tìm hồ sơ",
-        "dossier_not_found": "Không có hồ sơ mời đánh giá với mã này trong phạm vi đơn vị của bạn.",
+        "dossier_not_found": "Không tìm thấy hồ sơ có mã này trong phạm vi đơn vị của bạn. "
+        "Vui lòng kiểm tra lại mã trên giấy hẹn.",
+        "dossier_not_returned": "Hồ sơ này chưa trả kết quả nên chưa đánh giá được. Mời "
+        "ông/bà đánh giá sau khi nhận kết quả.",
+        "kiosk_back": "Quay về màn hình nhập mã",
+        "kiosk_return_in": "Màn hình sẽ quay về sau {seconds} giây.",
+        "kiosk_return_now": "Quay về ngay",
+        "kiosk_stay": "Giữ màn hình này",
         "kiosk_open": "Mở phiếu cho công dân",
         "kiosk_done": "Đã ghi nhận. Vui lòng trả máy cho cán bộ.",
         "kiosk_next": "Phiếu cho hồ sơ khác",
@@ -375,6 +396,10 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "paper_validity": "Tình trạng phiếu",
         "paper_valid": "Phiếu hợp lệ",
         "paper_invalid": "Phiếu không hợp lệ, vì:",
+        "paper_invalid_hint": "Phiếu không hợp lệ không cần nhập các nội dung đánh giá.",
+        "serial_used_title": "Số sê-ri đã được dùng",
+        "serial_used_intro": "Phiếu chưa được lưu: số sê-ri này đã được nhập cho một phiếu "
+        "khác. Vui lòng kiểm tra lại số in trên phiếu.",
         "paper_staff_present": "Phiếu được điền tại quầy, có cán bộ bên cạnh",
         "comment_is_complaint": "Ý kiến là phản ánh, kiến nghị: chuyển thủ trưởng đơn vị xử lý",
         "entry_save": "Lưu phiếu",
@@ -393,6 +418,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "ratings_col_channel": "Kênh",
         "ratings_col_overall": "Đánh giá chung",
         "ratings_col_entered": "Người nhập",
+        "ratings_entered_citizen": "Công dân tự đánh giá",
         "ratings_staff_present": "có cán bộ bên cạnh",
         "ratings_invalid": "Phiếu không hợp lệ",
         "followups_empty": "Không có ý kiến nào cần xử lý.",
@@ -667,6 +693,10 @@ INVITATION_PAGE_TEXTS: Mapping[str, str] = MappingProxyType(
         "state_delivered": "Đã nhận",
         "state_failed_temporary": "Chưa nhận được",
         "state_failed_permanent": "Gửi không thành công",
+        "col_link_state": "Đường dẫn",
+        "link_unopened": "Chưa mở",
+        "link_opened": "Đã mở",
+        "link_used": "Đã dùng để đánh giá",
         "kind_invite": "Lời mời",
         "kind_reminder": "Nhắc lại",
         "kind_followup": "Báo kết quả xử lý ý kiến",
@@ -693,10 +723,9 @@ RATING_CRITERIA: Mapping[str, str] = MappingProxyType(
         "giải quyết hồ sơ",
         Criterion.LAWFUL_COST: "Kết quả giải quyết đúng quy định; chi phí ông/bà phải trả "
         "(kể cả chi phí không chính thức)",
-        Criterion.FEEDBACK_HANDLING: "Việc tiếp nhận, xử lý ý kiến phản ánh, kiến nghị của "
-        "ông/bà (nếu có)",
+        Criterion.FEEDBACK_HANDLING: "Việc tiếp nhận, xử lý ý kiến phản ánh, kiến nghị của ông/bà",
         Criterion.ONLINE_SERVICE: "Chất lượng dịch vụ công trực tuyến",
-        Criterion.OTHER: "Các nội dung khác (nếu có)",
+        Criterion.OTHER: "Các nội dung khác",
     }
 )
 """The nine criteria of Nghị định 61/2018 Điều 31, as the rating form prints them: one
@@ -727,6 +756,15 @@ RATING_CHANNELS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+CALL_OUTCOMES: Mapping[str, str] = MappingProxyType(
+    {
+        "answered": "Đã đánh giá qua điện thoại",
+        "unreachable": "Không liên lạc được",
+        "declined": "Từ chối đánh giá",
+    }
+)
+"""How a call to ask for a rating ended (``services.ratings.counter.rules.CallOutcome``)."""
+
 FOLLOWUP_STANDINGS: Mapping[str, str] = MappingProxyType(
     {"open": "Còn hạn", "due_soon": "Sắp đến hạn", "overdue": "Quá hạn", "closed": "Đã xử lý"}
 )
@@ -746,6 +784,7 @@ RATING_ERRORS: Mapping[str, str] = MappingProxyType(
         "serial_invalid": "Số sê-ri chỉ gồm chữ, số và các dấu - / . (tối đa 40 ký tự).",
         "reason_required": "Chọn lý do phiếu không hợp lệ.",
         "serial_used": "Số sê-ri này đã được nhập cho một phiếu khác của đơn vị.",
+        "outcome_required": "Chọn kết quả cuộc gọi.",
     }
 )
 """What to tell the citizen (or staff) about an answer the rules refuse, per rule."""

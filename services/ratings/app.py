@@ -20,6 +20,7 @@ from motcua.reference import IntakeReference
 from motcua.supervision import Supervisor
 from services.ratings.answers.views import api as answers_api
 from services.ratings.answers.views import router as answers_router
+from services.ratings.counter.intake import IntakeCounter
 from services.ratings.delivery.receipts import receipt_applier
 from services.ratings.dependencies import RatingsContext, form_secret
 from services.ratings.followups.gauges import unwatch_followups, watch_followups
@@ -35,12 +36,13 @@ def create_app(settings: RatingsSettings) -> FastAPI:
     seal = token_seal(settings)
     pool = open_pool(settings.database_url, max_size=settings.db_pool_size)
     loops = Supervisor("ratings")
+    reference = IntakeReference(settings.intake_url, settings.intake_api_key.get_secret_value())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secret = form_secret(settings)
-        reference = IntakeReference(settings.intake_url, settings.intake_api_key.get_secret_value())
         refreshing = asyncio.create_task(reference.run(settings.reference_refresh_s))
+        intake = IntakeCounter(settings.intake_url, settings.intake_api_key.get_secret_value())
         app.state.ratings = RatingsContext(
             settings=settings,
             pool=pool,
@@ -54,6 +56,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
             templates=templates,
             entry_grants=EntryGrants(secret, timedelta(seconds=settings.entry_form_lifetime_s)),
             reference=reference,
+            intake=intake,
         )
         watch_followups(pool)
         # Invitations and ratings reach Kafka only through the outbox (motcua.outbox).
@@ -66,6 +69,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
             refreshing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refreshing
+            await intake.close()
             unwatch_followups(pool)
             pool.close()
 
@@ -76,7 +80,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         lifespan=lifespan,
         description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
     )
-    templates = install_staff_pages(app, settings)
+    templates = install_staff_pages(app, settings, reference)
     install_invitation_pages(app, pool, seal, settings.ratings_public_url)
     app.include_router(answers_router)
     app.include_router(answers_api)

@@ -35,7 +35,7 @@ LEVELS: tuple[Level, ...] = (Level.VERY_SATISFIED, Level.SATISFIED, Level.DISSAT
 
 OPTIONAL: frozenset[Criterion] = frozenset({Criterion.FEEDBACK_HANDLING, Criterion.OTHER})
 """Criteria a citizen may leave blank: not everyone filed feedback or has anything else to say
-(the form says "nếu có")."""
+(the Decree's "nếu có"; the form marks them "(không bắt buộc)", once)."""
 
 
 def criteria_for(online: bool) -> tuple[Criterion, ...]:

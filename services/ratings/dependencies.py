@@ -20,6 +20,7 @@ from motcua.calendar import WorkingCalendar
 from motcua.reference import Names, NoReference, ReferenceData
 from motcua.web import Layout, StaticAssets, create_environment, strings
 from motcua.web.forms import read_form
+from services.ratings.counter.intake import CounterIntake, NoIntake
 from services.ratings.criteria import LEVELS, OPTIONAL
 from services.ratings.grants import EntryGrants
 from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD, Csrf, RateLimits
@@ -49,6 +50,7 @@ def templates_environment(assets: StaticAssets) -> Environment:
         channel_labels=strings.RATING_CHANNELS,
         standing_labels=strings.FOLLOWUP_STANDINGS,
         reason_labels=strings.FOLLOWUP_REASONS,
+        call_outcomes=strings.CALL_OUTCOMES,
     )
     return env
 
@@ -69,6 +71,8 @@ class RatingsContext:
     entry_grants: EntryGrants
     reference: ReferenceData = field(default_factory=NoReference)
     """Intake's unit tree and procedure catalogue, cached: names instead of codes."""
+    intake: CounterIntake = field(default_factory=NoIntake)
+    """Intake's dossiers, asked at render: not yet returned, the citizen's phone."""
     now: Callable[[], datetime] = field(default=_utcnow)
 
     @property
@@ -78,7 +82,9 @@ class RatingsContext:
     def public_page(
         self, name: str, *, status: int = 200, title: str, **context: object
     ) -> HTMLResponse:
-        """A citizen's page: the shared layout without the officers' header links."""
+        """A citizen's page (the kiosk's too): the shared layout without the officers'
+        header links."""
+        context.setdefault("kiosk", False)
         html = self.templates.get_template(name).render(layout=Layout(), title=title, **context)
         return HTMLResponse(html, status_code=status, headers=NO_STORE)
 

@@ -51,9 +51,15 @@ INVALID_FORMS = Counter(
     "Invalid paper forms recorded (counted apart, out of the denominator), by reason.",
     ["reason"],
 )
+PHONE_CALLS = Counter(
+    "motcua_ratings_phone_calls_total",
+    "Calls made to ask a citizen for a rating, by outcome (answered, unreachable, declined): "
+    "counted apart from the ratings.",
+    ["outcome"],
+)
 REFUSED = Counter(
     "motcua_ratings_refused_total",
-    "Answers refused, by reason (unknown, already_rated, expired, invalid, csrf, "
-    "rate_limited, serial_used).",
+    "Answers refused, by reason (unknown, not_returned, already_rated, expired, invalid, "
+    "csrf, rate_limited, serial_used).",
     ["reason"],
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from motcua.contracts import Criterion
 from motcua.web import TEXTS, strings
 from services.ratings.answers.rules import FieldProblem
@@ -16,9 +18,11 @@ def problems_by_field(problems: list[FieldProblem]) -> dict[str, str]:
     return dict(sorted(found.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
 
 
-def field_names() -> dict[str, str]:
-    """How the error summary names each field."""
-    names = {c.value: f"{c.number}. {strings.RATING_CRITERIA[c.value]}" for c in Criterion}
+def field_names(asked: Sequence[Criterion]) -> dict[str, str]:
+    """How the error summary names each field: the criteria numbered as the form shows
+    them, one after the other (criterion 8 is not asked of a dossier filed at the counter,
+    so the form's 8 is then the Decree's 9)."""
+    names = {c.value: f"{n}. {strings.RATING_CRITERIA[c.value]}" for n, c in enumerate(asked, 1)}
     names.update(
         overall=TEXTS["rate_overall"],
         comment=TEXTS["rate_comment"],

@@ -32,6 +32,8 @@ from services.ratings.answers.service import (
     invitation_by_token,
     submit_with_token,
 )
+from services.ratings.counter.rules import rating_reference
+from services.ratings.counter.store import mark_opened, valid_rating_of
 from services.ratings.criteria import Level, criteria_for
 from services.ratings.dependencies import NO_STORE, RatingsContext, client_address, context
 from services.ratings.followups.service import handling_for_invitation, rate_handling
@@ -115,9 +117,12 @@ def form_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     entry_grant: str = "",
+    kiosk: bool = False,
 ) -> HTMLResponse:
-    """The citizen's form (web and kiosk alike; the kiosk's carries its officer's grant);
-    422 when it comes back with errors."""
+    """The citizen's form (web and kiosk alike; the kiosk's carries its officer's grant and
+    a way back to the search); 422 when it comes back with errors. The agency and the
+    procedure by their names; the criteria numbered as asked."""
+    criteria = criteria_for(invitation.online)
 
     def render(csrf_token: str) -> HTMLResponse:
         return ctx.public_page(
@@ -125,13 +130,16 @@ def form_page(
             status=422 if errors else 200,
             title=TEXTS["rate_title"],
             invitation=invitation,
-            criteria=criteria_for(invitation.online),
+            unit_name=ctx.names.unit(invitation.unit_code),
+            procedure_name=ctx.names.procedure(invitation.procedure_code),
+            criteria=criteria,
             values=values or {},
             errors=errors or {},
-            field_names=field_names(),
+            field_names=field_names(criteria),
             action=action,
             csrf_token=csrf_token,
             entry_grant=entry_grant,
+            kiosk=kiosk,
         )
 
     return with_csrf(ctx, request, action, render)
@@ -161,6 +169,7 @@ def rating_form(
         try:
             invitation = invitation_by_token(token, db_session=conn)
             check_open(invitation, ctx.now())
+            mark_opened(invitation.id, now=ctx.now(), db_session=conn)
         except AlreadyRated as exc:
             ask = handling_for_invitation(exc.invitation.id, db_session=conn)
             if ask is not None and ask.handling_level is None:
@@ -223,15 +232,19 @@ def thanks(
         if invitation.used_at is None:
             return RedirectResponse(f"/r/{token}", status_code=303, headers=NO_STORE)
         followup = followup_opened_for(invitation.id, db_session=conn)
+        rating_id = valid_rating_of(invitation.id, db_session=conn)
     lines = [TEXTS["rate_thanks_text"].format(at=local_time(invitation.used_at))]
     if followup:
         lines.append(TEXTS["rate_followup_text"])
+    unit = ctx.reference.unit(invitation.unit_code)
     return ctx.public_page(
         "rate_message.html",
         title=TEXTS["rate_thanks_title"],
         heading=TEXTS["rate_thanks_title"],
         lines=lines,
         link=None,
+        reference=rating_reference(rating_id) if rating_id else "",
+        public_phone=unit.public_phone if unit else None,
     )
 
 

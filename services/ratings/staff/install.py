@@ -8,25 +8,30 @@ from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment
 
 from motcua.identity import NotForYourRole, OfficerGate, SignInRequired, SignInUnavailable
+from motcua.reference import ReferenceData
 from motcua.web import TEXTS, StaticAssets, mount_starlette_static
 from services.ratings.dependencies import STATIC, templates_environment
 from services.ratings.settings import RatingsSettings
+from services.ratings.staff.calls import router as calls_router
 from services.ratings.staff.entry import router as entry_router
 from services.ratings.staff.followups import router as followups_router
 from services.ratings.staff.pages import StaffPages, router
 from services.ratings.staff.ratings import router as ratings_router
 
 
-def install_staff_pages(app: FastAPI, settings: RatingsSettings) -> Environment:
+def install_staff_pages(
+    app: FastAPI, settings: RatingsSettings, reference: ReferenceData
+) -> Environment:
     """The staff pages, the static files, and the sign-in's answers; returns the templates
     environment the citizens' pages share."""
     assets = StaticAssets(STATIC)
     templates = templates_environment(assets)
-    pages = StaffPages(OfficerGate.from_settings(settings), templates, settings)
+    pages = StaffPages(OfficerGate.from_settings(settings), templates, settings, reference)
     app.state.staff_pages = pages
     mount_starlette_static(app, assets)
     app.include_router(router)
     app.include_router(entry_router)
+    app.include_router(calls_router)
     app.include_router(followups_router)
     app.include_router(ratings_router)
 

@@ -1,6 +1,7 @@
 """Staff pages of the invitations, behind the same sign-in and subtree rule as ``/staff``:
 the messages the recording channel kept (so a demo user can follow a link and rate) with
-what their receipts said (sent, delivered, failed and why), the
+what their receipts said (sent, delivered, failed and why) and what became of the link
+(not opened, opened, used to rate), the
 invitations given up with their last error, and the QR code of an invitation's link for
 the hand-over slip and the counter. An invitation outside the officer's subtree is a 404.
 """
@@ -42,7 +43,9 @@ def _invitations(request: Request) -> InvitationPages:
 
 _MESSAGES = """
 SELECT m.id, m.recorded_at, m.channel, m.kind, m.destination_masked, m.subject, m.link,
-       m.body, i.dossier_code, COALESCE(q.state, 'sent') AS state, q.reason
+       m.body, i.dossier_code, COALESCE(q.state, 'sent') AS state, q.reason,
+       CASE WHEN i.used_at IS NOT NULL THEN 'used'
+            WHEN i.opened_at IS NOT NULL THEN 'opened' ELSE 'unopened' END AS link_state
 FROM recorded_messages m JOIN rating_invitations i ON i.id = m.invitation_id
 LEFT JOIN invitation_messages q ON q.id = m.message_id
 WHERE %(unit)s = ANY(i.unit_path) AND (%(before)s::bigint IS NULL OR m.id < %(before)s)

@@ -8,7 +8,7 @@ and the work their roles allow (kiosk, paper and phone entry, follow-ups).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -22,6 +22,7 @@ from motcua.identity import (
     SignInRequired,
     page_officer,
 )
+from motcua.reference import Names, NoReference, ReferenceData
 from motcua.web import (
     ROLE_LABELS,
     TEXTS,
@@ -47,6 +48,8 @@ class StaffPages:
     gate: OfficerGate
     templates: Environment
     settings: RatingsSettings
+    reference: ReferenceData = field(default_factory=NoReference)
+    """Intake's unit names, for the header's "Đơn vị …"."""
 
     def layout(self, officer: Officer | None) -> Layout:
         nav = service_nav(
@@ -58,15 +61,26 @@ class StaffPages:
         user = None
         if officer is not None:
             user = SignedIn(
-                officer.display_name, officer.unit_code, f"{self.gate.signin_url}/board/logout"
+                officer.display_name,
+                Names(self.reference).unit(officer.unit_code),
+                f"{self.gate.signin_url}/board/logout",
             )
         return Layout(nav=nav, user=user)
 
     def render(
-        self, name: str, *, status: int = 200, officer: Officer | None, **context: object
+        self,
+        name: str,
+        *,
+        status: int = 200,
+        officer: Officer | None,
+        kiosk: bool = False,
+        **context: object,
     ) -> HTMLResponse:
+        """A staff page; in ``kiosk`` mode (the citizen holds the tablet) without the
+        officers' header: no links to the other services, no name, no sign-out."""
+        layout = Layout() if kiosk else self.layout(officer)
         page = self.templates.get_template(name).render(
-            layout=self.layout(officer), officer=officer, **context
+            layout=layout, officer=officer, kiosk=kiosk, **context
         )
         return HTMLResponse(page, status_code=status, headers=NO_STORE)
 

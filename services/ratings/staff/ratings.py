@@ -12,6 +12,7 @@ from motcua.identity import Officer
 from motcua.web import TEXTS
 from services.ratings.answers.service import recent_ratings
 from services.ratings.dependencies import RatingsContext, context
+from services.ratings.models import CITIZEN
 from services.ratings.staff.pages import StaffPages, _pages, staff_officer
 
 router = APIRouter(include_in_schema=False)
@@ -27,5 +28,10 @@ def ratings_list(
     with ctx.pool.connection() as conn:
         items = recent_ratings(officer.unit_code, limit=SHOWN, db_session=conn)
     return pages.render(
-        "staff_ratings.html", officer=officer, title=TEXTS["ratings_list_title"], items=items
+        "staff_ratings.html",
+        officer=officer,
+        title=TEXTS["ratings_list_title"],
+        items=items,
+        names=ctx.names,
+        citizen=CITIZEN,
     )

@@ -229,12 +229,15 @@ def invite(
     online: bool = False,
     expires_in: timedelta = timedelta(days=30),
     contact_preference: str = "sms",
+    code: str | None = None,
+    procedure: str = PROCEDURE,
 ) -> Invited:
-    """One invitation row, as the invitations helper writes it."""
+    """One invitation row, as the invitations helper writes it (for a dossier of intake's
+    when ``code`` names one)."""
     token = new_token()
     invitation_id, dossier_id = uuid.uuid4(), uuid.uuid4()
     unit = unit_path[-1]
-    code = f"{unit}-{random.randrange(10**6):06d}-{random.randrange(10**4):04d}"
+    code = code or f"{unit}-{random.randrange(10**6):06d}-{random.randrange(10**4):04d}"
     with psycopg.connect(url) as conn:
         conn.execute(
             "INSERT INTO rating_invitations (id, dossier_id, token_sha256, expires_at, "
@@ -249,7 +252,7 @@ def invite(
                 code,
                 unit,
                 list(unit_path),
-                PROCEDURE,
+                procedure,
                 online,
                 contact_preference,
             ),

@@ -18,6 +18,7 @@ from tests.integration.ratings.conftest import (
     DISTRICT,
     OTHER_PROVINCE,
     PROVINCE,
+    Invited,
     csrf_of,
     happy_form,
     invite,
@@ -45,6 +46,15 @@ def _row(url: str, dossier_id: uuid.UUID) -> tuple[tuple[Any, ...], ...]:
     return tuple(row)
 
 
+def _rating_id(url: str, invited: Invited) -> uuid.UUID:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT id FROM ratings WHERE dossier_id = %s AND valid", (invited.dossier_id,)
+        ).fetchone()
+    assert row, "no rating stored"
+    return uuid.UUID(str(row[0]))
+
+
 def test_the_kiosk_opens_the_citizen_form_for_the_dossier_and_records_who_and_staff(
     client: TestClient, ratings_db: str, signer: Signer
 ) -> None:
@@ -55,7 +65,10 @@ def test_the_kiosk_opens_the_citizen_form_for_the_dossier_and_records_who_and_st
     assert "Gửi đánh giá" in page.text
     assert 'class="public"' in page.text
     status, location, _ = _enter(client, "kiosk", invited.dossier_code, happy_form())
-    assert (status, location) == (303, "/staff/kiosk/done")
+    assert (status, location) == (
+        303,
+        f"/staff/kiosk/done?rating={_rating_id(ratings_db, invited)}",
+    )
     assert "trả máy cho cán bộ" in client.get(location).text
     assert _row(ratings_db, invited.dossier_id) == (
         ("kiosk", officer.username, True, True, None, None),
@@ -103,7 +116,10 @@ def test_a_form_opened_before_the_sign_in_ran_out_is_still_saved_for_its_officer
         f"/staff/kiosk/{kept.dossier_code}",
         data={**happy_form(), "csrf_token": csrf_of(page), "entry_grant": grant.group(1)},
     )
-    assert (response.status_code, response.headers["location"]) == (303, "/staff/kiosk/done")
+    assert (response.status_code, response.headers["location"]) == (
+        303,
+        f"/staff/kiosk/done?rating={_rating_id(ratings_db, kept)}",
+    )
     assert _row(ratings_db, kept.dossier_id) == (
         ("kiosk", officer.username, True, True, None, None),
     )
@@ -305,3 +321,39 @@ def test_an_answer_appears_on_the_staff_side_of_its_subtree_only(
     assert "Rất hài lòng" in row.group(0)
     sign_in(client, signer, OTHER_PROVINCE, Role.STAFF_ENTRY)
     assert invited.dossier_code not in client.get("/staff/ratings").text
+
+
+def test_a_citizens_own_answer_is_listed_as_theirs_in_vietnamese(
+    client: TestClient, ratings_db: str, signer: Signer
+) -> None:
+    invited = invite(ratings_db)
+    page = client.get(f"/r/{invited.token}")
+    client.post(f"/r/{invited.token}", data={**happy_form(), "csrf_token": csrf_of(page.text)})
+    sign_in(client, signer, PROVINCE, Role.STAFF_ENTRY)
+    listed = client.get("/staff/ratings").text
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{re.escape(invited.dossier_code)}.*?</tr>", listed, re.S)
+    assert row, "the citizen's answer is not on the staff list"
+    assert "Công dân tự đánh giá" in row.group(0)
+    assert ">citizen<" not in row.group(0)
+
+
+def test_an_invalid_paper_form_asks_its_reason_once_and_no_levels(
+    client: TestClient, ratings_db: str, signer: Signer
+) -> None:
+    sign_in(client, signer, PROVINCE, Role.STAFF_ENTRY)
+    invited = invite(ratings_db)
+    page = client.get("/staff/paper", params={"dossier": invited.dossier_code})
+    assert page.text.count("Phiếu không hợp lệ, vì:") == 1
+    assert '<div class="answers">' in page.text
+    status, _, html = _enter(client, "paper", invited.dossier_code, {"validity": "unreadable"})
+    assert status == 422  # the serial is missing; the levels are not asked
+    assert 'href="#paper_serial"' in html
+    assert 'href="#processing_time"' not in html
+    assert '<div class="answers" hidden>' in html
+    assert 'id="validity-unreadable" checked' in html
+    forged = client.post(
+        f"/staff/paper/{invited.dossier_code}",
+        data={"paper_serial": "PX-1", "validity": "torn", "csrf_token": csrf_of(page.text)},
+    )
+    assert forged.status_code == 422
+    assert 'id="invalid_reason-error"' in forged.text  # under its own heading
