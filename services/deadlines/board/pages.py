@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from motcua.reference import Names, ProcedureRef, UnitRef
 from motcua.web import FIELD_LABELS, STATUS_LABELS, TEXTS, Layout, StaticAssets, create_environment
@@ -381,10 +381,12 @@ def letter_page(
 
 
 def login_destination(next_page: str, *, ratings_url: str | None, reporting_url: str | None) -> str:
-    """What the sign-in page says the person signs in for, from where ``next`` leads: the
-    same page serves duty officers, counter staff and leaders."""
+    """What the sign-in page says the person signs in for, from the service ``next`` leads
+    to (by its origin): the same page serves duty officers, counter staff and leaders."""
+    going = urlsplit(next_page)
     for base, key in ((ratings_url, "login_for_ratings"), (reporting_url, "login_for_reporting")):
-        if base and next_page.startswith(base.rstrip("/")):
+        service = urlsplit(base or "")
+        if going.netloc and (going.scheme, going.netloc) == (service.scheme, service.netloc):
             return TEXTS[key]
     return TEXTS["login_for_board"]
 

@@ -76,8 +76,10 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     expect(row.locator(".letter-left")).to_contain_text("Quá hạn")  # the letter was due in 2017
     screenshot(page, "board-live")
 
-    row.get_by_role("button", name="Đã xem").click()
-    expect(page.locator("#rows tr", has_text=code)).to_contain_text("Đã xem: truc.hanoi")
+    row.get_by_role("button", name=re.compile("^Xác nhận đã nhận biết")).click()
+    expect(page.locator("#rows tr", has_text=code)).to_contain_text(
+        "Đã nhận biết bởi Trực ban Hà Nội"
+    )
 
     page.locator("#rows tr", has_text=code).get_by_role("link", name="Lập phiếu xin lỗi").click()
     page.fill("#reason", "Chờ kết quả xác minh nơi cư trú từ Công an tỉnh Quảng Ninh")

@@ -106,11 +106,15 @@ def test_paging_links_keep_the_filter(platform: Platform, systems: Systems) -> N
 
     second = hanoi.get(next_url)
     assert second.status_code == 200, second.text
-    codes = [re.findall(r"<td>([0-9.A-Z]+-\d{6}-\d{4})</td>", p.text) for p in (first, second)]
+    code_cell = r'<td data-label="Mã hồ sơ" class="code">([0-9.A-Z]+-\d{6}-\d{4})</td>'
+    codes = [re.findall(code_cell, p.text) for p in (first, second)]
     assert len(codes[0]) == len(codes[1]) == 1
     assert codes[0] != codes[1]
     back = parse_qs(urlsplit(_link(second.text, "first-page")).query)
     assert back == {"status": ["overdue"], "letter": ["to_issue"], "limit": ["1"]}
+    previous = parse_qs(urlsplit(_link(second.text, "previous-page")).query)
+    assert previous == back  # page 2's previous page is the first
+    assert 'aria-current="page"' in second.text
 
     api = hanoi.get("/v1/board", params={"status": "overdue", "limit": "1"}).json()
     assert len(api["items"]) == 1
