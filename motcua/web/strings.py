@@ -129,7 +129,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "letters_title": "Phiếu xin lỗi đã ban hành",
         "letters_filter": "Chọn đơn vị và tháng",
         "letters_month": "Tháng ban hành",
-        "letters_month_hint": "Chọn tháng; để trống là tháng này.",
+        "letters_month_option": "Tháng {month}/{year}",
         "letters_error_month": "Chọn một tháng (tháng/năm) hợp lệ.",
         "letters_show": "Xem",
         "letters_heading": "Tháng {month}: {count} phiếu",

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from motcua.dossier import LOCAL_ZONE
 from motcua.reference import Names, ProcedureRef, UnitRef
 from motcua.web import FIELD_LABELS, STATUS_LABELS, TEXTS, Layout, StaticAssets, create_environment
 from motcua.web.strings import FILTER_ERRORS
@@ -259,10 +260,35 @@ class LettersView:
     now: datetime
 
 
+MONTHS_BACK = 24
+"""How many months the letters page offers to pick (an older one can still be asked for)."""
+
+
+def month_options(today: date, chosen: str) -> list[tuple[str, str]]:
+    """The month picker: ``YYYY-MM`` values named "Tháng mm/yyyy", this month first, the
+    chosen one kept when older. A list the server writes, so it reads in Vietnamese whatever
+    the browser's own language."""
+    options = []
+    year, month = today.year, today.month
+    for _ in range(MONTHS_BACK):
+        options.append(
+            (
+                f"{year:04d}-{month:02d}",
+                TEXTS["letters_month_option"].format(month=f"{month:02d}", year=year),
+            )
+        )
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    if chosen and all(value != chosen for value, _ in options):
+        options.append(
+            (chosen, TEXTS["letters_month_option"].format(month=chosen[5:7], year=chosen[:4]))
+        )
+    return options
+
+
 def letters_page(
     view: LettersView, names: Names, raw: Mapping[str, str], *, can_act: bool = False
 ) -> str:
-    month = view.request.month_text if view.request else raw.get("month", "")[:16]
+    month = view.request.month_text if view.request else ""
     unit = view.request.unit_code if view.request else raw.get("unit", "")[:64]
     return ENV.get_template("issued.html").render(
         title=TEXTS["letters_title"],
@@ -270,6 +296,7 @@ def letters_page(
         view=view,
         names=names,
         month=month,
+        months=month_options(view.now.astimezone(LOCAL_ZONE).date(), month),
         unit=unit or "",
         can_act=can_act,
     )

@@ -478,7 +478,7 @@ def test_the_letters_list_names_each_letter_and_links_reprint_and_correction() -
     assert (
         'class="correct" href="/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/letter"' in html
     )
-    assert 'value="2025-11"' in html
+    assert '<option value="2025-11" selected>Tháng 11/2025</option>' in html
     leader = letters_page(view, names, {}, can_act=False)
     assert 'class="correct"' not in leader
 
