@@ -131,14 +131,15 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     assert_no_serious_violation(page, "board")
     screenshot(page, "board")
 
-    for control in ("#filter-unit", "#filter-status", "#filter-procedure", "#filter-field"):
+    controls = ("#filter-dossier_code", "#filter-unit", "#filter-status", "#filter-procedure")
+    for control in (*controls, "#filter-field"):
         _tab_until(page, control)
     _tab_until(page, "#filter-letter")
     page.keyboard.press("Space")
     _tab_until(page, "form.filters button[type=submit]")
     page.keyboard.press("Enter")
     expect(page).to_have_url(
-        f"{platform.deadlines}/board?unit=&status=&procedure=&field=&letter=to_issue"
+        f"{platform.deadlines}/board?dossier_code=&unit=&status=&procedure=&field=&letter=to_issue"
     )
     expect(page.locator("#count-letters_to_issue")).to_have_attribute("aria-current", "true")
     expect(page.locator("#rows tr", has_text=code)).to_be_visible()
