@@ -13,7 +13,7 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.a11y.axe import assert_no_serious_violation
-from tests.browser import screenshot
+from tests.browser import assert_fits, screenshot
 from tests.conftest import Infra
 from tests.integration.conftest import Systems, auth, receive_command
 from tests.integration.deadlines.conftest import PASSWORD, Platform
@@ -168,6 +168,7 @@ def test_the_board_works_without_javascript(
         page = context.new_page()
         _log_in(page, platform, "truc.hanoi")
         expect(page.locator("#rows tr", has_text=code)).to_contain_text("Quá hạn")
+        assert_fits(page, "board-no-js")  # the phone's cards are CSS alone
         page.select_option("#filter-status", "due_soon")
         page.get_by_role("button", name="Lọc").click()
         expect(page.locator("#rows")).not_to_contain_text(code)
