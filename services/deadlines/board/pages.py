@@ -6,22 +6,26 @@ Jinja2 escapes every value; nothing from the data runs as markup.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from motcua.dossier import LOCAL_ZONE
 from motcua.reference import Names, ProcedureRef, UnitRef
 from motcua.web import FIELD_LABELS, STATUS_LABELS, TEXTS, Layout, StaticAssets, create_environment
 from motcua.web.strings import FILTER_ERRORS
 from services.deadlines.board.delivery import LetterDelivery, describe
+from services.deadlines.board.issued import IssuedLetter, LettersRequest
 from services.deadlines.board.query import (
     DEFAULT_PAGE_SIZE,
     BoardFilter,
     BoardQueryError,
     BoardRequest,
     BoardStatus,
+    Cursor,
 )
 from services.deadlines.board.service import BoardItem, BoardPage
 from services.deadlines.letters.intake_client import DossierParticulars
@@ -38,7 +42,9 @@ ASSETS = StaticAssets(HERE / "static")
 ENV = create_environment(HERE / "templates", assets=ASSETS)
 ENV.globals["filter_errors"] = FILTER_ERRORS
 ENV.filters["delivery"] = describe
-FILTER_FIELDS = ("unit", "status", "procedure", "field", "letter")
+FILTER_FIELDS = ("unit", "status", "procedure", "field", "letter", "dossier_code")
+PAGE_WINDOW = 2
+"""Page numbers shown either side of the current one (the first and last always are)."""
 
 
 def query_string(board_filter: BoardFilter, **extra: str) -> str:
@@ -54,6 +60,24 @@ class CountLink:
     count: int
     href: str
     current: bool
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A page number in the pager; ``href`` None for a gap ("…")."""
+
+    number: int
+    href: str | None
+    current: bool
+
+
+@dataclass(frozen=True)
+class Pager:
+    previous_url: str | None
+    next_url: str | None
+    first_url: str | None
+    """Page 1, when another page is shown."""
+    links: list[PageLink]
 
 
 @dataclass(frozen=True)
@@ -76,8 +100,7 @@ class BoardView:
     fields: list[tuple[str, str]]
     hidden: Mapping[str, str]
     rows_query: str
-    next_url: str | None
-    first_url: str | None
+    pager: Pager
     csv_url: str
     names: Names
     now: datetime
@@ -132,7 +155,7 @@ def _count_links(board_filter: BoardFilter, page: BoardPage) -> list[CountLink]:
     ]
 
 
-def _unit_options(units: Sequence[UnitRef], officer_unit: str, names: Names) -> list[UnitOption]:
+def unit_options(units: Sequence[UnitRef], officer_unit: str, names: Names) -> list[UnitOption]:
     """The officer's subtree, indented by depth; just the officer's unit when unknown."""
     if not units:
         return [UnitOption(officer_unit, names.unit(officer_unit))]
@@ -161,10 +184,9 @@ def _fields(procedures: Sequence[ProcedureRef]) -> list[tuple[str, str]]:
 
 
 def _hidden(board_filter: BoardFilter, limit: str) -> dict[str, str]:
-    """What the filter form carries besides its controls: the dossier code, the page size,
-    and the "not reached the citizen" rule (the form's checkbox is the other letter rule)."""
+    """What the filter form carries besides its controls: the page size and the "not
+    reached the citizen" rule (the form's checkbox is the other letter rule)."""
     hidden = {
-        "dossier_code": board_filter.dossier_code or "",
         "limit": limit,
         "letter": "undelivered" if board_filter.letter_undelivered else "",
     }
@@ -195,17 +217,10 @@ def board_view(
         else {name: raw.get(name, "")[:64] for name in FILTER_FIELDS}
     )
     hidden = _hidden(board_filter, limit)
-    options = _unit_options(units, officer_unit, names)
+    options = unit_options(units, officer_unit, names)
     chosen = form.get("unit")
     if chosen and all(o.code != chosen for o in options):
         options.append(UnitOption(chosen, names.unit(chosen)))
-    next_url = first_url = None
-    if request and page and page.next_cursor:
-        next_url = (
-            f"/board{query_string(board_filter, cursor=page.next_cursor.encode(), limit=limit)}"
-        )
-    if request and request.cursor:
-        first_url = f"/board{query_string(board_filter, limit=limit)}"
     cursor = request.cursor.encode() if request and request.cursor else ""
     return BoardView(
         layout=layout,
@@ -218,12 +233,110 @@ def board_view(
         fields=_fields(procedures),
         hidden=hidden,
         rows_query=query_string(board_filter, cursor=cursor, limit=limit),
-        next_url=next_url,
-        first_url=first_url,
+        pager=pager(request, page),
         csv_url=f"/board/export.csv{query_string(board_filter)}",
         names=names,
         now=now,
         can_act=can_act,
+    )
+
+
+def _key(cursor: Cursor) -> tuple[datetime, str, uuid.UUID]:
+    """A cursor in the board's order, as PostgreSQL sorts it (a uuid by its bits)."""
+    return cursor.due_at, cursor.dossier_code, uuid.UUID(cursor.dossier_id)
+
+
+@dataclass(frozen=True)
+class LettersView:
+    """The issued letters' page: ``request`` None when its parameters were refused."""
+
+    layout: Layout
+    units: list[UnitOption]
+    request: LettersRequest | None
+    letters: Sequence[IssuedLetter]
+    more: bool
+    """More letters than the page lists: narrow the unit or the month."""
+    error: BoardQueryError | None
+    now: datetime
+
+
+MONTHS_BACK = 24
+"""How many months the letters page offers to pick (an older one can still be asked for)."""
+
+
+def month_options(today: date, chosen: str) -> list[tuple[str, str]]:
+    """The month picker: ``YYYY-MM`` values named "Tháng mm/yyyy", this month first, the
+    chosen one kept when older. A list the server writes, so it reads in Vietnamese whatever
+    the browser's own language."""
+    options = []
+    year, month = today.year, today.month
+    for _ in range(MONTHS_BACK):
+        options.append(
+            (
+                f"{year:04d}-{month:02d}",
+                TEXTS["letters_month_option"].format(month=f"{month:02d}", year=year),
+            )
+        )
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    if chosen and all(value != chosen for value, _ in options):
+        options.append(
+            (chosen, TEXTS["letters_month_option"].format(month=chosen[5:7], year=chosen[:4]))
+        )
+    return options
+
+
+def letters_page(
+    view: LettersView, names: Names, raw: Mapping[str, str], *, can_act: bool = False
+) -> str:
+    month = view.request.month_text if view.request else ""
+    unit = view.request.unit_code if view.request else raw.get("unit", "")[:64]
+    return ENV.get_template("issued.html").render(
+        title=TEXTS["letters_title"],
+        layout=view.layout,
+        view=view,
+        names=names,
+        month=month,
+        months=month_options(view.now.astimezone(LOCAL_ZONE).date(), month),
+        unit=unit or "",
+        can_act=can_act,
+    )
+
+
+def pager(request: BoardRequest | None, page: BoardPage | None) -> Pager:
+    """Page numbers, "Trang trước" and "Trang sau" for the keyset pages: page ``n`` starts
+    after ``page.page_starts[n - 2]``; the current page is where the request's cursor
+    falls among them (rows added since may shift it, never skip or repeat a row)."""
+    if request is None or page is None:
+        return Pager(None, None, None, [])
+    limit = str(request.limit) if request.limit != DEFAULT_PAGE_SIZE else ""
+    starts = list(page.page_starts)
+
+    def url(cursor: Cursor | None) -> str:
+        code = cursor.encode() if cursor else ""
+        return f"/board{query_string(request.filter, cursor=code, limit=limit)}"
+
+    current = 1
+    if request.cursor is not None:
+        here = _key(request.cursor)
+        current = max(1, sum(1 for start in starts if _key(start) <= here)) + 1
+    last = max(len(starts) + 1, current + (1 if page.next_cursor else 0))
+    shown = sorted(
+        {1, last} | set(range(max(1, current - PAGE_WINDOW), min(last, current + PAGE_WINDOW) + 1))
+    )
+    links: list[PageLink] = []
+    for number in shown:
+        if links and number > links[-1].number + 1:
+            links.append(PageLink(number - 1, None, False))
+        known = number == 1 or number - 2 < len(starts)
+        cursor = None if number == 1 else starts[number - 2] if known else None
+        target = url(cursor) if known else None
+        links.append(PageLink(number, target, number == current))
+    previous = links[[link.number for link in links].index(current - 1)] if current > 1 else None
+    return Pager(
+        previous_url=previous.href if previous else None,
+        next_url=url(page.next_cursor) if page.next_cursor else None,
+        first_url=url(None) if current > 1 else None,
+        links=links if last > 1 else [],
     )
 
 
@@ -243,11 +356,30 @@ def board_rows(
     )
 
 
-def login_page(error: str | None = None, *, next_page: str = "/board") -> str:
-    """``next_page`` (already checked by sign-in) is where a successful login goes."""
+def login_page(
+    error: str | None = None, *, next_page: str = "/board", destination: str | None = None
+) -> str:
+    """``next_page`` (already checked by sign-in) is where a successful login goes;
+    ``destination`` says what for (:func:`login_destination`)."""
     return ENV.get_template("login.html").render(
-        title=TEXTS["login_title"], layout=Layout(), error=error, next_page=next_page
+        title=TEXTS["login_title"],
+        layout=Layout(),
+        error=error,
+        next_page=next_page,
+        destination=destination or TEXTS["login_for_board"],
     )
+
+
+@dataclass(frozen=True)
+class LetterFormState:
+    """What the letter form shows besides the task: the applicant as intake names them now
+    (None when intake could not be asked; never stored), the new appointment the letter
+    would give, the days as typed, and the board's query string to go back to."""
+
+    applicant: str | None = None
+    preview_due_at: datetime | None = None
+    days: str | None = None
+    back: str = ""
 
 
 def letter_page(
@@ -259,17 +391,31 @@ def letter_page(
     error: str | None = None,
     error_field: str | None = None,
     reason: str = "",
+    state: LetterFormState | None = None,
 ) -> str:
+    shown = state or LetterFormState()
     return ENV.get_template("letter.html").render(
         title=TEXTS["letter_title"],
         layout=layout,
         task=task,
         procedure_name=names.procedure(task.procedure_code),
-        suggested_days=suggested_days,
+        suggested_days=shown.days or suggested_days,
         error=error,
         error_field=error_field,
         reason=reason or task.last_reason or "",
+        state=shown,
     )
+
+
+def login_destination(next_page: str, *, ratings_url: str | None, reporting_url: str | None) -> str:
+    """What the sign-in page says the person signs in for, from the service ``next`` leads
+    to (by its origin): the same page serves duty officers, counter staff and leaders."""
+    going = urlsplit(next_page)
+    for base, key in ((ratings_url, "login_for_ratings"), (reporting_url, "login_for_reporting")):
+        service = urlsplit(base or "")
+        if going.netloc and (going.scheme, going.netloc) == (service.scheme, service.netloc):
+            return TEXTS[key]
+    return TEXTS["login_for_board"]
 
 
 def message_page(title: str, text: str, layout: Layout) -> str:

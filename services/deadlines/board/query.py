@@ -83,7 +83,9 @@ class BoardFilter:
     ``unit_code`` must lie within the officer's subtree (checked where the tree is known);
     ``field_code`` selects the procedures of one field (lĩnh vực), resolved through the
     catalogue since events name the procedure only; ``letter_to_issue`` keeps the
-    dossiers whose apology letter is still a draft; ``letter_undelivered`` the dossiers
+    dossiers whose apology letter is owed and still a draft (late, or due soon and marked
+    as going to be late); ``dossier_code`` is a whole code or its beginning;
+    ``letter_undelivered`` the dossiers
     whose issued letter had not reached the citizen by its apology deadline (rescheduled
     ones too, which have left the board otherwise).
     """

@@ -7,6 +7,7 @@ reads them for the officer's subtree. Each change is announced
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -43,14 +44,27 @@ class BoardItem:
     """When the draft letter must go out: one working day before the due date by default."""
     delivery: LetterDelivery | None = None
     """Whether the dossier's latest issued letter reached the citizen (None: no letter)."""
+    acknowledged_name: str | None = None
+    """The display name of ``acknowledged_by`` (the login), as the board shows it."""
+    late_expected_by: str | None = None
+    """Who marked this due-soon dossier as going to be late ("Sẽ trễ hạn"), if anyone."""
+    late_expected_name: str | None = None
 
     def seconds_left(self, now: datetime) -> float:
         return (self.due_at - now).total_seconds()
 
     @property
     def needs_letter(self) -> bool:
-        """The officer's task: a letter is owed and still a draft."""
-        return self.letter_status == "draft"
+        """The officer's task, as the law puts it: the letter is still a draft and the
+        dossier is late, or due soon and marked as going to be late (:data:`LETTER_OWED`)."""
+        return self.letter_status == "draft" and (
+            self.status == "overdue" or self.late_expected_by is not None
+        )
+
+    @property
+    def may_expect_late(self) -> bool:
+        """A due-soon dossier whose draft letter is not owed yet: "Sẽ trễ hạn" makes it so."""
+        return self.letter_status == "draft" and self.status == "due_soon"
 
 
 def _board_status(kind: AlertKind) -> str:
@@ -94,6 +108,10 @@ _UPSERT_WATCHED = (
     "unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path, "
     "episode = EXCLUDED.episode, due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
     "rescheduled = EXCLUDED.rescheduled, updated_at = now(), "
+    "late_expected_by = CASE WHEN watched_dossiers.episode = EXCLUDED.episode "
+    "  THEN watched_dossiers.late_expected_by END, "
+    "late_expected_at = CASE WHEN watched_dossiers.episode = EXCLUDED.episode "
+    "  THEN watched_dossiers.late_expected_at END, "
     "acknowledged_by = CASE WHEN watched_dossiers.status = EXCLUDED.status "
     "  AND watched_dossiers.episode = EXCLUDED.episode "
     "  THEN watched_dossiers.acknowledged_by END, "
@@ -102,7 +120,7 @@ _UPSERT_WATCHED = (
     "  THEN watched_dossiers.acknowledged_at END"
 )
 """Each dossier's board row as its latest alert shows it; an acknowledgement holds only
-for the status and episode it was given for."""
+for the status and episode it was given for, a "going to be late" mark for the episode."""
 _DRAFT_LETTERS = (
     "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at, "
     "apology_deadline) SELECT * FROM jsonb_to_recordset(%s) AS r(dossier_id uuid, "
@@ -181,7 +199,9 @@ def sync_board(clock: DossierClock, *, db_session: Connection) -> None:
         changed = db_session.execute(
             "UPDATE watched_dossiers SET status = %(status)s, episode = %(episode)s, "
             "due_at = coalesce(%(due_at)s, due_at), unit_code = %(unit)s, "
-            "unit_path = %(path)s, rescheduled = %(rescheduled)s, updated_at = now() "
+            "unit_path = %(path)s, rescheduled = %(rescheduled)s, updated_at = now(), "
+            "late_expected_by = CASE WHEN episode = %(episode)s THEN late_expected_by END, "
+            "late_expected_at = CASE WHEN episode = %(episode)s THEN late_expected_at END "
             "WHERE dossier_id = %(id)s AND (status, episode, due_at, unit_code, rescheduled) "
             "IS DISTINCT FROM (%(status)s, %(episode)s, coalesce(%(due_at)s, due_at), "
             "%(unit)s, %(rescheduled)s) RETURNING unit_path",
@@ -214,6 +234,35 @@ def acknowledge(officer: Officer, dossier_id: str, *, db_session: Connection) ->
         return True
 
 
+def expect_late(
+    officer: Officer, dossier_id: str, expected: bool, *, db_session: Connection
+) -> bool:
+    """Mark a due-soon dossier as going to be late (its letter is owed from now on), or undo
+    the mark; each is logged with who and when. False when the dossier is not due soon with
+    a draft letter on the officer's board (an overdue one owes its letter anyway)."""
+    with db_session.transaction():
+        row = db_session.execute(
+            "UPDATE watched_dossiers SET late_expected_by = %(by)s, "
+            "late_expected_at = CASE WHEN %(by)s::text IS NULL THEN NULL ELSE now() END "
+            "WHERE dossier_id = %(id)s AND status = 'due_soon' AND letter_status = 'draft' "
+            "AND unit_path @> ARRAY[%(unit)s]::text[] RETURNING unit_path, episode",
+            {
+                "by": officer.username if expected else None,
+                "id": dossier_id,
+                "unit": officer.unit_code,
+            },
+        ).fetchone()
+        if row is None:
+            return False
+        db_session.execute(
+            "INSERT INTO late_expected_log (dossier_id, episode, expected, officer) "
+            "VALUES (%s, %s, %s, %s)",
+            (dossier_id, row[1], expected, officer.username),
+        )
+        announce(row[0], db_session=db_session)
+        return True
+
+
 @dataclass(frozen=True)
 class StatusCounts:
     """The figures above the board: the whole filtered view, whatever status is picked
@@ -234,11 +283,14 @@ class BoardPage:
     counts: StatusCounts
     next_cursor: Cursor | None
     """None on the last page."""
+    page_starts: tuple[Cursor, ...] = ()
+    """The cursor that opens each page after the first (page ``n + 2`` starts after
+    ``page_starts[n]``), for the page numbers and "Trang trước"."""
 
 
 _ITEM_COLUMNS = (
     "w.dossier_id, w.dossier_code, w.unit_code, w.procedure_code, w.episode, w.due_at, "
-    "w.status, w.rescheduled, w.acknowledged_by, l.id AS letter_id, "
+    "w.status, w.rescheduled, w.acknowledged_by, w.late_expected_by, l.id AS letter_id, "
     "l.status AS letter_status, l.letter_number, l.apology_deadline"
 )
 _FROM = (
@@ -246,6 +298,11 @@ _FROM = (
     "ON l.dossier_id = w.dossier_id AND l.episode = w.episode"
 )
 _ORDER = "ORDER BY w.due_at, w.dossier_code, w.dossier_id"
+LETTER_OWED = (
+    "(w.letter_status = 'draft' AND (w.status = 'overdue' OR w.late_expected_by IS NOT NULL))"
+)
+"""A letter to issue, as the law means it: the dossier is late without one, or due soon and
+marked as going to be late (:attr:`BoardItem.needs_letter` is the same rule)."""
 _REACHED = (
     "(SELECT min(CASE WHEN n.state = 'delivered' THEN coalesce(n.delivered_at, n.updated_at) "
     "ELSE n.sent_at END) FROM letter_notices n "
@@ -286,7 +343,11 @@ _DELIVERY_COLUMNS = (
 _ITEM_OUTER = (
     "SELECT p.dossier_id::text AS dossier_id, p.dossier_code, p.unit_code, p.procedure_code, "
     "p.episode, p.due_at, p.status, p.rescheduled, p.acknowledged_by, p.letter_status, "
-    "p.letter_number, p.apology_deadline, "
+    "p.letter_number, p.apology_deadline, p.late_expected_by, "
+    "(SELECT o.display_name FROM officers o WHERE o.username = p.acknowledged_by) "
+    "AS acknowledged_name, "
+    "(SELECT o.display_name FROM officers o WHERE o.username = p.late_expected_by) "
+    "AS late_expected_name, "
     "(SELECT max(v.version) FROM apology_letter_versions v WHERE v.letter_id = p.letter_id) "
     f"AS letter_version {_DELIVERY_COLUMNS}"
 )
@@ -340,10 +401,12 @@ def _view_conditions(
         conditions.append("w.procedure_code = ANY(%(procedures)s::text[])")
         params["procedures"] = codes
     if board_filter.dossier_code is not None:
-        conditions.append("w.dossier_code = %(dossier_code)s")
-        params["dossier_code"] = board_filter.dossier_code
+        # A whole code or its beginning; LIKE's wildcards in what was typed match themselves.
+        conditions.append("w.dossier_code LIKE %(dossier_code)s")
+        escaped = re.sub(r"([\\%_])", r"\\\1", board_filter.dossier_code)
+        params["dossier_code"] = f"{escaped}%"
     if board_filter.letter_to_issue:
-        conditions.append("w.letter_status = 'draft'")
+        conditions.append(LETTER_OWED)
     return conditions, params
 
 
@@ -371,6 +434,22 @@ def _undelivered(
     return int(row[0])
 
 
+def _page_starts(
+    conditions: list[str], params: dict[str, Any], limit: int, db_session: Connection
+) -> tuple[Cursor, ...]:
+    """Where each page after the first starts: the last row of every full page but the
+    view's last, in one pass over the view's index."""
+    with db_session.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            "SELECT due_at, dossier_code, dossier_id::text AS dossier_id FROM (SELECT w.due_at, "
+            f"w.dossier_code, w.dossier_id, row_number() OVER ({_ORDER}) AS n, "
+            f"count(*) OVER () AS total FROM watched_dossiers w WHERE {' AND '.join(conditions)}"
+            ") r WHERE n %% %(page_size)s = 0 AND n < total ORDER BY n",
+            {**params, "page_size": limit},
+        ).fetchall()
+    return tuple(Cursor(**row) for row in rows)
+
+
 def board_page(
     officer: Officer,
     request: BoardRequest,
@@ -387,7 +466,8 @@ def board_page(
     nor repeat what follows.
     """
     conditions, params = _view_conditions(officer, request.filter, procedure_codes)
-    page_conditions = conditions + _status_condition(request.filter, params)
+    view_conditions = conditions + _status_condition(request.filter, params)
+    page_conditions = list(view_conditions)
     if request.cursor is not None:
         page_conditions.append(
             "(w.due_at, w.dossier_code, w.dossier_id) "
@@ -410,10 +490,11 @@ def board_page(
         counts = cur.execute(
             "SELECT count(*) FILTER (WHERE w.status = 'due_soon') AS due_soon, "
             "count(*) FILTER (WHERE w.status = 'overdue') AS overdue, "
-            "count(*) FILTER (WHERE w.letter_status = 'draft') AS letters_to_issue, "
+            f"count(*) FILTER (WHERE {LETTER_OWED}) AS letters_to_issue, "
             f"count(*) AS total FROM watched_dossiers w WHERE {' AND '.join(conditions)}",
             params,
         ).fetchone()
+    starts = _page_starts(view_conditions, params, request.limit, db_session)
     assert counts is not None
     items = [_item(row) for row in rows[: request.limit]]
     last = items[-1] if len(rows) > request.limit else None
@@ -424,6 +505,7 @@ def board_page(
             letters_undelivered=_undelivered(officer, request.filter, procedure_codes, db_session),
         ),
         next_cursor=Cursor(last.due_at, last.dossier_code, last.dossier_id) if last else None,
+        page_starts=starts,
     )
 
 

@@ -13,7 +13,7 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.a11y.axe import assert_no_serious_violation
-from tests.browser import screenshot
+from tests.browser import assert_fits, screenshot
 from tests.conftest import Infra
 from tests.integration.conftest import Systems, auth, receive_command
 from tests.integration.deadlines.conftest import PASSWORD, Platform
@@ -76,8 +76,10 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     expect(row.locator(".letter-left")).to_contain_text("Quá hạn")  # the letter was due in 2017
     screenshot(page, "board-live")
 
-    row.get_by_role("button", name="Đã xem").click()
-    expect(page.locator("#rows tr", has_text=code)).to_contain_text("Đã xem: truc.hanoi")
+    row.get_by_role("button", name=re.compile("^Xác nhận đã nhận biết")).click()
+    expect(page.locator("#rows tr", has_text=code)).to_contain_text(
+        "Đã nhận biết bởi Trực ban Hà Nội"
+    )
 
     page.locator("#rows tr", has_text=code).get_by_role("link", name="Lập phiếu xin lỗi").click()
     page.fill("#reason", "Chờ kết quả xác minh nơi cư trú từ Công an tỉnh Quảng Ninh")
@@ -129,14 +131,15 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     assert_no_serious_violation(page, "board")
     screenshot(page, "board")
 
-    for control in ("#filter-unit", "#filter-status", "#filter-procedure", "#filter-field"):
+    controls = ("#filter-dossier_code", "#filter-unit", "#filter-status", "#filter-procedure")
+    for control in (*controls, "#filter-field"):
         _tab_until(page, control)
     _tab_until(page, "#filter-letter")
     page.keyboard.press("Space")
     _tab_until(page, "form.filters button[type=submit]")
     page.keyboard.press("Enter")
     expect(page).to_have_url(
-        f"{platform.deadlines}/board?unit=&status=&procedure=&field=&letter=to_issue"
+        f"{platform.deadlines}/board?dossier_code=&unit=&status=&procedure=&field=&letter=to_issue"
     )
     expect(page.locator("#count-letters_to_issue")).to_have_attribute("aria-current", "true")
     expect(page.locator("#rows tr", has_text=code)).to_be_visible()
@@ -165,6 +168,7 @@ def test_the_board_works_without_javascript(
         page = context.new_page()
         _log_in(page, platform, "truc.hanoi")
         expect(page.locator("#rows tr", has_text=code)).to_contain_text("Quá hạn")
+        assert_fits(page, "board-no-js")  # the phone's cards are CSS alone
         page.select_option("#filter-status", "due_soon")
         page.get_by_role("button", name="Lọc").click()
         expect(page.locator("#rows")).not_to_contain_text(code)

@@ -106,11 +106,15 @@ def test_paging_links_keep_the_filter(platform: Platform, systems: Systems) -> N
 
     second = hanoi.get(next_url)
     assert second.status_code == 200, second.text
-    codes = [re.findall(r"<td>([0-9.A-Z]+-\d{6}-\d{4})</td>", p.text) for p in (first, second)]
+    code_cell = r'<td data-label="Mã hồ sơ" class="code">([0-9.A-Z]+-\d{6}-\d{4})</td>'
+    codes = [re.findall(code_cell, p.text) for p in (first, second)]
     assert len(codes[0]) == len(codes[1]) == 1
     assert codes[0] != codes[1]
     back = parse_qs(urlsplit(_link(second.text, "first-page")).query)
     assert back == {"status": ["overdue"], "letter": ["to_issue"], "limit": ["1"]}
+    previous = parse_qs(urlsplit(_link(second.text, "previous-page")).query)
+    assert previous == back  # page 2's previous page is the first
+    assert 'aria-current="page"' in second.text
 
     api = hanoi.get("/v1/board", params={"status": "overdue", "limit": "1"}).json()
     assert len(api["items"]) == 1
@@ -146,3 +150,65 @@ def test_the_stylesheet_and_script_are_served_with_a_cache_header(platform: Plat
     )
     assert again.status_code == 304
     assert httpx.get(f"{platform.deadlines}/static/..%2Fapp.py", timeout=10).status_code == 404
+
+
+def _dossier_id(client: httpx.Client, code: str) -> str:
+    [item] = client.get("/v1/board", params={"dossier_code": code}).json()["items"]
+    return str(item["dossier_id"])
+
+
+def test_the_letter_form_previews_without_issuing_and_the_issued_letter_is_listed(
+    platform: Platform, systems: Systems
+) -> None:
+    hanoi = officer_client(platform, "truc.hanoi")
+    code = _late_dossier(platform, systems, hanoi)
+    dossier_id = _dossier_id(hanoi, code)
+    letter = f"/board/dossiers/{dossier_id}/letter"
+    back = "?status=overdue&letter=to_issue"
+
+    form = hanoi.get(letter, params={"back": back})
+    assert "Người nộp hồ sơ: <b>Nguyễn Thị Minh Khai</b>" in form.text
+    assert 'href="/board?status=overdue&amp;letter=to_issue"' in form.text
+    preview = hanoi.post(
+        letter, data={"action": "preview", "extension_working_days": "2", "back": back}
+    )
+    assert preview.status_code == 200, preview.text
+    assert "gia hạn 2 ngày làm việc, ngày hẹn mới là <b>" in preview.text
+    wait_for_item(hanoi, code, dossier_id=dossier_id, letter_status="draft")  # not issued
+    refused = hanoi.post(letter, data={"action": "preview", "extension_working_days": "99"})
+    assert refused.status_code == 422
+    assert 'id="error-extension_working_days"' in refused.text
+
+    issued = hanoi.post(
+        letter,
+        data={"reason": "Chờ xác minh", "extension_working_days": "2", "back": back},
+        follow_redirects=False,
+    )
+    assert issued.status_code == 303
+    assert parse_qs(urlsplit(issued.headers["location"]).query) == {"back": [back]}
+
+    listed = hanoi.get("/board/letters")
+    assert listed.status_code == 200
+    assert f'data-dossier="{dossier_id}"' in listed.text
+    assert f'href="{letter}.pdf"' in listed.text
+    assert f'class="correct" href="{letter}"' in listed.text
+    elsewhere = officer_client(platform, "truc.haiphong").get("/board/letters")
+    assert f'data-dossier="{dossier_id}"' not in elsewhere.text
+    outside = hanoi.get("/board/letters", params={"unit": systems.haiphong_commune})
+    assert outside.status_code == 403
+    assert hanoi.get("/board/letters", params={"month": "2025-13"}).status_code == 422
+    older = hanoi.get("/board/letters", params={"month": "2020-01"})
+    assert f'data-dossier="{dossier_id}"' not in older.text
+
+
+def test_the_going_to_be_late_mark_takes_only_a_due_soon_dossier(
+    platform: Platform, systems: Systems
+) -> None:
+    hanoi = officer_client(platform, "truc.hanoi")
+    code = _late_dossier(platform, systems, hanoi)
+    late = f"/board/dossiers/{_dossier_id(hanoi, code)}/late"
+    overdue = hanoi.post(late, data={"expected": "yes"})
+    assert overdue.status_code == 404  # an overdue dossier owes its letter without a mark
+    assert "không còn ở trạng thái sắp đến hạn" in overdue.text
+    assert hanoi.post(late, data={"expected": "maybe"}).status_code == 422
+    assert hanoi.post("/board/dossiers/not-a-uuid/late", data={"expected": "no"}).status_code == 404

@@ -29,6 +29,7 @@ from services.deadlines.board.service import (
     board_page,
     compliance,
     compliance_by_unit,
+    expect_late,
     record_alert,
     record_alerts,
     sync_board,
@@ -417,7 +418,8 @@ def test_paging_through_more_than_500_dossiers_shows_each_once_in_the_board_orde
     assert first.items == items[:50]
     assert first.counts.total == 620
     assert (first.counts.overdue, first.counts.due_soon) == (413, 207)
-    assert first.counts.letters_to_issue == 620
+    # Letters owed: the overdue ones; a due-soon dossier owes one once marked (none here).
+    assert first.counts.letters_to_issue == 413
 
 
 def test_a_cursor_stays_put_when_dossiers_are_added_in_front_of_it(
@@ -469,6 +471,8 @@ def test_every_filter_narrows_the_view_and_the_counts_ignore_only_status_and_cur
     sync_board(replace(closed, open=False), db_session=conn)
     _issue(conn, _officer(conn, commune), a3.dossier_id, "Chờ xác minh", NOW + timedelta(days=3))
     officer = _officer(conn, province)
+    # a2 is marked as going to be late: its letter is owed; b1, due soon too, is not marked.
+    assert expect_late(officer, a2.dossier_id, True, db_session=conn)
 
     def view(
         codes: list[str] | None = None, **narrowed: Any
@@ -487,20 +491,20 @@ def test_every_filter_narrows_the_view_and_the_counts_ignore_only_status_and_cur
         return _ids(page.items), (c.due_soon, c.overdue, c.letters_to_issue, c.total)
 
     a1_, a2_, a3_, a4_, b1_, b2_ = (c.dossier_id for c in (a1, a2, a3, a4, b1, b2))
-    everything = (2, 4, 4, 6)
+    everything = (2, 4, 3, 6)
     assert view() == ({a1_, a2_, a3_, a4_, b1_, b2_}, everything)
     assert view(status=BoardStatus.OVERDUE) == ({a1_, a3_, a4_, b2_}, everything)
     assert view(status=BoardStatus.DUE_SOON) == ({a2_, b1_}, everything)
     assert view(unit_code=commune) == ({a1_, a2_, a3_, a4_}, (1, 3, 2, 4))
-    assert view(procedure_code=x) == ({a1_, a4_, b1_}, (1, 2, 2, 3))
-    assert view([x, y]) == ({a1_, a2_, a4_, b1_}, (2, 2, 3, 4))  # a field of two procedures
-    assert view([x, y], procedure_code=x) == ({a1_, a4_, b1_}, (1, 2, 2, 3))
+    assert view(procedure_code=x) == ({a1_, a4_, b1_}, (1, 2, 1, 3))
+    assert view([x, y]) == ({a1_, a2_, a4_, b1_}, (2, 2, 2, 4))  # a field of two procedures
+    assert view([x, y], procedure_code=x) == ({a1_, a4_, b1_}, (1, 2, 1, 3))
     assert view([x, y], procedure_code=z) == (set(), (0, 0, 0, 0))
     assert view([]) == (set(), (0, 0, 0, 0))  # a field with no procedure
     assert view([x, y], field_code="residence") == view([x, y])
     with pytest.raises(ValueError, match="procedure_codes"):
         view(field_code="residence")  # a field the caller forgot to resolve
-    assert view(letter_to_issue=True) == ({a1_, a2_, b1_, b2_}, (2, 2, 4, 4))
+    assert view(letter_to_issue=True) == ({a1_, a2_, b2_}, (1, 2, 3, 3))
     assert view(dossier_code=a3.dossier_code) == ({a3_}, (0, 1, 0, 1))
     assert view(unit_code=commune, letter_to_issue=True, status=BoardStatus.OVERDUE) == (
         {a1_},
@@ -516,6 +520,94 @@ def test_every_filter_narrows_the_view_and_the_counts_ignore_only_status_and_cur
     ).items
     assert (draft.letter_status, draft.letter_version, draft.needs_letter) == ("draft", None, True)
     assert draft.apology_deadline == _letter_due(a1)
+
+
+def test_a_due_soon_dossier_owes_its_letter_once_marked_going_to_be_late(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, other = units
+    soon = _put(conn, province, commune, kind=AlertKind.DUE_SOON)
+    late = _put(conn, province, commune)
+    theirs = _put(conn, province, other, kind=AlertKind.DUE_SOON)
+    officer = _officer(conn, commune)
+
+    def owed() -> tuple[int, int, set[str]]:
+        page = board_page(officer, BoardRequest(), db_session=conn)
+        owing = {item.dossier_id for item in page.items if item.needs_letter}
+        return page.counts.letters_to_issue, page.counts.total, owing
+
+    assert owed() == (1, 2, {late.dossier_id})  # the tile now differs from the total
+    assert expect_late(officer, soon.dossier_id, True, db_session=conn)
+    assert owed() == (2, 2, {late.dossier_id, soon.dossier_id})
+    [item] = [i for i in _items(officer, conn) if i.dossier_id == soon.dossier_id]
+    assert (item.late_expected_by, item.late_expected_name) == (
+        officer.username,
+        officer.display_name,
+    )
+    # Only a due-soon dossier with a draft letter, only within the officer's subtree.
+    assert not expect_late(officer, late.dossier_id, True, db_session=conn)
+    assert not expect_late(officer, theirs.dossier_id, True, db_session=conn)
+    assert expect_late(officer, soon.dossier_id, False, db_session=conn)  # undone
+    assert owed() == (1, 2, {late.dossier_id})
+    log = conn.execute(
+        "SELECT expected, officer, episode FROM late_expected_log WHERE dossier_id = %s "
+        "ORDER BY id",
+        (soon.dossier_id,),
+    ).fetchall()
+    assert log == [(True, officer.username, 1), (False, officer.username, 1)]
+    # The mark holds while the dossier turns overdue, and goes with a new episode.
+    assert expect_late(officer, soon.dossier_id, True, db_session=conn)
+    record_alert(_alert(soon, AlertKind.OVERDUE), soon, _letter_due(soon), db_session=conn)
+    assert _late_mark(conn, soon) == officer.username
+    restarted = replace(soon, episode=2, due_at=NOW + timedelta(days=2))
+    sync_board(restarted, db_session=conn)
+    assert _late_mark(conn, soon) is None
+
+
+def _late_mark(conn: psycopg.Connection, clock: DossierClock) -> str | None:
+    row = conn.execute(
+        "SELECT late_expected_by FROM watched_dossiers WHERE dossier_id = %s", (clock.dossier_id,)
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_the_dossier_code_search_takes_a_whole_code_or_its_beginning(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    first = _put(conn, province, commune, code=f"{commune}-251110-0001")
+    second = _put(conn, province, commune, code=f"{commune}-251110-0002")
+    third = _put(conn, province, commune, code=f"{commune}-251111-0001")
+    officer = _officer(conn, province)
+
+    def found(code: str) -> set[str]:
+        request = BoardRequest(BoardFilter(dossier_code=code))
+        return _ids(board_page(officer, request, db_session=conn).items)
+
+    assert found(first.dossier_code) == {first.dossier_id}
+    assert found(f"{commune}-251110") == {first.dossier_id, second.dossier_id}
+    assert found(commune) == {first.dossier_id, second.dossier_id, third.dossier_id}
+    assert found(f"{commune}-2511_0") == set()  # LIKE's wildcards match only themselves
+    assert found(f"{commune}%") == set()
+
+
+def test_page_starts_number_the_pages_of_the_view(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    province, commune, _ = units
+    for n in range(25):
+        _put(conn, province, commune, due_at=NOW + timedelta(minutes=n))
+    officer = _officer(conn, commune)
+    pages = _all_pages(officer, {"limit": "10"}, conn)
+    first = board_page(officer, parse_board_request({"limit": "10"}), db_session=conn)
+    # Pages 2 and 3 start after the last row of pages 1 and 2; no start for an empty page 4.
+    assert [s.dossier_id for s in first.page_starts] == [
+        pages[0][-1].dossier_id,
+        pages[1][-1].dossier_id,
+    ]
+    exact = parse_board_request({"limit": "5"})
+    assert len(board_page(officer, exact, db_session=conn).page_starts) == 4
 
 
 def test_no_unit_filter_reaches_outside_the_officers_subtree(

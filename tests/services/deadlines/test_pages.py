@@ -4,15 +4,32 @@ nothing from the data runs as markup."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from motcua.reference import Names, NoReference, ProcedureRef, ReferenceData, UnitRef
 from motcua.web import Layout, SignedIn
 from services.deadlines.board.delivery import LetterDelivery
-from services.deadlines.board.pages import board_page, board_rows, board_view, letter_page
+from services.deadlines.board.issued import IssuedLetter, parse_letters_request
+from services.deadlines.board.pages import (
+    LetterFormState,
+    LettersView,
+    Pager,
+    board_page,
+    board_rows,
+    board_view,
+    letter_page,
+    letters_page,
+    login_destination,
+    login_page,
+    pager,
+    unit_options,
+)
 from services.deadlines.board.query import (
     BoardQueryError,
     Cursor,
@@ -105,26 +122,53 @@ def _href(html: str, element_id: str) -> dict[str, list[str]]:
 
 
 def test_a_due_soon_dossier_shows_time_left_names_and_the_letter_task() -> None:
-    html = _rows([_item()])
+    # Marked as going to be late: its letter is owed now (Nghị định 61/2018 Điều 19 khoản 9).
+    html = _rows([_item(late_expected_by="truc.hanoi", late_expected_name="Trực ban Hà Nội")])
     assert "Còn 5 giờ 30 phút" in html
     assert "Sắp đến hạn" in html
     assert "Lập phiếu xin lỗi" in html
     assert "Đăng ký thường trú" in html
     assert "Công an phường Ba Đình" in html
-    assert re.search(r"Đã xem<span", html)
+    assert re.search(r"Xác nhận đã nhận biết<span", html)
+    assert "Sẽ trễ hạn — đánh dấu bởi Trực ban Hà Nội" in html
+    assert re.search(r'name="expected" value="no">\s*<button type="submit">Bỏ đánh dấu', html)
+
+
+def test_an_unmarked_due_soon_dossier_offers_the_going_to_be_late_mark_not_the_letter() -> None:
+    html = board_rows(
+        [_item(apology_deadline=NOW + timedelta(hours=2))], NOW, Names(Reference()), "?unit=X"
+    )
+    assert "Lập phiếu xin lỗi" not in html
+    assert "Hạn gửi" not in html
+    form = re.search(
+        r'<form class="inline" method="post" action="([^"]+)">(.*?)</form>', html, re.S
+    )
+    assert form
+    assert form.group(1) == "/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/late"
+    assert '<input type="hidden" name="expected" value="yes">' in form.group(2)
+    assert '<input type="hidden" name="back" value="?unit=X">' in form.group(2)
+    assert ">Sẽ trễ hạn<span" in form.group(2)
+    # Overdue, the letter is owed without any mark; a leader sees no mark button.
+    overdue = _rows([_item(status="overdue", due_at=NOW - timedelta(hours=1))])
+    assert "Lập phiếu xin lỗi" in overdue
+    assert "/late" not in overdue
+    leader = board_rows([_item()], NOW, Names(Reference()), can_act=False)
+    assert "/late" not in leader
+    assert "Chưa ai nhận biết" in leader
 
 
 def test_codes_stand_in_for_names_the_reference_data_lacks() -> None:
     html = _rows([_item()], NoReference())
-    assert "<td>1.004222</td>" in html
-    assert f"<td>{COMMUNE}</td>" in html
+    assert '<td data-label="Thủ tục">1.004222</td>' in html
+    assert f'<td data-label="Đơn vị">{COMMUNE}</td>' in html
 
 
 def test_a_draft_letter_shows_the_time_left_to_issue_it() -> None:
-    html = _rows([_item(apology_deadline=NOW + timedelta(hours=2))])
+    marked = {"late_expected_by": "truc.hanoi"}
+    html = _rows([_item(apology_deadline=NOW + timedelta(hours=2), **marked)])
     assert "Hạn gửi 12:00 18/11/2025" in html  # 05:00 UTC is noon in Hà Nội
     assert "Còn 2 giờ 0 phút" in html
-    late = _rows([_item(apology_deadline=NOW - timedelta(minutes=45))])
+    late = _rows([_item(apology_deadline=NOW - timedelta(minutes=45), **marked)])
     assert "Quá hạn 0 giờ 45 phút" in late
 
 
@@ -135,12 +179,14 @@ def test_an_overdue_rescheduled_dossier_is_escalated_without_a_second_letter() -
         due_at=NOW - timedelta(days=2, hours=3),
         letter_status=None,
         acknowledged_by="truc.hanoi",
+        acknowledged_name="Trực ban Hà Nội",
     )
     html = _rows([item])
     assert "Quá hạn 2 ngày 3 giờ" in html
     assert "báo cáo lãnh đạo" in html
     assert "Lập phiếu xin lỗi" not in html
-    assert "Đã xem: truc.hanoi" in html
+    assert "Đã nhận biết bởi Trực ban Hà Nội" in html
+    assert "truc.hanoi" not in html
 
 
 def test_an_issued_letter_links_its_pdf() -> None:
@@ -231,8 +277,8 @@ def test_a_refused_filter_is_shown_next_to_its_field() -> None:
     assert "<lost>" not in html
 
 
-def test_the_letter_form_names_the_procedure_and_marks_the_field_in_error() -> None:
-    task = LetterTask(
+def _task() -> LetterTask:
+    return LetterTask(
         letter_id=1,
         dossier_id="7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c",
         dossier_code="000.00.01.H01-251110-0042",
@@ -247,9 +293,12 @@ def test_the_letter_form_names_the_procedure_and_marks_the_field_in_error() -> N
         last_version=0,
         last_reason=None,
     )
+
+
+def test_the_letter_form_names_the_procedure_and_marks_the_field_in_error() -> None:
     html = letter_page(
         LAYOUT,
-        task,
+        _task(),
         Names(Reference()),
         suggested_days=5,
         error="reason: the reason for the delay is required",
@@ -292,3 +341,159 @@ def test_a_row_says_where_its_letter_stands_and_flags_it_in_words() -> None:
     moved = _rows([_item(status="rescheduled", letter_status=None, delivery=delivery)])
     assert ">Phiếu 7/PXL</a>" in moved
     assert "Chờ gửi (Zalo)" in moved
+
+
+def _cursor(n: int) -> Cursor:
+    return Cursor(
+        NOW + timedelta(minutes=n), f"000.00.01.H01-251110-{n:04d}", str(uuid.UUID(int=n))
+    )
+
+
+def _pager(cursor: Cursor | None, starts: int, *, next_page: bool) -> Pager:
+    params = {"status": "overdue", "limit": "10"}
+    if cursor:
+        params["cursor"] = cursor.encode()
+    page = BoardPage(
+        [_item()],
+        StatusCounts(1, 2, 1, 3),
+        _cursor(99) if next_page else None,
+        page_starts=tuple(_cursor(10 * (k + 1)) for k in range(starts)),
+    )
+    return pager(parse_board_request(params), page)
+
+
+def _query(url: str | None) -> dict[str, list[str]]:
+    assert url
+    return parse_qs(urlsplit(url).query)
+
+
+def test_the_pager_numbers_the_pages_and_goes_back_one() -> None:
+    first = _pager(None, 9, next_page=True)  # ten pages
+    assert first.previous_url is None
+    assert first.first_url is None
+    assert [(link.number, link.current, bool(link.href)) for link in first.links] == [
+        (1, True, True),
+        (2, False, True),
+        (3, False, True),
+        (9, False, False),  # the gap
+        (10, False, True),
+    ]
+    assert _query(first.links[-1].href)["cursor"] == [_cursor(90).encode()]
+
+    fifth = _pager(_cursor(40), 9, next_page=True)  # page 5 starts after the 40th row
+    assert [link.number for link in fifth.links if link.current] == [5]
+    assert _query(fifth.previous_url) == {
+        "status": ["overdue"],
+        "limit": ["10"],
+        "cursor": [_cursor(30).encode()],
+    }
+    assert _query(fifth.first_url) == {"status": ["overdue"], "limit": ["10"]}
+    assert [n.number for n in fifth.links if n.href and not n.current] == [1, 3, 4, 6, 7, 10]
+
+    second = _pager(_cursor(10), 9, next_page=True)
+    assert _query(second.previous_url) == {"status": ["overdue"], "limit": ["10"]}
+    assert _pager(None, 0, next_page=False).links == []
+
+
+def test_the_board_page_shows_the_pager_the_search_and_what_the_counts_are() -> None:
+    html = _board({"dossier_code": "000.00.01.H01-2511"}, [_item()], next_cursor=_cursor(1))
+    assert (
+        'id="filter-dossier_code" name="dossier_code" type="search" value="000.00.01.H01-2511"'
+        in html
+    )
+    assert 'name="dossier_code" value=' not in html.replace('type="search" value=', "")
+    assert "</span> Đang theo dõi (sắp đến hạn + quá hạn)</a>" in html
+    assert "không phải số hồ sơ “đang giải quyết” của trang Báo cáo" in html
+    assert 'id="next-page"' in html
+    assert 'aria-live="polite"' in html
+    assert 'href="/board/letters"' in html
+    assert "table-scroll" not in html
+
+
+def test_the_sign_in_page_says_where_the_person_is_going() -> None:
+    ratings, reporting = "http://ratings.local:8003", "http://reports.local:8004/"
+    where = {
+        next_page: login_destination(next_page, ratings_url=ratings, reporting_url=reporting)
+        for next_page in (f"{ratings}/staff/kiosk", "http://reports.local:8004/reports", "/board")
+    }
+    assert list(where.values()) == [
+        "Đăng nhập để vào trang Đánh giá sự hài lòng.",
+        "Đăng nhập để vào trang Báo cáo.",
+        "Đăng nhập để vào Bảng theo dõi hạn giải quyết hồ sơ.",
+    ]
+    html = login_page(next_page=f"{ratings}/staff", destination=where[f"{ratings}/staff/kiosk"])
+    assert "<title>Đăng nhập Motcua — cán bộ · Motcua</title>" in html
+    assert "Đăng nhập cán bộ trực" not in html
+    assert "Đăng nhập để vào trang Đánh giá sự hài lòng." in html
+
+
+def test_the_letter_form_names_the_applicant_previews_the_date_and_keeps_the_way_back() -> None:
+    state = LetterFormState(
+        applicant="Nguyễn Văn <An>",
+        preview_due_at=datetime(2025, 11, 25, 10, 0, tzinfo=UTC),
+        days="4",
+        back="?status=overdue&unit=000.00.01.H01",
+    )
+    html = letter_page(LAYOUT, _task(), Names(Reference()), suggested_days=5, state=state)
+    assert "Người nộp hồ sơ: <b>Nguyễn Văn &lt;An&gt;</b>" in html
+    assert "gia hạn 4 ngày làm việc, ngày hẹn mới là <b>17:00 25/11/2025</b>" in html
+    assert 'value="4"' in html
+    assert 'href="/board?status=overdue&amp;unit=000.00.01.H01"' in html
+    assert (
+        '<input type="hidden" name="back" value="?status=overdue&amp;unit=000.00.01.H01">' in html
+    )
+    assert 'name="action" value="preview" formnovalidate>' in html
+    unknown = letter_page(LAYOUT, _task(), Names(Reference()), suggested_days=5)
+    assert "chưa lấy được tên từ hệ thống tiếp nhận" in unknown
+    assert 'id="back-to-board" href="/board"' in unknown
+
+
+def test_the_letters_list_names_each_letter_and_links_reprint_and_correction() -> None:
+    letter = IssuedLetter(
+        dossier_id="7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c",
+        dossier_code="000.00.01.H01-251110-0042",
+        procedure_code="1.004222",
+        unit_code=COMMUNE,
+        letter_number="12/PXL",
+        issued_at=NOW,
+        issued_by="Trực ban Hà Nội",
+        version=2,
+        delivery=LetterDelivery("12/PXL", NOW + timedelta(hours=1), None),
+    )
+    names = Names(Reference())
+    request = parse_letters_request({"month": "2025-11"}, NOW.date())
+    view = LettersView(
+        LAYOUT, unit_options([], COMMUNE, names), request, [letter], False, None, NOW
+    )
+    html = letters_page(view, names, {}, can_act=True)
+    assert "Tháng 11/2025: 1 phiếu" in html
+    assert "12/PXL" in html
+    assert "(bản 2)" in html
+    assert '<td data-label="Thủ tục">Đăng ký thường trú</td>' in html
+    assert "1.004222" not in html
+    assert "10:00 18/11/2025" in html
+    assert "Trực ban Hà Nội" in html
+    assert "Chưa gửi đến công dân" in html
+    assert 'href="/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/letter.pdf"' in html
+    assert (
+        'class="correct" href="/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/letter"' in html
+    )
+    assert '<option value="2025-11" selected>Tháng 11/2025</option>' in html
+    leader = letters_page(view, names, {}, can_act=False)
+    assert 'class="correct"' not in leader
+
+
+def test_a_month_must_be_one_the_picker_writes() -> None:
+    today = NOW.date()
+    assert parse_letters_request({}, today).month_text == "2025-11"
+    asked = parse_letters_request({"month": "2025-12", "unit": COMMUNE}, today)
+    assert asked.unit_code == COMMUNE
+    start, end = asked.bounds
+    assert (start.isoformat(), end.isoformat()) == (
+        "2025-12-01T00:00:00+07:00",
+        "2026-01-01T00:00:00+07:00",
+    )
+    for bad in ("11/2026", "2025-13", "2025-1", "x"):
+        with pytest.raises(BoardQueryError) as refused:
+            parse_letters_request({"month": bad}, today)
+        assert refused.value.field == "month"

@@ -1,6 +1,7 @@
 """The duty-officer board on the officers' web (``services.deadlines.officers_web``), one
-module per concern: sign-in pages, the board (page, rows, acknowledge), its CSV, the live
-stream, the apology letter, the letters to post, the JSON API, and the static files.
+module per concern: sign-in pages, the board (page, rows, acknowledge, "going to be
+late"), its CSV, the live stream, the apology letter, the issued letters, the letters to
+post, the JSON API, and the static files.
 
 Every route resolves the officer through :mod:`.session` and scopes each query to the
 officer's subtree, so a dossier outside it is simply "not found". Browser routes answer
@@ -14,7 +15,16 @@ from fastapi import FastAPI
 
 from motcua.web import mount_starlette_static
 from services.deadlines.board import pages
-from services.deadlines.board.views import api, board, export, letters, live, login, post
+from services.deadlines.board.views import (
+    api,
+    board,
+    export,
+    issued,
+    letters,
+    live,
+    login,
+    post,
+)
 from services.deadlines.board.views.context import BoardConfig, BoardContext
 from services.deadlines.board.views.session import Refused, RenewToken, refused
 
@@ -23,7 +33,7 @@ __all__ = ["BoardConfig", "BoardContext", "install_board_views"]
 
 def install_board_views(app: FastAPI) -> None:
     """The board's routes; their :class:`BoardContext` is ``app.state.board``."""
-    for concern in (login, board, export, live, letters, post, api):
+    for concern in (login, board, export, live, letters, issued, post, api):
         app.include_router(concern.router)
     app.add_exception_handler(Refused, refused)
     app.add_middleware(RenewToken)

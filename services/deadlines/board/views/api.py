@@ -24,10 +24,11 @@ _FILTERS = {
     "status": "`due_soon` or `overdue`.",
     "procedure": "A procedure of intake's catalogue (its code).",
     "field": "A field (lĩnh vực) of the catalogue.",
-    "letter": "`to_issue`: only dossiers whose apology letter is still a draft; "
+    "letter": "`to_issue`: only dossiers whose apology letter is owed and still a draft "
+    "(overdue, or due soon and marked as going to be late); "
     "`undelivered`: only dossiers whose issued letter had not reached the citizen by its "
     "apology deadline (rescheduled dossiers included).",
-    "dossier_code": "One dossier's code.",
+    "dossier_code": "A dossier's code, whole or its beginning.",
     "cursor": "The `next_cursor` of the previous page.",
     "limit": "Rows per page, a whole number from 1 to 200.",
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -16,8 +15,14 @@ from motcua.web import TEXTS
 from motcua.web.forms import read_form
 from services.deadlines.board import pages
 from services.deadlines.board.query import BoardQueryError, BoardRequest
-from services.deadlines.board.service import BoardPage, acknowledge, board_page
-from services.deadlines.board.views.context import BoardContext, html, parse_dossier_id, redirect
+from services.deadlines.board.service import BoardPage, acknowledge, board_page, expect_late
+from services.deadlines.board.views.context import (
+    BoardContext,
+    board_back,
+    html,
+    parse_dossier_id,
+    redirect,
+)
 from services.deadlines.board.views.filters import resolve
 from services.deadlines.board.views.session import (
     ACT_ROLES,
@@ -27,9 +32,6 @@ from services.deadlines.board.views.session import (
     Viewer,
 )
 from services.deadlines.officers import Officer
-
-_BACK = re.compile(r"\?[A-Za-z0-9_.~%+=&-]*")
-"""A query string an action may send the officer back to (nothing that leaves /board)."""
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,6 +98,11 @@ async def rows(request: Request, ctx: Ctx, officer: FragmentViewer) -> Response:
     return response
 
 
+def back_to_board(form: Mapping[str, str]) -> Response:
+    """Back to the board as the officer left it (the form's ``back`` query string)."""
+    return redirect("/board" + board_back(form.get("back")))
+
+
 @router.post("/board/dossiers/{dossier_id}/ack")
 async def acknowledge_alert(
     request: Request, dossier_id: str, ctx: Ctx, officer: Actor
@@ -103,5 +110,20 @@ async def acknowledge_alert(
     found = parse_dossier_id(dossier_id)
     if found is None or not await ctx.db.run(acknowledge, officer, found):
         return ctx.message(officer, TEXTS["not_found"], TEXTS["not_on_board"], 404)
-    back = (await read_form(request) or {}).get("back", "")
-    return redirect("/board" + (back if _BACK.fullmatch(back) else ""))
+    return back_to_board(await read_form(request) or {})
+
+
+@router.post("/board/dossiers/{dossier_id}/late")
+async def expect_late_dossier(
+    request: Request, dossier_id: str, ctx: Ctx, officer: Actor
+) -> Response:
+    """ "Sẽ trễ hạn" (``expected=yes``) and its undo (``expected=no``): like the other board
+    forms, posted with the officer's SameSite session, so another site cannot post it."""
+    form = await read_form(request) or {}
+    expected = {"yes": True, "no": False}.get(form.get("expected", ""))
+    if expected is None:
+        return ctx.message(officer, TEXTS["late_bad_form_title"], TEXTS["late_bad_form"], 422)
+    found = parse_dossier_id(dossier_id)
+    if found is None or not await ctx.db.run(expect_late, officer, found, expected):
+        return ctx.message(officer, TEXTS["not_found"], TEXTS["late_not_due_soon"], 404)
+    return back_to_board(form)

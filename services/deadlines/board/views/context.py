@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -70,6 +71,16 @@ def redirect(location: str) -> Response:
 
 def html(body: str, status: int = 200) -> Response:
     return HTMLResponse(body, status_code=status)
+
+
+_BACK = re.compile(r"\?[A-Za-z0-9_.~%+=&-]*")
+"""A query string an action may send the officer back to (nothing that leaves /board)."""
+
+
+def board_back(value: str | None) -> str:
+    """The board's query string an officer came from (its filters and page), or "" when
+    ``value`` is not one: what a form carries so that going back keeps the filters."""
+    return value if value and _BACK.fullmatch(value) else ""
 
 
 def parse_dossier_id(value: str) -> str | None:

@@ -54,6 +54,7 @@ HEADERS = (
     TEXTS["csv_acknowledged_by"],
     TEXTS["csv_delivery"],
     TEXTS["csv_delivery_flag"],
+    TEXTS["csv_expected_late"],
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -81,9 +82,10 @@ def csv_row(item: BoardItem, names: Names, now: datetime) -> list[str]:
             local_time(item.apology_deadline) if item.apology_deadline else "",
             LETTER_STATUS_LABELS.get(item.letter_status or "", ""),
             item.letter_number or "",
-            item.acknowledged_by or "",
+            item.acknowledged_name or item.acknowledged_by or "",
             "; ".join(delivery.lines) if delivery else "",
             (delivery.flag or "") if delivery else "",
+            item.late_expected_name or item.late_expected_by or "",
         )
     ]
 

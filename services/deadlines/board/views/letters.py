@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -13,7 +14,13 @@ from motcua.web import TEXTS
 from motcua.web.forms import read_form
 from motcua.web.strings import LETTER_ERRORS
 from services.deadlines.board import pages
-from services.deadlines.board.views.context import BoardContext, html, parse_dossier_id, redirect
+from services.deadlines.board.views.context import (
+    BoardContext,
+    board_back,
+    html,
+    parse_dossier_id,
+    redirect,
+)
 from services.deadlines.board.views.session import Actor, Ctx, Viewer
 from services.deadlines.letters.intake_client import DossierParticulars, IntakeUnavailable
 from services.deadlines.letters.models import (
@@ -62,7 +69,16 @@ def _new_due_at(
     return new_appointment(task.original_due_at, days, now, ctx.config.calendar)
 
 
-def _form_page(
+async def _applicant(ctx: BoardContext, task: LetterTask) -> str | None:
+    """Who the letter is for, as intake names them now (never stored); None when intake
+    cannot be asked — the form says so and still works."""
+    try:
+        return (await ctx.directory.particulars(task.dossier_code)).citizen_name
+    except IntakeUnavailable:
+        return None
+
+
+async def _form_page(
     ctx: BoardContext,
     officer: Officer,
     task: LetterTask,
@@ -71,7 +87,25 @@ def _form_page(
     field: str | None = None,
     reason: str = "",
     status: int = 200,
+    form: Mapping[str, str] | None = None,
 ) -> Response:
+    """The form, with the applicant and the new appointment the letter would give for the
+    days asked (the suggested ones at first): deadlines' own working-day calendar sets the
+    date a letter gives, so the preview is that same computation, not intake's."""
+    asked = form or {}
+    days = asked.get("extension_working_days") or str(ctx.config.suggested_extension_days)
+    preview = None
+    if task.status == "draft" and field != "extension_working_days":
+        try:
+            preview = _new_due_at(ctx, task, {"extension_working_days": days}, datetime.now(UTC))
+        except LetterRuleError:
+            preview = None
+    state = pages.LetterFormState(
+        applicant=await _applicant(ctx, task),
+        preview_due_at=preview,
+        days=days[:8],
+        back=board_back(asked.get("back")),
+    )
     page = pages.letter_page(
         ctx.layout(officer),
         task,
@@ -80,22 +114,30 @@ def _form_page(
         error=error,
         error_field=field,
         reason=reason,
+        state=state,
     )
     return html(page, status)
 
 
-def _refused(
+async def _refused(
     ctx: BoardContext,
     officer: Officer,
     task: LetterTask,
     exc: LetterRuleError,
-    reason: str,
+    form: Mapping[str, str],
     status: int,
 ) -> Response:
-    """The form again, the broken rule by its field, the reason as typed."""
+    """The form again, the broken rule by its field, the reason and days as typed."""
     error = LETTER_ERRORS[exc.rule].format(**exc.details)
-    return _form_page(
-        ctx, officer, task, error=error, field=exc.field, reason=reason, status=status
+    return await _form_page(
+        ctx,
+        officer,
+        task,
+        error=error,
+        field=exc.field,
+        reason=form.get("reason", ""),
+        status=status,
+        form=form,
     )
 
 
@@ -131,9 +173,11 @@ LETTER_PATH = "/board/dossiers/{dossier_id}/letter"
 
 
 @router.get(LETTER_PATH)
-async def letter_form(dossier_id: str, ctx: Ctx, officer: Viewer) -> Response:
+async def letter_form(request: Request, dossier_id: str, ctx: Ctx, officer: Viewer) -> Response:
     task = await _task(ctx, officer, dossier_id)
-    return _not_found(ctx, officer) if task is None else _form_page(ctx, officer, task)
+    if task is None:
+        return _not_found(ctx, officer)
+    return await _form_page(ctx, officer, task, form=request.query_params)
 
 
 @router.post(LETTER_PATH)
@@ -144,16 +188,24 @@ async def issue(request: Request, dossier_id: str, ctx: Ctx, officer: Actor) -> 
     form = await read_form(request) or {}
     raw_reason = form.get("reason", "")
     now = datetime.now(UTC)
+    if form.get("action") == "preview":
+        try:
+            _new_due_at(ctx, task, form, now)
+        except LetterRuleError as exc:
+            return await _refused(ctx, officer, task, exc, form, 422)
+        return await _form_page(ctx, officer, task, reason=raw_reason, form=form)
     try:
         reason = clean_reason(raw_reason)
         new_due_at = _new_due_at(ctx, task, form, now)
     except LetterRuleError as exc:
-        return _refused(ctx, officer, task, exc, raw_reason, 422)
+        return await _refused(ctx, officer, task, exc, form, 422)
     try:
         particulars = await ctx.directory.particulars(task.dossier_code)
     except IntakeUnavailable as exc:
         message = TEXTS["letter_intake_down"].format(detail=exc)
-        return _form_page(ctx, officer, task, error=message, reason=raw_reason, status=503)
+        return await _form_page(
+            ctx, officer, task, error=message, reason=raw_reason, status=503, form=form
+        )
     try:
         await ctx.db.run(
             issue_letter,
@@ -166,8 +218,12 @@ async def issue(request: Request, dossier_id: str, ctx: Ctx, officer: Actor) -> 
             letter_for=_letter_for(particulars, task, reason, now),
         )
     except LetterRuleError as exc:
-        return _refused(ctx, officer, task, exc, raw_reason, 409)
-    return redirect(f"/board/dossiers/{task.dossier_id}/letter")
+        return await _refused(ctx, officer, task, exc, form, 409)
+    back = board_back(form.get("back"))
+    return redirect(
+        f"/board/dossiers/{task.dossier_id}/letter"
+        + (f"?{urlencode({'back': back})}" if back else "")
+    )
 
 
 @router.get(LETTER_PATH + ".pdf")
