@@ -454,6 +454,7 @@ def test_the_letters_list_names_each_letter_and_links_reprint_and_correction() -
         dossier_code="000.00.01.H01-251110-0042",
         procedure_code="1.004222",
         unit_code=COMMUNE,
+        episode=1,
         letter_number="12/PXL",
         issued_at=NOW,
         issued_by="Trực ban Hà Nội",
@@ -474,10 +475,9 @@ def test_the_letters_list_names_each_letter_and_links_reprint_and_correction() -
     assert "10:00 18/11/2025" in html
     assert "Trực ban Hà Nội" in html
     assert "Chưa gửi đến công dân" in html
-    assert 'href="/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/letter.pdf"' in html
-    assert (
-        'class="correct" href="/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/letter"' in html
-    )
+    link = "/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/letter"
+    assert f'href="{link}.pdf?episode=1&amp;version=2"' in html  # this row's own letter
+    assert f'class="correct" href="{link}?episode=1"' in html
     assert '<option value="2025-11" selected>Tháng 11/2025</option>' in html
     leader = letters_page(view, names, {}, can_act=False)
     assert 'class="correct"' not in leader
