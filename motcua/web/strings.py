@@ -219,6 +219,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "reporting_chart_late_label": "Quá hạn",
         "not_acknowledged": "Chưa ai nhận biết",
         "letter_owed": "Chưa ban hành phiếu",
+        "letter_not_yet_owed": "Chưa cần (chưa quá hạn)",
         "forbidden_text": "Tài khoản của bạn không có vai trò được dùng chức năng này.",
         "back_to_board": "← Bảng theo dõi",
         "board_title": "Bảng theo dõi hạn giải quyết hồ sơ",

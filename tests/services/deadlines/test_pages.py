@@ -36,6 +36,7 @@ from services.deadlines.board.query import (
     parse_board_request,
 )
 from services.deadlines.board.service import BoardItem, BoardPage, StatusCounts
+from services.deadlines.board.views.export import HEADERS, csv_row
 from services.deadlines.letters.service import LetterTask
 
 NOW = datetime(2025, 11, 18, 3, 0, tzinfo=UTC)
@@ -497,3 +498,17 @@ def test_a_month_must_be_one_the_picker_writes() -> None:
         with pytest.raises(BoardQueryError) as refused:
             parse_letters_request({"month": bad}, today)
         assert refused.value.field == "month"
+
+
+def test_a_due_soon_draft_not_marked_late_reads_not_yet_owed_on_the_board_and_in_the_csv() -> None:
+    names = Names(Reference())
+    column = HEADERS.index("Phiếu xin lỗi")
+    unmarked = _item()
+    marked = _item(late_expected_by="truc.hanoi", late_expected_name="Trực ban Hà Nội")
+    overdue = _item(status="overdue")
+    assert csv_row(unmarked, names, NOW)[column] == "Chưa cần (chưa quá hạn)"
+    assert csv_row(marked, names, NOW)[column] == "Chưa ban hành"
+    assert csv_row(overdue, names, NOW)[column] == "Chưa ban hành"
+    viewer = board_rows([unmarked], NOW, names, can_act=False)
+    assert '<span class="muted not-yet-owed">Chưa cần (chưa quá hạn)</span>' in viewer
+    assert "Chưa cần" not in board_rows([marked, overdue], NOW, names, can_act=False)
