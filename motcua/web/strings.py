@@ -221,6 +221,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "letter_owed": "Chưa ban hành phiếu",
         "letter_not_yet_owed": "Chưa cần (chưa quá hạn)",
         "forbidden_text": "Tài khoản của bạn không có vai trò được dùng chức năng này.",
+        "forbidden_other_account": "Đăng nhập bằng tài khoản khác",
         "back_to_board": "← Bảng theo dõi",
         "board_title": "Bảng theo dõi hạn giải quyết hồ sơ",
         "board_hint": "Cập nhật trực tiếp; sắp xếp theo thời gian còn lại.",
