@@ -355,6 +355,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "letter_intake_down": "Chưa lấy được thông tin công dân từ hệ thống tiếp nhận ({detail}); "
         "phiếu vẫn là bản nháp, hãy thử lại.",
         "not_found": "Không tìm thấy",
+        "page_not_found": "Không có trang này: địa chỉ có thể bị gõ sai hoặc đã cũ.",
         "not_on_board": "Hồ sơ không có trên bảng của đơn vị bạn.",
         "no_letter_here": "Hồ sơ này không có phiếu xin lỗi trên bảng của bạn.",
         "error_summary": "Có lỗi cần sửa",

@@ -256,6 +256,8 @@ def test_every_other_page_fits_both_screens_in_vietnamese_with_a_way_back(
         ("page-malformed-dossier", "/board/dossiers/abc/letter", 404),
         ("page-unknown-pdf", f"/board/dossiers/{uuid.uuid4()}/letter.pdf", 404),
         ("page-unknown-batch", "/board/post/batches/99999999999", 404),
+        ("page-no-such-page", "/board/no-such-page", 404),
+        ("page-form-address", "/board/post/batches", 405),
         ("page-bad-filter", "/board?status=later", 422),
         ("page-bad-month", "/board/letters?month=11/2026", 422),
     ):
