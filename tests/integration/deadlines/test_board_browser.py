@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from motcua.identity import Role
 from services.deadlines.officers import register_officer
 from tests.a11y.axe import assert_no_serious_violation
-from tests.browser import assert_fits, screenshot
+from tests.browser import assert_fits
 from tests.conftest import Database, Infra
 from tests.integration.conftest import Systems, auth, receive_command
 from tests.integration.deadlines.conftest import PASSWORD, Platform
@@ -78,7 +78,7 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     expect(row).to_contain_text("Quá hạn")
     expect(row.get_by_role("link", name="Lập phiếu xin lỗi")).to_be_visible()
     expect(row.locator(".letter-left")).to_contain_text("Quá hạn")  # the letter was due in 2017
-    screenshot(page, "board-live")
+    assert_fits(page, "board-live")
 
     row.get_by_role("button", name=re.compile("^Xác nhận đã nhận biết")).click()
     expect(page.locator("#rows tr", has_text=code)).to_contain_text(
@@ -91,7 +91,7 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     page.get_by_role("button", name="Xác nhận và phát hành phiếu xin lỗi").click()
     expect(page.locator(".card")).to_contain_text("Đã phát hành phiếu số")
     expect(page.get_by_role("link", name="Mở / in phiếu")).to_be_visible()
-    screenshot(page, "letter-issued")
+    assert_fits(page, "letter-issued")
 
     page.goto(f"{platform.deadlines}/board")
     # The row leaves once the letter has gone round: deadlines' outbox relay, intake's
@@ -123,7 +123,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
 
     page.goto(f"{platform.deadlines}/board/login")
     assert_no_serious_violation(page, "login")
-    screenshot(page, "login")
+    assert_fits(page, "login")
     _tab_until(page, "a.skip-link")
     _tab_until(page, "#username")
     page.keyboard.type("truc.hanoi")
@@ -133,7 +133,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     expect(page).to_have_url(f"{platform.deadlines}/board")
     expect(page.locator("#rows tr", has_text=code)).to_be_visible()
     assert_no_serious_violation(page, "board")
-    screenshot(page, "board")
+    assert_fits(page, "board")
 
     controls = ("#filter-dossier_code", "#filter-unit", "#filter-status", "#filter-procedure")
     for control in (*controls, "#filter-field"):
@@ -148,7 +148,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     expect(page.locator("#count-letters_to_issue")).to_have_attribute("aria-current", "true")
     expect(page.locator("#rows tr", has_text=code)).to_be_visible()
     assert_no_serious_violation(page, "filtered board")
-    screenshot(page, "board-filtered")
+    assert_fits(page, "board-filtered")
 
     page.goto(f"{platform.deadlines}/board?status=later")
     expect(page.locator("#error-status")).to_be_visible()
@@ -159,7 +159,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     assert_no_serious_violation(page, "letter form")
     _tab_until(page, "#reason")
     _tab_until(page, "#extension_working_days")
-    screenshot(page, "letter-form")
+    assert_fits(page, "letter-form")
 
 
 def test_the_board_works_without_javascript(
