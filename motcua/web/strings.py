@@ -219,7 +219,9 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "reporting_chart_late_label": "Quá hạn",
         "not_acknowledged": "Chưa ai nhận biết",
         "letter_owed": "Chưa ban hành phiếu",
+        "letter_not_yet_owed": "Chưa cần (chưa quá hạn)",
         "forbidden_text": "Tài khoản của bạn không có vai trò được dùng chức năng này.",
+        "forbidden_other_account": "Đăng nhập bằng tài khoản khác",
         "back_to_board": "← Bảng theo dõi",
         "board_title": "Bảng theo dõi hạn giải quyết hồ sơ",
         "board_hint": "Cập nhật trực tiếp; sắp xếp theo thời gian còn lại.",
@@ -353,6 +355,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "letter_intake_down": "Chưa lấy được thông tin công dân từ hệ thống tiếp nhận ({detail}); "
         "phiếu vẫn là bản nháp, hãy thử lại.",
         "not_found": "Không tìm thấy",
+        "page_not_found": "Không có trang này: địa chỉ có thể bị gõ sai hoặc đã cũ.",
         "not_on_board": "Hồ sơ không có trên bảng của đơn vị bạn.",
         "no_letter_here": "Hồ sơ này không có phiếu xin lỗi trên bảng của bạn.",
         "error_summary": "Có lỗi cần sửa",

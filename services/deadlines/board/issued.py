@@ -66,6 +66,8 @@ class IssuedLetter:
     dossier_code: str
     procedure_code: str
     unit_code: str
+    episode: int
+    """The lateness episode the letter is for: with :attr:`version`, what its links address."""
     letter_number: str
     issued_at: datetime
     issued_by: str
@@ -77,7 +79,8 @@ class IssuedLetter:
 
 _LETTERS = (
     "SELECT w.dossier_id::text AS dossier_id, w.dossier_code, w.procedure_code, l.unit_code, "
-    "l.letter_number, l.issued_at, coalesce(o.display_name, first.issued_by) AS issued_by, "
+    "l.episode, l.letter_number, l.issued_at, "
+    "coalesce(o.display_name, first.issued_by) AS issued_by, "
     "last.version, l.apology_deadline AS d_apology_deadline, "
     "(SELECT min(CASE WHEN n.state = 'delivered' THEN coalesce(n.delivered_at, n.updated_at) "
     "  ELSE n.sent_at END) FROM letter_notices n WHERE n.letter_id = l.id "

@@ -418,8 +418,11 @@ def login_destination(next_page: str, *, ratings_url: str | None, reporting_url:
     return TEXTS["login_for_board"]
 
 
-def message_page(title: str, text: str, layout: Layout) -> str:
-    return ENV.get_template("message.html").render(title=title, layout=layout, text=text)
+def message_page(title: str, text: str, layout: Layout, back: tuple[str, str] | None = None) -> str:
+    """A refusal or a miss, with a way on: ``back`` (address, words), the board by default."""
+    return ENV.get_template("message.html").render(
+        title=title, layout=layout, text=text, back=back or ("/board", TEXTS["back_to_board"])
+    )
 
 
 def post_page(

@@ -60,8 +60,11 @@ class LetterTask:
     last_reason: str | None
 
 
-def letter_task(officer: Officer, dossier_id: str, *, db_session: Connection) -> LetterTask:
-    """The current episode's letter of a dossier in the officer's subtree."""
+def letter_task(
+    officer: Officer, dossier_id: str, *, episode: int | None = None, db_session: Connection
+) -> LetterTask:
+    """The letter of a dossier in the officer's subtree: the current episode's, or the
+    ``episode`` asked for (the issued-letters list addresses each row's own letter)."""
     with db_session.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
             f"SELECT {_TASK_COLUMNS}, "
@@ -70,8 +73,9 @@ def letter_task(officer: Officer, dossier_id: str, *, db_session: Connection) ->
             "LEFT JOIN LATERAL (SELECT version, reason FROM apology_letter_versions "
             "  WHERE letter_id = l.id ORDER BY version DESC LIMIT 1) v ON true "
             "WHERE l.dossier_id = %s AND w.unit_path @> ARRAY[%s]::text[] "
+            "AND (%s::int IS NULL OR l.episode = %s::int) "
             "ORDER BY l.episode DESC LIMIT 1",
-            (dossier_id, officer.unit_code),
+            (dossier_id, officer.unit_code, episode, episode),
         ).fetchone()
     if row is None:
         raise LetterNotFound(dossier_id)
@@ -203,17 +207,24 @@ def apology_event(
 
 
 def letter_pdf(
-    officer: Officer, dossier_id: str, version: int | None, *, db_session: Connection
+    officer: Officer,
+    dossier_id: str,
+    version: int | None,
+    *,
+    episode: int | None = None,
+    db_session: Connection,
 ) -> tuple[str, int, bytes]:
-    """(number, version, PDF) of the dossier's latest letter, or of the version asked for."""
+    """(number, version, PDF) of the dossier's latest letter, or of the episode's letter
+    and the version asked for."""
     row = db_session.execute(
         "SELECT l.letter_number, v.version, v.pdf FROM apology_letters l "
         "JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
         "JOIN apology_letter_versions v ON v.letter_id = l.id "
         "WHERE l.dossier_id = %s AND w.unit_path @> ARRAY[%s]::text[] "
         "AND (%s::int IS NULL OR v.version = %s::int) "
+        "AND (%s::int IS NULL OR l.episode = %s::int) "
         "ORDER BY l.episode DESC, v.version DESC LIMIT 1",
-        (dossier_id, officer.unit_code, version, version),
+        (dossier_id, officer.unit_code, version, version, episode, episode),
     ).fetchone()
     if row is None:
         raise LetterNotFound(dossier_id)

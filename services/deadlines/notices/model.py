@@ -230,6 +230,6 @@ def after_failure(
     if permanent:
         return failed
     if now - due.created_at >= GIVE_UP_AFTER:
-        return replace(failed, reason=f"{reason} (still failing after a day)")
+        return replace(failed, reason=f"{reason} (vẫn lỗi sau một ngày gửi lại)")  # shown as is
     retry_at = next_allowed(quiet, now + RETRY_LATER)
     return replace(failed, result="failed_temporary", next_attempt_at=retry_at)

@@ -54,6 +54,9 @@ class BatchSummary:
     posted_by: str | None
     posted_at: datetime | None
     letters: int
+    created_name: str
+    """The display name of ``created_by`` (a login), as the pages show it."""
+    posted_name: str | None
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,11 @@ _VISIBLE = (
 """Every letter of the batch lies in the officer's subtree."""
 _SUMMARY = (
     "SELECT b.id, b.created_by, b.created_at, b.posted_by, b.posted_at, "
-    "(SELECT count(*) FROM letter_notices c WHERE c.print_batch_id = b.id) AS letters "
+    "(SELECT count(*) FROM letter_notices c WHERE c.print_batch_id = b.id) AS letters, "
+    "coalesce((SELECT o.display_name FROM officers o WHERE o.username = b.created_by), "
+    "  b.created_by) AS created_name, "
+    "coalesce((SELECT o.display_name FROM officers o WHERE o.username = b.posted_by), "
+    "  b.posted_by) AS posted_name "
     "FROM letter_print_batches b"
 )
 

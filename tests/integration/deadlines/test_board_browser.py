@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import httpx
+import psycopg
 from playwright.sync_api import Browser, Page, expect
 
+from motcua.identity import Role
+from services.deadlines.officers import register_officer
 from tests.a11y.axe import assert_no_serious_violation
-from tests.browser import assert_fits, screenshot
-from tests.conftest import Infra
+from tests.browser import assert_fits
+from tests.conftest import Database, Infra
 from tests.integration.conftest import Systems, auth, receive_command
 from tests.integration.deadlines.conftest import PASSWORD, Platform
 
@@ -74,7 +78,7 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     expect(row).to_contain_text("Quá hạn")
     expect(row.get_by_role("link", name="Lập phiếu xin lỗi")).to_be_visible()
     expect(row.locator(".letter-left")).to_contain_text("Quá hạn")  # the letter was due in 2017
-    screenshot(page, "board-live")
+    assert_fits(page, "board-live")
 
     row.get_by_role("button", name=re.compile("^Xác nhận đã nhận biết")).click()
     expect(page.locator("#rows tr", has_text=code)).to_contain_text(
@@ -87,7 +91,7 @@ def test_a_late_dossier_appears_live_and_the_officer_issues_its_letter(
     page.get_by_role("button", name="Xác nhận và phát hành phiếu xin lỗi").click()
     expect(page.locator(".card")).to_contain_text("Đã phát hành phiếu số")
     expect(page.get_by_role("link", name="Mở / in phiếu")).to_be_visible()
-    screenshot(page, "letter-issued")
+    assert_fits(page, "letter-issued")
 
     page.goto(f"{platform.deadlines}/board")
     # The row leaves once the letter has gone round: deadlines' outbox relay, intake's
@@ -119,7 +123,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
 
     page.goto(f"{platform.deadlines}/board/login")
     assert_no_serious_violation(page, "login")
-    screenshot(page, "login")
+    assert_fits(page, "login")
     _tab_until(page, "a.skip-link")
     _tab_until(page, "#username")
     page.keyboard.type("truc.hanoi")
@@ -129,7 +133,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     expect(page).to_have_url(f"{platform.deadlines}/board")
     expect(page.locator("#rows tr", has_text=code)).to_be_visible()
     assert_no_serious_violation(page, "board")
-    screenshot(page, "board")
+    assert_fits(page, "board")
 
     controls = ("#filter-dossier_code", "#filter-unit", "#filter-status", "#filter-procedure")
     for control in (*controls, "#filter-field"):
@@ -144,7 +148,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     expect(page.locator("#count-letters_to_issue")).to_have_attribute("aria-current", "true")
     expect(page.locator("#rows tr", has_text=code)).to_be_visible()
     assert_no_serious_violation(page, "filtered board")
-    screenshot(page, "board-filtered")
+    assert_fits(page, "board-filtered")
 
     page.goto(f"{platform.deadlines}/board?status=later")
     expect(page.locator("#error-status")).to_be_visible()
@@ -155,7 +159,7 @@ def test_the_pages_pass_an_accessibility_audit_and_work_by_keyboard(
     assert_no_serious_violation(page, "letter form")
     _tab_until(page, "#reason")
     _tab_until(page, "#extension_working_days")
-    screenshot(page, "letter-form")
+    assert_fits(page, "letter-form")
 
 
 def test_the_board_works_without_javascript(
@@ -190,3 +194,96 @@ def test_an_officer_never_sees_another_subtree(
     letter = page.goto(f"{platform.deadlines}/board/dossiers/{dossier_id}/letter")
     assert letter is not None
     assert letter.status == 404
+
+
+_ENGLISH = re.compile(
+    r"\b(Not Found|Forbidden|Unprocessable|Internal Server|Method Not Allowed|Unauthorized|"
+    r"detail|error|Error|Please)\b"
+)
+
+
+def _check_page(page: Page, name: str, *, back: str | None = "/board") -> None:
+    """A page a person lands on: Vietnamese, in the shared layout, a way back, axe-core
+    clean, and nothing overflowing or cut off at 1366 and 390 px."""
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.locator("main")).to_be_visible()
+    english = _ENGLISH.findall(page.locator("body").inner_text())
+    assert not english, f"{name}: English on the page: {english}"
+    if back:
+        expect(page.locator(f'main a[href="{back}"]').first).to_be_visible()
+    assert_no_serious_violation(page, name)
+    assert_fits(page, name)
+
+
+def _issued_letter(platform: Platform, systems: Systems) -> dict[str, str]:
+    """A late dossier of Hà Nội's with its apology letter issued (through the form)."""
+    received = _receive_late_dossier(platform, systems)
+    _wait_on_board(platform, received["dossier_code"])
+    hanoi = httpx.Client(base_url=platform.deadlines, timeout=20)
+    hanoi.post("/v1/session", json={"username": "truc.hanoi", "password": PASSWORD})
+    issued = hanoi.post(
+        f"/board/dossiers/{received['dossier_id']}/letter",
+        data={"reason": "Chờ kết quả xác minh", "extension_working_days": "3"},
+    )
+    assert issued.status_code == 303, issued.text
+    return received
+
+
+def test_every_other_page_fits_both_screens_in_vietnamese_with_a_way_back(
+    page: Page, platform: Platform, systems: Systems, database: Database
+) -> None:
+    received = _issued_letter(platform, systems)
+    dossier_id = received["dossier_id"]
+
+    page.goto(f"{platform.deadlines}/board/login")
+    page.fill("#username", "truc.hanoi")
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("Sai tên đăng nhập hoặc mật khẩu.")
+    _check_page(page, "page-login-wrong", back=None)
+    _log_in(page, platform, "truc.hanoi")
+
+    page.goto(f"{platform.deadlines}/board/dossiers/{dossier_id}/letter")
+    expect(page.get_by_role("button", name="Phát hành bản đính chính")).to_be_visible()
+    _check_page(page, "page-letter-correction")
+
+    page.goto(f"{platform.deadlines}/board/letters")
+    expect(page.locator(f'#letters tr[data-dossier="{dossier_id}"]')).to_be_visible()
+    _check_page(page, "page-letters")
+
+    for name, path, status in (
+        ("page-unknown-dossier", f"/board/dossiers/{uuid.uuid4()}/letter", 404),
+        ("page-malformed-dossier", "/board/dossiers/abc/letter", 404),
+        ("page-unknown-pdf", f"/board/dossiers/{uuid.uuid4()}/letter.pdf", 404),
+        ("page-unknown-batch", "/board/post/batches/99999999999", 404),
+        ("page-no-such-page", "/board/no-such-page", 404),
+        ("page-form-address", "/board/post/batches", 405),
+        ("page-bad-filter", "/board?status=later", 422),
+        ("page-bad-month", "/board/letters?month=11/2026", 422),
+    ):
+        shown = page.goto(f"{platform.deadlines}{path}")
+        assert shown is not None
+        assert shown.status == status, name
+        _check_page(page, name)
+
+    with psycopg.connect(database.service_urls["deadlines"]) as conn:
+        register_officer(
+            "quay.hanoi",
+            "Cán bộ quầy Hà Nội",
+            systems.hanoi_commune,
+            PASSWORD,
+            roles={Role.STAFF_ENTRY},
+            db_session=conn,
+        )
+    page.get_by_role("button", name="Đăng xuất").click()
+    page.goto(f"{platform.deadlines}/board")
+    page.fill("#username", "quay.hanoi")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("main")).to_contain_text("Tài khoản của bạn không có vai trò")
+    _check_page(page, "page-forbidden", back="/board/login")
+    page.get_by_role("link", name="Đăng nhập bằng tài khoản khác").click()
+    page.fill("#username", "truc.hanoi")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{platform.deadlines}/board")

@@ -184,7 +184,7 @@ def test_the_officers_journey_fits_every_screen(
     expect(listed).to_contain_text(procedure["procedure_name"])
     expect(listed).not_to_contain_text(procedure["procedure_code"])  # a name, not a code
     expect(listed.get_by_role("link", name=re.compile("^In lại"))).to_have_attribute(
-        "href", f"/board/dossiers/{late_id}/letter.pdf"
+        "href", f"/board/dossiers/{late_id}/letter.pdf?episode=1&version=1"
     )
     _check(page, "journey-letters")
     listed.get_by_role("link", name=re.compile("^Đính chính")).click()

@@ -190,8 +190,8 @@ def test_the_letter_form_previews_without_issuing_and_the_issued_letter_is_liste
     listed = hanoi.get("/board/letters")
     assert listed.status_code == 200
     assert f'data-dossier="{dossier_id}"' in listed.text
-    assert f'href="{letter}.pdf"' in listed.text
-    assert f'class="correct" href="{letter}"' in listed.text
+    assert f'href="{letter}.pdf?episode=1&amp;version=1"' in listed.text  # this row's letter
+    assert f'class="correct" href="{letter}?episode=1"' in listed.text
     elsewhere = officer_client(platform, "truc.haiphong").get("/board/letters")
     assert f'data-dossier="{dossier_id}"' not in elsewhere.text
     outside = hanoi.get("/board/letters", params={"unit": systems.haiphong_commune})

@@ -13,7 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from motcua.dossier import LOCAL_ZONE
 from motcua.kafka import Topic
+from services.deadlines.board.issued import LettersRequest, issued_letters
 from services.deadlines.board.query import (
     BoardFilter,
     BoardRequest,
@@ -36,6 +38,7 @@ from services.deadlines.board.service import (
 )
 from services.deadlines.letters.models import ApologyLetter, LetterRuleError
 from services.deadlines.letters.service import (
+    LetterNotFound,
     issue_letter,
     letter_pdf,
     letter_task,
@@ -272,6 +275,39 @@ def test_issuing_numbers_the_letter_and_versions_corrections_and_the_board_follo
     # Each version's event was staged in the outbox with it, for the relay to publish; the
     # refused correction staged nothing.
     assert [event["data"]["letter_version"] for event in _staged(conn, first.dossier_id)] == [1, 2]
+
+
+def test_each_episode_keeps_its_own_letter_for_the_list_the_pdf_and_the_form(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    """A dossier late again after its clock restarted has a second letter: the issued
+    letters name each one's episode, and the PDF and the form reach the older by it."""
+    province, commune, _ = units
+    officer = _officer(conn, commune)
+    clock = _clock(province, commune)
+    record_alert(_alert(clock, AlertKind.OVERDUE), clock, _letter_due(clock), db_session=conn)
+    _issue(conn, officer, clock.dossier_id, "Chờ xác minh", NOW + timedelta(days=3))
+    restarted = replace(clock, episode=2)
+    record_alert(
+        _alert(restarted, AlertKind.OVERDUE, episode=2),
+        restarted,
+        _letter_due(restarted),
+        db_session=conn,
+    )
+    _issue(conn, officer, clock.dossier_id, "Chờ cơ quan khác", NOW + timedelta(days=5))
+
+    month = NOW.astimezone(LOCAL_ZONE).date().replace(day=1)
+    letters, _ = issued_letters(officer, LettersRequest(None, month), db_session=conn)
+    numbers = {x.episode: x.letter_number for x in letters if x.dossier_id == clock.dossier_id}
+    assert set(numbers) == {1, 2}
+    assert numbers[1] != numbers[2]
+    assert letter_pdf(officer, clock.dossier_id, None, db_session=conn)[0] == numbers[2]
+    older = letter_pdf(officer, clock.dossier_id, 1, episode=1, db_session=conn)
+    assert older == (numbers[1], 1, f"PDF {numbers[1]} v1".encode())
+    task = letter_task(officer, clock.dossier_id, episode=1, db_session=conn)
+    assert (task.episode, task.letter_number, task.status) == (1, numbers[1], "issued")
+    with pytest.raises(LetterNotFound):
+        letter_task(officer, clock.dossier_id, episode=3, db_session=conn)
 
 
 def test_a_rescheduled_dossier_late_again_is_escalated_without_a_second_letter(

@@ -27,7 +27,7 @@ from pypdf import PdfReader
 
 from motcua.kafka import Topic
 from tests.a11y.axe import assert_no_serious_violation
-from tests.browser import screenshot
+from tests.browser import assert_fits
 from tests.conftest import Database
 from tests.integration.conftest import Systems, auth, receive_command, wait_for
 from tests.integration.deadlines.conftest import (
@@ -298,9 +298,11 @@ def test_the_print_batch_prints_the_address_and_the_letter_and_is_posted_once(
     assert shown["text"][0].startswith("Đã gửi bưu điện ")
 
 
-def test_the_print_page_passes_an_accessibility_audit(
+def test_the_print_pages_fit_a_phone_name_officers_and_pass_an_accessibility_audit(
     page: Page, platform: Platform, systems: Systems, database: Database
 ) -> None:
+    """The letters to post, a batch and the batches list: cards on a phone (no sideways
+    scroll), officers by their names (never their logins), axe-core clean."""
     hanoi = officer_client(platform, "truc.hanoi")
     letter = _issue(platform, systems, hanoi, database, address=None)
     _notice(database, letter, "post")
@@ -312,14 +314,25 @@ def test_the_print_page_passes_an_accessibility_audit(
     expect(page).to_have_url(f"{platform.deadlines}/board/post")
     expect(page.locator("#waiting")).to_contain_text(letter.code)
     assert_no_serious_violation(page, "letters to post")
-    screenshot(page, "post-waiting")
+    assert_fits(page, "post-waiting")
 
     page.get_by_role("button", name="Tạo đợt in hôm nay").click()
     expect(page.locator("#batch-letters")).to_contain_text(letter.code)
     expect(page.locator("#batch-letters")).to_contain_text("Không có địa chỉ trên hồ sơ")
+    expect(page.locator("#batch-state")).to_contain_text("Trực ban Hà Nội")
+    expect(page.locator("#batch-state")).not_to_contain_text("truc.hanoi")
     assert_no_serious_violation(page, "print batch")
-    screenshot(page, "post-batch")
+    assert_fits(page, "post-batch")
 
     page.get_by_role("button", name="Đã gửi bưu điện").click()
     expect(page.locator("#batch-state")).to_contain_text("Đã gửi bưu điện")
+    expect(page.locator("#batch-state")).not_to_contain_text("truc.hanoi")
     assert_no_serious_violation(page, "print batch posted")
+    assert_fits(page, "post-batch-posted")
+
+    page.get_by_role("link", name="Thư gửi bưu điện").first.click()
+    batches = page.locator("#batches")
+    expect(batches).to_contain_text("Trực ban Hà Nội")
+    expect(batches).not_to_contain_text("truc.hanoi")
+    assert_no_serious_violation(page, "print batches")
+    assert_fits(page, "post-batches")

@@ -4,8 +4,8 @@ that one sign-in; page through a city's board of more than 500 dossiers and filt
 
 The dossiers come in through intake like any others (one batch, back-dated, so each is
 overdue as soon as deadlines sees it) under a procedure of this test's own, so the test
-counts only its own rows on a board other tests share. Screenshots go to
-``.test-artifacts/screenshots/``.
+counts only its own rows on a board other tests share. Each page is checked at 1366 and
+390 px (:func:`tests.browser.assert_fits`); screenshots go to ``.test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from motcua.identity import Role
 from services.deadlines.officers import register_officer
-from tests.browser import screenshot
+from tests.browser import assert_fits
 from tests.conftest import ROOT, Database, Infra
 from tests.integration.conftest import Systems, auth, new_procedure, receive_command
 from tests.integration.deadlines.conftest import (
@@ -86,7 +86,8 @@ def pages(
 
 
 def _shot(page: Page, name: str) -> None:
-    screenshot(page, f"workplace-{name}")
+    """Every page of the walk, at 1366 and 390 px, with nothing overflowing or cut off."""
+    assert_fits(page, f"workplace-{name}")
 
 
 def _city_of_late_dossiers(platform: Platform, systems: Systems) -> tuple[str, str]:

@@ -177,6 +177,7 @@ def test_a_temporary_failure_is_tried_later_and_for_good_after_a_day() -> None:
     late = NOW + GIVE_UP_AFTER
     gave_up = after_failure(due, late, "sms", 5, "busy", permanent=False, quiet=quiet)
     assert (gave_up.result, gave_up.next_attempt_at) == ("failed_permanent", None)
+    assert gave_up.reason == "busy (vẫn lỗi sau một ngày gửi lại)"  # the board shows it
     refused = after_failure(due, NOW, "sms", 1, "refused (400)", permanent=True, quiet=quiet)
     assert (refused.result, refused.reason, refused.attempts_added) == (
         "failed_permanent",

@@ -36,6 +36,7 @@ from services.deadlines.board.query import (
     parse_board_request,
 )
 from services.deadlines.board.service import BoardItem, BoardPage, StatusCounts
+from services.deadlines.board.views.export import HEADERS, csv_row
 from services.deadlines.letters.service import LetterTask
 
 NOW = datetime(2025, 11, 18, 3, 0, tzinfo=UTC)
@@ -454,6 +455,7 @@ def test_the_letters_list_names_each_letter_and_links_reprint_and_correction() -
         dossier_code="000.00.01.H01-251110-0042",
         procedure_code="1.004222",
         unit_code=COMMUNE,
+        episode=1,
         letter_number="12/PXL",
         issued_at=NOW,
         issued_by="Trực ban Hà Nội",
@@ -474,10 +476,9 @@ def test_the_letters_list_names_each_letter_and_links_reprint_and_correction() -
     assert "10:00 18/11/2025" in html
     assert "Trực ban Hà Nội" in html
     assert "Chưa gửi đến công dân" in html
-    assert 'href="/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/letter.pdf"' in html
-    assert (
-        'class="correct" href="/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/letter"' in html
-    )
+    link = "/board/dossiers/7f1b3c1e-9a55-4d1e-8f7d-3b2c1a0e9d8c/letter"
+    assert f'href="{link}.pdf?episode=1&amp;version=2"' in html  # this row's own letter
+    assert f'class="correct" href="{link}?episode=1"' in html
     assert '<option value="2025-11" selected>Tháng 11/2025</option>' in html
     leader = letters_page(view, names, {}, can_act=False)
     assert 'class="correct"' not in leader
@@ -497,3 +498,17 @@ def test_a_month_must_be_one_the_picker_writes() -> None:
         with pytest.raises(BoardQueryError) as refused:
             parse_letters_request({"month": bad}, today)
         assert refused.value.field == "month"
+
+
+def test_a_due_soon_draft_not_marked_late_reads_not_yet_owed_on_the_board_and_in_the_csv() -> None:
+    names = Names(Reference())
+    column = HEADERS.index("Phiếu xin lỗi")
+    unmarked = _item()
+    marked = _item(late_expected_by="truc.hanoi", late_expected_name="Trực ban Hà Nội")
+    overdue = _item(status="overdue")
+    assert csv_row(unmarked, names, NOW)[column] == "Chưa cần (chưa quá hạn)"
+    assert csv_row(marked, names, NOW)[column] == "Chưa ban hành"
+    assert csv_row(overdue, names, NOW)[column] == "Chưa ban hành"
+    viewer = board_rows([unmarked], NOW, names, can_act=False)
+    assert '<span class="muted not-yet-owed">Chưa cần (chưa quá hạn)</span>' in viewer
+    assert "Chưa cần" not in board_rows([marked, overdue], NOW, names, can_act=False)

@@ -26,6 +26,7 @@ from services.deadlines.board.views import (
     post,
 )
 from services.deadlines.board.views.context import BoardConfig, BoardContext
+from services.deadlines.board.views.missing import install_missing_pages
 from services.deadlines.board.views.session import Refused, RenewToken, refused
 
 __all__ = ["BoardConfig", "BoardContext", "install_board_views"]
@@ -36,5 +37,6 @@ def install_board_views(app: FastAPI) -> None:
     for concern in (login, board, export, live, letters, issued, post, api):
         app.include_router(concern.router)
     app.add_exception_handler(Refused, refused)
+    install_missing_pages(app)
     app.add_middleware(RenewToken)
     mount_starlette_static(app, pages.ASSETS)

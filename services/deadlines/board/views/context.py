@@ -55,8 +55,15 @@ class BoardContext:
             ),
         )
 
-    def message(self, officer: Officer, title: str, text: str, status: int) -> Response:
-        return html(pages.message_page(title, text, self.layout(officer)), status)
+    def message(
+        self,
+        officer: Officer,
+        title: str,
+        text: str,
+        status: int,
+        back: tuple[str, str] | None = None,
+    ) -> Response:
+        return html(pages.message_page(title, text, self.layout(officer), back), status)
 
 
 def board_context(request: Request) -> BoardContext:

@@ -64,6 +64,14 @@ def _cell(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
+def _letter_state(item: BoardItem) -> str:
+    """The letter column's words: a due-soon draft not marked as going to be late is not
+    owed yet, and reads as the board says it, not as a letter left unissued."""
+    if item.may_expect_late and not item.needs_letter:
+        return TEXTS["letter_not_yet_owed"]
+    return LETTER_STATUS_LABELS.get(item.letter_status or "", "")
+
+
 def csv_row(item: BoardItem, names: Names, now: datetime) -> list[str]:
     field_code = names.field_of(item.procedure_code)
     status = TEXTS["overdue_again"] if item.status == "overdue" and item.rescheduled else None
@@ -80,7 +88,7 @@ def csv_row(item: BoardItem, names: Names, now: datetime) -> list[str]:
             local_time(item.due_at),
             status or status_label(item.status),
             local_time(item.apology_deadline) if item.apology_deadline else "",
-            LETTER_STATUS_LABELS.get(item.letter_status or "", ""),
+            _letter_state(item),
             item.letter_number or "",
             item.acknowledged_name or item.acknowledged_by or "",
             "; ".join(delivery.lines) if delivery else "",

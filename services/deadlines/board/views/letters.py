@@ -38,13 +38,33 @@ from services.deadlines.letters.service import (
 )
 from services.deadlines.officers import Officer
 
+_MAX_NUMBER_DIGITS = 9
 
-async def _task(ctx: BoardContext, officer: Officer, dossier_id: str) -> LetterTask | None:
+
+def _whole_number(params: Mapping[str, str], name: str) -> int | None:
+    """An episode or version the query addresses (None when absent); ``ValueError`` when
+    it is not a whole number, which the routes answer with a 404."""
+    text = params.get(name)
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= _MAX_NUMBER_DIGITS):
+        raise ValueError(name)
+    return int(text)
+
+
+async def _task(
+    ctx: BoardContext, officer: Officer, dossier_id: str, params: Mapping[str, str]
+) -> LetterTask | None:
+    """The letter the path and ``?episode=`` address (the current episode's without it)."""
     found = parse_dossier_id(dossier_id)
+    try:
+        episode = _whole_number(params, "episode")
+    except ValueError:
+        return None
     if found is None:
         return None
     try:
-        return await ctx.db.run(letter_task, officer, found)
+        return await ctx.db.run(letter_task, officer, found, episode=episode)
     except LetterNotFound:
         return None
 
@@ -174,7 +194,7 @@ LETTER_PATH = "/board/dossiers/{dossier_id}/letter"
 
 @router.get(LETTER_PATH)
 async def letter_form(request: Request, dossier_id: str, ctx: Ctx, officer: Viewer) -> Response:
-    task = await _task(ctx, officer, dossier_id)
+    task = await _task(ctx, officer, dossier_id, request.query_params)
     if task is None:
         return _not_found(ctx, officer)
     return await _form_page(ctx, officer, task, form=request.query_params)
@@ -182,7 +202,7 @@ async def letter_form(request: Request, dossier_id: str, ctx: Ctx, officer: View
 
 @router.post(LETTER_PATH)
 async def issue(request: Request, dossier_id: str, ctx: Ctx, officer: Actor) -> Response:
-    task = await _task(ctx, officer, dossier_id)
+    task = await _task(ctx, officer, dossier_id, request.query_params)
     if task is None:
         return _not_found(ctx, officer)
     form = await read_form(request) or {}
@@ -220,21 +240,27 @@ async def issue(request: Request, dossier_id: str, ctx: Ctx, officer: Actor) -> 
     except LetterRuleError as exc:
         return await _refused(ctx, officer, task, exc, form, 409)
     back = board_back(form.get("back"))
+    again = {"episode": str(task.episode)} if "episode" in request.query_params else {}
+    again |= {"back": back} if back else {}
     return redirect(
-        f"/board/dossiers/{task.dossier_id}/letter"
-        + (f"?{urlencode({'back': back})}" if back else "")
+        f"/board/dossiers/{task.dossier_id}/letter" + (f"?{urlencode(again)}" if again else "")
     )
 
 
 @router.get(LETTER_PATH + ".pdf")
 async def letter_pdf_file(request: Request, dossier_id: str, ctx: Ctx, officer: Viewer) -> Response:
     found = parse_dossier_id(dossier_id)
-    version_text = request.query_params.get("version")
-    version = int(version_text) if version_text and version_text.isdigit() else None
-    if found is None or (version_text is not None and version is None):
+    try:
+        version = _whole_number(request.query_params, "version")
+        episode = _whole_number(request.query_params, "episode")
+    except ValueError:
+        return _not_found(ctx, officer)
+    if found is None:
         return _not_found(ctx, officer)
     try:
-        number, version, pdf = await ctx.db.run(letter_pdf, officer, found, version)
+        number, version, pdf = await ctx.db.run(
+            letter_pdf, officer, found, version, episode=episode
+        )
     except LetterNotFound:
         return _not_found(ctx, officer)
     filename = f"phieu-xin-loi-{number.replace('/', '-')}-v{version}.pdf"

@@ -60,7 +60,11 @@ class _Kind:
 PAGE = _Kind(
     lambda request: redirect(login_location(request.url.path + _query(request))),
     lambda ctx, officer: ctx.message(
-        officer, TEXTS["forbidden_title"], TEXTS["forbidden_text"], 403
+        officer,
+        TEXTS["forbidden_title"],
+        TEXTS["forbidden_text"],
+        403,
+        back=("/board/login", TEXTS["forbidden_other_account"]),  # the board would refuse again
     ),
 )
 """A page: off to the login form, and back to this page afterwards."""
