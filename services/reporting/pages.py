@@ -53,8 +53,10 @@ from services.reporting.wording import (
     instant,
     number,
     percent,
+    period_in_sentence,
     period_name,
     picked_period,
+    short_period,
 )
 
 HERE = Path(__file__).parent
@@ -121,6 +123,8 @@ def _render(
             percent=percent,
             number=number,
             period_name=period_name,
+            period_in_sentence=period_in_sentence,
+            short_period=lambda text: short_period(Period.parse(text)),
             instant=instant,
             **values,
         )
@@ -220,6 +224,7 @@ def reports_page(
         period=str(the_period),
         the_period=the_period,
         period_error=error,
+        just_closed=request.query_params.get("closed") == "1",
         query=query,
         qs=lambda **extra: urlencode({**query, **{k: v for k, v in extra.items() if v}}),
         units=units,
@@ -350,9 +355,9 @@ async def close_page(request: Request, officer: Leader, ctx: Ctx) -> Response:
     form = await read_form(request) or {}
     unit, period = form.get("unit", ""), form.get("period", "")
     await run_in_threadpool(_close, ctx, officer, unit, period)
-    return RedirectResponse(
-        f"/reports?{urlencode({'unit': unit, 'period': period})}", status_code=303
-    )
+    # Back to the report, which confirms the closing ("Đã chốt số liệu tháng 11/2026 lúc …").
+    closed = urlencode({"unit": unit, "period": period, "closed": "1"})
+    return RedirectResponse(f"/reports?{closed}#closed-heading", status_code=303)
 
 
 def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> None:
@@ -365,7 +370,7 @@ def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> N
         target = _unit(unit or None, officer, conn)
         try:
             reports.close_month(
-                target, the_period, closed_by=officer.username, now=now, db_session=conn
+                target, the_period, closed_by=officer.display_name, now=now, db_session=conn
             )
         except reports.CannotClose:
             raise _Refused(officer, 409, TEXTS["reporting_cannot_close"]) from None
