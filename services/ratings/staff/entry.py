@@ -252,10 +252,20 @@ def _entry(
     problems they have, reported beside the answer's)."""
     complaint = fields.get("complaint") == "1"
     if mode == "kiosk":
-        return Entry(Channel.KIOSK, officer.username, staff_present=True), []
+        kiosk = Entry(
+            Channel.KIOSK,
+            officer.username,
+            staff_present=True,
+            entered_by_name=officer.display_name,
+        )
+        return kiosk, []
     if mode == "phone":
         phone = Entry(
-            Channel.PHONE, officer.username, staff_present=True, comment_is_complaint=complaint
+            Channel.PHONE,
+            officer.username,
+            staff_present=True,
+            comment_is_complaint=complaint,
+            entered_by_name=officer.display_name,
         )
         return phone, []
     problems: list[FieldProblem] = []
@@ -278,6 +288,7 @@ def _entry(
         paper_serial=serial,
         invalid_reason=reason,
         comment_is_complaint=complaint and reason is None,
+        entered_by_name=officer.display_name,
     )
     return paper, problems
 
