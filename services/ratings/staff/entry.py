@@ -53,7 +53,9 @@ from services.ratings.staff.pages import (
 router = APIRouter(include_in_schema=False)
 Mode = Literal["kiosk", "paper", "phone"]
 TITLES = {"kiosk": "kiosk_title", "paper": "paper_title", "phone": "phone_title"}
-INTROS = {"kiosk": "kiosk_intro", "paper": "", "phone": "phone_intro"}
+INTROS = {"kiosk": "kiosk_staff_step", "paper": "", "phone": "phone_intro"}
+"""What the search and the entry form tell the officer; the kiosk's is for its search step
+alone, the form the citizen holds speaks to them (``kiosk_citizen_intro``)."""
 CODE_MAX = 40
 """Characters of a typed dossier code kept (a national code has 25: ``unit-YYMMDD-NNNN``)."""
 KIOSK_RETURN_S = 10
