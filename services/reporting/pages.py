@@ -133,17 +133,25 @@ def _render(
 
 
 def _message(
-    request: Request, officer: Officer | None, status: int, title: str, text: str
+    request: Request,
+    officer: Officer | None,
+    status: int,
+    title: str,
+    text: str,
+    back: str = "/reports",
 ) -> HTMLResponse:
-    return _render(request, "message.html", officer, status=status, title=title, message=text)
+    """A refusal, with the way back to the report (for a signed-in officer)."""
+    return _render(
+        request, "message.html", officer, status=status, title=title, message=text, back=back
+    )
 
 
 class _Refused(Exception):
     """A page that cannot be shown for what was asked: its status and message."""
 
-    def __init__(self, officer: Officer, status: int, text: str) -> None:
+    def __init__(self, officer: Officer, status: int, text: str, back: str = "/reports") -> None:
         super().__init__(text)
-        self.officer, self.status, self.text = officer, status, text
+        self.officer, self.status, self.text, self.back = officer, status, text, back
 
 
 def _period(text: str | None, officer: Officer, now: datetime) -> Period:
@@ -373,7 +381,8 @@ def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> N
                 target, the_period, closed_by=officer.display_name, now=now, db_session=conn
             )
         except reports.CannotClose:
-            raise _Refused(officer, 409, TEXTS["reporting_cannot_close"]) from None
+            report = f"/reports?{urlencode({'unit': target.code, 'period': str(the_period)})}"
+            raise _Refused(officer, 409, TEXTS["reporting_cannot_close"], report) from None
 
 
 def install_report_pages(app: FastAPI) -> None:
@@ -385,7 +394,7 @@ def install_report_pages(app: FastAPI) -> None:
     @app.exception_handler(_Refused)
     async def refused(request: Request, exc: _Refused) -> Response:
         title = TEXTS["forbidden_title"] if exc.status == 403 else TEXTS["reporting_title"]
-        return _message(request, exc.officer, exc.status, title, exc.text)
+        return _message(request, exc.officer, exc.status, title, exc.text, exc.back)
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:
