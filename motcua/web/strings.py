@@ -53,8 +53,9 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "reporting_band": "Xếp loại",
         "reporting_by_field": "Theo lĩnh vực",
         "reporting_by_procedure": "Theo thủ tục",
-        "reporting_close": "Chốt số liệu tháng",
+        "reporting_close": "Chốt số liệu",
         "reporting_closed": "Số liệu tháng này đã chốt",
+        "reporting_closed_at": "Đã chốt số liệu {period} lúc {time}.",
         "reporting_closed_by": "Chốt bởi",
         "reporting_corrections": "Điều chỉnh sau khi chốt (sự kiện đến muộn)",
         "reporting_counter": "tại quầy",
@@ -406,7 +407,10 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "handling_done": "Cảm ơn ông/bà. Đánh giá về việc xử lý ý kiến đã được ghi nhận.",
         "staff_home_links": "Công việc",
         "kiosk_title": "Kiosk đánh giá tại quầy",
-        "kiosk_intro": "Nhập mã hồ sơ trên giấy hẹn (hoặc quét mã QR), rồi trao máy cho công dân.",
+        "kiosk_staff_step": "Dành cho cán bộ: nhập mã hồ sơ trên giấy hẹn (hoặc quét mã QR), "
+        "bấm “Tìm hồ sơ”, rồi trao máy cho công dân.",
+        "kiosk_citizen_intro": "Cán bộ đã mở phiếu cho hồ sơ của ông/bà. Sau khi gửi đánh giá, "
+        "ông/bà vui lòng trả máy cho cán bộ.",
         "paper_title": "Nhập phiếu đánh giá giấy",
         "phone_title": "Nhập đánh giá qua điện thoại",
         "phone_intro": "Cán bộ hỏi ý kiến công dân qua điện thoại và nhập thay; đánh giá được "

@@ -76,6 +76,8 @@ class Entry:
     paper_serial: str | None = None
     invalid_reason: InvalidReason | None = None
     comment_is_complaint: bool = False
+    entered_by_name: str | None = None
+    """The officer's display name (their token's ``name``); None for the citizen."""
 
     @property
     def valid(self) -> bool:

@@ -19,7 +19,8 @@ from motcua.contracts import Criterion
 from motcua.web import AGENCY_BAND_LABELS, TEXTS
 from motcua.web.strings import RATING_CRITERIA, local_date
 from services.reporting.measures import MEASURES
-from services.reporting.wording import number, percent, slug
+from services.reporting.periods import Period
+from services.reporting.wording import number, percent, period_name, slug
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -139,7 +140,7 @@ def of_summary(naming: Naming, body: dict[str, Any], minimum: int) -> Table:
     rows = [
         (TEXTS["filter_unit"], body["unit"]["name"]),
         (TEXTS["reporting_code"], body["unit"]["code"]),
-        (TEXTS["reporting_period"], body["period"]),
+        (TEXTS["reporting_period"], period_name(Period.parse(body["period"]))),
         *zip(_figure_header(), _figure_cells(body, minimum), strict=True),
     ]
     return Table(naming.stem("bao-cao"), TEXTS["reporting_summary"], header, tuple(rows))

@@ -16,7 +16,7 @@ from services.reporting import casework, reports
 from services.reporting.explain import EXPLANATIONS, ON_TIME_VIEWS
 from services.reporting.figures import Filters, GroupBy
 from services.reporting.periods import Period, months_up_to
-from services.reporting.wording import Change, change, previous
+from services.reporting.wording import Change, change, previous, short_period
 
 SERIES_MONTHS = 12
 ATTENTION_ROWS = 5
@@ -131,7 +131,7 @@ def chart(trend: list[dict[str, Any]]) -> str:
     their own, so a few hundred results are not flattened under tens of thousands."""
     return json.dumps(
         {
-            "labels": [row["period"] for row in trend],
+            "labels": [short_period(Period.parse(row["period"])) for row in trend],
             "received": [row["counts"]["received"] for row in trend],
             "finished": [row["counts"]["finished"] for row in trend],
             "finished_late": [row["counts"]["finished_late"] for row in trend],

@@ -53,8 +53,10 @@ from services.reporting.wording import (
     instant,
     number,
     percent,
+    period_in_sentence,
     period_name,
     picked_period,
+    short_period,
 )
 
 HERE = Path(__file__).parent
@@ -121,6 +123,8 @@ def _render(
             percent=percent,
             number=number,
             period_name=period_name,
+            period_in_sentence=period_in_sentence,
+            short_period=lambda text: short_period(Period.parse(text)),
             instant=instant,
             **values,
         )
@@ -129,17 +133,25 @@ def _render(
 
 
 def _message(
-    request: Request, officer: Officer | None, status: int, title: str, text: str
+    request: Request,
+    officer: Officer | None,
+    status: int,
+    title: str,
+    text: str,
+    back: str = "/reports",
 ) -> HTMLResponse:
-    return _render(request, "message.html", officer, status=status, title=title, message=text)
+    """A refusal, with the way back to the report (for a signed-in officer)."""
+    return _render(
+        request, "message.html", officer, status=status, title=title, message=text, back=back
+    )
 
 
 class _Refused(Exception):
     """A page that cannot be shown for what was asked: its status and message."""
 
-    def __init__(self, officer: Officer, status: int, text: str) -> None:
+    def __init__(self, officer: Officer, status: int, text: str, back: str = "/reports") -> None:
         super().__init__(text)
-        self.officer, self.status, self.text = officer, status, text
+        self.officer, self.status, self.text, self.back = officer, status, text, back
 
 
 def _period(text: str | None, officer: Officer, now: datetime) -> Period:
@@ -220,6 +232,7 @@ def reports_page(
         period=str(the_period),
         the_period=the_period,
         period_error=error,
+        just_closed=request.query_params.get("closed") == "1",
         query=query,
         qs=lambda **extra: urlencode({**query, **{k: v for k, v in extra.items() if v}}),
         units=units,
@@ -350,9 +363,9 @@ async def close_page(request: Request, officer: Leader, ctx: Ctx) -> Response:
     form = await read_form(request) or {}
     unit, period = form.get("unit", ""), form.get("period", "")
     await run_in_threadpool(_close, ctx, officer, unit, period)
-    return RedirectResponse(
-        f"/reports?{urlencode({'unit': unit, 'period': period})}", status_code=303
-    )
+    # Back to the report, which confirms the closing ("Đã chốt số liệu tháng 11/2026 lúc …").
+    closed = urlencode({"unit": unit, "period": period, "closed": "1"})
+    return RedirectResponse(f"/reports?{closed}#closed-heading", status_code=303)
 
 
 def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> None:
@@ -365,10 +378,11 @@ def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> N
         target = _unit(unit or None, officer, conn)
         try:
             reports.close_month(
-                target, the_period, closed_by=officer.username, now=now, db_session=conn
+                target, the_period, closed_by=officer.display_name, now=now, db_session=conn
             )
         except reports.CannotClose:
-            raise _Refused(officer, 409, TEXTS["reporting_cannot_close"]) from None
+            report = f"/reports?{urlencode({'unit': target.code, 'period': str(the_period)})}"
+            raise _Refused(officer, 409, TEXTS["reporting_cannot_close"], report) from None
 
 
 def install_report_pages(app: FastAPI) -> None:
@@ -380,7 +394,7 @@ def install_report_pages(app: FastAPI) -> None:
     @app.exception_handler(_Refused)
     async def refused(request: Request, exc: _Refused) -> Response:
         title = TEXTS["forbidden_title"] if exc.status == 403 else TEXTS["reporting_title"]
-        return _message(request, exc.officer, exc.status, title, exc.text)
+        return _message(request, exc.officer, exc.status, title, exc.text, exc.back)
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:

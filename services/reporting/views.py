@@ -23,6 +23,7 @@ from services.reporting.figures import Filters, GroupBy, dossiers_behind
 from services.reporting.formulas import FORMULA_VERSION
 from services.reporting.measures import MEASURES
 from services.reporting.periods import Granularity, InvalidPeriod, Period, series
+from services.reporting.wording import period_name
 
 # Every report asks who reads (401, 403) and for a unit of their subtree (403, 404).
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses={401: {}, 403: {}, 404: {}})
@@ -195,7 +196,10 @@ def get_series(
     with ctx.pool.connection() as conn:
         rows = reports.time_series(q.unit, periods, filters=q.filters, now=q.now, db_session=conn)
     body = {"unit": q.unit_json(), "rows": rows}
-    series_rows = [{"key": r["period"], **r} for r in rows]
+    # The period's code first (2026-11), then its name as a person reads it (Tháng 11/2026).
+    series_rows = [
+        {"key": r["period"], "name": period_name(Period.parse(r["period"])), **r} for r in rows
+    ]
     minimum = ctx.settings.ranking_min_answers
     return _answer(
         q.fmt,

@@ -78,18 +78,37 @@ def previous(period: Period) -> Period:
             return Period(date(index // 12, index % 12 + 1, 1), period.granularity)
 
 
-def period_name(period: Period) -> str:
-    """``Tháng 11/2026``, ``Quý IV/2026``, ``Năm 2026``, ``Ngày 05/11/2026``."""
+def short_period(period: Period) -> str:
+    """``11/2026``, ``IV/2026``, ``2026``, ``05/11/2026``: a chart's axis, a table's row."""
     start = period.start
     match period.granularity:
         case Granularity.DAY:
-            return f"Ngày {start:%d/%m/%Y}"
+            return f"{start:%d/%m/%Y}"
         case Granularity.MONTH:
-            return f"Tháng {start.month:02d}/{start.year}"
+            return f"{start.month:02d}/{start.year}"
         case Granularity.QUARTER:
-            return f"Quý {ROMAN[(start.month - 1) // 3]}/{start.year}"
+            return f"{ROMAN[(start.month - 1) // 3]}/{start.year}"
         case _:
-            return f"Năm {start.year}"
+            return str(start.year)
+
+
+PERIOD_WORDS = {
+    Granularity.DAY: "Ngày",
+    Granularity.MONTH: "Tháng",
+    Granularity.QUARTER: "Quý",
+    Granularity.YEAR: "Năm",
+}
+
+
+def period_name(period: Period) -> str:
+    """``Tháng 11/2026``, ``Quý IV/2026``, ``Năm 2026``, ``Ngày 05/11/2026``."""
+    return f"{PERIOD_WORDS[period.granularity]} {short_period(period)}"
+
+
+def period_in_sentence(period: Period) -> str:
+    """The period inside a sentence: ``tháng 11/2026``, ``quý IV/2026`` ("Chốt số liệu …")."""
+    name = period_name(period)
+    return name[0].lower() + name[1:]
 
 
 class BadPeriod(ValueError):

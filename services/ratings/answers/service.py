@@ -72,9 +72,10 @@ BY_CODE = (
 _LEVEL_COLUMNS = ", ".join(c.value for c in Criterion)
 _INSERT = (
     "INSERT INTO ratings (id, invitation_id, dossier_id, dossier_code, unit_code, unit_path, "
-    "procedure_code, online, channel, entered_by, staff_present, valid, invalid_reason, "
-    f"paper_serial, {_LEVEL_COLUMNS}, overall, comment, comment_is_complaint, submitted_at) "
-    f"VALUES ({', '.join(['%s'] * (18 + len(Criterion)))})"
+    "procedure_code, online, channel, entered_by, entered_by_name, staff_present, valid, "
+    f"invalid_reason, paper_serial, {_LEVEL_COLUMNS}, overall, comment, comment_is_complaint, "
+    "submitted_at) "
+    f"VALUES ({', '.join(['%s'] * (19 + len(Criterion)))})"
 )
 
 
@@ -163,6 +164,7 @@ def _rating_row(
         invitation.online,
         entry.channel.value,
         entry.entered_by,
+        entry.entered_by_name,
         entry.staff_present,
         entry.valid,
         entry.invalid_reason.value if entry.invalid_reason else None,
@@ -247,6 +249,9 @@ class RatingSummary:
     unit_code: str
     channel: str
     entered_by: str
+    entered_by_name: str | None
+    """The officer's display name; None for the citizen and for answers entered before it
+    was recorded (the page shows the login then)."""
     staff_present: bool
     valid: bool
     invalid_reason: str | None
@@ -259,8 +264,8 @@ def recent_ratings(
 ) -> list[RatingSummary]:
     """The latest answers of the unit's subtree, newest first (valid and invalid alike)."""
     rows = db_session.execute(
-        "SELECT dossier_code, unit_code, channel, entered_by, staff_present, valid, "
-        "invalid_reason, overall, submitted_at FROM ratings "
+        "SELECT dossier_code, unit_code, channel, entered_by, entered_by_name, staff_present, "
+        "valid, invalid_reason, overall, submitted_at FROM ratings "
         "WHERE unit_path @> ARRAY[%s]::text[] ORDER BY submitted_at DESC, id LIMIT %s",
         (unit_code, limit),
     ).fetchall()

@@ -53,6 +53,9 @@ class Followup:
     due_at: datetime
     closed_at: datetime | None
     closed_by: str | None
+    """The login of the head who closed it."""
+    closed_by_name: str | None
+    """Their display name; None before it was recorded (the page shows the login then)."""
     action_taken: str | None
     handling_level: int | None
     comment: str | None
@@ -108,7 +111,8 @@ def open_followup(
 _SELECT = (
     "SELECT f.id, f.rating_id, f.dossier_code, f.unit_code, r.procedure_code, f.reasons, "
     "f.opened_at, f.due_at, f.closed_at, f.closed_by, f.action_taken, f.handling_level, "
-    "r.comment, r.channel FROM rating_followups f JOIN ratings r ON r.id = f.rating_id "
+    "r.comment, r.channel, f.closed_by_name "
+    "FROM rating_followups f JOIN ratings r ON r.id = f.rating_id "
 )
 
 
@@ -124,6 +128,7 @@ def _followup(row: tuple[Any, ...], now: datetime, calendar: WorkingCalendar) ->
         due_at=row[7],
         closed_at=row[8],
         closed_by=row[9],
+        closed_by_name=row[14],
         action_taken=row[10],
         handling_level=row[11],
         comment=row[12],
@@ -226,6 +231,7 @@ def close_followup(
     closed_by: str,
     action_taken: str,
     *,
+    closed_by_name: str | None = None,
     now: datetime,
     calendar: WorkingCalendar,
     db_session: Connection,
@@ -238,11 +244,12 @@ def close_followup(
     if followup.closed_at is not None:
         raise FollowupClosed(str(followup_id))
     row = db_session.execute(
-        "UPDATE rating_followups f SET closed_at = %s, closed_by = %s, action_taken = %s "
+        "UPDATE rating_followups f SET closed_at = %s, closed_by = %s, closed_by_name = %s, "
+        "action_taken = %s "
         "FROM ratings r JOIN rating_invitations i ON i.id = r.invitation_id "
         "WHERE f.id = %s AND r.id = f.rating_id "
         "RETURNING f.dossier_id, f.unit_path, i.contact_preference, i.id",
-        (now, closed_by, action_taken, followup_id),
+        (now, closed_by, closed_by_name, action_taken, followup_id),
     ).fetchone()
     assert row is not None
     # The citizen is told by the invitation's own channel; the sender sends it (a QR-only

@@ -53,7 +53,9 @@ from services.ratings.staff.pages import (
 router = APIRouter(include_in_schema=False)
 Mode = Literal["kiosk", "paper", "phone"]
 TITLES = {"kiosk": "kiosk_title", "paper": "paper_title", "phone": "phone_title"}
-INTROS = {"kiosk": "kiosk_intro", "paper": "", "phone": "phone_intro"}
+INTROS = {"kiosk": "kiosk_staff_step", "paper": "", "phone": "phone_intro"}
+"""What the search and the entry form tell the officer; the kiosk's is for its search step
+alone, the form the citizen holds speaks to them (``kiosk_citizen_intro``)."""
 CODE_MAX = 40
 """Characters of a typed dossier code kept (a national code has 25: ``unit-YYMMDD-NNNN``)."""
 KIOSK_RETURN_S = 10
@@ -252,10 +254,20 @@ def _entry(
     problems they have, reported beside the answer's)."""
     complaint = fields.get("complaint") == "1"
     if mode == "kiosk":
-        return Entry(Channel.KIOSK, officer.username, staff_present=True), []
+        kiosk = Entry(
+            Channel.KIOSK,
+            officer.username,
+            staff_present=True,
+            entered_by_name=officer.display_name,
+        )
+        return kiosk, []
     if mode == "phone":
         phone = Entry(
-            Channel.PHONE, officer.username, staff_present=True, comment_is_complaint=complaint
+            Channel.PHONE,
+            officer.username,
+            staff_present=True,
+            comment_is_complaint=complaint,
+            entered_by_name=officer.display_name,
         )
         return phone, []
     problems: list[FieldProblem] = []
@@ -278,6 +290,7 @@ def _entry(
         paper_serial=serial,
         invalid_reason=reason,
         comment_is_complaint=complaint and reason is None,
+        entered_by_name=officer.display_name,
     )
     return paper, problems
 

@@ -240,6 +240,7 @@ def _close(
                 officer.unit_code,
                 officer.username,
                 action,
+                closed_by_name=officer.display_name,
                 now=ctx.now(),
                 calendar=ctx.calendar,
                 db_session=conn,

@@ -49,7 +49,7 @@ class StaffPages:
     templates: Environment
     settings: RatingsSettings
     reference: ReferenceData = field(default_factory=NoReference)
-    """Intake's unit names, for the header's "Đơn vị …"."""
+    """Intake's unit names, for the header's "Đơn vị …" and the home page's scope."""
 
     def layout(self, officer: Officer | None) -> Layout:
         nav = service_nav(
@@ -130,5 +130,6 @@ def staff_home(
         officer=officer,
         title=TEXTS["ratings_staff_title"],
         roles=roles,
+        unit_name=Names(pages.reference).unit(officer.unit_code),
         enters=officer.has(*ENTRY_ROLES),
     )

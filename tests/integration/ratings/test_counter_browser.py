@@ -202,8 +202,13 @@ def test_the_kiosk_walks_a_citizen_from_the_search_to_the_thanks_and_back(
         code_box = page.locator("#dossier")
         expect(code_box).to_have_value(invited.dossier_code)
         assert code_box.evaluate("el => el.scrollWidth <= el.clientWidth"), "the code is cut"
+        expect(page.locator("#staff-step")).to_have_text(re.compile("^Dành cho cán bộ: .*trao máy"))
         _checked_page(page, "kiosk-search")
         page.get_by_role("button", name="Tìm hồ sơ").click()
+
+        expect(page.locator("#kiosk-intro")).to_contain_text("hồ sơ của ông/bà")
+        expect(page.locator("main")).not_to_contain_text("trao máy")  # the citizen holds it
+        expect(page.locator("main")).not_to_contain_text("Dành cho cán bộ")
 
         expect(page.locator("#unit-name")).to_have_text(unit_name)
         expect(page.locator("#procedure-name")).to_have_text(procedure_name)

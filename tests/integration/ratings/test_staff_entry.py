@@ -247,7 +247,13 @@ def test_an_unhappy_answer_opens_a_follow_up_the_head_closes_and_the_citizen_rat
     assert closed.status_code == 303
     shown = client.get(link.group(1)).text
     assert "Đã nhắc nhở cán bộ" in shown
-    assert head.username in shown
+    assert "Cán bộ &lt;thử&gt;" in shown  # the head who closed it, by name (was their login)
+    with psycopg.connect(ratings_db) as conn:  # the login is still kept, beside the name
+        by = conn.execute(
+            "SELECT closed_by, closed_by_name FROM rating_followups WHERE dossier_code = %s",
+            (invited.dossier_code,),
+        ).fetchone()
+    assert by == (head.username, head.display_name)
     twice = client.post(
         f"{link.group(1)}/close", data={"action_taken": "lại", "csrf_token": csrf_of(detail.text)}
     )
@@ -306,7 +312,7 @@ def test_staff_mark_a_happy_answers_comment_as_a_complaint(
 def test_an_answer_appears_on_the_staff_side_of_its_subtree_only(
     client: TestClient, ratings_db: str, signer: Signer
 ) -> None:
-    sign_in(client, signer, PROVINCE, Role.STAFF_ENTRY)
+    officer = sign_in(client, signer, PROVINCE, Role.STAFF_ENTRY)
     invited = invite(ratings_db)
     status, _, _ = _enter(client, "kiosk", invited.dossier_code, happy_form())
     assert status == 303
@@ -319,8 +325,26 @@ def test_an_answer_appears_on_the_staff_side_of_its_subtree_only(
     assert "Kiosk tại quầy" in row.group(0)
     assert "có cán bộ bên cạnh" in row.group(0)
     assert "Rất hài lòng" in row.group(0)
+    assert "Cán bộ &lt;thử&gt;" in row.group(0)  # who entered it, by name
+    assert officer.username not in row.group(0)
     sign_in(client, signer, OTHER_PROVINCE, Role.STAFF_ENTRY)
     assert invited.dossier_code not in client.get("/staff/ratings").text
+
+
+def test_an_answer_entered_before_names_were_recorded_shows_the_login(
+    client: TestClient, ratings_db: str, signer: Signer
+) -> None:
+    officer = sign_in(client, signer, PROVINCE, Role.STAFF_ENTRY)
+    invited = invite(ratings_db)
+    assert _enter(client, "kiosk", invited.dossier_code, happy_form())[0] == 303
+    with psycopg.connect(ratings_db) as conn:
+        conn.execute(
+            "UPDATE ratings SET entered_by_name = NULL WHERE dossier_id = %s", (invited.dossier_id,)
+        )
+    listed = client.get("/staff/ratings").text
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{re.escape(invited.dossier_code)}.*?</tr>", listed, re.S)
+    assert row, "the kiosk answer is not on the staff list"
+    assert f">{officer.username}<" in row.group(0)
 
 
 def test_a_citizens_own_answer_is_listed_as_theirs_in_vietnamese(

@@ -238,3 +238,27 @@ def test_closing_returns_to_the_list_with_a_confirmation(
         assert 'id="closed-notice"' not in client.get(f"/staff/followups?closed_id={other}").text
     sign_in(client, signer, w.units.second, Role.UNIT_HEAD)  # another district's officer
     assert 'id="closed-notice"' not in client.get(closed.headers["location"]).text
+
+
+def test_a_closed_follow_up_names_who_closed_it_and_an_old_one_its_login(
+    app: FastAPI, client: TestClient, ratings_db: str, signer: Signer
+) -> None:
+    w = world(ratings_db)
+    use_reference(app, w.units)
+    head = sign_in(client, signer, w.units.first, Role.UNIT_HEAD)
+    followup = w.followups["overdue"]
+    detail = client.get(f"/staff/followups/{followup}")
+    client.post(
+        f"/staff/followups/{followup}/close",
+        data={"action_taken": "Đã gọi điện xin lỗi", "csrf_token": csrf_of(detail.text)},
+    )
+    closed = client.get(f"/staff/followups/{followup}").text
+    by = re.search(r'<dd id="closed-by">([^<]+)', closed)
+    assert by, "no closer on the closed follow-up"
+    assert by.group(1).startswith("Cán bộ &lt;thử&gt; · ")
+    assert head.username not in closed
+    with psycopg.connect(ratings_db) as conn:  # closed before names were recorded
+        conn.execute("UPDATE rating_followups SET closed_by_name = NULL WHERE id = %s", (followup,))
+    old = re.search(r'<dd id="closed-by">([^<]+)', client.get(f"/staff/followups/{followup}").text)
+    assert old, "no closer on the old follow-up"
+    assert old.group(1).startswith(f"{head.username} · ")

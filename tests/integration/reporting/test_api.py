@@ -152,6 +152,14 @@ def test_every_table_exports_as_csv_and_xlsx_with_the_same_rows(
             answer = client.get(f"/v1/reports/{table}.{suffix}", params=params)
             assert answer.status_code == 200, (table, suffix, answer.text)
     assert client.get("/v1/reports/units.pdf", params=NOVEMBER).status_code == 404
+    months = {**NOVEMBER, "from": "2026-10", "to": "2026-11"}
+    series = client.get("/v1/reports/series.csv", params=months)
+    kinds = list(csv.DictReader(io.StringIO(series.content.decode("utf-8-sig"))))
+    # Each period by its code, and by name as a person reads it (never ISO twice).
+    assert [(r["Mã"], r["Kỳ"]) for r in kinds] == [
+        ("2026-10", "Tháng 10/2026"),
+        ("2026-11", "Tháng 11/2026"),
+    ]
 
 
 def test_a_reader_sees_only_their_subtree_and_strangers_nothing(

@@ -7,6 +7,7 @@ Screenshots go to ``.test-artifacts/screenshots/``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,8 @@ from tests.services.reporting.events import at
 pytest_plugins = ["tests.browser"]
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
+CLOSED_AT = re.compile(r"^Đã chốt số liệu tháng 11/2026 lúc \d{2}:\d{2} \d{2}/\d{2}/\d{4}\.$")
+"""The confirmation after closing November: the period and the time a person reads."""
 
 
 @pytest.fixture
@@ -89,9 +92,16 @@ def test_a_leader_reads_opens_and_watches_the_figures_move(
             assert_no_serious_violation(page, "dossiers behind a figure")
 
             page.goto(f"{server}/reports?period=2026-11")
-            page.get_by_role("button", name="Chốt số liệu tháng 2026-11").click()
+            page.get_by_role("button", name="Chốt số liệu tháng 11/2026").click()
             expect(page.locator("#closed-heading")).to_be_visible()
             expect(page.locator("#closed-heading")).to_have_text("Số liệu tháng này đã chốt")
+            notice = page.locator("#closed-notice")
+            expect(notice).to_have_attribute("role", "status")
+            expect(notice).to_have_text(CLOSED_AT)
+            expect(page.locator("#closed-heading ~ p").nth(1)).to_contain_text(
+                "Chốt bởi Lãnh đạo Công an tỉnh"
+            )
+            assert "2026-11" not in page.locator("main").inner_text()
         finally:
             context.close()
 

@@ -65,6 +65,7 @@ def test_the_summary_reads_down_in_vietnamese_with_percentages_and_the_band() ->
     assert rows[0] == ["Chỉ tiêu", "Giá trị"]
     values = dict((r[0], r[1]) for r in rows[1:])
     assert values["Đơn vị"] == "Công an phường Tây Hồ"
+    assert values["Kỳ"] == "Tháng 11/2026"
     assert values["Tỷ lệ đúng hạn (theo quy định)"] == "80,00%"
     assert values["Tỷ lệ phản hồi"] == "chưa có"
     assert values["Xếp loại"] == "Xuất sắc"

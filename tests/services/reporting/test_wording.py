@@ -13,9 +13,11 @@ from services.reporting.wording import (
     instant,
     number,
     percent,
+    period_in_sentence,
     period_name,
     picked_period,
     previous,
+    short_period,
     slug,
 )
 
@@ -54,6 +56,21 @@ def test_periods_are_named_and_have_a_previous_one(text: str, name: str, before:
     period = Period.parse(text)
     assert period_name(period) == name
     assert str(previous(period)) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "short", "in_sentence"),
+    [
+        ("2026-11", "11/2026", "tháng 11/2026"),
+        ("2026-Q4", "IV/2026", "quý IV/2026"),
+        ("2026", "2026", "năm 2026"),
+        ("2026-11-05", "05/11/2026", "ngày 05/11/2026"),
+    ],
+)
+def test_a_period_shown_to_a_person_is_never_iso(text: str, short: str, in_sentence: str) -> None:
+    period = Period.parse(text)
+    assert short_period(period) == short
+    assert period_in_sentence(period) == in_sentence
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ the roles they are for; anything else is sent to sign in, refused, or told why."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer, generate_keypair
+from motcua.reference import StaticReference, UnitRef
 from services.ratings.app import create_app
 from services.ratings.settings import RatingsSettings
 
@@ -52,13 +54,17 @@ def test_without_a_token_the_page_sends_the_browser_to_sign_in_and_back(
     assert parse_qs(location.query)["next"] == ["http://testserver/staff?tab=paper"]
 
 
-def test_the_signed_in_officer_sees_their_own_unit_and_name_escaped(
+def test_the_signed_in_officer_sees_their_own_unit_by_name_and_their_name_escaped(
     client: TestClient, keys: tuple[TokenIssuer, Path]
 ) -> None:
+    unit = UnitRef("000.00.04.H01", "Công an quận Hoàn Kiếm", ("000.00.04.H01",))
+    state = client.app.state  # type: ignore[attr-defined]
+    state.staff_pages = replace(state.staff_pages, reference=StaticReference(units=[unit]))
     token = keys[0].issue(officer("000.00.04.H01", Role.STAFF_ENTRY))
     response = client.get("/staff", cookies={TOKEN_COOKIE: token})
     assert response.status_code == 200, response.text
-    assert "Đơn vị 000.00.04.H01 và các đơn vị trực thuộc" in response.text
+    assert "Công an quận Hoàn Kiếm và các đơn vị trực thuộc" in response.text
+    assert "000.00.04.H01" not in response.text
     assert "Cán bộ &lt;nhập&gt; phiếu" in response.text
     assert "<nhập>" not in response.text
     assert f'action="{SIGNIN}/board/logout"' in response.text
