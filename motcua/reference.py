@@ -207,11 +207,13 @@ class IntakeReference(_Catalogue):
         self.loaded = True
         return True
 
-    async def run(self, interval_s: float) -> None:
-        """Load now, then again every ``interval_s``, until cancelled."""
+    async def run(self, interval_s: float, *, retry_s: float = 5.0) -> None:
+        """Load now, then again every ``interval_s``, until cancelled. A failed load is
+        tried again after ``retry_s`` (when shorter): a service that starts before intake
+        answers would otherwise show codes for a whole interval."""
         while True:
-            await self.refresh()
-            await asyncio.sleep(interval_s)
+            loaded = await self.refresh()
+            await asyncio.sleep(interval_s if loaded else min(interval_s, retry_s))
 
 
 def procedures_of_field(reference: ReferenceData, field_code: str) -> list[str]:

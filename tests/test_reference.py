@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 from motcua.reference import (
     IntakeReference,
     ProcedureRef,
+    ReferenceUnavailable,
     StaticReference,
     UnitRef,
     procedure_name,
@@ -211,6 +212,31 @@ def test_an_injected_fetch_replaces_http_and_run_refreshes_until_cancelled() -> 
     asyncio.run(scenario())
     assert calls[:2] == ["/v1/procedures", "/v1/units"]
     assert len(calls) >= 4  # refreshed, not loaded once
+
+
+def test_a_failed_first_load_is_tried_again_soon_not_after_the_whole_interval() -> None:
+    answers = iter([ReferenceUnavailable("intake is still starting")])
+
+    async def fetch(path: str) -> Any:
+        failure = next(answers, None)
+        if failure is not None:
+            raise failure
+        return PROCEDURES if path == "/v1/procedures" else UNITS
+
+    async def scenario() -> None:
+        reference = IntakeReference("http://intake.invalid", "", fetch=fetch)
+        task = asyncio.create_task(reference.run(3600, retry_s=0.01))
+        for _ in range(100):
+            if reference.loaded:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert reference.loaded, "the first failure made run wait for the whole interval"
+        assert procedure_name(reference, "1.004194") == "Đăng ký tạm trú"
+
+    asyncio.run(scenario())
 
 
 def test_a_static_reference_answers_like_the_real_one() -> None:
