@@ -6,7 +6,6 @@ Jinja2 escapes every value; nothing from the data runs as markup.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -27,7 +26,7 @@ from services.deadlines.board.query import (
     BoardStatus,
     Cursor,
 )
-from services.deadlines.board.service import BoardItem, BoardPage
+from services.deadlines.board.service import PAGE_WINDOW, BoardItem, BoardPage
 from services.deadlines.letters.intake_client import DossierParticulars
 from services.deadlines.letters.service import LetterTask
 from services.deadlines.notices.print_batch import (
@@ -43,8 +42,6 @@ ENV = create_environment(HERE / "templates", assets=ASSETS)
 ENV.globals["filter_errors"] = FILTER_ERRORS
 ENV.filters["delivery"] = describe
 FILTER_FIELDS = ("unit", "status", "procedure", "field", "letter", "dossier_code")
-PAGE_WINDOW = 2
-"""Page numbers shown either side of the current one (the first and last always are)."""
 
 
 def query_string(board_filter: BoardFilter, **extra: str) -> str:
@@ -241,11 +238,6 @@ def board_view(
     )
 
 
-def _key(cursor: Cursor) -> tuple[datetime, str, uuid.UUID]:
-    """A cursor in the board's order, as PostgreSQL sorts it (a uuid by its bits)."""
-    return cursor.due_at, cursor.dossier_code, uuid.UUID(cursor.dossier_id)
-
-
 @dataclass(frozen=True)
 class LettersView:
     """The issued letters' page: ``request`` None when its parameters were refused."""
@@ -304,22 +296,18 @@ def letters_page(
 
 def pager(request: BoardRequest | None, page: BoardPage | None) -> Pager:
     """Page numbers, "Trang trước" and "Trang sau" for the keyset pages: page ``n`` starts
-    after ``page.page_starts[n - 2]``; the current page is where the request's cursor
-    falls among them (rows added since may shift it, never skip or repeat a row)."""
+    after ``page.page_starts[n]``; the service numbers the current page by the rows before
+    its cursor (rows added since may shift it, never skip or repeat a row)."""
     if request is None or page is None:
         return Pager(None, None, None, [])
     limit = str(request.limit) if request.limit != DEFAULT_PAGE_SIZE else ""
-    starts = list(page.page_starts)
 
     def url(cursor: Cursor | None) -> str:
         code = cursor.encode() if cursor else ""
         return f"/board{query_string(request.filter, cursor=code, limit=limit)}"
 
-    current = 1
-    if request.cursor is not None:
-        here = _key(request.cursor)
-        current = max(1, sum(1 for start in starts if _key(start) <= here)) + 1
-    last = max(len(starts) + 1, current + (1 if page.next_cursor else 0))
+    current = max(2, page.page_number) if request.cursor is not None else 1
+    last = max(page.page_count, current + (1 if page.next_cursor else 0))
     shown = sorted(
         {1, last} | set(range(max(1, current - PAGE_WINDOW), min(last, current + PAGE_WINDOW) + 1))
     )
@@ -327,10 +315,13 @@ def pager(request: BoardRequest | None, page: BoardPage | None) -> Pager:
     for number in shown:
         if links and number > links[-1].number + 1:
             links.append(PageLink(number - 1, None, False))
-        known = number == 1 or number - 2 < len(starts)
-        cursor = None if number == 1 else starts[number - 2] if known else None
-        target = url(cursor) if known else None
-        links.append(PageLink(number, target, number == current))
+        cursor = request.cursor if number == current else page.page_starts.get(number)
+        known = number == 1 or cursor is not None
+        links.append(
+            PageLink(
+                number, url(cursor if number > 1 else None) if known else None, number == current
+            )
+        )
     previous = links[[link.number for link in links].index(current - 1)] if current > 1 else None
     return Pager(
         previous_url=previous.href if previous else None,

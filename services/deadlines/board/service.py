@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, assert_never
 
@@ -283,9 +283,16 @@ class BoardPage:
     counts: StatusCounts
     next_cursor: Cursor | None
     """None on the last page."""
-    page_starts: tuple[Cursor, ...] = ()
-    """The cursor that opens each page after the first (page ``n + 2`` starts after
-    ``page_starts[n]``), for the page numbers and "Trang trước"."""
+    page_number: int = 1
+    """Where the cursor falls in the view (rows added since may shift it by a page)."""
+    page_count: int = 1
+    page_starts: Mapping[int, Cursor] = field(default_factory=dict)
+    """The cursor that opens page ``n`` (``n`` ≥ 2) for the pages the pager links: the
+    :data:`PAGE_WINDOW` pages either side of the current one, and the last."""
+
+
+PAGE_WINDOW = 2
+"""Page numbers linked either side of the current one (the first and last always are)."""
 
 
 _ITEM_COLUMNS = (
@@ -310,10 +317,10 @@ _REACHED = (
 )
 """When a notice of the letter (any version) first reached the citizen."""
 _UNDELIVERED = (
-    "EXISTS (SELECT 1 FROM apology_letters u WHERE u.dossier_id = w.dossier_id "
-    "AND u.status = 'issued' AND u.episode = (SELECT max(e.episode) FROM apology_letters e "
-    "  WHERE e.dossier_id = w.dossier_id AND e.status = 'issued') "
-    f"AND u.apology_deadline < coalesce({_REACHED.format(letter='u')}, now()))"
+    "EXISTS (SELECT 1 FROM (SELECT u.id, u.apology_deadline FROM apology_letters u "
+    "WHERE u.dossier_id = w.dossier_id AND u.status = 'issued' ORDER BY u.episode DESC "
+    "LIMIT 1) u "
+    f"WHERE u.apology_deadline < coalesce({_REACHED.format(letter='u')}, now()))"
 )
 """The dossier's latest issued letter had not reached the citizen by its apology deadline
 (:func:`services.deadlines.board.delivery.is_flagged` is the same rule)."""
@@ -434,20 +441,59 @@ def _undelivered(
     return int(row[0])
 
 
-def _page_starts(
-    conditions: list[str], params: dict[str, Any], limit: int, db_session: Connection
-) -> tuple[Cursor, ...]:
-    """Where each page after the first starts: the last row of every full page but the
-    view's last, in one pass over the view's index."""
+_KEY = "(w.due_at, w.dossier_code, w.dossier_id)"
+_AT_CURSOR = "(%(after_due_at)s, %(after_code)s, %(after_id)s::uuid)"
+
+
+def _rows_from(
+    where: str, params: dict[str, Any], order: str, count: int, db_session: Connection
+) -> list[Cursor]:
+    """The keys of ``count`` rows of the view in ``order`` (ASC or DESC): an index range,
+    never the whole view, so page links cost what a page costs."""
     with db_session.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            "SELECT due_at, dossier_code, dossier_id::text AS dossier_id FROM (SELECT w.due_at, "
-            f"w.dossier_code, w.dossier_id, row_number() OVER ({_ORDER}) AS n, "
-            f"count(*) OVER () AS total FROM watched_dossiers w WHERE {' AND '.join(conditions)}"
-            ") r WHERE n %% %(page_size)s = 0 AND n < total ORDER BY n",
-            {**params, "page_size": limit},
+            "SELECT w.due_at, w.dossier_code, w.dossier_id::text AS dossier_id "
+            f"FROM watched_dossiers w WHERE {where} ORDER BY w.due_at {order}, "
+            f"w.dossier_code {order}, w.dossier_id {order} LIMIT %(rows)s",
+            {**params, "rows": count},
         ).fetchall()
-    return tuple(Cursor(**row) for row in rows)
+    return [Cursor(**row) for row in rows]
+
+
+def _page_starts(
+    view: list[str],
+    params: dict[str, Any],
+    request: BoardRequest,
+    position: tuple[int, int, int],
+    db_session: Connection,
+) -> dict[int, Cursor]:
+    """The cursors of the pages the pager links (``position`` is the current page, the
+    page count and the rows on the last page): page ``n`` starts after the last row of
+    page ``n - 1``, found by walking back or forth from the current cursor, and the last
+    page by walking back from the view's end."""
+    number, count, on_last = position
+    limit, where = request.limit, " AND ".join(view)
+    starts: dict[int, Cursor] = {}
+    back = min(PAGE_WINDOW, number - 2)
+    if request.cursor is not None and back > 0:
+        before = _rows_from(
+            f"{where} AND {_KEY} <= {_AT_CURSOR}", params, "DESC", back * limit + 1, db_session
+        )
+        starts |= {
+            number - j: before[j * limit] for j in range(1, back + 1) if j * limit < len(before)
+        }
+    ahead = min(PAGE_WINDOW, count - number)
+    if ahead > 0:
+        after = f"{where} AND {_KEY} > {_AT_CURSOR}" if request.cursor is not None else where
+        rows = _rows_from(after, params, "ASC", ahead * limit, db_session)
+        starts |= {
+            number + j: rows[j * limit - 1] for j in range(1, ahead + 1) if j * limit <= len(rows)
+        }
+    if count > number + PAGE_WINDOW:
+        tail = _rows_from(where, params, "DESC", on_last + 1, db_session)
+        if len(tail) == on_last + 1:
+            starts[count] = tail[-1]
+    return starts
 
 
 def board_page(
@@ -466,13 +512,14 @@ def board_page(
     nor repeat what follows.
     """
     conditions, params = _view_conditions(officer, request.filter, procedure_codes)
-    view_conditions = conditions + _status_condition(request.filter, params)
+    status = _status_condition(request.filter, params)
+    view_conditions = conditions + status
     page_conditions = list(view_conditions)
+    in_status = " AND ".join(status) or "true"
+    before = "0"
     if request.cursor is not None:
-        page_conditions.append(
-            "(w.due_at, w.dossier_code, w.dossier_id) "
-            "> (%(after_due_at)s, %(after_code)s, %(after_id)s::uuid)"
-        )
+        page_conditions.append(f"{_KEY} > {_AT_CURSOR}")
+        before = f"count(*) FILTER (WHERE {in_status} AND {_KEY} <= {_AT_CURSOR})"
         params.update(
             after_due_at=request.cursor.due_at,
             after_code=request.cursor.dossier_code,
@@ -486,18 +533,23 @@ def board_page(
             f"{_DELIVERY_JOIN} ORDER BY p.due_at, p.dossier_code, p.dossier_id",
             params,
         ).fetchall()
-        # One pass over the view, no join: the letter's status is kept on the row.
+        # One pass over the view, no join: the letter's status is kept on the row; the
+        # same pass says how many rows the status filter keeps and how many precede the
+        # cursor, which numbers the pages.
         counts = cur.execute(
             "SELECT count(*) FILTER (WHERE w.status = 'due_soon') AS due_soon, "
             "count(*) FILTER (WHERE w.status = 'overdue') AS overdue, "
             f"count(*) FILTER (WHERE {LETTER_OWED}) AS letters_to_issue, "
-            f"count(*) AS total FROM watched_dossiers w WHERE {' AND '.join(conditions)}",
+            f"count(*) AS total, count(*) FILTER (WHERE {in_status}) AS in_view, "
+            f"{before} AS before FROM watched_dossiers w WHERE {' AND '.join(conditions)}",
             params,
         ).fetchone()
-    starts = _page_starts(view_conditions, params, request.limit, db_session)
     assert counts is not None
-    items = [_item(row) for row in rows[: request.limit]]
-    last = items[-1] if len(rows) > request.limit else None
+    in_view, preceding = counts.pop("in_view"), counts.pop("before")
+    limit = request.limit
+    position = (preceding // limit + 1, max(1, -(-in_view // limit)), in_view % limit or limit)
+    items = [_item(row) for row in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
     return BoardPage(
         items=items,
         counts=StatusCounts(
@@ -505,7 +557,9 @@ def board_page(
             letters_undelivered=_undelivered(officer, request.filter, procedure_codes, db_session),
         ),
         next_cursor=Cursor(last.due_at, last.dossier_code, last.dossier_id) if last else None,
-        page_starts=starts,
+        page_number=position[0],
+        page_count=position[1],
+        page_starts=_page_starts(view_conditions, params, request, position, db_session),
     )
 
 

@@ -20,6 +20,7 @@ from services.deadlines.board.query import (
     BoardFilter,
     BoardRequest,
     BoardStatus,
+    Cursor,
     parse_board_request,
 )
 from services.deadlines.board.service import (
@@ -638,12 +639,44 @@ def test_page_starts_number_the_pages_of_the_view(
     pages = _all_pages(officer, {"limit": "10"}, conn)
     first = board_page(officer, parse_board_request({"limit": "10"}), db_session=conn)
     # Pages 2 and 3 start after the last row of pages 1 and 2; no start for an empty page 4.
-    assert [s.dossier_id for s in first.page_starts] == [
-        pages[0][-1].dossier_id,
-        pages[1][-1].dossier_id,
-    ]
-    exact = parse_board_request({"limit": "5"})
-    assert len(board_page(officer, exact, db_session=conn).page_starts) == 4
+    assert (first.page_number, first.page_count) == (1, 3)
+    assert {n: s.dossier_id for n, s in first.page_starts.items()} == {
+        2: pages[0][-1].dossier_id,
+        3: pages[1][-1].dossier_id,
+    }
+    # Five pages of five: from the first, pages 2 and 3 and the last are linked, not 4.
+    fives = _all_pages(officer, {"limit": "5"}, conn)
+    exact = board_page(officer, parse_board_request({"limit": "5"}), db_session=conn)
+    assert (exact.page_number, exact.page_count) == (1, 5)
+    assert {n: s.dossier_id for n, s in exact.page_starts.items()} == {
+        2: fives[0][-1].dossier_id,
+        3: fives[1][-1].dossier_id,
+        5: fives[3][-1].dossier_id,
+    }
+    # Page 3 by its link holds the third page's rows and knows it is the third.
+    third = board_page(
+        officer,
+        parse_board_request({"limit": "5", "cursor": exact.page_starts[3].encode()}),
+        db_session=conn,
+    )
+    assert [item.dossier_id for item in third.items] == [i.dossier_id for i in fives[2]]
+    assert third.page_number == 3
+    # From page 4, walking back and forth from its cursor: 2, 3 and 5.
+    fourth = board_page(
+        officer,
+        parse_board_request({"limit": "5", "cursor": _as_cursor(fives[2][-1]).encode()}),
+        db_session=conn,
+    )
+    assert (fourth.page_number, fourth.page_count) == (4, 5)
+    assert {n: s.dossier_id for n, s in fourth.page_starts.items()} == {
+        2: fives[0][-1].dossier_id,
+        3: fives[1][-1].dossier_id,
+        5: fives[3][-1].dossier_id,
+    }
+
+
+def _as_cursor(item: BoardItem) -> Cursor:
+    return Cursor(item.due_at, item.dossier_code, item.dossier_id)
 
 
 def test_no_unit_filter_reaches_outside_the_officers_subtree(

@@ -350,15 +350,18 @@ def _cursor(n: int) -> Cursor:
     )
 
 
-def _pager(cursor: Cursor | None, starts: int, *, next_page: bool) -> Pager:
+def _pager(cursor: Cursor | None, starts: int, *, next_page: bool, cursor_row: int = 0) -> Pager:
     params = {"status": "overdue", "limit": "10"}
     if cursor:
         params["cursor"] = cursor.encode()
+    # As the service numbers them: page n starts after the 10·(n − 1)th row.
     page = BoardPage(
         [_item()],
         StatusCounts(1, 2, 1, 3),
         _cursor(99) if next_page else None,
-        page_starts=tuple(_cursor(10 * (k + 1)) for k in range(starts)),
+        page_number=cursor_row // 10 + 1 if cursor else 1,
+        page_count=starts + 1,
+        page_starts={n: _cursor(10 * (n - 1)) for n in range(2, starts + 2)},
     )
     return pager(parse_board_request(params), page)
 
@@ -381,7 +384,9 @@ def test_the_pager_numbers_the_pages_and_goes_back_one() -> None:
     ]
     assert _query(first.links[-1].href)["cursor"] == [_cursor(90).encode()]
 
-    fifth = _pager(_cursor(40), 9, next_page=True)  # page 5 starts after the 40th row
+    fifth = _pager(
+        _cursor(40), 9, next_page=True, cursor_row=40
+    )  # page 5 starts after the 40th row
     assert [link.number for link in fifth.links if link.current] == [5]
     assert _query(fifth.previous_url) == {
         "status": ["overdue"],
@@ -391,7 +396,7 @@ def test_the_pager_numbers_the_pages_and_goes_back_one() -> None:
     assert _query(fifth.first_url) == {"status": ["overdue"], "limit": ["10"]}
     assert [n.number for n in fifth.links if n.href and not n.current] == [1, 3, 4, 6, 7, 10]
 
-    second = _pager(_cursor(10), 9, next_page=True)
+    second = _pager(_cursor(10), 9, next_page=True, cursor_row=10)
     assert _query(second.previous_url) == {"status": ["overdue"], "limit": ["10"]}
     assert _pager(None, 0, next_page=False).links == []
 
