@@ -316,14 +316,10 @@ _REACHED = (
     "WHERE n.letter_id = {letter}.id AND n.state IN ('delivered', 'posted'))"
 )
 """When a notice of the letter (any version) first reached the citizen."""
-_UNDELIVERED = (
-    "EXISTS (SELECT 1 FROM (SELECT u.id, u.apology_deadline FROM apology_letters u "
-    "WHERE u.dossier_id = w.dossier_id AND u.status = 'issued' ORDER BY u.episode DESC "
-    "LIMIT 1) u "
-    f"WHERE u.apology_deadline < coalesce({_REACHED.format(letter='u')}, now()))"
-)
+_UNDELIVERED = "w.issued_letter_deadline < coalesce(w.issued_letter_reached_at, now())"
 """The dossier's latest issued letter had not reached the citizen by its apology deadline
-(:func:`services.deadlines.board.delivery.is_flagged` is the same rule)."""
+(:func:`services.deadlines.board.delivery.is_flagged` is the same rule); the letter, its
+deadline and when it first reached the citizen are kept on the row by triggers (0013)."""
 _DELIVERY_JOIN = (
     "LEFT JOIN LATERAL (SELECT d.id, d.letter_number, d.apology_deadline, "
     f"{_REACHED.format(letter='d')} AS reached_at, "
@@ -384,7 +380,19 @@ def _view_conditions(
 ) -> tuple[list[str], dict[str, Any]]:
     """The WHERE of the officer's filtered view, status filter and cursor aside (the counts
     ignore both). Only the filters in use are written, so each plan fits its query."""
-    conditions = _watched(board_filter)
+    conditions, params = _scope_conditions(officer, board_filter, procedure_codes)
+    conditions = _watched(board_filter) + conditions
+    if board_filter.letter_to_issue:
+        conditions.append(LETTER_OWED)
+    return conditions, params
+
+
+def _scope_conditions(
+    officer: Officer, board_filter: BoardFilter, procedure_codes: Sequence[str] | None
+) -> tuple[list[str], dict[str, Any]]:
+    """Where the view looks: the officer's subtree (and the unit asked), the procedures,
+    the code typed; which rows of it count is :func:`_watched`'s and the letter filter's."""
+    conditions: list[str] = []
     params: dict[str, Any] = {}
     # The subtree rule holds whatever unit is asked for: both must be on the dossier's path.
     units = [officer.unit_code]
@@ -412,8 +420,6 @@ def _view_conditions(
         conditions.append("w.dossier_code LIKE %(dossier_code)s")
         escaped = re.sub(r"([\\%_])", r"\\\1", board_filter.dossier_code)
         params["dossier_code"] = f"{escaped}%"
-    if board_filter.letter_to_issue:
-        conditions.append(LETTER_OWED)
     return conditions, params
 
 
@@ -422,23 +428,6 @@ def _status_condition(board_filter: BoardFilter, params: dict[str, Any]) -> list
         return []
     params["status"] = board_filter.status.value
     return ["w.status = %(status)s"]
-
-
-def _undelivered(
-    officer: Officer,
-    board_filter: BoardFilter,
-    procedure_codes: Sequence[str] | None,
-    db_session: Connection,
-) -> int:
-    """The "not reached in time" figure: the rows its link lists (the filter with that
-    letter rule instead of any other)."""
-    asked = replace(board_filter, letter_to_issue=False, letter_undelivered=True)
-    conditions, params = _view_conditions(officer, asked, procedure_codes)
-    row = db_session.execute(
-        f"SELECT count(*) FROM watched_dossiers w WHERE {' AND '.join(conditions)}", params
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 _KEY = "(w.due_at, w.dossier_code, w.dossier_id)"
@@ -496,6 +485,33 @@ def _page_starts(
     return starts
 
 
+def _counts_query(
+    officer: Officer, request: BoardRequest, procedure_codes: Sequence[str] | None, before: str
+) -> str:
+    """The counts above the board in one pass over the officer's scope, no join (the
+    letter's state is kept on the row): each figure is a FILTER of the view's own rule, "not
+    reached in time" of its rule instead of the letter filter (the rows its link lists).
+    The same pass says how many rows the status filter keeps and how many precede the
+    cursor, which numbers the pages. Parameters are those of :func:`_view_conditions`."""
+    board_filter = request.filter
+    scope, _ = _scope_conditions(officer, board_filter, procedure_codes)
+    own = _watched(board_filter) + ([LETTER_OWED] if board_filter.letter_to_issue else [])
+    rule = " AND ".join(own)
+    undelivered = " AND ".join(_watched(replace(board_filter, letter_undelivered=True)))
+    in_status = " AND ".join([rule, *_status_condition(board_filter, {})])
+    return (
+        f"SELECT count(*) FILTER (WHERE {rule} AND w.status = 'due_soon') AS due_soon, "
+        f"count(*) FILTER (WHERE {rule} AND w.status = 'overdue') AS overdue, "
+        f"count(*) FILTER (WHERE {rule} AND {LETTER_OWED}) AS letters_to_issue, "
+        f"count(*) FILTER (WHERE {rule}) AS total, "
+        f"count(*) FILTER (WHERE {undelivered}) AS letters_undelivered, "
+        f"count(*) FILTER (WHERE {in_status}) AS in_view, "
+        f"{before.format(rule=in_status)} AS before FROM watched_dossiers w "
+        "WHERE w.status IN ('due_soon', 'overdue', 'rescheduled') AND "
+        + " AND ".join(scope or ["true"])
+    )
+
+
 def board_page(
     officer: Officer,
     request: BoardRequest,
@@ -515,11 +531,10 @@ def board_page(
     status = _status_condition(request.filter, params)
     view_conditions = conditions + status
     page_conditions = list(view_conditions)
-    in_status = " AND ".join(status) or "true"
     before = "0"
     if request.cursor is not None:
         page_conditions.append(f"{_KEY} > {_AT_CURSOR}")
-        before = f"count(*) FILTER (WHERE {in_status} AND {_KEY} <= {_AT_CURSOR})"
+        before = f"count(*) FILTER (WHERE {{rule}} AND {_KEY} <= {_AT_CURSOR})"
         params.update(
             after_due_at=request.cursor.due_at,
             after_code=request.cursor.dossier_code,
@@ -533,16 +548,8 @@ def board_page(
             f"{_DELIVERY_JOIN} ORDER BY p.due_at, p.dossier_code, p.dossier_id",
             params,
         ).fetchall()
-        # One pass over the view, no join: the letter's status is kept on the row; the
-        # same pass says how many rows the status filter keeps and how many precede the
-        # cursor, which numbers the pages.
         counts = cur.execute(
-            "SELECT count(*) FILTER (WHERE w.status = 'due_soon') AS due_soon, "
-            "count(*) FILTER (WHERE w.status = 'overdue') AS overdue, "
-            f"count(*) FILTER (WHERE {LETTER_OWED}) AS letters_to_issue, "
-            f"count(*) AS total, count(*) FILTER (WHERE {in_status}) AS in_view, "
-            f"{before} AS before FROM watched_dossiers w WHERE {' AND '.join(conditions)}",
-            params,
+            _counts_query(officer, request, procedure_codes, before), params
         ).fetchone()
     assert counts is not None
     in_view, preceding = counts.pop("in_view"), counts.pop("before")
@@ -552,10 +559,7 @@ def board_page(
     last = items[-1] if len(rows) > limit else None
     return BoardPage(
         items=items,
-        counts=StatusCounts(
-            **counts,
-            letters_undelivered=_undelivered(officer, request.filter, procedure_codes, db_session),
-        ),
+        counts=StatusCounts(**counts),
         next_cursor=Cursor(last.due_at, last.dossier_code, last.dossier_id) if last else None,
         page_number=position[0],
         page_count=position[1],
