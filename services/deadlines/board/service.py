@@ -288,7 +288,7 @@ class BoardPage:
     page_count: int = 1
     page_starts: Mapping[int, Cursor] = field(default_factory=dict)
     """The cursor that opens page ``n`` (``n`` ≥ 2) for the pages the pager links: the
-    :data:`PAGE_WINDOW` pages either side of the current one, and the last."""
+    :data:`PAGE_WINDOW` pages either side of the current one."""
 
 
 PAGE_WINDOW = 2
@@ -453,14 +453,15 @@ def _page_starts(
     view: list[str],
     params: dict[str, Any],
     request: BoardRequest,
-    position: tuple[int, int, int],
+    position: tuple[int, int],
     db_session: Connection,
 ) -> dict[int, Cursor]:
-    """The cursors of the pages the pager links (``position`` is the current page, the
-    page count and the rows on the last page): page ``n`` starts after the last row of
-    page ``n - 1``, found by walking back or forth from the current cursor, and the last
-    page by walking back from the view's end."""
-    number, count, on_last = position
+    """The cursors of the pages the pager links (``position`` is the current page and the
+    page count): page ``n`` starts after the last row of page ``n - 1``, found by walking
+    back or forth from the current cursor. The last page is numbered, not linked: walking
+    back from the view's end can cross every row a letter filter leaves out (1.5 s at
+    100,000 dossiers)."""
+    number, count = position
     limit, where = request.limit, " AND ".join(view)
     starts: dict[int, Cursor] = {}
     back = min(PAGE_WINDOW, number - 2)
@@ -478,10 +479,6 @@ def _page_starts(
         starts |= {
             number + j: rows[j * limit - 1] for j in range(1, ahead + 1) if j * limit <= len(rows)
         }
-    if count > number + PAGE_WINDOW:
-        tail = _rows_from(where, params, "DESC", on_last + 1, db_session)
-        if len(tail) == on_last + 1:
-            starts[count] = tail[-1]
     return starts
 
 
@@ -554,7 +551,7 @@ def board_page(
     assert counts is not None
     in_view, preceding = counts.pop("in_view"), counts.pop("before")
     limit = request.limit
-    position = (preceding // limit + 1, max(1, -(-in_view // limit)), in_view % limit or limit)
+    position = (preceding // limit + 1, max(1, -(-in_view // limit)))
     items = [_item(row) for row in rows[:limit]]
     last = items[-1] if len(rows) > limit else None
     return BoardPage(

@@ -97,10 +97,11 @@ def _board(
     *,
     next_cursor: Cursor | None = None,
     reference: ReferenceData | None = None,
+    page: BoardPage | None = None,
 ) -> str:
     names = Names(reference or Reference())
     request = parse_board_request(params)
-    page = BoardPage(items, StatusCounts(1, 2, 1, 3), next_cursor)
+    page = page or BoardPage(items, StatusCounts(1, 2, 1, 3), next_cursor)
     view = board_view(
         layout=LAYOUT,
         officer_unit=PROVINCE,
@@ -517,3 +518,25 @@ def test_a_due_soon_draft_not_marked_late_reads_not_yet_owed_on_the_board_and_in
     viewer = board_rows([unmarked], NOW, names, can_act=False)
     assert '<span class="muted not-yet-owed">Chưa cần (chưa quá hạn)</span>' in viewer
     assert "Chưa cần" not in board_rows([marked, overdue], NOW, names, can_act=False)
+
+
+def test_the_last_page_without_its_cursor_is_numbered_not_dotted() -> None:
+    # A view of twelve pages seen from the first: pages 2 and 3 are linked, the last is
+    # named by its number (its cursor is not looked for), and the gap before it is "…".
+    page = BoardPage(
+        [_item()],
+        StatusCounts(1, 2, 1, 3),
+        _cursor(10),
+        page_count=12,
+        page_starts={2: _cursor(10), 3: _cursor(20)},
+    )
+    shown = pager(parse_board_request({"limit": "10"}), page)
+    assert [(link.number, bool(link.href)) for link in shown.links] == [
+        (1, True),
+        (2, True),
+        (3, True),
+        (11, False),
+        (12, False),
+    ]
+    html = _board({"limit": "10"}, [_item()], next_cursor=_cursor(10), page=page)
+    assert '<span class="page-last">Trang 12</span>' in html
