@@ -58,6 +58,8 @@ class IntakeCounter:
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+        """One connection pool for every page, opened on first use (as IntakeContacts)."""
         self._contacts = IntakeContacts(base_url, api_key, timeout_s=timeout_s)
 
     async def dossier(self, code: str) -> IntakeDossier | None:
@@ -65,11 +67,10 @@ class IntakeCounter:
             raise IntakeUnavailable("INTAKE_API_KEY is not set")
         url = f"{self._base_url}/v1/dossiers/{quote(code, safe='')}"
         headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
-            async with (
-                aiohttp.ClientSession(timeout=self._timeout) as session,
-                session.get(url, headers=headers) as response,
-            ):
+            async with self._session.get(url, headers=headers) as response:
                 if response.status in (404, 422):
                     return None
                 if response.status != 200:
@@ -83,4 +84,6 @@ class IntakeCounter:
         return (await self._contacts.contact(code)).phone
 
     async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
         await self._contacts.close()
