@@ -4,8 +4,8 @@ Each service keeps its migrations in ``services/<name>/migrations``; yoyo's book
 tables land in the role's own schema (its search_path), so services never share them.
 yoyo takes a database lock, so several workers starting at once migrate once.
 
-A table every service that wants it keeps alike (the outbox) is versioned once, beside the
-package that uses it (``motcua/outbox/migrations``). A service says it has one by
+A table every service that wants it keeps alike (the outbox, the audit trail) is versioned
+once, beside the package that uses it (``motcua/outbox/migrations``). A service says it has one by
 depending on it: a migration of its own names one of the shared migrations
 (``-- depends: outbox.0001.table``), and then every migration of that shared set is
 applied to its schema too, recorded in its own yoyo tables like its own migrations.
@@ -21,7 +21,10 @@ from yoyo.migrations import Migration, MigrationList
 
 _ROOT = Path(__file__).resolve().parents[2]
 _SERVICES_ROOT = _ROOT / "services"
-SHARED_MIGRATIONS: tuple[Path, ...] = (_ROOT / "motcua" / "outbox" / "migrations",)
+SHARED_MIGRATIONS: tuple[Path, ...] = (
+    _ROOT / "motcua" / "outbox" / "migrations",
+    _ROOT / "motcua" / "audit" / "migrations",
+)
 """The shared sets: each a directory whose migration ids are prefixed with its name."""
 
 

@@ -18,6 +18,8 @@ class Role(StrEnum):
     """Reads the board and the reports of the subtree, acts on nothing (lãnh đạo)."""
     STAFF_ENTRY = "staff_entry"
     """Enters paper rating forms and runs the counter kiosk (cán bộ nhập phiếu)."""
+    INSPECTOR = "inspector"
+    """Reads the audit trail of the subtree, acts on nothing (thanh tra, kiểm tra)."""
 
 
 def parse_roles(values: Iterable[str]) -> frozenset[Role]:

@@ -262,6 +262,24 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "live_left_board": "{n} hồ sơ đã rời bảng",
         "live_changed": "{n} hồ sơ được cập nhật",
         "filter_any": "Tất cả",
+        "audit_title": "Nhật ký thao tác",
+        "audit_intro": (
+            "Nhật ký thao tác của dịch vụ {service}: ai đã làm gì, với hồ sơ hay bản ghi "
+            "nào, lúc nào, từ địa chỉ nào và kết quả. Nhật ký chỉ được ghi thêm, không sửa "
+            "được, và không chứa dữ liệu cá nhân của công dân."
+        ),
+        "audit_filter": "Lọc nhật ký",
+        "audit_actor": "Người thực hiện",
+        "audit_action": "Thao tác",
+        "audit_record": "Bản ghi",
+        "audit_at": "Thời điểm",
+        "audit_address": "Địa chỉ truy cập",
+        "audit_outcome": "Kết quả",
+        "audit_show": "Xem nhật ký",
+        "audit_csv": "Tải về (CSV)",
+        "audit_caption": "{count} mục gần nhất, mới nhất trước",
+        "audit_older": "Các mục cũ hơn",
+        "audit_none": "Không có mục nào khớp bộ lọc.",
         "filter_submit": "Lọc",
         "filter_reset": "Bỏ lọc",
         "next_page": "Trang sau",
@@ -659,12 +677,63 @@ def time_left(moment: datetime, now: datetime) -> str:
     return duration_words((moment - now).total_seconds())
 
 
+AUDIT_ACTION_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "signin.ok": "Đăng nhập",
+        "signin.failed": "Đăng nhập sai",
+        "signin.throttled": "Đăng nhập bị chặn tạm thời",
+        "signout": "Đăng xuất",
+        "session.revoked": "Thu hồi phiên đăng nhập",
+        "account.unlocked": "Mở khoá tài khoản",
+        "officer.registered": "Tạo hoặc đặt lại tài khoản cán bộ",
+        "board.acknowledged": "Xác nhận đã nhận biết cảnh báo",
+        "board.late_marked": "Đánh dấu sẽ trễ hạn",
+        "board.late_unmarked": "Bỏ đánh dấu sẽ trễ hạn",
+        "letter.drafted": "Soạn phiếu xin lỗi",
+        "letter.issued": "Ban hành phiếu xin lỗi",
+        "letter.corrected": "Đính chính phiếu xin lỗi",
+        "rating.kiosk": "Đánh giá tại quầy",
+        "rating.paper": "Nhập phiếu đánh giá giấy",
+        "rating.phone": "Ghi đánh giá qua điện thoại",
+        "followup.closed": "Đóng việc xử lý phản ánh",
+        "calendar.announced": "Công bố ngày nghỉ, ngày làm bù",
+        "procedure.changed": "Thay đổi thủ tục",
+        "unit.changed": "Thay đổi đơn vị",
+        "key.registered": "Cấp khoá hệ thống",
+        "key.revoked": "Thu hồi khoá hệ thống",
+        "period.closed": "Chốt số liệu kỳ báo cáo",
+        "subject.access": "Yêu cầu xem dữ liệu cá nhân",
+        "subject.correct": "Yêu cầu chỉnh sửa dữ liệu cá nhân",
+        "subject.erase": "Yêu cầu xoá dữ liệu cá nhân",
+        "subject.restrict": "Yêu cầu hạn chế xử lý dữ liệu cá nhân",
+        "hold.set": "Đặt lưu giữ theo yêu cầu pháp lý",
+        "hold.lifted": "Gỡ lưu giữ theo yêu cầu pháp lý",
+        "anonymisation.run": "Ẩn danh hoá dữ liệu hết hạn lưu trữ",
+    }
+)
+"""Every action the audit trails record (``motcua.audit``), as inspectors read them."""
+
+AUDIT_ACTOR_KIND_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "officer": "cán bộ",
+        "system": "hệ thống",
+        "admin": "quản trị",
+        "scheduler": "tác vụ định kỳ",
+        "anonymous": "chưa xác định",
+    }
+)
+
+AUDIT_OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
+    {"ok": "Thành công", "refused": "Bị từ chối", "failed": "Không thực hiện được"}
+)
+
 ROLE_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "duty_officer": "Cán bộ trực",
         "unit_head": "Thủ trưởng đơn vị",
         "leader": "Lãnh đạo",
         "staff_entry": "Cán bộ nhập phiếu",
+        "inspector": "Thanh tra",
     }
 )
 
