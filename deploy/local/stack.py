@@ -871,9 +871,9 @@ def seed_intake(state: State, intake_url: str) -> dict[str, str]:
     return keys
 
 
-def seed_officer(state: State, deadlines_url: str, unit_code: str) -> dict[str, str]:
-    """A demo duty officer watching the same subtree as the demo upstream system."""
-    username, password = "truc.hanoi", state.secret("demo_officer_password")
+def _create_officer(
+    deadlines_url: str, username: str, unit_code: str, name: str, roles: list[str], password: str
+) -> None:
     run(
         [
             sys.executable,
@@ -883,16 +883,39 @@ def seed_officer(state: State, deadlines_url: str, unit_code: str) -> dict[str, 
             username,
             unit_code,
             "--name",
-            "Cán bộ trực Công an thành phố Hà Nội",
-            # Every role, so one demo account opens every service's pages.
-            *("--role", "duty_officer", "--role", "unit_head"),
-            *("--role", "leader", "--role", "staff_entry"),
+            name,
+            *(arg for role in roles for arg in ("--role", role)),
         ],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": deadlines_url, "OFFICER_PASSWORD": password},
         stdout=subprocess.DEVNULL,
     )
-    return {"MOTCUA_DEMO_OFFICER": username, "MOTCUA_DEMO_OFFICER_PASSWORD": password}
+
+
+def seed_officer(state: State, deadlines_url: str, unit_code: str) -> dict[str, str]:
+    """A demo duty officer watching the same subtree as the demo upstream system, and an
+    inspector of that subtree who reads the audit trails."""
+    username, password = "truc.hanoi", state.secret("demo_officer_password")
+    # Every working role, so one demo account opens every service's pages.
+    roles = ["duty_officer", "unit_head", "leader", "staff_entry"]
+    _create_officer(
+        deadlines_url, username, unit_code, "Cán bộ trực Công an thành phố Hà Nội", roles, password
+    )
+    inspector, inspector_password = "thanhtra.hanoi", state.secret("demo_inspector_password")
+    _create_officer(
+        deadlines_url,
+        inspector,
+        unit_code,
+        "Cán bộ thanh tra Công an thành phố Hà Nội",
+        ["inspector"],
+        inspector_password,
+    )
+    return {
+        "MOTCUA_DEMO_OFFICER": username,
+        "MOTCUA_DEMO_OFFICER_PASSWORD": password,
+        "MOTCUA_DEMO_INSPECTOR": inspector,
+        "MOTCUA_DEMO_INSPECTOR_PASSWORD": inspector_password,
+    }
 
 
 def start_demo_traffic(state: State, variables: dict[str, str]) -> None:
