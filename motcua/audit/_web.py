@@ -114,7 +114,13 @@ def audit_router(
     """``GET {api_prefix}/v1/audit``, and the page at ``page_path`` when the service
     renders pages. ``api_prefix``: where the API is as the page's CSV link sees it."""
     router = APIRouter()
+    _add_api(router, doors)
+    if page_path is not None and doors.render_page is not None:
+        _add_page(router, doors, doors.render_page, page_path, api_prefix)
+    return router
 
+
+def _add_api(router: APIRouter, doors: AuditDoors) -> None:
     @router.get(
         "/v1/audit",
         summary="The audit trail of this service, newest first, in the inspector's subtree.",
@@ -142,7 +148,7 @@ def audit_router(
             return StreamingResponse(
                 _csv(iter(entries)),
                 media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+                headers={"Content-Disposition": 'attachment; filename="nhat-ky.csv"'},
             )
         with doors.connection() as conn:
             entries = read_entries(scope, wanted, before_seq=before, limit=limit, db_session=conn)
@@ -151,46 +157,48 @@ def audit_router(
             "next_before": entries[-1].seq if len(entries) == limit else None,
         }
 
-    if page_path is not None and doors.render_page is not None:
-        render = doors.render_page
 
-        @router.get(page_path, include_in_schema=False)
-        def audit_page(
-            request: Request,
-            actor: str | None = None,
-            action: str | None = None,
-            record_type: str | None = None,
-            record_id: str | None = None,
-            before: int | None = None,
-        ) -> Response:
-            officer = _inspector(doors, request)
-            wanted = audit_filter(actor, action, record_type, record_id, None, None)
-            with doors.connection() as conn:
-                entries = read_entries(
-                    _scope(doors, officer),
-                    wanted,
-                    before_seq=before,
-                    limit=PAGE_SIZE,
-                    db_session=conn,
-                )
-            shown = {k: v for k, v in request.query_params.items() if v and k != "before"}
-            next_before = entries[-1].seq if len(entries) == PAGE_SIZE else None
-            return render(
-                request,
-                officer,
-                "audit.html",
-                {
-                    "title": strings.TEXTS["audit_title"],
-                    "entries": entries,
-                    "wanted": wanted,
-                    "service_label": doors.service_label,
-                    "action_labels": strings.AUDIT_ACTION_LABELS,
-                    "actor_kind_labels": strings.AUDIT_ACTOR_KIND_LABELS,
-                    "outcome_labels": strings.AUDIT_OUTCOME_LABELS,
-                    "next_before": next_before,
-                    "next_url": f"{page_path}?{urlencode({**shown, 'before': next_before})}",
-                    "csv_url": f"{api_prefix}/v1/audit?{urlencode({**shown, 'format': 'csv'})}",
-                },
+def _page_context(
+    doors: AuditDoors,
+    request: Request,
+    entries: list[AuditEntry],
+    wanted: AuditFilter,
+    links: tuple[str, str],
+) -> dict[str, Any]:
+    page_path, api_prefix = links
+    shown = {k: v for k, v in request.query_params.items() if v and k != "before"}
+    next_before = entries[-1].seq if len(entries) == PAGE_SIZE else None
+    return {
+        "title": strings.TEXTS["audit_title"],
+        "entries": entries,
+        "wanted": wanted,
+        "service_label": doors.service_label,
+        "action_labels": strings.AUDIT_ACTION_LABELS,
+        "actor_kind_labels": strings.AUDIT_ACTOR_KIND_LABELS,
+        "outcome_labels": strings.AUDIT_OUTCOME_LABELS,
+        "next_before": next_before,
+        "next_url": f"{page_path}?{urlencode({**shown, 'before': next_before})}",
+        "csv_url": f"{api_prefix}/v1/audit?{urlencode({**shown, 'format': 'csv'})}",
+    }
+
+
+def _add_page(
+    router: APIRouter, doors: AuditDoors, render: PageRenderer, page_path: str, api_prefix: str
+) -> None:
+    @router.get(page_path, include_in_schema=False)
+    def audit_page(
+        request: Request,
+        actor: str | None = None,
+        action: str | None = None,
+        record_type: str | None = None,
+        record_id: str | None = None,
+        before: int | None = None,
+    ) -> Response:
+        officer = _inspector(doors, request)
+        wanted = audit_filter(actor, action, record_type, record_id, None, None)
+        with doors.connection() as conn:
+            entries = read_entries(
+                _scope(doors, officer), wanted, before_seq=before, limit=PAGE_SIZE, db_session=conn
             )
-
-    return router
+        context = _page_context(doors, request, entries, wanted, (page_path, api_prefix))
+        return render(request, officer, "audit.html", context)
