@@ -147,6 +147,7 @@ def test_closings_and_keys_are_in_the_audit_trail_inspectors_read_in_their_subtr
     _close(client, province.code, "2026-11")
     _close(client, province.code, "2026-11", 409)
     assert client.get("/v1/audit").status_code == 403
+    assert 'href="/reports/audit"' not in client.get("/reports").text  # inspectors' link only
     monkeypatch.setenv("DATABASE_URL", reporting_db)
     key_name = f"cong-thong-tin-{uuid.uuid4().hex[:6]}"
     assert manage.main(["create-key", key_name, province.code]) == 0
