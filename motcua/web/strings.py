@@ -118,6 +118,30 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "reporting_units": "Theo đơn vị trực thuộc",
         "reporting_units_caption": "Bấm tên đơn vị để xem chi tiết",
         "reporting_code": "Mã",
+        "public_title": "Công khai kết quả giải quyết thủ tục hành chính",
+        "public_intro": (
+            "Số liệu đã chốt của từng đơn vị theo tháng, quý và năm: số hồ sơ tiếp nhận, tỷ lệ "
+            "giải quyết đúng hạn, tỷ lệ xin lỗi đúng hạn, mức độ hài lòng và tỷ lệ phản hồi. "
+            "Số liệu đã chốt không thay đổi; không có thông tin của người dân hay mã hồ sơ."
+        ),
+        "public_units": "Đơn vị và kỳ đã công khai",
+        "public_periods": "Kỳ số liệu đã chốt",
+        "public_none": "Chưa có kỳ số liệu nào được chốt và công khai.",
+        "public_all_json": "Tải danh sách (JSON)",
+        "public_back": "← Tất cả đơn vị đã công khai",
+        "public_closed_at": "Số liệu chốt lúc {time}.",
+        "public_figures": "Kết quả {unit}, {period}",
+        "public_download": "Tải dữ liệu mở",
+        "public_csv": "Tải về (CSV)",
+        "public_json": "Tải về (JSON)",
+        "public_rank": "Xếp hạng trong các đơn vị cùng cấp đã công khai",
+        "public_rank_value": "Hạng {rank}/{of}",
+        "public_not_ranked": "Chưa đủ phiếu để xếp hạng (cần ít nhất {minimum} phiếu hợp lệ)",
+        "public_not_found_title": "Không có số liệu công khai",
+        "public_not_found": (
+            "Không có số liệu công khai cho đơn vị và kỳ này: kỳ chưa chốt số liệu, hoặc đơn vị "
+            "không thuộc diện công khai."
+        ),
         "reporting_nothing": "chưa có",
         "reporting_value": "Giá trị",
         "reporting_officer": "Cán bộ xử lý",

@@ -5,21 +5,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
+from motcua.audit import AuditDoors, audit_router
 from motcua.calendar import default_calendar
 from motcua.db import open_pool
 from motcua.health import Check, standard_checks
 from motcua.http import create_service_app
 from motcua.identity import OfficerGate
 from motcua.supervision import Supervisor
+from motcua.web import TEXTS
+from services.reporting import auditing
 from services.reporting.consumer import FactConsumer, topic_roles
 from services.reporting.context import ReportingContext
 from services.reporting.gauges import Exporter
 from services.reporting.intake import IntakeApi
-from services.reporting.pages import install_report_pages
+from services.reporting.pages import AUDIT_PAGE, install_report_pages, render_audit
+from services.reporting.public import router as public_router
 from services.reporting.settings import ReportingSettings
 from services.reporting.views import router
 
@@ -82,6 +87,15 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     )
     install_report_pages(app)
     app.include_router(router)
+    app.include_router(public_router)
+    doors = AuditDoors(
+        connection=pool.connection,
+        officer_of=auditing.officer_of,
+        is_top_unit=partial(auditing.is_top_unit, pool),
+        service_label=TEXTS["nav_reporting"],
+        render_page=render_audit,
+    )
+    app.include_router(audit_router(doors, page_path=AUDIT_PAGE))
     return app
 
 

@@ -8,7 +8,7 @@ can be shown beside the counts it came from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -146,6 +146,19 @@ def count(
     if group_by is GroupBy.NONE:
         counts.setdefault("", dict.fromkeys(MEASURES, 0))
     return counts
+
+
+def combine(months: Sequence[Mapping[str, int]]) -> dict[str, int]:
+    """A quarter's or year's counts from its months' counts, in order: what a fact's
+    instant places in a month adds up; what is open is taken at the period's end, which is
+    its last month's end. The same as counting the longer period from the same facts."""
+    totals = dict.fromkeys(MEASURES, 0)
+    for name, measure in MEASURES.items():
+        if SOURCES[measure.source].instant:
+            totals[name] = sum(counts.get(name, 0) for counts in months)
+        elif months:
+            totals[name] = months[-1].get(name, 0)
+    return totals
 
 
 def dossiers_behind(

@@ -7,7 +7,10 @@
   then makes the rebuilt schema the live one (the old one is kept, renamed) — only while
   no reporting process is connected, since a running one would keep its old tables.
 - ``create-key NAME UNIT_CODE`` makes an API key for a system reading the reports of the
-  unit's subtree, and prints it once.
+  unit's subtree, and prints it once; ``revoke-key NAME`` disables every key of that name.
+  Both are recorded in the audit trail (``key.registered``, ``key.revoked``) with the
+  console's user.
+- ``verify-audit`` checks the audit trail's chain: 0 intact, 1 naming the first broken entry.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg import sql
 
+from motcua.audit import verify_audit_command
 from motcua.calendar import default_calendar
 from motcua.db import (
     NotTheServiceRole,
@@ -29,12 +33,14 @@ from motcua.db import (
     open_pool,
     own_database_url,
 )
+from services.reporting import auditing
 from services.reporting.access import new_api_key
 from services.reporting.consumer import FactConsumer, topic_roles
 from services.reporting.settings import ReportingSettings
 
-COPIED = ("closed_periods", "api_keys", "units", "procedures")
-"""What a rebuild keeps from the live schema: what events cannot give back."""
+COPIED = ("closed_periods", "api_keys", "units", "procedures", "audit_log")
+"""What a rebuild keeps from the live schema: what events cannot give back (the audit
+trail is copied as it is, so its chain still verifies)."""
 
 
 def with_search_path(database_url: str, schema: str) -> str:
@@ -120,7 +126,29 @@ def _swap(settings: ReportingSettings, live: str, rebuilt: str) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _keys(command: str, args: argparse.Namespace, database_url: str) -> int:
+    """``create-key`` and ``revoke-key``, each recorded with the key's change."""
+    with psycopg.connect(database_url) as conn:
+        if command == "create-key":
+            key = new_api_key(args.name, args.unit_code, db_session=conn)
+            auditing.key_changed("key.registered", args.name, args.unit_code, db_session=conn)
+            print(key)
+            return 0
+        revoked = conn.execute(
+            "UPDATE api_keys SET disabled = true WHERE name = %s AND NOT disabled "
+            "RETURNING unit_code",
+            (args.name,),
+        ).fetchall()
+        for (unit_code,) in revoked:
+            auditing.key_changed("key.revoked", args.name, unit_code, db_session=conn)
+    if not revoked:
+        print(f"revoke-key: no enabled key is named {args.name!r}", file=sys.stderr)
+        return 1
+    print(f"revoked {len(revoked)} key(s) named {args.name!r}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.reporting.manage")
     commands = parser.add_subparsers(dest="command", required=True)
     rebuild_cmd = commands.add_parser("rebuild", help="replay every topic into a fresh schema")
@@ -129,7 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     key_cmd = commands.add_parser("create-key", help="an API key for a unit subtree's reports")
     key_cmd.add_argument("name")
     key_cmd.add_argument("unit_code")
-    args = parser.parse_args(argv)
+    revoke_cmd = commands.add_parser("revoke-key", help="disable every API key of a name")
+    revoke_cmd.add_argument("name")
+    commands.add_parser("verify-audit", help="check the audit trail's hash chain")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     settings = ReportingSettings()
     try:
         url = own_database_url("reporting", settings.database_url)
@@ -140,10 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     apply_migrations(settings.database_url, migrations_dir("reporting"))
     if args.command == "rebuild":
         return rebuild(settings, args.schema, swap=args.swap)
-    with psycopg.connect(settings.database_url) as conn:
-        key = new_api_key(args.name, args.unit_code, db_session=conn)
-    print(key)
-    return 0
+    if args.command == "verify-audit":
+        return verify_audit_command("reporting", settings.database_url)
+    return _keys(args.command, args, settings.database_url)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,12 @@ from jinja2 import Environment
 from psycopg import Connection
 from starlette.concurrency import run_in_threadpool
 
+from motcua.audit import ActorKind
 from motcua.contracts import Criterion
 from motcua.identity import (
     NotForYourRole,
     Officer,
+    Role,
     SignInRequired,
     SignInUnavailable,
     page_officer,
@@ -32,6 +34,7 @@ from motcua.web import (
     PORTAL_766_LABELS,
     TEXTS,
     Layout,
+    NavLink,
     SignedIn,
     StaticAssets,
     create_environment,
@@ -40,7 +43,7 @@ from motcua.web import (
 )
 from motcua.web.forms import read_form
 from motcua.web.strings import RATING_CRITERIA
-from services.reporting import casework, page_values, reports
+from services.reporting import auditing, casework, page_values, reports
 from services.reporting.access import REPORT_ROLES
 from services.reporting.context import ReportingContext, context
 from services.reporting.explain import EXPLANATIONS
@@ -64,6 +67,7 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 CHART_JS = "chart.umd.min.js"
 NO_STORE = {"Cache-Control": "no-store"}
+AUDIT_PAGE = "/reports/audit"
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,30 +100,13 @@ def _unit_name(ctx: ReportingContext, code: str) -> str:
     return str(row[0]) if row else code
 
 
-def _render(
-    request: Request, name: str, officer: Officer | None, *, status: int = 200, **values: Any
-) -> HTMLResponse:
-    ctx = context(request)
-    settings = ctx.settings
-    nav = service_nav(
-        "reporting",
-        board=settings.pages_board_url,
-        ratings=settings.pages_ratings_url,
-        reporting=settings.pages_reporting_url,
-    )
-    user = None
-    if officer is not None:
-        user = SignedIn(
-            officer.display_name,
-            _unit_name(ctx, officer.unit_code),
-            f"{ctx.gate.signin_url}/board/logout",
-        )
-    page = (
+def render_html(request: Request, name: str, layout: Layout, **values: Any) -> str:
+    """A page of reporting's templates on the shared layout, with the wording helpers."""
+    return (
         _templates(request)
         .get_template(name)
         .render(
-            layout=Layout(nav=nav, user=user),
-            officer=officer,
+            layout=layout,
             percent=percent,
             number=number,
             period_name=period_name,
@@ -129,7 +116,42 @@ def _render(
             **values,
         )
     )
+
+
+def _nav(request: Request, officer: Officer | None) -> list[NavLink]:
+    """The services' links; for an inspector, the audit trail's page too."""
+    settings = context(request).settings
+    nav = service_nav(
+        "reporting",
+        board=settings.pages_board_url,
+        ratings=settings.pages_ratings_url,
+        reporting=settings.pages_reporting_url,
+    )
+    if officer is not None and officer.has(Role.INSPECTOR):
+        here = request.url.path == AUDIT_PAGE
+        nav.append(NavLink(TEXTS["audit_title"], AUDIT_PAGE, here))
+    return nav
+
+
+def _render(
+    request: Request, name: str, officer: Officer | None, *, status: int = 200, **values: Any
+) -> HTMLResponse:
+    ctx = context(request)
+    user = None
+    if officer is not None:
+        user = SignedIn(
+            officer.display_name,
+            _unit_name(ctx, officer.unit_code),
+            f"{ctx.gate.signin_url}/board/logout",
+        )
+    layout = Layout(nav=_nav(request, officer), user=user)
+    page = render_html(request, name, layout, officer=officer, **values)
     return HTMLResponse(page, status_code=status, headers=NO_STORE)
+
+
+def render_audit(request: Request, officer: Officer, name: str, values: dict[str, Any]) -> Response:
+    """The audit trail's page (``motcua.audit``) on reporting's layout."""
+    return _render(request, name, officer, **values)
 
 
 def _message(
@@ -362,23 +384,28 @@ async def close_page(request: Request, officer: Leader, ctx: Ctx) -> Response:
         raise _Refused(officer, 403, TEXTS["forbidden_text"])
     form = await read_form(request) or {}
     unit, period = form.get("unit", ""), form.get("period", "")
-    await run_in_threadpool(_close, ctx, officer, unit, period)
+    address = auditing.client_address(request)
+    await run_in_threadpool(_close, ctx, officer, address, unit, period)
     # Back to the report, which confirms the closing ("Đã chốt số liệu tháng 11/2026 lúc …").
     closed = urlencode({"unit": unit, "period": period, "closed": "1"})
     return RedirectResponse(f"/reports?{closed}#closed-heading", status_code=303)
 
 
-def _close(ctx: ReportingContext, officer: Officer, unit: str, period: str) -> None:
+def _close(
+    ctx: ReportingContext, officer: Officer, address: str | None, unit: str, period: str
+) -> None:
     now = ctx.now()
     try:
         the_period = picked_period({"period": period}) or Period.containing(now, Granularity.MONTH)
     except BadPeriod as exc:
         raise _Refused(officer, 422, str(exc)) from None
-    with ctx.pool.connection() as conn, conn.transaction():
-        target = _unit(unit or None, officer, conn)
+    who = auditing.Who(officer.username, ActorKind.OFFICER, address)
+    with ctx.pool.connection() as conn:
+        with conn.transaction():
+            target = _unit(unit or None, officer, conn)
         try:
-            reports.close_month(
-                target, the_period, closed_by=officer.display_name, now=now, db_session=conn
+            auditing.close_month(
+                target, the_period, who, closed_by=officer.display_name, now=now, db_session=conn
             )
         except reports.CannotClose:
             report = f"/reports?{urlencode({'unit': target.code, 'period': str(the_period)})}"

@@ -131,6 +131,28 @@ def series(first: Period, last: Period) -> list[Period]:
     return periods
 
 
+def months_of(period: Period) -> list[Period]:
+    """The months a month, quarter or year is made of, in order."""
+    if period.granularity is Granularity.DAY:
+        raise InvalidPeriod(f"{period} is a day, not made of months")
+    months = [Period(period.start, Granularity.MONTH)]
+    while months[-1].end < period.end:
+        months.append(months[-1].next())
+    return months
+
+
+def whole_periods(months: set[Period]) -> list[Period]:
+    """The given months, and each quarter and year all of whose months are among them:
+    newest first, a year before its quarters before their months."""
+    found = set(months)
+    for month in months:
+        for granularity in (Granularity.QUARTER, Granularity.YEAR):
+            longer = Period.containing(month.starts_at, granularity)
+            if all(m in months for m in months_of(longer)):
+                found.add(longer)
+    return sorted(found, key=lambda p: (p.end, len(months_of(p))), reverse=True)
+
+
 def months_up_to(period: Period, now: datetime, count: int) -> list[Period]:
     """The ``count`` months ending with the one ``period`` ends in (or this month, if
     ``period`` is still running): the page's trend."""

@@ -70,6 +70,11 @@ def _figures(counts: dict[str, int], catalogue: dict[str, int]) -> dict[str, Any
     return {"counts": counts, "figures": derive(counts, **catalogue)}
 
 
+def with_figures(counts: dict[str, int], *, db_session: Connection) -> dict[str, Any]:
+    """Counts beside the figures derived from them, as every report shows them."""
+    return _figures(counts, _catalogue(db_session))
+
+
 def summary(
     unit: Unit, period: Period, *, filters: Filters, now: datetime, db_session: Connection
 ) -> dict[str, Any]:

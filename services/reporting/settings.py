@@ -53,6 +53,19 @@ class ReportingSettings(ServiceSettings, SignInSettings, PagesSettings):
         description="Valid answers a unit needs in the period to be ranked; below it the "
         "ranking says 'not enough answers'.",
     )
+    publish_deepest_level: int = Field(
+        default=3,
+        ge=1,
+        description="The deepest level of the unit tree whose figures are published at "
+        "/cong-khai (1 the ministry, 2 a province's police, 3 the units directly under a "
+        "province); deeper units are never published.",
+    )
+    publish_max_age_s: int = Field(
+        default=3600,
+        ge=0,
+        description="How long browsers and proxies may keep a published page or file "
+        "(Cache-Control max-age); they revalidate with its ETag after that.",
+    )
     lag_groups: str = Field(
         default="motcua-intake-inbound,motcua-deadlines,motcua-deadlines-delivered,"
         "motcua-ratings,motcua-reporting",

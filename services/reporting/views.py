@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from psycopg import Connection
 
+from motcua.audit import ActorKind
 from motcua.dossier import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
 from motcua.http import Problem
 from motcua.web import TEXTS
-from services.reporting import casework, exports, reports
+from services.reporting import auditing, casework, exports, reports
 from services.reporting.access import NotAllowed, NotSignedIn, Reader, reader_of
 from services.reporting.context import ReportingContext, context
 from services.reporting.explain import EXPLANATIONS, RATES
@@ -26,7 +27,15 @@ from services.reporting.periods import Granularity, InvalidPeriod, Period, serie
 from services.reporting.wording import period_name
 
 # Every report asks who reads (401, 403) and for a unit of their subtree (403, 404).
-router = APIRouter(prefix="/v1/reports", tags=["reports"], responses={401: {}, 403: {}, 404: {}})
+router = APIRouter(
+    prefix="/v1/reports",
+    tags=["reports"],
+    responses={
+        401: {"description": "No sign-in token or API key, or an invalid or disabled one"},
+        403: {"description": "Not a leader or unit head, or a unit outside your subtree"},
+        404: {"description": "No dossier and no catalogue names this unit"},
+    },
+)
 
 Ctx = Annotated[ReportingContext, Depends(context)]
 UnitParam = Annotated[
@@ -287,15 +296,31 @@ def get_formulas(who: ReaderDep) -> dict[str, Any]:
     "/periods/{period}/close",
     status_code=201,
     summary="Close a month (chốt số liệu): freeze its figures with the formula version.",
-    responses={409: {}},
+    responses={
+        409: {"description": "Not a finished month, or already closed for this unit"},
+        422: {"description": "The period is not a period"},
+    },
 )
-def close_period(period: str, who: ReaderDep, ctx: Ctx, unit: UnitParam = None) -> dict[str, Any]:
+def close_period(
+    period: str, request: Request, who: ReaderDep, ctx: Ctx, unit: UnitParam = None
+) -> dict[str, Any]:
     now = ctx.now()
-    with ctx.pool.connection() as conn, conn.transaction():
-        target = resolve_unit(unit, who, conn)
+    actor = auditing.Who(
+        who.name,
+        ActorKind.OFFICER if who.officer else ActorKind.SYSTEM,
+        auditing.client_address(request),
+    )
+    with ctx.pool.connection() as conn:
+        with conn.transaction():
+            target = resolve_unit(unit, who, conn)
         try:
-            return reports.close_month(
-                target, parse_period(period, now), closed_by=who.name, now=now, db_session=conn
+            return auditing.close_month(
+                target,
+                parse_period(period, now),
+                actor,
+                closed_by=who.name,
+                now=now,
+                db_session=conn,
             )
         except reports.CannotClose as exc:
             raise Problem(409, "Cannot close", str(exc)) from None

@@ -10,8 +10,10 @@ from services.reporting.periods import (
     Granularity,
     InvalidPeriod,
     Period,
+    months_of,
     months_up_to,
     series,
+    whole_periods,
 )
 
 
@@ -67,3 +69,17 @@ def test_the_trend_ends_with_the_chosen_month_or_this_one() -> None:
     ]
     assert str(months_up_to(Period.parse("2026-11"), now, 1)[0]) == "2026-11"
     assert str(months_up_to(Period.parse("2026"), now, 2)[-1]) == "2026-12"
+
+
+def test_a_quarter_or_year_is_published_only_when_all_its_months_are() -> None:
+    months = {Period.parse(f"2026-{m:02d}") for m in range(1, 13)} - {Period.parse("2026-05")}
+    months.add(Period.parse("2025-12"))
+    periods = [str(p) for p in whole_periods(months)]
+    assert "2026" not in periods  # May is open, so the year is
+    assert "2026-Q2" not in periods
+    assert periods[:3] == ["2026-Q4", "2026-12", "2026-11"]
+    assert {"2026-Q1", "2026-Q3", "2025-12"} <= set(periods)
+    assert "2025-Q4" not in periods
+    assert [str(m) for m in months_of(Period.parse("2026-Q3"))] == ["2026-07", "2026-08", "2026-09"]
+    every = {Period.parse(f"2026-{m:02d}") for m in range(1, 13)}
+    assert [str(p) for p in whole_periods(every)][:3] == ["2026", "2026-Q4", "2026-12"]

@@ -1,0 +1,4 @@
+-- Reporting's audit trail (motcua/audit): periods closed (and refused), API keys
+-- registered and revoked. The shared table and its append-only triggers come from the
+-- audit set this migration depends on, applied into reporting's own schema.
+-- depends: 0005.dossier_steps audit.0001.log
