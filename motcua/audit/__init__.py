@@ -17,6 +17,7 @@ from motcua.audit._store import (
     read_entries,
     record,
     record_alone,
+    sees_platform,
     verify_chain,
 )
 from motcua.audit._web import AuditDoors, audit_filter, audit_router
@@ -39,6 +40,7 @@ __all__ = [
     "read_entries",
     "record",
     "record_alone",
+    "sees_platform",
     "verify_audit_command",
     "verify_chain",
 ]

@@ -76,6 +76,17 @@ class AuditFilter:
     """Exclusive."""
 
 
+PLATFORM_DEPTH = 2
+"""Inspectors of a unit this close to the root (the ministry, a province's department:
+the police that runs the platform) also read platform-wide entries."""
+
+
+def sees_platform(unit_path: Sequence[str]) -> bool:
+    """True for an inspector's unit whose root-first path has at most ``PLATFORM_DEPTH``
+    units; an unknown unit (empty path) sees nothing platform-wide."""
+    return 0 < len(unit_path) <= PLATFORM_DEPTH
+
+
 @dataclass(frozen=True)
 class AuditScope:
     """What an inspector may read: entries on their unit's subtree, and platform-wide

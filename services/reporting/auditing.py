@@ -12,7 +12,15 @@ from fastapi import Request
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
-from motcua.audit import Action, ActorKind, Outcome, console_actor, record, record_alone
+from motcua.audit import (
+    Action,
+    ActorKind,
+    Outcome,
+    console_actor,
+    record,
+    record_alone,
+    sees_platform,
+)
 from motcua.identity import Officer
 from services.reporting import reports
 from services.reporting.context import context
@@ -96,10 +104,10 @@ def key_changed(action: str, name: str, unit_code: str, *, db_session: Connectio
 
 
 def is_top_unit(pool: ConnectionPool, code: str) -> bool:
-    """A unit with no parent in reporting's units table (the ministry)."""
+    """The ministry or a province's department (``motcua.audit.sees_platform``)."""
     with pool.connection() as conn:
         row = conn.execute("SELECT unit_path FROM units WHERE code = %s", (code,)).fetchone()
-    return row is not None and len(row[0]) == 1
+    return row is not None and sees_platform(row[0])
 
 
 def officer_of(request: Request) -> Officer | None:
