@@ -15,9 +15,11 @@ from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.db import open_pool
 from motcua.health import Check, standard_checks
 from motcua.http import create_service_app, problem_response
+from motcua.identity import OfficerGate
 from motcua.kafka import Topic
 from motcua.outbox import supervise_relay
 from motcua.supervision import Supervisor
+from services.intake.audit import intake_audit_router
 from services.intake.auth import KeyStore
 from services.intake.calendar.views import router as calendar_router
 from services.intake.dependencies import IntakeContext
@@ -28,6 +30,9 @@ from services.intake.dossier.unit_of_work import UnitOfWork, unavailable
 from services.intake.dossier.views import router as dossier_router
 from services.intake.dossier.window import InstantWindow
 from services.intake.inbound import InboundConsumer
+from services.intake.personal.anonymise import AnonymisationJob
+from services.intake.personal.retention import RetentionPolicy
+from services.intake.personal.views import router as personal_router
 from services.intake.reference.views import router as reference_router
 from services.intake.settings import IntakeSettings
 
@@ -78,6 +83,15 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             )
             loops.add("inbound", inbound.run)
         supervise_relay(loops, settings, service="intake")
+        hash_key = settings.subject_hash_key
+        if hash_key is not None and settings.anonymisation_interval_s > 0:
+            job = AnonymisationJob(
+                pool,
+                RetentionPolicy(settings.retention_result_years, settings.retention_refused_years),
+                hash_key.get_secret_value().encode(),
+                settings.anonymisation_interval_s,
+            )
+            loops.add("anonymisation", job.run)
         try:
             with loops.running():
                 yield
@@ -104,6 +118,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.include_router(dossier_router)
     app.include_router(reference_router)
     app.include_router(calendar_router)
+    app.include_router(personal_router)
+    gate = OfficerGate(settings.token_verifier(), signin_url="")
+    app.include_router(intake_audit_router(gate, lambda: app.state.intake.pool))
     return app
 
 
