@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from motcua.http import Problem, problem_response
 from services.intake.auth import Principal, Scope
-from services.intake.dependencies import IntakeContext, context, scoped
+from services.intake.dependencies import IntakeContext, client_address, context, scoped
 from services.intake.dossier.models import Address, Email, FullName, IdNumber, Phone, Reason
 from services.intake.inputs import InputModel
 from services.intake.personal import subjects
@@ -80,9 +80,7 @@ def _policy(settings: IntakeSettings) -> RetentionPolicy:
 
 
 def _who(principal: Principal, request: Request) -> subjects.Requester:
-    return subjects.Requester(
-        principal.name, principal.unit_code, request.client.host if request.client else None
-    )
+    return subjects.Requester(principal.name, principal.unit_code, client_address(request))
 
 
 @router.post(
