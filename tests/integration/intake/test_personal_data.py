@@ -154,7 +154,8 @@ def test_anonymisation_after_retention_keeps_every_dossier_and_figure(
             None,
             None,
         ]
-        assert row["anonymised_at"] is not None and row["kind"] == "citizen"
+        assert row["anonymised_at"] is not None
+        assert row["kind"] == "citizen"
     assert _applicant(intake_url, held)["full_name"] == held_name
     assert {_applicant(intake_url, c)["id_number"] for c in young} == {young_id}
     assert _anonymise(intake_url) == 0  # idempotent
@@ -164,12 +165,14 @@ def test_anonymisation_after_retention_keeps_every_dossier_and_figure(
     body = receipt.json()["receipt"]
     assert body["applicant_anonymised"] is True
     assert body["applicant_name"] == ANONYMISED
-    assert body["applicant_phone"] is None and body["applicant_address"] is None
+    assert body["applicant_phone"] is None
+    assert body["applicant_address"] is None
     pdf = admin_client.get(
         f"/v1/dossiers/{old[0]}/receipt",
         headers={**auth(systems.hanoi), "Accept": "application/pdf"},
     )
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
 
     lifted = admin_client.post(
         f"/v1/legal-holds/{hold.json()['id']}/lift",
@@ -206,9 +209,11 @@ def test_access_lists_exactly_what_intake_holds_about_the_person(
     fields = ("dossier_code", "full_name", "id_number", "phone", "email", "address")
     assert sorted(tuple(d[f] for f in fields) for d in export["dossiers"]) == held
     assert {d["dossier_code"] for d in export["dossiers"]} == codes
-    assert other_name not in response.text and other_id not in response.text
+    assert other_name not in response.text
+    assert other_id not in response.text
     assert all(d["documents"] for d in export["dossiers"])
-    assert logged and logged[:2] == ("access", "ok")
+    assert logged
+    assert logged[:2] == ("access", "ok")
     assert id_number.encode() not in bytes(logged[2])
 
 
@@ -239,7 +244,8 @@ def test_correct_restrict_and_erase_are_answered_and_logged(
     )
     assert refused.status_code == 409
     assert refused.headers["content-type"] == PROBLEM
-    assert code in refused.json()["detail"] and refused.json()["field"] == "id_number"
+    assert code in refused.json()["detail"]
+    assert refused.json()["field"] == "id_number"
     assert _applicant(intake_url, code)["full_name"] == name
 
     _close(intake_url, code, "rejected", "2015-01-05T10:00:00+07:00")
@@ -325,7 +331,8 @@ def test_audit_trail_records_intake_actions_for_inspectors_and_names_no_citizen(
         ).fetchall()
         text = conn.execute("SELECT string_agg(record_id || details::text, ' ') FROM audit_log")
         logged = text.fetchone()
-    assert root and logged
+    assert root
+    assert logged
     assert not [p for p in people if p[0] in logged[0] or p[1] in logged[0]]
 
     issuer = signer[0]
