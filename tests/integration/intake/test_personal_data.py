@@ -9,6 +9,7 @@ nothing to what these tests prove.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from psycopg.rows import dict_row
 
 from motcua.audit import ActorKind
 from motcua.identity import Officer, Role, TokenIssuer
+from services.deadlines.letters.intake_client import IntakeDirectory
 from services.intake import manage
 from services.intake.app import create_app
 from services.intake.dossier.receipt import ANONYMISED
@@ -30,6 +32,7 @@ from services.intake.personal.retention import RetentionPolicy
 from tests.conftest import Infra
 from tests.integration.conftest import Systems, auth, new_procedure, receive_command
 from tests.integration.intake.conftest import intake_settings
+from tests.live_server import live_server
 
 HASH_KEY = "test-subject-key"
 POLICY = RetentionPolicy(result_years=10, refused_years=5)
@@ -52,9 +55,15 @@ def admin_client(
         yield client
 
 
+PEOPLE: list[tuple[str, str]] = []
+"""Every person this module made: no audit entry may name one of them."""
+
+
 def _person() -> tuple[str, str]:
     """A fresh ID number and name of the test's own."""
-    return f"{random.randrange(10**11, 10**12)}", f"Người Thử {uuid.uuid4().hex[:8]}"
+    person = f"{random.randrange(10**11, 10**12)}", f"Người Thử {uuid.uuid4().hex[:8]}"
+    PEOPLE.append(person)
+    return person
 
 
 def _receive(client: TestClient, systems: Systems, id_number: str, name: str) -> str:
@@ -182,6 +191,18 @@ def test_anonymisation_after_retention_keeps_every_dossier_and_figure(
     assert lifted.status_code == 200, lifted.text
     assert _anonymise(intake_url) >= 1
     assert _applicant(intake_url, held)["anonymised_at"] is not None
+    with psycopg.connect(intake_url) as conn:
+        audited = conn.execute(
+            "SELECT action FROM audit_log WHERE record_id = %s ORDER BY seq", (hold.json()["id"],)
+        ).fetchall()
+        runs = conn.execute(
+            "SELECT actor_kind, details FROM audit_log WHERE action = 'anonymisation.run' "
+            "ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    assert audited == [("hold.set",), ("hold.lifted",)]
+    assert runs is not None
+    assert runs[0] == "admin"
+    assert runs[1]["applicants"] >= 1
 
 
 def test_access_lists_exactly_what_intake_holds_about_the_person(
@@ -326,9 +347,12 @@ def test_audit_trail_records_intake_actions_for_inspectors_and_names_no_citizen(
 
     with psycopg.connect(intake_url) as conn:
         root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
-        people = conn.execute(
-            "SELECT full_name, id_number FROM applicants WHERE id_number IS NOT NULL"
-        ).fetchall()
+        people = (
+            PEOPLE
+            + conn.execute(
+                "SELECT id_number, full_name FROM applicants WHERE id_number IS NOT NULL"
+            ).fetchall()
+        )
         text = conn.execute("SELECT string_agg(record_id || details::text, ' ') FROM audit_log")
         logged = text.fetchone()
     assert root
@@ -345,3 +369,22 @@ def test_audit_trail_records_intake_actions_for_inspectors_and_names_no_citizen(
     assert {("key.registered", name), ("key.revoked", name)} <= seen
     assert admin_client.get(url).status_code == 401
     assert admin_client.get(url, headers=auth(officer)).status_code == 403
+
+
+def test_a_letter_reprinted_after_erasure_names_the_anonymised_applicant_so(
+    admin_client: TestClient, systems: Systems, intake_url: str, infra: Infra
+) -> None:
+    """Deadlines asks intake for the addressee when it renders a letter: an anonymised
+    applicant reaches it as the words that say so, not as an error."""
+    id_number, name = _person()
+    code = _receive(admin_client, systems, id_number, name)
+    _close(intake_url, code, "withdrawn", "2014-06-02T08:00:00+07:00")
+    erased = admin_client.post(
+        "/v1/subject-requests/erase", json={"id_number": id_number}, headers=auth(systems.admin)
+    )
+    assert erased.status_code == 200, erased.text
+    app = create_app(intake_settings(infra, intake_url, inbound_enabled=False))
+    with live_server(app) as base_url:
+        who = asyncio.run(IntakeDirectory(base_url, systems.hanoi).particulars(code))
+    assert who.citizen_name == ANONYMISED
+    assert who.citizen_address is None
