@@ -31,7 +31,6 @@ from services.intake.dossier.views import router as dossier_router
 from services.intake.dossier.window import InstantWindow
 from services.intake.inbound import InboundConsumer
 from services.intake.personal.anonymise import AnonymisationJob
-from services.intake.personal.retention import RetentionPolicy
 from services.intake.personal.views import router as personal_router
 from services.intake.reference.views import router as reference_router
 from services.intake.settings import IntakeSettings
@@ -83,15 +82,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             )
             loops.add("inbound", inbound.run)
         supervise_relay(loops, settings, service="intake")
-        hash_key = settings.subject_hash_key
-        if hash_key is not None and settings.anonymisation_interval_s > 0:
-            job = AnonymisationJob(
-                pool,
-                RetentionPolicy(settings.retention_result_years, settings.retention_refused_years),
-                hash_key.get_secret_value().encode(),
-                settings.anonymisation_interval_s,
-            )
-            loops.add("anonymisation", job.run)
+        anonymisation = AnonymisationJob.configured(settings, pool)
+        if anonymisation is not None:
+            loops.add("anonymisation", anonymisation.run)
         try:
             with loops.running():
                 yield
@@ -115,13 +108,16 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     app.add_exception_handler(psycopg.OperationalError, unavailable)
 
-    app.include_router(dossier_router)
-    app.include_router(reference_router)
-    app.include_router(calendar_router)
-    app.include_router(personal_router)
+    _include_routers(app, settings)
+    return app
+
+
+def _include_routers(app: FastAPI, settings: IntakeSettings) -> None:
+    for router in (dossier_router, reference_router, calendar_router, personal_router):
+        app.include_router(router)
+    # Inspectors sign in as officers: their token, checked with the platform's public key.
     gate = OfficerGate(settings.token_verifier(), signin_url="")
     app.include_router(intake_audit_router(gate, lambda: app.state.intake.pool))
-    return app
 
 
 def app_from_environment() -> FastAPI:

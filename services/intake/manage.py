@@ -78,7 +78,7 @@ def _anonymise(args: argparse.Namespace, conn: psycopg.Connection) -> int:
         print("set SUBJECT_HASH_KEY: legal holds are found by it", file=sys.stderr)
         return 2
     report = anonymise_past_retention(
-        RetentionPolicy(settings.retention_result_years, settings.retention_refused_years),
+        RetentionPolicy.of(settings),
         settings.subject_hash_key.get_secret_value().encode(),
         actor=console_actor(),
         actor_kind=ActorKind.ADMIN,

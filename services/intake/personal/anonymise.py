@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool
 from motcua.audit import Action, ActorKind, record
 from services.intake.personal import store
 from services.intake.personal.retention import RetentionPolicy, subject_hash
+from services.intake.settings import IntakeSettings
 
 log = logging.getLogger(__name__)
 _TRY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('motcua.intake.anonymisation'))"
@@ -52,7 +53,8 @@ def anonymise_past_retention(
     was asked for at the console. A dry run writes nothing."""
     result_before, refused_before = policy.closed_before(now or datetime.now(UTC))
     with db_session.transaction():
-        if not db_session.execute(_TRY_LOCK).fetchone()[0]:  # type: ignore[index]
+        locked = db_session.execute(_TRY_LOCK).fetchone()
+        if not (locked and locked[0]):
             return RunReport(ran=False)
         subjects = store.past_retention(result_before, refused_before, db_session=db_session)
         holds = store.held(db_session=db_session)
@@ -88,6 +90,19 @@ class AnonymisationJob:
     policy: RetentionPolicy
     hash_key: bytes
     interval_s: float
+
+    @classmethod
+    def configured(cls, settings: IntakeSettings, pool: ConnectionPool) -> AnonymisationJob | None:
+        """The job as the settings ask for it; None when it must not run in the process."""
+        key = settings.subject_hash_key
+        if key is None or settings.anonymisation_interval_s <= 0:
+            return None
+        return cls(
+            pool,
+            RetentionPolicy.of(settings),
+            key.get_secret_value().encode(),
+            settings.anonymisation_interval_s,
+        )
 
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(self.interval_s):

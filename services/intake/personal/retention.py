@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from services.intake.dossier.state import DossierState
 
@@ -32,10 +33,21 @@ def years_after(moment: datetime, years: int) -> datetime:
     return years_before(moment, -years)
 
 
+class RetentionSettings(Protocol):
+    """The settings a policy is read from (``IntakeSettings``)."""
+
+    retention_result_years: int
+    retention_refused_years: int
+
+
 @dataclass(frozen=True)
 class RetentionPolicy:
     result_years: int
     refused_years: int
+
+    @classmethod
+    def of(cls, settings: RetentionSettings) -> RetentionPolicy:
+        return cls(settings.retention_result_years, settings.retention_refused_years)
 
     def years_for(self, state: DossierState) -> int | None:
         """The retention of a dossier in ``state``; None while it is open."""

@@ -75,10 +75,6 @@ def _key(settings: IntakeSettings) -> bytes:
     return settings.subject_hash_key.get_secret_value().encode()
 
 
-def _policy(settings: IntakeSettings) -> RetentionPolicy:
-    return RetentionPolicy(settings.retention_result_years, settings.retention_refused_years)
-
-
 def _who(principal: Principal, request: Request) -> subjects.Requester:
     return subjects.Requester(principal.name, principal.unit_code, client_address(request))
 
@@ -144,7 +140,11 @@ def post_erase(principal: Admin, body: SubjectQuery, request: Request, ctx: Cont
     key = _key(ctx.settings)
     with ctx.pool.connection() as conn:
         answer = subjects.erase(
-            body.id_number, _who(principal, request), key, _policy(ctx.settings), db_session=conn
+            body.id_number,
+            _who(principal, request),
+            key,
+            RetentionPolicy.of(ctx.settings),
+            db_session=conn,
         )
     if isinstance(answer, subjects.Refusal):
         return problem_response(
