@@ -30,7 +30,7 @@ from services.intake.dossier.receipt import ANONYMISED
 from services.intake.personal.anonymise import anonymise_past_retention
 from services.intake.personal.retention import RetentionPolicy
 from tests.conftest import Infra
-from tests.integration.conftest import Systems, auth, new_procedure, receive_command
+from tests.integration.conftest import Systems, auth, new_procedure, receive_command, wait_for
 from tests.integration.intake.conftest import intake_settings
 from tests.live_server import live_server
 
@@ -388,3 +388,38 @@ def test_a_letter_reprinted_after_erasure_names_the_anonymised_applicant_so(
         who = asyncio.run(IntakeDirectory(base_url, systems.hanoi).particulars(code))
     assert who.citizen_name == ANONYMISED
     assert who.citizen_address is None
+
+
+def test_the_process_anonymises_on_its_own_and_one_run_at_a_time(
+    admin_client: TestClient, systems: Systems, intake_url: str, infra: Infra
+) -> None:
+    id_number, name = _person()
+    code = _receive(admin_client, systems, id_number, name)
+    _close(intake_url, code, "returned", "2011-09-09T09:00:00+07:00")
+    with psycopg.connect(intake_url) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(hashtext('motcua.intake.anonymisation'))")
+        with psycopg.connect(intake_url) as conn:
+            busy = anonymise_past_retention(
+                POLICY, HASH_KEY.encode(), actor="t", actor_kind=ActorKind.ADMIN, db_session=conn
+            )
+        assert not busy.ran
+        assert _applicant(intake_url, code)["anonymised_at"] is None
+    settings = intake_settings(
+        infra,
+        intake_url,
+        inbound_enabled=False,
+        subject_hash_key=HASH_KEY,
+        anonymisation_interval_s=0.1,
+    )
+    with TestClient(create_app(settings)):
+        wait_for(
+            lambda: _applicant(intake_url, code)["anonymised_at"] is not None,
+            timeout_s=30,
+            what="the scheduled run anonymises the applicant",
+        )
+    with psycopg.connect(intake_url) as conn:
+        run = conn.execute(
+            "SELECT actor_kind FROM audit_log WHERE action = 'anonymisation.run' "
+            "ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    assert run == ("scheduler",)
