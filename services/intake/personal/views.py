@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from motcua.http import Problem, problem_response
 from services.intake.auth import Principal, Scope
@@ -46,6 +46,13 @@ class Correction(SubjectQuery):
     email: Email | None = None
     address: Address | None = None
     reason: Reason = Field(description="Why, and on what proof (no personal data).")
+
+    @field_validator("full_name")
+    @classmethod
+    def _still_named(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("a dossier's applicant keeps a name: correct it, do not remove it")
+        return value
 
     @model_validator(mode="after")
     def _something(self) -> Correction:

@@ -300,6 +300,11 @@ def test_correct_restrict_and_erase_are_answered_and_logged(
         ("/v1/subject-requests/access", {"id_number": "12ab"}, "id_number"),
         ("/v1/subject-requests/correct", {"id_number": "001190099999", "reason": "x"}, "body"),
         ("/v1/subject-requests/correct", {"id_number": "001190099999", "phone": "1"}, "phone"),
+        (
+            "/v1/subject-requests/correct",
+            {"id_number": "001190099999", "full_name": None, "reason": "x"},
+            "full_name",
+        ),
         ("/v1/subject-requests/restrict", {"id_number": "001190099999"}, "reason"),
         ("/v1/legal-holds", {"id_number": "001190099999", "reason": "x", "extra": 1}, "extra"),
         ("/v1/subject-requests/erase", {"id_number": "000000000001"}, "id_number"),
