@@ -691,6 +691,9 @@ def process_env(
             # A demo is tried at any hour: the messages it records are not sent anyway.
             "QUIET_HOURS": os.environ.get("QUIET_HOURS", ""),
         }
+    if service.name == "intake":
+        # Legal holds and the data-subject request log name a person by this key's hash.
+        env |= {"SUBJECT_HASH_KEY": state.secret("intake_subject_hash_key")}
     if service.name == "reporting":
         # Unit and procedure names, and the tally it reconciles its figures with.
         env |= {"INTAKE_URL": urls["INTAKE_URL"], "INTAKE_API_KEY": keys.reporting}

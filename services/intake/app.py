@@ -15,9 +15,11 @@ from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.db import open_pool
 from motcua.health import Check, standard_checks
 from motcua.http import create_service_app, problem_response
+from motcua.identity import OfficerGate
 from motcua.kafka import Topic
 from motcua.outbox import supervise_relay
 from motcua.supervision import Supervisor
+from services.intake.audit import intake_audit_router
 from services.intake.auth import KeyStore
 from services.intake.calendar.views import router as calendar_router
 from services.intake.dependencies import IntakeContext
@@ -28,6 +30,8 @@ from services.intake.dossier.unit_of_work import UnitOfWork, unavailable
 from services.intake.dossier.views import router as dossier_router
 from services.intake.dossier.window import InstantWindow
 from services.intake.inbound import InboundConsumer
+from services.intake.personal.anonymise import AnonymisationJob
+from services.intake.personal.views import router as personal_router
 from services.intake.reference.views import router as reference_router
 from services.intake.settings import IntakeSettings
 
@@ -78,6 +82,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             )
             loops.add("inbound", inbound.run)
         supervise_relay(loops, settings, service="intake")
+        anonymisation = AnonymisationJob.configured(settings, pool)
+        if anonymisation is not None:
+            loops.add("anonymisation", anonymisation.run)
         try:
             with loops.running():
                 yield
@@ -101,10 +108,16 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     app.add_exception_handler(psycopg.OperationalError, unavailable)
 
-    app.include_router(dossier_router)
-    app.include_router(reference_router)
-    app.include_router(calendar_router)
+    _include_routers(app, settings)
     return app
+
+
+def _include_routers(app: FastAPI, settings: IntakeSettings) -> None:
+    for router in (dossier_router, reference_router, calendar_router, personal_router):
+        app.include_router(router)
+    # Inspectors sign in as officers: their token, checked with the platform's public key.
+    gate = OfficerGate(settings.token_verifier(), signin_url="")
+    app.include_router(intake_audit_router(gate, lambda: app.state.intake.pool))
 
 
 def app_from_environment() -> FastAPI:

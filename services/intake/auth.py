@@ -119,6 +119,16 @@ def register_system(
     return row[0], api_key
 
 
+def revoke_system(name: str, *, db_session: Connection) -> bool:
+    """Disable a system's key (it stops working within ``KEY_CACHE_SECONDS``); False when
+    no such system has a key in force."""
+    cursor = db_session.execute(
+        "UPDATE upstream_systems SET disabled_at = now() WHERE name = %s AND disabled_at IS NULL",
+        (name,),
+    )
+    return cursor.rowcount == 1
+
+
 def system_by_name(name: str, *, db_session: Connection) -> Principal | None:
     """The principal of a system writing to Kafka directly, where the broker authenticated it."""
     row = db_session.execute(

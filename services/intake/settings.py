@@ -6,10 +6,11 @@ from datetime import time
 
 from pydantic import Field, SecretStr
 
+from motcua.identity import TokenCheckSettings
 from motcua.outbox import OutboxSettings
 
 
-class IntakeSettings(OutboxSettings):
+class IntakeSettings(OutboxSettings, TokenCheckSettings):
     """Everything intake reads from its environment."""
 
     paper_cutoff: time = Field(
@@ -77,4 +78,30 @@ class IntakeSettings(OutboxSettings):
         description="How long a starting process waits to have read every announced calendar "
         "override (motcua.calendar-overrides) before it refuses to start: a due date computed "
         "without them would be wrong on the receipt.",
+    )
+    retention_result_years: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Years an applicant's personal data is kept after a dossier's result was "
+        "produced or handed over (completed, returned); see docs/personal-data.md.",
+    )
+    retention_refused_years: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Years an applicant's personal data is kept after a dossier was rejected "
+        "or withdrawn; see docs/personal-data.md.",
+    )
+    anonymisation_interval_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between the anonymisation runs inside each intake process; 0 = "
+        "never in the process (run `python -m services.intake.manage anonymise`).",
+    )
+    subject_hash_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key turning an ID number into the keyed hash that legal holds and "
+        "the data-subject request log keep; unset = those doors answer 503 and the "
+        "anonymisation does not run.",
     )

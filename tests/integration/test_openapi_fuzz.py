@@ -40,6 +40,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
@@ -259,6 +260,7 @@ def test_intake_answers_every_generated_request_with_a_documented_non_5xx_status
         database_url=fuzz_intake_url,
         outbox_relay_enabled=False,  # nothing of the fuzz reaches the shared Kafka
         inbound_enabled=False,
+        subject_hash_key=SecretStr("fuzz"),
     )
     with psycopg.connect(fuzz_intake_url) as conn:
         units = [
@@ -284,6 +286,17 @@ def test_intake_answers_every_generated_request_with_a_documented_non_5xx_status
             dossiers.append(created.json()["dossier_code"])
         schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
         keys = {"*": writer, "PUT /v1/procedures/{code}": admin}
+        keys |= {
+            f"POST /v1/{door}": admin
+            for door in (
+                "subject-requests/access",
+                "subject-requests/correct",
+                "subject-requests/erase",
+                "subject-requests/restrict",
+                "legal-holds",
+                "legal-holds/{hold_id}/lift",
+            )
+        }
         facts = Facts(units, procedures, dossiers)
         items = _batch_items(schema, facts)
         fuzzed, failures = _fuzz(

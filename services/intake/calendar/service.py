@@ -13,6 +13,7 @@ from typing import Any
 from psycopg import Connection
 from psycopg.rows import dict_row
 
+from motcua.audit import Action, ActorKind, record
 from motcua.calendar import (
     CalendarOverride,
     OverrideKind,
@@ -80,8 +81,23 @@ def _current(day: date, *, db_session: Connection) -> dict[str, Any] | None:
     return row
 
 
-def _publish(view: dict[str, Any], *, db_session: Connection) -> None:
+def _publish(
+    view: dict[str, Any], principal: Principal, address: str | None, *, db_session: Connection
+) -> None:
+    """The change on its topic, and in the audit trail (platform-wide: every unit's dates)."""
     data = {key: view[key] for key in ("date", "status", "kind", "legal_basis", "note", "revision")}
+    record(
+        Action(
+            principal.name,
+            ActorKind.SYSTEM,
+            "calendar.announced",
+            record_type="calendar_day",
+            record_id=view["date"],
+            address=address,
+            details={k: data[k] for k in ("status", "kind", "legal_basis", "revision")},
+        ),
+        db_session=db_session,
+    )
     event = new_event(
         EventType.CALENDAR_OVERRIDE_CHANGED,
         source=SOURCE,
@@ -97,6 +113,7 @@ def set_override(
     principal: Principal,
     *,
     base: WorkingCalendar,
+    address: str | None = None,
     db_session: Connection,
 ) -> tuple[dict[str, Any], bool]:
     """Record (or re-record) one date's announcement; the stored view, and whether it is new.
@@ -136,12 +153,12 @@ def set_override(
         stored = _current(override.day, db_session=db_session)
         assert stored is not None
         view = _view(stored)
-        _publish(view, db_session=db_session)
+        _publish(view, principal, address, db_session=db_session)
         return view, row is None or row["withdrawn_at"] is not None
 
 
 def withdraw_override(
-    day: date, principal: Principal, *, db_session: Connection
+    day: date, principal: Principal, *, address: str | None = None, db_session: Connection
 ) -> dict[str, Any] | None:
     """Withdraw the announcement in force for ``day``; None when there is none."""
     with db_session.transaction():
@@ -157,5 +174,5 @@ def withdraw_override(
         stored = _current(day, db_session=db_session)
         assert stored is not None
         view = _view(stored)
-        _publish(view, db_session=db_session)
+        _publish(view, principal, address, db_session=db_session)
         return view

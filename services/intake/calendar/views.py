@@ -10,7 +10,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.calendar import CalendarOverride, OverrideKind
@@ -23,7 +23,13 @@ from services.intake.calendar.service import (
     set_override,
     withdraw_override,
 )
-from services.intake.dependencies import IntakeContext, authenticated, context, scoped
+from services.intake.dependencies import (
+    IntakeContext,
+    authenticated,
+    client_address,
+    context,
+    scoped,
+)
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -77,13 +83,18 @@ def put_override(
     ctx: Annotated[IntakeContext, Depends(context)],
     response: Response,
     parsed: OverrideBody,
+    request: Request,
 ) -> dict[str, Any]:
     when = _day(day)
     override = CalendarOverride(when, parsed.kind, parsed.legal_basis.strip(), parsed.note)
     try:
         with ctx.pool.connection() as conn:
             stored, created = set_override(
-                override, principal, base=ctx.rules.calendar, db_session=conn
+                override,
+                principal,
+                base=ctx.rules.calendar,
+                address=client_address(request),
+                db_session=conn,
             )
     except OverrideRefused as exc:
         raise _invalid(
@@ -102,10 +113,13 @@ def delete_override(
     day: str,
     principal: Annotated[Principal, Depends(scoped(Scope.ADMIN))],
     ctx: Annotated[IntakeContext, Depends(context)],
+    request: Request,
 ) -> dict[str, Any]:
     when = _day(day)
     with ctx.pool.connection() as conn:
-        withdrawn = withdraw_override(when, principal, db_session=conn)
+        withdrawn = withdraw_override(
+            when, principal, address=client_address(request), db_session=conn
+        )
     if withdrawn is None:
         raise Problem(404, "Not found", f"no announcement in force for {when}")
     return withdrawn

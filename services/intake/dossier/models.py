@@ -38,19 +38,23 @@ class TransitionCommand(Command):
     transition: Transition
 
 
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+IdNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{9,12}$")]
+"""A citizen's CCCD (12 digits) or an older ID card (9)."""
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{9,15}$")]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Address = Annotated[str, StringConstraints(max_length=500)]
+
+
 class Applicant(InputModel):
     """Personal data: stored in intake's own tables only, never in an event or a log."""
 
     kind: Literal["citizen", "organisation"] = "citizen"
-    full_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ]
-    id_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{9,12}$")] | None = None
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{9,15}$")] | None = None
-    email: (
-        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
-    ) = None
-    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+    full_name: FullName
+    id_number: IdNumber | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    address: Address | None = None
 
 
 class ReceiveDossier(Command):

@@ -16,6 +16,8 @@ from motcua.dossier import LOCAL_ZONE
 CHANNELS = {"in_person": "trực tiếp", "postal": "qua dịch vụ bưu chính", "online": "trực tuyến"}
 UNITS = {"working_days": "ngày làm việc", "working_hours": "giờ làm việc", "calendar_days": "ngày"}
 SIGNER_NOTE = "(Ký, ghi rõ họ tên)"
+ANONYMISED = "Đã ẩn danh theo quy định lưu trữ"
+"""Where the applicant was named, once their data is anonymised (docs/personal-data.md)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class Receipt:
     processing_unit: str
     received_at: datetime
     due_at: datetime
+    applicant_anonymised: bool = False
+    """The applicant's personal data was anonymised after retention: ``applicant_name``
+    says so, and their other fields are null."""
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)

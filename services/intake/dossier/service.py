@@ -47,7 +47,7 @@ from services.intake.dossier.plans import (
     replayed,
     sequence_exhausted,
 )
-from services.intake.dossier.receipt import Receipt
+from services.intake.dossier.receipt import ANONYMISED, Receipt
 from services.intake.dossier.rules import IntakeRules
 from services.intake.dossier.state import DossierState
 from services.intake.dossier.transitions import allowed_transitions
@@ -401,7 +401,7 @@ def load_receipt(code: str, *, principal: Principal, db_session: Connection) -> 
         dossier_code=row["code"],
         procedure_code=row["procedure_code"],
         procedure_name=row["procedure_name"],
-        applicant_name=row["full_name"],
+        applicant_name=ANONYMISED if row["anonymised"] else row["full_name"],
         applicant_phone=row["phone"],
         applicant_email=row["email"],
         applicant_address=row["address"],
@@ -412,6 +412,7 @@ def load_receipt(code: str, *, principal: Principal, db_session: Connection) -> 
         processing_unit=row["processing_unit"],
         received_at=row["received_at"],
         due_at=row["original_due_at"],
+        applicant_anonymised=row["anonymised"],
     )
 
 

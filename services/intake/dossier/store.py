@@ -201,7 +201,9 @@ class _NewRows:
             "id_number text, phone text, email text, address text) ORDER BY a.ref "
             "ON CONFLICT (ref) DO UPDATE SET "
             "full_name = EXCLUDED.full_name, phone = EXCLUDED.phone, email = EXCLUDED.email, "
-            "address = EXCLUDED.address, updated_at = now()",
+            "address = EXCLUDED.address, updated_at = now(), "
+            # A person anonymised after retention who comes back is named again.
+            "id_number = coalesce(applicants.id_number, EXCLUDED.id_number), anonymised_at = NULL",
             (self.applicants,),
         )
         db_session.execute(
@@ -289,6 +291,7 @@ def receipt_row(code: str, *, db_session: Connection) -> dict[str, Any] | None:
             "d.original_due_at, "
             "d.procedure_code, p.name AS procedure_name, p.processing_amount, "
             "p.processing_unit, a.full_name, a.phone, a.email, a.address, "
+            "a.anonymised_at IS NOT NULL AS anonymised, "
             "u.name AS agency, u.address AS agency_address, parent.name AS parent_agency, "
             "u.head_title AS agency_head_title, u.public_phone AS agency_phone, "
             "e.details "

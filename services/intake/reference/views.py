@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
+from motcua.audit import Action, ActorKind, record
 from motcua.http import Problem
 from services.intake.auth import Principal, Scope
-from services.intake.dependencies import IntakeContext, authenticated, context, scoped
+from services.intake.dependencies import (
+    IntakeContext,
+    authenticated,
+    client_address,
+    context,
+    scoped,
+)
 from services.intake.reference.models import PROCEDURE_CODE_PATTERN, Procedure
 from services.intake.reference.service import list_procedures, list_units, upsert_procedure
 
@@ -30,10 +37,11 @@ def get_procedures(
     responses={401: {}, 403: {}, 422: {}},
 )
 def put_procedure(
-    _: Annotated[Principal, Depends(scoped(Scope.ADMIN))],
+    principal: Annotated[Principal, Depends(scoped(Scope.ADMIN))],
     code: Annotated[str, Path(pattern=PROCEDURE_CODE_PATTERN)],
     procedure: Procedure,
     ctx: Annotated[IntakeContext, Depends(context)],
+    request: Request,
 ) -> dict[str, Any]:
     """The scope is checked (a dependency) before the body is validated: 403 before 422."""
     if procedure.code != code:
@@ -45,6 +53,22 @@ def put_procedure(
         )
     with ctx.pool.connection() as conn:
         stored = upsert_procedure(procedure, db_session=conn)
+        record(
+            Action(
+                principal.name,
+                ActorKind.SYSTEM,
+                "procedure.changed",
+                record_type="procedure",
+                record_id=code,
+                address=client_address(request),
+                details={
+                    "version": stored["version"],
+                    "processing_amount": stored["processing_amount"],
+                    "processing_unit": stored["processing_unit"],
+                },
+            ),
+            db_session=conn,
+        )
     ctx.rules.catalog.invalidate()
     return stored
 

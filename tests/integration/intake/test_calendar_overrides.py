@@ -141,7 +141,7 @@ def test_only_an_admin_records_an_announcement_and_bad_ones_are_named(
 
 
 def test_an_announced_swap_changes_new_receipts_without_a_restart_and_reaches_the_feed(
-    client: TestClient, systems: Systems, infra: Infra, swap: tuple[date, date]
+    client: TestClient, systems: Systems, infra: Infra, swap: tuple[date, date], intake_url: str
 ) -> None:
     friday, saturday = swap
     basis = f"Quyết định {random.randint(100, 999)}/QĐ-TTg"
@@ -243,6 +243,13 @@ def test_an_announced_swap_changes_new_receipts_without_a_restart_and_reaches_th
         feed.stop()
 
     _assert_on_topic(infra, friday, [("in_force", 1), ("withdrawn", 2)])
+    with psycopg.connect(intake_url) as conn:
+        audited = conn.execute(
+            "SELECT details ->> 'status', (details ->> 'revision')::int FROM audit_log "
+            "WHERE action = 'calendar.announced' AND record_id = %s ORDER BY seq",
+            (str(friday),),
+        ).fetchall()
+    assert audited == [("in_force", 1), ("withdrawn", 2)]  # the same one again: not recorded
 
 
 def _assert_on_topic(infra: Infra, day: date, expected: list[tuple[str, int]]) -> None:

@@ -1,0 +1,4 @@
+-- Intake's audit trail: the shared append-only, hash-chained log (motcua/audit), in
+-- intake's own schema. Keys registered or revoked, procedure and unit changes, calendar
+-- announcements, data-subject requests, legal holds and anonymisation runs are recorded.
+-- depends: 0008.unit_contact audit.0001.log
