@@ -54,6 +54,10 @@ class AuditDoors:
     """Whose log this is, in Vietnamese, for the page's heading ("Tiếp nhận hồ sơ")."""
     render_page: PageRenderer | None = None
     """None: the service has no pages, only the API."""
+    page_inspector: Callable[[Request], Officer] | None = None
+    """For the page: the signed-in inspector, or the service's own page exceptions
+    (``motcua.identity.SignInRequired``, ``NotForYourRole``) that send a browser to sign in
+    or show the forbidden page. None: the API's problem+json answers (401, 403)."""
 
 
 def _scope(doors: AuditDoors, officer: Officer) -> AuditScope:
@@ -194,7 +198,10 @@ def _add_page(
         record_id: str | None = None,
         before: int | None = None,
     ) -> Response:
-        officer = _inspector(doors, request)
+        if doors.page_inspector is not None:
+            officer = doors.page_inspector(request)
+        else:
+            officer = _inspector(doors, request)
         wanted = audit_filter(actor, action, record_type, record_id, None, None)
         with doors.connection() as conn:
             entries = read_entries(

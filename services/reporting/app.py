@@ -94,6 +94,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         is_top_unit=partial(auditing.is_top_unit, pool),
         service_label=TEXTS["nav_reporting"],
         render_page=render_audit,
+        page_inspector=auditing.page_inspector,
     )
     app.include_router(audit_router(doors, page_path=AUDIT_PAGE))
     return app

@@ -21,7 +21,7 @@ from motcua.audit import (
     record_alone,
     sees_platform,
 )
-from motcua.identity import Officer
+from motcua.identity import Officer, Role, page_officer
 from services.reporting import reports
 from services.reporting.context import context
 from services.reporting.periods import Period
@@ -114,4 +114,15 @@ def officer_of(request: Request) -> Officer | None:
     """The signed-in officer (cookie or Bearer token), whatever their role."""
     return context(request).gate.officer(
         dict(request.cookies), request.headers.get("authorization")
+    )
+
+
+def page_inspector(request: Request) -> Officer:
+    """The audit page's inspector, or the sign-in hand-off / forbidden page."""
+    return page_officer(
+        context(request).gate,
+        page_url=str(request.url),
+        cookies=request.cookies,
+        authorization=request.headers.get("authorization"),
+        roles=(Role.INSPECTOR,),
     )

@@ -147,6 +147,9 @@ def test_closings_and_keys_are_in_the_audit_trail_inspectors_read_in_their_subtr
     _close(client, province.code, "2026-11")
     _close(client, province.code, "2026-11", 409)
     assert client.get("/v1/audit").status_code == 403
+    refused_page = client.get("/reports/audit")
+    assert refused_page.status_code == 403
+    assert refused_page.headers["content-type"].startswith("text/html")
     assert 'href="/reports/audit"' not in client.get("/reports").text  # inspectors' link only
     monkeypatch.setenv("DATABASE_URL", reporting_db)
     key_name = f"cong-thong-tin-{uuid.uuid4().hex[:6]}"
@@ -169,6 +172,11 @@ def test_closings_and_keys_are_in_the_audit_trail_inspectors_read_in_their_subtr
     ]
     page = client.get("/reports/audit", params={"record_id": key_name})
     assert page.status_code == 200
+    client.cookies.clear()
+    anonymous = client.get("/reports/audit", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert "/auth/continue" in anonymous.headers["location"]
+    sign_in(client, signer, province.code, Role.INSPECTOR)
     assert 'href="/reports/audit"' in page.text
     sign_in(client, signer, Province.new().code, Role.INSPECTOR)
     assert _entries(client, record_id=f"{province.code}/2026-11") == []
