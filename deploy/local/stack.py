@@ -669,7 +669,9 @@ def process_env(
             "INTAKE_URL": urls["INTAKE_URL"],
             "INTAKE_API_KEY": keys.deadlines,
             "OFFICER_TOKEN_PRIVATE_KEY_FILE": str(private_key),
-            "SIGNIN_RETURN_ORIGINS": f"{urls['RATINGS_URL']},{urls['REPORTING_URL']}",
+            "SIGNIN_RETURN_ORIGINS": ",".join(
+                urls[name] for name in ("RATINGS_URL", "REPORTING_URL", "INTAKE_URL")
+            ),
         }
     if service.name == "deadlines":
         # The worker sends the letters' notices: the citizen's contact from intake, the

@@ -20,7 +20,7 @@ from motcua.audit._store import (
     sees_platform,
     verify_chain,
 )
-from motcua.audit._web import AuditDoors, audit_filter, audit_router
+from motcua.audit._web import AuditDoors, PageRenderer, audit_filter, audit_router
 
 __all__ = [
     "GENESIS",
@@ -32,6 +32,7 @@ __all__ = [
     "AuditScope",
     "ChainCheck",
     "Outcome",
+    "PageRenderer",
     "audit_filter",
     "audit_router",
     "console_actor",

@@ -304,6 +304,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "audit_caption": "{count} mục gần nhất, mới nhất trước",
         "audit_older": "Các mục cũ hơn",
         "audit_none": "Không có mục nào khớp bộ lọc.",
+        "audit_inspectors_only": "Nhật ký thao tác chỉ dành cho cán bộ thanh tra.",
         "filter_submit": "Lọc",
         "filter_reset": "Bỏ lọc",
         "next_page": "Trang sau",

@@ -30,6 +30,7 @@ from services.intake.dossier.unit_of_work import UnitOfWork, unavailable
 from services.intake.dossier.views import router as dossier_router
 from services.intake.dossier.window import InstantWindow
 from services.intake.inbound import InboundConsumer
+from services.intake.pages import install_audit_page
 from services.intake.personal.anonymise import AnonymisationJob
 from services.intake.personal.views import router as personal_router
 from services.intake.reference.views import router as reference_router
@@ -116,8 +117,9 @@ def _include_routers(app: FastAPI, settings: IntakeSettings) -> None:
     for router in (dossier_router, reference_router, calendar_router, personal_router):
         app.include_router(router)
     # Inspectors sign in as officers: their token, checked with the platform's public key.
-    gate = OfficerGate(settings.token_verifier(), signin_url="")
-    app.include_router(intake_audit_router(gate, lambda: app.state.intake.pool))
+    gate = OfficerGate.from_settings(settings)
+    page = install_audit_page(app, gate)
+    app.include_router(intake_audit_router(gate, lambda: app.state.intake.pool, page))
 
 
 def app_from_environment() -> FastAPI:

@@ -1,5 +1,5 @@
 """Intake's audit trail for inspectors: ``GET /v1/audit`` on the shared router, with the
-officer found from the sign-in token (intake has no pages, so no audit page either)."""
+officer found from the sign-in token, and the same on a page (``/audit``)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,18 @@ from fastapi import APIRouter, Request
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
-from motcua.audit import AuditDoors, audit_router, sees_platform
+from motcua.audit import AuditDoors, PageRenderer, audit_router, sees_platform
 from motcua.identity import Officer, OfficerGate
+from services.intake.pages import AUDIT_PAGE
 
 
-def intake_audit_router(gate: OfficerGate, pool: Callable[[], ConnectionPool]) -> APIRouter:
-    """``pool``: the running process's pool (opened by the app's lifespan)."""
+def intake_audit_router(
+    gate: OfficerGate,
+    pool: Callable[[], ConnectionPool],
+    page: tuple[PageRenderer, Callable[[Request], Officer]],
+) -> APIRouter:
+    """``pool``: the running process's pool (opened by the app's lifespan); ``page``: how
+    the audit page renders and finds its inspector (``services.intake.pages``)."""
 
     @contextmanager
     def connection() -> Iterator[Connection[Any]]:
@@ -38,5 +44,8 @@ def intake_audit_router(gate: OfficerGate, pool: Callable[[], ConnectionPool]) -
             officer_of=officer_of,
             is_top_unit=is_top_unit,
             service_label="Tiếp nhận hồ sơ",
-        )
+            render_page=page[0],
+            page_inspector=page[1],
+        ),
+        page_path=AUDIT_PAGE,
     )

@@ -6,11 +6,11 @@ from datetime import time
 
 from pydantic import Field, SecretStr
 
-from motcua.identity import TokenCheckSettings
+from motcua.identity import SignInSettings
 from motcua.outbox import OutboxSettings
 
 
-class IntakeSettings(OutboxSettings, TokenCheckSettings):
+class IntakeSettings(OutboxSettings, SignInSettings):
     """Everything intake reads from its environment."""
 
     paper_cutoff: time = Field(

@@ -429,9 +429,10 @@ def install_report_pages(app: FastAPI) -> None:
 
     @app.exception_handler(NotForYourRole)
     async def not_for_role(request: Request, exc: NotForYourRole) -> Response:
-        return _message(
-            request, exc.officer, 403, TEXTS["forbidden_title"], TEXTS["reporting_leaders_only"]
+        only = (
+            "audit_inspectors_only" if Role.INSPECTOR in exc.allowed else "reporting_leaders_only"
         )
+        return _message(request, exc.officer, 403, TEXTS["forbidden_title"], TEXTS[only])
 
     @app.exception_handler(SignInUnavailable)
     async def unavailable(request: Request, exc: SignInUnavailable) -> Response:

@@ -375,6 +375,18 @@ def test_audit_trail_records_intake_actions_for_inspectors_and_names_no_citizen(
     assert admin_client.get(url).status_code == 401
     assert admin_client.get(url, headers=auth(officer)).status_code == 403
 
+    page = admin_client.get("/audit", params={"record_id": name}, headers=auth(inspector))
+    assert page.status_code == 200
+    assert "Nhật ký thao tác" in page.text
+    assert "Cấp khoá hệ thống" in page.text
+    assert "Thu hồi khoá hệ thống" in page.text
+    nobody = admin_client.get("/audit", follow_redirects=False)
+    assert nobody.status_code == 303
+    assert "/auth/continue?next=" in nobody.headers["location"]
+    refused = admin_client.get("/audit", headers=auth(officer))
+    assert refused.status_code == 403
+    assert "chỉ dành cho cán bộ thanh tra" in refused.text
+
 
 def test_a_letter_reprinted_after_erasure_names_the_anonymised_applicant_so(
     admin_client: TestClient, systems: Systems, intake_url: str, infra: Infra
