@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from psycopg import Connection
@@ -143,6 +143,21 @@ def close_session(token: str, *, db_session: Connection) -> str | None:
 def revoke_sessions(username: str, *, db_session: Connection) -> int:
     """End every session of the officer at once (their pages ask this table on each
     request); how many were open."""
+    db_session.execute(
+        "UPDATE officers SET sessions_revoked_at = now() WHERE username = %s", (username,)
+    )
     return db_session.execute(
         "DELETE FROM officer_sessions WHERE username = %s", (username,)
     ).rowcount
+
+
+def token_still_good(username: str, issued_at: datetime, *, db_session: Connection) -> bool:
+    """False for a sign-in token of an account since disabled, or issued before an admin
+    revoked the account's sessions; True for any other (an OIDC provider's officers have
+    no account here)."""
+    row = db_session.execute(
+        "SELECT disabled_at IS NULL AND (sessions_revoked_at IS NULL OR sessions_revoked_at "
+        "< %s) FROM officers WHERE username = %s",
+        (issued_at, username),
+    ).fetchone()
+    return row is None or bool(row[0])

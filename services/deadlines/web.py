@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from psycopg import Connection
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from motcua.http import Problem
@@ -40,7 +41,7 @@ from motcua.identity import (
     token_from,
 )
 from services.deadlines.database import Database
-from services.deadlines.officers import SESSION_LIFETIME, officer_for_session
+from services.deadlines.officers import SESSION_LIFETIME, officer_for_session, token_still_good
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.signin_guard import (
     Attempt,
@@ -116,32 +117,33 @@ class SignIn:
     async def officer(self, request: Request) -> Officer | None:
         """The session's officer — deadlines asks its own table, so a closed session or a
         disabled account stops working here at once — else the sign-in token's, as on
-        every other service (how officers signed in by an OIDC provider get in)."""
-        session = request.cookies.get(SESSION_COOKIE)
-        if session:
-            officer = await self.db.run(officer_for_session, session)
-            if officer is not None:
-                return officer
-        return self._token_officer(request)
+        every other service (how officers signed in by an OIDC provider get in), unless
+        the token names one of deadlines' accounts since disabled or whose sessions an
+        admin revoked after it was issued (else renewing it here would outlive both)."""
+        return await self.db.run(self._officer_in, request)
 
     def officer_blocking(self, request: Request) -> Officer | None:
         """:meth:`officer`, for a handler that runs in a worker thread (the audit trail's)."""
+        with self.db.pool.connection() as conn:
+            return self._officer_in(request, db_session=conn)
+
+    def _officer_in(self, request: Request, *, db_session: Connection) -> Officer | None:
         session = request.cookies.get(SESSION_COOKIE)
         if session:
-            with self.db.pool.connection() as conn:
-                officer = officer_for_session(session, db_session=conn)
+            officer = officer_for_session(session, db_session=db_session)
             if officer is not None:
                 return officer
-        return self._token_officer(request)
-
-    def _token_officer(self, request: Request) -> Officer | None:
         token = token_from(request.cookies, request.headers.get("Authorization"))
-        if token:
-            try:
-                return self.verifier.verify(token)
-            except InvalidOfficerToken:
-                return None
-        return None
+        if not token:
+            return None
+        try:
+            holder, expires_at = self.verifier.verify_until(token)
+        except InvalidOfficerToken:
+            return None
+        issued_at = expires_at - self.issuer.lifetime
+        return (
+            holder if token_still_good(holder.username, issued_at, db_session=db_session) else None
+        )
 
     @classmethod
     def from_settings(cls, settings: DeadlinesSettings, db: Database) -> SignIn:

@@ -14,6 +14,10 @@ CREATE INDEX signin_failures_username ON signin_failures (username, at DESC);
 CREATE INDEX signin_failures_address ON signin_failures (address, at DESC);
 CREATE INDEX signin_failures_at ON signin_failures (at);
 
+-- `manage revoke-sessions`: sign-in tokens issued before this are refused on deadlines, so
+-- its pages cannot renew one the revoked session handed out.
+ALTER TABLE officers ADD COLUMN sessions_revoked_at timestamptz;
+
 -- The inspector reads the audit trail (motcua.identity.Role.INSPECTOR).
 ALTER TABLE officers DROP CONSTRAINT officers_roles_check;
 ALTER TABLE officers ADD CONSTRAINT officers_roles_check
