@@ -11,7 +11,6 @@ nothing here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import psycopg
@@ -20,24 +19,10 @@ import pytest
 from motcua.identity import Role
 from services.deadlines.manage import main as manage
 from services.deadlines.officers import register_officer
-from services.deadlines.officers_web import create_app
-from services.deadlines.settings import DeadlinesSettings
-from tests.conftest import Database, Infra
-from tests.live_server import live_server
+from tests.conftest import Database
 
 PASSWORD = "mat-khau-dung-2026"
 WRONG = "mat-khau-sai-2026"
-
-
-@pytest.fixture(scope="module")
-def web(infra: Infra, database: Database) -> Iterator[str]:
-    settings = DeadlinesSettings(
-        kafka_bootstrap_servers=infra.bootstrap_servers,
-        database_url=database.service_urls["deadlines"],
-        intake_url="http://127.0.0.1:9",  # no reference data: names fall back to codes
-    )
-    with live_server(create_app(settings)) as base_url:
-        yield base_url
 
 
 @pytest.fixture
@@ -53,12 +38,6 @@ def officer(database: Database) -> str:
             db_session=conn,
         )
     return username
-
-
-@pytest.fixture
-def console(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``manage`` commands run here as at the console, as deadlines' own role."""
-    monkeypatch.setenv("DATABASE_URL", database.service_urls["deadlines"])
 
 
 def address() -> str:
