@@ -168,7 +168,8 @@ def record_alerts(items: Sequence[AlertToRecord], *, db_session: Connection) -> 
     """:func:`record_alert` for many alerts at once: two statements and a notice per board,
     in one transaction, so a burst of thousands of alerts falling due together costs a few
     commits, not one each. Applied in order: of a dossier's due-soon and overdue alerts in
-    one call, the overdue one is what its board row shows."""
+    one call, the overdue one is what its board row shows. Each letter drafted is in the
+    audit trail (``letter.drafted``), in the same transaction."""
     if not items:
         return
     last = {item.clock.dossier_id: item for item in items}
