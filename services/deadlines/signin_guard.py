@@ -12,6 +12,7 @@ password and an unknown username answer alike and cost alike (one scrypt each).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -63,7 +64,9 @@ class Throttled:
     retry_after_s: int
 
 
-def wait_seconds(locking: list[datetime | None], now: datetime, window: timedelta) -> int | None:
+def wait_seconds(
+    locking: Sequence[datetime | None], now: datetime, window: timedelta
+) -> int | None:
     """Whole seconds until the throttle lifts, or None when it does not hold. ``locking``:
     for each counter (account, address), the failure that filled it up — its limit-th most
     recent within the window — or None when that counter is below its limit."""
