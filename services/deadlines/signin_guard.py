@@ -100,10 +100,15 @@ def _wait(attempt: Attempt, limits: Limits, db_session: Connection) -> int | Non
     return wait_seconds([row[0], row[1]], row[2], limits.window)
 
 
+def _unit_path(unit: str | None, db_session: Connection) -> tuple[str, ...]:
+    """Where an entry about an account goes: its unit's path; () for no such account,
+    looked up all the same, so an unknown username costs what a known one does."""
+    path = unit_path_of(unit or "", db_session=db_session)
+    return path if unit else ()
+
+
 def _account_path(username: str, db_session: Connection) -> tuple[str, ...]:
-    """Where an entry about the account goes: its unit's path; () for no such account."""
-    unit = officer_unit(username, db_session=db_session)
-    return unit_path_of(unit, db_session=db_session) if unit else ()
+    return _unit_path(officer_unit(username, db_session=db_session), db_session)
 
 
 def _anonymous(
@@ -160,7 +165,7 @@ def _attempt(
         "INSERT INTO signin_failures (username, address) VALUES (%s, %s)",
         (attempt.username, attempt.address),
     )
-    path = unit_path_of(account.unit_code, db_session=db_session) if account else ()
+    path = _unit_path(account.unit_code if account else None, db_session)
     record(_anonymous(attempt, "signin.failed", path, reason=str(reason)), db_session=db_session)
     return Refused(reason)
 
