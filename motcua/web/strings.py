@@ -22,6 +22,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "nav_board": "Bảng theo dõi",
         "nav_ratings": "Đánh giá",
         "nav_reporting": "Báo cáo",
+        "nav_audit": "Nhật ký thao tác",
         "signed_in_as": "Cán bộ",
         "unit": "Đơn vị",
         "logout": "Đăng xuất",
@@ -34,6 +35,10 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "login": "Đăng nhập",
         "login_missing": "Nhập tên đăng nhập và mật khẩu.",
         "login_wrong": "Sai tên đăng nhập hoặc mật khẩu.",
+        "login_throttled": (
+            "Đăng nhập sai quá nhiều lần. Vì an toàn, vui lòng thử lại sau {minutes} phút "
+            "hoặc liên hệ quản trị hệ thống để mở khóa."
+        ),
         "forbidden_title": "Không có quyền",
         "signin_unavailable_title": "Chưa cấu hình đăng nhập",
         "signin_unavailable_text": "Dịch vụ chưa có khóa công khai để kiểm tra đăng nhập "

@@ -42,3 +42,11 @@ LETTER_NOTICES = Counter(
     "by channel.",
     ["channel", "state"],
 )
+SIGNIN_FAILURES = Counter(
+    "motcua_deadlines_signin_failures_total",
+    "Failed officer sign-ins, by reason: wrong_password, unknown (no such account, or a "
+    "disabled one) or throttled (refused unchecked). Never by username.",
+    ["reason"],
+)
+for _reason in ("wrong_password", "unknown", "throttled"):
+    SIGNIN_FAILURES.labels(_reason)  # at zero from the start, so increase() sees the first

@@ -81,6 +81,26 @@ class DeadlinesSettings(
         description="Mark the session and sign-in cookies Secure (sent over HTTPS only): "
         "set it wherever the pages are served over TLS; the local stack speaks plain HTTP.",
     )
+    signin_account_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins of one username (known or not) within the window after "
+        "which its attempts are refused with 429, unchecked, until the window lets them go.",
+    )
+    signin_address_failures: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Failed sign-ins from one client address within the window after which "
+        "its attempts are refused with 429, unchecked.",
+    )
+    signin_window_s: int = Field(
+        default=900,
+        ge=60,
+        le=86_400,
+        description="The sign-in throttle's window, in seconds: failures older count for nothing.",
+    )
     signin_return_origins: str = Field(
         default="",
         description="Comma-separated origins (e.g. http://127.0.0.1:8003) of the other "

@@ -7,14 +7,16 @@ hands out a short-lived sign-in token (``motcua.identity``: Ed25519-signed, user
 roles) in a cookie every Motcua service on the host reads. A service whose page finds no
 valid token sends the browser to ``GET /auth/continue?next=<page>``, which renews the
 token from the session and sends it back (or to the login page first). ``GET /v1/me``
-says who is signed in. Errors are problem+json, like every Motcua API.
+says who is signed in. Errors are problem+json, like every Motcua API. Both doors are
+guarded (:mod:`services.deadlines.signin_guard`): too many failures of a username or from
+an address answer 429 with ``Retry-After``, and every attempt is in the audit trail.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -39,13 +41,16 @@ from motcua.identity import (
     token_from,
 )
 from services.deadlines.database import Database
-from services.deadlines.officers import (
-    SESSION_LIFETIME,
-    authenticate,
-    officer_for_session,
-    open_session,
-)
+from services.deadlines.officers import SESSION_LIFETIME, officer_for_session, token_still_good
 from services.deadlines.settings import DeadlinesSettings
+from services.deadlines.signin_guard import (
+    Attempt,
+    Limits,
+    Refused,
+    SignedIn,
+    Throttled,
+    sign_in,
+)
 
 SESSION_COOKIE = "motcua_session"
 LOGIN_PATH = "/board/login"
@@ -63,10 +68,17 @@ def officer_json(officer: Officer) -> dict[str, Any]:
     }
 
 
-def log_in(username: str, password: str, *, db_session: Connection) -> tuple[Officer, str] | None:
-    """The officer and a new session token, or None for a wrong username or password."""
-    officer = authenticate(username, password, db_session=db_session)
-    return (officer, open_session(officer, db_session=db_session)) if officer else None
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or the first hop a trusted proxy names in
+    X-Forwarded-For (uvicorn's ``FORWARDED_ALLOW_IPS``, loopback by default)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def log_in(request: Request, username: str, password: str) -> SignedIn | Refused | Throttled:
+    """A guarded attempt (:mod:`services.deadlines.signin_guard`) from this request's client."""
+    found = signin(request)
+    attempt = Attempt(username, password, client_address(request))
+    return await found.db.run(sign_in, attempt, found.limits)
 
 
 def session_cookie(token: str, *, max_age_s: int | None = None, secure: bool = False) -> str:
@@ -100,23 +112,38 @@ class SignIn:
     """Deadlines' own public key, or an OIDC provider's (OFFICER_TOKEN_PUBLIC_KEY_FILE)."""
     return_origins: tuple[str, ...]
     secure_cookies: bool = False
+    limits: Limits = field(default_factory=Limits)
 
     async def officer(self, request: Request) -> Officer | None:
         """The session's officer — deadlines asks its own table, so a closed session or a
         disabled account stops working here at once — else the sign-in token's, as on
-        every other service (how officers signed in by an OIDC provider get in)."""
+        every other service (how officers signed in by an OIDC provider get in), unless
+        the token names one of deadlines' accounts since disabled or whose sessions an
+        admin revoked after it was issued (else renewing it here would outlive both)."""
+        return await self.db.run(self._officer_in, request)
+
+    def officer_blocking(self, request: Request) -> Officer | None:
+        """:meth:`officer`, for a handler that runs in a worker thread (the audit trail's)."""
+        with self.db.pool.connection() as conn:
+            return self._officer_in(request, db_session=conn)
+
+    def _officer_in(self, request: Request, *, db_session: Connection) -> Officer | None:
         session = request.cookies.get(SESSION_COOKIE)
         if session:
-            officer = await self.db.run(officer_for_session, session)
+            officer = officer_for_session(session, db_session=db_session)
             if officer is not None:
                 return officer
         token = token_from(request.cookies, request.headers.get("Authorization"))
-        if token:
-            try:
-                return self.verifier.verify(token)
-            except InvalidOfficerToken:
-                return None
-        return None
+        if not token:
+            return None
+        try:
+            holder, expires_at = self.verifier.verify_until(token)
+        except InvalidOfficerToken:
+            return None
+        issued_at = expires_at - self.issuer.lifetime
+        return (
+            holder if token_still_good(holder.username, issued_at, db_session=db_session) else None
+        )
 
     @classmethod
     def from_settings(cls, settings: DeadlinesSettings, db: Database) -> SignIn:
@@ -134,7 +161,12 @@ class SignIn:
         verifier = settings.token_verifier() or TokenVerifier(
             issuer.private_key.public_key(), issuer.issuer
         )
-        return cls(db, issuer, verifier, origins, settings.signin_cookies_secure)
+        limits = Limits(
+            settings.signin_account_failures,
+            settings.signin_address_failures,
+            timedelta(seconds=settings.signin_window_s),
+        )
+        return cls(db, issuer, verifier, origins, settings.signin_cookies_secure, limits)
 
     @property
     def lifetime_s(self) -> int:
@@ -232,25 +264,39 @@ _CREDENTIALS = {
     "/v1/session",
     summary="Sign in: a session cookie and a sign-in token.",
     openapi_extra=_CREDENTIALS,
-    responses={401: {"description": "Wrong username or password."}, 422: {}},
+    responses={
+        401: {"description": "Wrong username or password (alike for an unknown username)."},
+        422: {},
+        429: {
+            "description": "Too many failed sign-ins of this username or from this address: "
+            "refused unchecked; Retry-After says when to try again.",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
+    },
 )
 async def open_officer_session(request: Request) -> JSONResponse:
     username, password = await _credentials(request)
     found = signin(request)
-    result = await found.db.run(log_in, username, password)
-    if result is None:
+    result = await log_in(request, username, password)
+    if isinstance(result, Throttled):
+        raise Problem(
+            429,
+            "Too many sign-in attempts",
+            f"try again in {result.retry_after_s} s",
+            headers={"Retry-After": str(result.retry_after_s)},
+        )
+    if isinstance(result, Refused):
         raise Problem(401, "Unauthenticated", "wrong username or password")
-    officer, session = result
-    token = found.issuer.issue(officer)
+    token = found.issuer.issue(result.officer)
     response = JSONResponse(
         {
-            **officer_json(officer),
+            **officer_json(result.officer),
             "token": token,
             "token_type": "Bearer",
             "expires_in": found.lifetime_s,
         }
     )
-    response.headers.append("Set-Cookie", found.session_cookie(session))
+    response.headers.append("Set-Cookie", found.session_cookie(result.session))
     response.headers.append("Set-Cookie", found.token_cookie_of(token))
     return response
 

@@ -53,6 +53,7 @@ from motcua.identity import Officer, Role, TokenIssuer
 from motcua.kafka import Topic
 from services.deadlines.officers_web import create_app as create_officers_web
 from services.deadlines.settings import DeadlinesSettings
+from services.deadlines.signin_guard import unlock
 from services.intake.app import create_app as create_intake
 from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
@@ -412,9 +413,13 @@ def test_deadlines_answers_every_generated_request_with_a_documented_non_5xx_sta
         database_url=database.service_urls["deadlines"],
         officer_token_public_key_file=str(signer[1]),
     )
-    with live_server(create_officers_web(settings_)) as base_url:
-        schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": signer[0].issue(officer)}))
+    try:
+        with live_server(create_officers_web(settings_)) as base_url:
+            schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+            fuzzed, failures = _fuzz(Target(base_url, schema, {"*": signer[0].issue(officer)}))
+    finally:  # its failed sign-ins would lock loopback out of the next tests' sign-in
+        with psycopg.connect(database.service_urls["deadlines"]) as conn:
+            unlock(address="127.0.0.1", db_session=conn)
     assert {"POST /v1/session", "GET /v1/me", "GET /v1/board", "GET /healthz"} <= fuzzed
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 

@@ -409,6 +409,11 @@ def login_destination(next_page: str, *, ratings_url: str | None, reporting_url:
     return TEXTS["login_for_board"]
 
 
+def shared_page(template: str, layout: Layout, context: Mapping[str, object]) -> str:
+    """A page of a shared template (the audit trail's) on the board's layout."""
+    return ENV.get_template(template).render(layout=layout, **context)
+
+
 def message_page(title: str, text: str, layout: Layout, back: tuple[str, str] | None = None) -> str:
     """A refusal or a miss, with a way on: ``back`` (address, words), the board by default."""
     return ENV.get_template("message.html").render(

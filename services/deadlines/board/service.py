@@ -18,6 +18,7 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from motcua.audit import Action, ActorKind, record
 from motcua.db import recordset
 from services.deadlines.board.delivery import LetterDelivery
 from services.deadlines.board.query import BoardFilter, BoardRequest, Cursor
@@ -125,7 +126,8 @@ _DRAFT_LETTERS = (
     "INSERT INTO apology_letters (dossier_id, episode, unit_code, original_due_at, "
     "apology_deadline) SELECT * FROM jsonb_to_recordset(%s) AS r(dossier_id uuid, "
     "episode int, unit_code text, original_due_at timestamptz, "
-    "apology_deadline timestamptz) ON CONFLICT (dossier_id, episode) DO NOTHING"
+    "apology_deadline timestamptz) ON CONFLICT (dossier_id, episode) DO NOTHING "
+    "RETURNING dossier_id::text, episode"
 )
 """One draft letter per dossier and lateness episode."""
 
@@ -166,15 +168,37 @@ def record_alerts(items: Sequence[AlertToRecord], *, db_session: Connection) -> 
     """:func:`record_alert` for many alerts at once: two statements and a notice per board,
     in one transaction, so a burst of thousands of alerts falling due together costs a few
     commits, not one each. Applied in order: of a dossier's due-soon and overdue alerts in
-    one call, the overdue one is what its board row shows."""
+    one call, the overdue one is what its board row shows. Each letter drafted is in the
+    audit trail (``letter.drafted``), in the same transaction."""
     if not items:
         return
     last = {item.clock.dossier_id: item for item in items}
-    with db_session.transaction(), db_session.pipeline():
-        db_session.execute(_UPSERT_WATCHED, (_watched_rows(last.values()),))
-        db_session.execute(_DRAFT_LETTERS, (_letter_rows(items),))
-        for unit_path in dict.fromkeys(tuple(item.clock.unit_path) for item in items):
-            announce(unit_path, db_session=db_session)
+    with db_session.transaction():
+        with db_session.pipeline():
+            db_session.execute(_UPSERT_WATCHED, (_watched_rows(last.values()),))
+            drafted = db_session.execute(_DRAFT_LETTERS, (_letter_rows(items),))
+            for unit_path in dict.fromkeys(tuple(item.clock.unit_path) for item in items):
+                announce(unit_path, db_session=db_session)
+        drafting = {(_uuid(i.clock.dossier_id), i.alert.episode): i for i in reversed(items)}
+        for dossier_id, episode in drafted.fetchall():
+            record(_drafted(drafting[dossier_id, episode], episode), db_session=db_session)
+
+
+def _uuid(dossier_id: str) -> str:
+    return str(uuid.UUID(dossier_id))
+
+
+def _drafted(item: AlertToRecord, episode: int) -> Action:
+    """``letter.drafted``: the worker drafts a letter when a dossier first falls late."""
+    return Action(
+        actor="deadlines",
+        actor_kind=ActorKind.SCHEDULER,
+        action="letter.drafted",
+        record_type="dossier",
+        record_id=item.clock.dossier_code,
+        unit_path=tuple(item.clock.unit_path),
+        details={"episode": episode, "apology_deadline": item.apology_deadline.isoformat()},
+    )
 
 
 def board_status(clock: DossierClock) -> str:
@@ -219,23 +243,52 @@ def sync_board(clock: DossierClock, *, db_session: Connection) -> None:
             announce(clock.unit_path, db_session=db_session)
 
 
-def acknowledge(officer: Officer, dossier_id: str, *, db_session: Connection) -> bool:
+def _officer_action(
+    officer: Officer,
+    action: str,
+    dossier: Sequence[Any],
+    address: str | None,
+    **details: Any,
+) -> Action:
+    """An officer's action on a board row; ``dossier``: its (unit_path, dossier_code)."""
+    return Action(
+        actor=officer.username,
+        actor_kind=ActorKind.OFFICER,
+        action=action,
+        record_type="dossier",
+        record_id=dossier[1],
+        unit_path=tuple(dossier[0]),
+        address=address,
+        details=details,
+    )
+
+
+def acknowledge(
+    officer: Officer, dossier_id: str, *, address: str | None = None, db_session: Connection
+) -> bool:
     """The officer has seen the alert. False when the dossier is not on their board."""
     with db_session.transaction():
         row = db_session.execute(
             "UPDATE watched_dossiers SET acknowledged_by = %s, acknowledged_at = now() "
             "WHERE dossier_id = %s AND status <> 'closed' AND unit_path @> ARRAY[%s]::text[] "
-            "RETURNING unit_path",
+            "RETURNING unit_path, dossier_code, status",
             (officer.username, dossier_id, officer.unit_code),
         ).fetchone()
         if row is None:
             return False
+        action = _officer_action(officer, "board.acknowledged", row, address, status=row[2])
+        record(action, db_session=db_session)
         announce(row[0], db_session=db_session)
         return True
 
 
 def expect_late(
-    officer: Officer, dossier_id: str, expected: bool, *, db_session: Connection
+    officer: Officer,
+    dossier_id: str,
+    expected: bool,
+    *,
+    address: str | None = None,
+    db_session: Connection,
 ) -> bool:
     """Mark a due-soon dossier as going to be late (its letter is owed from now on), or undo
     the mark; each is logged with who and when. False when the dossier is not due soon with
@@ -245,7 +298,7 @@ def expect_late(
             "UPDATE watched_dossiers SET late_expected_by = %(by)s, "
             "late_expected_at = CASE WHEN %(by)s::text IS NULL THEN NULL ELSE now() END "
             "WHERE dossier_id = %(id)s AND status = 'due_soon' AND letter_status = 'draft' "
-            "AND unit_path @> ARRAY[%(unit)s]::text[] RETURNING unit_path, episode",
+            "AND unit_path @> ARRAY[%(unit)s]::text[] RETURNING unit_path, dossier_code, episode",
             {
                 "by": officer.username if expected else None,
                 "id": dossier_id,
@@ -257,7 +310,11 @@ def expect_late(
         db_session.execute(
             "INSERT INTO late_expected_log (dossier_id, episode, expected, officer) "
             "VALUES (%s, %s, %s, %s)",
-            (dossier_id, row[1], expected, officer.username),
+            (dossier_id, row[2], expected, officer.username),
+        )
+        action = "board.late_marked" if expected else "board.late_unmarked"
+        record(
+            _officer_action(officer, action, row, address, episode=row[2]), db_session=db_session
         )
         announce(row[0], db_session=db_session)
         return True

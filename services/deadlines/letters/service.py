@@ -18,6 +18,7 @@ from typing import Any
 from psycopg import Connection
 from psycopg.rows import dict_row
 
+from motcua.audit import Action, ActorKind, record
 from motcua.contracts import EventType, format_instant, new_event
 from motcua.kafka import Topic
 from motcua.outbox import enqueue
@@ -138,6 +139,7 @@ def issue_letter(
     issued_at: datetime,
     render: Callable[[ApologyLetter], bytes],
     letter_for: Callable[[str, int, datetime], ApologyLetter],
+    address: str | None = None,
     db_session: Connection,
 ) -> IssuedVersion:
     """Number and issue the draft, or add a corrected version of an issued letter, and
@@ -170,8 +172,26 @@ def issue_letter(
         )
         # The citizen is told of every version (a correction once more).
         stage_notice(task.letter_id, version, issued_at, db_session=db_session)
+        record(_issued(officer, task, number, version, address), db_session=db_session)
         announce(task.unit_path, db_session=db_session)
     return IssuedVersion(version, event)
+
+
+def _issued(
+    officer: Officer, task: LetterTask, number: str, version: int, address: str | None
+) -> Action:
+    """``letter.issued`` for the first version, ``letter.corrected`` for each after it;
+    the reason stays in the letter (it may name the citizen's circumstances)."""
+    return Action(
+        actor=officer.username,
+        actor_kind=ActorKind.OFFICER,
+        action="letter.issued" if version == 1 else "letter.corrected",
+        record_type="dossier",
+        record_id=task.dossier_code,
+        unit_path=task.unit_path,
+        address=address,
+        details={"letter_number": number, "version": version, "episode": task.episode},
+    )
 
 
 def apology_event(

@@ -20,12 +20,14 @@ import pytest
 from motcua.identity import Role, write_keypair
 from motcua.kafka import Topic
 from services.deadlines.officers import register_officer
+from services.deadlines.officers_web import create_app as create_officers_web
+from services.deadlines.settings import DeadlinesSettings
 from services.intake.auth import Scope, register_system
 from tests.conftest import ROOT, Database, Infra
 from tests.integration.conftest import Systems, unit_in_province
 from tests.integration.deadlines.test_alerts import Worker
 from tests.integration.kafka_log import start_group_at_end
-from tests.live_server import free_port
+from tests.live_server import free_port, live_server
 
 PASSWORD = "mat-khau-truc-ban-2026"
 
@@ -185,6 +187,25 @@ def platform(
         for process in (intake, worker.process, web.process):
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def web(infra: Infra, database: Database) -> Iterator[str]:
+    """The officers' web alone, in this process (uvicorn, as served): sign-in, the board
+    and the audit trail, without intake (names fall back to codes) or a worker."""
+    settings = DeadlinesSettings(
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        database_url=database.service_urls["deadlines"],
+        intake_url="http://127.0.0.1:9",
+    )
+    with live_server(create_officers_web(settings)) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def console(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``manage`` commands run here as at the console, as deadlines' own role."""
+    monkeypatch.setenv("DATABASE_URL", database.service_urls["deadlines"])
 
 
 def officer_client(platform: Platform, username: str) -> httpx.Client:

@@ -1,7 +1,7 @@
 """The duty-officer board on the officers' web (``services.deadlines.officers_web``), one
 module per concern: sign-in pages, the board (page, rows, acknowledge, "going to be
 late"), its CSV, the live stream, the apology letter, the issued letters, the letters to
-post, the JSON API, and the static files.
+post, the JSON API, the audit trail for inspectors, and the static files.
 
 Every route resolves the officer through :mod:`.session` and scopes each query to the
 officer's subtree, so a dossier outside it is simply "not found". Browser routes answer
@@ -25,6 +25,7 @@ from services.deadlines.board.views import (
     login,
     post,
 )
+from services.deadlines.board.views.audit import install_audit
 from services.deadlines.board.views.context import BoardConfig, BoardContext
 from services.deadlines.board.views.missing import install_missing_pages
 from services.deadlines.board.views.session import Refused, RenewToken, refused
@@ -36,6 +37,7 @@ def install_board_views(app: FastAPI) -> None:
     """The board's routes; their :class:`BoardContext` is ``app.state.board``."""
     for concern in (login, board, export, live, letters, issued, post, api):
         app.include_router(concern.router)
+    install_audit(app)
     app.add_exception_handler(Refused, refused)
     install_missing_pages(app)
     app.add_middleware(RenewToken)

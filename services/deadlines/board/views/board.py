@@ -32,6 +32,7 @@ from services.deadlines.board.views.session import (
     Viewer,
 )
 from services.deadlines.officers import Officer
+from services.deadlines.web import client_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,7 +109,9 @@ async def acknowledge_alert(
     request: Request, dossier_id: str, ctx: Ctx, officer: Actor
 ) -> Response:
     found = parse_dossier_id(dossier_id)
-    if found is None or not await ctx.db.run(acknowledge, officer, found):
+    if found is None or not await ctx.db.run(
+        acknowledge, officer, found, address=client_address(request)
+    ):
         return ctx.message(officer, TEXTS["not_found"], TEXTS["not_on_board"], 404)
     return back_to_board(await read_form(request) or {})
 
@@ -124,6 +127,8 @@ async def expect_late_dossier(
     if expected is None:
         return ctx.message(officer, TEXTS["late_bad_form_title"], TEXTS["late_bad_form"], 422)
     found = parse_dossier_id(dossier_id)
-    if found is None or not await ctx.db.run(expect_late, officer, found, expected):
+    if found is None or not await ctx.db.run(
+        expect_late, officer, found, expected, address=client_address(request)
+    ):
         return ctx.message(officer, TEXTS["not_found"], TEXTS["late_not_due_soon"], 404)
     return back_to_board(form)

@@ -9,15 +9,20 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from motcua.audit import sees_platform
 from motcua.calendar import WorkingCalendar
+from motcua.identity import Role
 from motcua.reference import Names, ReferenceData
-from motcua.web import Layout, SignedIn, service_nav
+from motcua.web import TEXTS, Layout, NavLink, SignedIn, service_nav
 from services.deadlines.board import pages
 from services.deadlines.board.live import BoardFeed
 from services.deadlines.database import Database
 from services.deadlines.letters.intake_client import DossierDirectory
 from services.deadlines.officers import Officer
 from services.deadlines.web import SignIn
+
+AUDIT_PATH = "/board/audit"
+"""The inspectors' page of deadlines' audit trail (``motcua.audit``)."""
 
 
 @dataclass(frozen=True)
@@ -41,19 +46,29 @@ class BoardContext:
     def names(self) -> Names:
         return Names(self.reference)
 
-    def layout(self, officer: Officer) -> Layout:
-        """The header of a signed-in page: who, which unit, the links to the other services."""
+    def layout(self, officer: Officer, current: str = "board") -> Layout:
+        """The header of a signed-in page: who, which unit, the links to the other services
+        (and, for an inspector, to the audit trail)."""
+        nav = service_nav(
+            current,
+            board="/board",
+            ratings=self.config.ratings_url,
+            reporting=self.config.reporting_url,
+        )
+        if officer.has(Role.INSPECTOR):
+            nav.append(NavLink(TEXTS["nav_audit"], AUDIT_PATH, current == "audit"))
         return Layout(
-            nav=service_nav(
-                "board",
-                board="/board",
-                ratings=self.config.ratings_url,
-                reporting=self.config.reporting_url,
-            ),
+            nav=nav,
             user=SignedIn(
                 officer.display_name, self.names.unit(officer.unit_code), "/board/logout"
             ),
         )
+
+    def is_top_unit(self, unit_code: str) -> bool:
+        """The ministry or a province's department: its inspectors see platform-wide
+        entries (``motcua.audit.sees_platform``)."""
+        unit = self.reference.unit(unit_code)
+        return unit is not None and sees_platform(unit.path)
 
     def message(
         self,

@@ -37,6 +37,7 @@ from services.deadlines.letters.service import (
     letter_task,
 )
 from services.deadlines.officers import Officer
+from services.deadlines.web import client_address
 
 _MAX_NUMBER_DIGITS = 9
 
@@ -236,6 +237,7 @@ async def issue(request: Request, dossier_id: str, ctx: Ctx, officer: Actor) -> 
             issued_at=now,
             render=lambda letter: render_pdf(letter.document()),
             letter_for=_letter_for(particulars, task, reason, now),
+            address=client_address(request),
         )
     except LetterRuleError as exc:
         return await _refused(ctx, officer, task, exc, form, 409)

@@ -1,0 +1,4 @@
+-- depends: 0013.board_letter_reach audit.0001.log
+-- Deadlines' audit trail (motcua/audit: the shared audit_log table, applied into this
+-- schema): sign-in, sign-out, account and session actions, board acknowledgements and
+-- "going to be late" marks, apology letters drafted, issued and corrected.
