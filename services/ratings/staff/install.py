@@ -3,11 +3,21 @@ ratings list, each module's router, and what a page says when the sign-in refuse
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment
+from psycopg_pool import ConnectionPool
 
-from motcua.identity import NotForYourRole, OfficerGate, SignInRequired, SignInUnavailable
+from motcua.audit import AuditDoors, audit_router
+from motcua.identity import (
+    NotForYourRole,
+    Officer,
+    OfficerGate,
+    SignInRequired,
+    SignInUnavailable,
+)
 from motcua.reference import ReferenceData
 from motcua.web import TEXTS, StaticAssets, mount_starlette_static
 from services.ratings.dependencies import STATIC, templates_environment
@@ -15,15 +25,38 @@ from services.ratings.settings import RatingsSettings
 from services.ratings.staff.calls import router as calls_router
 from services.ratings.staff.entry import router as entry_router
 from services.ratings.staff.followups import router as followups_router
-from services.ratings.staff.pages import StaffPages, router
+from services.ratings.staff.pages import AUDIT_PAGE, StaffPages, router
 from services.ratings.staff.ratings import router as ratings_router
 
 
+def _audit_doors(pages: StaffPages, pool: ConnectionPool) -> AuditDoors:
+    """Inspectors read ratings' audit trail on the staff layout; those of a top unit (a
+    unit with no parent) also see the platform-wide entries (portal keys)."""
+
+    def is_top_unit(unit_code: str) -> bool:
+        unit = pages.reference.unit(unit_code)
+        return unit is not None and len(unit.path) == 1
+
+    def officer_of(request: Request) -> Officer | None:
+        return pages.gate.officer(request.cookies, request.headers.get("authorization"))
+
+    def render(request: Request, officer: Officer, name: str, context: dict[str, Any]) -> Response:
+        return pages.render(name, officer=officer, **context)
+
+    return AuditDoors(
+        connection=pool.connection,
+        officer_of=officer_of,
+        is_top_unit=is_top_unit,
+        service_label=TEXTS["ratings_staff_title"],
+        render_page=render,
+    )
+
+
 def install_staff_pages(
-    app: FastAPI, settings: RatingsSettings, reference: ReferenceData
+    app: FastAPI, settings: RatingsSettings, reference: ReferenceData, pool: ConnectionPool
 ) -> Environment:
-    """The staff pages, the static files, and the sign-in's answers; returns the templates
-    environment the citizens' pages share."""
+    """The staff pages, the static files, the inspectors' audit trail, and the sign-in's
+    answers; returns the templates environment the citizens' pages share."""
     assets = StaticAssets(STATIC)
     templates = templates_environment(assets)
     pages = StaffPages(OfficerGate.from_settings(settings), templates, settings, reference)
@@ -34,6 +67,7 @@ def install_staff_pages(
     app.include_router(calls_router)
     app.include_router(followups_router)
     app.include_router(ratings_router)
+    app.include_router(audit_router(_audit_doors(pages, pool), page_path=AUDIT_PAGE))
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:
