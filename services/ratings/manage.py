@@ -47,7 +47,13 @@ def _keys(args: argparse.Namespace, url: str) -> int:
                 return 1
             print(f"revoked the key of {args.name}")
             return 0
-        api_key = register_key(args.name, args.per_minute, actor=console_actor(), db_session=conn)
+        try:
+            api_key = register_key(
+                args.name, args.per_minute, actor=console_actor(), db_session=conn
+            )
+        except ValueError as exc:
+            print(f"create-key: {exc}", file=sys.stderr)
+            return 2
     print(f"key of {args.name}: {api_key}")
     return 0
 
