@@ -222,7 +222,8 @@ def test_a_batch_over_the_most_items_or_without_items_stores_nothing(
     assert over.status_code == 413
     assert over.headers["content-type"] == "application/problem+json"
     assert _stored(ratings_db, tokens) == 0
-    for body in ({"items": []}, {}, {"items": "x"}, {"items": [1]}):
+    malformed: list[dict[str, Any]] = [{"items": []}, {}, {"items": "x"}, {"items": [1]}]
+    for body in malformed:
         answer = portal_client.post("/v1/ratings:batch", json=body, headers=portal)
         assert answer.status_code == 422, (body, answer.text)
         assert answer.json()["errors"][0]["field"].startswith("items")
