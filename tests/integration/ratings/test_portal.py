@@ -174,11 +174,21 @@ def test_a_batch_stores_the_good_items_and_answers_each_refused_one_with_its_pro
     portal_client: TestClient, ratings_db: str
 ) -> None:
     portal = portal_key(ratings_db)
-    good, bad, rated, later, expired = (invite(ratings_db) for _ in range(5))
+    good, bad, rated, later, expired, raced = (invite(ratings_db) for _ in range(6))
     with psycopg.connect(ratings_db) as conn:
         conn.execute(
             "UPDATE rating_invitations SET expires_at = now() - interval '1 day' WHERE id = %s",
             (expired.invitation_id,),
+        )
+        # A valid rating the invitation does not know of yet: the item is refused by the
+        # unique index itself, an error of PostgreSQL's that must not spoil the others.
+        conn.execute(
+            "INSERT INTO ratings (id, invitation_id, dossier_id, dossier_code, unit_code, "
+            "unit_path, procedure_code, online, channel, entered_by, staff_present, valid, "
+            "overall, submitted_at) SELECT gen_random_uuid(), id, dossier_id, dossier_code, "
+            "unit_code, unit_path, procedure_code, online, 'web', 'citizen', false, true, 2, "
+            "now() FROM rating_invitations WHERE id = %s",
+            (raced.invitation_id,),
         )
     first = portal_client.post("/v1/ratings", json=_answer(rated.token), headers=portal)
     assert first.status_code == 201
@@ -189,15 +199,17 @@ def test_a_batch_stores_the_good_items_and_answers_each_refused_one_with_its_pro
         _answer(rated.token),
         {"token": later.token, "overall": "great"},
         _answer(expired.token),
+        _answer(raced.token),
         _answer(later.token),
         _answer(good.token),
     ]
     answered = portal_client.post("/v1/ratings:batch", json={"items": items}, headers=portal)
     assert answered.status_code == 200, answered.text
     body = answered.json()
-    assert [r["status"] for r in body["results"]] == [201, 422, 404, 409, 422, 410, 201, 409]
-    assert [r["index"] for r in body["results"]] == list(range(8))
-    assert (body["accepted"], body["refused"]) == (2, 6)
+    statuses = [r["status"] for r in body["results"]]
+    assert statuses == [201, 422, 404, 409, 422, 410, 409, 201, 409]
+    assert [r["index"] for r in body["results"]] == list(range(9))
+    assert (body["accepted"], body["refused"]) == (2, 7)
     results = body["results"]
     assert results[0]["body"]["dossier_code"] == good.dossier_code
     assert {"visits", "processing_time"} <= {e["field"] for e in results[1]["body"]["errors"]}
@@ -205,8 +217,9 @@ def test_a_batch_stores_the_good_items_and_answers_each_refused_one_with_its_pro
     assert "rated_at" in results[3]["body"]
     assert {"scores", "overall"} <= {e["field"] for e in results[4]["body"]["errors"]}
     assert "expired_at" in results[5]["body"]
-    assert results[6]["body"]["dossier_code"] == later.dossier_code
-    assert "rated_at" in results[7]["body"]  # the same token twice in one batch
+    assert "rated_at" in results[6]["body"]
+    assert results[7]["body"]["dossier_code"] == later.dossier_code
+    assert "rated_at" in results[8]["body"]  # the same token twice in one batch
     assert _stored(ratings_db, [good.token, later.token, rated.token]) == 3
     assert _stored(ratings_db, [bad.token, expired.token]) == 0
 
