@@ -23,7 +23,7 @@ from services.ratings.answers.views import counted
 from services.ratings.criteria import Level
 from services.ratings.dependencies import RatingsContext, context
 from services.ratings.metrics import REFUSED
-from services.ratings.models import COMMENT_MAX, Answer, Channel, Entry, Invitation
+from services.ratings.models import COMMENT_MAX, Answer, Channel, Entry, Invitation, Recorded
 from services.ratings.systems import PortalSystem, system_of
 
 api = APIRouter(prefix="/v1", tags=["ratings"])
@@ -148,10 +148,9 @@ def _invalid(errors: list[dict[str, str]]) -> Problem:
     return Problem(422, "Invalid request", f"invalid fields: {fields}", errors=errors)
 
 
-def _store(ctx: RatingsContext, body: RatingBody, conn: Connection) -> RatingAccepted:
+def _store(ctx: RatingsContext, body: RatingBody, conn: Connection) -> Recorded:
     """Store one answer in ``conn``'s transaction, or raise the Problem refusing it."""
     levels: dict[str, Any] = dict(body.scores)
-    entry = Entry(Channel.API)
 
     def answer_for(invitation: Invitation) -> Answer:
         return parse_answer(
@@ -159,14 +158,23 @@ def _store(ctx: RatingsContext, body: RatingBody, conn: Connection) -> RatingAcc
         )
 
     try:
-        recorded = submit_with_token(
-            body.token, answer_for, entry, now=ctx.now(), calendar=ctx.calendar, db_session=conn
+        return submit_with_token(
+            body.token,
+            answer_for,
+            Entry(Channel.API),
+            now=ctx.now(),
+            calendar=ctx.calendar,
+            db_session=conn,
         )
     except AnswerRefused as exc:
         raise _invalid([{"field": p.field, "message": p.code} for p in exc.problems]) from None
     except AnswerError as exc:
         raise _answer_problem(exc) from None
-    counted(entry, recorded.answer)
+
+
+def _accepted(recorded: Recorded) -> RatingAccepted:
+    """Counted once committed, and answered."""
+    counted(recorded.entry, recorded.answer)
     return RatingAccepted(
         rating_id=str(recorded.rating_id),
         dossier_code=recorded.invitation.dossier_code,
@@ -192,7 +200,8 @@ _QUOTA: dict[int | str, dict[str, Any]] = {
 )
 def submit_api(body: RatingBody, ctx: Context) -> RatingAccepted:
     with ctx.pool.connection() as conn:
-        return _store(ctx, body, conn)
+        recorded = _store(ctx, body, conn)
+    return _accepted(recorded)
 
 
 def _problem_body(problem: Problem) -> dict[str, Any]:
@@ -203,22 +212,28 @@ def _problem_body(problem: Problem) -> dict[str, Any]:
 
 
 def _item(
-    ctx: RatingsContext, index: int, item: dict[str, Any], conn: Connection
-) -> BatchItemResult:
-    """One item in a savepoint of its own: stored, or refused with nothing of it written."""
+    ctx: RatingsContext, item: dict[str, Any], conn: Connection
+) -> Recorded | tuple[int, dict[str, Any]]:
+    """One item in a savepoint of its own: stored, or refused (its status and problem)
+    with nothing of it written."""
     try:
         body = RatingBody.model_validate(item)
         with conn.transaction():
-            accepted = _store(ctx, body, conn)
+            return _store(ctx, body, conn)
     except ValidationError as exc:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"]) or "item", "message": e["msg"]}
             for e in exc.errors()
         ]
-        return BatchItemResult(index=index, status=422, body=_problem_body(_invalid(errors)))
+        return 422, _problem_body(_invalid(errors))
     except Problem as problem:
-        return BatchItemResult(index=index, status=problem.status, body=_problem_body(problem))
-    return BatchItemResult(index=index, status=201, body=accepted.model_dump())
+        return problem.status, _problem_body(problem)
+
+
+def _result(index: int, outcome: Recorded | tuple[int, dict[str, Any]]) -> BatchItemResult:
+    if isinstance(outcome, Recorded):
+        return BatchItemResult(index=index, status=201, body=_accepted(outcome).model_dump())
+    return BatchItemResult(index=index, status=outcome[0], body=outcome[1])
 
 
 @api.post(
@@ -244,6 +259,7 @@ def submit_batch(batch: RatingBatch, caller: Caller, ctx: Context) -> BatchRespo
         )
     take_quota(ctx, caller, count)
     with ctx.pool.connection() as conn, conn.transaction():
-        results = [_item(ctx, index, item, conn) for index, item in enumerate(batch.items)]
+        outcomes = [_item(ctx, item, conn) for item in batch.items]
+    results = [_result(index, outcome) for index, outcome in enumerate(outcomes)]
     accepted = sum(1 for r in results if r.status == 201)
     return BatchResponse(accepted=accepted, refused=count - accepted, results=results)
