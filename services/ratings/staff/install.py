@@ -29,19 +29,23 @@ from services.ratings.staff.pages import AUDIT_PAGE, StaffPages, router
 from services.ratings.staff.ratings import router as ratings_router
 
 
-def _audit_doors(pages: StaffPages, pool: ConnectionPool) -> AuditDoors:
+def _audit_doors(app: FastAPI, pool: ConnectionPool) -> AuditDoors:
     """Inspectors read ratings' audit trail on the staff layout; those of a top unit (a
     unit with no parent) also see the platform-wide entries (portal keys)."""
 
+    def pages() -> StaffPages:
+        current: StaffPages = app.state.staff_pages
+        return current
+
     def is_top_unit(unit_code: str) -> bool:
-        unit = pages.reference.unit(unit_code)
+        unit = pages().reference.unit(unit_code)
         return unit is not None and len(unit.path) == 1
 
     def officer_of(request: Request) -> Officer | None:
-        return pages.gate.officer(request.cookies, request.headers.get("authorization"))
+        return pages().gate.officer(request.cookies, request.headers.get("authorization"))
 
     def render(request: Request, officer: Officer, name: str, context: dict[str, Any]) -> Response:
-        return pages.render(name, officer=officer, **context)
+        return pages().render(name, officer=officer, **context)
 
     return AuditDoors(
         connection=pool.connection,
@@ -67,7 +71,7 @@ def install_staff_pages(
     app.include_router(calls_router)
     app.include_router(followups_router)
     app.include_router(ratings_router)
-    app.include_router(audit_router(_audit_doors(pages, pool), page_path=AUDIT_PAGE))
+    app.include_router(audit_router(_audit_doors(app, pool), page_path=AUDIT_PAGE))
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:
