@@ -5,13 +5,14 @@ Runs against intake's public API with the demo upstream key, at a gentle pace (a
 events a second), so every service downstream has something to show. The local stack's
 channels record each invitation instead of sending it (ratings' ``recorded_messages``):
 those records stand for the citizens' phones, and about two in three invited citizens
-answer through ratings' API, mostly happy. The demo duty officer issues about two in
-three of the apology letters deadlines drafts, each after a while, so the leaders' apology
-compliance has letters in time, late and missing. Stops on SIGTERM.
+answer through ratings' API (as the national portal would, with its own key), mostly
+happy. The demo duty officer issues about two in three of the apology letters deadlines
+drafts, each after a while, so the leaders' apology compliance has letters in time, late
+and missing. Stops on SIGTERM.
 
     INTAKE_URL=… MOTCUA_DEMO_UPSTREAM_KEY=… RATINGS_URL=… RATINGS_DATABASE_URL=… \
-        DEADLINES_URL=… DEADLINES_DATABASE_URL=… MOTCUA_DEMO_OFFICER=… \
-        MOTCUA_DEMO_OFFICER_PASSWORD=… python deploy/local/demo_traffic.py
+        MOTCUA_DEMO_PORTAL_KEY=… DEADLINES_URL=… DEADLINES_DATABASE_URL=… \
+        MOTCUA_DEMO_OFFICER=… MOTCUA_DEMO_OFFICER_PASSWORD=… python deploy/local/demo_traffic.py
 """
 
 from __future__ import annotations
@@ -160,9 +161,11 @@ class Citizens:
     )
     """What the demo's citizens answer: 8 is for an online dossier only, 9 is left blank."""
 
-    def __init__(self, ratings_url: str, ratings_database_url: str) -> None:
+    def __init__(self, ratings_url: str, ratings_database_url: str, portal_key: str) -> None:
         self.ratings_url = ratings_url.rstrip("/")
         self.database_url = ratings_database_url
+        self.portal_key = portal_key
+        """The demo portal's own key: ratings' API is for keyed systems only."""
         self.last_seen = 0
 
     def answer_some(self) -> int:
@@ -187,7 +190,7 @@ class Citizens:
                 f"{self.ratings_url}/v1/ratings",
                 method="POST",
                 data=json.dumps(body).encode(),
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", "X-API-Key": self.portal_key},
             )
             try:
                 with urllib.request.urlopen(request, timeout=10):  # noqa: S310
@@ -268,11 +271,11 @@ def main() -> int:
     desk = Desk(os.environ["INTAKE_URL"], os.environ["MOTCUA_DEMO_UPSTREAM_KEY"])
     rate = float(os.environ.get("DEMO_EVENTS_PER_SECOND", "3"))
     units, procedures = desk.units_and_procedures()
-    citizens = (
-        Citizens(os.environ["RATINGS_URL"], os.environ["RATINGS_DATABASE_URL"])
-        if os.environ.get("RATINGS_URL") and os.environ.get("RATINGS_DATABASE_URL")
-        else None
-    )
+    ratings_settings = [
+        os.environ.get(name, "")
+        for name in ("RATINGS_URL", "RATINGS_DATABASE_URL", "MOTCUA_DEMO_PORTAL_KEY")
+    ]
+    citizens = Citizens(*ratings_settings) if all(ratings_settings) else None
     officer_settings = [
         os.environ.get(name, "")
         for name in (

@@ -876,6 +876,18 @@ def seed_intake(state: State, intake_url: str) -> dict[str, str]:
     return keys
 
 
+def seed_portal(ratings_url: str) -> dict[str, str]:
+    """The demo's portal system, answering for the citizens with its own ratings key (a new
+    key each `make up`: the demo reads it when it starts)."""
+    made = run(
+        [sys.executable, "-m", "services.ratings.manage", "create-key", "demo-portal"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": ratings_url},
+        capture_output=True,
+    )
+    return {"MOTCUA_DEMO_PORTAL_KEY": made.stdout.split()[-1]}
+
+
 def _create_officer(
     deadlines_url: str, username: str, unit_code: str, name: str, roles: list[str], password: str
 ) -> None:
@@ -995,6 +1007,7 @@ def up(
     variables |= {f"{s.upper()}_DATABASE_URL": url for s, url in service_urls.items()}
     if not infra_only:
         variables |= seed_intake(state, service_urls["intake"])
+        variables |= seed_portal(service_urls["ratings"])
         variables |= seed_officer(
             state, service_urls["deadlines"], variables["MOTCUA_DEMO_UPSTREAM_UNIT"]
         )

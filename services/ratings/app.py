@@ -18,7 +18,7 @@ from motcua.http import create_service_app
 from motcua.outbox import supervise_relay
 from motcua.reference import IntakeReference
 from motcua.supervision import Supervisor
-from services.ratings.answers.views import api as answers_api
+from services.ratings.answers.portal import api as portal_api
 from services.ratings.answers.views import router as answers_router
 from services.ratings.counter.intake import IntakeCounter
 from services.ratings.delivery.receipts import receipt_applier
@@ -80,10 +80,10 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         lifespan=lifespan,
         description="Citizen satisfaction ratings (Nghị định 61/2018, Điều 31).",
     )
-    templates = install_staff_pages(app, settings, reference)
+    templates = install_staff_pages(app, settings, reference, pool)
     install_invitation_pages(app, pool, seal, settings.ratings_public_url)
     app.include_router(answers_router)
-    app.include_router(answers_api)
+    app.include_router(portal_api)
     # The providers' receipts of invitation messages (docs/delivery.md).
     app.include_router(
         receipts_router(receipt_applier(pool), lambda channel: receipt_secret(settings, channel))

@@ -25,6 +25,7 @@ from services.ratings.criteria import LEVELS, OPTIONAL
 from services.ratings.grants import EntryGrants
 from services.ratings.protection import CSRF_COOKIE, CSRF_FIELD, Csrf, RateLimits
 from services.ratings.settings import RatingsSettings
+from services.ratings.systems import PortalKeys
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -73,6 +74,8 @@ class RatingsContext:
     """Intake's unit tree and procedure catalogue, cached: names instead of codes."""
     intake: CounterIntake = field(default_factory=NoIntake)
     """Intake's dossiers, asked at render: not yet returned, the citizen's phone."""
+    portal_keys: PortalKeys = field(default_factory=PortalKeys)
+    """The portal systems' keys looked up lately (``systems.py``)."""
     now: Callable[[], datetime] = field(default=_utcnow)
 
     @property

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 
 from itsdangerous import Signer
-from limits import parse
+from limits import RateLimitItem, RateLimitItemPerMinute, parse
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
@@ -56,8 +56,9 @@ class Csrf:
 
 
 class RateLimits:
-    """``hit`` counts a request against its address and, when given, its token; the answer
-    is None (go on) or the seconds to wait (429 with ``Retry-After``)."""
+    """``hit`` counts a request against its address and, when given, its token;
+    ``hit_key`` counts a keyed system's ratings against its own quota. The answer is None
+    (go on) or the seconds to wait (429 with ``Retry-After``)."""
 
     def __init__(self, per_address: str, per_token: str, storage_uri: str) -> None:
         storage = (
@@ -76,6 +77,17 @@ class RateLimits:
             checks.append((self._per_token, "token", key))
         for item, kind, key in checks:
             if not self._limiter.hit(item, "ratings", kind, key):
-                stats = self._limiter.get_window_stats(item, "ratings", kind, key)
-                return max(1, math.ceil(stats.reset_time - time.time()))
+                return self._wait(item, kind, key)
         return None
+
+    def hit_key(self, name: str, per_minute: int, *, cost: int = 1) -> int | None:
+        """Count ``cost`` ratings against the system's quota: all of them, or none when
+        they do not all fit (a batch is taken whole or refused whole)."""
+        item = RateLimitItemPerMinute(per_minute)
+        if self._limiter.hit(item, "ratings", "key", name, cost=cost):
+            return None
+        return self._wait(item, "key", name)
+
+    def _wait(self, item: RateLimitItem, kind: str, key: str) -> int:
+        stats = self._limiter.get_window_stats(item, "ratings", kind, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))

@@ -76,12 +76,22 @@ class RatingsSettings(OutboxSettings, DeliverySettings, SignInSettings, PagesSet
     )
     rate_limit_per_address: str = Field(
         default="120/minute",
-        description="Requests one client address may make to the public rating pages and API "
+        description="Requests one client address may make to the citizens' rating pages "
         "(the `limits` notation: `120/minute`, `10/second`); more is 429 with Retry-After.",
     )
     rate_limit_per_token: str = Field(
         default="20/minute",
         description="Requests naming one rating token (known or not) the public doors accept.",
+    )
+    portal_quota_per_minute: int = Field(
+        default=6000,
+        ge=1,
+        description="Ratings a minute one portal key (national portal, VNeID) may post through "
+        "`POST /v1/ratings` and `:batch`, unless the key has its own (`create-key --per-minute`); "
+        "more is 429 with Retry-After.",
+    )
+    portal_batch_max_items: int = Field(
+        default=500, ge=1, description="Most ratings one `POST /v1/ratings:batch` takes."
     )
     rate_limit_storage_uri: str = Field(
         default="memory://",

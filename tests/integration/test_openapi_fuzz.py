@@ -60,6 +60,7 @@ from services.intake.reference.service import seed_reference_data
 from services.intake.settings import IntakeSettings
 from services.ratings.app import create_app as create_ratings
 from services.ratings.settings import RatingsSettings
+from services.ratings.systems import register_key as register_portal_key
 from services.reporting.access import new_api_key
 from services.reporting.app import create_app as create_reporting
 from services.reporting.projection import Record, apply_batch
@@ -316,10 +317,14 @@ def test_ratings_answers_every_generated_request_with_a_documented_non_5xx_statu
         invitations_enabled=False,  # no consumer group: the fuzz reads nothing from Kafka
         outbox_relay_enabled=False,  # and publishes nothing of it to the shared topics
     )
+    with psycopg.connect(database.service_urls["ratings"]) as conn:
+        portal = register_portal_key(
+            f"fuzz-{uuid.uuid4().hex[:6]}", 1_000_000, actor="fuzz", db_session=conn
+        )
     with live_server(create_ratings(settings_)) as base_url:
         schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": "mck_ratings-has-no-keys"}))
-    assert {"POST /v1/ratings", "GET /healthz"} <= fuzzed, fuzzed
+        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": portal}))
+    assert {"POST /v1/ratings", "POST /v1/ratings:batch", "GET /healthz"} <= fuzzed, fuzzed
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 
 

@@ -1,8 +1,8 @@
-"""The citizens' doors: the web form behind the invitation's link (``/r/<token>``) and the
-JSON API for the national portal and VNeID (``POST /v1/ratings``).
+"""The citizens' own door: the web form behind the invitation's link (``/r/<token>``). The
+national portal's and VNeID's door, with their own keys, is ``portal.py``.
 
-The token is the only credential. Every answer is rate limited per client address and per
-token; every form carries a CSRF token. An unknown, tampered or malformed token is a 404
+The token is the only credential. Every page and answer is rate limited per client address
+and per token; every form carries a CSRF token. An unknown, tampered or malformed token is a 404
 after the same single lookup a known one costs.
 """
 
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
-from motcua.http import Problem
 from motcua.web import TEXTS
 from motcua.web.strings import local_time
 from services.ratings.answers.forms import field_names, problems_by_field
@@ -38,11 +36,10 @@ from services.ratings.criteria import Level, criteria_for
 from services.ratings.dependencies import NO_STORE, RatingsContext, client_address, context
 from services.ratings.followups.service import handling_for_invitation, rate_handling
 from services.ratings.metrics import INVALID_FORMS, REFUSED, SUBMITTED
-from services.ratings.models import COMMENT_MAX, Answer, Channel, Entry, Invitation
+from services.ratings.models import Answer, Channel, Entry, Invitation
 from services.ratings.protection import CSRF_FIELD
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/v1", tags=["ratings"])
 
 
 def with_csrf(
@@ -302,93 +299,3 @@ async def submit_handling(
     if fields is None:
         return csrf_page(ctx, f"/r/{token}")
     return await run_in_threadpool(_rate_handling, ctx, request, token, fields)
-
-
-class RatingBody(BaseModel):
-    """One citizen's answer, sent by the national portal or VNeID on their behalf."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    token: str = Field(min_length=1, max_length=200, description="The invitation's token.")
-    scores: dict[str, StrictInt] = Field(
-        description="Criterion key → 2 (rất hài lòng), 1 (hài lòng) or 0 (không hài lòng); "
-        "online_service only for an online dossier; feedback_handling and other may be left out.",
-    )
-    overall: Literal["very_satisfied", "satisfied", "dissatisfied"]
-    comment: str | None = Field(default=None, max_length=COMMENT_MAX * 2)
-
-
-class RatingAccepted(BaseModel):
-    rating_id: str
-    dossier_code: str
-    submitted_at: str
-    followup_opened: bool
-
-
-def address_limit(request: Request, ctx: Annotated[RatingsContext, Depends(context)]) -> None:
-    """Before the body is read: a client over its limit learns only that (429)."""
-    wait = ctx.limits.hit(address=client_address(request))
-    if wait is not None:
-        REFUSED.labels("rate_limited").inc()
-        raise Problem(429, "Too many requests", headers={"Retry-After": str(wait)})
-
-
-def _api_problem(exc: AnswerError) -> Problem:
-    if isinstance(exc, AlreadyRated):
-        REFUSED.labels("already_rated").inc()
-        return Problem(
-            409, "Already rated", "this dossier was rated once already", rated_at=exc.at.isoformat()
-        )
-    if isinstance(exc, Expired):
-        REFUSED.labels("expired").inc()
-        return Problem(410, "Invitation expired", expired_at=exc.at.isoformat())
-    REFUSED.labels("unknown").inc()
-    return Problem(404, "Unknown token")
-
-
-@api.post(
-    "/ratings",
-    status_code=201,
-    summary="Submit a citizen's rating with the invitation's token (national portal, VNeID).",
-    responses={404: {}, 409: {}, 410: {}, 422: {}, 429: {}},
-    dependencies=[Depends(address_limit)],
-)
-def submit_api(
-    body: RatingBody, ctx: Annotated[RatingsContext, Depends(context)]
-) -> RatingAccepted:
-    token_wait = ctx.limits.hit(token=body.token)
-    if token_wait is not None:
-        REFUSED.labels("rate_limited").inc()
-        raise Problem(429, "Too many requests", headers={"Retry-After": str(token_wait)})
-    levels: dict[str, Any] = dict(body.scores)
-    entry = Entry(Channel.API)
-
-    def answer_for(invitation: Invitation) -> Answer:
-        return parse_answer(
-            levels, int(Level.from_key(body.overall)), body.comment, online=invitation.online
-        )
-
-    try:
-        with ctx.pool.connection() as conn:
-            recorded = submit_with_token(
-                body.token,
-                answer_for,
-                entry,
-                now=ctx.now(),
-                calendar=ctx.calendar,
-                db_session=conn,
-            )
-    except AnswerRefused as exc:
-        REFUSED.labels("invalid").inc()
-        errors = [{"field": p.field, "message": p.code} for p in exc.problems]
-        fields = ", ".join(sorted({p.field for p in exc.problems}))
-        raise Problem(422, "Invalid request", f"invalid fields: {fields}", errors=errors) from None
-    except AnswerError as exc:
-        raise _api_problem(exc) from None
-    counted(entry, recorded.answer)
-    return RatingAccepted(
-        rating_id=str(recorded.rating_id),
-        dossier_code=recorded.invitation.dossier_code,
-        submitted_at=recorded.submitted_at.isoformat(),
-        followup_opened=recorded.followup_id is not None,
-    )

@@ -34,11 +34,12 @@ from services.ratings.answers.service import (
     submit_for_dossier,
 )
 from services.ratings.answers.views import answer_from_form, counted, form_page
+from services.ratings.audit import record_entry
 from services.ratings.counter.phone import phone_view
 from services.ratings.counter.rules import CallOutcome, rating_reference
 from services.ratings.counter.store import rated_unit, record_call
 from services.ratings.criteria import criteria_for
-from services.ratings.dependencies import NO_STORE, RatingsContext, context
+from services.ratings.dependencies import NO_STORE, RatingsContext, client_address, context
 from services.ratings.grants import GRANT_FIELD
 from services.ratings.metrics import PHONE_CALLS, REFUSED
 from services.ratings.models import Answer, Channel, Entry, InvalidReason, Invitation, Recorded
@@ -354,8 +355,10 @@ def _save(
     code: str,
     fields: dict[str, str],
     entry: Entry,
+    address: str,
 ) -> Recorded:
-    """Store the answer; a phone answer is also the call's outcome (answered)."""
+    """Store the answer and its audit entry; a phone answer is also the call's outcome
+    (answered)."""
     with ctx.pool.connection() as conn:
         recorded = submit_for_dossier(
             code,
@@ -374,6 +377,7 @@ def _save(
                 now=recorded.submitted_at,
                 db_session=conn,
             )
+        record_entry(officer, recorded, address, db_session=conn)
     return recorded
 
 
@@ -406,7 +410,7 @@ def _submit(
     if problems:
         return _refused(ctx, pages, request, officer, mode, code, fields, problems, entry)
     try:
-        recorded = _save(ctx, officer, mode, code, fields, entry)
+        recorded = _save(ctx, officer, mode, code, fields, entry, client_address(request))
     except AnswerRefused as exc:
         return _refused(ctx, pages, request, officer, mode, code, fields, exc.problems, entry)
     except SerialUsed:

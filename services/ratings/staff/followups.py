@@ -19,7 +19,8 @@ from motcua.identity import Officer
 from motcua.web import TEXTS
 from motcua.web.strings import FOLLOWUP_REASONS
 from services.ratings.answers.rules import clean_text
-from services.ratings.dependencies import NO_STORE, RatingsContext, context
+from services.ratings.audit import record_followup_closed
+from services.ratings.dependencies import NO_STORE, RatingsContext, client_address, context
 from services.ratings.followups.rules import (
     ACTION_MAX,
     EVERY_OPEN,
@@ -235,7 +236,7 @@ def _close(
         )
     try:
         with ctx.pool.connection() as conn:
-            close_followup(
+            closed = close_followup(
                 followup_id,
                 officer.unit_code,
                 officer.username,
@@ -245,6 +246,7 @@ def _close(
                 calendar=ctx.calendar,
                 db_session=conn,
             )
+            record_followup_closed(officer, closed, client_address(request), db_session=conn)
     except FollowupNotFound:
         return _detail(ctx, pages, request, officer, followup_id)
     except FollowupClosed:

@@ -3,11 +3,23 @@ ratings list, each module's router, and what a page says when the sign-in refuse
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment
+from psycopg_pool import ConnectionPool
 
-from motcua.identity import NotForYourRole, OfficerGate, SignInRequired, SignInUnavailable
+from motcua.audit import AuditDoors, audit_router, sees_platform
+from motcua.identity import (
+    NotForYourRole,
+    Officer,
+    OfficerGate,
+    Role,
+    SignInRequired,
+    SignInUnavailable,
+    page_officer,
+)
 from motcua.reference import ReferenceData
 from motcua.web import TEXTS, StaticAssets, mount_starlette_static
 from services.ratings.dependencies import STATIC, templates_environment
@@ -15,15 +27,53 @@ from services.ratings.settings import RatingsSettings
 from services.ratings.staff.calls import router as calls_router
 from services.ratings.staff.entry import router as entry_router
 from services.ratings.staff.followups import router as followups_router
-from services.ratings.staff.pages import StaffPages, router
+from services.ratings.staff.pages import AUDIT_PAGE, StaffPages, router
 from services.ratings.staff.ratings import router as ratings_router
 
 
+def _audit_doors(app: FastAPI, pool: ConnectionPool) -> AuditDoors:
+    """Inspectors read ratings' audit trail on the staff layout; those of a top unit (a
+    ministry or a province's department) also see the platform-wide entries (portal
+    keys)."""
+
+    def pages() -> StaffPages:
+        current: StaffPages = app.state.staff_pages
+        return current
+
+    def is_top_unit(unit_code: str) -> bool:
+        unit = pages().reference.unit(unit_code)
+        return unit is not None and sees_platform(unit.path)
+
+    def inspector(request: Request) -> Officer:
+        return page_officer(
+            pages().gate,
+            page_url=str(request.url),
+            cookies=request.cookies,
+            authorization=request.headers.get("authorization"),
+            roles=(Role.INSPECTOR,),
+        )
+
+    def officer_of(request: Request) -> Officer | None:
+        return pages().gate.officer(request.cookies, request.headers.get("authorization"))
+
+    def render(request: Request, officer: Officer, name: str, context: dict[str, Any]) -> Response:
+        return pages().render(name, officer=officer, **context)
+
+    return AuditDoors(
+        connection=pool.connection,
+        officer_of=officer_of,
+        is_top_unit=is_top_unit,
+        service_label=TEXTS["ratings_staff_title"],
+        render_page=render,
+        page_inspector=inspector,
+    )
+
+
 def install_staff_pages(
-    app: FastAPI, settings: RatingsSettings, reference: ReferenceData
+    app: FastAPI, settings: RatingsSettings, reference: ReferenceData, pool: ConnectionPool
 ) -> Environment:
-    """The staff pages, the static files, and the sign-in's answers; returns the templates
-    environment the citizens' pages share."""
+    """The staff pages, the static files, the inspectors' audit trail, and the sign-in's
+    answers; returns the templates environment the citizens' pages share."""
     assets = StaticAssets(STATIC)
     templates = templates_environment(assets)
     pages = StaffPages(OfficerGate.from_settings(settings), templates, settings, reference)
@@ -34,6 +84,7 @@ def install_staff_pages(
     app.include_router(calls_router)
     app.include_router(followups_router)
     app.include_router(ratings_router)
+    app.include_router(audit_router(_audit_doors(app, pool), page_path=AUDIT_PAGE))
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:
@@ -41,12 +92,13 @@ def install_staff_pages(
 
     @app.exception_handler(NotForYourRole)
     async def not_for_role(request: Request, exc: NotForYourRole) -> Response:
+        only = "audit_inspectors_only" if Role.INSPECTOR in exc.allowed else "ratings_staff_only"
         return pages.render(
             "message.html",
             status=403,
             officer=exc.officer,
             title=TEXTS["forbidden_title"],
-            message=TEXTS["ratings_staff_only"],
+            message=TEXTS[only],
         )
 
     @app.exception_handler(SignInUnavailable)

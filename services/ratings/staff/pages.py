@@ -27,6 +27,7 @@ from motcua.web import (
     ROLE_LABELS,
     TEXTS,
     Layout,
+    NavLink,
     SignedIn,
     service_nav,
 )
@@ -39,6 +40,9 @@ ENTRY_ROLES = (Role.STAFF_ENTRY, Role.UNIT_HEAD)
 """Who enters answers (kiosk, paper, phone) and marks a comment as a complaint."""
 CLOSE_ROLES = (Role.UNIT_HEAD,)
 """Who closes a follow-up: the unit's head."""
+
+AUDIT_PAGE = "/staff/audit"
+"""The inspectors' page of ratings' audit trail (``motcua.audit``), linked in their header."""
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,6 +63,8 @@ class StaffPages:
             reporting=self.settings.pages_reporting_url,
         )
         user = None
+        if officer is not None and officer.has(Role.INSPECTOR):
+            nav.append(NavLink(TEXTS["audit_title"], AUDIT_PAGE))
         if officer is not None:
             user = SignedIn(
                 officer.display_name,

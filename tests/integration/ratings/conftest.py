@@ -35,6 +35,7 @@ from services.ratings.app import create_app
 from services.ratings.delivery.sender import Sender
 from services.ratings.invitations.tokens import hash_token, new_token
 from services.ratings.settings import RatingsSettings
+from services.ratings.systems import register_key
 from tests.conftest import Database, Infra
 from tests.integration import kafka_log
 from tests.integration.conftest import Systems, auth, receive_command
@@ -317,6 +318,15 @@ def client(infra: Infra, ratings_db: str, signer: tuple[TokenIssuer, Path]) -> I
     app = create_app(settings_for(infra, ratings_db, signer[1]))
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
+
+
+def portal_key(url: str, per_minute: int | None = None) -> dict[str, str]:
+    """The headers of a portal system of the test's own (a new key, its own quota)."""
+    with psycopg.connect(url) as conn:
+        key = register_key(
+            f"portal-{uuid.uuid4().hex[:8]}", per_minute, actor="test", db_session=conn
+        )
+    return {"X-API-Key": key}
 
 
 def sign_in(

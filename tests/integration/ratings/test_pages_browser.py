@@ -21,6 +21,7 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from motcua.audit import Action, ActorKind, record
 from motcua.calendar import default_calendar
 from motcua.identity import TOKEN_COOKIE, Officer, Role, TokenIssuer
 from services.ratings.answers.rules import parse_answer
@@ -206,5 +207,39 @@ def test_a_service_without_its_sign_in_key_says_so_in_vietnamese(
             page.goto(f"{server}/staff/ratings?x={uuid.uuid4().hex[:4]}")
             expect(page.locator("#message")).to_contain_text("Dịch vụ chưa có khóa công khai")
             _check(page, "signin-unavailable")
+        finally:
+            context.close()
+
+
+def test_an_inspector_reads_ratings_audit_trail_on_the_staff_layout(
+    browser: Browser, app: FastAPI, ratings_db: str, signer: Signer
+) -> None:
+    units = Units.new()
+    with psycopg.connect(ratings_db) as conn:
+        record(
+            Action(
+                actor="cb.nhap",
+                actor_kind=ActorKind.OFFICER,
+                action="rating.paper",
+                record_type="dossier",
+                record_id=f"{units.first}-251205-0001",
+                unit_path=(units.province, units.first),
+                address="10.0.0.7",
+                details={"valid": False, "invalid_reason": "unsigned"},
+            ),
+            db_session=conn,
+        )
+    inspector = Officer("thanh.tra", "Phạm Thị Thanh", units.province, frozenset({Role.INSPECTOR}))
+    with live_server(app) as server:
+        _use_names(app, units)
+        context = _context(browser, server, inspector, signer)
+        try:
+            page = context.new_page()
+            page.goto(f"{server}/staff/audit")
+            expect(page.locator('header a[href="/staff/audit"]')).to_have_text("Nhật ký thao tác")
+            expect(page.locator("main")).to_contain_text(f"{units.first}-251205-0001")
+            expect(page.locator("main")).to_contain_text("Đánh giá sự hài lòng")
+            expect(page.locator("header")).to_contain_text("Công an tỉnh Thử nghiệm")
+            _check(page, "audit", units.province, units.first)
         finally:
             context.close()

@@ -30,3 +30,15 @@ def test_rate_limits_count_per_address_and_per_token() -> None:
     assert 1 <= wait <= 60
     assert limits.hit(address="b") is None
     assert limits.hit(address="a") is not None
+
+
+def test_a_keys_quota_takes_a_batch_whole_or_refuses_it_whole() -> None:
+    limits = RateLimits("1/minute", "1/minute", "memory://")
+    assert limits.hit_key("cong-dvc", 5, cost=3) is None
+    wait = limits.hit_key("cong-dvc", 5, cost=3)
+    assert wait is not None
+    assert 1 <= wait <= 60
+    assert limits.hit_key("cong-dvc", 5, cost=2) is None  # the refused three took nothing
+    assert limits.hit_key("cong-dvc", 5) is not None
+    assert limits.hit_key("vneid", 5, cost=5) is None  # each key its own
+    assert limits.hit(address="a") is None  # and no address's

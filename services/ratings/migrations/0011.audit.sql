@@ -1,0 +1,4 @@
+-- Ratings' audit trail (motcua/audit): kiosk, paper and phone entries, follow-ups closed,
+-- portal keys registered and revoked. The table is the shared one, applied to ratings'
+-- own schema by depending on it.
+-- depends: 0010.portal_keys audit.0001.log
