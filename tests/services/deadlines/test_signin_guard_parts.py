@@ -39,7 +39,12 @@ def _context() -> BoardContext:
     reference = StaticReference(
         units=[
             UnitRef("000.00.00.H01", "Công an tỉnh", ("000.00.00.H01",)),
-            UnitRef("000.00.01.H01", "Công an xã", ("000.00.00.H01", "000.00.01.H01")),
+            UnitRef("000.00.01.H01", "Công an tỉnh Hà Nội", ("000.00.00.H01", "000.00.01.H01")),
+            UnitRef(
+                "000.00.02.H01",
+                "Công an xã",
+                ("000.00.00.H01", "000.00.01.H01", "000.00.02.H01"),
+            ),
         ]
     )
     config = BoardConfig(calendar=cast(Any, None), suggested_extension_days=5)
@@ -47,12 +52,13 @@ def _context() -> BoardContext:
     return BoardContext(none, none, none, reference, none, config)
 
 
-def test_only_inspectors_get_the_audit_link_and_top_units_are_roots() -> None:
+def test_only_inspectors_get_the_audit_link_and_top_units_are_the_ministry_and_provinces() -> None:
     ctx = _context()
     links = {link.href: link for link in ctx.layout(_officer(Role.INSPECTOR), "audit").nav}
     assert links[AUDIT_PATH].current
     assert not links["/board"].current
     assert AUDIT_PATH not in {link.href for link in ctx.layout(_officer(Role.LEADER)).nav}
     assert ctx.is_top_unit("000.00.00.H01")
-    assert not ctx.is_top_unit("000.00.01.H01")
+    assert ctx.is_top_unit("000.00.01.H01")
+    assert not ctx.is_top_unit("000.00.02.H01")
     assert not ctx.is_top_unit("999.99.99.Z99"), "unknown to the reference: not top"
