@@ -35,6 +35,7 @@ from motcua.calendar_feed import CalendarFeed, LiveCalendar
 from motcua.contracts import decode_event
 from motcua.kafka import Topic
 from services.intake.app import create_app
+from tests.cloudevents_sdk import structured_event
 from tests.conftest import ROOT, Infra
 from tests.integration.conftest import Systems, auth, parse, receive_command
 from tests.integration.intake.conftest import door_group, intake_settings
@@ -246,7 +247,8 @@ def test_an_announced_swap_changes_new_receipts_without_a_restart_and_reaches_th
 
 
 def _assert_on_topic(infra: Infra, day: date, expected: list[tuple[str, int]]) -> None:
-    """The compacted topic holds the date's records under the date as key, in order."""
+    """The compacted topic holds the date's records under the date as key, in order, each
+    a CloudEvent in the Kafka binding's structured mode."""
     consumer = Consumer(
         {
             "bootstrap.servers": infra.bootstrap_servers,
@@ -264,6 +266,7 @@ def _assert_on_topic(infra: Infra, day: date, expected: list[tuple[str, int]]) -
             message = consumer.poll(0.3)
             if message is None or message.error() or message.key() != str(day).encode():
                 continue
+            structured_event(message.headers(), message.key(), message.value() or b"")
             event = decode_event(message.value() or b"")
             found.append((event["data"]["status"], event["data"]["revision"]))
     finally:
