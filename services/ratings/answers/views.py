@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
-from motcua.http import Problem
+from motcua.http import Problem, problems
 from motcua.web import TEXTS
 from motcua.web.strings import local_time
 from services.ratings.answers.forms import field_names, problems_by_field
@@ -350,7 +350,7 @@ def _api_problem(exc: AnswerError) -> Problem:
     "/ratings",
     status_code=201,
     summary="Submit a citizen's rating with the invitation's token (national portal, VNeID).",
-    responses={404: {}, 409: {}, 410: {}, 422: {}, 429: {}},
+    responses=problems(404, 409, 410, 422, 429),
     dependencies=[Depends(address_limit)],
 )
 def submit_api(
