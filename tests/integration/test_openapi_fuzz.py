@@ -22,7 +22,7 @@ from the single commands' own strategies; the other fields stay as generated, so
 cases reach the database with the fuzzer's strings. Reporting's are steered to units of
 its seeded tree (the key's subtree, an ancestor, a sibling) and to periods that hold its
 seeded dossiers. Generation is derandomised so CI is repeatable; ``MOTCUA_FUZZ_EXAMPLES``
-asks for more (the refused callers get a sixth as many), ``MOTCUA_FUZZ_RANDOM=1`` for
+asks for more (the refused callers get an eighth as many), ``MOTCUA_FUZZ_RANDOM=1`` for
 new ones.
 """
 
@@ -72,8 +72,8 @@ from tests.integration.conftest import auth, unit_in_province
 from tests.live_server import live_server
 from tests.services.reporting.events import PROVINCE, ROOT, Dossier, at
 
-EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "32"))
-DOOR_EXAMPLES = max(4, EXAMPLES // 6)
+EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "40"))
+DOOR_EXAMPLES = max(4, EXAMPLES // 8)
 """Per operation and refused caller, and for unknown codes in the path: most of these
 stop at the first gate, so a few show what it answers."""
 RANDOM = os.environ.get("MOTCUA_FUZZ_RANDOM") == "1"
