@@ -22,7 +22,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.intake import machine, open_stack, pct
 from bench.results import write_section
-from motcua.contracts import EventType, encode_event, format_instant, new_event
+from motcua.contracts import EventType, encode_event, format_instant, new_event, structured_headers
 from motcua.dossier import ClockState
 from motcua.kafka import Topic
 
@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 Topic.DOSSIER_EVENTS.value,
                 key=dossier_id.encode(),
                 value=received_event(dossier_id, unit_path, stack.procedure, due),
+                headers=structured_headers(),
             )
         assert producer.flush(30) == 0
         until = time.monotonic() + args.lead_s + args.window_s + 60

@@ -40,7 +40,7 @@ from pydantic import SecretStr
 
 from bench.board import BenchDatabase, drop_database
 from bench.results import pct, write_section
-from motcua.contracts import EventType, encode_event, new_event
+from motcua.contracts import EventType, encode_event, new_event, structured_headers
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir, open_pool
 from motcua.delivery import Contact
 from motcua.kafka import TOPICS, Topic, ensure_topics
@@ -159,7 +159,12 @@ def produce(
             if wait > 0:
                 time.sleep(wait)
         produced[dossier_id] = time.time()
-        producer.produce(Topic.DOSSIER_EVENTS.value, key=dossier_id.encode(), value=value)
+        producer.produce(
+            Topic.DOSSIER_EVENTS.value,
+            key=dossier_id.encode(),
+            value=value,
+            headers=structured_headers(),
+        )
         producer.poll(0)
     producer.flush(60)
     return produced

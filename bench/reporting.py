@@ -42,7 +42,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from bench.board import BenchDatabase, drop_database, open_postgres
 from bench.results import pct, write_section
-from motcua.contracts import EventType, format_instant, new_event
+from motcua.contracts import EventType, format_instant, new_event, structured_headers
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
 from motcua.dossier import ClockState
 from motcua.kafka import Topic
@@ -183,7 +183,7 @@ def produce(
             receipts.append(time.time())
         while True:
             try:
-                producer.produce(topic, key=key.encode(), value=value)
+                producer.produce(topic, key=key.encode(), value=value, headers=structured_headers())
                 break
             except BufferError:
                 producer.poll(0.05)

@@ -7,9 +7,11 @@ carry, and in particular that no citizen personal data ever does.
 
 from motcua.contracts._criteria import Criterion
 from motcua.contracts._envelope import (
+    STRUCTURED_CONTENT_TYPE,
     decode_event,
     encode_event,
     new_event,
+    structured_headers,
     validate_data,
     validate_event,
 )
@@ -20,6 +22,7 @@ from motcua.contracts._types import EventType
 
 __all__ = [
     "SCHEMAS_DIR_ENV",
+    "STRUCTURED_CONTENT_TYPE",
     "ContractError",
     "Criterion",
     "EventType",
@@ -31,6 +34,7 @@ __all__ = [
     "parse_instant",
     "schema_id",
     "schemas_dir",
+    "structured_headers",
     "validate_data",
     "validate_event",
 ]

@@ -22,11 +22,20 @@ from motcua.contracts._types import EventType
 
 SPECVERSION = "1.0"
 DATACONTENTTYPE = "application/json"
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+"""The CloudEvents Kafka protocol binding's structured mode: the value is the whole event
+in the JSON event format. A reader (the official SDKs) picks the mode by this header."""
 
 # (field, the field it must end with): a unit path lists the unit itself last.
 _PATH_ENDS_WITH = (("unit_path", "unit_code"), ("to_unit_path", "to_unit_code"))
 
 _CALENDAR_PREFIX = "vn.motcua.calendar."
+
+
+def structured_headers() -> list[tuple[str, str | bytes | None]]:
+    """The Kafka headers of a message whose value is an :func:`encode_event` CloudEvent: every
+    producer of the platform sends its events with these (a fresh list: clients may keep it)."""
+    return [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
 
 
 def validate_event(event: Mapping[str, Any]) -> None:

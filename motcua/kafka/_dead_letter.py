@@ -3,6 +3,11 @@
 A consumer that cannot process a message (malformed, violates its contract, refused by
 the domain) writes it here and moves on, so one poison message never blocks a partition
 and never vanishes. Ops read the reason from the headers.
+
+A dead letter is a record *about* a message, not an event: its value is whatever came,
+malformed or not, so it never claims to be a CloudEvent. The source's ``content-type``
+header (the structured-mode claim of an event the platform produced) moves to
+``motcua-dlq-content-type``; the record itself carries none.
 """
 
 from __future__ import annotations
@@ -17,8 +22,13 @@ from motcua.kafka._topics import dead_letter_topic
 from motcua.metrics import DEAD_LETTERS
 
 MAX_DETAIL = 2000
+_SOURCE_CONTENT_TYPE = "motcua-dlq-content-type"
 
 Headers = list[tuple[str, str | bytes | None]]
+
+
+def _is_content_type(name: str) -> bool:
+    return name.lower() == "content-type"
 
 
 class DeadLetterNotAcknowledged(RuntimeError):
@@ -40,8 +50,12 @@ class DeadLetter:
     detail: str
 
     def headers(self, service: str, source: SourceMessage) -> Headers:
-        """Why, and where the message came from, followed by its own headers."""
+        """Why, and where the message came from, followed by its own headers (its
+        ``content-type`` renamed: the value may be anything)."""
         source_headers = source.headers()
+        pairs = (
+            source_headers.items() if isinstance(source_headers, Mapping) else source_headers or []
+        )
         return [
             ("motcua-dlq-service", service.encode()),
             ("motcua-dlq-reason", self.reason.encode()),
@@ -49,11 +63,7 @@ class DeadLetter:
             ("motcua-dlq-topic", str(source.topic()).encode()),
             ("motcua-dlq-partition", str(source.partition()).encode()),
             ("motcua-dlq-offset", str(source.offset()).encode()),
-            *(
-                source_headers.items()
-                if isinstance(source_headers, Mapping)
-                else source_headers or []
-            ),
+            *((_SOURCE_CONTENT_TYPE if _is_content_type(n) else n, v) for n, v in pairs),
         ]
 
 

@@ -24,6 +24,9 @@
   how often (``motcua.outage``); the lag gauge is read on its own schedule, so it grows
   through the outage; ``stop`` ends the wait at once, leaving the unacknowledged rows
   for the next start (they go out again under their ids).
+- Every row is a CloudEvent (``enqueue`` takes only ``motcua.contracts.new_event``'s), so
+  every message goes out in the CloudEvents Kafka binding's structured mode, with its
+  ``content-type`` header (``motcua.contracts.structured_headers``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from motcua.contracts import structured_headers
 from motcua.crash_points import crash_point
 from motcua.kafka import idempotent_producer_config
 from motcua.outage import Outage
@@ -334,6 +338,7 @@ class OutboxRelay:
                     row.topic,
                     key=row.key.encode(),
                     value=row.payload.encode(),
+                    headers=structured_headers(),
                     on_delivery=on_delivery,
                 )
                 return None

@@ -25,7 +25,7 @@ from typing import Any
 import faust
 
 from motcua.calendar_feed import CalendarFeed, LiveCalendar
-from motcua.contracts import load_contracts
+from motcua.contracts import load_contracts, structured_headers
 from motcua.kafka import Topic, dead_letter_topic
 from motcua.streaming import create_faust_app
 from services.deadlines.calendar_watch import CalendarWatch, follow_changes
@@ -50,7 +50,9 @@ def raw_topic(app: faust.App, name: str, **options: Any) -> Any:
 
 async def send_due_checks(calendar_feed: CalendarFeed, index: DueIndex, checks: Any) -> None:
     """The checks whose moment has come, each to its dossier's partition — not before the
-    calendar has caught up (a check now could use a calendar missing news)."""
+    calendar has caught up (a check now could use a calendar missing news). A check is the
+    worker's own wake-up call (an empty value on its internal topic), not a CloudEvent: it
+    carries no ``content-type``."""
     if calendar_feed.caught_up:
         await dispatch_due(index, time.time(), lambda d: checks.send(key=d.encode(), value=b""))
 
@@ -74,7 +76,11 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     checks = raw_topic(app, checks_topic, partitions=settings.topic_partitions, internal=True)
     alerts = raw_topic(app, Topic.DEADLINE_ALERTS.value)
     clocks = app.Table("clocks", default=None, partitions=settings.topic_partitions)
-    emitter = Emitter(policy_of(settings, calendar), db, lambda k, v: alerts.send(key=k, value=v))
+    emitter = Emitter(
+        policy_of(settings, calendar),
+        db,
+        lambda k, v: alerts.send(key=k, value=v, headers=structured_headers()),
+    )
     agents = Agents(clocks, emitter, raw_topic(app, dead_letter_topic("deadlines").value).send)
     recovery = Recovery(settings.kafka_bootstrap_servers, clocks, emitter)
 

@@ -239,6 +239,13 @@ async def _credentials(request: Request) -> tuple[str, str]:
                 {"field": "password", "message": "required"},
             ],
         ) from None
+    if "\x00" in username:  # no officer can have one (PostgreSQL text cannot hold it)
+        raise Problem(
+            422,
+            "Invalid request",
+            "invalid fields: username",
+            errors=[{"field": "username", "message": "must not contain NUL"}],
+        )
     return username, password
 
 

@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from motcua.http import PROBLEM_JSON, create_service_app
+from motcua.http import PROBLEM_JSON, SHARED_PROBLEMS, create_service_app, problems
 from tests.live_server import live_server
 
 
@@ -71,3 +71,19 @@ def test_the_openapi_documents_problems_and_metrics_as_text() -> None:
     assert list(invalid) == [PROBLEM_JSON]
     assert "400" not in schema["paths"]["/items"]["post"]["responses"]
     assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+def test_shared_statuses_are_described_once_and_documented_as_problems() -> None:
+    app = create_service_app(service="probe", version="0", checks=[])
+
+    @app.get("/guarded", responses=problems(401, 403, 418))
+    def guarded() -> dict[str, str]:
+        return {}
+
+    responses = TestClient(app).get("/openapi.json").json()["paths"]["/guarded"]["get"]
+    documented = responses["responses"]
+    assert documented["401"]["description"] == SHARED_PROBLEMS[401]
+    assert documented["403"]["description"] == SHARED_PROBLEMS[403]
+    assert documented["418"]["description"] == "I'm a Teapot", "none shared: the HTTP phrase"
+    assert all(list(documented[s]["content"]) == [PROBLEM_JSON] for s in ("401", "403", "418"))
+    assert {401, 403, 404, 422, 429} <= set(SHARED_PROBLEMS)

@@ -4,7 +4,6 @@ events."""
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from motcua.identity import TokenIssuer, generate_keypair
 from motcua.kafka import Topic
 from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
+from tests.cloudevents_sdk import structured_event
 from tests.conftest import Database, Infra
 from tests.live_server import free_port
 
@@ -172,7 +172,8 @@ def read_events(
     topic_of: Topic = Topic.DOSSIER_EVENTS,
 ) -> list[dict[str, Any]]:
     """Every event in Kafka (dossier events unless ``topic_of`` says) keyed by one of
-    ``keys``, duplicates included.
+    ``keys``, duplicates included, each read by the CloudEvents SDK in structured mode by
+    its ``content-type`` header (a message without it fails).
 
     Waits until ``expect`` distinct event ids have been read (or the timeout).
     """
@@ -195,7 +196,9 @@ def read_events(
                 continue
             key = (message.key() or b"").decode()
             if key in keys:
-                found.append(json.loads(message.value() or b"{}"))
+                found.append(
+                    structured_event(message.headers(), message.key(), message.value() or b"")
+                )
     finally:
         consumer.close()
     return found

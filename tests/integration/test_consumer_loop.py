@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from confluent_kafka import Consumer, Message, TopicPartition
 
+from motcua.contracts import STRUCTURED_CONTENT_TYPE
 from motcua.kafka import (
     Assigned,
     Commit,
@@ -150,7 +151,9 @@ def test_a_dead_letter_carries_its_reason_and_the_source_headers(infra: Infra, t
             dead_letters.send(message, DeadLetter("contract_violation", "no such field"))
 
     group = f"test-loop-{uuid.uuid4().hex[:8]}"
-    _produce(infra, topic, 1, key=key)
+    # A message that says it is a structured CloudEvent but is not one.
+    claim = ("content-type", STRUCTURED_CONTENT_TYPE.encode())
+    produce_where(infra.bootstrap_servers, topic, [(key, b"m0", [("trace-id", b"t0"), claim])])
     with running(_loop(infra, topic, Seen(refuse), Group(group))):
         _until(lambda: committed(infra.bootstrap_servers, group, topic)[0] == 1, "not committed")
     [letter] = [
@@ -163,6 +166,8 @@ def test_a_dead_letter_carries_its_reason_and_the_source_headers(infra: Infra, t
     assert letter["motcua-dlq-topic"] == topic.encode()
     assert letter["motcua-dlq-offset"] == b"0"
     assert letter["trace-id"] == b"t0", "the source's own headers were dropped"
+    assert "content-type" not in letter, "a dead letter never claims to be a CloudEvent"
+    assert letter["motcua-dlq-content-type"] == claim[1], "the source's claim, kept apart"
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,13 @@ board's JSON; its worker serves no API), ratings and reporting;
 generated requests, valid by the schema and not, sent to a real uvicorn server of the
 service over its real PostgreSQL, as a registered upstream system (intake: the admin key
 for the catalogue, the writer's key for the rest; reporting: an API key of one province;
-deadlines: a signed-in officer's token). Intake and reporting get a database of
-their own: the admin fuzz rewrites procedures and the reports' fuzz closes periods, which
-other tests rely on. No service consumes from Kafka or publishes to it here.
+deadlines: a signed-in officer's token), and a few times each as refused callers: nobody,
+a key or token the service never issued, a caller of another subtree without the
+operation's scope or role; an operation with codes in its path also gets unknown ones (a
+404). What those doors answer must be documented as well. Intake and reporting get a
+database of their own: the admin fuzz rewrites procedures and the reports' fuzz closes
+periods, which other tests rely on. No service consumes from Kafka or publishes to it
+here.
 
 Purely random commands stop at the first gate (an instant in the year 4000, a unit that
 does not exist), so half of the cases are *steered*: their instants moved into the last
@@ -18,7 +22,8 @@ from the single commands' own strategies; the other fields stay as generated, so
 cases reach the database with the fuzzer's strings. Reporting's are steered to units of
 its seeded tree (the key's subtree, an ancestor, a sibling) and to periods that hold its
 seeded dossiers. Generation is derandomised so CI is repeatable; ``MOTCUA_FUZZ_EXAMPLES``
-asks for more, ``MOTCUA_FUZZ_RANDOM=1`` for new ones.
+asks for more (the refused callers get an eighth as many), ``MOTCUA_FUZZ_RANDOM=1`` for
+new ones.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, status_c
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
-from motcua.identity import Officer, Role, TokenIssuer
+from motcua.identity import Officer, Role, TokenIssuer, generate_keypair
 from motcua.kafka import Topic
 from services.deadlines.officers_web import create_app as create_officers_web
 from services.deadlines.settings import DeadlinesSettings
@@ -71,6 +76,9 @@ from tests.live_server import live_server
 from tests.services.reporting.events import PROVINCE, ROOT, Dossier, at
 
 EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "40"))
+DOOR_EXAMPLES = max(4, EXAMPLES // 8)
+"""Per operation and refused caller, and for unknown codes in the path: most of these
+stop at the first gate, so a few show what it answers."""
 RANDOM = os.environ.get("MOTCUA_FUZZ_RANDOM") == "1"
 """``MOTCUA_FUZZ_RANDOM=1``: new examples each run, for hunting rather than CI."""
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
@@ -89,6 +97,23 @@ Steer = Callable[[st.SearchStrategy[Case]], st.SearchStrategy[Case]]
 
 
 @dataclass(frozen=True)
+class Door:
+    """Another caller every operation is also fuzzed as, with ``DOOR_EXAMPLES`` cases: what
+    it answers them must be documented too (401, 403, 404…)."""
+
+    name: str
+    key: str | None
+    """The key or token it presents; ``None``: no ``Authorization`` header at all."""
+
+
+def refused_doors(invalid: str, foreign: str | None = None) -> tuple[Door, ...]:
+    """Nobody, a key or token the service never issued, and (where the service has one) a
+    caller of another subtree lacking the operation's scope or role."""
+    doors = (Door("no credentials", None), Door("an invalid key", invalid))
+    return doors if foreign is None else (*doors, Door("another subtree", foreign))
+
+
+@dataclass(frozen=True)
 class Target:
     base_url: str
     schema: schemathesis.BaseSchema
@@ -96,6 +121,7 @@ class Target:
     """Authorization per operation label (``PUT /v1/procedures/{code}``); ``*`` otherwise."""
     steer: Steer | None = None
     """Positive cases made plausible, drawn as often as the generated ones."""
+    doors: tuple[Door, ...] = ()
 
 
 _RECENT = st.datetimes(
@@ -206,16 +232,37 @@ def _batch_items(
     return item()
 
 
-def _operation_test(target: Target, operation: schemathesis.APIOperation) -> Callable[[], None]:
-    """A Hypothesis test sending ``EXAMPLES`` generated requests, valid and invalid."""
-    key = target.keys.get(operation.label, target.keys["*"])
+def _strategy(target: Target, operation: schemathesis.APIOperation) -> st.SearchStrategy[Case]:
+    """Generated requests, valid and invalid, and the steered ones where the target steers."""
     positive = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
     strategy = st.one_of(positive, operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
-    if target.steer is not None:
-        strategy = st.one_of(strategy, target.steer(positive))
+    return strategy if target.steer is None else st.one_of(strategy, target.steer(positive))
+
+
+def _runs(
+    target: Target, operation: schemathesis.APIOperation
+) -> Iterator[tuple[str, st.SearchStrategy[Case], str | None, int]]:
+    """(what, cases, key, how many) of every run over ``operation``: as the authorised
+    caller; as each refused door; with unknown codes in its path (valid by the schema,
+    never steered to real ones: 404)."""
+    key = target.keys.get(operation.label, target.keys["*"])
+    strategy = _strategy(target, operation)
+    yield operation.label, strategy, key, EXAMPLES
+    for door in target.doors:
+        yield f"{operation.label} with {door.name}", strategy, door.key, DOOR_EXAMPLES
+    if "{" in operation.path:
+        unknown = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+        yield f"{operation.label} with unknown codes", unknown, key, DOOR_EXAMPLES
+
+
+def _operation_test(
+    base_url: str, strategy: st.SearchStrategy[Case], key: str | None, examples: int
+) -> Callable[[], None]:
+    """A Hypothesis test sending ``examples`` of ``strategy``'s requests, as ``key``."""
+    headers = {} if key is None else auth(key)
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         derandomize=not RANDOM,
         database=None,
         deadline=None,
@@ -223,7 +270,7 @@ def _operation_test(target: Target, operation: schemathesis.APIOperation) -> Cal
     )
     @given(case=strategy)
     def run(case: Case) -> None:
-        case.call_and_validate(base_url=target.base_url, headers=auth(key), checks=CHECKS)
+        case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
 
     return run
 
@@ -237,10 +284,11 @@ def _fuzz(target: Target) -> tuple[set[str], dict[str, str]]:
         assert isinstance(result, Ok), result
         operation = result.ok()
         fuzzed.add(operation.label)
-        try:
-            _operation_test(target, operation)()
-        except (Exception, BaseExceptionGroup) as exc:  # run all; report every failure
-            failures[operation.label] = f"{type(exc).__name__}: {exc}"
+        for what, strategy, key, examples in _runs(target, operation):
+            try:
+                _operation_test(target.base_url, strategy, key, examples)()
+            except (Exception, BaseExceptionGroup) as exc:  # run all; report every failure
+                failures[what] = f"{type(exc).__name__}: {exc}"
     return fuzzed, failures
 
 
@@ -256,6 +304,13 @@ def test_intake_answers_every_generated_request_with_a_documented_non_5xx_status
         )[1]
         admin = register_system(
             f"fuzz-admin-{uuid.uuid4().hex[:6]}", root[0], [Scope.ADMIN], db_session=conn
+        )[1]
+        # A reader of another province: outside the subtree and without write or admin.
+        foreign = register_system(
+            f"fuzz-foreign-{uuid.uuid4().hex[:6]}",
+            unit_in_province(conn, "Hải Phòng", "province"),
+            [Scope.READ],
+            db_session=conn,
         )[1]
     settings_ = IntakeSettings(
         kafka_bootstrap_servers=infra.bootstrap_servers,
@@ -301,8 +356,9 @@ def test_intake_answers_every_generated_request_with_a_documented_non_5xx_status
         }
         facts = Facts(units, procedures, dossiers)
         items = _batch_items(schema, facts)
+        doors = refused_doors(f"mck_{secrets.token_urlsafe(24)}", foreign)
         fuzzed, failures = _fuzz(
-            Target(base_url, schema, keys, lambda positive: _steered(positive, facts, items))
+            Target(base_url, schema, keys, lambda positive: _steered(positive, facts, items), doors)
         )
     assert {"POST /v1/dossiers", "POST /v1/events:batch", "GET /healthz"} <= fuzzed, fuzzed
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
@@ -323,11 +379,14 @@ def test_ratings_answers_every_generated_request_with_a_documented_non_5xx_statu
         )
     with live_server(create_ratings(settings_)) as base_url:
         schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": portal}))
+        doors = refused_doors(f"mcp_{secrets.token_urlsafe(24)}")
+        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": portal}, doors=doors))
     assert {"POST /v1/ratings", "POST /v1/ratings:batch", "GET /healthz"} <= fuzzed, fuzzed
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 
 
+SIBLING = "000.00.00.H02"
+"""The province beside the seeded one: its key is another subtree's."""
 REPORTING_PERIODS = ("2026-11", "2026-11-05", "2026-Q4", "2026", "2025-12")
 """Periods holding the seeded dossiers (November 2026), and one before them."""
 
@@ -335,7 +394,7 @@ REPORTING_PERIODS = ("2026-11", "2026-11-05", "2026-Q4", "2026", "2025-12")
 def _seed_reports(url: str) -> tuple[str, list[str]]:
     """A few dossiers' lives in reporting's own tables, as its consumer applies them; the
     province they lie in, and every unit of the tree (the root above it, two communes)."""
-    sibling = Dossier(unit_path=(ROOT, "000.00.00.H02", "000.00.02.H02"))
+    sibling = Dossier(unit_path=(ROOT, SIBLING, "000.00.02.H02"))
     dossiers = [Dossier(), Dossier(unit_path=(ROOT, PROVINCE, "000.00.03.H01")), sibling]
     events = []
     for number, dossier in enumerate(dossiers):
@@ -389,6 +448,7 @@ def test_reporting_answers_every_generated_request_with_a_documented_non_5xx_sta
     province, units = _seed_reports(url)
     with psycopg.connect(url) as conn:
         key = new_api_key(f"fuzz-{uuid.uuid4().hex[:6]}", province, db_session=conn)
+        sibling = new_api_key(f"fuzz-sibling-{uuid.uuid4().hex[:6]}", SIBLING, db_session=conn)
     settings_ = ReportingSettings(
         kafka_bootstrap_servers=infra.bootstrap_servers,
         database_url=url,
@@ -402,7 +462,8 @@ def test_reporting_answers_every_generated_request_with_a_documented_non_5xx_sta
         def steer(positive: st.SearchStrategy[Case]) -> st.SearchStrategy[Case]:
             return _steered_reports(positive, units)
 
-        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": key}, steer))
+        doors = refused_doors(f"mrk_{secrets.token_urlsafe(24)}", sibling)
+        fuzzed, failures = _fuzz(Target(base_url, schema, {"*": key}, steer, doors))
     assert {"GET /v1/reports/summary", "GET /v1/reports/dossiers", "GET /healthz"} <= fuzzed
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 
@@ -413,6 +474,10 @@ def test_deadlines_answers_every_generated_request_with_a_documented_non_5xx_sta
     """The officers' web, as a signed-in duty officer of a province (a token the platform's
     key signed): sign-in, who am I, and the board with the page's filters."""
     officer = Officer("truc.fuzz", "Trực ban", "000.00.00.H01", frozenset({Role.DUTY_OFFICER}))
+    # Another province's staff entry: outside the subtree, and no role of the board's.
+    foreign = Officer("nhap.fuzz", "Nhập phiếu", "000.00.00.H02", frozenset({Role.STAFF_ENTRY}))
+    stranger = TokenIssuer.from_pem(generate_keypair()[0])  # a key the platform never had
+    doors = refused_doors(stranger.issue(officer), signer[0].issue(foreign))
     settings_ = DeadlinesSettings(
         kafka_bootstrap_servers=infra.bootstrap_servers,
         database_url=database.service_urls["deadlines"],
@@ -421,7 +486,9 @@ def test_deadlines_answers_every_generated_request_with_a_documented_non_5xx_sta
     try:
         with live_server(create_officers_web(settings_)) as base_url:
             schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-            fuzzed, failures = _fuzz(Target(base_url, schema, {"*": signer[0].issue(officer)}))
+            fuzzed, failures = _fuzz(
+                Target(base_url, schema, {"*": signer[0].issue(officer)}, doors=doors)
+            )
     finally:  # its failed sign-ins would lock loopback out of the next tests' sign-in
         with psycopg.connect(database.service_urls["deadlines"]) as conn:
             unlock(address="127.0.0.1", db_session=conn)

@@ -57,3 +57,15 @@ def test_the_source_headers_follow_the_reason(
     headers = letter.headers("deadlines", _Source(source))
     assert headers[: len(WHY)] == WHY
     assert headers[len(WHY) :] == (kept if kept is not None else source)
+
+
+def test_a_dead_letter_never_claims_to_be_a_cloudevent_and_keeps_the_claim_of_its_source() -> None:
+    """Its value may be anything (malformed, refused): the source's structured-mode
+    ``content-type`` moves to ``motcua-dlq-content-type``, the record carries none."""
+    source = [("Content-Type", b"application/cloudevents+json; charset=utf-8"), ("x", b"1")]
+    headers = DeadLetter("malformed", "not json").headers("intake", _Source(source))
+    assert headers[len(WHY) :] == [
+        ("motcua-dlq-content-type", b"application/cloudevents+json; charset=utf-8"),
+        ("x", b"1"),
+    ]
+    assert not [name for name, _ in headers if name.lower() == "content-type"]

@@ -16,6 +16,7 @@ from confluent_kafka import KafkaError
 from prometheus_client import REGISTRY
 
 import motcua.outbox._relay as relay_module
+from motcua.contracts import structured_headers
 from motcua.outbox import OutboxRelay, advisory_lock_id, relay_producer_config
 from tests.conftest import ROOT
 
@@ -28,9 +29,13 @@ class FakeProducer:
     def __init__(self, refuse: set[str] | None = None) -> None:
         self.refuse = refuse or set()
         self.sent: list[tuple[str, str]] = []
+        self.headers: list[Any] = []
         self._waiting: list[tuple[str, Delivery]] = []
 
-    def produce(self, topic: str, *, key: bytes, value: bytes, on_delivery: Delivery) -> None:
+    def produce(
+        self, topic: str, *, key: bytes, value: bytes, headers: Any, on_delivery: Delivery
+    ) -> None:
+        self.headers.append(headers)
         self._waiting.append((key.decode(), on_delivery))
 
     def flush(self, _timeout: float = 0) -> int:
@@ -130,6 +135,8 @@ def test_a_batch_goes_out_in_waves_and_a_refused_key_holds_back_only_its_own_row
     assert relay.publish_batch(outbox) == 2  # type: ignore[arg-type]
     assert outbox.published == [2, 4]
     assert producer.sent == [("free", "ok"), ("free", "ok")]
+    # Every row is a CloudEvent: each message says so in the binding's structured mode.
+    assert producer.headers == [structured_headers()] * 4
     assert _sample("motcua_outbox_published_total", service="unit-waves") == 2
     errors = _sample(
         "motcua_outbox_publish_errors_total", service="unit-waves", error="MSG_SIZE_TOO_LARGE"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.calendar import CalendarOverride, OverrideKind
 from motcua.calendar._announcements import LEGAL_BASIS_MAX, NOTE_MAX
-from motcua.http import Problem
+from motcua.http import Problem, problems
 from services.intake.auth import Principal, Scope
 from services.intake.calendar.service import (
     OverrideRefused,
@@ -31,7 +31,7 @@ from services.intake.dependencies import (
     scoped,
 )
 
-router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
+router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=problems(401))
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -75,7 +75,7 @@ def get_overrides(
 @router.put(
     "/overrides/{day}",
     summary="Record a day off or a working day the government announced (admin scope).",
-    responses={201: {}, 403: {}, 422: {}},
+    responses={201: {"description": "Recorded anew."}, **problems(403, 422)},
 )
 def put_override(
     day: str,
@@ -107,7 +107,7 @@ def put_override(
 @router.delete(
     "/overrides/{day}",
     summary="Withdraw the announcement in force for a date (admin scope).",
-    responses={403: {}, 404: {}},
+    responses=problems(403, 404),
 )
 def delete_override(
     day: str,

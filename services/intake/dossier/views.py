@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from motcua.documents import render_pdf
 from motcua.dossier import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
-from motcua.http import Problem
+from motcua.http import Problem, problems
 from services.intake.auth import Principal
 from services.intake.dependencies import Caller, Context, IntakeContext, Reader, Writer
 from services.intake.dossier import service, store
@@ -36,7 +36,7 @@ from services.intake.dossier.plans import Outcome
 from services.intake.dossier.state import DossierState
 from services.intake.dossier.transitions import UpstreamTransition
 
-router = APIRouter(prefix="/v1", tags=["dossiers"], responses={401: {}})
+router = APIRouter(prefix="/v1", tags=["dossiers"], responses=problems(401))
 REPLAY_HEADER = "Idempotent-Replayed"
 RECEIPT_WAIT_S = 30.0
 """How long a single receipt waits for its group commit before it is told to retry."""
@@ -109,7 +109,7 @@ def _replay_header(outcome: Outcome) -> dict[str, str]:
     summary="Receive a dossier: its code, appointment date and receipt (Mẫu 01).",
     description="Answers JSON with the receipt's content, or the receipt as PDF when the "
     "request says `Accept: application/pdf`.",
-    responses={201: {"content": {"application/pdf": {}}}, 401: {}, 403: {}, 409: {}, 422: {}},
+    responses={201: {"content": {"application/pdf": {}}}, **problems(401, 403, 409, 422)},
 )
 async def post_dossier(
     principal: Writer, command: ReceiveDossier, request: Request, ctx: Context
@@ -129,7 +129,7 @@ async def post_dossier(
 @router.get(
     "/dossiers/{code}/receipt",
     summary="The receipt (Mẫu 01): JSON, or PDF with `Accept: application/pdf`.",
-    responses={200: {"content": {"application/pdf": {}}}, 401: {}, 403: {}, 404: {}, 422: {}},
+    responses={200: {"content": {"application/pdf": {}}}, **problems(401, 403, 404, 422)},
 )
 def get_receipt(code: Code, request: Request, principal: Reader, ctx: Context) -> Response:
     return _receipt_response(code, principal, ctx, _wants_pdf(request))
@@ -138,7 +138,7 @@ def get_receipt(code: Code, request: Request, principal: Reader, ctx: Context) -
 @router.post(
     "/dossiers/{code}/events",
     summary="Record a lifecycle transition; 409 names the current state and the allowed ones.",
-    responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}},
+    responses=problems(401, 403, 404, 409, 422),
 )
 def post_transition(
     principal: Writer,
@@ -156,7 +156,7 @@ def post_transition(
     "/events:batch",
     summary="Up to BATCH_MAX_ITEMS commands in one call, with a result per item.",
     response_model=BatchResponse,
-    responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
+    responses=problems(401, 403, 413, 422, 503),
 )
 def post_batch(principal: Writer, batch: BatchRequest, ctx: Context) -> BatchResponse:
     """Items run in order, in one transaction.
@@ -187,7 +187,7 @@ def post_batch(principal: Writer, batch: BatchRequest, ctx: Context) -> BatchRes
     response_model=DossierTally,
     summary="How many dossiers a unit subtree holds, by state: what reporting reconciles "
     "its figures with.",
-    responses={401: {}, 403: {}, 422: {}},
+    responses=problems(401, 403, 422),
 )
 def tally_dossiers(
     principal: Reader,
@@ -207,7 +207,7 @@ def tally_dossiers(
     "/dossiers/{code}",
     response_model=DossierView,
     summary="A dossier's state, due date and full timeline.",
-    responses={401: {}, 403: {}, 404: {}, 422: {}},
+    responses=problems(401, 403, 404, 422),
 )
 def read_dossier(code: Code, principal: Reader, ctx: Context) -> DossierView:
     with ctx.pool.connection() as conn:
@@ -232,7 +232,7 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
     "/dossiers",
     response_model=DossierPage,
     summary="Dossiers of a unit subtree, newest first, with cursor pagination.",
-    responses={401: {}, 403: {}, 422: {}},
+    responses=problems(401, 403, 422),
 )
 def list_dossiers(
     principal: Reader,
@@ -266,7 +266,7 @@ def list_dossiers(
     response_model=AppointmentPreview,
     tags=["appointments"],
     summary="The appointment date a receipt would get, without creating anything.",
-    responses={401: {}, 422: {}},
+    responses=problems(401, 422),
 )
 def preview_appointment(
     procedure: Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 
 from motcua.audit import Action, ActorKind, record
-from motcua.http import Problem
+from motcua.http import Problem, problems
 from services.intake.auth import Principal, Scope
 from services.intake.dependencies import (
     IntakeContext,
@@ -19,7 +19,7 @@ from services.intake.dependencies import (
 from services.intake.reference.models import PROCEDURE_CODE_PATTERN, Procedure
 from services.intake.reference.service import list_procedures, list_units, upsert_procedure
 
-router = APIRouter(prefix="/v1", tags=["reference data"], responses={401: {}})
+router = APIRouter(prefix="/v1", tags=["reference data"], responses=problems(401))
 
 
 @router.get("/procedures", summary="The procedure catalogue with legal processing times.")
@@ -34,7 +34,7 @@ def get_procedures(
 @router.put(
     "/procedures/{code}",
     summary="Create or change a procedure (admin scope).",
-    responses={401: {}, 403: {}, 422: {}},
+    responses=problems(401, 403, 422),
 )
 def put_procedure(
     principal: Annotated[Principal, Depends(scoped(Scope.ADMIN))],

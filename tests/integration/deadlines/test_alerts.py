@@ -24,6 +24,7 @@ from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event, format_instant, new_event, parse_instant
 from motcua.dossier import ClockState
 from motcua.kafka import Topic
+from tests.cloudevents_sdk import structured_event
 from tests.conftest import ROOT, Database, Infra
 from tests.integration import kafka_log
 from tests.live_server import free_port
@@ -144,7 +145,9 @@ def _read(infra: Infra, topic: str, keys: set[str], until: float) -> list[Any]:
 
 
 def _kinds(messages: list[Any]) -> Counter[tuple[str, str]]:
-    events = [json.loads(m.value()) for m in messages]
+    """(dossier, kind) of each alert, every one read by the CloudEvents SDK in structured
+    mode by its ``content-type`` header."""
+    events = [structured_event(m.headers(), m.key(), m.value()) for m in messages]
     return Counter((e["subject"], e["type"].split(".")[3]) for e in events)
 
 

@@ -27,6 +27,7 @@ from pypdf import PdfReader
 
 from motcua.delivery import SIGNATURE_HEADER, sign
 from motcua.kafka import Topic
+from tests.cloudevents_sdk import structured_event
 from tests.conftest import Database, Infra
 from tests.integration.conftest import Systems, auth, receive_command, wait_for
 from tests.integration.deadlines.conftest import (
@@ -287,7 +288,9 @@ def test_no_contact_of_the_citizens_appears_in_any_topic_or_log(
 ) -> None:
     """A citizen's letter goes the whole way (SMS refused, Zalo, post); then every topic
     the platform has, from before the dossier was received, and the three processes'
-    logs are searched for the citizen's name, phone, e-mail and address."""
+    logs are searched for the citizen's name, phone, e-mail and address. Every event of
+    the dossier on them, whichever producer made it, is read by the CloudEvents SDK in
+    structured mode by its ``content-type`` header."""
     topics = [topic.value for topic in Topic]
     since = {topic: ends(infra.bootstrap_servers, topic) for topic in topics}
     citizen = Citizen.new()
@@ -313,14 +316,24 @@ def test_no_contact_of_the_citizens_appears_in_any_topic_or_log(
         timeout_s=45,
         what="the posted event",
     )
-    seen = 0
+    seen, events_on = 0, set()
     for topic in topics:
         for message in read_to_end(infra.bootstrap_servers, topic, since=since[topic]):
             value = unicodedata.normalize("NFC", (message.value() or b"").decode(errors="replace"))
             seen += letter.dossier_id in value
             for contact in citizen.contacts():
                 assert contact not in value, f"{topic} carries {contact!r}"
+            if letter.dossier_id in value and not topic.startswith("motcua.dlq."):
+                # Every event the platform produced, whichever producer, in structured mode.
+                structured_event(message.headers(), message.key(), message.value() or b"")
+                events_on.add(topic)
     assert seen >= 5, "the search read this citizen's events (received, alerts, letter, notices)"
+    assert events_on == {
+        Topic.DOSSIER_EVENTS.value,  # intake's relay
+        Topic.DEADLINE_ALERTS.value,  # deadlines' Faust agent
+        Topic.APOLOGY_LETTERS.value,  # deadlines' relay
+        Topic.APOLOGY_DELIVERIES.value,
+    }
     assert sms["id"] in platform.web.log.read_text(), "the web logged the receipt it applied"
     for log in (platform.worker.log, platform.web.log, platform.worker.log.parent / "intake.log"):
         text = unicodedata.normalize("NFC", log.read_text(errors="replace"))
