@@ -50,6 +50,24 @@ NAMES = [
     "Đỗ Văn Long",
     "Ngô Thị Mai",
 ]
+
+
+def _people(count: int) -> list[dict[str, str]]:
+    """The demo's citizens: each a name and an illustrative 12-digit ID number (CCCD: the
+    province's 001, a century-and-sex digit, the birth year's last two digits, then six
+    more), fixed across runs, so one person files several dossiers over time and a
+    data-subject request by ID number finds them all."""
+    chosen = random.Random(2026)
+    return [
+        {
+            "full_name": chosen.choice(NAMES),
+            "id_number": f"001{chosen.choice('0123')}{chosen.randint(40, 99):02d}{n:06d}",
+        }
+        for n in range(count)
+    ]
+
+
+PEOPLE = _people(400)
 STEPS = {
     "received": [("assign", 0.9), ("reject", 0.02)],
     "in_progress": [("complete", 0.7), ("request_supplement", 0.1), ("pause", 0.05)],
@@ -100,7 +118,7 @@ class Desk:
                 "unit_code": random.choice(units),
                 "channel": random.choice(["in_person", "in_person", "online", "postal"]),
                 "applicant": {
-                    "full_name": random.choice(NAMES),
+                    **random.choice(PEOPLE),
                     "phone": f"09{random.randint(10_000_000, 99_999_999)}",
                     "email": f"cong.dan{random.randint(1, 9999)}@example.vn",
                     "address": f"Số {random.randint(1, 200)} {random.choice(STREETS)}, Hà Nội",

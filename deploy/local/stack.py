@@ -660,6 +660,7 @@ def process_env(
         "PAGES_BOARD_URL": f"{urls['DEADLINES_URL']}/board",
         "PAGES_RATINGS_URL": f"{urls['RATINGS_URL']}/staff",
         "PAGES_REPORTING_URL": f"{urls['REPORTING_URL']}/reports",
+        "PAGES_INTAKE_URL": urls["INTAKE_URL"],
     }
     if service.of in ("deadlines", "ratings"):
         env |= receipts_env(state, service, urls)

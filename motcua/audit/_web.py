@@ -54,6 +54,11 @@ class AuditDoors:
     """Whose log this is, in Vietnamese, for the page's heading ("Tiếp nhận hồ sơ")."""
     render_page: PageRenderer | None = None
     """None: the service has no pages, only the API."""
+    other_logs: tuple[tuple[str, str], ...] = ()
+    """Every service's audit page, (service, URL) (``PagesSettings.audit_pages``): the
+    page links them, marking this one by ``service``."""
+    service: str = ""
+    """This service's name in ``other_logs``."""
     page_inspector: Callable[[Request], Officer] | None = None
     """For the page: the signed-in inspector, or the service's own page exceptions
     (``motcua.identity.SignInRequired``, ``NotForYourRole``) that send a browser to sign in
@@ -183,6 +188,10 @@ def _page_context(
         "next_before": next_before,
         "next_url": f"{page_path}?{urlencode({**shown, 'before': next_before})}",
         "csv_url": f"{api_prefix}/v1/audit?{urlencode({**shown, 'format': 'csv'})}",
+        "logs": [
+            (strings.AUDIT_SERVICE_LABELS[service], url, service == doors.service)
+            for service, url in doors.other_logs
+        ],
     }
 
 

@@ -68,6 +68,20 @@ class PagesSettings(BaseSettings):
         default="http://127.0.0.1:8004/reports",
         description="Reporting's leaders' page, as the browser reaches it.",
     )
+    pages_intake_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="Intake as the browser reaches it: its one page is the inspectors' "
+        "audit trail (`/audit`).",
+    )
+
+    def audit_pages(self) -> tuple[tuple[str, str], ...]:
+        """Each service's audit page (service, URL), so an inspector moves between them."""
+        return (
+            ("intake", f"{self.pages_intake_url.rstrip('/')}/audit"),
+            ("deadlines", f"{self.pages_board_url.rstrip('/')}/audit"),
+            ("ratings", f"{self.pages_ratings_url.rstrip('/')}/audit"),
+            ("reporting", f"{self.pages_reporting_url.rstrip('/')}/audit"),
+        )
 
 
 def token_cookie(token: str, *, max_age_s: int, secure: bool = False) -> str:

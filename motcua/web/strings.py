@@ -298,6 +298,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
             "được, và không chứa dữ liệu cá nhân của công dân."
         ),
         "audit_filter": "Lọc nhật ký",
+        "audit_logs": "Nhật ký của từng dịch vụ",
         "audit_actor": "Người thực hiện",
         "audit_action": "Thao tác",
         "audit_record": "Bản ghi",
@@ -742,6 +743,16 @@ AUDIT_ACTION_LABELS: Mapping[str, str] = MappingProxyType(
     }
 )
 """Every action the audit trails record (``motcua.audit``), as inspectors read them."""
+
+AUDIT_SERVICE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "intake": "Tiếp nhận hồ sơ",
+        "deadlines": "Theo dõi hạn và thư xin lỗi",
+        "ratings": "Đánh giá sự hài lòng",
+        "reporting": "Báo cáo",
+    }
+)
+"""Whose audit trail a page shows, for the links between the four."""
 
 AUDIT_ACTOR_KIND_LABELS: Mapping[str, str] = MappingProxyType(
     {

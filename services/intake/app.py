@@ -118,8 +118,16 @@ def _include_routers(app: FastAPI, settings: IntakeSettings) -> None:
         app.include_router(router)
     # Inspectors sign in as officers: their token, checked with the platform's public key.
     gate = OfficerGate.from_settings(settings)
-    page = install_audit_page(app, gate)
-    app.include_router(intake_audit_router(gate, lambda: app.state.intake.pool, page))
+
+    def unit_name(code: str) -> str:
+        with app.state.intake.pool.connection() as conn:
+            row = conn.execute("SELECT name FROM units WHERE code = %s", (code,)).fetchone()
+        return str(row[0]) if row else code
+
+    page = install_audit_page(app, gate, unit_name)
+    app.include_router(
+        intake_audit_router(gate, lambda: app.state.intake.pool, page, settings.audit_pages())
+    )
 
 
 def app_from_environment() -> FastAPI:

@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from motcua.audit import AuditDoors, PageRenderer, audit_router, sees_platform
 from motcua.identity import Officer, OfficerGate
+from motcua.web.strings import AUDIT_SERVICE_LABELS
 from services.intake.pages import AUDIT_PAGE
 
 
@@ -20,6 +21,7 @@ def intake_audit_router(
     gate: OfficerGate,
     pool: Callable[[], ConnectionPool],
     page: tuple[PageRenderer, Callable[[Request], Officer]],
+    audit_pages: tuple[tuple[str, str], ...] = (),
 ) -> APIRouter:
     """``pool``: the running process's pool (opened by the app's lifespan); ``page``: how
     the audit page renders and finds its inspector (``services.intake.pages``)."""
@@ -43,7 +45,9 @@ def intake_audit_router(
             connection=connection,
             officer_of=officer_of,
             is_top_unit=is_top_unit,
-            service_label="Tiếp nhận hồ sơ",
+            service_label=AUDIT_SERVICE_LABELS["intake"],
+            other_logs=audit_pages,
+            service="intake",
             render_page=page[0],
             page_inspector=page[1],
         ),

@@ -4,6 +4,7 @@ browser without a valid token is sent there and back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,23 @@ _ENV = create_environment(Path(__file__).parent / "templates")
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _html(name: str, officer: Officer | None, gate: OfficerGate, **values: Any) -> str:
-    user = None
-    if officer is not None:
-        user = SignedIn(officer.display_name, officer.unit_code, f"{gate.signin_url}/board/logout")
-    return _ENV.get_template(name).render(layout=Layout(user=user), **values)
-
-
-def install_audit_page(app: FastAPI, gate: OfficerGate) -> tuple[Any, Any]:
+def install_audit_page(
+    app: FastAPI, gate: OfficerGate, unit_name: Callable[[str], str]
+) -> tuple[Any, Any]:
     """The shared stylesheet, the page errors as pages; returns the page's renderer and
-    inspector check for :class:`motcua.audit.AuditDoors`."""
+    inspector check for :class:`motcua.audit.AuditDoors`. ``unit_name``: the header names
+    the officer's unit, not its code."""
     mount_starlette_static(app, StaticAssets())
+
+    def _html(name: str, officer: Officer | None, gate: OfficerGate, **values: Any) -> str:
+        user = None
+        if officer is not None:
+            user = SignedIn(
+                officer.display_name,
+                unit_name(officer.unit_code),
+                f"{gate.signin_url}/board/logout",
+            )
+        return _ENV.get_template(name).render(layout=Layout(user=user), **values)
 
     def render(request: Request, officer: Officer, name: str, values: dict[str, Any]) -> Response:
         return HTMLResponse(_html(name, officer, gate, **values), headers=_NO_STORE)

@@ -6,11 +6,11 @@ from datetime import time
 
 from pydantic import Field, SecretStr
 
-from motcua.identity import SignInSettings
+from motcua.identity import PagesSettings, SignInSettings
 from motcua.outbox import OutboxSettings
 
 
-class IntakeSettings(OutboxSettings, SignInSettings):
+class IntakeSettings(OutboxSettings, SignInSettings, PagesSettings):
     """Everything intake reads from its environment."""
 
     paper_cutoff: time = Field(

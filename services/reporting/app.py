@@ -17,7 +17,7 @@ from motcua.health import Check, standard_checks
 from motcua.http import create_service_app
 from motcua.identity import OfficerGate
 from motcua.supervision import Supervisor
-from motcua.web import TEXTS
+from motcua.web.strings import AUDIT_SERVICE_LABELS
 from services.reporting import auditing
 from services.reporting.consumer import FactConsumer, topic_roles
 from services.reporting.context import ReportingContext
@@ -92,7 +92,9 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         connection=pool.connection,
         officer_of=auditing.officer_of,
         is_top_unit=partial(auditing.is_top_unit, pool),
-        service_label=TEXTS["nav_reporting"],
+        service_label=AUDIT_SERVICE_LABELS["reporting"],
+        other_logs=settings.audit_pages(),
+        service="reporting",
         render_page=render_audit,
         page_inspector=auditing.page_inspector,
     )

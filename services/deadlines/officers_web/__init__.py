@@ -99,7 +99,7 @@ def create_app(settings: DeadlinesSettings) -> FastAPI:
         "(Nghị định 61/2018, Điều 19: the dossiers falling late, and the apology letters).",
     )
     app.include_router(signin_router)
-    install_board_views(app)
+    install_board_views(app, settings.audit_pages())
     app.include_router(letter_link_router)
     app.include_router(letter_receipts(app, settings))
     return app

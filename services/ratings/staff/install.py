@@ -22,6 +22,7 @@ from motcua.identity import (
 )
 from motcua.reference import ReferenceData
 from motcua.web import TEXTS, StaticAssets, mount_starlette_static
+from motcua.web.strings import AUDIT_SERVICE_LABELS
 from services.ratings.dependencies import STATIC, templates_environment
 from services.ratings.settings import RatingsSettings
 from services.ratings.staff.calls import router as calls_router
@@ -31,7 +32,9 @@ from services.ratings.staff.pages import AUDIT_PAGE, StaffPages, router
 from services.ratings.staff.ratings import router as ratings_router
 
 
-def _audit_doors(app: FastAPI, pool: ConnectionPool) -> AuditDoors:
+def _audit_doors(
+    app: FastAPI, pool: ConnectionPool, audit_pages: tuple[tuple[str, str], ...]
+) -> AuditDoors:
     """Inspectors read ratings' audit trail on the staff layout; those of a top unit (a
     ministry or a province's department) also see the platform-wide entries (portal
     keys)."""
@@ -63,7 +66,9 @@ def _audit_doors(app: FastAPI, pool: ConnectionPool) -> AuditDoors:
         connection=pool.connection,
         officer_of=officer_of,
         is_top_unit=is_top_unit,
-        service_label=TEXTS["ratings_staff_title"],
+        service_label=AUDIT_SERVICE_LABELS["ratings"],
+        other_logs=audit_pages,
+        service="ratings",
         render_page=render,
         page_inspector=inspector,
     )
@@ -84,7 +89,9 @@ def install_staff_pages(
     app.include_router(calls_router)
     app.include_router(followups_router)
     app.include_router(ratings_router)
-    app.include_router(audit_router(_audit_doors(app, pool), page_path=AUDIT_PAGE))
+    app.include_router(
+        audit_router(_audit_doors(app, pool, settings.audit_pages()), page_path=AUDIT_PAGE)
+    )
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:

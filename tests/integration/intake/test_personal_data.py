@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -380,6 +381,18 @@ def test_audit_trail_records_intake_actions_for_inspectors_and_names_no_citizen(
     assert "Nhật ký thao tác" in page.text
     assert "Cấp khoá hệ thống" in page.text
     assert "Thu hồi khoá hệ thống" in page.text
+    logs = re.findall(r'<li><a href="([^"]+/audit)"( aria-current="page")?>', page.text)
+    assert [href.rsplit("/", 2)[-2:] for href, _ in logs] == [
+        ["127.0.0.1:8001", "audit"],
+        ["board", "audit"],
+        ["staff", "audit"],
+        ["reports", "audit"],
+    ]
+    assert [bool(current) for _, current in logs] == [True, False, False, False]
+    with psycopg.connect(intake_url) as conn:
+        root_name = conn.execute("SELECT name FROM units WHERE code = %s", root).fetchone()
+    assert root_name
+    assert f"Đơn vị {root_name[0]}" in page.text
     nobody = admin_client.get("/audit", follow_redirects=False)
     assert nobody.status_code == 303
     assert "/auth/continue?next=" in nobody.headers["location"]

@@ -33,11 +33,12 @@ from services.deadlines.board.views.session import Refused, RenewToken, refused
 __all__ = ["BoardConfig", "BoardContext", "install_board_views"]
 
 
-def install_board_views(app: FastAPI) -> None:
-    """The board's routes; their :class:`BoardContext` is ``app.state.board``."""
+def install_board_views(app: FastAPI, audit_pages: tuple[tuple[str, str], ...] = ()) -> None:
+    """The board's routes; their :class:`BoardContext` is ``app.state.board``.
+    ``audit_pages``: every service's audit page, linked from deadlines' own."""
     for concern in (login, board, export, live, letters, issued, post, api):
         app.include_router(concern.router)
-    install_audit(app)
+    install_audit(app, audit_pages)
     app.add_exception_handler(Refused, refused)
     install_missing_pages(app)
     app.add_middleware(RenewToken)

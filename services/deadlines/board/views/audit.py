@@ -11,14 +11,13 @@ from starlette.responses import Response
 from motcua.audit import AuditDoors, audit_router
 from motcua.identity import Officer, Role
 from motcua.web import TEXTS
+from motcua.web.strings import AUDIT_SERVICE_LABELS
 from services.deadlines.board import pages
 from services.deadlines.board.views.context import AUDIT_PATH, BoardContext, html
 from services.deadlines.board.views.session import PAGE, Refused
 
-SERVICE_LABEL = "Theo dõi hạn giải quyết và thư xin lỗi"
 
-
-def install_audit(app: FastAPI) -> None:
+def install_audit(app: FastAPI, audit_pages: tuple[tuple[str, str], ...] = ()) -> None:
     """Mount the audit trail's doors; they find the board's context (built in the app's
     lifespan) when called."""
 
@@ -48,7 +47,9 @@ def install_audit(app: FastAPI) -> None:
         connection=lambda: board().db.pool.connection(),
         officer_of=lambda request: board().signin.officer_blocking(request),
         is_top_unit=lambda unit_code: board().is_top_unit(unit_code),
-        service_label=SERVICE_LABEL,
+        service_label=AUDIT_SERVICE_LABELS["deadlines"],
+        other_logs=audit_pages,
+        service="deadlines",
         render_page=render,
         page_inspector=inspector,
     )
