@@ -223,6 +223,7 @@ CSV_COLUMNS = (
     "details",
     "hash",
 )
+"""The CSV's columns, in order; the download adds the action's label after ``action``."""
 
 
 def entry_csv_row(entry: AuditEntry) -> list[str]:

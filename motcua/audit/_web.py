@@ -101,9 +101,14 @@ def audit_filter(
 def _csv(entries: Iterator[AuditEntry]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    columns = list(CSV_COLUMNS)
+    columns.insert(columns.index("action") + 1, "action_label")
+    writer.writerow([strings.AUDIT_CSV_HEADERS[column] for column in columns])
     for entry in entries:
-        writer.writerow(entry_csv_row(entry))
+        row = entry_csv_row(entry)
+        action = entry.action.action
+        row.insert(CSV_COLUMNS.index("action") + 1, strings.AUDIT_ACTION_LABELS.get(action, action))
+        writer.writerow(row)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

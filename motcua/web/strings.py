@@ -754,6 +754,25 @@ AUDIT_SERVICE_LABELS: Mapping[str, str] = MappingProxyType(
 )
 """Whose audit trail a page shows, for the links between the four."""
 
+AUDIT_CSV_HEADERS: Mapping[str, str] = MappingProxyType(
+    {
+        "seq": "Số thứ tự",
+        "at": "Thời điểm (UTC)",
+        "actor": "Người thực hiện",
+        "actor_kind": "Loại người thực hiện",
+        "action": "Mã thao tác",
+        "action_label": "Thao tác",
+        "record_type": "Loại bản ghi",
+        "record_id": "Bản ghi",
+        "unit_path": "Đơn vị (từ cấp trên xuống)",
+        "address": "Địa chỉ truy cập",
+        "outcome": "Kết quả",
+        "details": "Chi tiết",
+        "hash": "Mã băm (SHA-256)",
+    }
+)
+"""The audit trail's CSV download: Vietnamese headers over the entries' own values."""
+
 AUDIT_ACTOR_KIND_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "officer": "cán bộ",

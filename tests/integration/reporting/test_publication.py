@@ -172,6 +172,21 @@ def test_closings_and_keys_are_in_the_audit_trail_inspectors_read_in_their_subtr
     ]
     page = client.get("/reports/audit", params={"record_id": key_name})
     assert page.status_code == 200
+    download = client.get("/v1/audit", params={"record_id": key_name, "format": "csv"})
+    assert download.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(download.text)))
+    assert rows[0][:6] == [
+        "Số thứ tự",
+        "Thời điểm (UTC)",
+        "Người thực hiện",
+        "Loại người thực hiện",
+        "Mã thao tác",
+        "Thao tác",
+    ]
+    assert [(row[4], row[5], row[7]) for row in rows[1:]] == [
+        ("key.revoked", "Thu hồi khoá hệ thống", key_name),
+        ("key.registered", "Cấp khoá hệ thống", key_name),
+    ]
     client.cookies.clear()
     anonymous = client.get("/reports/audit", follow_redirects=False)
     assert anonymous.status_code == 303
