@@ -402,6 +402,16 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "letter_open_pdf": "Mở / in phiếu",
         "letter_correction_rule": "Đính chính tạo bản mới của cùng phiếu; ngày hẹn mới giữ nguyên.",
         "letter_correct": "Phát hành bản đính chính",
+        "letter_reprint_title": "In lại phiếu xin lỗi",
+        "letter_anonymised": (
+            "Dữ liệu cá nhân của người nộp hồ sơ {code} đã được ẩn danh theo quy định lưu "
+            "trữ, nên phiếu xin lỗi đã ban hành (có họ tên và địa chỉ của họ) không còn "
+            "được in lại. Số phiếu, ngày ban hành và lịch sử hồ sơ vẫn được giữ."
+        ),
+        "letter_reprint_intake_down": (
+            "Chưa kiểm tra được với hệ thống tiếp nhận ({detail}) rằng dữ liệu cá nhân của "
+            "người nộp hồ sơ còn được phép lưu, nên chưa in lại phiếu; hãy thử lại sau."
+        ),
         "letter_intake_down": "Chưa lấy được thông tin công dân từ hệ thống tiếp nhận ({detail}); "
         "phiếu vẫn là bản nháp, hãy thử lại.",
         "not_found": "Không tìm thấy",

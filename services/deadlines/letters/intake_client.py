@@ -33,6 +33,9 @@ class DossierParticulars:
     received_at: datetime
     agency_head_title: str | None = None
     """The position the agency's head signs with; None when intake's data has none."""
+    applicant_anonymised: bool = False
+    """Intake anonymised the applicant after retention (docs/personal-data.md):
+    ``citizen_name`` then says so, and a letter kept with their name is not handed out."""
 
     @property
     def place(self) -> str:
@@ -77,6 +80,7 @@ class IntakeDirectory:
                 citizen_address=body.get("applicant_address"),
                 procedure_name=body["procedure_name"],
                 received_at=datetime.fromisoformat(body["received_at"]),
+                applicant_anonymised=body.get("applicant_anonymised") is True,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise IntakeUnavailable("intake's receipt lacks a field the letter needs") from exc

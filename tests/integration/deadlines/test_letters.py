@@ -46,6 +46,18 @@ def _events(infra: Infra, topic: Topic, dossier_id: str) -> list[dict[str, Any]]
     ]
 
 
+def _anonymise_applicant(database: Database, code: str) -> None:
+    """The applicant as intake's anonymisation leaves them once retention has passed."""
+    with psycopg.connect(database.service_urls["intake"]) as conn:
+        changed = conn.execute(
+            "UPDATE applicants SET full_name = '', id_number = NULL, phone = NULL, "
+            "email = NULL, address = NULL, anonymised_at = now() WHERE ref = "
+            "(SELECT applicant_ref FROM dossiers WHERE code = %s)",
+            (code,),
+        )
+        assert changed.rowcount == 1
+
+
 def test_late_dossier_gets_a_confirmed_numbered_letter_once(
     platform: Platform, systems: Systems, infra: Infra, database: Database
 ) -> None:
@@ -115,6 +127,13 @@ def test_late_dossier_gets_a_confirmed_numbered_letter_once(
     assert printed, text
     assert f"Số: {printed.group(1)}" in v2
     assert "Sở Tư pháp" in v2
+
+    _anonymise_applicant(database, code)
+    withheld = hanoi.get(f"/board/dossiers/{dossier_id}/letter.pdf", params={"version": "1"})
+    assert withheld.status_code == 200
+    assert withheld.headers["content-type"].startswith("text/html")
+    assert "đã được ẩn danh theo quy định lưu trữ" in withheld.text
+    assert command["applicant"]["full_name"] not in withheld.text
 
     # Both versions were committed with their events, which the outbox relay publishes: the
     # topics, read to their end once both are out, hold each once, of the one episode the

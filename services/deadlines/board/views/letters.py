@@ -249,6 +249,26 @@ async def issue(request: Request, dossier_id: str, ctx: Ctx, officer: Actor) -> 
     )
 
 
+async def _withheld(
+    ctx: BoardContext, officer: Officer, dossier_id: str, params: Mapping[str, str]
+) -> Response | None:
+    """A page instead of the PDF when the letter, kept as sent with the citizen's name and
+    address, must no longer be handed out: intake anonymised them after retention
+    (docs/personal-data.md), or cannot say whether it did."""
+    task = await _task(ctx, officer, dossier_id, params)
+    if task is None:
+        return None
+    try:
+        particulars = await ctx.directory.particulars(task.dossier_code)
+    except IntakeUnavailable as exc:
+        text = TEXTS["letter_reprint_intake_down"].format(detail=exc)
+        return ctx.message(officer, TEXTS["letter_reprint_title"], text, 503)
+    if not particulars.applicant_anonymised:
+        return None
+    text = TEXTS["letter_anonymised"].format(code=task.dossier_code)
+    return ctx.message(officer, TEXTS["letter_reprint_title"], text, 200)
+
+
 @router.get(LETTER_PATH + ".pdf")
 async def letter_pdf_file(request: Request, dossier_id: str, ctx: Ctx, officer: Viewer) -> Response:
     found = parse_dossier_id(dossier_id)
@@ -265,6 +285,9 @@ async def letter_pdf_file(request: Request, dossier_id: str, ctx: Ctx, officer: 
         )
     except LetterNotFound:
         return _not_found(ctx, officer)
+    withheld = await _withheld(ctx, officer, found, request.query_params)
+    if withheld is not None:
+        return withheld
     filename = f"phieu-xin-loi-{number.replace('/', '-')}-v{version}.pdf"
     return Response(
         pdf,
