@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from enum import Enum
 from typing import Generic, TypeVar
 
 KEY_BYTES = 32
@@ -29,6 +30,14 @@ def key_digest(api_key: str) -> bytes:
     return hashlib.sha256(api_key.encode()).digest()
 
 
+class NotSeen(Enum):
+    NOT_SEEN = "not seen"
+
+
+NOT_SEEN = NotSeen.NOT_SEEN
+"""What :meth:`KeyCache.peek` answers for a key not looked up lately."""
+
+
 class KeyCache(Generic[T]):
     """Lookups of keys by digest, each kept ``ttl_s`` seconds; at most ``max_entries``
     (the oldest dropped first), so a flood of made-up keys cannot grow it without end."""
@@ -38,6 +47,15 @@ class KeyCache(Generic[T]):
         self._max_entries = max_entries
         self._entries: dict[bytes, tuple[float, T | None]] = {}
         self._lock = threading.Lock()
+
+    def peek(self, api_key: str) -> T | NotSeen | None:
+        """The key's holder (None: refused) if looked up lately, else ``NOT_SEEN``: a key
+        seen lately costs a request no connection from the pool."""
+        with self._lock:
+            cached = self._entries.get(key_digest(api_key))
+        if cached is not None and time.monotonic() - cached[0] < self._ttl_s:
+            return cached[1]
+        return NOT_SEEN
 
     def get(self, api_key: str, load: Callable[[bytes], T | None]) -> T | None:
         """The key's holder (None: unknown or revoked), from the cache or from ``load``

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from motcua import keys
-from motcua.keys import KeyCache, key_digest, new_key
+from motcua.keys import NOT_SEEN, KeyCache, key_digest, new_key
 
 
 def test_a_new_key_has_its_prefix_and_is_stored_as_its_digest() -> None:
@@ -48,3 +48,16 @@ def test_the_cache_drops_its_oldest_beyond_its_size() -> None:
     for key in ("mcp_1", "mcp_2", "mcp_3", "mcp_3", "mcp_1"):
         cache.get(key, load)
     assert asked == [key_digest(k) for k in ("mcp_1", "mcp_2", "mcp_3", "mcp_1")]
+
+
+def test_a_peek_answers_from_the_cache_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(keys.time, "monotonic", lambda: now[0])
+    cache: KeyCache[str] = KeyCache(ttl_s=30)
+    assert cache.peek("mck_a") is NOT_SEEN
+    cache.get("mck_a", lambda digest: "cong-dvc")
+    cache.get("mck_x", lambda digest: None)
+    assert cache.peek("mck_a") == "cong-dvc"
+    assert cache.peek("mck_x") is None  # refused lately: refused without asking
+    now[0] += 31
+    assert cache.peek("mck_a") is NOT_SEEN

@@ -7,16 +7,14 @@ short-lived cache, so a disabled key stops working within ``KEY_CACHE_SECONDS``.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import threading
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 from psycopg import Connection
+
+from motcua.keys import NOT_SEEN, KeyCache, NotSeen, key_digest, new_key
 
 KEY_CACHE_SECONDS = 30.0
 KEY_PREFIX = "mck_"
@@ -46,53 +44,35 @@ class Principal:
 
 
 def new_api_key() -> str:
-    return KEY_PREFIX + secrets.token_urlsafe(32)
+    return new_key(KEY_PREFIX)
 
 
-def key_digest(api_key: str) -> bytes:
-    return hashlib.sha256(api_key.encode()).digest()
-
-
-class Unknown(Enum):
-    UNKNOWN = "unknown"
-
-
-UNKNOWN = Unknown.UNKNOWN
+UNKNOWN = NOT_SEEN
 """A key :meth:`KeyStore.cached` has not seen lately."""
 
 
 class KeyStore:
-    """Resolves API keys to principals, caching hits and misses briefly."""
+    """Resolves API keys to principals, caching hits and misses briefly
+    (:class:`motcua.keys.KeyCache`)."""
 
     def __init__(self) -> None:
-        self._cache: dict[bytes, tuple[float, Principal | None]] = {}
-        self._lock = threading.Lock()
+        self._cache: KeyCache[Principal] = KeyCache(ttl_s=KEY_CACHE_SECONDS)
 
-    def cached(self, api_key: str) -> Principal | Unknown | None:
+    def cached(self, api_key: str) -> Principal | NotSeen | None:
         """The key's principal (or None: refused) if looked up lately, else ``UNKNOWN``:
         a cached key costs a request no pool checkout."""
-        with self._lock:
-            cached = self._cache.get(key_digest(api_key))
-        if cached and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
-            return cached[1]
-        return UNKNOWN
+        return self._cache.peek(api_key)
 
     def resolve(self, api_key: str, *, db_session: Connection) -> Principal | None:
-        digest = key_digest(api_key)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(digest)
-        if cached and now - cached[0] < KEY_CACHE_SECONDS:
-            return cached[1]
-        row = db_session.execute(
-            "SELECT id, name, unit_code, scopes FROM upstream_systems "
-            "WHERE api_key_sha256 = %s AND disabled_at IS NULL",
-            (digest,),
-        ).fetchone()
-        principal = Principal(row[0], row[1], row[2], frozenset(row[3])) if row else None
-        with self._lock:
-            self._cache[digest] = (now, principal)
-        return principal
+        def load(digest: bytes) -> Principal | None:
+            row = db_session.execute(
+                "SELECT id, name, unit_code, scopes FROM upstream_systems "
+                "WHERE api_key_sha256 = %s AND disabled_at IS NULL",
+                (digest,),
+            ).fetchone()
+            return Principal(row[0], row[1], row[2], frozenset(row[3])) if row else None
+
+        return self._cache.get(api_key, load)
 
 
 def register_system(

@@ -5,13 +5,12 @@ outside its subtree is ever counted for them."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 
 from psycopg import Connection
 
 from motcua.identity import Officer, OfficerGate, Role
+from motcua.keys import key_digest, new_key
 
 KEY_PREFIX = "mcr_"
 REPORT_ROLES = (Role.LEADER, Role.UNIT_HEAD)
@@ -33,10 +32,10 @@ class NotAllowed(Exception):
 
 
 def new_api_key(name: str, unit_code: str, *, db_session: Connection) -> str:
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = new_key(KEY_PREFIX)
     db_session.execute(
         "INSERT INTO api_keys (key_sha256, name, unit_code) VALUES (%s, %s, %s)",
-        (hashlib.sha256(key.encode()).digest(), name, unit_code),
+        (key_digest(key), name, unit_code),
     )
     return key
 
@@ -58,7 +57,7 @@ def reader_of(
     if bearer is not None and bearer.startswith(KEY_PREFIX):
         row = db_session.execute(
             "SELECT name, unit_code FROM api_keys WHERE key_sha256 = %s AND NOT disabled",
-            (hashlib.sha256(bearer.encode()).digest(),),
+            (key_digest(bearer),),
         ).fetchone()
         if row is None:
             raise NotSignedIn("unknown or disabled API key")
