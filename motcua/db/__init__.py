@@ -2,7 +2,7 @@
 
 from motcua.db._bootstrap import SERVICES, ServiceRole, bootstrap_database, service_url
 from motcua.db._migrations import apply_migrations, migrations_dir
-from motcua.db._own_role import NotTheServiceRole, own_database_url
+from motcua.db._own_role import NotTheServiceRole, console_database_url, own_database_url
 from motcua.db._pool import check_database, open_pool
 from motcua.db._recordset import recordset, recordset_text
 
@@ -13,6 +13,7 @@ __all__ = [
     "apply_migrations",
     "bootstrap_database",
     "check_database",
+    "console_database_url",
     "migrations_dir",
     "open_pool",
     "own_database_url",

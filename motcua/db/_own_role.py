@@ -10,10 +10,13 @@ else it refuses and says which variable to set.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import psycopg
+
+from motcua.db._migrations import apply_migrations, migrations_dir
 
 
 class NotTheServiceRole(RuntimeError):
@@ -53,3 +56,15 @@ def own_database_url(
         f"`make up` writes it to .stack/env, so `. .stack/env` is enough"
     )
     raise NotTheServiceRole(msg)
+
+
+def console_database_url(service: str, database_url: str) -> str | None:
+    """What every ``manage`` command starts with: the service's own URL, its migrations
+    applied; None after saying on stderr why not (the command then exits 2)."""
+    try:
+        url = own_database_url(service, database_url)
+    except NotTheServiceRole as exc:
+        print(f"{service}.manage: {exc}", file=sys.stderr)
+        return None
+    apply_migrations(url, migrations_dir(service))
+    return url

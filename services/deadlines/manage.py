@@ -19,7 +19,7 @@ import sys
 import psycopg
 
 from motcua.audit import Action, ActorKind, console_actor, record, verify_audit_command
-from motcua.db import NotTheServiceRole, apply_migrations, migrations_dir, own_database_url
+from motcua.db import console_database_url
 from motcua.identity import Role, parse_roles
 from services.deadlines.officers import register_officer, unit_path_of
 from services.deadlines.settings import DeadlinesSettings
@@ -98,12 +98,9 @@ def _revoke_sessions(args: argparse.Namespace, url: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        url = own_database_url("deadlines", DeadlinesSettings().database_url)
-    except NotTheServiceRole as exc:
-        print(f"deadlines.manage: {exc}", file=sys.stderr)
+    url = console_database_url("deadlines", DeadlinesSettings().database_url)
+    if url is None:
         return 2
-    apply_migrations(url, migrations_dir("deadlines"))
     if args.command == "verify-audit":
         return verify_audit_command("deadlines", url)
     commands = {

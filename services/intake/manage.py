@@ -24,7 +24,7 @@ from collections.abc import Callable
 import psycopg
 
 from motcua.audit import Action, ActorKind, console_actor, record, verify_audit_command
-from motcua.db import NotTheServiceRole, apply_migrations, migrations_dir, own_database_url
+from motcua.db import console_database_url
 from services.intake.auth import Scope, register_system, revoke_system
 from services.intake.personal.anonymise import anonymise_past_retention
 from services.intake.personal.retention import RetentionPolicy
@@ -126,12 +126,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        url = own_database_url("intake", IntakeSettings().database_url)
-    except NotTheServiceRole as exc:
-        print(f"intake.manage: {exc}", file=sys.stderr)
+    url = console_database_url("intake", IntakeSettings().database_url)
+    if url is None:
         return 2
-    apply_migrations(url, migrations_dir("intake"))
     if args.command == "verify-audit":
         return verify_audit_command("intake", url)
     with psycopg.connect(url) as conn:

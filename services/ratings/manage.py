@@ -20,7 +20,7 @@ import sys
 import psycopg
 
 from motcua.audit import console_actor, verify_audit_command
-from motcua.db import NotTheServiceRole, apply_migrations, migrations_dir, own_database_url
+from motcua.db import console_database_url
 from services.ratings.settings import RatingsSettings
 from services.ratings.systems import register_key, revoke_key
 
@@ -60,12 +60,9 @@ def _keys(args: argparse.Namespace, url: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        url = own_database_url("ratings", RatingsSettings().database_url)
-    except NotTheServiceRole as exc:
-        print(f"ratings.manage: {exc}", file=sys.stderr)
+    url = console_database_url("ratings", RatingsSettings().database_url)
+    if url is None:
         return 2
-    apply_migrations(url, migrations_dir("ratings"))
     if args.command == "verify-audit":
         return verify_audit_command("ratings", url)
     return _keys(args, url)

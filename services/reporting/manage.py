@@ -27,11 +27,10 @@ from psycopg import sql
 from motcua.audit import verify_audit_command
 from motcua.calendar import default_calendar
 from motcua.db import (
-    NotTheServiceRole,
     apply_migrations,
+    console_database_url,
     migrations_dir,
     open_pool,
-    own_database_url,
 )
 from services.reporting import auditing
 from services.reporting.access import new_api_key
@@ -166,13 +165,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = ReportingSettings()
-    try:
-        url = own_database_url("reporting", settings.database_url)
-    except NotTheServiceRole as exc:
-        print(f"reporting.manage: {exc}", file=sys.stderr)
+    url = console_database_url("reporting", settings.database_url)
+    if url is None:
         return 2
     settings = settings.model_copy(update={"database_url": url})
-    apply_migrations(settings.database_url, migrations_dir("reporting"))
     if args.command == "rebuild":
         return rebuild(settings, args.schema, swap=args.swap)
     if args.command == "verify-audit":
