@@ -64,9 +64,10 @@ class AuditEntry:
     hash: bytes
 
 
-def canonical(seq: int, at: datetime, action: Action) -> bytes:
-    """The bytes an entry's hash covers: every field, in a fixed order and encoding."""
-    body = {
+def entry_fields(seq: int, at: datetime, action: Action) -> dict[str, Any]:
+    """Every field of an entry as JSON values: what its hash covers, and what the API
+    shows (with the hash)."""
+    return {
         "seq": seq,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": action.actor,
@@ -77,8 +78,13 @@ def canonical(seq: int, at: datetime, action: Action) -> bytes:
         "unit_path": list(action.unit_path),
         "address": action.address,
         "outcome": str(action.outcome),
-        "details": action.details,
+        "details": dict(action.details),
     }
+
+
+def canonical(seq: int, at: datetime, action: Action) -> bytes:
+    """The bytes an entry's hash covers: every field, in a fixed order and encoding."""
+    body = entry_fields(seq, at, action)
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 

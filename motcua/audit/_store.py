@@ -17,7 +17,15 @@ from typing import Any
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
-from motcua.audit._entry import GENESIS, Action, ActorKind, AuditEntry, Outcome, entry_hash
+from motcua.audit._entry import (
+    GENESIS,
+    Action,
+    ActorKind,
+    AuditEntry,
+    Outcome,
+    entry_fields,
+    entry_hash,
+)
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('motcua.audit_log'))"
 _COLUMNS = (
@@ -192,21 +200,7 @@ def verify_chain(*, db_session: Connection[Any]) -> ChainCheck:
 
 
 def entry_json(entry: AuditEntry) -> dict[str, Any]:
-    action = entry.action
-    return {
-        "seq": entry.seq,
-        "at": entry.at.astimezone(UTC).isoformat(),
-        "actor": action.actor,
-        "actor_kind": str(action.actor_kind),
-        "action": action.action,
-        "record_type": action.record_type,
-        "record_id": action.record_id,
-        "unit_path": list(action.unit_path),
-        "address": action.address,
-        "outcome": str(action.outcome),
-        "details": dict(action.details),
-        "hash": entry.hash.hex(),
-    }
+    return {**entry_fields(entry.seq, entry.at, entry.action), "hash": entry.hash.hex()}
 
 
 CSV_COLUMNS = (
