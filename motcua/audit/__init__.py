@@ -20,7 +20,7 @@ from motcua.audit._store import (
     sees_platform,
     verify_chain,
 )
-from motcua.audit._web import AuditDoors, PageRenderer, audit_filter, audit_router
+from motcua.audit._web import AuditDoors, PageRenderer, audit_filter, audit_router, token_checks
 
 __all__ = [
     "GENESIS",
@@ -42,6 +42,7 @@ __all__ = [
     "record",
     "record_alone",
     "sees_platform",
+    "token_checks",
     "verify_audit_command",
     "verify_chain",
 ]

@@ -31,7 +31,7 @@ from motcua.audit._store import (
     read_entries,
 )
 from motcua.http import Problem
-from motcua.identity import Officer, Role
+from motcua.identity import Officer, OfficerGate, Role, page_officer
 from motcua.web import strings
 
 PAGE_SIZE = 100
@@ -63,6 +63,27 @@ class AuditDoors:
     """For the page: the signed-in inspector, or the service's own page exceptions
     (``motcua.identity.SignInRequired``, ``NotForYourRole``) that send a browser to sign in
     or show the forbidden page. None: the API's problem+json answers (401, 403)."""
+
+
+def token_checks(
+    gate_of: Callable[[Request], OfficerGate],
+) -> tuple[OfficerOf, Callable[[Request], Officer]]:
+    """``officer_of`` and ``page_inspector`` for a service that knows its officers by the
+    shared sign-in token alone (all but deadlines, which also has the session)."""
+
+    def officer_of(request: Request) -> Officer | None:
+        return gate_of(request).officer(request.cookies, request.headers.get("authorization"))
+
+    def page_inspector(request: Request) -> Officer:
+        return page_officer(
+            gate_of(request),
+            page_url=str(request.url),
+            cookies=request.cookies,
+            authorization=request.headers.get("authorization"),
+            roles=(Role.INSPECTOR,),
+        )
+
+    return officer_of, page_inspector
 
 
 def _scope(doors: AuditDoors, officer: Officer) -> AuditScope:

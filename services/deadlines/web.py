@@ -27,7 +27,7 @@ from fastapi import APIRouter, Request
 from psycopg import Connection
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from motcua.http import Problem
+from motcua.http import Problem, client_address
 from motcua.identity import (
     CONTINUE_PATH,
     TOKEN_COOKIE,
@@ -66,12 +66,6 @@ def officer_json(officer: Officer) -> dict[str, Any]:
         "unit_code": officer.unit_code,
         "roles": sorted(officer.roles),
     }
-
-
-def client_address(request: Request) -> str:
-    """The client's address: the peer, or the first hop a trusted proxy names in
-    X-Forwarded-For (uvicorn's ``FORWARDED_ALLOW_IPS``, loopback by default)."""
-    return request.client.host if request.client else "unknown"
 
 
 async def log_in(request: Request, username: str, password: str) -> SignedIn | Refused | Throttled:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
-from motcua.audit import AuditDoors, PageRenderer, audit_router, sees_platform
+from motcua.audit import AuditDoors, PageRenderer, audit_router, sees_platform, token_checks
 from motcua.identity import Officer, OfficerGate
 from motcua.web.strings import AUDIT_SERVICE_LABELS
 from services.intake.pages import AUDIT_PAGE
@@ -31,9 +31,6 @@ def intake_audit_router(
         with pool().connection() as conn:
             yield conn
 
-    def officer_of(request: Request) -> Officer | None:
-        return gate.officer(request.cookies, request.headers.get("authorization"))
-
     def is_top_unit(unit_code: str) -> bool:
         """The ministry or a province's department: they also read platform-wide entries."""
         with connection() as conn:
@@ -43,7 +40,7 @@ def intake_audit_router(
     return audit_router(
         AuditDoors(
             connection=connection,
-            officer_of=officer_of,
+            officer_of=token_checks(lambda _: gate)[0],
             is_top_unit=is_top_unit,
             service_label=AUDIT_SERVICE_LABELS["intake"],
             other_logs=audit_pages,

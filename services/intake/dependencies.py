@@ -63,11 +63,6 @@ def _resolve(ctx: IntakeContext, api_key: str) -> Principal | None:
         return ctx.keys.resolve(api_key, db_session=conn)
 
 
-def client_address(request: Request) -> str | None:
-    """The address the audit trail records: the first hop intake sees."""
-    return request.client.host if request.client else None
-
-
 def scoped(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the caller, refused 403 without ``scope``.
 

@@ -11,14 +11,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from motcua.audit import token_checks
 from motcua.identity import (
     NotForYourRole,
     Officer,
     OfficerGate,
-    Role,
     SignInRequired,
     SignInUnavailable,
-    page_officer,
 )
 from motcua.web import TEXTS, Layout, SignedIn, StaticAssets, create_environment
 from motcua.web.static import mount_starlette_static
@@ -49,14 +48,7 @@ def install_audit_page(
     def render(request: Request, officer: Officer, name: str, values: dict[str, Any]) -> Response:
         return HTMLResponse(_html(name, officer, gate, **values), headers=_NO_STORE)
 
-    def inspector(request: Request) -> Officer:
-        return page_officer(
-            gate,
-            page_url=str(request.url),
-            cookies=request.cookies,
-            authorization=request.headers.get("authorization"),
-            roles=(Role.INSPECTOR,),
-        )
+    inspector = token_checks(lambda _: gate)[1]
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(_: Request, exc: SignInRequired) -> Response:

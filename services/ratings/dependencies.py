@@ -114,7 +114,3 @@ class RatingsContext:
 def context(request: Request) -> RatingsContext:
     ctx: RatingsContext = request.app.state.ratings
     return ctx
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"

@@ -10,7 +10,7 @@ from functools import partial
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
-from motcua.audit import AuditDoors, audit_router
+from motcua.audit import AuditDoors, audit_router, token_checks
 from motcua.calendar import default_calendar
 from motcua.db import open_pool
 from motcua.health import Check, standard_checks
@@ -20,7 +20,7 @@ from motcua.supervision import Supervisor
 from motcua.web.strings import AUDIT_SERVICE_LABELS
 from services.reporting import auditing
 from services.reporting.consumer import FactConsumer, topic_roles
-from services.reporting.context import ReportingContext
+from services.reporting.context import ReportingContext, context
 from services.reporting.gauges import Exporter
 from services.reporting.intake import IntakeApi
 from services.reporting.pages import AUDIT_PAGE, install_report_pages, render_audit
@@ -88,15 +88,16 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     install_report_pages(app)
     app.include_router(router)
     app.include_router(public_router)
+    officer_of, page_inspector = token_checks(lambda request: context(request).gate)
     doors = AuditDoors(
         connection=pool.connection,
-        officer_of=auditing.officer_of,
+        officer_of=officer_of,
         is_top_unit=partial(auditing.is_top_unit, pool),
         service_label=AUDIT_SERVICE_LABELS["reporting"],
         other_logs=settings.audit_pages(),
         service="reporting",
         render_page=render_audit,
-        page_inspector=auditing.page_inspector,
+        page_inspector=page_inspector,
     )
     app.include_router(audit_router(doors, page_path=AUDIT_PAGE))
     return app

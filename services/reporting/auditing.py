@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
@@ -21,9 +20,7 @@ from motcua.audit import (
     record_alone,
     sees_platform,
 )
-from motcua.identity import Officer, Role, page_officer
 from services.reporting import reports
-from services.reporting.context import context
 from services.reporting.periods import Period
 
 
@@ -34,10 +31,6 @@ class Who:
     name: str
     kind: ActorKind
     address: str | None
-
-
-def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _closing(who: Who, unit: reports.Unit, period: Period, outcome: Outcome, reason: str) -> Action:
@@ -108,21 +101,3 @@ def is_top_unit(pool: ConnectionPool, code: str) -> bool:
     with pool.connection() as conn:
         row = conn.execute("SELECT unit_path FROM units WHERE code = %s", (code,)).fetchone()
     return row is not None and sees_platform(row[0])
-
-
-def officer_of(request: Request) -> Officer | None:
-    """The signed-in officer (cookie or Bearer token), whatever their role."""
-    return context(request).gate.officer(
-        dict(request.cookies), request.headers.get("authorization")
-    )
-
-
-def page_inspector(request: Request) -> Officer:
-    """The audit page's inspector, or the sign-in hand-off / forbidden page."""
-    return page_officer(
-        context(request).gate,
-        page_url=str(request.url),
-        cookies=request.cookies,
-        authorization=request.headers.get("authorization"),
-        roles=(Role.INSPECTOR,),
-    )

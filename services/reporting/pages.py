@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from motcua.audit import ActorKind
 from motcua.contracts import Criterion
+from motcua.http import client_address
 from motcua.identity import (
     NotForYourRole,
     Officer,
@@ -384,7 +385,7 @@ async def close_page(request: Request, officer: Leader, ctx: Ctx) -> Response:
         raise _Refused(officer, 403, TEXTS["forbidden_text"])
     form = await read_form(request) or {}
     unit, period = form.get("unit", ""), form.get("period", "")
-    address = auditing.client_address(request)
+    address = client_address(request)
     await run_in_threadpool(_close, ctx, officer, address, unit, period)
     # Back to the report, which confirms the closing ("Đã chốt số liệu tháng 11/2026 lúc …").
     closed = urlencode({"unit": unit, "period": period, "closed": "1"})

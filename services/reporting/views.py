@@ -13,7 +13,7 @@ from psycopg import Connection
 
 from motcua.audit import ActorKind
 from motcua.dossier import PROCEDURE_CODE_PATTERN, UNIT_CODE_PATTERN
-from motcua.http import Problem
+from motcua.http import Problem, client_address
 from motcua.web import TEXTS
 from services.reporting import auditing, casework, exports, reports
 from services.reporting.access import NotAllowed, NotSignedIn, Reader, reader_of
@@ -308,7 +308,7 @@ def close_period(
     actor = auditing.Who(
         who.name,
         ActorKind.OFFICER if who.officer else ActorKind.SYSTEM,
-        auditing.client_address(request),
+        client_address(request),
     )
     with ctx.pool.connection() as conn:
         with conn.transaction():

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.calendar import CalendarOverride, OverrideKind
 from motcua.calendar._announcements import LEGAL_BASIS_MAX, NOTE_MAX
-from motcua.http import Problem, problems
+from motcua.http import Problem, client_address, problems
 from services.intake.auth import Principal, Scope
 from services.intake.calendar.service import (
     OverrideRefused,
@@ -26,7 +26,6 @@ from services.intake.calendar.service import (
 from services.intake.dependencies import (
     IntakeContext,
     authenticated,
-    client_address,
     context,
     scoped,
 )

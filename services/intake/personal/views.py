@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field, field_validator, model_validator
 
-from motcua.http import Problem, problem_response
+from motcua.http import Problem, client_address, problem_response
 from services.intake.auth import Principal, Scope
-from services.intake.dependencies import IntakeContext, client_address, context, scoped
+from services.intake.dependencies import IntakeContext, context, scoped
 from services.intake.dossier.models import Address, Email, FullName, IdNumber, Phone, Reason
 from services.intake.inputs import InputModel
 from services.intake.personal import subjects

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 
 from motcua.audit import Action, ActorKind, record
-from motcua.http import Problem, problems
+from motcua.http import Problem, client_address, problems
 from services.intake.auth import Principal, Scope
 from services.intake.dependencies import (
     IntakeContext,
     authenticated,
-    client_address,
     context,
     scoped,
 )

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from motcua.http import client_address
 from motcua.web import TEXTS
 from motcua.web.strings import local_time
 from services.ratings.answers.forms import field_names, problems_by_field
@@ -33,7 +34,7 @@ from services.ratings.answers.service import (
 from services.ratings.counter.rules import rating_reference
 from services.ratings.counter.store import mark_opened, valid_rating_of
 from services.ratings.criteria import Level, criteria_for
-from services.ratings.dependencies import NO_STORE, RatingsContext, client_address, context
+from services.ratings.dependencies import NO_STORE, RatingsContext, context
 from services.ratings.followups.service import handling_for_invitation, rate_handling
 from services.ratings.metrics import INVALID_FORMS, REFUSED, SUBMITTED
 from services.ratings.models import Answer, Channel, Entry, Invitation

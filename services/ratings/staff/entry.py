@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from motcua.delivery import IntakeUnavailable
+from motcua.http import client_address
 from motcua.identity import Officer, SignInRequired
 from motcua.web import TEXTS
 from motcua.web.strings import CALL_OUTCOMES, local_time
@@ -39,7 +40,7 @@ from services.ratings.counter.phone import phone_view
 from services.ratings.counter.rules import CallOutcome, rating_reference
 from services.ratings.counter.store import rated_unit, record_call
 from services.ratings.criteria import criteria_for
-from services.ratings.dependencies import NO_STORE, RatingsContext, client_address, context
+from services.ratings.dependencies import NO_STORE, RatingsContext, context
 from services.ratings.grants import GRANT_FIELD
 from services.ratings.metrics import PHONE_CALLS, REFUSED
 from services.ratings.models import Answer, Channel, Entry, InvalidReason, Invitation, Recorded

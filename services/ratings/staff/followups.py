@@ -15,12 +15,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from psycopg import Connection
 from starlette.concurrency import run_in_threadpool
 
+from motcua.http import client_address
 from motcua.identity import Officer
 from motcua.web import TEXTS
 from motcua.web.strings import FOLLOWUP_REASONS
 from services.ratings.answers.rules import clean_text
 from services.ratings.audit import record_followup_closed
-from services.ratings.dependencies import NO_STORE, RatingsContext, client_address, context
+from services.ratings.dependencies import NO_STORE, RatingsContext, context
 from services.ratings.followups.rules import (
     ACTION_MAX,
     EVERY_OPEN,

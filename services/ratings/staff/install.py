@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment
 from psycopg_pool import ConnectionPool
 
-from motcua.audit import AuditDoors, audit_router, sees_platform
+from motcua.audit import AuditDoors, audit_router, sees_platform, token_checks
 from motcua.identity import (
     NotForYourRole,
     Officer,
@@ -18,7 +18,6 @@ from motcua.identity import (
     Role,
     SignInRequired,
     SignInUnavailable,
-    page_officer,
 )
 from motcua.reference import ReferenceData
 from motcua.web import TEXTS, StaticAssets, mount_starlette_static
@@ -47,17 +46,7 @@ def _audit_doors(
         unit = pages().reference.unit(unit_code)
         return unit is not None and sees_platform(unit.path)
 
-    def inspector(request: Request) -> Officer:
-        return page_officer(
-            pages().gate,
-            page_url=str(request.url),
-            cookies=request.cookies,
-            authorization=request.headers.get("authorization"),
-            roles=(Role.INSPECTOR,),
-        )
-
-    def officer_of(request: Request) -> Officer | None:
-        return pages().gate.officer(request.cookies, request.headers.get("authorization"))
+    officer_of, inspector = token_checks(lambda _: pages().gate)
 
     def render(request: Request, officer: Officer, name: str, context: dict[str, Any]) -> Response:
         return pages().render(name, officer=officer, **context)

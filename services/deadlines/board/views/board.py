@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from motcua.http import client_address
 from motcua.web import TEXTS
 from motcua.web.forms import read_form
 from services.deadlines.board import pages
@@ -32,7 +33,6 @@ from services.deadlines.board.views.session import (
     Viewer,
 )
 from services.deadlines.officers import Officer
-from services.deadlines.web import client_address
 
 router = APIRouter(include_in_schema=False)
 

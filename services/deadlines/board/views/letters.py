@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from motcua.documents import render_pdf
+from motcua.http import client_address
 from motcua.web import TEXTS
 from motcua.web.forms import read_form
 from motcua.web.strings import LETTER_ERRORS
@@ -37,7 +38,6 @@ from services.deadlines.letters.service import (
     letter_task,
 )
 from services.deadlines.officers import Officer
-from services.deadlines.web import client_address
 
 _MAX_NUMBER_DIGITS = 9
 

@@ -7,6 +7,7 @@ import math
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from motcua.http import client_address
 from motcua.identity import Officer, Role
 from motcua.web import TEXTS
 from motcua.web.forms import read_form
@@ -14,7 +15,7 @@ from services.deadlines.board import pages
 from services.deadlines.board.views.context import AUDIT_PATH, BoardContext, html, redirect
 from services.deadlines.board.views.session import VIEW_ROLES, Ctx
 from services.deadlines.signin_guard import Refused, Throttled, sign_out
-from services.deadlines.web import HOME_PATH, LOGIN_PATH, SESSION_COOKIE, client_address, log_in
+from services.deadlines.web import HOME_PATH, LOGIN_PATH, SESSION_COOKIE, log_in
 
 router = APIRouter(include_in_schema=False)
 
