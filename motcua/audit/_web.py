@@ -238,9 +238,10 @@ def _add_page(
         else:
             officer = _inspector(doors, request)
         wanted = audit_filter(actor, action, record_type, record_id, None, None)
+        scope = _scope(doors, officer)  # before the connection: it may ask the database too
         with doors.connection() as conn:
             entries = read_entries(
-                _scope(doors, officer), wanted, before_seq=before, limit=PAGE_SIZE, db_session=conn
+                scope, wanted, before_seq=before, limit=PAGE_SIZE, db_session=conn
             )
         context = _page_context(doors, request, entries, wanted, (page_path, api_prefix))
         return render(request, officer, "audit.html", context)
