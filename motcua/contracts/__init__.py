@@ -8,8 +8,10 @@ carry, and in particular that no citizen personal data ever does.
 from motcua.contracts._criteria import Criterion
 from motcua.contracts._envelope import (
     STRUCTURED_CONTENT_TYPE,
+    History,
     decode_event,
     encode_event,
+    history_of,
     new_event,
     structured_headers,
     validate_data,
@@ -26,9 +28,11 @@ __all__ = [
     "ContractError",
     "Criterion",
     "EventType",
+    "History",
     "decode_event",
     "encode_event",
     "format_instant",
+    "history_of",
     "load_contracts",
     "new_event",
     "parse_instant",

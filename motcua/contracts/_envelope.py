@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import uuid4
 
@@ -30,6 +31,26 @@ in the JSON event format. A reader (the official SDKs) picks the mode by this he
 _PATH_ENDS_WITH = (("unit_path", "unit_code"), ("to_unit_path", "to_unit_code"))
 
 _CALENDAR_PREFIX = "vn.motcua.calendar."
+
+
+class History(StrEnum):
+    """The envelope's ``history`` extension attribute: an event brought across from an
+    agency's previous software by intake's history importer, not something happening now.
+
+    Consumers count history in the period it happened and act on none of it, except that
+    deadlines tracks an ``OPEN`` dossier's clock from the moment it arrives.
+    """
+
+    CLOSED = "closed"
+    """The dossier had ended in the imported record."""
+    OPEN = "open"
+    """The dossier was still open when it was imported."""
+
+
+def history_of(event: Mapping[str, Any]) -> History | None:
+    """The event's history mark, or None for an event of today's work."""
+    mark = event.get("history")
+    return None if mark is None else History(mark)
 
 
 def structured_headers() -> list[tuple[str, str | bytes | None]]:
@@ -67,13 +88,14 @@ def new_event(
     data: Mapping[str, Any],
     time: datetime,
     event_id: str | None = None,
+    history: History | None = None,
 ) -> dict[str, Any]:
     """A validated CloudEvent for ``data``.
 
     ``time`` is when the fact happened at the desk, and must be timezone-aware.
     ``event_id`` defaults to a fresh UUID; pass the upstream id when relaying one, so
     consumers can deduplicate redeliveries. ``subject`` (the dossier id) is also the
-    partition key.
+    partition key. ``history`` marks an event the history importer brings across.
     """
     event: dict[str, Any] = {
         "specversion": SPECVERSION,
@@ -86,6 +108,8 @@ def new_event(
         "datacontenttype": DATACONTENTTYPE,
         "data": dict(data),
     }
+    if history is not None:
+        event["history"] = history.value
     validate_event(event)
     return event
 

@@ -17,9 +17,11 @@ from motcua.contracts import (
     SCHEMAS_DIR_ENV,
     ContractError,
     EventType,
+    History,
     decode_event,
     encode_event,
     format_instant,
+    history_of,
     new_event,
     parse_instant,
     schemas_dir,
@@ -83,6 +85,23 @@ def test_new_event_fills_the_envelope() -> None:
 def test_new_event_gives_fresh_ids_but_keeps_upstream_ones() -> None:
     assert returned()["id"] != returned()["id"]
     assert returned(event_id="MC-TN-2025-000412")["id"] == "MC-TN-2025-000412"
+
+
+def test_history_is_marked_only_when_asked_and_survives_the_wire() -> None:
+    today = returned()
+    imported = returned(history=History.CLOSED)
+
+    assert "history" not in today and history_of(today) is None
+    assert imported["history"] == "closed"
+    assert history_of(decode_event(encode_event(imported))) is History.CLOSED
+
+
+def test_a_history_mark_outside_the_contract_is_refused() -> None:
+    event = {**returned(), "history": "archived"}
+
+    with pytest.raises(ContractError) as caught:
+        validate_event(event)
+    assert caught.value.field == "history"
 
 
 def test_new_event_rejects_naive_time() -> None:
