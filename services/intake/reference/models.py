@@ -7,6 +7,7 @@ error. Legal processing times follow docs/domain.md ("Processing times").
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -104,6 +105,16 @@ class Unit(_Frozen):
         description="The number citizens may call about a dossier, shown on every page and "
         "message they get, e.g. '024 3942 1234'.",
     )
+    successor: UnitCode | None = Field(
+        default=None,
+        description="The unit that carries on this one's work after a merger or a rename; "
+        "set only on a retired unit.",
+    )
+    retired_on: date | None = Field(
+        default=None,
+        description="The day the unit stopped receiving dossiers (e.g. 2025-07-01 for the "
+        "communes merged by the 2025 reform); null while it is in service.",
+    )
 
     @field_validator("parent")
     @classmethod
@@ -111,6 +122,20 @@ class Unit(_Frozen):
         if parent is not None and parent == info.data.get("code"):
             raise ValueError("a unit cannot be its own parent")
         return parent
+
+    @field_validator("successor")
+    @classmethod
+    def _not_its_own_successor(cls, successor: str | None, info: ValidationInfo) -> str | None:
+        if successor is not None and successor == info.data.get("code"):
+            raise ValueError("a unit cannot be its own successor")
+        return successor
+
+    @field_validator("retired_on")
+    @classmethod
+    def _retired_if_succeeded(cls, retired_on: date | None, info: ValidationInfo) -> date | None:
+        if retired_on is None and info.data.get("successor") is not None:
+            raise ValueError("a unit with a successor must say when it was retired")
+        return retired_on
 
 
 class Procedure(_Frozen):

@@ -9,6 +9,7 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 
 from services.intake.reference.models import Procedure, Unit
+from services.intake.reference.national import iter_national_units
 from services.intake.reference.seed import load_procedures, load_units, unit_paths
 
 
@@ -20,24 +21,31 @@ def upsert_units(units: Iterable[Unit], *, db_session: Connection) -> int:
         for code, path in db_session.execute("SELECT code, path FROM units").fetchall()
     }
     paths = unit_paths(units, known=existing)
-    for unit in units:
-        db_session.execute(
+    with db_session.cursor() as cursor:
+        cursor.executemany(
             "INSERT INTO units (code, parent_code, name, level, address, head_title, "
-            "public_phone, path) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "public_phone, successor_code, retired_on, path) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (code) DO UPDATE SET "
             "parent_code = EXCLUDED.parent_code, name = EXCLUDED.name, level = EXCLUDED.level, "
             "address = EXCLUDED.address, head_title = EXCLUDED.head_title, "
-            "public_phone = EXCLUDED.public_phone, path = EXCLUDED.path",
-            (
-                unit.code,
-                unit.parent,
-                unit.name,
-                unit.level.value,
-                unit.address,
-                unit.head_title,
-                unit.public_phone,
-                list(paths[unit.code]),
-            ),
+            "public_phone = EXCLUDED.public_phone, successor_code = EXCLUDED.successor_code, "
+            "retired_on = EXCLUDED.retired_on, path = EXCLUDED.path",
+            [
+                (
+                    unit.code,
+                    unit.parent,
+                    unit.name,
+                    unit.level.value,
+                    unit.address,
+                    unit.head_title,
+                    unit.public_phone,
+                    unit.successor,
+                    unit.retired_on,
+                    list(paths[unit.code]),
+                )
+                for unit in units
+            ],
         )
     return len(units)
 
@@ -88,8 +96,8 @@ def list_units(root: str, *, db_session: Connection) -> list[dict[str, Any]]:
 
 
 def seed_reference_data(*, db_session: Connection) -> tuple[int, int]:
-    """Load the versioned seed files; safe to run again (an upsert)."""
-    units = upsert_units(load_units(), db_session=db_session)
+    """Load the versioned seed files and the national tree; safe to run again (an upsert)."""
+    units = upsert_units([*load_units(), *iter_national_units()], db_session=db_session)
     procedures = load_procedures()
     for procedure in procedures:
         upsert_procedure(procedure, db_session=db_session)
