@@ -180,62 +180,73 @@ def _converter() -> dict[str, dict[str, object]]:
     return converter
 
 
-@cache
-def _mapping() -> tuple[dict[int, int], dict[tuple[int, int], tuple[int, int]], dict[int, str]]:
-    """(old province -> new province, (old province, old commune) -> (new province, new
-    commune), old province -> its name), all by official codes."""
-    current = {(w.province_code.value, _fold(w.name)): w for w in Ward.iter_all()}
-    by_code = {w.code.value: w for w in Ward.iter_all()}
+_Official = tuple[int, int]
+"""A commune by its official codes: (province, commune)."""
+
+
+def _legacy_keys() -> dict[str, tuple[int, int, str]]:
+    """The library's key of each old commune -> (old province, old commune, province name)."""
     with _dataset() as db:
-        legacy = {
+        return {
             f"{pk}_{dk}_{wk}": (int(pc), int(wc), province)
             for pk, dk, wk, pc, wc, province in db.execute(
                 "SELECT provinceKey, districtKey, wardKey, provinceCode, wardCode, province "
                 "FROM admin_units_legacy WHERE wardCode IS NOT NULL AND wardCode != ''"
             )
         }
-        new = {
-            (pk, wk): (int(pc), int(wc), name)
-            for pk, wk, pc, wc, name in db.execute(
-                "SELECT provinceKey, wardKey, provinceCode, wardCode, ward FROM admin_units"
-            )
-        }
 
-    def official(province_key: str, ward_key: str) -> tuple[int, int]:
-        province, code, name = new[(province_key, ward_key)]
-        ward = by_code.get(code)
+
+def _official_of_new() -> dict[tuple[str, str], _Official]:
+    """The library's key of each new commune -> its official codes in `vietnam-provinces`
+    (matched by name where the two packages number a commune differently)."""
+    current = {(w.province_code.value, _fold(w.name)): w for w in Ward.iter_all()}
+    by_code = {w.code.value: w for w in Ward.iter_all()}
+    with _dataset() as db:
+        rows = db.execute(
+            "SELECT provinceKey, wardKey, provinceCode, wardCode, ward FROM admin_units"
+        ).fetchall()
+    official: dict[tuple[str, str], _Official] = {}
+    for province_key, ward_key, province, code, name in rows:
+        ward = by_code.get(int(code))
         if ward is None or _fold(ward.name) != _fold(name):
-            ward = current[(province, _fold(name))]
-        return ward.province_code.value, ward.code.value
+            ward = current[(int(province), _fold(name))]
+        official[(province_key, ward_key)] = (ward.province_code.value, ward.code.value)
+    return official
 
-    communes: dict[tuple[int, int], tuple[int, int]] = {}
-    converter = _converter()
-    undivided = converter["DICT_PROVINCE_WARD_NO_DIVIDED"]
-    divided = converter["DICT_PROVINCE_WARD_DIVIDED"]
-    for province_key, wards in undivided.items():
+
+def _successor_keys(converter: dict[str, dict[str, object]]) -> Iterator[tuple[str, str, str]]:
+    """(old commune's key, new province's key, new commune's key) for every old commune.
+
+    A commune split between several new ones has as its successor the one the library
+    names as the default (where most of it went).
+    """
+    for province_key, wards in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
         assert isinstance(wards, dict)
         for ward_key, olds in wards.items():
-            target = official(province_key, ward_key)
             for old in olds:
-                if old in legacy:
-                    province, code, _ = legacy[old]
-                    communes[(province, code)] = target
-    for province_key, olds in divided.items():
+                yield old, province_key, ward_key
+    for province_key, olds in converter["DICT_PROVINCE_WARD_DIVIDED"].items():
         assert isinstance(olds, dict)
         for old, parts in olds.items():
-            if old not in legacy:
-                continue
-            # A commune split between several new ones: its successor is the one the
-            # library names as the default (where most of it went).
             default = next((p for p in parts if p["isDefaultNewWard"]), parts[0])
+            yield old, province_key, default["newWardKey"]
+
+
+@cache
+def _mapping() -> tuple[dict[int, int], dict[tuple[int, int], _Official], dict[int, str]]:
+    """(old province -> new province, (old province, old commune) -> (new province, new
+    commune), old province -> its name), all by official codes."""
+    legacy = _legacy_keys()
+    official = _official_of_new()
+    communes: dict[tuple[int, int], _Official] = {}
+    for old, province_key, ward_key in _successor_keys(_converter()):
+        if old in legacy:
             province, code, _ = legacy[old]
-            communes[(province, code)] = official(province_key, default["newWardKey"])
+            communes[(province, code)] = official[(province_key, ward_key)]
     provinces: dict[int, int] = {}
-    names: dict[int, str] = {}
     for (old_province, _), (new_province, _) in communes.items():
         provinces.setdefault(old_province, new_province)
-    for province, _, name in legacy.values():
-        names[province] = name
+    names = {province: name for province, _, name in legacy.values()}
     return provinces, communes, names
 
 

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.intake.reference.models import Procedure, Unit, UnitLevel
+from services.intake.reference.national import iter_national_units
 from services.intake.reference.seed import load_procedures, load_units, unit_paths
 
 
@@ -21,10 +22,19 @@ def test_units_load_parents_first_with_root_first_paths() -> None:
 
 
 def test_depth_is_data_three_and_four_level_branches() -> None:
-    units = {unit.code: unit for unit in load_units()}
-    depths = {len(path) for path in unit_paths(units.values()).values()}
+    """The seed file holds the Ministry and its departments; the national tree is three
+    levels deep since the district level ended, and a four-level branch (a district, as a
+    department's own list may still have) is as valid."""
+    units = [*load_units(), *iter_national_units()]
+    district = Unit(
+        code="001.00.00.H01", name="Quận", level=UnitLevel.DISTRICT, parent="000.00.00.H01"
+    )
+    commune = Unit(
+        code="001.01.00.H01", name="Phường", level=UnitLevel.COMMUNE, parent="001.00.00.H01"
+    )
+    depths = {len(path) for path in unit_paths([*units, district, commune]).values()}
     assert {3, 4} <= depths
-    assert any(unit.level is UnitLevel.DISTRICT for unit in units.values())
+    assert {unit.level for unit in load_units()} == {UnitLevel.CENTRAL}
 
 
 def _unit(code: str, parent: str | None) -> Unit:
