@@ -14,9 +14,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 import aiohttp
+from yarl import URL
 
 _log = logging.getLogger("motcua.reference")
 
@@ -40,6 +42,10 @@ class UnitRef:
     """The position the unit's head signs with ("Trưởng Công an phường")."""
     public_phone: str | None = None
     """The number citizens may call about a dossier (seed 000)."""
+    successor: str | None = None
+    """The unit that carries on a retired unit's work (docs/units.md)."""
+    retired_on: date | None = None
+    """The day a merger or rename retired the unit; None while it is in service."""
 
 
 class ReferenceData(Protocol):
@@ -59,8 +65,21 @@ class ReferenceData(Protocol):
         ...
 
 
-Fetch = Callable[[str], Awaitable[Any]]
-"""Reads one of intake's paths (``/v1/units``) and returns its decoded JSON body."""
+UNITS_PATH = "/v1/units?include_retired=true"
+"""Retired units too: an old dossier names the unit that received it."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer of intake: its decoded JSON body and the path of the next page (the
+    ``Link: <...>; rel="next"`` header), None on the last."""
+
+    body: Any
+    next: str | None = None
+
+
+Fetch = Callable[[str], Awaitable[Page]]
+"""Reads one of intake's paths (``/v1/units?...``) and returns its page."""
 
 
 class ReferenceUnavailable(RuntimeError):
@@ -134,6 +153,8 @@ def _units(body: Any) -> list[UnitRef]:
                 address=u.get("address"),
                 head_title=u.get("head_title"),
                 public_phone=u.get("public_phone"),
+                successor=u.get("successor"),
+                retired_on=date.fromisoformat(u["retired_on"]) if u.get("retired_on") else None,
             )
             for u in body
         ]
@@ -142,6 +163,23 @@ def _units(body: Any) -> list[UnitRef]:
     if any(not unit.path or unit.path[-1] != unit.code for unit in units):
         raise ReferenceUnavailable("a unit's path does not end with the unit")
     return units
+
+
+async def _all_pages(fetch: Fetch, path: str) -> list[Any]:
+    """Every item of a listing, following ``rel="next"`` to its last page."""
+    items: list[Any] = []
+    visited: set[str] = set()
+    following: str | None = path
+    while following is not None:
+        if following in visited:
+            raise ReferenceUnavailable(f"{path}: the next page {following} was read already")
+        visited.add(following)
+        page = await fetch(following)
+        if not isinstance(page.body, list):
+            raise ReferenceUnavailable(f"GET {following} is not a list")
+        items.extend(page.body)
+        following = page.next
+    return items
 
 
 class IntakeReference(_Catalogue):
@@ -164,20 +202,28 @@ class IntakeReference(_Catalogue):
         self.loaded = False
         """True once a copy was read; until then every lookup answers None."""
 
-    async def _get(self, session: aiohttp.ClientSession, path: str) -> Any:
+    async def _get(self, session: aiohttp.ClientSession, path: str) -> Page:
         headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
         async with session.get(f"{self._base_url}{path}", headers=headers) as response:
             if response.status != 200:
                 raise ReferenceUnavailable(f"intake answered {response.status} to {path}")
-            return await response.json()
+            link = response.links.get("next")
+            following = None if link is None else response.url.join(URL(str(link["url"]))).path_qs
+            return Page(await response.json(), following)
 
     async def _read(self) -> tuple[Any, Any]:
         if self._fetch is not None:
-            return await self._fetch("/v1/procedures"), await self._fetch("/v1/units")
+            return await _all_pages(self._fetch, "/v1/procedures"), await _all_pages(
+                self._fetch, UNITS_PATH
+            )
         if not self._api_key:
             raise ReferenceUnavailable("INTAKE_API_KEY is not set")
         async with aiohttp.ClientSession(timeout=self._timeout) as session:
-            return await self._get(session, "/v1/procedures"), await self._get(session, "/v1/units")
+
+            async def fetch(path: str) -> Page:
+                return await self._get(session, path)
+
+            return await _all_pages(fetch, "/v1/procedures"), await _all_pages(fetch, UNITS_PATH)
 
     async def refresh(self) -> bool:
         """Read both lists and swap them in; on any failure keep the last good copy. The

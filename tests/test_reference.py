@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from motcua.reference import (
     IntakeReference,
+    Page,
     ProcedureRef,
     ReferenceUnavailable,
     StaticReference,
@@ -27,6 +29,7 @@ KEY = "mk_deadlines_reference_test"
 ROOT = "000.00.00.A00"
 CITY = "000.00.00.H01"
 WARD = "000.01.01.H01"
+RETIRED = "000.00.00.H03"
 UNITS: list[dict[str, Any]] = [
     {"code": ROOT, "parent_code": None, "name": "Cả nước", "level": "root", "path": [ROOT]},
     {
@@ -53,7 +56,19 @@ UNITS: list[dict[str, Any]] = [
         "level": "province",
         "path": [ROOT, "000.00.00.H02"],
     },
+    {
+        "code": RETIRED,
+        "parent_code": ROOT,
+        "name": "Tỉnh Hà Tây",
+        "level": "province",
+        "path": [ROOT, RETIRED],
+        "successor": CITY,
+        "retired_on": "2025-07-01",
+    },
 ]
+PAGE = 2
+Headers = dict[str, str] | None
+"""Intake's fake answers two units a page, so every test follows ``rel="next"``."""
 PROCEDURES: list[dict[str, Any]] = [
     {"code": "1.004222", "name": "Đăng ký thường trú", "field": "residence", "version": 3},
     {"code": "1.004194", "name": "Đăng ký tạm trú", "field": "residence", "version": 1},
@@ -68,20 +83,36 @@ class Intake:
         self.status = 200
         self.procedures = list(PROCEDURES)
         self.requests = 0
+        self.unit_queries: list[dict[str, str]] = []
 
     async def procedures_view(self, request: web.Request) -> web.Response:
         return self._answer(request, self.procedures)
 
     async def units_view(self, request: web.Request) -> web.Response:
-        return self._answer(request, UNITS)
+        """Paged like intake: by code after ``after``, retired units only when asked."""
+        query = dict(request.query)
+        self.unit_queries.append(query)
+        units = sorted(
+            (u for u in UNITS if query.get("include_retired") == "true" or not u.get("retired_on")),
+            key=lambda u: u["code"],
+        )
+        page = [u for u in units if u["code"] > query.get("after", "")][:PAGE]
+        more = page and page[-1]["code"] != units[-1]["code"]
+        link = f"</v1/units?after={page[-1]['code']}&limit={PAGE}&include_retired=true>"
+        return self._answer(request, page, {"Link": f'{link}; rel="next"'} if more else {})
 
-    def _answer(self, request: web.Request, body: list[dict[str, Any]]) -> web.Response:
+    def _answer(
+        self,
+        request: web.Request,
+        body: list[dict[str, Any]],
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
         self.requests += 1
         if request.headers.get("Authorization") != f"Bearer {KEY}":
             return web.json_response({"title": "Unauthenticated"}, status=401)
         if self.status != 200:
             return web.json_response({"title": "Unavailable"}, status=self.status)
-        return web.json_response(body)
+        return web.json_response(body, headers=headers)
 
 
 async def _with_intake(scenario: Any) -> None:
@@ -121,6 +152,7 @@ def test_the_catalogue_is_read_with_deadlines_key_and_looked_up_from_memory() ->
             ROOT,
             CITY,
             "000.00.00.H02",
+            RETIRED,
             WARD,
         ]
         assert reference.units_within("no-such-unit") == []
@@ -195,9 +227,9 @@ def test_a_wrong_key_or_a_body_that_makes_no_sense_is_an_outage_too() -> None:
 def test_an_injected_fetch_replaces_http_and_run_refreshes_until_cancelled() -> None:
     calls: list[str] = []
 
-    async def fetch(path: str) -> Any:
+    async def fetch(path: str) -> Page:
         calls.append(path)
-        return PROCEDURES if path == "/v1/procedures" else UNITS
+        return Page(PROCEDURES if path == "/v1/procedures" else UNITS)
 
     async def scenario() -> None:
         reference = IntakeReference("http://intake.invalid", "", fetch=fetch)
@@ -210,18 +242,18 @@ def test_an_injected_fetch_replaces_http_and_run_refreshes_until_cancelled() -> 
         assert procedure_name(reference, "1.004194") == "Đăng ký tạm trú"
 
     asyncio.run(scenario())
-    assert calls[:2] == ["/v1/procedures", "/v1/units"]
+    assert calls[:2] == ["/v1/procedures", "/v1/units?include_retired=true"]
     assert len(calls) >= 4  # refreshed, not loaded once
 
 
 def test_a_failed_first_load_is_tried_again_soon_not_after_the_whole_interval() -> None:
     answers = iter([ReferenceUnavailable("intake is still starting")])
 
-    async def fetch(path: str) -> Any:
+    async def fetch(path: str) -> Page:
         failure = next(answers, None)
         if failure is not None:
             raise failure
-        return PROCEDURES if path == "/v1/procedures" else UNITS
+        return Page(PROCEDURES if path == "/v1/procedures" else UNITS)
 
     async def scenario() -> None:
         reference = IntakeReference("http://intake.invalid", "", fetch=fetch)
@@ -247,3 +279,34 @@ def test_a_static_reference_answers_like_the_real_one() -> None:
     assert [u.code for u in reference.units_within(CITY)] == [CITY, WARD]
     assert procedures_of_field(reference, "residence") == ["1.004222"]
     assert StaticReference().procedures() == []
+
+
+def test_every_page_of_units_is_followed_retired_units_with_their_successor() -> None:
+    async def scenario(intake: Intake, url: str, _: TestServer) -> None:
+        reference = IntakeReference(url, KEY)
+        assert await reference.refresh()
+        assert [q.get("after") for q in intake.unit_queries] == [None, CITY, RETIRED]
+        assert intake.unit_queries[0] == {"include_retired": "true"}
+        assert {u["code"] for u in UNITS} == {u.code for u in reference.units_within(ROOT)}
+        retired = reference.unit(RETIRED)
+        assert retired is not None
+        assert (retired.successor, retired.retired_on) == (CITY, date(2025, 7, 1))
+        ward = reference.unit(WARD)
+        assert ward is not None
+        assert (ward.successor, ward.retired_on) == (None, None)
+
+    asyncio.run(_with_intake(scenario))
+
+
+def test_a_next_link_that_goes_round_in_a_circle_is_an_outage() -> None:
+    async def fetch(path: str) -> Page:
+        if path == "/v1/procedures":
+            return Page(PROCEDURES)
+        return Page(UNITS[:1], next="/v1/units?after=000.00.00.A00")
+
+    async def scenario() -> None:
+        reference = IntakeReference("http://intake.invalid", "", fetch=fetch)
+        assert not await reference.refresh()
+        assert not reference.loaded
+
+    asyncio.run(scenario())

@@ -5,6 +5,7 @@ state that the reconciliation compares the figures with."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -26,19 +27,30 @@ class IntakeApi:
     timeout_s: float = 10.0
 
     def _get(self, path: str, **query: str) -> Any:
-        url = f"{self.base_url.rstrip('/')}{path}"
-        if query:
-            url += "?" + urllib.parse.urlencode(query)
+        return self._page(path + ("?" + urllib.parse.urlencode(query) if query else ""))[0]
+
+    def _page(self, path_qs: str) -> tuple[Any, str | None]:
+        """One answer's body and the path of its ``rel="next"`` page, if any."""
+        url = f"{self.base_url.rstrip('/')}{path_qs}"
         request = urllib.request.Request(url, headers={"X-API-Key": self.api_key})  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
-                return json.loads(response.read())
+                following = _next_link(response.headers.get_all("Link") or [])
+                return json.loads(response.read()), following
         except (OSError, ValueError) as exc:
-            raise IntakeUnavailable(f"{path}: {exc}") from None
+            raise IntakeUnavailable(f"{path_qs}: {exc}") from None
 
     def units(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get("/v1/units")
-        return result
+        """Every unit, retired ones too (their figures roll up to their successors), each
+        with ``successor`` and ``retired_on``: all pages, following ``rel="next"``."""
+        units: list[dict[str, Any]] = []
+        following: str | None = "/v1/units?include_retired=true&limit=5000"
+        while following is not None:
+            body, following = self._page(following)
+            if not isinstance(body, list):
+                raise IntakeUnavailable("/v1/units: not a list")
+            units.extend(body)
+        return units
 
     def procedures(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._get("/v1/procedures")
@@ -49,6 +61,20 @@ class IntakeApi:
             "/v1/dossiers/tally", **({"unit": unit_code} if unit_code else {})
         )
         return result
+
+
+_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
+
+
+def _next_link(headers: list[str]) -> str | None:
+    """The path of the ``Link: <...>; rel="next"`` page (RFC 8288), None on the last page."""
+    for header in headers:
+        for link in header.split(","):
+            found = _NEXT.search(link)
+            if found:
+                target = urllib.parse.urlsplit(found.group(1))
+                return f"{target.path}?{target.query}" if target.query else target.path
+    return None
 
 
 def refresh_catalogue(api: IntakeApi, *, db_session: Connection) -> tuple[int, int]:

@@ -85,14 +85,21 @@ def list_procedures(*, db_session: Connection) -> list[dict[str, Any]]:
         return cursor.execute("SELECT * FROM procedures ORDER BY code").fetchall()
 
 
-def list_units(root: str, *, db_session: Connection) -> list[dict[str, Any]]:
+def list_units(
+    root: str, *, limit: int, after: str | None, include_retired: bool, db_session: Connection
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of ``root``'s subtree by code (keyset: codes after ``after``), and whether
+    more remain; a unit retired on or before today is left out unless asked for."""
     with db_session.cursor(row_factory=dict_row) as cursor:
-        return cursor.execute(
-            "SELECT code, parent_code, name, level, address, head_title, public_phone, path "
-            "FROM units "
-            "WHERE path @> ARRAY[%s]::text[] ORDER BY array_length(path, 1), code",
-            (root,),
+        rows = cursor.execute(
+            "SELECT code, parent_code, name, level, address, head_title, public_phone, path, "
+            "successor_code AS successor, retired_on FROM units "
+            "WHERE path @> ARRAY[%s]::text[] AND code > %s "
+            "AND (%s OR retired_on IS NULL OR retired_on > current_date) "
+            "ORDER BY code LIMIT %s",
+            (root, after or "", include_retired, limit + 1),
         ).fetchall()
+    return rows[:limit], len(rows) > limit
 
 
 def seed_reference_data(*, db_session: Connection) -> tuple[int, int]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from motcua.audit import Action, ActorKind, record
 from motcua.http import Problem, client_address, problems
@@ -15,7 +16,11 @@ from services.intake.dependencies import (
     context,
     scoped,
 )
-from services.intake.reference.models import PROCEDURE_CODE_PATTERN, Procedure
+from services.intake.reference.models import (
+    PROCEDURE_CODE_PATTERN,
+    UNIT_CODE_PATTERN,
+    Procedure,
+)
 from services.intake.reference.service import list_procedures, list_units, upsert_procedure
 
 router = APIRouter(prefix="/v1", tags=["reference data"], responses=problems(401))
@@ -72,10 +77,39 @@ def put_procedure(
     return stored
 
 
-@router.get("/units", summary="Your unit subtree, root first.")
+UNITS_PAGE_MAX = 5000
+
+
+@router.get(
+    "/units",
+    summary="Your unit subtree by code, a page at a time (docs/units.md).",
+    responses=problems(422),
+)
 def get_units(
     principal: Annotated[Principal, Depends(authenticated)],
     ctx: Annotated[IntakeContext, Depends(context)],
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=UNITS_PAGE_MAX, description="Units per page.")] = 1000,
+    after: Annotated[
+        str | None,
+        Query(pattern=UNIT_CODE_PATTERN, description="The last code of the previous page."),
+    ] = None,
+    include_retired: Annotated[
+        bool, Query(description="Also the units a merger or rename retired.")
+    ] = False,
 ) -> list[dict[str, Any]]:
+    """When more units remain, ``Link: <...>; rel="next"`` names the next page."""
     with ctx.pool.connection() as conn:
-        return list_units(principal.unit_code, db_session=conn)
+        units, more = list_units(
+            principal.unit_code,
+            limit=limit,
+            after=after,
+            include_retired=include_retired,
+            db_session=conn,
+        )
+    if more:
+        query = {"after": units[-1]["code"], "limit": limit}
+        if include_retired:
+            query["include_retired"] = "true"
+        response.headers["Link"] = f'</v1/units?{urlencode(query)}>; rel="next"'
+    return units
