@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from motcua.dossier import local_instant
@@ -28,6 +28,20 @@ def unknown_reference(field_name: str, detail: str) -> IntakeError:
         detail,
         errors=[{"field": field_name, "message": detail}],
         reason=f"unknown_{field_name}",
+    )
+
+
+def retired_unit(code: str, retired_on: date, successor: str | None) -> IntakeError:
+    """A merger or rename retired the unit: new work goes to its successor (docs/units.md)."""
+    heir = f"; its work goes to {successor}" if successor else ""
+    detail = f"unit {code} was retired on {retired_on.isoformat()}{heir}"
+    return IntakeError(
+        422,
+        "Retired unit",
+        detail,
+        errors=[{"field": "unit_code", "message": detail}],
+        successor=successor,
+        reason="retired_unit_code",
     )
 
 

@@ -25,7 +25,12 @@ from motcua.dossier import LOCAL_ZONE, ClockState, local_instant
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
 from services.intake.dossier.code import MAX_PER_DAY, DossierCode
-from services.intake.dossier.errors import IntakeError, out_of_order, unknown_reference
+from services.intake.dossier.errors import (
+    IntakeError,
+    out_of_order,
+    retired_unit,
+    unknown_reference,
+)
 from services.intake.dossier.fingerprint import fingerprint
 from services.intake.dossier.models import ReceiveDossier, TransitionCommand
 from services.intake.dossier.receipt import Receipt
@@ -41,7 +46,7 @@ from services.intake.dossier.transitions import (
     next_state,
 )
 from services.intake.metrics import RECEIVED, TRANSITIONS
-from services.intake.reference.catalog import ProcedureInfo, UnitInfo
+from services.intake.reference.catalog import ProcedureInfo, UnitInfo, unit_accepts
 from services.intake.reference.models import PausePolicy
 
 SOURCE = "/motcua/intake"
@@ -338,6 +343,9 @@ def prepare_receipt(
             f"{principal.name} may write for the units under {principal.unit_code} only",
             reason="out_of_scope",
         )
+    if not unit_accepts(unit, local_day(command.occurred_at)):
+        assert unit.retired_on is not None
+        raise retired_unit(command.unit_code, unit.retired_on, unit.successor)
     procedure = rules.catalog.procedure(command.procedure_code, db_session=db_session)
     if procedure is None or not procedure.active:
         raise unknown_reference(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 
 from psycopg import Connection
 
@@ -28,6 +29,15 @@ class UnitInfo:
     public_phone: str | None = None
     """Name, address, parent's name, head's title and public phone: what a receipt (Mẫu 01)
     and the letters print of their agency."""
+    retired_on: date | None = None
+    successor: str | None = None
+    """A merger or rename retired the unit on ``retired_on``; ``successor`` carries on."""
+
+
+def unit_accepts(unit: UnitInfo, received_on: date) -> bool:
+    """Whether ``unit`` could receive a dossier on ``received_on``: a retired unit takes no
+    new work, but an imported dossier it received before its retirement stays its own."""
+    return unit.retired_on is None or received_on < unit.retired_on
 
 
 @dataclass(frozen=True)
@@ -55,10 +65,10 @@ class ReferenceCatalog:
         if time.monotonic() - self._loaded_at < self.ttl_s:
             return
         units = {
-            code: UnitInfo(list(path), level, name, address, parent, head_title, phone)
-            for code, path, level, name, address, parent, head_title, phone in db_session.execute(
+            row[0]: UnitInfo(list(row[1]), *row[2:])
+            for row in db_session.execute(
                 "SELECT u.code, u.path, u.level, u.name, u.address, p.name, u.head_title, "
-                "u.public_phone FROM units u "
+                "u.public_phone, u.retired_on, u.successor_code FROM units u "
                 "LEFT JOIN units p ON p.code = u.parent_code"
             )
         }
