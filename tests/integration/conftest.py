@@ -41,9 +41,12 @@ class Systems:
 
 
 def unit_in_province(conn: psycopg.Connection, province_name: str, level: str) -> str:
+    """The first unit in service of that level under the province (not one the 2025
+    reform retired: those take no new dossier)."""
     row = conn.execute(
         "SELECT u.code FROM units u JOIN units p ON p.code = ANY(u.path) "
-        "WHERE p.level = 'province' AND p.name LIKE %s AND u.level = %s ORDER BY u.code LIMIT 1",
+        "WHERE p.level = 'province' AND p.name LIKE %s AND u.level = %s "
+        "AND u.retired_on IS NULL ORDER BY u.code LIMIT 1",
         (f"%{province_name}%", level),
     ).fetchone()
     assert row, f"the seed has no {level} in {province_name}"
