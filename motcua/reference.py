@@ -65,7 +65,7 @@ class ReferenceData(Protocol):
         ...
 
 
-UNITS_PATH = "/v1/units?include_retired=true"
+UNITS_PATH = "/v1/units?include_retired=true&limit=5000"
 """Retired units too: an old dossier names the unit that received it."""
 
 

@@ -242,7 +242,7 @@ def test_an_injected_fetch_replaces_http_and_run_refreshes_until_cancelled() -> 
         assert procedure_name(reference, "1.004194") == "Đăng ký tạm trú"
 
     asyncio.run(scenario())
-    assert calls[:2] == ["/v1/procedures", "/v1/units?include_retired=true"]
+    assert calls[:2] == ["/v1/procedures", "/v1/units?include_retired=true&limit=5000"]
     assert len(calls) >= 4  # refreshed, not loaded once
 
 
@@ -286,7 +286,7 @@ def test_every_page_of_units_is_followed_retired_units_with_their_successor() ->
         reference = IntakeReference(url, KEY)
         assert await reference.refresh()
         assert [q.get("after") for q in intake.unit_queries] == [None, CITY, RETIRED]
-        assert intake.unit_queries[0] == {"include_retired": "true"}
+        assert intake.unit_queries[0] == {"include_retired": "true", "limit": "5000"}
         assert {u["code"] for u in UNITS} == {u.code for u in reference.units_within(ROOT)}
         retired = reference.unit(RETIRED)
         assert retired is not None
