@@ -225,6 +225,9 @@ def _converted(values: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
     good: dict[str, Any] = {}
     bad: dict[str, str] = {}
     for key, text in values.items():
+        if not text:
+            bad[key] = "is empty; every line needs it"
+            continue
         try:
             good[key] = CONVERTERS[key](text) if key in CONVERTERS else text
         except ValueError as error:
@@ -248,8 +251,7 @@ def _validated(good: Mapping[str, Any]) -> Procedure | dict[str, str]:
             loc = [str(part) for part in problem["loc"]] or ["code"]
             if loc[0] == "processing_time":
                 loc[0] = "processing_amount" if loc[-1] == "amount" else "processing_unit"
-            empty = problem.get("input") == ""
-            bad.setdefault(loc[0], "is empty; every line needs it" if empty else problem["msg"])
+            bad.setdefault(loc[0], problem["msg"])
         return bad
 
 
