@@ -72,9 +72,7 @@ def test_import_twice_changes_nothing_and_a_bad_line_is_named(
     before = _stored(intake_url, (first, second, "9.000000"))
     assert set(before) == {first, second}
     with psycopg.connect(intake_url) as conn:
-        conn.execute(
-            "UPDATE procedures SET pause_policy = 'clock_runs' WHERE code = %s", (first,)
-        )
+        conn.execute("UPDATE procedures SET pause_policy = 'clock_runs' WHERE code = %s", (first,))
     before[first]["policy"] = "clock_runs"
 
     again = _import(intake_url, path)

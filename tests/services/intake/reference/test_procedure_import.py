@@ -13,6 +13,7 @@ from services.intake.reference.models import (
     OnlineLevel,
     Procedure,
     ProcedureField,
+    ProcessingTime,
     ResultChannel,
 )
 from services.intake.reference.procedure_import import UnreadableFile, read_table
@@ -88,7 +89,7 @@ def test_a_csv_with_the_portals_headers_and_values_becomes_procedures(tmp_path: 
             code="1.004222",
             name="Đăng ký thường trú",
             field=ProcedureField.RESIDENCE,
-            processing_time={"amount": 7, "unit": "working_days"},
+            processing_time=ProcessingTime(amount=7, unit="working_days"),
             online_level=OnlineLevel.FULL,
             result_channels=(ResultChannel.COUNTER, ResultChannel.ONLINE),
             basis="Luật Cư trú 2020, Điều 22",
@@ -97,7 +98,7 @@ def test_a_csv_with_the_portals_headers_and_values_becomes_procedures(tmp_path: 
             code="1.001456",
             name="Cấp hộ chiếu phổ thông ở trong nước tại Công an cấp tỉnh",
             field=ProcedureField.EXIT_ENTRY,
-            processing_time={"amount": 8, "unit": "working_days"},
+            processing_time=ProcessingTime(amount=8, unit="working_days"),
             online_level=OnlineLevel.PARTIAL,
             result_channels=(ResultChannel.COUNTER, ResultChannel.POSTAL),
             basis="Luật 49/2019/QH14",
@@ -112,18 +113,16 @@ def test_a_real_xlsx_with_a_title_above_english_headers(tmp_path: Path) -> None:
     sheet.append(["DANH MỤC THỦ TỤC HÀNH CHÍNH BỘ CÔNG AN"])
     sheet.append([])
     sheet.append(EN_HEADER)
-    sheet.append(
-        ["1.004227", "Xác nhận thông tin về cư trú", "residence", 1.0, "ngày", "none", "Trực tiếp"]
-        + ["Luật Cư trú 2020"]
-    )
+    confirmation = ["1.004227", "Xác nhận thông tin về cư trú", "residence", 1.0, "ngày"]
+    sheet.append([*confirmation, "none", "Trực tiếp", "Luật Cư trú 2020"])
     sheet.append(["1.011890", "Thẩm định", "Phòng cháy, chữa cháy", 10, "ngày", "Mức độ 3", ""])
     path = tmp_path / "thu-tuc.xlsx"
     workbook.save(path)
     parsed = parse_catalogue(*read_table(path))
-    (confirmation,) = parsed.procedures
-    assert confirmation.processing_time.amount == 1
-    assert confirmation.processing_time.unit == "calendar_days"
-    assert confirmation.online_level is OnlineLevel.NONE
+    (procedure,) = parsed.procedures
+    assert procedure.processing_time.amount == 1
+    assert procedure.processing_time.unit == "calendar_days"
+    assert procedure.online_level is OnlineLevel.NONE
     assert [str(error) for error in parsed.errors] == [
         "line 5, field result_channels: is empty; every line needs it",
         "line 5, field basis: is empty; every line needs it",
