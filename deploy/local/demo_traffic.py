@@ -1,8 +1,12 @@
-"""Demo traffic for the local stack: a desk receiving dossiers and moving them along, and
-citizens answering the rating invitations they were sent.
+"""Demo traffic for the local stack: the one-stop desks of three provinces' communes
+receiving dossiers and moving them along, and citizens answering the rating invitations
+they were sent.
 
-Runs against intake's public API with the demo upstream key, at a gentle pace (a few
-events a second), so every service downstream has something to show. The local stack's
+Runs against intake's public API with one demo upstream key per province (Hà Nội, Hải
+Phòng, Đà Nẵng: ``MOTCUA_DEMO_UPSTREAM_KEYS``, comma-separated), each over the real
+communes of its province as ``GET /v1/units`` lists them (page after page, following
+``Link: rel="next"``), at a gentle pace (a few events a second), so every service
+downstream has something to show. The local stack's
 channels record each invitation instead of sending it (ratings' ``recorded_messages``):
 those records stand for the citizens' phones, and about two in three invited citizens
 answer through ratings' API (as the national portal would, with its own key), mostly
@@ -10,34 +14,30 @@ happy. The demo duty officer issues about two in three of the apology letters de
 drafts, each after a while, so the leaders' apology compliance has letters in time, late
 and missing. Stops on SIGTERM.
 
-    INTAKE_URL=… MOTCUA_DEMO_UPSTREAM_KEY=… RATINGS_URL=… RATINGS_DATABASE_URL=… \
+    INTAKE_URL=… MOTCUA_DEMO_UPSTREAM_KEYS=… RATINGS_URL=… RATINGS_DATABASE_URL=… \
         MOTCUA_DEMO_PORTAL_KEY=… DEADLINES_URL=… DEADLINES_DATABASE_URL=… \
         MOTCUA_DEMO_OFFICER=… MOTCUA_DEMO_OFFICER_PASSWORD=… python deploy/local/demo_traffic.py
 """
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import os
 import random
 import signal
 import sys
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import psycopg
 
 from motcua.contracts import Criterion
 
 BACKLOG_SHARE = 0.15
 
-STREETS = ("phố Hàng Bạc", "phố Lý Thường Kiệt", "đường Giải Phóng", "ngõ 12 phố Huế")
+STREETS = ("đường Trần Phú", "đường Lê Lợi", "đường Nguyễn Trãi", "ngõ 12 đường Lý Thường Kiệt")
 NAMES = [
     "Nguyễn Văn An",
     "Trần Thị Bình",
@@ -78,36 +78,50 @@ STEPS = {
 
 
 class Desk:
+    """One province's one-stop software: its own key, its communes, its open dossiers."""
+
     def __init__(self, base_url: str, api_key: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.api_key = api_key
+        self.client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=10,
+        )
+        self.communes: dict[str, str] = {}
+        """Code -> the address line of an applicant living there."""
         self.open: dict[str, str] = {}
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        request = urllib.request.Request(  # noqa: S310 (the local stack's own URL)
-            self.base_url + path,
-            method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+        response = self.client.request(method, path, json=body)
+        return response.status_code, response.json() if response.content else None
 
-    def units_and_procedures(self) -> tuple[list[str], list[str]]:
-        _, units = self.call("GET", "/v1/units")
-        _, procedures = self.call("GET", "/v1/procedures")
-        communes = [unit["code"] for unit in units if unit["level"] == "commune"]
-        return communes or [units[0]["code"]], [p["code"] for p in procedures]
+    def units(self) -> list[dict[str, Any]]:
+        """Every unit of the key's subtree in service, page after page (a single page from
+        an intake that does not page)."""
+        units: list[dict[str, Any]] = []
+        response = self.client.get("/v1/units", params={"include_retired": "false"})
+        while True:
+            response.raise_for_status()
+            units.extend(response.json())
+            after = response.links.get("next")
+            if after is None:
+                return [unit for unit in units if unit.get("retired_on") is None]
+            response = self.client.get(after["url"])
 
-    def receive(self, units: list[str], procedures: list[str]) -> None:
+    def load_communes(self) -> None:
+        units = self.units()
+        communes = [unit for unit in units if unit["level"] == "commune"] or units[:1]
+        self.communes = {
+            unit["code"]: unit.get("address") or unit["name"].removeprefix("Công an ")
+            for unit in communes
+        }
+
+    def receive(self, procedures: list[str]) -> None:
         received = datetime.now(UTC)
         if random.random() < BACKLOG_SHARE:
             # A desk catching up on paper dossiers: some are due soon or late on arrival,
             # so the duty officer's board and the apology letters have work to show.
             received -= timedelta(days=random.uniform(3, 20))
+        unit = random.choice(list(self.communes))
         status, body = self.call(
             "POST",
             "/v1/dossiers",
@@ -115,13 +129,14 @@ class Desk:
                 "event_id": f"demo-{uuid.uuid4()}",
                 "occurred_at": received.isoformat(),
                 "procedure_code": random.choice(procedures),
-                "unit_code": random.choice(units),
+                "unit_code": unit,
                 "channel": random.choice(["in_person", "in_person", "online", "postal"]),
                 "applicant": {
                     **random.choice(PEOPLE),
                     "phone": f"09{random.randint(10_000_000, 99_999_999)}",
                     "email": f"cong.dan{random.randint(1, 9999)}@example.vn",
-                    "address": f"Số {random.randint(1, 200)} {random.choice(STREETS)}, Hà Nội",
+                    "address": f"Số {random.randint(1, 200)} {random.choice(STREETS)}, "
+                    f"{self.communes[unit]}",
                 },
                 # How ratings invites them and deadlines sends their apology letter (the
                 # staff messages page and the board show each channel; post and none wait
@@ -134,7 +149,7 @@ class Desk:
         if status == 201:
             self.open[body["dossier_code"]] = "received"
 
-    def advance(self, units: list[str]) -> None:
+    def advance(self) -> None:
         code = random.choice(list(self.open))
         state = self.open[code]
         options = STEPS.get(state, [])
@@ -146,7 +161,7 @@ class Desk:
         fields: dict[str, Any] = {"transition": transition}
         fields |= {
             "assign": {  # a named handler: reporting scores officers by it
-                "to_unit_code": random.choice(units),
+                "to_unit_code": random.choice(list(self.communes)),
                 "handler_ref": f"can-bo-{random.randrange(1, 9):02d}",
             },
             "reject": {"reason": "Hồ sơ không đủ điều kiện theo quy định"},
@@ -204,17 +219,14 @@ class Citizens:
             }
             overall = {2: "very_satisfied", 1: "satisfied", 0: "dissatisfied"}[level]
             body = {"token": link.rsplit("/", 1)[1], "scores": scores, "overall": overall}
-            request = urllib.request.Request(  # noqa: S310 (the local stack's own URL)
+            response = httpx.post(
                 f"{self.ratings_url}/v1/ratings",
-                method="POST",
-                data=json.dumps(body).encode(),
-                headers={"Content-Type": "application/json", "X-API-Key": self.portal_key},
+                json=body,
+                headers={"X-API-Key": self.portal_key},
+                timeout=10,
             )
-            try:
-                with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-                    answered += 1
-            except urllib.error.HTTPError:
-                pass  # expired, already rated, or rate-limited: the next one
+            # Not counted: expired, already rated, or rate-limited; the next one.
+            answered += response.is_success
         return answered
 
 
@@ -224,42 +236,37 @@ class DutyOfficer:
     ISSUE_SHARE = 0.65
     REASON = "Hồ sơ cần xác minh thêm thông tin tại cơ quan khác nên chưa trả kết quả đúng hẹn"
 
-    def __init__(self, deadlines_url: str, database_url: str, username: str, password: str) -> None:
-        self.deadlines_url = deadlines_url.rstrip("/")
+    def __init__(
+        self, deadlines_url: str, database_url: str, username: str, password: str, unit: str
+    ) -> None:
         self.database_url = database_url
         self.credentials = {"username": username, "password": password}
-        self.browser = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        self.unit = unit
+        """The officer's unit: the drafts of other provinces are not theirs to issue."""
+        self.browser = httpx.Client(
+            base_url=deadlines_url.rstrip("/"), timeout=30, follow_redirects=True
         )
+        """Keeps the session's cookie, as a browser would."""
         self.seen: set[str] = set()
         self.signed_in = False
-
-    def _post(self, path: str, data: bytes, content_type: str) -> int:
-        request = urllib.request.Request(  # noqa: S310 (the local stack's own URL)
-            self.deadlines_url + path,
-            method="POST",
-            data=data,
-            headers={"Content-Type": content_type},
-        )
-        try:
-            with self.browser.open(request, timeout=30) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return error.code
 
     def issue_some(self) -> int:
         """Issue some of the drafts waiting a minute or more; the others stay on the board."""
         if not self.signed_in:
-            body = json.dumps(self.credentials).encode()
-            self.signed_in = self._post("/v1/session", body, "application/json") == 200
+            signed_in = self.browser.post("/v1/session", json=self.credentials)
+            self.signed_in = signed_in.status_code == 200
             if not self.signed_in:
                 return 0
         with psycopg.connect(self.database_url) as conn:
             drafts = [
                 str(row[0])
                 for row in conn.execute(
-                    "SELECT dossier_id FROM apology_letters WHERE status = 'draft' "
-                    "AND created_at < now() - interval '1 minute' ORDER BY created_at LIMIT 20"
+                    "SELECT a.dossier_id FROM apology_letters a "
+                    "JOIN watched_dossiers w USING (dossier_id) WHERE a.status = 'draft' "
+                    "AND w.unit_path @> ARRAY[%s] "
+                    "AND a.created_at < now() - interval '1 minute' "
+                    "ORDER BY a.created_at LIMIT 20",
+                    (self.unit,),
                 )
             ]
         issued = 0
@@ -270,11 +277,9 @@ class DutyOfficer:
             if random.random() > self.ISSUE_SHARE:
                 continue
             form = {"reason": self.REASON, "extension_working_days": str(random.randint(2, 5))}
-            status = self._post(
-                f"/board/dossiers/{dossier_id}/letter",
-                urllib.parse.urlencode(form).encode(),
-                "application/x-www-form-urlencoded",
-            )
+            status = self.browser.post(
+                f"/board/dossiers/{dossier_id}/letter", data=form
+            ).status_code
             if status in (401, 403):
                 self.signed_in = False  # the session ended: sign in again next time
                 self.seen.discard(dossier_id)
@@ -283,43 +288,67 @@ class DutyOfficer:
         return issued
 
 
+def _desks(intake_url: str, keys: str) -> list[Desk]:
+    """One desk per province key, each knowing its communes."""
+    desks = [Desk(intake_url, key) for key in keys.split(",") if key]
+    for desk in desks:
+        desk.load_communes()
+    return desks
+
+
+def _procedures(desk: Desk) -> list[str]:
+    response = desk.client.get("/v1/procedures")
+    response.raise_for_status()
+    return [procedure["code"] for procedure in response.json()]
+
+
+def _settings(*names: str) -> list[str] | None:
+    values = [os.environ.get(name, "") for name in names]
+    return values if all(values) else None
+
+
+def _tick(desks: list[Desk], procedures: list[str]) -> None:
+    """Receive at a commune (every commune alike), or move an open dossier along."""
+    busy = [desk for desk in desks if desk.open]
+    if not busy or random.random() < 0.4:
+        weights = [len(desk.communes) for desk in desks]
+        random.choices(desks, weights)[0].receive(procedures)
+    else:
+        random.choice(busy).advance()
+
+
 def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    desk = Desk(os.environ["INTAKE_URL"], os.environ["MOTCUA_DEMO_UPSTREAM_KEY"])
     rate = float(os.environ.get("DEMO_EVENTS_PER_SECOND", "3"))
-    units, procedures = desk.units_and_procedures()
-    ratings_settings = [
-        os.environ.get(name, "")
-        for name in ("RATINGS_URL", "RATINGS_DATABASE_URL", "MOTCUA_DEMO_PORTAL_KEY")
-    ]
-    citizens = Citizens(*ratings_settings) if all(ratings_settings) else None
-    officer_settings = [
-        os.environ.get(name, "")
-        for name in (
-            "DEADLINES_URL",
-            "DEADLINES_DATABASE_URL",
-            "MOTCUA_DEMO_OFFICER",
-            "MOTCUA_DEMO_OFFICER_PASSWORD",
-        )
-    ]
-    officer = DutyOfficer(*officer_settings) if all(officer_settings) else None
+    desks = _desks(os.environ["INTAKE_URL"], os.environ["MOTCUA_DEMO_UPSTREAM_KEYS"])
+    procedures = _procedures(desks[0])
+    ratings = _settings("RATINGS_URL", "RATINGS_DATABASE_URL", "MOTCUA_DEMO_PORTAL_KEY")
+    citizens = Citizens(*ratings) if ratings else None
+    duty = _settings(
+        "DEADLINES_URL",
+        "DEADLINES_DATABASE_URL",
+        "MOTCUA_DEMO_OFFICER",
+        "MOTCUA_DEMO_OFFICER_PASSWORD",
+        "MOTCUA_DEMO_UPSTREAM_UNIT",
+    )
+    officer = DutyOfficer(*duty) if duty else None
     ticks = 0
+    communes = sum(len(desk.communes) for desk in desks)
     print(
-        f"demo traffic: {rate}/s over {len(units)} units, {len(procedures)} procedures", flush=True
+        f"demo traffic: {rate}/s over {communes} communes of {len(desks)} provinces, "
+        f"{len(procedures)} procedures",
+        flush=True,
     )
     while not stop.is_set():
         try:
-            if not desk.open or random.random() < 0.4:
-                desk.receive(units, procedures)
-            else:
-                desk.advance(units)
+            _tick(desks, procedures)
             ticks += 1
             if citizens is not None and ticks % 10 == 0:
                 citizens.answer_some()
             if officer is not None and ticks % 30 == 0:
                 officer.issue_some()
-        except (OSError, psycopg.Error) as exc:
+        except (httpx.TransportError, psycopg.Error) as exc:
             print(f"intake or ratings unreachable ({exc}); retrying", file=sys.stderr, flush=True)
             stop.wait(2)
         stop.wait(1 / rate)

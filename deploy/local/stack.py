@@ -832,37 +832,33 @@ def demo_key(state: State, name: str) -> str:
     return "mck_" + state.secret(f"demo_key_{name}")
 
 
+DEMO_PROVINCES = {
+    "hanoi": "000.00.00.H01",
+    "haiphong": "000.00.00.H31",
+    "danang": "000.00.00.H48",
+}
+"""The demo's one-stop systems, one per province's police (docs/units.md's codes): Hà Nội,
+where the demo officer and inspector work, and two cities the 2025 reform merged with a
+neighbour (Hải Dương into Hải Phòng, Quảng Nam into Đà Nẵng)."""
+
+
 def seed_intake(state: State, intake_url: str) -> dict[str, str]:
-    """Load units and procedures; register the demo upstream system and the admin."""
+    """Load units and procedures; register the demo upstream systems and the admin."""
     env = {**os.environ, "DATABASE_URL": intake_url}
     manage = [sys.executable, "-m", "services.intake.manage"]
     run([*manage, "seed"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     import psycopg
 
     with psycopg.connect(intake_url) as conn:
-        province = conn.execute(
-            "SELECT code FROM units WHERE name = 'Công an thành phố Hà Nội'"
-        ).fetchone()
+        found = conn.execute(
+            "SELECT code FROM units WHERE code = ANY(%s)", (list(DEMO_PROVINCES.values()),)
+        ).fetchall()
         root = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
-    if not province or not root:
-        raise StackError("intake's seed has no Hà Nội police or no root unit")
-    credentials = {
-        "MOTCUA_DEMO_UPSTREAM_KEY": (
-            "demo-hanoi-one-stop",
-            province[0],
-            ["dossiers:write", "dossiers:read"],
-        ),
-        "MOTCUA_DEMO_ADMIN_KEY": ("demo-admin", root[0], ["admin"]),
-        "DEADLINES_INTAKE_API_KEY": (
-            "deadlines",
-            root[0],
-            ["dossiers:read", "dossiers:reschedule"],
-        ),
-        "RATINGS_INTAKE_API_KEY": ("ratings", root[0], ["dossiers:read"]),
-        "REPORTING_INTAKE_API_KEY": ("reporting", root[0], ["dossiers:read"]),
-    }
-    keys: dict[str, str] = {}
-    for variable, (name, unit, scopes) in credentials.items():
+    missing = set(DEMO_PROVINCES.values()) - {row[0] for row in found}
+    if missing or not root:
+        raise StackError(f"intake's seed lacks the demo provinces {sorted(missing)} or a root")
+
+    def register(name: str, unit: str, scopes: list[str]) -> str:
         key = demo_key(state, name)
         scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
         run(
@@ -871,9 +867,26 @@ def seed_intake(state: State, intake_url: str) -> dict[str, str]:
             env={**env, "API_KEY": key},
             stdout=subprocess.DEVNULL,
         )
-        keys[variable] = key
-    keys["MOTCUA_DEMO_UPSTREAM_UNIT"] = province[0]
-    say(f"intake: reference data seeded; demo system bound to unit {province[0]}")
+        return key
+
+    upstream = [
+        register(f"demo-{name}-one-stop", unit, ["dossiers:write", "dossiers:read"])
+        for name, unit in DEMO_PROVINCES.items()
+    ]
+    keys = {
+        "MOTCUA_DEMO_UPSTREAM_KEY": upstream[0],
+        "MOTCUA_DEMO_UPSTREAM_KEYS": ",".join(upstream),
+        "MOTCUA_DEMO_ADMIN_KEY": register("demo-admin", root[0], ["admin"]),
+        "DEADLINES_INTAKE_API_KEY": register(
+            "deadlines", root[0], ["dossiers:read", "dossiers:reschedule"]
+        ),
+        "RATINGS_INTAKE_API_KEY": register("ratings", root[0], ["dossiers:read"]),
+        "REPORTING_INTAKE_API_KEY": register("reporting", root[0], ["dossiers:read"]),
+        "MOTCUA_DEMO_UPSTREAM_UNIT": DEMO_PROVINCES["hanoi"],
+    }
+    say(
+        f"intake: reference data seeded; demo systems bound to {', '.join(DEMO_PROVINCES.values())}"
+    )
     return keys
 
 

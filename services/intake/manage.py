@@ -7,6 +7,7 @@ systems, anonymise applicants past retention, check the audit trail.
     python -m services.intake.manage anonymise [--dry-run]
     python -m services.intake.manage verify-audit
     python -m services.intake.manage import-units FILE
+    python -m services.intake.manage import-procedures FILE
 
 ``register-system`` prints the new API key once; set ``API_KEY`` to choose it (the local
 stack does, so re-running ``make up`` keeps the demo keys stable). It runs as intake's own
@@ -29,6 +30,7 @@ from motcua.db import console_database_url
 from services.intake.auth import Scope, register_system, revoke_system
 from services.intake.personal.anonymise import anonymise_past_retention
 from services.intake.personal.retention import RetentionPolicy
+from services.intake.reference.procedure_import import import_procedures_command
 from services.intake.reference.service import seed_reference_data
 from services.intake.reference.unit_import import import_units
 from services.intake.settings import IntakeSettings
@@ -104,6 +106,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, psycopg.Connection], int]] = {
     "revoke-system": _revoke,
     "anonymise": _anonymise,
     "import-units": import_units,
+    "import-procedures": import_procedures_command,
 }
 
 
@@ -126,6 +129,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("verify-audit", help="check the audit trail's hash chain")
     units = commands.add_parser("import-units", help="load a unit list (CSV), all or nothing")
     units.add_argument("file", help="code,name,level,parent,address,successor[,retired_on]")
+    procedures = commands.add_parser(
+        "import-procedures", help="import the national procedure database's export (CSV, XLSX)"
+    )
+    procedures.add_argument("file", help="docs/procedures.md lists the columns and values")
     return parser
 
 
