@@ -280,6 +280,8 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "count_letters_undelivered": "Phiếu chưa đến công dân đúng hạn",
         "filter_legend": "Lọc hồ sơ",
         "filter_unit": "Đơn vị",
+        "filter_unit_provinces": "Tỉnh, thành phố",
+        "filter_unit_by_province": "Chọn tỉnh, thành phố rồi bấm Lọc để chọn đơn vị cấp xã.",
         "filter_status": "Trạng thái",
         "filter_procedure": "Thủ tục",
         "filter_field": "Lĩnh vực",

@@ -20,8 +20,14 @@ from motcua.streaming import as_current_event
 from services.deadlines.board.service import sync_board
 from services.deadlines.dead_letters import Send, dead_letter
 from services.deadlines.emitting import Emitter
+from services.deadlines.metrics import HISTORY_CLOSED
 from services.deadlines.records import clock_from_record, clock_to_record
-from services.deadlines.tracking import DossierClock, UnknownEvent, apply_event
+from services.deadlines.tracking import (
+    DossierClock,
+    UnknownEvent,
+    apply_event,
+    is_closed_history,
+)
 
 # How long a batch of checks waits to fill: a lone check waits at most this, a burst of
 # thousands goes out in batches of ``check_batch_size``.
@@ -58,6 +64,8 @@ class Agents:
         except (ContractError, UnknownEvent) as exc:
             await dead_letter(self.dead_letters, event, "contract_violation", str(exc))
             return
+        if is_closed_history(cloud_event):
+            HISTORY_CLOSED.inc()
         if after is None or after == before:
             return
         [after] = await self.emitter.emit([(after, settled)], datetime.now(UTC))

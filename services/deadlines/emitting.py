@@ -73,13 +73,15 @@ class Emitter:
                 await self.send(
                     clock.dossier_id.encode(), encode_event(alert_event(alert, clock, now))
                 )
-                self._count(alert, now)
+                self._count(alert, clock, now)
                 clock = clock.mark(alert)
             marked.append(clock)
         return marked
 
-    def _count(self, alert: Alert, now: datetime) -> None:
+    def _count(self, alert: Alert, clock: DossierClock, now: datetime) -> None:
+        """Every alert counts; its lag only when the worker could have been on time (not for
+        an imported dossier that fell due before it arrived)."""
         ALERTS.labels(alert.kind.value).inc()
-        if alert.kind is not AlertKind.RESOLVED_LATE:
+        if alert.kind is not AlertKind.RESOLVED_LATE and not clock.imported:
             became_due = self.policy.became_due(alert.kind, alert.due_at)
             ALERT_LAG.observe(max(0.0, (now - became_due).total_seconds()))

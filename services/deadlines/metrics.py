@@ -11,6 +11,11 @@ ALERT_LAG = Histogram(
     "Emit time minus the instant the alert became due.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 30.0, 300.0),
 )
+HISTORY_CLOSED = Counter(
+    "motcua_deadlines_history_closed_events_total",
+    "Dossier events of dossiers closed in history (the history importer's): read and left "
+    "alone, no clock, no alert, no letter.",
+)
 OVERDUE_NOW = Gauge(
     "motcua_deadlines_overdue_dossiers", "Open dossiers past their due date (all units)."
 )

@@ -17,6 +17,10 @@
   crash is the same alert, and consumers count it once.
 - The national portal's view (supplement waiting time subtracted, more than one supplement
   request counted late) is kept beside the legal one for reporting.
+- History (``motcua.contracts.History``): an event of a dossier that closed long ago in an
+  agency's previous software changes nothing — no clock, no alert, no letter; an imported
+  dossier still open is tracked like any other from the moment it arrives, so one already
+  late is alerted on arrival and owes its apology letter.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from enum import StrEnum
 from typing import Any, assert_never
 
 from motcua.calendar import WorkingCalendar
-from motcua.contracts import EventType, parse_instant
+from motcua.contracts import EventType, History, history_of, parse_instant
 from motcua.dossier import ClockState, is_overdue
 
 ALERT_NAMESPACE = uuid.UUID("5b7f5a52-7e0a-4a8e-9a55-6d6f74637561")
@@ -132,6 +136,9 @@ class DossierClock:
     supplement_requests: int = 0
     supplement_since: datetime | None = None
     supplement_waiting: timedelta = timedelta(0)
+    imported: bool = False
+    """Brought across open by the history importer: its alerts may have fallen due years
+    before it arrived, so their lag says nothing about the worker's."""
 
     @property
     def running(self) -> bool:
@@ -193,6 +200,7 @@ def _received(event: Mapping[str, Any], state: ClockState) -> DossierClock:
         due_at=state.due_at,
         original_due_at=state.original_due_at,
         last_sequence=int(data["sequence"]),
+        imported=history_of(event) is History.OPEN,
     )
 
 
@@ -201,10 +209,13 @@ def apply_event(
 ) -> tuple[DossierClock | None, list[Alert]]:
     """The clock after one dossier event, and any alert the event itself settles.
 
-    Redelivered or stale events (a sequence already seen) change nothing. An event type
+    Redelivered or stale events (a sequence already seen) change nothing, nor does any
+    event of a dossier closed in history (:func:`is_closed_history`). An event type
     without a case here raises :class:`UnknownEvent`.
     """
     kind, data = EventType(event["type"]), event["data"]
+    if is_closed_history(event):
+        return clock, []
     state = ClockState.from_json(data["clock"])
     if kind is EventType.DOSSIER_RECEIVED:
         return (clock, []) if clock is not None else (_received(event, state), [])
@@ -221,6 +232,12 @@ def apply_event(
     for alert in settled:
         clock = clock.mark(alert)
     return clock, settled
+
+
+def is_closed_history(event: Mapping[str, Any]) -> bool:
+    """An event the history importer brought across for a dossier that had ended: counted
+    by reporting in its own period, acted on by nobody here."""
+    return history_of(event) is History.CLOSED
 
 
 def _after(

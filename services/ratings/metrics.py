@@ -15,6 +15,12 @@ INVITATIONS_CREATED = Counter(
     "Rating invitations created (one per returned or rejected dossier), by channel.",
     ["channel"],
 )
+HISTORY_NOT_INVITED = Counter(
+    "motcua_ratings_history_not_invited_total",
+    "Returned or rejected dossiers brought across by the history importer, which invite "
+    "nobody: by history mark (closed, open) and outcome.",
+    ["history", "outcome"],
+)
 INVITATIONS_SENT = Counter(
     "motcua_ratings_invitations_sent_total",
     "Invitation messages handed to their channel, by channel.",

@@ -27,6 +27,7 @@ from services.deadlines.board.query import (
     Cursor,
 )
 from services.deadlines.board.service import PAGE_WINDOW, BoardItem, BoardPage
+from services.deadlines.board.units import UnitChoice, unit_choice
 from services.deadlines.letters.intake_client import DossierParticulars
 from services.deadlines.letters.service import LetterTask
 from services.deadlines.notices.print_batch import (
@@ -78,12 +79,6 @@ class Pager:
 
 
 @dataclass(frozen=True)
-class UnitOption:
-    code: str
-    label: str
-
-
-@dataclass(frozen=True)
 class BoardView:
     """Everything ``board.html`` shows, links already built."""
 
@@ -92,7 +87,7 @@ class BoardView:
     form: Mapping[str, str]
     error: BoardQueryError | None
     counts: list[CountLink]
-    units: list[UnitOption]
+    units: UnitChoice
     procedures: list[tuple[str, list[ProcedureRef]]]
     fields: list[tuple[str, str]]
     hidden: Mapping[str, str]
@@ -152,14 +147,6 @@ def _count_links(board_filter: BoardFilter, page: BoardPage) -> list[CountLink]:
     ]
 
 
-def unit_options(units: Sequence[UnitRef], officer_unit: str, names: Names) -> list[UnitOption]:
-    """The officer's subtree, indented by depth; just the officer's unit when unknown."""
-    if not units:
-        return [UnitOption(officer_unit, names.unit(officer_unit))]
-    top = min(len(u.path) for u in units)
-    return [UnitOption(u.code, "— " * (len(u.path) - top) + u.name) for u in units]
-
-
 def _procedure_groups(procedures: Sequence[ProcedureRef]) -> list[tuple[str, list[ProcedureRef]]]:
     groups: dict[str, list[ProcedureRef]] = {}
     for procedure in sorted(procedures, key=lambda p: p.name):
@@ -214,10 +201,7 @@ def board_view(
         else {name: raw.get(name, "")[:64] for name in FILTER_FIELDS}
     )
     hidden = _hidden(board_filter, limit)
-    options = unit_options(units, officer_unit, names)
-    chosen = form.get("unit")
-    if chosen and all(o.code != chosen for o in options):
-        options.append(UnitOption(chosen, names.unit(chosen)))
+    options = unit_choice(units, officer_unit, form.get("unit"), names)
     cursor = request.cursor.encode() if request and request.cursor else ""
     return BoardView(
         layout=layout,
@@ -243,7 +227,7 @@ class LettersView:
     """The issued letters' page: ``request`` None when its parameters were refused."""
 
     layout: Layout
-    units: list[UnitOption]
+    units: UnitChoice
     request: LettersRequest | None
     letters: Sequence[IssuedLetter]
     more: bool

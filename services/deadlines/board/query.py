@@ -87,7 +87,9 @@ class BoardFilter:
     as going to be late); ``dossier_code`` is a whole code or its beginning;
     ``letter_undelivered`` the dossiers
     whose issued letter had not reached the citizen by its apology deadline (rescheduled
-    ones too, which have left the board otherwise).
+    ones too, which have left the board otherwise); ``carried_units`` the retired units
+    whose work ``unit_code`` carries on (a merger's), whose dossiers it finds too — resolved
+    from the unit tree, never read from the URL.
     """
 
     unit_code: str | None = None
@@ -97,6 +99,7 @@ class BoardFilter:
     letter_to_issue: bool = False
     dossier_code: str | None = None
     letter_undelivered: bool = False
+    carried_units: tuple[str, ...] = ()
 
     def query_params(self) -> dict[str, str]:
         """The filter as URL parameters (for links, the next page and the CSV)."""

@@ -451,10 +451,15 @@ def _scope_conditions(
     the code typed; which rows of it count is :func:`_watched`'s and the letter filter's."""
     conditions: list[str] = []
     params: dict[str, Any] = {}
-    # The subtree rule holds whatever unit is asked for: both must be on the dossier's path.
+    # The subtree rule holds whatever unit is asked for: both must be on the dossier's path
+    # (the unit asked, or one of the retired units it carries on).
     units = [officer.unit_code]
-    if board_filter.unit_code and board_filter.unit_code != officer.unit_code:
-        units.append(board_filter.unit_code)
+    asked = board_filter.unit_code
+    if asked and board_filter.carried_units:
+        conditions.append("w.unit_path && %(asked)s::text[]")
+        params["asked"] = [asked, *board_filter.carried_units]
+    elif asked and asked != officer.unit_code:
+        units.append(asked)
     conditions.append("w.unit_path @> %(units)s::text[]")
     params["units"] = units
     if board_filter.field_code is not None and procedure_codes is None:

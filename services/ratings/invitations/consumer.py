@@ -1,5 +1,7 @@
 """Ratings' door on ``motcua.dossier-events``: every returned or rejected dossier gets one
-invitation.
+invitation — except what the history importer brought across (the ``history`` mark, closed
+or open): a citizen is never asked to rate a visit of years ago, and such dossiers are
+counted (``motcua_ratings_history_not_invited_total``) and logged once a batch instead.
 
 Its handler runs on :class:`motcua.kafka.ConsumerLoop` (group ``RATINGS_GROUP_ID``) in the
 API process, like intake's Kafka door. Each batch of messages is one transaction — the
@@ -23,19 +25,21 @@ import psycopg
 from confluent_kafka import Message
 from psycopg_pool import ConnectionPool
 
-from motcua.contracts import ContractError, decode_event
+from motcua.contracts import ContractError, History, decode_event, history_of
 from motcua.crash_points import crash_point
 from motcua.delivery import QuietHours
 from motcua.kafka import Commit, ConsumerLoop, DeadLetter, DeadLetters, Group, Topic
 from services.ratings.invitations.model import ClosedDossier, NewInvitation
 from services.ratings.invitations.sealing import TokenSeal
 from services.ratings.invitations.store import create_invitations
-from services.ratings.metrics import INVITATIONS_CREATED
+from services.ratings.metrics import HISTORY_NOT_INVITED, INVITATIONS_CREATED
 
 SERVICE = "ratings"
 _log = logging.getLogger("motcua.ratings.invitations")
 
 Letters = list[tuple[Message, DeadLetter]]
+Read = tuple[list[tuple[Message, ClosedDossier]], Letters, list[tuple[History, ClosedDossier]]]
+"""A batch read: the dossiers to invite, the dead letters, the history that invites nobody."""
 
 
 def _utc_now() -> datetime:
@@ -81,8 +85,9 @@ class InvitationConsumer:
         self.loop.run(stop)
 
     def handle(self, batch: Sequence[Message], dead_letters: DeadLetters) -> list[NewInvitation]:
-        """Invite for every closed dossier of ``batch``; dead-letter what breaks a contract."""
-        dossiers, letters = self._read(batch)
+        """Invite for every closed dossier of ``batch`` but history's; dead-letter what
+        breaks a contract."""
+        dossiers, letters, history = self._read(batch)
         try:
             created = self._create([dossier for _, dossier in dossiers])
         except psycopg.OperationalError:
@@ -95,25 +100,30 @@ class InvitationConsumer:
             dead_letters.send(message, letter)
         for invitation in created:
             INVITATIONS_CREATED.labels(invitation.dossier.channel).inc()
+        _count_history(history)
         if created:
             crash_point("invitations-committed")
         return created
 
-    def _read(
-        self, batch: Sequence[Message]
-    ) -> tuple[list[tuple[Message, ClosedDossier]], Letters]:
-        """The closed dossiers of ``batch``, and a dead letter for each broken contract."""
+    def _read(self, batch: Sequence[Message]) -> Read:
+        """The closed dossiers of ``batch`` to invite, a dead letter for each broken
+        contract, and the closed dossiers of history."""
         dossiers: list[tuple[Message, ClosedDossier]] = []
         letters: Letters = []
+        history: list[tuple[History, ClosedDossier]] = []
         for message in batch:
             try:
-                dossier = ClosedDossier.from_event(decode_event(message.value() or b""))
+                event = decode_event(message.value() or b"")
+                dossier = ClosedDossier.from_event(event)
             except ContractError as exc:
                 letters.append((message, DeadLetter("contract_violation", str(exc))))
                 continue
-            if dossier is not None:
+            mark = history_of(event)
+            if dossier is not None and mark is not None:
+                history.append((mark, dossier))
+            elif dossier is not None:
                 dossiers.append((message, dossier))
-        return dossiers, letters
+        return dossiers, letters, history
 
     def _create_one_by_one(
         self, dossiers: Sequence[tuple[Message, ClosedDossier]], letters: Letters
@@ -141,3 +151,12 @@ class InvitationConsumer:
                 quiet=self.quiet,
                 db_session=conn,
             )
+
+
+def _count_history(history: Sequence[tuple[History, ClosedDossier]]) -> None:
+    """History's returned and rejected dossiers, counted and logged (once a batch, not
+    once a dossier: an import brings them by the hundred thousand)."""
+    for mark, dossier in history:
+        HISTORY_NOT_INVITED.labels(mark.value, dossier.outcome).inc()
+    if history:
+        _log.info("history invites nobody", extra={"dossiers": len(history)})

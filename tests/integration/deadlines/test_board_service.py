@@ -702,6 +702,31 @@ def test_no_unit_filter_reaches_outside_the_officers_subtree(
     }
 
 
+def test_a_unit_filter_finds_the_dossiers_of_the_retired_units_it_carries_on(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    # ``commune`` succeeded ``other`` (a merger): its filter brings ``other``'s open dossiers,
+    # still under the unit that received them, with its own; the counts and the CSV agree.
+    province, commune, other = units
+    mine = _put(conn, province, commune)
+    merged = _put(conn, province, other, kind=AlertKind.DUE_SOON)
+    officer = _officer(conn, province)
+    alone = BoardFilter(unit_code=commune)
+    with_merged = replace(alone, carried_units=(other,))
+    assert _ids(board_page(officer, BoardRequest(alone), db_session=conn).items) == {
+        mine.dossier_id
+    }
+    page = board_page(officer, BoardRequest(with_merged), db_session=conn)
+    assert _ids(page.items) == {mine.dossier_id, merged.dossier_id}
+    assert page.counts == StatusCounts(1, 1, 1, 2)
+    exported = list(board_export(officer, with_merged, db_session=conn))
+    assert {row.dossier_id for row in exported} == {mine.dossier_id, merged.dossier_id}
+    # The officer's subtree still bounds it: the successor's own officer sees its own only.
+    assert _ids(
+        board_page(_officer(conn, commune), BoardRequest(with_merged), db_session=conn).items
+    ) == {mine.dossier_id}
+
+
 def test_the_export_streams_the_whole_view_in_the_board_order(
     conn: psycopg.Connection, units: tuple[str, str, str]
 ) -> None:

@@ -28,7 +28,6 @@ from services.deadlines.board.pages import (
     login_destination,
     login_page,
     pager,
-    unit_options,
 )
 from services.deadlines.board.query import (
     BoardQueryError,
@@ -36,6 +35,7 @@ from services.deadlines.board.query import (
     parse_board_request,
 )
 from services.deadlines.board.service import BoardItem, BoardPage, StatusCounts
+from services.deadlines.board.units import unit_choice
 from services.deadlines.board.views.export import HEADERS, csv_row
 from services.deadlines.letters.service import LetterTask
 
@@ -471,7 +471,7 @@ def test_the_letters_list_names_each_letter_and_links_reprint_and_correction() -
     names = Names(Reference())
     request = parse_letters_request({"month": "2025-11"}, NOW.date())
     view = LettersView(
-        LAYOUT, unit_options([], COMMUNE, names), request, [letter], False, None, NOW
+        LAYOUT, unit_choice([], COMMUNE, None, names), request, [letter], False, None, NOW
     )
     html = letters_page(view, names, {}, can_act=True)
     assert "Tháng 11/2025: 1 phiếu" in html

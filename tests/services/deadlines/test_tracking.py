@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from motcua.calendar import default_calendar
-from motcua.contracts import EventType, format_instant, new_event
+from motcua.contracts import EventType, History, format_instant, new_event
 from motcua.dossier import ClockState
 from services.deadlines.tracking import (
     AlertKind,
@@ -47,7 +47,12 @@ def clock_json(
 
 
 def event(
-    kind: EventType, when: datetime, sequence: int, clock: dict[str, Any], **data: Any
+    kind: EventType,
+    when: datetime,
+    sequence: int,
+    clock: dict[str, Any],
+    history: History | None = None,
+    **data: Any,
 ) -> dict[str, Any]:
     return new_event(
         kind,
@@ -55,22 +60,25 @@ def event(
         subject=DOSSIER,
         time=when,
         data={**REF, "sequence": sequence, "clock": clock, **data},
+        history=history,
     )
 
 
+RECEIPT: dict[str, Any] = {
+    "channel": "in_person",
+    "applicant_ref": "apl_abcdefghijklmnopqrstu",
+    "applicant_kind": "citizen",
+    "contact_preference": "sms",
+    "received_at": format_instant(at(21, 9)),
+    "clock_starts_at": format_instant(at(21, 9)),
+    "processing_time": {"amount": 3, "unit": "working_days"},
+    "online_level": "full",
+}
+
+
 def received(due: datetime = ORIGINAL) -> DossierClock:
-    data = {
-        "channel": "in_person",
-        "applicant_ref": "apl_abcdefghijklmnopqrstu",
-        "applicant_kind": "citizen",
-        "contact_preference": "sms",
-        "received_at": format_instant(at(21, 9)),
-        "clock_starts_at": format_instant(at(21, 9)),
-        "processing_time": {"amount": 3, "unit": "working_days"},
-        "online_level": "full",
-    }
     clock, alerts = apply_event(
-        None, event(EventType.DOSSIER_RECEIVED, at(21, 9), 1, clock_json(due), **data), POLICY
+        None, event(EventType.DOSSIER_RECEIVED, at(21, 9), 1, clock_json(due), **RECEIPT), POLICY
     )
     assert clock is not None
     assert alerts == []
@@ -275,3 +283,35 @@ def test_national_portal_view_subtracts_supplement_waiting_and_flags_repeat_requ
     assert not waited.portal_late(at(25, 9), POLICY.calendar)
     twice = DossierClock(**{**clock.__dict__, "supplement_requests": 2})
     assert twice.portal_late(at(22, 9), POLICY.calendar)
+
+
+def test_a_dossier_closed_in_history_is_neither_tracked_nor_alerted() -> None:
+    closed = History.CLOSED
+    receipt = event(
+        EventType.DOSSIER_RECEIVED, at(21, 9), 1, clock_json(at(24, 9)), closed, **RECEIPT
+    )
+    assert apply_event(None, receipt, POLICY) == (None, [])
+    done = clock_json(at(24, 9), closed=True)
+    late = event(
+        EventType.DOSSIER_COMPLETED, at(28, 9), 2, done, closed, outcome="granted", late=True
+    )
+    # Even over a clock it somehow has (a dossier of today's work given a history mark),
+    # history settles nothing: no resolved-late alert, the clock as it was.
+    clock = received(at(24, 9))
+    assert apply_event(clock, late, POLICY) == (clock, [])
+    assert apply_event(None, late, POLICY) == (None, [])
+
+
+def test_a_dossier_open_in_history_is_tracked_from_its_arrival_and_alerted_at_once() -> None:
+    receipt = event(
+        EventType.DOSSIER_RECEIVED, at(21, 9), 1, clock_json(at(24, 9)), History.OPEN, **RECEIPT
+    )
+    clock, settled = apply_event(None, receipt, POLICY)
+    assert settled == []
+    assert clock is not None
+    assert clock.imported
+    assert clock.running
+    # Long past its due date when it arrives: both alerts are due at the first check.
+    kinds = [alert.kind for alert in clock.due_alerts(at(5, 9, month=6), POLICY)]
+    assert kinds == [AlertKind.DUE_SOON, AlertKind.OVERDUE]
+    assert not received(at(24, 9)).imported

@@ -12,6 +12,7 @@ from motcua.dossier import LOCAL_ZONE
 from services.deadlines.board import pages
 from services.deadlines.board.issued import issued_letters, parse_letters_request
 from services.deadlines.board.query import BoardQueryError, OutsideSubtree
+from services.deadlines.board.units import unit_choice
 from services.deadlines.board.views.context import html
 from services.deadlines.board.views.session import ACT_ROLES, Ctx, Viewer
 
@@ -22,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 async def letters_list(request: Request, ctx: Ctx, officer: Viewer) -> Response:
     now = datetime.now(UTC)
     units = ctx.reference.units_within(officer.unit_code)
-    options = pages.unit_options(units, officer.unit_code, ctx.names)
+    options = unit_choice(units, officer.unit_code, request.query_params.get("unit"), ctx.names)
     try:
         asked = parse_letters_request(request.query_params, now.astimezone(LOCAL_ZONE).date())
         if asked.unit_code and units and all(u.code != asked.unit_code for u in units):

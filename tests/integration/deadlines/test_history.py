@@ -1,0 +1,184 @@
+"""The deadlines worker on history (the history importer's events, `history` on the envelope):
+what closed long ago raises nothing, what is still open is followed from its arrival."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from motcua.contracts import (
+    EventType,
+    History,
+    encode_event,
+    format_instant,
+    new_event,
+)
+from motcua.dossier import ClockState
+from motcua.kafka import Topic
+from tests.conftest import Database, Infra
+from tests.integration import kafka_log
+from tests.integration.deadlines.test_alerts import UNIT, Worker
+from tests.integration.deadlines.test_alerts import _produce as produce
+
+LONG_AGO = datetime(2024, 3, 4, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội, a Monday
+
+
+def _event(
+    kind: EventType,
+    dossier_id: str,
+    sequence: int,
+    at: datetime,
+    clock: ClockState,
+    history: History,
+    **data: Any,
+) -> dict[str, Any]:
+    return new_event(
+        kind,
+        source="/motcua/intake",
+        subject=dossier_id,
+        time=at,
+        data={
+            "dossier_id": dossier_id,
+            "dossier_code": f"000.00.01.H01-240304-{uuid.uuid4().int % 10000:04d}",
+            "unit_code": UNIT[-1],
+            "unit_path": UNIT,
+            "procedure_code": "1.004194",
+            "sequence": sequence,
+            "clock": clock.as_json(),
+            **data,
+        },
+        history=history,
+    )
+
+
+def _received(dossier_id: str, received: datetime, due: datetime, history: History) -> Any:
+    return _event(
+        EventType.DOSSIER_RECEIVED,
+        dossier_id,
+        1,
+        received,
+        ClockState(running=True, due_at=due, original_due_at=due),
+        history,
+        channel="in_person",
+        applicant_ref="apl_abcdefghijklmnopqrstu",
+        applicant_kind="citizen",
+        contact_preference="sms",
+        received_at=format_instant(received),
+        clock_starts_at=format_instant(received),
+        processing_time={"amount": 3, "unit": "working_days"},
+        online_level="full",
+    )
+
+
+def _closed_dossier(n: int) -> list[dict[str, Any]]:
+    """Received and completed long ago, every other one after its due date."""
+    dossier_id = str(uuid.uuid4())
+    received = LONG_AGO + timedelta(days=n)
+    due = received + timedelta(days=3)
+    completed = due + timedelta(days=2 if n % 2 else -1)
+    closed = ClockState(running=False, due_at=due, original_due_at=due, closed=True)
+    return [
+        _received(dossier_id, received, due, History.CLOSED),
+        _event(
+            EventType.DOSSIER_COMPLETED,
+            dossier_id,
+            2,
+            completed,
+            closed,
+            History.CLOSED,
+            outcome="granted",
+            late=completed > due,
+        ),
+    ]
+
+
+@pytest.fixture
+def worker(infra: Infra, database: Database, tmp_path: Path) -> Iterator[Worker]:
+    worker = Worker(infra, database, tmp_path)
+    worker.start()
+    yield worker
+    if worker.process and worker.process.poll() is None:
+        worker.process.kill()
+        worker.process.wait()
+
+
+def _wait_committed(infra: Infra, worker: Worker, ends: dict[int, int]) -> None:
+    """Until the worker's group has committed up to ``ends``: every message produced
+    before was handled (a dead letter or a no-op alike), not merely still on its way."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        committed = kafka_log.committed(
+            infra.bootstrap_servers, worker.env["APP_ID"], Topic.DOSSIER_EVENTS.value
+        )
+        if all(committed.get(p, -1) >= offset for p, offset in ends.items()):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the worker never committed up to {ends}:\n{worker.log.read_text()[-3000:]}")
+
+
+def _history_metric(worker: Worker) -> float:
+    text = httpx.get(f"http://127.0.0.1:{worker.env['HTTP_PORT']}/metrics", timeout=5).text
+    name = "motcua_deadlines_history_closed_events_total "
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
+
+
+def test_closed_history_raises_nothing_and_open_history_is_alerted_on_arrival(
+    infra: Infra, database: Database, worker: Worker
+) -> None:
+    since = kafka_log.ends(infra.bootstrap_servers, Topic.DEADLINE_ALERTS.value)
+    dlq_since = kafka_log.ends(infra.bootstrap_servers, "motcua.dlq.deadlines")
+    closed = [event for n in range(40) for event in _closed_dossier(n)]
+    closed_ids = {event["subject"] for event in closed}
+    # Imported still open, due long ago: the law owes the citizen an apology from now on.
+    still_open = str(uuid.uuid4())
+    opened = _received(still_open, LONG_AGO, LONG_AGO + timedelta(days=3), History.OPEN)
+    # Keyed and partitioned as intake's relay does it (murmur2), like test_alerts.
+    produce(infra, [(e["subject"].encode(), encode_event(e)) for e in [*closed, opened]])
+    _wait_committed(
+        infra, worker, kafka_log.ends(infra.bootstrap_servers, Topic.DOSSIER_EVENTS.value)
+    )
+    assert _history_metric(worker) == len(closed)
+    # The open one's overdue alert is the proof the timer ran over what was tracked.
+    deadline = time.monotonic() + 60
+    alerts: list[Any] = []
+    while time.monotonic() < deadline and not any(
+        m.key() == still_open.encode() and b"overdue" in (m.value() or b"") for m in alerts
+    ):
+        time.sleep(0.5)
+        alerts = kafka_log.read_to_end(
+            infra.bootstrap_servers, Topic.DEADLINE_ALERTS.value, since=since
+        )
+    mine = [m for m in alerts if (m.key() or b"").decode() in closed_ids | {still_open}]
+    kinds = sorted(((m.key() or b"").decode(), _kind(m.value())) for m in mine)
+    assert kinds == [(still_open, "due_soon"), (still_open, "overdue")], worker.log.read_text()[
+        -3000:
+    ]
+    dead = kafka_log.read_to_end(
+        infra.bootstrap_servers, "motcua.dlq.deadlines", since=dlq_since, keys=closed_ids
+    )
+    assert dead == []
+    with psycopg.connect(database.service_urls["deadlines"]) as conn:
+        letters = conn.execute(
+            "SELECT dossier_id::text FROM apology_letters WHERE dossier_id = ANY(%s::uuid[])",
+            ([*closed_ids, still_open],),
+        ).fetchall()
+        watched = conn.execute(
+            "SELECT count(*) FROM watched_dossiers WHERE dossier_id = ANY(%s::uuid[])",
+            (list(closed_ids),),
+        ).fetchone()
+    assert letters == [(still_open,)]
+    assert watched == (0,)
+
+
+def _kind(value: bytes | None) -> str:
+    event_type: str = json.loads(value or b"{}")["type"]
+    return event_type.split(".")[3]
