@@ -40,12 +40,28 @@ class GroupBy(StrEnum):
     """``<province>|<field>``: the labels of the business gauges (not offered by the API)."""
 
 
+class Tree(StrEnum):
+    """Which unit tree a report reads: the one of today, or the one of each fact's time."""
+
+    TODAY = "today"
+    """Rolled up to today's units: a retired unit's facts are its final successor's
+    (``units.today_path``, computed once per catalogue refresh)."""
+    THEN = "then"
+    """As the tree was: the unit and path the event named (the fact's ``unit_path``)."""
+
+
 @dataclass(frozen=True)
 class Scope:
-    """A unit subtree: the unit's code and its depth in the tree (the root is 1)."""
+    """A unit subtree: the unit's code and its depth in the tree (the root is 1), as the
+    tree was and in today's tree (the same for a unit whose ancestors all still exist)."""
 
     unit_code: str
     depth: int
+    today_depth: int = 0
+    """0: the same as ``depth``."""
+
+    def depth_in(self, tree: Tree) -> int:
+        return (self.today_depth or self.depth) if tree is Tree.TODAY else self.depth
 
 
 @dataclass(frozen=True)
@@ -54,20 +70,30 @@ class Filters:
     field: str | None = None
     channel: str | None = None
     """The dossier's intake channel (in_person, online, postal)."""
+    tree: Tree = Tree.TODAY
 
 
-def _group_expression(group_by: GroupBy, source: Source) -> str:
-    alias = source.alias
+TODAY_JOIN = "JOIN units t ON t.code = {a}.unit_path[cardinality({a}.unit_path)]"
+"""Each fact's unit in reporting's copy of the tree, whose ``today_path`` rolls it up."""
+
+
+def path_of(source: Source, tree: Tree) -> str:
+    """SQL for a fact's root-first unit path in the reading asked."""
+    return "t.today_path" if tree is Tree.TODAY else f"{source.alias}.unit_path"
+
+
+def _group_expression(group_by: GroupBy, source: Source, tree: Tree) -> str:
+    path = path_of(source, tree)
     match group_by:
         case GroupBy.UNIT:
             # A dossier of the unit itself is its own row; deeper ones roll up to the child.
-            return f"coalesce({alias}.unit_path[%(depth)s + 1], {alias}.unit_path[%(depth)s])"
+            return f"coalesce({path}[%(depth)s + 1], {path}[%(depth)s])"
         case GroupBy.PROCEDURE:
             return source.procedure_code
         case GroupBy.FIELD:
             return "coalesce(p.field, 'unknown')"
         case GroupBy.PROVINCE_FIELD:
-            province = f"coalesce({alias}.unit_path[2], {alias}.unit_path[1])"
+            province = f"coalesce({path}[2], {path}[1])"
             return f"{province} || '|' || coalesce(p.field, 'unknown')"
         case _:
             return "''"
@@ -76,8 +102,8 @@ def _group_expression(group_by: GroupBy, source: Source) -> str:
 def _facts(source: Source, group_by: GroupBy, filters: Filters) -> str:
     """``FROM … WHERE …`` over the source's facts in the scope, period and filters."""
     a = source.alias
-    joins = []
-    where = [f"{a}.unit_path @> ARRAY[%(unit)s]::text[]"]
+    joins = [TODAY_JOIN.format(a=a)] if filters.tree is Tree.TODAY else []
+    where = [f"{path_of(source, filters.tree)} @> ARRAY[%(unit)s]::text[]"]
     if source.instant:
         where.append(f"{source.instant} >= %(start)s AND {source.instant} < %(end)s")
     else:
@@ -100,7 +126,7 @@ def _facts(source: Source, group_by: GroupBy, filters: Filters) -> str:
 def _statement(source: Source, measures: list[Measure], group_by: GroupBy, filters: Filters) -> str:
     columns = ", ".join(f'{m.column()} AS "{m.name}"' for m in measures)
     return (
-        f"SELECT {_group_expression(group_by, source)} AS group_key, {columns} "
+        f"SELECT {_group_expression(group_by, source, filters.tree)} AS group_key, {columns} "
         f"{_facts(source, group_by, filters)} GROUP BY group_key"
     )
 
@@ -114,7 +140,7 @@ def _params(scope: Scope, period: Period, now: datetime, filters: Filters) -> di
     """The named parameters every statement over the facts takes."""
     return {
         "unit": scope.unit_code,
-        "depth": scope.depth,
+        "depth": scope.depth_in(filters.tree),
         "start": period.starts_at,
         "end": period.ends_at,
         "at": snapshot_instant(period, now),

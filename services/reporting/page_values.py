@@ -105,9 +105,14 @@ def report(asked: Asked, conn: Connection) -> dict[str, Any]:
     )
     ranking = (
         reports.rank(target, children, min_answers=asked.min_answers)  # counted once
-        if filters == Filters()
+        if filters == Filters(tree=filters.tree)
         else reports.ranking(
-            target, period, min_answers=asked.min_answers, now=now, db_session=conn
+            target,
+            period,
+            min_answers=asked.min_answers,
+            now=now,
+            tree=filters.tree,
+            db_session=conn,
         )
     )
     trend = reports.time_series(

@@ -12,7 +12,7 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from services.reporting.figures import Filters, GroupBy, Scope, count, derive
+from services.reporting.figures import Filters, GroupBy, Scope, Tree, count, derive
 from services.reporting.formulas import FORMULA_VERSION, criterion_score, officer_band
 from services.reporting.formulas.satisfaction import OFFICER_CRITERIA, officer_score
 from services.reporting.periods import Granularity, Period
@@ -35,15 +35,19 @@ class Unit:
     code: str
     name: str
     path: tuple[str, ...]
+    today_path: tuple[str, ...] = ()
+    """Where its figures are carried in today's tree (empty: the same as ``path``)."""
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.code, len(self.path))
+        return Scope(self.code, len(self.path), len(self.today_path))
 
 
 def unit_in_subtree(code: str, reader_unit: str, *, db_session: Connection) -> Unit:
+    """The unit, when the reader's unit is above it as the tree was or as it is today (the
+    successor's leaders read their predecessors)."""
     row = db_session.execute(
-        "SELECT code, name, unit_path FROM units WHERE code = %s", (code,)
+        "SELECT code, name, unit_path, today_path FROM units WHERE code = %s", (code,)
     ).fetchone()
     if row is None:
         if code == reader_unit:
@@ -51,8 +55,8 @@ def unit_in_subtree(code: str, reader_unit: str, *, db_session: Connection) -> U
             # dossier is in ``units``): its report is empty, not an error.
             return Unit(code, code, (code,))
         raise UnknownUnit(code)
-    unit = Unit(row[0], row[1], tuple(row[2]))
-    if reader_unit not in unit.path:
+    unit = Unit(row[0], row[1], tuple(row[2]), tuple(row[3]))
+    if reader_unit not in unit.path and reader_unit not in unit.today_path:
         raise OutsideSubtree(code)
     return unit
 
@@ -82,6 +86,7 @@ def summary(
     report: dict[str, Any] = {
         "unit": {"code": unit.code, "name": unit.name},
         "period": str(period),
+        "tree": filters.tree.value,
         "as_of": now.isoformat(),
         **_figures(counts, _catalogue(db_session)),
         "closed": None,
@@ -192,10 +197,14 @@ def ranking(
     *,
     min_answers: int,
     now: datetime,
+    tree: Tree = Tree.TODAY,
     db_session: Connection,
 ) -> list[dict[str, Any]]:
-    """The child units by their Thông tư 01/2018 total, then satisfaction."""
-    rows = breakdown(unit, period, GroupBy.UNIT, filters=Filters(), now=now, db_session=db_session)
+    """The child units by their Thông tư 01/2018 total, then satisfaction, in the reading
+    asked (today's units or the tree as it was)."""
+    rows = breakdown(
+        unit, period, GroupBy.UNIT, filters=Filters(tree=tree), now=now, db_session=db_session
+    )
     return rank(unit, rows, min_answers=min_answers)
 
 
