@@ -48,6 +48,4 @@ def today_paths(units: Mapping[str, UnitLink]) -> dict[str, tuple[str, ...]]:
             done[code] = own
         return done[code]
 
-    for code, link in units.items():
-        resolve(code, link.path, 0)
-    return done
+    return {code: resolve(code, link.path, 0) for code, link in units.items()}
