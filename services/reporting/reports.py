@@ -12,7 +12,15 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from services.reporting.figures import Filters, GroupBy, Scope, Tree, count, derive
+from services.reporting.figures import (
+    Filters,
+    GroupBy,
+    Scope,
+    Tree,
+    count,
+    count_each,
+    derive,
+)
 from services.reporting.formulas import FORMULA_VERSION, criterion_score, officer_band
 from services.reporting.formulas.satisfaction import OFFICER_CRITERIA, officer_score
 from services.reporting.periods import Granularity, Period
@@ -83,6 +91,19 @@ def summary(
     unit: Unit, period: Period, *, filters: Filters, now: datetime, db_session: Connection
 ) -> dict[str, Any]:
     counts = count(unit.scope, period, now=now, filters=filters, db_session=db_session)[""]
+    return summary_of(unit, period, counts, filters=filters, now=now, db_session=db_session)
+
+
+def summary_of(
+    unit: Unit,
+    period: Period,
+    counts: dict[str, int],
+    *,
+    filters: Filters,
+    now: datetime,
+    db_session: Connection,
+) -> dict[str, Any]:
+    """The summary of counts already made (by ``summary``, or added up from a drill-down)."""
     report: dict[str, Any] = {
         "unit": {"code": unit.code, "name": unit.name},
         "period": str(period),
@@ -170,6 +191,13 @@ def breakdown(
     groups = count(
         unit.scope, period, now=now, group_by=group_by, filters=filters, db_session=db_session
     )
+    return breakdown_of(groups, group_by, db_session=db_session)
+
+
+def breakdown_of(
+    groups: dict[str, dict[str, int]], group_by: GroupBy, *, db_session: Connection
+) -> list[dict[str, Any]]:
+    """The rows of a drill-down's counts already made, named, in key order."""
     keys = sorted(groups)
     table = {GroupBy.UNIT: "units", GroupBy.PROCEDURE: "procedures"}.get(group_by)
     names = _names(table, keys, db_session) if table else {}
@@ -184,11 +212,11 @@ def time_series(
     unit: Unit, periods: list[Period], *, filters: Filters, now: datetime, db_session: Connection
 ) -> list[dict[str, Any]]:
     catalogue = _catalogue(db_session)
-    rows = []
-    for period in periods:
-        counts = count(unit.scope, period, now=now, filters=filters, db_session=db_session)[""]
-        rows.append({"period": str(period), **_figures(counts, catalogue)})
-    return rows
+    each = count_each(unit.scope, periods, now=now, filters=filters, db_session=db_session)
+    return [
+        {"period": str(period), **_figures(counts[""], catalogue)}
+        for period, counts in zip(periods, each, strict=True)
+    ]
 
 
 def ranking(
