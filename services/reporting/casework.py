@@ -43,8 +43,10 @@ LEFT JOIN LATERAL (SELECT max(issued_at) AS issued_at, bool_or(in_time) AS in_ti
 LEFT JOIN LATERAL (SELECT bool_or(reached_in_time) AS reached,
                           bool_and(state = 'failed_permanent') AS failed
                    FROM apology_notices y WHERE y.dossier_id = d.dossier_id) n ON true
-WHERE d.unit_path @> ARRAY[%(unit)s]::text[]
+WHERE (d.unit_path @> ARRAY[%(unit)s]::text[] OR u.today_path @> ARRAY[%(unit)s]::text[])
 """
+"""A dossier is in a unit's subtree as the tree was or as it is today: a successor's
+leaders act on the dossiers of the units it took over."""
 
 
 def dossier_rows(
@@ -99,8 +101,10 @@ def timeline(code: str, unit_code: str, *, db_session: Connection) -> list[Step]
     reader's subtree), in time order."""
     with db_session.cursor(row_factory=dict_row) as cur:
         fact = cur.execute(
-            "SELECT * FROM dossiers WHERE dossier_code = %s AND unit_path @> ARRAY[%s]::text[]",
-            (code, unit_code),
+            "SELECT d.* FROM dossiers d JOIN units u ON u.code = d.unit_code "
+            "WHERE d.dossier_code = %(code)s AND (d.unit_path @> ARRAY[%(unit)s]::text[] "
+            "OR u.today_path @> ARRAY[%(unit)s]::text[])",
+            {"code": code, "unit": unit_code},
         ).fetchone()
         if fact is None:
             return None

@@ -20,7 +20,14 @@ from motcua.web import AGENCY_BAND_LABELS, TEXTS
 from motcua.web.strings import RATING_CRITERIA, local_date
 from services.reporting.measures import MEASURES
 from services.reporting.periods import Period
-from services.reporting.wording import number, percent, period_name, slug
+from services.reporting.wording import (
+    TREE_LABEL,
+    TREE_READINGS,
+    number,
+    percent,
+    period_name,
+    slug,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -141,6 +148,7 @@ def of_summary(naming: Naming, body: dict[str, Any], minimum: int) -> Table:
         (TEXTS["filter_unit"], body["unit"]["name"]),
         (TEXTS["reporting_code"], body["unit"]["code"]),
         (TEXTS["reporting_period"], period_name(Period.parse(body["period"]))),
+        (TREE_LABEL, TREE_READINGS[body["tree"]]),
         *zip(_figure_header(), _figure_cells(body, minimum), strict=True),
     ]
     return Table(naming.stem("bao-cao"), TEXTS["reporting_summary"], header, tuple(rows))

@@ -8,11 +8,12 @@ can be shown beside the counts it came from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 from psycopg import Connection
@@ -40,12 +41,28 @@ class GroupBy(StrEnum):
     """``<province>|<field>``: the labels of the business gauges (not offered by the API)."""
 
 
+class Tree(StrEnum):
+    """Which unit tree a report reads: the one of today, or the one of each fact's time."""
+
+    TODAY = "today"
+    """Rolled up to today's units: a retired unit's facts are its final successor's
+    (``units.today_path``, computed once per catalogue refresh)."""
+    THEN = "then"
+    """As the tree was: the unit and path the event named (the fact's ``unit_path``)."""
+
+
 @dataclass(frozen=True)
 class Scope:
-    """A unit subtree: the unit's code and its depth in the tree (the root is 1)."""
+    """A unit subtree: the unit's code and its depth in the tree (the root is 1), as the
+    tree was and in today's tree (the same for a unit whose ancestors all still exist)."""
 
     unit_code: str
     depth: int
+    today_depth: int = 0
+    """0: the same as ``depth``."""
+
+    def depth_in(self, tree: Tree) -> int:
+        return (self.today_depth or self.depth) if tree is Tree.TODAY else self.depth
 
 
 @dataclass(frozen=True)
@@ -54,30 +71,40 @@ class Filters:
     field: str | None = None
     channel: str | None = None
     """The dossier's intake channel (in_person, online, postal)."""
+    tree: Tree = Tree.TODAY
 
 
-def _group_expression(group_by: GroupBy, source: Source) -> str:
-    alias = source.alias
+TODAY_JOIN = "JOIN units t ON t.code = {a}.unit_path[cardinality({a}.unit_path)]"
+"""Each fact's unit in reporting's copy of the tree, whose ``today_path`` rolls it up."""
+
+
+def path_of(source: Source, tree: Tree) -> str:
+    """SQL for a fact's root-first unit path in the reading asked."""
+    return "t.today_path" if tree is Tree.TODAY else f"{source.alias}.unit_path"
+
+
+def _group_expression(group_by: GroupBy, source: Source, tree: Tree) -> str:
+    path = path_of(source, tree)
     match group_by:
         case GroupBy.UNIT:
             # A dossier of the unit itself is its own row; deeper ones roll up to the child.
-            return f"coalesce({alias}.unit_path[%(depth)s + 1], {alias}.unit_path[%(depth)s])"
+            return f"coalesce({path}[%(depth)s + 1], {path}[%(depth)s])"
         case GroupBy.PROCEDURE:
             return source.procedure_code
         case GroupBy.FIELD:
             return "coalesce(p.field, 'unknown')"
         case GroupBy.PROVINCE_FIELD:
-            province = f"coalesce({alias}.unit_path[2], {alias}.unit_path[1])"
+            province = f"coalesce({path}[2], {path}[1])"
             return f"{province} || '|' || coalesce(p.field, 'unknown')"
         case _:
             return "''"
 
 
 def _facts(source: Source, group_by: GroupBy, filters: Filters) -> str:
-    """``FROM … WHERE …`` over the source's facts in the scope, period and filters."""
+    """``FROM … WHERE …`` over the source's facts in the scope, periods and filters."""
     a = source.alias
-    joins = []
-    where = [f"{a}.unit_path @> ARRAY[%(unit)s]::text[]"]
+    joins = [TODAY_JOIN.format(a=a)] if filters.tree is Tree.TODAY else []
+    where = [f"{path_of(source, filters.tree)} @> ARRAY[%(unit)s]::text[]"]
     if source.instant:
         where.append(f"{source.instant} >= %(start)s AND {source.instant} < %(end)s")
     else:
@@ -99,9 +126,12 @@ def _facts(source: Source, group_by: GroupBy, filters: Filters) -> str:
 
 def _statement(source: Source, measures: list[Measure], group_by: GroupBy, filters: Filters) -> str:
     columns = ", ".join(f'{m.column()} AS "{m.name}"' for m in measures)
+    # Which of the periods asked (from 1): the bucket of the fact's instant among the
+    # periods' starts; a snapshot is taken once per period, its index given.
+    period = f"width_bucket({source.instant}, %(starts)s)" if source.instant else "%(n)s"
     return (
-        f"SELECT {_group_expression(group_by, source)} AS group_key, {columns} "
-        f"{_facts(source, group_by, filters)} GROUP BY group_key"
+        f"SELECT {period} AS n, {_group_expression(group_by, source, filters.tree)} AS group_key, "
+        f"{columns} {_facts(source, group_by, filters)} GROUP BY n, group_key"
     )
 
 
@@ -110,14 +140,21 @@ def snapshot_instant(period: Period, now: datetime) -> datetime:
     return min(period.ends_at, now)
 
 
-def _params(scope: Scope, period: Period, now: datetime, filters: Filters) -> dict[str, Any]:
-    """The named parameters every statement over the facts takes."""
+def _params(
+    scope: Scope, periods: Sequence[Period], now: datetime, filters: Filters
+) -> dict[str, Any]:
+    """The named parameters every statement over the facts takes, for ``periods`` one after
+    the other (a snapshot's instant ``at`` and index ``n``: the last period's)."""
+    if any(a.ends_at != b.starts_at for a, b in pairwise(periods)):
+        raise ValueError("periods counted together follow one another")
     return {
         "unit": scope.unit_code,
-        "depth": scope.depth,
-        "start": period.starts_at,
-        "end": period.ends_at,
-        "at": snapshot_instant(period, now),
+        "depth": scope.depth_in(filters.tree),
+        "start": periods[0].starts_at,
+        "end": periods[-1].ends_at,
+        "starts": [period.starts_at for period in periods],
+        "at": snapshot_instant(periods[-1], now),
+        "n": len(periods),
         "procedure": filters.procedure,
         "field": filters.field,
         "channel": filters.channel,
@@ -134,18 +171,58 @@ def count(
     db_session: Connection,
 ) -> dict[str, dict[str, int]]:
     """Every measure per group key ('' when not split)."""
-    params = _params(scope, period, now, filters)
-    counts: dict[str, dict[str, int]] = {}
+    return count_each(
+        scope, [period], now=now, group_by=group_by, filters=filters, db_session=db_session
+    )[0]
+
+
+def count_each(
+    scope: Scope,
+    periods: Sequence[Period],
+    *,
+    now: datetime,
+    group_by: GroupBy = GroupBy.NONE,
+    filters: Filters = Filters(),
+    only: Collection[str] = (),
+    db_session: Connection,
+) -> list[dict[str, dict[str, int]]]:
+    """Every measure per group key of each of ``periods`` (one after the other), in order:
+    a source placed by an instant is read once for them all, its facts bucketed by period;
+    the snapshot is taken at each period's end. ``only``: just these measures are counted
+    (the others stay 0), for a page that shows a few."""
+    params = _params(scope, periods, now, filters)
+    counts: list[dict[str, dict[str, int]]] = [{} for _ in periods]
     for source in SOURCES.values():
-        measures = [m for m in MEASURES.values() if m.source == source.name]
-        cursor = db_session.execute(_statement(source, measures, group_by, filters), params)
-        names = [column.name for column in cursor.description or ()][1:]
-        for row in cursor:
-            group = counts.setdefault(str(row[0]), dict.fromkeys(MEASURES, 0))
-            group.update({name: int(value) for name, value in zip(names, row[1:], strict=True)})
+        measures = [
+            m for m in MEASURES.values() if m.source == source.name and (not only or m.name in only)
+        ]
+        if not measures:
+            continue
+        statement = _statement(source, measures, group_by, filters)
+        runs = (
+            [params]
+            if source.instant
+            else [
+                {**params, "at": snapshot_instant(period, now), "n": i}
+                for i, period in enumerate(periods, start=1)
+            ]
+        )
+        for run in runs:
+            cursor = db_session.execute(statement, run)
+            names = [column.name for column in cursor.description or ()][2:]
+            for row in cursor:
+                group = counts[row[0] - 1].setdefault(str(row[1]), dict.fromkeys(MEASURES, 0))
+                group.update({n: int(v) for n, v in zip(names, row[2:], strict=True)})
     if group_by is GroupBy.NONE:
-        counts.setdefault("", dict.fromkeys(MEASURES, 0))
+        for each in counts:
+            each.setdefault("", dict.fromkeys(MEASURES, 0))
     return counts
+
+
+def add_up(groups: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """A subtree's counts from its drill-down's groups: each fact is in exactly one group
+    (a child, or the unit's own row), so every count adds up."""
+    return {name: sum(group.get(name, 0) for group in groups.values()) for name in MEASURES}
 
 
 def combine(months: Sequence[Mapping[str, int]]) -> dict[str, int]:
@@ -179,7 +256,7 @@ def dossiers_behind(
         "JOIN dossiers k ON k.dossier_id = hits.dossier_id "
         "ORDER BY k.dossier_code LIMIT %(limit)s"
     )
-    params = {**_params(scope, period, now, filters), "limit": limit}
+    params = {**_params(scope, [period], now, filters), "limit": limit}
     return [row[0] for row in db_session.execute(query, params)]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from psycopg import Connection
 
 from motcua.db import recordset
+from services.reporting import store
 
 
 class IntakeUnavailable(Exception):
@@ -78,16 +79,32 @@ def _next_link(headers: list[str]) -> str | None:
 
 
 def refresh_catalogue(api: IntakeApi, *, db_session: Connection) -> tuple[int, int]:
-    """Copy intake's unit names and procedure fields; returns (units, procedures)."""
+    """Copy intake's unit names, paths and successors and procedure fields, then each
+    unit's path in today's tree; returns (units, procedures)."""
     units = api.units()
     procedures = api.procedures()
     if units:
-        db_session.execute(
-            "INSERT INTO units (code, name, unit_path) SELECT r.code, r.name, r.path "
-            "FROM jsonb_to_recordset(%s) AS r(code text, name text, path text[]) "
-            "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, unit_path = EXCLUDED.unit_path",
-            (recordset({"code": u["code"], "name": u["name"], "path": u["path"]} for u in units),),
+        rows = recordset(
+            {
+                "code": u["code"],
+                "name": u["name"],
+                "path": u["path"],
+                "successor": u.get("successor"),
+                "retired_on": u.get("retired_on"),
+            }
+            for u in units
         )
+        db_session.execute(
+            "INSERT INTO units (code, name, unit_path, successor, retired_on, today_path) "
+            "SELECT r.code, r.name, r.path, r.successor, r.retired_on, r.path "
+            "FROM jsonb_to_recordset(%s) AS r(code text, name text, path text[], "
+            "successor text, retired_on date) "
+            "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, "
+            "unit_path = EXCLUDED.unit_path, successor = EXCLUDED.successor, "
+            "retired_on = EXCLUDED.retired_on",
+            (rows,),
+        )
+        store.refresh_today_paths(db_session=db_session)
     if procedures:
         rows = recordset(
             {

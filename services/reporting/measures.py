@@ -63,11 +63,12 @@ SOURCES: dict[str, Source] = {
     )
 }
 
-OPEN_AT = (
-    "d.received_at < %(at)s AND (d.finished_at IS NULL OR d.finished_at >= %(at)s) "
-    "AND (d.ended_at IS NULL OR d.ended_at >= %(at)s)"
-)
-"""A dossier in progress at the snapshot instant ``at``."""
+CLOSED_AT = "coalesce(least(d.finished_at, d.ended_at), 'infinity')"
+"""When a dossier stopped being in progress (its result, rejection or withdrawal; never
+for one still open): the expression index ``dossiers_closed_at`` is built on it."""
+OPEN_AT = f"d.received_at < %(at)s AND {CLOSED_AT} >= %(at)s"
+"""A dossier in progress at the snapshot instant ``at``: received before it, neither
+finished nor ended before it."""
 
 _HAS_LETTER = "EXISTS (SELECT 1 FROM apologies x WHERE x.dossier_id = d.dossier_id)"
 _HAS_LETTER_IN_TIME = (

@@ -1,7 +1,9 @@
 """Reporting's Prometheus metrics.
 
-Label cardinality is bounded by design: province (the units directly under the root:
-63 at most), field (a dozen procedure fields), a measure or level from a fixed list —
+Label cardinality is bounded by design: province (the units directly under the root in
+today's tree — the 34 provincial police since the 2025 reform, and the ministry's own
+departments; a retired province's or commune's figures, history included, are its final
+successor's), field (a dozen procedure fields), a measure or level from a fixed list —
 never a dossier, a commune or an officer, which would make a series per citizen.
 
 The business gauges and the consumer lag are the same whichever worker computes them, so

@@ -14,7 +14,7 @@ from psycopg import Connection
 from motcua.web import TEXTS
 from services.reporting import casework, reports
 from services.reporting.explain import EXPLANATIONS, ON_TIME_VIEWS
-from services.reporting.figures import Filters, GroupBy
+from services.reporting.figures import Filters, GroupBy, add_up, count_each, derive
 from services.reporting.periods import Period, months_up_to
 from services.reporting.wording import Change, change, previous, short_period
 
@@ -23,6 +23,7 @@ ATTENTION_ROWS = 5
 FOLLOWUPS_WITHIN = timedelta(days=3)
 HEADLINE_COUNTS = ("received", "finished", "in_progress_overdue")
 HEADLINE_RATES = ("on_time_rate", "satisfaction_rate")
+TREND_COUNTS = ("received", "finished", "finished_late", "ratings_satisfied", "ratings_valid")
 
 
 @dataclass(frozen=True)
@@ -96,23 +97,38 @@ def attention(
 
 
 def report(asked: Asked, conn: Connection) -> dict[str, Any]:
-    """Everything the report page shows of ``asked``."""
+    """Everything the report page shows of ``asked``: the period and the one before it
+    counted together by child unit (the summaries are their groups added up), and the
+    trend's few counts for its twelve months together."""
     target, period, filters, now = asked.target, asked.period, asked.filters, asked.now
-    summary = reports.summary(target, period, filters=filters, now=now, db_session=conn)
-    before = reports.summary(target, previous(period), filters=filters, now=now, db_session=conn)
-    children = reports.breakdown(
-        target, period, GroupBy.UNIT, filters=filters, now=now, db_session=conn
+    before_groups, groups = count_each(
+        target.scope,
+        [previous(period), period],
+        now=now,
+        group_by=GroupBy.UNIT,
+        filters=filters,
+        db_session=conn,
     )
+    summary = reports.summary_of(
+        target, period, add_up(groups), filters=filters, now=now, db_session=conn
+    )
+    before = reports.summary_of(
+        target, previous(period), add_up(before_groups), filters=filters, now=now, db_session=conn
+    )
+    children = reports.breakdown_of(groups, GroupBy.UNIT, db_session=conn)
     ranking = (
         reports.rank(target, children, min_answers=asked.min_answers)  # counted once
-        if filters == Filters()
-        else reports.ranking(
-            target, period, min_answers=asked.min_answers, now=now, db_session=conn
+        if filters == Filters(tree=filters.tree)
+        else reports.ranking(  # the ranking is of every dossier, whatever the filters
+            target,
+            period,
+            min_answers=asked.min_answers,
+            now=now,
+            tree=filters.tree,
+            db_session=conn,
         )
     )
-    trend = reports.time_series(
-        target, months_up_to(period, now, SERIES_MONTHS), filters=filters, now=now, db_session=conn
-    )
+    shown_trend = trend(asked, conn)
     return {
         "summary": summary,
         "changes": changes(summary, before),
@@ -120,10 +136,32 @@ def report(asked: Asked, conn: Connection) -> dict[str, Any]:
         "on_time_views": on_time_views(summary),
         "children": [c for c in children if c["key"] != target.code or c["counts"]["received"]],
         "ranking": ranking,
-        "trend": trend,
-        "chart_json": chart(trend),
+        "trend": shown_trend,
+        "chart_json": chart(shown_trend),
         "attention": attention(asked, summary, children, conn),
     }
+
+
+def trend(asked: Asked, conn: Connection) -> list[dict[str, Any]]:
+    """The twelve months' received, finished, late and satisfaction, as the page's table
+    and charts show them (the series API gives every figure)."""
+    months = months_up_to(asked.period, asked.now, SERIES_MONTHS)
+    each = count_each(
+        asked.target.scope,
+        months,
+        now=asked.now,
+        filters=asked.filters,
+        only=TREND_COUNTS,
+        db_session=conn,
+    )
+    return [
+        {
+            "period": str(month),
+            "counts": {name: counts[""][name] for name in TREND_COUNTS},
+            "figures": {"satisfaction_rate": derive(counts[""])["satisfaction_rate"]},
+        }
+        for month, counts in zip(months, each, strict=True)
+    ]
 
 
 def chart(trend: list[dict[str, Any]]) -> str:

@@ -49,10 +49,12 @@ from services.reporting.access import REPORT_ROLES
 from services.reporting.context import ReportingContext, context
 from services.reporting.explain import EXPLANATIONS
 from services.reporting.exports import not_enough
-from services.reporting.figures import Filters, dossiers_behind
+from services.reporting.figures import Filters, Tree, dossiers_behind
 from services.reporting.measures import MEASURES
 from services.reporting.periods import Granularity, Period
 from services.reporting.wording import (
+    TREE_LABEL,
+    TREE_READINGS,
     BadPeriod,
     instant,
     number,
@@ -229,10 +231,11 @@ def reports_page(
     unit: str | None = None,
     procedure: str | None = None,
     field: str | None = None,
+    tree: Tree = Tree.TODAY,
 ) -> Response:
     now = ctx.now()
     the_period, error = _shown_period(dict(request.query_params), now)
-    filters = Filters(procedure or None, field or None)
+    filters = Filters(procedure or None, field or None, tree=tree)
     with ctx.pool.connection() as conn:
         target = _unit(unit, officer, conn)
         asked = page_values.Asked(
@@ -241,7 +244,7 @@ def reports_page(
         shown = page_values.report(asked, conn)
     units, procedures = _choices(request, officer)
     pairs = (("unit", target.code), ("period", str(the_period)), ("procedure", procedure))
-    query = {k: v for k, v in (*pairs, ("field", field)) if v}
+    query = {k: v for k, v in (*pairs, ("field", field), ("tree", _shown_tree(tree))) if v}
     return _render(
         request,
         "reports.html",
@@ -263,6 +266,7 @@ def reports_page(
         fields=FIELD_LABELS,
         selected_procedure=procedure or "",
         selected_field=field or "",
+        tree=tree.value,
         **_page_constants(ctx),
         closable=the_period.granularity is Granularity.MONTH and the_period.ends_at <= now,
     )
@@ -279,12 +283,29 @@ def _page_constants(ctx: ReportingContext) -> dict[str, Any]:
         "not_enough": not_enough,
         "followups_url": f"{ctx.settings.pages_ratings_url}/staff/followups",
         "chart_available": (STATIC / CHART_JS).is_file(),
+        "tree_label": TREE_LABEL,
+        "tree_readings": TREE_READINGS,
     }
+
+
+def _shown_tree(tree: Tree) -> str | None:
+    """The reading in the page's links: only when not the default one."""
+    return None if tree is Tree.TODAY else tree.value
+
+
+def _tree_param(tree: Tree) -> dict[str, str]:
+    shown = _shown_tree(tree)
+    return {"tree": shown} if shown else {}
 
 
 @router.get("/reports/print", response_class=HTMLResponse)
 def print_page(
-    request: Request, officer: Leader, ctx: Ctx, unit: str | None = None, period: str | None = None
+    request: Request,
+    officer: Leader,
+    ctx: Ctx,
+    unit: str | None = None,
+    period: str | None = None,
+    tree: Tree = Tree.TODAY,
 ) -> Response:
     """A unit's period on A4 paper: the figures, the on-time views, the criteria, the units."""
     now = ctx.now()
@@ -292,7 +313,7 @@ def print_page(
     with ctx.pool.connection() as conn:
         target = _unit(unit, officer, conn)
         asked = page_values.Asked(
-            target, the_period, Filters(), now, ctx.settings.ranking_min_answers
+            target, the_period, Filters(tree=tree), now, ctx.settings.ranking_min_answers
         )
         shown = page_values.report(asked, conn)
     return _render(
@@ -306,7 +327,8 @@ def print_page(
         target=target,
         the_period=the_period,
         printed_at=now,
-        back=urlencode({"unit": target.code, "period": str(the_period)}),
+        tree=tree.value,
+        back=urlencode({"unit": target.code, "period": str(the_period), **_tree_param(tree)}),
         **_page_constants(ctx),
     )
 
@@ -321,6 +343,7 @@ def dossiers_page(
     period: str | None = None,
     procedure: str | None = None,
     field: str | None = None,
+    tree: Tree = Tree.TODAY,
 ) -> Response:
     now = ctx.now()
     chosen = MEASURES.get(measure)
@@ -334,11 +357,17 @@ def dossiers_page(
             target.scope,
             the_period,
             now=now,
-            filters=Filters(procedure or None, field or None),
+            filters=Filters(procedure or None, field or None, tree=tree),
             db_session=conn,
         )
         rows = casework.dossier_rows(codes, target.code, now=now, db_session=conn)
-    back = {"unit": target.code, "period": str(the_period), "procedure": procedure, "field": field}
+    back = {
+        "unit": target.code,
+        "period": str(the_period),
+        "procedure": procedure,
+        "field": field,
+        "tree": _shown_tree(tree),
+    }
     return _render(
         request,
         "dossiers.html",
@@ -348,6 +377,8 @@ def dossiers_page(
         target=target,
         the_period=the_period,
         rows=rows,
+        tree=tree.value,
+        tree_readings=TREE_READINGS,
         back=urlencode({k: v for k, v in back.items() if v}),
         export=urlencode({"measure": measure, **{k: v for k, v in back.items() if v}}),
     )

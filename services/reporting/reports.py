@@ -12,7 +12,15 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from services.reporting.figures import Filters, GroupBy, Scope, count, derive
+from services.reporting.figures import (
+    Filters,
+    GroupBy,
+    Scope,
+    Tree,
+    count,
+    count_each,
+    derive,
+)
 from services.reporting.formulas import FORMULA_VERSION, criterion_score, officer_band
 from services.reporting.formulas.satisfaction import OFFICER_CRITERIA, officer_score
 from services.reporting.periods import Granularity, Period
@@ -35,15 +43,19 @@ class Unit:
     code: str
     name: str
     path: tuple[str, ...]
+    today_path: tuple[str, ...] = ()
+    """Where its figures are carried in today's tree (empty: the same as ``path``)."""
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.code, len(self.path))
+        return Scope(self.code, len(self.path), len(self.today_path))
 
 
 def unit_in_subtree(code: str, reader_unit: str, *, db_session: Connection) -> Unit:
+    """The unit, when the reader's unit is above it as the tree was or as it is today (the
+    successor's leaders read their predecessors)."""
     row = db_session.execute(
-        "SELECT code, name, unit_path FROM units WHERE code = %s", (code,)
+        "SELECT code, name, unit_path, today_path FROM units WHERE code = %s", (code,)
     ).fetchone()
     if row is None:
         if code == reader_unit:
@@ -51,8 +63,8 @@ def unit_in_subtree(code: str, reader_unit: str, *, db_session: Connection) -> U
             # dossier is in ``units``): its report is empty, not an error.
             return Unit(code, code, (code,))
         raise UnknownUnit(code)
-    unit = Unit(row[0], row[1], tuple(row[2]))
-    if reader_unit not in unit.path:
+    unit = Unit(row[0], row[1], tuple(row[2]), tuple(row[3]))
+    if reader_unit not in unit.path and reader_unit not in unit.today_path:
         raise OutsideSubtree(code)
     return unit
 
@@ -79,9 +91,23 @@ def summary(
     unit: Unit, period: Period, *, filters: Filters, now: datetime, db_session: Connection
 ) -> dict[str, Any]:
     counts = count(unit.scope, period, now=now, filters=filters, db_session=db_session)[""]
+    return summary_of(unit, period, counts, filters=filters, now=now, db_session=db_session)
+
+
+def summary_of(
+    unit: Unit,
+    period: Period,
+    counts: dict[str, int],
+    *,
+    filters: Filters,
+    now: datetime,
+    db_session: Connection,
+) -> dict[str, Any]:
+    """The summary of counts already made (by ``summary``, or added up from a drill-down)."""
     report: dict[str, Any] = {
         "unit": {"code": unit.code, "name": unit.name},
         "period": str(period),
+        "tree": filters.tree.value,
         "as_of": now.isoformat(),
         **_figures(counts, _catalogue(db_session)),
         "closed": None,
@@ -165,6 +191,13 @@ def breakdown(
     groups = count(
         unit.scope, period, now=now, group_by=group_by, filters=filters, db_session=db_session
     )
+    return breakdown_of(groups, group_by, db_session=db_session)
+
+
+def breakdown_of(
+    groups: dict[str, dict[str, int]], group_by: GroupBy, *, db_session: Connection
+) -> list[dict[str, Any]]:
+    """The rows of a drill-down's counts already made, named, in key order."""
     keys = sorted(groups)
     table = {GroupBy.UNIT: "units", GroupBy.PROCEDURE: "procedures"}.get(group_by)
     names = _names(table, keys, db_session) if table else {}
@@ -179,11 +212,11 @@ def time_series(
     unit: Unit, periods: list[Period], *, filters: Filters, now: datetime, db_session: Connection
 ) -> list[dict[str, Any]]:
     catalogue = _catalogue(db_session)
-    rows = []
-    for period in periods:
-        counts = count(unit.scope, period, now=now, filters=filters, db_session=db_session)[""]
-        rows.append({"period": str(period), **_figures(counts, catalogue)})
-    return rows
+    each = count_each(unit.scope, periods, now=now, filters=filters, db_session=db_session)
+    return [
+        {"period": str(period), **_figures(counts[""], catalogue)}
+        for period, counts in zip(periods, each, strict=True)
+    ]
 
 
 def ranking(
@@ -192,10 +225,14 @@ def ranking(
     *,
     min_answers: int,
     now: datetime,
+    tree: Tree = Tree.TODAY,
     db_session: Connection,
 ) -> list[dict[str, Any]]:
-    """The child units by their Thông tư 01/2018 total, then satisfaction."""
-    rows = breakdown(unit, period, GroupBy.UNIT, filters=Filters(), now=now, db_session=db_session)
+    """The child units by their Thông tư 01/2018 total, then satisfaction, in the reading
+    asked (today's units or the tree as it was)."""
+    rows = breakdown(
+        unit, period, GroupBy.UNIT, filters=Filters(tree=tree), now=now, db_session=db_session
+    )
     return rank(unit, rows, min_answers=min_answers)
 
 

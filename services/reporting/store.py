@@ -28,6 +28,7 @@ from services.reporting.facts import (
     RatingFact,
 )
 from services.reporting.formulas.timeliness import Finish
+from services.reporting.tree import UnitLink, today_paths
 
 _DOSSIER_COLUMNS = (
     "dossier_id uuid, dossier_code text, unit_code text, unit_path text[], "
@@ -345,8 +346,23 @@ def save_units(paths: Mapping[str, tuple[str, ...]], *, db_session: Connection) 
     if units:
         rows = recordset({"code": code, "unit_path": path} for code, path in units.items())
         db_session.execute(
-            "INSERT INTO units (code, name, unit_path) SELECT r.code, r.code, r.unit_path "
+            "INSERT INTO units (code, name, unit_path, today_path) "
+            "SELECT r.code, r.code, r.unit_path, r.unit_path "
             "FROM jsonb_to_recordset(%s) AS r(code text, unit_path text[]) "
             "ON CONFLICT (code) DO NOTHING",
             (rows,),
         )
+
+
+def refresh_today_paths(*, db_session: Connection) -> int:
+    """Recompute every unit's path in today's tree from the successors in reporting's copy
+    of the units (once per catalogue refresh); returns how many paths moved."""
+    rows = db_session.execute("SELECT code, unit_path, successor FROM units").fetchall()
+    paths = today_paths({code: UnitLink(tuple(path), successor) for code, path, successor in rows})
+    changed = db_session.execute(
+        "UPDATE units u SET today_path = r.today_path "
+        "FROM jsonb_to_recordset(%s) AS r(code text, today_path text[]) "
+        "WHERE u.code = r.code AND u.today_path IS DISTINCT FROM r.today_path",
+        (recordset({"code": code, "today_path": list(path)} for code, path in paths.items()),),
+    )
+    return changed.rowcount

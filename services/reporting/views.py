@@ -20,7 +20,7 @@ from services.reporting.access import NotAllowed, NotSignedIn, Reader, reader_of
 from services.reporting.context import ReportingContext, context
 from services.reporting.explain import EXPLANATIONS, RATES
 from services.reporting.exports import Naming, Table, csv_response, xlsx_response
-from services.reporting.figures import Filters, GroupBy, dossiers_behind
+from services.reporting.figures import Filters, GroupBy, Tree, dossiers_behind
 from services.reporting.formulas import FORMULA_VERSION
 from services.reporting.measures import MEASURES
 from services.reporting.periods import Granularity, InvalidPeriod, Period, series
@@ -49,6 +49,13 @@ PeriodParam = Annotated[
 ProcedureParam = Annotated[str | None, Query(pattern=PROCEDURE_CODE_PATTERN)]
 FieldParam = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$")]
 ChannelParam = Annotated[str | None, Query(pattern=r"^(in_person|online|postal)$")]
+TreeParam = Annotated[
+    Tree,
+    Query(
+        description="today (default): a retired unit's figures are carried by its final "
+        "successor; then: as the tree was when the dossier was received (its unit_path)."
+    ),
+]
 FORMATS = ("json", "csv", "xlsx")
 
 
@@ -117,6 +124,11 @@ class Asked:
         return {"code": self.unit.code, "name": self.unit.name}
 
     @property
+    def heading(self) -> dict[str, Any]:
+        """What every answer says it is of: the unit, the period and the tree's reading."""
+        return {"unit": self.unit_json(), "period": str(self.period), "tree": self.filters.tree}
+
+    @property
     def naming(self) -> Naming:
         """The exports' file names: what, the unit's name and the period."""
         return Naming(self.unit.name, str(self.period))
@@ -130,6 +142,7 @@ def asked(
     procedure: ProcedureParam = None,
     field: FieldParam = None,
     channel: ChannelParam = None,
+    tree: TreeParam = Tree.TODAY,
     fmt: str = "json",
 ) -> Asked:
     if fmt not in FORMATS:
@@ -137,7 +150,9 @@ def asked(
     now = ctx.now()
     with ctx.pool.connection() as conn:
         target = resolve_unit(unit, who, conn)
-    return Asked(target, parse_period(period, now), Filters(procedure, field, channel), fmt, now)
+    return Asked(
+        target, parse_period(period, now), Filters(procedure, field, channel, tree), fmt, now
+    )
 
 
 AskedDep = Annotated[Asked, Depends(asked)]
@@ -158,7 +173,7 @@ def _breakdown(group_by: GroupBy) -> Callable[..., Any]:
             rows = reports.breakdown(
                 q.unit, q.period, group_by, filters=q.filters, now=q.now, db_session=conn
             )
-        body = {"unit": q.unit_json(), "period": str(q.period), "by": group_by.value, "rows": rows}
+        body = {**q.heading, "by": group_by.value, "rows": rows}
         minimum = ctx.settings.ranking_min_answers
         what, header = _GROUP_FILES[group_by]
         return _answer(
@@ -204,7 +219,7 @@ def get_series(
         ) from None
     with ctx.pool.connection() as conn:
         rows = reports.time_series(q.unit, periods, filters=q.filters, now=q.now, db_session=conn)
-    body = {"unit": q.unit_json(), "rows": rows}
+    body = {"unit": q.unit_json(), "tree": q.filters.tree, "rows": rows}
     # The period's code first (2026-11), then its name as a person reads it (Tháng 11/2026).
     series_rows = [
         {"key": r["period"], "name": period_name(Period.parse(r["period"])), **r} for r in rows
@@ -224,8 +239,10 @@ def get_series(
 def get_ranking(q: AskedDep, ctx: Ctx) -> Any:
     minimum = ctx.settings.ranking_min_answers
     with ctx.pool.connection() as conn:
-        rows = reports.ranking(q.unit, q.period, min_answers=minimum, now=q.now, db_session=conn)
-    body = {"unit": q.unit_json(), "period": str(q.period), "min_answers": minimum, "rows": rows}
+        rows = reports.ranking(
+            q.unit, q.period, min_answers=minimum, now=q.now, tree=q.filters.tree, db_session=conn
+        )
+    body = {**q.heading, "min_answers": minimum, "rows": rows}
     return _answer(q.fmt, body, lambda: exports.of_ranking(q.naming, rows, minimum))
 
 
@@ -267,8 +284,7 @@ def get_dossiers(
     body = {
         "measure": measure,
         "meaning": chosen.meaning,
-        "unit": q.unit_json(),
-        "period": str(q.period),
+        **q.heading,
         "dossier_codes": codes,
         "truncated": len(codes) == limit,
     }

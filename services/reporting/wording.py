@@ -17,6 +17,12 @@ from services.reporting.periods import Granularity, InvalidPeriod, Period
 
 NOTHING = TEXTS["reporting_nothing"]
 ROMAN = ("I", "II", "III", "IV")
+TREE_LABEL = "Cách tính theo đơn vị"
+TREE_READINGS: dict[str, str] = {
+    "today": "Theo đơn vị hiện nay (đã gộp đơn vị sáp nhập)",
+    "then": "Theo đơn vị tại thời điểm tiếp nhận",
+}
+"""Which tree a page or export reads (``figures.Tree``), in the leaders' words."""
 
 
 def number(value: float | int | None) -> str:

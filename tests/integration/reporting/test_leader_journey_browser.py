@@ -233,7 +233,9 @@ def test_a_leader_reads_acts_on_and_forwards_a_month(
         _checked(page, "reports")
         _exports(page, province)
         page.locator('a[href^="/reports/print"]').first.click()
-        expect(page.locator(".print-scope")).to_have_text(f"{PROVINCE_NAME} · Tháng 11/2026")
+        expect(page.locator(".print-scope")).to_have_text(
+            f"{PROVINCE_NAME} · Tháng 11/2026 · Theo đơn vị hiện nay (đã gộp đơn vị sáp nhập)"
+        )
         page.emulate_media(media="print")
         expect(page.locator(".site-header nav")).to_be_hidden()
         page.emulate_media(media="screen")

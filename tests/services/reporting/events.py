@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from motcua.calendar import default_calendar
-from motcua.contracts import EventType, format_instant, new_event, validate_event
+from motcua.contracts import EventType, History, format_instant, new_event, validate_event
 from motcua.dossier import LOCAL_ZONE, ClockState
 
 ROOT = "000.00.00.B01"
@@ -33,6 +33,8 @@ class Dossier:
     dossier_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     sequence: int = 0
     original_due_at: datetime | None = None
+    history: History | None = None
+    """Set for a dossier brought across by the history import (the envelope's mark)."""
 
     @property
     def code(self) -> str:
@@ -71,6 +73,7 @@ class Dossier:
             subject=self.dossier_id,
             time=when,
             data={**self._ref(), "sequence": self.sequence, "clock": clock, **data},
+            history=self.history,
         )
         validate_event(event)
         return event

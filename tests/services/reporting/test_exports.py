@@ -58,6 +58,7 @@ def test_the_summary_reads_down_in_vietnamese_with_percentages_and_the_band() ->
         **_graded("P", "Công an phường Tây Hồ", 40),
         "unit": {"code": "P", "name": "Công an phường Tây Hồ"},
         "period": "2026-11",
+        "tree": "then",
     }
     table = of_summary(NAMING, body, minimum=30)
     assert table.name == "bao-cao_cong-an-phuong-tay-ho_2026-11"
@@ -66,6 +67,7 @@ def test_the_summary_reads_down_in_vietnamese_with_percentages_and_the_band() ->
     values = dict((r[0], r[1]) for r in rows[1:])
     assert values["Đơn vị"] == "Công an phường Tây Hồ"
     assert values["Kỳ"] == "Tháng 11/2026"
+    assert values["Cách tính theo đơn vị"] == "Theo đơn vị tại thời điểm tiếp nhận"
     assert values["Tỷ lệ đúng hạn (theo quy định)"] == "80,00%"
     assert values["Tỷ lệ phản hồi"] == "chưa có"
     assert values["Xếp loại"] == "Xuất sắc"
