@@ -136,6 +136,7 @@ class Importer:
                 continue
             batch.accepted += one.accepted
             batch.already += one.already
+        batch.errors.sort(key=lambda error: error["line"])
         return batch
 
 
