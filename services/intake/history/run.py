@@ -23,6 +23,8 @@ from typing import IO, Any
 import psycopg
 from tqdm import tqdm
 
+from motcua import audit
+from motcua.audit import Action, ActorKind, console_actor
 from motcua.crash_points import crash_point
 from services.intake.auth import Principal
 from services.intake.dossier.rules import IntakeRules
@@ -201,6 +203,24 @@ def _importer(conn: psycopg.Connection) -> Importer:
     return Importer(load_reference(db_session=conn), rules, principal)
 
 
+def _audited(options: Options, checkpoint: Checkpoint) -> Action:
+    """The run in intake's audit trail: counts and the file's digest, never a line."""
+    counts = {
+        "imported": checkpoint.imported,
+        "already": checkpoint.already,
+        "refused": checkpoint.refused,
+        "lines": checkpoint.lines_done,
+    }
+    return Action(
+        console_actor(),
+        ActorKind.ADMIN,
+        "history.imported",
+        "file",
+        checkpoint.file_sha256.hex(),
+        details={"file": options.path.name, **counts},
+    )
+
+
 def _run(options: Options, scanned: Scan, conn: psycopg.Connection) -> Checkpoint:
     importer = _importer(conn)
     checkpoint = open_checkpoint(scanned.sha256, str(options.path), db_session=conn)
@@ -228,6 +248,7 @@ def _run(options: Options, scanned: Scan, conn: psycopg.Connection) -> Checkpoin
             conn.commit()
             crash_point("history-batch-committed")
         save_checkpoint(checkpoint, finished=True, db_session=conn)
+        audit.record(_audited(options, checkpoint), db_session=conn)
         conn.commit()
     return checkpoint
 

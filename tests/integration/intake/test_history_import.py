@@ -168,6 +168,15 @@ def test_running_the_same_file_twice_adds_nothing_the_second_time(
 
     assert capsys.readouterr().out.startswith("0 imported, 150 already there, 0 refused")
     assert snapshot(intake_url) == before
+    with psycopg.connect(intake_url) as conn:
+        runs = conn.execute(
+            "SELECT details FROM audit_log WHERE action = 'history.imported' "
+            "AND details ->> 'file' = 'twice.jsonl' ORDER BY seq"
+        ).fetchall()
+    assert [(r[0]["imported"], r[0]["already"], r[0]["lines"]) for r in runs][-2:] == [
+        (150, 0, 150),
+        (0, 150, 150),
+    ]
 
 
 def _bad_lines(
