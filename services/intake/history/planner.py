@@ -56,17 +56,26 @@ class KnownUnit:
 
 @dataclass(frozen=True)
 class PlannedDossier:
-    """What one record writes: the dossier's final row, its applicant, its timeline and
-    events in order, and the daily counter its code holds a number of."""
+    """What one record writes: the dossier's final row, its applicant, its timeline rows
+    and events in order, and the daily counter its code holds a number of. Plain data, so
+    a batch planned in a worker process travels back to the writer."""
 
     dossier: dict[str, Any]
     applicant: dict[str, Any]
-    written: list[Written]
+    timeline: list[dict[str, Any]]
+    events: list[dict[str, Any]]
     counter: tuple[str, date, int]
 
-    @property
-    def events(self) -> list[dict[str, Any]]:
-        return [w.event for w in self.written]
+    @classmethod
+    def of(
+        cls,
+        dossier: dict[str, Any],
+        applicant: dict[str, Any],
+        written: list[Written],
+        counter: tuple[str, date, int],
+    ) -> PlannedDossier:
+        timeline = [w.timeline_row() for w in written]
+        return cls(dossier, applicant, timeline, [w.event for w in written], counter)
 
 
 def _event_id(record: HistoryRecord, step: int) -> str:
@@ -259,6 +268,6 @@ def plan(
         row.update(decided.changes)
         written.append(decided.written)
     code = DossierCode.parse(record.dossier_code)
-    return PlannedDossier(
+    return PlannedDossier.of(
         row, new.applicant, written, (code.unit_code, code.received_on, code.sequence)
     )

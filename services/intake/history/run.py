@@ -1,10 +1,11 @@
 """``manage import-dossiers FILE``: years of dossiers brought across, a batch at a time.
 
 The file is read once to check it is UTF-8 and to count and hash it (the checkpoint's
-key); then each batch of lines is validated and planned in memory
-(:mod:`~services.intake.history.record`, :mod:`~services.intake.history.planner`) and
-written with its checkpoint in one transaction (:mod:`~services.intake.history.writer`).
-A refused line goes to the error file and changes nothing; the rest imports.
+key); then each batch of lines is validated and planned by a pool of worker processes
+(:mod:`~services.intake.history.batch`), settled here against the codes already taken,
+and written with its checkpoint in one transaction
+(:mod:`~services.intake.history.writer`) while the next batches are being planned. A
+refused line goes to the error file and changes nothing; the rest imports.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ import argparse
 import codecs
 import hashlib
 import json
+import multiprocessing
+import os
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -26,14 +32,9 @@ from tqdm import tqdm
 from motcua import audit
 from motcua.audit import Action, ActorKind, console_actor
 from motcua.crash_points import crash_point
-from services.intake.auth import Principal
-from services.intake.dossier.rules import IntakeRules
-from services.intake.history.planner import plan
-from services.intake.history.record import HistoryRecord, LineError, parse_line
+from services.intake.history.batch import Planned, Planning, Refused, plan_lines, start_worker
 from services.intake.history.writer import (
-    Accepted,
     Checkpoint,
-    Reference,
     calendar_in_force,
     imported_before,
     importer_principal,
@@ -58,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch", type=int, default=DEFAULT_BATCH, help="lines per transaction (default 1000)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--workers", type=int, help="processes planning batches (default: one per CPU)"
+    )
 
 
 @dataclass(frozen=True)
@@ -86,64 +90,46 @@ def scan(path: Path) -> Scan:
 class Batch:
     """One batch's lines as they are decided."""
 
-    accepted: list[Accepted] = field(default_factory=list)
+    accepted: list[Planned] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     already: int = 0
 
 
 @dataclass
-class Importer:
-    """What every batch is decided with: the reference data, the rules, the principal."""
+class Settler:
+    """Decides each planned line against the codes already taken: new, already there (the
+    same record imported before), or refused (a different dossier holds the code)."""
 
-    reference: Reference
-    rules: IntakeRules
-    principal: Principal
     seen: dict[str, bytes] = field(default_factory=dict)
     """Codes accepted earlier in this run, with their record's digest."""
 
-    def _accept(self, line: int, record: HistoryRecord, taken: dict[str, bytes | None]) -> Batch:
-        digest, code = record.sha256(), record.dossier_code
+    def _settle(self, line: Planned, taken: dict[str, bytes | None], batch: Batch) -> None:
+        code = line.code
         before = self.seen[code] if code in self.seen else taken.get(code, b"")
-        if before == digest:
-            return Batch(already=1)
-        if before != b"":
-            raise LineError("dossier_code", f"{code} is already taken by a different dossier")
-        unit = self.reference.units.get(record.unit_code)
-        if unit is None:
-            raise LineError("unit_code", f"no unit has code {record.unit_code}")
-        procedure = self.reference.procedures.get(record.procedure_code)
-        if procedure is None:
-            raise LineError("procedure_code", f"no procedure has code {record.procedure_code}")
-        planned = plan(
-            record, unit=unit, procedure=procedure, rules=self.rules, principal=self.principal
-        )
-        self.seen[code] = digest
-        return Batch(accepted=[Accepted(planned, line, digest)])
+        if before == line.record_sha256:
+            batch.already += 1
+        elif before != b"":
+            reason = f"{code} is already taken by a different dossier"
+            batch.errors.append(Refused(line.line, "dossier_code", reason, "").as_json())
+        else:
+            self.seen[code] = line.record_sha256
+            batch.accepted.append(line)
 
-    def decide(self, lines: list[tuple[int, str]], *, db_session: psycopg.Connection) -> Batch:
-        """Each line accepted, already there, or refused with its reason."""
-        batch, records = Batch(), []
-        for number, text in lines:
-            try:
-                records.append((number, text, parse_line(text)))
-            except LineError as exc:
-                batch.errors.append(_error(number, exc, text))
-        codes = [record.dossier_code for _, _, record in records]
-        taken = imported_before(codes, db_session=db_session)
-        for number, text, record in records:
-            try:
-                one = self._accept(number, record, taken)
-            except LineError as exc:
-                batch.errors.append(_error(number, exc, text))
-                continue
-            batch.accepted += one.accepted
-            batch.already += one.already
+    def settle(
+        self, lines: list[Planned | Refused], texts: dict[int, str], db_session: psycopg.Connection
+    ) -> Batch:
+        batch = Batch()
+        planned = [line for line in lines if isinstance(line, Planned)]
+        taken = imported_before([line.code for line in planned], db_session=db_session)
+        for line in lines:
+            if isinstance(line, Refused):
+                batch.errors.append(line.as_json())
+            else:
+                self._settle(line, taken, batch)
+        for error in batch.errors:
+            error["text"] = texts[error["line"]]
         batch.errors.sort(key=lambda error: error["line"])
         return batch
-
-
-def _error(line: int, exc: LineError, text: str) -> dict[str, Any]:
-    return {"line": line, "field": exc.field, "reason": exc.reason, "text": text}
 
 
 def _numbered_lines(path: Path, skip: int) -> Iterator[tuple[int, str]]:
@@ -184,23 +170,63 @@ class Options:
     errors: Path
     batch: int
     quiet: bool
+    workers: int
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> Options:
         errors = args.errors or args.file.with_name(args.file.name + ".errors.jsonl")
-        return cls(args.file, errors, max(1, args.batch), args.quiet)
+        workers = max(1, args.workers or os.cpu_count() or 1)
+        return cls(args.file, errors, max(1, args.batch), args.quiet, workers)
 
 
-def _importer(conn: psycopg.Connection) -> Importer:
+def _planning(conn: psycopg.Connection) -> Planning:
     settings = IntakeSettings()
     key = settings.applicant_ref_key
-    rules = IntakeRules(
-        calendar=calendar_in_force(db_session=conn),
-        paper_cutoff=settings.paper_cutoff,
-        applicant_ref_key=key.get_secret_value().encode() if key else None,
+    reference = load_reference(db_session=conn)
+    return Planning(
+        reference.units,
+        reference.procedures,
+        calendar_in_force(db_session=conn),
+        settings.paper_cutoff,
+        key.get_secret_value().encode() if key else None,
+        importer_principal(db_session=conn),
     )
-    principal = importer_principal(db_session=conn)
-    return Importer(load_reference(db_session=conn), rules, principal)
+
+
+Lines = list[tuple[int, str]]
+
+
+def _start_worker(planning: Planning, importer_pid: int) -> None:
+    """A worker's start: its planning, and a watch that ends it when the importer is gone
+    (killed, it cannot tell its workers; they would wait for work forever)."""
+    start_worker(planning)
+    threading.Thread(target=_exit_with, args=(importer_pid,), daemon=True).start()
+
+
+def _exit_with(importer_pid: int) -> None:
+    while os.getppid() == importer_pid:
+        time.sleep(1)
+    os._exit(1)
+
+
+def _planned(
+    batches: Iterator[tuple[int, Lines]], planning: Planning, workers: int
+) -> Iterator[tuple[int, Lines, list[Planned | Refused]]]:
+    """Each batch with its lines planned by a pool of worker processes, in the file's
+    order, a few batches ahead of the one being written."""
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited locks
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(planning, os.getpid())
+    ) as pool:
+        ahead: deque[tuple[int, Lines, Future[list[Planned | Refused]]]] = deque()
+        for last, lines in batches:
+            ahead.append((last, lines, pool.submit(plan_lines, lines)))
+            if len(ahead) > 2 * workers:
+                last, lines, future = ahead.popleft()
+                yield last, lines, future.result()
+        while ahead:
+            last, lines, future = ahead.popleft()
+            yield last, lines, future.result()
 
 
 def _audited(options: Options, checkpoint: Checkpoint) -> Action:
@@ -222,9 +248,10 @@ def _audited(options: Options, checkpoint: Checkpoint) -> Action:
 
 
 def _run(options: Options, scanned: Scan, conn: psycopg.Connection) -> Checkpoint:
-    importer = _importer(conn)
+    planning = _planning(conn)
     checkpoint = open_checkpoint(scanned.sha256, str(options.path), db_session=conn)
     conn.commit()
+    settler = Settler()
     bar = tqdm(
         total=scanned.lines,
         initial=checkpoint.lines_done,
@@ -232,11 +259,11 @@ def _run(options: Options, scanned: Scan, conn: psycopg.Connection) -> Checkpoin
         file=sys.stderr,
         disable=options.quiet or not sys.stderr.isatty(),
     )
+    batches = _batches(options.path, checkpoint.lines_done, options.batch)
     with _error_file(options.errors, checkpoint) as errors, bar:
-        for last, lines in _batches(options.path, checkpoint.lines_done, options.batch):
-            batch = importer.decide(lines, db_session=conn)
-            for error in batch.errors:
-                errors.write(json.dumps(error, ensure_ascii=False) + "\n")
+        for last, lines, results in _planned(batches, planning, options.workers):
+            batch = settler.settle(results, dict(lines), conn)
+            errors.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in batch.errors)
             errors.flush()
             checkpoint.imported += len(batch.accepted)
             checkpoint.already += batch.already

@@ -24,7 +24,8 @@ from motcua.keys import key_digest
 from motcua.outbox import enqueue_many
 from services.intake.auth import Principal, new_api_key
 from services.intake.calendar.service import in_force
-from services.intake.history.planner import KnownUnit, PlannedDossier
+from services.intake.history.batch import Planned
+from services.intake.history.planner import KnownUnit
 from services.intake.reference.catalog import ProcedureInfo, UnitInfo
 
 SYSTEM_NAME = "history-import"
@@ -180,15 +181,6 @@ def imported_before(codes: Sequence[str], *, db_session: Connection) -> dict[str
     return {code: bytes(digest) if digest is not None else None for code, digest in rows}
 
 
-@dataclass(frozen=True)
-class Accepted:
-    """A planned dossier with the line it came from and its record's digest."""
-
-    planned: PlannedDossier
-    line: int
-    record_sha256: bytes
-
-
 def _copy(
     table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], db: Connection
 ) -> None:
@@ -202,7 +194,7 @@ def _timeline_row(entry: dict[str, Any]) -> list[Any]:
     return [entry[column] for column in _TIMELINE_COLUMNS]
 
 
-def _bump_counters(accepted: Sequence[Accepted], db_session: Connection) -> None:
+def _bump_counters(accepted: Sequence[Planned], db_session: Connection) -> None:
     """Every imported code's daily number counts as handed out: the counter of its unit
     and day is raised to it, so a new receipt is never numbered with it again."""
     highest: dict[tuple[str, date], int] = {}
@@ -220,7 +212,7 @@ def _bump_counters(accepted: Sequence[Accepted], db_session: Connection) -> None
 
 
 def write_batch(
-    accepted: Sequence[Accepted], checkpoint: Checkpoint, *, db_session: Connection
+    accepted: Sequence[Planned], checkpoint: Checkpoint, *, db_session: Connection
 ) -> None:
     """One batch's rows, events and checkpoint, in the caller's transaction."""
     if accepted:
@@ -236,8 +228,7 @@ def write_batch(
         _bump_counters(accepted, db_session)
         dossiers = [[a.planned.dossier[c] for c in _DOSSIER_COLUMNS] for a in accepted]
         _copy("dossiers", _DOSSIER_COLUMNS, dossiers, db_session)
-        written = [w for a in accepted for w in a.planned.written]
-        timeline = [_timeline_row(w.timeline_row()) for w in written]
+        timeline = [_timeline_row(row) for a in accepted for row in a.planned.timeline]
         columns = [*_TIMELINE_COLUMNS[:-1], "request_sha256"]
         _copy("dossier_events", columns, timeline, db_session)
         codes = [
@@ -250,10 +241,11 @@ def write_batch(
             codes,
             db_session,
         )
+        events = [event for a in accepted for event in a.planned.events]
         enqueue_many(
-            [w.event for w in written],
+            events,
             topic=Topic.DOSSIER_EVENTS.value,
-            keys=[str(w.dossier_id) for w in written],
+            keys=[event["subject"] for event in events],
             db_session=db_session,
         )
     save_checkpoint(checkpoint, finished=False, db_session=db_session)
