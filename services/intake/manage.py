@@ -6,7 +6,7 @@ systems, anonymise applicants past retention, check the audit trail.
     python -m services.intake.manage revoke-system NAME
     python -m services.intake.manage anonymise [--dry-run]
     python -m services.intake.manage verify-audit
-    python -m services.intake.manage import-dossiers FILE [--errors PATH] [--batch N] [--workers N] [--quiet]
+    python -m services.intake.manage import-dossiers FILE [--errors PATH] [--batch N] [--quiet]
 
 ``register-system`` prints the new API key once; set ``API_KEY`` to choose it (the local
 stack does, so re-running ``make up`` keeps the demo keys stable). It runs as intake's own

@@ -1,10 +1,9 @@
-"""A batch of lines, each planned or refused. Pure, and run in worker processes.
+"""A batch's lines, each planned or refused. Pure.
 
 Planning a dossier (validating its line, replaying it through intake's clock and state
-machine, building and validating its events) is where an import spends its time; it needs
-no database, so the importer hands whole batches to a pool of processes, each started
-once with the :class:`Planning` (units, procedures, calendar, the importer's principal),
-while it writes the batches already planned.
+machine, building and validating its events) is where an import spends its time, and it
+needs no database: everything it consults is the :class:`Planning` (units, procedures,
+calendar, the importer's principal), read once. The planned dossiers are plain rows.
 """
 
 from __future__ import annotations
@@ -87,19 +86,7 @@ def plan_line(number: int, text: str, planning: Planning, rules: IntakeRules) ->
     return Planned(number, record.sha256(), planned)
 
 
-_worker: tuple[Planning, IntakeRules] | None = None
-"""The worker process's planning, set once by :func:`start_worker`."""
-
-
-def start_worker(planning: Planning) -> None:
-    """A worker process's initializer."""
-    global _worker  # one per worker process, set before any task
-    _worker = (planning, planning.rules())
-
-
-def plan_lines(lines: Sequence[tuple[int, str]]) -> list[Planned | Refused]:
-    """A batch's lines, in a worker started by :func:`start_worker`."""
-    if _worker is None:
-        raise RuntimeError("start_worker has not run in this process")
-    planning, rules = _worker
+def plan_lines(lines: Sequence[tuple[int, str]], planning: Planning) -> list[Planned | Refused]:
+    """A batch's lines, in the file's order."""
+    rules = planning.rules()
     return [plan_line(number, text, planning, rules) for number, text in lines]

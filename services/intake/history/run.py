@@ -1,11 +1,10 @@
 """``manage import-dossiers FILE``: years of dossiers brought across, a batch at a time.
 
 The file is read once to check it is UTF-8 and to count and hash it (the checkpoint's
-key); then each batch of lines is validated and planned by a pool of worker processes
-(:mod:`~services.intake.history.batch`), settled here against the codes already taken,
-and written with its checkpoint in one transaction
-(:mod:`~services.intake.history.writer`) while the next batches are being planned. A
-refused line goes to the error file and changes nothing; the rest imports.
+key); then each batch of lines is validated and planned in memory
+(:mod:`~services.intake.history.batch`), settled against the codes already taken, and
+written with its checkpoint in one transaction (:mod:`~services.intake.history.writer`).
+A refused line goes to the error file and changes nothing; the rest imports.
 """
 
 from __future__ import annotations
@@ -14,14 +13,9 @@ import argparse
 import codecs
 import hashlib
 import json
-import multiprocessing
-import os
 import sys
-import threading
 import time
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -32,7 +26,7 @@ from tqdm import tqdm
 from motcua import audit
 from motcua.audit import Action, ActorKind, console_actor
 from motcua.crash_points import crash_point
-from services.intake.history.batch import Planned, Planning, Refused, plan_lines, start_worker
+from services.intake.history.batch import Planned, Planning, Refused, plan_lines
 from services.intake.history.writer import (
     Checkpoint,
     calendar_in_force,
@@ -59,9 +53,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch", type=int, default=DEFAULT_BATCH, help="lines per transaction (default 1000)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "--workers", type=int, help="processes planning batches (default: one per CPU)"
-    )
 
 
 @dataclass(frozen=True)
@@ -170,13 +161,11 @@ class Options:
     errors: Path
     batch: int
     quiet: bool
-    workers: int
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> Options:
         errors = args.errors or args.file.with_name(args.file.name + ".errors.jsonl")
-        workers = max(1, args.workers or os.cpu_count() or 1)
-        return cls(args.file, errors, max(1, args.batch), args.quiet, workers)
+        return cls(args.file, errors, max(1, args.batch), args.quiet)
 
 
 def _planning(conn: psycopg.Connection) -> Planning:
@@ -191,42 +180,6 @@ def _planning(conn: psycopg.Connection) -> Planning:
         key.get_secret_value().encode() if key else None,
         importer_principal(db_session=conn),
     )
-
-
-Lines = list[tuple[int, str]]
-
-
-def _start_worker(planning: Planning, importer_pid: int) -> None:
-    """A worker's start: its planning, and a watch that ends it when the importer is gone
-    (killed, it cannot tell its workers; they would wait for work forever)."""
-    start_worker(planning)
-    threading.Thread(target=_exit_with, args=(importer_pid,), daemon=True).start()
-
-
-def _exit_with(importer_pid: int) -> None:
-    while os.getppid() == importer_pid:
-        time.sleep(1)
-    os._exit(1)
-
-
-def _planned(
-    batches: Iterator[tuple[int, Lines]], planning: Planning, workers: int
-) -> Iterator[tuple[int, Lines, list[Planned | Refused]]]:
-    """Each batch with its lines planned by a pool of worker processes, in the file's
-    order, a few batches ahead of the one being written."""
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited locks
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(planning, os.getpid())
-    ) as pool:
-        ahead: deque[tuple[int, Lines, Future[list[Planned | Refused]]]] = deque()
-        for last, lines in batches:
-            ahead.append((last, lines, pool.submit(plan_lines, lines)))
-            if len(ahead) > 2 * workers:
-                last, lines, future = ahead.popleft()
-                yield last, lines, future.result()
-        while ahead:
-            last, lines, future = ahead.popleft()
-            yield last, lines, future.result()
 
 
 def _audited(options: Options, checkpoint: Checkpoint) -> Action:
@@ -261,8 +214,8 @@ def _run(options: Options, scanned: Scan, conn: psycopg.Connection) -> Checkpoin
     )
     batches = _batches(options.path, checkpoint.lines_done, options.batch)
     with _error_file(options.errors, checkpoint) as errors, bar:
-        for last, lines, results in _planned(batches, planning, options.workers):
-            batch = settler.settle(results, dict(lines), conn)
+        for last, lines in batches:
+            batch = settler.settle(plan_lines(lines, planning), dict(lines), conn)
             errors.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in batch.errors)
             errors.flush()
             checkpoint.imported += len(batch.accepted)
