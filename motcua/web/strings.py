@@ -752,6 +752,7 @@ AUDIT_ACTION_LABELS: Mapping[str, str] = MappingProxyType(
         "hold.set": "Đặt lưu giữ theo yêu cầu pháp lý",
         "hold.lifted": "Gỡ lưu giữ theo yêu cầu pháp lý",
         "anonymisation.run": "Ẩn danh hoá dữ liệu hết hạn lưu trữ",
+        "history.imported": "Nhập hồ sơ lịch sử",
     }
 )
 """Every action the audit trails record (``motcua.audit``), as inspectors read them."""

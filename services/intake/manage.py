@@ -8,6 +8,7 @@ systems, anonymise applicants past retention, check the audit trail.
     python -m services.intake.manage verify-audit
     python -m services.intake.manage import-units FILE
     python -m services.intake.manage import-procedures FILE
+    python -m services.intake.manage import-dossiers FILE [--errors PATH] [--batch N] [--quiet]
 
 ``register-system`` prints the new API key once; set ``API_KEY`` to choose it (the local
 stack does, so re-running ``make up`` keeps the demo keys stable). It runs as intake's own
@@ -28,6 +29,7 @@ import psycopg
 from motcua.audit import Action, ActorKind, console_actor, record, verify_audit_command
 from motcua.db import console_database_url
 from services.intake.auth import Scope, register_system, revoke_system
+from services.intake.history.run import add_arguments, import_dossiers
 from services.intake.personal.anonymise import anonymise_past_retention
 from services.intake.personal.retention import RetentionPolicy
 from services.intake.reference.procedure_import import import_procedures_command
@@ -107,6 +109,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, psycopg.Connection], int]] = {
     "anonymise": _anonymise,
     "import-units": import_units,
     "import-procedures": import_procedures_command,
+    "import-dossiers": import_dossiers,
 }
 
 
@@ -133,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         "import-procedures", help="import the national procedure database's export (CSV, XLSX)"
     )
     procedures.add_argument("file", help="docs/procedures.md lists the columns and values")
+    add_arguments(commands.add_parser("import-dossiers", help="bring dossiers' history across"))
     return parser
 
 
