@@ -198,15 +198,31 @@ def _unit(code: str | None, officer: Officer, conn: Connection) -> reports.Unit:
         raise _Refused(officer, 403, TEXTS["reporting_outside"]) from None
 
 
-def _choices(request: Request, officer: Officer) -> tuple[list[Any], list[Any]]:
+_UNIT_CHOICES = {
+    # Today's reading offers today's units only; as the tree was, the retired ones too, each
+    # saying until when it served, so two communes of one name are told apart.
+    Tree.TODAY: "SELECT code, name, array_length(unit_path, 1), NULL FROM units "
+    "WHERE today_path @> ARRAY[%s]::text[] AND retired_on IS NULL ORDER BY unit_path",
+    Tree.THEN: "SELECT code, name, array_length(unit_path, 1), retired_on FROM units "
+    "WHERE unit_path @> ARRAY[%s]::text[] ORDER BY unit_path",
+}
+
+
+def _choices(request: Request, officer: Officer, tree: Tree) -> tuple[list[Any], list[Any]]:
     ctx = context(request)
     with ctx.pool.connection() as conn:
-        units = conn.execute(
-            "SELECT code, name, array_length(unit_path, 1) FROM units "
-            "WHERE unit_path @> ARRAY[%s]::text[] ORDER BY unit_path",
-            (officer.unit_code,),
-        ).fetchall()
+        rows = conn.execute(_UNIT_CHOICES[tree], (officer.unit_code,)).fetchall()
         procedures = conn.execute("SELECT code, name FROM procedures ORDER BY code").fetchall()
+    units = [
+        (
+            code,
+            name
+            if retired_on is None
+            else TEXTS["reporting_unit_retired"].format(name=name, day=f"{retired_on:%d/%m/%Y}"),
+            depth,
+        )
+        for code, name, depth, retired_on in rows
+    ]
     return units, procedures
 
 
@@ -242,7 +258,7 @@ def reports_page(
             target, the_period, filters, now, ctx.settings.ranking_min_answers
         )
         shown = page_values.report(asked, conn)
-    units, procedures = _choices(request, officer)
+    units, procedures = _choices(request, officer, tree)
     pairs = (("unit", target.code), ("period", str(the_period)), ("procedure", procedure))
     query = {k: v for k, v in (*pairs, ("field", field), ("tree", _shown_tree(tree))) if v}
     return _render(

@@ -163,6 +163,11 @@ def test_a_merged_communes_old_dossiers_roll_up_to_its_successor(
     then_page = client.get("/reports", params={"unit": old, "period": "2026-11", "tree": "then"})
     assert then_page.status_code == 200, then_page.text
     assert 'id="tree-reading">Theo đơn vị tại thời điểm tiếp nhận<' in then_page.text
+    # The unit picker offers today's units today, and the retired ones only as the tree was,
+    # each saying until when it served.
+    assert f'value="{old}"' not in page.text
+    assert f'value="{old}"' in then_page.text
+    assert f"Công an {old} (trước 01/07/2025)" in then_page.text
 
 
 def test_the_province_label_is_todays_province(
