@@ -344,10 +344,10 @@ def applicant(number: int, procedure: Procedure) -> dict[str, str]:
     """A plainly fake applicant: the name says so, ID province ``000`` does not exist,
     phone numbers starting ``0000`` are not allocated, ``.invalid`` is not a domain."""
     if procedure.field == ProcedureField.FIRE_SAFETY:
-        return {"kind": "organisation", "full_name": f"Công ty thử nghiệm số {number}"}
+        return {"kind": "organisation", "name": f"Công ty thử nghiệm số {number}"}
     person = {
         "kind": "citizen",
-        "full_name": f"Người Thử Nghiệm {number:07d}",
+        "name": f"Người Thử Nghiệm {number:07d}",
         "id_number": f"000{number:09d}",
         "phone": f"0000{number % 10_000_000:07d}",
     }
@@ -356,20 +356,61 @@ def applicant(number: int, procedure: Procedure) -> dict[str, str]:
     return person
 
 
+def _stops(steps: tuple[Step, ...]) -> dict[str, list[dict[str, str]]]:
+    """Supplements asked (and given) and pauses (and resumptions), in the file's shape."""
+    supplements: list[dict[str, str]] = []
+    pauses: list[dict[str, str]] = []
+    for step in steps:
+        if step.name == "supplement_requested":
+            supplements.append({"requested_at": _instant(step.at), **step.fields})
+        elif step.name == "supplement_received":
+            supplements[-1]["received_at"] = _instant(step.at)
+        elif step.name == "paused":
+            pauses.append({"from": _instant(step.at), **step.fields})
+        elif step.name == "resumed":
+            pauses[-1]["to"] = _instant(step.at)
+    return {"supplements": supplements, "pauses": pauses}
+
+
+def _outcome(steps: tuple[Step, ...]) -> dict[str, str]:
+    """How the record ends: nothing while open; completed (and returned) with its result,
+    or rejected or withdrawn with the reason."""
+    closing = {step.name: step for step in steps if step.name in CLOSING}
+    if "completed" in closing:
+        done = closing["completed"]
+        ended = {"outcome": "completed", "completed_at": _instant(done.at), "result": ""}
+        ended["result"] = done.fields["outcome"]
+        if "returned" in closing:
+            ended["outcome"] = "returned"
+            ended["returned_at"] = _instant(closing["returned"].at)
+            ended["return_channel"] = closing["returned"].fields["channel"]
+        return ended
+    for name, step in closing.items():
+        return {
+            "outcome": name,
+            "outcome_at": _instant(step.at),
+            "outcome_reason": step.fields["reason"],
+        }
+    return {}
+
+
 def record(receipt: Receipt, life: Life, number: int) -> dict[str, Any]:
     """One line of the file: the dossier as the old software exported it."""
-    line: dict[str, Any] = {
+    return {
         "dossier_code": receipt.code,
         "procedure_code": receipt.procedure.code,
         "unit_code": receipt.unit_code,
-        "channel": receipt.channel,
+        "received_channel": receipt.channel,
         "received_at": _instant(receipt.received_at),
+        "due_rule": "recorded",
         "due_at": _instant(life.due_at),
-        "due": "recorded",
+        "contact_preference": "sms"
+        if receipt.procedure.field != ProcedureField.FIRE_SAFETY
+        else "post",
+        **_stops(life.steps),
+        **_outcome(life.steps),
         "applicant": applicant(number, receipt.procedure),
-        "steps": [{"at": _instant(s.at), "step": s.name, **s.fields} for s in life.steps],
     }
-    return line
 
 
 def records(spec: Spec, calendar: WorkingCalendar | None = None) -> Iterator[dict[str, Any]]:
@@ -408,15 +449,17 @@ class Written:
         return self.dossiers + self.steps
 
     def count(self, line: dict[str, Any]) -> None:
-        steps = line["steps"]
+        """Add one line: its receipt, each supplement asked and given, each pause and
+        resumption, and its ending (a completion and a return are two)."""
         self.dossiers += 1
-        self.steps += len(steps)
-        closed = any(step["step"] in CLOSING for step in steps)
-        self.open += not closed
-        done = next((s for s in steps if s["step"] == "completed"), None)
-        if done:
+        self.steps += sum(1 + ("received_at" in s) for s in line["supplements"])
+        self.steps += sum(1 + ("to" in p) for p in line["pauses"])
+        outcome = line.get("outcome")
+        self.steps += {None: 0, "returned": 2}.get(outcome, 1)
+        self.open += outcome is None
+        if "completed_at" in line:
             self.finished += 1
-            self.late += datetime.fromisoformat(done["at"]) > datetime.fromisoformat(line["due_at"])
+            self.late += line["completed_at"] > line["due_at"]
 
 
 def write(path: Path, spec: Spec) -> Written:
