@@ -6,6 +6,7 @@ systems, anonymise applicants past retention, check the audit trail.
     python -m services.intake.manage revoke-system NAME
     python -m services.intake.manage anonymise [--dry-run]
     python -m services.intake.manage verify-audit
+    python -m services.intake.manage import-dossiers FILE [--errors PATH] [--batch N] [--quiet]
 
 ``register-system`` prints the new API key once; set ``API_KEY`` to choose it (the local
 stack does, so re-running ``make up`` keeps the demo keys stable). It runs as intake's own
@@ -26,6 +27,7 @@ import psycopg
 from motcua.audit import Action, ActorKind, console_actor, record, verify_audit_command
 from motcua.db import console_database_url
 from services.intake.auth import Scope, register_system, revoke_system
+from services.intake.history.run import add_arguments, import_dossiers
 from services.intake.personal.anonymise import anonymise_past_retention
 from services.intake.personal.retention import RetentionPolicy
 from services.intake.reference.service import seed_reference_data
@@ -101,6 +103,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, psycopg.Connection], int]] = {
     "register-system": _register,
     "revoke-system": _revoke,
     "anonymise": _anonymise,
+    "import-dossiers": import_dossiers,
 }
 
 
@@ -121,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     anonymise.add_argument("--dry-run", action="store_true", help="count only; change nothing")
     commands.add_parser("verify-audit", help="check the audit trail's hash chain")
+    add_arguments(commands.add_parser("import-dossiers", help="bring dossiers' history across"))
     return parser
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from psycopg import Connection
 
-from motcua.contracts import EventType, format_instant, new_event
+from motcua.contracts import EventType, History, format_instant, new_event
 from motcua.dossier import LOCAL_ZONE, ClockState, local_instant
 from services.intake.auth import Principal
 from services.intake.dossier import clock as dossier_clock
@@ -119,7 +119,7 @@ def local_day(at: datetime) -> date:
     return at.astimezone(LOCAL_ZONE).date()
 
 
-def _applicant_ref(rules: IntakeRules, kind: str, id_number: str | None) -> str:
+def applicant_ref(rules: IntakeRules, kind: str, id_number: str | None) -> str:
     """A pseudonym: stable per person when a key is configured, else random per dossier."""
     if rules.applicant_ref_key and id_number:
         digest = hmac.new(rules.applicant_ref_key, f"{kind}:{id_number}".encode(), hashlib.sha256)
@@ -128,9 +128,16 @@ def _applicant_ref(rules: IntakeRules, kind: str, id_number: str | None) -> str:
 
 
 def _event(
-    event_type: EventType, dossier_id: uuid.UUID, data: dict[str, Any], at: datetime
+    event_type: EventType,
+    dossier_id: uuid.UUID,
+    data: dict[str, Any],
+    at: datetime,
+    history: History | None = None,
 ) -> dict[str, Any]:
-    return new_event(event_type, source=SOURCE, subject=str(dossier_id), data=data, time=at)
+    subject = str(dossier_id)
+    return new_event(
+        event_type, source=SOURCE, subject=subject, data=data, time=at, history=history
+    )
 
 
 @dataclass(frozen=True)
@@ -297,14 +304,17 @@ class PreparedReceipt:
             "source_system": principal.system_id,
         }
 
-    def new_dossier(self, principal: Principal) -> NewDossier:
-        """The receipt's rows and event, its sequence number still to come."""
+    def new_dossier(
+        self, principal: Principal, *, code: str | None = None, history: History | None = None
+    ) -> NewDossier:
+        """The receipt's rows and event, its sequence number still to come (``code``: an
+        imported dossier's own, with its ``history`` mark)."""
         command = self.command
         unit_code, day = self.counter
-        code = f"{unit_code}-{day:%y%m%d}-0000"
+        code = code or f"{unit_code}-{day:%y%m%d}-0000"
         dossier_id = uuid.uuid4()
         data = self._event_data(dossier_id, code)
-        event = _event(EventType.DOSSIER_RECEIVED, dossier_id, data, command.occurred_at)
+        event = _event(EventType.DOSSIER_RECEIVED, dossier_id, data, command.occurred_at, history)
         written = Written(
             dossier_id,
             1,
@@ -356,12 +366,12 @@ def prepare_receipt(
         unit,
         procedure,
         clock,
-        _applicant_ref(rules, applicant.kind, applicant.id_number),
+        applicant_ref(rules, applicant.kind, applicant.id_number),
         fingerprint(command),
     )
 
 
-def _locked_dossier(row: dict[str, Any]) -> Dossier:
+def locked_dossier(row: dict[str, Any]) -> Dossier:
     """A dossier row (``store.LOCK_DOSSIER_SQL``'s columns) as the transitions read it."""
     remaining = row["remaining_seconds"]
     return Dossier(
@@ -458,16 +468,30 @@ def plan_transition(
     """Decide ``command`` on the dossier ``row`` (locked, ``store.LOCK_DOSSIER_SQL``'s
     columns); raises :class:`IntakeError` for a refusal. ``db_session`` only refreshes
     the catalogue."""
-    dossier = _locked_dossier(row)
+    dossier = locked_dossier(row)
+    situation = _situation(dossier, command.occurred_at, rules, db_session)
+    return decide_transition(command, situation, principal=principal)
+
+
+def decide_transition(
+    command: TransitionCommand,
+    situation: Situation,
+    *,
+    principal: Principal,
+    history: History | None = None,
+) -> PlannedTransition:
+    """Decide ``command`` on ``situation.dossier``, with no I/O; raises
+    :class:`IntakeError` for a refusal. ``history`` marks an imported dossier's events."""
+    dossier = situation.dossier
     transition = Transition(command.transition)
     target = _target(dossier, command)
     at = command.occurred_at
-    effect = SPECS[transition].handle(command, _situation(dossier, at, rules, db_session))
+    effect = SPECS[transition].handle(command, situation)
     sequence, after = dossier.sequence + 1, effect.clock
     changes = _changes(target, sequence, at, effect)
     data = event_data(dossier, effect, target)
     dossier_id = uuid.UUID(dossier.id)
-    event = _event(SPECS[transition].event_type, dossier_id, data, at)
+    event = _event(SPECS[transition].event_type, dossier_id, data, at, history)
     body = {
         "dossier_id": dossier.id,
         "dossier_code": dossier.code,
