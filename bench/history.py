@@ -51,6 +51,7 @@ from services.intake.reference.national import MINISTRY, province_police_code
 from services.reporting.access import new_api_key
 from services.reporting.consumer import TOPIC_NAMES
 
+NOT_REACHED = "not reached: the run was stopped before"
 SECTION = "## History import at scale (issue 27) — `python -m bench history`"
 OUT = ROOT / "bench" / "out"
 DEADLINES_GROUP = "motcua-deadlines"
@@ -97,6 +98,8 @@ class Imported:
     written: Written
     events: int
     seconds: float
+    refused: int = 0
+    """Lines the importer wrote to its error file (none, when the generator is right)."""
 
     @property
     def dossiers_per_s(self) -> float:
@@ -186,11 +189,15 @@ def import_file(stack: Stack, name: str, path: Path, written: Written) -> Import
     intake_db = stack.url("INTAKE_DATABASE_URL")
     before = _count(intake_db, "SELECT max(id) FROM outbox")
     env = {**os.environ, "DATABASE_URL": intake_db}
-    log = OUT / f"import-{name}.log"
+    log, errors = OUT / f"import-{name}.log", path.with_suffix(".errors.jsonl")
+    errors.unlink(missing_ok=True)
     started = time.monotonic()
     with log.open("wb") as out:
         done = subprocess.run(
-            [sys.executable, "-m", "services.intake.manage", "import-dossiers", str(path)],
+            [
+                *(sys.executable, "-m", "services.intake.manage", "import-dossiers"),
+                *(str(path), "--errors", str(errors), "--quiet"),
+            ],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -201,7 +208,10 @@ def import_file(stack: Stack, name: str, path: Path, written: Written) -> Import
     if done.returncode != 0:
         raise RuntimeError(f"import-dossiers {path} failed: {log.read_text()[-2000:]}")
     events = _count(intake_db, f"SELECT count(*) FROM outbox WHERE id > {before}")
-    imported = Imported(name, written, events, seconds)
+    refused = len(errors.read_bytes().splitlines()) if errors.exists() else 0
+    if refused:
+        print(f"{name}: {refused:,} lines refused, the first: {errors.read_text()[:500]}")
+    imported = Imported(name, written, events, seconds, refused)
     print(
         f"{name}: {written.dossiers:,} dossiers, {events:,} events in {seconds:,.1f} s "
         f"({imported.dossiers_per_s:,.0f} dossiers/s, {imported.events_per_s:,.0f} events/s)",
@@ -212,7 +222,9 @@ def import_file(stack: Stack, name: str, path: Path, written: Written) -> Import
 
 def topic_ends(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
     """Each partition's end offset."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-history-ends"})
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "bench-history-ends", "log_level": 3}
+    )
     try:
         metadata = consumer.list_topics(timeout=30)
         ends = {}
@@ -372,12 +384,12 @@ class Run:
     """Everything one run measured."""
 
     imports: list[Imported] = field(default_factory=list)
-    settled: Settled = field(default_factory=Settled)
+    settled: Settled | None = None
     latencies: list[Latency] = field(default_factory=list)
     deadlines_behind: list[int] = field(default_factory=list)
     """The worker's lag when the reports were timed, and when the board was."""
     deadlines_s: float | None = None
-    rebuild_s: float = 0.0
+    rebuild_s: float | None = None
     load: list[tuple[float, float, float]] = field(default_factory=list)
 
 
@@ -397,17 +409,21 @@ def generate(dossiers: int, open_dossiers: int, end: date) -> list[tuple[str, Pa
     return files
 
 
-def measure(stack: Stack, args: argparse.Namespace, end: date) -> Run:
-    """Phases 1 to 6 of the module's description."""
+def measure(stack: Stack, args: argparse.Namespace, end: date, save: Callable[[Run], None]) -> Run:
+    """Phases 1 to 6 of the module's description; ``save`` after each, so that a run
+    stopped part-way leaves what it measured."""
     run = Run(load=[os.getloadavg()])
     files = generate(args.dossiers, args.open, end)
     started = time.monotonic()
-    run.imports = [import_file(stack, *file) for file in files]
+    for file in files:
+        run.imports.append(import_file(stack, *file))
+        save(run)
     run.settled = wait_for_reporting(stack, started, args.timeout)
     print(f"settled: {run.settled}", flush=True)
     province = province_police_code(THANH_HOA)
     run.deadlines_behind.append(deadlines_lag(stack))
     run.latencies = report_latencies(stack, province, end, args.samples)
+    save(run)
     try:
         wait_for("deadlines", lambda: deadlines_lag(stack) == 0, args.timeout)
         run.deadlines_s = time.monotonic() - started
@@ -416,6 +432,7 @@ def measure(stack: Stack, args: argparse.Namespace, end: date) -> Run:
     run.deadlines_behind.append(deadlines_lag(stack))
     run.latencies.append(board_latency(stack, province, args.samples))
     run.load.append(os.getloadavg())
+    save(run)
     run.rebuild_s = rebuild_seconds(stack)
     run.load.append(os.getloadavg())
     return run
@@ -428,21 +445,28 @@ def _imports_rows(run: Run) -> list[str]:
         rows.append(
             f"| import, {imported.name} file | — | {w.dossiers:,} dossiers ({w.open:,} open), "
             f"{imported.events:,} events in {imported.seconds:,.1f} s: "
-            f"{imported.dossiers_per_s:,.0f} dossiers/s, {imported.events_per_s:,.0f} events/s |"
+            f"{imported.dossiers_per_s:,.0f} dossiers/s, {imported.events_per_s:,.0f} events/s"
+            f"{f'; {imported.refused:,} lines refused' if imported.refused else ''} |"
         )
     s = run.settled
     rows.append(
-        f"| end to end: import started → reporting counted every dossier | — | "
-        f"{s.counted_s:,.1f} s ({s.dossiers:,} dossiers in intake and reporting alike; "
-        f"intake's relay had published every event after {s.published_s:,.1f} s) |"
+        "| end to end: import started → reporting counted every dossier | — | "
+        + (
+            f"{s.counted_s:,.1f} s ({s.dossiers:,} dossiers in intake and reporting alike; "
+            f"intake's relay had published every event after {s.published_s:,.1f} s) |"
+            if s
+            else f"{NOT_REACHED} |"
+        )
     )
-    caught_up = (
-        f"read every event {run.deadlines_s:,.1f} s after the import started"
-        if run.deadlines_s is not None
-        else f"still {run.deadlines_behind[-1]:,} events behind when the board was timed"
-    )
+    if run.deadlines_s is not None:
+        caught_up = f"read every event {run.deadlines_s:,.1f} s after the import started"
+    elif len(run.deadlines_behind) > 1:
+        caught_up = f"still {run.deadlines_behind[-1]:,} events behind when the board was timed"
+    else:
+        caught_up = NOT_REACHED
+    rebuilt = f"{run.rebuild_s:,.1f} s" if run.rebuild_s is not None else NOT_REACHED
     rows.append(f"| deadlines worker | — | {caught_up} |")
-    rows.append(f"| `python -m services.reporting.manage rebuild` | — | {run.rebuild_s:,.1f} s |")
+    rows.append(f"| `python -m services.reporting.manage rebuild` | — | {rebuilt} |")
     return rows
 
 
@@ -472,8 +496,10 @@ def report(run: Run, argv: list[str], when: datetime) -> str:
         "",
         f"Requests one at a time, cycling through {len(periods(when.date()))} periods "
         "(the years, the last four quarters and twelve months); the deadlines worker was "
-        f"{run.deadlines_behind[0]:,} events behind while the reports were timed, "
-        f"{run.deadlines_behind[-1]:,} while the board was.",
+        + " events behind while the reports were timed, ".join(
+            f"{behind:,}" for behind in run.deadlines_behind or [0]
+        )
+        + (" while the board was." if len(run.deadlines_behind) > 1 else " events behind."),
         "",
         "| request | samples | p50 / p95 / p99 | max | target | |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -493,13 +519,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     when = datetime.now(UTC)
+
+    def save(run: Run) -> None:
+        if not args.no_write:
+            write_section(SECTION, report(run, argv, when))
+
     stack, stop = open_stack()
     try:
-        run = measure(stack, args, when.date())
+        run = measure(stack, args, when.date(), save)
     finally:
         stop()
-    section = report(run, argv, when)
-    print(section)
-    if not args.no_write:
-        write_section(SECTION, section)
+    save(run)
+    print(report(run, argv, when))
     return 0
