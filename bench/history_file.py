@@ -376,20 +376,27 @@ def _outcome(steps: tuple[Step, ...]) -> dict[str, str]:
     """How the record ends: nothing while open; completed (and returned) with its result,
     or rejected or withdrawn with the reason."""
     closing = {step.name: step for step in steps if step.name in CLOSING}
-    if "completed" in closing:
-        done = closing["completed"]
-        ended = {"outcome": "completed", "completed_at": _instant(done.at), "result": ""}
-        ended["result"] = done.fields["outcome"]
-        if "returned" in closing:
-            ended["outcome"] = "returned"
-            ended["returned_at"] = _instant(closing["returned"].at)
-            ended["return_channel"] = closing["returned"].fields["channel"]
-        return ended
-    for name, step in closing.items():
+    done, returned = closing.get("completed"), closing.get("returned")
+    if done and returned:
         return {
-            "outcome": name,
-            "outcome_at": _instant(step.at),
-            "outcome_reason": step.fields["reason"],
+            "outcome": "returned",
+            "completed_at": _instant(done.at),
+            "result": done.fields["outcome"],
+            "returned_at": _instant(returned.at),
+            "return_channel": returned.fields["channel"],
+        }
+    if done:
+        return {
+            "outcome": "completed",
+            "completed_at": _instant(done.at),
+            "result": done.fields["outcome"],
+        }
+    ended = closing.get("rejected") or closing.get("withdrawn")
+    if ended:
+        return {
+            "outcome": ended.name,
+            "outcome_at": _instant(ended.at),
+            "outcome_reason": ended.fields["reason"],
         }
     return {}
 
