@@ -27,9 +27,11 @@ asserts a timing.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -96,14 +98,24 @@ class Imported:
 
     name: str
     written: Written
+    """The whole file."""
+    part: Written
+    """The lines this run imported."""
     events: int
     seconds: float
     refused: int = 0
     """Lines the importer wrote to its error file (none, when the generator is right)."""
+    lines: tuple[int, int] = (0, 0)
+    """The file's checkpoint (lines done) when this run started and when it ended: a run
+    resumes an import an earlier one left, and stops one that outlasts its budget."""
+
+    @property
+    def whole(self) -> bool:
+        return self.lines == (0, self.written.dossiers)
 
     @property
     def dossiers_per_s(self) -> float:
-        return rate(self.written.dossiers, self.seconds)
+        return rate(self.part.dossiers, self.seconds)
 
     @property
     def events_per_s(self) -> float:
@@ -184,37 +196,64 @@ def _count(url: str, sql: str) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def import_file(stack: Stack, name: str, path: Path, written: Written) -> Imported:
-    """Run the importer over ``path``; the events it wrote are the outbox rows it added."""
+def _lines_done(intake_db: str, path: Path) -> int:
+    """The importer's checkpoint of the file (by its content's SHA-256, as the importer
+    keys it)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        while chunk := data.read(1 << 20):
+            digest.update(chunk)
+    with psycopg.connect(intake_db) as conn:
+        row = conn.execute(
+            "SELECT lines_done FROM history_imports WHERE file_sha256 = %s", (digest.digest(),)
+        ).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _run_importer(path: Path, env: dict[str, str], log: Path, budget_s: float | None) -> None:
+    """The importer over ``path``, stopped (SIGTERM: its checkpoint keeps every batch that
+    committed) when it outlasts ``budget_s``."""
+    errors = path.with_suffix(".errors.jsonl")
+    command = [
+        *(sys.executable, "-m", "services.intake.manage", "import-dossiers"),
+        *(str(path), "--errors", str(errors), "--quiet"),
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            code = process.wait(timeout=budget_s)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGTERM)
+            process.wait(120)
+            return
+    if code != 0:
+        raise RuntimeError(f"import-dossiers {path} failed: {log.read_text()[-2000:]}")
+
+
+def import_file(
+    stack: Stack, name: str, path: Path, written: Written, budget_s: float | None = None
+) -> Imported:
+    """Run the importer over ``path`` (resuming where an earlier run stopped); what this
+    run added: dossiers and outbox rows (its events)."""
     intake_db = stack.url("INTAKE_DATABASE_URL")
     before = _count(intake_db, "SELECT max(id) FROM outbox")
+    first = _lines_done(intake_db, path)
     env = {**os.environ, "DATABASE_URL": intake_db}
-    log, errors = OUT / f"import-{name}.log", path.with_suffix(".errors.jsonl")
-    errors.unlink(missing_ok=True)
+    errors = path.with_suffix(".errors.jsonl")
     started = time.monotonic()
-    with log.open("wb") as out:
-        done = subprocess.run(
-            [
-                *(sys.executable, "-m", "services.intake.manage", "import-dossiers"),
-                *(str(path), "--errors", str(errors), "--quiet"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+    _run_importer(path, env, OUT / f"import-{name}.log", budget_s)
     seconds = time.monotonic() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"import-dossiers {path} failed: {log.read_text()[-2000:]}")
+    last = _lines_done(intake_db, path)
     events = _count(intake_db, f"SELECT count(*) FROM outbox WHERE id > {before}")
     refused = len(errors.read_bytes().splitlines()) if errors.exists() else 0
     if refused:
         print(f"{name}: {refused:,} lines refused, the first: {errors.read_text()[:500]}")
-    imported = Imported(name, written, events, seconds, refused)
+    part = written if (first, last) == (0, written.dossiers) else Written.of(path, first, last)
+    imported = Imported(name, written, part, events, seconds, refused, (first, last))
     print(
-        f"{name}: {written.dossiers:,} dossiers, {events:,} events in {seconds:,.1f} s "
-        f"({imported.dossiers_per_s:,.0f} dossiers/s, {imported.events_per_s:,.0f} events/s)",
+        f"{name}: lines {first:,}..{last:,} of {written.dossiers:,}: {part.dossiers:,} "
+        f"dossiers, {events:,} events in {seconds:,.1f} s ({imported.dossiers_per_s:,.0f} "
+        f"dossiers/s, {imported.events_per_s:,.0f} events/s)",
         flush=True,
     )
     return imported
@@ -394,16 +433,23 @@ class Run:
 
 
 def generate(dossiers: int, open_dossiers: int, end: date) -> list[tuple[str, Path, Written]]:
-    """Both files, the open one first (the order they are imported in)."""
+    """Both files, the open one first (the order they are imported in); a file an earlier
+    run wrote for the same spec is read, not written again (written under a temporary name
+    and renamed, so one that exists is whole)."""
     OUT.mkdir(parents=True, exist_ok=True)
     files = []
     for name, spec in (
         ("open", open_spec(open_dossiers, end)),
         ("history", history_spec(dossiers, end)),
     ):
-        path = OUT / f"history-{name}-{spec.dossiers}.jsonl"
+        path = OUT / f"history-{name}-{spec.dossiers}-{end}-{spec.seed}.jsonl"
         started = time.monotonic()
-        written = write(path, spec)
+        if path.exists():
+            written = Written.of(path)
+        else:
+            partial = path.with_suffix(".partial")
+            written = write(partial, spec)
+            partial.rename(path)
         print(f"{path.name}: {written} in {time.monotonic() - started:,.1f} s", flush=True)
         files.append((name, path, written))
     return files
@@ -416,7 +462,8 @@ def measure(stack: Stack, args: argparse.Namespace, end: date, save: Callable[[R
     files = generate(args.dossiers, args.open, end)
     started = time.monotonic()
     for file in files:
-        run.imports.append(import_file(stack, *file))
+        budget = args.import_budget if file[0] == "history" else None
+        run.imports.append(import_file(stack, *file, budget_s=budget))
         save(run)
     run.settled = wait_for_reporting(stack, started, args.timeout)
     print(f"settled: {run.settled}", flush=True)
@@ -425,7 +472,7 @@ def measure(stack: Stack, args: argparse.Namespace, end: date, save: Callable[[R
     run.latencies = report_latencies(stack, province, end, args.samples)
     save(run)
     try:
-        wait_for("deadlines", lambda: deadlines_lag(stack) == 0, args.timeout)
+        wait_for("deadlines", lambda: deadlines_lag(stack) == 0, args.deadlines_timeout)
         run.deadlines_s = time.monotonic() - started
     except TimeoutError as exc:
         print(exc, flush=True)
@@ -441,9 +488,17 @@ def measure(stack: Stack, args: argparse.Namespace, end: date, save: Callable[[R
 def _imports_rows(run: Run) -> list[str]:
     rows = []
     for imported in run.imports:
-        w = imported.written
+        w, (first, last) = imported.part, imported.lines
+        span = (
+            "" if imported.whole else f"lines {first:,}–{last:,} of {imported.written.dossiers:,}"
+        )
+        if first:
+            span += " (resumed where an earlier run stopped)"
+        if last < imported.written.dossiers:
+            span += " (stopped: the import's time budget ran out)"
         rows.append(
-            f"| import, {imported.name} file | — | {w.dossiers:,} dossiers ({w.open:,} open), "
+            f"| import, {imported.name} file | — | {span + ': ' if span else ''}"
+            f"{w.dossiers:,} dossiers ({w.open:,} open), "
             f"{imported.events:,} events in {imported.seconds:,.1f} s: "
             f"{imported.dossiers_per_s:,.0f} dossiers/s, {imported.events_per_s:,.0f} events/s"
             f"{f'; {imported.refused:,} lines refused' if imported.refused else ''} |"
@@ -515,10 +570,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--open", type=int, default=2_000, help="of the open file (board)")
     parser.add_argument("--samples", type=int, default=200, help="requests per endpoint")
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds per wait")
+    parser.add_argument(
+        "--deadlines-timeout", type=float, default=3 * 3600, help="seconds to wait for deadlines"
+    )
+    parser.add_argument(
+        "--import-budget", type=float, help="stop the history import after this many seconds"
+    )
+    parser.add_argument("--end", type=date.fromisoformat, help="the export's day (today)")
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md")
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     when = datetime.now(UTC)
+    end = args.end or when.date()
 
     def save(run: Run) -> None:
         if not args.no_write:
@@ -526,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stack, stop = open_stack()
     try:
-        run = measure(stack, args, when.date(), save)
+        run = measure(stack, args, end, save)
     finally:
         stop()
     save(run)

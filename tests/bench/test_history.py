@@ -43,7 +43,7 @@ def test_the_issues_targets() -> None:
 
 def test_rates_of_an_import() -> None:
     written = Written(dossiers=1_000_000, steps=2_000_000)
-    imported = Imported("history", written, 3_100_000, 500.0)
+    imported = Imported("history", written, written, 3_100_000, 500.0)
     assert (imported.dossiers_per_s, imported.events_per_s) == (2_000.0, 6_200.0)
     assert rate(5, 0.0) == 0.0
 
@@ -66,8 +66,12 @@ def test_lag_counts_what_is_left_and_a_partition_never_committed_whole() -> None
 
 def test_the_report_names_the_command_the_figures_and_what_was_not_caught_up() -> None:
     written = Written(dossiers=20_000, steps=40_000, open=1_000, late=570, finished=19_000)
+    whole, part = Written(dossiers=2_000, open=2_000), Written(dossiers=1_000, open=1_000)
     run = Run(
-        imports=[Imported("history", written, 60_000, 20.0)],
+        imports=[
+            Imported("history", written, written, 60_000, 20.0, lines=(0, 20_000)),
+            Imported("open", whole, part, 1_500, 5.0, refused=3, lines=(400, 1_400)),
+        ],
         settled=Settled(published_s=30.0, counted_s=45.5, dossiers=20_000),
         latencies=[Latency("national summary", [0.5, 0.7], 2.0)],
         deadlines_behind=[1_234, 56],
@@ -79,6 +83,11 @@ def test_the_report_names_the_command_the_figures_and_what_was_not_caught_up() -
     assert "`python -m bench history --dossiers 20000`, 2026-12-05 23:00 UTC" in text
     assert "20,000 dossiers (1,000 open), 60,000 events in 20.0 s: 1,000 dossiers/s" in text
     assert "3,000 events/s" in text
+    assert (
+        "| import, open file | — | lines 400–1,400 of 2,000 (resumed where an earlier run "
+        "stopped) (stopped: the import's time budget ran out): 1,000 dossiers (1,000 open), "
+        "1,500 events in 5.0 s: 200 dossiers/s, 300 events/s; 3 lines refused |"
+    ) in text
     assert "45.5 s (20,000 dossiers in intake and reporting alike" in text
     assert "still 56 events behind when the board was timed" in text
     assert "1,234 events behind while the reports were timed" in text

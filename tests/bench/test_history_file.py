@@ -119,3 +119,13 @@ def test_written_counts_each_event_a_line_makes() -> None:
     written.count({"due_at": "d", "supplements": [], "pauses": []})
     assert (written.dossiers, written.steps, written.events) == (3, 3 + 2 + 2 + 1, 3 + 8)
     assert (written.open, written.finished, written.late) == (1, 1, 1)
+
+
+def test_a_written_file_read_back_counts_the_same_and_a_range_counts_its_lines(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.jsonl"
+    written = write(path, history_spec(300, END))
+    assert Written.of(path) == written
+    assert Written.of(path, 100, 250).dossiers == 150
+    assert Written.of(path, 0, 100).steps + Written.of(path, 100).steps == written.steps
