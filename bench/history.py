@@ -334,12 +334,16 @@ def sample(
     name: str,
     get: Callable[[str], httpx.Response],
     queries: list[str],
-    samples: int,
+    sampling: Sampling,
 ) -> Latency:
-    """``samples`` requests one at a time, cycling through ``queries``; each must be 200."""
+    """Up to ``sampling.samples`` requests one at a time, cycling through ``queries``,
+    fewer when ``sampling.budget_s`` runs out first; each must answer 200."""
     get(queries[0])  # a warm-up: connections and the first compilation of the page
-    seconds = []
-    for n in range(samples):
+    seconds: list[float] = []
+    began = time.monotonic()
+    for n in range(sampling.samples):
+        if sampling.budget_s is not None and time.monotonic() - began > sampling.budget_s:
+            break
         started = time.perf_counter()
         answer = get(queries[n % len(queries)])
         seconds.append(time.perf_counter() - started)
@@ -350,7 +354,15 @@ def sample(
     return latency
 
 
-def report_latencies(stack: Stack, province: str, end: date, samples: int) -> list[Latency]:
+@dataclass(frozen=True)
+class Sampling:
+    """How many requests an endpoint gets, and the time they may take at most."""
+
+    samples: int
+    budget_s: float | None = None
+
+
+def report_latencies(stack: Stack, province: str, end: date, sampling: Sampling) -> list[Latency]:
     """The province's and the nation's summaries, and the province's leaders' page."""
     with psycopg.connect(stack.url("REPORTING_DATABASE_URL")) as conn:
         key = new_api_key("bench-history", MINISTRY, db_session=conn)
@@ -370,13 +382,13 @@ def report_latencies(stack: Stack, province: str, end: date, samples: int) -> li
         province_q = [f"unit={province}&period={p}" for p in shown]
         national_q = [f"unit={MINISTRY}&period={p}" for p in shown]
         return [
-            sample("province summary", api, province_q, samples),
-            sample("province leaders' page", page, province_q, samples),
-            sample("national summary", api, national_q, samples),
+            sample("province summary", api, province_q, sampling),
+            sample("national summary", api, national_q, sampling),
+            sample("province leaders' page", page, province_q, sampling),
         ]
 
 
-def board_latency(stack: Stack, province: str, samples: int) -> Latency:
+def board_latency(stack: Stack, province: str, sampling: Sampling) -> Latency:
     """The province's duty officer's board, first page, as the browser asks for it."""
     with httpx.Client(base_url=stack.url("DEADLINES_URL"), timeout=120) as http:
 
@@ -384,7 +396,8 @@ def board_latency(stack: Stack, province: str, samples: int) -> Latency:
             token = stack.officer_token(province, Role.DUTY_OFFICER)
             return http.get(f"/board{query}", headers={"Authorization": f"Bearer {token}"})
 
-        return sample("province board", board, ["", "?status=overdue", "?status=due_soon"], samples)
+        queries = ["", "?status=overdue", "?status=due_soon"]
+        return sample("province board", board, queries, sampling)
 
 
 def rebuild_seconds(stack: Stack) -> float:
@@ -469,7 +482,8 @@ def measure(stack: Stack, args: argparse.Namespace, end: date, save: Callable[[R
     print(f"settled: {run.settled}", flush=True)
     province = province_police_code(THANH_HOA)
     run.deadlines_behind.append(deadlines_lag(stack))
-    run.latencies = report_latencies(stack, province, end, args.samples)
+    sampling = Sampling(args.samples, args.sample_budget)
+    run.latencies = report_latencies(stack, province, end, sampling)
     save(run)
     try:
         wait_for("deadlines", lambda: deadlines_lag(stack) == 0, args.deadlines_timeout)
@@ -477,7 +491,7 @@ def measure(stack: Stack, args: argparse.Namespace, end: date, save: Callable[[R
     except TimeoutError as exc:
         print(exc, flush=True)
     run.deadlines_behind.append(deadlines_lag(stack))
-    run.latencies.append(board_latency(stack, province, args.samples))
+    run.latencies.append(board_latency(stack, province, sampling))
     run.load.append(os.getloadavg())
     save(run)
     run.rebuild_s = rebuild_seconds(stack)
@@ -550,7 +564,8 @@ def report(run: Run, argv: list[str], when: datetime) -> str:
         *_imports_rows(run),
         "",
         f"Requests one at a time, cycling through {len(periods(when.date()))} periods "
-        "(the years, the last four quarters and twelve months); the deadlines worker was "
+        "(the years, the last four quarters and twelve months), fewer than asked where an "
+        "endpoint's time budget ran out (the samples column); the deadlines worker was "
         + " events behind while the reports were timed, ".join(
             f"{behind:,}" for behind in run.deadlines_behind or [0]
         )
@@ -575,6 +590,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--import-budget", type=float, help="stop the history import after this many seconds"
+    )
+    parser.add_argument(
+        "--sample-budget", type=float, help="seconds an endpoint's samples may take at most"
     )
     parser.add_argument("--end", type=date.fromisoformat, help="the export's day (today)")
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md")

@@ -3,18 +3,24 @@ rates, the periods it samples and the consumer lag it waits on. Never its timing
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
+
+import httpx
+import pytest
 
 from bench.history import (
     TARGET_S,
     Imported,
     Latency,
     Run,
+    Sampling,
     Settled,
     lag,
     periods,
     rate,
     report,
+    sample,
 )
 from bench.history_file import Written
 
@@ -97,3 +103,19 @@ def test_the_report_names_the_command_the_figures_and_what_was_not_caught_up() -
         "| national summary | 2 | 700.0 / 700.0 / 700.0 ms | 700.0 ms | p95 ≤ 2,000 ms | met |"
         in text
     )
+
+
+def test_sampling_stops_when_its_budget_runs_out_and_refuses_an_error() -> None:
+    asked: list[str] = []
+
+    def get(query: str) -> httpx.Response:
+        asked.append(query)
+        time.sleep(0.02)
+        return httpx.Response(200)
+
+    latency = sample("national summary", get, ["a", "b"], Sampling(1_000, budget_s=0.1))
+    assert 3 <= len(latency.seconds) <= 7  # a warm-up, then samples until 0.1 s has passed
+    assert asked[:4] == ["a", "a", "b", "a"]
+    assert len(sample("x", get, ["a"], Sampling(5)).seconds) == 5
+    with pytest.raises(RuntimeError, match="x: 500"):
+        sample("x", lambda query: httpx.Response(500), ["a"], Sampling(5))
