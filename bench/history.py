@@ -14,14 +14,19 @@ or the stack whose ``endpoints.json`` ``BENCH_ENV`` names):
    dossier intake holds (its consumed offsets at the topics' ends, its dossier count equal
    to intake's): the import's end-to-end time;
 4. times, one request at a time, ``--samples`` requests each of the province's
-   ``/v1/reports/summary``, the leaders' page ``/reports`` of the province, and the
-   national summary, over periods of the three years (years, quarters, months);
+   ``/v1/reports/summary``, the national summary and the leaders' page ``/reports`` of
+   the province, over periods of the three years (years, quarters, months);
 5. waits for the deadlines worker to reach the topics' ends, then times the province's
    duty officer's ``/board``;
 6. times ``python -m services.reporting.manage rebuild`` over everything.
 
 The issue's targets are printed beside the figures as met or not met; nothing here
-asserts a timing.
+asserts a timing. A run can be bounded and continued: ``--import-budget`` stops the
+history import after that many seconds (the importer's checkpoint keeps every batch that
+committed) and the rest is measured at the size reached; a later run on the same stack
+(``BENCH_ENV``) with the same ``--end`` reads the files already written and the importer
+resumes where it stopped; ``--sample-budget`` caps each endpoint's sampling time. The
+section in ``bench/RESULTS.md`` is rewritten after each phase.
 """
 
 from __future__ import annotations
