@@ -284,7 +284,7 @@ def topic_ends(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
 
 def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
     """A consumer group's committed offsets."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
     request = [ConsumerGroupTopicPartitions(group)]
     answer = admin.list_consumer_group_offsets(request)[group].result(timeout=30)
     return {(tp.topic, tp.partition): tp.offset for tp in answer.topic_partitions if tp.offset >= 0}
