@@ -1,4 +1,4 @@
-"""``python -m bench [intake|deadlines|alert-lag|board|invitations|ratings|reporting|all]
+"""``python -m bench [intake|deadlines|alert-lag|board|invitations|ratings|reporting|history|all]
 [options]``;
 ``make bench`` runs all.
 
@@ -11,12 +11,23 @@
 - ``ratings``: rating form submissions, open loop at 200/s, on one ratings process;
 - ``reporting``: events counted a second, event → visible in the summary, and a rebuild
   of 1,000,000 events;
+- ``history``: years of a province's dossiers through the history importer, then the
+  reports, the board and a rebuild with them in (``--dossiers 1000000`` for the issue's size);
 - ``all``: every one in turn, each with its defaults.
 """
 
 import sys
 
-BENCHES = ("intake", "deadlines", "alert-lag", "board", "invitations", "ratings", "reporting")
+BENCHES = (
+    "intake",
+    "deadlines",
+    "alert-lag",
+    "board",
+    "invitations",
+    "ratings",
+    "reporting",
+    "history",
+)
 which = sys.argv.pop(1) if sys.argv[1:2] in ([b] for b in (*BENCHES, "all")) else "intake"
 options = sys.argv[1:] if which != "all" else []
 status = 0
@@ -48,6 +59,10 @@ for name in BENCHES if which == "all" else (which,):
         from bench.reporting import main as reporting_main
 
         status = reporting_main(options)
+    elif name == "history":
+        from bench.history import main as history_main
+
+        status = history_main(options)
     else:
         from bench.alert_lag import main as alert_lag_main
 
