@@ -12,7 +12,7 @@ from typing import Any
 from psycopg import Connection
 
 from motcua.web import TEXTS
-from services.reporting import casework, reports
+from services.reporting import casework, month_counts, reports
 from services.reporting.explain import EXPLANATIONS, ON_TIME_VIEWS
 from services.reporting.figures import Filters, GroupBy, add_up, count_each, derive
 from services.reporting.periods import Period, months_up_to
@@ -146,13 +146,22 @@ def trend(asked: Asked, conn: Connection) -> list[dict[str, Any]]:
     """The twelve months' received, finished, late and satisfaction, as the page's table
     and charts show them (the series API gives every figure)."""
     months = months_up_to(asked.period, asked.now, SERIES_MONTHS)
-    each = count_each(
-        asked.target.scope,
-        months,
-        now=asked.now,
-        filters=asked.filters,
-        only=TREND_COUNTS,
-        db_session=conn,
+    each = (
+        [  # unfiltered: the counts kept per unit and month
+            {"": counts}
+            for counts in month_counts.trend_counts(
+                asked.target.scope, months, tree=asked.filters.tree, db_session=conn
+            )
+        ]
+        if asked.filters == Filters(tree=asked.filters.tree)
+        else count_each(
+            asked.target.scope,
+            months,
+            now=asked.now,
+            filters=asked.filters,
+            only=TREND_COUNTS,
+            db_session=conn,
+        )
     )
     return [
         {
