@@ -120,7 +120,11 @@ CREATE TRIGGER ratings_deleted_months AFTER DELETE ON ratings
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_rating_months();
 
 -- The facts already projected, a month of receipts (or submissions) at a time.
-SELECT add_dossier_months(array_agg(d), '{}') FROM dossiers d
-    GROUP BY local_month(d.received_at);
-SELECT add_rating_months(array_agg(r), '{}') FROM ratings r
-    GROUP BY local_month(r.submitted_at);
+DO $$
+BEGIN
+    PERFORM add_dossier_months(array_agg(d), '{}') FROM dossiers d
+        GROUP BY local_month(d.received_at);
+    PERFORM add_rating_months(array_agg(r), '{}') FROM ratings r
+        GROUP BY local_month(r.submitted_at);
+END
+$$;
