@@ -12,7 +12,7 @@ from psycopg import Connection
 
 from services.reporting.figures import TODAY_JOIN, Scope, Tree
 from services.reporting.measures import MEASURES
-from services.reporting.periods import Granularity, Period
+from services.reporting.periods import Period
 
 KEPT = {
     "dossier_months": ("received", "finished", "finished_late"),
@@ -36,9 +36,8 @@ def _statement(table: str, tree: Tree) -> str:
 def trend_counts(
     scope: Scope, months: Sequence[Period], *, tree: Tree, db_session: Connection
 ) -> list[dict[str, int]]:
-    """Every measure (those not kept stay 0) of each month of ``months``, in order."""
-    if any(m.granularity is not Granularity.MONTH for m in months):
-        raise ValueError("counts are kept per month")
+    """Every measure (those not kept stay 0) of each of ``months`` (months, as
+    ``periods.months_up_to`` gives them), in order."""
     counts = [dict.fromkeys(MEASURES, 0) for _ in months]
     index = {month.start: i for i, month in enumerate(months)}
     params = {"unit": scope.unit_code, "months": list(index)}
