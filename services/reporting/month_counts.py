@@ -1,8 +1,8 @@
-"""The trend's counts read from the counts kept per unit path and month (migration
-``0009.month_counts``: ``dossier_months`` and ``rating_months``, changed by triggers on the
-facts in the facts' own transaction), so a page's twelve months read a few thousand rows
-instead of a year of facts. Exactly what ``figures.count_each`` counts for the same
-measures, unfiltered, in either reading of the tree."""
+"""The leaders' page's trend and previous period read from the counts kept per unit path
+and month (migration ``0009.month_counts``: ``dossier_months`` and ``rating_months``,
+changed by triggers on the facts in the facts' own transaction), so twelve months read a
+few thousand rows instead of a year of facts. Exactly what ``figures.count_each`` counts for
+the same measures, unfiltered, in either reading of the tree."""
 
 from __future__ import annotations
 
@@ -15,10 +15,17 @@ from services.reporting.measures import MEASURES
 from services.reporting.periods import Period
 
 KEPT = {
-    "dossier_months": ("received", "finished", "finished_late"),
+    "dossier_months": (
+        "received",
+        "finished",
+        "finished_early",
+        "finished_on_time",
+        "finished_late",
+    ),
     "rating_months": ("ratings_valid", "ratings_satisfied"),
 }
 """The counts each table keeps (every one a measure of ``measures.MEASURES``)."""
+NAMES = tuple(name for names in KEPT.values() for name in names)
 
 
 def _statement(table: str, tree: Tree) -> str:
@@ -33,7 +40,7 @@ def _statement(table: str, tree: Tree) -> str:
     )
 
 
-def trend_counts(
+def kept_counts(
     scope: Scope, months: Sequence[Period], *, tree: Tree, db_session: Connection
 ) -> list[dict[str, int]]:
     """Every measure (those not kept stay 0) of each of ``months`` (months, as

@@ -1,5 +1,6 @@
--- The leaders' page's twelve-month trend (received, finished, late, valid and satisfied
--- ratings) at a province's scale: counts kept per unit path (as the event named it) and
+-- The leaders' page's twelve-month trend and its change from the previous period
+-- (received, finished early, on time and late, valid and satisfied ratings) at a
+-- province's scale: counts kept per unit path (as the event named it) and
 -- month (Vietnam's time), changed by statement triggers on the facts they derive from —
 -- in the same transaction as the facts, so they are exactly as durable and idempotent as
 -- the facts (an upsert that changes no fact changes no count; a changed fact takes its
@@ -8,11 +9,13 @@
 -- batches wait for each other but never deadlock.
 -- depends: 0008.report_indexes
 CREATE TABLE dossier_months (
-    unit_path     text[] NOT NULL,
-    month         date   NOT NULL,
-    received      bigint NOT NULL,
-    finished      bigint NOT NULL,
-    finished_late bigint NOT NULL,
+    unit_path        text[] NOT NULL,
+    month            date   NOT NULL,
+    received         bigint NOT NULL,
+    finished         bigint NOT NULL,
+    finished_early   bigint NOT NULL,
+    finished_on_time bigint NOT NULL,
+    finished_late    bigint NOT NULL,
     PRIMARY KEY (unit_path, month)
 );
 CREATE TABLE rating_months (
@@ -31,8 +34,10 @@ $$;
 -- Adds the facts ``added`` and takes out ``removed`` (their counts before a change).
 CREATE FUNCTION add_dossier_months(added dossiers[], removed dossiers[]) RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO dossier_months AS m (unit_path, month, received, finished, finished_late)
-    SELECT c.unit_path, v.month, sum(v.received), sum(v.finished), sum(v.finished_late)
+    INSERT INTO dossier_months AS m (unit_path, month, received, finished, finished_early,
+        finished_on_time, finished_late)
+    SELECT c.unit_path, v.month, sum(v.received), sum(v.finished), sum(v.finished_early),
+        sum(v.finished_on_time), sum(v.finished_late)
     FROM (
         SELECT 1 AS sign, a.unit_path, a.received_at, a.finished_at, a.legal_finish
         FROM unnest(added) a
@@ -41,17 +46,22 @@ LANGUAGE sql AS $$
         FROM unnest(removed) r
     ) c
     CROSS JOIN LATERAL (VALUES
-        (local_month(c.received_at), c.sign, 0, 0),
+        (local_month(c.received_at), c.sign, 0, 0, 0, 0),
         (local_month(c.finished_at), 0, c.sign,
+         CASE WHEN c.legal_finish = 'early' THEN c.sign ELSE 0 END,
+         CASE WHEN c.legal_finish = 'on_time' THEN c.sign ELSE 0 END,
          CASE WHEN c.legal_finish = 'late' THEN c.sign ELSE 0 END)
-    ) v (month, received, finished, finished_late)
+    ) v (month, received, finished, finished_early, finished_on_time, finished_late)
     WHERE v.month IS NOT NULL
     GROUP BY c.unit_path, v.month
-    HAVING sum(v.received) <> 0 OR sum(v.finished) <> 0 OR sum(v.finished_late) <> 0
+    HAVING sum(v.received) <> 0 OR sum(v.finished) <> 0 OR sum(v.finished_early) <> 0
+        OR sum(v.finished_on_time) <> 0 OR sum(v.finished_late) <> 0
     ORDER BY c.unit_path, v.month
     ON CONFLICT (unit_path, month) DO UPDATE SET
         received = m.received + EXCLUDED.received,
         finished = m.finished + EXCLUDED.finished,
+        finished_early = m.finished_early + EXCLUDED.finished_early,
+        finished_on_time = m.finished_on_time + EXCLUDED.finished_on_time,
         finished_late = m.finished_late + EXCLUDED.finished_late
 $$;
 

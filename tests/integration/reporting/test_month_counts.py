@@ -10,8 +10,9 @@ import psycopg
 
 from motcua.contracts import History
 from services.reporting import month_counts, page_values, reports
-from services.reporting.figures import Filters, Tree, count_each
+from services.reporting.figures import Filters, Tree, count_each, derive
 from services.reporting.periods import Period, months_up_to
+from services.reporting.wording import previous
 from tests.conftest import Infra
 from tests.integration.conftest import wait_for
 from tests.integration.reporting.conftest import (
@@ -31,7 +32,7 @@ from tests.integration.reporting.test_merged_units import (
 from tests.services.reporting.events import ROOT, Dossier, at
 
 NOVEMBER = Period.parse("2026-11")
-KEPT = [name for names in month_counts.KEPT.values() for name in names]
+KEPT = list(month_counts.NAMES)
 
 
 def _story(province: Province) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
@@ -72,12 +73,29 @@ def _story(province: Province) -> tuple[list[dict[str, object]], list[dict[str, 
 def _trend(conn: psycopg.Connection, code: str, province: str, tree: Tree) -> list[dict[str, int]]:
     unit = reports.unit_in_subtree(code, province, db_session=conn)
     months = months_up_to(NOVEMBER, NOW, 12)
-    kept = month_counts.trend_counts(unit.scope, months, tree=tree, db_session=conn)
+    kept = month_counts.kept_counts(unit.scope, months, tree=tree, db_session=conn)
     counted = count_each(
         unit.scope, months, now=NOW, filters=Filters(tree=tree), only=KEPT, db_session=conn
     )
     assert [{n: k[n] for n in KEPT} for k in kept] == [{n: c[""][n] for n in KEPT} for c in counted]
     return kept
+
+
+def _changes_equal_the_plain_ones(
+    conn: psycopg.Connection, code: str, province: str, tree: Tree
+) -> None:
+    """The page's previous period (kept months added up, the snapshot counted) gives the
+    headline changes the full summaries give: a month after a closed one, a quarter."""
+    unit = reports.unit_in_subtree(code, province, db_session=conn)
+    filters = Filters(tree=tree)
+    for period in (NOVEMBER, Period.parse("2026-Q4")):
+        asked = page_values.Asked(unit, period, filters, NOW, 2)
+        kept = page_values.previous_counts(asked, conn)
+        plain = reports.summary(unit, previous(period), filters=filters, now=NOW, db_session=conn)
+        now = reports.summary(unit, period, filters=filters, now=NOW, db_session=conn)
+        before = {"counts": kept, "figures": derive(kept)}
+        assert page_values.changes(now, before) == page_values.changes(now, plain)
+        assert page_values.report(asked, conn)["changes"] == page_values.changes(now, plain)
 
 
 def test_the_kept_month_counts_equal_the_plain_count(
@@ -141,3 +159,5 @@ def test_the_kept_month_counts_equal_the_plain_count(
             shown = page_values.trend(asked, conn)
             kept = trends[successor, tree]
             assert [r["counts"]["received"] for r in shown] == [k["received"] for k in kept]
+            for code in codes:
+                _changes_equal_the_plain_ones(conn, code, province.code, tree)
