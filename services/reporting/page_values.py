@@ -12,10 +12,10 @@ from typing import Any
 from psycopg import Connection
 
 from motcua.web import TEXTS
-from services.reporting import casework, reports
+from services.reporting import casework, month_counts, reports
 from services.reporting.explain import EXPLANATIONS, ON_TIME_VIEWS
-from services.reporting.figures import Filters, GroupBy, add_up, count_each, derive
-from services.reporting.periods import Period, months_up_to
+from services.reporting.figures import Filters, GroupBy, add_up, combine, count_each, derive
+from services.reporting.periods import Granularity, Period, months_of, months_up_to
 from services.reporting.wording import Change, change, previous, short_period
 
 SERIES_MONTHS = 12
@@ -23,6 +23,8 @@ ATTENTION_ROWS = 5
 FOLLOWUPS_WITHIN = timedelta(days=3)
 HEADLINE_COUNTS = ("received", "finished", "in_progress_overdue")
 HEADLINE_RATES = ("on_time_rate", "satisfaction_rate")
+SNAPSHOT_COUNTS = ("in_progress_overdue",)
+"""The headline counts not kept per month (a snapshot at the period's end)."""
 TREND_COUNTS = ("received", "finished", "finished_late", "ratings_satisfied", "ratings_valid")
 
 
@@ -97,24 +99,18 @@ def attention(
 
 
 def report(asked: Asked, conn: Connection) -> dict[str, Any]:
-    """Everything the report page shows of ``asked``: the period and the one before it
-    counted together by child unit (the summaries are their groups added up), and the
-    trend's few counts for its twelve months together."""
+    """Everything the report page shows of ``asked``: the period counted by child unit
+    (the summary is its groups added up), the period before only for the headline's
+    changes, and the trend's few counts for its twelve months."""
     target, period, filters, now = asked.target, asked.period, asked.filters, asked.now
-    before_groups, groups = count_each(
-        target.scope,
-        [previous(period), period],
-        now=now,
-        group_by=GroupBy.UNIT,
-        filters=filters,
-        db_session=conn,
+    (groups,) = count_each(
+        target.scope, [period], now=now, group_by=GroupBy.UNIT, filters=filters, db_session=conn
     )
     summary = reports.summary_of(
         target, period, add_up(groups), filters=filters, now=now, db_session=conn
     )
-    before = reports.summary_of(
-        target, previous(period), add_up(before_groups), filters=filters, now=now, db_session=conn
-    )
+    before_counts = previous_counts(asked, conn)
+    before = {"counts": before_counts, "figures": derive(before_counts)}
     children = reports.breakdown_of(groups, GroupBy.UNIT, db_session=conn)
     ranking = (
         reports.rank(target, children, min_answers=asked.min_answers)  # counted once
@@ -142,17 +138,44 @@ def report(asked: Asked, conn: Connection) -> dict[str, Any]:
     }
 
 
+def _unfiltered(asked: Asked) -> bool:
+    return asked.filters == Filters(tree=asked.filters.tree)
+
+
+def previous_counts(asked: Asked, conn: Connection) -> dict[str, int]:
+    """The previous period's counts its headline changes compare with: unfiltered months,
+    quarters and years from the counts kept per month, the overdue snapshot counted."""
+    period = previous(asked.period)
+    scope, now, filters = asked.target.scope, asked.now, asked.filters
+    if not _unfiltered(asked) or period.granularity is Granularity.DAY:
+        return count_each(scope, [period], now=now, filters=filters, db_session=conn)[0][""]
+    kept = month_counts.kept_counts(scope, months_of(period), tree=filters.tree, db_session=conn)
+    (snapshot,) = count_each(
+        scope, [period], now=now, filters=filters, only=SNAPSHOT_COUNTS, db_session=conn
+    )
+    return combine(kept) | {name: snapshot[""][name] for name in SNAPSHOT_COUNTS}
+
+
 def trend(asked: Asked, conn: Connection) -> list[dict[str, Any]]:
     """The twelve months' received, finished, late and satisfaction, as the page's table
     and charts show them (the series API gives every figure)."""
     months = months_up_to(asked.period, asked.now, SERIES_MONTHS)
-    each = count_each(
-        asked.target.scope,
-        months,
-        now=asked.now,
-        filters=asked.filters,
-        only=TREND_COUNTS,
-        db_session=conn,
+    each = (
+        [  # unfiltered: the counts kept per unit and month
+            {"": counts}
+            for counts in month_counts.kept_counts(
+                asked.target.scope, months, tree=asked.filters.tree, db_session=conn
+            )
+        ]
+        if _unfiltered(asked)
+        else count_each(
+            asked.target.scope,
+            months,
+            now=asked.now,
+            filters=asked.filters,
+            only=TREND_COUNTS,
+            db_session=conn,
+        )
     )
     return [
         {
