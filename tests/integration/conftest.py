@@ -58,6 +58,13 @@ def intake_url(database: Database) -> str:
     url = database.service_urls["intake"]
     with psycopg.connect(url) as conn:
         seed_reference_data(db_session=conn)
+        # The national list carries no public phone numbers: a department loads its units'
+        # own. The test world gives the units in service of the two provinces the tests use
+        # one, as such a list would, so pages and messages that print it can be checked.
+        conn.execute(
+            "UPDATE units SET public_phone = '024 3942 1234' WHERE retired_on IS NULL "
+            "AND public_phone IS NULL AND (path && ARRAY['000.00.00.H01', '000.00.00.H31'])"
+        )
     load_procedure_codes(url)
     return url
 

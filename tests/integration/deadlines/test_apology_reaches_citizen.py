@@ -184,7 +184,7 @@ def test_a_receipt_marks_the_letter_delivered_once_and_a_forged_one_changes_noth
             "SELECT name, public_phone FROM units WHERE code = %s", (systems.hanoi_commune,)
         ).fetchone()
     assert unit is not None
-    assert unit[1], "the seed gives every unit a public phone"
+    assert unit[1], "the test world gives its units a public phone"
     assert sms["body"].startswith(f"{unit[0]} xin lỗi ông/bà"), "intake's name of the unit"
     assert f"Hỏi đáp: {unit[1]}." in sms["body"]
     public = httpx.Client(base_url=platform.deadlines, timeout=20)  # the citizen's phone
