@@ -18,7 +18,6 @@ from psycopg.types.json import Jsonb
 
 from motcua.calendar import WorkingCalendar, overrides_from
 from motcua.db import recordset_text
-from motcua.dossier import ProcessingTime
 from motcua.kafka import Topic
 from motcua.keys import key_digest
 from motcua.outbox import enqueue_many
@@ -26,7 +25,7 @@ from services.intake.auth import Principal, new_api_key
 from services.intake.calendar.service import in_force
 from services.intake.history.batch import Planned
 from services.intake.history.planner import KnownUnit
-from services.intake.reference.catalog import ProcedureInfo, UnitInfo
+from services.intake.reference.catalog import ProcedureInfo, read_procedures, read_units
 
 SYSTEM_NAME = "history-import"
 """The upstream system imported dossiers are recorded under: created on first use, with a
@@ -76,27 +75,13 @@ class Reference:
 
 
 def load_reference(*, db_session: Connection) -> Reference:
-    """Every unit (retired ones with their retirement) and procedure, read once."""
+    """Every unit (retired ones with their retirement) and procedure, read once, as intake's
+    catalogue reads them."""
     units = {
-        code: KnownUnit(
-            UnitInfo(list(path), level, name, address, parent, title, phone), retired, successor
-        )
-        for code, path, level, name, address, parent, title, phone, retired, successor in (
-            db_session.execute(
-                "SELECT u.code, u.path, u.level, u.name, u.address, p.name, u.head_title, "
-                "u.public_phone, u.retired_on, u.successor_code FROM units u "
-                "LEFT JOIN units p ON p.code = u.parent_code"
-            )
-        )
+        code: KnownUnit(info, info.retired_on, info.successor)
+        for code, info in read_units(db_session).items()
     }
-    procedures = {
-        row[0]: ProcedureInfo(ProcessingTime(row[1], row[2]), *row[3:])
-        for row in db_session.execute(
-            "SELECT code, processing_amount, processing_unit, online_level, pause_policy, "
-            "active, name FROM procedures"
-        )
-    }
-    return Reference(units, procedures)
+    return Reference(units, read_procedures(db_session))
 
 
 def calendar_in_force(*, db_session: Connection) -> WorkingCalendar:

@@ -49,6 +49,29 @@ class ProcedureInfo:
     name: str = ""
 
 
+def read_units(db_session: Connection) -> dict[str, UnitInfo]:
+    """Every unit, retired ones with their retirement, by code."""
+    return {
+        row[0]: UnitInfo(list(row[1]), *row[2:])
+        for row in db_session.execute(
+            "SELECT u.code, u.path, u.level, u.name, u.address, p.name, u.head_title, "
+            "u.public_phone, u.retired_on, u.successor_code FROM units u "
+            "LEFT JOIN units p ON p.code = u.parent_code"
+        )
+    }
+
+
+def read_procedures(db_session: Connection) -> dict[str, ProcedureInfo]:
+    """Every procedure with its legal processing time, by code."""
+    return {
+        row[0]: ProcedureInfo(ProcessingTime(row[1], row[2]), *row[3:])
+        for row in db_session.execute(
+            "SELECT code, processing_amount, processing_unit, online_level, pause_policy, "
+            "active, name FROM procedures"
+        )
+    }
+
+
 class ReferenceCatalog:
     def __init__(self, ttl_s: float = 10.0) -> None:
         self.ttl_s = ttl_s
@@ -64,21 +87,7 @@ class ReferenceCatalog:
     def _refresh(self, db_session: Connection) -> None:
         if time.monotonic() - self._loaded_at < self.ttl_s:
             return
-        units = {
-            row[0]: UnitInfo(list(row[1]), *row[2:])
-            for row in db_session.execute(
-                "SELECT u.code, u.path, u.level, u.name, u.address, p.name, u.head_title, "
-                "u.public_phone, u.retired_on, u.successor_code FROM units u "
-                "LEFT JOIN units p ON p.code = u.parent_code"
-            )
-        }
-        procedures = {
-            row[0]: ProcedureInfo(ProcessingTime(row[1], row[2]), *row[3:])
-            for row in db_session.execute(
-                "SELECT code, processing_amount, processing_unit, online_level, pause_policy, "
-                "active, name FROM procedures"
-            )
-        }
+        units, procedures = read_units(db_session), read_procedures(db_session)
         with self._lock:
             self._units, self._procedures = units, procedures
             self._loaded_at = time.monotonic()
