@@ -24,25 +24,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import json
-import os
 import random
 import secrets
-import shutil
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
 import psycopg
 
-from bench.intake import ROOT, machine, pct
+from bench.intake import machine, pct
 from bench.results import write_section
+from bench.stack import open_bench_stack
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
 from motcua.reference import (
     ProcedureRef,
@@ -65,7 +61,8 @@ TARGET_P95_MS = 200.0
 ROOT_UNIT = "000.00.00.A00"
 CITY = "000.00.00.H01"
 DISTRICTS, WARDS = 30, 20
-PROVINCES = 63
+PROVINCES = 34
+"""Provinces since the reform of 1 July 2025 (the board bench's figures before issue 27 used 63)."""
 FIELDS = (
     "residence",
     "civil_status",
@@ -125,27 +122,9 @@ class BenchDatabase:
 
 
 def open_postgres() -> tuple[str, Callable[[], None]]:
-    """The administrator URL of the stack in ``BENCH_ENV``, or of infrastructure started for
-    this run (``.bench-stack/``, stopped afterwards)."""
-    named = os.environ.get("BENCH_ENV")
-    if named:
-        return str(json.loads(Path(named).read_text())["DATABASE_URL"]), lambda: None
-    state = ROOT / ".bench-stack"
-    stack_cmd = [sys.executable, str(ROOT / "deploy/local/stack.py")]
-    down = [*stack_cmd, "down", "--state-dir", str(state)]
-    subprocess.run(down, check=False, stdout=subprocess.DEVNULL)
-    shutil.rmtree(state, ignore_errors=True)
-    subprocess.run(
-        [*stack_cmd, "up", "--infra-only", "--any-port", "--state-dir", str(state)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-
-    def stop() -> None:
-        subprocess.run(down, check=False, stdout=subprocess.DEVNULL)
-        shutil.rmtree(state, ignore_errors=True)
-
-    return str(json.loads((state / "endpoints.json").read_text())["DATABASE_URL"]), stop
+    """The administrator URL of the bench's PostgreSQL (:mod:`bench.stack`)."""
+    env, _, stop = open_bench_stack(infra_only=True)
+    return env["DATABASE_URL"], stop
 
 
 def create_database(admin_url: str) -> BenchDatabase:

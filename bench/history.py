@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +51,7 @@ from confluent_kafka.admin import AdminClient
 from bench.history_file import THANH_HOA, Written, history_spec, open_spec, write
 from bench.intake import ROOT, machine
 from bench.results import pct, write_section
+from bench.stack import open_bench_stack
 from motcua.identity import Officer, Role, TokenIssuer
 from services.intake.reference.national import MINISTRY, province_police_code
 from services.reporting.access import new_api_key
@@ -171,28 +170,9 @@ class Stack:
 
 
 def open_stack() -> tuple[Stack, Callable[[], None]]:
-    """The stack in ``BENCH_ENV``, or a whole one started in ``.bench-stack/`` (stopped
-    and removed afterwards)."""
-    named = os.environ.get("BENCH_ENV")
-    if named:
-        path = Path(named)
-        return Stack(json.loads(path.read_text()), path.parent), lambda: None
-    state = ROOT / ".bench-stack"
-    stack_cmd = [sys.executable, str(ROOT / "deploy/local/stack.py")]
-    down = [*stack_cmd, "down", "--state-dir", str(state)]
-    subprocess.run(down, check=False, stdout=subprocess.DEVNULL)
-    shutil.rmtree(state, ignore_errors=True)
-    subprocess.run(
-        [*stack_cmd, "up", "--any-port", "--no-demo", "--state-dir", str(state)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-
-    def stop() -> None:
-        subprocess.run(down, check=False, stdout=subprocess.DEVNULL)
-        shutil.rmtree(state, ignore_errors=True)
-
-    return Stack(json.loads((state / "endpoints.json").read_text()), state), stop
+    """The whole stack the bench runs on (:mod:`bench.stack`)."""
+    env, state, stop = open_bench_stack(infra_only=False)
+    return Stack(env, state), stop
 
 
 def _count(url: str, sql: str) -> int:

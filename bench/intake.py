@@ -19,9 +19,7 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -38,8 +36,8 @@ from confluent_kafka import Consumer, TopicPartition
 from bench.ceilings import measure
 from bench.cpu import Phase, idle_rates, settle
 from bench.profile import Hotspots, Sampling, can_sample
+from bench.stack import open_bench_stack
 from motcua.kafka import Topic
-from services.intake.reference.catalog import ReferenceCatalog
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -59,37 +57,18 @@ class Stack:
 
 
 def open_stack() -> tuple[Stack, Callable[[], None]]:
-    named = os.environ.get("BENCH_ENV")
-    state = ROOT / ".bench-stack"
-    stack_cmd = [sys.executable, str(ROOT / "deploy/local/stack.py")]
-    if named:
-        env, stop = json.loads(Path(named).read_text()), (lambda: None)
-    else:
-        subprocess.run(
-            [*stack_cmd, "down", "--state-dir", str(state)], check=False, stdout=subprocess.DEVNULL
-        )
-        shutil.rmtree(state, ignore_errors=True)
-        subprocess.run(
-            [*stack_cmd, "up", "--any-port", "--no-demo", "--state-dir", str(state)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        env = json.loads((state / "endpoints.json").read_text())
-
-        def stop() -> None:
-            subprocess.run(
-                [*stack_cmd, "down", "--state-dir", str(state)],
-                check=False,
-                stdout=subprocess.DEVNULL,
-            )
-            shutil.rmtree(state, ignore_errors=True)
-
+    env, _, stop = open_bench_stack(infra_only=False)
     root = env["MOTCUA_DEMO_UPSTREAM_UNIT"]
-    _add_communes(env["INTAKE_DATABASE_URL"], root)
     with psycopg.connect(env["INTAKE_DATABASE_URL"]) as conn:
+        # The demo province's units in service: Hà Nội's police, its departments and its 126
+        # communes of the national tree, so receipts spread over a province's daily counters
+        # as real traffic does (a retired unit would refuse them).
         units = [
             r[0]
-            for r in conn.execute("SELECT code FROM units WHERE path @> ARRAY[%s]::text[]", (root,))
+            for r in conn.execute(
+                "SELECT code FROM units WHERE path @> ARRAY[%s]::text[] AND retired_on IS NULL",
+                (root,),
+            )
         ]
         procedure = conn.execute(
             "SELECT code FROM procedures WHERE processing_unit = 'working_days' "
@@ -106,32 +85,6 @@ def open_stack() -> tuple[Stack, Callable[[], None]]:
         procedure[0],
         env["DATABASE_URL"],
     ), stop
-
-
-COMMUNES = 500
-"""Communes the benchmark adds under the demo province: a province's real size (Hà Nội
-has 126 communes and wards, the country 3,321). The seed has seven units, and every
-receipt of a unit's day takes that day's counter, so seven units would make the
-benchmark a queue on seven rows that real traffic, spread over a province, is not."""
-
-
-def _add_communes(intake_db: str, province: str) -> None:
-    """The province's communes, as reference data (intake has no API for units; its
-    catalogue reads them within ``ttl_s``, so the benchmark waits that long)."""
-    with psycopg.connect(intake_db) as conn:
-        row = conn.execute("SELECT path FROM units WHERE code = %s", (province,)).fetchone()
-        assert row, f"no unit {province}"
-        added = conn.execute(
-            "INSERT INTO units (code, parent_code, name, level, address, path) "
-            "SELECT format('9%%s.%%s.00.H01', lpad((n / 100)::text, 2, '0'), "
-            "lpad((n %% 100)::text, 2, '0')), %s, 'Công an xã thử ' || n, 'commune', "
-            "'Hà Nội', %s::text[] || format('9%%s.%%s.00.H01', lpad((n / 100)::text, 2, '0'), "
-            "lpad((n %% 100)::text, 2, '0')) FROM generate_series(0, %s - 1) AS n "
-            "ON CONFLICT (code) DO NOTHING",
-            (province, list(row[0]), COMMUNES),
-        ).rowcount
-    if added:
-        time.sleep(ReferenceCatalog().ttl_s + 1)
 
 
 def command(stack: Stack) -> dict[str, Any]:

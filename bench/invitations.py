@@ -19,12 +19,9 @@ receipt endpoint, one call per message, is the real service's extra cost).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
-import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -40,6 +37,7 @@ from pydantic import SecretStr
 
 from bench.board import BenchDatabase, drop_database
 from bench.results import pct, write_section
+from bench.stack import open_bench_stack
 from motcua.contracts import EventType, encode_event, new_event, structured_headers
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir, open_pool
 from motcua.delivery import Contact
@@ -61,26 +59,8 @@ class Contacts:
 
 
 def open_stack() -> tuple[str, str, Callable[[], None]]:
-    named = os.environ.get("BENCH_ENV")
-    if named:
-        env = json.loads(Path(named).read_text())
-        return env["KAFKA_BOOTSTRAP_SERVERS"], env["DATABASE_URL"], lambda: None
-    state = ROOT / ".bench-stack"
-    stack = [sys.executable, str(ROOT / "deploy/local/stack.py")]
-    down = [*stack, "down", "--state-dir", str(state)]
-    subprocess.run(down, check=False, stdout=subprocess.DEVNULL)
-    shutil.rmtree(state, ignore_errors=True)
-    subprocess.run(
-        [*stack, "up", "--infra-only", "--any-port", "--state-dir", str(state)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    env = json.loads((state / "endpoints.json").read_text())
-
-    def stop() -> None:
-        subprocess.run(down, check=False, stdout=subprocess.DEVNULL)
-        shutil.rmtree(state, ignore_errors=True)
-
+    """The bench's Kafka and PostgreSQL (:mod:`bench.stack`)."""
+    env, _, stop = open_bench_stack(infra_only=True)
     return env["KAFKA_BOOTSTRAP_SERVERS"], env["DATABASE_URL"], stop
 
 

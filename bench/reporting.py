@@ -40,8 +40,9 @@ import psycopg
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from bench.board import BenchDatabase, drop_database, open_postgres
+from bench.board import BenchDatabase, drop_database
 from bench.results import pct, write_section
+from bench.stack import open_bench_stack
 from motcua.contracts import EventType, format_instant, new_event, structured_headers
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
 from motcua.dossier import ClockState
@@ -392,15 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md")
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
-    named = os.environ.get("BENCH_ENV")
-    admin_url, stop = open_postgres()
-    bootstrap = (
-        json.loads(Path(named).read_text())["KAFKA_BOOTSTRAP_SERVERS"]
-        if named
-        else json.loads((ROOT / ".bench-stack" / "endpoints.json").read_text())[
-            "KAFKA_BOOTSTRAP_SERVERS"
-        ]
-    )
+    env, _, stop = open_bench_stack(infra_only=True)
+    admin_url, bootstrap = env["DATABASE_URL"], env["KAFKA_BOOTSTRAP_SERVERS"]
     try:
         runs = live_runs(bootstrap, admin_url, args.rate, args.seconds, args.flat)
         runs.append(replay_run(bootstrap, admin_url, args.replay))
