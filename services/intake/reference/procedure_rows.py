@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.intake.reference.line_error import LineError
 from services.intake.reference.models import OnlineLevel, Procedure, ProcedureField, ResultChannel
 
 Cell = str | int | float | None
@@ -100,17 +101,6 @@ _WHOLE_NUMBER = re.compile(r"^[0-9]+$")
 
 class HeaderError(ValueError):
     """The file's header lacks a column the import needs: nothing can be read."""
-
-
-@dataclass(frozen=True)
-class LineError:
-    line: int
-    column: str
-    """The column as the file's header names it."""
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}, field {self.column}: {self.message}"
 
 
 @dataclass(frozen=True)

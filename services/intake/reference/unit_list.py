@@ -18,23 +18,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.intake.reference.line_error import LineError
 from services.intake.reference.models import Unit
 
 COLUMNS = ("code", "name", "level", "parent", "address", "successor")
 OPTIONAL_COLUMNS = ("retired_on",)
 Path = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LineError:
-    """One thing wrong with the file, where it is (line 1 is the header)."""
-
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}, field {self.field}: {self.message}"
 
 
 class UnitListRefused(Exception):

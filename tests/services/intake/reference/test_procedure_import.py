@@ -135,7 +135,7 @@ def test_every_bad_field_of_a_line_is_named_and_the_good_lines_still_come(
     bad = ["3", "1.00422", "", "Quản lý vũ khí", "bảy", "tuần", "Mức độ 9", "Bồ câu", "x", ""]
     parsed = _csv(tmp_path, "".join(_line(c) for c in (VI_HEADER, bad, RESIDENCE)))
     assert [p.code for p in parsed.procedures] == ["1.004222"]
-    assert [(e.line, e.column) for e in parsed.errors] == [
+    assert [(e.line, e.field) for e in parsed.errors] == [
         (2, "Mã thủ tục"),
         (2, "Tên thủ tục"),
         (2, "Lĩnh vực"),
@@ -144,7 +144,7 @@ def test_every_bad_field_of_a_line_is_named_and_the_good_lines_still_come(
         (2, "Mức độ DVC"),
         (2, "Hình thức trả kết quả"),
     ]
-    messages = {error.column: error.message for error in parsed.errors}
+    messages = {error.field: error.message for error in parsed.errors}
     assert "'Quản lý vũ khí' is not a field of the police catalogue" in messages["Lĩnh vực"]
     assert "'tuần' is not a unit of time" in messages["Đơn vị thời hạn"]
     assert "'Bồ câu' is not a result channel" in messages["Hình thức trả kết quả"]
