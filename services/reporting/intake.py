@@ -4,13 +4,11 @@ state that the reconciliation compares the figures with."""
 
 from __future__ import annotations
 
-import json
-import re
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from psycopg import Connection
 
 from motcua.db import recordset
@@ -19,6 +17,10 @@ from services.reporting import store
 
 class IntakeUnavailable(Exception):
     """Intake did not answer, or answered with an error."""
+
+
+UNITS_PATH = "/v1/units?include_retired=true&limit=5000"
+"""Retired units too: their figures roll up to their successors."""
 
 
 @dataclass(frozen=True)
@@ -31,22 +33,31 @@ class IntakeApi:
         return self._page(path + ("?" + urllib.parse.urlencode(query) if query else ""))[0]
 
     def _page(self, path_qs: str) -> tuple[Any, str | None]:
-        """One answer's body and the path of its ``rel="next"`` page, if any."""
+        """One answer's body and the path of its ``Link: rel="next"`` page, if any."""
         url = f"{self.base_url.rstrip('/')}{path_qs}"
-        request = urllib.request.Request(url, headers={"X-API-Key": self.api_key})  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
-                following = _next_link(response.headers.get_all("Link") or [])
-                return json.loads(response.read()), following
-        except (OSError, ValueError) as exc:
+            response = httpx.get(
+                url, headers={"X-API-Key": self.api_key}, timeout=self.timeout_s
+            ).raise_for_status()
+            link = response.links.get("next")
+            following = None if link is None else httpx.URL(url).join(link["url"])
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
             raise IntakeUnavailable(f"{path_qs}: {exc}") from None
+        if following is None:
+            return body, None
+        return body, following.raw_path.decode()
 
     def units(self) -> list[dict[str, Any]]:
-        """Every unit, retired ones too (their figures roll up to their successors), each
-        with ``successor`` and ``retired_on``: all pages, following ``rel="next"``."""
+        """Every unit, retired ones too, each with ``successor`` and ``retired_on``: all
+        pages, following ``rel="next"`` (a next page read already is an outage, not a loop)."""
         units: list[dict[str, Any]] = []
-        following: str | None = "/v1/units?include_retired=true&limit=5000"
+        visited: set[str] = set()
+        following: str | None = UNITS_PATH
         while following is not None:
+            if following in visited:
+                raise IntakeUnavailable(f"/v1/units: the next page {following} was read already")
+            visited.add(following)
             body, following = self._page(following)
             if not isinstance(body, list):
                 raise IntakeUnavailable("/v1/units: not a list")
@@ -62,20 +73,6 @@ class IntakeApi:
             "/v1/dossiers/tally", **({"unit": unit_code} if unit_code else {})
         )
         return result
-
-
-_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
-
-
-def _next_link(headers: list[str]) -> str | None:
-    """The path of the ``Link: <...>; rel="next"`` page (RFC 8288), None on the last page."""
-    for header in headers:
-        for link in header.split(","):
-            found = _NEXT.search(link)
-            if found:
-                target = urllib.parse.urlsplit(found.group(1))
-                return f"{target.path}?{target.query}" if target.query else target.path
-    return None
 
 
 def refresh_catalogue(api: IntakeApi, *, db_session: Connection) -> tuple[int, int]:

@@ -71,3 +71,27 @@ def test_units_follows_every_next_link_and_asks_for_retired_units(intake: str) -
 def test_an_intake_that_does_not_answer_is_unavailable() -> None:
     with pytest.raises(IntakeUnavailable):
         IntakeApi("http://127.0.0.1:9", "key", timeout_s=1).units()
+
+
+class _Circular(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        """Every page says the next one is the first again."""
+        self.send_response(200)
+        self.send_header("Link", '</v1/units?include_retired=true&limit=5000>; rel="next"')
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(UNITS[:1]).encode())
+
+    def log_message(self, *_: Any) -> None:
+        """Quiet."""
+
+
+def test_a_next_link_that_goes_round_in_a_circle_is_an_outage() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Circular)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(IntakeUnavailable, match="read already"):
+            IntakeApi(f"http://127.0.0.1:{server.server_address[1]}", "key", timeout_s=5).units()
+    finally:
+        server.shutdown()
+        server.server_close()
