@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,89 +15,34 @@ import psycopg
 import pytest
 
 from motcua.contracts import (
-    EventType,
     History,
     encode_event,
-    format_instant,
-    new_event,
 )
-from motcua.dossier import ClockState
 from motcua.kafka import Topic
 from tests.conftest import Database, Infra
 from tests.integration import kafka_log
 from tests.integration.deadlines.test_alerts import UNIT, Worker
 from tests.integration.deadlines.test_alerts import _produce as produce
+from tests.services.reporting.events import Dossier
 
 LONG_AGO = datetime(2024, 3, 4, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội, a Monday
 
 
-def _event(
-    kind: EventType,
-    dossier_id: str,
-    sequence: int,
-    at: datetime,
-    clock: ClockState,
-    history: History,
-    **data: Any,
-) -> dict[str, Any]:
-    return new_event(
-        kind,
-        source="/motcua/intake",
-        subject=dossier_id,
-        time=at,
-        data={
-            "dossier_id": dossier_id,
-            "dossier_code": f"000.00.01.H01-240304-{uuid.uuid4().int % 10000:04d}",
-            "unit_code": UNIT[-1],
-            "unit_path": UNIT,
-            "procedure_code": "1.004194",
-            "sequence": sequence,
-            "clock": clock.as_json(),
-            **data,
-        },
+def _dossier(received: datetime, history: History) -> Dossier:
+    """A dossier at the board's unit, due three days after it was received."""
+    return Dossier(
+        unit_path=tuple(UNIT),
+        received_at=received,
+        due_at=received + timedelta(days=3),
         history=history,
-    )
-
-
-def _received(dossier_id: str, received: datetime, due: datetime, history: History) -> Any:
-    return _event(
-        EventType.DOSSIER_RECEIVED,
-        dossier_id,
-        1,
-        received,
-        ClockState(running=True, due_at=due, original_due_at=due),
-        history,
-        channel="in_person",
-        applicant_ref="apl_abcdefghijklmnopqrstu",
-        applicant_kind="citizen",
-        contact_preference="sms",
-        received_at=format_instant(received),
-        clock_starts_at=format_instant(received),
-        processing_time={"amount": 3, "unit": "working_days"},
-        online_level="full",
     )
 
 
 def _closed_dossier(n: int) -> list[dict[str, Any]]:
     """Received and completed long ago, every other one after its due date."""
-    dossier_id = str(uuid.uuid4())
-    received = LONG_AGO + timedelta(days=n)
-    due = received + timedelta(days=3)
-    completed = due + timedelta(days=2 if n % 2 else -1)
-    closed = ClockState(running=False, due_at=due, original_due_at=due, closed=True)
-    return [
-        _received(dossier_id, received, due, History.CLOSED),
-        _event(
-            EventType.DOSSIER_COMPLETED,
-            dossier_id,
-            2,
-            completed,
-            closed,
-            History.CLOSED,
-            outcome="granted",
-            late=completed > due,
-        ),
-    ]
+    dossier = _dossier(LONG_AGO + timedelta(days=n), History.CLOSED)
+    completed = dossier.due_at + timedelta(days=2 if n % 2 else -1)
+    return [dossier.received(), dossier.completed(completed)]
 
 
 @pytest.fixture
@@ -139,8 +83,8 @@ def test_closed_history_raises_nothing_and_open_history_is_alerted_on_arrival(
     closed = [event for n in range(40) for event in _closed_dossier(n)]
     closed_ids = {event["subject"] for event in closed}
     # Imported still open, due long ago: the law owes the citizen an apology from now on.
-    still_open = str(uuid.uuid4())
-    opened = _received(still_open, LONG_AGO, LONG_AGO + timedelta(days=3), History.OPEN)
+    open_dossier = _dossier(LONG_AGO, History.OPEN)
+    still_open, opened = open_dossier.dossier_id, open_dossier.received()
     # Keyed and partitioned as intake's relay does it (murmur2), like test_alerts.
     produce(infra, [(e["subject"].encode(), encode_event(e)) for e in [*closed, opened]])
     _wait_committed(

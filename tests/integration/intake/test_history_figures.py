@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -17,7 +16,12 @@ from motcua.identity import Role, TokenIssuer
 from services.reporting.projection import TOPICS
 from tests.conftest import Database, Infra
 from tests.integration.conftest import wait_for
-from tests.integration.intake.test_history_import import procedures, run_import, write_lines
+from tests.integration.intake.test_history_import import (
+    outbox_payloads,
+    procedures,
+    run_import,
+    write_lines,
+)
 from tests.integration.reporting.conftest import (
     Topics,
     consumer_for,
@@ -100,17 +104,6 @@ def _topics(infra: Infra) -> Topics:
     return Topics(infra, names)
 
 
-def _published(intake_url: str, codes: list[str]) -> list[dict[str, Any]]:
-    """The import's events as the outbox relay publishes them: in the outbox's order."""
-    with psycopg.connect(intake_url) as conn:
-        rows = conn.execute(
-            "SELECT payload FROM outbox WHERE payload -> 'data' ->> 'dossier_code' = ANY(%s) "
-            "ORDER BY id",
-            (codes,),
-        ).fetchall()
-    return [row[0] for row in rows]
-
-
 def test_a_provinces_figures_after_an_import_equal_a_recomputation_from_intakes_records(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -128,7 +121,7 @@ def test_a_provinces_figures_after_an_import_equal_a_recomputation_from_intakes_
     source = write_lines(tmp_path / "cao-bang.jsonl", lines)
     assert run_import(monkeypatch, intake_url, str(source)) == 0
     codes = [line["dossier_code"] for line in lines]
-    events = _published(intake_url, codes)
+    events = outbox_payloads(intake_url, codes)
 
     topics = _topics(infra)
     before = stored_offsets(reporting_db, topics)

@@ -87,16 +87,21 @@ def snapshot(intake_url: str) -> dict[str, list[tuple[Any, ...]]]:
         return {name: conn.execute(query).fetchall() for name, query in queries.items()}
 
 
-def outbox_events(intake_url: str, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Each dossier's events in the outbox, in the order the relay publishes them."""
+def outbox_payloads(intake_url: str, codes: list[str]) -> list[dict[str, Any]]:
+    """The dossiers' events in the outbox, in the order the relay publishes them."""
     with psycopg.connect(intake_url) as conn:
         rows = conn.execute(
             "SELECT payload FROM outbox WHERE payload -> 'data' ->> 'dossier_code' = ANY(%s) "
             "ORDER BY id",
             (codes,),
         ).fetchall()
+    return [row[0] for row in rows]
+
+
+def outbox_events(intake_url: str, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each dossier's events in the outbox, in the order the relay publishes them."""
     events: dict[str, list[dict[str, Any]]] = {}
-    for (payload,) in rows:
+    for payload in outbox_payloads(intake_url, codes):
         events.setdefault(payload["data"]["dossier_code"], []).append(payload)
     return events
 

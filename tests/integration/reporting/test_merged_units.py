@@ -64,6 +64,20 @@ def _merged_tree(province: Province) -> tuple[str, str]:
     return f"{prefix}.01.98.T01", f"{prefix}.01.99.T01"
 
 
+def _merged_units(province: Province) -> list[dict[str, Any]]:
+    """Intake's units for :func:`_merged_tree`: the province, its first two communes, and
+    the two retired ones, ``old`` succeeded by the first commune and ``first`` by ``old``."""
+    first, old = _merged_tree(province)
+    base = (ROOT, province.code)
+    return [
+        _unit(base),
+        _unit((*base, province.communes[0])),
+        _unit((*base, province.communes[1])),
+        _unit((*base, old), province.communes[0]),
+        _unit((*base, first), old),
+    ]
+
+
 def _consume(infra: Infra, reporting_db: str, topics: Topics, events: list[Any]) -> None:
     topics.publish(events)
     with consuming(consumer_for(infra, reporting_db, topics)):
@@ -101,16 +115,7 @@ def test_a_merged_communes_old_dossiers_roll_up_to_its_successor(
     events = [d.received() for d in (*olds, older, today)]
     events += [d.completed(at(5, 9)) for d in (*olds, older)]
     _consume(infra, reporting_db, topics, events)
-    _refresh(
-        reporting_db,
-        [
-            _unit(base),
-            _unit((*base, successor)),
-            _unit((*base, province.communes[1])),
-            _unit((*base, old), successor),
-            _unit((*base, first), old),
-        ],
-    )
+    _refresh(reporting_db, _merged_units(province))
     sign_in(client, signer, province.code, Role.LEADER)
 
     rolled = _received(client, successor)

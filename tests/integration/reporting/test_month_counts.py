@@ -26,8 +26,8 @@ from tests.integration.reporting.conftest import (
 from tests.integration.reporting.test_merged_units import (
     _consume,
     _merged_tree,
+    _merged_units,
     _refresh,
-    _unit,
 )
 from tests.services.reporting.events import ROOT, Dossier, at
 
@@ -103,7 +103,6 @@ def test_the_kept_month_counts_equal_the_plain_count(
 ) -> None:
     first, old = _merged_tree(province)
     successor = province.communes[0]
-    base = (ROOT, province.code)
     work, later = _story(province)
     _consume(infra, reporting_db, topics, work)
     with psycopg.connect(reporting_db) as conn:
@@ -115,16 +114,7 @@ def test_the_kept_month_counts_equal_the_plain_count(
     with consuming(consumer_for(infra, reporting_db, topics)):
         total = len(work) + len(later)
         wait_for(lambda: stored_offsets(reporting_db, topics) == total, what="stored")
-    _refresh(
-        reporting_db,
-        [
-            _unit(base),
-            _unit((*base, successor)),
-            _unit((*base, province.communes[1])),
-            _unit((*base, old), successor),
-            _unit((*base, first), old),
-        ],
-    )
+    _refresh(reporting_db, _merged_units(province))
 
     with psycopg.connect(reporting_db) as conn:
         codes = (province.code, successor, province.communes[1], old, first)
