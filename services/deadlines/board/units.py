@@ -47,24 +47,13 @@ class UnitChoice:
     to pick a province and filter first)."""
 
 
-def successor_of(unit: UnitRef) -> str | None:
-    """The unit carrying on a retired unit's work (None while it is in service)."""
-    successor: str | None = getattr(unit, "successor", None)
-    return successor
-
-
-def in_service(unit: UnitRef) -> bool:
-    return getattr(unit, "retired_on", None) is None
-
-
 def carried_over(units: Iterable[UnitRef], code: str) -> tuple[str, ...]:
     """The retired units whose work ``code`` carries on, through every merger that led to
     it (a commune merged into one merged again later), sorted; empty when none did."""
     predecessors: dict[str, list[str]] = {}
     for unit in units:
-        successor = successor_of(unit)
-        if successor is not None and successor != unit.code:
-            predecessors.setdefault(successor, []).append(unit.code)
+        if unit.successor is not None and unit.successor != unit.code:
+            predecessors.setdefault(unit.successor, []).append(unit.code)
     found: set[str] = set()
     waiting = [code]
     while waiting:
@@ -106,7 +95,7 @@ def _groups(
     by_code = {u.code: u for u in units}
     grouped: dict[str | None, list[UnitRef]] = {}
     for unit in units:
-        if in_service(unit):
+        if unit.retired_on is None:
             grouped.setdefault(_province_of(unit, by_code), []).append(unit)
     outside = grouped.pop(None, [])
     groups = [UnitGroup(None, _options(outside, names))] if outside else []
@@ -130,7 +119,7 @@ def unit_choice(
     """The select for an officer's subtree (``units``, root first) with ``chosen`` in the
     filter: just the officer's unit while the tree is unknown, and a chosen unit the
     groups do not offer kept as it was asked."""
-    if not any(in_service(u) for u in units):
+    if not any(u.retired_on is None for u in units):
         return UnitChoice([UnitGroup(None, [UnitOption(officer_unit, names.unit(officer_unit))])])
     groups, by_province = _groups(units, next((u for u in units if u.code == chosen), None), names)
     offered = {option.code for group in groups for option in group.options}
