@@ -310,13 +310,6 @@ def _legacy_commune(
     )
 
 
-def successor_of_legacy_commune(old_province: int, old_commune: int) -> str | None:
-    """The code of the commune police that took over an old commune's work, or None when
-    the library does not know the old commune."""
-    target = _mapping()[1].get((old_province, old_commune))
-    return None if target is None else commune_police_code(*target)
-
-
 def iter_national_units() -> Iterator[Unit]:
     """Today's tree, then the retired units: the order an upsert needs."""
     yield from current_units()

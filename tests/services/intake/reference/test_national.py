@@ -17,7 +17,6 @@ from services.intake.reference.national import (
     legacy_commune_police_code,
     legacy_units,
     police_name,
-    successor_of_legacy_commune,
 )
 from services.intake.reference.seed import load_units, unit_paths
 
@@ -82,8 +81,6 @@ def test_the_merged_wards_of_ba_dinh_go_to_phuong_ba_dinh() -> None:
         "Công an phường Quán Thánh",
     )
     assert truc_bach.successor == quan_thanh.successor == ba_dinh
-    assert successor_of_legacy_commune(1, 4) == ba_dinh
-    assert successor_of_legacy_commune(1, 99_999) is None
 
 
 def test_a_merged_province_is_retired_into_its_successor() -> None:
