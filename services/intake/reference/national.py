@@ -184,13 +184,23 @@ _Official = tuple[int, int]
 """A commune by its official codes: (province, commune)."""
 
 
-def _legacy_keys() -> dict[str, tuple[int, int, str]]:
-    """The library's key of each old commune -> (old province, old commune, province name)."""
+@dataclass(frozen=True)
+class _Old:
+    """A commune before the reform: its official codes and names."""
+
+    province: int
+    commune: int
+    province_name: str
+    commune_name: str
+
+
+def _legacy_keys() -> dict[str, _Old]:
+    """The library's key of each old commune -> the commune."""
     with _dataset() as db:
         return {
-            f"{pk}_{dk}_{wk}": (int(pc), int(wc), province)
-            for pk, dk, wk, pc, wc, province in db.execute(
-                "SELECT provinceKey, districtKey, wardKey, provinceCode, wardCode, province "
+            f"{pk}_{dk}_{wk}": _Old(int(pc), int(wc), province, ward)
+            for pk, dk, wk, pc, wc, province, ward in db.execute(
+                "SELECT provinceKey, districtKey, wardKey, provinceCode, wardCode, province, ward "
                 "FROM admin_units_legacy WHERE wardCode IS NOT NULL AND wardCode != ''"
             )
         }
@@ -233,77 +243,64 @@ def _successor_keys(converter: dict[str, dict[str, object]]) -> Iterator[tuple[s
 
 
 @cache
-def _mapping() -> tuple[dict[int, int], dict[tuple[int, int], _Official], dict[int, str]]:
-    """(old province -> new province, (old province, old commune) -> (new province, new
-    commune), old province -> its name), all by official codes."""
+def _mapping() -> tuple[dict[int, int], dict[_Old, _Official]]:
+    """(old province -> new province, old commune -> (new province, new commune)), by
+    official codes."""
     legacy = _legacy_keys()
     official = _official_of_new()
-    communes: dict[tuple[int, int], _Official] = {}
-    for old, province_key, ward_key in _successor_keys(_converter()):
-        if old in legacy:
-            province, code, _ = legacy[old]
-            communes[(province, code)] = official[(province_key, ward_key)]
+    communes = {
+        legacy[old]: official[(province_key, ward_key)]
+        for old, province_key, ward_key in _successor_keys(_converter())
+        if old in legacy
+    }
     provinces: dict[int, int] = {}
-    for (old_province, _), (new_province, _) in communes.items():
-        provinces.setdefault(old_province, new_province)
-    names = {province: name for province, _, name in legacy.values()}
-    return provinces, communes, names
+    for old_commune, (new_province, _) in communes.items():
+        provinces.setdefault(old_commune.province, new_province)
+    return provinces, communes
 
 
 def legacy_units() -> list[Unit]:
     """The provincial and commune police the 2025 reform retired, each naming its successor
     (parents first; the current tree must be loaded before them).
 
-    A commune kept under its own code by the reform is not retired here: the new list has
-    it. The abolished district level is not rebuilt: an old commune hangs under its old
-    province (docs/units.md).
+    Every old commune is retired, a commune the reform kept whole included: its police
+    answered to a district that no longer exists. The district level is not rebuilt: an
+    old commune hangs under its old province (docs/units.md).
     """
-    provinces, communes, names = _mapping()
+    provinces, communes = _mapping()
+    names = {old.province: old.province_name for old in communes}
     current = {p.code.value for p in Province.iter_all()}
     units: list[Unit] = []
-    for old, new in sorted(provinces.items()):
-        if old in current:
+    for old_province, new_province in sorted(provinces.items()):
+        if old_province in current:
             continue
         units.append(
             Unit(
-                code=province_police_code(old),
-                name=police_name(names[old]),
+                code=province_police_code(old_province),
+                name=police_name(names[old_province]),
                 level=UnitLevel.PROVINCE,
                 parent=MINISTRY,
-                address=names[old],
+                address=names[old_province],
                 head_title="Giám đốc",
-                successor=province_police_code(new),
+                successor=province_police_code(new_province),
                 retired_on=REFORM_DAY,
             )
         )
-    for (old_province, old_code), (new_province, new_code) in sorted(communes.items()):
-        units.append(_legacy_commune(old_province, old_code, new_province, new_code, names))
+    for old, (new_province, new_code) in sorted(
+        communes.items(), key=lambda item: (item[0].province, item[0].commune)
+    ):
+        units.append(_legacy_commune(old, new_province, new_code))
     return units
 
 
-@cache
-def _legacy_names() -> dict[tuple[int, int], str]:
-    with _dataset() as db:
-        return {
-            (int(pc), int(wc)): ward
-            for pc, wc, ward in db.execute(
-                "SELECT provinceCode, wardCode, ward FROM admin_units_legacy "
-                "WHERE wardCode IS NOT NULL AND wardCode != ''"
-            )
-        }
-
-
-def _legacy_commune(
-    old_province: int, old_code: int, new_province: int, new_code: int, names: dict[int, str]
-) -> Unit:
-    commune = _legacy_names()[(old_province, old_code)]
-    name = police_name(commune)
+def _legacy_commune(old: _Old, new_province: int, new_code: int) -> Unit:
+    name = police_name(old.commune_name)
     return Unit(
-        code=legacy_commune_police_code(old_province, old_code),
+        code=legacy_commune_police_code(old.province, old.commune),
         name=name,
         level=UnitLevel.COMMUNE,
-        parent=province_police_code(old_province),
-        address=f"{_tidy(commune)}, {names[old_province]}",
+        parent=province_police_code(old.province),
+        address=f"{_tidy(old.commune_name)}, {old.province_name}",
         head_title=_head_title(name),
         successor=commune_police_code(new_province, new_code),
         retired_on=REFORM_DAY,
