@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHART_JS := services/reporting/static/chart.umd.min.js
 
-.PHONY: up down status test lint unit bench clean
+.PHONY: up down status test lint unit chaos bench clean
 
 $(STAMP): pyproject.toml $(CHART_JS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ test: lint
 ## unit: the tests that need no Kafka or PostgreSQL
 unit: $(STAMP)
 	$(PY) -m pytest -m 'not integration'
+
+## chaos: the long failure runs, of which `make test` runs short versions (a whole minute
+##        without Kafka under traffic instead of 20 s)
+chaos: $(STAMP)
+	MOTCUA_OUTAGE_S=60 $(PY) -m pytest tests/integration/test_kafka_outage.py
 
 ## bench: every benchmark (intake, deadlines timer, alert lag, board pages); figures go to bench/RESULTS.md
 bench: $(STAMP)

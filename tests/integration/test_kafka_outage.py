@@ -1,11 +1,12 @@
 """A Kafka outage under traffic, on a broker of this test's own (the session's is left
 alone) and a database of its own, with the four services as ``make up`` runs them.
 
-Phase one: the broker stops for a minute while a desk keeps receiving dossiers, then comes
-back. Checked: the outbox lag gauge rose above 30 s during the outage, no service's log
-grew by 1 MB, every service is ready again within 60 s, the overdue alerts of dossiers
-that fell due during the outage were out within 30 s of the broker's return, a minute
-later new alerts were out within 1 s of their due instant again, and every accepted
+Phase one: the broker stops for a minute (``make chaos``; 20 s inside ``make test``, set
+by ``MOTCUA_OUTAGE_S``) while a desk keeps receiving dossiers, then comes back. Checked:
+the outbox lag gauge rose above half the outage during it, no service's log grew by 1 MB,
+every service is ready again within 60 s, the overdue alerts of dossiers that fell due
+during the outage were out within 30 s of the broker's return, one outage's length later
+new alerts were out within 1 s of their due instant again, and every accepted
 dossier's receipt reached ``motcua.dossier-events`` exactly once. Phase two: intake asked to stop
 during another outage exits within 10 s, and what it had not published goes out after it
 and the broker are back.
@@ -47,7 +48,8 @@ from tests.integration.deadlines.test_alerts import _read, _received
 from tests.integration.kafka_log import read_to_end
 from tests.live_server import free_port
 
-OUTAGE_S = 60
+OUTAGE_S = int(os.environ.get("MOTCUA_OUTAGE_S", "20"))
+"""How long the broker stays away; ``make chaos`` runs the full minute."""
 MAX_LOG_GROWTH = 1_000_000
 
 
@@ -295,7 +297,8 @@ def test_a_kafka_outage_under_traffic_loses_nothing_floods_nothing_and_recovers(
         # Dossiers that fall due in the middle of the outage about to begin.
         outage_starts = datetime.now(UTC) + timedelta(seconds=5)
         due_in_outage = {
-            str(uuid.uuid4()): outage_starts + timedelta(seconds=15 + n) for n in range(20)
+            str(uuid.uuid4()): outage_starts + timedelta(seconds=OUTAGE_S / 4 + n * OUTAGE_S / 40)
+            for n in range(20)
         }
         _fall_due(broker.bootstrap, due_in_outage)
         time.sleep(5)
@@ -310,7 +313,7 @@ def test_a_kafka_outage_under_traffic_loses_nothing_floods_nothing_and_recovers(
         grown = {s: platform.log_size(s) - sizes[s] for s in SERVICES}
         broker.start()
         restarted_at, back = time.monotonic(), datetime.now(UTC)
-        assert highest_lag > 30, f"the outbox lag gauge showed at most {highest_lag} s"
+        assert highest_lag > OUTAGE_S / 2, f"the outbox lag gauge showed at most {highest_lag} s"
         assert all(g < MAX_LOG_GROWTH for g in grown.values()), grown
         while not all(platform.ready(s) for s in SERVICES):
             assert time.monotonic() - restarted_at < 60, platform.why_not_ready()
@@ -319,14 +322,14 @@ def test_a_kafka_outage_under_traffic_loses_nothing_floods_nothing_and_recovers(
         assert len(caught_up) == len(due_in_outage), "alerts due during the outage missing"
         late = {d: (at - back).total_seconds() for d, at in caught_up.items()}
         assert max(late.values()) <= 30, f"due during the outage, out after: {late}"
-        # A minute after the broker's return, new alerts are on time again.
-        first = max(back + timedelta(seconds=60), datetime.now(UTC) + timedelta(seconds=10))
+        # An outage's length after the broker's return, new alerts are on time again.
+        first = max(back + timedelta(seconds=OUTAGE_S), datetime.now(UTC) + timedelta(seconds=10))
         due_after = {str(uuid.uuid4()): first + timedelta(seconds=n * 0.25) for n in range(20)}
         _fall_due(broker.bootstrap, due_after)
         on_time = _overdue_at(broker.bootstrap, set(due_after), within_s=90)
         assert len(on_time) == len(due_after), "alerts due after the return missing"
         lags = {d: (at - due_after[d]).total_seconds() for d, at in on_time.items()}
-        assert max(lags.values()) < 1, f"alert lag a minute after the return: {lags}"
+        assert max(lags.values()) < 1, f"alert lag after the return: {lags}"
 
         # Phase two: intake asked to stop while the broker is away.
         time.sleep(5)

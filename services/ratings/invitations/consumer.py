@@ -159,4 +159,4 @@ def _count_history(history: Sequence[tuple[History, ClosedDossier]]) -> None:
     for mark, dossier in history:
         HISTORY_NOT_INVITED.labels(mark.value, dossier.outcome).inc()
     if history:
-        _log.info("history invites nobody", extra={"dossiers": len(history)})
+        _log.debug("history invites nobody", extra={"dossiers": len(history)})

@@ -51,6 +51,19 @@ def _code_part(n: int) -> str:
     return "".join(random.choices(string.digits + string.ascii_uppercase, k=n))
 
 
+_PREFIXES_GIVEN: set[str] = set()
+"""Every province's prefix drawn this session: the communes' codes hang on the prefix
+alone, so two provinces sharing one would share communes (and, read by today's tree,
+each other's dossiers)."""
+
+
+def _new_prefix() -> str:
+    while (prefix := _code_part(3)) in _PREFIXES_GIVEN:
+        pass
+    _PREFIXES_GIVEN.add(prefix)
+    return prefix
+
+
 @dataclass(frozen=True)
 class Province:
     """A province of the test's own, with two communes under it."""
@@ -60,7 +73,7 @@ class Province:
 
     @classmethod
     def new(cls) -> Province:
-        prefix = _code_part(3)
+        prefix = _new_prefix()
         return cls(
             f"{prefix}.{_code_part(2)}.00.T{random.randrange(100):02d}",
             (f"{prefix}.01.01.T01", f"{prefix}.01.02.T01"),
