@@ -275,6 +275,7 @@ def test_a_closed_follow_up_tells_the_citizen_by_the_same_channel_with_the_link(
     invitation = invite(ratings_url, "sms")
     calendar = default_calendar()
     sender = build_sender(settings, TokenSeal(TOKEN_KEY), directory=FixedContacts())
+    sender.sweep_every_s = 1.0  # forgets used tokens each second, not each minute
     with running(sender):
         wait_for(lambda: delivery(ratings_url, invitation)["status"] == "sent", what="the SMS")
         levels = {c: Level.VERY_SATISFIED for c in criteria_for(invitation.dossier.online)}
