@@ -64,6 +64,38 @@ class ReferenceData(Protocol):
         """The unit and everything under it, root first, then by code."""
         ...
 
+    def carried_over(self, unit_code: str) -> tuple[str, ...]:
+        """The retired units whose work the unit carries on (:func:`carried_over`)."""
+        ...
+
+
+def carried_over(units: Iterable[UnitRef], code: str) -> tuple[str, ...]:
+    """The retired units whose work ``code`` carries on, through every merger that led to
+    it (a commune merged into one merged again later), sorted; empty when none did.
+
+    A dossier keeps the unit that received it, so whoever looks at a unit's work (an
+    officer's board, a filter) looks at these units' dossiers too."""
+    return _carried_over(_predecessors(units), code)
+
+
+def _predecessors(units: Iterable[UnitRef]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for unit in units:
+        if unit.successor is not None and unit.successor != unit.code:
+            found.setdefault(unit.successor, []).append(unit.code)
+    return {code: tuple(before) for code, before in found.items()}
+
+
+def _carried_over(predecessors: dict[str, tuple[str, ...]], code: str) -> tuple[str, ...]:
+    found: set[str] = set()
+    waiting = [code]
+    while waiting:
+        for predecessor in predecessors.get(waiting.pop(), ()):
+            if predecessor not in found and predecessor != code:
+                found.add(predecessor)
+                waiting.append(predecessor)
+    return tuple(sorted(found))
+
 
 UNITS_PATH = "/v1/units?include_retired=true&limit=5000"
 """Retired units too: an old dossier names the unit that received it."""
@@ -92,12 +124,16 @@ class _Snapshot:
     units: dict[str, UnitRef]
     units_in_order: tuple[UnitRef, ...]
     """Root first (shortest path), then by code: ``units_within``'s order."""
+    predecessors: dict[str, tuple[str, ...]]
+    """Each successor's retired units, for :func:`carried_over` on every request."""
 
     @classmethod
     def of(cls, procedures: Iterable[ProcedureRef], units: Iterable[UnitRef]) -> _Snapshot:
         by_code = {unit.code: unit for unit in units}
         ordered = tuple(sorted(by_code.values(), key=lambda unit: (len(unit.path), unit.code)))
-        return cls({p.code: p for p in procedures}, by_code, ordered)
+        return cls(
+            {p.code: p for p in procedures}, by_code, ordered, _predecessors(by_code.values())
+        )
 
 
 _EMPTY = _Snapshot.of([], [])
@@ -122,6 +158,9 @@ class _Catalogue:
     def units_within(self, unit_code: str) -> list[UnitRef]:
         """The unit and everything under it, root first, then by code."""
         return [unit for unit in self._snapshot.units_in_order if unit_code in unit.path]
+
+    def carried_over(self, unit_code: str) -> tuple[str, ...]:
+        return _carried_over(self._snapshot.predecessors, unit_code)
 
 
 class StaticReference(_Catalogue):
@@ -311,3 +350,6 @@ class NoReference:
 
     def units_within(self, unit_code: str) -> list[UnitRef]:
         return []
+
+    def carried_over(self, unit_code: str) -> tuple[str, ...]:
+        return ()

@@ -41,10 +41,22 @@ class Officer:
     unit_code: str
     """The root of the unit subtree the officer sees; nothing outside it, ever."""
     roles: frozenset[Role] = frozenset({Role.DUTY_OFFICER})
+    carries_on: tuple[str, ...] = ()
+    """The retired units whose work the officer's unit carries on since a merger
+    (``motcua.reference.carried_over``): their dossiers keep the unit that received them,
+    and are this officer's to handle. Filled by the service from its reference data, never
+    taken from a token."""
+
+    @property
+    def scope(self) -> list[str]:
+        """The roots of what the officer sees: their unit and the retired ones it carries
+        on (SQL: ``unit_path && %s::text[]``)."""
+        return [self.unit_code, *self.carries_on]
 
     def sees(self, unit_path: Sequence[str]) -> bool:
-        """A dossier (or unit) is visible when the officer's unit is on its root-first path."""
-        return self.unit_code in unit_path
+        """A dossier (or unit) is visible when the officer's unit, or a retired unit it
+        carries on, is on its root-first path."""
+        return any(code in unit_path for code in self.scope)
 
     def has(self, *roles: Role) -> bool:
         """True when the officer holds any of ``roles``."""

@@ -1,8 +1,9 @@
 """Officer accounts and sessions: deadlines owns them for the whole platform.
 
 An officer sees the subtree under one unit (every dossier event carries its unit's
-root-first path, so "in my subtree" is ``officer.unit_code in dossier.unit_path``) and
-holds roles; both travel to the other services in the sign-in token (``motcua.identity``).
+root-first path, so "in my subtree" is ``officer.unit_code in dossier.unit_path``, or one
+of the retired units that unit carries on: ``Officer.scope``) and holds roles; both travel
+to the other services in the sign-in token (``motcua.identity``).
 """
 
 from __future__ import annotations

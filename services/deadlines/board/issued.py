@@ -32,6 +32,8 @@ class LettersRequest:
     unit_code: str | None
     month: date
     """The first day of the month asked for."""
+    carried_units: tuple[str, ...] = ()
+    """The retired units the unit asked carries on: their letters are its letters."""
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:
@@ -101,7 +103,8 @@ _LETTERS = (
     "  WHERE n.letter_id = l.id AND n.letter_version = last.version "
     "  ORDER BY n.created_at DESC, n.follows_notice_id IS NOT NULL DESC, n.id LIMIT 1) dn "
     "ON true "
-    "WHERE l.status = 'issued' AND w.unit_path @> %(units)s::text[] "
+    "WHERE l.status = 'issued' AND w.unit_path && %(scope)s::text[] "
+    "AND w.unit_path && %(units)s::text[] "
     "AND l.issued_at >= %(start)s AND l.issued_at < %(end)s "
     "ORDER BY l.issued_at DESC, l.id DESC LIMIT %(limit)s"
 )
@@ -120,12 +123,17 @@ def issued_letters(
 ) -> tuple[list[IssuedLetter], bool]:
     """The letters of the officer's subtree (narrowed to ``request.unit_code``'s) issued in
     the month, and whether there were more than :data:`MAX_LETTERS`."""
-    units = [officer.unit_code]
-    if request.unit_code and request.unit_code != officer.unit_code:
-        units.append(request.unit_code)
+    units = [request.unit_code, *request.carried_units] if request.unit_code else officer.scope
     start, end = request.bounds
     with db_session.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            _LETTERS, {"units": units, "start": start, "end": end, "limit": MAX_LETTERS + 1}
+            _LETTERS,
+            {
+                "scope": officer.scope,
+                "units": units,
+                "start": start,
+                "end": end,
+                "limit": MAX_LETTERS + 1,
+            },
         ).fetchall()
     return [_letter(row) for row in rows[:MAX_LETTERS]], len(rows) > MAX_LETTERS

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -24,7 +24,8 @@ _log = logging.getLogger("motcua.deadlines.board")
 
 @dataclass(eq=False)
 class Subscriber:
-    unit_code: str
+    scope: tuple[str, ...]
+    """The officer's unit and the retired units it carries on (``Officer.scope``)."""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -34,8 +35,8 @@ class BoardFeed:
         self._subscribers: set[Subscriber] = set()
 
     @contextmanager
-    def subscribe(self, unit_code: str) -> Iterator[Subscriber]:
-        subscriber = Subscriber(unit_code)
+    def subscribe(self, scope: Sequence[str]) -> Iterator[Subscriber]:
+        subscriber = Subscriber(tuple(scope))
         self._subscribers.add(subscriber)
         try:
             yield subscriber
@@ -44,7 +45,7 @@ class BoardFeed:
 
     def publish(self, unit_path: list[str]) -> None:
         for subscriber in self._subscribers:
-            if subscriber.unit_code in unit_path:
+            if any(code in unit_path for code in subscriber.scope):
                 subscriber.changed.set()
 
     def _wake_all(self) -> None:

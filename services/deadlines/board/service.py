@@ -270,9 +270,9 @@ def acknowledge(
     with db_session.transaction():
         row = db_session.execute(
             "UPDATE watched_dossiers SET acknowledged_by = %s, acknowledged_at = now() "
-            "WHERE dossier_id = %s AND status <> 'closed' AND unit_path @> ARRAY[%s]::text[] "
+            "WHERE dossier_id = %s AND status <> 'closed' AND unit_path && %s::text[] "
             "RETURNING unit_path, dossier_code, status",
-            (officer.username, dossier_id, officer.unit_code),
+            (officer.username, dossier_id, officer.scope),
         ).fetchone()
         if row is None:
             return False
@@ -298,11 +298,11 @@ def expect_late(
             "UPDATE watched_dossiers SET late_expected_by = %(by)s, "
             "late_expected_at = CASE WHEN %(by)s::text IS NULL THEN NULL ELSE now() END "
             "WHERE dossier_id = %(id)s AND status = 'due_soon' AND letter_status = 'draft' "
-            "AND unit_path @> ARRAY[%(unit)s]::text[] RETURNING unit_path, dossier_code, episode",
+            "AND unit_path && %(scope)s::text[] RETURNING unit_path, dossier_code, episode",
             {
                 "by": officer.username if expected else None,
                 "id": dossier_id,
-                "unit": officer.unit_code,
+                "scope": officer.scope,
             },
         ).fetchone()
         if row is None:
@@ -451,17 +451,14 @@ def _scope_conditions(
     the code typed; which rows of it count is :func:`_watched`'s and the letter filter's."""
     conditions: list[str] = []
     params: dict[str, Any] = {}
-    # The subtree rule holds whatever unit is asked for: both must be on the dossier's path
-    # (the unit asked, or one of the retired units it carries on).
-    units = [officer.unit_code]
+    # The subtree rule holds whatever unit is asked for: the officer's unit (or a retired
+    # unit it carries on) and the unit asked (or one it carries on) are on the path.
+    conditions.append("w.unit_path && %(scope)s::text[]")
+    params["scope"] = officer.scope
     asked = board_filter.unit_code
-    if asked and board_filter.carried_units:
+    if asked and asked != officer.unit_code:
         conditions.append("w.unit_path && %(asked)s::text[]")
         params["asked"] = [asked, *board_filter.carried_units]
-    elif asked and asked != officer.unit_code:
-        units.append(asked)
-    conditions.append("w.unit_path @> %(units)s::text[]")
-    params["units"] = units
     if board_filter.field_code is not None and procedure_codes is None:
         # Unresolved, the field would silently narrow nothing: a caller's mistake.
         raise ValueError("a field filter needs its procedure_codes (from the reference data)")

@@ -7,14 +7,14 @@ communes by name); a national officer gets the provinces, and the communes of th
 chosen — pick a province, press "Lọc", then pick a commune: no script needed.
 
 A merger retires units and names their successor: filtering by a unit also finds the
-dossiers of the retired units it carries on (:func:`carried_over`), since a dossier keeps
-the unit that received it.
+dossiers of the retired units it carries on (``motcua.reference.carried_over``), since a
+dossier keeps the unit that received it.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from motcua.reference import Names, UnitRef
@@ -45,23 +45,6 @@ class UnitChoice:
     by_province: bool = False
     """A national officer's: the provinces, and the units of the one chosen (the form says
     to pick a province and filter first)."""
-
-
-def carried_over(units: Iterable[UnitRef], code: str) -> tuple[str, ...]:
-    """The retired units whose work ``code`` carries on, through every merger that led to
-    it (a commune merged into one merged again later), sorted; empty when none did."""
-    predecessors: dict[str, list[str]] = {}
-    for unit in units:
-        if unit.successor is not None and unit.successor != unit.code:
-            predecessors.setdefault(unit.successor, []).append(unit.code)
-    found: set[str] = set()
-    waiting = [code]
-    while waiting:
-        for predecessor in predecessors.get(waiting.pop(), ()):
-            if predecessor not in found and predecessor != code:
-                found.add(predecessor)
-                waiting.append(predecessor)
-    return tuple(sorted(found))
 
 
 def _fold(text: str) -> str:

@@ -73,10 +73,10 @@ def letter_task(
             "FROM apology_letters l JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
             "LEFT JOIN LATERAL (SELECT version, reason FROM apology_letter_versions "
             "  WHERE letter_id = l.id ORDER BY version DESC LIMIT 1) v ON true "
-            "WHERE l.dossier_id = %s AND w.unit_path @> ARRAY[%s]::text[] "
+            "WHERE l.dossier_id = %s AND w.unit_path && %s::text[] "
             "AND (%s::int IS NULL OR l.episode = %s::int) "
             "ORDER BY l.episode DESC LIMIT 1",
-            (dossier_id, officer.unit_code, episode, episode),
+            (dossier_id, officer.scope, episode, episode),
         ).fetchone()
     if row is None:
         raise LetterNotFound(dossier_id)
@@ -240,11 +240,11 @@ def letter_pdf(
         "SELECT l.letter_number, v.version, v.pdf FROM apology_letters l "
         "JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
         "JOIN apology_letter_versions v ON v.letter_id = l.id "
-        "WHERE l.dossier_id = %s AND w.unit_path @> ARRAY[%s]::text[] "
+        "WHERE l.dossier_id = %s AND w.unit_path && %s::text[] "
         "AND (%s::int IS NULL OR v.version = %s::int) "
         "AND (%s::int IS NULL OR l.episode = %s::int) "
         "ORDER BY l.episode DESC, v.version DESC LIMIT 1",
-        (dossier_id, officer.unit_code, version, version, episode, episode),
+        (dossier_id, officer.scope, version, version, episode, episode),
     ).fetchone()
     if row is None:
         raise LetterNotFound(dossier_id)

@@ -74,12 +74,12 @@ _LETTER_FROM = (
     "JOIN watched_dossiers w ON w.dossier_id = l.dossier_id"
 )
 _WAITING = "n.channel = 'post' AND n.state = 'queued' AND n.print_batch_id IS NULL"
-_IN_SUBTREE = "w.unit_path @> ARRAY[%(unit)s]::text[]"
+_IN_SUBTREE = "w.unit_path && %(scope)s::text[]"
 _VISIBLE = (
     "EXISTS (SELECT 1 FROM letter_notices bn WHERE bn.print_batch_id = b.id) "
     "AND NOT EXISTS (SELECT 1 FROM letter_notices bn JOIN apology_letters bl "
     "  ON bl.id = bn.letter_id JOIN watched_dossiers bw ON bw.dossier_id = bl.dossier_id "
-    "  WHERE bn.print_batch_id = b.id AND NOT bw.unit_path @> ARRAY[%(unit)s]::text[])"
+    "  WHERE bn.print_batch_id = b.id AND NOT bw.unit_path && %(scope)s::text[])"
 )
 """Every letter of the batch lies in the officer's subtree."""
 _SUMMARY = (
@@ -103,7 +103,7 @@ def letters_to_post(officer: Officer, *, db_session: Connection) -> list[PostLet
         rows = cur.execute(
             f"SELECT {_LETTER_COLUMNS} {_LETTER_FROM} WHERE {_WAITING} AND {_IN_SUBTREE} "
             "ORDER BY n.created_at, n.id",
-            {"unit": officer.unit_code},
+            {"scope": officer.scope},
         ).fetchall()
     return _letters(rows)
 
@@ -115,7 +115,7 @@ def recent_batches(
     with db_session.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             f"{_SUMMARY} WHERE {_VISIBLE} ORDER BY b.created_at DESC, b.id DESC LIMIT %(limit)s",
-            {"unit": officer.unit_code, "limit": limit},
+            {"scope": officer.scope, "limit": limit},
         ).fetchall()
     return [BatchSummary(**row) for row in rows]
 
@@ -135,7 +135,7 @@ def create_batch(officer: Officer, *, db_session: Connection) -> int | None:
             "UPDATE letter_notices n SET print_batch_id = %(batch)s, updated_at = now() "
             "FROM apology_letters l JOIN watched_dossiers w ON w.dossier_id = l.dossier_id "
             f"WHERE l.id = n.letter_id AND {_WAITING} AND {_IN_SUBTREE}",
-            {"batch": batch_id, "unit": officer.unit_code},
+            {"batch": batch_id, "scope": officer.scope},
         ).rowcount
         if taken == 0:
             db_session.execute("DELETE FROM letter_print_batches WHERE id = %s", (batch_id,))
@@ -148,7 +148,7 @@ def print_batch(officer: Officer, batch_id: int, *, db_session: Connection) -> P
     with db_session.cursor(row_factory=dict_row) as cur:
         summary = cur.execute(
             f"{_SUMMARY} WHERE b.id = %(id)s AND {_VISIBLE}",
-            {"id": batch_id, "unit": officer.unit_code},
+            {"id": batch_id, "scope": officer.scope},
         ).fetchone()
         if summary is None:
             raise BatchNotFound(batch_id)
@@ -222,7 +222,7 @@ def mark_posted(
         locked = db_session.execute(
             f"SELECT b.posted_at FROM letter_print_batches b WHERE b.id = %(id)s AND {_VISIBLE} "
             "FOR UPDATE OF b",
-            {"id": batch_id, "unit": officer.unit_code},
+            {"id": batch_id, "scope": officer.scope},
         ).fetchone()
         if locked is None:
             raise BatchNotFound(batch_id)

@@ -49,14 +49,16 @@ def _stored(conn: Connection) -> tuple[dict[str, Unit], dict[str, tuple[str, ...
 
 
 def _write(plan: UnitPlan, conn: Connection) -> None:
-    """The changed units, parents first (a unit's head title and phone are kept: the file
-    does not carry them), then the paths of the units under a moved one."""
+    """The changed units, parents first (with the head title and phone the plan kept when
+    the file has no column for them), then the paths of the units under a moved one."""
     with conn.cursor() as cursor:
         cursor.executemany(
-            "INSERT INTO units (code, parent_code, name, level, address, successor_code, "
-            "retired_on, path) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "INSERT INTO units (code, parent_code, name, level, address, head_title, "
+            "public_phone, successor_code, retired_on, path) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (code) DO UPDATE SET parent_code = EXCLUDED.parent_code, "
             "name = EXCLUDED.name, level = EXCLUDED.level, address = EXCLUDED.address, "
+            "head_title = EXCLUDED.head_title, public_phone = EXCLUDED.public_phone, "
             "successor_code = EXCLUDED.successor_code, retired_on = EXCLUDED.retired_on, "
             "path = EXCLUDED.path",
             [
@@ -66,6 +68,8 @@ def _write(plan: UnitPlan, conn: Connection) -> None:
                     unit.name,
                     unit.level.value,
                     unit.address,
+                    unit.head_title,
+                    unit.public_phone,
                     unit.successor,
                     unit.retired_on,
                     list(path),

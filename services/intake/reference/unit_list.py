@@ -22,7 +22,10 @@ from services.intake.reference.line_error import LineError
 from services.intake.reference.models import Unit
 
 COLUMNS = ("code", "name", "level", "parent", "address", "successor")
-OPTIONAL_COLUMNS = ("retired_on",)
+OPTIONAL_COLUMNS = ("retired_on", "head_title", "public_phone")
+KEPT_UNLESS_LISTED = ("head_title", "public_phone")
+"""Columns a file may leave out: a unit then keeps what it has (the ministry's list names
+no phone; a department adds its units' numbers in a file of its own, or in the same one)."""
 Path = tuple[str, ...]
 
 
@@ -61,7 +64,8 @@ class UnitPlan:
     """(the unit, its former parent)."""
     retired: list[Unit] = field(default_factory=list)
     updated: list[Unit] = field(default_factory=list)
-    """Another field changed (level, address, retirement date, or the unit back in service)."""
+    """Another field changed (level, address, head title, phone, retirement date, or the
+    unit back in service)."""
     unchanged: int = 0
     writes: list[tuple[Unit, Path]] = field(default_factory=list)
     """Every added or changed unit with its path, parents first."""
@@ -113,9 +117,11 @@ def _unit(
 ) -> tuple[Unit | None, list[LineError]]:
     """The row as a unit. A successor without a retirement date retires the unit today, or
     keeps the date it was already retired on (so the same file imported again changes
-    nothing)."""
+    nothing); a head title or phone the file has no column for is kept as stored."""
+    known = stored.get(record.get("code") or "")
+    kept = {c: getattr(known, c) for c in KEPT_UNLESS_LISTED if c not in record and known}
+    record = {**record, **kept}
     if record.get("successor") and not record.get("retired_on"):
-        known = stored.get(record.get("code") or "")
         record = {**record, "retired_on": known.retired_on if known and known.retired_on else today}
     try:
         return Unit.model_validate(record), []
@@ -127,8 +133,9 @@ def _unit(
 
 
 def read_unit_list(text: str, *, today: date, stored: Mapping[str, Unit]) -> UnitList:
-    """Every row of the CSV text (``code,name,level,parent,address,successor`` and an
-    optional ``retired_on``) that is a valid unit, and every error of the others."""
+    """Every row of the CSV text (``code,name,level,parent,address,successor`` and the
+    optional ``retired_on``, ``head_title``, ``public_phone``) that is a valid unit, and
+    every error of the others."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     read = UnitList(errors=_header_errors(list(reader.fieldnames) if reader.fieldnames else None))
     if read.errors:
@@ -243,7 +250,7 @@ def _classify(plan: UnitPlan, unit: Unit, before: Unit | None) -> bool:
     if before is None:
         plan.added.append(unit)
         return True
-    fields = ("name", "parent", "successor", "retired_on", "level", "address")
+    fields = ("name", "parent", "successor", "retired_on", "level", "address", *KEPT_UNLESS_LISTED)
     if all(getattr(unit, name) == getattr(before, name) for name in fields):
         plan.unchanged += 1
         return False
@@ -256,10 +263,12 @@ def _classify(plan: UnitPlan, unit: Unit, before: Unit | None) -> bool:
         before.retired_on,
     ):
         plan.retired.append(unit)
-    elif (unit.level, unit.address, unit.retired_on) != (
+    elif (unit.level, unit.address, unit.retired_on, unit.head_title, unit.public_phone) != (
         before.level,
         before.address,
         before.retired_on,
+        before.head_title,
+        before.public_phone,
     ):
         plan.updated.append(unit)
     return True

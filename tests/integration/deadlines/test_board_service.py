@@ -721,10 +721,54 @@ def test_a_unit_filter_finds_the_dossiers_of_the_retired_units_it_carries_on(
     assert page.counts == StatusCounts(1, 1, 1, 2)
     exported = list(board_export(officer, with_merged, db_session=conn))
     assert {row.dossier_id for row in exported} == {mine.dossier_id, merged.dossier_id}
-    # The officer's subtree still bounds it: the successor's own officer sees its own only.
+    # The officer's subtree still bounds it: an officer of the successor who carries on
+    # nothing (as before the merger was known) sees its own only.
     assert _ids(
         board_page(_officer(conn, commune), BoardRequest(with_merged), db_session=conn).items
     ) == {mine.dossier_id}
+
+
+def test_a_successors_officer_handles_the_retired_units_open_dossiers_and_no_one_else_does(
+    conn: psycopg.Connection, units: tuple[str, str, str]
+) -> None:
+    # ``commune`` carries on ``other`` (retired by a merger): the dossiers ``other`` received
+    # keep its path, and are the successor's officers' to see, acknowledge and write to.
+    province, commune, other = units
+    mine = _put(conn, province, commune)
+    merged = _put(conn, province, other)
+    successor = replace(_officer(conn, commune), carries_on=(other,))
+    assert successor.sees(merged.unit_path)
+    page = board_page(successor, BoardRequest(), db_session=conn)
+    assert _ids(page.items) == {mine.dossier_id, merged.dossier_id}
+    assert page.counts.overdue == 2
+    assert {r.dossier_id for r in board_export(successor, BoardFilter(), db_session=conn)} == {
+        mine.dossier_id,
+        merged.dossier_id,
+    }
+    assert acknowledge(successor, merged.dossier_id, db_session=conn)
+    assert letter_task(successor, merged.dossier_id, db_session=conn).dossier_id == (
+        merged.dossier_id
+    )
+    _issue(conn, successor, merged.dossier_id, "Chờ xác minh", NOW + timedelta(days=7))
+    assert letter_pdf(successor, merged.dossier_id, None, db_session=conn)[1] == 1
+    month = NOW.astimezone(LOCAL_ZONE).date().replace(day=1)
+    found, _ = issued_letters(successor, LettersRequest(None, month), db_session=conn)
+    assert [letter.dossier_id for letter in found] == [merged.dossier_id]
+    # Asking for the successor by name finds the letter too, once it says what it carries.
+    asked = LettersRequest(commune, month, carried_units=(other,))
+    assert [x.dossier_id for x in issued_letters(successor, asked, db_session=conn)[0]] == [
+        merged.dossier_id
+    ]
+    # A unit beside them carries on nothing of ``other``'s: none of it is theirs.
+    stranger = replace(_officer(conn, f"{province[:3]}.{province[4:6]}.03.T01"), carries_on=())
+    assert not stranger.sees(merged.unit_path)
+    assert board_page(stranger, BoardRequest(), db_session=conn).items == []
+    assert not acknowledge(stranger, merged.dossier_id, db_session=conn)
+    with pytest.raises(LetterNotFound):
+        letter_task(stranger, merged.dossier_id, db_session=conn)
+    with pytest.raises(LetterNotFound):
+        letter_pdf(stranger, merged.dossier_id, None, db_session=conn)
+    assert issued_letters(stranger, LettersRequest(None, month), db_session=conn)[0] == []
 
 
 def test_the_export_streams_the_whole_view_in_the_board_order(

@@ -35,12 +35,16 @@ def _snapshot(intake_url: str) -> list[tuple[Any, ...]]:
 
 
 def _import(
-    tmp_path: Path, intake_url: str, monkeypatch: pytest.MonkeyPatch, rows: list[str]
+    tmp_path: Path,
+    intake_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: list[str],
+    header: str = HEADER,
 ) -> int:
     monkeypatch.setenv("DATABASE_URL", intake_url)
     monkeypatch.delenv("INTAKE_DATABASE_URL", raising=False)
     source = tmp_path / f"units-{next(_FILES)}.csv"
-    source.write_text("\ufeff" + HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    source.write_text("\ufeff" + header + "\n".join(rows) + "\n", encoding="utf-8")
     return main(["import-units", str(source)])
 
 
@@ -113,6 +117,34 @@ def test_the_same_file_imported_twice_changes_nothing_the_second_time(
         capsys.readouterr().out
     )
     assert _snapshot(intake_url) == before, "not a row written, not even the audit entry"
+
+
+def test_a_departments_phone_numbers_are_loaded_and_kept_by_a_list_without_them(
+    tmp_path: Path,
+    intake_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    province = _province()
+    rows = _tree(province)
+    assert _import(tmp_path, intake_url, monkeypatch, rows) == 0
+    commune = f"001.02.00.{province}"
+    phoned = f"{rows[3]},Trưởng Công an xã,0206 3852 111"
+    header = HEADER.replace("successor", "successor,head_title,public_phone")
+    assert _import(tmp_path, intake_url, monkeypatch, [phoned], header) == 0
+    assert "0 added, 0 renamed, 0 moved, 0 retired, 1 updated, 0 unchanged" in (
+        capsys.readouterr().out
+    )
+    with psycopg.connect(intake_url) as conn:
+        stored = conn.execute(
+            "SELECT head_title, public_phone FROM units WHERE code = %s", (commune,)
+        ).fetchone()
+    assert stored == ("Trưởng Công an xã", "0206 3852 111")
+    # The whole list again, without the columns: the number stays, nothing is written.
+    before = _snapshot(intake_url)
+    assert _import(tmp_path, intake_url, monkeypatch, rows) == 0
+    assert "4 unchanged" in capsys.readouterr().out
+    assert _snapshot(intake_url) == before
 
 
 def test_a_move_recomputes_the_paths_of_the_unit_and_all_its_descendants(

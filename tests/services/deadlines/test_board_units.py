@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from motcua.reference import Names, StaticReference, UnitRef
+from motcua.reference import Names, StaticReference, UnitRef, carried_over
 from motcua.web import Layout
 from services.deadlines.board.pages import board_page, board_view
 from services.deadlines.board.query import parse_board_request
 from services.deadlines.board.service import BoardPage, StatusCounts
-from services.deadlines.board.units import UnitGroup, UnitOption, carried_over, unit_choice
+from services.deadlines.board.units import UnitGroup, UnitOption, unit_choice
 from services.deadlines.board.views.filters import resolve
 from services.deadlines.officers import Officer
 
@@ -79,6 +79,10 @@ def test_a_unit_carries_on_every_retired_unit_of_its_mergers_and_no_other() -> N
     assert carried_over(TREE, OLD_BA_DINH) == (OLDER,)
     assert carried_over(TREE, TUYEN_QUANG) == (HA_GIANG,)
     assert carried_over(TREE, HOAN_KIEM) == ()
+    # The catalogue answers the same from its snapshot's index.
+    assert [REFERENCE.carried_over(c) for c in (BA_DINH, TUYEN_QUANG, HOAN_KIEM)] == [
+        carried_over(TREE, c) for c in (BA_DINH, TUYEN_QUANG, HOAN_KIEM)
+    ]
 
 
 def test_carrying_on_survives_a_cycle_in_a_bad_list() -> None:

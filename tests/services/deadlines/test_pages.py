@@ -12,7 +12,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from motcua.reference import Names, NoReference, ProcedureRef, ReferenceData, UnitRef
+from motcua.reference import (
+    Names,
+    NoReference,
+    ProcedureRef,
+    ReferenceData,
+    UnitRef,
+    carried_over,
+)
 from motcua.web import Layout, SignedIn
 from services.deadlines.board.delivery import LetterDelivery
 from services.deadlines.board.issued import IssuedLetter, parse_letters_request
@@ -65,6 +72,9 @@ class Reference:
 
     def units_within(self, unit_code: str) -> list[UnitRef]:
         return [u for u in self._units if unit_code in u.path]
+
+    def carried_over(self, unit_code: str) -> tuple[str, ...]:
+        return carried_over(self._units, unit_code)
 
 
 def _item(**overrides: object) -> BoardItem:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from motcua.reference import ReferenceData, UnitRef
+from motcua.reference import ReferenceData
 from motcua.web import FIELD_LABELS
 from services.deadlines.board.query import (
     BoardQueryError,
@@ -14,7 +14,6 @@ from services.deadlines.board.query import (
     OutsideSubtree,
     parse_board_request,
 )
-from services.deadlines.board.units import carried_over
 from services.deadlines.officers import Officer
 
 
@@ -36,7 +35,7 @@ def resolve(officer: Officer, params: Mapping[str, str], reference: ReferenceDat
     if board_filter.unit_code and units and all(u.code != board_filter.unit_code for u in units):
         raise OutsideSubtree("unit", "not within your unit's subtree")
     if board_filter.unit_code:
-        carried = carried_over(_whole_tree(officer, reference), board_filter.unit_code)
+        carried = reference.carried_over(board_filter.unit_code)
         board_filter = replace(board_filter, carried_units=carried)
         request = replace(request, filter=board_filter)
     procedures = reference.procedures()
@@ -53,9 +52,3 @@ def resolve(officer: Officer, params: Mapping[str, str], reference: ReferenceDat
             raise BoardQueryError("field", f"one of {', '.join(sorted(fields))}")
         codes = tuple(p.code for p in procedures if p.field_code == board_filter.field_code)
     return Resolved(request, codes)
-
-
-def _whole_tree(officer: Officer, reference: ReferenceData) -> list[UnitRef]:
-    """Every unit under the officer's root: a merger may have retired units anywhere."""
-    own = reference.unit(officer.unit_code)
-    return reference.units_within(own.path[0]) if own else []

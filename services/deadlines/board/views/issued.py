@@ -3,6 +3,7 @@ with links to reprint its PDF and to issue a correction (the letter form)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
@@ -28,6 +29,8 @@ async def letters_list(request: Request, ctx: Ctx, officer: Viewer) -> Response:
         asked = parse_letters_request(request.query_params, now.astimezone(LOCAL_ZONE).date())
         if asked.unit_code and units and all(u.code != asked.unit_code for u in units):
             raise OutsideSubtree("unit", "not within your unit's subtree")
+        if asked.unit_code:
+            asked = replace(asked, carried_units=ctx.reference.carried_over(asked.unit_code))
     except BoardQueryError as exc:
         view = pages.LettersView(ctx.layout(officer), options, None, [], False, exc, now)
         return html(pages.letters_page(view, ctx.names, request.query_params), exc.status)

@@ -4,7 +4,7 @@ script reloads its rows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 
 from fastapi import APIRouter
 from starlette.responses import StreamingResponse
@@ -17,7 +17,7 @@ KEEPALIVE_S = 15.0
 router = APIRouter(include_in_schema=False)
 
 
-async def changes(feed: BoardFeed, unit_code: str) -> AsyncGenerator[bytes, None]:
+async def changes(feed: BoardFeed, scope: Sequence[str]) -> AsyncGenerator[bytes, None]:
     """The stream's lines: a retry hint and a first ``changed``, then one per change in
     the subtree, a keep-alive comment when nothing happened for a while; until the browser
     goes away.
@@ -25,7 +25,7 @@ async def changes(feed: BoardFeed, unit_code: str) -> AsyncGenerator[bytes, None
     The first ``changed`` is there because the page was rendered before this subscription
     began (and a reconnecting browser missed what happened while it was away): a change in
     that gap would otherwise leave the page stale until the next one."""
-    with feed.subscribe(unit_code) as subscriber:
+    with feed.subscribe(scope) as subscriber:
         subscriber.changed.set()
         yield b"retry: 1000\n\n"
         while True:
@@ -41,7 +41,7 @@ async def changes(feed: BoardFeed, unit_code: str) -> AsyncGenerator[bytes, None
 @router.get("/board/events")
 async def events(ctx: Ctx, officer: FragmentViewer) -> StreamingResponse:
     return StreamingResponse(
-        changes(ctx.feed, officer.unit_code),
+        changes(ctx.feed, officer.scope),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -12,6 +12,7 @@ open without a detour.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -95,7 +96,8 @@ def _officer(kind: _Kind, roles: tuple[Role, ...]) -> Callable[[Request], Awaita
         renewal = ctx.signin.renewal(request, officer)
         if renewal:
             setattr(request.state, RENEWAL, renewal)
-        return officer
+        # A merger's successor handles the open dossiers its retired units received.
+        return replace(officer, carries_on=ctx.reference.carried_over(officer.unit_code))
 
     return officer_of
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
 from services.intake.reference.models import Unit, UnitLevel
 from services.intake.reference.unit_list import UnitListRefused, UnitPlan, plan_import
@@ -114,6 +115,39 @@ def test_an_explicit_retirement_date_is_kept() -> None:
     text += f"{WARD},Công an phường Hoàn Kiếm,commune,{HANOI},,{HAIPHONG},2026-01-01\n"
     [retired] = _plan(text).retired
     assert retired.retired_on == date(2026, 1, 1)
+
+
+def test_a_head_title_and_phone_are_set_by_their_columns_and_kept_without_them() -> None:
+    with_phone = "code,name,level,parent,address,successor,head_title,public_phone\n"
+    with_phone += f"{WARD},Công an phường Hoàn Kiếm,commune,{HANOI},,,Trưởng Công an phường,"
+    with_phone += "024 3825 1234\n"
+    plan = _plan(with_phone)
+    [updated] = plan.updated
+    assert (updated.head_title, updated.public_phone) == ("Trưởng Công an phường", "024 3825 1234")
+    assert plan.counts()["updated"] == 1
+    # A file without the columns leaves what is stored: listing the unit again after the
+    # phone was set changes nothing.
+    stored = {**_stored(), WARD: updated}
+    again = HEADER + f"{WARD},Công an phường Hoàn Kiếm,commune,{HANOI},,\n"
+    plan = plan_import(again, today=TODAY, stored=stored, stored_paths=PATHS)
+    assert plan.unchanged == 1
+    assert not plan.changes_anything
+    # The column present and empty clears the number; a malformed one is refused by line.
+    cleared = with_phone.replace("024 3825 1234", "")
+    [updated] = plan_import(cleared, today=TODAY, stored=stored, stored_paths=PATHS).updated
+    assert updated.public_phone is None
+    assert _errors(with_phone.replace("024 3825 1234", "gọi tôi")) == [
+        f"line 2, field public_phone: {_phone_error('gọi tôi')}"
+    ]
+
+
+def _phone_error(value: str) -> str:
+    """The model's own message for a bad phone (the list repeats it, not a copy)."""
+    try:
+        Unit(code=WARD, name="x", level=UnitLevel.COMMUNE, parent=HANOI, public_phone=value)
+    except ValidationError as exc:
+        return str(exc.errors()[0]["msg"])
+    raise AssertionError("the phone was accepted")
 
 
 def test_every_error_is_named_by_line_and_field() -> None:
