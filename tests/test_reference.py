@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from motcua.reference import (
     IntakeReference,
+    Names,
     Page,
     ProcedureRef,
     ReferenceUnavailable,
@@ -279,6 +280,23 @@ def test_a_static_reference_answers_like_the_real_one() -> None:
     assert [u.code for u in reference.units_within(CITY)] == [CITY, WARD]
     assert procedures_of_field(reference, "residence") == ["1.004222"]
     assert StaticReference().procedures() == []
+
+
+def test_a_retired_unit_is_named_with_the_day_it_stopped_and_one_in_service_plainly() -> None:
+    old = UnitRef(
+        "000.01.99.H01",
+        "Công an phường Phúc Xá",
+        (ROOT, CITY, "000.01.99.H01"),
+        successor=WARD,
+        retired_on=date(2025, 7, 1),
+    )
+    names = Names(
+        StaticReference(units=[old, UnitRef(WARD, "Công an phường Hồng Hà", (ROOT, WARD))])
+    )
+    retired = "{name} (trước {day})"
+    assert names.unit_of_record(old.code, retired) == "Công an phường Phúc Xá (trước 01/07/2025)"
+    assert names.unit_of_record(WARD, retired) == "Công an phường Hồng Hà"
+    assert names.unit_of_record("000.99.99.H99", retired) == "000.99.99.H99"
 
 
 def test_every_page_of_units_is_followed_retired_units_with_their_successor() -> None:

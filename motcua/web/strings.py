@@ -73,7 +73,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "reporting_exports": "Tải số liệu",
         "reporting_filters": "Chọn phạm vi báo cáo",
         "reporting_finished": "Đã giải quyết",
-        "reporting_unit_retired": "{name} (trước {day})",
+        "unit_retired": "{name} (trước {day})",
         "reporting_finished_late": "Giải quyết quá hạn",
         "reporting_open_overdue": "Đang quá hạn",
         "reporting_formula_version": "Phiên bản công thức",

@@ -218,7 +218,7 @@ def _choices(request: Request, officer: Officer, tree: Tree) -> tuple[list[Any],
             code,
             name
             if retired_on is None
-            else TEXTS["reporting_unit_retired"].format(name=name, day=f"{retired_on:%d/%m/%Y}"),
+            else TEXTS["unit_retired"].format(name=name, day=f"{retired_on:%d/%m/%Y}"),
             depth,
         )
         for code, name, depth, retired_on in rows
