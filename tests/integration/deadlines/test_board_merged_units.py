@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 import psycopg
 
 from services.deadlines.officers import register_officer
 from tests.conftest import Database
-from tests.integration.conftest import Systems, auth, receive_command
+from tests.integration.conftest import Systems
 from tests.integration.deadlines.conftest import (
     PASSWORD,
     Platform,
@@ -20,6 +19,7 @@ from tests.integration.deadlines.conftest import (
     officer_client,
     wait_for_item,
 )
+from tests.integration.deadlines.test_board_scoping import _receive
 
 
 def _merged_communes(intake_url: str, province: str) -> tuple[str, str, str]:
@@ -50,14 +50,8 @@ def test_a_retired_communes_old_dossier_is_on_its_successors_board_and_no_one_el
 ) -> None:
     retired, successor, neighbour = _merged_communes(intake_url, systems.hanoi_province)
     # Received in April 2025, before the commune was retired: accepted, and long overdue.
-    received = httpx.post(
-        f"{platform.intake}/v1/dossiers",
-        json=receive_command(retired),
-        headers=auth(systems.hanoi),
-        timeout=20,
-    )
-    assert received.status_code == 201, received.text
-    dossier_id, code = str(received.json()["dossier_id"]), str(received.json()["dossier_code"])
+    received = _receive(platform, systems, retired)
+    dossier_id, code = received.id, received.code
 
     carrier = officer_client(platform, _officer_at(database, successor))
     item = wait_for_item(carrier, code, dossier_id=dossier_id, letter_status="draft")
