@@ -14,7 +14,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from motcua.db import SERVICES, bootstrap_database
-from motcua.kafka import TOPICS, ensure_topics
+from motcua.kafka import TOPICS, Durability, ensure_topics
 
 
 class ProvisionSettings(BaseSettings):
@@ -22,7 +22,12 @@ class ProvisionSettings(BaseSettings):
 
     kafka_bootstrap_servers: str = Field(description="Kafka bootstrap servers.")
     database_url: str = Field(description="PostgreSQL URL of an administrator role.")
-    kafka_replication_factor: int = Field(default=1, ge=1, description="Of the topics created.")
+    kafka_replication_factor: int | None = Field(
+        default=None,
+        ge=1,
+        description="Copies of every topic created; unset, the cluster's own: 3 on three live "
+        "brokers or more, else one per broker (min.insync.replicas follows, one less).",
+    )
 
 
 def main() -> int:
@@ -35,7 +40,11 @@ def main() -> int:
     created = ensure_topics(
         settings.kafka_bootstrap_servers,
         TOPICS,
-        replication_factor=settings.kafka_replication_factor,
+        durability=(
+            Durability(settings.kafka_replication_factor)
+            if settings.kafka_replication_factor
+            else None
+        ),
     )
     print(f"provision: {len(TOPICS)} topics declared, {len(created)} created")
     passwords = {s: os.environ[f"{s.upper()}_DB_PASSWORD"] for s in SERVICES}

@@ -48,7 +48,13 @@ sys.path.insert(0, str(ROOT))
 from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir  # noqa: E402
 from motcua.documents import DEFAULT_FONT_DIR  # noqa: E402
 from motcua.identity import write_keypair  # noqa: E402
-from motcua.kafka import TOPICS, KafkaUnavailable, check_kafka, ensure_topics  # noqa: E402
+from motcua.kafka import (  # noqa: E402
+    TOPICS,
+    Durability,
+    KafkaUnavailable,
+    check_kafka,
+    ensure_topics,
+)
 
 POM = ROOT / "deploy" / "kafka" / "pom.xml"
 KAFKA_LOG4J = ROOT / "deploy" / "kafka" / "log4j2.properties"
@@ -99,6 +105,10 @@ SERVICE_PROCESSES: tuple[ServiceProcess, ...] = (
 PREFERRED_PORTS = {
     "kafka": 9092,
     "kafka_controller": 9093,
+    "kafka_2": 9094,
+    "kafka_controller_2": 9095,
+    "kafka_3": 9096,
+    "kafka_controller_3": 9097,
     "postgres": 55432,
     "intake": 8001,
     "deadlines": 8002,
@@ -293,68 +303,134 @@ def kafka_jars() -> Path:
     return target
 
 
-def kafka_properties(state: State, port: int, controller_port: int) -> Path:
-    data_dir = state.dir / "kafka" / "data"
-    path = state.dir / "kafka" / "server.properties"
+@dataclass(frozen=True)
+class KafkaNode:
+    """One KRaft node (broker and controller both) of the local cluster. The first keeps the
+    names a one-broker stack always had, so an existing stack's state still fits."""
+
+    node_id: int
+
+    def _suffix(self, separator: str) -> str:
+        return "" if self.node_id == 1 else f"{separator}{self.node_id}"
+
+    @property
+    def name(self) -> str:
+        """Its pid file and log: ``kafka``, ``kafka-2``, ``kafka-3``."""
+        return f"kafka{self._suffix('-')}"
+
+    @property
+    def port_key(self) -> str:
+        return f"kafka{self._suffix('_')}"
+
+    @property
+    def controller_port_key(self) -> str:
+        return f"kafka_controller{self._suffix('_')}"
+
+    def data_dir(self, state: State) -> Path:
+        return state.dir / "kafka" / f"data{self._suffix('-')}"
+
+    def config_path(self, state: State) -> Path:
+        return state.dir / "kafka" / f"server{self._suffix('-')}.properties"
+
+
+def kafka_nodes(brokers: int) -> list[KafkaNode]:
+    return [KafkaNode(node_id) for node_id in range(1, brokers + 1)]
+
+
+def kafka_properties(
+    state: State, node: KafkaNode, ports: dict[int, tuple[int, int]], durability: Durability
+) -> Path:
+    """The node's ``server.properties``: ``ports`` maps every node's id to its (client,
+    controller) ports, all of them voters of the controller quorum."""
+    port, controller_port = ports[node.node_id]
+    voters = ",".join(f"{n}@127.0.0.1:{c}" for n, (_, c) in sorted(ports.items()))
+    path = node.config_path(state)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "\n".join(
-            [
-                "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-                f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
-                "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                f"log.dirs={data_dir}",
-                "auto.create.topics.enable=false",
-                "num.partitions=6",
-                "offsets.topic.replication.factor=1",
-                "offsets.topic.num.partitions=6",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-                "share.coordinator.state.topic.replication.factor=1",
-                "share.coordinator.state.topic.min.isr=1",
-                "group.initial.rebalance.delay.ms=0",
-                "",
-            ]
-        )
-    )
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": str(node.node_id),
+        "controller.quorum.voters": voters,
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(node.data_dir(state)),
+        "auto.create.topics.enable": "false",
+        "num.partitions": "6",
+        "offsets.topic.num.partitions": "6",
+        "group.initial.rebalance.delay.ms": "0",
+        **durability.broker_properties(),
+    }
+    path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
     return path
 
 
-def start_kafka(state: State, *, any_port: bool) -> str:
-    port = state.port("kafka", any_port=any_port)
-    controller_port = state.port("kafka_controller", any_port=any_port)
-    bootstrap = f"127.0.0.1:{port}"
-    pid_file = state.pid_file("kafka")
-    log = state.logs / "kafka.log"
-    if pid_file.exists() and pid_alive(int(pid_file.read_text()), "kafka.Kafka"):
-        say(f"Kafka already runs (pid {pid_file.read_text().strip()})")
-    else:
-        jars = kafka_jars()
-        classpath = f"{jars}/*"
-        config = kafka_properties(state, port, controller_port)
-        java = ["java", f"-Dlog4j2.configurationFile={KAFKA_LOG4J}", "-cp", classpath]
-        if not (state.dir / "kafka" / "data" / "meta.properties").exists():
-            cluster_id = str(state.section("kafka").get("cluster_id") or "")
-            if not cluster_id:
-                cluster_id = (
-                    run([*java, "kafka.tools.StorageTool", "random-uuid"], capture_output=True)
-                    .stdout.strip()
-                    .splitlines()[-1]
-                )
-                state.section("kafka")["cluster_id"] = cluster_id
-                state.save()
+def stack_brokers(state: State) -> int:
+    """The brokers the stack last ran (0 before its first start)."""
+    value = state.section("kafka").get("brokers")
+    return value if isinstance(value, int) else 0
+
+
+def kafka_brokers(state: State, asked: int | None) -> int:
+    """How many brokers the stack runs: as asked, else as it ran before (one by default). A
+    running stack of another size is refused: its data dirs hold another cluster."""
+    before = stack_brokers(state)
+    brokers = asked or before or 1
+    if brokers < 1:
+        raise StackError("--brokers takes a number from 1 up")
+    if (
+        before
+        and brokers != before
+        and any(
+            pid_alive(pid, marker)
+            for name, pid, marker in component_pids(state)
+            if name.startswith("kafka")
+        )
+    ):
+        raise StackError(
+            f"this stack runs {before} Kafka broker(s); stop it (`make down`) before asking "
+            f"for {brokers}"
+        )
+    if before and brokers != before and (state.dir / "kafka").exists():
+        say(f"the stack had {before} broker(s); its Kafka data is cleared for {brokers}")
+        shutil.rmtree(state.dir / "kafka")
+    state.section("kafka")["brokers"] = brokers
+    state.save()
+    return brokers
+
+
+def start_kafka(state: State, *, any_port: bool, brokers: int) -> str:
+    nodes = kafka_nodes(brokers)
+    ports = {
+        node.node_id: (
+            state.port(node.port_key, any_port=any_port),
+            state.port(node.controller_port_key, any_port=any_port),
+        )
+        for node in nodes
+    }
+    bootstrap = ",".join(f"127.0.0.1:{ports[node.node_id][0]}" for node in nodes)
+    durability = Durability.for_brokers(brokers)
+    jars: Path | None = None
+    for node in nodes:
+        pid_file = state.pid_file(node.name)
+        if pid_file.exists() and pid_alive(int(pid_file.read_text()), "kafka.Kafka"):
+            say(f"{node.name} already runs (pid {pid_file.read_text().strip()})")
+            continue
+        jars = jars or kafka_jars()
+        java = ["java", f"-Dlog4j2.configurationFile={KAFKA_LOG4J}", "-cp", f"{jars}/*"]
+        config = kafka_properties(state, node, ports, durability)
+        if not (node.data_dir(state) / "meta.properties").exists():
+            cluster_id = _cluster_id(state, java)
             run(
                 [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
                 stdout=subprocess.DEVNULL,
             )
         state.logs.mkdir(parents=True, exist_ok=True)
-        heap = os.environ.get("KAFKA_HEAP_OPTS", "-Xms256m -Xmx1g")
-        with rotating_log(log) as out:
+        # Three brokers share the machine with everything else: smaller heaps each.
+        default_heap = "-Xms256m -Xmx1g" if brokers == 1 else "-Xms128m -Xmx512m"
+        heap = os.environ.get("KAFKA_HEAP_OPTS", default_heap)
+        with rotating_log(state.logs / f"{node.name}.log") as out:
             process = subprocess.Popen(
                 [*java[:1], *shlex.split(heap), *java[1:], "kafka.Kafka", str(config)],
                 stdout=out,
@@ -363,21 +439,41 @@ def start_kafka(state: State, *, any_port: bool) -> str:
                 start_new_session=True,
             )
         pid_file.write_text(str(process.pid))
-        say(f"Kafka {kafka_version()} (KRaft) starting on {bootstrap}, pid {process.pid}")
-    wait_for_kafka(bootstrap, log)
+        where = f"127.0.0.1:{ports[node.node_id][0]}"
+        say(f"Kafka {kafka_version()} (KRaft) node {node.node_id} on {where}, pid {process.pid}")
+    wait_for_kafka(bootstrap, state.logs / "kafka.log", brokers=brokers)
     return bootstrap
 
 
-def wait_for_kafka(bootstrap: str, log: Path | None, timeout_s: float = 90.0) -> None:
+def _cluster_id(state: State, java: list[str]) -> str:
+    """The cluster's id, made once and kept in the state: every node formats with it."""
+    cluster_id = str(state.section("kafka").get("cluster_id") or "")
+    if not cluster_id:
+        cluster_id = (
+            run([*java, "kafka.tools.StorageTool", "random-uuid"], capture_output=True)
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        state.section("kafka")["cluster_id"] = cluster_id
+        state.save()
+    return cluster_id
+
+
+def wait_for_kafka(
+    bootstrap: str, log: Path | None, timeout_s: float = 90.0, *, brokers: int = 1
+) -> int:
+    """Wait until the cluster answers with at least ``brokers`` live brokers; how many."""
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            check_kafka(bootstrap, timeout_s=3)
-            return
+            live = check_kafka(bootstrap, timeout_s=3)
+            if live >= brokers:
+                return live
+            last_error = KafkaUnavailable(f"{live} of {brokers} brokers live")
         except KafkaUnavailable as exc:
             last_error = exc
-            time.sleep(0.5)
+        time.sleep(0.5)
     where = f"\n  broker log {log}, last lines:\n{log_tail(log)}" if log else ""
     raise StackError(
         f"Kafka at {bootstrap} is not ready after {timeout_s:.0f}s: {last_error}{where}"
@@ -600,6 +696,9 @@ def service_env(
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        # The copies of the topics a service creates itself (Faust's changelogs), as many as
+        # the platform's own topics have.
+        "KAFKA_REPLICATION_FACTOR": str(state.section("kafka").get("replication_factor", 1)),
         "DATABASE_URL": database_url,
         "HTTP_HOST": "127.0.0.1",
         "HTTP_PORT": str(port),
@@ -984,7 +1083,13 @@ def write_env(state: State, variables: dict[str, str]) -> Path:
 
 
 def up(
-    state: State, *, infra_only: bool, any_port: bool, no_demo: bool, with_prometheus: bool = False
+    state: State,
+    *,
+    infra_only: bool,
+    any_port: bool,
+    no_demo: bool,
+    with_prometheus: bool = False,
+    brokers: int | None = None,
 ) -> None:
     if infra_only and with_prometheus:
         raise StackError("--with-prometheus scrapes the services: it cannot go with --infra-only")
@@ -995,13 +1100,19 @@ def up(
     external_db = os.environ.get("DATABASE_URL")
     if external_kafka:
         say(f"using the Kafka at {external_kafka} (KAFKA_BOOTSTRAP_SERVERS)")
-        wait_for_kafka(external_kafka, None, timeout_s=30)
+        live = wait_for_kafka(external_kafka, None, timeout_s=30, brokers=brokers or 1)
         bootstrap = external_kafka
     else:
-        bootstrap = start_kafka(state, any_port=any_port)
+        live = kafka_brokers(state, brokers)
+        bootstrap = start_kafka(state, any_port=any_port, brokers=live)
+    durability = Durability.for_brokers(live)
     state.section("kafka")["external"] = bool(external_kafka)
-    created = ensure_topics(bootstrap, TOPICS)
-    say(f"topics: {len(TOPICS)} declared, {len(created)} created")
+    state.section("kafka")["replication_factor"] = durability.replication_factor
+    created = ensure_topics(bootstrap, TOPICS, durability=durability)
+    say(
+        f"topics: {len(TOPICS)} declared, {len(created)} created; {live} broker(s), "
+        f"{durability.replication_factor} copies, {durability.min_insync_replicas} in sync"
+    )
 
     if external_db:
         say("using the PostgreSQL named by DATABASE_URL")
@@ -1051,7 +1162,8 @@ def component_pids(state: State) -> list[tuple[str, int, str]]:
     found.append(("prometheus", state.pid_file("prometheus"), prometheus_marker(state)))
     for service in SERVICE_PROCESSES:
         found.append((service.name, state.pid_file(service.name), service.marker))
-    found.append(("kafka", state.pid_file("kafka"), "kafka.Kafka"))
+    brokers = stack_brokers(state) or 1
+    found += [(n.name, state.pid_file(n.name), "kafka.Kafka") for n in kafka_nodes(brokers)]
     return [(name, int(f.read_text()), marker) for name, f, marker in found if f.exists()]
 
 
@@ -1115,8 +1227,12 @@ def status(state: State) -> int:
     if demo_pid:
         word = "up" if pid_alive(demo_pid, "demo_traffic.py") else "down"
         rows.append(("demo", word, demo_pid, "-", state.logs / "demo.log"))
+    brokers = stack_brokers(state) or 1
     infra = [
-        ("kafka", state.pid_file("kafka"), "kafka.Kafka", state.logs / "kafka.log", False),
+        (n.name, state.pid_file(n.name), "kafka.Kafka", state.logs / f"{n.name}.log", False)
+        for n in kafka_nodes(brokers)
+    ]
+    infra += [
         (
             "postgres",
             postgres_dir(state) / "data" / "postmaster.pid",
@@ -1126,12 +1242,14 @@ def status(state: State) -> int:
         ),
     ]
     for name, pid_path, marker, log, first_line in infra:
-        if state.section(name).get("external"):
+        section = "kafka" if name.startswith("kafka") else name
+        if state.section(section).get("external"):
             rows.append((name, "external", 0, "-", "-"))
             continue
         pid = _pid_in(pid_path, first_line=first_line)
         alive = bool(pid) and pid_alive(pid, marker)
-        rows.append((name, "up" if alive else "down", pid, ports.get(name, "-"), log))
+        port_key = name.replace("-", "_")
+        rows.append((name, "up" if alive else "down", pid, ports.get(port_key, "-"), log))
     print(f"{'component':<14} {'state':<10} {'pid':>8} {'port':>6}  log")
     for name, word, pid, port, where in rows:
         print(f"{name:<14} {word:<10} {pid or '-'!s:>8} {port!s:>6}  {where}")
@@ -1150,6 +1268,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-demo", action="store_true", help="no demo traffic")
     parser.add_argument(
+        "--brokers",
+        type=int,
+        default=int(os.environ["MOTCUA_KAFKA_BROKERS"])
+        if "MOTCUA_KAFKA_BROKERS" in os.environ
+        else None,
+        help="Kafka brokers (KRaft nodes) to run: 3 makes a cluster whose topics keep three "
+        "copies, two in sync (default: as the stack ran before, else 1; MOTCUA_KAFKA_BROKERS)",
+    )
+    parser.add_argument(
         "--with-prometheus",
         action="store_true",
         help="also run Prometheus (Debian's, installed if missing) scraping the services",
@@ -1165,6 +1292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     any_port=args.any_port,
                     no_demo=args.no_demo,
                     with_prometheus=args.with_prometheus,
+                    brokers=args.brokers,
                 )
         elif args.command == "down":
             down(state)

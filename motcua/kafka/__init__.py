@@ -24,6 +24,7 @@ from motcua.kafka._consumer import (
     read_range,
 )
 from motcua.kafka._dead_letter import DeadLetter, DeadLetterNotAcknowledged, send_to_dead_letter
+from motcua.kafka._durability import Durability
 from motcua.kafka._offsets import next_offsets
 from motcua.kafka._topics import TOPICS, Topic, TopicSpec, dead_letter_topic
 
@@ -36,6 +37,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetterNotAcknowledged",
     "DeadLetters",
+    "Durability",
     "Group",
     "Handler",
     "KafkaUnavailable",

@@ -15,6 +15,7 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 
+from motcua.kafka._durability import Durability
 from motcua.kafka._topics import TopicSpec
 
 
@@ -52,28 +53,34 @@ def ensure_topics(
     bootstrap_servers: str,
     specs: Iterable[TopicSpec],
     *,
-    replication_factor: int = 1,
+    durability: Durability | None = None,
     timeout_s: float = 30.0,
 ) -> list[str]:
     """Create the topics that do not exist yet; return the names created.
 
-    An existing topic gets the declared configuration (a longer retention reaches the
-    topics already there), but never more partitions: those only ever grow by hand, since
-    growing them silently would move dossiers between partitions and break their order.
+    ``durability`` defaults to the cluster's own (three copies, two in sync, on three live
+    brokers or more: :class:`Durability`). An existing topic gets the declared
+    configuration (a longer retention reaches the topics already there, and so does
+    ``min.insync.replicas``), but never more partitions or copies: those only ever grow by
+    hand, since growing partitions silently would move dossiers between partitions and
+    break their order.
     """
     admin = _admin(bootstrap_servers)
-    existing = set(admin.list_topics(timeout=timeout_s).topics)
+    metadata = admin.list_topics(timeout=timeout_s)
+    existing = set(metadata.topics)
+    durability = durability or Durability.for_brokers(len(metadata.brokers))
     specs = list(specs)
     missing = [spec for spec in specs if spec.name not in existing]
-    _configure(admin, [spec for spec in specs if spec.name in existing], timeout_s)
+    present = [spec for spec in specs if spec.name in existing]
+    _configure(admin, {str(s.name): _config(s, durability) for s in present}, timeout_s)
     return _create(
         admin,
         [
             NewTopic(
                 str(spec.name),
                 num_partitions=spec.partitions,
-                replication_factor=replication_factor,
-                config=spec.config(),
+                replication_factor=durability.replication_factor,
+                config=_config(spec, durability),
             )
             for spec in missing
         ],
@@ -86,7 +93,7 @@ def ensure_internal_topics(
     names: Iterable[str],
     *,
     partitions: int,
-    replication_factor: int = 1,
+    durability: Durability | None = None,
     timeout_s: float = 30.0,
 ) -> list[str]:
     """Create a stream processor's own topics before it joins its group.
@@ -96,11 +103,18 @@ def ensure_internal_topics(
     minutes later. Declared up front, the first assignment already includes them.
     """
     admin = _admin(bootstrap_servers)
-    existing = set(admin.list_topics(timeout=timeout_s).topics)
+    metadata = admin.list_topics(timeout=timeout_s)
+    existing = set(metadata.topics)
+    durability = durability or Durability.for_brokers(len(metadata.brokers))
     return _create(
         admin,
         [
-            NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)
+            NewTopic(
+                name,
+                num_partitions=partitions,
+                replication_factor=durability.replication_factor,
+                config=durability.topic_config(),
+            )
             for name in names
             if name not in existing
         ],
@@ -108,19 +122,23 @@ def ensure_internal_topics(
     )
 
 
-def _configure(admin: AdminClient, specs: list[TopicSpec], timeout_s: float) -> None:
-    if not specs:
+def _config(spec: TopicSpec, durability: Durability) -> dict[str, str]:
+    return {**spec.config(), **durability.topic_config()}
+
+
+def _configure(admin: AdminClient, configs: dict[str, dict[str, str]], timeout_s: float) -> None:
+    if not configs:
         return
     resources = [
         ConfigResource(
             ResourceType.TOPIC,
-            str(spec.name),
+            topic,
             incremental_configs=[
                 ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)
-                for name, value in spec.config().items()
+                for name, value in config.items()
             ],
         )
-        for spec in specs
+        for topic, config in configs.items()
     ]
     for future in admin.incremental_alter_configs(resources, request_timeout=timeout_s).values():
         future.result()

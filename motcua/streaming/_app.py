@@ -25,7 +25,7 @@ from pydantic import Field
 from motcua.db import apply_migrations, migrations_dir
 from motcua.health import run_checks as run_health_checks
 from motcua.health import standard_checks
-from motcua.kafka import ensure_internal_topics
+from motcua.kafka import Durability, ensure_internal_topics
 from motcua.logging import configure_logging, logging_config
 from motcua.metrics import render_metrics
 from motcua.settings import ServiceSettings
@@ -46,8 +46,11 @@ class StreamSettings(ServiceSettings):
     topic_partitions: int = Field(
         default=6, ge=1, description="Partitions of the topics Faust creates (changelogs)."
     )
-    topic_replication_factor: int = Field(
-        default=1, ge=1, description="Replication factor of the topics Faust creates."
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description="Copies of the topics Faust creates (3 on a cluster of three brokers or "
+        "more; min.insync.replicas follows, one less).",
     )
     consumer_session_timeout_s: float = Field(
         default=10.0,
@@ -66,7 +69,7 @@ def create_faust_app(app_id: str, settings: StreamSettings, **options: Any) -> f
         web_port=settings.http_port,
         web_bind=settings.http_host,
         topic_partitions=settings.topic_partitions,
-        topic_replication_factor=settings.topic_replication_factor,
+        topic_replication_factor=settings.kafka_replication_factor,
         topic_allow_declare=True,
         producer_acks=-1,
         broker_session_timeout=settings.consumer_session_timeout_s,
@@ -113,7 +116,7 @@ def run_worker(
         settings.kafka_bootstrap_servers,
         internal_topics,
         partitions=settings.topic_partitions,
-        replication_factor=settings.topic_replication_factor,
+        durability=Durability(settings.kafka_replication_factor),
     )
     discard_tables_after_unclean_stop(app, settings.data_dir)
     if settings.migrate_on_start:
