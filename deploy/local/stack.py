@@ -1168,7 +1168,13 @@ def component_pids(state: State) -> list[tuple[str, int, str]]:
 
 
 def down(state: State) -> None:
-    for name, pid, marker in component_pids(state):
+    components = component_pids(state)
+    # The brokers are asked together: the last of a cluster stopped alone waits for a
+    # controller quorum that is already gone, and is killed after the grace period.
+    for name, pid, marker in components:
+        if name.startswith("kafka") and pid_alive(pid, marker):
+            os.kill(pid, signal.SIGTERM)
+    for name, pid, marker in components:
         if pid_alive(pid, marker):
             say(f"stopping {name} (pid {pid})")
             terminate(pid, marker)
