@@ -21,7 +21,8 @@ $(CHART_JS): services/reporting/web/package.json services/reporting/web/package-
 	cp services/reporting/web/node_modules/chart.js/dist/chart.umd.min.js $(CHART_JS)
 
 ## up: install what is needed, start Kafka, PostgreSQL and the four services, print the endpoints
-##     (`make up ARGS=--with-prometheus` also runs Prometheus; ARGS go to `stack.py up`)
+##     (`make up ARGS=--with-prometheus` also runs Prometheus, `ARGS=--brokers 3` a cluster of
+##     three Kafka brokers; ARGS go to `stack.py up`)
 up: $(STAMP)
 	$(PY) deploy/local/stack.py up $(ARGS)
 

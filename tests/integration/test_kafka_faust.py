@@ -138,7 +138,7 @@ class ContinuousProducer(threading.Thread):
     """Produces numbered messages until stopped, so a kill always lands mid-stream."""
 
     def __init__(self, infra: Infra, topic: str) -> None:
-        super().__init__()
+        super().__init__(daemon=True)
         self.infra, self.topic = infra, topic
         self.stopping = threading.Event()
         self.produced = 0
@@ -155,20 +155,24 @@ def test_table_survives_sigkill_and_recovers_from_changelog(
 ) -> None:
     producer = ContinuousProducer(infra, topic)
     producer.start()
-    group = worker.env["TEST_APP_ID"]
-    deadline = time.monotonic() + 90
-    # Kill only after offsets are committed: what they cover is never redelivered, so it can
-    # come back after the kill through the changelog alone.
-    while _committed(infra, group, topic) < 100:
-        assert time.monotonic() < deadline, "worker committed nothing"
-        time.sleep(0.2)
-    assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
-    shutil.rmtree(worker.data_dir)
+    try:
+        group = worker.env["TEST_APP_ID"]
+        deadline = time.monotonic() + 90
+        # Kill only after offsets are committed: what they cover is never redelivered, so it
+        # can come back after the kill through the changelog alone.
+        while _committed(infra, group, topic) < 100:
+            assert time.monotonic() < deadline, "worker committed nothing"
+            time.sleep(0.2)
+        assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
+        shutil.rmtree(worker.data_dir)
 
-    worker.start()
-    time.sleep(2)
-    producer.stopping.set()
-    producer.join()
+        worker.start()
+        time.sleep(2)
+    finally:
+        # Stopped whatever happened above: a producer left running keeps the whole pytest
+        # process alive after the session (it hung a run here until killed).
+        producer.stopping.set()
+        producer.join()
     assert producer.produced > 100
     worker.wait_for(_expected(range(producer.produced)), timeout_s=120)
     assert worker.stop(signal.SIGTERM) == 0
