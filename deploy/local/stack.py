@@ -400,7 +400,7 @@ def kafka_brokers(state: State, asked: int | None) -> int:
     return brokers
 
 
-def start_kafka(state: State, *, any_port: bool, brokers: int) -> str:
+def start_kafka(state: State, *, any_port: bool, brokers: int = 1) -> str:
     nodes = kafka_nodes(brokers)
     ports = {
         node.node_id: (
