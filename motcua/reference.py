@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import aiohttp
 from yarl import URL
 
+from motcua.web.strings import unit_label
+
 _log = logging.getLogger("motcua.reference")
 
 
@@ -330,14 +332,11 @@ class Names:
         found = self.reference.unit(code)
         return found.name if found else code
 
-    def unit_of_record(self, code: str, retired: str) -> str:
-        """The unit's name, and for a unit a merger retired, the day it stopped (``retired``:
-        a text with ``{name}`` and ``{day}``): an officer who finds an old commune's dossier
-        on a successor's board is told why the name is one no longer in service."""
+    def unit_of_record(self, code: str) -> str:
+        """The unit's name, marked with the day it stopped if a merger retired it: an
+        officer who finds an old commune's dossier on a successor's board is told why."""
         found = self.reference.unit(code)
-        if found is None or found.retired_on is None:
-            return found.name if found else code
-        return retired.format(name=found.name, day=f"{found.retired_on:%d/%m/%Y}")
+        return unit_label(found.name, found.retired_on) if found else code
 
     def field_of(self, procedure_code: str) -> str | None:
         found = self.reference.procedure(procedure_code)

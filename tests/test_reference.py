@@ -293,10 +293,9 @@ def test_a_retired_unit_is_named_with_the_day_it_stopped_and_one_in_service_plai
     names = Names(
         StaticReference(units=[old, UnitRef(WARD, "Công an phường Hồng Hà", (ROOT, WARD))])
     )
-    retired = "{name} (trước {day})"
-    assert names.unit_of_record(old.code, retired) == "Công an phường Phúc Xá (trước 01/07/2025)"
-    assert names.unit_of_record(WARD, retired) == "Công an phường Hồng Hà"
-    assert names.unit_of_record("000.99.99.H99", retired) == "000.99.99.H99"
+    assert names.unit_of_record(old.code) == "Công an phường Phúc Xá (trước 01/07/2025)"
+    assert names.unit_of_record(WARD) == "Công an phường Hồng Hà"
+    assert names.unit_of_record("000.99.99.H99") == "000.99.99.H99"
 
 
 def test_every_page_of_units_is_followed_retired_units_with_their_successor() -> None:

@@ -13,6 +13,7 @@ from motcua.web.strings import (
     ROLE_LABELS,
     STATUS_LABELS,
     TEXTS,
+    unit_label,
 )
 from motcua.web.templating import (
     SHARED_TEMPLATES,
@@ -38,4 +39,5 @@ __all__ = [
     "create_environment",
     "mount_starlette_static",
     "service_nav",
+    "unit_label",
 ]

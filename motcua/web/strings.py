@@ -8,7 +8,7 @@ render time, never an empty label. Identifiers stay English; only values are Vie
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 
 from motcua.contracts import Criterion
@@ -697,6 +697,14 @@ def local_time(moment: datetime) -> str:
 def short_time(moment: datetime) -> str:
     """``HH:MM dd/mm`` in Hà Nội time: when a notice reached the citizen, at a glance."""
     return moment.astimezone(LOCAL_ZONE).strftime(SHORT_FORMAT)
+
+
+def unit_label(name: str, retired_on: date | None) -> str:
+    """A unit's name, and for one a merger retired the day it stopped, so a reader who
+    meets a name no longer in service (a picker, an old dossier's row) is told why."""
+    if retired_on is None:
+        return name
+    return TEXTS["unit_retired"].format(name=name, day=f"{retired_on:%d/%m/%Y}")
 
 
 def local_date(moment: datetime) -> str:

@@ -41,6 +41,7 @@ from motcua.web import (
     create_environment,
     mount_starlette_static,
     service_nav,
+    unit_label,
 )
 from motcua.web.forms import read_form
 from motcua.web.strings import RATING_CRITERIA
@@ -216,9 +217,7 @@ def _choices(request: Request, officer: Officer, tree: Tree) -> tuple[list[Any],
     units = [
         (
             code,
-            name
-            if retired_on is None
-            else TEXTS["unit_retired"].format(name=name, day=f"{retired_on:%d/%m/%Y}"),
+            unit_label(name, retired_on),
             depth,
         )
         for code, name, depth, retired_on in rows

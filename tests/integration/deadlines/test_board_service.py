@@ -760,7 +760,7 @@ def test_a_successors_officer_handles_the_retired_units_open_dossiers_and_no_one
         merged.dossier_id
     ]
     # A unit beside them carries on nothing of ``other``'s: none of it is theirs.
-    stranger = replace(_officer(conn, f"{province[:3]}.{province[4:6]}.03.T01"), carries_on=())
+    stranger = _officer(conn, f"{province[:3]}.{province[4:6]}.03.T01")
     assert not stranger.sees(merged.unit_path)
     assert board_page(stranger, BoardRequest(), db_session=conn).items == []
     assert not acknowledge(stranger, merged.dossier_id, db_session=conn)

@@ -84,7 +84,7 @@ def csv_row(item: BoardItem, names: Names, now: datetime) -> list[str]:
             names.procedure(item.procedure_code),
             FIELD_LABELS.get(field_code, field_code) if field_code else "",
             item.unit_code,
-            names.unit_of_record(item.unit_code, TEXTS["unit_retired"]),
+            names.unit_of_record(item.unit_code),
             local_time(item.due_at),
             status or status_label(item.status),
             local_time(item.apology_deadline) if item.apology_deadline else "",
