@@ -427,9 +427,26 @@ def _target(dossier: Dossier, command: TransitionCommand) -> DossierState:
             allowed_transitions=[t.value for t in exc.allowed],
             reason="illegal_transition",
         ) from exc
-    if command.occurred_at < dossier.last_event_at:
+    if command.occurred_at < dossier.last_event_at and must_follow_last_event(command):
         raise out_of_order(command.occurred_at, dossier.last_event_at)
     return target
+
+
+def must_follow_last_event(command: TransitionCommand) -> bool:
+    """Whether a command dated before the dossier's last event is refused. An issued
+    apology letter is not: it is the law's answer to the lateness, and the desk may well
+    have recorded a step between the letter's signing and intake reading it. Refusing it
+    would leave the citizen holding a new date intake never knew of."""
+    return command.transition != Transition.RESCHEDULE
+
+
+def recorded_at(command: TransitionCommand, dossier: Dossier) -> datetime:
+    """When the timeline records ``command``: its own instant, or for a letter that
+    arrives after a later step, that step's instant (the timeline stays in order; the
+    letter keeps its date of issue in deadlines' record and on the letter)."""
+    if must_follow_last_event(command):
+        return command.occurred_at
+    return max(command.occurred_at, dossier.last_event_at)
 
 
 def _situation(
@@ -477,7 +494,7 @@ def plan_transition(
     columns); raises :class:`IntakeError` for a refusal. ``db_session`` only refreshes
     the catalogue."""
     dossier = locked_dossier(row)
-    situation = _situation(dossier, command.occurred_at, rules, db_session)
+    situation = _situation(dossier, recorded_at(command, dossier), rules, db_session)
     return decide_transition(command, situation, principal=principal)
 
 
@@ -493,7 +510,7 @@ def decide_transition(
     dossier = situation.dossier
     transition = Transition(command.transition)
     target = _target(dossier, command)
-    at = command.occurred_at
+    at = recorded_at(command, dossier)
     effect = SPECS[transition].handle(command, situation)
     sequence, after = dossier.sequence + 1, effect.clock
     changes = _changes(target, sequence, at, effect)

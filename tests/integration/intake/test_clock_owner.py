@@ -345,6 +345,38 @@ def test_a_letter_while_a_supplement_is_awaited_leaves_the_clock_stopped(
     assert restarted["clock"]["running"] is True
 
 
+def test_a_letter_signed_before_the_desks_last_step_still_moves_the_appointment(
+    door: TestClient, systems: Systems, infra: Infra
+) -> None:
+    """The desk assigned the dossier after the officer signed the letter but before intake
+    read it (found by the chaos run): the letter still moves the date, recorded after the
+    assignment so the timeline stays in order, and a desk step dated before it is refused."""
+    dossier = _receive(door, systems)
+    code, legal_due = dossier["dossier_code"], parse(dossier["due_at"])
+    signed_at = datetime.fromisoformat("2025-04-21T15:00:00+07:00")
+    _assign_on_the_next_day(door, systems, code)
+    new_due = CALENDAR.add_working_days(legal_due, 5)
+    _publish(infra, _letter(dossier, new_due, signed_at))
+
+    view = _wait_rescheduled(door, systems, code)
+    assert parse(view["due_at"]) == new_due
+    assign, moved = view["timeline"][-2:]
+    assert (assign["transition"], moved["transition"]) == ("assign", "reschedule")
+    assert parse(moved["occurred_at"]) == parse(assign["occurred_at"])
+    late_step = door.post(
+        f"/v1/dossiers/{code}/events",
+        json={
+            "event_id": f"up-{uuid.uuid4()}",
+            "occurred_at": "2025-04-22T08:00:00+07:00",
+            "transition": "complete",
+            "outcome": "granted",
+        },
+        headers=auth(systems.hanoi),
+    )
+    assert late_step.status_code == 409, late_step.text
+    assert late_step.json()["reason"] == "out_of_order"
+
+
 def test_an_event_before_the_last_recorded_one_is_refused_naming_both(
     door: TestClient, systems: Systems, intake_url: str
 ) -> None:
