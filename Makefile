@@ -48,9 +48,11 @@ test: lint
 unit: $(STAMP)
 	$(PY) -m pytest -m 'not integration'
 
-## chaos: the long failure runs, of which `make test` runs short versions (a whole minute
-##        without Kafka under traffic instead of 20 s)
+## chaos: the long failure runs, of which `make test` runs short versions: 100,000 dossiers on
+##        three brokers with two of every service process while each is killed (5,000 in
+##        `make test`), and a whole minute without Kafka under traffic (20 s)
 chaos: $(STAMP)
+	$(PY) -m tests.chaos --dossiers $(or $(DOSSIERS),100000)
 	MOTCUA_OUTAGE_S=60 $(PY) -m pytest tests/integration/test_kafka_outage.py
 
 ## bench: every benchmark (intake, deadlines timer, alert lag, board pages); figures go to bench/RESULTS.md

@@ -237,9 +237,18 @@ class DutyOfficer:
     REASON = "Hồ sơ cần xác minh thêm thông tin tại cơ quan khác nên chưa trả kết quả đúng hẹn"
 
     def __init__(
-        self, deadlines_url: str, database_url: str, username: str, password: str, unit: str
+        self,
+        deadlines_url: str,
+        database_url: str,
+        username: str,
+        password: str,
+        unit: str,
+        *,
+        wait: timedelta = timedelta(minutes=1),
     ) -> None:
         self.database_url = database_url
+        self.wait = wait
+        """How long a draft waits before the officer takes it up."""
         self.credentials = {"username": username, "password": password}
         self.unit = unit
         """The officer's unit: the drafts of other provinces are not theirs to issue."""
@@ -248,10 +257,11 @@ class DutyOfficer:
         )
         """Keeps the session's cookie, as a browser would."""
         self.seen: set[str] = set()
+        """Drafts already taken up (issued or left): the next look passes over them."""
         self.signed_in = False
 
     def issue_some(self) -> int:
-        """Issue some of the drafts waiting a minute or more; the others stay on the board."""
+        """Issue some of the drafts waiting a while (a minute); the others stay on the board."""
         if not self.signed_in:
             signed_in = self.browser.post("/v1/session", json=self.credentials)
             self.signed_in = signed_in.status_code == 200
@@ -264,9 +274,9 @@ class DutyOfficer:
                     "SELECT a.dossier_id FROM apology_letters a "
                     "JOIN watched_dossiers w USING (dossier_id) WHERE a.status = 'draft' "
                     "AND w.unit_path @> ARRAY[%s] "
-                    "AND a.created_at < now() - interval '1 minute' "
+                    "AND a.created_at < now() - %s AND NOT a.dossier_id = ANY(%s::uuid[]) "
                     "ORDER BY a.created_at LIMIT 20",
-                    (self.unit,),
+                    (self.unit, self.wait, list(self.seen)),
                 )
             ]
         issued = 0

@@ -8,6 +8,7 @@ it creates lives under one state folder (``.stack/`` by default, git-ignored), a
 
     python deploy/local/stack.py up             # the whole platform
     python deploy/local/stack.py up --with-prometheus   # … and a Prometheus scraping it
+    python deploy/local/stack.py up --brokers 3 --replicas 2   # a cluster, two of each process
     python deploy/local/stack.py up --infra-only --state-dir .test-stack --any-port
     python deploy/local/stack.py status
     python deploy/local/stack.py down
@@ -37,7 +38,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote
@@ -76,6 +77,8 @@ class ServiceProcess:
     """``python -m`` this; default ``services.<name>``."""
     service: str = ""
     """The service it is part of (its database, its secrets); default ``name``."""
+    replica: int = 1
+    """Which of the process's copies (``--replicas``): the first keeps the plain names."""
 
     @property
     def marker(self) -> str:
@@ -84,6 +87,29 @@ class ServiceProcess:
     @property
     def of(self) -> str:
         return self.service or self.name
+
+    @property
+    def job(self) -> str:
+        """The name its copies share (Prometheus' ``job``)."""
+        return self.name.removesuffix(f"-{self.replica}") if self.replica > 1 else self.name
+
+    def copy(self, replica: int) -> ServiceProcess:
+        """Its ``replica``-th copy: own pid file, log, port and data dir (``intake-2``)."""
+        if replica == 1:
+            return self
+        return replace(
+            self,
+            name=f"{self.name}-{replica}",
+            port_key=f"{self.port_key}_{replica}",
+            url_variable=f"{self.url_variable}_{replica}",
+            module=self.marker,
+            service=self.of,
+            replica=replica,
+        )
+
+    def data_dir(self, state: State) -> Path:
+        suffix = "" if self.replica == 1 else f"-{self.replica}"
+        return state.dir / "data" / f"{self.of}{suffix}"
 
 
 SERVICE_PROCESSES: tuple[ServiceProcess, ...] = (
@@ -117,6 +143,24 @@ PREFERRED_PORTS = {
     "reporting": 8004,
     "prometheus": 9090,
 }
+
+
+def stack_replicas(state: State, asked: int | None = None) -> int:
+    """How many copies of each service process the stack runs: as asked, else as before."""
+    if asked is not None and asked < 1:
+        raise StackError("--replicas takes a number from 1 up")
+    replicas = asked or state.section("services").get("replicas") or 1
+    assert isinstance(replicas, int)
+    if asked:
+        state.section("services")["replicas"] = asked
+        state.save()
+    return replicas
+
+
+def stack_processes(state: State) -> list[ServiceProcess]:
+    """Every service process of the stack, each copy of each."""
+    replicas = stack_replicas(state)
+    return [s.copy(n) for n in range(1, replicas + 1) for s in SERVICE_PROCESSES]
 
 
 class StackError(RuntimeError):
@@ -248,8 +292,9 @@ class State:
         ports = self.section("ports")
         if key in ports:
             return int(str(ports[key]))
-        preferred = PREFERRED_PORTS[key]
-        chosen = preferred if not any_port and port_is_free(preferred) else free_port()
+        preferred = PREFERRED_PORTS.get(key)
+        usable = preferred is not None and not any_port and port_is_free(preferred)
+        chosen = preferred if preferred is not None and usable else free_port()
         ports[key] = chosen
         self.save()
         return chosen
@@ -706,7 +751,7 @@ def service_env(
         "PYTHONUNBUFFERED": "1",
     }
     if service.uses_data_dir:
-        env["DATA_DIR"] = str(state.dir / "data" / service.of)
+        env["DATA_DIR"] = str(service.data_dir(state))
     return env
 
 
@@ -763,7 +808,7 @@ def process_env(
     }
     if service.of in ("deadlines", "ratings"):
         env |= receipts_env(state, service, urls)
-    if service.name == "deadlines-web":
+    if service.job == "deadlines-web":
         # Intake starts first, so it answers; the key was registered by the seed.
         env |= {
             "INTAKE_URL": urls["INTAKE_URL"],
@@ -773,7 +818,7 @@ def process_env(
                 urls[name] for name in ("RATINGS_URL", "REPORTING_URL", "INTAKE_URL")
             ),
         }
-    if service.name == "deadlines":
+    if service.job == "deadlines":
         # The worker sends the letters' notices: the citizen's contact from intake, the
         # link to the officers' web; every channel records (no gateway is configured).
         env |= {
@@ -782,7 +827,7 @@ def process_env(
             "LETTER_PUBLIC_URL": urls["DEADLINES_URL"],
             "QUIET_HOURS": os.environ.get("QUIET_HOURS", ""),
         }
-    if service.name == "ratings":
+    if service.job == "ratings":
         # Asks intake for the citizen's contact when an invitation is sent, with a key of
         # its own; every channel records what it would send (no gateway is configured).
         env |= {
@@ -793,10 +838,10 @@ def process_env(
             # A demo is tried at any hour: the messages it records are not sent anyway.
             "QUIET_HOURS": os.environ.get("QUIET_HOURS", ""),
         }
-    if service.name == "intake":
+    if service.job == "intake":
         # Legal holds and the data-subject request log name a person by this key's hash.
         env |= {"SUBJECT_HASH_KEY": state.secret("intake_subject_hash_key")}
-    if service.name == "reporting":
+    if service.job == "reporting":
         # Unit and procedure names, and the tally it reconciles its figures with.
         env |= {"INTAKE_URL": urls["INTAKE_URL"], "INTAKE_API_KEY": keys.reporting}
     return env
@@ -830,10 +875,11 @@ def start_services(
     any_port: bool,
     keys: IntakeKeys,
 ) -> dict[str, str]:
-    ports = {s.name: state.port(s.port_key, any_port=any_port) for s in SERVICE_PROCESSES}
-    urls = {s.url_variable: f"http://127.0.0.1:{ports[s.name]}" for s in SERVICE_PROCESSES}
+    processes = stack_processes(state)
+    ports = {s.name: state.port(s.port_key, any_port=any_port) for s in processes}
+    urls = {s.url_variable: f"http://127.0.0.1:{ports[s.name]}" for s in processes}
     started: list[tuple[ServiceProcess, int]] = []
-    for service in SERVICE_PROCESSES:
+    for service in processes:
         port = ports[service.name]
         env = service_env(
             state, service, bootstrap=bootstrap, database_url=service_urls[service.of], port=port
@@ -856,10 +902,11 @@ def start_services(
 
 
 def prometheus_config(
-    targets: dict[str, str], *, interval_s: float, rule_files: Sequence[Path]
+    targets: dict[str, list[str]], *, interval_s: float, rule_files: Sequence[Path]
 ) -> str:
-    """A scrape config with one job per service, named after it as in docker-compose (the
-    alerts and dashboards select on ``job``). JSON is YAML, so no YAML writer is needed."""
+    """A scrape config with one job per service process, named after it as in
+    docker-compose (the alerts and dashboards select on ``job``), its copies the job's
+    targets. JSON is YAML, so no YAML writer is needed."""
     config = {
         "global": {
             "scrape_interval": f"{interval_s:g}s",
@@ -867,8 +914,8 @@ def prometheus_config(
         },
         "rule_files": [str(path) for path in rule_files],
         "scrape_configs": [
-            {"job_name": name, "static_configs": [{"targets": [target]}]}
-            for name, target in targets.items()
+            {"job_name": name, "static_configs": [{"targets": addresses}]}
+            for name, addresses in targets.items()
         ],
     }
     return json.dumps(config, indent=2) + "\n"
@@ -883,9 +930,10 @@ def start_prometheus(state: State, *, any_port: bool) -> str:
     """Prometheus as a plain process, scraping the ports the state gave the services every
     5 s, with the alert rules of docker-compose; a running one rereads its config (SIGHUP)."""
     ports = state.section("ports")
-    targets = {
-        s.name: f"127.0.0.1:{ports[s.port_key]}" for s in SERVICE_PROCESSES if s.port_key in ports
-    }
+    targets: dict[str, list[str]] = {}
+    for s in stack_processes(state):
+        if s.port_key in ports:
+            targets.setdefault(s.job, []).append(f"127.0.0.1:{ports[s.port_key]}")
     if not targets:
         raise StackError("no service has a port yet: Prometheus has nothing to scrape")
     port = state.port("prometheus", any_port=any_port)
@@ -941,9 +989,17 @@ where the demo officer and inspector work, and two cities the 2025 reform merged
 neighbour (Hải Dương into Hải Phòng, Quảng Nam into Đà Nẵng)."""
 
 
+def manage_env(database_url: str) -> dict[str, str]:
+    """A management command's environment: its database. The receipts mode the stack hands
+    each service (``RECORDING_RECEIPTS``, with the callback and secrets it needs) stays out:
+    alone it fails the settings of a command that sends nothing."""
+    env = {key: value for key, value in os.environ.items() if key != "RECORDING_RECEIPTS"}
+    return env | {"DATABASE_URL": database_url}
+
+
 def seed_intake(state: State, intake_url: str) -> dict[str, str]:
     """Load units and procedures; register the demo upstream systems and the admin."""
-    env = {**os.environ, "DATABASE_URL": intake_url}
+    env = manage_env(intake_url)
     manage = [sys.executable, "-m", "services.intake.manage"]
     run([*manage, "seed"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     import psycopg
@@ -995,7 +1051,7 @@ def seed_portal(ratings_url: str) -> dict[str, str]:
     made = run(
         [sys.executable, "-m", "services.ratings.manage", "create-key", "demo-portal"],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": ratings_url},
+        env=manage_env(ratings_url),
         capture_output=True,
     )
     return {"MOTCUA_DEMO_PORTAL_KEY": made.stdout.split()[-1]}
@@ -1017,7 +1073,7 @@ def _create_officer(
             *(arg for role in roles for arg in ("--role", role)),
         ],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": deadlines_url, "OFFICER_PASSWORD": password},
+        env=manage_env(deadlines_url) | {"OFFICER_PASSWORD": password},
         stdout=subprocess.DEVNULL,
     )
 
@@ -1090,11 +1146,13 @@ def up(
     no_demo: bool,
     with_prometheus: bool = False,
     brokers: int | None = None,
+    replicas: int | None = None,
 ) -> None:
     if infra_only and with_prometheus:
         raise StackError("--with-prometheus scrapes the services: it cannot go with --infra-only")
     state.dir.mkdir(parents=True, exist_ok=True)
     state.logs.mkdir(parents=True, exist_ok=True)
+    stack_replicas(state, replicas)
     ensure_fonts()
     external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     external_db = os.environ.get("DATABASE_URL")
@@ -1160,20 +1218,24 @@ def up(
 def component_pids(state: State) -> list[tuple[str, int, str]]:
     found = [("demo", state.pid_file("demo"), "demo_traffic.py")]
     found.append(("prometheus", state.pid_file("prometheus"), prometheus_marker(state)))
-    for service in SERVICE_PROCESSES:
+    for service in stack_processes(state):
         found.append((service.name, state.pid_file(service.name), service.marker))
     brokers = stack_brokers(state) or 1
     found += [(n.name, state.pid_file(n.name), "kafka.Kafka") for n in kafka_nodes(brokers)]
     return [(name, int(f.read_text()), marker) for name, f, marker in found if f.exists()]
 
 
-def down(state: State) -> None:
-    components = component_pids(state)
-    # The brokers are asked together: the last of a cluster stopped alone waits for a
-    # controller quorum that is already gone, and is killed after the grace period.
+def _ask_brokers_together(components: list[tuple[str, int, str]]) -> None:
+    """SIGTERM every broker at once: the last of a cluster stopped alone waits for a
+    controller quorum that is already gone, and is killed after the grace period."""
     for name, pid, marker in components:
         if name.startswith("kafka") and pid_alive(pid, marker):
             os.kill(pid, signal.SIGTERM)
+
+
+def down(state: State) -> None:
+    components = component_pids(state)
+    _ask_brokers_together(components)
     for name, pid, marker in components:
         if pid_alive(pid, marker):
             say(f"stopping {name} (pid {pid})")
@@ -1191,8 +1253,14 @@ def stopped_on_failure(state: State) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        for name, pid, marker in component_pids(state):
-            if (name, pid) not in before and pid_alive(pid, marker):
+        started = [
+            (name, pid, marker)
+            for name, pid, marker in component_pids(state)
+            if (name, pid) not in before and pid_alive(pid, marker)
+        ]
+        _ask_brokers_together(started)
+        for name, pid, marker in started:
+            if pid_alive(pid, marker):
                 say(f"start failed: stopping {name} (pid {pid}) again")
                 terminate(pid, marker)
                 state.pid_file(name).unlink(missing_ok=True)
@@ -1215,7 +1283,7 @@ def status(state: State) -> int:
         return 1
     ports = state.section("ports")
     rows: list[tuple[str, str, int, object, object]] = []
-    for service in SERVICE_PROCESSES:
+    for service in stack_processes(state):
         pid = _pid_in(state.pid_file(service.name))
         port = ports.get(service.port_key, "-")
         alive = bool(pid) and pid_alive(pid, service.marker)
@@ -1283,6 +1351,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "copies, two in sync (default: as the stack ran before, else 1; MOTCUA_KAFKA_BROKERS)",
     )
     parser.add_argument(
+        "--replicas",
+        type=int,
+        default=int(os.environ["MOTCUA_REPLICAS"]) if "MOTCUA_REPLICAS" in os.environ else None,
+        help="copies of every service process (2: two intakes, two deadlines workers and "
+        "officers' webs, two ratings, two reportings; each copy's URL is the variable with "
+        "_2 …; default: as the stack ran before, else 1; MOTCUA_REPLICAS)",
+    )
+    parser.add_argument(
         "--with-prometheus",
         action="store_true",
         help="also run Prometheus (Debian's, installed if missing) scraping the services",
@@ -1299,6 +1375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     no_demo=args.no_demo,
                     with_prometheus=args.with_prometheus,
                     brokers=args.brokers,
+                    replicas=args.replicas,
                 )
         elif args.command == "down":
             down(state)
