@@ -53,6 +53,9 @@ RELEASE = "motcua"
 KUBE_VERSIONS = ("1.27.0", kubernetes_validate.latest_version())
 """The oldest Kubernetes Chart.yaml accepts and the newest kubernetes-validate knows."""
 VALUE_SETS = ("small", "large")
+# The first run on a machine builds helm (a few minutes of Go, more on a busy machine):
+# longer than the suite's 300 s per test, once.
+pytestmark = pytest.mark.timeout(1200)
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 SETTINGS: dict[str, type[BaseSettings]] = {
@@ -591,3 +594,16 @@ def test_the_measured_requests_are_the_defaults() -> None:
         memory = f"{resources['requests']['memory']} / {resources['limits']['memory']}"
         assert rows[name][4] == memory, name
         assert rows[name][5].split()[0] == resources["requests"]["cpu"], name
+
+
+def test_without_go_or_a_cached_helm_the_test_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helm fixture turns this into a failure, never a skip."""
+    monkeypatch.delenv("MOTCUA_HELM", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(TOOLING, "GO_FALLBACK", tmp_path / "no-go")
+    with pytest.raises(TOOLING.HelmUnavailable, match="no Go to build it"):
+        TOOLING.helm_binary()
+    assert not (tmp_path / "motcua" / f"helm-{TOOLING.HELM_VERSION}" / "helm").exists()
