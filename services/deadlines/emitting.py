@@ -3,11 +3,15 @@ Kafka, then marked in its clock — and its next check in the due index.
 
 A crash before the send repeats the idempotent board write; a crash after it leaves an
 alert the table does not know, which the next owner finds at the tail of the alerts topic
-(``delivered``) and marks without sending it again.
+(``delivered``) and marks without sending it again. A clock is marked only once the
+brokers acknowledged its alerts: marked on an alert still in the producer's buffer, a
+clock written to the table's changelog before a crash would tell the next owner the alert
+was sent when it never was (the chaos run lost a resolved-late alert that way).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,8 +24,9 @@ from services.deadlines.metrics import ALERT_LAG, ALERTS, OPEN_DOSSIERS
 from services.deadlines.records import alert_event
 from services.deadlines.tracking import Alert, AlertKind, DeadlinePolicy, DossierClock
 
-SendAlert = Callable[[bytes, bytes], Awaitable[object]]
-"""Sends an alert (key, value) to the alerts topic and waits for Kafka's acknowledgement."""
+SendAlert = Callable[[bytes, bytes], Awaitable[Awaitable[object]]]
+"""Puts an alert (key, value) on its way to the alerts topic; what it returns resolves with
+Kafka's acknowledgement (Faust's ``Topic.send``)."""
 Due = Sequence[tuple[DossierClock, list[Alert]]]
 
 
@@ -67,12 +72,15 @@ class Emitter:
         ]
         if board:
             await self.db.run_until_done(record_alerts, board)
+        acknowledged = [
+            await self.send(clock.dossier_id.encode(), encode_event(alert_event(alert, clock, now)))
+            for clock, unsent in to_send
+            for alert in unsent
+        ]
+        await asyncio.gather(*acknowledged)
         marked = []
         for clock, unsent in to_send:
             for alert in unsent:
-                await self.send(
-                    clock.dossier_id.encode(), encode_event(alert_event(alert, clock, now))
-                )
                 self._count(alert, clock, now)
                 clock = clock.mark(alert)
             marked.append(clock)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from faust.streams import _current_event
 
 from motcua.kafka import DeadLetter
@@ -47,10 +48,21 @@ class FakeDb:
 
 @dataclass
 class Sent:
-    messages: list[tuple[bytes, dict[str, Any]]] = field(default_factory=list)
+    """The alerts topic: takes each alert at once and acknowledges it at once, unless told
+    to hold (``held``: the acknowledgements the test resolves or fails itself)."""
 
-    async def __call__(self, key: bytes, value: bytes) -> None:
+    messages: list[tuple[bytes, dict[str, Any]]] = field(default_factory=list)
+    hold: bool = False
+    held: list[asyncio.Future[None]] = field(default_factory=list)
+
+    async def __call__(self, key: bytes, value: bytes) -> asyncio.Future[None]:
         self.messages.append((key, json.loads(value)))
+        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.hold:
+            self.held.append(ack)
+        else:
+            ack.set_result(None)
+        return ack
 
 
 def emitter(db: FakeDb, sent: Sent) -> Emitter:
@@ -68,6 +80,33 @@ def test_due_alerts_go_on_the_board_then_to_kafka_then_are_marked() -> None:
     assert [key for key, _ in sent.messages] == [DOSSIER.encode()] * 2
     assert [m["id"] for _, m in sent.messages] == [a.event_id for a in due]
     assert marked.due_alerts(at(24, 10), POLICY) == []
+
+
+def test_a_clock_is_marked_only_once_kafka_acknowledged_its_alerts() -> None:
+    """Marked before the acknowledgement, a clock written to the changelog before a crash
+    would say an alert went out that never reached the topic."""
+    db, sent = FakeDb(), Sent(hold=True)
+    clock = received(at(24, 9))
+    due = clock.due_alerts(at(24, 10), POLICY)
+
+    async def emit_with_acks(fail: bool) -> list[DossierClock]:
+        task = asyncio.create_task(emitter(db, sent).emit([(clock, due)], at(24, 10)))
+        while len(sent.held) < len(due):
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
+        assert not task.done(), "returned marked clocks before any acknowledgement"
+        for ack in sent.held:
+            if fail:
+                ack.set_exception(RuntimeError("broker gone"))
+            else:
+                ack.set_result(None)
+        return await task
+
+    [marked] = asyncio.run(emit_with_acks(fail=False))
+    assert marked.due_alerts(at(24, 10), POLICY) == []
+    sent.held.clear()
+    with pytest.raises(RuntimeError, match="broker gone"):  # no marked clock comes back
+        asyncio.run(emit_with_acks(fail=True))
 
 
 def test_an_alert_a_dead_owner_sent_is_marked_and_not_sent_again() -> None:
