@@ -9,9 +9,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
-from motcua.db import apply_migrations, check_database, migrations_dir, recordset
+from motcua.db import apply_migrations, check_database, migrations_dir, recordset, with_login
 from tests.conftest import Database
 
 
@@ -59,8 +60,7 @@ def test_each_role_lands_in_its_own_schema(database: Database) -> None:
 
 def test_readiness_check_fails_on_a_wrong_password(database: Database) -> None:
     url = database.service_urls["intake"]
-    user_and_password, host = url.split("://", 1)[1].split("@", 1)
-    wrong = f"postgresql://{user_and_password.split(':')[0]}:wrong@{host}"
+    wrong = with_login(url, str(conninfo_to_dict(url)["user"]), "wrong")
     with pytest.raises(psycopg.OperationalError):
         check_database(wrong, timeout_s=2)
     check_database(url, timeout_s=2)
