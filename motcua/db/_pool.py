@@ -18,9 +18,6 @@ def open_pool(
         max_size=max_size,
         open=False,
         name="motcua",
-        # A connection is tried before it is handed out: after the primary went away (a
-        # restart, a switch to the standby) a broken one is replaced, not failed on.
-        check=ConnectionPool.check_connection,
     )
     pool.open(wait=False)
     return pool
