@@ -71,6 +71,7 @@ class Load:
     broken: list[tuple[float, str]] = field(default_factory=list)
     """When a request got no answer (the connection to intake failed), and why."""
     unexpected: list[str] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -106,15 +107,21 @@ class Load:
 
     @contextmanager
     def running(self) -> Iterator[Load]:
-        threads = [threading.Thread(target=self.client, daemon=True) for _ in range(CLIENTS)]
-        for thread in threads:
+        """The clients run until :meth:`finish` or the end of the block."""
+        self.threads = [threading.Thread(target=self.client, daemon=True) for _ in range(CLIENTS)]
+        for thread in self.threads:
             thread.start()
         try:
             yield self
         finally:
-            self.stop.set()
-            for thread in threads:
-                thread.join(timeout=60)
+            self.finish()
+
+    def finish(self) -> None:
+        """Stop posting; each client's request in flight is answered first."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+            assert not thread.is_alive(), "a client did not stop"
 
 
 def _wait(what: str, done: object, timeout_s: float) -> None:
@@ -236,6 +243,7 @@ def test_intake_rides_out_a_switch_of_primary_and_loses_nothing_acknowledged(
                 RESUME_WITHIN_S + 30,
             )
             first_after = load.acks_after(promoted_at)[0]
+            load.finish()
             # The relay publishes, from the promoted node, every row it holds.
             _wait("the outbox published on the promoted node", lambda: _unpublished(pair) == 0, 40)
 
