@@ -51,7 +51,7 @@ AFTER = 40
 DETECTION_S = 1.0
 """How long after the crash the test promotes the standby, as a failover manager would
 once it has noticed."""
-RESUME_WITHIN_S = 20.0
+RESUME_WITHIN_S = 10.0
 """The first acknowledged write after the promotion comes within this."""
 PROBLEM = "application/problem+json"
 
