@@ -11,13 +11,15 @@ from motcua.db._conninfo import (
 )
 from motcua.db._migrations import apply_migrations, migrations_dir
 from motcua.db._own_role import NotTheServiceRole, console_database_url, own_database_url
-from motcua.db._pool import check_database, open_pool
+from motcua.db._pool import AsyncSweepingPool, SweepingPool, check_database, open_pool
 from motcua.db._recordset import recordset, recordset_text
 
 __all__ = [
     "SERVICES",
+    "AsyncSweepingPool",
     "NotTheServiceRole",
     "ServiceRole",
+    "SweepingPool",
     "apply_migrations",
     "bootstrap_database",
     "check_database",

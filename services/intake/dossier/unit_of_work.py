@@ -9,9 +9,10 @@ again whole, a bounded number of times, each abort counted and logged with its r
 A connection PostgreSQL dropped (it restarted, or the standby took over from a primary
 that died) is the other thing run again: every command carries its upstream event id, so a
 write whose commit did land before the connection broke is found and replayed, not written
-twice. The pool's other idle connections went with the server: they are swept out first
-(:meth:`ConnectionPool.check`), so the next attempt waits for a new connection — to
-whichever server now takes writes — rather than failing on another dead one.
+twice. The pool's other idle connections went with the server: the pool sweeps them out
+as the broken one comes back (:class:`motcua.db.SweepingPool`), so the next attempt waits
+for a new connection — to whichever server now takes writes — rather than failing on
+another dead one.
 No other error is retried here: a refusal is the command's answer, and PostgreSQL staying
 out of reach is an outage the caller waits out (the Kafka door) or answers
 (:func:`unavailable`).
@@ -129,7 +130,6 @@ class UnitOfWork:
             except OperationalError as exc:
                 if not conn.broken:
                     raise
-                self.pool.check()  # the idle connections to the same server are as dead
                 raise ConnectionLost(str(exc)) from exc
         return done
 

@@ -17,11 +17,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from psycopg import Connection
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 from tenacity import wait_none
 from tenacity.wait import WaitBaseT
 
 from motcua.calendar import default_calendar
+from motcua.db import open_pool
 from services.intake.app import create_app
 from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.rules import IntakeRules
@@ -153,9 +155,9 @@ def test_a_real_serialization_failure_is_run_again_and_commits(
 def test_a_dropped_connection_is_swept_out_with_its_idle_siblings_and_the_work_runs_again(
     intake_url: str,
 ) -> None:
-    """PostgreSQL drops every connection of the pool (what a restart or a switch to the
-    standby does) while the work runs: the idle ones are swept out, not handed to the next
-    attempt, which runs on a new connection and commits once."""
+    """PostgreSQL drops every connection of intake's pool (what a restart or a switch to
+    the standby does) while the work runs: the idle ones are swept out, not handed to the
+    next attempt, which runs on a new connection and commits once."""
     [unit] = _counters(intake_url, 1)
     name = f"test-uow-{uuid.uuid4().hex[:8]}"
     attempts: list[int] = []
@@ -172,9 +174,7 @@ def test_a_dropped_connection_is_swept_out_with_its_idle_siblings_and_the_work_r
         return _bump(conn, unit)
 
     before = _aborts("connection_lost")
-    with ConnectionPool(
-        intake_url, min_size=3, max_size=3, kwargs={"application_name": name}, open=True
-    ) as pool:
+    with open_pool(make_conninfo(intake_url, application_name=name), max_size=3) as pool:
         pool.wait()
         assert _writes(pool).run(work) == 1
         assert pool.get_stats().get("connections_lost", 0) == 2, "both idle ones swept out"
