@@ -21,7 +21,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
+from motcua.db import (
+    SERVICES,
+    apply_migrations,
+    bootstrap_database,
+    migrations_dir,
+    with_database,
+)
 from motcua.kafka import TOPICS, ensure_topics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +88,7 @@ def database(infra: Infra) -> Iterator[Database]:
     name, prefix = f"motcua_test_{suffix}", f"mt{suffix}"
     with psycopg.connect(infra.admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    admin_url = infra.admin_url.rsplit("/", 1)[0] + f"/{name}"
+    admin_url = with_database(infra.admin_url, name)
     passwords = {service: secrets.token_urlsafe(16) for service in SERVICES}
     urls = bootstrap_database(admin_url, passwords, role_prefix=prefix)
     for service in SERVICES:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
+
+from motcua.db._conninfo import with_login
 
 SERVICES: tuple[str, ...] = ("intake", "deadlines", "ratings", "reporting")
 SCHEMA_CREATORS = frozenset({"reporting"})
@@ -35,13 +36,10 @@ class ServiceRole:
 
 
 def service_url(admin_url: str, role: ServiceRole) -> str:
-    """The admin URL with the service's role and password instead of the admin's."""
-    parts = urlsplit(admin_url)
-    host = parts.hostname or "127.0.0.1"
-    netloc = f"{quote(role.role)}:{quote(role.password, safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The admin's connection string with the service's role and password instead of the
+    admin's: every server it names (a primary and its standby), its database and its
+    parameters (``target_session_attrs``…) kept."""
+    return with_login(admin_url, role.role, role.password)
 
 
 def bootstrap_database(

@@ -16,8 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from yoyo import get_backend, read_migrations
-from yoyo.migrations import Migration, MigrationList
+from yoyo import read_migrations
+from yoyo.backends import DatabaseBackend, get_backend_class
+from yoyo.migrations import Migration, MigrationList, default_migration_table
+
+from motcua.db._conninfo import yoyo_uri
 
 _ROOT = Path(__file__).resolve().parents[2]
 _SERVICES_ROOT = _ROOT / "services"
@@ -32,11 +35,12 @@ def migrations_dir(service: str) -> Path:
     return _SERVICES_ROOT / service / "migrations"
 
 
-def _yoyo_url(database_url: str) -> str:
-    scheme, rest = database_url.split("://", 1)
-    if scheme in ("postgres", "postgresql"):
-        scheme = "postgresql+psycopg"
-    return f"{scheme}://{rest}"
+def migration_backend(database_url: str) -> DatabaseBackend:
+    """yoyo's psycopg backend on ``database_url``, whatever servers it names."""
+    uri = yoyo_uri(database_url)
+    backend: DatabaseBackend = get_backend_class(uri.scheme)(uri, default_migration_table)
+    backend.init_database()
+    return backend
 
 
 def _source(migration: Migration) -> Path:
@@ -61,7 +65,7 @@ def wanted_migrations(directory: Path, shared: Iterable[Path] = SHARED_MIGRATION
 def apply_migrations(database_url: str, directory: Path) -> list[str]:
     """Apply the pending migrations of ``directory`` (and of the shared sets it depends on);
     return the ids applied."""
-    backend = get_backend(_yoyo_url(database_url))
+    backend = migration_backend(database_url)
     migrations = wanted_migrations(directory)
     with backend.lock():
         pending = backend.to_apply(migrations)

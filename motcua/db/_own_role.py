@@ -12,20 +12,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 import psycopg
 
+from motcua.db._conninfo import describe
 from motcua.db._migrations import apply_migrations, migrations_dir
 
 
 class NotTheServiceRole(RuntimeError):
     """No URL at hand reaches the service's own schema; the message says what to set."""
-
-
-def _where(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.username or '?'}@{parts.hostname or '?'}:{parts.port or 5432}"
 
 
 def _schema_of(url: str) -> str:
@@ -34,7 +29,7 @@ def _schema_of(url: str) -> str:
             row = conn.execute("SELECT current_schema()").fetchone()
     except psycopg.OperationalError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NotTheServiceRole(f"cannot connect as {_where(url)}: {first_line}") from None
+        raise NotTheServiceRole(f"cannot connect as {describe(url)}: {first_line}") from None
     return str(row[0]) if row and row[0] else "(none)"
 
 
@@ -51,7 +46,7 @@ def own_database_url(
     if alternative and alternative != database_url and _schema_of(alternative) == service:
         return alternative
     msg = (
-        f"DATABASE_URL connects as {_where(database_url)}, whose schema is {schema}, not "
+        f"DATABASE_URL connects as {describe(database_url)}, whose schema is {schema}, not "
         f"{service}'s own role: set {variable} (or DATABASE_URL) to {service}'s URL — "
         f"`make up` writes it to .stack/env, so `. .stack/env` is enough"
     )

@@ -31,8 +31,9 @@ LETTERS_FOR_FINISHED = Counter(
 BATCH_ABORTS = Counter(
     "motcua_intake_batch_aborts_total",
     "Write transactions PostgreSQL aborted (every door: single requests, groups of "
-    "receipts, batches, the Kafka door), by error (deadlock, serialization); each is run "
-    "again whole by the unit of work. Deadlocks stay at zero while every writer locks in "
+    "receipts, batches, the Kafka door), by error (deadlock, serialization, "
+    "connection_lost: the server went away under it); each is run again whole by the unit "
+    "of work. Deadlocks stay at zero while every writer locks in "
     "one global order.",
     ["error"],
 )

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import ConnectionPool
 
+from motcua.db import AsyncSweepingPool
 from motcua.delivery import (
     ContactDirectory,
     IntakeContacts,
@@ -33,7 +34,7 @@ def build_sender(
     *,
     directory: ContactDirectory | None = None,
 ) -> Sender:
-    pool = AsyncConnectionPool(
+    pool = AsyncSweepingPool(
         settings.database_url, min_size=1, max_size=max(2, settings.db_pool_size), open=False
     )
     return Sender(

@@ -31,6 +31,7 @@ from motcua.db import (
     console_database_url,
     migrations_dir,
     open_pool,
+    with_option,
 )
 from services.reporting import auditing
 from services.reporting.access import new_api_key
@@ -43,9 +44,9 @@ trail is copied as it is, so its chain still verifies)."""
 
 
 def with_search_path(database_url: str, schema: str) -> str:
-    """The URL with ``schema`` as its only search path (libpq ``options``)."""
-    separator = "&" if "?" in database_url else "?"
-    return f"{database_url}{separator}options=-csearch_path%3D{schema}"
+    """The connection string with ``schema`` as its only search path (libpq ``options``),
+    every server and parameter it names kept."""
+    return with_option(database_url, f"-csearch_path={schema}")
 
 
 def rebuild(

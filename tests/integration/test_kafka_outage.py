@@ -37,7 +37,13 @@ import pytest
 from confluent_kafka import Producer
 
 from motcua.contracts import encode_event
-from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
+from motcua.db import (
+    SERVICES,
+    apply_migrations,
+    bootstrap_database,
+    migrations_dir,
+    with_database,
+)
 from motcua.identity import write_keypair
 from motcua.kafka import TOPICS, Topic, ensure_topics
 from services.intake.auth import Scope, register_system
@@ -99,7 +105,7 @@ def databases(infra: Infra) -> Iterator[dict[str, str]]:
     name, prefix = f"motcua_outage_{suffix}", f"mo{suffix}"
     with psycopg.connect(infra.admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    admin = infra.admin_url.rsplit("/", 1)[0] + f"/{name}"
+    admin = with_database(infra.admin_url, name)
     urls = bootstrap_database(
         admin, {s: secrets.token_urlsafe(16) for s in SERVICES}, role_prefix=prefix
     )

@@ -53,7 +53,13 @@ from schemathesis.specs.openapi.checks import content_type_conformance, status_c
 
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event
-from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
+from motcua.db import (
+    SERVICES,
+    apply_migrations,
+    bootstrap_database,
+    migrations_dir,
+    with_database,
+)
 from motcua.identity import Officer, Role, TokenIssuer, generate_keypair
 from motcua.kafka import Topic
 from services.deadlines.officers_web import create_app as create_officers_web
@@ -186,7 +192,7 @@ def fuzz_urls(infra: Infra) -> Iterator[dict[str, str]]:
     name, prefix = f"motcua_fuzz_{suffix}", f"mf{suffix}"
     with psycopg.connect(infra.admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    admin_url = infra.admin_url.rsplit("/", 1)[0] + f"/{name}"
+    admin_url = with_database(infra.admin_url, name)
     urls = bootstrap_database(
         admin_url, {s: secrets.token_urlsafe(16) for s in SERVICES}, role_prefix=prefix
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -9,9 +10,18 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.json import Jsonb
 
-from motcua.db import apply_migrations, check_database, migrations_dir, recordset
+from motcua.db import (
+    AsyncSweepingPool,
+    SweepingPool,
+    apply_migrations,
+    check_database,
+    migrations_dir,
+    recordset,
+    with_login,
+)
 from tests.conftest import Database
 
 
@@ -59,8 +69,7 @@ def test_each_role_lands_in_its_own_schema(database: Database) -> None:
 
 def test_readiness_check_fails_on_a_wrong_password(database: Database) -> None:
     url = database.service_urls["intake"]
-    user_and_password, host = url.split("://", 1)[1].split("@", 1)
-    wrong = f"postgresql://{user_and_password.split(':')[0]}:wrong@{host}"
+    wrong = with_login(url, str(conninfo_to_dict(url)["user"]), "wrong")
     with pytest.raises(psycopg.OperationalError):
         check_database(wrong, timeout_s=2)
     check_database(url, timeout_s=2)
@@ -110,3 +119,46 @@ def test_a_recordset_brings_every_kind_of_value_back_as_it_went(database: Databa
         {"tên": "Đánh giá", "n": [1, None]},
     )
     assert second == (uuid.UUID(str(rows[1]["id"])), None, None, None, [], None, None, None)
+
+
+def _drop_every_connection_of(url: str, name: str) -> None:
+    """What a restart or a switch to the standby does to a pool's connections."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (name,),
+        ).fetchall()
+
+
+def test_a_pool_sweeps_its_dead_connections_when_the_first_comes_back_broken(
+    database: Database,
+) -> None:
+    name = f"test-sweep-{uuid.uuid4().hex[:8]}"
+    url = make_conninfo(database.service_urls["intake"], application_name=name)
+    with SweepingPool(url, min_size=3, max_size=3, open=True) as pool:
+        pool.wait()
+        _drop_every_connection_of(database.service_urls["intake"], name)
+        with pytest.raises(psycopg.OperationalError), pool.connection() as conn:
+            conn.execute("SELECT 1")
+        assert pool.get_stats().get("connections_lost", 0) == 2, "the two idle ones swept"
+        with pool.connection() as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_the_async_pool_sweeps_too(database: Database) -> None:
+    name = f"test-sweep-{uuid.uuid4().hex[:8]}"
+    url = make_conninfo(database.service_urls["ratings"], application_name=name)
+
+    async def scenario() -> tuple[int, object]:
+        async with AsyncSweepingPool(url, min_size=3, max_size=3, open=False) as pool:
+            await pool.wait()
+            _drop_every_connection_of(database.service_urls["ratings"], name)
+            with pytest.raises(psycopg.OperationalError):
+                async with pool.connection() as conn:
+                    await conn.execute("SELECT 1")
+            lost = pool.get_stats().get("connections_lost", 0)
+            async with pool.connection() as conn:
+                row = await (await conn.execute("SELECT 1")).fetchone()
+            return lost, row
+
+    assert asyncio.run(scenario()) == (2, (1,))

@@ -6,8 +6,16 @@ message's command: each is a set of parsed commands written by :meth:`UnitOfWork
 in one pipelined transaction (set-based, else one by one: :mod:`service`). A transaction
 PostgreSQL aborted — a deadlock, a serialization failure — committed nothing: it runs
 again whole, a bounded number of times, each abort counted and logged with its reason.
-No other error is retried here: a refusal is the command's answer, and a lost connection
-is an outage the caller waits out (the Kafka door) or answers (:func:`unavailable`).
+A connection PostgreSQL dropped (it restarted, or the standby took over from a primary
+that died) is the other thing run again: every command carries its upstream event id, so a
+write whose commit did land before the connection broke is found and replayed, not written
+twice. The pool's other idle connections went with the server: the pool sweeps them out
+as the broken one comes back (:class:`motcua.db.SweepingPool`), so the next attempt waits
+for a new connection — to whichever server now takes writes — rather than failing on
+another dead one.
+No other error is retried here: a refusal is the command's answer, and PostgreSQL staying
+out of reach is an outage the caller waits out (the Kafka door) or answers
+(:func:`unavailable`).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from psycopg import Connection, errors
+from psycopg import Connection, OperationalError, errors
 from psycopg_pool import ConnectionPool
 from tenacity import (
     RetryCallState,
@@ -40,9 +48,18 @@ from services.intake.dossier.store import Numbering
 from services.intake.metrics import BATCH_ABORTS, BATCH_PATHS, REJECTS, REPLAYS
 
 ATTEMPTS = 3
-RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
+
+
+class ConnectionLost(OperationalError):
+    """The connection broke under the work: the server is gone (restarted, or replaced by
+    its standby). Whether the commit landed is unknown, and running the work again says:
+    its event ids replay what did."""
+
+
+ABORTED = (errors.DeadlockDetected, errors.SerializationFailure)
 """PostgreSQL aborted the transaction to resolve a conflict: nothing was written, and the
 same work run again can succeed."""
+RETRYABLE = (*ABORTED, ConnectionLost)
 RETRY_AFTER_S = 1
 JITTER = wait_random_exponential(multiplier=0.05, max=0.5)
 """Between attempts: two writers that deadlocked do not meet again at once."""
@@ -51,15 +68,24 @@ T = TypeVar("T")
 
 
 def _aborted(state: RetryCallState) -> None:
-    """Count and log a transaction PostgreSQL aborted (every attempt, the last one too)."""
+    """Count and log a transaction PostgreSQL aborted or lost with its connection (every
+    attempt, the last one too)."""
     assert state.outcome is not None
     error = state.outcome.exception()
-    reason = "deadlock" if isinstance(error, errors.DeadlockDetected) else "serialization"
+    reason = _reason(error)
     BATCH_ABORTS.labels(reason).inc()
     _log.warning(
-        "transaction aborted by PostgreSQL",
+        "connection to PostgreSQL lost under a transaction"
+        if reason == "connection_lost"
+        else "transaction aborted by PostgreSQL",
         extra={"reason": reason, "attempt": state.attempt_number, "error": str(error)},
     )
+
+
+def _reason(error: BaseException | None) -> str:
+    if isinstance(error, ConnectionLost):
+        return "connection_lost"
+    return "deadlock" if isinstance(error, errors.DeadlockDetected) else "serialization"
 
 
 class UnitOfWork:
@@ -94,11 +120,17 @@ class UnitOfWork:
         return retrying(self._once, work, settle)
 
     def _once(self, work: Callable[[Connection], T], settle: Callable[[T], None] | None) -> T:
-        with self.pool.connection() as conn, conn.pipeline():
-            with conn.transaction():
-                done = work(conn)
-            if settle is not None:
-                settle(done)
+        with self.pool.connection() as conn:
+            try:
+                with conn.pipeline():
+                    with conn.transaction():
+                        done = work(conn)
+                    if settle is not None:
+                        settle(done)
+            except OperationalError as exc:
+                if not conn.broken:
+                    raise
+                raise ConnectionLost(str(exc)) from exc
         return done
 
     def write(
@@ -152,7 +184,7 @@ async def unavailable(_: Request, exc: Exception) -> JSONResponse:
     """The one 503 of intake's API: PostgreSQL aborted the write on every attempt, or is
     unreachable. Nothing was written; the same request sent again is safe (a write that
     did commit meanwhile is then replayed by its event id)."""
-    if isinstance(exc, RETRYABLE):
+    if isinstance(exc, ABORTED):
         title, detail = "Busy", "concurrent writes to the same dossiers; retry the request"
     else:
         title, detail = "Unavailable", "the database cannot be reached; retry the request"

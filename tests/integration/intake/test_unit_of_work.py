@@ -1,7 +1,8 @@
 """The unit of work's one retry policy, on the real PostgreSQL: a transaction PostgreSQL
-aborted (a deadlock, a serialization failure) runs again and commits; any other error is
-not run again; aborted on every attempt, or with PostgreSQL unreachable, the API answers
-its one 503 problem with ``Retry-After`` — never a bare 500."""
+aborted (a deadlock, a serialization failure) or whose connection it dropped runs again
+and commits; any other error is not run again; aborted on every attempt, or with
+PostgreSQL unreachable, the API answers its one 503 problem with ``Retry-After`` — never
+a bare 500."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from psycopg import Connection
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 from tenacity import wait_none
 from tenacity.wait import WaitBaseT
 
 from motcua.calendar import default_calendar
+from motcua.db import open_pool
 from services.intake.app import create_app
 from services.intake.dossier.errors import IntakeError
 from services.intake.dossier.rules import IntakeRules
@@ -147,6 +150,37 @@ def test_a_real_serialization_failure_is_run_again_and_commits(
     assert _writes(pool).run(work) == ATTEMPTS  # the others' updates, then its own
     assert len(attempts) == ATTEMPTS
     assert _aborts("serialization") == before + ATTEMPTS - 1
+
+
+def test_a_dropped_connection_is_swept_out_with_its_idle_siblings_and_the_work_runs_again(
+    intake_url: str,
+) -> None:
+    """PostgreSQL drops every connection of intake's pool (what a restart or a switch to
+    the standby does) while the work runs: the idle ones are swept out, not handed to the
+    next attempt, which runs on a new connection and commits once."""
+    [unit] = _counters(intake_url, 1)
+    name = f"test-uow-{uuid.uuid4().hex[:8]}"
+    attempts: list[int] = []
+
+    def work(conn: Connection) -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (name,),
+            ).fetchall()
+            conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return _bump(conn, unit)
+
+    before = _aborts("connection_lost")
+    with open_pool(make_conninfo(intake_url, application_name=name), max_size=3) as pool:
+        pool.wait()
+        assert _writes(pool).run(work) == 1
+        assert pool.get_stats().get("connections_lost", 0) == 2, "both idle ones swept out"
+    assert len(attempts) == 2
+    assert _last(intake_url, unit) == 1, "committed once"
+    assert _aborts("connection_lost") == before + 1
 
 
 def test_an_error_that_is_not_an_abort_is_not_run_again(

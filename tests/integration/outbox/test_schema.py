@@ -13,10 +13,16 @@ from typing import Any
 
 import psycopg
 import pytest
-from yoyo import get_backend, read_migrations
+from yoyo import read_migrations
 
-from motcua.db import SERVICES, apply_migrations, bootstrap_database, migrations_dir
-from motcua.db._migrations import _yoyo_url
+from motcua.db import (
+    SERVICES,
+    apply_migrations,
+    bootstrap_database,
+    migrations_dir,
+    with_database,
+)
+from motcua.db._migrations import migration_backend
 from motcua.kafka import Topic
 from services.deadlines.letters.service import LetterTask, apology_event
 from tests.conftest import Database, Infra
@@ -86,7 +92,7 @@ def kept(infra: Infra) -> Iterator[dict[str, str]]:
     name, prefix = f"motcua_kept_{suffix}", f"mk{suffix}"
     with psycopg.connect(infra.admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    admin_url = infra.admin_url.rsplit("/", 1)[0] + f"/{name}"
+    admin_url = with_database(infra.admin_url, name)
     passwords = {service: secrets.token_urlsafe(16) for service in SERVICES}
     try:
         yield bootstrap_database(admin_url, passwords, role_prefix=prefix)
@@ -141,7 +147,7 @@ def test_a_kept_outbox_comes_to_the_one_shape_and_keeps_its_rows(
 
 def _deadlines_before_the_outbox(url: str) -> None:
     """Deadlines' migrations as they stood before its letters went through the outbox."""
-    backend = get_backend(_yoyo_url(url))
+    backend = migration_backend(url)
     migrations = read_migrations(str(migrations_dir("deadlines")))
     old = migrations.__class__([m for m in migrations if m.id < "0008"])
     with backend.lock():
