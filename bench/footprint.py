@@ -2,7 +2,7 @@
 event by process kind, memory and disk per open and per closed dossier, bytes per event
 on each topic.
 
-``python -m bench footprint [--dossiers 20000] [--close 10000]`` starts a stack of its
+``python -m bench footprint [--dossiers 12000] [--close 6000]`` starts a stack of its
 own (three brokers, every topic with three copies, as in production; no demo traffic),
 or measures the one ``--running DIR`` names (a ``deploy/local/stack.py`` state folder,
 left running). Then:
@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -453,8 +454,8 @@ def report(figures: dict[str, Any], command: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench footprint")
-    parser.add_argument("--dossiers", type=int, default=20000)
-    parser.add_argument("--close", type=int, default=10000)
+    parser.add_argument("--dossiers", type=int, default=12000)
+    parser.add_argument("--close", type=int, default=6000)
     parser.add_argument(
         "--running", type=Path, help="a running stack's state folder (left running)"
     )
@@ -471,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.running is None:
             stop_stack(state)
+            shutil.rmtree(state, ignore_errors=True)
     command = f"python -m bench footprint --dossiers {args.dossiers} --close {args.close}"
     section = report(figures, command)
     print(section)
