@@ -1,5 +1,5 @@
-"""``python -m bench [intake|deadlines|alert-lag|board|invitations|ratings|reporting|history|all]
-[options]``;
+"""``python -m bench [intake|deadlines|alert-lag|board|invitations|ratings|reporting|history|
+footprint|all] [options]``;
 ``make bench`` runs all.
 
 - ``intake`` (the default): ingestion, single receipts and outbox lag on a stack of its own;
@@ -13,6 +13,8 @@
   of 1,000,000 events;
 - ``history``: years of a province's dossiers through the history importer, then the
   reports, the board and a rebuild with them in (``--dossiers 1000000`` for the issue's size);
+- ``footprint``: CPU per dossier event by process, memory and disk per open and closed
+  dossier, bytes per event on each topic: the inputs of docs/sizing.md;
 - ``all``: every one in turn, each with its defaults.
 """
 
@@ -27,6 +29,7 @@ BENCHES = (
     "ratings",
     "reporting",
     "history",
+    "footprint",
 )
 which = sys.argv.pop(1) if sys.argv[1:2] in ([b] for b in (*BENCHES, "all")) else "intake"
 options = sys.argv[1:] if which != "all" else []
@@ -59,6 +62,10 @@ for name in BENCHES if which == "all" else (which,):
         from bench.reporting import main as reporting_main
 
         status = reporting_main(options)
+    elif name == "footprint":
+        from bench.footprint import main as footprint_main
+
+        status = footprint_main(options)
     elif name == "history":
         from bench.history import main as history_main
 
