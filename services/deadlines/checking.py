@@ -8,6 +8,7 @@ writes a table key in the current event's partition.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from motcua.streaming import as_current_event
 from services.deadlines.board.service import sync_board
 from services.deadlines.dead_letters import Send, dead_letter
 from services.deadlines.emitting import Emitter
-from services.deadlines.metrics import HISTORY_CLOSED
+from services.deadlines.metrics import EVENT_GAPS, HISTORY_CLOSED
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.tracking import (
     DossierClock,
@@ -32,6 +33,7 @@ from services.deadlines.tracking import (
 # How long a batch of checks waits to fill: a lone check waits at most this, a burst of
 # thousands goes out in batches of ``check_batch_size``.
 CHECK_WITHIN_S = 0.02
+_log = logging.getLogger("motcua.deadlines")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Agents:
                 raise ContractError("type", "not a dossier event")
             dossier_id = cloud_event["subject"]
             before = clock_from_record(self.clocks.get(dossier_id))
+            _note_gap(before, cloud_event)
             after, settled = apply_event(before, cloud_event, self.emitter.policy)
         except (ContractError, UnknownEvent) as exc:
             await dead_letter(self.dead_letters, event, "contract_violation", str(exc))
@@ -103,3 +106,15 @@ class Agents:
             latest[clock.dossier_id] = (event, clock)
         for _, clock in latest.values():
             self.emitter.schedule(clock)  # marked: its next check is the next alert
+
+
+def _note_gap(before: DossierClock | None, event: dict[str, Any]) -> None:
+    """Counted and logged (by id, no personal data): an event must never go missing."""
+    sequence = event["data"].get("sequence")
+    if before is None or not isinstance(sequence, int) or sequence <= before.last_sequence + 1:
+        return
+    EVENT_GAPS.inc()
+    _log.error(
+        "dossier events missing",
+        extra={"dossier_id": before.dossier_id, "after": before.last_sequence, "got": sequence},
+    )

@@ -16,6 +16,12 @@ HISTORY_CLOSED = Counter(
     "Dossier events of dossiers closed in history (the history importer's): read and left "
     "alone, no clock, no alert, no letter.",
 )
+EVENT_GAPS = Counter(
+    "motcua_deadlines_event_gaps_total",
+    "Dossier events that arrived with an earlier one of their dossier never seen (a sequence "
+    "skipped): the clock goes on from the later one, and what the missing one settled (a "
+    "resolved-late alert) is lost. Zero when healthy; alerted.",
+)
 OVERDUE_NOW = Gauge(
     "motcua_deadlines_overdue_dossiers", "Open dossiers past their due date (all units)."
 )

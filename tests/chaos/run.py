@@ -103,7 +103,9 @@ class _Loop(threading.Thread):
 
 
 class _Harm(threading.Thread):
-    """Does each planned fault once the desks have filed its share of the dossiers."""
+    """Does each planned fault once the desks have filed its share of the dossiers, each
+    in a thread of its own: a kill does not wait for the previous one's restart, so harm
+    overlaps as it does in operations, and every fault meets traffic."""
 
     def __init__(
         self,
@@ -123,12 +125,20 @@ class _Harm(threading.Thread):
         self.finished = threading.Event()
 
     def run(self) -> None:
+        doing: list[threading.Thread] = []
+        for number, fault in enumerate(self.faults):
+            while self.desks.progress < fault.at and not self.finished.is_set():
+                time.sleep(0.2)
+            at = f"{self.desks.progress:.0%} filed"
+            harm = threading.Thread(target=self._record, args=(fault, number, at), daemon=True)
+            harm.start()
+            doing.append(harm)
+        for harm in doing:
+            harm.join()
+
+    def _record(self, fault: Fault, number: int, at: str) -> None:
         try:
-            for number, fault in enumerate(self.faults):
-                while self.desks.progress < fault.at and not self.finished.is_set():
-                    time.sleep(0.2)
-                at = f"{self.desks.progress:.0%} filed"
-                self.done.append(f"{at}: {self._do(fault, number)}")
+            self.done.append(f"{at}: {self._do(fault, number)}")
         except BaseException as exc:  # reported with the run's verdict
             self.error = exc
 

@@ -21,7 +21,7 @@ from services.deadlines.database import Database
 from services.deadlines.dead_letters import FaustSource
 from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag
-from services.deadlines.metrics import CONSUMER_LAG
+from services.deadlines.metrics import CONSUMER_LAG, EVENT_GAPS
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.tracking import AlertKind, DossierClock
 from tests.services.deadlines.test_tracking import (
@@ -185,6 +185,18 @@ def test_track_stores_the_clock_an_event_states_and_schedules_its_next_check() -
     assert clock.due_at == at(30, 9)
     assert [work for work, _ in db.calls] == [sync_board]  # a rescheduled clock's board row
     assert len(agents.emitter.index) == 1
+
+
+def test_an_event_after_a_missed_one_is_counted_and_the_next_in_line_is_not() -> None:
+    clocks: dict[str, Any] = {DOSSIER: clock_to_record(received(at(24, 9)))}
+    agents = Agents(clocks, emitter(FakeDb(), Sent()), lambda **_: asyncio.sleep(0))
+    before = EVENT_GAPS._value.get()
+    skipped = rescheduled(3, clock_json(at(30, 9), rescheduled=True), at(30, 9))
+    asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(skipped).encode())))
+    assert EVENT_GAPS._value.get() == before + 1, "sequence 2 never came"
+    following = rescheduled(4, clock_json(at(30, 9), rescheduled=True), at(30, 9))
+    asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(following).encode())))
+    assert EVENT_GAPS._value.get() == before + 1
 
 
 @dataclass(frozen=True)
