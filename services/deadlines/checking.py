@@ -8,9 +8,12 @@ writes a table key in the current event's partition.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import MutableMapping, Sequence
-from dataclasses import dataclass
+import zlib
+from collections.abc import AsyncIterator, Iterable, MutableMapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,11 +40,35 @@ _log = logging.getLogger("motcua.deadlines")
 
 
 @dataclass(frozen=True)
+class DossierLocks:
+    """One read-modify-write of a dossier's clock at a time, across both agents. Each reads
+    the clock, awaits Kafka and PostgreSQL, then writes it back; interleaved, the later write
+    puts back a clock the other had moved on from. The chaos run lost completions, and with
+    them their resolved-late alerts, that way: a check marking an alert wrote its clock over
+    the one a completion had just closed."""
+
+    stripes: tuple[asyncio.Lock, ...] = field(
+        default_factory=lambda: tuple(asyncio.Lock() for _ in range(256))
+    )
+
+    @asynccontextmanager
+    async def holding(self, dossier_ids: Iterable[str]) -> AsyncIterator[None]:
+        """The stripes of ``dossier_ids``, taken in one order (no two holders wait on each
+        other in a circle)."""
+        chosen = sorted({zlib.crc32(d.encode()) % len(self.stripes) for d in dossier_ids})
+        async with AsyncExitStack() as held:
+            for stripe in chosen:
+                await held.enter_async_context(self.stripes[stripe])
+            yield
+
+
+@dataclass(frozen=True)
 class Agents:
     clocks: MutableMapping[str, Any]
     """The Faust table: dossier id → clock record."""
     emitter: Emitter
     dead_letters: Send
+    locks: DossierLocks = field(default_factory=DossierLocks)
 
     async def track_all(self, stream: Any) -> None:
         """The ``track`` agent: the dossier events' stream, one event at a time."""
@@ -56,6 +83,10 @@ class Agents:
 
     async def track(self, event: Any) -> None:
         """One dossier event: its clock as intake states it; a poison event is dead-lettered."""
+        async with self.locks.holding([_key(event)]):
+            await self._track(event)
+
+    async def _track(self, event: Any) -> None:
         try:
             cloud_event = decode_event(event.value)
             if not cloud_event["type"].startswith("vn.motcua.dossier."):
@@ -94,6 +125,10 @@ class Agents:
     async def check(self, batch: Sequence[Any]) -> None:
         """A batch of checks (a burst of alerts falling due together shares its board
         transactions); each clock is written back as its own check's event."""
+        async with self.locks.holding(_key(event) for event in batch):
+            await self._check(batch)
+
+    async def _check(self, batch: Sequence[Any]) -> None:
         now = datetime.now(UTC)
         latest = self._latest(batch)
         policy = self.emitter.policy
@@ -106,6 +141,11 @@ class Agents:
             latest[clock.dossier_id] = (event, clock)
         for _, clock in latest.values():
             self.emitter.schedule(clock)  # marked: its next check is the next alert
+
+
+def _key(event: Any) -> str:
+    """The dossier id a dossier event or a check is keyed by."""
+    return bytes(event.key or b"").decode(errors="replace")
 
 
 def _note_gap(before: DossierClock | None, event: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from typing import Any, cast
 import pytest
 from faust.streams import _current_event
 
+from motcua.contracts import EventType
 from motcua.kafka import DeadLetter
 from services.deadlines.board.service import record_alerts, sync_board
 from services.deadlines.checking import Agents
@@ -29,6 +30,7 @@ from tests.services.deadlines.test_tracking import (
     POLICY,
     at,
     clock_json,
+    event,
     received,
     rescheduled,
 )
@@ -243,3 +245,45 @@ def test_a_batch_of_checks_emits_once_per_dossier_and_writes_under_its_last_chec
     marked = clock_from_record(clocks[DOSSIER])
     assert marked is not None
     assert marked.due_alerts(at(24, 10), POLICY) == []
+
+
+def test_a_completion_arriving_while_a_check_awaits_kafka_is_not_written_over() -> None:
+    """The check reads the clock, sends its alerts and waits for Kafka; the completion
+    comes in meanwhile. The check's write must not put back the clock it read: the
+    completion (and its resolved-late alert) would be lost, as the chaos run saw."""
+    sent = Sent(hold=True)
+    clocks: dict[str, Any] = {DOSSIER: clock_to_record(received(at(24, 9)))}
+    agents = Agents(clocks, emitter(FakeDb(), sent), lambda **_: asyncio.sleep(0))
+    done = clock_json(at(24, 9), closed=True)
+    completed = event(EventType.DOSSIER_COMPLETED, at(25, 9), 2, done, outcome="granted", late=True)
+
+    async def interleaved() -> None:
+        checking = asyncio.create_task(agents.check([FakeEvent(DOSSIER.encode(), b"")]))
+        while not sent.held:  # the check's alerts are on their way, unacknowledged
+            await asyncio.sleep(0)
+        checks_acks = list(sent.held)
+        tracking = asyncio.create_task(
+            agents.track(FakeEvent(DOSSIER.encode(), json.dumps(completed).encode()))
+        )
+        for _ in range(50):  # the completion goes as far as it may while the check waits
+            await asyncio.sleep(0)
+        for ack in sent.held[len(checks_acks) :]:
+            ack.set_result(None)  # Kafka is quicker with the completion's alert
+        for _ in range(50):
+            await asyncio.sleep(0)
+        for ack in checks_acks:
+            ack.set_result(None)
+        await checking
+        while not tracking.done():
+            for ack in sent.held:
+                if not ack.done():
+                    ack.set_result(None)
+            await asyncio.sleep(0)
+
+    asyncio.run(interleaved())
+    final = clock_from_record(clocks[DOSSIER])
+    assert final is not None
+    assert final.last_sequence == 2, "the completion was written over"
+    assert not final.open
+    kinds = [m["type"].split(".")[-2] for _, m in sent.messages]
+    assert kinds == ["due_soon", "overdue", "resolved_late"]
