@@ -94,6 +94,8 @@ class Evidence:
     """Upstream event id → reason, of the Kafka door's commands intake dead-lettered."""
     letters_refused: Sequence[str] = ()
     """Why intake dead-lettered an issued letter (none should be: a letter's date stands)."""
+    events_missed: Sequence[str] = ()
+    """Dossiers a deadlines worker logged as having an event it never saw."""
 
 
 DESK_RACES = frozenset({"out_of_order", "illegal_transition"})
@@ -239,6 +241,17 @@ def one_letter_per_late_episode(e: Evidence) -> Check:
     )
 
 
+def deadlines_saw_every_event(e: Evidence) -> Check:
+    """No deadlines worker met a dossier event after a later one of the same dossier (its
+    ``dossier events missing`` line, ``motcua_deadlines_event_gaps_total``)."""
+    return Check(
+        "deadlines saw every dossier event, in order",
+        not e.events_missed,
+        f"{len(e.events_missed)} dossiers with an event missed"
+        + (f": {_sample(e.events_missed)}" if e.events_missed else ""),
+    )
+
+
 def poison_dead_lettered(e: Evidence) -> Check:
     missing = set(e.poison) - set(e.dead_letters)
     wrong = {
@@ -302,6 +315,7 @@ CHECKS = (
     one_resolved_late_alert_per_late_finish,
     one_alert_id_per_episode,
     one_letter_per_late_episode,
+    deadlines_saw_every_event,
     poison_dead_lettered,
     groups_caught_up,
     nothing_accepted_missing,

@@ -193,13 +193,27 @@ def _outboxes_empty(cluster: Cluster) -> bool:
     return True
 
 
+def _invitations_pending(cluster: Cluster) -> bool:
+    """Invitations still to send (a killed sender's claim waits out its lease)."""
+    with psycopg.connect(cluster.endpoints["RATINGS_DATABASE_URL"]) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM invitation_deliveries WHERE status = 'pending'"
+        ).fetchone()
+    return bool(row and row[0])
+
+
 def settle(cluster: Cluster, *, timeout_s: float) -> float:
-    """Wait until every outbox is published and no group lags, twice in a row; seconds."""
+    """Wait until every outbox is published, no group lags and no invitation waits to be
+    sent, twice in a row; seconds."""
     began = time.monotonic()
     quiet = 0
     while time.monotonic() - began < timeout_s:
         try:
-            calm = _outboxes_empty(cluster) and not any(group_lag(cluster.bootstrap).values())
+            calm = (
+                _outboxes_empty(cluster)
+                and not _invitations_pending(cluster)
+                and not any(group_lag(cluster.bootstrap).values())
+            )
         except Exception:  # a broker or database still coming back
             calm = False
         quiet = quiet + 1 if calm else 0
@@ -212,6 +226,16 @@ def settle(cluster: Cluster, *, timeout_s: float) -> float:
 def _events(bootstrap: str, topic: Topic) -> Iterator[dict[str, Any]]:
     for message in read_to_end(bootstrap, topic.value, timeout_s=600):
         yield json.loads(message.value() or b"{}")
+
+
+def _events_missed(cluster: Cluster) -> list[str]:
+    """The dossiers the deadlines workers logged as missing an event (JSON log lines)."""
+    missed = []
+    for log in sorted((cluster.state_dir / "logs").glob("deadlines*.log*")):
+        for line in log.read_text(errors="replace").splitlines():
+            if '"dossier events missing"' in line:
+                missed.append(str(json.loads(line).get("dossier_id")))
+    return missed
 
 
 def gather(cluster: Cluster, ledger: Ledger) -> Evidence:
@@ -303,6 +327,7 @@ def gather(cluster: Cluster, ledger: Ledger) -> Evidence:
         produced=dict(ledger.produced),
         dead_lettered=refused,
         letters_refused=letters_refused,
+        events_missed=_events_missed(cluster),
     )
 
 

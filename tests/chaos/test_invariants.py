@@ -16,6 +16,7 @@ from tests.chaos.invariants import (
     Letter,
     ReportingDossier,
     check_all,
+    deadlines_saw_every_event,
     groups_caught_up,
     nothing_accepted_missing,
     one_alert_id_per_episode,
@@ -119,6 +120,7 @@ def test_a_healthy_run_passes_every_check_and_prints_a_table() -> None:
         (nothing_accepted_missing, {"dead_lettered": {}}),
         (nothing_accepted_missing, {"dead_lettered": {"up-4": "internal_error"}}),
         (one_letter_per_late_episode, {"letters_refused": ["out_of_order"]}),
+        (deadlines_saw_every_event, {"events_missed": ["d1"]}),
     ],
 )
 def test_each_check_fails_on_the_harm_it_watches_for(
@@ -131,4 +133,8 @@ def test_each_check_fails_on_the_harm_it_watches_for(
 
 def test_a_run_that_saw_nothing_does_not_pass() -> None:
     empty = Evidence({}, {}, {}, [], set(), [], [], {}, set(), {}, {}, {}, set())
-    assert not any(c.passed for c in check_all(empty))
+    checks = {c.name: c.passed for c in check_all(empty)}
+    # Nothing missed is no proof of anything; every check that counts something fails.
+    assert [name for name, passed in checks.items() if passed] == [
+        "deadlines saw every dossier event, in order"
+    ]
