@@ -8,12 +8,9 @@ writes a table key in the current event's partition.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import zlib
-from collections.abc import AsyncIterator, Iterable, MutableMapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +24,7 @@ from services.deadlines.emitting import Emitter
 from services.deadlines.metrics import EVENT_GAPS, HISTORY_CLOSED
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.tracking import (
+    Alert,
     DossierClock,
     UnknownEvent,
     apply_event,
@@ -40,35 +38,11 @@ _log = logging.getLogger("motcua.deadlines")
 
 
 @dataclass(frozen=True)
-class DossierLocks:
-    """One read-modify-write of a dossier's clock at a time, across both agents. Each reads
-    the clock, awaits Kafka and PostgreSQL, then writes it back; interleaved, the later write
-    puts back a clock the other had moved on from. The chaos run lost completions, and with
-    them their resolved-late alerts, that way: a check marking an alert wrote its clock over
-    the one a completion had just closed."""
-
-    stripes: tuple[asyncio.Lock, ...] = field(
-        default_factory=lambda: tuple(asyncio.Lock() for _ in range(256))
-    )
-
-    @asynccontextmanager
-    async def holding(self, dossier_ids: Iterable[str]) -> AsyncIterator[None]:
-        """The stripes of ``dossier_ids``, taken in one order (no two holders wait on each
-        other in a circle)."""
-        chosen = sorted({zlib.crc32(d.encode()) % len(self.stripes) for d in dossier_ids})
-        async with AsyncExitStack() as held:
-            for stripe in chosen:
-                await held.enter_async_context(self.stripes[stripe])
-            yield
-
-
-@dataclass(frozen=True)
 class Agents:
     clocks: MutableMapping[str, Any]
     """The Faust table: dossier id → clock record."""
     emitter: Emitter
     dead_letters: Send
-    locks: DossierLocks = field(default_factory=DossierLocks)
 
     async def track_all(self, stream: Any) -> None:
         """The ``track`` agent: the dossier events' stream, one event at a time."""
@@ -83,10 +57,6 @@ class Agents:
 
     async def track(self, event: Any) -> None:
         """One dossier event: its clock as intake states it; a poison event is dead-lettered."""
-        async with self.locks.holding([_key(event)]):
-            await self._track(event)
-
-    async def _track(self, event: Any) -> None:
         try:
             cloud_event = decode_event(event.value)
             if not cloud_event["type"].startswith("vn.motcua.dossier."):
@@ -105,6 +75,7 @@ class Agents:
         [after] = await self.emitter.emit([(after, settled)], datetime.now(UTC))
         if after.emitted or after.rescheduled:
             await self.emitter.db.run_until_done(sync_board, after)
+        after = _with_marks_since(after, clock_from_record(self.clocks.get(dossier_id)))
         self.clocks[dossier_id] = clock_to_record(after)
         self.emitter.schedule(after)
 
@@ -125,27 +96,41 @@ class Agents:
     async def check(self, batch: Sequence[Any]) -> None:
         """A batch of checks (a burst of alerts falling due together shares its board
         transactions); each clock is written back as its own check's event."""
-        async with self.locks.holding(_key(event) for event in batch):
-            await self._check(batch)
-
-    async def _check(self, batch: Sequence[Any]) -> None:
         now = datetime.now(UTC)
         latest = self._latest(batch)
         policy = self.emitter.policy
         due = [(e, c, c.due_alerts(now, policy)) for e, c in latest.values()]
         due = [(e, c, alerts_due) for e, c, alerts_due in due if alerts_due]
         marked = await self.emitter.emit([(c, alerts_due) for _, c, alerts_due in due], now)
-        for (event, _, _), clock in zip(due, marked, strict=True):
+        for (event, read, alerts_due), clock in zip(due, marked, strict=True):
             with as_current_event(event):
+                now_stored = clock_from_record(self.clocks.get(clock.dossier_id))
+                if now_stored is not None and now_stored != read:
+                    clock = _marked(now_stored, alerts_due)
                 self.clocks[clock.dossier_id] = clock_to_record(clock)
             latest[clock.dossier_id] = (event, clock)
         for _, clock in latest.values():
             self.emitter.schedule(clock)  # marked: its next check is the next alert
 
 
-def _key(event: Any) -> str:
-    """The dossier id a dossier event or a check is keyed by."""
-    return bytes(event.key or b"").decode(errors="replace")
+def _marked(clock: DossierClock, alerts: Sequence[Alert]) -> DossierClock:
+    for alert in alerts:
+        clock = clock.mark(alert)
+    return clock
+
+
+def _with_marks_since(after: DossierClock, stored: DossierClock | None) -> DossierClock:
+    """``after``, with the alerts the check agent marked on the stored clock while this
+    event awaited Kafka and PostgreSQL.
+
+    Both agents read a clock, await, then write it back; the later write must not put back
+    a clock the other had moved on from. The check agent changes only the marks, the track
+    agent everything else, so each keeps the other's work: here the marks, in ``check`` the
+    event (the chaos run lost completions, and their resolved-late alerts, to a check
+    writing back the clock it had read)."""
+    if stored is None:
+        return after
+    return replace(after, emitted=after.emitted | stored.emitted)
 
 
 def _note_gap(before: DossierClock | None, event: dict[str, Any]) -> None:

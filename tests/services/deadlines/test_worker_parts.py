@@ -285,5 +285,6 @@ def test_a_completion_arriving_while_a_check_awaits_kafka_is_not_written_over() 
     assert final is not None
     assert final.last_sequence == 2, "the completion was written over"
     assert not final.open
+    assert {"due_soon:1", "overdue:1", "resolved_late:1"} <= final.emitted, "a mark was lost"
     kinds = [m["type"].split(".")[-2] for _, m in sent.messages]
     assert kinds == ["due_soon", "overdue", "resolved_late"]
