@@ -72,6 +72,12 @@ class DeliverySettings(ServiceSettings):
         description="This service's public address providers post receipts to "
         "(`<base>/v1/delivery-receipts/<channel>`); empty = the providers are told elsewhere.",
     )
+    delivery_lease_s: float = Field(
+        default=600.0,
+        ge=5.0,
+        description="How long a sender's claim on a message lasts: a sender killed holding "
+        "it is taken over after this long (the message may then go twice, never zero times).",
+    )
     recording_receipts: RecordingReceiptsMode = Field(
         default="none",
         description="How a recording channel answers: `none`, `delivered`, `failed` or `demo`.",

@@ -50,6 +50,7 @@ def build_sender(
         reminder_after=timedelta(days=settings.reminder_after_days),
         batch_size=settings.delivery_batch_size,
         concurrency=settings.delivery_concurrency,
+        lease=timedelta(seconds=settings.delivery_lease_s),
     )
 
 

@@ -51,7 +51,12 @@ class Cluster:
         self.state_dir = state_dir
         # Every channel's provider answers "delivered": a message sent twice is then a
         # double send, not a retry after a failure the demo mode makes up.
-        os.environ |= {"RECORDING_RECEIPTS": "delivered", "QUIET_HOURS": ""}
+        # A sender killed holding messages hands them over after 30 s, not 10 minutes.
+        os.environ |= {
+            "RECORDING_RECEIPTS": "delivered",
+            "QUIET_HOURS": "",
+            "DELIVERY_LEASE_S": "30",
+        }
 
     def up(self) -> dict[str, str]:
         command = [sys.executable, str(STACK), "up", "--brokers", str(BROKERS)]

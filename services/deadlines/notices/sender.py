@@ -69,10 +69,11 @@ class NoticeSender(SenderLoop[Due, Update]):
         quiet: QuietHours | None,
         retry: RetryPolicy,
         alphabet: SmsAlphabet = "unicode",
+        lease: timedelta = timedelta(minutes=10),
         poll_s: float = 0.5,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        super().__init__(store, channels, directory, poll_s=poll_s, clock=clock)
+        super().__init__(store, channels, directory, lease=lease, poll_s=poll_s, clock=clock)
         self.store = store
         self.public_url = public_url
         self.quiet = quiet
@@ -153,6 +154,7 @@ def build_sender(
         quiet=quiet_hours(settings),
         retry=retry_policy(settings),
         alphabet=settings.sms_alphabet,
+        lease=timedelta(seconds=settings.delivery_lease_s),
     )
 
 
