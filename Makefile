@@ -53,7 +53,8 @@ unit: $(STAMP)
 ##        `make test`), and a whole minute without Kafka under traffic (20 s)
 chaos: $(STAMP)
 	$(PY) -m tests.chaos --dossiers $(or $(DOSSIERS),100000)
-	MOTCUA_OUTAGE_S=60 $(PY) -m pytest tests/integration/test_kafka_outage.py
+	MOTCUA_OUTAGE_S=60 $(PY) -m pytest -m 'long or not long' tests/integration/test_kafka_outage.py \
+		tests/integration/deadlines/test_rebalance.py
 
 ## bench: every benchmark (intake, deadlines timer, alert lag, board pages); figures go to bench/RESULTS.md
 bench: $(STAMP)

@@ -46,6 +46,8 @@ from services.deadlines.tracking import ALERT_NAMESPACE
 from tests.conftest import Database, Infra
 from tests.integration.deadlines.test_alerts import Worker, _received
 
+pytestmark = pytest.mark.long  # a minute; `make chaos` runs it, the short chaos run covers it
+
 PARTITIONS = 6
 EXPECTED_KINDS = ("due_soon", "overdue")
 
