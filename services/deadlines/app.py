@@ -19,6 +19,7 @@ and checks live on one partition and worker.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -34,6 +35,7 @@ from services.deadlines.database import Database
 from services.deadlines.due_index import DueIndex, dispatch_due
 from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag, export_figures
+from services.deadlines.missed import read_missed
 from services.deadlines.recovery import Recovery
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.tracking import DeadlinePolicy
@@ -81,7 +83,12 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         db,
         lambda k, v: alerts.send(key=k, value=v, headers=structured_headers()),
     )
-    agents = Agents(clocks, emitter, raw_topic(app, dead_letter_topic("deadlines").value).send)
+    agents = Agents(
+        clocks,
+        emitter,
+        raw_topic(app, dead_letter_topic("deadlines").value).send,
+        functools.partial(read_missed, settings.kafka_bootstrap_servers),
+    )
     recovery = Recovery(settings.kafka_bootstrap_servers, clocks, emitter)
 
     @app.agent(raw_topic(app, Topic.DOSSIER_EVENTS.value))

@@ -8,8 +8,9 @@ writes a table key in the current event's partition.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, Collection, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,8 @@ from services.deadlines.tracking import (
 # How long a batch of checks waits to fill: a lone check waits at most this, a burst of
 # thousands goes out in batches of ``check_batch_size``.
 CHECK_WITHIN_S = 0.02
+ReadMissed = Callable[[str, int, int, str, Collection[int]], list[dict[str, Any]]]
+"""(topic, partition, the event's offset, dossier id, sequences) → the skipped events."""
 _log = logging.getLogger("motcua.deadlines")
 
 
@@ -43,6 +46,8 @@ class Agents:
     """The Faust table: dossier id → clock record."""
     emitter: Emitter
     dead_letters: Send
+    read_missed: ReadMissed | None = None
+    """Reads a dossier's skipped events back from their partition (:mod:`.missed`)."""
 
     async def track_all(self, stream: Any) -> None:
         """The ``track`` agent: the dossier events' stream, one event at a time."""
@@ -63,8 +68,10 @@ class Agents:
                 raise ContractError("type", "not a dossier event")
             dossier_id = cloud_event["subject"]
             before = clock_from_record(self.clocks.get(dossier_id))
-            _note_gap(before, cloud_event)
-            after, settled = apply_event(before, cloud_event, self.emitter.policy)
+            after, settled = before, []
+            for each in [*await self._missed(before, cloud_event, event), cloud_event]:
+                after, settled_by_it = apply_event(after, each, self.emitter.policy)
+                settled += settled_by_it
         except (ContractError, UnknownEvent) as exc:
             await dead_letter(self.dead_letters, event, "contract_violation", str(exc))
             return
@@ -78,6 +85,31 @@ class Agents:
         after = _with_marks_since(after, clock_from_record(self.clocks.get(dossier_id)))
         self.clocks[dossier_id] = clock_to_record(after)
         self.emitter.schedule(after)
+
+    async def _missed(
+        self, before: DossierClock | None, cloud_event: dict[str, Any], event: Any
+    ) -> list[dict[str, Any]]:
+        """The events of this dossier between its clock and ``cloud_event`` that the stream
+        skipped, read back from the partition; none when there is no gap."""
+        sequence = cloud_event["data"].get("sequence")
+        if before is None or not isinstance(sequence, int):
+            return []
+        wanted = set(range(before.last_sequence + 1, sequence))
+        if not wanted:
+            return []
+        _note_gap(before, sequence)
+        if self.read_missed is None:
+            return []
+        message = event.message
+        return await asyncio.get_running_loop().run_in_executor(
+            None,
+            self.read_missed,
+            message.topic,
+            message.partition,
+            message.offset,
+            before.dossier_id,
+            wanted,
+        )
 
     def _latest(self, batch: Sequence[Any]) -> dict[str, tuple[Any, DossierClock]]:
         """Each checked dossier's clock (read once), with its last check in the batch."""
@@ -133,13 +165,12 @@ def _with_marks_since(after: DossierClock, stored: DossierClock | None) -> Dossi
     return replace(after, emitted=after.emitted | stored.emitted)
 
 
-def _note_gap(before: DossierClock | None, event: dict[str, Any]) -> None:
+def _note_gap(before: DossierClock, sequence: int) -> None:
     """Counted and logged (by id, no personal data): an event must never go missing."""
-    sequence = event["data"].get("sequence")
-    if before is None or not isinstance(sequence, int) or sequence <= before.last_sequence + 1:
-        return
     EVENT_GAPS.inc()
+    # The id in the message itself: a repeated message is held to a line every ten seconds,
+    # and every dossier must be named.
     _log.error(
-        "dossier events missing",
+        f"dossier events missing: {before.dossier_id}",
         extra={"dossier_id": before.dossier_id, "after": before.last_sequence, "got": sequence},
     )

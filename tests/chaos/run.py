@@ -233,7 +233,7 @@ def _events_missed(cluster: Cluster) -> list[str]:
     missed = []
     for log in sorted((cluster.state_dir / "logs").glob("deadlines*.log*")):
         for line in log.read_text(errors="replace").splitlines():
-            if '"dossier events missing"' in line:
+            if '"dossier events missing: ' in line:
                 missed.append(str(json.loads(line).get("dossier_id")))
     return missed
 

@@ -288,3 +288,38 @@ def test_a_completion_arriving_while_a_check_awaits_kafka_is_not_written_over() 
     assert {"due_soon:1", "overdue:1", "resolved_late:1"} <= final.emitted, "a mark was lost"
     kinds = [m["type"].split(".")[-2] for _, m in sent.messages]
     assert kinds == ["due_soon", "overdue", "resolved_late"]
+
+
+def test_a_skipped_completion_is_read_back_and_still_resolves_late() -> None:
+    """The stream skipped the completion (sequence 2) and hands over the return (3): the
+    completion is read back from the partition and applied first, so its resolved-late
+    alert goes out."""
+    sent = Sent()
+    clocks: dict[str, Any] = {DOSSIER: clock_to_record(received(at(24, 9)))}
+    done = clock_json(at(24, 9), closed=True)
+    completion = event(
+        EventType.DOSSIER_COMPLETED, at(25, 9), 2, done, outcome="granted", late=True
+    )
+    asked: list[tuple[Any, ...]] = []
+
+    def read_back(*args: Any) -> list[dict[str, Any]]:
+        asked.append(args)
+        return [completion]
+
+    agents = Agents(clocks, emitter(FakeDb(), sent), lambda **_: asyncio.sleep(0), read_back)
+    returned = event(
+        EventType.DOSSIER_RETURNED,
+        at(25, 10),
+        3,
+        done,
+        channel="counter",
+        contact_preference="sms",
+        received_channel="in_person",
+    )
+    where = SimpleNamespace(topic="motcua.dossier-events", partition=4, offset=812)
+    asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(returned).encode(), where)))
+    assert asked == [("motcua.dossier-events", 4, 812, DOSSIER, {2})]
+    assert [m["type"].split(".")[-2] for _, m in sent.messages] == ["resolved_late"]
+    final = clock_from_record(clocks[DOSSIER])
+    assert final is not None
+    assert final.last_sequence == 3
