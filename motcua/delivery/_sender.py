@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
+import psycopg
+
 from motcua.delivery._channels import Channel, RecordingChannel
 from motcua.delivery._contacts import ContactDirectory
 
@@ -161,6 +163,11 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
         async with self._slots:
             try:
                 return await self.deliver(item)
+            except psycopg.OperationalError:
+                # The database is away (a restart, a switch of primary): not the message's
+                # fault. The round fails and records nothing; the claim's lease hands the
+                # message to a later round instead of giving it up for good.
+                raise
             except Exception as exc:
                 self.log.exception("delivery failed", extra=self.log_extra(item))
                 return self.crashed(item, exc)

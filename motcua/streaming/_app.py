@@ -29,7 +29,6 @@ from motcua.kafka import Durability, ensure_internal_topics
 from motcua.logging import configure_logging, logging_config
 from motcua.metrics import render_metrics
 from motcua.settings import ServiceSettings
-from motcua.streaming._consumer import RebalanceSafeConsumer
 from motcua.supervision import Supervisor
 
 CLEAN_STOP = ".clean-stop"
@@ -77,7 +76,6 @@ def create_faust_app(app_id: str, settings: StreamSettings, **options: Any) -> f
         broker_heartbeat_interval=settings.consumer_session_timeout_s / 5,
         **options,
     )
-    app.transport.Consumer = RebalanceSafeConsumer  # type: ignore[misc]
     checks = standard_checks(settings)
 
     @app.page("/healthz")

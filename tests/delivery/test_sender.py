@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import psycopg
+import pytest
+
 from motcua.delivery import (
     Contact,
     Message,
@@ -59,6 +62,8 @@ class Loop(SenderLoop[str, str]):
     async def deliver(self, item: str) -> str:
         if item == "broken":
             raise RuntimeError("a bug")
+        if item == "database away":
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
         channel = self.channels["sms"]
         contact = await self.directory.contact("D-1")
         assert contact.phone is not None
@@ -102,6 +107,16 @@ def test_a_delivery_that_raises_is_the_services_crash_outcome() -> None:
     [(outcomes, recorded)] = store.records
     assert outcomes == ["broken:crashed RuntimeError", "ok:sent after 1"]
     assert [row["reference"] for row in recorded] == ["ok"]
+
+
+def test_the_database_away_gives_nothing_up_the_lease_hands_it_on() -> None:
+    """PostgreSQL restarting is not the message's fault: the round fails and records
+    nothing (no outcome, no recorded message), so the lease hands the message to a later
+    round; it is neither given up nor counted as sent."""
+    store = Store(["database away", "ok"])
+    with pytest.raises(psycopg.OperationalError):
+        asyncio.run(_loop(store).round())
+    assert store.records == []
 
 
 def test_nothing_due_records_nothing() -> None:
