@@ -97,19 +97,20 @@ class Agents:
         wanted = set(range(before.last_sequence + 1, sequence))
         if not wanted:
             return []
-        _note_gap(before, sequence)
-        if self.read_missed is None:
-            return []
-        message = event.message
-        return await asyncio.get_running_loop().run_in_executor(
-            None,
-            self.read_missed,
-            message.topic,
-            message.partition,
-            message.offset,
-            before.dossier_id,
-            wanted,
-        )
+        found: list[dict[str, Any]] = []
+        if self.read_missed is not None:
+            message = event.message
+            found = await asyncio.get_running_loop().run_in_executor(
+                None,
+                self.read_missed,
+                message.topic,
+                message.partition,
+                message.offset,
+                before.dossier_id,
+                wanted,
+            )
+        _note_gap(before, sequence, read_back=len(found), missing=len(wanted) - len(found))
+        return found
 
     def _latest(self, batch: Sequence[Any]) -> dict[str, tuple[Any, DossierClock]]:
         """Each checked dossier's clock (read once), with its last check in the batch."""
@@ -165,12 +166,13 @@ def _with_marks_since(after: DossierClock, stored: DossierClock | None) -> Dossi
     return replace(after, emitted=after.emitted | stored.emitted)
 
 
-def _note_gap(before: DossierClock, sequence: int) -> None:
-    """Counted and logged (by id, no personal data): an event must never go missing."""
-    EVENT_GAPS.inc()
-    # The id in the message itself: a repeated message is held to a line every ten seconds,
-    # and every dossier must be named.
-    _log.error(
-        f"dossier events missing: {before.dossier_id}",
-        extra={"dossier_id": before.dossier_id, "after": before.last_sequence, "got": sequence},
-    )
+def _note_gap(before: DossierClock, sequence: int, *, read_back: int, missing: int) -> None:
+    """Counted and logged by dossier id (no personal data). The id is in the message itself:
+    a repeated message is held to a line every ten seconds, and every dossier must be named."""
+    extra = {"dossier_id": before.dossier_id, "after": before.last_sequence, "got": sequence}
+    EVENT_GAPS.labels("read_back").inc(read_back)
+    if read_back:
+        _log.warning(f"dossier events read back: {before.dossier_id}", extra=extra)
+    if missing:
+        EVENT_GAPS.labels("missing").inc(missing)
+        _log.error(f"dossier events missing: {before.dossier_id}", extra=extra)

@@ -18,9 +18,11 @@ HISTORY_CLOSED = Counter(
 )
 EVENT_GAPS = Counter(
     "motcua_deadlines_event_gaps_total",
-    "Dossier events that arrived with an earlier one of their dossier never seen (a sequence "
-    "skipped): the clock goes on from the later one, and what the missing one settled (a "
-    "resolved-late alert) is lost. Zero when healthy; alerted.",
+    "Dossier events the worker's stream skipped (a later one of the dossier came first): "
+    "`read_back` from the partition and applied in order, or `missing` (not found there: "
+    "what they settled, a resolved-late alert, is lost). `missing` is zero when healthy; "
+    "alerted.",
+    ["outcome"],
 )
 OVERDUE_NOW = Gauge(
     "motcua_deadlines_overdue_dossiers", "Open dossiers past their due date (all units)."

@@ -228,14 +228,14 @@ def _events(bootstrap: str, topic: Topic) -> Iterator[dict[str, Any]]:
         yield json.loads(message.value() or b"{}")
 
 
-def _events_missed(cluster: Cluster) -> list[str]:
-    """The dossiers the deadlines workers logged as missing an event (JSON log lines)."""
-    missed = []
+def _deadlines_log(cluster: Cluster, message: str) -> list[str]:
+    """The dossiers the deadlines workers logged ``message: <id>`` for (JSON log lines)."""
+    named = []
     for log in sorted((cluster.state_dir / "logs").glob("deadlines*.log*")):
         for line in log.read_text(errors="replace").splitlines():
-            if '"dossier events missing: ' in line:
-                missed.append(str(json.loads(line).get("dossier_id")))
-    return missed
+            if f'"{message}: ' in line:
+                named.append(str(json.loads(line).get("dossier_id")))
+    return named
 
 
 def gather(cluster: Cluster, ledger: Ledger) -> Evidence:
@@ -327,7 +327,8 @@ def gather(cluster: Cluster, ledger: Ledger) -> Evidence:
         produced=dict(ledger.produced),
         dead_lettered=refused,
         letters_refused=letters_refused,
-        events_missed=_events_missed(cluster),
+        events_missed=_deadlines_log(cluster, "dossier events missing"),
+        events_read_back=_deadlines_log(cluster, "dossier events read back"),
     )
 
 

@@ -136,5 +136,5 @@ def test_a_run_that_saw_nothing_does_not_pass() -> None:
     checks = {c.name: c.passed for c in check_all(empty)}
     # Nothing missed is no proof of anything; every check that counts something fails.
     assert [name for name, passed in checks.items() if passed] == [
-        "deadlines saw every dossier event, in order"
+        "deadlines applied every dossier event, in order"
     ]

@@ -192,13 +192,14 @@ def test_track_stores_the_clock_an_event_states_and_schedules_its_next_check() -
 def test_an_event_after_a_missed_one_is_counted_and_the_next_in_line_is_not() -> None:
     clocks: dict[str, Any] = {DOSSIER: clock_to_record(received(at(24, 9)))}
     agents = Agents(clocks, emitter(FakeDb(), Sent()), lambda **_: asyncio.sleep(0))
-    before = EVENT_GAPS._value.get()
+    lost = EVENT_GAPS.labels("missing")
+    before = lost._value.get()
     skipped = rescheduled(3, clock_json(at(30, 9), rescheduled=True), at(30, 9))
     asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(skipped).encode())))
-    assert EVENT_GAPS._value.get() == before + 1, "sequence 2 never came"
+    assert lost._value.get() == before + 1, "sequence 2 never came, and nothing read it back"
     following = rescheduled(4, clock_json(at(30, 9), rescheduled=True), at(30, 9))
     asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(following).encode())))
-    assert EVENT_GAPS._value.get() == before + 1
+    assert lost._value.get() == before + 1
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,7 @@ def test_a_skipped_completion_is_read_back_and_still_resolves_late() -> None:
     where = SimpleNamespace(topic="motcua.dossier-events", partition=4, offset=812)
     asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(returned).encode(), where)))
     assert asked == [("motcua.dossier-events", 4, 812, DOSSIER, {2})]
+    assert EVENT_GAPS.labels("read_back")._value.get() >= 1
     assert [m["type"].split(".")[-2] for _, m in sent.messages] == ["resolved_late"]
     final = clock_from_record(clocks[DOSSIER])
     assert final is not None
