@@ -113,16 +113,25 @@ class Cluster:
         )
         return env | self.stack.process_env(self.state, service, urls, keys)
 
-    def start(self, service: Any, *, timeout_s: float = 120) -> float:
-        """Start a process and wait until it answers ``/healthz``; seconds it took."""
+    def start(self, service: Any, *, timeout_s: float = 120, tries: int = 5) -> float:
+        """Start a process and wait until it answers ``/healthz``, starting it again if it
+        exits first (started while PostgreSQL restarts, it stops at its migrations), as a
+        supervisor's restart policy does; seconds it took."""
         began = time.monotonic()
-        self.stack.start_process(service, self.state, self._env(service))
         port = self.state.port(service.port_key, any_port=True)
-        if not self.stack.wait_for(
-            lambda: self.stack.http_ok(f"http://127.0.0.1:{port}/healthz"), timeout_s=timeout_s
-        ):
-            raise RuntimeError(f"{service.name} did not come back; see its log")
-        return time.monotonic() - began
+        for _ in range(tries):
+            self.stack.start_process(service, self.state, self._env(service))
+            pid = self._pid(service.name)
+            if self.stack.wait_for(
+                lambda: (
+                    self.stack.http_ok(f"http://127.0.0.1:{port}/healthz")
+                    or not self.stack.pid_alive(pid, service.marker)
+                ),
+                timeout_s=timeout_s,
+            ) and self.stack.http_ok(f"http://127.0.0.1:{port}/healthz"):
+                return time.monotonic() - began
+            time.sleep(2)
+        raise RuntimeError(f"{service.name} did not come back after {tries} starts; see its log")
 
     def kill_process(self, job: str, replica: int, *, down_s: float) -> str:
         """SIGKILL one copy of a service process; start it again after ``down_s``."""
