@@ -122,13 +122,14 @@ class Cluster:
         for _ in range(tries):
             self.stack.start_process(service, self.state, self._env(service))
             pid = self._pid(service.name)
-            if self.stack.wait_for(
-                lambda: (
-                    self.stack.http_ok(f"http://127.0.0.1:{port}/healthz")
-                    or not self.stack.pid_alive(pid, service.marker)
-                ),
-                timeout_s=timeout_s,
-            ) and self.stack.http_ok(f"http://127.0.0.1:{port}/healthz"):
+
+            def settled(pid: int = pid) -> bool:
+                """Healthy, or gone."""
+                healthy = self.stack.http_ok(f"http://127.0.0.1:{port}/healthz")
+                return bool(healthy or not self.stack.pid_alive(pid, service.marker))
+
+            self.stack.wait_for(settled, timeout_s=timeout_s)
+            if self.stack.http_ok(f"http://127.0.0.1:{port}/healthz"):
                 return time.monotonic() - began
             time.sleep(2)
         raise RuntimeError(f"{service.name} did not come back after {tries} starts; see its log")
