@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import httpx
 from confluent_kafka.admin import AdminClient
@@ -30,6 +31,18 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "deploy" / "local" / "stack.py"
 BROKERS = 3
 REPLICAS = 2
+
+
+RUN_SETTINGS = {
+    # Every channel's provider answers "delivered": a message sent twice is then a double
+    # send, not a retry after a failure the demo mode makes up.
+    "RECORDING_RECEIPTS": "delivered",
+    "QUIET_HOURS": "",
+    # A sender killed holding messages hands them over after 30 s, not 10 minutes.
+    "DELIVERY_LEASE_S": "30",
+}
+"""What the run's services are started with beyond the stack's own settings; never put in
+this process's environment, which the tests after it share."""
 
 
 def load_script(path: Path, name: str) -> ModuleType:
@@ -49,14 +62,6 @@ class Cluster:
     def __init__(self, state_dir: Path) -> None:
         self.stack = load_script(STACK, "motcua_chaos_stack")
         self.state_dir = state_dir
-        # Every channel's provider answers "delivered": a message sent twice is then a
-        # double send, not a retry after a failure the demo mode makes up.
-        # A sender killed holding messages hands them over after 30 s, not 10 minutes.
-        os.environ |= {
-            "RECORDING_RECEIPTS": "delivered",
-            "QUIET_HOURS": "",
-            "DELIVERY_LEASE_S": "30",
-        }
 
     def up(self) -> dict[str, str]:
         command = [sys.executable, str(STACK), "up", "--brokers", str(BROKERS)]
@@ -64,7 +69,13 @@ class Cluster:
         command += ["--state-dir", str(self.state_dir)]
         log = self.state_dir.parent / f"{self.state_dir.name}-up.log"
         with log.open("wb") as out:
-            done = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            done = subprocess.run(
+                command,
+                cwd=ROOT,
+                env={**os.environ, **RUN_SETTINGS},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         if done.returncode != 0:
             raise RuntimeError(f"the stack did not start; {log}:\n{log.read_text()[-3000:]}")
         self.state = self.stack.State(self.state_dir)
@@ -97,6 +108,10 @@ class Cluster:
         return int(self.state.pid_file(name).read_text())
 
     def _env(self, service: Any) -> dict[str, str]:
+        with mock.patch.dict(os.environ, RUN_SETTINGS):  # the stack reads them from there
+            return self._stack_env(service)
+
+    def _stack_env(self, service: Any) -> dict[str, str]:
         port = self.state.port(service.port_key, any_port=True)
         urls = {key: value for key, value in self.endpoints.items() if key.endswith("URL")}
         keys = self.stack.IntakeKeys(

@@ -20,7 +20,9 @@ PACE = 40.0
 
 
 def test_a_short_chaos_run_keeps_every_promise(tmp_path: Path) -> None:
+    environment = dict(os.environ)
     report = run_chaos(DOSSIERS, state_dir=tmp_path / "stack", pace=PACE, settle_s=300)
+    assert dict(os.environ) == environment, "the run changed the suite's own environment"
     printed = render(report)
     print(printed)
     harm = "\n".join(report.faults)
