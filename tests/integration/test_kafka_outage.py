@@ -14,7 +14,6 @@ and the broker are back.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -48,6 +47,7 @@ from motcua.identity import write_keypair
 from motcua.kafka import TOPICS, Topic, ensure_topics
 from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
+from tests.chaos.cluster import load_script
 from tests.conftest import ROOT, Infra
 from tests.integration.conftest import auth, load_procedure_codes, receive_command, unit_in_province
 from tests.integration.deadlines.test_alerts import _read, _received
@@ -60,13 +60,7 @@ MAX_LOG_GROWTH = 1_000_000
 
 
 def _stack() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("motcua_stack", ROOT / "deploy/local/stack.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "deploy/local/stack.py", "motcua_stack")
 
 
 class Broker:
