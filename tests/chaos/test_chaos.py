@@ -19,6 +19,7 @@ PACE = 40.0
 """Dossiers filed a second: the 5,000 take two minutes, so every fault meets traffic."""
 
 
+@pytest.mark.timeout(900)  # four to six minutes: the suite's 300 s would cut it short
 def test_a_short_chaos_run_keeps_every_promise(tmp_path: Path) -> None:
     environment = dict(os.environ)
     report = run_chaos(DOSSIERS, state_dir=tmp_path / "stack", pace=PACE, settle_s=300)
