@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from bench.cpu import cpu_seconds, stack_roots
+from bench.cpu import cpu_seconds, kind_of, stack_roots
 
 BURN = "x = 0\nfor i in range(20_000_000):\n    x += i\n"
 PARENT = (
@@ -50,6 +51,9 @@ def test_a_state_folder_names_its_processes_by_kind(tmp_path: Path) -> None:
         (tmp_path / "gone.pid").write_text("999999999\n")  # no such process: left out
         (tmp_path / "pg" / "data").mkdir(parents=True)
         (tmp_path / "pg" / "data" / "postmaster.pid").write_text("4242\n/data\n")
+        deadline = time.monotonic() + 10
+        while kind_of(worker.pid) is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the child has exec'd: its command line is the parent's
         assert stack_roots(tmp_path) == {worker.pid: "deadlines", 4242: "postgres"}
     finally:
         worker.communicate(b"")
