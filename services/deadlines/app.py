@@ -35,7 +35,7 @@ from services.deadlines.database import Database
 from services.deadlines.due_index import DueIndex, dispatch_due
 from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag, export_figures
-from services.deadlines.missed import read_missed
+from services.deadlines.missed import read_before_committed, read_missed
 from services.deadlines.recovery import Recovery
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.tracking import DeadlinePolicy
@@ -89,7 +89,19 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         raw_topic(app, dead_letter_topic("deadlines").value).send,
         functools.partial(read_missed, settings.kafka_bootstrap_servers),
     )
-    recovery = Recovery(settings.kafka_bootstrap_servers, clocks, emitter)
+    recovery = Recovery(
+        settings.kafka_bootstrap_servers,
+        clocks,
+        emitter,
+        read_skipped=functools.partial(
+            read_before_committed,
+            settings.kafka_bootstrap_servers,
+            settings.app_id,
+            Topic.DOSSIER_EVENTS.value,
+        ),
+        pending=agents.pending,
+        send_check=lambda dossier_id: checks.send(key=dossier_id.encode(), value=b""),
+    )
 
     @app.agent(raw_topic(app, Topic.DOSSIER_EVENTS.value))
     async def track(stream: Any) -> None:

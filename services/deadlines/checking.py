@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection, MutableMapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +48,8 @@ class Agents:
     dead_letters: Send
     read_missed: ReadMissed | None = None
     """Reads a dossier's skipped events back from their partition (:mod:`.missed`)."""
+    pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Skipped events a recovery found before the committed offsets (shared with it)."""
 
     async def track_all(self, stream: Any) -> None:
         """The ``track`` agent: the dossier events' stream, one event at a time."""
@@ -112,6 +114,27 @@ class Agents:
         _note_gap(before, sequence, read_back=len(found), missing=len(wanted) - len(found))
         return found
 
+    async def _apply_skipped(
+        self, check: Any, clock: DossierClock, events: list[dict[str, Any]]
+    ) -> DossierClock:
+        """Events the stream skipped (a recovery found them before the committed offset),
+        applied in order on the check's partition, what they settle emitted."""
+        after, settled = clock, list[Alert]()
+        for each in sorted(events, key=lambda e: int(e["data"]["sequence"])):
+            applied, settled_by_it = apply_event(after, each, self.emitter.policy)
+            if applied is not None:
+                after, settled = applied, settled + settled_by_it
+        if after == clock:
+            return clock
+        _note_gap(clock, after.last_sequence, read_back=len(events), missing=0)
+        [after] = await self.emitter.emit([(after, settled)], datetime.now(UTC))
+        if after.emitted or after.rescheduled:
+            await self.emitter.db.run_until_done(sync_board, after)
+        with as_current_event(check):
+            after = _with_marks_since(after, clock_from_record(self.clocks.get(clock.dossier_id)))
+            self.clocks[clock.dossier_id] = clock_to_record(after)
+        return after
+
     def _latest(self, batch: Sequence[Any]) -> dict[str, tuple[Any, DossierClock]]:
         """Each checked dossier's clock (read once), with its last check in the batch."""
         latest: dict[str, tuple[Any, DossierClock]] = {}
@@ -131,6 +154,10 @@ class Agents:
         transactions); each clock is written back as its own check's event."""
         now = datetime.now(UTC)
         latest = self._latest(batch)
+        for dossier_id, (event, clock) in list(latest.items()):
+            if dossier_id in self.pending:
+                repaired = await self._apply_skipped(event, clock, self.pending.pop(dossier_id))
+                latest[dossier_id] = (event, repaired)
         policy = self.emitter.policy
         due = [(e, c, c.due_alerts(now, policy)) for e, c in latest.values()]
         due = [(e, c, alerts_due) for e, c, alerts_due in due if alerts_due]

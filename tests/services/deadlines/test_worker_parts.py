@@ -24,6 +24,7 @@ from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag
 from services.deadlines.metrics import CONSUMER_LAG, EVENT_GAPS
 from services.deadlines.records import clock_from_record, clock_to_record
+from services.deadlines.recovery import Recovery
 from services.deadlines.tracking import AlertKind, DossierClock
 from tests.services.deadlines.test_tracking import (
     DOSSIER,
@@ -325,3 +326,31 @@ def test_a_skipped_completion_is_read_back_and_still_resolves_late() -> None:
     final = clock_from_record(clocks[DOSSIER])
     assert final is not None
     assert final.last_sequence == 3
+
+
+def test_a_skipped_last_event_a_recovery_found_is_applied_by_the_next_check() -> None:
+    """The stream skipped a dossier's completion and nothing came after it: the recovery
+    finds it before the committed offset and leaves it for the check it sends; the check
+    applies it on the dossier's partition and its resolved-late alert goes out."""
+    sent = Sent()
+    clocks: dict[str, Any] = {DOSSIER: clock_to_record(received(at(24, 9)))}
+    done = clock_json(at(24, 9), closed=True)
+    completion = event(
+        EventType.DOSSIER_COMPLETED, at(25, 9), 2, done, outcome="granted", late=True
+    )
+    agents = Agents(clocks, emitter(FakeDb(), sent), lambda **_: asyncio.sleep(0))
+    checks: list[str] = []
+
+    async def send_check(dossier_id: str) -> None:
+        checks.append(dossier_id)
+
+    recovery = Recovery("unused:9092", clocks, agents.emitter, pending=agents.pending)
+    recovery.send_check = send_check
+    asyncio.run(recovery.restore_index([completion]))
+    assert checks == [DOSSIER]
+    asyncio.run(agents.check([FakeEvent(DOSSIER.encode(), b"")]))
+    final = clock_from_record(clocks[DOSSIER])
+    assert final is not None
+    assert final.last_sequence == 2
+    assert "resolved_late" in [m["type"].split(".")[-2] for _, m in sent.messages]
+    assert agents.pending == {}
