@@ -67,22 +67,10 @@ def policy_of(settings: DeadlinesSettings, calendar: LiveCalendar) -> DeadlinePo
     )
 
 
-def create_app(settings: DeadlinesSettings) -> faust.App:
-    load_contracts()
-    app = create_faust_app(settings.app_id, settings)
-    db = Database(settings.database_url)
-    calendar = LiveCalendar()  # as announced (motcua.calendar-overrides), followed by a thread
-    calendar_feed = CalendarFeed(settings.kafka_bootstrap_servers, calendar)
-    calendar_watch = CalendarWatch(calendar)
-    checks_topic = checks_topic_name(settings)
-    checks = raw_topic(app, checks_topic, partitions=settings.topic_partitions, internal=True)
-    alerts = raw_topic(app, Topic.DEADLINE_ALERTS.value)
-    clocks = app.Table("clocks", default=None, partitions=settings.topic_partitions)
-    emitter = Emitter(
-        policy_of(settings, calendar),
-        db,
-        lambda k, v: alerts.send(key=k, value=v, headers=structured_headers()),
-    )
+def _agents_and_recovery(
+    settings: DeadlinesSettings, app: faust.App, clocks: Any, emitter: Emitter, send_check: Any
+) -> tuple[Agents, Recovery]:
+    """The agents' work and the recovery's, sharing the skipped events a recovery finds."""
     agents = Agents(
         clocks,
         emitter,
@@ -100,7 +88,29 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
             Topic.DOSSIER_EVENTS.value,
         ),
         pending=agents.pending,
-        send_check=lambda dossier_id: checks.send(key=dossier_id.encode(), value=b""),
+        send_check=send_check,
+    )
+    return agents, recovery
+
+
+def create_app(settings: DeadlinesSettings) -> faust.App:
+    load_contracts()
+    app = create_faust_app(settings.app_id, settings)
+    db = Database(settings.database_url)
+    calendar = LiveCalendar()  # as announced (motcua.calendar-overrides), followed by a thread
+    calendar_feed = CalendarFeed(settings.kafka_bootstrap_servers, calendar)
+    calendar_watch = CalendarWatch(calendar)
+    checks_topic = checks_topic_name(settings)
+    checks = raw_topic(app, checks_topic, partitions=settings.topic_partitions, internal=True)
+    alerts = raw_topic(app, Topic.DEADLINE_ALERTS.value)
+    clocks = app.Table("clocks", default=None, partitions=settings.topic_partitions)
+    emitter = Emitter(
+        policy_of(settings, calendar),
+        db,
+        lambda k, v: alerts.send(key=k, value=v, headers=structured_headers()),
+    )
+    agents, recovery = _agents_and_recovery(
+        settings, app, clocks, emitter, lambda d: checks.send(key=d.encode(), value=b"")
     )
 
     @app.agent(raw_topic(app, Topic.DOSSIER_EVENTS.value))
