@@ -26,6 +26,7 @@ from services.deadlines.metrics import EVENT_GAPS, HISTORY_CLOSED
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.tracking import (
     Alert,
+    DeadlinePolicy,
     DossierClock,
     UnknownEvent,
     apply_event,
@@ -70,10 +71,8 @@ class Agents:
                 raise ContractError("type", "not a dossier event")
             dossier_id = cloud_event["subject"]
             before = clock_from_record(self.clocks.get(dossier_id))
-            after, settled = before, []
-            for each in [*await self._missed(before, cloud_event, event), cloud_event]:
-                after, settled_by_it = apply_event(after, each, self.emitter.policy)
-                settled += settled_by_it
+            missed = await self._missed(before, cloud_event, event)
+            after, settled = _applied(before, [*missed, cloud_event], self.emitter.policy)
         except (ContractError, UnknownEvent) as exc:
             await dead_letter(self.dead_letters, event, "contract_violation", str(exc))
             return
@@ -81,12 +80,7 @@ class Agents:
             HISTORY_CLOSED.inc()
         if after is None or after == before:
             return
-        [after] = await self.emitter.emit([(after, settled)], datetime.now(UTC))
-        if after.emitted or after.rescheduled:
-            await self.emitter.db.run_until_done(sync_board, after)
-        after = _with_marks_since(after, clock_from_record(self.clocks.get(dossier_id)))
-        self.clocks[dossier_id] = clock_to_record(after)
-        self.emitter.schedule(after)
+        self.emitter.schedule(await self._settled(event, after, settled))
 
     async def _missed(
         self, before: DossierClock | None, cloud_event: dict[str, Any], event: Any
@@ -119,20 +113,22 @@ class Agents:
     ) -> DossierClock:
         """Events the stream skipped (a recovery found them before the committed offset),
         applied in order on the check's partition, what they settle emitted."""
-        after, settled = clock, list[Alert]()
-        for each in sorted(events, key=lambda e: int(e["data"]["sequence"])):
-            applied, settled_by_it = apply_event(after, each, self.emitter.policy)
-            if applied is not None:
-                after, settled = applied, settled + settled_by_it
-        if after == clock:
+        by_sequence = sorted(events, key=lambda e: int(e["data"]["sequence"]))
+        after, settled = _applied(clock, by_sequence, self.emitter.policy)
+        if after is None or after == clock:
             return clock
         _note_gap(clock, after.last_sequence, read_back=len(events), missing=0)
+        return await self._settled(check, after, settled)
+
+    async def _settled(self, event: Any, after: DossierClock, settled: list[Alert]) -> DossierClock:
+        """What ``after``'s events settled sent, its board row kept, and the clock written
+        under ``event`` (its partition), with any mark a check made meanwhile."""
         [after] = await self.emitter.emit([(after, settled)], datetime.now(UTC))
         if after.emitted or after.rescheduled:
             await self.emitter.db.run_until_done(sync_board, after)
-        with as_current_event(check):
-            after = _with_marks_since(after, clock_from_record(self.clocks.get(clock.dossier_id)))
-            self.clocks[clock.dossier_id] = clock_to_record(after)
+        with as_current_event(event):
+            after = _with_marks_since(after, clock_from_record(self.clocks.get(after.dossier_id)))
+            self.clocks[after.dossier_id] = clock_to_record(after)
         return after
 
     def _latest(self, batch: Sequence[Any]) -> dict[str, tuple[Any, DossierClock]]:
@@ -171,6 +167,17 @@ class Agents:
             latest[clock.dossier_id] = (event, clock)
         for _, clock in latest.values():
             self.emitter.schedule(clock)  # marked: its next check is the next alert
+
+
+def _applied(
+    clock: DossierClock | None, events: Sequence[dict[str, Any]], policy: DeadlinePolicy
+) -> tuple[DossierClock | None, list[Alert]]:
+    """``events`` applied in order, and every alert they settle."""
+    settled: list[Alert] = []
+    for event in events:
+        clock, settled_by_it = apply_event(clock, event, policy)
+        settled += settled_by_it
+    return clock, settled
 
 
 def _marked(clock: DossierClock, alerts: Sequence[Alert]) -> DossierClock:

@@ -9,7 +9,6 @@ a supervisor (systemd, Kubernetes) would; a consumer joining and leaving a group
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -18,7 +17,6 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from unittest import mock
 
@@ -26,6 +24,7 @@ import httpx
 from confluent_kafka.admin import AdminClient
 
 from motcua.kafka import Topic, client_config
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = ROOT / "deploy" / "local" / "stack.py"
@@ -45,22 +44,11 @@ RUN_SETTINGS = {
 this process's environment, which the tests after it share."""
 
 
-def load_script(path: Path, name: str) -> ModuleType:
-    """A script of ``deploy/local`` (no package) as a module."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 class Cluster:
     """A running stack of the run's own, and the levers to harm it."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.stack = load_script(STACK, "motcua_chaos_stack")
+        self.stack = load_script("deploy/local/stack.py")
         self.state_dir = state_dir
 
     def up(self) -> dict[str, str]:

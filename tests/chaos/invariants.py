@@ -119,6 +119,13 @@ def _sample(items: Iterable[object], limit: int = 3) -> str:
     return ", ".join(str(item) for item in shown[:limit]) + more
 
 
+def _judged(name: str, seen: str, problems: Iterable[tuple[object, str]], *, saw: bool) -> Check:
+    """Passes when the run saw something to judge (``saw``: an empty run proves nothing)
+    and no problem holds; the detail is ``seen`` and every problem that holds."""
+    found = [text for holds, text in problems if holds]
+    return Check(name, saw and not found, seen + "".join(f"; {text}" for text in found))
+
+
 def reporting_matches_intake(e: Evidence) -> Check:
     """Reporting's facts, dossier by dossier, as intake's records say: state, unit, every
     event applied (the last sequence), and finished late or on time."""
@@ -144,59 +151,64 @@ def reporting_matches_intake(e: Evidence) -> Check:
     extra = set(e.reporting) - set(e.intake)
     by_state = Counter(_REPORTING_STATE.get(r.state, r.state) for r in e.intake.values())
     figures = ", ".join(f"{state} {count}" for state, count in sorted(by_state.items()))
-    return Check(
+    return _judged(
         "reporting's figures equal a recomputation from intake's records",
-        not wrong and not extra and bool(e.intake),
-        f"{len(e.intake)} dossiers ({figures})"
-        + (f"; {len(wrong)} differ: {_sample(wrong)}" if wrong else "")
-        + (f"; {len(extra)} unknown to intake" if extra else ""),
+        f"{len(e.intake)} dossiers ({figures})",
+        [
+            (wrong, f"{len(wrong)} differ: {_sample(wrong)}"),
+            (extra, f"{len(extra)} unknown to intake"),
+        ],
+        saw=bool(e.intake),
     )
+
+
+def _ids_by(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """(id, owner) pairs → owner → the distinct ids it has."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for identifier, owner in pairs:
+        ids[owner].add(identifier)
+    return ids
 
 
 def one_invitation_per_finished_dossier(e: Evidence) -> Check:
     """One invitation id per returned or rejected dossier, none for any other, and each
     invitation meant for a messaging channel sent exactly once."""
     expected = {d for d, r in e.intake.items() if r.state in ("returned", "rejected")}
-    ids: dict[str, set[str]] = defaultdict(set)
-    for invitation_id, dossier_id in e.invitations:
-        ids[dossier_id].add(invitation_id)
+    ids = _ids_by(e.invitations)
     missing = expected - set(ids)
     unexpected = set(ids) - expected
     doubled = {d: sorted(i) for d, i in ids.items() if len(i) > 1}
     sent = {i: e.invite_messages.get(i, 0) for i in e.invitations_with_channel}
     not_once = {i: n for i, n in sent.items() if n != 1}
-    problems = [
-        f"{len(missing)} without one" if missing else "",
-        f"{len(unexpected)} for dossiers neither returned nor rejected" if unexpected else "",
-        f"{len(doubled)} with two ids: {_sample(doubled.items())}" if doubled else "",
-        f"{len(not_once)} not sent exactly once: {_sample(not_once.items())}" if not_once else "",
-    ]
-    return Check(
+    return _judged(
         "exactly one invitation per returned or rejected dossier",
-        not any(problems) and bool(expected),
         f"{len(expected)} dossiers returned or rejected, {len(ids)} invited, "
-        f"{len(sent)} sent by message" + "".join(f"; {p}" for p in problems if p),
+        f"{len(sent)} sent by message",
+        [
+            (missing, f"{len(missing)} without one"),
+            (unexpected, f"{len(unexpected)} for dossiers neither returned nor rejected"),
+            (doubled, f"{len(doubled)} with two ids: {_sample(doubled.items())}"),
+            (not_once, f"{len(not_once)} not sent exactly once: {_sample(not_once.items())}"),
+        ],
+        saw=bool(expected),
     )
 
 
 def one_resolved_late_alert_per_late_finish(e: Evidence) -> Check:
     late = {d for d, r in e.intake.items() if r.finished_late}
-    ids: dict[str, set[str]] = defaultdict(set)
-    for alert in e.alerts:
-        if alert.kind == "resolved_late":
-            ids[alert.dossier_id].add(alert.alert_id)
+    ids = _ids_by((a.alert_id, a.dossier_id) for a in e.alerts if a.kind == "resolved_late")
     missing = late - set(ids)
     unexpected = set(ids) - late
     doubled = [d for d, i in ids.items() if len(i) > 1]
-    problems = [
-        f"{len(missing)} late finishes without one: {_sample(missing)}" if missing else "",
-        f"{len(unexpected)} for dossiers finished on time" if unexpected else "",
-        f"{len(doubled)} dossiers with two: {_sample(doubled)}" if doubled else "",
-    ]
-    return Check(
+    return _judged(
         "exactly one resolved-late alert per dossier finished late",
-        not any(problems) and bool(late),
-        f"{len(late)} finished late" + "".join(f"; {p}" for p in problems if p),
+        f"{len(late)} finished late",
+        [
+            (missing, f"{len(missing)} late finishes without one: {_sample(missing)}"),
+            (unexpected, f"{len(unexpected)} for dossiers finished on time"),
+            (doubled, f"{len(doubled)} dossiers with two: {_sample(doubled)}"),
+        ],
+        saw=bool(late),
     )
 
 
@@ -206,11 +218,11 @@ def one_alert_id_per_episode(e: Evidence) -> Check:
         ids[(alert.dossier_id, alert.kind, alert.episode)].add(alert.alert_id)
     doubled = {k: sorted(v) for k, v in ids.items() if len(v) > 1}
     copies = len(e.alerts) - len({a.alert_id for a in e.alerts})
-    return Check(
+    return _judged(
         "one alert id per (dossier, kind, episode)",
-        not doubled and bool(ids),
-        f"{len(ids)} alerts in {len(e.alerts)} records ({copies} re-sent with the same id)"
-        + (f"; {len(doubled)} with two ids: {_sample(doubled.items())}" if doubled else ""),
+        f"{len(ids)} alerts in {len(e.alerts)} records ({copies} re-sent with the same id)",
+        [(doubled, f"{len(doubled)} with two ids: {_sample(doubled.items())}")],
+        saw=bool(ids),
     )
 
 
@@ -225,21 +237,18 @@ def one_letter_per_late_episode(e: Evidence) -> Check:
     missing = overdue - drafted
     stray = drafted - {(a.dossier_id, a.episode) for a in e.alerts}
     doubled = {k: sorted(v) for k, v in numbers.items() if len(v) > 1}
-    problems = [
-        f"{len(missing)} overdue episodes without a letter: {_sample(missing)}" if missing else "",
-        f"{len(stray)} letters for episodes never alerted" if stray else "",
-        f"{len(doubled)} issued under two numbers: {_sample(doubled.items())}" if doubled else "",
-        f"{len(e.letters_refused)} issued letters refused by intake: "
-        f"{dict(Counter(e.letters_refused))}"
-        if e.letters_refused
-        else "",
-    ]
-    return Check(
+    refused = dict(Counter(e.letters_refused))
+    return _judged(
         "one apology letter per late episode",
-        not any(problems) and bool(overdue),
         f"{len(overdue)} overdue episodes, {len(drafted)} letters drafted (at the first alert "
-        f"of an episode, due-soon included), {len(numbers)} issued"
-        + "".join(f"; {p}" for p in problems if p),
+        f"of an episode, due-soon included), {len(numbers)} issued",
+        [
+            (missing, f"{len(missing)} overdue episodes without a letter: {_sample(missing)}"),
+            (stray, f"{len(stray)} letters for episodes never alerted"),
+            (doubled, f"{len(doubled)} issued under two numbers: {_sample(doubled.items())}"),
+            (refused, f"{len(e.letters_refused)} issued letters refused by intake: {refused}"),
+        ],
+        saw=bool(overdue),
     )
 
 
@@ -247,12 +256,12 @@ def deadlines_saw_every_event(e: Evidence) -> Check:
     """Every dossier event reached the deadlines worker's clocks in order: straight from the
     stream, or read back from the partition when the stream skipped it (its ``dossier
     events missing`` line is the loss, ``motcua_deadlines_event_gaps_total``)."""
-    return Check(
+    return _judged(
         "deadlines applied every dossier event, in order",
-        not e.events_missed,
         f"{len(e.events_read_back)} dossiers' skipped events read back, "
-        f"{len(e.events_missed)} lost"
-        + (f": {_sample(e.events_missed)}" if e.events_missed else ""),
+        f"{len(e.events_missed)} lost",
+        [(e.events_missed, f"lost: {_sample(e.events_missed)}")],
+        saw=True,  # nothing to read back is a sound run too
     )
 
 
@@ -264,22 +273,24 @@ def poison_dead_lettered(e: Evidence) -> Check:
         if p in e.dead_letters and e.dead_letters[p] != reason
     }
     reasons = Counter(e.poison.values())
-    return Check(
+    return _judged(
         "every poison message in its dead-letter topic with its reason",
-        not missing and not wrong and bool(e.poison),
-        f"{len(e.poison)} sent ({', '.join(f'{r} {n}' for r, n in sorted(reasons.items()))})"
-        + (f"; {len(missing)} missing: {_sample(missing)}" if missing else "")
-        + (f"; {len(wrong)} with another reason: {_sample(wrong.items())}" if wrong else ""),
+        f"{len(e.poison)} sent ({', '.join(f'{r} {n}' for r, n in sorted(reasons.items()))})",
+        [
+            (missing, f"{len(missing)} missing: {_sample(missing)}"),
+            (wrong, f"{len(wrong)} with another reason: {_sample(wrong.items())}"),
+        ],
+        saw=bool(e.poison),
     )
 
 
 def groups_caught_up(e: Evidence) -> Check:
     behind = {g: lag for g, lag in e.group_lag.items() if lag}
-    return Check(
+    return _judged(
         "every consumer group caught up",
-        not behind and bool(e.group_lag),
-        f"{len(e.group_lag)} groups"
-        + (f"; behind: {_sample(behind.items(), 10)}" if behind else ", no lag"),
+        f"{len(e.group_lag)} groups" + ("" if behind else ", no lag"),
+        [(behind, f"behind: {_sample(behind.items(), 10)}")],
+        saw=bool(e.group_lag),
     )
 
 
@@ -290,26 +301,28 @@ def nothing_accepted_missing(e: Evidence) -> Check:
     recorded = set(e.recorded_events)
     lost = set(e.accepted) - recorded
     dropped = set(e.produced) - recorded - set(e.dead_lettered)
-    odd = Counter(r for i, r in e.dead_lettered.items() if i in e.produced and r not in DESK_RACES)
+    raced = Counter(r for i, r in e.dead_lettered.items() if i in e.produced)
+    odd = {r: n for r, n in raced.items() if r not in DESK_RACES}
     unpublished = set(e.intake) - set(e.received_events)
     repeated = {d: ids for d, ids in e.received_events.items() if len(set(ids)) != 1}
-    raced = Counter(r for i, r in e.dead_lettered.items() if i in e.produced)
-    problems = [
-        f"{len(lost)} accepted commands not recorded: {_sample(lost)}" if lost else "",
-        f"{len(dropped)} produced commands neither recorded nor dead-lettered: {_sample(dropped)}"
-        if dropped
-        else "",
-        f"dead-lettered for unexpected reasons: {dict(odd)}" if odd else "",
-        f"{len(unpublished)} dossiers never published" if unpublished else "",
-        f"{len(repeated)} receipts under two ids" if repeated else "",
-        f"{len(e.refused)} planned commands refused: {_sample(e.refused)}" if e.refused else "",
-    ]
-    return Check(
+    return _judged(
         "nothing accepted missing",
-        not any(problems) and bool(e.accepted),
         f"{len(e.accepted)} commands accepted over HTTP, {len(e.produced)} produced to the "
         f"Kafka door ({sum(raced.values())} of them refused: {dict(raced) or 'none'}), "
-        f"{len(e.intake)} dossiers on record" + "".join(f"; {p}" for p in problems if p),
+        f"{len(e.intake)} dossiers on record",
+        [
+            (lost, f"{len(lost)} accepted commands not recorded: {_sample(lost)}"),
+            (
+                dropped,
+                f"{len(dropped)} produced commands neither recorded nor dead-lettered: "
+                f"{_sample(dropped)}",
+            ),
+            (odd, f"dead-lettered for unexpected reasons: {odd}"),
+            (unpublished, f"{len(unpublished)} dossiers never published"),
+            (repeated, f"{len(repeated)} receipts under two ids"),
+            (e.refused, f"{len(e.refused)} planned commands refused: {_sample(e.refused)}"),
+        ],
+        saw=bool(e.accepted),
     )
 
 

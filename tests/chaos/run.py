@@ -24,7 +24,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartiti
 from confluent_kafka.admin import AdminClient
 
 from motcua.kafka import Topic, client_config
-from tests.chaos.cluster import Cluster, load_script
+from tests.chaos.cluster import Cluster
 from tests.chaos.invariants import (
     Alert,
     Check,
@@ -37,8 +37,8 @@ from tests.chaos.invariants import (
 from tests.chaos.plan import Fault, Procedure, plan_dossiers, plan_faults
 from tests.chaos.traffic import Desks, Intakes, KafkaDoor, Ledger, a_run_id
 from tests.integration.kafka_log import read_to_end
+from tests.scripts import load_script
 
-DEMO = Path(__file__).resolve().parents[2] / "deploy" / "local" / "demo_traffic.py"
 BROKERS_SAID = "3 Kafka brokers (3 copies, 2 in sync), PostgreSQL, 2 processes of every service"
 
 
@@ -241,17 +241,13 @@ def _deadlines_log(cluster: Cluster, message: str) -> list[str]:
 def gather(cluster: Cluster, ledger: Ledger) -> Evidence:
     e = cluster.endpoints
     with psycopg.connect(e["INTAKE_DATABASE_URL"]) as conn:
-        intake = {
-            str(row[0]): IntakeDossier(row[1], row[2], row[3], bool(row[4]))
-            for row in conn.execute(
-                "SELECT d.id, d.state, d.unit_code, d.sequence, EXISTS (SELECT 1 FROM "
-                "dossier_events e WHERE e.dossier_id = d.id AND e.transition = 'complete' "
-                "AND (e.details->>'late')::boolean) FROM dossiers d"
-            )
-        }
-        contact: dict[str, str] = dict(
-            conn.execute("SELECT id::text, contact_preference FROM dossiers").fetchall()
-        )
+        rows = conn.execute(
+            "SELECT d.id::text, d.state, d.unit_code, d.sequence, EXISTS (SELECT 1 FROM "
+            "dossier_events e WHERE e.dossier_id = d.id AND e.transition = 'complete' "
+            "AND (e.details->>'late')::boolean), d.contact_preference FROM dossiers d"
+        ).fetchall()
+        intake = {row[0]: IntakeDossier(row[1], row[2], row[3], bool(row[4])) for row in rows}
+        contact = {row[0]: row[5] for row in rows}
         recorded = {row[0] for row in conn.execute("SELECT upstream_event_id FROM dossier_events")}
     with psycopg.connect(e["REPORTING_DATABASE_URL"]) as conn:
         reporting = {
@@ -370,7 +366,7 @@ def run_chaos(
         )
         door = KafkaDoor(cluster.bootstrap, system, ledger)
         desks = Desks(plans, intakes, door, ledger, run_id=run_id, chunk=chunk)
-        demo = load_script(DEMO, "motcua_chaos_demo")  # its citizens and duty officer
+        demo = load_script("deploy/local/demo_traffic.py")  # its citizens and duty officer
         citizens = demo.Citizens(
             cluster.endpoints["RATINGS_URL"],
             cluster.endpoints["RATINGS_DATABASE_URL"],

@@ -4,14 +4,12 @@ files only at the communes in service, each with its address."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from types import ModuleType
 from typing import Any
 
 import httpx
 
-from tests.conftest import ROOT
+from tests.scripts import load_script
 
 PROVINCE = {"code": "000.00.00.H31", "level": "province", "name": "Công an thành phố Hải Phòng"}
 CURRENT = {
@@ -31,15 +29,7 @@ LATER = {"code": "118.40.00.H31", "level": "commune", "name": "Công an xã Ki�
 
 
 def _demo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "motcua_demo_traffic", ROOT / "deploy/local/demo_traffic.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("motcua_demo_traffic", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("deploy/local/demo_traffic.py")
 
 
 def _desk(pages: dict[str, tuple[list[dict[str, Any]], str | None]]) -> tuple[Any, list[str]]:

@@ -42,6 +42,7 @@ from services.ratings.settings import RatingsSettings
 from services.reporting.consumer import TOPIC_NAMES as REPORTING_TOPICS
 from services.reporting.settings import ReportingSettings
 from tests.conftest import ROOT
+from tests.scripts import load_script
 
 CHART = ROOT / "deploy" / "helm" / "motcua"
 LARGE_VALUES = CHART / "ci" / "large-values.yaml"
@@ -80,12 +81,7 @@ PARTITIONS = {spec.name: spec.partitions for spec in TOPICS}
 
 
 def _load_tooling() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("helm_tooling", ROOT / "deploy/helm/tooling.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("deploy/helm/tooling.py")
 
 
 TOOLING = _load_tooling()

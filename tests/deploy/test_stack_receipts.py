@@ -4,29 +4,19 @@ the settings accept what the stack sets."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from motcua.delivery import DeliverySettings
-from tests.conftest import ROOT
+from tests.scripts import load_script
 
 URLS = {"DEADLINES_URL": "http://127.0.0.1:8002", "RATINGS_URL": "http://127.0.0.1:8003"}
 
 
 def _stack() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "motcua_local_stack", ROOT / "deploy/local/stack.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("motcua_local_stack", module)  # its dataclasses look it up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("deploy/local/stack.py")
 
 
 def test_each_service_answers_on_its_own_webhook_with_its_own_secrets(

@@ -10,13 +10,11 @@ the cluster), :meth:`Pair.promote` the switch a failover manager makes.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -27,8 +25,8 @@ from types import ModuleType
 
 import psycopg
 
-from tests.conftest import ROOT
 from tests.live_server import free_port
+from tests.scripts import load_script
 
 STANDBY_NAME = "standby"
 REPLICATOR = "replicator"
@@ -36,16 +34,7 @@ REPLICATOR = "replicator"
 
 def _stack() -> ModuleType:
     """deploy/local/stack.py, for where Debian's PostgreSQL is and how to run it as root."""
-    name = "motcua_local_stack"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "deploy/local/stack.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its dataclasses look it up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("deploy/local/stack.py")
 
 
 @dataclass(frozen=True)

@@ -47,12 +47,12 @@ from motcua.identity import write_keypair
 from motcua.kafka import TOPICS, Topic, ensure_topics
 from services.intake.auth import Scope, register_system
 from services.intake.reference.service import seed_reference_data
-from tests.chaos.cluster import load_script
 from tests.conftest import ROOT, Infra
 from tests.integration.conftest import auth, load_procedure_codes, receive_command, unit_in_province
 from tests.integration.deadlines.test_alerts import _read, _received
 from tests.integration.kafka_log import read_to_end
 from tests.live_server import free_port
+from tests.scripts import load_script
 
 OUTAGE_S = int(os.environ.get("MOTCUA_OUTAGE_S", "20"))
 """How long the broker stays away; ``make chaos`` runs the full minute."""
@@ -60,7 +60,7 @@ MAX_LOG_GROWTH = 1_000_000
 
 
 def _stack() -> ModuleType:
-    return load_script(ROOT / "deploy/local/stack.py", "motcua_stack")
+    return load_script("deploy/local/stack.py")
 
 
 class Broker:
