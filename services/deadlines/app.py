@@ -19,6 +19,7 @@ and checks live on one partition and worker.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from typing import Any
@@ -35,7 +36,7 @@ from services.deadlines.database import Database
 from services.deadlines.due_index import DueIndex, dispatch_due
 from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag, export_figures
-from services.deadlines.missed import read_before_committed, read_missed
+from services.deadlines.missed import CATCH_UP_EVERY_S, committed_offsets, read_offsets
 from services.deadlines.recovery import Recovery
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.tracking import DeadlinePolicy
@@ -68,27 +69,23 @@ def policy_of(settings: DeadlinesSettings, calendar: LiveCalendar) -> DeadlinePo
 
 
 def _agents_and_recovery(
-    settings: DeadlinesSettings, app: faust.App, clocks: Any, emitter: Emitter, send_check: Any
+    settings: DeadlinesSettings, app: faust.App, clocks: Any, emitter: Emitter
 ) -> tuple[Agents, Recovery]:
-    """The agents' work and the recovery's, sharing the skipped events a recovery finds."""
+    """The agents' work and the recovery's, sharing the partitions' positions."""
+    positions = app.Table("positions", default=None, partitions=settings.topic_partitions)
     agents = Agents(
         clocks,
         emitter,
         raw_topic(app, dead_letter_topic("deadlines").value).send,
-        functools.partial(read_missed, settings.kafka_bootstrap_servers),
+        functools.partial(read_offsets, settings.kafka_bootstrap_servers),
+        positions,
     )
     recovery = Recovery(
         settings.kafka_bootstrap_servers,
         clocks,
         emitter,
-        read_skipped=functools.partial(
-            read_before_committed,
-            settings.kafka_bootstrap_servers,
-            settings.app_id,
-            Topic.DOSSIER_EVENTS.value,
-        ),
-        pending=agents.pending,
-        send_check=send_check,
+        positions=agents.positions,
+        stored_positions=positions,
     )
     return agents, recovery
 
@@ -109,9 +106,7 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         db,
         lambda k, v: alerts.send(key=k, value=v, headers=structured_headers()),
     )
-    agents, recovery = _agents_and_recovery(
-        settings, app, clocks, emitter, lambda d: checks.send(key=d.encode(), value=b"")
-    )
+    agents, recovery = _agents_and_recovery(settings, app, clocks, emitter)
 
     @app.agent(raw_topic(app, Topic.DOSSIER_EVENTS.value))
     async def track(stream: Any) -> None:
@@ -133,6 +128,21 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
     async def recheck_after_calendar_change() -> None:
         """An announcement moves due-soon instants: every open dossier's next check again."""
         await follow_changes(calendar_watch, clocks.values, emitter.schedule)
+
+    @app.timer(interval=CATCH_UP_EVERY_S)
+    async def catch_up_committed() -> None:
+        """Skipped events with no later event on their partition to show the gap."""
+        await agents.catch_up_committed(
+            await asyncio.get_running_loop().run_in_executor(
+                None,
+                committed_offsets,
+                settings.kafka_bootstrap_servers,
+                settings.app_id,
+                Topic.DOSSIER_EVENTS.value,
+                list(agents.positions.last),
+            ),
+            lambda d: checks.send(key=d.encode(), value=b""),
+        )
 
     @app.timer(interval=5.0, on_leader=True)
     async def figures() -> None:

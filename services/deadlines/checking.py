@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from services.deadlines.board.service import sync_board
 from services.deadlines.dead_letters import Send, dead_letter
 from services.deadlines.emitting import Emitter
 from services.deadlines.metrics import EVENT_GAPS, HISTORY_CLOSED
+from services.deadlines.missed import Positions
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.tracking import (
     Alert,
@@ -36,9 +37,10 @@ from services.deadlines.tracking import (
 # How long a batch of checks waits to fill: a lone check waits at most this, a burst of
 # thousands goes out in batches of ``check_batch_size``.
 CHECK_WITHIN_S = 0.02
-ReadMissed = Callable[[str, int, int, str, Collection[int]], list[dict[str, Any]]]
-"""(topic, partition, the event's offset, dossier id, sequences) → the skipped events."""
+ReadBack = Callable[[str, int, range], list[bytes]]
+"""(topic, partition, offsets) → the values found there (:func:`.missed.read_offsets`)."""
 _log = logging.getLogger("motcua.deadlines")
+_TOPIC = Topic.DOSSIER_EVENTS.value
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,13 @@ class Agents:
     """The Faust table: dossier id → clock record."""
     emitter: Emitter
     dead_letters: Send
-    read_missed: ReadMissed | None = None
-    """Reads a dossier's skipped events back from their partition (:mod:`.missed`)."""
+    read_back: ReadBack | None = None
+    """Reads skipped offsets back from their partition (:mod:`.missed`); none, no repair."""
+    stored_positions: MutableMapping[str, Any] | None = None
+    """The Faust table: partition → the last offset gone through, under that partition."""
+    positions: Positions = field(default_factory=Positions)
     pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """Skipped events a recovery found before the committed offsets (shared with it)."""
+    """Skipped events found behind the committed offsets, for the check agent to apply."""
 
     async def track_all(self, stream: Any) -> None:
         """The ``track`` agent: the dossier events' stream, one event at a time."""
@@ -64,15 +69,27 @@ class Agents:
             await self.check(batch)
 
     async def track(self, event: Any) -> None:
-        """One dossier event: its clock as intake states it; a poison event is dead-lettered."""
+        """One dossier event, after any its partition skipped before it; then its offset
+        is the partition's position."""
+        await self._catch_up(event)
+        await self._take(event)
+        message = event.message
+        self.positions.passed(message.partition, message.offset)
+        to_store = self.positions.to_store(message.partition)
+        if to_store is not None and self.stored_positions is not None:
+            with as_current_event(event):  # the partition's own store and changelog
+                self.stored_positions[str(message.partition)] = to_store
+
+    async def _take(self, event: Any) -> None:
+        """Its clock as intake states it; a poison event is dead-lettered."""
         try:
             cloud_event = decode_event(event.value)
             if not cloud_event["type"].startswith("vn.motcua.dossier."):
                 raise ContractError("type", "not a dossier event")
             dossier_id = cloud_event["subject"]
             before = clock_from_record(self.clocks.get(dossier_id))
-            missed = await self._missed(before, cloud_event, event)
-            after, settled = _applied(before, [*missed, cloud_event], self.emitter.policy)
+            _note_missing(before, cloud_event)
+            after, settled = _applied(before, [cloud_event], self.emitter.policy)
         except (ContractError, UnknownEvent) as exc:
             await dead_letter(self.dead_letters, event, "contract_violation", str(exc))
             return
@@ -82,42 +99,68 @@ class Agents:
             return
         self.emitter.schedule(await self._settled(event, after, settled))
 
-    async def _missed(
-        self, before: DossierClock | None, cloud_event: dict[str, Any], event: Any
-    ) -> list[dict[str, Any]]:
-        """The events of this dossier between its clock and ``cloud_event`` that the stream
-        skipped, read back from the partition; none when there is no gap."""
-        sequence = cloud_event["data"].get("sequence")
-        if before is None or not isinstance(sequence, int):
-            return []
-        wanted = set(range(before.last_sequence + 1, sequence))
-        if not wanted:
-            return []
-        found: list[dict[str, Any]] = []
-        if self.read_missed is not None:
-            message = event.message
-            found = await asyncio.get_running_loop().run_in_executor(
-                None,
-                self.read_missed,
-                message.topic,
-                message.partition,
-                message.offset,
-                before.dossier_id,
-                wanted,
+    async def _catch_up(self, event: Any) -> None:
+        """The events of ``event``'s partition the stream skipped since the worker's
+        position there (learned from the table after a rebalance), read back and applied
+        in offset order under ``event``: one partition, so one table partition too."""
+        if self.read_back is None:
+            return
+        message = event.message
+        if message.partition not in self.positions.last and self.stored_positions is not None:
+            with as_current_event(event):
+                stored = self.stored_positions.get(str(message.partition))
+            if stored is not None:
+                self.positions.restore(message.partition, int(stored))
+        skipped = self.positions.skipped(message.partition, message.offset)
+        if not skipped:
+            return
+        values = await asyncio.get_running_loop().run_in_executor(
+            None, self.read_back, message.topic, message.partition, skipped
+        )
+        for value in values:
+            read = _decoded(value)
+            if read is None:
+                continue
+            before = clock_from_record(self.clocks.get(read["subject"]))
+            after, settled = _applied(before, [read], self.emitter.policy)
+            if after is not None and after != before:
+                _note_read_back(after.dossier_id, 1)
+                self.emitter.schedule(await self._settled(event, after, settled))
+
+    async def catch_up_committed(
+        self, committed: Mapping[int, int], send_check: Callable[[str], Awaitable[object]]
+    ) -> None:
+        """Offsets the group committed that the worker never went through (the skipped
+        events were the partition's last, so no later one shows the gap): read back and
+        left, per dossier, to the check each dossier is sent, which applies them on the
+        dossier's partition."""
+        if self.read_back is None:
+            return
+        for partition, offsets in self.positions.behind(committed).items():
+            values = await asyncio.get_running_loop().run_in_executor(
+                None, self.read_back, _TOPIC, partition, offsets
             )
-        _note_gap(before, sequence, read_back=len(found), missing=len(wanted) - len(found))
-        return found
+            dossiers: set[str] = set()
+            for read in filter(None, map(_decoded, values)):
+                clock = clock_from_record(self.clocks.get(read["subject"]))  # any partition's
+                if clock is None or int(read["data"]["sequence"]) > clock.last_sequence:
+                    self.pending.setdefault(read["subject"], []).append(read)
+                    dossiers.add(read["subject"])
+            self.positions.passed(partition, offsets.stop - 1)
+            for dossier_id in sorted(dossiers):
+                await send_check(dossier_id)
 
     async def _apply_skipped(
-        self, check: Any, clock: DossierClock, events: list[dict[str, Any]]
-    ) -> DossierClock:
-        """Events the stream skipped (a recovery found them before the committed offset),
-        applied in order on the check's partition, what they settle emitted."""
+        self, check: Any, clock: DossierClock | None, events: list[dict[str, Any]]
+    ) -> DossierClock | None:
+        """Skipped events found behind the committed offset (a dossier's first among them:
+        it had no clock yet), applied in order on the check's partition, what they settle
+        emitted."""
         by_sequence = sorted(events, key=lambda e: int(e["data"]["sequence"]))
         after, settled = _applied(clock, by_sequence, self.emitter.policy)
         if after is None or after == clock:
             return clock
-        _note_gap(clock, after.last_sequence, read_back=len(events), missing=0)
+        _note_read_back(after.dossier_id, len(events))
         return await self._settled(check, after, settled)
 
     async def _settled(self, event: Any, after: DossierClock, settled: list[Alert]) -> DossierClock:
@@ -150,10 +193,13 @@ class Agents:
         transactions); each clock is written back as its own check's event."""
         now = datetime.now(UTC)
         latest = self._latest(batch)
-        for dossier_id, (event, clock) in list(latest.items()):
+        for event in batch:
+            dossier_id = event.key.decode()
             if dossier_id in self.pending:
+                _, clock = latest.get(dossier_id, (event, None))
                 repaired = await self._apply_skipped(event, clock, self.pending.pop(dossier_id))
-                latest[dossier_id] = (event, repaired)
+                if repaired is not None:
+                    latest[dossier_id] = (event, repaired)
         policy = self.emitter.policy
         due = [(e, c, c.due_alerts(now, policy)) for e, c in latest.values()]
         due = [(e, c, alerts_due) for e, c, alerts_due in due if alerts_due]
@@ -200,13 +246,30 @@ def _with_marks_since(after: DossierClock, stored: DossierClock | None) -> Dossi
     return replace(after, emitted=after.emitted | stored.emitted)
 
 
-def _note_gap(before: DossierClock, sequence: int, *, read_back: int, missing: int) -> None:
+def _decoded(value: bytes) -> dict[str, Any] | None:
+    """A dossier event read back; anything else there was dead-lettered when first read."""
+    try:
+        read = decode_event(value)
+    except ContractError:
+        return None
+    return read if read["type"].startswith("vn.motcua.dossier.") else None
+
+
+def _note_read_back(dossier_id: str, events: int) -> None:
     """Counted and logged by dossier id (no personal data). The id is in the message itself:
     a repeated message is held to a line every ten seconds, and every dossier must be named."""
-    extra = {"dossier_id": before.dossier_id, "after": before.last_sequence, "got": sequence}
-    EVENT_GAPS.labels("read_back").inc(read_back)
-    if read_back:
-        _log.warning(f"dossier events read back: {before.dossier_id}", extra=extra)
-    if missing:
-        EVENT_GAPS.labels("missing").inc(missing)
-        _log.error(f"dossier events missing: {before.dossier_id}", extra=extra)
+    EVENT_GAPS.labels("read_back").inc(events)
+    _log.warning(f"dossier events read back: {dossier_id}", extra={"dossier_id": dossier_id})
+
+
+def _note_missing(before: DossierClock | None, cloud_event: dict[str, Any]) -> None:
+    """A dossier event whose sequence is not the next after its clock's, after the
+    partition's skipped events were read back: those between are gone (paged)."""
+    sequence = cloud_event["data"].get("sequence")
+    if before is None or not isinstance(sequence, int) or sequence <= before.last_sequence + 1:
+        return
+    EVENT_GAPS.labels("missing").inc(sequence - before.last_sequence - 1)
+    _log.error(
+        f"dossier events missing: {before.dossier_id}",
+        extra={"dossier_id": before.dossier_id, "after": before.last_sequence, "got": sequence},
+    )

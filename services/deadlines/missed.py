@@ -1,120 +1,136 @@
-"""A dossier's events the worker's stream skipped, read back from their partition.
+"""Dossier events the worker's stream skipped, read back from their partition.
 
-Faust can drop an event in a rebalance or a restart while the commit moves past it (an
-event fetched before the rebalance, acknowledged unread; a table read while its partition
-was being handed over). The dossier's next event then shows the gap: its sequence is not
-the one after the clock's. The skipped events are on the same partition (one key, one
-partition), a little before it: read back from there, they are applied in order before it,
-so what they settle (a resolved-late alert above all) is not lost. A dossier whose skipped
-event was its last shows no gap and is not repaired; ``motcua_deadlines_event_gaps_total``
-counts the gaps seen.
+Faust can let its commit pass events the ``track`` agent never saw: events fetched around a
+rebalance are dropped while the commit moves on (the chaos run lost resolved-late alerts
+this way). What was skipped is found by offset, not guessed: the worker keeps, per
+partition of the dossier events, the offset of the last event it went through
+(:class:`Positions`). An event further on than the next one shows the skip, and the
+offsets in between are read back from the partition and applied first, in order (applying
+is idempotent by sequence, so an event read twice changes nothing).
+
+Two places a skip would otherwise stay unseen:
+
+- a worker taking a partition over starts at the group's committed offset. The position
+  is therefore also kept in the ``positions`` table, written under the partition's own
+  events, so it moves with the partition and the new owner knows where the last one was;
+- a partition whose skipped events were its last has no later event to show the gap. A
+  timer compares each position with the group's committed offset instead: committed
+  offsets the worker never went through were skipped.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Collection, Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from motcua.kafka import client_config, read_range
 
 _log = logging.getLogger("motcua.deadlines.missed")
 
-FIRST_LOOK = 5_000
-"""Offsets read back at first; doubled while events are missing, down to the oldest kept."""
+CATCH_UP_EVERY_S = 5.0
+"""How often the positions are compared with the group's committed offsets."""
+STORE_EVERY = 50
+"""Offsets between two writes of a partition's position to the table: a new owner reads
+back at most this many events again (and applies none of them twice)."""
 
 
-def read_missed(
+@dataclass
+class Positions:
+    """Per partition of the dossier events, the offset of the last event the worker went
+    through, every one before it too (applied, read back, or dead-lettered)."""
+
+    last: dict[int, int] = field(default_factory=dict)
+    stored: dict[int, int] = field(default_factory=dict)
+    """The position last written to the table, per partition."""
+
+    def skipped(self, partition: int, offset: int) -> range:
+        """The offsets before ``offset`` never gone through: none for the next offset, an
+        event seen again, or a partition whose position is not known."""
+        last = self.last.get(partition)
+        if last is None or offset <= last + 1:
+            return range(0)
+        return range(last + 1, offset)
+
+    def passed(self, partition: int, offset: int) -> None:
+        self.last[partition] = max(offset, self.last.get(partition, offset))
+
+    def to_store(self, partition: int) -> int | None:
+        """The position to write to the table now, if it moved far enough since the last."""
+        last, stored = self.last.get(partition), self.stored.get(partition)
+        if last is None or (stored is not None and last - stored < STORE_EVERY):
+            return None
+        self.stored[partition] = last
+        return last
+
+    def behind(self, committed: Mapping[int, int]) -> dict[int, range]:
+        """Per partition, the offsets the group committed that the worker never went
+        through (a committed offset is the next one to read)."""
+        return {
+            partition: range(self.last[partition] + 1, next_offset)
+            for partition, next_offset in committed.items()
+            if partition in self.last and next_offset > self.last[partition] + 1
+        }
+
+    def restore(self, partition: int, offset: int) -> None:
+        """The position the table kept for a partition this worker now owns."""
+        self.passed(partition, offset)
+        self.stored[partition] = offset
+
+    def forget(self) -> None:
+        """After a rebalance: what this worker owns now is learned again from the table."""
+        self.last.clear()
+        self.stored.clear()
+
+
+def read_offsets(
     bootstrap_servers: str,
     topic: str,
     partition: int,
-    before_offset: int,
-    dossier_id: str,
-    sequences: Collection[int],
+    offsets: range,
     *,
     timeout_s: float = 30.0,
-) -> list[dict[str, Any]]:
-    """The events of ``dossier_id`` with ``sequences`` found before ``before_offset``, in
-    sequence order (fewer if the partition no longer keeps some)."""
-    wanted = set(sequences)
-    found: dict[int, dict[str, Any]] = {}
-    look = FIRST_LOOK
-    try:
-        while True:
-            start = max(0, before_offset - look)
-            for message in read_range(
-                bootstrap_servers, _from(topic, partition, start), timeout_s=timeout_s
-            ):
-                if int(message.offset() or 0) >= before_offset:
-                    continue
-                if (message.key() or b"").decode(errors="replace") != dossier_id:
-                    continue
-                event = json.loads(message.value() or b"{}")
-                sequence = event.get("data", {}).get("sequence")
-                if sequence in wanted:
-                    found[int(sequence)] = event
-            if wanted <= set(found) or start == 0:
-                break
-            look *= 2
-    except (KafkaException, TimeoutError, ValueError) as exc:
-        _log.warning("skipped events not read back", extra={"error": repr(exc)})
-    return [found[s] for s in sorted(found)]
+) -> list[bytes]:
+    """The values of the messages at ``offsets`` of one partition, in offset order (fewer if
+    the partition no longer keeps some, or could not be read: logged)."""
 
-
-def _from(topic: str, partition: int, start: int) -> Callable[[Consumer], list[TopicPartition]]:
-    """Where to read from: ``start``, or the oldest offset the partition still keeps."""
-
-    def position(consumer: Consumer) -> list[TopicPartition]:
+    def start(consumer: Consumer) -> list[TopicPartition]:
         low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-        return [TopicPartition(topic, partition, max(start, int(low)))]
+        return [TopicPartition(topic, partition, max(offsets.start, int(low)))]
 
-    return position
+    try:
+        messages = read_range(bootstrap_servers, start, timeout_s=timeout_s)
+    except (KafkaException, TimeoutError) as exc:
+        _log.warning("skipped events not read back", extra={"error": repr(exc)})
+        return []
+    return [m.value() or b"" for m in messages if int(m.offset() or 0) in offsets]
 
 
-def read_before_committed(
+def committed_offsets(
     bootstrap_servers: str,
     group: str,
     topic: str,
     partitions: Iterable[int],
     *,
-    look: int = 2_000,
-    timeout_s: float = 30.0,
-) -> list[dict[str, Any]]:
-    """The last ``look`` events before ``group``'s committed offset on each partition: where
-    Faust leaves the events it skipped in a rebalance, the commit already past them. A
-    skipped event with no later one of its dossier shows no gap; these are looked at on
-    every recovery instead."""
-    wanted = sorted(partitions)
+    timeout_s: float = 10.0,
+) -> dict[int, int]:
+    """``group``'s committed offset on each of ``partitions`` that has one, asked as an
+    admin: a client carrying the group's id could disturb the group it asks about."""
+    wanted = [TopicPartition(topic, p) for p in sorted(partitions)]
     if not wanted:
-        return []
-    consumer = Consumer(client_config(bootstrap_servers, **{"group.id": group}))
+        return {}
+    admin = AdminClient(client_config(bootstrap_servers))
+    request = ConsumerGroupTopicPartitions(group, wanted)
     try:
-        committed = consumer.committed(
-            [TopicPartition(topic, p) for p in wanted], timeout=timeout_s
-        )
-    except KafkaException as exc:
-        _log.warning("skipped events not read back", extra={"error": repr(exc)})
-        return []
-    finally:
-        consumer.close()
-    starts = [
-        TopicPartition(topic, tp.partition, max(0, int(tp.offset) - look))
-        for tp in committed
-        if tp.offset is not None and int(tp.offset) > 0
-    ]
-    if not starts:
-        return []
-    ends = {tp.partition: int(tp.offset) for tp in committed}
-    try:
-        messages = read_range(bootstrap_servers, lambda _: starts, timeout_s=timeout_s)
+        answer = admin.list_consumer_group_offsets([request])[group].result(timeout=timeout_s)
     except (KafkaException, TimeoutError) as exc:
-        _log.warning("skipped events not read back", extra={"error": repr(exc)})
-        return []
-    return [
-        json.loads(m.value() or b"{}")
-        for m in messages
-        if int(m.offset() or 0) < ends.get(int(m.partition() or 0), 0)
-    ]
+        _log.warning("committed offsets not read", extra={"error": repr(exc)})
+        return {}
+    return {
+        tp.partition: int(tp.offset)
+        for tp in answer.topic_partitions
+        if tp.error is None and int(tp.offset) >= 0
+    }

@@ -204,7 +204,8 @@ def _invitations_pending(cluster: Cluster) -> bool:
 
 def settle(cluster: Cluster, *, timeout_s: float) -> float:
     """Wait until every outbox is published, no group lags and no invitation waits to be
-    sent, twice in a row; seconds."""
+    sent, five times in a row (12 s: two rounds of deadlines' catch-up with the committed
+    offsets, ``CATCH_UP_EVERY_S``); seconds."""
     began = time.monotonic()
     quiet = 0
     while time.monotonic() - began < timeout_s:
@@ -217,7 +218,7 @@ def settle(cluster: Cluster, *, timeout_s: float) -> float:
         except Exception:  # a broker or database still coming back
             calm = False
         quiet = quiet + 1 if calm else 0
-        if quiet >= 2:
+        if quiet >= 5:
             return time.monotonic() - began
         time.sleep(3)
     return time.monotonic() - began

@@ -1,40 +1,44 @@
-"""A dossier's skipped events are read back from the real partition: only that dossier's,
-only the sequences asked for, only before the event that showed the gap, even when they lie
-further back than the first look."""
+"""What a worker's repair reads from the real broker: the messages at exactly the offsets
+asked for, and a group's committed offsets, only where it committed."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
-import pytest
+from confluent_kafka import Consumer, TopicPartition
 
-from motcua.kafka import TopicSpec, ensure_topics
-from services.deadlines import missed
-from services.deadlines.missed import read_missed
+from motcua.kafka import TopicSpec, client_config, ensure_topics
+from services.deadlines.missed import committed_offsets, read_offsets
 from tests.conftest import Infra
 from tests.integration.kafka_log import produce_where
 
 
-def _event(
-    dossier: str, sequence: int
-) -> tuple[bytes, bytes, list[tuple[str, str | bytes | None]]]:
-    body = {"subject": dossier, "data": {"sequence": sequence}}
-    return dossier.encode(), json.dumps(body).encode(), []
-
-
-def test_the_skipped_events_are_found_before_the_gap(
-    infra: Infra, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_offsets_asked_for_are_read_back_in_order(infra: Infra) -> None:
     topic = f"test-missed-{uuid.uuid4().hex[:8]}"
-    ensure_topics(infra.bootstrap_servers, [TopicSpec(topic, "a test's", partitions=1)])
-    ours, other = str(uuid.uuid4()), str(uuid.uuid4())
-    messages = [_event(ours, 1), _event(ours, 2)]
-    messages += [_event(other, n) for n in range(1, 40)]  # more than the first look below
-    messages += [_event(ours, 3), _event(other, 40), _event(ours, 4), _event(ours, 5)]
+    ensure_topics(infra.bootstrap_servers, [TopicSpec(topic, "a test's", partitions=2)])
+    messages: list[tuple[bytes, bytes, list[tuple[str, str | bytes | None]]]] = [
+        (b"k", f"value {n}".encode(), []) for n in range(12)
+    ]
     landed = produce_where(infra.bootstrap_servers, topic, messages)
-    gap_at = landed[-2][1]  # sequence 4 showed the gap after 1
-    monkeypatch.setattr(missed, "FIRST_LOOK", 10)
-    found = read_missed(infra.bootstrap_servers, topic, 0, gap_at, ours, {2, 3})
-    assert [(e["subject"], e["data"]["sequence"]) for e in found] == [(ours, 2), (ours, 3)]
-    assert read_missed(infra.bootstrap_servers, topic, 0, gap_at, ours, {5}) == []
+    partition = landed[0][0]
+    offsets = [offset for p, offset in landed if p == partition]
+    wanted = range(offsets[3], offsets[7])
+    found = read_offsets(infra.bootstrap_servers, topic, partition, wanted)
+    assert found == [f"value {n}".encode() for n in range(3, 7)]
+    assert read_offsets(infra.bootstrap_servers, topic, partition, range(900, 910)) == []
+
+
+def test_a_groups_committed_offsets_are_read_where_it_committed(infra: Infra) -> None:
+    topic = f"test-committed-{uuid.uuid4().hex[:8]}"
+    group = f"test-committed-{uuid.uuid4().hex[:8]}"
+    ensure_topics(infra.bootstrap_servers, [TopicSpec(topic, "a test's", partitions=3)])
+    produce_where(infra.bootstrap_servers, topic, [(b"a", b"1", []), (b"b", b"2", [])] * 5)
+    assert committed_offsets(infra.bootstrap_servers, group, topic, [0, 1, 2]) == {}
+    consumer = Consumer(client_config(infra.bootstrap_servers, **{"group.id": group}))
+    try:
+        consumer.commit(offsets=[TopicPartition(topic, 1, 4)], asynchronous=False)
+    finally:
+        consumer.close()
+    assert committed_offsets(infra.bootstrap_servers, group, topic, [0, 1, 2]) == {1: 4}
+    assert committed_offsets(infra.bootstrap_servers, group, topic, [0, 2]) == {}
+    assert committed_offsets(infra.bootstrap_servers, group, topic, []) == {}

@@ -4,9 +4,10 @@ record, mark and schedule, with the stream, the table and the database faked."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -23,12 +24,13 @@ from services.deadlines.dead_letters import FaustSource
 from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag
 from services.deadlines.metrics import CONSUMER_LAG, EVENT_GAPS
+from services.deadlines.missed import STORE_EVERY
 from services.deadlines.records import clock_from_record, clock_to_record
-from services.deadlines.recovery import Recovery
 from services.deadlines.tracking import AlertKind, DossierClock
 from tests.services.deadlines.test_tracking import (
     DOSSIER,
     POLICY,
+    RECEIPT,
     at,
     clock_json,
     event,
@@ -136,11 +138,21 @@ def test_schedule_puts_the_next_check_in_the_index_and_drops_a_finished_clock() 
     assert len(parts.index) == 0
 
 
+_OFFSETS = itertools.count()
+
+
+def _next_message() -> Any:
+    """Where a fake event sits: the next offset of one partition."""
+    return SimpleNamespace(
+        topic="motcua.dossier-events", partition=0, offset=next(_OFFSETS), headers=[]
+    )
+
+
 @dataclass
 class FakeEvent:
     key: bytes
     value: bytes
-    message: Any = None
+    message: Any = field(default_factory=_next_message)
 
 
 def faust_message(headers: Any) -> Any:
@@ -292,65 +304,102 @@ def test_a_completion_arriving_while_a_check_awaits_kafka_is_not_written_over() 
     assert kinds == ["due_soon", "overdue", "resolved_late"]
 
 
-def test_a_skipped_completion_is_read_back_and_still_resolves_late() -> None:
-    """The stream skipped the completion (sequence 2) and hands over the return (3): the
-    completion is read back from the partition and applied first, so its resolved-late
-    alert goes out."""
+def _late_completion() -> dict[str, Any]:
+    done = clock_json(at(24, 9), closed=True)
+    return event(EventType.DOSSIER_COMPLETED, at(25, 9), 2, done, outcome="granted", late=True)
+
+
+def test_offsets_the_stream_skipped_on_a_partition_are_read_back_and_applied_first() -> None:
+    """The stream went through offset 800 of partition 4, skipped the completion (805) and
+    hands over another dossier's event (812): the offsets between are read back and the
+    completion applied, so its resolved-late alert goes out."""
     sent = Sent()
     clocks: dict[str, Any] = {DOSSIER: clock_to_record(received(at(24, 9)))}
-    done = clock_json(at(24, 9), closed=True)
-    completion = event(
-        EventType.DOSSIER_COMPLETED, at(25, 9), 2, done, outcome="granted", late=True
-    )
     asked: list[tuple[Any, ...]] = []
 
-    def read_back(*args: Any) -> list[dict[str, Any]]:
+    def read_back(*args: Any) -> list[bytes]:
         asked.append(args)
-        return [completion]
+        return [json.dumps(_late_completion()).encode()]
 
     agents = Agents(clocks, emitter(FakeDb(), sent), lambda **_: asyncio.sleep(0), read_back)
-    returned = event(
-        EventType.DOSSIER_RETURNED,
-        at(25, 10),
-        3,
-        done,
-        channel="counter",
-        contact_preference="sms",
-        received_channel="in_person",
-    )
-    where = SimpleNamespace(topic="motcua.dossier-events", partition=4, offset=812)
-    asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(returned).encode(), where)))
-    assert asked == [("motcua.dossier-events", 4, 812, DOSSIER, {2})]
-    assert EVENT_GAPS.labels("read_back")._value.get() >= 1
+    agents.positions.passed(4, 800)
+    read_before = EVENT_GAPS.labels("read_back")._value.get()
+    where = SimpleNamespace(topic="motcua.dossier-events", partition=4, offset=812, headers=[])
+    asyncio.run(agents.track(FakeEvent(b"k", b"{not json", where)))  # any event shows it
+    assert asked == [("motcua.dossier-events", 4, range(801, 812))]
+    assert EVENT_GAPS.labels("read_back")._value.get() == read_before + 1
     assert [m["type"].split(".")[-2] for _, m in sent.messages] == ["resolved_late"]
     final = clock_from_record(clocks[DOSSIER])
     assert final is not None
-    assert final.last_sequence == 3
+    assert final.last_sequence == 2
+    assert not final.open
+    assert agents.positions.last[4] == 812
+    next_one = SimpleNamespace(topic="motcua.dossier-events", partition=4, offset=813, headers=[])
+    asyncio.run(agents.track(FakeEvent(b"k", b"{not json", next_one)))
+    assert len(asked) == 1, "the next offset in line is no gap"
 
 
-def test_a_skipped_last_event_a_recovery_found_is_applied_by_the_next_check() -> None:
-    """The stream skipped a dossier's completion and nothing came after it: the recovery
-    finds it before the committed offset and leaves it for the check it sends; the check
-    applies it on the dossier's partition and its resolved-late alert goes out."""
+def test_a_partitions_position_is_stored_under_its_own_events_every_so_often() -> None:
+    """A worker taking the partition over starts from the table's position, at most
+    ``STORE_EVERY`` offsets behind."""
+    stored = WatchedTable()
+    agents = Agents({}, emitter(FakeDb(), Sent()), lambda **_: asyncio.sleep(0))
+    agents = replace(agents, stored_positions=stored)
+    events = [
+        FakeEvent(b"k", b"{not json", SimpleNamespace(topic="t", partition=2, offset=o, headers=[]))
+        for o in range(100, 100 + STORE_EVERY + 1)
+    ]
+    asyncio.run(agents.track(events[0]))
+    assert stored == {"2": 100}
+    assert stored.written_under["2"] is events[0]  # the partition's own changelog
+    for e in events[1:-1]:
+        asyncio.run(agents.track(e))
+    assert stored == {"2": 100}
+    asyncio.run(agents.track(events[-1]))
+    assert stored == {"2": 100 + STORE_EVERY}
+
+
+def test_a_skipped_last_event_behind_the_committed_offset_is_applied_by_a_check() -> None:
+    """The stream skipped a dossier's completion and nothing came after it on the
+    partition: the group's committed offset is past the worker's position, the offsets
+    between are read back and left for the check sent to the dossier, which applies them
+    on the dossier's partition; its resolved-late alert goes out."""
     sent = Sent()
     clocks: dict[str, Any] = {DOSSIER: clock_to_record(received(at(24, 9)))}
-    done = clock_json(at(24, 9), closed=True)
-    completion = event(
-        EventType.DOSSIER_COMPLETED, at(25, 9), 2, done, outcome="granted", late=True
-    )
-    agents = Agents(clocks, emitter(FakeDb(), sent), lambda **_: asyncio.sleep(0))
+    already = event(EventType.DOSSIER_RECEIVED, at(21, 9), 1, clock_json(at(24, 9)), **RECEIPT)
+
+    def read_back(topic: str, partition: int, offsets: range) -> list[bytes]:
+        assert (topic, partition, offsets) == ("motcua.dossier-events", 1, range(31, 40))
+        return [json.dumps(already).encode(), json.dumps(_late_completion()).encode()]
+
+    agents = Agents(clocks, emitter(FakeDb(), sent), lambda **_: asyncio.sleep(0), read_back)
+    agents.positions.passed(1, 30)
     checks: list[str] = []
 
     async def send_check(dossier_id: str) -> None:
         checks.append(dossier_id)
 
-    recovery = Recovery("unused:9092", clocks, agents.emitter, pending=agents.pending)
-    recovery.send_check = send_check
-    asyncio.run(recovery.restore_index([completion]))
-    assert checks == [DOSSIER]
+    asyncio.run(agents.catch_up_committed({1: 40, 2: 7}, send_check))
+    assert checks == [DOSSIER]  # once, for the event newer than its clock
+    assert agents.positions.last[1] == 39
+    asyncio.run(agents.catch_up_committed({1: 40}, send_check))
+    assert checks == [DOSSIER], "caught up: nothing read again"
     asyncio.run(agents.check([FakeEvent(DOSSIER.encode(), b"")]))
     final = clock_from_record(clocks[DOSSIER])
     assert final is not None
     assert final.last_sequence == 2
     assert "resolved_late" in [m["type"].split(".")[-2] for _, m in sent.messages]
+    assert agents.pending == {}
+
+
+def test_a_skipped_first_event_makes_the_clock_when_its_check_comes() -> None:
+    clocks: dict[str, Any] = {}
+    agents = Agents(clocks, emitter(FakeDb(), Sent()), lambda **_: asyncio.sleep(0))
+    agents.pending[DOSSIER] = [
+        event(EventType.DOSSIER_RECEIVED, at(21, 9), 1, clock_json(at(24, 9)), **RECEIPT)
+    ]
+    asyncio.run(agents.check([FakeEvent(DOSSIER.encode(), b"")]))
+    made = clock_from_record(clocks[DOSSIER])
+    assert made is not None
+    assert made.last_sequence == 1
     assert agents.pending == {}
