@@ -30,7 +30,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -90,6 +90,8 @@ class Assigned:
     """The partitions and their first offsets, asked once the consumer exists."""
     until_end: bool = False
     """Return once the ends the partitions had when assigned are read (and nothing past)."""
+    stop_before: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    """(topic, partition) → an offset to end there instead, if that is sooner."""
 
 
 def from_beginning(topic: str) -> Callable[[Consumer], list[TopicPartition]]:
@@ -147,12 +149,18 @@ class _Ends:
         self.pending = {key for key, end in ends.items() if end > 0}
 
     @classmethod
-    def of(cls, consumer: Consumer, start: Sequence[TopicPartition]) -> _Ends:
+    def of(
+        cls,
+        consumer: Consumer,
+        start: Sequence[TopicPartition],
+        stop_before: Mapping[tuple[str, int], int],
+    ) -> _Ends:
         ends: dict[tuple[str, int], int] = {}
         for tp in start:
             low, high = consumer.get_watermark_offsets(
                 TopicPartition(tp.topic, tp.partition), timeout=5
             )
+            high = min(high, stop_before.get((tp.topic, tp.partition), high))
             first = tp.offset if tp.offset >= 0 else low
             ends[(tp.topic, tp.partition)] = high if first < high else 0
         return cls(ends)
@@ -268,7 +276,7 @@ class ConsumerLoop:
         while not stop.is_set():
             try:
                 start = list(mode.start(consumer))
-                self._ends = _Ends.of(consumer, start)
+                self._ends = _Ends.of(consumer, start, mode.stop_before)
                 consumer.assign(start)
             except KafkaException as exc:
                 self.kafka.failed(exc)
@@ -371,8 +379,10 @@ def read_range(
     *,
     timeout_s: float,
     settings: Mapping[str, Any] | None = None,
+    stop_before: Mapping[tuple[str, int], int] | None = None,
 ) -> list[Message]:
-    """Every message from ``start`` up to the ends the partitions had then, read once.
+    """Every message from ``start`` up to the ends the partitions had then (or the offsets
+    in ``stop_before``, if sooner), read once.
 
     Raises :class:`TimeoutError` when they are not all read within ``timeout_s``.
     """
@@ -382,7 +392,7 @@ def read_range(
         bootstrap_servers,
         [],
         lambda batch, _: found.extend(batch),
-        Assigned(start, until_end=True),
+        Assigned(start, until_end=True, stop_before=stop_before or {}),
         poll_timeout_s=0.2,
         settings=settings,
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from typing import Any
 
@@ -36,10 +37,17 @@ from services.deadlines.database import Database
 from services.deadlines.due_index import DueIndex, dispatch_due
 from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag, export_figures
-from services.deadlines.missed import CATCH_UP_EVERY_S, committed_offsets, read_offsets
+from services.deadlines.missed import (
+    CATCH_UP_EVERY_S,
+    acknowledge,
+    committed_offsets,
+    read_offsets,
+)
 from services.deadlines.recovery import Recovery
 from services.deadlines.settings import DeadlinesSettings
 from services.deadlines.tracking import DeadlinePolicy
+
+_log = logging.getLogger("motcua.deadlines")
 
 
 def checks_topic_name(settings: DeadlinesSettings) -> str:
@@ -90,6 +98,28 @@ def _agents_and_recovery(
     return agents, recovery
 
 
+async def catch_up_with_commit(
+    app: faust.App, settings: DeadlinesSettings, agents: Agents, checks: Any
+) -> None:
+    """The group's commit against the positions: skipped events with no later event on
+    their partition to show the gap, and a commit Faust stopped moving (:mod:`.missed`)."""
+    committed = await asyncio.get_running_loop().run_in_executor(
+        None,
+        committed_offsets,
+        settings.kafka_bootstrap_servers,
+        settings.app_id,
+        Topic.DOSSIER_EVENTS.value,
+        list(agents.positions.last),
+    )
+    await agents.catch_up_committed(committed, lambda d: checks.send(key=d.encode(), value=b""))
+    for partition, offsets in agents.positions.stalled(committed).items():
+        acknowledge(app.consumer, Topic.DOSSIER_EVENTS.value, partition, offsets)
+        _log.warning(
+            "commit stalled: offsets acknowledged again",
+            extra={"partition": partition, "first": offsets.start, "last": offsets.stop - 1},
+        )
+
+
 def create_app(settings: DeadlinesSettings) -> faust.App:
     load_contracts()
     app = create_faust_app(settings.app_id, settings)
@@ -131,18 +161,7 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
 
     @app.timer(interval=CATCH_UP_EVERY_S)
     async def catch_up_committed() -> None:
-        """Skipped events with no later event on their partition to show the gap."""
-        await agents.catch_up_committed(
-            await asyncio.get_running_loop().run_in_executor(
-                None,
-                committed_offsets,
-                settings.kafka_bootstrap_servers,
-                settings.app_id,
-                Topic.DOSSIER_EVENTS.value,
-                list(agents.positions.last),
-            ),
-            lambda d: checks.send(key=d.encode(), value=b""),
-        )
+        await catch_up_with_commit(app, settings, agents, checks)
 
     @app.timer(interval=5.0, on_leader=True)
     async def figures() -> None:

@@ -23,9 +23,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
+from faust.types import TP, Message
 
 from motcua.kafka import client_config, read_range
 
@@ -46,6 +48,8 @@ class Positions:
     last: dict[int, int] = field(default_factory=dict)
     stored: dict[int, int] = field(default_factory=dict)
     """The position last written to the table, per partition."""
+    committed_seen: dict[int, int] = field(default_factory=dict)
+    """The group's committed offsets at the last look."""
 
     def skipped(self, partition: int, offset: int) -> range:
         """The offsets before ``offset`` never gone through: none for the next offset, an
@@ -75,6 +79,19 @@ class Positions:
             if partition in self.last and next_offset > self.last[partition] + 1
         }
 
+    def stalled(self, committed: Mapping[int, int]) -> dict[int, range]:
+        """Per partition, the offsets the worker went through that the group's commit has
+        stood before since the last look (Faust lost its own acknowledgements of them)."""
+        stalled = {
+            partition: range(next_offset, self.last[partition] + 1)
+            for partition, next_offset in committed.items()
+            if partition in self.last
+            and next_offset <= self.last[partition]
+            and self.committed_seen.get(partition) == next_offset
+        }
+        self.committed_seen = dict(committed)
+        return stalled
+
     def restore(self, partition: int, offset: int) -> None:
         """The position the table kept for a partition this worker now owns."""
         self.passed(partition, offset)
@@ -84,6 +101,7 @@ class Positions:
         """After a rebalance: what this worker owns now is learned again from the table."""
         self.last.clear()
         self.stored.clear()
+        self.committed_seen.clear()
 
 
 def read_offsets(
@@ -102,7 +120,12 @@ def read_offsets(
         return [TopicPartition(topic, partition, max(offsets.start, int(low)))]
 
     try:
-        messages = read_range(bootstrap_servers, start, timeout_s=timeout_s)
+        messages = read_range(
+            bootstrap_servers,
+            start,
+            timeout_s=timeout_s,
+            stop_before={(topic, partition): offsets.stop},
+        )
     except (KafkaException, TimeoutError) as exc:
         _log.warning("skipped events not read back", extra={"error": repr(exc)})
         return []
@@ -134,3 +157,15 @@ def committed_offsets(
         for tp in answer.topic_partitions
         if tp.error is None and int(tp.offset) >= 0
     }
+
+
+def acknowledge(consumer: Any, topic: str, partition: int, offsets: range) -> None:
+    """Faust's acknowledgements of ``offsets``, given again so its commit moves on.
+
+    A rebalance can leave Faust's consumer read to the partition's end while its list of
+    acknowledged offsets lost those read before (the chaos run saw a commit stand 900
+    offsets back with nothing left to read: the group lagged for good). The worker went
+    through them, so it says so; an offset Faust has already taken changes nothing."""
+    tp = TP(topic, partition)
+    for offset in offsets:
+        consumer.ack(Message(topic, partition, offset, 0.0, 0, None, None, None, None, tp=tp))

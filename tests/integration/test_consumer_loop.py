@@ -12,8 +12,9 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pytest
@@ -301,6 +302,13 @@ def test_read_range_reads_from_its_start_to_the_ends_and_no_further(
     )
     assert [m.value() for m in read] == [b"m2", b"m3", b"m4"]
     assert read_range(infra.bootstrap_servers, lambda _: [], timeout_s=30) == []
+    sooner = read_range(
+        infra.bootstrap_servers,
+        lambda _: [TopicPartition(topic, 0, 1)],
+        timeout_s=30,
+        stop_before={(topic, 0): 3},
+    )
+    assert [m.value() for m in sooner] == [b"m1", b"m2"]
 
 
 def test_a_loop_reading_until_the_end_leaves_what_came_after_it_started(
@@ -309,8 +317,10 @@ def test_a_loop_reading_until_the_end_leaves_what_came_after_it_started(
     _produce(infra, topic, 3)
     ends_of = _consumer_module._Ends.of
 
-    def then_more_arrives(consumer: Consumer, start: Sequence[TopicPartition]) -> object:
-        ends = ends_of(consumer, start)
+    def then_more_arrives(
+        consumer: Consumer, start: Sequence[TopicPartition], stop_before: Mapping[Any, int]
+    ) -> object:
+        ends = ends_of(consumer, start, stop_before)
         produce_where(infra.bootstrap_servers, topic, [(b"k", b"later", [])])
         return ends
 

@@ -1,0 +1,65 @@
+"""Where the deadlines worker is on each partition, and what that says it must read back or
+acknowledge again (pure: no Faust, no Kafka)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faust.types import TP
+
+from services.deadlines.missed import STORE_EVERY, Positions, acknowledge
+
+
+def test_only_offsets_after_a_known_position_and_before_the_event_are_skipped() -> None:
+    positions = Positions()
+    assert positions.skipped(0, 10) == range(0), "a partition not known yet shows nothing"
+    positions.passed(0, 10)
+    assert positions.skipped(0, 11) == range(0)
+    assert positions.skipped(0, 8) == range(0), "an event seen again is no gap"
+    assert positions.skipped(0, 15) == range(11, 15)
+    positions.passed(0, 8)
+    assert positions.last[0] == 10, "a position never goes back"
+
+
+def test_offsets_committed_past_the_position_are_behind() -> None:
+    positions = Positions()
+    positions.passed(1, 30)
+    positions.passed(2, 7)
+    behind = positions.behind({1: 40, 2: 8, 3: 100})
+    assert behind == {1: range(31, 40)}, "2 is caught up, 3 is not this worker's"
+
+
+def test_a_commit_standing_before_the_position_twice_is_stalled() -> None:
+    positions = Positions()
+    positions.passed(4, 3600)
+    assert positions.stalled({4: 2643}) == {}, "one look is no stall: Faust commits every few s"
+    assert positions.stalled({4: 2643}) == {4: range(2643, 3601)}
+    assert positions.stalled({4: 3601}) == {}, "moved on"
+    assert positions.stalled({4: 3601}) == {}, "at the position: nothing to acknowledge"
+
+
+def test_the_table_gets_a_position_at_first_then_every_so_often() -> None:
+    positions = Positions()
+    positions.passed(0, 100)
+    assert positions.to_store(0) == 100
+    positions.passed(0, 100 + STORE_EVERY - 1)
+    assert positions.to_store(0) is None
+    positions.passed(0, 100 + STORE_EVERY)
+    assert positions.to_store(0) == 100 + STORE_EVERY
+    positions.forget()
+    positions.restore(0, 90)
+    assert positions.last == {0: 90}
+    assert positions.to_store(0) is None, "what the table holds is not written back"
+
+
+def test_acknowledging_again_hands_faust_one_message_per_offset() -> None:
+    acked: list[tuple[Any, int]] = []
+
+    class Consumer:
+        def ack(self, message: Any) -> bool:
+            acked.append((message.tp, message.offset))
+            return True
+
+    acknowledge(Consumer(), "motcua.dossier-events", 4, range(2643, 2646))
+    tp = TP("motcua.dossier-events", 4)
+    assert acked == [(tp, 2643), (tp, 2644), (tp, 2645)]
