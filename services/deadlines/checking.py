@@ -133,7 +133,9 @@ class Agents:
         """Offsets the group committed that the worker never went through (the skipped
         events were the partition's last, so no later one shows the gap): read back and
         left, per dossier, to the check each dossier is sent, which applies them on the
-        dossier's partition."""
+        dossier's partition. The position stays where it is: the partition's next event
+        reads them back again, and a worker taking the partition over finds them behind
+        the commit, whether or not the checks came first."""
         if self.read_back is None:
             return
         for partition, offsets in self.positions.behind(committed).items():
@@ -146,7 +148,16 @@ class Agents:
                 if clock is None or int(read["data"]["sequence"]) > clock.last_sequence:
                     self.pending.setdefault(read["subject"], []).append(read)
                     dossiers.add(read["subject"])
-            self.positions.passed(partition, offsets.stop - 1)
+            self.positions.hand(partition, offsets.stop - 1)  # gone through once applied
+            _log.info(
+                "skipped events handed to checks",
+                extra={
+                    "partition": partition,
+                    "first": offsets.start,
+                    "last": offsets.stop - 1,
+                    "dossiers": len(dossiers),
+                },
+            )
             for dossier_id in sorted(dossiers):
                 await send_check(dossier_id)
 

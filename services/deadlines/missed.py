@@ -50,6 +50,9 @@ class Positions:
     """The position last written to the table, per partition."""
     committed_seen: dict[int, int] = field(default_factory=dict)
     """The group's committed offsets at the last look."""
+    handed: dict[int, int] = field(default_factory=dict)
+    """Per partition, the last offset read back and handed to the check agent: not gone
+    through until applied (a rebalance first loses it, and it is read back again)."""
 
     def skipped(self, partition: int, offset: int) -> range:
         """The offsets before ``offset`` never gone through: none for the next offset, an
@@ -73,11 +76,18 @@ class Positions:
     def behind(self, committed: Mapping[int, int]) -> dict[int, range]:
         """Per partition, the offsets the group committed that the worker never went
         through (a committed offset is the next one to read)."""
-        return {
-            partition: range(self.last[partition] + 1, next_offset)
-            for partition, next_offset in committed.items()
-            if partition in self.last and next_offset > self.last[partition] + 1
-        }
+        behind = {}
+        for partition, next_offset in committed.items():
+            if partition not in self.last:
+                continue
+            first = max(self.last[partition], self.handed.get(partition, -1)) + 1
+            if next_offset > first:
+                behind[partition] = range(first, next_offset)
+        return behind
+
+    def hand(self, partition: int, offset: int) -> None:
+        """Offsets up to ``offset`` are read back and left to the check agent."""
+        self.handed[partition] = max(offset, self.handed.get(partition, offset))
 
     def stalled(self, committed: Mapping[int, int]) -> dict[int, range]:
         """Per partition, the offsets the worker went through that the group's commit has
@@ -102,6 +112,7 @@ class Positions:
         self.last.clear()
         self.stored.clear()
         self.committed_seen.clear()
+        self.handed.clear()
 
 
 def read_offsets(

@@ -27,6 +27,13 @@ def test_offsets_committed_past_the_position_are_behind() -> None:
     positions.passed(2, 7)
     behind = positions.behind({1: 40, 2: 8, 3: 100})
     assert behind == {1: range(31, 40)}, "2 is caught up, 3 is not this worker's"
+    positions.hand(1, 39)
+    assert positions.behind({1: 40}) == {}, "handed to the checks: not read again"
+    assert positions.behind({1: 45}) == {1: range(40, 45)}
+    assert positions.skipped(1, 41) == range(31, 41), "the next event reads them again"
+    positions.forget()
+    positions.restore(1, 30)
+    assert positions.behind({1: 40}) == {1: range(31, 40)}, "a rebalance lost the checks"
 
 
 def test_a_commit_standing_before_the_position_twice_is_stalled() -> None:
