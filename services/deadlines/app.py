@@ -41,6 +41,7 @@ from services.deadlines.missed import (
     CATCH_UP_EVERY_S,
     acknowledge,
     committed_offsets,
+    read_changelog,
     read_offsets,
 )
 from services.deadlines.recovery import Recovery
@@ -85,8 +86,13 @@ def _agents_and_recovery(
         clocks,
         emitter,
         raw_topic(app, dead_letter_topic("deadlines").value).send,
-        functools.partial(read_offsets, settings.kafka_bootstrap_servers),
-        positions,
+        read_back=functools.partial(read_offsets, settings.kafka_bootstrap_servers),
+        stored_positions=positions,
+        read_changelog=functools.partial(
+            read_changelog,
+            settings.kafka_bootstrap_servers,
+            clocks.changelog_topic.get_topic_name(),
+        ),
     )
     recovery = Recovery(
         settings.kafka_bootstrap_servers,

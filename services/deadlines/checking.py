@@ -15,14 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from motcua.contracts import ContractError, decode_event
+from motcua.contracts import ContractError, EventType, decode_event
 from motcua.kafka import Topic
 from motcua.metrics import CONSUMED
 from motcua.streaming import as_current_event
 from services.deadlines.board.service import sync_board
 from services.deadlines.dead_letters import Send, dead_letter
 from services.deadlines.emitting import Emitter
-from services.deadlines.metrics import EVENT_GAPS, HISTORY_CLOSED
+from services.deadlines.metrics import CLOCKS_RESTORED, EVENT_GAPS, HISTORY_CLOSED
 from services.deadlines.missed import Positions
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.tracking import (
@@ -53,6 +53,8 @@ class Agents:
     """Reads skipped offsets back from their partition (:mod:`.missed`); none, no repair."""
     stored_positions: MutableMapping[str, Any] | None = None
     """The Faust table: partition → the last offset gone through, under that partition."""
+    read_changelog: Callable[[int], dict[str, Any]] | None = None
+    """A partition of the clocks changelog: key → its last record (:mod:`.missed`)."""
     positions: Positions = field(default_factory=Positions)
     pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Skipped events found behind the committed offsets, for the check agent to apply."""
@@ -88,6 +90,8 @@ class Agents:
                 raise ContractError("type", "not a dossier event")
             dossier_id = cloud_event["subject"]
             before = clock_from_record(self.clocks.get(dossier_id))
+            if _lost(before, cloud_event):
+                before = await self._restore_table(event, dossier_id)
             _note_missing(before, cloud_event)
             after, settled = _applied(before, [cloud_event], self.emitter.policy)
         except (ContractError, UnknownEvent) as exc:
@@ -98,6 +102,40 @@ class Agents:
         if after is None or after == before:
             return
         self.emitter.schedule(await self._settled(event, after, settled))
+
+    async def _restore_table(self, event: Any, dossier_id: str) -> DossierClock | None:
+        """Clocks the table lost, found again in the clocks changelog. Faust's recovery of
+        a partition can miss changelog records (the chaos run found a worker's table short
+        of clocks another worker had written), and a dossier's next event then finds no
+        clock, or an older one. Once per partition and rebalance, every clock the
+        changelog holds newer than the table is written back."""
+        partition = event.message.partition
+        if self.read_changelog is None or partition in self.positions.restored:
+            return clock_from_record(self.clocks.get(dossier_id))
+        self.positions.restored.add(partition)
+        records = await asyncio.get_running_loop().run_in_executor(
+            None, self.read_changelog, partition
+        )
+        restored = 0
+        with as_current_event(event):  # the partition's own store and changelog
+            for key, record in records.items():
+                found, held = clock_from_record(record), clock_from_record(self.clocks.get(key))
+                if found is None or (
+                    held is not None and held.last_sequence >= found.last_sequence
+                ):
+                    continue
+                if held is not None:
+                    found = replace(found, emitted=found.emitted | held.emitted)
+                self.clocks[key] = clock_to_record(found)
+                self.emitter.schedule(found)
+                restored += 1
+            clock = clock_from_record(self.clocks.get(dossier_id))
+        CLOCKS_RESTORED.inc(restored)
+        _log.warning(
+            "clocks restored from the changelog",
+            extra={"partition": partition, "clocks": restored, "dossier_id": dossier_id},
+        )
+        return clock
 
     async def _catch_up(self, event: Any) -> None:
         """The events of ``event``'s partition the stream skipped since the worker's
@@ -271,6 +309,17 @@ def _note_read_back(dossier_id: str, events: int) -> None:
     a repeated message is held to a line every ten seconds, and every dossier must be named."""
     EVENT_GAPS.labels("read_back").inc(events)
     _log.warning(f"dossier events read back: {dossier_id}", extra={"dossier_id": dossier_id})
+
+
+def _lost(before: DossierClock | None, cloud_event: dict[str, Any]) -> bool:
+    """Whether the table shows it lost the dossier's clock: no clock for an event after the
+    receipt, or one that is not the last before this event."""
+    if is_closed_history(cloud_event):
+        return False
+    if before is None:
+        return bool(cloud_event["type"] != EventType.DOSSIER_RECEIVED.value)
+    sequence = cloud_event["data"].get("sequence")
+    return isinstance(sequence, int) and sequence > before.last_sequence + 1
 
 
 def _note_missing(before: DossierClock | None, cloud_event: dict[str, Any]) -> None:

@@ -18,11 +18,16 @@ HISTORY_CLOSED = Counter(
 )
 EVENT_GAPS = Counter(
     "motcua_deadlines_event_gaps_total",
-    "Dossier events the worker's stream skipped (a later one of the dossier came first): "
-    "`read_back` from the partition and applied in order, or `missing` (not found there: "
-    "what they settled, a resolved-late alert, is lost). `missing` is zero when healthy; "
-    "alerted.",
+    "Dossier events the worker's stream skipped: `read_back` from the partition and "
+    "applied in order, or `missing` (a dossier's event still not the next after its clock "
+    "once that and the clocks changelog were read: what they settled, a resolved-late "
+    "alert, is lost). `missing` is zero when healthy; alerted.",
     ["outcome"],
+)
+CLOCKS_RESTORED = Counter(
+    "motcua_deadlines_clocks_restored_total",
+    "Clocks a worker's table had lost (Faust's recovery of a partition can miss changelog "
+    "records) found again in the clocks changelog when a dossier's next event came.",
 )
 OVERDUE_NOW = Gauge(
     "motcua_deadlines_overdue_dossiers", "Open dossiers past their due date (all units)."

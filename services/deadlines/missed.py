@@ -20,6 +20,7 @@ Two places a skip would otherwise stay unseen:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class Positions:
     """The position last written to the table, per partition."""
     committed_seen: dict[int, int] = field(default_factory=dict)
     """The group's committed offsets at the last look."""
+    restored: set[int] = field(default_factory=set)
+    """Partitions whose table was compared with the clocks changelog since the rebalance."""
     handed: dict[int, int] = field(default_factory=dict)
     """Per partition, the last offset read back and handed to the check agent: not gone
     through until applied (a rebalance first loses it, and it is read back again)."""
@@ -113,6 +116,7 @@ class Positions:
         self.stored.clear()
         self.committed_seen.clear()
         self.handed.clear()
+        self.restored.clear()
 
 
 def read_offsets(
@@ -141,6 +145,31 @@ def read_offsets(
         _log.warning("skipped events not read back", extra={"error": repr(exc)})
         return []
     return [m.value() or b"" for m in messages if int(m.offset() or 0) in offsets]
+
+
+def read_changelog(
+    bootstrap_servers: str, topic: str, partition: int, *, timeout_s: float = 300.0
+) -> dict[str, dict[str, Any]]:
+    """The last record of every key in one partition of a table's changelog (JSON keys and
+    values, as Faust writes them); empty if it could not be read (logged)."""
+
+    def start(consumer: Consumer) -> list[TopicPartition]:
+        low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        return [TopicPartition(topic, partition, int(low))]
+
+    try:
+        messages = read_range(bootstrap_servers, start, timeout_s=timeout_s)
+    except (KafkaException, TimeoutError) as exc:
+        _log.warning("changelog not read", extra={"error": repr(exc), "partition": partition})
+        return {}
+    records: dict[str, dict[str, Any]] = {}
+    for message in messages:
+        key = json.loads(message.key() or b"null")
+        if message.value() is None:
+            records.pop(key, None)
+        else:
+            records[key] = json.loads(message.value() or b"null")
+    return records
 
 
 def committed_offsets(

@@ -8,7 +8,7 @@ import uuid
 from confluent_kafka import Consumer, TopicPartition
 
 from motcua.kafka import TopicSpec, client_config, ensure_topics
-from services.deadlines.missed import committed_offsets, read_offsets
+from services.deadlines.missed import committed_offsets, read_changelog, read_offsets
 from tests.conftest import Infra
 from tests.integration.kafka_log import produce_where
 
@@ -42,3 +42,17 @@ def test_a_groups_committed_offsets_are_read_where_it_committed(infra: Infra) ->
     assert committed_offsets(infra.bootstrap_servers, group, topic, [0, 1, 2]) == {1: 4}
     assert committed_offsets(infra.bootstrap_servers, group, topic, [0, 2]) == {}
     assert committed_offsets(infra.bootstrap_servers, group, topic, []) == {}
+
+
+def test_a_changelog_partition_reads_as_each_keys_last_record(infra: Infra) -> None:
+    topic = f"test-changelog-{uuid.uuid4().hex[:8]}"
+    ensure_topics(infra.bootstrap_servers, [TopicSpec(topic, "a test's", partitions=1)])
+    records: list[tuple[bytes, bytes | None, list[tuple[str, str | bytes | None]]]] = [
+        (b'"a"', b'{"n": 1}', []),
+        (b'"b"', b'{"n": 1}', []),
+        (b'"a"', b'{"n": 2}', []),
+        (b'"c"', b'{"n": 1}', []),
+        (b'"c"', None, []),
+    ]
+    produce_where(infra.bootstrap_servers, topic, records)  # type: ignore[arg-type]
+    assert read_changelog(infra.bootstrap_servers, topic, 0) == {"a": {"n": 2}, "b": {"n": 1}}

@@ -23,7 +23,7 @@ from services.deadlines.database import Database
 from services.deadlines.dead_letters import FaustSource
 from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag
-from services.deadlines.metrics import CONSUMER_LAG, EVENT_GAPS
+from services.deadlines.metrics import CLOCKS_RESTORED, CONSUMER_LAG, EVENT_GAPS
 from services.deadlines.missed import STORE_EVERY
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.tracking import AlertKind, DossierClock
@@ -403,3 +403,44 @@ def test_a_skipped_first_event_makes_the_clock_when_its_check_comes() -> None:
     assert made is not None
     assert made.last_sequence == 1
     assert agents.pending == {}
+
+
+def test_a_clock_the_table_lost_is_found_in_the_changelog_and_the_completion_resolves() -> None:
+    """Faust's recovery left the table without the dossier's clock; its completion finds it
+    in the clocks changelog (with every other clock the table lacks), and resolves late."""
+    sent = Sent()
+    clocks: dict[str, Any] = {}
+    other = replace(received(at(24, 9)), dossier_id="another")
+    newer_here = replace(received(at(24, 9)), dossier_id="newer-here", last_sequence=5)
+    clocks["newer-here"] = clock_to_record(newer_here)
+    changelog = {
+        DOSSIER: clock_to_record(received(at(24, 9))),
+        "another": clock_to_record(other),
+        "newer-here": clock_to_record(replace(newer_here, last_sequence=2)),
+    }
+    asked: list[int] = []
+
+    def read_changelog(partition: int) -> dict[str, Any]:
+        asked.append(partition)
+        return changelog
+
+    agents = Agents(
+        clocks,
+        emitter(FakeDb(), sent),
+        lambda **_: asyncio.sleep(0),
+        read_changelog=read_changelog,
+    )
+    restored = CLOCKS_RESTORED._value.get()
+    asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(_late_completion()).encode())))
+    assert asked == [0]
+    assert CLOCKS_RESTORED._value.get() == restored + 2
+    assert [m["type"].split(".")[-2] for _, m in sent.messages] == ["resolved_late"]
+    final = clock_from_record(clocks[DOSSIER])
+    assert final is not None
+    assert final.last_sequence == 2
+    assert clock_from_record(clocks["another"]) == other
+    assert clock_from_record(clocks["newer-here"]) == newer_here, "the table's newer clock stays"
+    lost_again = replace(received(at(24, 9)), dossier_id="gone")
+    event_of_gone = _late_completion() | {"subject": lost_again.dossier_id}
+    asyncio.run(agents.track(FakeEvent(b"gone", json.dumps(event_of_gone).encode())))
+    assert asked == [0], "the changelog is read once per partition and rebalance"
