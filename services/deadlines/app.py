@@ -120,7 +120,7 @@ async def catch_up_with_commit(
     await agents.catch_up_committed(committed, lambda d: checks.send(key=d.encode(), value=b""))
     for partition, offsets in agents.positions.stalled(committed).items():
         acknowledge(app.consumer, Topic.DOSSIER_EVENTS.value, partition, offsets)
-        _log.warning(
+        _log.info(
             "commit stalled: offsets acknowledged again",
             extra={"partition": partition, "first": offsets.start, "last": offsets.stop - 1},
         )
