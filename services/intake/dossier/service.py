@@ -244,11 +244,13 @@ def write_one_by_one(
     seen = store.recorded(
         principal.system_id, [c.command.event_id for c in parsed], db_session=db_session
     )
+    earlier: set[Any] = set()  # an id twice in the set: the second is the first's replay
     results: list[Result] = []
     for command in commands:
         if isinstance(command, IntakeError):
             results.append(command)
             continue
+        event_id = command.command.event_id
         try:
             results.append(
                 _write_alone(
@@ -256,11 +258,12 @@ def write_one_by_one(
                     principal=principal,
                     rules=rules,
                     db_session=db_session,
-                    maybe_replay=command.command.event_id in seen,
+                    maybe_replay=event_id in seen or event_id in earlier,
                 )
             )
         except IntakeError as exc:
             results.append(exc)
+        earlier.add(event_id)
     return results
 
 

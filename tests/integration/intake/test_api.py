@@ -324,6 +324,37 @@ def test_an_event_id_twice_in_one_batch_goes_item_by_item_and_the_second_replays
     assert table_counts(intake_url)[0] == before[0] + 2
 
 
+def test_a_transition_twice_in_one_batch_is_replayed_not_refused(
+    client: TestClient, systems: Systems
+) -> None:
+    """A message delivered twice (an outbox publishing again after a crash) can land in one
+    batch: the copy is the first's replay, not a transition the state now refuses (the
+    chaos run saw an apology letter's copy dead-lettered as `already_rescheduled`)."""
+    receipt = client.post(
+        "/v1/dossiers", json=receive_command(systems.hanoi_commune), headers=auth(systems.hanoi)
+    )
+    assert receipt.status_code == 201, receipt.text
+    code, at = receipt.json()["dossier_code"], receipt.json()["received_at"]
+
+    def transition(name: str, **fields: str) -> dict[str, str]:
+        return {
+            "kind": "transition",
+            "dossier_code": code,
+            "event_id": str(uuid.uuid4()),
+            "occurred_at": at,
+            "transition": name,
+            **fields,
+        }
+
+    complete = transition("complete", outcome="granted")
+    items = [transition("assign", to_unit_code=systems.hanoi_commune), complete, complete]
+    response = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [200, 200, 200], results
+    assert [r["replayed"] for r in results] == [False, False, True]
+
+
 def test_transitions_in_a_batch_see_the_ones_before_them(
     client: TestClient, systems: Systems
 ) -> None:
