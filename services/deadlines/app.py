@@ -23,6 +23,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -39,8 +40,8 @@ from services.deadlines.emitting import Emitter
 from services.deadlines.figures import export_consumer_lag, export_figures
 from services.deadlines.missed import (
     CATCH_UP_EVERY_S,
+    CommittedOffsets,
     acknowledge,
-    committed_offsets,
     read_changelog,
     read_offsets,
 )
@@ -104,26 +105,29 @@ def _agents_and_recovery(
     return agents, recovery
 
 
-async def catch_up_with_commit(
+def catch_up_with_commit(
     app: faust.App, settings: DeadlinesSettings, agents: Agents, checks: Any
-) -> None:
-    """The group's commit against the positions: skipped events with no later event on
-    their partition to show the gap, and a commit Faust stopped moving (:mod:`.missed`)."""
-    committed = await asyncio.get_running_loop().run_in_executor(
-        None,
-        committed_offsets,
-        settings.kafka_bootstrap_servers,
-        settings.app_id,
-        Topic.DOSSIER_EVENTS.value,
-        list(agents.positions.last),
+) -> Callable[[], Awaitable[None]]:
+    """The timer comparing the group's commit with the positions: skipped events with no
+    later event on their partition to show the gap, and a commit Faust stopped moving
+    (:mod:`.missed`)."""
+    committed_offsets = CommittedOffsets(
+        settings.kafka_bootstrap_servers, settings.app_id, Topic.DOSSIER_EVENTS.value
     )
-    await agents.catch_up_committed(committed, lambda d: checks.send(key=d.encode(), value=b""))
-    for partition, offsets in agents.positions.stalled(committed).items():
-        acknowledge(app.consumer, Topic.DOSSIER_EVENTS.value, partition, offsets)
-        _log.info(
-            "commit stalled: offsets acknowledged again",
-            extra={"partition": partition, "first": offsets.start, "last": offsets.stop - 1},
+
+    async def catch_up_committed() -> None:
+        committed = await asyncio.get_running_loop().run_in_executor(
+            None, committed_offsets, list(agents.positions.last)
         )
+        await agents.catch_up_committed(committed, lambda d: checks.send(key=d.encode(), value=b""))
+        for partition, offsets in agents.positions.stalled(committed).items():
+            acknowledge(app.consumer, Topic.DOSSIER_EVENTS.value, partition, offsets)
+            _log.info(
+                "commit stalled: offsets acknowledged again",
+                extra={"partition": partition, "first": offsets.start, "last": offsets.stop - 1},
+            )
+
+    return catch_up_committed
 
 
 def create_app(settings: DeadlinesSettings) -> faust.App:
@@ -165,9 +169,7 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         """An announcement moves due-soon instants: every open dossier's next check again."""
         await follow_changes(calendar_watch, clocks.values, emitter.schedule)
 
-    @app.timer(interval=CATCH_UP_EVERY_S)
-    async def catch_up_committed() -> None:
-        await catch_up_with_commit(app, settings, agents, checks)
+    app.timer(interval=CATCH_UP_EVERY_S)(catch_up_with_commit(app, settings, agents, checks))
 
     @app.timer(interval=5.0, on_leader=True)
     async def figures() -> None:

@@ -172,31 +172,39 @@ def read_changelog(
     return records
 
 
-def committed_offsets(
-    bootstrap_servers: str,
-    group: str,
-    topic: str,
-    partitions: Iterable[int],
-    *,
-    timeout_s: float = 10.0,
-) -> dict[int, int]:
-    """``group``'s committed offset on each of ``partitions`` that has one, asked as an
-    admin: a client carrying the group's id could disturb the group it asks about."""
-    wanted = [TopicPartition(topic, p) for p in sorted(partitions)]
-    if not wanted:
-        return {}
-    admin = AdminClient(client_config(bootstrap_servers))
-    request = ConsumerGroupTopicPartitions(group, wanted)
-    try:
-        answer = admin.list_consumer_group_offsets([request])[group].result(timeout=timeout_s)
-    except (KafkaException, TimeoutError) as exc:
-        _log.warning("committed offsets not read", extra={"error": repr(exc)})
-        return {}
-    return {
-        tp.partition: int(tp.offset)
-        for tp in answer.topic_partitions
-        if tp.error is None and int(tp.offset) >= 0
-    }
+class CommittedOffsets:
+    """A group's committed offsets on one topic, asked as an admin (a client carrying the
+    group's id could disturb the group it asks about) through one client for the worker's
+    life: a client made and dropped every few seconds, with a request still out while the
+    broker was down, crashed the worker inside librdkafka in the long chaos run."""
+
+    def __init__(self, bootstrap_servers: str, group: str, topic: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.group = group
+        self.topic = topic
+        self._admin: AdminClient | None = None
+
+    def __call__(self, partitions: Iterable[int], *, timeout_s: float = 10.0) -> dict[int, int]:
+        """The committed offset on each of ``partitions`` that has one; none if the broker
+        does not answer in time (logged)."""
+        wanted = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        if not wanted:
+            return {}
+        if self._admin is None:
+            self._admin = AdminClient(client_config(self.bootstrap_servers))
+        request = ConsumerGroupTopicPartitions(self.group, wanted)
+        try:
+            answer = self._admin.list_consumer_group_offsets([request])[self.group].result(
+                timeout=timeout_s
+            )
+        except (KafkaException, TimeoutError) as exc:
+            _log.warning("committed offsets not read", extra={"error": repr(exc)})
+            return {}
+        return {
+            tp.partition: int(tp.offset)
+            for tp in answer.topic_partitions
+            if tp.error is None and int(tp.offset) >= 0
+        }
 
 
 def acknowledge(consumer: Any, topic: str, partition: int, offsets: range) -> None:

@@ -8,7 +8,7 @@ import uuid
 from confluent_kafka import Consumer, TopicPartition
 
 from motcua.kafka import TopicSpec, client_config, ensure_topics
-from services.deadlines.missed import committed_offsets, read_changelog, read_offsets
+from services.deadlines.missed import CommittedOffsets, read_changelog, read_offsets
 from tests.conftest import Infra
 from tests.integration.kafka_log import produce_where
 
@@ -33,15 +33,16 @@ def test_a_groups_committed_offsets_are_read_where_it_committed(infra: Infra) ->
     group = f"test-committed-{uuid.uuid4().hex[:8]}"
     ensure_topics(infra.bootstrap_servers, [TopicSpec(topic, "a test's", partitions=3)])
     produce_where(infra.bootstrap_servers, topic, [(b"a", b"1", []), (b"b", b"2", [])] * 5)
-    assert committed_offsets(infra.bootstrap_servers, group, topic, [0, 1, 2]) == {}
+    committed_offsets = CommittedOffsets(infra.bootstrap_servers, group, topic)
+    assert committed_offsets([0, 1, 2]) == {}
     consumer = Consumer(client_config(infra.bootstrap_servers, **{"group.id": group}))
     try:
         consumer.commit(offsets=[TopicPartition(topic, 1, 4)], asynchronous=False)
     finally:
         consumer.close()
-    assert committed_offsets(infra.bootstrap_servers, group, topic, [0, 1, 2]) == {1: 4}
-    assert committed_offsets(infra.bootstrap_servers, group, topic, [0, 2]) == {}
-    assert committed_offsets(infra.bootstrap_servers, group, topic, []) == {}
+    assert committed_offsets([0, 1, 2]) == {1: 4}, "the same client asked again"
+    assert committed_offsets([0, 2]) == {}
+    assert committed_offsets([]) == {}
 
 
 def test_a_changelog_partition_reads_as_each_keys_last_record(infra: Infra) -> None:
