@@ -26,8 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from faust.types import TP, Message
 
 from motcua.kafka import client_config, read_range
@@ -173,16 +172,19 @@ def read_changelog(
 
 
 class CommittedOffsets:
-    """A group's committed offsets on one topic, asked as an admin (a client carrying the
-    group's id could disturb the group it asks about) through one client for the worker's
-    life: a client made and dropped every few seconds, with a request still out while the
-    broker was down, crashed the worker inside librdkafka in the long chaos run."""
+    """A group's committed offsets on one topic, through one client for the worker's life.
+
+    A consumer carrying the group's id that never subscribes: it asks the group's
+    coordinator without joining the group. Not an admin client: librdkafka's admin
+    OffsetFetch dereferences a consumer group it does not have when the coordinator has
+    moved (`NOT_COORDINATOR`, as when a broker dies), and the long chaos run lost a worker
+    to that segfault twice."""
 
     def __init__(self, bootstrap_servers: str, group: str, topic: str) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.group = group
         self.topic = topic
-        self._admin: AdminClient | None = None
+        self._consumer: Consumer | None = None
 
     def __call__(self, partitions: Iterable[int], *, timeout_s: float = 10.0) -> dict[int, int]:
         """The committed offset on each of ``partitions`` that has one; none if the broker
@@ -190,21 +192,16 @@ class CommittedOffsets:
         wanted = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         if not wanted:
             return {}
-        if self._admin is None:
-            self._admin = AdminClient(client_config(self.bootstrap_servers))
-        request = ConsumerGroupTopicPartitions(self.group, wanted)
-        try:
-            answer = self._admin.list_consumer_group_offsets([request])[self.group].result(
-                timeout=timeout_s
+        if self._consumer is None:
+            self._consumer = Consumer(
+                client_config(self.bootstrap_servers, **{"group.id": self.group})
             )
-        except (KafkaException, TimeoutError) as exc:
+        try:
+            committed = self._consumer.committed(wanted, timeout=timeout_s)
+        except KafkaException as exc:
             _log.warning("committed offsets not read", extra={"error": repr(exc)})
             return {}
-        return {
-            tp.partition: int(tp.offset)
-            for tp in answer.topic_partitions
-            if tp.error is None and int(tp.offset) >= 0
-        }
+        return {tp.partition: int(tp.offset) for tp in committed if int(tp.offset) >= 0}
 
 
 def acknowledge(consumer: Any, topic: str, partition: int, offsets: range) -> None:
