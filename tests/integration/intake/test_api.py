@@ -6,6 +6,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -324,6 +325,22 @@ def test_an_event_id_twice_in_one_batch_goes_item_by_item_and_the_second_replays
     assert table_counts(intake_url)[0] == before[0] + 2
 
 
+def _transitions_of(receipt: dict[str, Any]) -> Callable[..., dict[str, str]]:
+    """Batch items for the receipt's dossier, each with its own event id."""
+
+    def transition(name: str, **fields: str) -> dict[str, str]:
+        return {
+            "kind": "transition",
+            "dossier_code": receipt["dossier_code"],
+            "event_id": str(uuid.uuid4()),
+            "occurred_at": receipt["received_at"],
+            "transition": name,
+            **fields,
+        }
+
+    return transition
+
+
 def test_a_transition_twice_in_one_batch_is_replayed_not_refused(
     client: TestClient, systems: Systems
 ) -> None:
@@ -334,18 +351,7 @@ def test_a_transition_twice_in_one_batch_is_replayed_not_refused(
         "/v1/dossiers", json=receive_command(systems.hanoi_commune), headers=auth(systems.hanoi)
     )
     assert receipt.status_code == 201, receipt.text
-    code, at = receipt.json()["dossier_code"], receipt.json()["received_at"]
-
-    def transition(name: str, **fields: str) -> dict[str, str]:
-        return {
-            "kind": "transition",
-            "dossier_code": code,
-            "event_id": str(uuid.uuid4()),
-            "occurred_at": at,
-            "transition": name,
-            **fields,
-        }
-
+    transition = _transitions_of(receipt.json())
     complete = transition("complete", outcome="granted")
     items = [transition("assign", to_unit_code=systems.hanoi_commune), complete, complete]
     response = client.post("/v1/events:batch", json={"items": items}, headers=auth(systems.hanoi))
@@ -365,18 +371,7 @@ def test_transitions_in_a_batch_see_the_ones_before_them(
     )
     assert receipt.status_code == 201, receipt.text
     code = receipt.json()["dossier_code"]
-    at = receipt.json()["received_at"]
-
-    def transition(name: str, **fields: str) -> dict[str, str]:
-        return {
-            "kind": "transition",
-            "dossier_code": code,
-            "event_id": str(uuid.uuid4()),
-            "occurred_at": at,
-            "transition": name,
-            **fields,
-        }
-
+    transition = _transitions_of(receipt.json())
     items = [
         transition("assign", to_unit_code=systems.hanoi_commune),
         transition("request_supplement", reason="Thiếu ảnh"),
