@@ -146,24 +146,18 @@ class Agents:
         message = event.message
         if message.partition not in self.positions.last and self.stored_positions is not None:
             with as_current_event(event):
-                stored = self.stored_positions.get(str(message.partition))
-            if stored is not None:
-                self.positions.restore(message.partition, int(stored))
+                self.positions.restore(
+                    message.partition, self.stored_positions.get(str(message.partition))
+                )
         skipped = self.positions.skipped(message.partition, message.offset)
         if not skipped:
             return
         values = await asyncio.get_running_loop().run_in_executor(
             None, self.read_back, message.topic, message.partition, skipped
         )
-        for value in values:
-            read = _decoded(value)
-            if read is None:
-                continue
-            before = clock_from_record(self.clocks.get(read["subject"]))
-            after, settled = _applied(before, [read], self.emitter.policy)
-            if after is not None and after != before:
-                _note_read_back(after.dossier_id, 1)
-                self.emitter.schedule(await self._settled(event, after, settled))
+        for dossier_id, events in _by_dossier(values).items():
+            before = clock_from_record(self.clocks.get(dossier_id))
+            self.emitter.schedule(await self._apply_skipped(event, before, events))
 
     async def catch_up_committed(
         self, committed: Mapping[int, int], send_check: Callable[[str], Awaitable[object]]
@@ -181,11 +175,11 @@ class Agents:
                 None, self.read_back, _TOPIC, partition, offsets
             )
             dossiers: set[str] = set()
-            for read in filter(None, map(_decoded, values)):
-                clock = clock_from_record(self.clocks.get(read["subject"]))  # any partition's
-                if clock is None or int(read["data"]["sequence"]) > clock.last_sequence:
-                    self.pending.setdefault(read["subject"], []).append(read)
-                    dossiers.add(read["subject"])
+            for dossier_id, events in _by_dossier(values).items():
+                clock = clock_from_record(self.clocks.get(dossier_id))  # any partition's
+                if newer := _newer(clock, events):
+                    self.pending.setdefault(dossier_id, []).extend(newer)
+                    dossiers.add(dossier_id)
             self.positions.hand(partition, offsets.stop - 1)  # gone through once applied
             _log.info(
                 "skipped events handed to checks",
@@ -202,14 +196,15 @@ class Agents:
     async def _apply_skipped(
         self, check: Any, clock: DossierClock | None, events: list[dict[str, Any]]
     ) -> DossierClock | None:
-        """Skipped events found behind the committed offset (a dossier's first among them:
-        it had no clock yet), applied in order on the check's partition, what they settle
-        emitted."""
+        """One dossier's events read back (its first among them: it had no clock yet),
+        applied in sequence order under ``check`` (the dossier's partition), what they
+        settle emitted: the stream's skips (:meth:`_catch_up`) and those found behind the
+        committed offset (:meth:`check`)."""
         by_sequence = sorted(events, key=lambda e: int(e["data"]["sequence"]))
         after, settled = _applied(clock, by_sequence, self.emitter.policy)
         if after is None or after == clock:
             return clock
-        _note_read_back(after.dossier_id, len(events))
+        _note_read_back(after.dossier_id, len(_newer(clock, events)))
         return await self._settled(check, after, settled)
 
     async def _settled(self, event: Any, after: DossierClock, settled: list[Alert]) -> DossierClock:
@@ -295,13 +290,24 @@ def _with_marks_since(after: DossierClock, stored: DossierClock | None) -> Dossi
     return replace(after, emitted=after.emitted | stored.emitted)
 
 
-def _decoded(value: bytes) -> dict[str, Any] | None:
-    """A dossier event read back; anything else there was dead-lettered when first read."""
-    try:
-        read = decode_event(value)
-    except ContractError:
-        return None
-    return read if read["type"].startswith("vn.motcua.dossier.") else None
+def _by_dossier(values: Sequence[bytes]) -> dict[str, list[dict[str, Any]]]:
+    """Dossier events read back, per dossier in offset order; anything else there was
+    dead-lettered when first read."""
+    events: dict[str, list[dict[str, Any]]] = {}
+    for value in values:
+        try:
+            read = decode_event(value)
+        except ContractError:
+            continue
+        if read["type"].startswith("vn.motcua.dossier."):
+            events.setdefault(read["subject"], []).append(read)
+    return events
+
+
+def _newer(clock: DossierClock | None, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events a clock has not applied yet."""
+    seen = clock.last_sequence if clock is not None else 0
+    return [e for e in events if int(e["data"]["sequence"]) > seen]
 
 
 def _note_read_back(dossier_id: str, events: int) -> None:
@@ -318,18 +324,29 @@ def _lost(before: DossierClock | None, cloud_event: dict[str, Any]) -> bool:
         return False
     if before is None:
         return bool(cloud_event["type"] != EventType.DOSSIER_RECEIVED.value)
+    return _sequence_gap(before, cloud_event) > 0
+
+
+def _sequence_gap(before: DossierClock | None, cloud_event: dict[str, Any]) -> int:
+    """How many of the dossier's sequences lie between its clock and ``cloud_event``."""
     sequence = cloud_event["data"].get("sequence")
-    return isinstance(sequence, int) and sequence > before.last_sequence + 1
+    if before is None or not isinstance(sequence, int):
+        return 0
+    return max(0, sequence - before.last_sequence - 1)
 
 
 def _note_missing(before: DossierClock | None, cloud_event: dict[str, Any]) -> None:
     """A dossier event whose sequence is not the next after its clock's, after the
     partition's skipped events were read back: those between are gone (paged)."""
-    sequence = cloud_event["data"].get("sequence")
-    if before is None or not isinstance(sequence, int) or sequence <= before.last_sequence + 1:
+    missing = _sequence_gap(before, cloud_event)
+    if before is None or not missing:
         return
-    EVENT_GAPS.labels("missing").inc(sequence - before.last_sequence - 1)
+    EVENT_GAPS.labels("missing").inc(missing)
     _log.error(
         f"dossier events missing: {before.dossier_id}",
-        extra={"dossier_id": before.dossier_id, "after": before.last_sequence, "got": sequence},
+        extra={
+            "dossier_id": before.dossier_id,
+            "after": before.last_sequence,
+            "got": cloud_event["data"]["sequence"],
+        },
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,10 +104,12 @@ class Positions:
         self.committed_seen = dict(committed)
         return stalled
 
-    def restore(self, partition: int, offset: int) -> None:
-        """The position the table kept for a partition this worker now owns."""
-        self.passed(partition, offset)
-        self.stored[partition] = offset
+    def restore(self, partition: int, stored: Any) -> None:
+        """The position the table kept for a partition this worker now owns, if any."""
+        if stored is None:
+            return
+        self.passed(partition, int(stored))
+        self.stored[partition] = int(stored)
 
     def forget(self) -> None:
         """After a rebalance: what this worker owns now is learned again from the table."""
@@ -129,14 +131,10 @@ def read_offsets(
     """The values of the messages at ``offsets`` of one partition, in offset order (fewer if
     the partition no longer keeps some, or could not be read: logged)."""
 
-    def start(consumer: Consumer) -> list[TopicPartition]:
-        low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-        return [TopicPartition(topic, partition, max(offsets.start, int(low)))]
-
     try:
         messages = read_range(
             bootstrap_servers,
-            start,
+            _from(topic, partition, offsets.start),
             timeout_s=timeout_s,
             stop_before={(topic, partition): offsets.stop},
         )
@@ -146,18 +144,24 @@ def read_offsets(
     return [m.value() or b"" for m in messages if int(m.offset() or 0) in offsets]
 
 
+def _from(topic: str, partition: int, first: int) -> Callable[[Consumer], list[TopicPartition]]:
+    """Where to read from: ``first``, or the oldest offset the partition still keeps."""
+
+    def start(consumer: Consumer) -> list[TopicPartition]:
+        low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        return [TopicPartition(topic, partition, max(first, int(low)))]
+
+    return start
+
+
 def read_changelog(
     bootstrap_servers: str, topic: str, partition: int, *, timeout_s: float = 300.0
 ) -> dict[str, dict[str, Any]]:
     """The last record of every key in one partition of a table's changelog (JSON keys and
     values, as Faust writes them); empty if it could not be read (logged)."""
 
-    def start(consumer: Consumer) -> list[TopicPartition]:
-        low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-        return [TopicPartition(topic, partition, int(low))]
-
     try:
-        messages = read_range(bootstrap_servers, start, timeout_s=timeout_s)
+        messages = read_range(bootstrap_servers, _from(topic, partition, 0), timeout_s=timeout_s)
     except (KafkaException, TimeoutError) as exc:
         _log.warning("changelog not read", extra={"error": repr(exc), "partition": partition})
         return {}

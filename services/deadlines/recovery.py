@@ -53,9 +53,7 @@ class Recovery:
         self.emitter.delivered.update(found)
         self.positions.forget()
         for partition in partitions:  # each key lives in its own partition's store
-            stored = self.stored_positions.get(str(partition))
-            if stored is not None:
-                self.positions.restore(partition, int(stored))
+            self.positions.restore(partition, self.stored_positions.get(str(partition)))
         self.rebuilding.append(asyncio.ensure_future(self.restore_index()))
 
     async def restore_index(self) -> None:

@@ -241,10 +241,11 @@ def write_one_by_one(
     parsed = [c for c in commands if isinstance(c, Parsed)]
     store.lock_dossiers({code for c in parsed if (code := c.dossier_code)}, db_session=db_session)
     store.lock_counters(counter_keys(commands), db_session=db_session)
-    seen = store.recorded(
-        principal.system_id, [c.command.event_id for c in parsed], db_session=db_session
+    seen = set(
+        store.recorded(
+            principal.system_id, [c.command.event_id for c in parsed], db_session=db_session
+        )
     )
-    earlier: set[Any] = set()  # an id twice in the set: the second is the first's replay
     results: list[Result] = []
     for command in commands:
         if isinstance(command, IntakeError):
@@ -258,12 +259,12 @@ def write_one_by_one(
                     principal=principal,
                     rules=rules,
                     db_session=db_session,
-                    maybe_replay=event_id in seen or event_id in earlier,
+                    maybe_replay=event_id in seen,
                 )
             )
         except IntakeError as exc:
             results.append(exc)
-        earlier.add(event_id)
+        seen.add(event_id)  # an id twice in the set: the second is the first's replay
     return results
 
 
