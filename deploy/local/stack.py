@@ -223,15 +223,29 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def terminate(pid: int, marker: str, *, grace_s: float = 20.0) -> None:
+def terminate(pid: int, marker: str, *, name: str = "process", grace_s: float = 20.0) -> None:
     """SIGTERM, then SIGKILL after ``grace_s``: services commit what they finished on SIGTERM."""
-    if not pid_alive(pid, marker):
+    terminate_together([(name, pid, marker)], grace_s=grace_s)
+
+
+def terminate_together(components: list[tuple[str, int, str]], *, grace_s: float = 20.0) -> None:
+    """SIGTERM every one at once and give them one grace period between them, then SIGKILL
+    what is left: stopped one by one, ten processes could take ten grace periods."""
+    running = [(name, pid, marker) for name, pid, marker in components if pid_alive(pid, marker)]
+    for name, pid, _ in running:
+        say(f"stopping {name} (pid {pid})")
+        os.kill(pid, signal.SIGTERM)
+
+    def all_gone() -> bool:
+        return not any(pid_alive(pid, marker) for _, pid, marker in running)
+
+    if wait_for(all_gone, timeout_s=grace_s):
         return
-    os.kill(pid, signal.SIGTERM)
-    if not wait_for(lambda: not pid_alive(pid, marker), timeout_s=grace_s):
-        say(f"pid {pid} ignored SIGTERM for {grace_s:.0f}s; killing it")
-        os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: not pid_alive(pid, marker), timeout_s=5)
+    for name, pid, marker in running:
+        if pid_alive(pid, marker):
+            say(f"{name} (pid {pid}) ignored SIGTERM for {grace_s:.0f}s; killing it")
+            os.kill(pid, signal.SIGKILL)
+    wait_for(all_gone, timeout_s=5)
 
 
 @contextmanager
@@ -1225,22 +1239,20 @@ def component_pids(state: State) -> list[tuple[str, int, str]]:
     return [(name, int(f.read_text()), marker) for name, f, marker in found if f.exists()]
 
 
-def _ask_brokers_together(components: list[tuple[str, int, str]]) -> None:
-    """SIGTERM every broker at once: the last of a cluster stopped alone waits for a
-    controller quorum that is already gone, and is killed after the grace period."""
-    for name, pid, marker in components:
-        if name.startswith("kafka") and pid_alive(pid, marker):
-            os.kill(pid, signal.SIGTERM)
+def _stop(state: State, components: list[tuple[str, int, str]]) -> None:
+    """The services first, together, while Kafka is still there to take their last commits
+    (a worker stopping after the brokers waits its whole grace period on them); then the
+    brokers together (the last of a cluster stopped alone waits for a controller quorum
+    that is already gone)."""
+    brokers = [c for c in components if c[0].startswith("kafka")]
+    terminate_together([c for c in components if c not in brokers])
+    terminate_together(brokers)
+    for name, _, _ in components:
+        state.pid_file(name).unlink(missing_ok=True)
 
 
 def down(state: State) -> None:
-    components = component_pids(state)
-    _ask_brokers_together(components)
-    for name, pid, marker in components:
-        if pid_alive(pid, marker):
-            say(f"stopping {name} (pid {pid})")
-            terminate(pid, marker)
-        state.pid_file(name).unlink(missing_ok=True)
+    _stop(state, component_pids(state))
     stop_postgres(state)
 
 
@@ -1258,12 +1270,8 @@ def stopped_on_failure(state: State) -> Iterator[None]:
             for name, pid, marker in component_pids(state)
             if (name, pid) not in before and pid_alive(pid, marker)
         ]
-        _ask_brokers_together(started)
-        for name, pid, marker in started:
-            if pid_alive(pid, marker):
-                say(f"start failed: stopping {name} (pid {pid}) again")
-                terminate(pid, marker)
-                state.pid_file(name).unlink(missing_ok=True)
+        say(f"start failed: stopping {', '.join(name for name, _, _ in started)} again")
+        _stop(state, started)
         if not postgres_ran:
             stop_postgres(state)
         raise

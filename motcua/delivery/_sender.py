@@ -5,7 +5,10 @@ with what the recording channels kept, in one transaction.
 
 It runs in a thread of the service's process with its own event loop, so hundreds of
 messages can be in flight without slowing the pages. A crashed sender's messages are
-claimed again once their lease runs out: a message may go twice, never zero times.
+claimed again once their lease runs out: a message may go twice (a sender killed between
+its send and its round's record), never zero times. The database away costs no double
+send: a delivery it stops before its send gets no outcome (the lease hands it on), and a
+round whose messages went out waits, within its lease, for its record to land.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
 
     log = logging.getLogger("motcua.delivery")
     sweep_every_s = 60.0
+    record_retry_s = 1.0
 
     def __init__(
         self,
@@ -88,6 +92,9 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
         self.poll_s = poll_s
         self.clock = clock
         self._slots = asyncio.Semaphore(concurrency)
+        self._unrecorded: list[RecordedRow] = []
+        """What the recording channels kept whose round could not be written yet: it
+        went out, so it is written with the next round that can."""
 
     @abstractmethod
     async def deliver(self, item: ItemT) -> OutcomeT:
@@ -142,14 +149,34 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
 
     async def round(self) -> int:
         """One batch: claim, deliver concurrently, write the outcomes. Returns how many."""
-        self._recorded()  # a failed round's messages: their deliveries go again
         now = self.clock()
+        lease_ends = asyncio.get_running_loop().time() + self.lease.total_seconds()
         claimed = await self.store.claim(now, self.batch_size, now + self.lease)
         if not claimed:
             return 0
         outcomes = await asyncio.gather(*(self._guarded(item) for item in claimed))
-        await self.store.record(outcomes, self._recorded())
+        await self._record([o for o in outcomes if o is not None], lease_ends)
         return len(claimed)
+
+    async def _record(self, outcomes: Sequence[OutcomeT], lease_ends: float) -> None:
+        """The round's outcomes must land while it still holds the lease: their messages
+        went out, and an outcome lost hands them to a later round, which sends them again.
+        A database away is waited out for as long as the lease lasts."""
+        self._unrecorded += self._recorded()
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.store.record(outcomes, self._unrecorded)
+            except psycopg.OperationalError as exc:
+                if loop.time() + self.record_retry_s >= lease_ends:
+                    raise
+                self.log.warning(
+                    "the round's outcomes wait for the database", extra={"error": str(exc)}
+                )
+                await asyncio.sleep(self.record_retry_s)
+                continue
+            self._unrecorded = []
+            return
 
     def _recorded(self) -> list[RecordedRow]:
         return [
@@ -159,15 +186,16 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
             for row in channel.take()
         ]
 
-    async def _guarded(self, item: ItemT) -> OutcomeT:
+    async def _guarded(self, item: ItemT) -> OutcomeT | None:
         async with self._slots:
             try:
                 return await self.deliver(item)
             except psycopg.OperationalError:
-                # The database is away (a restart, a switch of primary): not the message's
-                # fault. The round fails and records nothing; the claim's lease hands the
-                # message to a later round instead of giving it up for good.
-                raise
+                # The database is away (a restart, a switch of primary) before the message
+                # went out (a delivery writes before it sends): not the message's fault. It
+                # gets no outcome; the claim's lease hands it to a later round.
+                self.log.warning("delivery waits for the database", extra=self.log_extra(item))
+                return None
             except Exception as exc:
                 self.log.exception("delivery failed", extra=self.log_extra(item))
                 return self.crashed(item, exc)

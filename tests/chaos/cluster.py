@@ -155,7 +155,7 @@ class Cluster:
         took = self.start(service)
         time.sleep(stay_s)
         pid = self._pid(service.name)
-        self.stack.terminate(pid, service.marker)
+        self.stack.terminate(pid, service.marker, name=service.name)
         self.state.pid_file(service.name).unlink(missing_ok=True)
         return f"{service.name} joined ({took:.1f} s to start), left after {stay_s:.0f} s"
 

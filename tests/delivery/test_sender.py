@@ -1,6 +1,7 @@
 """The sender loop over a service's own store: a round claims what is due with a lease,
 delivers each, and hands the outcomes and the recorded messages to the store together; a
-delivery that raises becomes the service's crash outcome, not a lost round."""
+delivery that raises becomes the service's crash outcome, not a lost round, and the
+database away neither loses nor repeats a message that went out."""
 
 from __future__ import annotations
 
@@ -109,14 +110,61 @@ def test_a_delivery_that_raises_is_the_services_crash_outcome() -> None:
     assert [row["reference"] for row in recorded] == ["ok"]
 
 
-def test_the_database_away_gives_nothing_up_the_lease_hands_it_on() -> None:
-    """PostgreSQL restarting is not the message's fault: the round fails and records
-    nothing (no outcome, no recorded message), so the lease hands the message to a later
-    round; it is neither given up nor counted as sent."""
+def test_the_database_away_before_a_send_leaves_that_message_to_the_lease_alone() -> None:
+    """PostgreSQL restarting is not the message's fault: the delivery it stopped gets no
+    outcome (neither given up nor counted as sent; the lease hands it to a later round),
+    while the messages of the same round that went out are recorded, or they would go
+    again."""
     store = Store(["database away", "ok"])
+    assert asyncio.run(_loop(store).round()) == 2
+    [(outcomes, recorded)] = store.records
+    assert outcomes == ["ok:sent after 1"]
+    assert [row["reference"] for row in recorded] == ["ok"]
+
+
+@dataclass
+class FlakyStore(Store):
+    """A store whose database is away for the first ``away`` records."""
+
+    away: int = 0
+
+    async def record(self, outcomes: Sequence[str], recorded: Sequence[RecordedRow]) -> None:
+        if self.away:
+            self.away -= 1
+            raise psycopg.OperationalError("the database system is starting up")
+        await super().record(outcomes, recorded)
+
+
+def test_a_round_whose_messages_went_out_waits_for_the_database_to_record_them() -> None:
+    store = FlakyStore(["a", "b"], away=2)
+    loop = _loop(store)
+    loop.record_retry_s = 0.01
+    assert asyncio.run(loop.round()) == 2
+    [(outcomes, recorded)] = store.records
+    assert outcomes == ["a:sent after 1", "b:sent after 1"]
+    assert [row["reference"] for row in recorded] == ["a", "b"]
+
+
+def test_a_record_that_outlasts_the_lease_fails_and_its_messages_are_written_later() -> None:
+    """Past the lease another sender may hold the messages: the round gives up its record,
+    and what went out is still written with the next round, so a second send shows."""
+    store = FlakyStore(["a", "b"], away=1_000)
+    loop = Loop(
+        store,
+        {"sms": RecordingChannel("sms")},
+        Directory(),
+        clock=lambda: NOW,
+        lease=timedelta(seconds=0.05),
+    )
+    loop.record_retry_s = 0.01
     with pytest.raises(psycopg.OperationalError):
-        asyncio.run(_loop(store).round())
+        asyncio.run(loop.round())
     assert store.records == []
+    store.away, store.due = 0, ["a"]
+    assert asyncio.run(loop.round()) == 1
+    [(outcomes, recorded)] = store.records
+    assert outcomes == ["a:sent after 1"]
+    assert [row["reference"] for row in recorded] == ["a", "b", "a"]
 
 
 def test_nothing_due_records_nothing() -> None:

@@ -78,7 +78,7 @@ class Broker:
 
     def stop(self) -> None:
         pid = int(self.state.pid_file("kafka").read_text())
-        self.stack.terminate(pid, "kafka.Kafka")
+        self.stack.terminate(pid, "kafka.Kafka", name="broker")
         self.state.pid_file("kafka").unlink(missing_ok=True)
 
 
