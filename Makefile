@@ -40,9 +40,16 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-## test: lint, then every test against a throwaway Kafka + PostgreSQL (or the ones in the env)
+## test: lint, then every test against throwaway Kafka + PostgreSQL pairs (or the ones in the env):
+##       most on TEST_WORKERS pytest workers at once, each with a pair of its own, then those
+##       marked `alone` (the short chaos run, the Kafka outage), which need the machine to
+##       themselves; both parts always run, and either failing fails the target
+TEST_WORKERS ?= 2
 test: lint
-	$(PY) -m pytest
+	@status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) -m 'not long and not alone' || status=$$?; \
+	$(PY) -m pytest -m 'alone and not long' || status=$$?; \
+	exit $$status
 
 ## unit: the tests that need no Kafka or PostgreSQL
 unit: $(STAMP)
@@ -61,4 +68,4 @@ bench: $(STAMP)
 	$(PY) -m bench all
 
 clean: down
-	rm -rf .stack .test-stack .cache
+	rm -rf .stack .test-stack* .cache

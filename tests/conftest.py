@@ -2,7 +2,7 @@
 
 When ``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL`` are set those are used; otherwise a
 throwaway pair is started with the same script as ``make up`` (``--infra-only``, free
-ports, state in ``.test-stack/``) on first use and torn down at the end of the session.
+ports, state in ``.test-stack<worker>/``) on first use and torn down at the end of the session.
 Each session gets its own database and roles, so tests never disturb a running stack.
 """
 
@@ -31,7 +31,9 @@ from motcua.db import (
 from motcua.kafka import TOPICS, ensure_topics
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_STACK = ROOT / ".test-stack"
+TEST_STACK = ROOT / f".test-stack{os.environ.get('PYTEST_XDIST_WORKER', '')}"
+"""Each of ``make test``'s parallel pytest workers (pytest-xdist's ``gw0``, ``gw1``) starts
+its own pair in a directory of its own: no test sees another worker's topics or tables."""
 
 
 @dataclass(frozen=True)

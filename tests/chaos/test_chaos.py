@@ -12,7 +12,7 @@ import pytest
 from tests.chaos.__main__ import render
 from tests.chaos.run import run_chaos
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.alone]
 
 DOSSIERS = int(os.environ.get("MOTCUA_CHAOS_DOSSIERS", "5000"))
 PACE = 40.0

@@ -54,6 +54,8 @@ from tests.integration.kafka_log import read_to_end
 from tests.live_server import free_port
 from tests.scripts import load_script
 
+pytestmark = pytest.mark.alone  # a broker away on purpose, timed: not beside other tests
+
 OUTAGE_S = int(os.environ.get("MOTCUA_OUTAGE_S", "20"))
 """How long the broker stays away; ``make chaos`` runs the full minute."""
 MAX_LOG_GROWTH = 1_000_000

@@ -123,6 +123,7 @@ def test_a_nul_character_in_a_transition_or_its_dossier_code_is_422(
         (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
         "2999-01-01T09:00:00+07:00",
     ],
+    ids=["year-143", "year-1990", "an-hour-ahead", "year-2999"],  # the same on every worker
 )
 def test_an_implausible_occurred_at_is_422_on_every_rest_door(
     client: TestClient, systems: Systems, intake_url: str, occurred_at: str

@@ -309,7 +309,7 @@ def test_correct_restrict_and_erase_are_answered_and_logged(
         ("/v1/subject-requests/restrict", {"id_number": "001190099999"}, "reason"),
         ("/v1/legal-holds", {"id_number": "001190099999", "reason": "x", "extra": 1}, "extra"),
         ("/v1/subject-requests/erase", {"id_number": "000000000001"}, "id_number"),
-        (f"/v1/legal-holds/{uuid.uuid4()}/lift", {"reason": "x"}, "hold_id"),
+        ("/v1/legal-holds/00000000-0000-4000-8000-000000000000/lift", {"reason": "x"}, "hold_id"),
     ],
 )
 def test_bad_input_is_a_problem_naming_the_field_and_writes_nothing(

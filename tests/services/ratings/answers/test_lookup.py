@@ -24,7 +24,11 @@ class Recorder:
         return None
 
 
-@pytest.mark.parametrize("token", [new_token(), "short", "<script>", "x" * 2000, ""])
+@pytest.mark.parametrize(
+    "token",
+    [new_token(), "short", "<script>", "x" * 2000, ""],
+    ids=["issued-shape", "short", "markup", "long", "empty"],  # the same on every xdist worker
+)
 def test_every_token_shape_runs_the_same_single_hash_lookup(token: str) -> None:
     db = Recorder()
     with pytest.raises(UnknownInvitation):
