@@ -309,6 +309,11 @@ class State:
         preferred = PREFERRED_PORTS.get(key)
         usable = preferred is not None and not any_port and port_is_free(preferred)
         chosen = preferred if preferred is not None and usable else free_port()
+        taken = {int(str(port)) for port in ports.values()}
+        while chosen in taken:
+            # The kernel may hand out a port again once its probe socket closed: a broker
+            # given one port for two listeners refuses to start.
+            chosen = free_port()
         ports[key] = chosen
         self.save()
         return chosen

@@ -84,3 +84,18 @@ def test_management_commands_do_not_inherit_the_receipts_mode(
     env = _stack().manage_env("postgresql://example/motcua")
     assert "RECORDING_RECEIPTS" not in env
     assert env["DATABASE_URL"] == "postgresql://example/motcua"
+
+
+def test_a_port_the_kernel_hands_out_twice_is_never_given_to_two_listeners(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chaos run's third broker once got one port for both its listeners and refused to
+    start: a probe socket's port may come back from the kernel once it is closed."""
+    stack = _stack()
+    handed = iter([40001, 40001, 40001, 40002])
+    monkeypatch.setattr(stack, "free_port", lambda: next(handed))
+    state = stack.State(tmp_path)
+    first = state.port("KAFKA_3_PORT", any_port=True)
+    second = state.port("KAFKA_3_CONTROLLER_PORT", any_port=True)
+    assert (first, second) == (40001, 40002)
+    assert stack.State(tmp_path).port("KAFKA_3_CONTROLLER_PORT", any_port=True) == 40002
