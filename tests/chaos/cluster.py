@@ -56,6 +56,7 @@ class Cluster:
         command += ["--replicas", str(REPLICAS), "--no-demo", "--any-port"]
         command += ["--state-dir", str(self.state_dir)]
         log = self.state_dir.parent / f"{self.state_dir.name}-up.log"
+        log.parent.mkdir(parents=True, exist_ok=True)  # `--state-dir` may name a new folder
         with log.open("wb") as out:
             done = subprocess.run(
                 command,
