@@ -26,6 +26,7 @@ import psycopg
 
 from motcua.delivery._channels import Channel, RecordingChannel
 from motcua.delivery._contacts import ContactDirectory
+from motcua.outage import Outage
 
 ItemT = TypeVar("ItemT")
 OutcomeT = TypeVar("OutcomeT")
@@ -93,6 +94,8 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
         self.clock = clock
         self._slots = asyncio.Semaphore(concurrency)
         self._unrecorded: list[RecordedRow] = []
+        self._database = Outage("PostgreSQL", self.log)
+        """One line about the database away, not one per delivery, round or retry."""
         """What the recording channels kept whose round could not be written yet: it
         went out, so it is written with the next round that can."""
 
@@ -141,6 +144,9 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
                 if loop.time() - last_sweep > self.sweep_every_s:
                     await self.store.sweep(self.clock())
                     last_sweep = loop.time()
+            except psycopg.OperationalError as exc:
+                self._database.failed(exc)  # the claim's lease keeps what the round held
+                done = 0
             except Exception:
                 self.log.exception("delivery round failed")
                 done = 0
@@ -152,6 +158,7 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
         now = self.clock()
         lease_ends = asyncio.get_running_loop().time() + self.lease.total_seconds()
         claimed = await self.store.claim(now, self.batch_size, now + self.lease)
+        self._database.recovered()
         if not claimed:
             return 0
         outcomes = await asyncio.gather(*(self._guarded(item) for item in claimed))
@@ -170,11 +177,10 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
             except psycopg.OperationalError as exc:
                 if loop.time() + self.record_retry_s >= lease_ends:
                     raise
-                self.log.warning(
-                    "the round's outcomes wait for the database", extra={"error": str(exc)}
-                )
+                self._database.failed(exc)
                 await asyncio.sleep(self.record_retry_s)
                 continue
+            self._database.recovered()
             self._unrecorded = []
             return
 
@@ -190,11 +196,11 @@ class SenderLoop(ABC, Generic[ItemT, OutcomeT]):
         async with self._slots:
             try:
                 return await self.deliver(item)
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as exc:
                 # The database is away (a restart, a switch of primary) before the message
                 # went out (a delivery writes before it sends): not the message's fault. It
                 # gets no outcome; the claim's lease hands it to a later round.
-                self.log.warning("delivery waits for the database", extra=self.log_extra(item))
+                self._database.failed(exc)
                 return None
             except Exception as exc:
                 self.log.exception("delivery failed", extra=self.log_extra(item))

@@ -6,6 +6,7 @@ database away neither loses nor repeats a message that went out."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,21 @@ def test_the_database_away_before_a_send_leaves_that_message_to_the_lease_alone(
     [(outcomes, recorded)] = store.records
     assert outcomes == ["ok:sent after 1"]
     assert [row["reference"] for row in recorded] == ["ok"]
+
+
+def test_the_database_away_is_one_log_line_not_one_per_delivery(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = Store(["database away"] * 50)
+    loop = _loop(store)
+    with caplog.at_level(logging.WARNING, logger="motcua.delivery"):
+        asyncio.run(loop.round())
+        store.due = ["ok"]
+        asyncio.run(loop.round())
+    assert [r.getMessage() for r in caplog.records] == [
+        "PostgreSQL unreachable; retrying",
+        "PostgreSQL reachable again after 0 s, 50 retries",
+    ]
 
 
 @dataclass
