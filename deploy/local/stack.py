@@ -1275,8 +1275,9 @@ def stopped_on_failure(state: State) -> Iterator[None]:
             for name, pid, marker in component_pids(state)
             if (name, pid) not in before and pid_alive(pid, marker)
         ]
-        say(f"start failed: stopping {', '.join(name for name, _, _ in started)} again")
-        _stop(state, started)
+        if started:
+            say(f"start failed: stopping {', '.join(name for name, _, _ in started)} again")
+            _stop(state, started)
         if not postgres_ran:
             stop_postgres(state)
         raise
