@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable
 
 from confluent_kafka import KafkaException
@@ -93,33 +94,66 @@ def ensure_internal_topics(
     names: Iterable[str],
     *,
     partitions: int,
+    compacted: Iterable[str] = (),
     durability: Durability | None = None,
     timeout_s: float = 30.0,
 ) -> list[str]:
-    """Create a stream processor's own topics before it joins its group.
+    """Create a stream processor's own topics before it joins its group, and wait until the
+    cluster's metadata shows every partition of each with a leader.
 
-    Faust declares an agent's internal topic only as the agent starts; a first assignment
-    made before that leaves the agent without partitions until the next metadata refresh,
-    minutes later. Declared up front, the first assignment already includes them.
+    Faust declares its topics as it starts (an agent's internal topic, a table's
+    changelog), racing its own consumer's metadata: a first assignment made before the
+    declaration leaves an agent without partitions until the next metadata refresh,
+    minutes later, and a changelog seen before its partitions were led fails every table
+    write with ``PartitionsMismatch`` ("has 0 partitions"), which crashed the deadlines
+    worker's ``track`` agent over and over (chaos run 48). ``compacted`` are the tables'
+    changelogs: a key's last record is all a restore needs.
     """
     admin = _admin(bootstrap_servers)
     metadata = admin.list_topics(timeout=timeout_s)
     existing = set(metadata.topics)
     durability = durability or Durability.for_brokers(len(metadata.brokers))
-    return _create(
+    compacted = set(compacted)
+    wanted = [*names, *sorted(compacted)]
+    created = _create(
         admin,
         [
             NewTopic(
                 name,
                 num_partitions=partitions,
                 replication_factor=durability.replication_factor,
-                config=durability.topic_config(),
+                config=durability.topic_config()
+                | ({"cleanup.policy": "compact"} if name in compacted else {}),
             )
-            for name in names
+            for name in wanted
             if name not in existing
         ],
         timeout_s,
     )
+    _await_led(admin, wanted, timeout_s)
+    return created
+
+
+def _await_led(admin: AdminClient, names: Iterable[str], timeout_s: float) -> None:
+    """Until the metadata shows each topic with partitions, every one led."""
+    deadline = time.monotonic() + timeout_s
+    waiting = set(names)
+    while waiting:
+        topics = admin.list_topics(timeout=timeout_s).topics
+        waiting = {
+            name
+            for name in waiting
+            if name not in topics
+            or topics[name].error is not None
+            or not topics[name].partitions
+            or any(p.leader < 0 for p in topics[name].partitions.values())
+        }
+        if waiting and time.monotonic() > deadline:
+            raise KafkaUnavailable(
+                f"topics without a leader after {timeout_s:.0f} s: {sorted(waiting)}"
+            )
+        if waiting:
+            time.sleep(0.2)
 
 
 def _config(spec: TopicSpec, durability: Durability) -> dict[str, str]:

@@ -106,9 +106,10 @@ def run_worker(
 ) -> None:
     """Migrate, then run the worker; SIGTERM stops it cleanly, committing what it finished.
 
-    ``internal_topics`` (the agents' own topics) are created first, so the group's first
-    assignment includes them. ``loops`` (an outbox relay) run beside the worker, once the
-    migrations are applied, and are stopped with it.
+    ``internal_topics`` (the agents' own topics) and the tables' changelogs are created
+    first, so the group's first assignment and the first table write find them whole.
+    ``loops`` (an outbox relay) run beside the worker, once the migrations are applied, and
+    are stopped with it.
     """
     configure_logging(service, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -116,6 +117,7 @@ def run_worker(
         settings.kafka_bootstrap_servers,
         internal_topics,
         partitions=settings.topic_partitions,
+        compacted=table_changelogs(app),
         durability=Durability(settings.kafka_replication_factor),
     )
     discard_tables_after_unclean_stop(app, settings.data_dir)
@@ -134,6 +136,11 @@ def run_worker(
         if stop.code in (0, None):  # stopped in order: changelogs flushed, offsets committed
             (settings.data_dir / CLEAN_STOP).touch()
         raise
+
+
+def table_changelogs(app: faust.App) -> list[str]:
+    """The changelog topic of every table the app declares."""
+    return sorted(table.changelog_topic.get_topic_name() for table in app.tables.values())
 
 
 def discard_tables_after_unclean_stop(app: faust.App, data_dir: Path) -> None:

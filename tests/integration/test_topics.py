@@ -7,7 +7,8 @@ import uuid
 
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 
-from motcua.kafka import TOPICS, TopicSpec, ensure_topics
+from motcua.kafka import TOPICS, TopicSpec, ensure_internal_topics, ensure_topics
+from motcua.streaming import table_changelogs
 from services.reporting.projection import TOPICS as REBUILT_FROM
 from tests.conftest import Infra
 from tests.integration.conftest import wait_for
@@ -44,3 +45,32 @@ def test_an_existing_topic_gets_the_declared_retention_and_keeps_its_partitions(
     declared = 400 * 24 * 60 * 60 * 1000
     wait_for(lambda: _retention(admin, name) == declared, timeout_s=30, what="the retention")
     assert len(admin.list_topics(timeout=10).topics[name].partitions) == 2
+
+
+def test_a_workers_own_topics_are_created_whole_and_led_before_it_starts(infra: Infra) -> None:
+    """Faust's own declaration raced its consumer's metadata: a changelog seen with no
+    partitions failed every table write (chaos run 48). Declared first, each topic is
+    whole, led, and a changelog compacted, by the time the call returns."""
+    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
+    checks, changelog = f"test-{uuid.uuid4().hex[:8]}-checks", f"test-{uuid.uuid4().hex[:8]}-cl"
+    created = ensure_internal_topics(
+        infra.bootstrap_servers, [checks], partitions=3, compacted=[changelog]
+    )
+    assert sorted(created) == sorted([checks, changelog])
+    topics = admin.list_topics(timeout=10).topics
+    for name in (checks, changelog):
+        assert len(topics[name].partitions) == 3, name
+        assert all(p.leader >= 0 for p in topics[name].partitions.values()), name
+    resource = ConfigResource(ResourceType.TOPIC, changelog)
+    config = admin.describe_configs([resource])[resource].result(timeout=30)
+    assert config["cleanup.policy"].value == "compact"
+    assert ensure_internal_topics(infra.bootstrap_servers, [checks], partitions=3) == []
+
+
+def test_the_deadlines_worker_declares_both_its_tables_changelogs() -> None:
+    from services.deadlines.app import app
+
+    assert table_changelogs(app) == [
+        "motcua-deadlines-clocks-changelog",
+        "motcua-deadlines-positions-changelog",
+    ]

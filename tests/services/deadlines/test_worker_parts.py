@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -14,16 +15,24 @@ from typing import Any, cast
 
 import pytest
 from faust.streams import _current_event
+from psycopg import OperationalError
 
 from motcua.contracts import EventType
 from motcua.kafka import DeadLetter
-from services.deadlines.board.service import record_alerts, sync_board
+from motcua.outage import Outage
+from services.deadlines.board.service import compliance, record_alerts, sync_board
 from services.deadlines.checking import Agents
 from services.deadlines.database import Database
 from services.deadlines.dead_letters import FaustSource
 from services.deadlines.emitting import Emitter
-from services.deadlines.figures import export_consumer_lag
-from services.deadlines.metrics import CLOCKS_RESTORED, CONSUMER_LAG, EVENT_GAPS
+from services.deadlines.figures import export_consumer_lag, export_figures
+from services.deadlines.metrics import (
+    CLOCKS_RESTORED,
+    CONSUMER_LAG,
+    EVENT_GAPS,
+    LATE_WITHOUT_LETTER,
+    OVERDUE_NOW,
+)
 from services.deadlines.missed import STORE_EVERY
 from services.deadlines.records import clock_from_record, clock_to_record
 from services.deadlines.tracking import AlertKind, DossierClock
@@ -444,3 +453,39 @@ def test_a_clock_the_table_lost_is_found_in_the_changelog_and_the_completion_res
     event_of_gone = _late_completion() | {"subject": lost_again.dossier_id}
     asyncio.run(agents.track(FakeEvent(b"gone", json.dumps(event_of_gone).encode())))
     assert asked == [0], "the changelog is read once per partition and rebalance"
+
+
+@dataclass
+class FlakyDb:
+    """PostgreSQL restarting: every query fails until ``up``."""
+
+    up: bool = False
+    figures: Any = None
+    by_unit: list[Any] = field(default_factory=list)
+
+    async def run(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        if not self.up:
+            raise OperationalError("server closed the connection unexpectedly")
+        return self.figures if work is compliance else self.by_unit
+
+
+def test_the_figures_ride_out_a_database_restart_and_catch_up_after(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An exception out of the figures timer would stop the whole worker (chaos run 48)."""
+    outage = Outage("PostgreSQL", logging.getLogger("test.figures"))
+    db = FlakyDb(
+        figures=SimpleNamespace(overdue=7, letters_draft=2, letters_issued=5),
+        by_unit=[SimpleNamespace(unit_code="U1", late_without_letter=1, letters_issued_late=0)],
+    )
+    OVERDUE_NOW.set(3)
+    with caplog.at_level(logging.WARNING, logger="test.figures"):
+        asyncio.run(export_figures(cast(Database, db), outage))
+    assert OVERDUE_NOW._value.get() == 3, "the last figure stays while the database is away"
+    assert outage.ongoing
+    assert "PostgreSQL unreachable" in caplog.text
+    db.up = True
+    asyncio.run(export_figures(cast(Database, db), outage))
+    assert OVERDUE_NOW._value.get() == 7
+    assert LATE_WITHOUT_LETTER.labels("U1")._value.get() == 1
+    assert not outage.ongoing
