@@ -5,7 +5,8 @@ server-side and answered with a bare 500 problem carrying a correlation id. That
 comes from :class:`UnexpectedErrors`, a middleware inside Starlette's outermost one: an
 exception reaching the server makes uvicorn close the connection after the response
 without ``Connection: close``, so a keep-alive client's next request fails with
-"connection reset"; caught here, the connection stays usable.
+"connection reset"; caught here, the connection stays usable. PostgreSQL being away (a
+restart, a failover) is no bug: it is a 503 with ``Retry-After``, logged in one line.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg import OperationalError
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -84,8 +87,24 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _UNPARSABLE_BODY = "There was an error parsing the body"
 
 
+DATABASE_RETRY_AFTER_S = 5
+"""What a 503 for a database outage tells the client to wait: a PostgreSQL restart or a
+failover takes seconds."""
+
+
 def unexpected_response(request_path: str, exc: BaseException) -> JSONResponse:
-    """The 500 for a bug: logged with its trace and an incident id the client also gets."""
+    """The 500 for a bug: logged with its trace and an incident id the client also gets;
+    the 503 for a database outage."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        _log.warning(
+            "database unreachable: answered 503",
+            extra={"path": request_path, "error": type(exc).__name__},
+        )
+        response = problem_response(
+            503, "Service unavailable", "the database is unreachable; try again shortly"
+        )
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        return response
     incident = str(uuid.uuid4())
     _log.error(
         "unhandled error",

@@ -203,6 +203,20 @@ class Cluster:
         self.stack.start_postgres(self.state, any_port=True)
         return f"PostgreSQL crashed (immediate stop) and back in {time.monotonic() - began:.1f} s"
 
+    def stopped(self) -> list[str]:
+        """The platform's processes not running now: every service copy, broker and the
+        database (a copy that joined and left is no longer the platform's)."""
+        gone = [
+            name
+            for name, pid, marker in self.stack.component_pids(self.state)
+            if not self.stack.pid_alive(pid, marker)
+        ]
+        postmaster = self.stack.postgres_dir(self.state) / "data" / "postmaster.pid"
+        pid = int(postmaster.read_text().split()[0]) if postmaster.exists() else 0
+        if not (pid and self.stack.pid_alive(pid, "postgres")):
+            gone.append("postgres")
+        return gone
+
     def all_ready(self) -> bool:
         urls = [u for v in ("INTAKE_URL", "RATINGS_URL", "REPORTING_URL") for u in self.urls(v)]
         urls += self.urls("DEADLINES_URL") + self.urls("DEADLINES_WORKER_URL")

@@ -24,6 +24,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartiti
 from confluent_kafka.admin import AdminClient
 
 from motcua.kafka import Topic, client_config
+from services.deadlines.settings import DeadlinesSettings
 from tests.chaos.cluster import Cluster
 from tests.chaos.invariants import (
     Alert,
@@ -239,8 +240,24 @@ def _deadlines_log(cluster: Cluster, message: str) -> list[str]:
     return named
 
 
+def _clocks(bootstrap: str) -> dict[str, int]:
+    """Dossier id → the last sequence its clock applied, as the clocks' changelog last holds
+    it (JSON keys and values, as Faust writes them)."""
+    app_id = DeadlinesSettings.model_fields["app_id"].default  # the stack keeps it
+    topic = f"{app_id}-clocks-changelog"
+    clocks: dict[str, int] = {}
+    for message in read_to_end(bootstrap, topic, timeout_s=600):
+        key = json.loads(message.key() or b"null")
+        if message.value() is None:
+            clocks.pop(key, None)
+        else:
+            clocks[key] = int(json.loads(message.value() or b"{}")["last_sequence"])
+    return clocks
+
+
 def gather(cluster: Cluster, ledger: Ledger) -> Evidence:
     e = cluster.endpoints
+    stopped = cluster.stopped()  # before anything else: a dead process is the first news
     with psycopg.connect(e["INTAKE_DATABASE_URL"]) as conn:
         rows = conn.execute(
             "SELECT d.id::text, d.state, d.unit_code, d.sequence, EXISTS (SELECT 1 FROM "
@@ -326,6 +343,8 @@ def gather(cluster: Cluster, ledger: Ledger) -> Evidence:
         letters_refused=letters_refused,
         events_missed=_deadlines_log(cluster, "dossier events missing"),
         events_read_back=_deadlines_log(cluster, "dossier events read back"),
+        clocks=_clocks(cluster.bootstrap),
+        stopped=stopped,
     )
 
 

@@ -17,6 +17,7 @@ from tests.chaos.invariants import (
     ReportingDossier,
     check_all,
     deadlines_saw_every_event,
+    every_process_still_running,
     groups_caught_up,
     nothing_accepted_missing,
     one_alert_id_per_episode,
@@ -61,6 +62,7 @@ def healthy() -> Evidence:
         poison={"p1": "malformed_json"},
         produced={"up-3": "C1", "up-4": "C1"},
         dead_lettered={"up-4": "out_of_order"},
+        clocks={"d1": 5, "d2": 2, "d3": 2},
     )
 
 
@@ -121,6 +123,10 @@ def test_a_healthy_run_passes_every_check_and_prints_a_table() -> None:
         (nothing_accepted_missing, {"dead_lettered": {"up-4": "internal_error"}}),
         (one_letter_per_late_episode, {"letters_refused": ["out_of_order"]}),
         (deadlines_saw_every_event, {"events_missed": ["d1"]}),
+        (deadlines_saw_every_event, {"clocks": {"d1": 4, "d2": 2, "d3": 2}}),
+        (deadlines_saw_every_event, {"clocks": {"d1": 5, "d2": 2}}),
+        (deadlines_saw_every_event, {"clocks": None}),
+        (every_process_still_running, {"stopped": ["deadlines"]}),
     ],
 )
 def test_each_check_fails_on_the_harm_it_watches_for(
@@ -135,6 +141,4 @@ def test_a_run_that_saw_nothing_does_not_pass() -> None:
     empty = Evidence({}, {}, {}, [], set(), [], [], {}, set(), {}, {}, {}, set())
     checks = {c.name: c.passed for c in check_all(empty)}
     # Nothing missed is no proof of anything; every check that counts something fails.
-    assert [name for name, passed in checks.items() if passed] == [
-        "deadlines applied every dossier event, in order"
-    ]
+    assert [name for name, passed in checks.items() if passed] == ["every process still running"]

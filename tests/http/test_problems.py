@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
+import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from psycopg import OperationalError
 from pydantic import BaseModel
 
 from motcua.http import PROBLEM_JSON, SHARED_PROBLEMS, create_service_app, problems
@@ -21,6 +25,10 @@ def _app() -> FastAPI:
     @app.get("/boom")
     def boom() -> dict[str, str]:
         raise RuntimeError("a bug")
+
+    @app.get("/database-away")
+    def database_away() -> dict[str, str]:
+        raise OperationalError("server closed the connection unexpectedly")
 
     @app.get("/peer")
     def peer(request: Request) -> dict[str, int]:
@@ -51,6 +59,24 @@ def test_an_unexpected_error_is_a_500_problem_and_the_keep_alive_connection_surv
     # request then failed with "connection reset", or (here) came on a new connection.
     assert after.status_code == 200
     assert after.json()["port"] == before.json()["port"], "the same connection served all three"
+
+
+def test_a_database_outage_is_a_503_to_retry_not_a_500_incident(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PostgreSQL restart once answered officers and citizens 500s with tracebacks in the
+    log (chaos run 48)."""
+    with caplog.at_level(logging.WARNING, logger="motcua.http"):
+        response = TestClient(_app()).get("/database-away")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["title"] == "Service unavailable"
+    assert "incident" not in response.json()
+    assert "server closed" not in response.text, "no internals reach the client"
+    [record] = [r for r in caplog.records if r.name == "motcua.http"]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
 
 
 def test_an_unreadable_body_is_a_422_naming_the_body_never_a_400() -> None:
