@@ -121,10 +121,15 @@ def catch_up_with_commit(
         )
         await agents.catch_up_committed(committed, lambda d: checks.send(key=d.encode(), value=b""))
         for partition, offsets in agents.positions.stalled(committed).items():
-            acknowledge(app.consumer, Topic.DOSSIER_EVENTS.value, partition, offsets)
+            faust_saw = acknowledge(app.consumer, Topic.DOSSIER_EVENTS.value, partition, offsets)
             _log.info(
                 "commit stalled: offsets acknowledged again",
-                extra={"partition": partition, "first": offsets.start, "last": offsets.stop - 1},
+                extra={
+                    "partition": partition,
+                    "first": offsets.start,
+                    "last": offsets.stop - 1,
+                    **faust_saw,
+                },
             )
 
     return catch_up_committed

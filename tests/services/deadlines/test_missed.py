@@ -1,10 +1,13 @@
 """Where the deadlines worker is on each partition, and what that says it must read back or
-acknowledge again (pure: no Faust, no Kafka)."""
+acknowledge again (no Kafka: a Faust consumer never started keeps its bookkeeping in
+plain dicts)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import faust
 from faust.types import TP
 
 from services.deadlines.missed import STORE_EVERY, Positions, acknowledge
@@ -59,14 +62,40 @@ def test_the_table_gets_a_position_at_first_then_every_so_often() -> None:
     assert positions.to_store(0) is None, "what the table holds is not written back"
 
 
-def test_acknowledging_again_hands_faust_one_message_per_offset() -> None:
-    acked: list[tuple[Any, int]] = []
+def _faust_consumer(topic: str) -> Any:
+    """A Faust consumer, never started: its acknowledgement and commit bookkeeping is plain
+    Python over dicts, and that is what the repair works on."""
+    app = faust.App(f"test-{uuid.uuid4().hex[:8]}", broker="kafka://127.0.0.1:1", store="memory://")
+    app.topics._acking_topics.add(topic)  # as the conductor does once an agent subscribes
+    consumer = app.consumer
+    consumer.assignment = lambda: {TP(topic, 4)}
+    return consumer
 
-    class Consumer:
-        def ack(self, message: Any) -> bool:
-            acked.append((message.tp, message.offset))
-            return True
 
-    acknowledge(Consumer(), "motcua.dossier-events", 4, range(2643, 2646))
-    tp = TP("motcua.dossier-events", 4)
-    assert acked == [(tp, 2643), (tp, 2644), (tp, 2645)]
+def test_acknowledging_again_moves_a_commit_faust_lost_the_acks_of() -> None:
+    topic = "motcua.dossier-events"
+    consumer, tp = _faust_consumer(topic), TP(topic, 4)
+    consumer._committed_offset[tp] = 2643
+    consumer._acked[tp] = [2645]  # 2643 and 2644 lost: Faust will not commit past the hole
+    assert consumer._new_offset(tp) is None
+    consumer._acked[tp] = [2645]
+    seen = acknowledge(consumer, topic, 4, range(2643, 2646))
+    assert seen["faust_committed"] == 2643
+    assert consumer._new_offset(tp) == 2646
+
+
+def test_acknowledging_again_corrects_a_commit_faust_believes_it_made() -> None:
+    """Faust records a commit its driver dropped as made, then refuses every
+    acknowledgement below it: the group's own committed offset is the truth."""
+    topic = "motcua.dossier-events"
+    consumer, tp = _faust_consumer(topic), TP(topic, 4)
+    consumer._committed_offset[tp] = 3360  # believed; the group holds 1838
+    seen = acknowledge(consumer, topic, 4, range(1838, 3360))
+    assert seen == {
+        "faust_committed": 3360,
+        "faust_acked": 0,
+        "faust_first_acked": None,
+        "assigned": True,
+    }
+    assert consumer._new_offset(tp) == 3360
+    assert consumer._should_commit(tp, 3360)
