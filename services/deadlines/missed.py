@@ -218,11 +218,14 @@ def acknowledge(consumer: Any, topic: str, partition: int, offsets: range) -> di
     offsets back with nothing left to read: the group lagged for good). The worker went
     through them, so it says so; an offset Faust has already taken changes nothing.
 
-    Faust also records a commit as made when its driver dropped it (a partition missing
-    from the driver's assignment, a commit refused after a rebalance); it then refuses
-    every acknowledgement below the offset it believes committed, and the group's commit
-    stands still for good (chaos run 9 of this session: 1,522 offsets). The group's own
-    committed offset is the truth, so Faust is told it again first."""
+    Faust's own record of the committed offset can also differ from the group's: after a
+    worker left, the new owner read the partition's committed offset (1830) just before
+    the leaver's last commit landed (1838). Its stream started at 1838, so Faust waited
+    for acknowledgements of 1830–1837 that could never come and committed nothing more
+    (a chaos run left 1,522 offsets uncommitted for good; setting Faust's record to the
+    group's offset in the live worker moved the commit at once). Ahead of the group, it
+    would refuse every acknowledgement below it instead. The group's committed offset is
+    the truth, so Faust is told it first."""
     tp = TP(topic, partition)
     believed = consumer._committed_offset.get(tp)
     acked = consumer._acked.get(tp) or []
@@ -232,8 +235,7 @@ def acknowledge(consumer: Any, topic: str, partition: int, offsets: range) -> di
         "faust_first_acked": min(acked) if acked else None,
         "assigned": tp in consumer.assignment(),
     }
-    if believed is None or believed > offsets.start:
-        consumer._committed_offset[tp] = offsets.start
+    consumer._committed_offset[tp] = offsets.start
     for offset in offsets:
         consumer.ack(Message(topic, partition, offset, 0.0, 0, None, None, None, None, tp=tp))
     return before

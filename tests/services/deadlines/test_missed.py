@@ -66,8 +66,9 @@ def _faust_consumer(topic: str) -> Any:
     """A Faust consumer, never started: its acknowledgement and commit bookkeeping is plain
     Python over dicts, and that is what the repair works on."""
     app = faust.App(f"test-{uuid.uuid4().hex[:8]}", broker="kafka://127.0.0.1:1", store="memory://")
-    app.topics._acking_topics.add(topic)  # as the conductor does once an agent subscribes
-    consumer = app.consumer
+    conductor: Any = app.topics
+    conductor._acking_topics.add(topic)  # as it does once an agent subscribes
+    consumer: Any = app.consumer
     consumer.assignment = lambda: {TP(topic, 4)}
     return consumer
 
@@ -84,18 +85,31 @@ def test_acknowledging_again_moves_a_commit_faust_lost_the_acks_of() -> None:
     assert consumer._new_offset(tp) == 2646
 
 
-def test_acknowledging_again_corrects_a_commit_faust_believes_it_made() -> None:
-    """Faust records a commit its driver dropped as made, then refuses every
-    acknowledgement below it: the group's own committed offset is the truth."""
+def test_acknowledging_again_puts_faust_back_on_the_groups_committed_offset() -> None:
+    """As a chaos run left it: Faust read the committed offset (1830) just before the
+    leaving worker's last commit (1838) landed, its stream started at 1838, and it waited
+    for 1830–1837 for good, every later offset acknowledged."""
     topic = "motcua.dossier-events"
     consumer, tp = _faust_consumer(topic), TP(topic, 4)
-    consumer._committed_offset[tp] = 3360  # believed; the group holds 1838
+    consumer._committed_offset[tp] = 1830
+    consumer._acked[tp] = list(range(1838, 3360))
+    consumer._acked_index[tp] = set(range(1838, 3360))
+    assert consumer._new_offset(tp) is None, "the stall, as Faust's own code has it"
     seen = acknowledge(consumer, topic, 4, range(1838, 3360))
     assert seen == {
-        "faust_committed": 3360,
-        "faust_acked": 0,
-        "faust_first_acked": None,
+        "faust_committed": 1830,
+        "faust_acked": 1522,
+        "faust_first_acked": 1838,
         "assigned": True,
     }
     assert consumer._new_offset(tp) == 3360
     assert consumer._should_commit(tp, 3360)
+
+
+def test_acknowledging_again_lowers_a_record_ahead_of_the_group() -> None:
+    """Ahead of the group, Faust would refuse every acknowledgement below its record."""
+    topic = "motcua.dossier-events"
+    consumer, tp = _faust_consumer(topic), TP(topic, 4)
+    consumer._committed_offset[tp] = 3360
+    acknowledge(consumer, topic, 4, range(1838, 3360))
+    assert consumer._new_offset(tp) == 3360
