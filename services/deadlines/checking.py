@@ -156,8 +156,23 @@ class Agents:
             None, self.read_back, message.topic, message.partition, skipped
         )
         for dossier_id, events in _by_dossier(values).items():
-            before = clock_from_record(self.clocks.get(dossier_id))
+            before = await self._clock_for(event, dossier_id, events)
             self.emitter.schedule(await self._apply_skipped(event, before, events))
+
+    async def _clock_for(
+        self, event: Any, dossier_id: str, events: Sequence[dict[str, Any]]
+    ) -> DossierClock | None:
+        """The dossier's clock before ``events`` (read back, on ``event``'s partition) are
+        applied: from the changelog if the table lost it. Applied to a lost clock, read-back
+        events were dropped unseen — a chaos run's worker read back a dossier's
+        assignment onto a clock Faust's recovery had lost, and found the gap only at the
+        completion, with the assignment gone."""
+        with as_current_event(event):
+            before = clock_from_record(self.clocks.get(dossier_id))
+        first = min(events, key=_sequence)
+        if _lost(before, first):
+            before = await self._restore_table(event, dossier_id)
+        return before
 
     async def catch_up_committed(
         self, committed: Mapping[int, int], send_check: Callable[[str], Awaitable[object]]
@@ -240,8 +255,11 @@ class Agents:
         for event in batch:
             dossier_id = event.key.decode()
             if dossier_id in self.pending:
+                skipped = self.pending.pop(dossier_id)
                 _, clock = latest.get(dossier_id, (event, None))
-                repaired = await self._apply_skipped(event, clock, self.pending.pop(dossier_id))
+                if clock is None or _lost(clock, min(skipped, key=_sequence)):
+                    clock = await self._clock_for(event, dossier_id, skipped)
+                repaired = await self._apply_skipped(event, clock, skipped)
                 if repaired is not None:
                     latest[dossier_id] = (event, repaired)
         policy = self.emitter.policy
@@ -302,6 +320,10 @@ def _by_dossier(values: Sequence[bytes]) -> dict[str, list[dict[str, Any]]]:
         if read["type"].startswith("vn.motcua.dossier."):
             events.setdefault(read["subject"], []).append(read)
     return events
+
+
+def _sequence(event: dict[str, Any]) -> int:
+    return int(event["data"]["sequence"])
 
 
 def _newer(clock: DossierClock | None, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -455,6 +455,58 @@ def test_a_clock_the_table_lost_is_found_in_the_changelog_and_the_completion_res
     assert asked == [0], "the changelog is read once per partition and rebalance"
 
 
+def _lost_clock_agents(
+    sent: Sent, read_back: Any = None
+) -> tuple[Agents, dict[str, Any], list[int]]:
+    """A table Faust's recovery left without the dossier's clock; its changelog has it."""
+    clocks: dict[str, Any] = {}
+    asked: list[int] = []
+
+    def read_changelog(partition: int) -> dict[str, Any]:
+        asked.append(partition)
+        return {DOSSIER: clock_to_record(received(at(24, 9)))}
+
+    agents = Agents(
+        clocks,
+        emitter(FakeDb(), sent),
+        lambda **_: asyncio.sleep(0),
+        read_back,
+        read_changelog=read_changelog,
+    )
+    return agents, clocks, asked
+
+
+def test_an_event_read_back_onto_a_clock_the_table_lost_finds_the_clock_first() -> None:
+    """A chaos run's worker read back a dossier's assignment onto a clock Faust's recovery
+    had lost: applied to no clock, it was dropped unseen, and the completion found the
+    gap. The read-back finds the clock in the changelog first, and applies onto it."""
+    sent = Sent()
+    agents, clocks, asked = _lost_clock_agents(
+        sent, lambda *_: [json.dumps(_late_completion()).encode()]
+    )
+    agents.positions.passed(4, 800)
+    where = SimpleNamespace(topic="motcua.dossier-events", partition=4, offset=812, headers=[])
+    asyncio.run(agents.track(FakeEvent(b"k", b"{not json", where)))
+    assert asked == [4]
+    final = clock_from_record(clocks[DOSSIER])
+    assert final is not None
+    assert final.last_sequence == 2, "the read-back event was applied onto the found clock"
+    assert [m["type"].split(".")[-2] for _, m in sent.messages] == ["resolved_late"]
+
+
+def test_an_event_left_to_a_check_onto_a_clock_the_table_lost_finds_the_clock_first() -> None:
+    sent = Sent()
+    agents, clocks, asked = _lost_clock_agents(sent)
+    agents.pending[DOSSIER] = [_late_completion()]
+    asyncio.run(agents.check([FakeEvent(DOSSIER.encode(), b"")]))
+    assert asked == [0]
+    final = clock_from_record(clocks[DOSSIER])
+    assert final is not None
+    assert final.last_sequence == 2
+    assert "resolved_late" in [m["type"].split(".")[-2] for _, m in sent.messages]
+    assert agents.pending == {}
+
+
 @dataclass
 class FlakyDb:
     """PostgreSQL restarting: every query fails until ``up``."""
