@@ -1266,7 +1266,7 @@ def stopped_on_failure(state: State) -> Iterator[None]:
     """A start that fails stops what it started (a Kafka left running would hold its port
     and its log for the next try), and leaves alone what already ran before it."""
     before = {(name, pid) for name, pid, marker in component_pids(state) if pid_alive(pid, marker)}
-    postgres_ran = (postgres_dir(state) / "data" / "postmaster.pid").exists()
+    postgres_ran = postgres_pid_file(state).exists()
     try:
         yield
     except BaseException:
@@ -1288,6 +1288,16 @@ def _pid_in(path: Path, *, first_line: bool = False) -> int:
         return 0
     text = path.read_text()
     return int(text.splitlines()[0] if first_line else text)
+
+
+def postgres_pid_file(state: State) -> Path:
+    """PostgreSQL's own: the postmaster's pid on its first line, while it runs."""
+    return postgres_dir(state) / "data" / "postmaster.pid"
+
+
+def postgres_running(state: State) -> bool:
+    pid = _pid_in(postgres_pid_file(state), first_line=True)
+    return bool(pid) and pid_alive(pid, "postgres")
 
 
 def status(state: State) -> int:
@@ -1323,7 +1333,7 @@ def status(state: State) -> int:
     infra += [
         (
             "postgres",
-            postgres_dir(state) / "data" / "postmaster.pid",
+            postgres_pid_file(state),
             "postgres",
             postgres_dir(state) / "postgres.log",
             True,

@@ -215,7 +215,7 @@ class Agents:
         applied in sequence order under ``check`` (the dossier's partition), what they
         settle emitted: the stream's skips (:meth:`_catch_up`) and those found behind the
         committed offset (:meth:`check`)."""
-        by_sequence = sorted(events, key=lambda e: int(e["data"]["sequence"]))
+        by_sequence = sorted(events, key=_sequence)
         after, settled = _applied(clock, by_sequence, self.emitter.policy)
         if after is None or after == clock:
             return clock
@@ -256,9 +256,7 @@ class Agents:
             dossier_id = event.key.decode()
             if dossier_id in self.pending:
                 skipped = self.pending.pop(dossier_id)
-                _, clock = latest.get(dossier_id, (event, None))
-                if clock is None or _lost(clock, min(skipped, key=_sequence)):
-                    clock = await self._clock_for(event, dossier_id, skipped)
+                clock = await self._clock_for(event, dossier_id, skipped)
                 repaired = await self._apply_skipped(event, clock, skipped)
                 if repaired is not None:
                     latest[dossier_id] = (event, repaired)
@@ -329,7 +327,7 @@ def _sequence(event: dict[str, Any]) -> int:
 def _newer(clock: DossierClock | None, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The events a clock has not applied yet."""
     seen = clock.last_sequence if clock is not None else 0
-    return [e for e in events if int(e["data"]["sequence"]) > seen]
+    return [e for e in events if _sequence(e) > seen]
 
 
 def _note_read_back(dossier_id: str, events: int) -> None:

@@ -211,9 +211,7 @@ class Cluster:
             for name, pid, marker in self.stack.component_pids(self.state)
             if not self.stack.pid_alive(pid, marker)
         ]
-        postmaster = self.stack.postgres_dir(self.state) / "data" / "postmaster.pid"
-        pid = int(postmaster.read_text().split()[0]) if postmaster.exists() else 0
-        if not (pid and self.stack.pid_alive(pid, "postgres")):
+        if not self.stack.postgres_running(self.state):
             gone.append("postgres")
         return gone
 

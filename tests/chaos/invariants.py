@@ -266,8 +266,11 @@ def deadlines_saw_every_event(e: Evidence) -> Check:
     clocks = e.clocks or {}
     dossiers = set(e.intake)
     without = dossiers - set(clocks)
-    behind = {d: (clocks[d], e.intake[d].sequence) for d in dossiers & set(clocks)}
-    behind = {d: seen for d, seen in behind.items() if seen[0] != seen[1]}
+    behind = {
+        d: (clocks[d], e.intake[d].sequence)
+        for d in dossiers & set(clocks)
+        if clocks[d] != e.intake[d].sequence
+    }
     return _judged(
         "deadlines applied every dossier event, in order",
         f"{len(dossiers) - len(without) - len(behind)} of {len(dossiers)} clocks at intake's "

@@ -24,6 +24,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartiti
 from confluent_kafka.admin import AdminClient
 
 from motcua.kafka import Topic, client_config
+from services.deadlines.missed import read_changelog
 from services.deadlines.settings import DeadlinesSettings
 from tests.chaos.cluster import Cluster
 from tests.chaos.invariants import (
@@ -242,17 +243,15 @@ def _deadlines_log(cluster: Cluster, message: str) -> list[str]:
 
 def _clocks(bootstrap: str) -> dict[str, int]:
     """Dossier id → the last sequence its clock applied, as the clocks' changelog last holds
-    it (JSON keys and values, as Faust writes them)."""
+    it: read the way a worker restores its table (:func:`.missed.read_changelog`)."""
     app_id = DeadlinesSettings.model_fields["app_id"].default  # the stack keeps it
     topic = f"{app_id}-clocks-changelog"
-    clocks: dict[str, int] = {}
-    for message in read_to_end(bootstrap, topic, timeout_s=600):
-        key = json.loads(message.key() or b"null")
-        if message.value() is None:
-            clocks.pop(key, None)
-        else:
-            clocks[key] = int(json.loads(message.value() or b"{}")["last_sequence"])
-    return clocks
+    partitions = AdminClient(client_config(bootstrap)).list_topics(topic, timeout=30)
+    return {
+        dossier_id: int(record["last_sequence"])
+        for partition in partitions.topics[topic].partitions
+        for dossier_id, record in read_changelog(bootstrap, topic, partition).items()
+    }
 
 
 def gather(cluster: Cluster, ledger: Ledger) -> Evidence:
