@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from psycopg import Connection
@@ -86,18 +87,26 @@ def list_procedures(*, db_session: Connection) -> list[dict[str, Any]]:
 
 
 def list_units(
-    root: str, *, limit: int, after: str | None, include_retired: bool, db_session: Connection
+    root: str,
+    *,
+    limit: int,
+    after: str | None,
+    include_retired: bool,
+    today: date,
+    db_session: Connection,
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of ``root``'s subtree by code (keyset: codes after ``after``), and whether
-    more remain; a unit retired on or before today is left out unless asked for."""
+    more remain; a unit retired on or before ``today`` is left out unless asked for.
+    ``today`` is Vietnam's date, not the database's: a retirement takes effect at local
+    midnight, seven hours before UTC's (the rule intake's doors apply, ``unit_accepts``)."""
     with db_session.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(
             "SELECT code, parent_code, name, level, address, head_title, public_phone, path, "
             "successor_code AS successor, retired_on FROM units "
             "WHERE path @> ARRAY[%s]::text[] AND code > %s "
-            "AND (%s OR retired_on IS NULL OR retired_on > current_date) "
+            "AND (%s OR retired_on IS NULL OR retired_on > %s) "
             "ORDER BY code LIMIT %s",
-            (root, after or "", include_retired, limit + 1),
+            (root, after or "", include_retired, today, limit + 1),
         ).fetchall()
     return rows[:limit], len(rows) > limit
 

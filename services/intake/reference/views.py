@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from motcua.audit import Action, ActorKind, record
+from motcua.dossier import LOCAL_ZONE
 from motcua.http import Problem, client_address, problems
 from services.intake.auth import Principal, Scope
 from services.intake.dependencies import (
@@ -105,6 +107,7 @@ def get_units(
             limit=limit,
             after=after,
             include_retired=include_retired,
+            today=datetime.now(LOCAL_ZONE).date(),
             db_session=conn,
         )
     if more:

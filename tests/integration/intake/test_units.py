@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from motcua.dossier import LOCAL_ZONE
 from motcua.http import PROBLEM_JSON
 from motcua.kafka import Topic
 from services.intake.app import create_app
+from services.intake.reference.models import Unit, UnitLevel
+from services.intake.reference.service import list_units, upsert_units
 from tests.conftest import Infra
 from tests.integration.conftest import Systems, auth, dead_letter, receive_command, table_counts
 from tests.integration.intake.conftest import door_group, intake_settings, wait_until_handled
@@ -42,10 +46,14 @@ def _walk(client: TestClient, key: str, first: str) -> tuple[list[dict[str, Any]
 
 
 def _codes(intake_url: str, *, retired: bool) -> list[str]:
-    """Every unit's code, or only those in service."""
+    """Every unit's code, or only those in service on Vietnam's today (another test of the
+    session may have retired one of its own units today)."""
+    today = datetime.now(LOCAL_ZONE).date()
     with psycopg.connect(intake_url) as conn:
         rows = conn.execute(
-            "SELECT code FROM units WHERE %s OR retired_on IS NULL ORDER BY code", (retired,)
+            "SELECT code FROM units WHERE %s OR retired_on IS NULL OR retired_on > %s "
+            "ORDER BY code",
+            (retired, today),
         )
         return [row[0] for row in rows]
 
@@ -67,6 +75,59 @@ def test_the_whole_tree_is_walked_page_by_page_each_unit_once(
     assert [u["code"] for u in current] == _codes(intake_url, retired=False)
     assert len(current) >= 3 + 34 * 5 + 3321
     assert all(unit["successor"] is None for unit in current)
+
+
+def test_a_unit_leaves_the_list_in_service_at_vietnams_midnight_not_utcs(
+    intake_url: str,
+) -> None:
+    """From 17:00 to 24:00 UTC Vietnam is a day ahead; a unit retired on Vietnam's today has
+    stopped taking dossiers then, so it is no longer listed as in service."""
+    province = f"U{uuid.uuid4().int % 100:02d}"
+    police, gone, going = (
+        f"000.00.00.{province}",
+        f"001.01.00.{province}",
+        f"001.02.00.{province}",
+    )
+    today = date(2026, 12, 7)
+    with psycopg.connect(intake_url) as conn:
+        ministry = conn.execute("SELECT code FROM units WHERE parent_code IS NULL").fetchone()
+        assert ministry
+        upsert_units(
+            [
+                Unit(
+                    code=police,
+                    name="Công an tỉnh Thử",
+                    level=UnitLevel.PROVINCE,
+                    parent=ministry[0],
+                ),
+                Unit(code=going, name="Công an xã Hai", level=UnitLevel.COMMUNE, parent=police),
+                Unit(
+                    code=gone,
+                    name="Công an xã Một",
+                    level=UnitLevel.COMMUNE,
+                    parent=police,
+                    successor=going,
+                    retired_on=today,
+                ),
+            ],
+            db_session=conn,
+        )
+
+        def listed(day: date, *, include_retired: bool = False) -> list[str]:
+            units, more = list_units(
+                police,
+                limit=10,
+                after=None,
+                include_retired=include_retired,
+                today=day,
+                db_session=conn,
+            )
+            assert not more
+            return [unit["code"] for unit in units]
+
+        assert listed(today - timedelta(days=1)) == [police, gone, going]
+        assert listed(today) == [police, going]
+        assert listed(today, include_retired=True) == [police, gone, going]
 
 
 def test_a_page_says_where_the_next_one_starts_and_stays_in_the_callers_subtree(
