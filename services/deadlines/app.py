@@ -33,7 +33,7 @@ from motcua.contracts import load_contracts, structured_headers
 from motcua.kafka import Topic, dead_letter_topic
 from motcua.streaming import create_faust_app
 from services.deadlines.calendar_watch import CalendarWatch, follow_changes
-from services.deadlines.checking import Agents
+from services.deadlines.checking import COMPARE_WITH_CHANGELOG, Agents
 from services.deadlines.database import Database
 from services.deadlines.due_index import DueIndex, dispatch_due
 from services.deadlines.emitting import Emitter
@@ -79,7 +79,7 @@ def policy_of(settings: DeadlinesSettings, calendar: LiveCalendar) -> DeadlinePo
 
 
 def _agents_and_recovery(
-    settings: DeadlinesSettings, app: faust.App, clocks: Any, emitter: Emitter
+    settings: DeadlinesSettings, app: faust.App, clocks: Any, checks: Any, emitter: Emitter
 ) -> tuple[Agents, Recovery]:
     """The agents' work and the recovery's, sharing the partitions' positions."""
     positions = app.Table("positions", default=None, partitions=settings.topic_partitions)
@@ -101,6 +101,7 @@ def _agents_and_recovery(
         emitter,
         positions=agents.positions,
         stored_positions=positions,
+        send_compare=lambda p: checks.send(key=COMPARE_WITH_CHANGELOG, value=b"", partition=p),
     )
     return agents, recovery
 
@@ -151,7 +152,7 @@ def create_app(settings: DeadlinesSettings) -> faust.App:
         db,
         lambda k, v: alerts.send(key=k, value=v, headers=structured_headers()),
     )
-    agents, recovery = _agents_and_recovery(settings, app, clocks, emitter)
+    agents, recovery = _agents_and_recovery(settings, app, clocks, checks, emitter)
 
     @app.agent(raw_topic(app, Topic.DOSSIER_EVENTS.value))
     async def track(stream: Any) -> None:

@@ -37,6 +37,9 @@ from services.deadlines.tracking import (
 # How long a batch of checks waits to fill: a lone check waits at most this, a burst of
 # thousands goes out in batches of ``check_batch_size``.
 CHECK_WITHIN_S = 0.02
+COMPARE_WITH_CHANGELOG = b"compare-with-changelog"
+"""The key of the check sent to each partition after a recovery (never a dossier id): its
+partition's table is compared with the clocks changelog (:meth:`Agents.compare`)."""
 ReadBack = Callable[[str, int, range], list[bytes]]
 """(topic, partition, offsets) → the values found there (:func:`.missed.read_offsets`)."""
 _log = logging.getLogger("motcua.deadlines")
@@ -104,14 +107,23 @@ class Agents:
         self.emitter.schedule(await self._settled(event, after, settled))
 
     async def _restore_table(self, event: Any, dossier_id: str) -> DossierClock | None:
-        """Clocks the table lost, found again in the clocks changelog. Faust's recovery of
-        a partition can miss changelog records (the chaos run found a worker's table short
-        of clocks another worker had written), and a dossier's next event then finds no
-        clock, or an older one. Once per partition and rebalance, every clock the
-        changelog holds newer than the table is written back."""
+        """The dossier's clock, after its partition's table is compared with the clocks
+        changelog (:meth:`compare`): its event shows the table lost it."""
+        await self.compare(event, dossier_id)
+        with as_current_event(event):
+            return clock_from_record(self.clocks.get(dossier_id))
+
+    async def compare(self, event: Any, shown_by: str | None = None) -> None:
+        """Clocks the table lost, found again in the clocks changelog, on ``event``'s
+        partition. Faust's recovery of a partition can miss changelog records (chaos runs
+        found a worker's table short of 324 clocks other workers had written), and a
+        dossier then gets no alert until an event of its own shows the loss. Once per
+        partition and rebalance — at the first event showing a loss, or at the check every
+        recovery sends each partition — every clock the changelog holds newer than the
+        table is written back, its alert marks merged, and its next check scheduled."""
         partition = event.message.partition
         if self.read_changelog is None or partition in self.positions.restored:
-            return clock_from_record(self.clocks.get(dossier_id))
+            return
         self.positions.restored.add(partition)
         records = await asyncio.get_running_loop().run_in_executor(
             None, self.read_changelog, partition
@@ -129,13 +141,17 @@ class Agents:
                 self.clocks[key] = clock_to_record(found)
                 self.emitter.schedule(found)
                 restored += 1
-            clock = clock_from_record(self.clocks.get(dossier_id))
         CLOCKS_RESTORED.inc(restored)
-        _log.warning(
-            "clocks restored from the changelog",
-            extra={"partition": partition, "clocks": restored, "dossier_id": dossier_id},
+        _log.log(
+            logging.WARNING if restored else logging.INFO,
+            "table compared with the clocks changelog",
+            extra={
+                "partition": partition,
+                "compared": len(records),
+                "restored": restored,
+                "shown_by": shown_by,
+            },
         )
-        return clock
 
     async def _catch_up(self, event: Any) -> None:
         """The events of ``event``'s partition the stream skipped since the worker's
@@ -250,6 +266,10 @@ class Agents:
     async def check(self, batch: Sequence[Any]) -> None:
         """A batch of checks (a burst of alerts falling due together shares its board
         transactions); each clock is written back as its own check's event."""
+        for event in batch:
+            if event.key == COMPARE_WITH_CHANGELOG:
+                await self.compare(event)
+        batch = [event for event in batch if event.key != COMPARE_WITH_CHANGELOG]
         now = datetime.now(UTC)
         latest = self._latest(batch)
         for event in batch:

@@ -1,14 +1,16 @@
 """After recovery or a rebalance: the alerts a dead owner sent without marking them are
 looked up on the topic (before any alert goes out), the positions of the partitions now
-owned are taken from the table (:mod:`.missed`), then the due index is derived again from
-the table in the background, so processing resumes at once."""
+owned are taken from the table (:mod:`.missed`), each partition is sent the check that
+compares its table with the clocks changelog (:meth:`.checking.Agents.compare`), then the
+due index is derived again from the table in the background, so processing resumes at
+once."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,8 @@ class Recovery:
     stored_positions: Mapping[str, Any] = field(default_factory=dict)
     """The ``positions`` table."""
     rebuilding: list[asyncio.Task[None]] = field(default_factory=list)
+    send_compare: Callable[[int], Awaitable[object]] | None = None
+    """Sends a partition the check comparing its table with the clocks changelog."""
 
     async def recovered(self, partitions: Iterable[int]) -> None:
         """The tables are back for ``partitions`` (this worker's, the same numbers on the
@@ -54,6 +58,9 @@ class Recovery:
         self.positions.forget()
         for partition in partitions:  # each key lives in its own partition's store
             self.positions.restore(partition, self.stored_positions.get(str(partition)))
+        if self.send_compare is not None:
+            for partition in partitions:  # a lost clock with no later event to show it
+                await self.send_compare(partition)
         self.rebuilding.append(asyncio.ensure_future(self.restore_index()))
 
     async def restore_index(self) -> None:

@@ -16,20 +16,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
+import rocksdict
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from motcua.calendar import default_calendar
 from motcua.contracts import EventType, encode_event, format_instant, new_event, parse_instant
 from motcua.dossier import ClockState
 from motcua.kafka import Topic
+from services.deadlines.missed import read_changelog
 from tests.cloudevents_sdk import structured_event
 from tests.conftest import ROOT, Database, Infra
 from tests.integration import kafka_log
 from tests.live_server import free_port
 
 UNIT = ["000.00.00.B01", "000.00.00.H01", "000.00.01.H01"]
+PARTITIONS = 6
+"""Of the worker's changelogs (``TOPIC_PARTITIONS``' default)."""
+FAUST_OFFSET_KEY = b"__faust\0offset__"
+"""Where Faust's RocksDB store keeps the last changelog offset it holds."""
 
 
 _AT_THE_END: set[str] = set()
@@ -52,6 +59,7 @@ class Worker:
             "HTTP_PORT": str(free_port()),
             "DATA_DIR": str(self.data_dir),
             "APP_ID": f"motcua-deadlines-test-{uuid.uuid4().hex[:8]}",
+            "PYTHONUNBUFFERED": "1",  # its log read while it runs, or after a SIGKILL
         }
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -76,6 +84,17 @@ class Worker:
         assert self.process is not None
         self.process.send_signal(sig)
         return self.process.wait(timeout=60)
+
+    def metric(self, name: str) -> float | None:
+        """A sample's value on the running worker's ``/metrics``, summed over its labels;
+        none if the worker has no such sample."""
+        text = httpx.get(f"http://127.0.0.1:{self.env['HTTP_PORT']}/metrics", timeout=5).text
+        values = [
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith((f"{name} ", f"{name}{{"))
+        ]
+        return sum(values) if values else None
 
 
 @pytest.fixture
@@ -279,6 +298,62 @@ def test_sigkill_mid_stream_loses_no_alert_and_duplicates_no_letter(
         for e in alerts
         if e["type"].endswith("overdue.v1")
     )
+
+
+def _changelog_holds(worker: Worker, dossiers: set[str]) -> bool:
+    topic = f"{worker.env['APP_ID']}-clocks-changelog"
+    servers = worker.env["KAFKA_BOOTSTRAP_SERVERS"]
+    held = set().union(*(read_changelog(servers, topic, p) for p in range(PARTITIONS)))
+    return dossiers <= held
+
+
+def _forget_clocks(worker: Worker, dossiers: set[str]) -> int:
+    """Deletes the dossiers' clocks from the stopped worker's RocksDB and sets the offset
+    Faust stores there to the changelog's last: a table short of clocks that Faust's
+    recovery believes whole and reads nothing back into, as a chaos run once found one."""
+    ends = kafka_log.ends(
+        worker.env["KAFKA_BOOTSTRAP_SERVERS"], f"{worker.env['APP_ID']}-clocks-changelog"
+    )
+    keys = {json.dumps(d).encode() for d in dossiers}
+    deleted = 0
+    for path in sorted(worker.data_dir.rglob("clocks-*.db")):
+        partition = int(path.name.removesuffix(".db").rsplit("-", 1)[1])
+        db = rocksdict.Rdict(str(path), rocksdict.Options(raw_mode=True))
+        try:
+            for key in keys:
+                if db.get(key) is not None:
+                    del db[key]
+                    deleted += 1
+            if ends.get(partition):
+                db[FAUST_OFFSET_KEY] = str(ends[partition] - 1).encode()
+        finally:
+            db.close()
+    return deleted
+
+
+def test_clocks_a_recovery_lost_in_a_quiet_partition_are_found_again_and_alert(
+    infra: Infra, worker: Worker
+) -> None:
+    """No later event of theirs shows the loss: the check every recovery sends each
+    partition compares its table with the clocks changelog, and the lost dossiers'
+    overdue alerts go out."""
+    _running(infra, worker)
+    due = datetime.now(UTC) + timedelta(seconds=45)
+    dossiers = {str(uuid.uuid4()) for _ in range(8)}
+    _produce(infra, [(d.encode(), encode_event(_received(d, due))) for d in dossiers])
+    deadline = time.monotonic() + 30
+    while not _changelog_holds(worker, dossiers):
+        assert time.monotonic() < deadline, worker.log.read_text()[-3000:]
+        time.sleep(0.5)
+    assert worker.stop(signal.SIGTERM) == 0
+    assert datetime.now(UTC) < due, "stopped too late: the alerts may have gone out already"
+    assert _forget_clocks(worker, dossiers) == len(dossiers)
+    worker.start()
+    settle = (due - datetime.now(UTC)).total_seconds() + 60
+    seen = _overdue_seen(infra, dossiers, at_least=len(dossiers), timeout_s=settle)
+    assert seen == len(dossiers), worker.log.read_text()[-3000:]
+    assert worker.metric("motcua_deadlines_clocks_restored_total") == len(dossiers)
+    assert worker.stop(signal.SIGTERM) == 0
 
 
 def test_poison_goes_to_the_dead_letter_topic_and_the_partition_moves_on(

@@ -21,7 +21,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -48,14 +47,6 @@ def intake(infra: Infra, intake_url: str) -> Iterator[TestClient]:
 
 
 __all__ = ["worker"]  # the fixture, shared with test_alerts
-
-
-def _metric(worker: Worker, name: str) -> float | None:
-    text = httpx.get(f"http://127.0.0.1:{worker.env['HTTP_PORT']}/metrics", timeout=5).text
-    for line in text.splitlines():
-        if line.startswith(f"{name} "):
-            return float(line.split()[1])
-    return None
 
 
 def test_a_new_day_off_moves_a_running_workers_due_soon_alert(
@@ -95,7 +86,7 @@ def test_a_new_day_off_moves_a_running_workers_due_soon_alert(
 
     # The calendar topic is compacted and shared by every session on this broker: the
     # worker's count is compared with itself, before and after this one day.
-    overrides_before = _metric(worker, "motcua_deadlines_calendar_overrides")
+    overrides_before = worker.metric("motcua_deadlines_calendar_overrides")
     assert overrides_before is not None
     url = f"/v1/calendar/overrides/{day_x}"
     recorded = intake.put(
@@ -112,13 +103,13 @@ def test_a_new_day_off_moves_a_running_workers_due_soon_alert(
         assert datetime.fromisoformat(event["data"]["due_at"]) == due  # the due date stays
         listed = intake.get("/v1/calendar/overrides", headers=auth(systems.admin)).json()
         assert str(day_x) in {override["date"] for override in listed}
-        overrides_after = _metric(worker, "motcua_deadlines_calendar_overrides")
+        overrides_after = worker.metric("motcua_deadlines_calendar_overrides")
         assert overrides_after == overrides_before + 1, "the worker took exactly the new day"
     finally:
         withdrawn = intake.delete(url, headers=auth(systems.admin))
         assert withdrawn.status_code == 200, withdrawn.text
         wait_for(
-            lambda: _metric(worker, "motcua_deadlines_calendar_overrides") == overrides_before,
+            lambda: worker.metric("motcua_deadlines_calendar_overrides") == overrides_before,
             timeout_s=30,
             what="the worker taking the withdrawal of the test's day off",
         )

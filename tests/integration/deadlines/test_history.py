@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 
@@ -69,12 +68,6 @@ def _wait_committed(infra: Infra, worker: Worker, ends: dict[int, int]) -> None:
     pytest.fail(f"the worker never committed up to {ends}:\n{worker.log.read_text()[-3000:]}")
 
 
-def _history_metric(worker: Worker) -> float:
-    text = httpx.get(f"http://127.0.0.1:{worker.env['HTTP_PORT']}/metrics", timeout=5).text
-    name = "motcua_deadlines_history_closed_events_total "
-    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
-
-
 def test_closed_history_raises_nothing_and_open_history_is_alerted_on_arrival(
     infra: Infra, database: Database, worker: Worker
 ) -> None:
@@ -90,7 +83,7 @@ def test_closed_history_raises_nothing_and_open_history_is_alerted_on_arrival(
     _wait_committed(
         infra, worker, kafka_log.ends(infra.bootstrap_servers, Topic.DOSSIER_EVENTS.value)
     )
-    assert _history_metric(worker) == len(closed)
+    assert worker.metric("motcua_deadlines_history_closed_events_total") == len(closed)
     # The open one's overdue alert is the proof the timer ran over what was tracked.
     deadline = time.monotonic() + 60
     alerts: list[Any] = []

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, cast
+from unittest.mock import patch
 
 import pytest
 from faust.streams import _current_event
@@ -21,7 +22,7 @@ from motcua.contracts import EventType
 from motcua.kafka import DeadLetter
 from motcua.outage import Outage
 from services.deadlines.board.service import compliance, record_alerts, sync_board
-from services.deadlines.checking import Agents
+from services.deadlines.checking import COMPARE_WITH_CHANGELOG, Agents
 from services.deadlines.database import Database
 from services.deadlines.dead_letters import FaustSource
 from services.deadlines.emitting import Emitter
@@ -35,6 +36,7 @@ from services.deadlines.metrics import (
 )
 from services.deadlines.missed import STORE_EVERY
 from services.deadlines.records import clock_from_record, clock_to_record
+from services.deadlines.recovery import Recovery
 from services.deadlines.tracking import AlertKind, DossierClock
 from tests.services.deadlines.test_tracking import (
     DOSSIER,
@@ -505,6 +507,38 @@ def test_an_event_left_to_a_check_onto_a_clock_the_table_lost_finds_the_clock_fi
     assert final.last_sequence == 2
     assert "resolved_late" in [m["type"].split(".")[-2] for _, m in sent.messages]
     assert agents.pending == {}
+
+
+def test_a_lost_clock_no_event_shows_is_found_by_the_check_each_recovery_sends() -> None:
+    """The dossier's partition stays quiet: the compare check restores its clock once per
+    rebalance, schedules its next check, and its overdue alert then goes out."""
+    sent = Sent()
+    agents, clocks, asked = _lost_clock_agents(sent)
+    asyncio.run(agents.check([FakeEvent(COMPARE_WITH_CHANGELOG, b"")]))
+    asyncio.run(agents.check([FakeEvent(COMPARE_WITH_CHANGELOG, b"")]))
+    assert asked == [0], "the changelog is read once per partition and rebalance"
+    assert clock_from_record(clocks[DOSSIER]) == received(at(24, 9))
+    assert sent.messages == [], "a compare check alerts nothing by itself"
+    assert agents.emitter.index.pop_due(at(24, 9).timestamp()) == [DOSSIER]
+    asyncio.run(agents.check([FakeEvent(DOSSIER.encode(), b"")]))
+    assert "overdue" in [m["type"].split(".")[-2] for _, m in sent.messages]
+
+
+def test_recovery_sends_each_partition_its_compare_check() -> None:
+    sent_to: list[int] = []
+
+    async def send_compare(partition: int) -> None:
+        sent_to.append(partition)
+
+    recovery = Recovery("127.0.0.1:1", {}, emitter(FakeDb(), Sent()), send_compare=send_compare)
+
+    async def recovered() -> None:
+        await recovery.recovered([4, 1])
+        await asyncio.gather(*recovery.rebuilding)
+
+    with patch("services.deadlines.recovery.alerts_already_sent", return_value=set()):
+        asyncio.run(recovered())
+    assert sent_to == [1, 4]
 
 
 @dataclass
