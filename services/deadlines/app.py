@@ -42,6 +42,7 @@ from services.deadlines.missed import (
     CATCH_UP_EVERY_S,
     CommittedOffsets,
     acknowledge,
+    drop_duplicate_acks,
     read_changelog,
     read_offsets,
 )
@@ -121,6 +122,12 @@ def catch_up_with_commit(
             None, committed_offsets, list(agents.positions.last)
         )
         await agents.catch_up_committed(committed, lambda d: checks.send(key=d.encode(), value=b""))
+        for partition in agents.positions.last:
+            if repeated := drop_duplicate_acks(app.consumer, Topic.DOSSIER_EVENTS.value, partition):
+                _log.info(
+                    "commit crawling: repeated acknowledgements dropped",
+                    extra={"partition": partition, "repeated": repeated},
+                )
         for partition, offsets in agents.positions.stalled(committed).items():
             faust_saw = acknowledge(app.consumer, Topic.DOSSIER_EVENTS.value, partition, offsets)
             _log.info(

@@ -4,13 +4,14 @@ plain dicts)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import faust
 from faust.types import TP
 
-from services.deadlines.missed import STORE_EVERY, Positions, acknowledge
+from services.deadlines.missed import STORE_EVERY, Positions, acknowledge, drop_duplicate_acks
 
 
 def test_only_offsets_after_a_known_position_and_before_the_event_are_skipped() -> None:
@@ -113,3 +114,34 @@ def test_acknowledging_again_lowers_a_record_ahead_of_the_group() -> None:
     consumer._committed_offset[tp] = 3360
     acknowledge(consumer, topic, 4, range(1838, 3360))
     assert consumer._new_offset(tp) == 3360
+
+
+def test_acknowledging_again_takes_the_offsets_out_of_a_gap_faust_recorded() -> None:
+    """As a chaos run left it: the stream jumped from 2450 to 3064 after a rebalance, so
+    Faust recorded 2451–3064 as a gap; the repair then acknowledged 2497–3064, and the gap
+    merged over them would hold each of those offsets twice."""
+    topic = "motcua.dossier-events"
+    consumer, tp = _faust_consumer(topic), TP(topic, 4)
+    consumer._committed_offset[tp] = 2497
+    asyncio.run(consumer._add_gap(tp, 2451, 3064))
+    consumer._acked[tp] = [3064]
+    consumer._acked_index[tp] = {3064}
+    acknowledge(consumer, topic, 4, range(2497, 3065))
+    assert consumer._new_offset(tp) == 3065
+    assert consumer._acked[tp] == []
+
+
+def test_offsets_faust_holds_twice_are_dropped_and_the_commit_moves_in_one_go() -> None:
+    """Each repeat ends a run of consecutive offsets, and Faust commits one run per commit
+    interval: a chaos run's commit crawled 800 offsets this way (~450 repeats)."""
+    topic = "motcua.dossier-events"
+    held = [100, 101, 101, 102, 103, 103, 104]
+    crawling, healed, tp = _faust_consumer(topic), _faust_consumer(topic), TP(topic, 4)
+    for consumer in (crawling, healed):
+        consumer._committed_offset[tp] = 100
+        consumer._acked[tp] = list(held)
+        consumer._acked_index[tp] = set(held)
+    assert crawling._new_offset(tp) == 102, "the crawl, as Faust's own code has it"
+    assert drop_duplicate_acks(healed, topic, 4) == 2
+    assert healed._new_offset(tp) == 105
+    assert drop_duplicate_acks(healed, topic, 4) == 0
