@@ -9,7 +9,7 @@ from motcua.db._conninfo import (
     with_option,
     yoyo_uri,
 )
-from motcua.db._migrations import apply_migrations, migrations_dir
+from motcua.db._migrations import apply_migrations, migrate_on_start, migrations_dir
 from motcua.db._own_role import NotTheServiceRole, console_database_url, own_database_url
 from motcua.db._pool import AsyncSweepingPool, SweepingPool, check_database, open_pool
 from motcua.db._recordset import recordset, recordset_text
@@ -25,6 +25,7 @@ __all__ = [
     "check_database",
     "console_database_url",
     "describe",
+    "migrate_on_start",
     "migrations_dir",
     "open_pool",
     "own_database_url",

@@ -13,14 +13,22 @@ applied to its schema too, recorded in its own yoyo tables like its own migratio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import psycopg
 from yoyo import read_migrations
 from yoyo.backends import DatabaseBackend, get_backend_class
 from yoyo.migrations import Migration, MigrationList, default_migration_table
 
 from motcua.db._conninfo import yoyo_uri
+from motcua.outage import Outage
+
+_log = logging.getLogger("motcua.db")
+_STARTING_UP = "57P03"
+"""PostgreSQL's ``cannot_connect_now``: the server is starting, as after a crash."""
 
 _ROOT = Path(__file__).resolve().parents[2]
 _SERVICES_ROOT = _ROOT / "services"
@@ -71,3 +79,30 @@ def apply_migrations(database_url: str, directory: Path) -> list[str]:
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
     return [migration.id for migration in pending]
+
+
+def migrate_on_start(
+    database_url: str,
+    directory: Path,
+    *,
+    apply: Callable[[str, Path], list[str]] = apply_migrations,
+    sleep: Callable[[float], None] = time.sleep,
+    retry_every_s: float = 1.0,
+) -> list[str]:
+    """:func:`apply_migrations` once PostgreSQL answers: a process started while the
+    database restarts waits for it, logging one outage line every ten seconds, instead of
+    dying with a traceback (a chaos run's worker, restarted during a PostgreSQL crash, did).
+    A refusal by a running server (a wrong password, a missing database) is not waited
+    out: it is raised at once."""
+    outage = Outage("PostgreSQL", _log)
+    while True:
+        try:
+            applied = apply(database_url, directory)
+        except psycopg.OperationalError as exc:
+            if exc.sqlstate not in (None, _STARTING_UP):
+                raise
+            outage.failed(exc)
+            sleep(retry_every_s)
+            continue
+        outage.recovered()
+        return applied

@@ -7,7 +7,7 @@ import sys
 
 import uvicorn
 
-from motcua.db import apply_migrations, migrations_dir
+from motcua.db import migrate_on_start, migrations_dir
 from motcua.logging import configure_logging, logging_config
 from motcua.settings import ServiceSettings
 
@@ -23,7 +23,7 @@ def serve(app_factory: str, settings: ServiceSettings, service: str) -> None:
     # work is done by then, so that second delivery ends the process with status 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if settings.migrate_on_start:
-        apply_migrations(settings.database_url, migrations_dir(service))
+        migrate_on_start(settings.database_url, migrations_dir(service))
     uvicorn.run(
         app_factory,
         factory=True,

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import faust
 from pydantic import Field
 
-from motcua.db import apply_migrations, migrations_dir
+from motcua.db import migrate_on_start, migrations_dir
 from motcua.health import run_checks as run_health_checks
 from motcua.health import standard_checks
 from motcua.kafka import Durability, ensure_internal_topics
@@ -122,7 +122,7 @@ def run_worker(
     )
     discard_tables_after_unclean_stop(app, settings.data_dir)
     if settings.migrate_on_start:
-        apply_migrations(settings.database_url, migrations_dir(service))
+        migrate_on_start(settings.database_url, migrations_dir(service))
     worker = faust.Worker(
         app,
         loglevel=settings.log_level,
