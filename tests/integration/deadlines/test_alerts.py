@@ -338,7 +338,7 @@ def test_clocks_a_recovery_lost_in_a_quiet_partition_are_found_again_and_alert(
     partition compares its table with the clocks changelog, and the lost dossiers'
     overdue alerts go out."""
     _running(infra, worker)
-    due = datetime.now(UTC) + timedelta(seconds=45)
+    due = datetime.now(UTC) + timedelta(seconds=25)
     dossiers = {str(uuid.uuid4()) for _ in range(8)}
     _produce(infra, [(d.encode(), encode_event(_received(d, due))) for d in dossiers])
     deadline = time.monotonic() + 30
