@@ -241,7 +241,6 @@ def acknowledge(consumer: Any, topic: str, partition: int, offsets: range) -> di
         consumer.ack(Message(topic, partition, offset, 0.0, 0, None, None, None, None, tp=tp))
     with ack_lock:  # a gap Faust recorded over them would be merged in as repeats
         consumer._gap[tp].chop(offsets.start, offsets.stop)
-    drop_duplicate_acks(consumer, topic, partition)
     return before
 
 
