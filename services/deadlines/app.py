@@ -90,6 +90,7 @@ def _agents_and_recovery(
         raw_topic(app, dead_letter_topic("deadlines").value).send,
         read_back=functools.partial(read_offsets, settings.kafka_bootstrap_servers),
         stored_positions=positions,
+        flush=lambda: app.producer.flush(),  # Faust makes its producer on first use
         read_changelog=functools.partial(
             read_changelog,
             settings.kafka_bootstrap_servers,

@@ -355,7 +355,7 @@ def test_a_partitions_position_is_stored_under_its_own_events_every_so_often() -
     ``STORE_EVERY`` offsets behind."""
     stored = WatchedTable()
     agents = Agents({}, emitter(FakeDb(), Sent()), lambda **_: asyncio.sleep(0))
-    agents = replace(agents, stored_positions=stored)
+    agents = replace(agents, stored_positions=stored, flush=lambda: asyncio.sleep(0))
     events = [
         FakeEvent(b"k", b"{not json", SimpleNamespace(topic="t", partition=2, offset=o, headers=[]))
         for o in range(100, 100 + STORE_EVERY + 1)
@@ -368,6 +368,46 @@ def test_a_partitions_position_is_stored_under_its_own_events_every_so_often() -
     assert stored == {"2": 100}
     asyncio.run(agents.track(events[-1]))
     assert stored == {"2": 100 + STORE_EVERY}
+
+
+class JournalTable(dict[str, Any]):
+    """A table whose writes are noted, in order, in a journal it shares."""
+
+    def __init__(self, name: str, journal: list[str], *args: Any) -> None:
+        super().__init__(*args)
+        self.name, self.journal = name, journal
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.journal.append(f"{self.name} {key}")
+        super().__setitem__(key, value)
+
+
+def test_a_position_is_stored_only_once_the_clocks_written_before_it_are_on_the_brokers() -> None:
+    """The clock and the position are records of two changelogs: sent side by side, a kill
+    can land the position and lose the clock, and the next owner would never apply the
+    event (a chaos run lost a dossier's completion so). The producer is flushed between."""
+    journal: list[str] = []
+
+    async def flush() -> None:
+        journal.append("flush")
+
+    clocks = JournalTable("clocks", journal, {DOSSIER: clock_to_record(received(at(24, 9)))})
+    agents = Agents(
+        clocks,
+        emitter(FakeDb(), Sent()),
+        lambda **_: asyncio.sleep(0),
+        stored_positions=JournalTable("positions", journal),
+        flush=flush,
+    )
+    moved = rescheduled(2, clock_json(at(30, 9), rescheduled=True), at(30, 9))
+    where = SimpleNamespace(topic="motcua.dossier-events", partition=5, offset=700, headers=[])
+    asyncio.run(agents.track(FakeEvent(DOSSIER.encode(), json.dumps(moved).encode(), where)))
+    assert journal == [f"clocks {DOSSIER}", "flush", "positions 5"]
+
+
+def test_stored_positions_without_the_producers_flush_are_refused() -> None:
+    with pytest.raises(ValueError, match="flush"):
+        Agents({}, emitter(FakeDb(), Sent()), lambda **_: asyncio.sleep(0), stored_positions={})
 
 
 def test_a_skipped_last_event_behind_the_committed_offset_is_applied_by_a_check() -> None:
