@@ -27,7 +27,8 @@ EVENT_GAPS = Counter(
 CLOCKS_RESTORED = Counter(
     "motcua_deadlines_clocks_restored_total",
     "Clocks a worker's table had lost (Faust's recovery of a partition can miss changelog "
-    "records) found again in the clocks changelog when a dossier's next event came.",
+    "records) found again in the clocks changelog, compared after every recovery or at an "
+    "event showing the loss.",
 )
 OVERDUE_NOW = Gauge(
     "motcua_deadlines_overdue_dossiers", "Open dossiers past their due date (all units)."
