@@ -58,7 +58,11 @@ class Agents:
     """The Faust table: partition → the last offset gone through, under that partition."""
     flush: Callable[[], Awaitable[None]] | None = None
     """Returns once every record the worker produced so far is acknowledged by the brokers
-    (Faust's producer flush); needed with ``stored_positions``."""
+    (Faust's producer flush); needed with ``stored_positions``. A position is written only
+    after it: the clock and the position are records of two changelogs, sent side by side,
+    and a chaos run's worker was killed with its position past a dossier's completion and
+    the completion's clock unsent; the next owner took the position's word and never
+    applied it."""
     read_changelog: Callable[[int], dict[str, Any]] | None = None
     """A partition of the clocks changelog: key → its last record (:mod:`.missed`)."""
     positions: Positions = field(default_factory=Positions)
@@ -88,19 +92,10 @@ class Agents:
         message = event.message
         self.positions.passed(message.partition, message.offset)
         to_store = self.positions.to_store(message.partition)
-        if to_store is not None and self.stored_positions is not None:
-            await self._flush()
+        if to_store is not None and self.stored_positions is not None and self.flush is not None:
+            await self.flush()
             with as_current_event(event):  # the partition's own store and changelog
                 self.stored_positions[str(message.partition)] = to_store
-
-    async def _flush(self) -> None:
-        """The clocks written so far, on the brokers before the position says their events
-        were gone through. The two are records of two changelogs, sent side by side, and a
-        kill lands between them: a chaos run's worker died with its position past a
-        dossier's completion and the completion's clock unsent, and the next owner, taking
-        the position's word, never applied it."""
-        if self.flush is not None:
-            await self.flush()
 
     async def _take(self, event: Any) -> None:
         """Its clock as intake states it; a poison event is dead-lettered."""
